@@ -1,0 +1,224 @@
+import http from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { expressMiddleware } from '@as-integrations/express5';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { WebSocketServer } from 'ws';
+import { useServer } from 'graphql-ws/use/ws';
+import type { GraphQLSchema, ExecutionResult } from 'graphql';
+import type { MikroORM, EntityManager } from '@mikro-orm/postgresql';
+import type { MigrationObject } from '@mikro-orm/core';
+import { Caller, verifyForwardedAuth } from './auth';
+import { gatewaySharedSecret, jwtConfig, type SubgraphName } from './config';
+import { initOrm, migrate, readiness } from './db';
+import { formatError, isPublicError, logUnexpected, MASKED_MESSAGE } from './errors';
+import { createLogger, type Logger } from './logger';
+import { migratePlatform } from './platform';
+import { PgPubSub } from './pubsub';
+
+/** What every resolver receives. */
+export interface SubgraphContext {
+  /** A fresh EntityManager fork for this request (own identity map and dataloaders). */
+  em: EntityManager;
+  caller: Caller;
+  requestId: string;
+  log: Logger;
+  pubsub: PgPubSub;
+}
+
+export interface SubgraphModule {
+  name: SubgraphName;
+  entities: Function[];
+  migrations: MigrationObject[];
+  /** Builds the federated schema; needs no database (composition uses it offline). */
+  buildSchema(pubsub: PgPubSub): Promise<GraphQLSchema>;
+}
+
+export interface StartOptions {
+  databaseUrl: string;
+  port: number;
+  host?: string;
+  log?: Logger;
+  /** Sees every SQL statement (N+1 tests, benchmarks). */
+  onQuery?: (sql: string) => void;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface RunningSubgraph {
+  name: SubgraphName;
+  url: string;
+  port: number;
+  orm: MikroORM;
+  pubsub: PgPubSub;
+  stop(): Promise<void>;
+}
+
+function contextFactory(orm: MikroORM, pubsub: PgPubSub, log: Logger, env: NodeJS.ProcessEnv) {
+  const secret = gatewaySharedSecret(env);
+  const { rolesClaim } = jwtConfig(env);
+  return (forwarded: unknown, fallbackRequestId?: string | null): SubgraphContext => {
+    const verified = verifyForwardedAuth(secret, forwarded);
+    const requestId = verified.requestId ?? fallbackRequestId ?? randomUUID();
+    return {
+      em: orm.em.fork(),
+      caller: new Caller(verified.claims, rolesClaim),
+      requestId,
+      log: log.child({ requestId }),
+      pubsub,
+    };
+  };
+}
+
+/** Logs unexpected errors with the request id and tags masked errors with it. */
+function errorPlugin(log: Logger): ApolloServerPlugin<SubgraphContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didEncounterErrors({ errors, contextValue, operationName }) {
+          for (const error of errors) {
+            if (!isPublicError(error)) logUnexpected(log, error, contextValue.requestId, operationName);
+          }
+        },
+        async willSendResponse({ response, contextValue }) {
+          if (response.body.kind !== 'single') return;
+          for (const error of response.body.singleResult.errors ?? []) {
+            (error.extensions as Record<string, unknown>).requestId = contextValue.requestId;
+          }
+        },
+      };
+    },
+  };
+}
+
+function maskResult(result: ExecutionResult, log: Logger, requestId: string) {
+  if (!result.errors?.length) return undefined;
+  return {
+    ...result,
+    errors: result.errors.map((error) => {
+      if (isPublicError(error)) {
+        const { stacktrace: _drop, ...extensions } = (error.extensions ?? {}) as Record<string, unknown>;
+        return { message: error.message, path: error.path, locations: error.locations, extensions: { ...extensions, requestId } };
+      }
+      logUnexpected(log, error, requestId);
+      return { message: MASKED_MESSAGE, path: error.path, extensions: { code: 'INTERNAL_SERVER_ERROR', requestId } };
+    }),
+  };
+}
+
+/**
+ * Starts one subgraph: MikroORM on its own schema (migrations applied under an advisory lock),
+ * Apollo Server on express with `/graphql`, `/healthz`, `/readyz`, and graphql-ws on the same
+ * port when the schema has subscriptions.
+ */
+export async function startSubgraph(module: SubgraphModule, options: StartOptions): Promise<RunningSubgraph> {
+  const env = options.env ?? process.env;
+  const log = options.log ?? createLogger(module.name);
+  await migratePlatform(options.databaseUrl);
+  const orm = await initOrm({
+    schema: module.name,
+    databaseUrl: options.databaseUrl,
+    entities: module.entities,
+    migrations: module.migrations,
+    log,
+    onQuery: options.onQuery,
+  });
+  const pubsub = new PgPubSub(log);
+  try {
+    await migrate(orm, options.databaseUrl, module.name, log);
+    const schema = await module.buildSchema(pubsub);
+    const makeContext = contextFactory(orm, pubsub, log, env);
+
+    const app = express();
+    app.disable('x-powered-by');
+    const httpServer = http.createServer(app);
+
+    let wsCleanup: { dispose(): void | Promise<void> } | null = null;
+    if (schema.getSubscriptionType()) {
+      await pubsub.connect(options.databaseUrl);
+      const wss = new WebSocketServer({ server: httpServer, path: '/graphql' });
+      wsCleanup = useServer<Record<string, unknown>>(
+        {
+          schema,
+          context: (_ctx, _id, payload) => makeContext(payload.extensions?.plangraph),
+          onNext: (_ctx, _id, _payload, args, result) => {
+            const context = args.contextValue as SubgraphContext;
+            return maskResult(result, log, context.requestId);
+          },
+        },
+        wss,
+      );
+    }
+
+    const apollo = new ApolloServer<SubgraphContext>({
+      schema,
+      formatError,
+      includeStacktraceInErrorResponses: false,
+      introspection: true,
+      plugins: [
+        ApolloServerPluginDrainHttpServer({ httpServer }),
+        ApolloServerPluginInlineTraceDisabled(),
+        errorPlugin(log),
+        {
+          async serverWillStart() {
+            return {
+              async drainServer() {
+                await wsCleanup?.dispose();
+              },
+            };
+          },
+        },
+      ],
+    });
+    await apollo.start();
+
+    app.get('/healthz', (_req, res) => {
+      res.json({ status: 'ok', service: module.name });
+    });
+    app.get('/readyz', async (_req, res) => {
+      const state = await readiness(orm);
+      res.status(state.ok ? 200 : 503).json({ status: state.ok ? 'ready' : 'not ready', reason: state.reason, service: module.name });
+    });
+    app.use(
+      '/graphql',
+      express.json({ limit: '1mb' }),
+      expressMiddleware(apollo, {
+        context: async ({ req }) => {
+          const header = req.headers['x-request-id'];
+          return makeContext(req.body?.extensions?.plangraph, typeof header === 'string' ? header.slice(0, 128) : null);
+        },
+      }),
+    );
+
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once('error', reject);
+      httpServer.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
+    });
+    const port = (httpServer.address() as AddressInfo).port;
+    const url = `http://${options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1'}:${port}/graphql`;
+    log.info({ url }, `${module.name} subgraph listening`);
+
+    let stopped = false;
+    return {
+      name: module.name,
+      url,
+      port,
+      orm,
+      pubsub,
+      async stop() {
+        if (stopped) return;
+        stopped = true;
+        await apollo.stop();
+        await pubsub.close();
+        await orm.close(true);
+      },
+    };
+  } catch (error) {
+    await pubsub.close();
+    await orm.close(true);
+    throw error;
+  }
+}
+

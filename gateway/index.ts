@@ -1,0 +1,183 @@
+import http from 'node:http';
+import { createSecretKey, randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { createGatewayRuntime, getGraphQLWSOptions, type GatewayPlugin } from '@graphql-hive/gateway-runtime';
+import useJWT, {
+  createRemoteJwksSigningKeyProvider,
+  extractFromConnectionParams,
+  extractFromHeader,
+} from '@graphql-mesh/plugin-jwt-auth';
+import { Logger as HiveLogger, type LogLevel } from '@graphql-hive/logger';
+import { WebSocketServer } from 'ws';
+import { useServer } from 'graphql-ws/use/ws';
+import { signForwardedAuth, type Claims } from '../common/auth';
+import { gatewaySharedSecret, isProduction, jwtConfig, SUBGRAPH_NAMES, subgraphUrl, type SubgraphName } from '../common/config';
+import { createLogger, type Logger } from '../common/logger';
+
+export interface GatewayOptions {
+  /** Composed supergraph SDL (schema/supergraph.graphql). */
+  supergraph: string;
+  /** Where each subgraph listens; defaults to SUBGRAPH_<NAME>_URL or the default ports. */
+  subgraphUrls?: Partial<Record<SubgraphName, string>>;
+  port: number;
+  host?: string;
+  env?: NodeJS.ProcessEnv;
+  log?: Logger;
+}
+
+export interface RunningGateway {
+  url: string;
+  port: number;
+  server: http.Server;
+  stop(): Promise<void>;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * Attaches the verified claims and the request id to every subgraph call, signed with the
+ * gateway's shared secret (HTTP bodies and graphql-ws subscribe messages alike), and echoes the
+ * request id to the client.
+ */
+function useForwardedIdentity(secret: string): GatewayPlugin {
+  const ids = new WeakMap<object, string>();
+  return {
+    onRequest({ request }) {
+      const given = request.headers.get('x-request-id');
+      ids.set(request, given && REQUEST_ID.test(given) ? given : randomUUID());
+    },
+    onContextBuilding({ context, extendContext }) {
+      const request = (context as { request?: object }).request;
+      const requestId = (request && ids.get(request)) || randomUUID();
+      extendContext({ requestId } as never);
+    },
+    onSubgraphExecute({ executionRequest, setExecutionRequest }) {
+      const context = (executionRequest.context ?? {}) as { jwt?: { payload?: Claims }; requestId?: string };
+      const claims = context.jwt?.payload ?? null;
+      const requestId = context.requestId ?? randomUUID();
+      setExecutionRequest({
+        ...executionRequest,
+        extensions: { ...executionRequest.extensions, plangraph: signForwardedAuth(secret, claims, requestId) },
+      });
+    },
+    onResponse({ request, response }) {
+      const id = ids.get(request);
+      if (id) response.headers.set('x-request-id', id);
+    },
+  };
+}
+
+/** Hive's logger writing through pino, so the gateway's logs are JSON like every subgraph's. */
+function hiveLogger(log: Logger, level: string): HiveLogger {
+  const levels: LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error'];
+  return new HiveLogger({
+    level: (levels.includes(level as LogLevel) ? level : 'info') as LogLevel,
+    writers: [
+      {
+        write(lvl, attrs, msg) {
+          log[lvl]({ ...(attrs ?? {}) }, msg ?? '');
+        },
+      },
+    ],
+  });
+}
+
+/** Token from `connectionParams.authorization` ("Bearer …") as well as `connectionParams.token`. */
+function fromConnectionParamsAuthorization() {
+  return ((params: { serverContext?: { connectionParams?: Record<string, unknown> } }) => {
+    const value = params.serverContext?.connectionParams?.authorization ?? params.serverContext?.connectionParams?.Authorization;
+    if (typeof value !== 'string') return undefined;
+    const match = /^Bearer\s+(.+)$/i.exec(value.trim());
+    return match ? { token: match[1], prefix: 'Bearer' } : undefined;
+  }) as never;
+}
+
+export function createGateway(options: GatewayOptions) {
+  const env = options.env ?? process.env;
+  const log = options.log ?? createLogger('gateway');
+  const jwt = jwtConfig(env);
+  const production = isProduction(env);
+  // A KeyObject, not a string: jsonwebtoken would try to parse a string secret as a public key
+  // on every request first (see stack-notes, pitfall 3).
+  const secretKey = jwt.secret ? createSecretKey(Buffer.from(jwt.secret, 'utf8')) : null;
+  const signingKeyProvider = jwt.jwksUrl
+    ? createRemoteJwksSigningKeyProvider({ jwksUri: jwt.jwksUrl, cache: true, rateLimit: true })
+    : ((() => secretKey) as never);
+
+  const transportEntries: Record<string, { location: string; options?: Record<string, unknown> }> = {};
+  for (const name of SUBGRAPH_NAMES) {
+    transportEntries[name] = {
+      location: options.subgraphUrls?.[name] ?? subgraphUrl(name, env),
+      options: { subscriptions: { kind: 'ws', location: '/graphql' } },
+    };
+  }
+
+  return createGatewayRuntime({
+    supergraph: options.supergraph,
+    transportEntries: transportEntries as never,
+    logging: hiveLogger(log, env.LOG_LEVEL || 'info'),
+    graphiql: production ? false : { title: 'Plangraph' },
+    landingPage: false,
+    healthCheckEndpoint: '/healthz',
+    readinessCheckEndpoint: '/readyz',
+    requestId: false,
+    maskedErrors: true,
+    plugins: () => [
+      useJWT({
+        signingKeyProviders: [signingKeyProvider],
+        tokenLookupLocations: [
+          extractFromHeader({ name: 'authorization', prefix: 'Bearer' }),
+          extractFromConnectionParams({ name: 'token' }),
+          fromConnectionParamsAuthorization(),
+        ],
+        tokenVerification: {
+          algorithms: jwt.jwksUrl ? ['RS256', 'ES256', 'PS256'] : ['HS256'],
+          ...(jwt.issuer ? { issuer: jwt.issuer } : {}),
+          ...(jwt.audience ? { audience: jwt.audience } : {}),
+        },
+        reject: { missingToken: false, invalidToken: true },
+        forward: { payload: false, token: false },
+      }) as unknown as GatewayPlugin,
+      useForwardedIdentity(gatewaySharedSecret(env)),
+    ],
+  });
+}
+
+/** Starts the gateway on Node's http server with graphql-ws on the same `/graphql` path. */
+export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
+  const log = options.log ?? createLogger('gateway');
+  const gateway = createGateway({ ...options, log });
+  const server = http.createServer(gateway);
+  const wss = new WebSocketServer({ server, path: gateway.graphqlEndpoint });
+  const ws = useServer(
+    getGraphQLWSOptions(gateway, (ctx) => {
+      const extra = ctx.extra as { request?: unknown; socket?: unknown } | undefined;
+      return { req: extra?.request, socket: extra?.socket };
+    }),
+    wss,
+  );
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = options.host && options.host !== '0.0.0.0' ? options.host : 'localhost';
+  const url = `http://${host}:${port}${gateway.graphqlEndpoint}`;
+  log.info({ url }, 'gateway listening');
+  let stopped = false;
+  return {
+    url,
+    port,
+    server,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await ws.dispose();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await gateway.dispose();
+    },
+  };
+}

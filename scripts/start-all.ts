@@ -1,0 +1,110 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { DEFAULT_PORTS, SUBGRAPH_NAMES, listenHost, portFor } from '../common/config';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-postgres';
+import { projectRoot } from './paths';
+import { SUBGRAPHS } from './subgraphs';
+
+/**
+ * `npm start`: embedded PostgreSQL (unless DATABASE_URL is set), every subgraph and the gateway
+ * as child processes, each on its default port. Ctrl-C stops them all, PostgreSQL last.
+ */
+const say = (message: string) => process.stdout.write(`[plangraph] ${message}\n`);
+
+async function waitFor(url: string, deadlineMs: number, isAlive: () => boolean): Promise<void> {
+  const deadline = Date.now() + deadlineMs;
+  while (Date.now() < deadline) {
+    if (!isAlive()) throw new Error(`process for ${url} exited`);
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      if (response.ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${url} did not become ready within ${deadlineMs / 1000} s`);
+}
+
+const root = projectRoot();
+let database: EmbeddedDatabase | null = null;
+const children = new Map<string, ChildProcess>();
+let stopping = false;
+
+async function stopAll(code: number): Promise<void> {
+    if (stopping) return;
+    stopping = true;
+    say('stopping…');
+    await Promise.all(
+      [...children.values()].map(
+        (child) =>
+          new Promise<void>((resolve) => {
+            if (child.exitCode !== null || child.signalCode !== null) return resolve();
+            child.once('exit', () => resolve());
+            child.kill('SIGTERM');
+            setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+          }),
+      ),
+    );
+    if (database) {
+      await database.stop().catch((error) => say(`embedded PostgreSQL stop: ${(error as Error).message}`));
+    }
+    say('stopped');
+    process.exit(code);
+}
+
+async function main(): Promise<void> {
+  process.on('SIGINT', () => void stopAll(0));
+  process.on('SIGTERM', () => void stopAll(0));
+
+  let databaseUrl = process.env.DATABASE_URL;
+  if (!databaseUrl) {
+    const port = Number(process.env.EMBEDDED_PG_PORT || 54329);
+    database = await startEmbeddedPostgres(path.join(root, '.data', 'postgres'), port, say);
+    databaseUrl = database.url;
+    say(`embedded PostgreSQL on 127.0.0.1:${port} (data in .data/postgres)`);
+  } else {
+    say('using DATABASE_URL');
+  }
+
+  const host = listenHost();
+  const local = host === '0.0.0.0' ? '127.0.0.1' : host;
+  const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: databaseUrl, HOST: host };
+  for (const name of SUBGRAPH_NAMES) {
+    env[`SUBGRAPH_${name.toUpperCase()}_URL`] ??= `http://${local}:${portFor(name)}/graphql`;
+  }
+  const spawnProcess = (name: string) => {
+    const child = spawn(process.execPath, [path.join(root, 'dist', 'scripts', 'start-one.js'), name], {
+      env: { ...env, PORT: String(portFor(name as keyof typeof DEFAULT_PORTS)) },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    children.set(name, child);
+    child.once('exit', (code, signal) => {
+      if (!stopping) {
+        say(`${name} exited (${signal ?? code}); stopping the platform`);
+        void stopAll(1);
+      }
+    });
+    return child;
+  };
+
+  const started = Object.keys(SUBGRAPHS);
+  for (const name of started) spawnProcess(name);
+  await Promise.all(
+    started.map((name) => {
+      const child = children.get(name)!;
+      return waitFor(`http://${local}:${portFor(name as keyof typeof DEFAULT_PORTS)}/readyz`, 90_000, () => child.exitCode === null);
+    }),
+  );
+  const gateway = spawnProcess('gateway');
+  const gatewayPort = portFor('gateway');
+  await waitFor(`http://${local}:${gatewayPort}/healthz`, 60_000, () => gateway.exitCode === null);
+  say(`ready: ${started.length} subgraphs and the gateway`);
+  say(`GraphiQL: http://localhost:${gatewayPort}/graphql`);
+  say('press Ctrl-C to stop');
+}
+
+main().catch((error) => {
+  say(`failed to start: ${(error as Error).stack ?? error}`);
+  void stopAll(1);
+});

@@ -1,0 +1,52 @@
+import { startSubgraph, type RunningSubgraph } from '../../common/server';
+import { startGateway, type RunningGateway } from '../../gateway';
+import type { SubgraphName } from '../../common/config';
+import { compose } from '../../scripts/compose';
+import { SUBGRAPHS } from '../../scripts/subgraphs';
+import { createLogger } from '../../common/logger';
+import { testDatabaseUrl } from './db';
+
+export interface TestPlatform {
+  gatewayUrl: string;
+  wsUrl: string;
+  subgraphs: Partial<Record<SubgraphName, RunningSubgraph>>;
+  gateway: RunningGateway;
+  /** SQL statements run by each subgraph since the last reset (N+1 checks). */
+  queries: Record<string, string[]>;
+  stop(): Promise<void>;
+}
+
+/** Starts every subgraph on a free port and the real gateway in front of them. */
+export async function startPlatform(): Promise<TestPlatform> {
+  const databaseUrl = testDatabaseUrl();
+  const queries: Record<string, string[]> = {};
+  const subgraphs: Partial<Record<SubgraphName, RunningSubgraph>> = {};
+  try {
+    for (const module of Object.values(SUBGRAPHS)) {
+      queries[module.name] = [];
+      subgraphs[module.name] = await startSubgraph(module, {
+        databaseUrl,
+        port: 0,
+        log: createLogger(module.name),
+        onQuery: (sql) => queries[module.name].push(sql),
+      });
+    }
+    const { supergraph } = await compose();
+    const subgraphUrls = Object.fromEntries(Object.entries(subgraphs).map(([name, s]) => [name, s!.url]));
+    const gateway = await startGateway({ supergraph, subgraphUrls, port: 0, log: createLogger('gateway') });
+    return {
+      gatewayUrl: gateway.url,
+      wsUrl: gateway.url.replace(/^http/, 'ws'),
+      subgraphs,
+      gateway,
+      queries,
+      async stop() {
+        await gateway.stop();
+        for (const subgraph of Object.values(subgraphs)) await subgraph!.stop();
+      },
+    };
+  } catch (error) {
+    for (const subgraph of Object.values(subgraphs)) await subgraph!.stop().catch(() => undefined);
+    throw error;
+  }
+}
