@@ -198,7 +198,7 @@ export async function startSubgraph(module: SubgraphModule, options: StartOption
     });
     const port = (httpServer.address() as AddressInfo).port;
     const url = `http://${options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1'}:${port}/graphql`;
-    log.info({ url }, `${module.name} subgraph listening`);
+    log.info({ port, host: options.host ?? '127.0.0.1' }, `${module.name} subgraph listening`);
 
     let stopped = false;
     return {

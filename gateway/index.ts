@@ -67,6 +67,24 @@ function useForwardedIdentity(secret: string): GatewayPlugin {
   };
 }
 
+/** Hive passes errors positionally (`{ 0: err }`); give pino an `err` it can serialise. */
+function logAttributes(attrs: unknown): Record<string, unknown> {
+  if (!attrs || typeof attrs !== 'object') return {};
+  const entries = Array.isArray(attrs) ? attrs.map((v, i) => [String(i), v] as const) : Object.entries(attrs);
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of entries) {
+    if (value instanceof Error || (value && typeof value === 'object' && 'stack' in value && 'message' in value)) {
+      const error = value as { name?: string; message?: string; stack?: string; class?: string };
+      out.err = { type: error.class ?? error.name, message: error.message, stack: error.stack };
+    } else if (/^\d+$/.test(key)) {
+      out.details = value;
+    } else {
+      out[key] = value;
+    }
+  }
+  return out;
+}
+
 /** Hive's logger writing through pino, so the gateway's logs are JSON like every subgraph's. */
 function hiveLogger(log: Logger, level: string): HiveLogger {
   const levels: LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error'];
@@ -75,7 +93,7 @@ function hiveLogger(log: Logger, level: string): HiveLogger {
     writers: [
       {
         write(lvl, attrs, msg) {
-          log[lvl]({ ...(attrs ?? {}) }, msg ?? '');
+          log[lvl](logAttributes(attrs), msg ?? '');
         },
       },
     ],
@@ -163,7 +181,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const port = (server.address() as AddressInfo).port;
   const host = options.host && options.host !== '0.0.0.0' ? options.host : 'localhost';
   const url = `http://${host}:${port}${gateway.graphqlEndpoint}`;
-  log.info({ url }, 'gateway listening');
+  log.info({ port, host: options.host ?? '127.0.0.1' }, 'gateway listening');
   let stopped = false;
   return {
     url,

@@ -60,9 +60,10 @@ async function main(): Promise<void> {
   let databaseUrl = process.env.DATABASE_URL;
   if (!databaseUrl) {
     const port = Number(process.env.EMBEDDED_PG_PORT || 54329);
-    database = await startEmbeddedPostgres(path.join(root, '.data', 'postgres'), port, say);
+    const dataDir = process.env.PLANGRAPH_DATA_DIR ? path.resolve(process.env.PLANGRAPH_DATA_DIR) : path.join(root, '.data', 'postgres');
+    database = await startEmbeddedPostgres(dataDir, port, say);
     databaseUrl = database.url;
-    say(`embedded PostgreSQL on 127.0.0.1:${port} (data in .data/postgres)`);
+    say(`embedded PostgreSQL on 127.0.0.1:${port} (data in ${path.relative(root, dataDir) || dataDir})`);
   } else {
     say('using DATABASE_URL');
   }

@@ -1,0 +1,72 @@
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { Arg, Query, Resolver } from 'type-graphql';
+import { Entity, PrimaryKey } from '@mikro-orm/core';
+import { startSubgraph, type RunningSubgraph, type SubgraphModule } from './server';
+import { buildFederatedSchema } from './federation';
+import { badInput, MASKED_MESSAGE } from './errors';
+import { testDatabaseUrl } from '../test/helpers/db';
+import { subgraphRequest } from '../test/helpers/graphql';
+
+/** MikroORM wants at least one entity; this one is never queried. */
+@Entity({ tableName: 'probe' })
+class Probe {
+  @PrimaryKey({ type: 'uuid' })
+  id!: string;
+}
+
+@Resolver()
+class FaultyResolver {
+  @Query(() => String, { description: 'Fails the way a bug would.' })
+  explode(): string {
+    throw new Error('connection to db-internal:5432 failed for password hunter2');
+  }
+
+  @Query(() => String, { description: 'Fails the way bad input should.' })
+  strict(@Arg('n', () => Number, { description: 'Must be positive.' }) n: number): string {
+    if (n <= 0) throw badInput('n', 'Give a positive number.');
+    return 'ok';
+  }
+}
+
+describe('subgraph error handling', () => {
+  let subgraph: RunningSubgraph;
+  const lines: Record<string, unknown>[] = [];
+  beforeAll(async () => {
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line));
+        done();
+      },
+    });
+    const module: SubgraphModule = {
+      name: 'products',
+      entities: [Probe],
+      migrations: [],
+      buildSchema: () => buildFederatedSchema({ resolvers: [FaultyResolver] }),
+    };
+    subgraph = await startSubgraph(module, { databaseUrl: testDatabaseUrl(), port: 0, log: pino({ level: 'info' }, sink) });
+  });
+  afterAll(async () => {
+    await subgraph?.stop();
+  });
+
+  it('masks unexpected errors and logs them with the request id', async () => {
+    const response = await subgraphRequest(subgraph.url, '{ explode }', {}, null);
+    const error = response.errors![0];
+    expect(error.message).toBe(MASKED_MESSAGE);
+    expect(error.extensions).toMatchObject({ code: 'INTERNAL_SERVER_ERROR' });
+    expect(JSON.stringify(response)).not.toMatch(/hunter2|db-internal|stack/i);
+    const requestId = error.extensions!.requestId;
+    expect(typeof requestId).toBe('string');
+    const logged = lines.find((l) => l.requestId === requestId && l.msg === 'unexpected error');
+    expect(logged).toBeDefined();
+    expect(JSON.stringify(logged)).toContain('hunter2');
+  });
+
+  it('passes typed input errors through with their field', async () => {
+    const response = await subgraphRequest(subgraph.url, '{ strict(n: -1) }', {}, null);
+    expect(response.errors![0]).toMatchObject({ message: 'Give a positive number.', extensions: { code: 'BAD_USER_INPUT', field: 'n' } });
+    expect(response.errors![0].extensions!.stacktrace).toBeUndefined();
+  });
+});

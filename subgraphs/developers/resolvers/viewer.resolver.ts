@@ -1,0 +1,65 @@
+import { Ctx, Field, FieldResolver, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import type { SubgraphContext } from '../../../common/server';
+import { Organization } from '../entities/organization';
+import { OrganizationMember, OrganizationRole } from '../entities/organization-member';
+import { viewerMembershipLoader } from '../access';
+
+@ObjectType({ description: "The caller's membership of one organization." })
+export class OrganizationMembership {
+  @Field(() => Organization, { description: 'The organization.' })
+  organization!: Organization;
+
+  @Field(() => OrganizationRole, { description: "The caller's role in it." })
+  role!: OrganizationRole;
+
+  @Field(() => Date, { description: 'When the caller joined it.' })
+  since!: Date;
+}
+
+@ObjectType({ description: 'The signed-in caller, as the token describes them, and the organizations they belong to.' })
+export class Viewer {
+  @Field(() => String, { description: 'Token subject (`sub` claim).' })
+  subject!: string;
+
+  @Field(() => String, { nullable: true, description: 'Email address from the token, when it has one.' })
+  email!: string | null;
+
+  @Field(() => [String], { description: 'Platform roles from the token (e.g. `portal_admin`). Organization roles are in `memberships`.' })
+  roles!: string[];
+
+  @Field(() => Boolean, { description: 'True when the caller is a portal admin.' })
+  isPortalAdmin!: boolean;
+}
+
+@Resolver(() => Viewer)
+export class ViewerResolver {
+  @Query(() => Viewer, { nullable: true, description: 'The caller. Anyone may ask; null for anonymous callers.' })
+  viewer(@Ctx() context: SubgraphContext): Viewer | null {
+    const { caller } = context;
+    if (caller.subject === null) return null;
+    return Object.assign(new Viewer(), {
+      subject: caller.subject,
+      email: caller.email,
+      roles: [...caller.roles].sort(),
+      isPortalAdmin: caller.isPortalAdmin,
+    });
+  }
+
+  @FieldResolver(() => [OrganizationMembership], {
+    description: 'Organizations the caller belongs to (any status), with their role, oldest membership first.',
+  })
+  async memberships(@Root() viewer: Viewer, @Ctx() context: SubgraphContext): Promise<OrganizationMembership[]> {
+    if (viewer.subject !== context.caller.subject) return [];
+    const rows = await context.em.find(
+      OrganizationMember,
+      { subject: viewer.subject },
+      { populate: ['organization'], orderBy: { createdAt: 'asc', id: 'asc' } },
+    );
+    // The caller's own role per organization is now known: `organization { viewerRole }` needs no more SQL.
+    const loader = viewerMembershipLoader(context);
+    for (const row of rows) loader.prime(row.organization.id, row);
+    return rows.map((row: OrganizationMember) =>
+      Object.assign(new OrganizationMembership(), { organization: row.organization, role: row.role, since: row.createdAt }),
+    );
+  }
+}
