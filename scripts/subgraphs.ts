@@ -3,6 +3,7 @@ import type { SubgraphName } from '../common/config';
 import { productsSubgraph } from '../subgraphs/products';
 import { plansSubgraph } from '../subgraphs/plans';
 import { developersSubgraph } from '../subgraphs/developers';
+import { usageSubgraph } from '../subgraphs/usage';
 import { providerSubgraph } from '../subgraphs/provider';
 
 /** Every subgraph module, by name. Only scripts and tests import this list. */
@@ -10,6 +11,7 @@ export const SUBGRAPHS: Partial<Record<SubgraphName, SubgraphModule>> = {
   products: productsSubgraph,
   plans: plansSubgraph,
   developers: developersSubgraph,
+  usage: usageSubgraph,
   provider: providerSubgraph,
 };
 

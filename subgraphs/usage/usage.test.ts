@@ -15,6 +15,7 @@ import { developer, portalAdmin, subgraphRequest, type Identity } from '../../te
 import { waitFor } from '../../test/helpers/wait';
 import { usageSubgraph } from '.';
 import { QuotaWarningKind } from './entities/quota-warning';
+import { effectiveQuotaAlertRules } from './resolvers/quota-alert-rules.resolver';
 import { raiseQuotaWarning, QUOTA_WARNINGS_TOPIC, type RaiseQuotaWarningInput } from './warnings';
 
 /**
@@ -62,6 +63,8 @@ describe('usage subgraph', () => {
   let developersOrm: MikroORM;
   let db: pg.Client;
   const clients: Client[] = [];
+  /** SQL statements the subgraph ran (N+1 checks). */
+  const queries: string[] = [];
 
   beforeAll(async () => {
     const databaseUrl = testDatabaseUrl();
@@ -70,7 +73,7 @@ describe('usage subgraph', () => {
     await migrate(developersOrm, databaseUrl, 'developers', log);
     db = new pg.Client({ connectionString: databaseUrl });
     await db.connect();
-    subgraph = await startSubgraph(usageSubgraph, { databaseUrl, port: 0 });
+    subgraph = await startSubgraph(usageSubgraph, { databaseUrl, port: 0, onQuery: (sql) => queries.push(sql) });
   });
 
   afterAll(async () => {
@@ -114,7 +117,7 @@ describe('usage subgraph', () => {
     };
   }
 
-  const raise = (input: RaiseQuotaWarningInput) => raiseQuotaWarning(subgraph.orm.em.fork() as never, subgraph.pubsub, input);
+  const raise = (input: RaiseQuotaWarningInput) => raiseQuotaWarning(subgraph.orm.em.fork(), subgraph.pubsub, input);
 
   /** Subscribes straight to the subgraph over graphql-ws, signed as the gateway signs claims. */
   function subscribe(identity: Identity | null, variables: Record<string, unknown>): Collected {
@@ -170,6 +173,12 @@ describe('usage subgraph', () => {
         [appId, [100], false],
       ]);
       expect(Number.isNaN(Date.parse(listed.data.quotaAlertRules[0].updatedAt))).toBe(false);
+
+      // What the ingest will use: the app's own rules, else the organization's, else the defaults.
+      expect((await effectiveQuotaAlertRules(subgraph.orm.em.fork(), org.id, appId)).thresholds).toEqual([100]);
+      expect((await effectiveQuotaAlertRules(subgraph.orm.em.fork(), org.id, randomUUID())).thresholds).toEqual([60]);
+      const fresh = await effectiveQuotaAlertRules(subgraph.orm.em.fork(), randomUUID(), null);
+      expect(fresh).toMatchObject({ thresholds: [80, 90, 100], isDefault: true });
     });
 
     it('reports invalid thresholds per field and changes nothing', async () => {
@@ -310,6 +319,21 @@ describe('usage subgraph', () => {
       expect(asAdmin.data._entities.map((e: any) => e?.id ?? null)).toEqual([mine!.id, theirs!.id, null]);
       const anonymous = await subgraphRequest(subgraph.url, query, { r: representations }, null);
       expect(anonymous.data._entities).toEqual([null, null, null]);
+    });
+
+    it('needs one warning SELECT and one membership SELECT however many references a request has', async () => {
+      const orgs = [await organization(), await organization(), await organization()];
+      const caller = orgs[0].member;
+      // The caller also belongs to the second organization, but not to the third.
+      await db.query(`insert into developers.organization_member (id, organization_id, subject, role) values ($1, $2, $3, 'MEMBER')`, [randomUUID(), orgs[1].id, caller.sub]);
+      const ids: string[] = [];
+      for (const org of orgs) for (let i = 0; i < 3; i++) ids.push((await raise(warning(org.id, { thresholdPercent: 50 + i })))!.id);
+      const query = `query($r: [_Any!]!) { _entities(representations: $r) { ... on QuotaWarning { id } } }`;
+      queries.length = 0;
+      const result = await subgraphRequest(subgraph.url, query, { r: ids.map((id) => ({ __typename: 'QuotaWarning', id })) }, caller);
+      expect(result.data._entities.map((e: any) => e?.id ?? null)).toEqual([...ids.slice(0, 6), null, null, null]);
+      expect(queries.filter((sql) => /quota_warning/.test(sql))).toHaveLength(1);
+      expect(queries.filter((sql) => /membership_contract/.test(sql))).toHaveLength(1);
     });
   });
 

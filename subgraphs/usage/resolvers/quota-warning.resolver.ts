@@ -1,4 +1,4 @@
-import { Arg, Args, Ctx, ID, Query, Resolver, Root, Subscription } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, ID, Query, Resolver, Root, Subscription } from 'type-graphql';
 import type { SubscribeResolverData } from 'type-graphql';
 import { filter, pipe } from '@graphql-yoga/subscription';
 import type { FilterQuery } from '@mikro-orm/core';
@@ -6,6 +6,7 @@ import { connectionType, PageArgs, paginate } from '../../../common/relay';
 import { badInput } from '../../../common/errors';
 import type { SubgraphContext } from '../../../common/server';
 import { QuotaWarning } from '../entities/quota-warning';
+import { OrganizationRef, organizationRef } from '../entities/organization-ref';
 import { isUuid, requireOrganizationReader } from '../membership';
 import { QUOTA_WARNINGS_TOPIC, quotaWarningFromEvent, type QuotaWarningEvent } from '../warnings';
 
@@ -39,15 +40,22 @@ async function subscribeQuotaWarnings({ args, context }: SubscribeResolverData<u
 
 @Resolver(() => QuotaWarning)
 export class QuotaWarningResolver {
+  @FieldResolver(() => OrganizationRef, { description: 'The organization whose quota the warning is about.' })
+  organization(@Root() warning: QuotaWarning): OrganizationRef {
+    return organizationRef(warning.organizationId);
+  }
+
   @Query(() => QuotaWarningConnection, {
     description:
       'Quota warnings raised for an organization (optionally one app), oldest first. Members of that organization (any role) and portal admins may call it; anyone else gets FORBIDDEN, anonymous callers UNAUTHENTICATED.',
   })
+  // Parameters are listed in reverse of the schema's argument order (type-graphql registers
+  // parameter decorators last-first): organizationId, appId, first, after.
   async quotaWarningsHistory(
-    @Arg('organizationId', () => ID, { description: 'Organization whose warnings to list.' }) organizationId: string,
-    @Arg('appId', () => ID, { nullable: true, description: 'Only warnings about this app of the organization; omit for all.' }) appId: string | null,
-    @Args(() => PageArgs) page: PageArgs,
     @Ctx() context: SubgraphContext,
+    @Args(() => PageArgs) page: PageArgs,
+    @Arg('appId', () => ID, { nullable: true, description: 'Only warnings about this app of the organization; omit for all.' }) appId: string | null,
+    @Arg('organizationId', () => ID, { description: 'Organization whose warnings to list.' }) organizationId: string,
   ) {
     await requireOrganizationReader(context, organizationId);
     checkAppId(appId);
@@ -62,8 +70,8 @@ export class QuotaWarningResolver {
   })
   quotaWarnings(
     @Root() event: QuotaWarningEvent,
-    @Arg('organizationId', () => ID, { description: 'Organization whose warnings to receive.' }) _organizationId: string,
     @Arg('appId', () => ID, { nullable: true, description: 'Only warnings about this app of the organization; omit for all.' }) _appId: string | null,
+    @Arg('organizationId', () => ID, { description: 'Organization whose warnings to receive.' }) _organizationId: string,
   ): QuotaWarning {
     return quotaWarningFromEvent(event);
   }

@@ -1,0 +1,140 @@
+import WebSocket from 'ws';
+import { createClient, type Client } from 'graphql-ws';
+import { startPlatform, type TestPlatform } from './helpers/platform';
+import { developer, gatewayRequest, portalAdmin, tokenFor, type Identity } from './helpers/graphql';
+import { unique } from './helpers/db';
+import { waitFor } from './helpers/wait';
+import { raiseQuotaWarning } from '../subgraphs/usage/warnings';
+import { QuotaWarningKind } from '../subgraphs/usage/entities/quota-warning';
+
+/** Realtime quota warnings through the gateway over graphql-ws, authorised per organization. */
+describe('quotaWarnings subscription through the gateway', () => {
+  let platform: TestPlatform;
+  const clients: Client[] = [];
+  const admin = portalAdmin();
+  const alice = developer();
+  const bob = developer();
+  let orgA: string;
+  let orgB: string;
+
+  async function createOrganization(adminSubject: string): Promise<string> {
+    const slug = unique('org');
+    const r = await gatewayRequest(
+      platform.gatewayUrl,
+      `mutation($i: CreateOrganizationInput!) { createOrganization(input: $i) { organization { id } errors { code message } } }`,
+      { i: { name: slug, slug, adminSubject } },
+      admin,
+    );
+    expect(r.data.createOrganization.errors).toEqual([]);
+    return r.data.createOrganization.organization.id;
+  }
+
+  function client(identity: Identity | null, via: 'authorization' | 'token' = 'authorization'): Client {
+    const c = createClient({
+      url: platform.wsUrl,
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      lazy: true,
+      connectionParams: identity ? (via === 'token' ? { token: tokenFor(identity) } : { authorization: `Bearer ${tokenFor(identity)}` }) : {},
+    });
+    clients.push(c);
+    return c;
+  }
+
+  function subscribe(c: Client, organizationId: string) {
+    const events: any[] = [];
+    const errors: any[] = [];
+    let completed = false;
+    c.subscribe(
+      {
+        query: `subscription($org: ID!) { quotaWarnings(organizationId: $org) { kind thresholdPercent used limit resetsAt organization { id name } } }`,
+        variables: { org: organizationId },
+      },
+      {
+        next: (result) => (result.errors ? errors.push(...result.errors) : events.push(result.data)),
+        error: (error) => errors.push(error),
+        complete: () => (completed = true),
+      },
+    );
+    return { events, errors, isComplete: () => completed };
+  }
+
+  async function raise(organizationId: string, thresholdPercent: number) {
+    const usage = platform.subgraphs.usage!;
+    const windowStart = new Date(Date.UTC(2026, 10, 1));
+    await raiseQuotaWarning(usage.orm.em.fork(), usage.pubsub, {
+      organizationId,
+      kind: QuotaWarningKind.SOFT,
+      thresholdPercent,
+      used: thresholdPercent * 10,
+      limit: 1000,
+      windowStart,
+      resetsAt: new Date(Date.UTC(2026, 11, 1)),
+    });
+  }
+
+  /** Waits until the subscription is registered upstream: a probe warning arrives. */
+  async function ready(sub: ReturnType<typeof subscribe>, organizationId: string) {
+    let threshold = 1;
+    await waitFor(
+      async () => {
+        if (sub.events.length > 0) return true;
+        await raise(organizationId, threshold++);
+        return sub.events.length > 0;
+      },
+      { intervalMs: 100, what: 'the subscription to be live' },
+    );
+    sub.events.length = 0;
+  }
+
+  beforeAll(async () => {
+    platform = await startPlatform();
+    orgA = await createOrganization(alice.sub);
+    orgB = await createOrganization(bob.sub);
+  });
+  afterAll(async () => {
+    for (const c of clients) await c.dispose();
+    await platform?.stop();
+  });
+
+  it('delivers an organization’s warnings to its member, joined with the developers subgraph, and nothing of other organizations', async () => {
+    const sub = subscribe(client(alice), orgA);
+    await ready(sub, orgA);
+    await raise(orgB, 95);
+    await raise(orgA, 90);
+    await waitFor(() => sub.events.length >= 1, { what: 'the warning of org A' });
+    expect(sub.events[0].quotaWarnings).toEqual({
+      kind: 'SOFT',
+      thresholdPercent: 90,
+      used: 900,
+      limit: 1000,
+      resetsAt: '2026-12-01T00:00:00.000Z',
+      organization: { id: orgA, name: expect.any(String) },
+    });
+    expect(sub.errors).toEqual([]);
+  });
+
+  it('accepts the token as connectionParams.token too, and lets portal admins watch any organization', async () => {
+    const viaToken = subscribe(client(bob, 'token'), orgB);
+    await ready(viaToken, orgB);
+    const asAdmin = subscribe(client(admin), orgB);
+    await ready(asAdmin, orgB);
+    await raise(orgB, 99);
+    await waitFor(() => viaToken.events.some((e) => e.quotaWarnings.thresholdPercent === 99) && asAdmin.events.some((e) => e.quotaWarnings.thresholdPercent === 99), {
+      what: 'both subscribers to get the warning',
+    });
+  });
+
+  it('refuses outsiders and anonymous subscribers before delivering anything', async () => {
+    const outsider = subscribe(client(bob), orgA);
+    const anonymous = subscribe(client(null), orgA);
+    await waitFor(() => outsider.errors.length > 0 && anonymous.errors.length > 0, { what: 'both refusals' });
+    expect(outsider.errors[0].extensions?.code).toBe('FORBIDDEN');
+    expect(anonymous.errors[0].extensions?.code).toBe('UNAUTHENTICATED');
+    await raise(orgA, 97);
+    const member = subscribe(client(alice), orgA);
+    await ready(member, orgA);
+    expect(outsider.events).toEqual([]);
+    expect(anonymous.events).toEqual([]);
+  });
+});
