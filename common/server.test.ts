@@ -7,6 +7,7 @@ import { buildFederatedSchema } from './federation';
 import { badInput, MASKED_MESSAGE } from './errors';
 import { testDatabaseUrl } from '../test/helpers/db';
 import { subgraphRequest } from '../test/helpers/graphql';
+import { productsSubgraph } from '../subgraphs/products';
 
 /** MikroORM wants at least one entity; this one is never queried. */
 @Entity({ tableName: 'probe' })
@@ -68,5 +69,22 @@ describe('subgraph error handling', () => {
     const response = await subgraphRequest(subgraph.url, '{ strict(n: -1) }', {}, null);
     expect(response.errors![0]).toMatchObject({ message: 'Give a positive number.', extensions: { code: 'BAD_USER_INPUT', field: 'n' } });
     expect(response.errors![0].extensions!.stacktrace).toBeUndefined();
+  });
+});
+
+describe('readiness', () => {
+  it('reports 503 on /readyz once the database is unreachable, while /healthz stays up', async () => {
+    const subgraph = await startSubgraph(productsSubgraph, { databaseUrl: testDatabaseUrl(), port: 0 });
+    const base = subgraph.url.replace(/\/graphql$/, '');
+    try {
+      expect((await fetch(`${base}/readyz`)).status).toBe(200);
+      await subgraph.orm.close(true);
+      const ready = await fetch(`${base}/readyz`);
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toMatchObject({ status: 'not ready', reason: expect.stringContaining('database unreachable') });
+      expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    } finally {
+      await subgraph.stop();
+    }
   });
 });

@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { DEFAULT_PORTS, SUBGRAPH_NAMES, listenHost, portFor } from '../common/config';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-postgres';
 import { projectRoot } from './paths';
 import { SUBGRAPHS } from './subgraphs';
 
@@ -27,7 +26,7 @@ async function waitFor(url: string, deadlineMs: number, isAlive: () => boolean):
 }
 
 const root = projectRoot();
-let database: EmbeddedDatabase | null = null;
+let database: ChildProcess | null = null;
 const children = new Map<string, ChildProcess>();
 let stopping = false;
 
@@ -46,11 +45,39 @@ async function stopAll(code: number): Promise<void> {
           }),
       ),
     );
-    if (database) {
-      await database.stop().catch((error) => say(`embedded PostgreSQL stop: ${(error as Error).message}`));
+    const db = database;
+    if (db && db.exitCode === null && db.signalCode === null) {
+      await new Promise<void>((resolve) => {
+        db.once('exit', () => resolve());
+        db.send('stop');
+        setTimeout(() => db.kill('SIGTERM'), 20_000).unref();
+      });
     }
     say('stopped');
     process.exit(code);
+}
+
+/** Starts the embedded PostgreSQL in its own process group (see database-process.ts). */
+function startDatabase(dataDir: string, port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(root, 'dist', 'scripts', 'database-process.js'), dataDir, String(port)], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      detached: true,
+    });
+    database = child;
+    child.once('message', (message: { ready?: boolean; url?: string }) => {
+      if (message?.ready && message.url) resolve(message.url);
+    });
+    child.once('exit', (code) => {
+      if (!stopping) {
+        reject(new Error(`embedded PostgreSQL exited (${code})`));
+        if (children.size) {
+          say('embedded PostgreSQL exited; stopping the platform');
+          void stopAll(1);
+        }
+      }
+    });
+  });
 }
 
 async function main(): Promise<void> {
@@ -61,8 +88,7 @@ async function main(): Promise<void> {
   if (!databaseUrl) {
     const port = Number(process.env.EMBEDDED_PG_PORT || 54329);
     const dataDir = process.env.PLANGRAPH_DATA_DIR ? path.resolve(process.env.PLANGRAPH_DATA_DIR) : path.join(root, '.data', 'postgres');
-    database = await startEmbeddedPostgres(dataDir, port, say);
-    databaseUrl = database.url;
+    databaseUrl = await startDatabase(dataDir, port);
     say(`embedded PostgreSQL on 127.0.0.1:${port} (data in ${path.relative(root, dataDir) || dataDir})`);
   } else {
     say('using DATABASE_URL');

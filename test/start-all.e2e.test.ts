@@ -6,7 +6,7 @@ import { SUBGRAPH_NAMES } from '../common/config';
 import { projectRoot } from '../scripts/paths';
 import { gatewayRequest, portalAdmin } from './helpers/graphql';
 import { freePort } from './helpers/ports';
-import { unique } from './helpers/db';
+import { testDatabaseUrl, unique } from './helpers/db';
 import { waitFor } from './helpers/wait';
 
 /**
@@ -46,9 +46,9 @@ describe('npm start (dist/scripts/start-all.js)', () => {
     });
   }
 
-  function start(): { child: ChildProcess; output: () => string } {
+  function start(extraEnv: NodeJS.ProcessEnv = {}): { child: ChildProcess; output: () => string } {
     let output = '';
-    const child = spawn(process.execPath, [path.join(root, 'dist', 'scripts', 'start-all.js')], { cwd: root, env, detached: true });
+    const child = spawn(process.execPath, [path.join(root, 'dist', 'scripts', 'start-all.js')], { cwd: root, env: { ...env, ...extraEnv }, detached: true });
     child.stdout!.on('data', (chunk) => (output += chunk));
     child.stderr!.on('data', (chunk) => (output += chunk));
     return { child, output: () => output };
@@ -86,4 +86,14 @@ describe('npm start (dist/scripts/start-all.js)', () => {
     expect(await ctrlC(second.child)).toBe(0);
     await waitFor(() => processesUsing(dataDir).length === 0, { what: 'every process to exit' });
   }, 240_000);
+
+  it('uses an external PostgreSQL when DATABASE_URL is set, starting no embedded server', async () => {
+    const run = start({ DATABASE_URL: testDatabaseUrl(), PLANGRAPH_DATA_DIR: path.join(dataDir, 'unused') });
+    const url = await graphiqlUrl(run);
+    expect(run.output()).toContain('using DATABASE_URL');
+    const r = await gatewayRequest(url, '{ products(first: 1) { pageInfo { hasNextPage } } }', {}, null);
+    expect(r.errors).toBeUndefined();
+    expect(fs.existsSync(path.join(dataDir, 'unused'))).toBe(false);
+    expect(await ctrlC(run.child)).toBe(0);
+  }, 120_000);
 });
