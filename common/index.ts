@@ -15,3 +15,4 @@ export * from './pubsub';
 export * from './relay';
 export * from './scalars';
 export * from './server';
+export * from './ids';

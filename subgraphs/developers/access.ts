@@ -10,10 +10,9 @@ import { OrganizationMember, OrganizationRole } from './entities/organization-me
  * lookups are batched: the number of SQL statements per request does not grow with list sizes.
  */
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export function isUuid(value: string): boolean {
-  return UUID.test(value);
-}
+import { isUuid } from '../../common/ids';
+
+export { isUuid };
 
 /**
  * Organizations the caller may see: portal admins all of them, a signed-in caller those they

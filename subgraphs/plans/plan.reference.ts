@@ -3,10 +3,9 @@ import { requestLoader, byKeys } from '../../common/loaders';
 import type { SubgraphContext } from '../../common/server';
 import { Plan, PlanStatus } from './entities/plan';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export function isUuid(value: string): boolean {
-  return UUID.test(value);
-}
+import { isUuid } from '../../common/ids';
+
+export { isUuid };
 
 /** Plans a caller may see: portal admins see all, everyone else (anonymous included) published ones. */
 export function visiblePlans(context: SubgraphContext): FilterQuery<Plan> {

@@ -7,10 +7,9 @@ export const POLICY_TAGS_MAX = 20;
 export const SECRET_MAX = 4096;
 export const BASE_URL_MAX = 2048;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export function isUuid(value: string): boolean {
-  return UUID.test(value);
-}
+import { isUuid } from '../../common/ids';
+
+export { isUuid };
 
 /**
  * Parses an admin-given base URL: absolute http(s), no query, fragment or credentials. Returns

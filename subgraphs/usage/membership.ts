@@ -3,14 +3,12 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { requestLoader } from '../../common/loaders';
 import { badInput } from '../../common/errors';
 import type { SubgraphContext } from '../../common/server';
+import { isUuid } from '../../common/ids';
 
 /** Organization roles as the developers subgraph publishes them. */
 export type OrganizationRole = 'ORG_ADMIN' | 'MEMBER';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export function isUuid(value: unknown): value is string {
-  return typeof value === 'string' && UUID.test(value);
-}
+export { isUuid };
 
 interface MembershipRow {
   organization_id: string;

@@ -108,7 +108,6 @@ export class ProductResolver {
   }
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export function isUuid(value: string): boolean {
-  return UUID.test(value);
-}
+import { isUuid } from '../../../common/ids';
+
+export { isUuid };
