@@ -16,3 +16,5 @@ export * from './relay';
 export * from './scalars';
 export * from './server';
 export * from './ids';
+export * from './jobs';
+export * from './audience';

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { withAdvisoryLock } from './db';
+import { migrateJobs } from './jobs';
 
 /**
  * The shared `platform` schema (events now; jobs and audit later). Statements are append-only:
@@ -46,5 +47,6 @@ export async function migratePlatform(databaseUrl: string): Promise<void> {
     } finally {
       await client.end();
     }
+    await migrateJobs(databaseUrl);
   });
 }

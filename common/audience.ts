@@ -1,0 +1,41 @@
+import type { SubgraphContext } from './server';
+
+const memo = new WeakMap<object, Promise<ReadonlySet<string>>>();
+
+/**
+ * The catalogs the caller may see, decided from published views only: every PUBLIC catalog,
+ * plus PRIVATE catalogs whose audience names an ACTIVE organization the caller belongs to or a
+ * team (of an ACTIVE organization) the caller is in. Anonymous callers get the public ones.
+ * Portal admins see everything and need no lookup: check `caller.isPortalAdmin` first.
+ *
+ * One SQL statement per request (memoised on the context). The products and plans subgraphs both
+ * filter by it, so the rule lives here once rather than twice.
+ */
+export function visibleCatalogIds(context: SubgraphContext): Promise<ReadonlySet<string>> {
+  let found = memo.get(context);
+  if (!found) {
+    found = loadVisibleCatalogIds(context);
+    memo.set(context, found);
+  }
+  return found;
+}
+
+async function loadVisibleCatalogIds(context: SubgraphContext): Promise<ReadonlySet<string>> {
+  const subject = context.caller.subject;
+  const connection = context.em.getConnection();
+  const rows = subject
+    ? await connection.execute<{ id: string }[]>(
+        `select c.id from products.catalog_contract c where c.visibility = 'PUBLIC'
+         union
+         select a.catalog_id from products.catalog_audience_contract a
+           join developers.membership_contract m on m.organization_id = a.organization_id
+          where m.subject = ? and m.organization_status = 'ACTIVE'
+         union
+         select a.catalog_id from products.catalog_audience_contract a
+           join developers.team_membership_contract t on t.team_id = a.team_id
+          where t.subject = ? and t.organization_status = 'ACTIVE'`,
+        [subject, subject],
+      )
+    : await connection.execute<{ id: string }[]>(`select c.id from products.catalog_contract c where c.visibility = 'PUBLIC'`);
+  return new Set(rows.map((row) => row.id));
+}
