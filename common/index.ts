@@ -18,3 +18,5 @@ export * from './server';
 export * from './ids';
 export * from './jobs';
 export * from './audience';
+export * from './markdown';
+export * from './key-value';

@@ -28,9 +28,14 @@ export class Migration20261122010000 extends Migration {
         from developers.team_member tm
         join developers.team t on t.id = tm.team_id
         join developers.organization o on o.id = t.organization_id;`);
+
+    // Published views: which organizations and teams exist (catalog audiences refer to them).
+    this.addSql(`create view developers.organization_contract as select id, name, status from developers.organization;`);
+    this.addSql(`create view developers.team_contract as select id, organization_id, name from developers.team;`);
   }
 
   override async down(): Promise<void> {
+    this.addSql(`drop view if exists developers.team_contract, developers.organization_contract;`);
     this.addSql(`drop view if exists developers.team_membership_contract;`);
     this.addSql(`drop table if exists developers.team_member, developers.team;`);
   }
