@@ -20,3 +20,4 @@ export * from './jobs';
 export * from './audience';
 export * from './markdown';
 export * from './key-value';
+export * from './clock';

@@ -18,6 +18,7 @@ import { formatError, isPublicError, logUnexpected, MASKED_MESSAGE } from './err
 import { createLogger, type Logger } from './logger';
 import { migratePlatform } from './platform';
 import { PgPubSub } from './pubsub';
+import { systemClock, type Clock } from './clock';
 
 /** What every resolver receives. */
 export interface SubgraphContext {
@@ -27,6 +28,8 @@ export interface SubgraphContext {
   requestId: string;
   log: Logger;
   pubsub: PgPubSub;
+  /** "Now" for every time-dependent rule; injected in tests. */
+  clock: Clock;
 }
 
 export interface SubgraphModule {
@@ -45,6 +48,8 @@ export interface StartOptions {
   /** Sees every SQL statement (N+1 tests, benchmarks). */
   onQuery?: (sql: string) => void;
   env?: NodeJS.ProcessEnv;
+  /** Time source for the subgraph's rules (default: the system clock). */
+  clock?: Clock;
 }
 
 export interface RunningSubgraph {
@@ -56,7 +61,7 @@ export interface RunningSubgraph {
   stop(): Promise<void>;
 }
 
-function contextFactory(orm: MikroORM, pubsub: PgPubSub, log: Logger, env: NodeJS.ProcessEnv) {
+function contextFactory(orm: MikroORM, pubsub: PgPubSub, log: Logger, env: NodeJS.ProcessEnv, clock: Clock) {
   const secret = gatewaySharedSecret(env);
   const { rolesClaim } = jwtConfig(env);
   return (forwarded: unknown, fallbackRequestId?: string | null): SubgraphContext => {
@@ -68,6 +73,7 @@ function contextFactory(orm: MikroORM, pubsub: PgPubSub, log: Logger, env: NodeJ
       requestId,
       log: log.child({ requestId }),
       pubsub,
+      clock,
     };
   };
 }
@@ -129,7 +135,7 @@ export async function startSubgraph(module: SubgraphModule, options: StartOption
   try {
     await migrate(orm, options.databaseUrl, module.name, log);
     const schema = await module.buildSchema(pubsub);
-    const makeContext = contextFactory(orm, pubsub, log, env);
+    const makeContext = contextFactory(orm, pubsub, log, env, options.clock ?? systemClock);
 
     const app = express();
     app.disable('x-powered-by');
