@@ -21,3 +21,4 @@ export * from './audience';
 export * from './markdown';
 export * from './key-value';
 export * from './clock';
+export * from './db-types';

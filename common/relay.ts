@@ -1,6 +1,7 @@
 import { ArgsType, Directive, Field, Int, ObjectType, type ClassType } from 'type-graphql';
 import type { EntityManager, EntityName, FilterQuery } from '@mikro-orm/postgresql';
 import { badInput } from './errors';
+import { isUuid } from './ids';
 
 @ObjectType({ description: 'Where a page of a connection starts and ends, and whether more pages exist.' })
 @Directive('@shareable')
@@ -70,16 +71,18 @@ export function connectionType<T extends object>(node: ClassType<T>, name: strin
   return ConnectionType as unknown as ClassType<ConnectionShape<T>>;
 }
 
-function encodeCursor(createdAt: Date, id: string): string {
+/** Cursor of a row in (createdAt, id) order: base64url of `<createdAt ISO>|<id>`. */
+export function encodeCursor(createdAt: Date, id: string): string {
   return Buffer.from(`${createdAt.toISOString()}|${id}`, 'utf8').toString('base64url');
 }
 
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+/** Reads a cursor made by `encodeCursor`; a bad one is a BAD_USER_INPUT error on `after`. */
+export function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   const text = Buffer.from(cursor, 'base64url').toString('utf8');
   const bar = text.indexOf('|');
   const createdAt = new Date(text.slice(0, bar));
   const id = text.slice(bar + 1);
-  if (bar < 0 || Number.isNaN(createdAt.getTime()) || !id) {
+  if (bar < 0 || Number.isNaN(createdAt.getTime()) || !isUuid(id)) {
     throw badInput('after', 'The cursor is not valid: pass a `pageInfo.endCursor` from an earlier page.');
   }
   return { createdAt, id };

@@ -13,6 +13,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { signForwardedAuth, type Claims } from '../common/auth';
 import { gatewaySharedSecret, isProduction, jwtConfig, SUBGRAPH_NAMES, subgraphUrl, type SubgraphName } from '../common/config';
 import { createLogger, type Logger } from '../common/logger';
+import { armorPlugins, hardeningConfig, limitBodySize, trustedDocuments, useRateLimit } from './hardening';
 
 export interface GatewayOptions {
   /** Composed supergraph SDL (schema/supergraph.graphql). */
@@ -130,8 +131,24 @@ export function createGateway(options: GatewayOptions) {
     };
   }
 
+  const limits = hardeningConfig(env);
+  const trusted = trustedDocuments(limits);
+
   return createGatewayRuntime({
     supergraph: options.supergraph,
+    batching: limits.batchLimit > 0 ? { limit: limits.batchLimit } : false,
+    csrfPrevention: { requestHeaders: limits.csrfHeaders },
+    ...(limits.introspection ? {} : { disableIntrospection: { disableIf: () => true } }),
+    requestDeadline: limits.requestTimeoutMs,
+    upstreamTimeout: limits.upstreamTimeoutMs,
+    ...(trusted
+      ? {
+          persistedDocuments: {
+            getPersistedOperation: (key: string) => trusted.get(key) ?? null,
+            allowArbitraryDocuments: false,
+          },
+        }
+      : {}),
     transportEntries: transportEntries as never,
     logging: hiveLogger(log, env.LOG_LEVEL || 'info'),
     graphiql: production ? false : { title: 'Plangraph' },
@@ -157,6 +174,8 @@ export function createGateway(options: GatewayOptions) {
         forward: { payload: false, token: false },
       }) as unknown as GatewayPlugin,
       useForwardedIdentity(gatewaySharedSecret(env)),
+      useRateLimit(limits),
+      ...armorPlugins(limits),
     ],
   });
 }
@@ -165,7 +184,7 @@ export function createGateway(options: GatewayOptions) {
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const log = options.log ?? createLogger('gateway');
   const gateway = createGateway({ ...options, log });
-  const server = http.createServer(gateway);
+  const server = http.createServer(limitBodySize(gateway, hardeningConfig(options.env ?? process.env).maxBodyBytes));
   const wss = new WebSocketServer({ server, path: gateway.graphqlEndpoint });
   const ws = useServer(
     getGraphQLWSOptions(gateway, (ctx) => {

@@ -3,6 +3,7 @@ import { startPlatform, type TestPlatform } from './helpers/platform';
 import { developer, gatewayRequest, portalAdmin, tokenFor } from './helpers/graphql';
 import { unique } from './helpers/db';
 import { jwtConfig } from '../common/config';
+import { Fixtures } from './helpers/fixtures';
 
 const CREATE_PRODUCT = `mutation($input: CreateProductInput!) {
   createProduct(input: $input) { product { id slug } errors { code field message } }
@@ -17,24 +18,31 @@ describe('gateway (real HTTP through Hive Gateway to the subgraphs)', () => {
     await platform?.stop();
   });
 
-  it('lets a portal admin create a product and anyone read published products', async () => {
+  it('lets a portal admin create a product and anyone read published products of public catalogs', async () => {
     const slug = unique('gw');
-    const created = await gatewayRequest(platform.gatewayUrl, CREATE_PRODUCT, { input: { slug, name: 'Gateway', status: 'PUBLISHED' } }, portalAdmin());
+    const catalogId = await new Fixtures(platform.gatewayUrl, portalAdmin()).catalog();
+    const created = await gatewayRequest(
+      platform.gatewayUrl,
+      CREATE_PRODUCT,
+      { input: { slug, name: 'Gateway', status: 'PUBLISHED', tykApiIds: ['gateway-api'], catalogIds: [catalogId] } },
+      portalAdmin(),
+    );
     expect(created.status).toBe(200);
     expect(created.data.createProduct.errors).toEqual([]);
     const read = await gatewayRequest(platform.gatewayUrl, `query($s: String) { product(slug: $s) { slug name } }`, { s: slug }, null);
     expect(read.data.product).toEqual({ slug, name: 'Gateway' });
   });
 
-  it('serves queries over GET and refuses mutations over GET', async () => {
-    const get = await fetch(`${platform.gatewayUrl}?query=${encodeURIComponent('{ products(first: 1) { pageInfo { hasNextPage } } }')}`, {
-      headers: { accept: 'application/json' },
-    });
+  it('serves queries over GET (with the CSRF header) and refuses mutations over GET', async () => {
+    const query = `${platform.gatewayUrl}?query=${encodeURIComponent('{ products(first: 1) { pageInfo { hasNextPage } } }')}`;
+    const get = await fetch(query, { headers: { accept: 'application/json', 'x-graphql-csrf': '1' } });
     expect(get.status).toBe(200);
     expect(((await get.json()) as { data: unknown }).data).toBeDefined();
+    const withoutHeader = await fetch(query, { headers: { accept: 'application/json' } });
+    expect(withoutHeader.status).toBe(403);
     const mutation = await fetch(
       `${platform.gatewayUrl}?query=${encodeURIComponent('mutation { createProduct(input: { slug: "x", name: "x" }) { errors { code } } }')}`,
-      { headers: { accept: 'application/json' } },
+      { headers: { accept: 'application/json', 'x-graphql-csrf': '1' } },
     );
     expect(mutation.status).toBe(405);
   });

@@ -7,6 +7,7 @@ import { projectRoot } from '../scripts/paths';
 import { gatewayRequest, portalAdmin } from './helpers/graphql';
 import { freePort } from './helpers/ports';
 import { testDatabaseUrl, unique } from './helpers/db';
+import { Fixtures } from './helpers/fixtures';
 import { waitFor } from './helpers/wait';
 
 /**
@@ -73,8 +74,8 @@ describe('npm start (dist/scripts/start-all.js)', () => {
     const url = await graphiqlUrl(first);
     expect(url).toBe(`http://localhost:${env.GATEWAY_PORT}/graphql`);
     const slug = unique('persist');
-    const created = await gatewayRequest(url, `mutation($i: CreateProductInput!) { createProduct(input: $i) { product { id } errors { code } } }`, { i: { slug, name: 'Kept', status: 'PUBLISHED' } }, portalAdmin());
-    expect(created.data.createProduct.errors).toEqual([]);
+    const fixtures = new Fixtures(url, portalAdmin());
+    await fixtures.product({ slug, catalogIds: [await fixtures.catalog()] });
     expect(await ctrlC(first.child)).toBe(0);
     expect(first.output()).toContain('stopped');
     await waitFor(() => processesUsing(dataDir).length === 0, { what: 'every process to exit' });

@@ -1,18 +1,70 @@
-import type { FilterQuery } from '@mikro-orm/core';
+import { wrap, type FilterQuery } from '@mikro-orm/core';
 import { GraphQLError } from 'graphql';
 import { byKeys, groupByKeys, requestLoader } from '../../common/loaders';
 import type { SubgraphContext } from '../../common/server';
+import { isUuid } from '../../common/ids';
+import type { Caller } from '../../common/auth';
 import { Organization } from './entities/organization';
 import { OrganizationMember, OrganizationRole } from './entities/organization-member';
+import { Developer } from './entities/developer';
+import { Team } from './entities/team';
+import { TeamMember } from './entities/team-member';
+import { App } from './entities/app';
+import { Invitation } from './entities/invitation';
 
 /**
- * Who may see which organizations, and the per-request loaders every resolver shares. All
- * lookups are batched: the number of SQL statements per request does not grow with list sizes.
+ * Who may see what, and the per-request loaders every read resolver shares. All lookups are
+ * batched: the number of SQL statements per request does not grow with list sizes.
+ *
+ * Two kinds of loaders:
+ * - `visible…Loader`: the read rule applied (null when missing or hidden). Used for root fields
+ *   and `__resolveReference`, where the caller picks the id.
+ * - `…ByIdLoader` / `…ByOrganizationLoader`: no rule. Used only by field resolvers whose parent
+ *   the caller was already allowed to see (an app's team, a team's members, ...).
+ *
+ * Loaders used from several places of the schema take a `site` (one loader per place): siblings
+ * at one place of a response reach it in the same tick and share one statement, while places at
+ * different depths would otherwise batch together or not depending on timing. This keeps the
+ * number of statements for a query shape fixed, whatever the list sizes.
  */
 
-import { isUuid } from '../../common/ids';
-
 export { isUuid };
+
+/** The current time (one place, so later phases can swap the clock). */
+export function now(): Date {
+  return new Date();
+}
+
+const requestTimes = new WeakMap<object, Date>();
+
+/** One "now" per request, so every field of a response judges expiry at the same instant. */
+export function requestTime(context: object): Date {
+  let at = requestTimes.get(context);
+  if (!at) {
+    at = now();
+    requestTimes.set(context, at);
+  }
+  return at;
+}
+
+/** A GraphQL FORBIDDEN error: the caller may not do or see this. */
+export function forbidden(message: string, requiredRole?: string): GraphQLError {
+  return new GraphQLError(message, { extensions: requiredRole ? { code: 'FORBIDDEN', requiredRole } : { code: 'FORBIDDEN' } });
+}
+
+/**
+ * The caller's email as invitations are matched against it: lowercase, from the token, and
+ * only when the token does not say it is unverified (`email_verified: false`).
+ */
+export function verifiedEmail(caller: Caller): string | null {
+  if (caller.isAnonymous || !caller.email) return null;
+  if (caller.claims?.email_verified === false) return null;
+  const email = caller.email.trim().toLowerCase();
+  return email.length ? email : null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Organizations
 
 /**
  * Organizations the caller may see: portal admins all of them, a signed-in caller those they
@@ -41,6 +93,24 @@ export async function loadVisibleOrganization(context: SubgraphContext, id: stri
   return visibleOrganizationLoader(context).load(id.toLowerCase());
 }
 
+/**
+ * The organization of an app, team or invitation the caller may see: the already loaded entity
+ * when this request loaded it (e.g. `organizations { apps { organization } }`), else one batched
+ * SELECT per site.
+ */
+export async function parentOrganization(context: SubgraphContext, organization: Organization, site: string): Promise<Organization> {
+  if (wrap(organization).isInitialized()) return organization;
+  return (await organizationByIdLoader(context, site).load(organization.id))!;
+}
+
+/** Organizations by id, no rule: for parents the caller may already see (apps, teams, invitations). */
+export function organizationByIdLoader(context: SubgraphContext, site: string) {
+  return requestLoader<string, Organization | null>(context, `developers:organizationById:${site}`, async (ids) => {
+    const rows = await context.em.find(Organization, { id: { $in: [...ids] } });
+    return byKeys(ids, rows, (o) => o.id);
+  });
+}
+
 /** The caller's own membership of each organization (null when not a member). */
 export function viewerMembershipLoader(context: SubgraphContext) {
   return requestLoader<string, OrganizationMember | null>(context, 'developers:viewerMembership', async (organizationIds) => {
@@ -58,14 +128,26 @@ export async function viewerRole(context: SubgraphContext, organizationId: strin
   return membership?.role ?? null;
 }
 
+/** True when the caller is a portal admin or an ORG_ADMIN of the organization (reads). */
+export async function isOrganizationAdmin(context: SubgraphContext, organizationId: string): Promise<boolean> {
+  if (context.caller.isPortalAdmin) return true;
+  return (await viewerRole(context, organizationId)) === OrganizationRole.ORG_ADMIN;
+}
+
 /** Throws FORBIDDEN unless the caller is a portal admin or an ORG_ADMIN of the organization. */
 export async function requireOrganizationAdmin(context: SubgraphContext, organizationId: string): Promise<void> {
   if (context.caller.isPortalAdmin) return;
   context.caller.requireAuthenticated();
   if ((await viewerRole(context, organizationId)) === OrganizationRole.ORG_ADMIN) return;
-  throw new GraphQLError('Only ORG_ADMINs of this organization and portal admins may do this.', {
-    extensions: { code: 'FORBIDDEN', requiredRole: OrganizationRole.ORG_ADMIN },
-  });
+  throw forbidden('Only ORG_ADMINs of this organization and portal admins may do this.', OrganizationRole.ORG_ADMIN);
+}
+
+/** Throws FORBIDDEN unless the caller is a portal admin or a member (any role) of the organization. */
+export async function requireOrganizationMember(context: SubgraphContext, organizationId: string): Promise<void> {
+  if (context.caller.isPortalAdmin) return;
+  context.caller.requireAuthenticated();
+  if ((await viewerRole(context, organizationId)) !== null) return;
+  throw forbidden('Only members of this organization and portal admins may see this.', OrganizationRole.MEMBER);
 }
 
 /** Members of each organization, oldest first. Authorise before calling. */
@@ -77,5 +159,124 @@ export function organizationMembersLoader(context: SubgraphContext) {
       { orderBy: { createdAt: 'asc', id: 'asc' } },
     );
     return groupByKeys(organizationIds, rows, (m) => m.organization.id);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Developers
+
+/** Profiles by token subject, no rule: for members the caller may already see, and the caller. */
+export function developerBySubjectLoader(context: SubgraphContext, site: string) {
+  return requestLoader<string, Developer | null>(context, `developers:developerBySubject:${site}`, async (subjects) => {
+    const rows = await context.em.find(Developer, { subject: { $in: [...subjects] } });
+    return byKeys(subjects, rows, (d) => d.subject);
+  });
+}
+
+/**
+ * Profiles by id with the read rule: portal admins see every profile; a signed-in developer
+ * sees their own and those of people who share an organization with them; anonymous callers none.
+ */
+export function visibleDeveloperLoader(context: SubgraphContext) {
+  return requestLoader<string, Developer | null>(context, 'developers:visibleDeveloper', async (ids) => {
+    const { caller, em } = context;
+    if (caller.isAnonymous) return ids.map(() => null);
+    if (caller.isPortalAdmin) return byKeys(ids, await em.find(Developer, { id: { $in: [...ids] } }), (d) => d.id);
+    const rows = await em.getConnection().execute<Record<string, unknown>[]>(
+      `select d.* from developers.developer d
+        where d.id in (?)
+          and (d.subject = ?
+               or exists (select 1
+                            from developers.organization_member theirs
+                            join developers.organization_member mine on mine.organization_id = theirs.organization_id
+                           where theirs.subject = d.subject and mine.subject = ?))`,
+      [[...ids], caller.subject, caller.subject],
+    );
+    return byKeys(ids, rows.map((row) => em.map(Developer, row)), (d) => d.id);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Teams
+
+/** Teams by id, no rule: for an app's team (the app is visible, so is its organization). */
+export function teamByIdLoader(context: SubgraphContext) {
+  return requestLoader<string, Team | null>(context, 'developers:teamById', async (ids) => {
+    const rows = await context.em.find(Team, { id: { $in: [...ids] } });
+    return byKeys(ids, rows, (t) => t.id);
+  });
+}
+
+/** Teams by id, visible to members of their organization and portal admins; null otherwise. */
+export function visibleTeamLoader(context: SubgraphContext) {
+  return requestLoader<string, Team | null>(context, 'developers:visibleTeam', async (ids) => {
+    const { caller, em } = context;
+    if (caller.isAnonymous) return ids.map(() => null);
+    const where: FilterQuery<Team> = caller.isPortalAdmin
+      ? { id: { $in: [...ids] } }
+      : { id: { $in: [...ids] }, organization: { members: { subject: caller.subject! } } };
+    return byKeys(ids, await em.find(Team, where), (t) => t.id);
+  });
+}
+
+/** Teams of each organization, by name. Authorise before calling. */
+export function teamsByOrganizationLoader(context: SubgraphContext) {
+  return requestLoader<string, Team[]>(context, 'developers:teamsByOrganization', async (organizationIds) => {
+    const rows = await context.em.find(Team, { organization: { $in: [...organizationIds] } }, { orderBy: { name: 'asc', id: 'asc' } });
+    return groupByKeys(organizationIds, rows, (t) => t.organization.id);
+  });
+}
+
+/** Members of each team, oldest first. Authorise before calling. */
+export function teamMembersLoader(context: SubgraphContext) {
+  return requestLoader<string, TeamMember[]>(context, 'developers:teamMembers', async (teamIds) => {
+    const rows = await context.em.find(TeamMember, { team: { $in: [...teamIds] } }, { orderBy: { addedAt: 'asc', id: 'asc' } });
+    return groupByKeys(teamIds, rows, (m) => m.team.id);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Apps
+
+/** The filter for apps the caller may see: portal admins all, members their organizations' apps. */
+export function visibleApps(context: SubgraphContext): FilterQuery<App> | null {
+  const { caller } = context;
+  if (caller.isPortalAdmin) return {};
+  if (caller.subject === null) return null;
+  return { organization: { members: { subject: caller.subject } } };
+}
+
+/** Apps by id, visible to members of their organization and portal admins; null otherwise. */
+export function visibleAppLoader(context: SubgraphContext) {
+  return requestLoader<string, App | null>(context, 'developers:visibleApp', async (ids) => {
+    const visible = visibleApps(context);
+    if (visible === null) return ids.map(() => null);
+    return byKeys(ids, await context.em.find(App, { $and: [visible, { id: { $in: [...ids] } }] }), (a) => a.id);
+  });
+}
+
+export async function loadVisibleApp(context: SubgraphContext, id: string): Promise<App | null> {
+  if (!isUuid(id) || context.caller.isAnonymous) return null;
+  return visibleAppLoader(context).load(id.toLowerCase());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Invitations
+
+/**
+ * Invitations by id, visible to portal admins, ORG_ADMINs of their organization, and the
+ * invitee (a caller whose verified token email is the invitation's email); null otherwise.
+ */
+export function visibleInvitationLoader(context: SubgraphContext) {
+  return requestLoader<string, Invitation | null>(context, 'developers:visibleInvitation', async (ids) => {
+    const { caller, em } = context;
+    if (caller.isAnonymous) return ids.map(() => null);
+    let where: FilterQuery<Invitation> = { id: { $in: [...ids] } };
+    if (!caller.isPortalAdmin) {
+      const email = verifiedEmail(caller);
+      const asAdmin: FilterQuery<Invitation> = { organization: { members: { subject: caller.subject!, role: OrganizationRole.ORG_ADMIN } } };
+      where = { $and: [where, email ? { $or: [asAdmin, { email }] } : asAdmin] };
+    }
+    return byKeys(ids, await em.find(Invitation, where), (i) => i.id);
   });
 }

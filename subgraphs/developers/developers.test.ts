@@ -35,7 +35,7 @@ describe('developers subgraph', () => {
     return response.data.createOrganization.organization as { id: string; name: string; slug: string; status: string; createdBy: string | null };
   }
 
-  /** Test fixture: adds a member directly (no membership mutation exists yet). */
+  /** Test fixture: adds a member directly in SQL (members.test.ts covers invitations). */
   async function addMember(organizationId: string, subject: string, role: 'ORG_ADMIN' | 'MEMBER') {
     await subgraph.orm.em
       .getConnection()

@@ -1,19 +1,34 @@
 import type { SubgraphModule } from '../../common/server';
 import { buildFederatedSchema } from '../../common/federation';
 import { Plan } from './entities/plan';
+import { PlanVersion } from './entities/plan-version';
 import { migrations } from './migrations';
 import { PlanResolver } from './resolvers/plan.resolver';
+import { PlanMutationResolver } from './resolvers/plan-mutation.resolver';
+import { PlanSettingsResolver, PlanVersionResolver } from './resolvers/plan-version.resolver';
 import { ProductPlansResolver } from './resolvers/product.resolver';
-import { resolvePlanReference, resolveProductReference } from './plan.reference';
+import { CatalogPlansResolver } from './resolvers/catalog.resolver';
+import { ProductRef } from './entities/product-ref';
+import { resolvePlanReference, resolvePlanVersionReference, resolveStubReference } from './plan.reference';
 
-/** The plans subgraph: what developers get (plans) for which products, with quota and rate limit. */
+/**
+ * The plans subgraph: what developers get (plans: quota, rate limit, credential settings, access
+ * rules) in which catalogs, with an immutable version history of every change.
+ */
 export const plansSubgraph: SubgraphModule = {
   name: 'plans',
-  entities: [Plan],
+  entities: [Plan, PlanVersion],
   migrations,
   buildSchema: () =>
     buildFederatedSchema({
-      resolvers: [PlanResolver, ProductPlansResolver],
-      references: { Plan: resolvePlanReference as never, Product: resolveProductReference as never },
+      resolvers: [PlanResolver, PlanMutationResolver, PlanVersionResolver, PlanSettingsResolver, ProductPlansResolver, CatalogPlansResolver],
+      // Product is only extended here (no plans field returns it), so list it explicitly.
+      orphanedTypes: [ProductRef],
+      references: {
+        Plan: resolvePlanReference as never,
+        PlanVersion: resolvePlanVersionReference as never,
+        Product: resolveStubReference as never,
+        Catalog: resolveStubReference as never,
+      },
     }),
 };

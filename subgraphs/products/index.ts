@@ -1,18 +1,21 @@
 import type { SubgraphModule } from '../../common/server';
 import { buildFederatedSchema } from '../../common/federation';
+import { Catalog, CatalogAudienceMember } from './entities/catalog';
 import { Product } from './entities/product';
 import { migrations } from './migrations';
 import { ProductResolver } from './resolvers/product.resolver';
+import { CatalogResolver } from './resolvers/catalog.resolver';
 import { resolveProductReference } from './product.reference';
+import { resolveCatalogReference } from './catalog.reference';
 
 /** The products subgraph: what APIs offer (products) and to whom (catalogs). */
 export const productsSubgraph: SubgraphModule = {
   name: 'products',
-  entities: [Product],
+  entities: [Product, Catalog, CatalogAudienceMember],
   migrations,
   buildSchema: () =>
     buildFederatedSchema({
-      resolvers: [ProductResolver],
-      references: { Product: resolveProductReference as never },
+      resolvers: [ProductResolver, CatalogResolver],
+      references: { Product: resolveProductReference as never, Catalog: resolveCatalogReference as never },
     }),
 };

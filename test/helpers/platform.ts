@@ -13,6 +13,8 @@ export interface TestPlatform {
   gateway: RunningGateway;
   /** SQL statements run by each subgraph since the last reset (N+1 checks). */
   queries: Record<string, string[]>;
+  /** Another gateway in front of the same subgraphs, with its own environment (limits, modes). */
+  extraGateway(env: NodeJS.ProcessEnv, subgraphUrlOverrides?: Partial<Record<SubgraphName, string>>): Promise<RunningGateway>;
   stop(): Promise<void>;
 }
 
@@ -34,13 +36,20 @@ export async function startPlatform(options: { gatewayEnv?: NodeJS.ProcessEnv } 
     const { supergraph } = await compose();
     const subgraphUrls = Object.fromEntries(Object.entries(subgraphs).map(([name, s]) => [name, s!.url]));
     const gateway = await startGateway({ supergraph, subgraphUrls, port: 0, log: createLogger('gateway'), env: options.gatewayEnv });
+    const extras: RunningGateway[] = [];
     return {
       gatewayUrl: gateway.url,
       wsUrl: gateway.url.replace(/^http/, 'ws'),
       subgraphs,
       gateway,
       queries,
+      async extraGateway(env, overrides = {}) {
+        const extra = await startGateway({ supergraph, subgraphUrls: { ...subgraphUrls, ...overrides }, port: 0, log: createLogger('gateway'), env });
+        extras.push(extra);
+        return extra;
+      },
       async stop() {
+        for (const extra of extras) await extra.stop();
         await gateway.stop();
         for (const subgraph of Object.values(subgraphs)) await subgraph!.stop();
       },

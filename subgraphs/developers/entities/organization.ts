@@ -26,7 +26,7 @@ registerEnumType(OrganizationStatus, {
 @Directive('@key(fields: "id")')
 @Entity({ tableName: 'organization' })
 export class Organization {
-  [OptionalProps]?: 'id' | 'status' | 'createdAt' | 'updatedAt' | 'members';
+  [OptionalProps]?: 'id' | 'status' | 'createdAt' | 'updatedAt' | 'members' | 'decidedBy' | 'decidedAt' | 'decisionReason';
 
   @Field(() => ID, { description: 'Stable identifier (UUID).' })
   @PrimaryKey({ type: 'uuid' })
@@ -47,6 +47,20 @@ export class Organization {
   /** Subject of whoever created it; exposed to portal admins only (see `Organization.createdBy`). */
   @Property({ type: 'text' })
   createdBy!: string;
+
+  /**
+   * The latest status decision (approval, rejection, suspension, reactivation, or creation by a
+   * portal admin): who made it, when and why. Exposed to portal admins and the organization's
+   * ORG_ADMINs only (see the `Organization.decided*` field resolvers).
+   */
+  @Property({ type: 'text', nullable: true })
+  decidedBy: string | null = null;
+
+  @Property({ type: 'timestamptz', nullable: true })
+  decidedAt: Date | null = null;
+
+  @Property({ type: 'text', nullable: true })
+  decisionReason: string | null = null;
 
   @Field(() => Date, { description: 'When the organization was created.' })
   @Property({ type: 'timestamptz' })

@@ -3,7 +3,8 @@ import { wrap } from '@mikro-orm/core';
 import type { SubgraphContext } from '../../../common/server';
 import { Organization } from '../entities/organization';
 import { OrganizationMember } from '../entities/organization-member';
-import { loadVisibleOrganization } from '../access';
+import { Developer } from '../entities/developer';
+import { developerBySubjectLoader, loadVisibleOrganization } from '../access';
 
 @Resolver(() => OrganizationMember)
 export class OrganizationMemberResolver {
@@ -13,5 +14,10 @@ export class OrganizationMemberResolver {
     // already loaded in this request's identity map; otherwise load it (batched).
     if (wrap(member.organization).isInitialized()) return member.organization;
     return loadVisibleOrganization(context, member.organization.id);
+  }
+
+  @FieldResolver(() => Developer, { nullable: true, description: "The member's profile; null until they have one." })
+  developer(@Root() member: OrganizationMember, @Ctx() context: SubgraphContext): Promise<Developer | null> {
+    return developerBySubjectLoader(context, 'member').load(member.subject);
   }
 }

@@ -2,18 +2,38 @@ import { Arg, Args, Ctx, Field, FieldResolver, ID, InputType, Mutation, ObjectTy
 import type { FilterQuery } from '@mikro-orm/core';
 import { connectionType, PageArgs, paginate } from '../../../common/relay';
 import { UserError } from '../../../common/errors';
-import { runMutation, Validation } from '../../../common/mutation';
+import { Validation } from '../../../common/mutation';
 import type { SubgraphContext } from '../../../common/server';
 import { Organization, OrganizationStatus } from '../entities/organization';
 import { OrganizationMember, OrganizationRole } from '../entities/organization-member';
-import { loadVisibleOrganization, organizationMembersLoader, requireOrganizationAdmin, viewerRole, visibleOrganizations } from '../access';
+import { Team } from '../entities/team';
+import { App } from '../entities/app';
+import { Invitation, InvitationStatus } from '../entities/invitation';
+import {
+  isOrganizationAdmin,
+  loadVisibleOrganization,
+  organizationMembersLoader,
+  requestTime,
+  requireOrganizationAdmin,
+  requireOrganizationMember,
+  teamsByOrganizationLoader,
+  viewerRole,
+  visibleOrganizations,
+} from '../access';
+import { developerMutation } from '../profile';
+import { childConnection, readCursor, type SqlCondition } from '../pagination';
+import { checkName, checkSlug, checkSubject, MAX_NAME_LENGTH, MAX_SLUG_LENGTH, MAX_SUBJECT_LENGTH, SLUG_PATTERN } from '../validation';
+import { AppConnection } from './app.resolver';
+
+export { SLUG_PATTERN, MAX_SLUG_LENGTH, MAX_NAME_LENGTH, MAX_SUBJECT_LENGTH };
 
 export const OrganizationConnection = connectionType(Organization, 'Organization', 'organization');
+export const InvitationConnection = connectionType(Invitation, 'Invitation', 'invitation');
 
-export const SLUG_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
-export const MAX_SLUG_LENGTH = 64;
-export const MAX_NAME_LENGTH = 120;
-export const MAX_SUBJECT_LENGTH = 255;
+/** The constraint behind "slug taken", for `runMutation`'s `uniqueFields`. */
+export const SLUG_TAKEN = {
+  organization_slug_key: { field: 'input.slug', message: 'An organization with this slug exists already: choose another slug.' },
+};
 
 @InputType({ description: 'Filters for `organizations`.' })
 export class OrganizationFilter {
@@ -48,11 +68,31 @@ export class CreateOrganizationPayload {
   errors!: UserError[];
 }
 
+/** SQL for "effective status in …" on `developers.invitation t` (PENDING past expiry is EXPIRED). */
+export function invitationStatusCondition(statuses: InvitationStatus[], at: Date): SqlCondition {
+  const unique = [...new Set(statuses)].sort();
+  const parts: string[] = [];
+  const params: unknown[] = [];
+  for (const status of unique) {
+    if (status === InvitationStatus.PENDING) {
+      parts.push(`(t.status = 'PENDING' and t.expires_at > ?)`);
+      params.push(at);
+    } else if (status === InvitationStatus.EXPIRED) {
+      parts.push(`(t.status = 'EXPIRED' or (t.status = 'PENDING' and t.expires_at <= ?))`);
+      params.push(at);
+    } else {
+      parts.push(`t.status = ?`);
+      params.push(status);
+    }
+  }
+  return { key: unique.join(','), sql: parts.length ? parts.join(' or ') : 'true', params };
+}
+
 @Resolver(() => Organization)
 export class OrganizationResolver {
   @Query(() => OrganizationConnection, {
     description:
-      'Organizations the caller may see, oldest first. Portal admins see all; a signed-in developer sees the organizations they belong to. Anonymous callers get UNAUTHENTICATED.',
+      'Organizations the caller may see, oldest first. Portal admins see all; a signed-in developer sees the organizations they belong to (any status, so requesters see their PENDING requests). Anonymous callers get UNAUTHENTICATED.',
   })
   async organizations(
     @Args(() => PageArgs) page: PageArgs,
@@ -60,6 +100,7 @@ export class OrganizationResolver {
     @Ctx() context: SubgraphContext,
   ) {
     context.caller.requireAuthenticated();
+    if (page.after) readCursor(page.after);
     const where: FilterQuery<Organization>[] = [visibleOrganizations(context)!];
     if (filter?.status?.length) where.push({ status: { $in: filter.status } });
     if (filter?.search) {
@@ -91,6 +132,48 @@ export class OrganizationResolver {
     return organizationMembersLoader(context).load(organization.id);
   }
 
+  @FieldResolver(() => [Team], {
+    nullable: true,
+    description:
+      "The organization's teams, by name. Readable by its members (any role) and portal admins; others get a FORBIDDEN error on this field.",
+  })
+  async teams(@Root() organization: Organization, @Ctx() context: SubgraphContext): Promise<Team[]> {
+    await requireOrganizationMember(context, organization.id);
+    return teamsByOrganizationLoader(context).load(organization.id);
+  }
+
+  @FieldResolver(() => AppConnection, {
+    nullable: true,
+    description:
+      "The organization's apps, oldest first. Readable by its members (any role) and portal admins; others get a FORBIDDEN error on this field.",
+  })
+  async apps(@Root() organization: Organization, @Args(() => PageArgs) page: PageArgs, @Ctx() context: SubgraphContext) {
+    await requireOrganizationMember(context, organization.id);
+    return childConnection<App>(context, { entity: App, table: 'developers.app', parentColumn: 'organization_id' }, organization.id, page);
+  }
+
+  @FieldResolver(() => InvitationConnection, {
+    nullable: true,
+    description:
+      "Invitations to join the organization, oldest first. Readable by the organization's ORG_ADMINs and portal admins; others get a FORBIDDEN error on this field.",
+  })
+  async invitations(
+    @Root() organization: Organization,
+    @Args(() => PageArgs) page: PageArgs,
+    @Arg('status', () => [InvitationStatus], { nullable: true, description: 'Only invitations with one of these statuses (default: all).' })
+    status: InvitationStatus[] | null,
+    @Ctx() context: SubgraphContext,
+  ) {
+    await requireOrganizationAdmin(context, organization.id);
+    const where = status?.length ? invitationStatusCondition(status, requestTime(context)) : undefined;
+    return childConnection<Invitation>(
+      context,
+      { entity: Invitation, table: 'developers.invitation', parentColumn: 'organization_id', where },
+      organization.id,
+      page,
+    );
+  }
+
   @FieldResolver(() => OrganizationRole, {
     nullable: true,
     description: "The caller's role in this organization; null when the caller is not a member (portal admins included).",
@@ -101,10 +184,36 @@ export class OrganizationResolver {
 
   @FieldResolver(() => String, {
     nullable: true,
-    description: 'Token subject of whoever created the organization. Portal admins only; null for everyone else.',
+    description: 'Token subject of whoever created (or requested) the organization. Portal admins only; null for everyone else.',
   })
   createdBy(@Root() organization: Organization, @Ctx() context: SubgraphContext): string | null {
     return context.caller.isPortalAdmin ? organization.createdBy : null;
+  }
+
+  @FieldResolver(() => String, {
+    nullable: true,
+    description:
+      "Token subject of the portal admin who made the latest status decision (approval, rejection, suspension, reactivation, or creation). Readable by portal admins and the organization's ORG_ADMINs; null for everyone else and before any decision.",
+  })
+  async decidedBy(@Root() organization: Organization, @Ctx() context: SubgraphContext): Promise<string | null> {
+    return (await isOrganizationAdmin(context, organization.id)) ? organization.decidedBy : null;
+  }
+
+  @FieldResolver(() => Date, {
+    nullable: true,
+    description: "When the latest status decision was made. Readable by portal admins and the organization's ORG_ADMINs; null for everyone else and before any decision.",
+  })
+  async decidedAt(@Root() organization: Organization, @Ctx() context: SubgraphContext): Promise<Date | null> {
+    return (await isOrganizationAdmin(context, organization.id)) ? organization.decidedAt : null;
+  }
+
+  @FieldResolver(() => String, {
+    nullable: true,
+    description:
+      "Reason given with the latest rejection or suspension. Readable by portal admins and the organization's ORG_ADMINs; null for everyone else and for approvals and reactivations.",
+  })
+  async decisionReason(@Root() organization: Organization, @Ctx() context: SubgraphContext): Promise<string | null> {
+    return (await isOrganizationAdmin(context, organization.id)) ? organization.decisionReason : null;
   }
 
   @Mutation(() => CreateOrganizationPayload, {
@@ -116,30 +225,28 @@ export class OrganizationResolver {
     @Ctx() context: SubgraphContext,
   ): Promise<CreateOrganizationPayload> {
     const createdBy = context.caller.requirePortalAdmin();
-    return runMutation<{ organization: Organization | null }>(
+    return developerMutation<{ organization: Organization | null }>(
       context,
       async (em) => {
         const name = input.name.trim();
         const slug = input.slug.trim();
         const adminSubject = input.adminSubject === null || input.adminSubject === undefined ? null : input.adminSubject.trim();
-        new Validation()
-          .check(
-            name.length >= 1 && name.length <= MAX_NAME_LENGTH,
-            'input.name',
-            `Give a name of 1 to ${MAX_NAME_LENGTH} characters.`,
-          )
-          .check(
-            SLUG_PATTERN.test(slug) && slug.length <= MAX_SLUG_LENGTH,
-            'input.slug',
-            `Use lowercase letters, digits and single hyphens, at most ${MAX_SLUG_LENGTH} characters (e.g. \`acme-corp\`).`,
-          )
-          .check(
-            adminSubject === null || (adminSubject.length >= 1 && adminSubject.length <= MAX_SUBJECT_LENGTH),
-            'input.adminSubject',
-            `Give the admin's token subject (1 to ${MAX_SUBJECT_LENGTH} characters), or leave it out.`,
-          )
-          .done();
-        const organization = em.create(Organization, { name, slug, status: OrganizationStatus.ACTIVE, createdBy });
+        const v = new Validation();
+        checkName(v, name, 'input.name');
+        checkSlug(v, slug, 'input.slug');
+        if (adminSubject !== null) checkSubject(v, adminSubject, 'input.adminSubject');
+        v.done();
+        const at = new Date();
+        const organization = em.create(Organization, {
+          name,
+          slug,
+          status: OrganizationStatus.ACTIVE,
+          createdBy,
+          decidedBy: createdBy,
+          decidedAt: at,
+          createdAt: at,
+          updatedAt: at,
+        });
         if (adminSubject !== null) {
           em.create(OrganizationMember, { organization, subject: adminSubject, role: OrganizationRole.ORG_ADMIN });
         }
@@ -147,11 +254,7 @@ export class OrganizationResolver {
         return { organization };
       },
       () => ({ organization: null }),
-      {
-        uniqueFields: {
-          organization_slug_key: { field: 'input.slug', message: 'An organization with this slug exists already: choose another slug.' },
-        },
-      },
+      { uniqueFields: SLUG_TAKEN },
     );
   }
 }

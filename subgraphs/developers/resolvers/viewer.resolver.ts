@@ -2,7 +2,10 @@ import { Ctx, Field, FieldResolver, ObjectType, Query, Resolver, Root } from 'ty
 import type { SubgraphContext } from '../../../common/server';
 import { Organization } from '../entities/organization';
 import { OrganizationMember, OrganizationRole } from '../entities/organization-member';
-import { viewerMembershipLoader } from '../access';
+import { Developer } from '../entities/developer';
+import { Invitation, InvitationStatus } from '../entities/invitation';
+import { OrganizationStatus } from '../entities/organization';
+import { developerBySubjectLoader, requestTime, verifiedEmail, viewerMembershipLoader } from '../access';
 
 @ObjectType({ description: "The caller's membership of one organization." })
 export class OrganizationMembership {
@@ -60,6 +63,34 @@ export class ViewerResolver {
     for (const row of rows) loader.prime(row.organization.id, row);
     return rows.map((row: OrganizationMember) =>
       Object.assign(new OrganizationMembership(), { organization: row.organization, role: row.role, since: row.createdAt }),
+    );
+  }
+
+  @FieldResolver(() => Developer, {
+    nullable: true,
+    description: "The caller's profile; null until they register (`registerDeveloper`) or make their first change.",
+  })
+  developer(@Root() viewer: Viewer, @Ctx() context: SubgraphContext): Promise<Developer | null> | null {
+    if (viewer.subject !== context.caller.subject) return null;
+    return developerBySubjectLoader(context, 'viewer').load(viewer.subject);
+  }
+
+  @FieldResolver(() => [Invitation], {
+    description:
+      "PENDING, unexpired invitations into ACTIVE organizations for the caller's token email (case-insensitive), oldest first; empty when the token has no email or marks it unverified.",
+  })
+  async pendingInvitations(@Root() viewer: Viewer, @Ctx() context: SubgraphContext): Promise<Invitation[]> {
+    const email = verifiedEmail(context.caller);
+    if (viewer.subject !== context.caller.subject || email === null) return [];
+    return context.em.find(
+      Invitation,
+      {
+        email,
+        status: InvitationStatus.PENDING,
+        expiresAt: { $gt: requestTime(context) },
+        organization: { status: OrganizationStatus.ACTIVE },
+      },
+      { orderBy: { createdAt: 'asc', id: 'asc' } },
     );
   }
 }

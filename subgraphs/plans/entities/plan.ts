@@ -1,71 +1,96 @@
+import { TextArrayType } from '../../../common/db-types';
 import { Entity, Enum, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
-import { Directive, Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Directive, Field, ID, Int, ObjectType } from 'type-graphql';
 import { randomUUID } from 'node:crypto';
+import { PlanStatus, QuotaPeriod, QuotaScope } from './enums';
 
-export enum PlanStatus {
-  DRAFT = 'DRAFT',
-  PUBLISHED = 'PUBLISHED',
-  ARCHIVED = 'ARCHIVED',
-}
+export { PlanStatus, QuotaPeriod, QuotaScope };
 
-registerEnumType(PlanStatus, {
-  name: 'PlanStatus',
-  description: 'Lifecycle of a plan: only PUBLISHED plans are shown to developers.',
-  valuesConfig: {
-    DRAFT: { description: 'Being prepared; visible to portal admins only.' },
-    PUBLISHED: { description: 'Offered to developers; access can be requested.' },
-    ARCHIVED: { description: 'No longer offered; visible to portal admins only. Existing access keeps working until revoked.' },
-  },
-});
-
-/** Longest quota period: one year (365 days) in seconds. */
-export const MAX_QUOTA_PERIOD_SECONDS = 31_536_000;
-
-@ObjectType({ description: 'How many requests a plan allows per period (its quota), or that it is unlimited.' })
+@ObjectType({ description: 'How many requests a plan allows per period (its usage quota), or that it is unlimited.' })
 export class UsageQuota {
-  @Field(() => Boolean, { description: 'True when the plan has no quota; `requests` and `periodSeconds` are then null.' })
+  @Field(() => Boolean, { description: 'True when there is no quota; `requests`, `period` and `periodSeconds` are then null.' })
   unlimited!: boolean;
 
-  @Field(() => Int, { nullable: true, description: 'Requests allowed per period (at least 1); null when unlimited.' })
+  @Field(() => Int, { nullable: true, description: 'Requests allowed per period (1–1,000,000,000); null when unlimited.' })
   requests!: number | null;
+
+  @Field(() => QuotaPeriod, { nullable: true, description: 'The named period (or CUSTOM); null when unlimited.' })
+  period!: QuotaPeriod | null;
 
   @Field(() => Int, {
     nullable: true,
-    description: `Length of the quota period in seconds (1–${MAX_QUOTA_PERIOD_SECONDS}, e.g. 2592000 for 30 days); null when unlimited.`,
+    description: 'Length of the period in seconds, also for named periods (DAY → 86400, MONTH → 2592000); null when unlimited.',
   })
   periodSeconds!: number | null;
 }
 
 @ObjectType({ description: 'How fast a plan lets a credential send requests (its rate limit), or that it is unlimited.' })
 export class RateLimit {
-  @Field(() => Boolean, { description: 'True when the plan has no rate limit; `requests` and `perSeconds` are then null.' })
+  @Field(() => Boolean, { description: 'True when there is no rate limit; `requests` and `perSeconds` are then null.' })
   unlimited!: boolean;
 
-  @Field(() => Int, { nullable: true, description: 'Requests allowed per window (at least 1); null when unlimited.' })
+  @Field(() => Int, { nullable: true, description: 'Requests allowed per window (1–1,000,000); null when unlimited.' })
   requests!: number | null;
 
-  @Field(() => Int, { nullable: true, description: 'Length of the rate-limit window in seconds (at least 1); null when unlimited.' })
+  @Field(() => Int, { nullable: true, description: 'Length of the rate-limit window in seconds (1–86400); null when unlimited.' })
   perSeconds!: number | null;
 }
 
+@ObjectType({
+  description:
+    'How many access requests one organization may make under a plan per renewal interval, or that it is unlimited. The developers subgraph enforces it when access is requested.',
+})
+export class AccessRequestLimit {
+  @Field(() => Boolean, { description: 'True when there is no limit; `allowance` and `renewalSeconds` are then null.' })
+  unlimited!: boolean;
+
+  @Field(() => Int, { nullable: true, description: 'Access requests one organization may make per interval (1–1000); null when unlimited.' })
+  allowance!: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Length of the interval in seconds (3600–31536000) after which the allowance renews; null when unlimited.' })
+  renewalSeconds!: number | null;
+}
+
+/** One entry of `credential_metadata` (stored as a JSON array to keep the given order). */
+export interface MetadataEntry {
+  key: string;
+  value: string;
+}
+
 /**
- * A plan: which products it grants, with which quota and rate limit. The table keeps quota and
- * rate limit as nullable integer pairs (both null = unlimited); GraphQL shows them as the
- * `UsageQuota` and `RateLimit` value types (see the plan resolver).
+ * A plan: how much of the products in its catalogs a developer gets (quota, rate limit, key
+ * lifetime, …). The table keeps each limit as nullable integer columns (all null = unlimited);
+ * GraphQL shows them as the value types above (see the plan resolver).
  */
-@ObjectType({ description: 'What a developer gets: access to one or more products with a usage quota and a rate limit.' })
+@ObjectType({
+  description:
+    'What a developer gets: a usage quota, rate limit and credential settings for the products in the plan’s catalogs. Anyone who may see the plan may read every field.',
+})
 @Directive('@key(fields: "id")')
 @Entity({ tableName: 'plan' })
 export class Plan {
   [OptionalProps]?:
     | 'id'
     | 'description'
-    | 'status'
-    | 'version'
     | 'quotaRequests'
+    | 'quotaPeriod'
     | 'quotaPeriodSeconds'
     | 'rateRequests'
     | 'ratePerSeconds'
+    | 'quotaScope'
+    | 'keyExpiresAfterSeconds'
+    | 'jwtScopes'
+    | 'credentialMetadata'
+    | 'catalogIds'
+    | 'autoApprove'
+    | 'accessRequestAllowance'
+    | 'accessRequestRenewalSeconds'
+    | 'tier'
+    | 'trialDays'
+    | 'status'
+    | 'version'
+    | 'publishedAt'
+    | 'archivedAt'
     | 'createdAt'
     | 'updatedAt';
 
@@ -74,25 +99,24 @@ export class Plan {
   id: string = randomUUID();
 
   @Field(() => String, {
-    description: 'Unique internal name (1–100 characters: ASCII letters, digits, spaces, `-` and `_`), e.g. `payments-gold`. Portal admins and provider policies use it.',
+    description: 'Unique internal name (1–100 characters: ASCII letters, digits, spaces, `-` and `_`), e.g. `payments-gold`. Provider policies are named after it.',
   })
   @Property({ type: 'text', unique: 'plan_name_key' })
   name!: string;
 
-  @Field(() => String, { description: 'Name shown in the catalog (1–120 characters).' })
+  @Field(() => String, { description: 'Name shown to developers in catalogs (1–120 characters).' })
   @Property({ type: 'text' })
   displayName!: string;
 
-  @Field(() => String, { description: 'Markdown description of what the plan offers.' })
+  @Field(() => String, { description: 'Markdown description of what the plan offers (at most 20,000 characters); `descriptionHtml` is the rendered form.' })
   @Property({ type: 'text' })
   description: string = '';
 
-  /** Products this plan grants access to (at least one); GraphQL exposes them as `products`. */
-  @Property({ type: 'uuid[]', columnType: 'uuid[]' })
-  productIds!: string[];
-
   @Property({ type: 'integer', nullable: true })
   quotaRequests: number | null = null;
+
+  @Property({ type: 'text', nullable: true })
+  quotaPeriod: QuotaPeriod | null = null;
 
   @Property({ type: 'integer', nullable: true })
   quotaPeriodSeconds: number | null = null;
@@ -103,13 +127,62 @@ export class Plan {
   @Property({ type: 'integer', nullable: true })
   ratePerSeconds: number | null = null;
 
-  @Field(() => PlanStatus, { description: 'Lifecycle status.' })
+  @Field(() => QuotaScope, { description: 'Who shares the quota and rate-limit counters: each credential (default), each app, or the whole organization.' })
+  @Enum({ items: () => QuotaScope })
+  quotaScope: QuotaScope = QuotaScope.CREDENTIAL;
+
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Credentials issued under this plan expire this many seconds after they are issued (60 s – 5 years); null = they never expire.',
+  })
+  @Property({ type: 'integer', nullable: true })
+  keyExpiresAfterSeconds: number | null = null;
+
+  @Field(() => [String], { description: 'OAuth/JWT scopes that map to this plan (Tyk’s scope-to-policy mapping), in the order given; at most 50.' })
+  @Property({ type: TextArrayType, columnType: 'text[]' })
+  jwtScopes: string[] = [];
+
+  /** Entries attached to every credential; GraphQL exposes them as `credentialMetadata: [KeyValue!]!`. */
+  @Property({ type: 'json', columnType: 'jsonb' })
+  credentialMetadata: MetadataEntry[] = [];
+
+  /** Catalogs the plan is offered in (order given); GraphQL exposes them as `catalogs`. */
+  @Property({ type: TextArrayType, columnType: 'uuid[]' })
+  catalogIds: string[] = [];
+
+  @Field(() => Boolean, { description: 'True when access requests under this plan are approved at once, without a portal admin.' })
+  @Property({ type: 'boolean' })
+  autoApprove: boolean = false;
+
+  @Property({ type: 'integer', nullable: true })
+  accessRequestAllowance: number | null = null;
+
+  @Property({ type: 'integer', nullable: true })
+  accessRequestRenewalSeconds: number | null = null;
+
+  @Field(() => Int, { description: 'Rank (0–1000) for ordering and upgrade paths: higher tiers are upgrades of lower ones. Lists order plans by tier, then name.' })
+  @Property({ type: 'integer' })
+  tier: number = 0;
+
+  @Field(() => Int, { nullable: true, description: 'Length of a free trial in days (1–365); null when the plan has no trial.' })
+  @Property({ type: 'integer', nullable: true })
+  trialDays: number | null = null;
+
+  @Field(() => PlanStatus, { description: 'Lifecycle status (see `PlanStatus` for the allowed transitions).' })
   @Enum({ items: () => PlanStatus })
   status: PlanStatus = PlanStatus.DRAFT;
 
-  @Field(() => Int, { description: 'Version of the plan’s terms, starting at 1.' })
+  @Field(() => Int, { description: 'Version of the plan, starting at 1 and raised by 1 with every change (see `planVersions`).' })
   @Property({ type: 'integer' })
   version: number = 1;
+
+  @Field(() => Date, { nullable: true, description: 'When the plan was last published; null when it was never published (kept when it is archived).' })
+  @Property({ type: 'timestamptz', nullable: true })
+  publishedAt: Date | null = null;
+
+  @Field(() => Date, { nullable: true, description: 'When the plan was archived; null unless its status is ARCHIVED.' })
+  @Property({ type: 'timestamptz', nullable: true })
+  archivedAt: Date | null = null;
 
   @Field(() => Date, { description: 'When the plan was created.' })
   @Property({ type: 'timestamptz' })
@@ -118,22 +191,4 @@ export class Plan {
   @Field(() => Date, { description: 'When the plan last changed.' })
   @Property({ type: 'timestamptz', onUpdate: () => new Date() })
   updatedAt: Date = new Date();
-}
-
-export function quotaOf(plan: Plan): UsageQuota {
-  const unlimited = plan.quotaRequests === null || plan.quotaPeriodSeconds === null;
-  return Object.assign(new UsageQuota(), {
-    unlimited,
-    requests: unlimited ? null : plan.quotaRequests,
-    periodSeconds: unlimited ? null : plan.quotaPeriodSeconds,
-  });
-}
-
-export function rateLimitOf(plan: Plan): RateLimit {
-  const unlimited = plan.rateRequests === null || plan.ratePerSeconds === null;
-  return Object.assign(new RateLimit(), {
-    unlimited,
-    requests: unlimited ? null : plan.rateRequests,
-    perSeconds: unlimited ? null : plan.ratePerSeconds,
-  });
 }

@@ -2,8 +2,8 @@ import { Directive, Field, ID, ObjectType } from 'type-graphql';
 
 /**
  * The products subgraph's `Product`, as plans sees it: only its key. Not a table. Plans adds
- * fields to it (`availablePlans`, see `resolvers/product.resolver.ts`), so the key is resolvable
- * here and `references.Product` returns `{ id }`.
+ * `availablePlans` to it (see `resolvers/product.resolver.ts`), so the key is resolvable here and
+ * `references.Product` returns `{ id }`.
  */
 @ObjectType('Product', { description: 'What an API offers: a named bundle of Tyk APIs that plans grant access to.' })
 @Directive('@key(fields: "id")')

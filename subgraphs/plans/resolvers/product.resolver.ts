@@ -8,7 +8,8 @@ import { availablePlans } from '../plan.reference';
 @Resolver(() => ProductRef)
 export class ProductPlansResolver {
   @FieldResolver(() => [Plan], {
-    description: 'Plans that grant access to this product and that the caller may see, oldest first. Anyone sees published plans; portal admins see all.',
+    description:
+      'Plans that share a catalog with this product, ordered by tier, then name. Anyone may read it: portal admins see every such plan (any status); everyone else sees PUBLISHED plans that share a catalog with the product that they may see.',
   })
   availablePlans(@Root() product: ProductRef, @Ctx() context: SubgraphContext): Promise<Plan[]> {
     return availablePlans(context, product.id);

@@ -11,7 +11,8 @@ export class Migration20261122010000 extends Migration {
         add column custom_fields jsonb not null default '[]',
         add column documentation_format text check (documentation_format in ('MARKDOWN', 'URL')),
         add column documentation text,
-        add column version integer not null default 1;`);
+        add column version integer not null default 1,
+        add constraint product_documentation_check check ((documentation_format is null) = (documentation is null));`);
     this.addSql(`update products.product set display_name = name where display_name = '';`);
     this.addSql(`
       create table products.catalog (
@@ -60,6 +61,7 @@ export class Migration20261122010000 extends Migration {
     this.addSql(`
       alter table products.product
         drop column display_name, drop column tyk_api_ids, drop column tags, drop column custom_fields,
+        drop constraint product_documentation_check,
         drop column documentation_format, drop column documentation, drop column version;`);
   }
 }

@@ -1,4 +1,5 @@
-import { ArrayType, Entity, Enum, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
+import { TextArrayType } from '../../../common/db-types';
+import { Entity, Enum, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
 import { Directive, Field, ID, ObjectType, registerEnumType } from 'type-graphql';
 import { randomUUID } from 'node:crypto';
 
@@ -104,7 +105,7 @@ export class Provider {
   tykOrgId!: string;
 
   @Field(() => [String], { description: 'Tags that mark the Tyk policies this portal owns (default `["plangraph"]`).' })
-  @Property({ type: ArrayType, columnType: 'text[]' })
+  @Property({ type: TextArrayType, columnType: 'text[]' })
   policyTags: string[] = [...DEFAULT_POLICY_TAGS];
 
   /** AES-256-GCM ciphertext of the admin secret (`common/crypto.ts`). Never a GraphQL field, never logged. */

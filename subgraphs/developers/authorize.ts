@@ -1,0 +1,142 @@
+import { LockMode } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { userError, UserErrorException } from '../../common/errors';
+import type { SubgraphContext } from '../../common/server';
+import { forbidden, isUuid } from './access';
+import { Organization, OrganizationStatus } from './entities/organization';
+import { OrganizationMember, OrganizationRole } from './entities/organization-member';
+import { Team } from './entities/team';
+import { App } from './entities/app';
+import { Invitation } from './entities/invitation';
+
+/**
+ * Authorisation of mutations, inside their transaction (`em`). The rule everywhere:
+ * - anonymous callers get UNAUTHENTICATED;
+ * - a caller without the required organization role gets a GraphQL FORBIDDEN error, whether or
+ *   not the id exists (an outsider learns nothing, not even existence);
+ * - portal admins pass; for them a missing id is a NOT_FOUND UserError on the id's field;
+ * - an allowed caller whose request cannot be carried out gets typed UserErrors.
+ * Organization roles come from the database (`organization_member`), never from the token.
+ */
+
+/** What an organization-scoped mutation needs: the organization (locked) and the caller's role. */
+export interface OrganizationAccess {
+  organization: Organization;
+  /** The caller's role in the organization; null for portal admins who are not members. */
+  role: OrganizationRole | null;
+}
+
+/** The role a mutation needs: any member, or an ORG_ADMIN. Portal admins always pass. */
+export type RequiredRole = OrganizationRole;
+
+function allows(role: OrganizationRole | null, required: RequiredRole): boolean {
+  if (role === null) return false;
+  return required === OrganizationRole.MEMBER || role === OrganizationRole.ORG_ADMIN;
+}
+
+function roleForbidden(required: RequiredRole) {
+  return required === OrganizationRole.ORG_ADMIN
+    ? forbidden('Only ORG_ADMINs of this organization and portal admins may do this.', OrganizationRole.ORG_ADMIN)
+    : forbidden('Only members of this organization and portal admins may do this.', OrganizationRole.MEMBER);
+}
+
+export function notFoundError(field: string, what: string): UserErrorException {
+  return new UserErrorException([userError('NOT_FOUND', field, `No ${what} has this id: check the id.`)]);
+}
+
+/**
+ * Locks the organization row (`select … for update`) so membership, role and status changes of
+ * one organization are serialised (no two admins demoting each other into an organization
+ * without ORG_ADMIN), then checks the caller's role.
+ */
+export async function authorizeOrganization(
+  context: SubgraphContext,
+  em: EntityManager,
+  organizationId: string,
+  required: RequiredRole,
+  field = 'input.organizationId',
+): Promise<OrganizationAccess> {
+  const subject = context.caller.requireAuthenticated();
+  const isAdmin = context.caller.isPortalAdmin;
+  const organization = isUuid(organizationId)
+    ? await em.findOne(Organization, { id: organizationId.toLowerCase() }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true })
+    : null;
+  let role: OrganizationRole | null = null;
+  if (organization) {
+    const membership = await em.findOne(OrganizationMember, { organization, subject });
+    role = membership?.role ?? null;
+  }
+  if (!isAdmin && !allows(role, required)) throw roleForbidden(required);
+  if (!organization) throw notFoundError(field, 'organization');
+  return { organization, role };
+}
+
+/** Refuses with ORGANIZATION_NOT_ACTIVE unless the organization is ACTIVE. */
+export function requireActive(organization: Organization, field: string | null = null): void {
+  if (organization.status === OrganizationStatus.ACTIVE) return;
+  const why =
+    organization.status === OrganizationStatus.PENDING
+      ? 'it is waiting for a portal admin to approve it'
+      : organization.status === OrganizationStatus.SUSPENDED
+        ? 'a portal admin suspended it'
+        : 'a portal admin rejected it';
+  throw new UserErrorException([
+    userError('ORGANIZATION_NOT_ACTIVE', field, `The organization is ${organization.status}: ${why}. This works in ACTIVE organizations only.`),
+  ]);
+}
+
+/** Loads a team and authorises the caller on its organization. */
+export async function authorizeTeam(
+  context: SubgraphContext,
+  em: EntityManager,
+  teamId: string,
+  required: RequiredRole,
+  field = 'input.teamId',
+): Promise<OrganizationAccess & { team: Team }> {
+  context.caller.requireAuthenticated();
+  const team = isUuid(teamId) ? await em.findOne(Team, { id: teamId.toLowerCase() }) : null;
+  if (!team) {
+    if (!context.caller.isPortalAdmin) throw roleForbidden(required);
+    throw notFoundError(field, 'team');
+  }
+  const access = await authorizeOrganization(context, em, team.organization.id, required, field);
+  return { ...access, team };
+}
+
+/** Loads an app and authorises the caller on its organization. */
+export async function authorizeApp(
+  context: SubgraphContext,
+  em: EntityManager,
+  appId: string,
+  required: RequiredRole,
+  field = 'input.id',
+): Promise<OrganizationAccess & { app: App }> {
+  context.caller.requireAuthenticated();
+  const app = isUuid(appId) ? await em.findOne(App, { id: appId.toLowerCase() }) : null;
+  if (!app) {
+    if (!context.caller.isPortalAdmin) throw roleForbidden(required);
+    throw notFoundError(field, 'app');
+  }
+  const access = await authorizeOrganization(context, em, app.organization.id, required, field);
+  return { ...access, app };
+}
+
+/** Loads an invitation and authorises the caller on its organization (after locking it). */
+export async function authorizeInvitation(
+  context: SubgraphContext,
+  em: EntityManager,
+  invitationId: string,
+  required: RequiredRole,
+  field = 'input.invitationId',
+): Promise<OrganizationAccess & { invitation: Invitation }> {
+  context.caller.requireAuthenticated();
+  const found = isUuid(invitationId) ? await em.findOne(Invitation, { id: invitationId.toLowerCase() }) : null;
+  if (!found) {
+    if (!context.caller.isPortalAdmin) throw roleForbidden(required);
+    throw notFoundError(field, 'invitation');
+  }
+  const access = await authorizeOrganization(context, em, found.organization.id, required, field);
+  // Re-read under the organization lock: accept and revoke of one invitation are serialised.
+  const invitation = await em.findOneOrFail(Invitation, { id: found.id }, { refresh: true });
+  return { ...access, invitation };
+}

@@ -1,0 +1,25 @@
+import { Entity, ManyToOne, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
+import { Field, ObjectType } from 'type-graphql';
+import { randomUUID } from 'node:crypto';
+import { Team } from './team';
+
+/** One member of the organization in one team (table `team_member`). */
+@ObjectType({ description: "A member of the team's organization who is in the team." })
+@Entity({ tableName: 'team_member' })
+export class TeamMember {
+  [OptionalProps]?: 'id' | 'addedAt';
+
+  @PrimaryKey({ type: 'uuid' })
+  id: string = randomUUID();
+
+  @ManyToOne({ entity: () => Team, fieldName: 'team_id', deleteRule: 'cascade' })
+  team!: Team;
+
+  @Field(() => String, { description: 'Token subject (`sub` claim) of the member.' })
+  @Property({ type: 'text' })
+  subject!: string;
+
+  @Field(() => Date, { description: 'When the member was added to the team.' })
+  @Property({ type: 'timestamptz', fieldName: 'created_at' })
+  addedAt: Date = new Date();
+}

@@ -1,0 +1,32 @@
+import { Entity, ManyToOne, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
+import { Directive, Field, ID, ObjectType } from 'type-graphql';
+import { randomUUID } from 'node:crypto';
+import { Organization } from './organization';
+
+/** A named group of an organization's members (table `team`); apps may belong to one. */
+@ObjectType({ description: "A named group of an organization's members; apps may belong to a team and catalogs may be shown to one." })
+@Directive('@key(fields: "id")')
+@Entity({ tableName: 'team' })
+export class Team {
+  [OptionalProps]?: 'id' | 'createdAt' | 'updatedAt';
+
+  @Field(() => ID, { description: 'Stable identifier (UUID).' })
+  @PrimaryKey({ type: 'uuid' })
+  id: string = randomUUID();
+
+  /** Exposed as `Team.organization` by a field resolver (batched). */
+  @ManyToOne({ entity: () => Organization, fieldName: 'organization_id', deleteRule: 'cascade' })
+  organization!: Organization;
+
+  @Field(() => String, { description: 'Name, 1–120 characters, unique within the organization.' })
+  @Property({ type: 'text' })
+  name!: string;
+
+  @Field(() => Date, { description: 'When the team was created.' })
+  @Property({ type: 'timestamptz' })
+  createdAt: Date = new Date();
+
+  @Field(() => Date, { description: 'When the team last changed.' })
+  @Property({ type: 'timestamptz', onUpdate: () => new Date() })
+  updatedAt: Date = new Date();
+}

@@ -1,0 +1,257 @@
+import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { UserError } from '../../../common/errors';
+import { KeyValueInput } from '../../../common/key-value';
+import { Plan, PlanStatus, QuotaPeriod, QuotaScope } from '../entities/plan';
+import {
+  MAX_ALLOWANCE,
+  MAX_CATALOGS,
+  MAX_CUSTOM_PERIOD,
+  MAX_KEY_EXPIRY,
+  MAX_METADATA_ENTRIES,
+  MAX_METADATA_VALUE,
+  MAX_QUOTA_REQUESTS,
+  MAX_RATE_REQUESTS,
+  MAX_RATE_WINDOW,
+  MAX_RENEWAL,
+  MAX_SCOPES,
+  MAX_SCOPE_LENGTH,
+  MAX_TIER,
+  MAX_TRIAL_DAYS,
+  MIN_CUSTOM_PERIOD,
+  MIN_KEY_EXPIRY,
+  MIN_RENEWAL,
+} from '../settings';
+
+@InputType({ description: 'Filters for `plans` (all given filters must match).' })
+export class PlanFilter {
+  @Field(() => ID, { nullable: true, description: 'Only plans in this catalog.' })
+  catalogId?: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'Only plans that share a catalog with this product (for non-admins: a catalog they may see).' })
+  productId?: string | null;
+
+  @Field(() => [PlanStatus], { nullable: true, description: 'Only these statuses (portal admins; others see PUBLISHED plans only).' })
+  status?: PlanStatus[] | null;
+
+  @Field(() => String, { nullable: true, description: 'Only plans whose name or display name contains this text (case-insensitive, at most 100 characters).' })
+  search?: string | null;
+}
+
+@InputType({ description: 'A usage quota: how many requests per period. Set the whole quota to null for unlimited.' })
+export class UsageQuotaInput {
+  @Field(() => Int, { description: `Requests allowed per period, 1–${MAX_QUOTA_REQUESTS.toLocaleString('en-US')}.` })
+  requests!: number;
+
+  @Field(() => QuotaPeriod, { description: 'The period: HOUR, DAY, WEEK, MONTH (30 days) or CUSTOM.' })
+  period!: QuotaPeriod;
+
+  @Field(() => Int, {
+    nullable: true,
+    description: `Length of a CUSTOM period in seconds (${MIN_CUSTOM_PERIOD}–${MAX_CUSTOM_PERIOD}). Required for CUSTOM, refused for the named periods.`,
+  })
+  periodSeconds?: number | null;
+}
+
+@InputType({ description: 'A rate limit: how many requests per window of seconds. Set the whole rate limit to null for unlimited.' })
+export class RateLimitInput {
+  @Field(() => Int, { description: `Requests allowed per window, 1–${MAX_RATE_REQUESTS.toLocaleString('en-US')}.` })
+  requests!: number;
+
+  @Field(() => Int, { description: `Length of the window in seconds, 1–${MAX_RATE_WINDOW}.` })
+  perSeconds!: number;
+}
+
+@InputType({ description: 'How many access requests one organization may make under the plan per interval. Set it to null for unlimited.' })
+export class AccessRequestLimitInput {
+  @Field(() => Int, { description: `Access requests per interval, 1–${MAX_ALLOWANCE}.` })
+  allowance!: number;
+
+  @Field(() => Int, { description: `Interval in seconds after which the allowance renews, ${MIN_RENEWAL}–${MAX_RENEWAL}.` })
+  renewalSeconds!: number;
+}
+
+const D = {
+  description: 'Markdown description, at most 20,000 characters (null = empty).',
+  quota: 'Usage quota; null = unlimited.',
+  rateLimit: 'Rate limit; null = unlimited.',
+  quotaScope: 'Who shares the quota and rate-limit counters (default CREDENTIAL).',
+  keyExpiresAfterSeconds: `Credentials expire this many seconds after they are issued (${MIN_KEY_EXPIRY}–${MAX_KEY_EXPIRY}, i.e. up to 5 years); null = never.`,
+  jwtScopes: `JWT scopes mapped to the plan. Each entry may hold several scopes separated by spaces or commas (\`["read write", "admin,billing"]\` → 4 scopes); duplicates are dropped, order kept. At most ${MAX_SCOPES} scopes of 1–${MAX_SCOPE_LENGTH} printable ASCII characters without \`"\` and \`\\\`.`,
+  credentialMetadata: `Metadata attached to every credential issued under the plan: at most ${MAX_METADATA_ENTRIES} entries, keys 1–64 characters of letters, digits, \`_\`, \`.\` and \`-\`, unique ignoring case, values at most ${MAX_METADATA_VALUE} characters. Keys that look like secrets (password, token, …) and keys the platform sets (DeveloperID, ApplicationID, OrganisationID, TeamIDs, rate_limit_pattern, quota_pattern) are refused.`,
+  catalogIds: `Ids of the catalogs the plan is offered in (at most ${MAX_CATALOGS}); a plan is visible only through them, and publishing needs at least one.`,
+  autoApprove: 'Approve access requests under the plan at once (default false).',
+  accessRequestLimit: 'Access requests one organization may make under the plan per interval; null = unlimited.',
+  tier: `Rank for ordering and upgrade paths, 0–${MAX_TIER} (default 0).`,
+  trialDays: `Free trial length in days, 1–${MAX_TRIAL_DAYS}; null = no trial.`,
+};
+
+@InputType({ description: 'A new plan. Settings left out take their defaults.' })
+export class CreatePlanInput {
+  @Field(() => String, { description: 'Unique internal name: 1–100 characters of ASCII letters, digits, spaces, `-` and `_`.' })
+  name!: string;
+
+  @Field(() => String, { description: 'Name shown to developers, 1–120 characters.' })
+  displayName!: string;
+
+  @Field(() => String, { nullable: true, description: D.description })
+  description?: string | null;
+
+  @Field(() => UsageQuotaInput, { nullable: true, description: D.quota })
+  quota?: UsageQuotaInput | null;
+
+  @Field(() => RateLimitInput, { nullable: true, description: D.rateLimit })
+  rateLimit?: RateLimitInput | null;
+
+  @Field(() => QuotaScope, { nullable: true, description: D.quotaScope })
+  quotaScope?: QuotaScope | null;
+
+  @Field(() => Int, { nullable: true, description: D.keyExpiresAfterSeconds })
+  keyExpiresAfterSeconds?: number | null;
+
+  @Field(() => [String], { nullable: true, description: D.jwtScopes })
+  jwtScopes?: string[] | null;
+
+  @Field(() => [KeyValueInput], { nullable: true, description: D.credentialMetadata })
+  credentialMetadata?: KeyValueInput[] | null;
+
+  @Field(() => [ID], { nullable: true, description: D.catalogIds })
+  catalogIds?: string[] | null;
+
+  @Field(() => Boolean, { nullable: true, description: D.autoApprove })
+  autoApprove?: boolean | null;
+
+  @Field(() => AccessRequestLimitInput, { nullable: true, description: D.accessRequestLimit })
+  accessRequestLimit?: AccessRequestLimitInput | null;
+
+  @Field(() => Int, { nullable: true, description: D.tier })
+  tier?: number | null;
+
+  @Field(() => Int, { nullable: true, description: D.trialDays })
+  trialDays?: number | null;
+
+  @Field(() => PlanStatus, { nullable: true, description: 'DRAFT (default) or PUBLISHED (needs at least one catalog). ARCHIVED is refused.' })
+  status?: PlanStatus | null;
+}
+
+@InputType({
+  description:
+    'Changes to a plan. Only the fields given change; for nullable settings an explicit null means unset/unlimited. Archived plans cannot be changed.',
+})
+export class UpdatePlanInput {
+  @Field(() => ID, { description: 'The plan to change.' })
+  id!: string;
+
+  @Field(() => Int, { nullable: true, description: 'The version you edited; when given and the plan has moved on, nothing changes (VERSION_CONFLICT).' })
+  expectedVersion?: number | null;
+
+  @Field(() => String, { nullable: true, description: 'New unique internal name.' })
+  name?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'New display name, 1–120 characters.' })
+  displayName?: string | null;
+
+  @Field(() => String, { nullable: true, description: D.description })
+  description?: string | null;
+
+  @Field(() => UsageQuotaInput, { nullable: true, description: D.quota })
+  quota?: UsageQuotaInput | null;
+
+  @Field(() => RateLimitInput, { nullable: true, description: D.rateLimit })
+  rateLimit?: RateLimitInput | null;
+
+  @Field(() => QuotaScope, { nullable: true, description: 'Who shares the quota and rate-limit counters.' })
+  quotaScope?: QuotaScope | null;
+
+  @Field(() => Int, { nullable: true, description: D.keyExpiresAfterSeconds })
+  keyExpiresAfterSeconds?: number | null;
+
+  @Field(() => [String], { nullable: true, description: `${D.jwtScopes} Replaces the whole list.` })
+  jwtScopes?: string[] | null;
+
+  @Field(() => [KeyValueInput], { nullable: true, description: `${D.credentialMetadata} Replaces the whole list.` })
+  credentialMetadata?: KeyValueInput[] | null;
+
+  @Field(() => [ID], { nullable: true, description: `${D.catalogIds} Replaces the whole list; a PUBLISHED plan keeps at least one.` })
+  catalogIds?: string[] | null;
+
+  @Field(() => Boolean, { nullable: true, description: 'Approve access requests under the plan at once.' })
+  autoApprove?: boolean | null;
+
+  @Field(() => AccessRequestLimitInput, { nullable: true, description: D.accessRequestLimit })
+  accessRequestLimit?: AccessRequestLimitInput | null;
+
+  @Field(() => Int, { nullable: true, description: `Rank for ordering and upgrade paths, 0–${MAX_TIER}.` })
+  tier?: number | null;
+
+  @Field(() => Int, { nullable: true, description: D.trialDays })
+  trialDays?: number | null;
+}
+
+function transitionInput(name: string, what: string) {
+  @InputType(name, { description: `Which plan to ${what}.` })
+  class PlanTransitionInput {
+    @Field(() => ID, { description: 'The plan.' })
+    id!: string;
+
+    @Field(() => Int, { nullable: true, description: 'The version you saw; when given and the plan has moved on, nothing changes (VERSION_CONFLICT).' })
+    expectedVersion?: number | null;
+  }
+  return PlanTransitionInput;
+}
+
+export const PublishPlanInput = transitionInput('PublishPlanInput', 'publish');
+export const ArchivePlanInput = transitionInput('ArchivePlanInput', 'archive');
+export interface PlanTransitionInput {
+  id: string;
+  expectedVersion?: number | null;
+}
+
+@InputType({ description: 'Which plan to roll back, and to which version.' })
+export class RollbackPlanInput {
+  @Field(() => ID, { description: 'The plan.' })
+  id!: string;
+
+  @Field(() => Int, { description: 'The version whose settings to restore (see `planVersions`).' })
+  toVersion!: number;
+
+  @Field(() => Int, { nullable: true, description: 'The version you saw; when given and the plan has moved on, nothing changes (VERSION_CONFLICT).' })
+  expectedVersion?: number | null;
+}
+
+@InputType({ description: 'Which plan to delete.' })
+export class DeletePlanInput {
+  @Field(() => ID, { description: 'The plan; it must never have been published.' })
+  id!: string;
+}
+
+function payload(name: string, what: string) {
+  @ObjectType(name, { description: `Result of \`${what}\`.` })
+  class PlanPayload {
+    @Field(() => Plan, { nullable: true, description: 'The plan after the change; null when `errors` is not empty.' })
+    plan!: Plan | null;
+
+    @Field(() => [UserError], { description: 'Why nothing changed; empty on success.' })
+    errors!: UserError[];
+  }
+  return PlanPayload;
+}
+
+export const CreatePlanPayload = payload('CreatePlanPayload', 'createPlan');
+export const UpdatePlanPayload = payload('UpdatePlanPayload', 'updatePlan');
+export const PublishPlanPayload = payload('PublishPlanPayload', 'publishPlan');
+export const ArchivePlanPayload = payload('ArchivePlanPayload', 'archivePlan');
+export const RollbackPlanPayload = payload('RollbackPlanPayload', 'rollbackPlan');
+
+@ObjectType({ description: 'Result of `deletePlan`.' })
+export class DeletePlanPayload {
+  @Field(() => ID, { nullable: true, description: 'Id of the deleted plan; null when `errors` is not empty.' })
+  deletedPlanId!: string | null;
+
+  @Field(() => [UserError], { description: 'Why nothing was deleted; empty on success.' })
+  errors!: UserError[];
+}
+
+export interface PlanPayloadShape {
+  plan: Plan | null;
+  errors: UserError[];
+}

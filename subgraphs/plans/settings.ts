@@ -1,0 +1,462 @@
+/**
+ * A plan's settings as one value: what `PlanVersion.settings` stores, what `rollbackPlan`
+ * restores, and what the version diff compares. Also the validation of setting inputs, shared by
+ * `createPlan` and `updatePlan`.
+ */
+import { isUuid } from '../../common/ids';
+import type { Validation } from '../../common/mutation';
+import { PERIOD_SECONDS, PlanStatus, QuotaPeriod, QuotaScope } from './entities/enums';
+import type { MetadataEntry, Plan } from './entities/plan';
+
+export interface QuotaSetting {
+  requests: number;
+  period: QuotaPeriod;
+  periodSeconds: number;
+}
+
+export interface RateLimitSetting {
+  requests: number;
+  perSeconds: number;
+}
+
+export interface AccessRequestLimitSetting {
+  allowance: number;
+  renewalSeconds: number;
+}
+
+/** Every setting of a plan (no id, status, version or timestamps). null = unset/unlimited. */
+export interface PlanSettingsData {
+  name: string;
+  displayName: string;
+  description: string;
+  quota: QuotaSetting | null;
+  rateLimit: RateLimitSetting | null;
+  quotaScope: QuotaScope;
+  keyExpiresAfterSeconds: number | null;
+  jwtScopes: string[];
+  credentialMetadata: MetadataEntry[];
+  catalogIds: string[];
+  autoApprove: boolean;
+  accessRequestLimit: AccessRequestLimitSetting | null;
+  tier: number;
+  trialDays: number | null;
+}
+
+export type SettingKey = keyof PlanSettingsData;
+
+/** Settings in schema order, with the name the diff (`PlanSettingChange.field`) uses. */
+export const SETTING_FIELDS: readonly { key: SettingKey; field: string }[] = [
+  { key: 'name', field: 'name' },
+  { key: 'displayName', field: 'displayName' },
+  { key: 'description', field: 'description' },
+  { key: 'quota', field: 'quota' },
+  { key: 'rateLimit', field: 'rateLimit' },
+  { key: 'quotaScope', field: 'quotaScope' },
+  { key: 'keyExpiresAfterSeconds', field: 'keyExpiresAfterSeconds' },
+  { key: 'jwtScopes', field: 'jwtScopes' },
+  { key: 'credentialMetadata', field: 'credentialMetadata' },
+  { key: 'catalogIds', field: 'catalogs' },
+  { key: 'autoApprove', field: 'autoApprove' },
+  { key: 'accessRequestLimit', field: 'accessRequestLimit' },
+  { key: 'tier', field: 'tier' },
+  { key: 'trialDays', field: 'trialDays' },
+];
+
+// ---------------------------------------------------------------------------------------------
+// Limits (the migration's check constraints repeat them).
+
+export const PLAN_NAME_PATTERN = /^[A-Za-z0-9 _-]{1,100}$/;
+export const MAX_DISPLAY_NAME = 120;
+export const MAX_DESCRIPTION = 20_000;
+export const MAX_QUOTA_REQUESTS = 1_000_000_000;
+export const MIN_CUSTOM_PERIOD = 60;
+export const MAX_CUSTOM_PERIOD = 31_536_000;
+export const MAX_RATE_REQUESTS = 1_000_000;
+export const MAX_RATE_WINDOW = 86_400;
+export const MIN_KEY_EXPIRY = 60;
+export const MAX_KEY_EXPIRY = 157_680_000;
+export const MAX_SCOPES = 50;
+export const MAX_SCOPE_LENGTH = 128;
+/** RFC 6749 scope-token characters (%x21 / %x23-5B / %x5D-7E): printable ASCII except `"` and `\`. */
+export const SCOPE_PATTERN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+export const MAX_METADATA_ENTRIES = 20;
+export const METADATA_KEY_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
+export const MAX_METADATA_VALUE = 512;
+/** Keys that look like secrets: credential metadata is copied into every key and is no secret store. */
+export const SECRET_KEY_PARTS = ['password', 'passwd', 'secret', 'token', 'apikey', 'api_key', 'api-key', 'private_key', 'privatekey', 'credential'];
+/** Keys the platform writes into every credential itself. */
+export const RESERVED_METADATA_KEYS = ['DeveloperID', 'ApplicationID', 'OrganisationID', 'TeamIDs', 'rate_limit_pattern', 'quota_pattern'];
+export const MAX_CATALOGS = 100;
+export const MIN_ALLOWANCE = 1;
+export const MAX_ALLOWANCE = 1000;
+export const MIN_RENEWAL = 3_600;
+export const MAX_RENEWAL = 31_536_000;
+export const MAX_TIER = 1000;
+export const MAX_TRIAL_DAYS = 365;
+
+const CONTROL = /[\u0000-\u001F\u007F]/;
+const CONTROL_EXCEPT_WHITESPACE = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
+
+// ---------------------------------------------------------------------------------------------
+// Settings ↔ plan rows.
+
+export function settingsOf(plan: Plan): PlanSettingsData {
+  return {
+    name: plan.name,
+    displayName: plan.displayName,
+    description: plan.description,
+    quota:
+      plan.quotaRequests === null || plan.quotaPeriod === null || plan.quotaPeriodSeconds === null
+        ? null
+        : { requests: plan.quotaRequests, period: plan.quotaPeriod, periodSeconds: plan.quotaPeriodSeconds },
+    rateLimit: plan.rateRequests === null || plan.ratePerSeconds === null ? null : { requests: plan.rateRequests, perSeconds: plan.ratePerSeconds },
+    quotaScope: plan.quotaScope,
+    keyExpiresAfterSeconds: plan.keyExpiresAfterSeconds,
+    jwtScopes: [...plan.jwtScopes],
+    credentialMetadata: plan.credentialMetadata.map((e) => ({ key: e.key, value: e.value })),
+    catalogIds: [...plan.catalogIds],
+    autoApprove: plan.autoApprove,
+    accessRequestLimit:
+      plan.accessRequestAllowance === null || plan.accessRequestRenewalSeconds === null
+        ? null
+        : { allowance: plan.accessRequestAllowance, renewalSeconds: plan.accessRequestRenewalSeconds },
+    tier: plan.tier,
+    trialDays: plan.trialDays,
+  };
+}
+
+/** Writes settings onto a plan row (only the given keys). */
+export function applySettings(plan: Plan, settings: Partial<PlanSettingsData>): void {
+  if (settings.name !== undefined) plan.name = settings.name;
+  if (settings.displayName !== undefined) plan.displayName = settings.displayName;
+  if (settings.description !== undefined) plan.description = settings.description;
+  if (settings.quota !== undefined) {
+    plan.quotaRequests = settings.quota?.requests ?? null;
+    plan.quotaPeriod = settings.quota?.period ?? null;
+    plan.quotaPeriodSeconds = settings.quota?.periodSeconds ?? null;
+  }
+  if (settings.rateLimit !== undefined) {
+    plan.rateRequests = settings.rateLimit?.requests ?? null;
+    plan.ratePerSeconds = settings.rateLimit?.perSeconds ?? null;
+  }
+  if (settings.quotaScope !== undefined) plan.quotaScope = settings.quotaScope;
+  if (settings.keyExpiresAfterSeconds !== undefined) plan.keyExpiresAfterSeconds = settings.keyExpiresAfterSeconds;
+  if (settings.jwtScopes !== undefined) plan.jwtScopes = [...settings.jwtScopes];
+  if (settings.credentialMetadata !== undefined) plan.credentialMetadata = settings.credentialMetadata.map((e) => ({ key: e.key, value: e.value }));
+  if (settings.catalogIds !== undefined) plan.catalogIds = [...settings.catalogIds];
+  if (settings.autoApprove !== undefined) plan.autoApprove = settings.autoApprove;
+  if (settings.accessRequestLimit !== undefined) {
+    plan.accessRequestAllowance = settings.accessRequestLimit?.allowance ?? null;
+    plan.accessRequestRenewalSeconds = settings.accessRequestLimit?.renewalSeconds ?? null;
+  }
+  if (settings.tier !== undefined) plan.tier = settings.tier;
+  if (settings.trialDays !== undefined) plan.trialDays = settings.trialDays;
+}
+
+/**
+ * Settings read back from `plan_version.settings` (jsonb reorders object keys), rebuilt in one
+ * fixed shape so encodings compare equal.
+ */
+export function normalizeSettings(json: unknown): PlanSettingsData {
+  const s = (typeof json === 'string' ? JSON.parse(json) : json) as Record<string, any>;
+  const quota = s.quota as QuotaSetting | null;
+  const rate = s.rateLimit as RateLimitSetting | null;
+  const access = s.accessRequestLimit as AccessRequestLimitSetting | null;
+  return {
+    name: String(s.name),
+    displayName: String(s.displayName),
+    description: String(s.description ?? ''),
+    quota: quota ? { requests: quota.requests, period: quota.period, periodSeconds: quota.periodSeconds } : null,
+    rateLimit: rate ? { requests: rate.requests, perSeconds: rate.perSeconds } : null,
+    quotaScope: (s.quotaScope as QuotaScope) ?? QuotaScope.CREDENTIAL,
+    keyExpiresAfterSeconds: s.keyExpiresAfterSeconds ?? null,
+    jwtScopes: [...((s.jwtScopes as string[]) ?? [])],
+    credentialMetadata: ((s.credentialMetadata as MetadataEntry[]) ?? []).map((e) => ({ key: e.key, value: e.value })),
+    catalogIds: [...((s.catalogIds as string[]) ?? [])],
+    autoApprove: Boolean(s.autoApprove),
+    accessRequestLimit: access ? { allowance: access.allowance, renewalSeconds: access.renewalSeconds } : null,
+    tier: Number(s.tier ?? 0),
+    trialDays: s.trialDays ?? null,
+  };
+}
+
+export interface SettingChange {
+  field: string;
+  before: string | null;
+  after: string | null;
+}
+
+/**
+ * The fields that differ between two versions, JSON-encoded (`null` → "null"). With no previous
+ * version (CREATED) every field is listed with `before: null`. `status` is listed too when it
+ * changed (it is not a setting, but publishing and archiving change it).
+ */
+export function diffSettings(
+  before: { settings: PlanSettingsData; status: PlanStatus } | null,
+  after: { settings: PlanSettingsData; status: PlanStatus },
+): SettingChange[] {
+  const changes: SettingChange[] = [];
+  for (const { key, field } of SETTING_FIELDS) {
+    const next = JSON.stringify(after.settings[key]);
+    if (!before) {
+      changes.push({ field, before: null, after: next });
+      continue;
+    }
+    const previous = JSON.stringify(before.settings[key]);
+    if (previous !== next) changes.push({ field, before: previous, after: next });
+  }
+  if (!before || before.status !== after.status) {
+    changes.push({ field: 'status', before: before ? JSON.stringify(before.status) : null, after: JSON.stringify(after.status) });
+  }
+  return changes;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Input validation.
+
+/** The setting fields of `CreatePlanInput` / `UpdatePlanInput` (undefined = not given). */
+export interface SettingsInput {
+  name?: string | null;
+  displayName?: string | null;
+  description?: string | null;
+  quota?: { requests: number; period: QuotaPeriod; periodSeconds?: number | null } | null;
+  rateLimit?: { requests: number; perSeconds: number } | null;
+  quotaScope?: QuotaScope | null;
+  keyExpiresAfterSeconds?: number | null;
+  jwtScopes?: string[] | null;
+  credentialMetadata?: { key: string; value: string }[] | null;
+  catalogIds?: string[] | null;
+  autoApprove?: boolean | null;
+  accessRequestLimit?: { allowance: number; renewalSeconds: number } | null;
+  tier?: number | null;
+  trialDays?: number | null;
+}
+
+const between = (value: number, min: number, max: number) => Number.isInteger(value) && value >= min && value <= max;
+const fmt = (n: number) => n.toLocaleString('en-US');
+const shorten = (s: string, max = 40) => (s.length > max ? `${s.slice(0, max)}…` : s);
+
+/** `["read write", "admin,billing"]` → `read, write, admin, billing` (deduplicated, in order). */
+export function splitScopes(entries: readonly string[]): { scopes: string[]; blank: number[] } {
+  const scopes: string[] = [];
+  const seen = new Set<string>();
+  const blank: number[] = [];
+  entries.forEach((entry, index) => {
+    const parts = entry.split(/[\s,]+/).filter(Boolean);
+    if (parts.length === 0) blank.push(index);
+    for (const part of parts) {
+      if (!seen.has(part)) {
+        seen.add(part);
+        scopes.push(part);
+      }
+    }
+  });
+  return { scopes, blank };
+}
+
+/**
+ * Checks the given setting fields and returns them normalized. Fields left out (undefined) are
+ * not returned; for nullable settings `null` means unset/unlimited; `null` for a required
+ * setting is refused.
+ */
+export function validateSettings(v: Validation, input: SettingsInput, prefix = 'input'): Partial<PlanSettingsData> {
+  const out: Partial<PlanSettingsData> = {};
+  const f = (name: string) => `${prefix}.${name}`;
+  const required = (name: string, what: string) =>
+    v.fail(f(name), `${what} cannot be null: give a value, or leave \`${name}\` out to keep the current one.`);
+
+  if (input.name !== undefined) {
+    if (input.name === null) required('name', 'The name');
+    else {
+      const name = input.name.trim();
+      v.check(PLAN_NAME_PATTERN.test(name), f('name'), 'Give a name of 1 to 100 characters using ASCII letters, digits, spaces, `-` and `_` (e.g. `payments-gold`).');
+      out.name = name;
+    }
+  }
+  if (input.displayName !== undefined) {
+    if (input.displayName === null) required('displayName', 'The display name');
+    else {
+      const displayName = input.displayName.trim();
+      v.check(displayName.length >= 1 && displayName.length <= MAX_DISPLAY_NAME, f('displayName'), `Give a display name of 1 to ${MAX_DISPLAY_NAME} characters.`);
+      v.check(!CONTROL.test(displayName), f('displayName'), 'Remove control characters (line breaks, tabs, …) from the display name.');
+      out.displayName = displayName;
+    }
+  }
+  if (input.description !== undefined) {
+    const description = input.description ?? '';
+    v.check(description.length <= MAX_DESCRIPTION, f('description'), `Keep the description within ${fmt(MAX_DESCRIPTION)} characters.`);
+    v.check(!CONTROL_EXCEPT_WHITESPACE.test(description), f('description'), 'Remove control characters from the description (tabs and line breaks are fine).');
+    out.description = description;
+  }
+  if (input.quota !== undefined) {
+    const quota = input.quota;
+    if (quota === null) out.quota = null;
+    else {
+      v.check(
+        between(quota.requests, 1, MAX_QUOTA_REQUESTS),
+        f('quota.requests'),
+        `Allow between 1 and ${fmt(MAX_QUOTA_REQUESTS)} requests per period, or set \`quota\` to null for unlimited.`,
+      );
+      let periodSeconds: number;
+      if (quota.period === QuotaPeriod.CUSTOM) {
+        periodSeconds = quota.periodSeconds ?? NaN;
+        v.check(
+          between(periodSeconds, MIN_CUSTOM_PERIOD, MAX_CUSTOM_PERIOD),
+          f('quota.periodSeconds'),
+          `A CUSTOM period needs \`periodSeconds\` between ${MIN_CUSTOM_PERIOD} and ${fmt(MAX_CUSTOM_PERIOD)} (one year).`,
+        );
+      } else {
+        periodSeconds = PERIOD_SECONDS[quota.period];
+        v.check(
+          quota.periodSeconds === undefined || quota.periodSeconds === null,
+          f('quota.periodSeconds'),
+          `A ${quota.period} period is ${fmt(periodSeconds)} seconds: leave \`periodSeconds\` out, or choose the CUSTOM period to set seconds yourself.`,
+        );
+      }
+      out.quota = { requests: quota.requests, period: quota.period, periodSeconds };
+    }
+  }
+  if (input.rateLimit !== undefined) {
+    const rate = input.rateLimit;
+    if (rate === null) out.rateLimit = null;
+    else {
+      v.check(
+        between(rate.requests, 1, MAX_RATE_REQUESTS),
+        f('rateLimit.requests'),
+        `Allow between 1 and ${fmt(MAX_RATE_REQUESTS)} requests per window, or set \`rateLimit\` to null for unlimited.`,
+      );
+      v.check(between(rate.perSeconds, 1, MAX_RATE_WINDOW), f('rateLimit.perSeconds'), `Give a window between 1 and ${fmt(MAX_RATE_WINDOW)} seconds (one day).`);
+      out.rateLimit = { requests: rate.requests, perSeconds: rate.perSeconds };
+    }
+  }
+  if (input.quotaScope !== undefined) {
+    if (input.quotaScope === null) required('quotaScope', 'The quota scope');
+    else out.quotaScope = input.quotaScope;
+  }
+  if (input.keyExpiresAfterSeconds !== undefined) {
+    const seconds = input.keyExpiresAfterSeconds;
+    if (seconds !== null) {
+      v.check(
+        between(seconds, MIN_KEY_EXPIRY, MAX_KEY_EXPIRY),
+        f('keyExpiresAfterSeconds'),
+        `Give a key lifetime between ${MIN_KEY_EXPIRY} seconds and ${fmt(MAX_KEY_EXPIRY)} seconds (5 years), or null for keys that never expire.`,
+      );
+    }
+    out.keyExpiresAfterSeconds = seconds;
+  }
+  if (input.jwtScopes !== undefined) {
+    if (input.jwtScopes === null) required('jwtScopes', 'The JWT scope list');
+    else {
+      const { scopes, blank } = splitScopes(input.jwtScopes);
+      for (const index of blank) v.fail(`${f('jwtScopes')}[${index}]`, 'This entry holds no scope: remove it, or give scopes separated by spaces or commas.');
+      const bad = scopes.filter((s) => s.length > MAX_SCOPE_LENGTH || !SCOPE_PATTERN.test(s));
+      v.check(
+        bad.length === 0,
+        f('jwtScopes'),
+        `These scopes are not valid: ${bad.map((s) => JSON.stringify(shorten(s))).join(', ')}. A scope is 1 to ${MAX_SCOPE_LENGTH} printable ASCII characters without spaces, commas, \`"\` or \`\\\`.`,
+      );
+      v.check(scopes.length <= MAX_SCOPES, f('jwtScopes'), `A plan maps at most ${MAX_SCOPES} scopes (got ${scopes.length}): remove some.`);
+      out.jwtScopes = scopes;
+    }
+  }
+  if (input.credentialMetadata !== undefined) {
+    if (input.credentialMetadata === null) required('credentialMetadata', 'The credential metadata list');
+    else {
+      const entries = input.credentialMetadata;
+      v.check(
+        entries.length <= MAX_METADATA_ENTRIES,
+        f('credentialMetadata'),
+        `Give at most ${MAX_METADATA_ENTRIES} metadata entries (got ${entries.length}).`,
+      );
+      const seen = new Set<string>();
+      const reserved = new Set(RESERVED_METADATA_KEYS.map((k) => k.toLowerCase()));
+      entries.forEach((entry, index) => {
+        const keyField = `${f('credentialMetadata')}[${index}].key`;
+        const lower = entry.key.toLowerCase();
+        if (!METADATA_KEY_PATTERN.test(entry.key)) {
+          v.fail(keyField, 'Give a key of 1 to 64 characters using ASCII letters, digits, `_`, `.` and `-`.');
+        } else if (reserved.has(lower)) {
+          v.fail(keyField, `\`${entry.key}\` is set by the platform on every credential: choose another key.`);
+        } else if (SECRET_KEY_PARTS.some((part) => lower.includes(part))) {
+          v.fail(
+            keyField,
+            `\`${entry.key}\` looks like a secret. Credential metadata is copied into every credential and shown to admins: never store secrets in it; rename the key if it holds none.`,
+          );
+        } else if (seen.has(lower)) {
+          v.fail(keyField, `The key \`${entry.key}\` is given twice (keys are compared ignoring case): keep one.`);
+        }
+        seen.add(lower);
+        const valueField = `${f('credentialMetadata')}[${index}].value`;
+        v.check(entry.value.length <= MAX_METADATA_VALUE, valueField, `Keep metadata values within ${MAX_METADATA_VALUE} characters.`);
+        v.check(!CONTROL.test(entry.value), valueField, 'Remove control characters (line breaks, tabs, …) from the value.');
+      });
+      out.credentialMetadata = entries.map((e) => ({ key: e.key, value: e.value }));
+    }
+  }
+  if (input.catalogIds !== undefined) {
+    if (input.catalogIds === null) required('catalogIds', 'The catalog list');
+    else {
+      const ids = [...new Set(input.catalogIds.map((id) => id.trim().toLowerCase()))];
+      const notIds = ids.filter((id) => !isUuid(id));
+      v.check(notIds.length === 0, f('catalogIds'), `These are not catalog ids (UUIDs): ${notIds.map((id) => shorten(id)).join(', ')}.`);
+      v.check(ids.length <= MAX_CATALOGS, f('catalogIds'), `A plan is in at most ${MAX_CATALOGS} catalogs.`);
+      out.catalogIds = ids;
+    }
+  }
+  if (input.autoApprove !== undefined) {
+    if (input.autoApprove === null) required('autoApprove', 'autoApprove');
+    else out.autoApprove = input.autoApprove;
+  }
+  if (input.accessRequestLimit !== undefined) {
+    const limit = input.accessRequestLimit;
+    if (limit === null) out.accessRequestLimit = null;
+    else {
+      v.check(
+        between(limit.allowance, MIN_ALLOWANCE, MAX_ALLOWANCE),
+        f('accessRequestLimit.allowance'),
+        `Allow between ${MIN_ALLOWANCE} and ${MAX_ALLOWANCE} access requests per interval, or set \`accessRequestLimit\` to null for unlimited.`,
+      );
+      v.check(
+        between(limit.renewalSeconds, MIN_RENEWAL, MAX_RENEWAL),
+        f('accessRequestLimit.renewalSeconds'),
+        `Give a renewal interval between ${fmt(MIN_RENEWAL)} seconds (one hour) and ${fmt(MAX_RENEWAL)} seconds (one year).`,
+      );
+      out.accessRequestLimit = { allowance: limit.allowance, renewalSeconds: limit.renewalSeconds };
+    }
+  }
+  if (input.tier !== undefined) {
+    if (input.tier === null) required('tier', 'The tier');
+    else {
+      v.check(between(input.tier, 0, MAX_TIER), f('tier'), `Give a tier between 0 and ${MAX_TIER}.`);
+      out.tier = input.tier;
+    }
+  }
+  if (input.trialDays !== undefined) {
+    if (input.trialDays !== null) {
+      v.check(between(input.trialDays, 1, MAX_TRIAL_DAYS), f('trialDays'), `Give between 1 and ${MAX_TRIAL_DAYS} trial days, or null for no trial.`);
+    }
+    out.trialDays = input.trialDays;
+  }
+  return out;
+}
+
+/** Defaults of a new plan for every setting `createPlan` leaves out. */
+export function defaultSettings(name: string, displayName: string): PlanSettingsData {
+  return {
+    name,
+    displayName,
+    description: '',
+    quota: null,
+    rateLimit: null,
+    quotaScope: QuotaScope.CREDENTIAL,
+    keyExpiresAfterSeconds: null,
+    jwtScopes: [],
+    credentialMetadata: [],
+    catalogIds: [],
+    autoApprove: false,
+    accessRequestLimit: null,
+    tier: 0,
+    trialDays: null,
+  };
+}
+
