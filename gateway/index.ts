@@ -140,7 +140,8 @@ export function createGateway(options: GatewayOptions) {
     csrfPrevention: { requestHeaders: limits.csrfHeaders },
     ...(limits.introspection ? {} : { disableIntrospection: { disableIf: () => true } }),
     requestDeadline: limits.requestTimeoutMs,
-    upstreamTimeout: limits.upstreamTimeoutMs,
+    // Subscriptions live as long as the client wants: the per-call timeout must not end them.
+    upstreamTimeout: ({ executionRequest }) => (executionRequest?.operationType === 'subscription' ? undefined : limits.upstreamTimeoutMs),
     ...(trusted
       ? {
           persistedDocuments: {
@@ -184,6 +185,9 @@ export function createGateway(options: GatewayOptions) {
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const log = options.log ?? createLogger('gateway');
   const gateway = createGateway({ ...options, log });
+  // Load the supergraph before accepting traffic: otherwise a first operation arriving over
+  // graphql-ws (which does not trigger the lazy load an HTTP request does) finds no schema.
+  await gateway.getSchema();
   const server = http.createServer(limitBodySize(gateway, hardeningConfig(options.env ?? process.env).maxBodyBytes));
   const wss = new WebSocketServer({ server, path: gateway.graphqlEndpoint });
   const ws = useServer(

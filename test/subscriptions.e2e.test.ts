@@ -29,9 +29,9 @@ describe('quotaWarnings subscription through the gateway', () => {
     return r.data.createOrganization.organization.id;
   }
 
-  function client(identity: Identity | null, via: 'authorization' | 'token' = 'authorization'): Client {
+  function client(identity: Identity | null, via: 'authorization' | 'token' = 'authorization', url = platform.wsUrl): Client {
     const c = createClient({
-      url: platform.wsUrl,
+      url,
       webSocketImpl: WebSocket,
       retryAttempts: 0,
       lazy: true,
@@ -59,9 +59,8 @@ describe('quotaWarnings subscription through the gateway', () => {
     return { events, errors, isComplete: () => completed };
   }
 
-  async function raise(organizationId: string, thresholdPercent: number) {
+  async function raise(organizationId: string, thresholdPercent: number, windowStart = new Date(Date.UTC(2026, 10, 1))) {
     const usage = platform.subgraphs.usage!;
-    const windowStart = new Date(Date.UTC(2026, 10, 1));
     await raiseQuotaWarning(usage.orm.em.fork(), usage.pubsub, {
       organizationId,
       kind: QuotaWarningKind.SOFT,
@@ -73,13 +72,14 @@ describe('quotaWarnings subscription through the gateway', () => {
     });
   }
 
-  /** Waits until the subscription is registered upstream: a probe warning arrives. */
+  /** Waits until the subscription is registered upstream: a probe warning (in a window of its own) arrives. */
+  let probeWindow = Date.UTC(2020, 0, 1);
   async function ready(sub: ReturnType<typeof subscribe>, organizationId: string) {
-    let threshold = 1;
     await waitFor(
       async () => {
         if (sub.events.length > 0) return true;
-        await raise(organizationId, threshold++);
+        probeWindow += 60_000;
+        await raise(organizationId, 1, new Date(probeWindow));
         return sub.events.length > 0;
       },
       { intervalMs: 100, what: 'the subscription to be live' },
@@ -136,5 +136,17 @@ describe('quotaWarnings subscription through the gateway', () => {
     await ready(member, orgA);
     expect(outsider.events).toEqual([]);
     expect(anonymous.events).toEqual([]);
+  });
+
+  it('serves a fresh gateway whose first operation is a subscription, and keeps it open past the upstream timeout', async () => {
+    const gateway = await platform.extraGateway({ ...process.env, GRAPHQL_UPSTREAM_TIMEOUT_MS: '300' });
+    const sub = subscribe(client(alice, 'authorization', gateway.url.replace(/^http/, 'ws')), orgA);
+    await ready(sub, orgA);
+    const since = Date.now();
+    await waitFor(() => Date.now() - since > 1000, { what: 'the upstream timeout to pass three times over' });
+    await raise(orgA, 98);
+    await waitFor(() => sub.events.some((e) => e.quotaWarnings.thresholdPercent === 98), { what: 'a warning after the timeout' });
+    expect(sub.errors).toEqual([]);
+    expect(sub.isComplete()).toBe(false);
   });
 });
