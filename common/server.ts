@@ -14,6 +14,8 @@ import type { MigrationObject } from '@mikro-orm/core';
 import { Caller, verifyForwardedAuth } from './auth';
 import { gatewaySharedSecret, jwtConfig, type SubgraphName } from './config';
 import { initOrm, migrate, readiness } from './db';
+import { startWorker } from './jobs';
+import type { Runner, TaskList } from 'graphile-worker';
 import { formatError, isPublicError, logUnexpected, MASKED_MESSAGE } from './errors';
 import { createLogger, type Logger } from './logger';
 import { migratePlatform } from './platform';
@@ -32,12 +34,27 @@ export interface SubgraphContext {
   clock: Clock;
 }
 
+/** What a job handler of a subgraph gets (no caller: jobs run on behalf of the platform). */
+export interface JobRuntime {
+  orm: MikroORM;
+  pubsub: PgPubSub;
+  log: Logger;
+  clock: Clock;
+  databaseUrl: string;
+  env: NodeJS.ProcessEnv;
+}
+
 export interface SubgraphModule {
   name: SubgraphName;
   entities: Function[];
   migrations: MigrationObject[];
   /** Builds the federated schema; needs no database (composition uses it offline). */
   buildSchema(pubsub: PgPubSub): Promise<GraphQLSchema>;
+  /**
+   * Job handlers this subgraph runs (graphile-worker task names, `<subgraph>.<task>`). Each
+   * process of the subgraph runs a worker for exactly these tasks. Handlers must be idempotent.
+   */
+  jobs?(runtime: JobRuntime): TaskList;
 }
 
 export interface StartOptions {
@@ -132,10 +149,15 @@ export async function startSubgraph(module: SubgraphModule, options: StartOption
     onQuery: options.onQuery,
   });
   const pubsub = new PgPubSub(log);
+  let worker: Runner | null = null;
   try {
     await migrate(orm, options.databaseUrl, module.name, log);
     const schema = await module.buildSchema(pubsub);
-    const makeContext = contextFactory(orm, pubsub, log, env, options.clock ?? systemClock);
+    const clock = options.clock ?? systemClock;
+    const makeContext = contextFactory(orm, pubsub, log, env, clock);
+    worker = module.jobs
+      ? await startWorker(options.databaseUrl, module.jobs({ orm, pubsub, log, clock, databaseUrl: options.databaseUrl, env }), log)
+      : null;
 
     const app = express();
     app.disable('x-powered-by');
@@ -217,11 +239,13 @@ export async function startSubgraph(module: SubgraphModule, options: StartOption
         if (stopped) return;
         stopped = true;
         await apollo.stop();
+        await worker?.stop();
         await pubsub.close();
         await orm.close(true);
       },
     };
   } catch (error) {
+    await worker?.stop().catch(() => undefined);
     await pubsub.close();
     await orm.close(true);
     throw error;
