@@ -94,14 +94,15 @@ describe('catalogue through the gateway', () => {
   });
 
   it('runs the same number of SQL statements for 1 product as for many (no N+1 across subgraphs)', async () => {
-    const extra = await fixtures.catalog({ name: `${tag} bulk` });
-    for (let i = 0; i < 5; i++) await fixtures.product({ slug: `${tag}-bulk${i}`, catalogIds: [extra, ids.public] });
+    const bulk = unique('bulk');
+    const extra = await fixtures.catalog({ name: `${bulk} catalog` });
+    for (let i = 0; i < 5; i++) await fixtures.product({ slug: `${bulk}-${i}`, catalogIds: [extra, ids.public] });
     const count = async (first: number) => {
       for (const list of Object.values(platform.queries)) list.length = 0;
       const r = await gatewayRequest(
         platform.gatewayUrl,
         `query($s: String, $n: Int) { products(first: $n, filter: { search: $s }) { edges { node { slug catalogs { name plans { name } } availablePlans { name } } } } }`,
-        { s: `${tag}-bulk`, n: first },
+        { s: bulk, n: first },
         alice,
       );
       expect(r.data.products.edges).toHaveLength(first);
@@ -110,5 +111,65 @@ describe('catalogue through the gateway', () => {
     const one = await count(1);
     const five = await count(5);
     expect(five).toEqual(one);
+  });
+
+  it('creates a plan with every option through the gateway, publishes it, and shows it to its audience', async () => {
+    const PLAN_FIELDS = `name displayName descriptionHtml status version quotaScope keyExpiresAfterSeconds jwtScopes autoApprove tier trialDays
+      quota { unlimited requests period periodSeconds } rateLimit { unlimited requests perSeconds }
+      accessRequestLimit { unlimited allowance renewalSeconds } credentialMetadata { key value } catalogs { name }`;
+    const created = await gatewayRequest(
+      platform.gatewayUrl,
+      `mutation($i: CreatePlanInput!) { createPlan(input: $i) { plan { id ${PLAN_FIELDS} } errors { code field message } } }`,
+      {
+        i: {
+          name: `${tag} enterprise`,
+          displayName: 'Enterprise',
+          description: 'For **big** partners <script>x</script>',
+          catalogIds: [ids.private],
+          quota: { requests: 7200, period: 'CUSTOM', periodSeconds: 7200 },
+          rateLimit: { requests: 50, perSeconds: 10 },
+          quotaScope: 'ORGANIZATION',
+          keyExpiresAfterSeconds: 86400,
+          jwtScopes: ['read write', 'billing,admin'],
+          credentialMetadata: [{ key: 'tier', value: 'enterprise' }],
+          autoApprove: true,
+          accessRequestLimit: { allowance: 3, renewalSeconds: 86400 },
+          tier: 9,
+          trialDays: 14,
+        },
+      },
+      admin,
+    );
+    expect(created.data.createPlan.errors).toEqual([]);
+    const plan = created.data.createPlan.plan;
+    expect(plan).toMatchObject({
+      status: 'DRAFT',
+      version: 1,
+      quotaScope: 'ORGANIZATION',
+      keyExpiresAfterSeconds: 86400,
+      jwtScopes: ['read', 'write', 'billing', 'admin'],
+      autoApprove: true,
+      tier: 9,
+      trialDays: 14,
+      quota: { unlimited: false, requests: 7200, period: 'CUSTOM', periodSeconds: 7200 },
+      rateLimit: { unlimited: false, requests: 50, perSeconds: 10 },
+      accessRequestLimit: { unlimited: false, allowance: 3, renewalSeconds: 86400 },
+      credentialMetadata: [{ key: 'tier', value: 'enterprise' }],
+      catalogs: [{ name: `${tag} partners` }],
+    });
+    expect(plan.descriptionHtml).toContain('<strong>big</strong>');
+    expect(plan.descriptionHtml).not.toContain('<script>');
+    expect(await view(alice)).toEqual({ p1: ['silver', 'gold'], p2: ['partner'] });
+
+    const published = await gatewayRequest(
+      platform.gatewayUrl,
+      `mutation($i: PublishPlanInput!) { publishPlan(input: $i) { plan { status version } errors { code } } }`,
+      { i: { id: plan.id, expectedVersion: 1 } },
+      admin,
+    );
+    expect(published.data.publishPlan).toEqual({ plan: { status: 'PUBLISHED', version: 2 }, errors: [] });
+    expect(await view(alice)).toEqual({ p1: ['silver', 'gold'], p2: ['partner', 'enterprise'] });
+    expect(await view(bob)).toEqual({ p1: ['silver', 'gold'] });
+    expect(await view(null)).toEqual({ p1: ['silver', 'gold'] });
   });
 });
