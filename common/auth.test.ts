@@ -24,4 +24,14 @@ describe('forwarded identity', () => {
     expect(() => anonymous.requireAuthenticated()).toThrow(expect.objectContaining({ extensions: { code: 'UNAUTHENTICATED' } }));
     expect(new Caller({ roles: ['portal_admin'] }).isPortalAdmin).toBe(false);
   });
+
+  it('recognises multi-factor authentication from amr or a configured claim', () => {
+    expect(new Caller({ sub: 'a', amr: ['pwd', 'mfa'] }).hasMfa).toBe(true);
+    expect(new Caller({ sub: 'a', amr: ['pwd'] }).hasMfa).toBe(false);
+    expect(new Caller({ sub: 'a', acr_mfa: true }, 'roles', 'acr_mfa').hasMfa).toBe(true);
+    expect(new Caller({ amr: ['mfa'] }).hasMfa).toBe(false);
+    expect(() => new Caller({ sub: 'a' }).requireMfa('Deleting a plan')).toThrow(
+      expect.objectContaining({ extensions: { code: 'MFA_REQUIRED' }, message: expect.stringMatching(/^Deleting a plan needs/) }),
+    );
+  });
 });

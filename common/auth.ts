@@ -72,7 +72,12 @@ export class Caller {
   readonly email: string | null;
   readonly roles: ReadonlySet<string>;
 
-  constructor(readonly claims: Claims | null, rolesClaim = 'roles') {
+  constructor(
+    readonly claims: Claims | null,
+    rolesClaim = 'roles',
+    /** Claim that asserts multi-factor authentication besides `amr` containing `mfa` (e.g. `mfa`, true). */
+    private readonly mfaClaim: string | null = null,
+  ) {
     const sub = claims?.sub;
     this.subject = typeof sub === 'string' && sub.length > 0 ? sub : null;
     this.email = typeof claims?.email === 'string' ? claims.email : null;
@@ -92,6 +97,30 @@ export class Caller {
 
   get isService(): boolean {
     return !this.isAnonymous && this.roles.has('service');
+  }
+
+  /** True when the token asserts multi-factor authentication (`amr` has `mfa`, or the configured claim is true). */
+  get hasMfa(): boolean {
+    if (this.isAnonymous) return false;
+    const amr = this.claims?.amr;
+    if (Array.isArray(amr) && amr.includes('mfa')) return true;
+    if (this.mfaClaim) {
+      const value = this.claims?.[this.mfaClaim];
+      return value === true || value === 'true';
+    }
+    return false;
+  }
+
+  /**
+   * Step-up for sensitive operations: throws MFA_REQUIRED unless the token asserts
+   * multi-factor authentication. Call after the role check.
+   */
+  requireMfa(what: string): void {
+    if (!this.hasMfa) {
+      throw new GraphQLError(`${what} needs a token that asserts multi-factor authentication: sign in again with MFA and retry.`, {
+        extensions: { code: 'MFA_REQUIRED' },
+      });
+    }
   }
 
   /** Throws UNAUTHENTICATED for anonymous callers; returns the subject. */

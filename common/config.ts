@@ -38,6 +38,8 @@ export interface JwtConfig {
   audience?: string;
   /** Claim that lists platform roles, e.g. `roles: ["portal_admin"]`. */
   rolesClaim: string;
+  /** Extra claim that asserts MFA when true (besides `amr` containing `mfa`). */
+  mfaClaim: string | null;
 }
 
 export function jwtConfig(env: NodeJS.ProcessEnv = process.env): JwtConfig {
@@ -48,6 +50,7 @@ export function jwtConfig(env: NodeJS.ProcessEnv = process.env): JwtConfig {
     issuer: env.JWT_ISSUER || undefined,
     audience: env.JWT_AUDIENCE || undefined,
     rolesClaim: env.JWT_ROLES_CLAIM || 'roles',
+    mfaClaim: env.JWT_MFA_CLAIM || null,
   };
 }
 

@@ -80,13 +80,13 @@ export interface RunningSubgraph {
 
 function contextFactory(orm: MikroORM, pubsub: PgPubSub, log: Logger, env: NodeJS.ProcessEnv, clock: Clock) {
   const secret = gatewaySharedSecret(env);
-  const { rolesClaim } = jwtConfig(env);
+  const { rolesClaim, mfaClaim } = jwtConfig(env);
   return (forwarded: unknown, fallbackRequestId?: string | null): SubgraphContext => {
     const verified = verifyForwardedAuth(secret, forwarded);
     const requestId = verified.requestId ?? fallbackRequestId ?? randomUUID();
     return {
       em: orm.em.fork(),
-      caller: new Caller(verified.claims, rolesClaim),
+      caller: new Caller(verified.claims, rolesClaim, mfaClaim),
       requestId,
       log: log.child({ requestId }),
       pubsub,
