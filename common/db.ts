@@ -3,6 +3,7 @@ import { Migrator } from '@mikro-orm/migrations';
 import type { MigrationObject } from '@mikro-orm/core';
 import pg from 'pg';
 import type { Logger } from './logger';
+import { AuditSubscriber } from './audit';
 
 export interface OrmOptions {
   /** PostgreSQL schema owned by the subgraph; its tables and migration table live there. */
@@ -23,6 +24,7 @@ export async function initOrm(options: OrmOptions): Promise<MikroORM> {
     schema: options.schema,
     entities: options.entities,
     extensions: [Migrator],
+    subscribers: [new AuditSubscriber(options.schema)],
     dataloader: DataloaderType.ALL,
     discovery: { disableDynamicFileAccess: true, requireEntitiesArray: true },
     pool: { min: 0, max: options.poolMax ?? 10 },

@@ -22,3 +22,4 @@ export * from './markdown';
 export * from './key-value';
 export * from './clock';
 export * from './db-types';
+export * from './audit';

@@ -19,6 +19,63 @@ const PLATFORM_MIGRATIONS: { id: string; sql: string }[] = [
       create index event_topic_id_idx on platform.event (topic, id);
     `,
   },
+  {
+    id: '0002_audit_log',
+    sql: `
+      create table platform.audit_log (
+        id bigserial primary key,
+        occurred_at timestamptz not null default clock_timestamp(),
+        subgraph text not null,
+        actor text not null,
+        actor_roles text[] not null default '{}',
+        action text not null,
+        change text not null check (change in ('CREATE', 'UPDATE', 'DELETE', 'CALL')),
+        target_type text not null,
+        target_id text,
+        organization_id uuid,
+        before jsonb,
+        after jsonb,
+        request_id text,
+        prev_hash text not null,
+        hash text not null
+      );
+      create index audit_log_organization_idx on platform.audit_log (organization_id, id);
+      create index audit_log_target_idx on platform.audit_log (target_type, target_id, id);
+
+      -- The hash of an entry covers every column but id and hash, chained to the previous entry.
+      create function platform.audit_entry_hash(e platform.audit_log) returns text
+        language sql immutable as $f$
+          select encode(sha256(convert_to(concat_ws(chr(31),
+            e.prev_hash, to_char(e.occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US'), e.subgraph, e.actor,
+            array_to_string(e.actor_roles, ','), e.action, e.change, e.target_type, coalesce(e.target_id, ''),
+            coalesce(e.organization_id::text, ''), coalesce(e.before::text, ''), coalesce(e.after::text, ''),
+            coalesce(e.request_id, '')), 'UTF8')), 'hex')
+        $f$;
+
+      -- Appends are serialised and chained here, so no writer can skip or fake the chain.
+      create function platform.audit_log_chain() returns trigger language plpgsql as $f$
+        begin
+          perform pg_advisory_xact_lock(hashtext('plangraph:audit_log'));
+          -- ids follow the chain: taken only once this append holds the lock
+          new.id := nextval(pg_get_serial_sequence('platform.audit_log', 'id'));
+          new.occurred_at := clock_timestamp();
+          select hash into new.prev_hash from platform.audit_log order by id desc limit 1;
+          new.prev_hash := coalesce(new.prev_hash, 'genesis');
+          new.hash := platform.audit_entry_hash(new);
+          return new;
+        end
+      $f$;
+      create trigger audit_log_chain before insert on platform.audit_log for each row execute function platform.audit_log_chain();
+
+      create function platform.audit_log_append_only() returns trigger language plpgsql as $f$
+        begin
+          raise exception 'platform.audit_log is append-only' using errcode = 'insufficient_privilege';
+        end
+      $f$;
+      create trigger audit_log_no_update before update or delete on platform.audit_log for each row execute function platform.audit_log_append_only();
+      create trigger audit_log_no_truncate before truncate on platform.audit_log for each statement execute function platform.audit_log_append_only();
+    `,
+  },
 ];
 
 export async function migratePlatform(databaseUrl: string): Promise<void> {

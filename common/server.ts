@@ -14,6 +14,7 @@ import type { MigrationObject } from '@mikro-orm/core';
 import { Caller, verifyForwardedAuth } from './auth';
 import { gatewaySharedSecret, jwtConfig, type SubgraphName } from './config';
 import { initOrm, migrate, readiness } from './db';
+import { auditLoggerContext, type AuditActor } from './audit';
 import { startWorker } from './jobs';
 import type { Runner, TaskList } from 'graphile-worker';
 import { formatError, isPublicError, logUnexpected, MASKED_MESSAGE } from './errors';
@@ -84,9 +85,10 @@ function contextFactory(orm: MikroORM, pubsub: PgPubSub, log: Logger, env: NodeJ
   return (forwarded: unknown, fallbackRequestId?: string | null): SubgraphContext => {
     const verified = verifyForwardedAuth(secret, forwarded);
     const requestId = verified.requestId ?? fallbackRequestId ?? randomUUID();
+    const caller = new Caller(verified.claims, rolesClaim, mfaClaim);
     return {
-      em: orm.em.fork(),
-      caller: new Caller(verified.claims, rolesClaim, mfaClaim),
+      em: orm.em.fork({ loggerContext: auditLoggerContext(caller, requestId) }),
+      caller,
       requestId,
       log: log.child({ requestId }),
       pubsub,
@@ -100,6 +102,13 @@ function errorPlugin(log: Logger): ApolloServerPlugin<SubgraphContext> {
   return {
     async requestDidStart() {
       return {
+        /** Names the audit action after the mutation's root fields (e.g. `createPlan`). */
+        async didResolveOperation({ operation, contextValue }) {
+          if (operation?.operation !== 'mutation') return;
+          const fields = operation.selectionSet.selections.flatMap((s) => (s.kind === 'Field' ? [s.name.value] : []));
+          const current = contextValue.em.getLoggerContext<{ audit?: AuditActor }>().audit;
+          if (current) contextValue.em.setLoggerContext({ audit: { ...current, action: fields.join(',') } });
+        },
         async didEncounterErrors({ errors, contextValue, operationName }) {
           for (const error of errors) {
             if (!isPublicError(error)) logUnexpected(log, error, contextValue.requestId, operationName);
