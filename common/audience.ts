@@ -39,3 +39,46 @@ async function loadVisibleCatalogIds(context: SubgraphContext): Promise<Readonly
     : await connection.execute<{ id: string }[]>(`select c.id from products.catalog_contract c where c.visibility = 'PUBLIC'`);
   return new Set(rows.map((row) => row.id));
 }
+
+export interface HeldGrants {
+  planIds: ReadonlySet<string>;
+  productIds: ReadonlySet<string>;
+}
+
+const heldMemo = new WeakMap<object, Promise<HeldGrants>>();
+
+/**
+ * Plans and products the caller's organizations hold credentials or access requests for (from
+ * the developers subgraph's published views). Entity references resolve these even when they are
+ * no longer in a visible catalog (an archived plan, an unpublished product), so an organization's
+ * credentials and entitlements keep showing what they grant. One SQL statement per request.
+ */
+export function heldGrants(context: SubgraphContext): Promise<HeldGrants> {
+  let found = heldMemo.get(context);
+  if (!found) {
+    found = loadHeldGrants(context);
+    heldMemo.set(context, found);
+  }
+  return found;
+}
+
+async function loadHeldGrants(context: SubgraphContext): Promise<HeldGrants> {
+  const subject = context.caller.subject;
+  if (!subject) return { planIds: new Set(), productIds: new Set() };
+  const rows = await context.em.getConnection().execute<{ plan_id: string; product_ids: string[] }[]>(
+    `select g.plan_id, g.product_ids from (
+       select c.plan_id, c.product_ids, c.organization_id from developers.credential_contract c
+       union all
+       select a.plan_id, a.product_ids, a.organization_id from developers.access_request_contract a
+     ) g join developers.membership_contract m on m.organization_id = g.organization_id
+     where m.subject = ?`,
+    [subject],
+  );
+  const planIds = new Set<string>();
+  const productIds = new Set<string>();
+  for (const row of rows) {
+    planIds.add(row.plan_id);
+    for (const id of row.product_ids ?? []) productIds.add(id);
+  }
+  return { planIds, productIds };
+}

@@ -159,14 +159,18 @@ export async function startSubgraph(module: SubgraphModule, options: StartOption
   });
   const pubsub = new PgPubSub(log);
   let worker: Runner | null = null;
+  let jobOrm: MikroORM | null = null;
   try {
     await migrate(orm, options.databaseUrl, module.name, log);
     const schema = await module.buildSchema(pubsub);
     const clock = options.clock ?? systemClock;
     const makeContext = contextFactory(orm, pubsub, log, env, clock);
-    worker = module.jobs
-      ? await startWorker(options.databaseUrl, module.jobs({ orm, pubsub, log, clock, databaseUrl: options.databaseUrl, env }), log)
-      : null;
+    if (module.jobs) {
+      // Jobs get an ORM of their own: their statements stay out of the request-path counts
+      // (onQuery) and cannot starve the request pool.
+      jobOrm = await initOrm({ schema: module.name, databaseUrl: options.databaseUrl, entities: module.entities, migrations: module.migrations, log, poolMax: 4 });
+      worker = await startWorker(options.databaseUrl, module.jobs({ orm: jobOrm, pubsub, log, clock, databaseUrl: options.databaseUrl, env }), log);
+    }
 
     const app = express();
     app.disable('x-powered-by');
@@ -249,12 +253,14 @@ export async function startSubgraph(module: SubgraphModule, options: StartOption
         stopped = true;
         await apollo.stop();
         await worker?.stop();
+        await jobOrm?.close(true);
         await pubsub.close();
         await orm.close(true);
       },
     };
   } catch (error) {
     await worker?.stop().catch(() => undefined);
+    await jobOrm?.close(true).catch(() => undefined);
     await pubsub.close();
     await orm.close(true);
     throw error;

@@ -30,19 +30,39 @@ import { Invitation } from './entities/invitation';
 
 export { isUuid };
 
-/** The current time (one place, so later phases can swap the clock). */
-export function now(): Date {
-  return new Date();
+/** The current time by the subgraph's clock (`context.clock`; tests inject a manual one). */
+export function now(context: SubgraphContext): Date {
+  return context.clock.now();
+}
+
+const SCOPE = Symbol('developers:scope');
+type Scoped = SubgraphContext & { [SCOPE]?: object };
+
+/**
+ * The object per-request state (loaders, "now") hangs off: the context itself for queries and
+ * mutations. A subscription keeps one context for its whole life, so every delivered event
+ * starts a new scope (`beginEventScope`): its fields are read fresh from the database instead
+ * of from the previous event's loaders.
+ */
+export function scopeOf(context: SubgraphContext): object {
+  return (context as Scoped)[SCOPE] ?? context;
+}
+
+/** A fresh scope and EntityManager for one subscription event (see `scopeOf`). */
+export function beginEventScope(context: SubgraphContext): void {
+  (context as Scoped)[SCOPE] = {};
+  context.em = context.em.fork();
 }
 
 const requestTimes = new WeakMap<object, Date>();
 
-/** One "now" per request, so every field of a response judges expiry at the same instant. */
-export function requestTime(context: object): Date {
-  let at = requestTimes.get(context);
+/** One "now" per request (or subscription event), so every field of a response judges time alike. */
+export function requestTime(context: SubgraphContext): Date {
+  const scope = scopeOf(context);
+  let at = requestTimes.get(scope);
   if (!at) {
-    at = now();
-    requestTimes.set(context, at);
+    at = now(context);
+    requestTimes.set(scope, at);
   }
   return at;
 }
@@ -79,7 +99,7 @@ export function visibleOrganizations(context: SubgraphContext): FilterQuery<Orga
 
 /** Organizations by id with the visibility rule applied; null when missing or not visible. */
 export function visibleOrganizationLoader(context: SubgraphContext) {
-  return requestLoader<string, Organization | null>(context, 'developers:visibleOrganization', async (ids) => {
+  return requestLoader<string, Organization | null>(scopeOf(context), 'developers:visibleOrganization', async (ids) => {
     const visible = visibleOrganizations(context);
     if (visible === null) return ids.map(() => null);
     const rows = await context.em.find(Organization, { $and: [visible, { id: { $in: [...ids] } }] });
@@ -105,7 +125,7 @@ export async function parentOrganization(context: SubgraphContext, organization:
 
 /** Organizations by id, no rule: for parents the caller may already see (apps, teams, invitations). */
 export function organizationByIdLoader(context: SubgraphContext, site: string) {
-  return requestLoader<string, Organization | null>(context, `developers:organizationById:${site}`, async (ids) => {
+  return requestLoader<string, Organization | null>(scopeOf(context), `developers:organizationById:${site}`, async (ids) => {
     const rows = await context.em.find(Organization, { id: { $in: [...ids] } });
     return byKeys(ids, rows, (o) => o.id);
   });
@@ -113,7 +133,7 @@ export function organizationByIdLoader(context: SubgraphContext, site: string) {
 
 /** The caller's own membership of each organization (null when not a member). */
 export function viewerMembershipLoader(context: SubgraphContext) {
-  return requestLoader<string, OrganizationMember | null>(context, 'developers:viewerMembership', async (organizationIds) => {
+  return requestLoader<string, OrganizationMember | null>(scopeOf(context), 'developers:viewerMembership', async (organizationIds) => {
     const subject = context.caller.subject;
     if (subject === null) return organizationIds.map(() => null);
     const rows = await context.em.find(OrganizationMember, { subject, organization: { $in: [...organizationIds] } });
@@ -152,7 +172,7 @@ export async function requireOrganizationMember(context: SubgraphContext, organi
 
 /** Members of each organization, oldest first. Authorise before calling. */
 export function organizationMembersLoader(context: SubgraphContext) {
-  return requestLoader<string, OrganizationMember[]>(context, 'developers:organizationMembers', async (organizationIds) => {
+  return requestLoader<string, OrganizationMember[]>(scopeOf(context), 'developers:organizationMembers', async (organizationIds) => {
     const rows = await context.em.find(
       OrganizationMember,
       { organization: { $in: [...organizationIds] } },
@@ -167,7 +187,7 @@ export function organizationMembersLoader(context: SubgraphContext) {
 
 /** Profiles by token subject, no rule: for members the caller may already see, and the caller. */
 export function developerBySubjectLoader(context: SubgraphContext, site: string) {
-  return requestLoader<string, Developer | null>(context, `developers:developerBySubject:${site}`, async (subjects) => {
+  return requestLoader<string, Developer | null>(scopeOf(context), `developers:developerBySubject:${site}`, async (subjects) => {
     const rows = await context.em.find(Developer, { subject: { $in: [...subjects] } });
     return byKeys(subjects, rows, (d) => d.subject);
   });
@@ -178,7 +198,7 @@ export function developerBySubjectLoader(context: SubgraphContext, site: string)
  * sees their own and those of people who share an organization with them; anonymous callers none.
  */
 export function visibleDeveloperLoader(context: SubgraphContext) {
-  return requestLoader<string, Developer | null>(context, 'developers:visibleDeveloper', async (ids) => {
+  return requestLoader<string, Developer | null>(scopeOf(context), 'developers:visibleDeveloper', async (ids) => {
     const { caller, em } = context;
     if (caller.isAnonymous) return ids.map(() => null);
     if (caller.isPortalAdmin) return byKeys(ids, await em.find(Developer, { id: { $in: [...ids] } }), (d) => d.id);
@@ -201,7 +221,7 @@ export function visibleDeveloperLoader(context: SubgraphContext) {
 
 /** Teams by id, no rule: for an app's team (the app is visible, so is its organization). */
 export function teamByIdLoader(context: SubgraphContext) {
-  return requestLoader<string, Team | null>(context, 'developers:teamById', async (ids) => {
+  return requestLoader<string, Team | null>(scopeOf(context), 'developers:teamById', async (ids) => {
     const rows = await context.em.find(Team, { id: { $in: [...ids] } });
     return byKeys(ids, rows, (t) => t.id);
   });
@@ -209,7 +229,7 @@ export function teamByIdLoader(context: SubgraphContext) {
 
 /** Teams by id, visible to members of their organization and portal admins; null otherwise. */
 export function visibleTeamLoader(context: SubgraphContext) {
-  return requestLoader<string, Team | null>(context, 'developers:visibleTeam', async (ids) => {
+  return requestLoader<string, Team | null>(scopeOf(context), 'developers:visibleTeam', async (ids) => {
     const { caller, em } = context;
     if (caller.isAnonymous) return ids.map(() => null);
     const where: FilterQuery<Team> = caller.isPortalAdmin
@@ -221,7 +241,7 @@ export function visibleTeamLoader(context: SubgraphContext) {
 
 /** Teams of each organization, by name. Authorise before calling. */
 export function teamsByOrganizationLoader(context: SubgraphContext) {
-  return requestLoader<string, Team[]>(context, 'developers:teamsByOrganization', async (organizationIds) => {
+  return requestLoader<string, Team[]>(scopeOf(context), 'developers:teamsByOrganization', async (organizationIds) => {
     const rows = await context.em.find(Team, { organization: { $in: [...organizationIds] } }, { orderBy: { name: 'asc', id: 'asc' } });
     return groupByKeys(organizationIds, rows, (t) => t.organization.id);
   });
@@ -229,7 +249,7 @@ export function teamsByOrganizationLoader(context: SubgraphContext) {
 
 /** Members of each team, oldest first. Authorise before calling. */
 export function teamMembersLoader(context: SubgraphContext) {
-  return requestLoader<string, TeamMember[]>(context, 'developers:teamMembers', async (teamIds) => {
+  return requestLoader<string, TeamMember[]>(scopeOf(context), 'developers:teamMembers', async (teamIds) => {
     const rows = await context.em.find(TeamMember, { team: { $in: [...teamIds] } }, { orderBy: { addedAt: 'asc', id: 'asc' } });
     return groupByKeys(teamIds, rows, (m) => m.team.id);
   });
@@ -248,7 +268,7 @@ export function visibleApps(context: SubgraphContext): FilterQuery<App> | null {
 
 /** Apps by id, visible to members of their organization and portal admins; null otherwise. */
 export function visibleAppLoader(context: SubgraphContext) {
-  return requestLoader<string, App | null>(context, 'developers:visibleApp', async (ids) => {
+  return requestLoader<string, App | null>(scopeOf(context), 'developers:visibleApp', async (ids) => {
     const visible = visibleApps(context);
     if (visible === null) return ids.map(() => null);
     return byKeys(ids, await context.em.find(App, { $and: [visible, { id: { $in: [...ids] } }] }), (a) => a.id);
@@ -268,7 +288,7 @@ export async function loadVisibleApp(context: SubgraphContext, id: string): Prom
  * invitee (a caller whose verified token email is the invitation's email); null otherwise.
  */
 export function visibleInvitationLoader(context: SubgraphContext) {
-  return requestLoader<string, Invitation | null>(context, 'developers:visibleInvitation', async (ids) => {
+  return requestLoader<string, Invitation | null>(scopeOf(context), 'developers:visibleInvitation', async (ids) => {
     const { caller, em } = context;
     if (caller.isAnonymous) return ids.map(() => null);
     let where: FilterQuery<Invitation> = { id: { $in: [...ids] } };

@@ -7,6 +7,8 @@ import { Invitation } from './entities/invitation';
 import { Team } from './entities/team';
 import { TeamMember } from './entities/team-member';
 import { App } from './entities/app';
+import { AccessRequest } from './entities/access-request';
+import { Credential } from './entities/credential';
 import { migrations } from './migrations';
 import { OrganizationResolver } from './resolvers/organization.resolver';
 import { OrganizationLifecycleResolver } from './resolvers/organization-lifecycle.resolver';
@@ -16,6 +18,13 @@ import { DeveloperResolver } from './resolvers/developer.resolver';
 import { TeamMemberResolver, TeamResolver } from './resolvers/team.resolver';
 import { AppResolver } from './resolvers/app.resolver';
 import { ViewerResolver } from './resolvers/viewer.resolver';
+import { AccessRequestResolver, AppAccessRequestsResolver, OrganizationAccessRequestsResolver } from './resolvers/access-request.resolver';
+import { AppCredentialsResolver, CredentialResolver, OrganizationCredentialsResolver } from './resolvers/credential.resolver';
+import { AccessRequestEventResolver } from './resolvers/access-events.resolver';
+import { EntitlementResolver, OrganizationEntitlementsResolver, ViewerEntitlementsResolver } from './resolvers/entitlement.resolver';
+import { resolveAccessRequestReference } from './access-request.reference';
+import { resolveCredentialReference } from './credential.reference';
+import { developersJobs } from './jobs';
 import { resolveOrganizationReference } from './organization.reference';
 import { resolveDeveloperReference } from './developer.reference';
 import { resolveTeamReference } from './team.reference';
@@ -24,13 +33,14 @@ import { resolveInvitationReference } from './invitation.reference';
 
 /**
  * The developers subgraph: who uses the portal (viewer, developer profiles), their
- * organizations (requested, approved, suspended), memberships and invitations, teams, and apps.
+ * organizations (requested, approved, suspended), memberships and invitations, teams, apps, access
+ * requests and credentials (with realtime events and entitlements), and the jobs that follow them.
  */
 export const developersSubgraph: SubgraphModule = {
   name: 'developers',
-  entities: [Organization, OrganizationMember, Developer, Invitation, Team, TeamMember, App],
+  entities: [Organization, OrganizationMember, Developer, Invitation, Team, TeamMember, App, AccessRequest, Credential],
   migrations,
-  buildSchema: () =>
+  buildSchema: (pubsub) =>
     buildFederatedSchema({
       resolvers: [
         ViewerResolver,
@@ -42,6 +52,16 @@ export const developersSubgraph: SubgraphModule = {
         TeamResolver,
         TeamMemberResolver,
         AppResolver,
+        AccessRequestResolver,
+        OrganizationAccessRequestsResolver,
+        AppAccessRequestsResolver,
+        CredentialResolver,
+        OrganizationCredentialsResolver,
+        AppCredentialsResolver,
+        AccessRequestEventResolver,
+        EntitlementResolver,
+        OrganizationEntitlementsResolver,
+        ViewerEntitlementsResolver,
       ],
       references: {
         Organization: resolveOrganizationReference as never,
@@ -49,6 +69,10 @@ export const developersSubgraph: SubgraphModule = {
         Team: resolveTeamReference as never,
         App: resolveAppReference as never,
         Invitation: resolveInvitationReference as never,
+        AccessRequest: resolveAccessRequestReference as never,
+        Credential: resolveCredentialReference as never,
       },
+      pubSub: pubsub.forTypeGraphQL(),
     }),
+  jobs: (runtime) => developersJobs(runtime),
 };

@@ -4,7 +4,7 @@
  * caller's visible catalogs, memoised per request), whatever the number of parents.
  */
 import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
-import { visibleCatalogIds } from '../../common/audience';
+import { heldGrants, visibleCatalogIds } from '../../common/audience';
 import { isUuid } from '../../common/ids';
 import { byKeys, requestLoader } from '../../common/loaders';
 import type { SubgraphContext } from '../../common/server';
@@ -68,7 +68,10 @@ export function resolvePlanReference(reference: Record<string, unknown>, context
   const id = String(reference.id).toLowerCase();
   if (!isUuid(id)) return null;
   return requestLoader<string, Plan | null>(context, 'plan', async (ids) => {
-    const rows = await context.em.find(Plan, { $and: [await visiblePlans(context), { id: { $in: [...ids] } }] });
+    // Plans the caller's organizations hold access to resolve too (e.g. archived since).
+    const held = context.caller.isPortalAdmin ? [] : [...(await heldGrants(context)).planIds];
+    const where = held.length ? { $or: [await visiblePlans(context), { id: { $in: held } }] } : await visiblePlans(context);
+    const rows = await context.em.find(Plan, { $and: [where, { id: { $in: [...ids] } }] } as FilterQuery<Plan>);
     return byKeys(ids, rows, (p) => p.id);
   }).load(id);
 }

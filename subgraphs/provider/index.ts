@@ -1,18 +1,34 @@
 import type { SubgraphModule } from '../../common/server';
 import { buildFederatedSchema } from '../../common/federation';
 import { Provider } from './entities/provider';
+import { PolicyLink } from './entities/policy-link';
+import { CredentialKey } from './entities/credential-key';
+import { ImportedPolicy } from './entities/imported-policy';
+import { CredentialRef, PlanRef, ProductRef, resolveStubReference } from './entities/refs';
 import { migrations } from './migrations';
 import { ProviderResolver } from './resolvers/provider.resolver';
+import { CredentialSyncResolver, PlanSyncResolver, ProductSyncResolver, ProviderImportResolver, SyncMutationResolver } from './resolvers/sync.resolver';
 import { resolveProviderReference } from './provider.reference';
+import { providerJobs } from './jobs';
 
-/** The provider subgraph: the Tyk Gateways / Dashboards plans and access are written to. */
+/**
+ * The provider subgraph: the Tyk Gateways / Dashboards plans (as policies) and approved access
+ * (as keys) are written to, and the sync state of every plan, product and credential.
+ */
 export const providerSubgraph: SubgraphModule = {
   name: 'provider',
-  entities: [Provider],
+  entities: [Provider, PolicyLink, CredentialKey, ImportedPolicy],
   migrations,
   buildSchema: () =>
     buildFederatedSchema({
-      resolvers: [ProviderResolver],
-      references: { Provider: resolveProviderReference as never },
+      resolvers: [ProviderResolver, ProviderImportResolver, PlanSyncResolver, ProductSyncResolver, CredentialSyncResolver, SyncMutationResolver],
+      orphanedTypes: [PlanRef, ProductRef, CredentialRef],
+      references: {
+        Provider: resolveProviderReference as never,
+        Plan: resolveStubReference as never,
+        Product: resolveStubReference as never,
+        Credential: resolveStubReference as never,
+      },
     }),
+  jobs: providerJobs,
 };

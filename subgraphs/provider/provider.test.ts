@@ -3,7 +3,8 @@ import { startSubgraph, type RunningSubgraph } from '../../common/server';
 import { decryptSecret, keyRingFromEnv, sealedWith } from '../../common/crypto';
 import { providerSubgraph } from '.';
 import { healthOf, ProviderHealthStatus } from './entities/provider';
-import { testDatabaseUrl, unique } from '../../test/helpers/db';
+import { unique } from '../../test/helpers/db';
+import { createDatabase } from './test-harness';
 import { developer, portalAdmin, subgraphRequest, type GraphQLResponse, type Identity } from '../../test/helpers/graphql';
 
 const FIELDS = `id name kind baseUrl tykOrgId policyTags isDefault hasSecret
@@ -57,11 +58,15 @@ describe('provider subgraph', () => {
   const queries: string[] = [];
   const allQueries: string[] = [];
 
+  // A database of its own: provider sync jobs of other test files (plans, products) never run here.
+  let database: Awaited<ReturnType<typeof createDatabase>>;
   beforeAll(async () => {
-    subgraph = await startSubgraph(providerSubgraph, { databaseUrl: testDatabaseUrl(), port: 0, onQuery: (q) => queries.push(q) && allQueries.push(q) });
+    database = await createDatabase();
+    subgraph = await startSubgraph(providerSubgraph, { databaseUrl: database.url, port: 0, onQuery: (q) => queries.push(q) && allQueries.push(q) });
   });
   afterAll(async () => {
     await subgraph?.stop();
+    await database?.drop();
   });
 
   it('registers a provider for a portal admin, then lists and reads it', async () => {

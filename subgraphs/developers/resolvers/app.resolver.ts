@@ -104,12 +104,31 @@ async function teamOfOrganization(em: EntityManager, teamId: string, organizatio
 }
 
 /**
- * Whether an app may be deleted. Phase 2 (credentials) refuses here with a UserError such as
- * `APP_HAS_LIVE_CREDENTIALS` while the app holds credentials that are not revoked, and requires
- * pending access requests to be withdrawn; today nothing blocks a delete.
+ * Whether an app may be deleted at `now`: not while it holds a credential that works (ACTIVE,
+ * including one rotated out but still in its grace period) — revoke those first
+ * (APP_HAS_LIVE_CREDENTIALS) — nor while it has PENDING access requests — cancel those first
+ * (APP_HAS_PENDING_ACCESS_REQUESTS). Deleting the app deletes its revoked and expired credentials;
+ * its access requests stay (without an app, hidden) because they still count towards the plans'
+ * access-request limits.
  */
-export async function assertAppDeletable(_em: EntityManager, _app: App): Promise<void> {
-  // Intentionally empty until credentials exist.
+export async function assertAppDeletable(em: EntityManager, app: App, now: Date): Promise<void> {
+  const [row] = await em.getConnection().execute<{ live: number; pending: number }[]>(
+    `select (select count(*)::int from developers.credential c
+              where c.app_id = ? and c.status = 'ACTIVE'
+                and (c.revokes_at is null or c.revokes_at > ?) and (c.expires_at is null or c.expires_at > ?)) as live,
+            (select count(*)::int from developers.access_request r where r.app_id = ? and r.status = 'PENDING') as pending`,
+    [app.id, now, now, app.id],
+    'all',
+    em.getTransactionContext(),
+  );
+  const errors: UserError[] = [];
+  if (Number(row.live) > 0) {
+    errors.push(userError('APP_HAS_LIVE_CREDENTIALS', 'input.id', `The app has ${row.live} working credential(s): revoke them first, then delete the app.`));
+  }
+  if (Number(row.pending) > 0) {
+    errors.push(userError('APP_HAS_PENDING_ACCESS_REQUESTS', 'input.id', `The app has ${row.pending} pending access request(s): cancel them first, then delete the app.`));
+  }
+  if (errors.length) throw new UserErrorException(errors);
 }
 
 @Resolver(() => App)
@@ -242,7 +261,7 @@ export class AppResolver {
       context,
       async (em) => {
         const { app, organization } = await authorizeApp(context, em, input.id, OrganizationRole.ORG_ADMIN);
-        await assertAppDeletable(em, app);
+        await assertAppDeletable(em, app, context.clock.now());
         await em.nativeDelete(App, { id: app.id });
         return { deletedAppId: app.id, organization };
       },

@@ -110,7 +110,7 @@ export class MembershipResolver {
         const email = input.email.trim().toLowerCase();
         checkEmail(new Validation(), email, 'input.email').done();
         requireActive(organization);
-        const at = now();
+        const at = now(context);
         // Pending invitations past their expiry are EXPIRED: mark them so they do not block a new one.
         await em.nativeUpdate(
           Invitation,
@@ -175,7 +175,7 @@ export class MembershipResolver {
         // Serialise with revokes and membership changes of the organization, then re-read.
         const organization = await em.findOneOrFail(Organization, { id: found.organization.id }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
         const invitation = await em.findOneOrFail(Invitation, { id: found.id }, { refresh: true });
-        const at = now();
+        const at = now(context);
         const status = effectiveStatus(invitation, at);
         if (status === InvitationStatus.ACCEPTED) {
           if (invitation.acceptedBy === subject) return { invitation }; // accepted already: idempotent
@@ -210,13 +210,13 @@ export class MembershipResolver {
       context,
       async (em) => {
         const { invitation } = await authorizeInvitation(context, em, input.invitationId, OrganizationRole.ORG_ADMIN);
-        const status = effectiveStatus(invitation, now());
+        const status = effectiveStatus(invitation, now(context));
         if (status === InvitationStatus.REVOKED) return { invitation }; // revoked already: idempotent
         if (status === InvitationStatus.ACCEPTED) throw fail('INVALID_TRANSITION', 'input.invitationId', 'This invitation was accepted already: remove the member instead.');
         if (status === InvitationStatus.EXPIRED) throw fail('INVALID_TRANSITION', 'input.invitationId', 'This invitation has expired already: there is nothing to revoke.');
         invitation.status = InvitationStatus.REVOKED;
         invitation.revokedBy = subject;
-        invitation.revokedAt = now();
+        invitation.revokedAt = now(context);
         await em.flush();
         return { invitation };
       },

@@ -5,6 +5,10 @@ import { UserError } from '../../../common/errors';
 import { runMutation, Validation } from '../../../common/mutation';
 import type { SubgraphContext } from '../../../common/server';
 import { DEFAULT_POLICY_TAGS, healthOf, Provider, ProviderHealth, ProviderKind } from '../entities/provider';
+import { enqueueJob } from '../../../common/jobs';
+import { providerSettings } from '../sync/deps';
+import { enqueueOrphanSyncs } from '../sync/provider-sync';
+import { TASKS } from '../sync/tasks';
 import { checkPolicyTags, checkSecret, isUuid, NAME_MAX, normalizeBaseUrl, ORG_ID_PATTERN } from '../validation';
 
 export const ProviderConnection = connectionType(Provider, 'Provider', 'provider');
@@ -120,6 +124,11 @@ export class ProviderResolver {
           isDefault,
         });
         await em.flush();
+        // First periodic sync (dashboard-first import, drift repair) after one interval; `syncProvider` runs one at once.
+        const interval = providerSettings(process.env).syncIntervalSeconds;
+        await enqueueJob(em, TASKS.syncProvider, { providerId: provider.id }, { jobKey: `provider-sync:${provider.id}`, runAt: new Date(context.clock.now().getTime() + interval * 1000) });
+        // Plans and products created while no provider was registered go to the new default now.
+        if (isDefault) await enqueueOrphanSyncs(em);
         return { provider };
       },
       () => ({ provider: null }),

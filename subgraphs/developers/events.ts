@@ -1,0 +1,92 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
+import type { PgPubSub } from '../../common/pubsub';
+
+/** The PgPubSub topic of access-request and credential events. */
+export const ACCESS_REQUEST_EVENTS_TOPIC = 'accessRequestEvents';
+
+export enum AccessRequestEventType {
+  REQUESTED = 'REQUESTED',
+  APPROVED = 'APPROVED',
+  REJECTED = 'REJECTED',
+  CANCELLED = 'CANCELLED',
+  CREDENTIAL_ISSUED = 'CREDENTIAL_ISSUED',
+  CREDENTIAL_ROTATED = 'CREDENTIAL_ROTATED',
+  CREDENTIAL_REVOKED = 'CREDENTIAL_REVOKED',
+  CREDENTIAL_EXPIRING = 'CREDENTIAL_EXPIRING',
+}
+
+registerEnumType(AccessRequestEventType, {
+  name: 'AccessRequestEventType',
+  description: 'What happened to an access request or credential.',
+  valuesConfig: {
+    REQUESTED: { description: 'A member requested access (`accessRequest` is set).' },
+    APPROVED: { description: 'The request was approved (`accessRequest` and `credential` are set).' },
+    REJECTED: { description: 'A portal admin rejected the request (`accessRequest` is set).' },
+    CANCELLED: { description: 'A member withdrew the request (`accessRequest` is set).' },
+    CREDENTIAL_ISSUED: { description: 'A credential was created by an approval (`credential`, and `accessRequest`).' },
+    CREDENTIAL_ROTATED: { description: 'A credential was rotated: `credential` is the new one, its `replaces` the old one (revoked after the grace period).' },
+    CREDENTIAL_REVOKED: { description: 'A credential was revoked, or its rotation grace period ended (`credential` is set).' },
+    CREDENTIAL_EXPIRING: { description: 'A credential expires soon (`credential.expiresAt`; lead time set by CREDENTIAL_EXPIRY_WARNING_SECONDS).' },
+  },
+});
+
+/** What travels through PostgreSQL NOTIFY: ids only; the fields are read from the database. */
+export interface AccessRequestEventPayload {
+  id: string;
+  type: AccessRequestEventType;
+  occurredAt: string;
+  organizationId: string;
+  accessRequestId: string | null;
+  credentialId: string | null;
+}
+
+@ObjectType({ description: 'Something that happened to an access request or credential of an organization.' })
+export class AccessRequestEvent {
+  @Field(() => ID, { description: 'Unique id of this event.' })
+  id!: string;
+
+  @Field(() => AccessRequestEventType, { description: 'What happened.' })
+  type!: AccessRequestEventType;
+
+  @Field(() => Date, { description: 'When it happened.' })
+  occurredAt!: Date;
+
+  @Field(() => ID, { description: 'The organization whose access request or credential it is.' })
+  organizationId!: string;
+
+  /** Resolved from the database by `AccessRequestEvent.accessRequest`. */
+  accessRequestId!: string | null;
+
+  /** Resolved from the database by `AccessRequestEvent.credential`. */
+  credentialId!: string | null;
+}
+
+export function eventFromPayload(payload: AccessRequestEventPayload): AccessRequestEvent {
+  return Object.assign(new AccessRequestEvent(), {
+    id: payload.id,
+    type: payload.type,
+    occurredAt: new Date(payload.occurredAt),
+    organizationId: payload.organizationId,
+    accessRequestId: payload.accessRequestId,
+    credentialId: payload.credentialId,
+  });
+}
+
+/** Publishes an event inside the transaction of `em` (delivered when it commits). */
+export async function emitAccessEvent(
+  pubsub: PgPubSub,
+  em: EntityManager,
+  event: { type: AccessRequestEventType; organizationId: string; accessRequestId?: string | null; credentialId?: string | null; at: Date },
+): Promise<void> {
+  const payload: AccessRequestEventPayload = {
+    id: randomUUID(),
+    type: event.type,
+    occurredAt: event.at.toISOString(),
+    organizationId: event.organizationId,
+    accessRequestId: event.accessRequestId ?? null,
+    credentialId: event.credentialId ?? null,
+  };
+  await pubsub.emit(em, ACCESS_REQUEST_EVENTS_TOPIC, payload);
+}

@@ -1,0 +1,238 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { LockMode } from '@mikro-orm/core';
+import { enqueueJob } from '../../common/jobs';
+import type { PgPubSub } from '../../common/pubsub';
+import { userError, UserErrorException } from '../../common/errors';
+import { AccessRequest, AccessRequestKind, AccessRequestStatus } from './entities/access-request';
+import { Credential, CredentialStatus, effectiveCredentialStatus, StoredCredentialStatus } from './entities/credential';
+import { AccessRequestEventType, emitAccessEvent } from './events';
+import type { PlanOffer } from './offer';
+import { generateSecret, sealSecret } from './secrets';
+import { credentialExpiryWarningSeconds } from './settings';
+
+/**
+ * What happens to access requests and credentials, shared by the mutations and the job handlers.
+ * Everything runs inside the caller's transaction (`em`): rows, jobs (transactional outbox) and
+ * realtime events commit together or not at all.
+ */
+
+/** graphile-worker tasks of the access/provider contract. */
+export const TASKS = {
+  /** provider: create the Tyk key of a new credential. Payload { credentialId }. */
+  issueKey: 'provider.issueKey',
+  /** provider: swap the key's policies after a plan change, keeping its quota. Payload { credentialId }. */
+  updateKeyPolicies: 'provider.updateKeyPolicies',
+  /** provider: delete the Tyk key. Payload { credentialId }. */
+  revokeKey: 'provider.revokeKey',
+  /** developers: the provider created the key; clear the pending secret. Payload { credentialId, version }. */
+  keyIssued: 'developers.keyIssued',
+  /** developers: publish CREDENTIAL_EXPIRING. Payload { credentialId, expiresAt }. */
+  credentialExpiring: 'developers.credentialExpiring',
+  /** developers: end of a rotation's grace period. Payload { credentialId }. */
+  credentialRevoked: 'developers.credentialRevoked',
+} as const;
+
+/** One operation's environment: its transaction, the event bus and its "now". */
+export interface Ops {
+  em: EntityManager;
+  pubsub: PgPubSub;
+  now: Date;
+}
+
+/** `runAt` for a job due at `at`: undefined (run at once) when that is not in the future. */
+export function runAtFor(at: Date, now: Date): Date | undefined {
+  return at.getTime() > now.getTime() ? at : undefined;
+}
+
+/** The metadata a credential carries: the plan's, plus the ids the platform sets. */
+export function credentialMetadata(plan: PlanOffer, ids: { developerSubject: string; appId: string; organizationId: string }): Record<string, string> {
+  return { ...plan.credentialMetadata, DeveloperID: ids.developerSubject, ApplicationID: ids.appId, OrganisationID: ids.organizationId };
+}
+
+/** A credential that currently works: ACTIVE, not expired and not rotated out. */
+export function isCurrent(credential: Credential, now: Date): boolean {
+  return effectiveCredentialStatus(credential, now) === CredentialStatus.ACTIVE && credential.revokesAt === null;
+}
+
+export function sameProducts(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  const left = [...a].sort();
+  const right = [...b].sort();
+  return left.every((id, i) => id === right[i]);
+}
+
+/** Schedules CREDENTIAL_EXPIRING for a credential with an expiry (replacing an earlier schedule). */
+export async function scheduleExpiryWarning(ops: Ops, credential: Credential): Promise<void> {
+  if (!credential.expiresAt) return;
+  const warnAt = new Date(credential.expiresAt.getTime() - credentialExpiryWarningSeconds() * 1000);
+  await enqueueJob(
+    ops.em,
+    TASKS.credentialExpiring,
+    { credentialId: credential.id, expiresAt: credential.expiresAt.toISOString() },
+    { jobKey: `credential-expiring:${credential.id}`, runAt: runAtFor(warnAt, ops.now) },
+  );
+}
+
+export interface IssueCredential {
+  appId: string;
+  organizationId: string;
+  plan: PlanOffer;
+  productIds: string[];
+  /** Subject of the member whose request this grants (DeveloperID). */
+  requestedBy: string;
+  /** Portal admin who approved (manual approval); null for automatic approval and rotation. */
+  approvedBy: string | null;
+  createdBy: string;
+  accessRequestId: string | null;
+  /**
+   * True when the secret is shown later by `revealCredentialSecret` (manual approval): an
+   * encrypted copy is kept for that. False when the caller shows it in its result right away.
+   */
+  revealable: boolean;
+  /** Rotation: the credential this one replaces, and the metadata to copy. */
+  replaces?: Credential;
+}
+
+/**
+ * Creates a credential with a new secret and asks the provider to create its key. Returns the
+ * secret: the caller either shows it once (and nowhere else) or drops it (`revealable`).
+ */
+export async function issueCredential(ops: Ops, input: IssueCredential): Promise<{ credential: Credential; secret: string }> {
+  const { secret, prefix, hash } = generateSecret();
+  const lifetime = input.plan.keyExpiresAfterSeconds;
+  const credential = ops.em.create(Credential, {
+    appId: input.appId,
+    organizationId: input.organizationId,
+    planId: input.plan.id,
+    productIds: [...input.productIds].sort(),
+    prefix,
+    secretHash: hash,
+    pendingSecretEncrypted: sealSecret(secret),
+    pendingSecretVersion: 1,
+    revealSecretEncrypted: input.revealable ? sealSecret(secret) : null,
+    secretRevealed: !input.revealable,
+    status: StoredCredentialStatus.ACTIVE,
+    expiresAt: lifetime === null ? null : new Date(ops.now.getTime() + lifetime * 1000),
+    replacesCredentialId: input.replaces?.id ?? null,
+    metadata: input.replaces
+      ? { ...input.replaces.metadata }
+      : credentialMetadata(input.plan, { developerSubject: input.requestedBy, appId: input.appId, organizationId: input.organizationId }),
+    requestedBy: input.requestedBy,
+    approvedBy: input.approvedBy,
+    createdBy: input.createdBy,
+    accessRequestId: input.accessRequestId,
+    createdAt: ops.now,
+    updatedAt: ops.now,
+    version: 1,
+  });
+  await ops.em.flush();
+  await enqueueJob(ops.em, TASKS.issueKey, { credentialId: credential.id }, { jobKey: `key:${credential.id}` });
+  await scheduleExpiryWarning(ops, credential);
+  return { credential, secret };
+}
+
+/**
+ * The credential a PLAN_CHANGE moves: the one recorded at request time if it still works and is
+ * not being rotated out, else the app's current credential for the same products under another
+ * plan (e.g. the successor after a rotation). Locked for the change. Null when none works any more.
+ */
+async function credentialToMove(ops: Ops, request: AccessRequest): Promise<Credential | null> {
+  const candidates = await ops.em.find(
+    Credential,
+    { appId: request.appId!, status: StoredCredentialStatus.ACTIVE, revokesAt: null, planId: { $ne: request.planId } },
+    { orderBy: { createdAt: 'desc', id: 'desc' }, lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true },
+  );
+  const usable = candidates.filter((c) => isCurrent(c, ops.now) && sameProducts(c.productIds, request.productIds));
+  return usable.find((c) => c.id === request.changeCredentialId) ?? usable[0] ?? null;
+}
+
+/**
+ * Approves a PENDING request (the caller has locked it and checked the transition).
+ * - NEW_ACCESS: issues a credential. With `approvedBy` (a portal admin) its secret is kept,
+ *   encrypted, for a one-time reveal by a member and is NOT returned; for automatic approval
+ *   (`approvedBy` null) the secret is returned for the requester's result.
+ * - PLAN_CHANGE: moves the app's credential to the new plan (same id and secret, version + 1,
+ *   metadata of the new plan, expiry unchanged) and asks the provider to swap its policies
+ *   without resetting its quota. If that credential no longer works, a new one is issued instead.
+ * Publishes APPROVED (and CREDENTIAL_ISSUED for a new credential).
+ */
+export async function approveRequest(
+  ops: Ops,
+  request: AccessRequest,
+  plan: PlanOffer,
+  approvedBy: string | null,
+): Promise<{ credential: Credential; secret: string | null }> {
+  let credential: Credential | null = null;
+  let secret: string | null = null;
+  let issued = false;
+  if (request.kind === AccessRequestKind.PLAN_CHANGE) {
+    credential = await credentialToMove(ops, request);
+    if (credential) {
+      credential.planId = plan.id;
+      credential.metadata = credentialMetadata(plan, {
+        developerSubject: credential.requestedBy,
+        appId: credential.appId,
+        organizationId: credential.organizationId,
+      });
+      credential.version += 1;
+      credential.updatedAt = ops.now;
+      await ops.em.flush();
+      await enqueueJob(ops.em, TASKS.updateKeyPolicies, { credentialId: credential.id }, { jobKey: `key:${credential.id}` });
+    }
+  }
+  if (!credential) {
+    const result = await issueCredential(ops, {
+      appId: request.appId!,
+      organizationId: request.organizationId,
+      plan,
+      productIds: request.productIds,
+      requestedBy: request.requestedBy,
+      approvedBy,
+      createdBy: approvedBy ?? request.requestedBy,
+      accessRequestId: request.id,
+      revealable: approvedBy !== null,
+    });
+    credential = result.credential;
+    secret = approvedBy === null ? result.secret : null;
+    issued = true;
+  }
+  request.status = AccessRequestStatus.APPROVED;
+  request.credentialId = credential.id;
+  request.decidedBy = approvedBy;
+  request.decidedAt = ops.now;
+  request.updatedAt = ops.now;
+  await ops.em.flush();
+  const event = { organizationId: request.organizationId, accessRequestId: request.id, credentialId: credential.id, at: ops.now };
+  await emitAccessEvent(ops.pubsub, ops.em, { ...event, type: AccessRequestEventType.APPROVED });
+  if (issued) await emitAccessEvent(ops.pubsub, ops.em, { ...event, type: AccessRequestEventType.CREDENTIAL_ISSUED });
+  return { credential, secret };
+}
+
+/**
+ * Revokes a credential now (idempotent: a REVOKED one is left as it is and false is returned).
+ * Drops the reveal copy, asks the provider to delete the key (replacing a revocation scheduled by
+ * a rotation) and publishes CREDENTIAL_REVOKED.
+ */
+export async function revokeNow(ops: Ops, credential: Credential, revokedBy: string): Promise<boolean> {
+  if (credential.status === StoredCredentialStatus.REVOKED) return false;
+  credential.status = StoredCredentialStatus.REVOKED;
+  credential.revokedAt = ops.now;
+  credential.revokedBy = revokedBy;
+  credential.revealSecretEncrypted = null;
+  credential.version += 1;
+  credential.updatedAt = ops.now;
+  await ops.em.flush();
+  await enqueueJob(ops.em, TASKS.revokeKey, { credentialId: credential.id }, { jobKey: `revoke:${credential.id}` });
+  await emitAccessEvent(ops.pubsub, ops.em, {
+    type: AccessRequestEventType.CREDENTIAL_REVOKED,
+    organizationId: credential.organizationId,
+    credentialId: credential.id,
+    at: ops.now,
+  });
+  return true;
+}
+
+/** A typed refusal of one field. */
+export function refuse(code: string, field: string | null, message: string, retryAfter: number | null = null): UserErrorException {
+  return new UserErrorException([userError(code, field, message, retryAfter)]);
+}

@@ -1,0 +1,122 @@
+import type { TaskList } from 'graphile-worker';
+import { LockMode } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { JobRuntime } from '../../../common/server';
+import { isUuid } from '../../../common/ids';
+import { Credential, CredentialStatus, effectiveCredentialStatus, StoredCredentialStatus } from '../entities/credential';
+import { AccessRequestEventType, emitAccessEvent } from '../events';
+import { TASKS } from '../grants';
+
+/**
+ * Job handlers of the developers subgraph (graphile-worker). Each runs in one transaction and is
+ * idempotent: running it twice changes nothing the second time (and publishes no second event).
+ * A malformed payload is logged and dropped (retrying would not fix it); a failure throws so
+ * graphile-worker retries with back-off.
+ */
+
+interface CredentialPayload {
+  credentialId?: unknown;
+  version?: unknown;
+  expiresAt?: unknown;
+}
+
+function credentialIdOf(runtime: JobRuntime, task: string, payload: unknown): string | null {
+  const id = (payload as CredentialPayload | null)?.credentialId;
+  if (isUuid(id)) return id.toLowerCase();
+  runtime.log.warn({ task, payload }, 'dropped a job without a valid credentialId');
+  return null;
+}
+
+function lockCredential(em: EntityManager, id: string): Promise<Credential | null> {
+  return em.findOne(Credential, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+}
+
+/**
+ * `developers.keyIssued { credentialId, version }` (from the provider): the Tyk key exists, so the
+ * provider's encrypted copy of the secret is dropped — when the key was made from the credential
+ * version that carried that copy or a later one.
+ */
+async function keyIssued(runtime: JobRuntime, payload: unknown): Promise<void> {
+  const id = credentialIdOf(runtime, TASKS.keyIssued, payload);
+  const version = (payload as CredentialPayload | null)?.version;
+  if (!id) return;
+  if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
+    runtime.log.warn({ task: TASKS.keyIssued, payload }, 'dropped a job without a valid version');
+    return;
+  }
+  await runtime.orm.em.fork().getConnection().execute(
+    `update developers.credential
+        set pending_secret_encrypted = null, pending_secret_version = null
+      where id = ? and pending_secret_encrypted is not null and pending_secret_version <= ?`,
+    [id, version],
+  );
+}
+
+/**
+ * `developers.credentialExpiring { credentialId, expiresAt }`: publishes CREDENTIAL_EXPIRING when
+ * the credential is still ACTIVE (not revoked, not rotated out, not expired yet), its `expiresAt`
+ * is still the one the job was scheduled for, and no warning went out for that expiry yet.
+ */
+async function credentialExpiring(runtime: JobRuntime, payload: unknown): Promise<void> {
+  const id = credentialIdOf(runtime, TASKS.credentialExpiring, payload);
+  const expiresAt = new Date(String((payload as CredentialPayload | null)?.expiresAt));
+  if (!id) return;
+  if (Number.isNaN(expiresAt.getTime())) {
+    runtime.log.warn({ task: TASKS.credentialExpiring, payload }, 'dropped a job without a valid expiresAt');
+    return;
+  }
+  await runtime.orm.em.fork().transactional(async (em) => {
+    const credential = await lockCredential(em as EntityManager, id);
+    if (!credential || !credential.expiresAt || credential.expiresAt.getTime() !== expiresAt.getTime()) return;
+    if (credential.revokesAt !== null) return;
+    const now = runtime.clock.now();
+    if (effectiveCredentialStatus(credential, now) !== CredentialStatus.ACTIVE) return;
+    if (credential.expiryWarnedFor?.getTime() === expiresAt.getTime()) return;
+    credential.expiryWarnedFor = expiresAt;
+    await em.flush();
+    await emitAccessEvent(runtime.pubsub, em as EntityManager, {
+      type: AccessRequestEventType.CREDENTIAL_EXPIRING,
+      organizationId: credential.organizationId,
+      accessRequestId: credential.accessRequestId,
+      credentialId: credential.id,
+      at: now,
+    });
+  });
+}
+
+/**
+ * `developers.credentialRevoked { credentialId }` (due at a rotation's `revokesAt`): marks the
+ * rotated-out credential REVOKED as of `revokesAt` and publishes CREDENTIAL_REVOKED. A credential
+ * revoked already (e.g. by `revokeCredential` during the grace period) is left alone. The Tyk key
+ * is deleted by `provider.revokeKey`, scheduled for the same time by the rotation.
+ */
+async function credentialRevoked(runtime: JobRuntime, payload: unknown): Promise<void> {
+  const id = credentialIdOf(runtime, TASKS.credentialRevoked, payload);
+  if (!id) return;
+  await runtime.orm.em.fork().transactional(async (em) => {
+    const credential = await lockCredential(em as EntityManager, id);
+    if (!credential || credential.status === StoredCredentialStatus.REVOKED || credential.revokesAt === null) return;
+    const at = credential.revokesAt;
+    credential.status = StoredCredentialStatus.REVOKED;
+    credential.revokedAt = at;
+    credential.revealSecretEncrypted = null;
+    credential.version += 1;
+    credential.updatedAt = runtime.clock.now();
+    await em.flush();
+    await emitAccessEvent(runtime.pubsub, em as EntityManager, {
+      type: AccessRequestEventType.CREDENTIAL_REVOKED,
+      organizationId: credential.organizationId,
+      accessRequestId: credential.accessRequestId,
+      credentialId: credential.id,
+      at,
+    });
+  });
+}
+
+export function developersJobs(runtime: JobRuntime): TaskList {
+  return {
+    [TASKS.keyIssued]: (payload) => keyIssued(runtime, payload),
+    [TASKS.credentialExpiring]: (payload) => credentialExpiring(runtime, payload),
+    [TASKS.credentialRevoked]: (payload) => credentialRevoked(runtime, payload),
+  };
+}

@@ -1,0 +1,141 @@
+/**
+ * What provider sync needs from its surroundings (a job runtime or a request), its settings,
+ * provider lookups, Tyk clients with health bookkeeping, and small SQL helpers.
+ */
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { decryptSecret, keyRingFromEnv } from '../../../common/crypto';
+import type { Clock } from '../../../common/clock';
+import type { Logger } from '../../../common/logger';
+import { Provider } from '../entities/provider';
+import { createTykClient, type ReloadMode, type TykClient } from '../tyk/client';
+import type { CallOutcome } from '../tyk/http';
+import type { PolicyTarget } from '../tyk/bodies';
+
+export interface SyncDeps {
+  /** A fresh EntityManager (own identity map, no transaction): `orm.em.fork()` in jobs, `context.em.fork()` in requests. */
+  fork(): EntityManager;
+  log: Logger;
+  clock: Clock;
+  env: NodeJS.ProcessEnv;
+}
+
+export interface ProviderSettings {
+  /** Timeout of one HTTP call to a provider (`PROVIDER_HTTP_TIMEOUT_MS`, default 10000). */
+  timeoutMs: number;
+  /** Seconds between dashboard-first imports of each provider (`PROVIDER_SYNC_INTERVAL_SECONDS`, default 600). */
+  syncIntervalSeconds: number;
+  /** How the Gateway is told to load policies (`PROVIDER_TYK_RELOAD`: node, group or both; default both). */
+  reloadMode: ReloadMode;
+}
+
+function intSetting(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be an integer between ${min} and ${max} (got ${raw})`);
+  return value;
+}
+
+export function providerSettings(env: NodeJS.ProcessEnv): ProviderSettings {
+  const reload = env.PROVIDER_TYK_RELOAD || 'both';
+  if (!['node', 'group', 'both'].includes(reload)) throw new Error(`PROVIDER_TYK_RELOAD must be node, group or both (got ${reload})`);
+  return {
+    timeoutMs: intSetting(env, 'PROVIDER_HTTP_TIMEOUT_MS', 10_000, 50, 600_000),
+    syncIntervalSeconds: intSetting(env, 'PROVIDER_SYNC_INTERVAL_SECONDS', 600, 5, 31_536_000),
+    reloadMode: reload as ReloadMode,
+  };
+}
+
+/** Runs SQL in the EntityManager's transaction (if any). */
+export function query<T = Record<string, unknown>>(em: EntityManager, sql: string, params: unknown[] = []): Promise<T[]> {
+  return em.getConnection().execute<T[]>(sql, params, 'all', em.getTransactionContext());
+}
+
+/** Serialises work on one thing (a plan's policy, a credential's key) across processes, until commit. */
+export async function lock(em: EntityManager, key: string): Promise<void> {
+  await query(em, 'select pg_advisory_xact_lock(hashtext(?))', [`plangraph:provider:${key}`]);
+}
+
+export async function defaultProviderId(em: EntityManager): Promise<string | null> {
+  const rows = await query<{ id: string }>(em, 'select id from provider.provider where is_default limit 1');
+  return rows[0]?.id ?? null;
+}
+
+export function targetOf(provider: Provider): PolicyTarget {
+  return { orgId: provider.tykOrgId, tags: provider.policyTags };
+}
+
+// ------------------------------------------------------------------ health (F)
+
+interface HealthState {
+  lastWriteAt: number;
+  successAt: Date | null;
+  error: { at: Date; message: string } | null;
+  timer: NodeJS.Timeout | null;
+}
+
+const HEALTH_WRITE_INTERVAL_MS = 1000;
+const health = new Map<string, HealthState>();
+
+/**
+ * Records every call's outcome on the provider row (`last_success_at`, `last_error_at`,
+ * `last_error`), at most one write per second per provider: outcomes in between are kept and
+ * written by a trailing write, so the row always ends with the latest ones. Writes use their own
+ * connection (never the caller's transaction), and a failed write is only logged.
+ */
+export function healthRecorder(providerId: string, fork: () => EntityManager, clock: Clock, log: Logger): (outcome: CallOutcome) => void {
+  const write = async () => {
+    const state = health.get(providerId)!;
+    state.timer = null;
+    state.lastWriteAt = Date.now();
+    const { successAt, error } = state;
+    state.successAt = null;
+    state.error = null;
+    if (!successAt && !error) return;
+    try {
+      await fork().getConnection().execute(
+        `update provider.provider
+            set last_success_at = coalesce(?::timestamptz, last_success_at),
+                last_error_at = coalesce(?::timestamptz, last_error_at),
+                last_error = case when ?::boolean then ? else last_error end
+          where id = ?`,
+        [successAt?.toISOString() ?? null, error?.at.toISOString() ?? null, error !== null, error?.message ?? null, providerId],
+      );
+    } catch (failure) {
+      log.debug({ err: failure, providerId }, 'could not record provider health');
+    }
+  };
+  return (outcome) => {
+    let state = health.get(providerId);
+    if (!state) {
+      state = { lastWriteAt: 0, successAt: null, error: null, timer: null };
+      health.set(providerId, state);
+    }
+    const now = clock.now();
+    if (outcome.ok) state.successAt = now;
+    else state.error = { at: now, message: outcome.error.message };
+    if (state.timer) return;
+    const wait = state.lastWriteAt + HEALTH_WRITE_INTERVAL_MS - Date.now();
+    if (wait <= 0) void write();
+    else state.timer = setTimeout(() => void write(), wait);
+    state.timer?.unref?.();
+  };
+}
+
+/** A Tyk client for a provider (its secret decrypted here, only in memory). */
+export function clientFor(provider: Provider, deps: SyncDeps): TykClient {
+  const settings = providerSettings(deps.env);
+  return createTykClient({
+    kind: provider.kind,
+    baseUrl: provider.baseUrl,
+    secret: decryptSecret(keyRingFromEnv(deps.env), provider.secretEncrypted),
+    timeoutMs: settings.timeoutMs,
+    reloadMode: settings.reloadMode,
+    onOutcome: healthRecorder(provider.id, deps.fork, deps.clock, deps.log),
+  });
+}
+
+/** An expected sync failure that is not the provider's answer (e.g. a plan and product on different providers). */
+export class SyncConflict extends Error {
+  override readonly name = 'SyncConflict';
+}

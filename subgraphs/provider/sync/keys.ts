@@ -1,0 +1,195 @@
+/**
+ * Keys (`provider.issueKey`, `provider.updateKeyPolicies`, `provider.revokeKey`), per the
+ * access/provider contract: the credential's secret (decrypted from `pending_secret_encrypted`)
+ * becomes the CUSTOM key id (`POST /tyk/keys/{secret}`); the product policies and the plan policy
+ * are applied; the key hash Tyk returns is kept in `credential_key`; then `developers.keyIssued`
+ * tells developers to drop its encrypted copy. Plan changes swap policies without resetting the
+ * quota. Revocation deletes the key ("already gone" counts as success).
+ *
+ * `issueKey` and `updateKeyPolicies` share the job key `key:<credentialId>` (one may replace the
+ * other while queued), so both converge on the same thing: the key exists with the credential's
+ * current policies. The secret is never logged, stored in plaintext or put into an error.
+ */
+import { LockMode } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { appendAudit, type AuditEntryInput } from '../../../common/audit';
+import { decryptSecret, keyRingFromEnv } from '../../../common/crypto';
+import { enqueueJob } from '../../../common/jobs';
+import { CredentialKey, KeyStatus } from '../entities/credential-key';
+import { LinkKind } from '../entities/policy-link';
+import { Provider } from '../entities/provider';
+import { SyncStatus } from '../entities/sync-state';
+import { keySession, type CredentialContractRow } from '../tyk/bodies';
+import { clientFor, lock, SyncConflict, targetOf, type SyncDeps } from './deps';
+import { isExpectedFailure, syncPolicy } from './policies';
+import { TASKS } from './tasks';
+import { readCredential } from './views';
+
+/** Revocation jobs may run a little before `revokes_at` by the database clock. */
+const REVOKE_SLACK_MS = 60_000;
+
+function isRevoked(credential: CredentialContractRow, now: Date): boolean {
+  return credential.status === 'REVOKED' || (credential.revokes_at !== null && new Date(credential.revokes_at).getTime() <= now.getTime());
+}
+
+const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((value, i) => value === b[i]);
+
+interface KeyPatch {
+  providerId?: string | null;
+  keyHash?: string | null;
+  status?: KeyStatus;
+  planId?: string | null;
+  productIds?: string[];
+  policyIds?: string[];
+  syncedVersion?: number | null;
+  issuedAt?: Date | null;
+  revokedAt?: Date | null;
+}
+
+/** Writes the row at the end of a run: attempt bookkeeping plus what changed. */
+function record(tx: EntityManager, credentialId: string, row: CredentialKey | null, now: Date, outcome: { status: SyncStatus; error: string | null }, patch: KeyPatch): CredentialKey {
+  const target = row ?? tx.create(CredentialKey, { credentialId });
+  target.attempts = (row && row.syncStatus !== SyncStatus.SYNCED ? row.attempts : 0) + 1;
+  target.lastAttemptAt = now;
+  target.syncStatus = outcome.status;
+  target.lastError = outcome.error;
+  if (outcome.status === SyncStatus.SYNCED) target.syncedAt = now;
+  Object.assign(target, Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)));
+  return target;
+}
+
+async function enqueueCleanup(tx: EntityManager, planIds: Iterable<string | null>, productIds: Iterable<string>): Promise<void> {
+  // The plan/product sync deletes policies of archived or deleted plans/products once no live key uses them.
+  for (const planId of new Set(planIds)) if (planId) await enqueueJob(tx, TASKS.syncPlan, { planId }, { jobKey: `plan:${planId}` });
+  for (const productId of new Set(productIds)) await enqueueJob(tx, TASKS.syncProduct, { productId }, { jobKey: `product:${productId}` });
+}
+
+/**
+ * Deletes the key of a credential (if it has one). Used by revokeKey and by issue/update when
+ * the credential turned out to be revoked or gone.
+ */
+async function revokeIn(tx: EntityManager, deps: SyncDeps, credentialId: string, row: CredentialKey | null, now: Date, audits: AuditEntryInput[]): Promise<Error | null> {
+  if (!row || row.status === KeyStatus.REVOKED) return null;
+  try {
+    if (row.keyHash && row.providerId) {
+      const provider = await tx.findOneOrFail(Provider, { id: row.providerId });
+      const outcome = await clientFor(provider, deps).deleteKey(row.keyHash);
+      audits.push({ action: TASKS.revokeKey, change: 'CALL', targetType: 'TykKey', targetId: credentialId, after: { providerId: provider.id, operation: 'delete', outcome } });
+    }
+  } catch (error) {
+    if (!isExpectedFailure(error)) throw error;
+    record(tx, credentialId, row, now, { status: SyncStatus.FAILED, error: error.message }, {});
+    return error;
+  }
+  record(tx, credentialId, row, now, { status: SyncStatus.SYNCED, error: null }, { status: KeyStatus.REVOKED, revokedAt: now });
+  await enqueueCleanup(tx, [row.planId], row.productIds);
+  return null;
+}
+
+/** Runs `work` in one transaction holding the credential's lock; rethrows an expected failure after recording it. */
+async function withCredential(
+  deps: SyncDeps,
+  credentialId: string,
+  work: (tx: EntityManager, credential: CredentialContractRow | null, row: CredentialKey | null, now: Date, audits: AuditEntryInput[]) => Promise<Error | null>,
+): Promise<void> {
+  const em = deps.fork();
+  let failure = null as Error | null;
+  await em.transactional(async (tx) => {
+    await lock(tx, `key:${credentialId}`);
+    const credential = await readCredential(tx, credentialId);
+    const row = await tx.findOne(CredentialKey, { credentialId }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+    const audits: AuditEntryInput[] = [];
+    failure = await work(tx, credential, row, deps.clock.now(), audits);
+    await tx.flush();
+    for (const entry of audits) await appendAudit(tx, 'provider', entry, null);
+  });
+  if (failure) throw failure;
+}
+
+/**
+ * Makes sure the credential's key exists with its current policies: issues it (custom id = the
+ * secret) when there is none, otherwise swaps its policies without resetting the quota.
+ */
+export async function ensureKey(deps: SyncDeps, credentialId: string): Promise<void> {
+  await withCredential(deps, credentialId, async (tx, credential, row, now, audits) => {
+    if (!credential || isRevoked(credential, now)) return revokeIn(tx, deps, credentialId, row, now, audits);
+    if (row?.status === KeyStatus.REVOKED) return null; // a revoked credential never gets a key again
+
+    let providerId: string | null = row?.providerId ?? null;
+    try {
+      // The policies must exist (and be loaded) before a key can use them: sync them first
+      // (idempotent: usually one GET each).
+      const plan = await syncPolicy(deps, LinkKind.PLAN, credential.plan_id, { requirePolicy: true });
+      const products = [];
+      for (const productId of credential.product_ids) products.push(await syncPolicy(deps, LinkKind.PRODUCT, productId, { requirePolicy: true }));
+      providerId = plan!.providerId!;
+      for (const product of products) {
+        if (product!.providerId !== providerId) {
+          throw new SyncConflict(
+            `Product ${product!.subjectId} is enforced by another provider than plan ${credential.plan_id}: assign both to the same provider (assignProvider), then the key is issued.`,
+          );
+        }
+      }
+      if (row?.keyHash && row.providerId && row.providerId !== providerId) {
+        throw new SyncConflict('The plan now lives on another provider and keys are not moved between providers: rotate the credential to get a key there.');
+      }
+      const provider = await tx.findOneOrFail(Provider, { id: providerId });
+      const client = clientFor(provider, deps);
+      const policyIds = [...products.map((p) => p!.policyId), plan!.policyId];
+      const patch: KeyPatch = { providerId, planId: credential.plan_id, productIds: [...credential.product_ids], policyIds, syncedVersion: credential.version };
+
+      let keyHash = row?.status === KeyStatus.ACTIVE ? row.keyHash : null;
+      let missing = false;
+      if (keyHash) {
+        const session = await client.getKey(keyHash);
+        if (!session) {
+          keyHash = null;
+          missing = true;
+        } else if (!sameList(session.apply_policies ?? [], policyIds)) {
+          await client.setKeyPolicies(keyHash, policyIds);
+          audits.push({ action: TASKS.updateKeyPolicies, change: 'CALL', targetType: 'TykKey', targetId: credentialId, after: { providerId, operation: 'setPolicies', policyIds } });
+        }
+      }
+      if (!keyHash) {
+        if (!credential.pending_secret_encrypted) {
+          if (missing) {
+            record(tx, credentialId, row, now, { status: SyncStatus.MISSING, error: 'The key no longer exists in the provider and its secret is gone: rotate the credential.' }, { status: KeyStatus.PENDING, keyHash: null });
+            return null;
+          }
+          throw new SyncConflict('The secret of this credential is no longer available to the provider, so its key cannot be created: rotate the credential.');
+        }
+        const secret = decryptSecret(keyRingFromEnv(deps.env), credential.pending_secret_encrypted);
+        const created = await client.createKey(secret, keySession(credential, targetOf(provider), policyIds));
+        keyHash = created.keyHash;
+        Object.assign(patch, { keyHash, status: KeyStatus.ACTIVE, issuedAt: now });
+        audits.push({ action: TASKS.issueKey, change: 'CALL', targetType: 'TykKey', targetId: credentialId, after: { providerId, operation: 'create', policyIds } });
+        await enqueueJob(tx, TASKS.keyIssued, { credentialId, version: credential.version }, { jobKey: `key-issued:${credentialId}` });
+      }
+      const previousPlan = row?.planId ?? null;
+      const previousProducts = row?.productIds ?? [];
+      record(tx, credentialId, row, now, { status: SyncStatus.SYNCED, error: null }, patch);
+      // Policies this key no longer uses may now be deletable (archived plans/products).
+      await enqueueCleanup(
+        tx,
+        previousPlan && previousPlan !== credential.plan_id ? [previousPlan] : [],
+        previousProducts.filter((id) => !credential.product_ids.includes(id)),
+      );
+      return null;
+    } catch (error) {
+      if (!isExpectedFailure(error)) throw error;
+      record(tx, credentialId, row, now, { status: SyncStatus.FAILED, error: error.message }, { providerId });
+      return error;
+    }
+  });
+}
+
+/** Deletes the credential's key, once the credential is revoked or its rotation grace period ended. */
+export async function revokeKey(deps: SyncDeps, credentialId: string): Promise<void> {
+  await withCredential(deps, credentialId, async (tx, credential, row, now, audits) => {
+    if (credential && credential.status === 'ACTIVE' && !(credential.revokes_at && new Date(credential.revokes_at).getTime() <= now.getTime() + REVOKE_SLACK_MS)) {
+      deps.log.warn({ credentialId }, 'revokeKey for a credential that is neither revoked nor at the end of its grace period: skipped');
+      return null;
+    }
+    return revokeIn(tx, deps, credentialId, row, now, audits);
+  });
+}

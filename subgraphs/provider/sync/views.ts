@@ -1,0 +1,49 @@
+/**
+ * Reads of the other subgraphs' published views (the only surface provider may read):
+ * `plans.plan_contract`, `products.product_contract`, `developers.credential_contract`.
+ */
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { CredentialContractRow, PlanContractRow, ProductContractRow } from '../tyk/bodies';
+import { query } from './deps';
+
+const PLAN_COLUMNS = `id::text as id, name, status, key_expires_after_seconds, quota_scope, quota_requests, quota_period_seconds,
+  rate_requests, rate_per_seconds, credential_metadata, version`;
+
+const PRODUCT_COLUMNS = 'id::text as id, slug, name, status, tyk_api_ids';
+
+const CREDENTIAL_COLUMNS = `id::text as id, app_id::text as app_id, organization_id::text as organization_id, plan_id::text as plan_id,
+  product_ids::text[] as product_ids, status, expires_at, revokes_at, alias, metadata, pending_secret_encrypted,
+  replaces_credential_id::text as replaces_credential_id, created_at, version`;
+
+export async function readPlans(em: EntityManager, ids: readonly string[]): Promise<Map<string, PlanContractRow>> {
+  if (!ids.length) return new Map();
+  const rows = await query<PlanContractRow>(em, `select ${PLAN_COLUMNS} from plans.plan_contract where id in (?)`, [[...ids]]);
+  return new Map(rows.map((row) => [row.id, row]));
+}
+
+export async function readPlan(em: EntityManager, id: string): Promise<PlanContractRow | null> {
+  return (await readPlans(em, [id])).get(id) ?? null;
+}
+
+export async function readProducts(em: EntityManager, ids: readonly string[]): Promise<Map<string, ProductContractRow>> {
+  if (!ids.length) return new Map();
+  const rows = await query<ProductContractRow>(em, `select ${PRODUCT_COLUMNS} from products.product_contract where id in (?)`, [[...ids]]);
+  return new Map(rows.map((row) => [row.id, row]));
+}
+
+export async function readProduct(em: EntityManager, id: string): Promise<ProductContractRow | null> {
+  return (await readProducts(em, [id])).get(id) ?? null;
+}
+
+export async function readCredential(em: EntityManager, id: string): Promise<CredentialContractRow | null> {
+  const rows = await query<CredentialContractRow>(em, `select ${CREDENTIAL_COLUMNS} from developers.credential_contract where id = ?`, [id]);
+  return rows[0] ?? null;
+}
+
+/** Ids among `ids` that exist in the owner's view (plans for PLAN, products for PRODUCT). */
+export async function existingSubjects(em: EntityManager, kind: 'PLAN' | 'PRODUCT', ids: readonly string[]): Promise<Set<string>> {
+  if (!ids.length) return new Set();
+  const view = kind === 'PLAN' ? 'plans.plan_contract' : 'products.product_contract';
+  const rows = await query<{ id: string }>(em, `select id::text as id from ${view} where id in (?)`, [[...ids]]);
+  return new Set(rows.map((row) => row.id));
+}

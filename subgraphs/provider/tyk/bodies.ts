@@ -1,0 +1,274 @@
+/**
+ * What the portal writes to Tyk, built from the owners' published views, following the recipes
+ * of `../shared/reference/tyk-contract.md` §5 and §8:
+ *
+ * - a plan is a "consumption-limit" policy: partitions quota + rate_limit only, no access rights;
+ *   unlimited = -1; `key_expires_in` = the plan's key lifetime; `meta_data` = the plan's credential
+ *   metadata; quota scope APP / ORGANIZATION = `rate_limit_pattern` templated on the key's
+ *   `ApplicationID` / `OrganisationID` metadata (Tyk 5.3+ keys rate-limit and quota counters on it);
+ * - a product is an "access" policy: partition acl only, one access right per Tyk API id;
+ * - a credential is a key with the product policies and the plan policy applied, its alias,
+ *   expiry and metadata.
+ *
+ * Every policy carries the provider's org id and policy tags. Ids are deterministic
+ * (`pg-plan-<uuid hex>`, `pg-product-<uuid hex>`) and valid for Tyk 5.13+ (`[A-Za-z0-9._~-]`).
+ */
+import type { TykAccessDefinition, TykPartitions, TykPolicy, TykSession } from './types';
+
+/** A row of `plans.plan_contract` (the columns provider sync uses). */
+export interface PlanContractRow {
+  id: string;
+  name: string;
+  status: 'DRAFT' | 'PUBLISHED' | 'ARCHIVED';
+  key_expires_after_seconds: number | null;
+  quota_scope: 'CREDENTIAL' | 'APP' | 'ORGANIZATION';
+  quota_requests: number | null;
+  quota_period_seconds: number | null;
+  rate_requests: number | null;
+  rate_per_seconds: number | null;
+  credential_metadata: Record<string, string> | null;
+  version: number;
+}
+
+/** A row of `products.product_contract`. */
+export interface ProductContractRow {
+  id: string;
+  slug: string;
+  name: string;
+  status: 'DRAFT' | 'PUBLISHED' | 'ARCHIVED';
+  tyk_api_ids: string[] | null;
+}
+
+/** A row of `developers.credential_contract` (see the access/provider contract). */
+export interface CredentialContractRow {
+  id: string;
+  app_id: string;
+  organization_id: string;
+  plan_id: string;
+  product_ids: string[];
+  status: 'ACTIVE' | 'REVOKED';
+  expires_at: Date | null;
+  revokes_at: Date | null;
+  alias: string;
+  metadata: Record<string, unknown> | null;
+  pending_secret_encrypted: string | null;
+  replaces_credential_id: string | null;
+  created_at: Date;
+  version: number;
+}
+
+/** Where a policy or key is written: the provider's org id and the tags marking portal-owned policies. */
+export interface PolicyTarget {
+  orgId: string;
+  tags: readonly string[];
+}
+
+export const POLICY_ID_PATTERN = /^[A-Za-z0-9._~-]+$/;
+
+export function planPolicyId(planId: string): string {
+  return `pg-plan-${planId.replace(/-/g, '').toLowerCase()}`;
+}
+
+export function productPolicyId(productId: string): string {
+  return `pg-product-${productId.replace(/-/g, '').toLowerCase()}`;
+}
+
+export const PLAN_PARTITIONS: TykPartitions = { quota: true, rate_limit: true, acl: false, complexity: false, per_api: false };
+export const PRODUCT_PARTITIONS: TykPartitions = { quota: false, rate_limit: false, acl: true, complexity: false, per_api: false };
+
+/** `rate_limit_pattern` per quota scope: Tyk keys its counters on the templated value. */
+export const QUOTA_SCOPE_PATTERNS: Record<PlanContractRow['quota_scope'], string | null> = {
+  CREDENTIAL: null,
+  APP: '$tyk_meta.ApplicationID',
+  ORGANIZATION: '$tyk_meta.OrganisationID',
+};
+
+/** Plans in these states have a policy; ARCHIVED ones lose it once no live key uses it. */
+export function planWantsPolicy(plan: PlanContractRow | null): plan is PlanContractRow {
+  return plan !== null && plan.status !== 'ARCHIVED';
+}
+
+export function productWantsPolicy(product: ProductContractRow | null): product is ProductContractRow {
+  return product !== null && product.status !== 'ARCHIVED';
+}
+
+/** The consumption-limit policy of a plan. */
+export function planPolicy(plan: PlanContractRow, target: PolicyTarget, policyId = planPolicyId(plan.id)): TykPolicy {
+  const metadata: Record<string, unknown> = { ...(plan.credential_metadata ?? {}) };
+  const pattern = QUOTA_SCOPE_PATTERNS[plan.quota_scope];
+  if (pattern) metadata.rate_limit_pattern = pattern;
+  const unlimitedQuota = plan.quota_requests === null || plan.quota_period_seconds === null;
+  const unlimitedRate = plan.rate_requests === null || plan.rate_per_seconds === null;
+  return {
+    id: policyId,
+    name: plan.name,
+    org_id: target.orgId,
+    rate: unlimitedRate ? -1 : plan.rate_requests!,
+    per: unlimitedRate ? -1 : plan.rate_per_seconds!,
+    quota_max: unlimitedQuota ? -1 : plan.quota_requests!,
+    quota_renewal_rate: unlimitedQuota ? -1 : plan.quota_period_seconds!,
+    throttle_interval: -1,
+    throttle_retry_limit: -1,
+    max_query_depth: -1,
+    access_rights: {},
+    partitions: { ...PLAN_PARTITIONS },
+    key_expires_in: plan.key_expires_after_seconds ?? 0,
+    meta_data: metadata,
+    tags: [...target.tags],
+    active: true,
+    is_inactive: false,
+    hmac_enabled: false,
+  };
+}
+
+export function accessDefinition(apiId: string): TykAccessDefinition {
+  return { api_id: apiId, api_name: apiId, versions: ['Default'], allowed_urls: [] };
+}
+
+/** The access policy of a product: access to each of its Tyk APIs, nothing else. */
+export function productPolicy(product: ProductContractRow, target: PolicyTarget, policyId = productPolicyId(product.id)): TykPolicy {
+  const rights: Record<string, TykAccessDefinition> = {};
+  for (const apiId of product.tyk_api_ids ?? []) rights[apiId] = accessDefinition(apiId);
+  return {
+    id: policyId,
+    name: product.name,
+    org_id: target.orgId,
+    // Not applied (acl partition only); 0 = "not set" in Tyk's merge, so it can never loosen a limit.
+    rate: 0,
+    per: 0,
+    quota_max: 0,
+    quota_renewal_rate: 0,
+    throttle_interval: -1,
+    throttle_retry_limit: -1,
+    max_query_depth: -1,
+    access_rights: rights,
+    partitions: { ...PRODUCT_PARTITIONS },
+    key_expires_in: 0,
+    meta_data: {},
+    tags: [...target.tags],
+    active: true,
+    is_inactive: false,
+    hmac_enabled: false,
+  };
+}
+
+/** The session of a credential's key: product policies, then the plan policy. */
+export function keySession(credential: CredentialContractRow, target: PolicyTarget, policyIds: string[]): TykSession {
+  return {
+    org_id: target.orgId,
+    alias: credential.alias,
+    apply_policies: policyIds,
+    expires: credential.expires_at ? Math.floor(new Date(credential.expires_at).getTime() / 1000) : 0,
+    meta_data: { ...(credential.metadata ?? {}) },
+    tags: [...target.tags],
+  };
+}
+
+// ------------------------------------------------------------------ comparing policies
+
+const num = (value: unknown): number => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
+
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.keys(value as Record<string, unknown>)
+        .sort()
+        .map((key) => [key, canonical((value as Record<string, unknown>)[key])]),
+    );
+  }
+  return value;
+}
+
+/**
+ * The part of a policy the portal manages, normalised (missing numbers are 0, missing lists and
+ * maps empty, tags as a set) so a policy read back from Tyk equals the one written.
+ */
+export function managedView(policy: Partial<TykPolicy>): Record<string, unknown> {
+  const partitions = (policy.partitions ?? {}) as Partial<TykPartitions>;
+  const rights = policy.access_rights ?? {};
+  return {
+    id: policy.id ?? '',
+    name: policy.name ?? '',
+    org_id: policy.org_id ?? '',
+    rate: num(policy.rate),
+    per: num(policy.per),
+    quota_max: num(policy.quota_max),
+    quota_renewal_rate: num(policy.quota_renewal_rate),
+    throttle_interval: num(policy.throttle_interval),
+    throttle_retry_limit: num(policy.throttle_retry_limit),
+    max_query_depth: num(policy.max_query_depth),
+    key_expires_in: num(policy.key_expires_in),
+    active: Boolean(policy.active),
+    is_inactive: Boolean(policy.is_inactive),
+    hmac_enabled: Boolean(policy.hmac_enabled),
+    partitions: {
+      quota: Boolean(partitions.quota),
+      rate_limit: Boolean(partitions.rate_limit),
+      acl: Boolean(partitions.acl),
+      complexity: Boolean(partitions.complexity),
+      per_api: Boolean(partitions.per_api),
+    },
+    tags: [...new Set(policy.tags ?? [])].sort(),
+    meta_data: canonical(policy.meta_data ?? {}),
+    access_rights: Object.keys(rights)
+      .sort()
+      .map((apiId) => {
+        const right = rights[apiId] ?? { api_id: apiId };
+        return {
+          key: apiId,
+          api_id: right.api_id ?? '',
+          versions: [...(right.versions ?? [])].sort(),
+          allowed_urls: (right.allowed_urls ?? []).map((spec) => ({ url: spec.url ?? '', methods: [...(spec.methods ?? [])].sort() })),
+        };
+      }),
+  };
+}
+
+/** Names of the managed fields that differ (empty = Tyk already has what the portal wants). */
+export function policyDifferences(current: Partial<TykPolicy>, desired: Partial<TykPolicy>): string[] {
+  const a = managedView(current);
+  const b = managedView(desired);
+  return Object.keys(b).filter((key) => JSON.stringify(a[key]) !== JSON.stringify(b[key]));
+}
+
+/**
+ * For a policy the portal imported (created in Tyk): keep everything Tyk has and change only what
+ * the portal manages. Access rights keep their Tyk definitions for APIs that stay.
+ */
+export function mergeImported(current: TykPolicy, desired: TykPolicy): TykPolicy {
+  const merged: TykPolicy = { ...current, ...desired };
+  merged.tags = [...new Set([...(current.tags ?? []), ...desired.tags])];
+  merged.meta_data = { ...(current.meta_data ?? {}), ...desired.meta_data };
+  if (desired.partitions.acl) {
+    const rights: Record<string, TykAccessDefinition> = {};
+    for (const apiId of Object.keys(desired.access_rights)) rights[apiId] = current.access_rights?.[apiId] ?? desired.access_rights[apiId];
+    merged.access_rights = rights;
+  } else {
+    merged.access_rights = current.access_rights ?? {};
+  }
+  // Fields the portal does not model keep Tyk's values.
+  for (const field of ['throttle_interval', 'throttle_retry_limit', 'max_query_depth', 'active', 'is_inactive', 'hmac_enabled'] as const) {
+    if (current[field] !== undefined) (merged as Record<string, unknown>)[field] = current[field];
+  }
+  if (current._id) merged._id = current._id;
+  return merged;
+}
+
+/**
+ * How the portal reads a partitioned policy found in Tyk: ACL only = an access policy (a product);
+ * quota and/or rate limit without ACL = a consumption-limit policy (a plan); anything else
+ * (unpartitioned, mixed, per-API) is not imported.
+ */
+export function classifyPolicy(policy: Partial<TykPolicy>): 'PLAN' | 'PRODUCT' | null {
+  const p = (policy.partitions ?? {}) as Partial<TykPartitions>;
+  if (p.per_api) return null;
+  if (p.acl && !p.quota && !p.rate_limit) return 'PRODUCT';
+  if (!p.acl && (p.quota || p.rate_limit)) return 'PLAN';
+  return null;
+}
+
+/** True when the policy carries at least one of the provider's policy tags. */
+export function carriesTags(policy: Partial<TykPolicy>, tags: readonly string[]): boolean {
+  return (policy.tags ?? []).some((tag) => tags.includes(tag));
+}
