@@ -56,6 +56,8 @@ export interface SubgraphModule {
    * process of the subgraph runs a worker for exactly these tasks. Handlers must be idempotent.
    */
   jobs?(runtime: JobRuntime): TaskList;
+  /** Extra HTTP routes (e.g. an ingest endpoint), mounted before `/graphql`. */
+  routes?(app: express.Express, runtime: JobRuntime): void;
 }
 
 export interface StartOptions {
@@ -215,6 +217,7 @@ export async function startSubgraph(module: SubgraphModule, options: StartOption
     });
     await apollo.start();
 
+    module.routes?.(app, { orm, pubsub, log, clock, databaseUrl: options.databaseUrl, env });
     app.get('/healthz', (_req, res) => {
       res.json({ status: 'ok', service: module.name });
     });
