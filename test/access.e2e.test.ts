@@ -169,6 +169,12 @@ describe('access journey through the gateway', () => {
     expect(third.errors[0].retryAfter).toBeGreaterThan(0);
     expect(third.errors[0].retryAfter).toBeLessThanOrEqual(3600);
 
+    // Archiving the plan hides it from the catalogue, not from the organization holding access.
+    expect((await mutate('archivePlan', 'ArchivePlanInput', { id: ids.plan }, 'plan { status }', admin)).plan.status).toBe('ARCHIVED');
+    const held = await gql(`{ viewer { entitlements { credential { id } plan { name status } } } }`, {}, dave);
+    expect(held.viewer.entitlements.find((e: any) => e.credential.id === ids.credential).plan).toEqual({ name: expect.stringMatching(/^manual/), status: 'ARCHIVED' });
+    expect((await gql(`query($id: ID!) { plan(id: $id) { id } }`, { id: ids.plan }, dave)).plan).toBeNull();
+
     // Nobody outside the organization sees any of it.
     const peek = await gatewayRequest(platform.gatewayUrl, `query($c: ID!, $a: ID!) { credential(id: $c) { id } app(id: $a) { id } }`, { c: ids.credential, a: ids.app }, outsider);
     expect(peek.data).toEqual({ credential: null, app: null });
