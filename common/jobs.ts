@@ -8,10 +8,31 @@ import type { Logger } from './logger';
  * object coalesce through the job key (the queued job is replaced, not duplicated).
  */
 export const JOB_TASKS = {
-  /** Write a plan's consumption-limit policy to its provider. Payload: { planId }. */
+  // ---- handled by provider
+  /** Write a plan's consumption-limit policy to its provider. Payload { planId }; job key `plan:<planId>` (plans, on every change). */
   syncPlan: 'provider.syncPlan',
-  /** Write a product's access policy to its provider. Payload: { productId }. */
+  /** Write a product's access policy to its provider. Payload { productId }; job key `product:<productId>` (products, on every change). */
   syncProduct: 'provider.syncProduct',
+  /** Create the Tyk key of a new credential. Payload { credentialId }; job key `key:<credentialId>` (developers: approval, rotation). */
+  issueKey: 'provider.issueKey',
+  /** Swap a key's policies after a plan change, keeping its quota. Payload { credentialId }; job key `key:<credentialId>`. */
+  updateKeyPolicies: 'provider.updateKeyPolicies',
+  /** Delete a credential's Tyk key. Payload { credentialId }; job key `revoke:<credentialId>` (revocation, end of a rotation's grace). */
+  revokeKey: 'provider.revokeKey',
+  /** Periodic dashboard-first import and drift repair of one provider. Payload { providerId }; job key `provider-sync:<providerId>`. */
+  syncProvider: 'provider.syncProvider',
+  // ---- handled by developers
+  /** The provider created the key: drop the pending secret. Payload { credentialId, version }; job key `key-issued:<credentialId>`. */
+  keyIssued: 'developers.keyIssued',
+  /** Publish CREDENTIAL_EXPIRING. Payload { credentialId, expiresAt }; job key `credential-expiring:<credentialId>`. */
+  credentialExpiring: 'developers.credentialExpiring',
+  /** End of a rotation's grace period. Payload { credentialId }; job key `credential-revoked:<credentialId>`. */
+  credentialRevoked: 'developers.credentialRevoked',
+  // ---- handled by plans / products (sent by provider's dashboard-first import)
+  /** Create or update a bare plan from an imported consumption-limit policy; job key `import:<providerId>:<policyId>`. */
+  importPlan: 'plans.importPolicy',
+  /** Create or update a bare product from an imported access policy; job key `import:<providerId>:<policyId>`. */
+  importProduct: 'products.importPolicy',
 } as const;
 
 export type JobTask = (typeof JOB_TASKS)[keyof typeof JOB_TASKS];
@@ -39,7 +60,13 @@ function workerLogger(log?: Logger): WorkerLogger {
   return new WorkerLogger((scope) => (level, message, meta) => {
     if (!log) return;
     const method = level === 'error' ? 'error' : level === 'warning' ? 'warn' : level === 'info' ? 'info' : 'debug';
-    log[method]({ worker: scope, ...(meta ?? {}) }, message);
+    // meta may hold whole pg clients: keep it to the error's message and a few scalar fields.
+    const details: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(meta ?? {})) {
+      if (value instanceof Error) details.err = { message: value.message, stack: value.stack };
+      else if (value === null || ['string', 'number', 'boolean'].includes(typeof value)) details[key] = value;
+    }
+    log[method]({ worker: scope.label, task: scope.taskIdentifier, jobId: scope.jobId, ...details }, message);
   });
 }
 

@@ -9,6 +9,8 @@ import useJWT, {
 } from '@graphql-mesh/plugin-jwt-auth';
 import { Logger as HiveLogger, type LogLevel } from '@graphql-hive/logger';
 import { WebSocketServer } from 'ws';
+import { GraphQLError } from 'graphql';
+import { maskError as defaultMaskError } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
 import { signForwardedAuth, type Claims } from '../common/auth';
 import { gatewaySharedSecret, isProduction, jwtConfig, SUBGRAPH_NAMES, subgraphUrl, type SubgraphName } from '../common/config';
@@ -66,6 +68,38 @@ function useForwardedIdentity(secret: string): GatewayPlugin {
       if (id) response.headers.set('x-request-id', id);
     },
   };
+}
+
+const UNREACHABLE = /ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENOTFOUND|fetch failed|socket hang up|other side closed/i;
+
+/** The messages and codes along an error's cause chain. */
+function causes(error: unknown): string {
+  const seen: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; current && depth < 6; depth++) {
+    const e = current as { message?: unknown; code?: unknown; originalError?: unknown; cause?: unknown; errors?: unknown[] };
+    seen.push(String(e.message ?? ''), String(e.code ?? ''));
+    for (const inner of e.errors ?? []) seen.push(String((inner as { message?: unknown }).message ?? ''), String((inner as { code?: unknown }).code ?? ''));
+    current = e.originalError ?? e.cause;
+  }
+  return seen.join(' ');
+}
+
+/**
+ * Error masking: a subgraph that cannot be reached becomes a clear SERVICE_UNAVAILABLE error on
+ * the fields it serves (with `retryAfter`), not an opaque "Unexpected error"; everything else
+ * unexpected stays masked.
+ */
+function maskUnavailable(error: unknown, message: string, isDev?: boolean): Error {
+  if (UNREACHABLE.test(causes(error))) {
+    const graphqlError = error instanceof GraphQLError ? error : null;
+    return new GraphQLError('A service behind the gateway is unavailable; retry in a moment.', {
+      path: graphqlError?.path,
+      nodes: graphqlError?.nodes,
+      extensions: { code: 'SERVICE_UNAVAILABLE', retryAfter: 1 },
+    });
+  }
+  return defaultMaskError(error, message, isDev);
 }
 
 /** Hive passes errors positionally (`{ 0: err }`); give pino an `err` it can serialise. */
@@ -157,7 +191,7 @@ export function createGateway(options: GatewayOptions) {
     healthCheckEndpoint: '/healthz',
     readinessCheckEndpoint: '/readyz',
     requestId: false,
-    maskedErrors: true,
+    maskedErrors: { maskError: maskUnavailable },
     plugins: () => [
       useJWT({
         signingKeyProviders: [signingKeyProvider],

@@ -19,8 +19,8 @@ export interface TestPlatform {
 }
 
 /** Starts every subgraph on a free port and the real gateway in front of them. */
-export async function startPlatform(options: { gatewayEnv?: NodeJS.ProcessEnv } = {}): Promise<TestPlatform> {
-  const databaseUrl = testDatabaseUrl();
+export async function startPlatform(options: { gatewayEnv?: NodeJS.ProcessEnv; databaseUrl?: string } = {}): Promise<TestPlatform> {
+  const databaseUrl = options.databaseUrl ?? testDatabaseUrl();
   const queries: Record<string, string[]> = {};
   const subgraphs: Partial<Record<SubgraphName, RunningSubgraph>> = {};
   try {
