@@ -99,8 +99,10 @@ export class AuditSubscriber implements EventSubscriber {
       const change = CHANGE[changeSet.type];
       if (!change) continue;
       const entity = changeSet.entity as Record<string, unknown>;
+      const related = entity.organization as { id?: unknown } | undefined;
       const organizationId =
         (typeof entity.organizationId === 'string' && entity.organizationId) ||
+        (related && typeof related.id === 'string' && related.id) ||
         (changeSet.name === 'Organization' && typeof entity.id === 'string' && entity.id) ||
         null;
       await appendAudit(

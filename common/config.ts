@@ -83,3 +83,63 @@ export function portFor(name: SubgraphName | 'gateway', env: NodeJS.ProcessEnv =
 export function subgraphUrl(name: SubgraphName, env: NodeJS.ProcessEnv = process.env): string {
   return env[`SUBGRAPH_${name.toUpperCase()}_URL`] || `http://127.0.0.1:${DEFAULT_PORTS[name]}/graphql`;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Settings of the subgraphs. Each reads the environment it is given (`context.env` in resolvers,
+// `runtime.env` in jobs), never `process.env` directly, so tests can start a subgraph with its own.
+
+function integerSetting(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number, unit = ''): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`${name} must be a whole number${unit} between ${min} and ${max}, not ${raw}`);
+  }
+  return value;
+}
+
+/** Default lead time of CREDENTIAL_EXPIRING events: 7 days before `expiresAt`. */
+export const DEFAULT_CREDENTIAL_EXPIRY_WARNING_SECONDS = 604_800;
+
+/**
+ * `CREDENTIAL_EXPIRY_WARNING_SECONDS` (developers): how long before a credential's `expiresAt`
+ * the CREDENTIAL_EXPIRING event is published (≥ 0; default 604800 = 7 days).
+ */
+export function credentialExpiryWarningSeconds(env: NodeJS.ProcessEnv = process.env): number {
+  return integerSetting(env, 'CREDENTIAL_EXPIRY_WARNING_SECONDS', DEFAULT_CREDENTIAL_EXPIRY_WARNING_SECONDS, 0, Number.MAX_SAFE_INTEGER, ' of seconds');
+}
+
+/** `PROVIDER_HTTP_TIMEOUT_MS` (provider): timeout of one HTTP call to Tyk (50–600000; default 10000). */
+export function providerHttpTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+  return integerSetting(env, 'PROVIDER_HTTP_TIMEOUT_MS', 10_000, 50, 600_000, ' of milliseconds');
+}
+
+/** `PROVIDER_SYNC_INTERVAL_SECONDS` (provider): seconds between periodic syncs of each provider (5–31536000; default 600). */
+export function providerSyncIntervalSeconds(env: NodeJS.ProcessEnv = process.env): number {
+  return integerSetting(env, 'PROVIDER_SYNC_INTERVAL_SECONDS', 600, 5, 31_536_000, ' of seconds');
+}
+
+export type TykReloadMode = 'node' | 'group' | 'both';
+
+/**
+ * `PROVIDER_TYK_RELOAD` (provider): how a Tyk Gateway is told to load written policies: `node`
+ * (blocking reload of the node called), `group` (signal to every node) or `both` (default).
+ */
+export function providerTykReload(env: NodeJS.ProcessEnv = process.env): TykReloadMode {
+  const value = env.PROVIDER_TYK_RELOAD || 'both';
+  if (value !== 'node' && value !== 'group' && value !== 'both') throw new Error(`PROVIDER_TYK_RELOAD must be node, group or both, not ${value}`);
+  return value;
+}
+
+export type PlanChangeApproval = 'off' | 'required';
+
+/**
+ * `PLAN_CHANGE_APPROVAL` (plans): `off` (default) applies plan changes at once; `required` makes
+ * changes of limits, JWT scopes and visibility two-step (proposed by one portal admin, approved
+ * by another).
+ */
+export function planChangeApproval(env: NodeJS.ProcessEnv = process.env): PlanChangeApproval {
+  const value = (env.PLAN_CHANGE_APPROVAL || 'off').trim().toLowerCase();
+  if (value !== 'off' && value !== 'required') throw new Error(`PLAN_CHANGE_APPROVAL must be off or required, not ${env.PLAN_CHANGE_APPROVAL}`);
+  return value;
+}

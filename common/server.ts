@@ -33,6 +33,8 @@ export interface SubgraphContext {
   pubsub: PgPubSub;
   /** "Now" for every time-dependent rule; injected in tests. */
   clock: Clock;
+  /** The environment the subgraph was started with: read settings from here (through `common/config.ts`), never from `process.env`. */
+  env: NodeJS.ProcessEnv;
 }
 
 /** What a job handler of a subgraph gets (no caller: jobs run on behalf of the platform). */
@@ -95,6 +97,7 @@ function contextFactory(orm: MikroORM, pubsub: PgPubSub, log: Logger, env: NodeJ
       log: log.child({ requestId }),
       pubsub,
       clock,
+      env,
     };
   };
 }
@@ -170,7 +173,7 @@ export async function startSubgraph(module: SubgraphModule, options: StartOption
     if (module.jobs) {
       // Jobs get an ORM of their own: their statements stay out of the request-path counts
       // (onQuery) and cannot starve the request pool.
-      jobOrm = await initOrm({ schema: module.name, databaseUrl: options.databaseUrl, entities: module.entities, migrations: module.migrations, log, poolMax: 4 });
+      jobOrm = await initOrm({ schema: module.name, databaseUrl: options.databaseUrl, entities: module.entities, migrations: module.migrations, log, poolMax: 10 });
       worker = await startWorker(options.databaseUrl, module.jobs({ orm: jobOrm, pubsub, log, clock, databaseUrl: options.databaseUrl, env }), log);
     }
 

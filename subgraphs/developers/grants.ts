@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { LockMode } from '@mikro-orm/core';
-import { enqueueJob } from '../../common/jobs';
+import { enqueueJob, JOB_TASKS } from '../../common/jobs';
+import { credentialExpiryWarningSeconds } from '../../common/config';
 import type { PgPubSub } from '../../common/pubsub';
 import { userError, UserErrorException } from '../../common/errors';
 import { AccessRequest, AccessRequestKind, AccessRequestStatus } from './entities/access-request';
@@ -8,7 +9,6 @@ import { Credential, CredentialStatus, effectiveCredentialStatus, StoredCredenti
 import { AccessRequestEventType, emitAccessEvent } from './events';
 import type { PlanOffer } from './offer';
 import { generateSecret, sealSecret } from './secrets';
-import { credentialExpiryWarningSeconds } from './settings';
 
 /**
  * What happens to access requests and credentials, shared by the mutations and the job handlers.
@@ -16,27 +16,12 @@ import { credentialExpiryWarningSeconds } from './settings';
  * realtime events commit together or not at all.
  */
 
-/** graphile-worker tasks of the access/provider contract. */
-export const TASKS = {
-  /** provider: create the Tyk key of a new credential. Payload { credentialId }. */
-  issueKey: 'provider.issueKey',
-  /** provider: swap the key's policies after a plan change, keeping its quota. Payload { credentialId }. */
-  updateKeyPolicies: 'provider.updateKeyPolicies',
-  /** provider: delete the Tyk key. Payload { credentialId }. */
-  revokeKey: 'provider.revokeKey',
-  /** developers: the provider created the key; clear the pending secret. Payload { credentialId, version }. */
-  keyIssued: 'developers.keyIssued',
-  /** developers: publish CREDENTIAL_EXPIRING. Payload { credentialId, expiresAt }. */
-  credentialExpiring: 'developers.credentialExpiring',
-  /** developers: end of a rotation's grace period. Payload { credentialId }. */
-  credentialRevoked: 'developers.credentialRevoked',
-} as const;
-
-/** One operation's environment: its transaction, the event bus and its "now". */
+/** One operation's environment: its transaction, the event bus, its "now" and the settings' environment. */
 export interface Ops {
   em: EntityManager;
   pubsub: PgPubSub;
   now: Date;
+  env: NodeJS.ProcessEnv;
 }
 
 /** `runAt` for a job due at `at`: undefined (run at once) when that is not in the future. */
@@ -64,10 +49,10 @@ export function sameProducts(a: readonly string[], b: readonly string[]): boolea
 /** Schedules CREDENTIAL_EXPIRING for a credential with an expiry (replacing an earlier schedule). */
 export async function scheduleExpiryWarning(ops: Ops, credential: Credential): Promise<void> {
   if (!credential.expiresAt) return;
-  const warnAt = new Date(credential.expiresAt.getTime() - credentialExpiryWarningSeconds() * 1000);
+  const warnAt = new Date(credential.expiresAt.getTime() - credentialExpiryWarningSeconds(ops.env) * 1000);
   await enqueueJob(
     ops.em,
-    TASKS.credentialExpiring,
+    JOB_TASKS.credentialExpiring,
     { credentialId: credential.id, expiresAt: credential.expiresAt.toISOString() },
     { jobKey: `credential-expiring:${credential.id}`, runAt: runAtFor(warnAt, ops.now) },
   );
@@ -107,9 +92,9 @@ export async function issueCredential(ops: Ops, input: IssueCredential): Promise
     productIds: [...input.productIds].sort(),
     prefix,
     secretHash: hash,
-    pendingSecretEncrypted: sealSecret(secret),
+    pendingSecretEncrypted: sealSecret(secret, ops.env),
     pendingSecretVersion: 1,
-    revealSecretEncrypted: input.revealable ? sealSecret(secret) : null,
+    revealSecretEncrypted: input.revealable ? sealSecret(secret, ops.env) : null,
     secretRevealed: !input.revealable,
     status: StoredCredentialStatus.ACTIVE,
     expiresAt: lifetime === null ? null : new Date(ops.now.getTime() + lifetime * 1000),
@@ -126,7 +111,7 @@ export async function issueCredential(ops: Ops, input: IssueCredential): Promise
     version: 1,
   });
   await ops.em.flush();
-  await enqueueJob(ops.em, TASKS.issueKey, { credentialId: credential.id }, { jobKey: `key:${credential.id}` });
+  await enqueueJob(ops.em, JOB_TASKS.issueKey, { credentialId: credential.id }, { jobKey: `key:${credential.id}` });
   await scheduleExpiryWarning(ops, credential);
   return { credential, secret };
 }
@@ -177,7 +162,7 @@ export async function approveRequest(
       credential.version += 1;
       credential.updatedAt = ops.now;
       await ops.em.flush();
-      await enqueueJob(ops.em, TASKS.updateKeyPolicies, { credentialId: credential.id }, { jobKey: `key:${credential.id}` });
+      await enqueueJob(ops.em, JOB_TASKS.updateKeyPolicies, { credentialId: credential.id }, { jobKey: `key:${credential.id}` });
     }
   }
   if (!credential) {
@@ -222,7 +207,7 @@ export async function revokeNow(ops: Ops, credential: Credential, revokedBy: str
   credential.version += 1;
   credential.updatedAt = ops.now;
   await ops.em.flush();
-  await enqueueJob(ops.em, TASKS.revokeKey, { credentialId: credential.id }, { jobKey: `revoke:${credential.id}` });
+  await enqueueJob(ops.em, JOB_TASKS.revokeKey, { credentialId: credential.id }, { jobKey: `revoke:${credential.id}` });
   await emitAccessEvent(ops.pubsub, ops.em, {
     type: AccessRequestEventType.CREDENTIAL_REVOKED,
     organizationId: credential.organizationId,

@@ -22,6 +22,7 @@ import { AccessRequestResolver, AppAccessRequestsResolver, OrganizationAccessReq
 import { AppCredentialsResolver, CredentialResolver, OrganizationCredentialsResolver } from './resolvers/credential.resolver';
 import { AccessRequestEventResolver } from './resolvers/access-events.resolver';
 import { EntitlementResolver, OrganizationEntitlementsResolver, ViewerEntitlementsResolver } from './resolvers/entitlement.resolver';
+import { GovernanceResolver } from './resolvers/governance.resolver';
 import { resolveAccessRequestReference } from './access-request.reference';
 import { resolveCredentialReference } from './credential.reference';
 import { developersJobs } from './jobs';
@@ -34,7 +35,8 @@ import { resolveInvitationReference } from './invitation.reference';
 /**
  * The developers subgraph: who uses the portal (viewer, developer profiles), their
  * organizations (requested, approved, suspended), memberships and invitations, teams, apps, access
- * requests and credentials (with realtime events and entitlements), and the jobs that follow them.
+ * requests and credentials (with realtime events and entitlements), the jobs that follow them, and
+ * governance (the audit log, revoking every credential of an organization).
  */
 export const developersSubgraph: SubgraphModule = {
   name: 'developers',
@@ -62,6 +64,7 @@ export const developersSubgraph: SubgraphModule = {
         EntitlementResolver,
         OrganizationEntitlementsResolver,
         ViewerEntitlementsResolver,
+        GovernanceResolver,
       ],
       references: {
         Organization: resolveOrganizationReference as never,

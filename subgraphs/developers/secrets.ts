@@ -40,18 +40,23 @@ export function generateSecret(): NewSecret {
   return { secret, prefix: secret.slice(0, VISIBLE_PREFIX_LENGTH), hash: secretHash(secret) };
 }
 
-let ring: KeyRing | null = null;
+const rings = new WeakMap<NodeJS.ProcessEnv, KeyRing>();
 
-/** The key ring from `ENCRYPTION_KEYS` (read once per process). */
-function keyRing(): KeyRing {
-  ring ??= keyRingFromEnv();
+/** The key ring from `ENCRYPTION_KEYS` of the given environment (parsed once per environment). */
+function keyRing(env: NodeJS.ProcessEnv): KeyRing {
+  let ring = rings.get(env);
+  if (!ring) {
+    ring = keyRingFromEnv(env);
+    rings.set(env, ring);
+  }
   return ring;
 }
 
-export function sealSecret(secret: string): string {
-  return encryptSecret(keyRing(), secret);
+/** Encrypts with the first key of `ENCRYPTION_KEYS` (`context.env` / `ops.env`; default: this process's). */
+export function sealSecret(secret: string, env: NodeJS.ProcessEnv = process.env): string {
+  return encryptSecret(keyRing(env), secret);
 }
 
-export function openSecret(sealed: string): string {
-  return decryptSecret(keyRing(), sealed);
+export function openSecret(sealed: string, env: NodeJS.ProcessEnv = process.env): string {
+  return decryptSecret(keyRing(env), sealed);
 }

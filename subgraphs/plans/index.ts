@@ -2,6 +2,9 @@ import type { SubgraphModule } from '../../common/server';
 import { buildFederatedSchema } from '../../common/federation';
 import { Plan } from './entities/plan';
 import { PlanVersion } from './entities/plan-version';
+import { PlanChangeRequest } from './entities/plan-change-request';
+import { PlanChangeRequestResolver, resolvePlanChangeRequestReference } from './resolvers/plan-change.resolver';
+import { plansJobs } from './jobs';
 import { migrations } from './migrations';
 import { PlanResolver } from './resolvers/plan.resolver';
 import { PlanMutationResolver } from './resolvers/plan-mutation.resolver';
@@ -13,22 +16,33 @@ import { resolvePlanReference, resolvePlanVersionReference, resolveStubReference
 
 /**
  * The plans subgraph: what developers get (plans: quota, rate limit, credential settings, access
- * rules) in which catalogs, with an immutable version history of every change.
+ * rules) in which catalogs, with an immutable version history of every change, proposed changes
+ * for a second portal admin (separation of duties), and bare plans imported from providers.
  */
 export const plansSubgraph: SubgraphModule = {
   name: 'plans',
-  entities: [Plan, PlanVersion],
+  entities: [Plan, PlanVersion, PlanChangeRequest],
   migrations,
   buildSchema: () =>
     buildFederatedSchema({
-      resolvers: [PlanResolver, PlanMutationResolver, PlanVersionResolver, PlanSettingsResolver, ProductPlansResolver, CatalogPlansResolver],
+      resolvers: [
+        PlanResolver,
+        PlanMutationResolver,
+        PlanVersionResolver,
+        PlanSettingsResolver,
+        PlanChangeRequestResolver,
+        ProductPlansResolver,
+        CatalogPlansResolver,
+      ],
       // Product is only extended here (no plans field returns it), so list it explicitly.
       orphanedTypes: [ProductRef],
       references: {
         Plan: resolvePlanReference as never,
         PlanVersion: resolvePlanVersionReference as never,
+        PlanChangeRequest: resolvePlanChangeRequestReference as never,
         Product: resolveStubReference as never,
         Catalog: resolveStubReference as never,
       },
     }),
+  jobs: plansJobs,
 };

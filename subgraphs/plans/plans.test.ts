@@ -83,7 +83,7 @@ async function startHarness(): Promise<Harness> {
     developers,
     db,
     queries,
-    admin: portalAdmin(),
+    admin: { ...portalAdmin(), amr: ['pwd', 'mfa'] },
     async stop() {
       await db.end();
       await plans.stop();

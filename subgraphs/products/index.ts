@@ -7,8 +7,9 @@ import { ProductResolver } from './resolvers/product.resolver';
 import { CatalogResolver } from './resolvers/catalog.resolver';
 import { resolveProductReference } from './product.reference';
 import { resolveCatalogReference } from './catalog.reference';
+import { productsJobs } from './import';
 
-/** The products subgraph: what APIs offer (products) and to whom (catalogs). */
+/** The products subgraph: what APIs offer (products) and to whom (catalogs); bare products imported from providers. */
 export const productsSubgraph: SubgraphModule = {
   name: 'products',
   entities: [Product, Catalog, CatalogAudienceMember],
@@ -18,4 +19,5 @@ export const productsSubgraph: SubgraphModule = {
       resolvers: [ProductResolver, CatalogResolver],
       references: { Product: resolveProductReference as never, Catalog: resolveCatalogReference as never },
     }),
+  jobs: productsJobs,
 };

@@ -5,14 +5,13 @@
  */
 import type { JobHelpers, TaskList } from 'graphile-worker';
 import { isUuid } from '../../common/ids';
-import { enqueueJob } from '../../common/jobs';
+import { enqueueJob, JOB_TASKS } from '../../common/jobs';
 import type { JobRuntime } from '../../common/server';
 import { LinkKind } from './entities/policy-link';
 import { providerSettings, type SyncDeps } from './sync/deps';
 import { ensureKey, revokeKey } from './sync/keys';
 import { syncPolicy } from './sync/policies';
 import { runProviderSync } from './sync/provider-sync';
-import { TASKS } from './sync/tasks';
 
 function idOf(deps: SyncDeps, task: string, payload: unknown, field: string): string | null {
   const value = (payload as Record<string, unknown> | null)?.[field];
@@ -24,7 +23,7 @@ function idOf(deps: SyncDeps, task: string, payload: unknown, field: string): st
 /** Schedules the next periodic run of a provider's sync. */
 export async function scheduleProviderSync(deps: SyncDeps, providerId: string, delaySeconds = providerSettings(deps.env).syncIntervalSeconds): Promise<void> {
   const em = deps.fork();
-  await enqueueJob(em, TASKS.syncProvider, { providerId }, { jobKey: `provider-sync:${providerId}`, runAt: new Date(Date.now() + delaySeconds * 1000) });
+  await enqueueJob(em, JOB_TASKS.syncProvider, { providerId }, { jobKey: `provider-sync:${providerId}`, runAt: new Date(Date.now() + delaySeconds * 1000) });
 }
 
 export function providerJobs(runtime: JobRuntime): TaskList {
@@ -34,13 +33,13 @@ export function providerJobs(runtime: JobRuntime): TaskList {
     if (id) await run(id);
   };
   return {
-    [TASKS.syncPlan]: withId(TASKS.syncPlan, 'planId', (id) => syncPolicy(deps, LinkKind.PLAN, id)),
-    [TASKS.syncProduct]: withId(TASKS.syncProduct, 'productId', (id) => syncPolicy(deps, LinkKind.PRODUCT, id)),
-    [TASKS.issueKey]: withId(TASKS.issueKey, 'credentialId', (id) => ensureKey(deps, id)),
-    [TASKS.updateKeyPolicies]: withId(TASKS.updateKeyPolicies, 'credentialId', (id) => ensureKey(deps, id)),
-    [TASKS.revokeKey]: withId(TASKS.revokeKey, 'credentialId', (id) => revokeKey(deps, id)),
+    [JOB_TASKS.syncPlan]: withId(JOB_TASKS.syncPlan, 'planId', (id) => syncPolicy(deps, LinkKind.PLAN, id)),
+    [JOB_TASKS.syncProduct]: withId(JOB_TASKS.syncProduct, 'productId', (id) => syncPolicy(deps, LinkKind.PRODUCT, id)),
+    [JOB_TASKS.issueKey]: withId(JOB_TASKS.issueKey, 'credentialId', (id) => ensureKey(deps, id)),
+    [JOB_TASKS.updateKeyPolicies]: withId(JOB_TASKS.updateKeyPolicies, 'credentialId', (id) => ensureKey(deps, id)),
+    [JOB_TASKS.revokeKey]: withId(JOB_TASKS.revokeKey, 'credentialId', (id) => revokeKey(deps, id)),
     // Periodic: never throws (a failing provider is recorded in its health); always schedules the next run.
-    [TASKS.syncProvider]: withId(TASKS.syncProvider, 'providerId', async (id) => {
+    [JOB_TASKS.syncProvider]: withId(JOB_TASKS.syncProvider, 'providerId', async (id) => {
       let exists = true;
       try {
         exists = (await runProviderSync(deps, id)) !== null;

@@ -149,7 +149,7 @@ describe('provider sync: keys', () => {
     const audited = JSON.stringify(await h.sql(`select row_to_json(a)::text as row from platform.audit_log a where subgraph = 'provider'`));
     expect(stored).not.toContain(cred.secret);
     expect(audited).not.toContain(cred.secret);
-    expect(audited).toContain('provider.issueKey');
+    expect(audited).toContain('tyk.createKey');
 
     // Published for usage: key hash ↔ credential, policy id ↔ plan/product.
     const [published] = await h.sql(`select * from provider.credential_key_contract where credential_id = ?`, [cred.id]);

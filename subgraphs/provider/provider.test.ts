@@ -4,7 +4,8 @@ import { decryptSecret, keyRingFromEnv, sealedWith } from '../../common/crypto';
 import { providerSubgraph } from '.';
 import { healthOf, ProviderHealthStatus } from './entities/provider';
 import { unique } from '../../test/helpers/db';
-import { createDatabase } from './test-harness';
+import { createDatabase, waitFor } from './test-harness';
+import { freePort } from '../../test/helpers/ports';
 import { developer, portalAdmin, subgraphRequest, type GraphQLResponse, type Identity } from '../../test/helpers/graphql';
 
 const FIELDS = `id name kind baseUrl tykOrgId policyTags isDefault hasSecret
@@ -31,6 +32,9 @@ function input(overrides: Record<string, unknown> = {}) {
 
 const fieldsOf = (errors: { field: string }[]) => errors.map((e) => e.field).sort();
 
+/** A portal admin whose token asserts MFA (registering and changing providers needs it). */
+const mfaAdmin = (): Identity => ({ ...portalAdmin(), amr: ['pwd', 'mfa'] });
+
 describe('provider subgraph', () => {
   let subgraph: RunningSubgraph;
   /** Every response seen, so no test can leak a secret unnoticed. */
@@ -43,7 +47,7 @@ describe('provider subgraph', () => {
     return response;
   }
 
-  async function register(values: Record<string, unknown>, identity: Identity | null = portalAdmin()) {
+  async function register(values: Record<string, unknown>, identity: Identity | null = mfaAdmin()) {
     if (typeof values.secret === 'string') secrets.push(values.secret);
     return call(REGISTER, { input: values }, identity);
   }
@@ -70,7 +74,7 @@ describe('provider subgraph', () => {
   });
 
   it('registers a provider for a portal admin, then lists and reads it', async () => {
-    const admin = portalAdmin();
+    const admin = mfaAdmin();
     const values = input({ kind: 'TYK_DASHBOARD', baseUrl: 'https://Dashboard.Example.com/tyk//', tykOrgId: '5e9d9544a1dcd60001d0ed20' });
     const created = await register(values, admin);
     expect(created.errors).toBeUndefined();
@@ -122,7 +126,7 @@ describe('provider subgraph', () => {
   });
 
   it('resolves many references with one SQL statement', async () => {
-    const admin = portalAdmin();
+    const admin = mfaAdmin();
     const ids: string[] = [];
     for (let i = 0; i < 4; i++) ids.push((await register(input(), admin)).data.registerProvider.provider.id);
     const reps = [...ids, ids[0], '00000000-0000-4000-8000-000000000000', 'junk'].map((id) => ({ __typename: 'Provider', id }));
@@ -237,7 +241,7 @@ describe('provider subgraph', () => {
     expect(c.isDefault).toBe(false);
     expect(await defaults()).toEqual([b.id]);
 
-    const admin = portalAdmin();
+    const admin = mfaAdmin();
     expect((await call(READ, { id: a.id }, admin)).data.provider.isDefault).toBe(false);
     expect((await call(READ, { id: b.id }, admin)).data.provider.isDefault).toBe(true);
 
@@ -265,7 +269,7 @@ describe('provider subgraph', () => {
     try {
       const registerHere = async (values: Record<string, unknown>) => {
         secrets.push(values.secret as string);
-        const response = await subgraphRequest(own.url, REGISTER, { input: values }, portalAdmin());
+        const response = await subgraphRequest(own.url, REGISTER, { input: values }, mfaAdmin());
         responses.push(response);
         expect(response.data.registerProvider.errors).toEqual([]);
         return response.data.registerProvider.provider;
@@ -283,6 +287,85 @@ describe('provider subgraph', () => {
       await admin.query(`drop database if exists ${name} with (force)`);
       await admin.end();
     }
+  });
+
+  it('refuses registerProvider without a token that asserts MFA, and writes nothing', async () => {
+    const values = input();
+    const plain = await register(values, portalAdmin());
+    expect(plain.errors?.[0].extensions?.code).toBe('MFA_REQUIRED');
+    expect(plain.errors?.[0].message).toMatch(/multi-factor/);
+    const falseClaim = await register(values, { ...portalAdmin(), amr: ['pwd'] });
+    expect(falseClaim.errors?.[0].extensions?.code).toBe('MFA_REQUIRED');
+    // The role is checked first: a developer with MFA is FORBIDDEN.
+    expect((await register(values, { ...developer(), amr: ['mfa'] })).errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    expect(await sql('select id from provider.provider where name = ?', [values.name])).toEqual([]);
+  });
+
+  describe('updateProvider', () => {
+    const UPDATE = `mutation($input: UpdateProviderInput!) { updateProvider(input: $input) { provider { ${FIELDS} } errors { code field message retryAfter } } }`;
+    const update = async (values: Record<string, unknown>, identity: Identity | null = mfaAdmin()) => {
+      if (typeof values.secret === 'string') secrets.push(values.secret);
+      return call(UPDATE, { input: values }, identity);
+    };
+
+    it('needs a portal admin with MFA; without it nothing changes', async () => {
+      const created = (await register(input())).data.registerProvider.provider;
+      expect((await update({ id: created.id, name: unique('renamed') }, portalAdmin())).errors?.[0].extensions?.code).toBe('MFA_REQUIRED');
+      expect((await update({ id: created.id, name: unique('renamed') }, { ...developer(), amr: ['mfa'] })).errors?.[0].extensions?.code).toBe('FORBIDDEN');
+      expect((await update({ id: created.id, name: unique('renamed') }, null)).errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+      const [row] = await sql('select name from provider.provider where id = ?', [created.id]);
+      expect(row.name).toBe(created.name);
+    });
+
+    it('changes only the given fields, re-encrypts a new secret, and validates like registerProvider', async () => {
+      const created = (await register(input({ policyTags: ['plangraph', 'eu'] }))).data.registerProvider.provider;
+      const [before] = await sql('select secret_encrypted from provider.provider where id = ?', [created.id]);
+      const name = unique('renamed');
+      const renamed = await update({ id: created.id, name: `  ${name} `, tykOrgId: 'org-2' });
+      expect(renamed.data.updateProvider.errors).toEqual([]);
+      expect(renamed.data.updateProvider.provider).toMatchObject({ id: created.id, name, tykOrgId: 'org-2', baseUrl: created.baseUrl, policyTags: ['plangraph', 'eu'], kind: created.kind, hasSecret: true });
+      expect((await sql('select secret_encrypted from provider.provider where id = ?', [created.id]))[0].secret_encrypted).toBe(before.secret_encrypted);
+
+      const secret = `rotated-${unique('secret')}`;
+      expect((await update({ id: created.id, secret })).data.updateProvider.errors).toEqual([]);
+      const [after] = await sql<{ secret_encrypted: string; secret_key_id: string }>('select secret_encrypted, secret_key_id from provider.provider where id = ?', [created.id]);
+      expect(after.secret_encrypted).not.toBe(before.secret_encrypted);
+      expect(after.secret_encrypted).not.toContain(secret);
+      expect(decryptSecret(keyRingFromEnv(), after.secret_encrypted)).toBe(secret);
+      expect(after.secret_key_id).toBe(keyRingFromEnv().current.id);
+
+      const bad = await update({ id: created.id, baseUrl: 'ftp://x', tykOrgId: 'no spaces!', policyTags: [], secret: '', name: '' });
+      expect(fieldsOf(bad.data.updateProvider.errors)).toEqual(['input.baseUrl', 'input.name', 'input.policyTags', 'input.secret', 'input.tykOrgId']);
+      expect((await update({ id: created.id, name: null })).data.updateProvider.errors).toEqual([expect.objectContaining({ code: 'VALIDATION_FAILED', field: 'input.name' })]);
+      const other = (await register(input())).data.registerProvider.provider;
+      expect((await update({ id: created.id, name: other.name })).data.updateProvider.errors).toEqual([expect.objectContaining({ code: 'ALREADY_EXISTS', field: 'input.name' })]);
+      expect((await update({ id: '00000000-0000-4000-8000-000000000000', name: unique('x') })).data.updateProvider.errors).toEqual([
+        expect.objectContaining({ code: 'NOT_FOUND', field: 'input.id' }),
+      ]);
+      const [still] = await sql('select name, tyk_org_id from provider.provider where id = ?', [created.id]);
+      expect(still).toEqual({ name, tyk_org_id: 'org-2' });
+    });
+
+    it('moves the default with makeDefault and refuses un-defaulting the default', async () => {
+      const created = (await register(input())).data.registerProvider.provider;
+      const moved = await update({ id: created.id, makeDefault: true });
+      expect(moved.data.updateProvider.provider.isDefault).toBe(true);
+      expect(await defaults()).toEqual([created.id]);
+      expect((await update({ id: created.id, makeDefault: false })).data.updateProvider.errors).toEqual([
+        expect.objectContaining({ code: 'DEFAULT_REQUIRED', field: 'input.makeDefault' }),
+      ]);
+      expect(await defaults()).toEqual([created.id]);
+    });
+
+    it('syncs the provider at once when where or how it is reached changes', async () => {
+      const created = (await register(input())).data.registerProvider.provider;
+      expect(created.health.status).toBe('UNKNOWN');
+      // Nothing listens there: the immediate sync fails and the health says so.
+      expect((await update({ id: created.id, baseUrl: `http://127.0.0.1:${await freePort()}` })).data.updateProvider.errors).toEqual([]);
+      await waitFor(async () => (await call(READ, { id: created.id }, mfaAdmin())).data.provider.health.status === 'FAILING', { timeoutMs: 15_000, what: 'the immediate sync to fail' });
+      const health = (await call(READ, { id: created.id }, mfaAdmin())).data.provider.health;
+      expect(health.lastError).toMatch(/ECONNREFUSED/);
+    });
   });
 
   it('derives health from the latest success and error', () => {

@@ -38,6 +38,11 @@ export interface Harness {
 export interface HarnessOptions {
   /** Subgraphs to start besides provider (default products, plans). */
   with?: SubgraphName[];
+  /**
+   * Run the job handlers of those subgraphs (default true). Off when a test plays their part,
+   * e.g. handling `plans.importPolicy` itself to check what provider sent.
+   */
+  ownerJobs?: boolean;
   tyk?: TykTestServerOptions;
   /** Register the Tyk test server as the default provider (default true). */
   register?: boolean;
@@ -85,7 +90,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   };
   try {
     for (const name of options.with ?? ['products', 'plans']) {
-      subgraphs[name] = await startSubgraph(SUBGRAPHS[name]!, { databaseUrl: database.url, port: 0, log: createLogger(name) });
+      const module = options.ownerJobs === false ? { ...SUBGRAPHS[name]!, jobs: undefined } : SUBGRAPHS[name]!;
+      subgraphs[name] = await startSubgraph(module, { databaseUrl: database.url, port: 0, log: createLogger(name) });
     }
     const sqlVia = (subgraph: () => RunningSubgraph | undefined) => async <T = any>(text: string, params: unknown[] = []) => {
       const running = subgraph();
@@ -103,7 +109,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     subgraphs.provider = await startSubgraph(SUBGRAPHS.provider!, { databaseUrl: database.url, port: 0, env, log, onQuery: (q) => queries.push(q) });
     const harness: Harness = {
       databaseUrl: database.url,
-      admin: portalAdmin(),
+      // Registering and assigning providers needs a token that asserts MFA.
+      admin: { ...portalAdmin(), amr: ['pwd', 'mfa'] },
       subgraphs,
       provider: subgraphs.provider,
       queries,

@@ -2,15 +2,20 @@ import type { SubgraphModule } from '../../common/server';
 import { buildFederatedSchema } from '../../common/federation';
 import { QuotaWarning } from './entities/quota-warning';
 import { QuotaAlertRule } from './entities/quota-alert-rule';
+import { AppRef, CredentialRef, PlanRef, resolveStubReference } from './entities/refs';
+import { OrganizationRef } from './entities/organization-ref';
 import { migrations } from './migrations';
 import { QuotaWarningResolver } from './resolvers/quota-warning.resolver';
 import { QuotaAlertRulesResolver } from './resolvers/quota-alert-rules.resolver';
+import { AppUsageResolver, CredentialUsageResolver, OrganizationUsageResolver, PlanUsageResolver, UsageReportResolver } from './resolvers/usage.resolver';
 import { resolveQuotaWarningReference } from './quota-warning.reference';
+import { usageRoutes } from './routes';
+import { usageJobs } from './tail';
 
 /**
- * The usage subgraph: quota warnings (stored, and pushed over graphql-ws subscriptions) and the
- * alert thresholds that trigger them. Ingest of Tyk analytics, rollups, quota status and burn
- * rate come later (they will call `raiseQuotaWarning` from `./warnings`).
+ * The usage subgraph: ingest of Tyk analytics (HTTP `POST /ingest/tyk` and a tailer of the SQL
+ * pump's table), raw usage and rollups, quota status per counter with burn rate and projection,
+ * usage series with a spike flag, and quota warnings (stored, and pushed over graphql-ws).
  */
 export const usageSubgraph: SubgraphModule = {
   name: 'usage',
@@ -18,8 +23,25 @@ export const usageSubgraph: SubgraphModule = {
   migrations,
   buildSchema: (pubsub) =>
     buildFederatedSchema({
-      resolvers: [QuotaWarningResolver, QuotaAlertRulesResolver],
-      references: { QuotaWarning: resolveQuotaWarningReference as never },
+      resolvers: [
+        QuotaWarningResolver,
+        QuotaAlertRulesResolver,
+        CredentialUsageResolver,
+        AppUsageResolver,
+        OrganizationUsageResolver,
+        PlanUsageResolver,
+        UsageReportResolver,
+      ],
+      orphanedTypes: [AppRef, CredentialRef, PlanRef, OrganizationRef],
+      references: {
+        QuotaWarning: resolveQuotaWarningReference as never,
+        App: resolveStubReference as never,
+        Credential: resolveStubReference as never,
+        Plan: resolveStubReference as never,
+        Organization: resolveStubReference as never,
+      },
       pubSub: pubsub.forTypeGraphQL(),
     }),
+  jobs: usageJobs,
+  routes: usageRoutes,
 };

@@ -100,6 +100,13 @@ describe('usage subgraph', () => {
     return { id, admin, member };
   }
 
+  /** An app of the organization (developers' table, as the developers subgraph would write it). */
+  async function app(organizationId: string): Promise<string> {
+    const id = randomUUID();
+    await db.query(`insert into developers.app (id, organization_id, name, created_by) values ($1, $2, $3, 'fixture')`, [id, organizationId, unique('app')]);
+    return id;
+  }
+
   let windowOffset = 0;
   /** A warning input in its own quota window (so it never collides with another test's). */
   function warning(organizationId: string, overrides: Partial<RaiseQuotaWarningInput> = {}): RaiseQuotaWarningInput {
@@ -160,9 +167,15 @@ describe('usage subgraph', () => {
         errors: [],
       });
 
-      const appId = randomUUID();
+      const appId = await app(org.id);
       const forApp = await subgraphRequest(subgraph.url, SET_RULES, { input: { organizationId: org.id, appId, thresholds: [100] } }, portalAdmin());
       expect(forApp.data.setQuotaAlertRules.errors).toEqual([]);
+      // Never rules for an app of another organization (or one that does not exist).
+      const elsewhere = await app((await organization()).id);
+      for (const other of [elsewhere, randomUUID()]) {
+        const refused = await subgraphRequest(subgraph.url, SET_RULES, { input: { organizationId: org.id, appId: other, thresholds: [100] } }, portalAdmin());
+        expect(refused.data.setQuotaAlertRules).toEqual({ rules: null, errors: [{ code: 'NOT_FOUND', field: 'input.appId', message: expect.any(String) }] });
+      }
       // Setting again replaces (one rule set per organization and per app).
       const again = await subgraphRequest(subgraph.url, SET_RULES, { input: { organizationId: org.id, thresholds: [60] } }, org.admin);
       expect(again.data.setQuotaAlertRules.rules.thresholds).toEqual([60]);

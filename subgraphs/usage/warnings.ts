@@ -57,8 +57,22 @@ export function toQuotaWarningEvent(warning: QuotaWarning): QuotaWarningEvent {
   };
 }
 
-/** Turns an event payload back into a (detached) QuotaWarning with real Dates. */
+const fromEvent = new WeakMap<QuotaWarningEvent, QuotaWarning>();
+
+/**
+ * Turns an event payload back into a (detached) QuotaWarning with real Dates. Every subscriber
+ * of a process gets the same payload object, so the conversion is done once per event.
+ */
 export function quotaWarningFromEvent(event: QuotaWarningEvent): QuotaWarning {
+  let warning = fromEvent.get(event);
+  if (!warning) {
+    warning = toQuotaWarning(event);
+    fromEvent.set(event, warning);
+  }
+  return warning;
+}
+
+function toQuotaWarning(event: QuotaWarningEvent): QuotaWarning {
   return Object.assign(new QuotaWarning(), {
     id: event.id,
     organizationId: event.organizationId,
@@ -103,10 +117,63 @@ function checkInput(input: RaiseQuotaWarningInput): void {
 const NO_ID = '00000000-0000-0000-0000-000000000000';
 
 /**
+ * Stores quota warnings and publishes each stored one on `quotaWarnings`, inside the caller's
+ * transaction `tx` (events reach subscribers when it commits). Warnings that were raised before
+ * (same scope, kind, threshold and window) are skipped. One INSERT for the whole list; returns
+ * the stored warnings in the order given.
+ */
+export async function insertQuotaWarnings(
+  tx: EntityManager,
+  pubsub: Pick<PgPubSub, 'emit'>,
+  inputs: readonly RaiseQuotaWarningInput[],
+  createdAt: Date = new Date(),
+): Promise<QuotaWarning[]> {
+  if (!inputs.length) return [];
+  for (const input of inputs) checkInput(input);
+  const ids: string[] = inputs.map(() => randomUUID());
+  const column = (values: (string | number | null)[]) => `{${values.map((v) => (v === null ? 'NULL' : `"${v}"`)).join(',')}}`;
+  const rows = await tx.getConnection().execute<Record<string, unknown>[]>(
+    `insert into usage.quota_warning
+       (id, organization_id, app_id, credential_id, plan_id, kind, threshold_percent, used, quota_limit,
+        window_start, resets_at, created_at)
+     select id, organization_id, app_id, credential_id, plan_id, kind, threshold_percent, used, quota_limit,
+            window_start, resets_at, ?::timestamptz
+       from unnest(?::uuid[], ?::uuid[], ?::uuid[], ?::uuid[], ?::uuid[], ?::text[], ?::integer[], ?::integer[], ?::integer[],
+                   ?::timestamptz[], ?::timestamptz[])
+            as t(id, organization_id, app_id, credential_id, plan_id, kind, threshold_percent, used, quota_limit, window_start, resets_at)
+     on conflict (organization_id, (coalesce(app_id, '${NO_ID}'::uuid)), (coalesce(credential_id, '${NO_ID}'::uuid)),
+                  kind, threshold_percent, window_start)
+     do nothing
+     returning *`,
+    [
+      createdAt.toISOString(),
+      column(ids),
+      column(inputs.map((i) => i.organizationId)),
+      column(inputs.map((i) => i.appId ?? null)),
+      column(inputs.map((i) => i.credentialId ?? null)),
+      column(inputs.map((i) => i.planId ?? null)),
+      column(inputs.map((i) => i.kind)),
+      column(inputs.map((i) => i.thresholdPercent)),
+      column(inputs.map((i) => i.used)),
+      column(inputs.map((i) => i.limit)),
+      column(inputs.map((i) => i.windowStart.toISOString())),
+      column(inputs.map((i) => i.resetsAt.toISOString())),
+    ],
+    'all',
+    tx.getTransactionContext(),
+  );
+  const order = new Map(ids.map((id, index) => [id, index]));
+  const stored = rows.map((row) => tx.map(QuotaWarning, row)).sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+  for (const warning of stored) await pubsub.emit(tx, QUOTA_WARNINGS_TOPIC, toQuotaWarningEvent(warning));
+  return stored;
+}
+
+/**
  * Stores a quota warning and publishes it on `quotaWarnings`, in ONE transaction (the event is
  * delivered to subscribers when it commits). A warning fires once per scope (organization, app,
  * credential), kind, threshold and quota window: raising the same one again stores nothing,
- * publishes nothing and returns null. Called by the usage ingest, not through GraphQL.
+ * publishes nothing and returns null. The ingest raises its warnings with `insertQuotaWarnings`
+ * inside its own transaction.
  */
 export async function raiseQuotaWarning(
   em: EntityManager,
@@ -115,35 +182,7 @@ export async function raiseQuotaWarning(
 ): Promise<QuotaWarning | null> {
   checkInput(input);
   return em.transactional(async (tx) => {
-    const rows = await tx.getConnection().execute<Record<string, unknown>[]>(
-      `insert into usage.quota_warning
-         (id, organization_id, app_id, credential_id, plan_id, kind, threshold_percent, used, quota_limit,
-          window_start, resets_at, created_at)
-       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?::timestamptz, ?::timestamptz, ?::timestamptz)
-       on conflict (organization_id, (coalesce(app_id, '${NO_ID}'::uuid)), (coalesce(credential_id, '${NO_ID}'::uuid)),
-                    kind, threshold_percent, window_start)
-       do nothing
-       returning *`,
-      [
-        randomUUID(),
-        input.organizationId,
-        input.appId ?? null,
-        input.credentialId ?? null,
-        input.planId ?? null,
-        input.kind,
-        input.thresholdPercent,
-        input.used,
-        input.limit,
-        input.windowStart.toISOString(),
-        input.resetsAt.toISOString(),
-        new Date().toISOString(),
-      ],
-      'all',
-      tx.getTransactionContext(),
-    );
-    if (!rows.length) return null;
-    const warning = tx.map(QuotaWarning, rows[0]);
-    await pubsub.emit(tx as EntityManager, QUOTA_WARNINGS_TOPIC, toQuotaWarningEvent(warning));
-    return warning;
+    const [warning] = await insertQuotaWarnings(tx as EntityManager, pubsub, [input]);
+    return warning ?? null;
   });
 }

@@ -23,6 +23,11 @@ export class App {
   @ManyToOne({ entity: () => Organization, fieldName: 'organization_id', deleteRule: 'cascade' })
   organization!: Organization;
 
+  /** The organization this row belongs to (not a column): the audit log files the row's changes under it, so ORG_ADMINs see them in `auditLog`. */
+  get organizationId(): string | null {
+    return this.organization?.id ?? null;
+  }
+
   /** Exposed as `App.team` by a field resolver (batched). Always a team of `organization`. */
   @ManyToOne({ entity: () => Team, fieldName: 'team_id', nullable: true })
   team: Team | null = null;

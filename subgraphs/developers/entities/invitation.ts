@@ -44,6 +44,11 @@ export class Invitation {
   @ManyToOne({ entity: () => Organization, fieldName: 'organization_id', deleteRule: 'cascade' })
   organization!: Organization;
 
+  /** The organization this row belongs to (not a column): the audit log files the row's changes under it, so ORG_ADMINs see them in `auditLog`. */
+  get organizationId(): string | null {
+    return this.organization?.id ?? null;
+  }
+
   @Field(() => String, { description: 'Email address the invitation is for (lowercase). Whoever signs in with it may accept.' })
   @Property({ type: 'text' })
   email!: string;

@@ -31,6 +31,11 @@ export class OrganizationMember {
   @ManyToOne({ entity: () => Organization, fieldName: 'organization_id', deleteRule: 'cascade' })
   organization!: Organization;
 
+  /** The organization this row belongs to (not a column): the audit log files the row's changes under it, so ORG_ADMINs see them in `auditLog`. */
+  get organizationId(): string | null {
+    return this.organization?.id ?? null;
+  }
+
   @Field(() => String, { description: 'Token subject (`sub` claim) of the member.' })
   @Property({ type: 'text' })
   subject!: string;

@@ -15,6 +15,11 @@ export class TeamMember {
   @ManyToOne({ entity: () => Team, fieldName: 'team_id', deleteRule: 'cascade' })
   team!: Team;
 
+  /** The organization this row belongs to (not a column): the audit log files the row's changes under it, so ORG_ADMINs see them in `auditLog`. */
+  get organizationId(): string | null {
+    return this.team?.organization?.id ?? null;
+  }
+
   @Field(() => String, { description: 'Token subject (`sub` claim) of the member.' })
   @Property({ type: 'text' })
   subject!: string;

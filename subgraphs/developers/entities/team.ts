@@ -18,6 +18,11 @@ export class Team {
   @ManyToOne({ entity: () => Organization, fieldName: 'organization_id', deleteRule: 'cascade' })
   organization!: Organization;
 
+  /** The organization this row belongs to (not a column): the audit log files the row's changes under it, so ORG_ADMINs see them in `auditLog`. */
+  get organizationId(): string | null {
+    return this.organization?.id ?? null;
+  }
+
   @Field(() => String, { description: 'Name, 1–120 characters, unique within the organization.' })
   @Property({ type: 'text' })
   name!: string;

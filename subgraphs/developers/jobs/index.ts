@@ -5,7 +5,7 @@ import type { JobRuntime } from '../../../common/server';
 import { isUuid } from '../../../common/ids';
 import { Credential, CredentialStatus, effectiveCredentialStatus, StoredCredentialStatus } from '../entities/credential';
 import { AccessRequestEventType, emitAccessEvent } from '../events';
-import { TASKS } from '../grants';
+import { JOB_TASKS } from '../../../common/jobs';
 
 /**
  * Job handlers of the developers subgraph (graphile-worker). Each runs in one transaction and is
@@ -37,11 +37,11 @@ function lockCredential(em: EntityManager, id: string): Promise<Credential | nul
  * version that carried that copy or a later one.
  */
 async function keyIssued(runtime: JobRuntime, payload: unknown): Promise<void> {
-  const id = credentialIdOf(runtime, TASKS.keyIssued, payload);
+  const id = credentialIdOf(runtime, JOB_TASKS.keyIssued, payload);
   const version = (payload as CredentialPayload | null)?.version;
   if (!id) return;
   if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
-    runtime.log.warn({ task: TASKS.keyIssued, payload }, 'dropped a job without a valid version');
+    runtime.log.warn({ task: JOB_TASKS.keyIssued, payload }, 'dropped a job without a valid version');
     return;
   }
   await runtime.orm.em.fork().getConnection().execute(
@@ -58,11 +58,11 @@ async function keyIssued(runtime: JobRuntime, payload: unknown): Promise<void> {
  * is still the one the job was scheduled for, and no warning went out for that expiry yet.
  */
 async function credentialExpiring(runtime: JobRuntime, payload: unknown): Promise<void> {
-  const id = credentialIdOf(runtime, TASKS.credentialExpiring, payload);
+  const id = credentialIdOf(runtime, JOB_TASKS.credentialExpiring, payload);
   const expiresAt = new Date(String((payload as CredentialPayload | null)?.expiresAt));
   if (!id) return;
   if (Number.isNaN(expiresAt.getTime())) {
-    runtime.log.warn({ task: TASKS.credentialExpiring, payload }, 'dropped a job without a valid expiresAt');
+    runtime.log.warn({ task: JOB_TASKS.credentialExpiring, payload }, 'dropped a job without a valid expiresAt');
     return;
   }
   await runtime.orm.em.fork().transactional(async (em) => {
@@ -91,7 +91,7 @@ async function credentialExpiring(runtime: JobRuntime, payload: unknown): Promis
  * is deleted by `provider.revokeKey`, scheduled for the same time by the rotation.
  */
 async function credentialRevoked(runtime: JobRuntime, payload: unknown): Promise<void> {
-  const id = credentialIdOf(runtime, TASKS.credentialRevoked, payload);
+  const id = credentialIdOf(runtime, JOB_TASKS.credentialRevoked, payload);
   if (!id) return;
   await runtime.orm.em.fork().transactional(async (em) => {
     const credential = await lockCredential(em as EntityManager, id);
@@ -115,8 +115,8 @@ async function credentialRevoked(runtime: JobRuntime, payload: unknown): Promise
 
 export function developersJobs(runtime: JobRuntime): TaskList {
   return {
-    [TASKS.keyIssued]: (payload) => keyIssued(runtime, payload),
-    [TASKS.credentialExpiring]: (payload) => credentialExpiring(runtime, payload),
-    [TASKS.credentialRevoked]: (payload) => credentialRevoked(runtime, payload),
+    [JOB_TASKS.keyIssued]: (payload) => keyIssued(runtime, payload),
+    [JOB_TASKS.credentialExpiring]: (payload) => credentialExpiring(runtime, payload),
+    [JOB_TASKS.credentialRevoked]: (payload) => credentialRevoked(runtime, payload),
   };
 }

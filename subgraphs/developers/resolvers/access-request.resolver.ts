@@ -337,7 +337,7 @@ export class AccessRequestResolver {
         await em.flush();
         await emitAccessEvent(context.pubsub, em, { type: AccessRequestEventType.REQUESTED, organizationId: organization.id, accessRequestId: request.id, at: now });
         if (!plan!.autoApprove) return { accessRequest: request, credential: null, secret: null };
-        const ops: Ops = { em, pubsub: context.pubsub, now };
+        const ops: Ops = { em, pubsub: context.pubsub, now, env: context.env };
         const { credential, secret } = await approveRequest(ops, request, plan!, null);
         return { accessRequest: request, credential, secret };
       },
@@ -377,7 +377,7 @@ export class AccessRequestResolver {
         if (!plan || plan.status !== 'PUBLISHED') {
           throw refuse('PLAN_NOT_PUBLISHED', null, `The plan is ${plan?.status ?? 'gone'}, not PUBLISHED: reject the request instead.`);
         }
-        await approveRequest({ em, pubsub: context.pubsub, now }, request, plan, decidedBy);
+        await approveRequest({ em, pubsub: context.pubsub, now, env: context.env }, request, plan, decidedBy);
         return { accessRequest: request };
       },
       () => ({ accessRequest: null }),

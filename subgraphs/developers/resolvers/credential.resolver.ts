@@ -1,7 +1,7 @@
 import { Arg, Args, Ctx, Field, FieldResolver, ID, InputType, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { enqueueJob } from '../../../common/jobs';
+import { enqueueJob, JOB_TASKS } from '../../../common/jobs';
 import { KeyValue, keyValue } from '../../../common/key-value';
 import { UserError } from '../../../common/errors';
 import { Validation } from '../../../common/mutation';
@@ -15,7 +15,7 @@ import { PlanRef, planRef, ProductRef, productRefs } from '../entities/refs';
 import { forbidden, isUuid, organizationByIdLoader, requestTime, requireOrganizationMember } from '../access';
 import { notFoundError, requireActive } from '../authorize';
 import { appByIdLoader, credentialByIdLoader, isMember, loadVisibleCredential, replacedByLoader } from '../grant-loaders';
-import { issueCredential, refuse, revokeNow, runAtFor, TASKS, type Ops } from '../grants';
+import { issueCredential, refuse, revokeNow, runAtFor, type Ops } from '../grants';
 import { AccessRequestEventType, emitAccessEvent } from '../events';
 import { loadPlanOffer, type PlanOffer } from '../offer';
 import { childConnection, type SqlCondition } from '../pagination';
@@ -220,7 +220,7 @@ export class CredentialResolver {
         if (credential.secretRevealed || credential.revealSecretEncrypted === null) {
           throw refuse('ALREADY_REVEALED', 'input.id', 'The secret of this credential was shown already and cannot be shown again: rotate the credential to get a new secret.');
         }
-        const secret = openSecret(credential.revealSecretEncrypted);
+        const secret = openSecret(credential.revealSecretEncrypted, context.env);
         credential.revealSecretEncrypted = null;
         credential.secretRevealed = true;
         credential.updatedAt = now;
@@ -260,7 +260,7 @@ export class CredentialResolver {
         if (old.revokesAt !== null) {
           throw refuse('ALREADY_ROTATED', 'input.id', 'This credential was rotated already: rotate the credential that replaced it.');
         }
-        const ops: Ops = { em, pubsub: context.pubsub, now };
+        const ops: Ops = { em, pubsub: context.pubsub, now, env: context.env };
         const plan = planForRotation(await loadPlanOffer(em, old.planId), old);
         const { credential, secret } = await issueCredential(ops, {
           appId: old.appId,
@@ -281,8 +281,8 @@ export class CredentialResolver {
         old.updatedAt = now;
         await em.flush();
         const runAt = runAtFor(revokesAt, now);
-        await enqueueJob(em, TASKS.revokeKey, { credentialId: old.id }, { jobKey: `revoke:${old.id}`, runAt });
-        await enqueueJob(em, TASKS.credentialRevoked, { credentialId: old.id }, { jobKey: `credential-revoked:${old.id}`, runAt });
+        await enqueueJob(em, JOB_TASKS.revokeKey, { credentialId: old.id }, { jobKey: `revoke:${old.id}`, runAt });
+        await enqueueJob(em, JOB_TASKS.credentialRevoked, { credentialId: old.id }, { jobKey: `credential-revoked:${old.id}`, runAt });
         await emitAccessEvent(context.pubsub, em, {
           type: AccessRequestEventType.CREDENTIAL_ROTATED,
           organizationId: credential.organizationId,
@@ -309,7 +309,7 @@ export class CredentialResolver {
       context,
       async (em) => {
         const { credential } = await authorizeCredential(context, em, input.id, true);
-        await revokeNow({ em, pubsub: context.pubsub, now: context.clock.now() }, credential, subject);
+        await revokeNow({ em, pubsub: context.pubsub, now: context.clock.now(), env: context.env }, credential, subject);
         return { credential };
       },
       () => ({ credential: null }),

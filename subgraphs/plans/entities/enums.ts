@@ -86,8 +86,8 @@ registerEnumType(PlanChangeAction, {
   name: 'PlanChangeAction',
   description: 'Which mutation wrote a plan version.',
   valuesConfig: {
-    CREATED: { description: '`createPlan`: the first version.' },
-    UPDATED: { description: '`updatePlan`: settings changed.' },
+    CREATED: { description: '`createPlan`, or a policy imported from a provider (`changedBy: system:import`): the first version.' },
+    UPDATED: { description: '`updatePlan`, an approved `proposePlanChange` (`approvedBy` set) or a provider import (`changedBy: system:import`): settings changed.' },
     PUBLISHED: { description: '`publishPlan` (or re-publishing an archived plan).' },
     ARCHIVED: { description: '`archivePlan`.' },
     ROLLED_BACK: { description: '`rollbackPlan`: settings copied from an older version (`rolledBackTo`).' },

@@ -80,7 +80,7 @@ export class PlanSettingChange {
 @Directive('@key(fields: "id")')
 @Entity({ tableName: 'plan_version' })
 export class PlanVersion {
-  [OptionalProps]?: 'id' | 'changedAt' | 'rolledBackTo' | 'changes';
+  [OptionalProps]?: 'id' | 'changedAt' | 'rolledBackTo' | 'changes' | 'approvedBy';
 
   @Field(() => ID, { description: 'Stable identifier (UUID) of this version entry.' })
   @PrimaryKey({ type: 'uuid' })
@@ -110,9 +110,17 @@ export class PlanVersion {
   @Property({ type: 'json', columnType: 'jsonb', fieldName: 'changes' })
   changesJson: { field: string; before: string | null; after: string | null }[] = [];
 
-  @Field(() => String, { description: 'Subject (user id from the token) of the portal admin who made the change.' })
+  @Field(() => String, { description: 'Subject (user id from the token) of the portal admin who made (or proposed) the change; `system:import` for changes imported from a provider.' })
   @Property({ type: 'text' })
   changedBy!: string;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'Subject of the portal admin who approved the change (separation of duties, `approvePlanChange`); `changedBy` is then the proposer. Null when the change needed no approval.',
+  })
+  @Property({ type: 'text', nullable: true })
+  approvedBy: string | null = null;
 
   @Field(() => Date, { description: 'When the change was committed.' })
   @Property({ type: 'timestamptz' })

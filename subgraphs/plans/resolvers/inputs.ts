@@ -70,7 +70,7 @@ export class AccessRequestLimitInput {
   renewalSeconds!: number;
 }
 
-const D = {
+export const D = {
   description: 'Markdown description, at most 20,000 characters (null = empty).',
   quota: 'Usage quota; null = unlimited.',
   rateLimit: 'Rate limit; null = unlimited.',

@@ -1,22 +1,14 @@
 import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
-import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
-import { userError, UserErrorException, type UserError } from '../../../common/errors';
+import { type UserError } from '../../../common/errors';
 import { enqueueJob, JOB_TASKS } from '../../../common/jobs';
 import { runMutation, Validation } from '../../../common/mutation';
 import type { SubgraphContext } from '../../../common/server';
 import { PlanChangeAction } from '../entities/enums';
 import { Plan, PlanStatus } from '../entities/plan';
 import { PlanVersion } from '../entities/plan-version';
-import { isUuid, missingCatalogIds } from '../plan.reference';
-import {
-  applySettings,
-  defaultSettings,
-  diffSettings,
-  normalizeSettings,
-  settingsOf,
-  validateSettings,
-  type PlanSettingsData,
-} from '../settings';
+import { missingCatalogIds } from '../plan.reference';
+import { checkVersion, INPUT_FIELD, lockPlan, recordChange, refuse, refuseMissingCatalogs, refuseUnapproved, snapshot, supersedePending } from '../changes';
+import { applySettings, defaultSettings, diffSettings, normalizeSettings, validateSettings, type PlanSettingsData } from '../settings';
 import {
   ArchivePlanInput,
   ArchivePlanPayload,
@@ -36,67 +28,11 @@ import {
 
 const NAME_TAKEN = { field: 'input.name', message: 'A plan with this name exists already: choose another name.' };
 
-function refuse(code: string, field: string, message: string): never {
-  throw new UserErrorException([userError(code, field, message)]);
-}
-
-/** Loads the plan and locks its row for the rest of the transaction (concurrent changes wait). */
-async function lockPlan(em: EntityManager, id: string): Promise<Plan> {
-  const key = id.trim().toLowerCase();
-  const plan = isUuid(key) ? await em.findOne(Plan, { id: key }, { lockMode: LockMode.PESSIMISTIC_WRITE }) : null;
-  if (!plan) refuse('NOT_FOUND', 'input.id', `No plan has the id ${JSON.stringify(id)}: check the id (plans(filter) lists them).`);
-  return plan;
-}
-
-function checkVersion(plan: Plan, expectedVersion: number | null | undefined): void {
-  if (expectedVersion !== undefined && expectedVersion !== null && expectedVersion !== plan.version) {
-    refuse(
-      'VERSION_CONFLICT',
-      'input.expectedVersion',
-      `The plan is at version ${plan.version}, not ${expectedVersion}: someone changed it meanwhile. Reload it, then apply your change again.`,
-    );
-  }
-}
-
-async function refuseMissingCatalogs(em: EntityManager, ids: string[], field: string, hint: string): Promise<void> {
-  const missing = await missingCatalogIds(em, ids);
-  if (missing.length) refuse('NOT_FOUND', field, `No catalog has these ids: ${missing.join(', ')}. ${hint}`);
-}
-
-/**
- * Records the plan's new state as an immutable version (diffed against `before`) and enqueues the
- * provider sync, both in the mutation's transaction.
- */
-async function recordChange(
-  em: EntityManager,
-  context: SubgraphContext,
-  plan: Plan,
-  action: PlanChangeAction,
-  before: { settings: PlanSettingsData; status: PlanStatus } | null,
-  rolledBackTo: number | null = null,
-): Promise<void> {
-  const settings = settingsOf(plan);
-  em.create(PlanVersion, {
-    planId: plan.id,
-    version: plan.version,
-    action,
-    status: plan.status,
-    settingsJson: settings as unknown as Record<string, unknown>,
-    changesJson: diffSettings(before, { settings, status: plan.status }),
-    changedBy: context.caller.subject!,
-    rolledBackTo,
-  });
-  await em.flush();
-  await enqueueJob(em, JOB_TASKS.syncPlan, { planId: plan.id }, { jobKey: `plan:${plan.id}` });
-}
-
-const snapshot = (plan: Plan) => ({ settings: settingsOf(plan), status: plan.status });
-
 @Resolver()
 export class PlanMutationResolver {
   @Mutation(() => CreatePlanPayload, {
     description:
-      'Creates a plan (version 1), as DRAFT or directly PUBLISHED (which needs at least one catalog). Portal admins only. Enqueues the provider sync.',
+      'Creates a plan (version 1), as DRAFT or directly PUBLISHED (which needs at least one catalog; with PLAN_CHANGE_APPROVAL=required only DRAFT, else APPROVAL_REQUIRED: propose publishing with proposePlanChange). Portal admins only. Enqueues the provider sync.',
   })
   async createPlan(
     @Arg('input', () => CreatePlanInput, { description: 'The plan to create.' }) input: CreatePlanInput,
@@ -125,6 +61,10 @@ export class PlanMutationResolver {
           'INVALID_TRANSITION',
         );
         v.done();
+        if (status === PlanStatus.PUBLISHED) {
+          // Publishing makes the plan visible: under separation of duties a second admin approves that.
+          refuseUnapproved(context.env, [{ field: 'status', before: null, after: JSON.stringify(status) }], () => 'input.status', 'Creating the plan as PUBLISHED');
+        }
         const settings: PlanSettingsData = { ...defaultSettings(given.name!, given.displayName!), ...given };
         await refuseMissingCatalogs(em, settings.catalogIds, 'input.catalogIds', 'Create the catalogs first or remove these ids.');
         if (status === PlanStatus.PUBLISHED && settings.catalogIds.length === 0) {
@@ -133,7 +73,7 @@ export class PlanMutationResolver {
         const plan = em.create(Plan, { name: settings.name, displayName: settings.displayName, status });
         applySettings(plan, settings);
         if (status === PlanStatus.PUBLISHED) plan.publishedAt = new Date();
-        await recordChange(em, context, plan, PlanChangeAction.CREATED, null);
+        await recordChange(em, plan, PlanChangeAction.CREATED, null, { changedBy: context.caller.subject! });
         return { plan };
       },
       () => ({ plan: null }),
@@ -143,7 +83,7 @@ export class PlanMutationResolver {
 
   @Mutation(() => UpdatePlanPayload, {
     description:
-      'Changes some settings of a DRAFT or PUBLISHED plan (fields left out keep their value) and records a new version. A change that changes nothing records nothing. Portal admins only. Enqueues the provider sync.',
+      'Changes some settings of a DRAFT or PUBLISHED plan (fields left out keep their value) and records a new version. A change that changes nothing records nothing. With PLAN_CHANGE_APPROVAL=required, a change of limits (quota, rateLimit, quotaScope, keyExpiresAfterSeconds), jwtScopes or catalogIds is refused with APPROVAL_REQUIRED and nothing changes: propose it with proposePlanChange. Portal admins only. Enqueues the provider sync.',
   })
   async updatePlan(
     @Arg('input', () => UpdatePlanInput, { description: 'The plan and the settings to change.' }) input: UpdatePlanInput,
@@ -167,10 +107,12 @@ export class PlanMutationResolver {
         if (plan.status === PlanStatus.PUBLISHED && after.catalogIds.length === 0) {
           refuse('NO_CATALOG', 'input.catalogIds', 'A published plan must stay in at least one catalog: keep one, or archive the plan.');
         }
-        if (diffSettings(before, { settings: after, status: plan.status }).length === 0) return { plan };
+        const diff = diffSettings(before, { settings: after, status: plan.status });
+        if (diff.length === 0) return { plan };
+        refuseUnapproved(context.env, diff, (c) => `input.${INPUT_FIELD[c.field] ?? c.field}`, 'This update');
         applySettings(plan, changes);
         plan.version += 1;
-        await recordChange(em, context, plan, PlanChangeAction.UPDATED, before);
+        await recordChange(em, plan, PlanChangeAction.UPDATED, before, { changedBy: context.caller.subject! });
         return { plan };
       },
       () => ({ plan: null }),
@@ -180,7 +122,7 @@ export class PlanMutationResolver {
 
   @Mutation(() => PublishPlanPayload, {
     description:
-      'Publishes a DRAFT plan, or re-publishes an ARCHIVED one, so developers see it in its catalogs. Needs at least one existing catalog. Portal admins only. Enqueues the provider sync.',
+      'Publishes a DRAFT plan, or re-publishes an ARCHIVED one, so developers see it in its catalogs. Needs at least one existing catalog. With PLAN_CHANGE_APPROVAL=required refused with APPROVAL_REQUIRED (propose `status: PUBLISHED` with proposePlanChange). Portal admins only. Enqueues the provider sync.',
   })
   async publishPlan(
     @Arg('input', () => PublishPlanInput, { description: 'The plan to publish.' }) input: PlanTransitionInput,
@@ -193,6 +135,7 @@ export class PlanMutationResolver {
         const plan = await lockPlan(em, input.id);
         checkVersion(plan, input.expectedVersion);
         if (plan.status === PlanStatus.PUBLISHED) refuse('INVALID_TRANSITION', 'input.id', 'The plan is published already.');
+        refuseUnapproved(context.env, [{ field: 'status', before: JSON.stringify(plan.status), after: JSON.stringify(PlanStatus.PUBLISHED) }], () => 'input.id', 'Publishing');
         const missing = new Set(await missingCatalogIds(em, plan.catalogIds));
         if (!plan.catalogIds.some((id) => !missing.has(id))) {
           refuse('NO_CATALOG', 'input.id', 'The plan is in no (existing) catalog: add one with updatePlan(catalogIds), then publish it.');
@@ -202,7 +145,7 @@ export class PlanMutationResolver {
         plan.publishedAt = new Date();
         plan.archivedAt = null;
         plan.version += 1;
-        await recordChange(em, context, plan, PlanChangeAction.PUBLISHED, before);
+        await recordChange(em, plan, PlanChangeAction.PUBLISHED, before, { changedBy: context.caller.subject! });
         return { plan };
       },
       () => ({ plan: null }),
@@ -228,7 +171,7 @@ export class PlanMutationResolver {
         plan.status = PlanStatus.ARCHIVED;
         plan.archivedAt = new Date();
         plan.version += 1;
-        await recordChange(em, context, plan, PlanChangeAction.ARCHIVED, before);
+        await recordChange(em, plan, PlanChangeAction.ARCHIVED, before, { changedBy: context.caller.subject! });
         return { plan };
       },
       () => ({ plan: null }),
@@ -237,7 +180,7 @@ export class PlanMutationResolver {
 
   @Mutation(() => RollbackPlanPayload, {
     description:
-      'Restores the settings of an older version as a NEW version (history is never rewritten); the status does not change. Portal admins only. Enqueues the provider sync.',
+      'Restores the settings of an older version as a NEW version (history is never rewritten); the status does not change. With PLAN_CHANGE_APPROVAL=required, refused with APPROVAL_REQUIRED when the restored settings change limits, jwtScopes or catalogs (propose them instead). Portal admins only. Enqueues the provider sync.',
   })
   async rollbackPlan(
     @Arg('input', () => RollbackPlanInput, { description: 'The plan and the version to restore.' }) input: RollbackPlanInput,
@@ -267,9 +210,11 @@ export class PlanMutationResolver {
           refuse('NO_CATALOG', 'input.toVersion', `Version ${input.toVersion} has no catalog, but a published plan must be in one: archive the plan first, or pick another version.`);
         }
         const before = snapshot(plan);
+        const diff = diffSettings(before, { settings, status: plan.status });
+        refuseUnapproved(context.env, diff, () => 'input.toVersion', `Rolling back to version ${input.toVersion}`);
         applySettings(plan, settings);
         plan.version += 1;
-        await recordChange(em, context, plan, PlanChangeAction.ROLLED_BACK, before, input.toVersion);
+        await recordChange(em, plan, PlanChangeAction.ROLLED_BACK, before, { changedBy: context.caller.subject!, rolledBackTo: input.toVersion });
         return { plan };
       },
       () => ({ plan: null }),
@@ -279,13 +224,14 @@ export class PlanMutationResolver {
 
   @Mutation(() => DeletePlanPayload, {
     description:
-      'Deletes a plan that was never published (so nobody can have had access under it); its version history stays. Published plans are archived instead (ARCHIVE_INSTEAD). Portal admins only. Enqueues the provider sync.',
+      'Deletes a plan that was never published (so nobody can have had access under it); its version history stays. Published plans are archived instead (ARCHIVE_INSTEAD). Portal admins only, with a token that asserts MFA (MFA_REQUIRED otherwise). Enqueues the provider sync.',
   })
   async deletePlan(
     @Arg('input', () => DeletePlanInput, { description: 'The plan to delete.' }) input: DeletePlanInput,
     @Ctx() context: SubgraphContext,
   ): Promise<{ deletedPlanId: string | null; errors: UserError[] }> {
     context.caller.requirePortalAdmin();
+    context.caller.requireMfa('Deleting a plan');
     return runMutation<{ deletedPlanId: string | null }>(
       context,
       async (em) => {
@@ -300,6 +246,7 @@ export class PlanMutationResolver {
         const id = plan.id;
         em.remove(plan);
         await em.flush();
+        await supersedePending(em, id, 'The plan was deleted.');
         await enqueueJob(em, JOB_TASKS.syncPlan, { planId: id }, { jobKey: `plan:${id}` });
         return { deletedPlanId: id };
       },

@@ -178,20 +178,21 @@ export class SyncProviderPayload {
 }
 
 function requestDeps(context: SubgraphContext): SyncDeps {
-  return { fork: () => context.em.fork(), log: context.log, clock: context.clock, env: process.env };
+  return { fork: () => context.em.fork(), log: context.log, clock: context.clock, env: context.env };
 }
 
 @Resolver()
 export class SyncMutationResolver {
   @Mutation(() => AssignProviderPayload, {
     description:
-      'Chooses the provider that enforces a plan or product (instead of the default one) and re-syncs it: its policy is written there and removed from the previous provider. Refused while live keys on the previous provider use it (IN_USE) and for plans/products imported from a provider (IMPORTED). Assigning the current provider again just re-syncs. Portal admins only.',
+      'Chooses the provider that enforces a plan or product (instead of the default one) and re-syncs it: its policy is written there and removed from the previous provider. Refused while live keys on the previous provider use it (IN_USE) and for plans/products imported from a provider (IMPORTED). Assigning the current provider again just re-syncs. Portal admins only, with a token that asserts MFA (MFA_REQUIRED otherwise).',
   })
   async assignProvider(
     @Arg('input', () => AssignProviderInput, { description: 'The plan or product, and the provider.' }) input: AssignProviderInput,
     @Ctx() context: SubgraphContext,
   ): Promise<AssignProviderPayload> {
     context.caller.requirePortalAdmin();
+    context.caller.requireMfa('Assigning a provider');
     return runMutation<{ plan: PlanRef | null; product: ProductRef | null; sync: SyncState | null }>(
       context,
       async (em) => {

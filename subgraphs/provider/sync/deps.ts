@@ -4,10 +4,12 @@
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { decryptSecret, keyRingFromEnv } from '../../../common/crypto';
+import { providerHttpTimeoutMs, providerSyncIntervalSeconds, providerTykReload } from '../../../common/config';
 import type { Clock } from '../../../common/clock';
 import type { Logger } from '../../../common/logger';
 import { Provider } from '../entities/provider';
 import { createTykClient, type ReloadMode, type TykClient } from '../tyk/client';
+import { auditedClient, type AuditTrail } from '../tyk/audited-client';
 import type { CallOutcome } from '../tyk/http';
 import type { PolicyTarget } from '../tyk/bodies';
 
@@ -28,21 +30,12 @@ export interface ProviderSettings {
   reloadMode: ReloadMode;
 }
 
-function intSetting(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be an integer between ${min} and ${max} (got ${raw})`);
-  return value;
-}
-
+/** The provider settings of an environment (read by `common/config.ts`). */
 export function providerSettings(env: NodeJS.ProcessEnv): ProviderSettings {
-  const reload = env.PROVIDER_TYK_RELOAD || 'both';
-  if (!['node', 'group', 'both'].includes(reload)) throw new Error(`PROVIDER_TYK_RELOAD must be node, group or both (got ${reload})`);
   return {
-    timeoutMs: intSetting(env, 'PROVIDER_HTTP_TIMEOUT_MS', 10_000, 50, 600_000),
-    syncIntervalSeconds: intSetting(env, 'PROVIDER_SYNC_INTERVAL_SECONDS', 600, 5, 31_536_000),
-    reloadMode: reload as ReloadMode,
+    timeoutMs: providerHttpTimeoutMs(env),
+    syncIntervalSeconds: providerSyncIntervalSeconds(env),
+    reloadMode: providerTykReload(env),
   };
 }
 
@@ -122,10 +115,14 @@ export function healthRecorder(providerId: string, fork: () => EntityManager, cl
   };
 }
 
-/** A Tyk client for a provider (its secret decrypted here, only in memory). */
-export function clientFor(provider: Provider, deps: SyncDeps): TykClient {
+/**
+ * A Tyk client for a provider (its secret decrypted here, only in memory). Every write it makes is
+ * audited: into `trail` when given (append it with `appendProviderAudits` in the transaction that
+ * records the outcome), else at once.
+ */
+export function clientFor(provider: Provider, deps: SyncDeps, trail: AuditTrail | null = null): TykClient {
   const settings = providerSettings(deps.env);
-  return createTykClient({
+  const client = createTykClient({
     kind: provider.kind,
     baseUrl: provider.baseUrl,
     secret: decryptSecret(keyRingFromEnv(deps.env), provider.secretEncrypted),
@@ -133,6 +130,8 @@ export function clientFor(provider: Provider, deps: SyncDeps): TykClient {
     reloadMode: settings.reloadMode,
     onOutcome: healthRecorder(provider.id, deps.fork, deps.clock, deps.log),
   });
+  // The one place every write to a provider goes through: each is recorded in the audit log.
+  return auditedClient(client, { providerId: provider.id, fork: deps.fork, log: deps.log, trail });
 }
 
 /** An expected sync failure that is not the provider's answer (e.g. a plan and product on different providers). */

@@ -12,17 +12,16 @@
  */
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { appendAudit, type AuditEntryInput } from '../../../common/audit';
 import { decryptSecret, keyRingFromEnv } from '../../../common/crypto';
-import { enqueueJob } from '../../../common/jobs';
+import { enqueueJob, JOB_TASKS } from '../../../common/jobs';
 import { CredentialKey, KeyStatus } from '../entities/credential-key';
 import { LinkKind } from '../entities/policy-link';
 import { Provider } from '../entities/provider';
 import { SyncStatus } from '../entities/sync-state';
 import { keySession, type CredentialContractRow } from '../tyk/bodies';
+import { appendProviderAudits, type AuditTrail } from '../tyk/audited-client';
 import { clientFor, lock, SyncConflict, targetOf, type SyncDeps } from './deps';
-import { isExpectedFailure, syncPolicy } from './policies';
-import { TASKS } from './tasks';
+import { isExpectedFailure, syncPolicy, type PolicySyncResult } from './policies';
 import { readCredential } from './views';
 
 /** Revocation jobs may run a little before `revokes_at` by the database clock. */
@@ -60,21 +59,20 @@ function record(tx: EntityManager, credentialId: string, row: CredentialKey | nu
 
 async function enqueueCleanup(tx: EntityManager, planIds: Iterable<string | null>, productIds: Iterable<string>): Promise<void> {
   // The plan/product sync deletes policies of archived or deleted plans/products once no live key uses them.
-  for (const planId of new Set(planIds)) if (planId) await enqueueJob(tx, TASKS.syncPlan, { planId }, { jobKey: `plan:${planId}` });
-  for (const productId of new Set(productIds)) await enqueueJob(tx, TASKS.syncProduct, { productId }, { jobKey: `product:${productId}` });
+  for (const planId of new Set(planIds)) if (planId) await enqueueJob(tx, JOB_TASKS.syncPlan, { planId }, { jobKey: `plan:${planId}` });
+  for (const productId of new Set(productIds)) await enqueueJob(tx, JOB_TASKS.syncProduct, { productId }, { jobKey: `product:${productId}` });
 }
 
 /**
  * Deletes the key of a credential (if it has one). Used by revokeKey and by issue/update when
  * the credential turned out to be revoked or gone.
  */
-async function revokeIn(tx: EntityManager, deps: SyncDeps, credentialId: string, row: CredentialKey | null, now: Date, audits: AuditEntryInput[]): Promise<Error | null> {
+async function revokeIn(tx: EntityManager, deps: SyncDeps, credentialId: string, row: CredentialKey | null, now: Date, audits: AuditTrail): Promise<Error | null> {
   if (!row || row.status === KeyStatus.REVOKED) return null;
   try {
     if (row.keyHash && row.providerId) {
       const provider = await tx.findOneOrFail(Provider, { id: row.providerId });
-      const outcome = await clientFor(provider, deps).deleteKey(row.keyHash);
-      audits.push({ action: TASKS.revokeKey, change: 'CALL', targetType: 'TykKey', targetId: credentialId, after: { providerId: provider.id, operation: 'delete', outcome } });
+      await clientFor(provider, deps, audits).deleteKey(row.keyHash);
     }
   } catch (error) {
     if (!isExpectedFailure(error)) throw error;
@@ -90,7 +88,7 @@ async function revokeIn(tx: EntityManager, deps: SyncDeps, credentialId: string,
 async function withCredential(
   deps: SyncDeps,
   credentialId: string,
-  work: (tx: EntityManager, credential: CredentialContractRow | null, row: CredentialKey | null, now: Date, audits: AuditEntryInput[]) => Promise<Error | null>,
+  work: (tx: EntityManager, credential: CredentialContractRow | null, row: CredentialKey | null, now: Date, audits: AuditTrail) => Promise<Error | null>,
 ): Promise<void> {
   const em = deps.fork();
   let failure = null as Error | null;
@@ -98,12 +96,35 @@ async function withCredential(
     await lock(tx, `key:${credentialId}`);
     const credential = await readCredential(tx, credentialId);
     const row = await tx.findOne(CredentialKey, { credentialId }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
-    const audits: AuditEntryInput[] = [];
+    const audits: AuditTrail = [];
     failure = await work(tx, credential, row, deps.clock.now(), audits);
     await tx.flush();
-    for (const entry of audits) await appendAudit(tx, 'provider', entry, null);
+    // The client recorded every write to Tyk; appended now, after the last flush, in this transaction.
+    await appendProviderAudits(tx, audits);
   });
   if (failure) throw failure;
+}
+
+/**
+ * Syncs the policies of the credential's plan and products (outside any transaction). Results by
+ * `<kind>:<id>`; an expected failure is kept (and rethrown inside the credential's transaction,
+ * which records it); nothing for a credential that is gone or revoked.
+ */
+async function presyncPolicies(deps: SyncDeps, credentialId: string): Promise<Map<string, PolicySyncResult | null | Error>> {
+  const results = new Map<string, PolicySyncResult | null | Error>();
+  const credential = await readCredential(deps.fork(), credentialId);
+  if (!credential || isRevoked(credential, deps.clock.now())) return results;
+  const subjects: [LinkKind, string][] = [[LinkKind.PLAN, credential.plan_id], ...credential.product_ids.map((id): [LinkKind, string] => [LinkKind.PRODUCT, id])];
+  for (const [kind, subjectId] of subjects) {
+    try {
+      results.set(`${kind}:${subjectId}`, await syncPolicy(deps, kind, subjectId, { requirePolicy: true }));
+    } catch (error) {
+      if (!isExpectedFailure(error)) throw error;
+      results.set(`${kind}:${subjectId}`, error);
+      break; // the key cannot be issued anyway; the transaction records why
+    }
+  }
+  return results;
 }
 
 /**
@@ -111,17 +132,26 @@ async function withCredential(
  * secret) when there is none, otherwise swaps its policies without resetting the quota.
  */
 export async function ensureKey(deps: SyncDeps, credentialId: string): Promise<void> {
+  // The policies must exist (and be loaded) before a key can use them: sync them first
+  // (idempotent: usually one GET each), each in its own short transaction and BEFORE the
+  // credential's transaction opens, so a job never holds one connection while waiting for
+  // another (concurrent jobs would otherwise exhaust the job pool and wait on each other).
+  const synced = await presyncPolicies(deps, credentialId);
   await withCredential(deps, credentialId, async (tx, credential, row, now, audits) => {
     if (!credential || isRevoked(credential, now)) return revokeIn(tx, deps, credentialId, row, now, audits);
     if (row?.status === KeyStatus.REVOKED) return null; // a revoked credential never gets a key again
 
     let providerId: string | null = row?.providerId ?? null;
     try {
-      // The policies must exist (and be loaded) before a key can use them: sync them first
-      // (idempotent: usually one GET each).
-      const plan = await syncPolicy(deps, LinkKind.PLAN, credential.plan_id, { requirePolicy: true });
+      // Normally synced above; a plan or product that changed since is synced now.
+      const policyOf = async (kind: LinkKind, subjectId: string) => {
+        const done = synced.get(`${kind}:${subjectId}`);
+        if (done instanceof Error) throw done;
+        return done ?? syncPolicy(deps, kind, subjectId, { requirePolicy: true });
+      };
+      const plan = await policyOf(LinkKind.PLAN, credential.plan_id);
       const products = [];
-      for (const productId of credential.product_ids) products.push(await syncPolicy(deps, LinkKind.PRODUCT, productId, { requirePolicy: true }));
+      for (const productId of credential.product_ids) products.push(await policyOf(LinkKind.PRODUCT, productId));
       providerId = plan!.providerId!;
       for (const product of products) {
         if (product!.providerId !== providerId) {
@@ -134,7 +164,7 @@ export async function ensureKey(deps: SyncDeps, credentialId: string): Promise<v
         throw new SyncConflict('The plan now lives on another provider and keys are not moved between providers: rotate the credential to get a key there.');
       }
       const provider = await tx.findOneOrFail(Provider, { id: providerId });
-      const client = clientFor(provider, deps);
+      const client = clientFor(provider, deps, audits);
       const policyIds = [...products.map((p) => p!.policyId), plan!.policyId];
       const patch: KeyPatch = { providerId, planId: credential.plan_id, productIds: [...credential.product_ids], policyIds, syncedVersion: credential.version };
 
@@ -147,7 +177,6 @@ export async function ensureKey(deps: SyncDeps, credentialId: string): Promise<v
           missing = true;
         } else if (!sameList(session.apply_policies ?? [], policyIds)) {
           await client.setKeyPolicies(keyHash, policyIds);
-          audits.push({ action: TASKS.updateKeyPolicies, change: 'CALL', targetType: 'TykKey', targetId: credentialId, after: { providerId, operation: 'setPolicies', policyIds } });
         }
       }
       if (!keyHash) {
@@ -162,8 +191,7 @@ export async function ensureKey(deps: SyncDeps, credentialId: string): Promise<v
         const created = await client.createKey(secret, keySession(credential, targetOf(provider), policyIds));
         keyHash = created.keyHash;
         Object.assign(patch, { keyHash, status: KeyStatus.ACTIVE, issuedAt: now });
-        audits.push({ action: TASKS.issueKey, change: 'CALL', targetType: 'TykKey', targetId: credentialId, after: { providerId, operation: 'create', policyIds } });
-        await enqueueJob(tx, TASKS.keyIssued, { credentialId, version: credential.version }, { jobKey: `key-issued:${credentialId}` });
+        await enqueueJob(tx, JOB_TASKS.keyIssued, { credentialId, version: credential.version }, { jobKey: `key-issued:${credentialId}` });
       }
       const previousPlan = row?.planId ?? null;
       const previousProducts = row?.productIds ?? [];

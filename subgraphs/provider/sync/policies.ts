@@ -7,15 +7,16 @@
  *
  * Database discipline: one transaction per run holds an advisory lock on the plan/product while
  * the provider is called, but writes its rows only at the end (after the HTTP calls), so the
- * audit-log lock a flush takes is held only for an instant.
+ * audit-log lock a flush takes is held only for an instant. The client records every write to Tyk
+ * (tyk/audited-client.ts); the entries are appended after that flush, in the same transaction.
  */
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { appendAudit, type AuditEntryInput } from '../../../common/audit';
 import { PolicyLink, LinkKind, LinkOrigin } from '../entities/policy-link';
 import { Provider } from '../entities/provider';
 import { SyncStatus } from '../entities/sync-state';
 import { ProviderError } from '../tyk/errors';
+import { appendProviderAudits, type AuditTrail } from '../tyk/audited-client';
 import {
   mergeImported,
   planPolicy,
@@ -31,7 +32,6 @@ import {
 import type { TykPolicy } from '../tyk/types';
 import { clientFor, defaultProviderId, lock, query, SyncConflict, targetOf, type SyncDeps } from './deps';
 import { readPlan, readProduct } from './views';
-import { TASKS } from './tasks';
 
 export const NO_PROVIDER_MESSAGE = 'No provider is registered yet: register one with registerProvider; the sync then runs by itself.';
 
@@ -71,7 +71,8 @@ interface WriteState {
   syncedProviderId: string | null;
   writes: number;
   missing: boolean;
-  audits: AuditEntryInput[];
+  /** Audit entries of this run's writes to Tyk, appended before commit. */
+  audits: AuditTrail;
 }
 
 /** Syncs one plan's or product's policy. Throws (after recording FAILED) when the provider fails. */
@@ -132,7 +133,7 @@ export async function syncPolicy(deps: SyncDeps, kind: LinkKind, subjectId: stri
       link.syncedVersion = kind === LinkKind.PLAN && source ? (source as PlanContractRow).version : null;
     }
     await tx.flush();
-    for (const entry of state.audits) await appendAudit(tx, 'provider', entry, null);
+    await appendProviderAudits(tx, state.audits);
     if (state.writes > 0 && origin === LinkOrigin.PROVIDER && source) {
       // Keep the import's view of the name in step, so the next import does not see a rename.
       await query(tx, `update provider.imported_policy set name = ?, updated_at = now() where provider_id = ? and policy_id = ?`, [source.name, providerId, policyId]);
@@ -167,19 +168,15 @@ export function wantsPolicy(kind: LinkKind, source: PlanContractRow | ProductCon
 
 async function writePolicy(tx: EntityManager, deps: SyncDeps, subject: Subject, state: WriteState): Promise<void> {
   const { policyId, provider } = subject;
-  const action = subject.kind === LinkKind.PLAN ? TASKS.syncPlan : TASKS.syncProduct;
-  const audit = (operation: string, providerId: string, extra: Record<string, unknown> = {}) =>
-    state.audits.push({ action, change: 'CALL', targetType: 'TykPolicy', targetId: policyId, after: { providerId, operation, [subject.kind === LinkKind.PLAN ? 'planId' : 'productId']: subject.subjectId, ...extra } });
-
+  // Every write below is recorded in the audit log by the client (see tyk/audited-client.ts).
   // Reassigned to another provider: remove the policy from the old one first (unless live keys there use it).
   if (state.syncedProviderId && state.syncedProviderId !== provider.id && state.present) {
     const old = await tx.findOne(Provider, { id: state.syncedProviderId });
     if (old && !(await liveKeysUse(tx, old.id, policyId))) {
-      const oldClient = clientFor(old, deps);
+      const oldClient = clientFor(old, deps, state.audits);
       if ((await oldClient.deletePolicy(policyId)) === 'deleted') {
         await oldClient.reload();
         state.writes += 1;
-        audit('delete', old.id, { reason: 'reassigned' });
       }
     } else if (old) {
       deps.log.warn({ policyId, providerId: old.id }, 'policy left on the previous provider: live keys there still use it');
@@ -188,7 +185,7 @@ async function writePolicy(tx: EntityManager, deps: SyncDeps, subject: Subject, 
     state.syncedProviderId = null;
   }
 
-  const client = clientFor(provider, deps);
+  const client = clientFor(provider, deps, state.audits);
   const wanted = subject.source !== null && (subject.requirePolicy || wantsPolicy(subject.kind, subject.source));
   if (wanted) {
     let desired = desiredPolicy(subject);
@@ -212,7 +209,6 @@ async function writePolicy(tx: EntityManager, deps: SyncDeps, subject: Subject, 
       state.present = true;
       state.syncedProviderId = provider.id;
       state.writes += 1;
-      audit(current ? 'update' : 'create', provider.id, { differences });
       await client.reload();
       deps.log.info({ policyId, providerId: provider.id, differences }, current ? 'policy updated in the provider' : 'policy created in the provider');
     }
@@ -237,7 +233,6 @@ async function writePolicy(tx: EntityManager, deps: SyncDeps, subject: Subject, 
   }
   if (outcome === 'deleted') {
     state.writes += 1;
-    audit('delete', provider.id);
     deps.log.info({ policyId, providerId: provider.id }, 'policy deleted from the provider');
   }
   state.present = false;

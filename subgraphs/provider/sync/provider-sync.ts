@@ -17,7 +17,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { enqueueJob } from '../../../common/jobs';
+import { enqueueJob, JOB_TASKS } from '../../../common/jobs';
 import { ImportedPolicy, ImportedPolicyKind, ImportedPolicyState } from '../entities/imported-policy';
 import { LinkKind, LinkOrigin, PolicyLink } from '../entities/policy-link';
 import { Provider } from '../entities/provider';
@@ -26,7 +26,6 @@ import { carriesTags, classifyPolicy, planPolicy, POLICY_ID_PATTERN, policyDiffe
 import type { TykPolicy } from '../tyk/types';
 import { clientFor, lock, query, type SyncDeps } from './deps';
 import { wantsPolicy } from './policies';
-import { TASKS } from './tasks';
 import { existingSubjects, readPlans, readProducts } from './views';
 
 export interface ProviderSyncCounts {
@@ -96,7 +95,7 @@ function contentHash(payload: PlanImportPayload | ProductImportPayload): string 
   return createHash('sha256').update(JSON.stringify(content)).digest('hex');
 }
 
-const importTask = (kind: ImportedPolicyKind) => (kind === ImportedPolicyKind.PLAN ? TASKS.importPlan : TASKS.importProduct);
+const importTask = (kind: ImportedPolicyKind) => (kind === ImportedPolicyKind.PLAN ? JOB_TASKS.importPlan : JOB_TASKS.importProduct);
 const importJobKey = (providerId: string, policyId: string) => `import:${providerId}:${policyId}`;
 
 async function pendingJobKeys(em: EntityManager, keys: string[]): Promise<Set<string>> {
@@ -256,8 +255,8 @@ export async function runProviderSync(deps: SyncDeps, providerId: string): Promi
 }
 
 export async function enqueueSubjectSync(em: EntityManager, kind: LinkKind, subjectId: string): Promise<void> {
-  if (kind === LinkKind.PLAN) await enqueueJob(em, TASKS.syncPlan, { planId: subjectId }, { jobKey: `plan:${subjectId}` });
-  else await enqueueJob(em, TASKS.syncProduct, { productId: subjectId }, { jobKey: `product:${subjectId}` });
+  if (kind === LinkKind.PLAN) await enqueueJob(em, JOB_TASKS.syncPlan, { planId: subjectId }, { jobKey: `plan:${subjectId}` });
+  else await enqueueJob(em, JOB_TASKS.syncProduct, { productId: subjectId }, { jobKey: `product:${subjectId}` });
 }
 
 /**
@@ -266,8 +265,8 @@ export async function enqueueSubjectSync(em: EntityManager, kind: LinkKind, subj
  */
 export async function enqueueOrphanSyncs(em: EntityManager): Promise<void> {
   const sources = [
-    { view: 'plans.plan_contract', kind: 'PLAN', task: TASKS.syncPlan, field: 'planId', prefix: 'plan' },
-    { view: 'products.product_contract', kind: 'PRODUCT', task: TASKS.syncProduct, field: 'productId', prefix: 'product' },
+    { view: 'plans.plan_contract', kind: 'PLAN', task: JOB_TASKS.syncPlan, field: 'planId', prefix: 'plan' },
+    { view: 'products.product_contract', kind: 'PRODUCT', task: JOB_TASKS.syncProduct, field: 'productId', prefix: 'product' },
   ];
   for (const source of sources) {
     const [exists] = await query<{ present: boolean }>(em, 'select to_regclass(?) is not null as present', [source.view]);

@@ -4,6 +4,7 @@
  * (`/api/...`, `authorization`). Both offer the same operations, so sync code does not care
  * which one it talks to. Every failure is a `ProviderError` with Tyk's message.
  */
+import type { TykReloadMode } from '../../../common/config';
 import { ProviderError } from './errors';
 import { Transport, type CallOutcome } from './http';
 import type { TykPolicy, TykSession } from './types';
@@ -11,7 +12,7 @@ import type { TykPolicy, TykSession } from './types';
 export type ProviderApiKind = 'TYK_GATEWAY' | 'TYK_DASHBOARD';
 
 /** How the Gateway is told to load written policies. */
-export type ReloadMode = 'node' | 'group' | 'both';
+export type ReloadMode = TykReloadMode;
 
 export interface TykClient {
   readonly kind: ProviderApiKind;

@@ -1,8 +1,11 @@
 import { Directive, Field, ID, ObjectType } from 'type-graphql';
 
-/** The developers subgraph's `Organization`, as usage references it: only its key. */
+/**
+ * The developers subgraph's `Organization`, as usage references it: only its key. Usage adds
+ * `quota` to it, so the key is resolvable here (`__resolveReference` returns `{ id }`).
+ */
 @ObjectType('Organization', { description: 'A company or team of developers that uses the portal; it owns apps and credentials.' })
-@Directive('@key(fields: "id", resolvable: false)')
+@Directive('@key(fields: "id")')
 export class OrganizationRef {
   @Field(() => ID, { description: 'Stable identifier (UUID).' })
   id!: string;

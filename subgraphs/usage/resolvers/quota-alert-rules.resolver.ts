@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Arg, Ctx, Field, ID, InputType, Int, Mutation, ObjectType, Query, Resolver } from 'type-graphql';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { UserError, userError } from '../../../common/errors';
+import { UserError, userError, UserErrorException } from '../../../common/errors';
 import { runMutation, Validation } from '../../../common/mutation';
 import type { SubgraphContext } from '../../../common/server';
 import { QuotaAlertRule } from '../entities/quota-alert-rule';
@@ -128,7 +128,7 @@ export class QuotaAlertRulesResolver {
 
   @Mutation(() => SetQuotaAlertRulesPayload, {
     description:
-      'Sets the alert thresholds of an organization (its default) or of one of its apps, replacing earlier ones. ORG_ADMINs of that organization and portal admins may call it; other members and outsiders get FORBIDDEN, anonymous callers UNAUTHENTICATED.',
+      'Sets the alert thresholds of an organization (its default) or of one of its apps, replacing earlier ones. ORG_ADMINs of that organization and portal admins may call it; other members and outsiders get FORBIDDEN, anonymous callers UNAUTHENTICATED. An `appId` that is not an app of the organization is NOT_FOUND on `input.appId`.',
   })
   async setQuotaAlertRules(
     @Arg('input', () => SetQuotaAlertRulesInput, { description: 'Organization, optional app, and thresholds.' }) input: SetQuotaAlertRulesInput,
@@ -151,6 +151,16 @@ export class QuotaAlertRulesResolver {
         );
         validateThresholds(validation, input.thresholds);
         validation.done();
+        if (appId !== null) {
+          // Rules only for the organization's own apps (developers' published view): an app of
+          // another organization, or one that does not exist, is NOT_FOUND.
+          const owner = await em
+            .getConnection()
+            .execute<{ organization_id: string }[]>(`select organization_id::text as organization_id from developers.app_contract where id = ?`, [appId], 'all', em.getTransactionContext());
+          if (owner[0]?.organization_id !== input.organizationId.toLowerCase()) {
+            throw new UserErrorException([userError('NOT_FOUND', 'input.appId', 'This organization has no app with this id: check the id.')]);
+          }
+        }
         const thresholds = [...input.thresholds].sort((a, b) => a - b);
         const now = new Date().toISOString();
         const rows = await em.getConnection().execute<Record<string, unknown>[]>(

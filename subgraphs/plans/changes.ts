@@ -1,0 +1,127 @@
+/**
+ * How a plan changes, shared by the mutations, the change requests (separation of duties) and
+ * the provider import: locking, version checks, recording an immutable version plus the provider
+ * sync in the same transaction, and which settings need a second portal admin.
+ */
+import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
+import { planChangeApproval } from '../../common/config';
+import { userError, UserErrorException } from '../../common/errors';
+import { enqueueJob, JOB_TASKS } from '../../common/jobs';
+import { PlanChangeAction } from './entities/enums';
+import { Plan, PlanStatus } from './entities/plan';
+import { PlanChangeRequest, PlanChangeRequestStatus } from './entities/plan-change-request';
+import { PlanVersion } from './entities/plan-version';
+import { isUuid, missingCatalogIds } from './plan.reference';
+import { diffSettings, settingsOf, type PlanSettingsData, type SettingChange } from './settings';
+
+export function refuse(code: string, field: string | null, message: string): never {
+  throw new UserErrorException([userError(code, field, message)]);
+}
+
+/** Loads the plan and locks its row for the rest of the transaction (concurrent changes wait). */
+export async function lockPlan(em: EntityManager, id: string, field = 'input.id'): Promise<Plan> {
+  const key = id.trim().toLowerCase();
+  const plan = isUuid(key) ? await em.findOne(Plan, { id: key }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true }) : null;
+  if (!plan) refuse('NOT_FOUND', field, `No plan has the id ${JSON.stringify(id)}: check the id (plans(filter) lists them).`);
+  return plan;
+}
+
+export function checkVersion(plan: Plan, expectedVersion: number | null | undefined): void {
+  if (expectedVersion !== undefined && expectedVersion !== null && expectedVersion !== plan.version) {
+    refuse(
+      'VERSION_CONFLICT',
+      'input.expectedVersion',
+      `The plan is at version ${plan.version}, not ${expectedVersion}: someone changed it meanwhile. Reload it, then apply your change again.`,
+    );
+  }
+}
+
+export async function refuseMissingCatalogs(em: EntityManager, ids: string[], field: string, hint: string): Promise<void> {
+  const missing = await missingCatalogIds(em, ids);
+  if (missing.length) refuse('NOT_FOUND', field, `No catalog has these ids: ${missing.join(', ')}. ${hint}`);
+}
+
+export interface PlanSnapshot {
+  settings: PlanSettingsData;
+  status: PlanStatus;
+}
+
+export const snapshot = (plan: Plan): PlanSnapshot => ({ settings: settingsOf(plan), status: plan.status });
+
+export interface RecordOptions {
+  /** Subject of who made (or proposed) the change; `system:import` for imports. */
+  changedBy: string;
+  /** The second portal admin, for approved change requests. */
+  approvedBy?: string | null;
+  rolledBackTo?: number | null;
+  /** Enqueue the provider sync (default true; imports come from the provider and skip it). */
+  sync?: boolean;
+}
+
+/**
+ * Records the plan's new state as an immutable version (diffed against `before`) and enqueues the
+ * provider sync, both in the caller's transaction. Change requests proposed against older versions
+ * stay PENDING until someone tries to approve them (then they become SUPERSEDED).
+ */
+export async function recordChange(em: EntityManager, plan: Plan, action: PlanChangeAction, before: PlanSnapshot | null, options: RecordOptions): Promise<void> {
+  const settings = settingsOf(plan);
+  em.create(PlanVersion, {
+    planId: plan.id,
+    version: plan.version,
+    action,
+    status: plan.status,
+    settingsJson: settings as unknown as Record<string, unknown>,
+    changesJson: diffSettings(before, { settings, status: plan.status }),
+    changedBy: options.changedBy,
+    approvedBy: options.approvedBy ?? null,
+    rolledBackTo: options.rolledBackTo ?? null,
+  });
+  await em.flush();
+  if (options.sync ?? true) await enqueueJob(em, JOB_TASKS.syncPlan, { planId: plan.id }, { jobKey: `plan:${plan.id}` });
+}
+
+/** Marks the plan's PENDING change requests SUPERSEDED (they can no longer be applied, e.g. the plan was deleted). */
+export async function supersedePending(em: EntityManager, planId: string, why: string): Promise<void> {
+  const pending = await em.find(PlanChangeRequest, { planId, status: PlanChangeRequestStatus.PENDING }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+  if (!pending.length) return;
+  const now = new Date();
+  for (const request of pending) {
+    request.status = PlanChangeRequestStatus.SUPERSEDED;
+    request.decidedAt = now;
+    request.decisionReason = why;
+  }
+  await em.flush();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Separation of duties (PLAN_CHANGE_APPROVAL=required).
+
+/** Diff fields (`PlanSettingChange.field`) that need a second portal admin: limits, JWT scopes, visibility. */
+export const GOVERNED_FIELDS: ReadonlySet<string> = new Set(['quota', 'rateLimit', 'quotaScope', 'keyExpiresAfterSeconds', 'jwtScopes', 'catalogs', 'status']);
+
+/** The input field of `UpdatePlanInput` for a diff field. */
+export const INPUT_FIELD: Record<string, string> = { catalogs: 'catalogIds', status: 'status' };
+
+export function approvalRequired(env: NodeJS.ProcessEnv): boolean {
+  return planChangeApproval(env) === 'required';
+}
+
+export function governedChanges(changes: readonly SettingChange[]): SettingChange[] {
+  return changes.filter((change) => GOVERNED_FIELDS.has(change.field));
+}
+
+/**
+ * With PLAN_CHANGE_APPROVAL=required, refuses a direct change that touches limits, JWT scopes or
+ * visibility (APPROVAL_REQUIRED, nothing is written) and says how to propose it instead.
+ */
+export function refuseUnapproved(env: NodeJS.ProcessEnv, changes: readonly SettingChange[], field: (change: SettingChange) => string, what: string): void {
+  if (!approvalRequired(env)) return;
+  const governed = governedChanges(changes);
+  if (!governed.length) return;
+  const names = governed.map((c) => `\`${c.field}\``).join(', ');
+  refuse(
+    'APPROVAL_REQUIRED',
+    field(governed[0]!),
+    `${what} changes ${names}, and changes of limits, JWT scopes and visibility need a second portal admin here (PLAN_CHANGE_APPROVAL=required): propose it with proposePlanChange; another portal admin approves it with approvePlanChange. Other settings can be changed directly.`,
+  );
+}

@@ -1,0 +1,232 @@
+/**
+ * Tyk analytics records as the usage ingest reads them: the gateway's JSON field names
+ * (`response_code`, `api_key`, `request_time`, …, contract §6) and the SQL pump's column names
+ * (`responsecode`, `apikey`, `requesttime`, …) are both accepted, so HTTP batches and rows of a
+ * `tyk_analytics` table go through the same code. Each record is checked on its own: a malformed
+ * one is rejected with a reason and the rest of the batch still lands.
+ *
+ * A record's identity is a hash of its natural fields (time to the microsecond, key, API, method,
+ * paths, status, latency, client IP, host, user agent, length, OAuth client): the same record
+ * ingested twice — by the tailer and by HTTP, or in a retried batch — counts once. Two different
+ * requests that agree on every one of these fields would also count once; with microsecond
+ * timestamps that needs the same client sending the same request in the same microsecond.
+ */
+import crypto from 'node:crypto';
+
+/** SHA-256 hex of a string: the one-shot `crypto.hash` (Node ≥ 20.12) when present, it is twice as fast. */
+const sha256: (text: string) => string =
+  typeof (crypto as { hash?: unknown }).hash === 'function'
+    ? (text) => (crypto as unknown as { hash(algorithm: string, data: string): string }).hash('sha256', text)
+    : (text) => crypto.createHash('sha256').update(text).digest('hex');
+
+/** `api_key` of unauthenticated requests (pump README): never a credential. */
+export const UNAUTHENTICATED_KEY = '00000000';
+
+/** What a record's raw response says about a 403, when the gateway recorded it. */
+export type DenialHint = 'QUOTA' | 'DENIED' | null;
+
+export interface UsageRecord {
+  /** Position in the batch (0-based), for per-record results. */
+  index: number;
+  /** Identity: the first 128 bits of a SHA-256 of the natural fields, formatted as a UUID. */
+  id: string;
+  /** Gateway receive time in microseconds since the epoch (exact in a double until 2255). */
+  micros: number;
+  keyHash: string;
+  apiId: string;
+  orgId: string;
+  method: string;
+  path: string;
+  responseCode: number;
+  latencyMs: number;
+  ip: string;
+  tags: string[];
+  denial: DenialHint;
+}
+
+/** A batch element that could not be read as JSON (an NDJSON line): rejected with its reason. */
+export class InvalidJson {
+  constructor(readonly reason: string) {}
+}
+
+export type ParseResult = { ok: true; record: UsageRecord } | { ok: false; reason: string };
+
+const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d+))?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
+const MAX_TEXT = 4096;
+/** Records dated further ahead than this are refused (clock skew allowance). */
+export const MAX_FUTURE_MS = 24 * 3_600_000;
+/** Records older than this are refused: every day of raw usage is a partition, and replays older than a year are not usage any quota or chart shows. */
+export const MAX_AGE_MS = 400 * 86_400_000;
+
+/** Microseconds since the epoch of an RFC 3339 / PostgreSQL timestamp text; null when malformed. */
+export function parseTimestamp(text: string): number | null {
+  const m = TIMESTAMP.exec(text.trim());
+  if (!m) return null;
+  const [, y, mo, d, h, mi, s, fraction = '', zone = 'Z'] = m;
+  const ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
+  if (Number.isNaN(ms)) return null;
+  const date = new Date(ms);
+  // Reject overflowing components (Date.UTC rolls 2026-02-31 over to March).
+  if (date.getUTCFullYear() !== Number(y) || date.getUTCMonth() !== Number(mo) - 1 || date.getUTCDate() !== Number(d)) return null;
+  if (Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) return null;
+  let offsetMinutes = 0;
+  if (zone !== 'Z' && zone !== 'z') {
+    const sign = zone[0] === '-' ? -1 : 1;
+    const digits = zone.slice(1).replace(':', '');
+    const hours = Number(digits.slice(0, 2));
+    const minutes = digits.length > 2 ? Number(digits.slice(2, 4)) : 0;
+    if (hours > 14 || minutes > 59) return null;
+    offsetMinutes = sign * (hours * 60 + minutes);
+  }
+  const micros = Number((fraction + '000000').slice(0, 6));
+  return (ms - offsetMinutes * 60_000) * 1000 + micros;
+}
+
+/** ISO-8601 text with microseconds (`2026-01-01T00:00:00.123456Z`), for SQL parameters. */
+export function microsToIso(micros: number): string {
+  const ms = Math.floor(micros / 1000);
+  const rest = micros - ms * 1000;
+  const iso = new Date(ms).toISOString();
+  return `${iso.slice(0, 23)}${String(rest).padStart(3, '0')}Z`;
+}
+
+export function microsToDate(micros: number): Date {
+  return new Date(Math.floor(micros / 1000));
+}
+
+function pick(record: Record<string, unknown>, ...names: string[]): unknown {
+  for (const name of names) if (record[name] !== undefined && record[name] !== null) return record[name];
+  return undefined;
+}
+
+function text(value: unknown): string {
+  if (typeof value === 'string') return value.length > MAX_TEXT ? value.slice(0, MAX_TEXT) : value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return '';
+}
+
+/** Tags as the pump may store them: a list, a JSON list, a PostgreSQL array literal, or `;`/`,`-joined text. */
+function parseTags(value: unknown): string[] | null {
+  if (value === undefined || value === null || value === '') return [];
+  if (Array.isArray(value)) return value.every((tag) => typeof tag === 'string') ? (value as string[]) : null;
+  if (typeof value !== 'string') return null;
+  const trimmed = value.trim();
+  if (trimmed.startsWith('[')) {
+    try {
+      return parseTags(JSON.parse(trimmed));
+    } catch {
+      return null;
+    }
+  }
+  if (trimmed.startsWith('{') && trimmed.endsWith('}')) {
+    return trimmed
+      .slice(1, -1)
+      .split(',')
+      .map((tag) => tag.trim().replace(/^"(.*)"$/, '$1'))
+      .filter(Boolean);
+  }
+  return trimmed.split(/[;,]/).map((tag) => tag.trim()).filter(Boolean);
+}
+
+/** The error body of a recorded raw response (base64 HTTP response), when there is one. */
+function denialOf(rawResponse: unknown): DenialHint {
+  if (typeof rawResponse !== 'string' || !rawResponse) return null;
+  let decoded: string;
+  try {
+    decoded = Buffer.from(rawResponse.slice(0, 8192), 'base64').toString('utf8');
+  } catch {
+    return null;
+  }
+  if (/quota exceeded/i.test(decoded)) return 'QUOTA';
+  if (/access to this api has been disallowed|key is inactive/i.test(decoded)) return 'DENIED';
+  return null;
+}
+
+function microsOf(value: unknown): number | null {
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.getTime() * 1000;
+  if (typeof value === 'string') return parseTimestamp(value);
+  return null;
+}
+
+/**
+ * Checks and normalises one record (`now` decides what is "in the future"). The identity hash
+ * covers the natural fields as given, so the same record parses to the same id every time.
+ */
+export function parseRecord(raw: unknown, index: number, now: Date): ParseResult {
+  if (raw instanceof InvalidJson) return { ok: false, reason: raw.reason };
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return { ok: false, reason: 'not a JSON object' };
+  const r = raw as Record<string, unknown>;
+  const micros = microsOf(pick(r, 'timestamp', 'TimeStamp'));
+  if (micros === null) return { ok: false, reason: 'timestamp is missing or not an RFC 3339 date-time' };
+  if (micros < (now.getTime() - MAX_AGE_MS) * 1000) return { ok: false, reason: 'timestamp is more than 400 days in the past' };
+  if (micros > (now.getTime() + MAX_FUTURE_MS) * 1000) return { ok: false, reason: 'timestamp is more than a day in the future' };
+  const keyValue = pick(r, 'api_key', 'apikey', 'APIKey');
+  if (typeof keyValue !== 'string' || !keyValue.trim()) return { ok: false, reason: 'api_key is missing (unauthenticated requests carry 00000000)' };
+  if (keyValue.length > 512) return { ok: false, reason: 'api_key is longer than 512 characters' };
+  const codeValue = pick(r, 'response_code', 'responsecode', 'ResponseCode');
+  const responseCode = typeof codeValue === 'string' && /^\d+$/.test(codeValue) ? Number(codeValue) : codeValue;
+  if (typeof responseCode !== 'number' || !Number.isInteger(responseCode) || responseCode < 100 || responseCode > 599) {
+    return { ok: false, reason: 'response_code must be an HTTP status (an integer from 100 to 599)' };
+  }
+  const methodValue = pick(r, 'method', 'Method');
+  if (typeof methodValue !== 'string' || !/^[A-Za-z]{1,16}$/.test(methodValue)) return { ok: false, reason: 'method must be an HTTP method' };
+  const latency = r.latency && typeof r.latency === 'object' ? (r.latency as Record<string, unknown>).total : undefined;
+  const timeValue = pick(r, 'request_time', 'requesttime', 'RequestTime') ?? latency ?? 0;
+  const latencyMs = typeof timeValue === 'string' && /^\d+(\.\d+)?$/.test(timeValue) ? Number(timeValue) : timeValue;
+  if (typeof latencyMs !== 'number' || !Number.isFinite(latencyMs) || latencyMs < 0 || latencyMs > 2_147_483_647) {
+    return { ok: false, reason: 'request_time must be a non-negative number of milliseconds' };
+  }
+  const tags = parseTags(pick(r, 'tags', 'Tags'));
+  if (tags === null) return { ok: false, reason: 'tags must be a list of strings' };
+
+  const keyHash = keyValue.trim();
+  const apiId = text(pick(r, 'api_id', 'apiid', 'APIID'));
+  const orgId = text(pick(r, 'org_id', 'orgid', 'OrgID'));
+  const rawPath = text(pick(r, 'raw_path', 'rawpath', 'RawPath'));
+  const path = text(pick(r, 'path', 'Path')) || rawPath || '/';
+  const ip = text(pick(r, 'ip_address', 'ipaddress', 'IPAddress'));
+  const method = methodValue.toUpperCase();
+  const natural = [
+    micros,
+    keyHash,
+    apiId,
+    orgId,
+    method,
+    path,
+    rawPath,
+    responseCode,
+    latencyMs,
+    ip,
+    text(pick(r, 'host', 'Host')),
+    text(pick(r, 'user_agent', 'useragent', 'UserAgent')),
+    text(pick(r, 'content_length', 'contentlength', 'ContentLength')),
+    text(pick(r, 'oauth_id', 'oauthid', 'OauthID')),
+  ];
+  const digest = sha256(JSON.stringify(natural));
+  const id = `${digest.slice(0, 8)}-${digest.slice(8, 12)}-${digest.slice(12, 16)}-${digest.slice(16, 20)}-${digest.slice(20, 32)}`;
+  return {
+    ok: true,
+    record: {
+      index,
+      id,
+      micros,
+      keyHash,
+      apiId,
+      orgId,
+      method,
+      path,
+      responseCode,
+      latencyMs: Math.round(latencyMs),
+      ip,
+      tags,
+      denial: responseCode === 403 ? denialOf(pick(r, 'raw_response', 'rawresponse', 'RawResponse')) : null,
+    },
+  };
+}
+
+/** Policy ids from the `pol-<policyId>` tags the gateway adds for every applied policy. */
+export function policyIdsOf(tags: readonly string[]): string[] {
+  const ids: string[] = [];
+  for (const tag of tags) if (tag.startsWith('pol-') && tag.length > 4) ids.push(tag.slice(4));
+  return ids;
+}

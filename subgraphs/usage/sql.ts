@@ -1,0 +1,40 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Knex } from '@mikro-orm/postgresql';
+
+/**
+ * A PostgreSQL array literal (`{"a","b",NULL}`) for one `?::type[]` parameter: bulk statements
+ * (`insert … select from unnest(…)`) pass whole columns as one parameter each. (MikroORM's raw
+ * `execute` would expand a JS array into a list of parameters.)
+ */
+export function pgArray(values: readonly (string | number | boolean | null | undefined)[]): string {
+  let out = '{';
+  for (let i = 0; i < values.length; i++) {
+    if (i) out += ',';
+    const value = values[i];
+    if (value === null || value === undefined) out += 'NULL';
+    else if (typeof value === 'number' || typeof value === 'boolean') out += String(value);
+    else out += `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+  }
+  return `${out}}`;
+}
+
+/** A literal for a `?::uuid[][]`-free nested list: each inner list as its own array literal text. */
+export function pgArrayOfArrays(values: readonly (readonly string[])[]): string {
+  return pgArray(values.map((inner) => pgArray(inner)));
+}
+
+/**
+ * Runs SQL with server-side parameters (`$1…`) through knex, in the EntityManager's transaction
+ * (if any). For the ingest's bulk statements: MikroORM's `execute` inlines every parameter into
+ * the SQL text client-side, which for columns of 10,000 values costs more than the statement.
+ */
+export async function bulk<T = Record<string, unknown>>(em: EntityManager, sql: string, params: unknown[] = []): Promise<T[]> {
+  const knex = (em.getTransactionContext() as Knex.Transaction | undefined) ?? em.getConnection().getKnex();
+  const result = (await knex.raw(sql, params as Knex.RawBinding[])) as { rows: T[] };
+  return result.rows;
+}
+
+/** Runs SQL in the EntityManager's transaction (if any). */
+export function query<T = Record<string, unknown>>(em: EntityManager, sql: string, params: unknown[] = []): Promise<T[]> {
+  return em.getConnection().execute<T[]>(sql, params, 'all', em.getTransactionContext());
+}
