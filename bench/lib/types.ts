@@ -1,0 +1,49 @@
+import type { BenchPlatform } from './platform';
+import type { SeedData } from './seed';
+
+/** Command-line options every scenario may read. */
+export interface BenchOptions {
+  /** Seconds per autocannon run (`--duration`, default 10). */
+  durationSeconds: number;
+  /** Seconds of the mixed load run (`--load-duration`, default 60). */
+  loadSeconds: number;
+  /** Idle subscriptions to hold (`--subscriptions`, default 10,000). */
+  subscriptions: number;
+  /**
+   * V8 old-space limit (MiB) for the platform processes during `load` (`--load-heap-mib`); null
+   * runs them as shipped. A capped heap tells a leak (the process runs out of memory) from a heap
+   * that V8 lets grow lazily because the machine has plenty (RSS levels off at the cap).
+   */
+  loadHeapMiB: number | null;
+  /** Short runs and small counts: a smoke test of the harness (`--quick`). */
+  quick: boolean;
+}
+
+/** What a scenario gets: the running platform, the seeded data and the options. */
+export interface BenchContext {
+  platform: BenchPlatform;
+  seed: SeedData;
+  options: BenchOptions;
+  /** Progress line on stderr (not part of the results). */
+  log(message: string): void;
+}
+
+/** What a scenario returns. */
+export interface ScenarioResult {
+  /** Machine-readable figures; stored as-is in the JSON results. */
+  figures: Record<string, unknown>;
+  /** Markdown for the summary (tables and a sentence or two; no heading). */
+  markdown: string;
+  /** Problems found (errors, N+1 growth, memory growth); empty when the scenario is clean. */
+  warnings: string[];
+}
+
+/**
+ * One benchmark. Add a module `bench/scenarios/<name>.ts` exporting such an object and list it
+ * in `bench/scenarios/index.ts`.
+ */
+export interface Scenario {
+  name: string;
+  description: string;
+  run(ctx: BenchContext): Promise<ScenarioResult>;
+}

@@ -1,0 +1,14 @@
+import type { Scenario } from '../lib/types';
+import { gatewayCatalog } from './gateway-catalog';
+import { nPlusOne } from './n-plus-one';
+import { subscriptions } from './subscriptions';
+import { load } from './load';
+import { usageIngest } from './usage-ingest';
+import { warningLatency } from './warning-latency';
+
+/**
+ * Every scenario `npm run bench` knows, in the order it runs them. A new scenario is a module
+ * `bench/scenarios/<name>.ts` exporting a `Scenario`, added here. `load` runs last: it is the
+ * longest and leaves the most data behind.
+ */
+export const SCENARIOS: Scenario[] = [gatewayCatalog, nPlusOne, subscriptions, usageIngest, warningLatency, load];

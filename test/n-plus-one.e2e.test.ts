@@ -1,0 +1,36 @@
+import { startPlatform, type TestPlatform } from './helpers/platform';
+import { CASES, createNPlusOneData, measureNPlusOne, quotaWarningRaiser, type NPlusOneFigure, type SqlCounter } from '../bench/n-plus-one/cases';
+
+/**
+ * The N+1 budget: for every list field that resolves entities, one request through the gateway
+ * costs no more SQL statements (summed over all subgraphs) with 100 items than with 1.
+ * `npm run bench -- --only n-plus-one` prints the same figures.
+ */
+describe('N+1 budget: SQL statements per request do not grow with the list', () => {
+  const SIZE = 100;
+  let platform: TestPlatform;
+  let figures: NPlusOneFigure[] = [];
+
+  beforeAll(async () => {
+    platform = await startPlatform({ gatewayEnv: { ...process.env, PLATFORM_RATE_LIMIT: '0/60' } });
+    const data = await createNPlusOneData(platform.gatewayUrl, { size: SIZE, raiseWarning: quotaWarningRaiser(platform.subgraphs.usage!) });
+    const counter: SqlCounter = {
+      reset: () => Object.values(platform.queries).forEach((list) => (list.length = 0)),
+      counts: () => Object.fromEntries(Object.entries(platform.queries).map(([name, list]) => [name, list.length])),
+    };
+    figures = await measureNPlusOne(platform.gatewayUrl, data, counter);
+  }, 120_000);
+
+  afterAll(async () => {
+    await platform?.stop();
+  });
+
+  it.each(CASES.map((c) => [c.field, c.as]))('%s (as %s): as many statements at 100 items as at 1', (field, as) => {
+    const figure = figures.find((f) => f.field === field && f.as === as);
+    expect(figure).toBeDefined();
+    const { at1, atSize: at100, bySubgraph } = figure!;
+    // On failure jest prints the counts (and which subgraphs ran them at 100 items).
+    expect(at100 <= at1 ? 'no growth' : { field, as, at1, at100, bySubgraphAt100: bySubgraph }).toBe('no growth');
+    expect(figure!.atSize).toBeGreaterThan(0);
+  });
+});
