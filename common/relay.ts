@@ -129,17 +129,28 @@ export async function paginate<T extends { id: string; createdAt: Date }>(
     orderBy: { createdAt: 'asc', id: 'asc' } as never,
     limit: limit + 1,
   });
-  const hasNextPage = rows.length > limit;
-  const page = rows.slice(0, limit);
-  const edges = page.map((node) => ({ cursor: encodeCursor(node.createdAt, node.id), node }));
+  return toConnection(rows, limit, args.after, () => em.count(entity, where));
+}
+
+/**
+ * A page from rows fetched in (createdAt, id) order with one row more than `limit` (that extra
+ * row only says a next page exists). `count` runs only when `totalCount` is selected.
+ */
+export function toConnection<T extends { id: string; createdAt: Date }>(
+  rows: T[],
+  limit: number,
+  after: string | null | undefined,
+  count: () => Promise<number>,
+): ConnectionShape<T> {
+  const edges = rows.slice(0, limit).map((node) => ({ cursor: encodeCursor(node.createdAt, node.id), node }));
   return {
     edges,
     pageInfo: Object.assign(new PageInfo(), {
-      hasNextPage,
-      hasPreviousPage: Boolean(args.after),
+      hasNextPage: rows.length > limit,
+      hasPreviousPage: Boolean(after),
       startCursor: edges[0]?.cursor ?? null,
       endCursor: edges[edges.length - 1]?.cursor ?? null,
     }),
-    totalCount: lazy(() => em.count(entity, where)),
+    totalCount: lazy(count),
   };
 }

@@ -2,7 +2,7 @@ import type { EntityName } from '@mikro-orm/core';
 import { badInput } from '../../common/errors';
 import { isUuid } from '../../common/ids';
 import { groupByKeys, requestLoader } from '../../common/loaders';
-import { decodeCursor, encodeCursor, lazy, PageInfo, pageSize, type ConnectionShape, type PageArgs } from '../../common/relay';
+import { decodeCursor, pageSize, toConnection, type ConnectionShape, type PageArgs } from '../../common/relay';
 import type { SubgraphContext } from '../../common/server';
 import { scopeOf } from './access';
 
@@ -73,18 +73,7 @@ export async function childConnection<T extends { id: string; createdAt: Date }>
     return groupByKeys(parentIds, pairs, (p) => p.parent).map((group) => group.map((p) => p.node));
   });
   const rows = await loader.load(parentId);
-  const hasNextPage = rows.length > limit;
-  const edges = rows.slice(0, limit).map((node) => ({ cursor: encodeCursor(node.createdAt, node.id), node }));
-  return {
-    edges,
-    pageInfo: Object.assign(new PageInfo(), {
-      hasNextPage,
-      hasPreviousPage: Boolean(page.after),
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges[edges.length - 1]?.cursor ?? null,
-    }),
-    totalCount: lazy(() => childCount(context, spec, parentId)),
-  };
+  return toConnection(rows, limit, page.after, () => childCount(context, spec, parentId));
 }
 
 /** How many children each parent has (matching the condition); one grouped COUNT per tick. */

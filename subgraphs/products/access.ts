@@ -3,7 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { GraphQLError } from 'graphql';
 import { visibleCatalogIds } from '../../common/audience';
 import { byKeys, groupByKeys, requestLoader } from '../../common/loaders';
-import { decodeCursor, encodeCursor, lazy, PageInfo, pageSize, type ConnectionShape, type PageArgs } from '../../common/relay';
+import { decodeCursor, pageSize, toConnection, type ConnectionShape, type PageArgs } from '../../common/relay';
 import type { SubgraphContext } from '../../common/server';
 import { isUuid } from '../../common/ids';
 import { Catalog, CatalogAudienceMember } from './entities/catalog';
@@ -161,18 +161,7 @@ export async function catalogProducts(context: SubgraphContext, catalogId: strin
     return groupByKeys(catalogIds, pairs, (pair) => pair.catalogId).map((group) => group.map((pair) => pair.product));
   });
   const rows = await loader.load(catalogId);
-  const hasNextPage = rows.length > limit;
-  const edges = rows.slice(0, limit).map((node) => ({ cursor: encodeCursor(node.createdAt, node.id), node }));
-  return {
-    edges,
-    pageInfo: Object.assign(new PageInfo(), {
-      hasNextPage,
-      hasPreviousPage: Boolean(page.after),
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges[edges.length - 1]?.cursor ?? null,
-    }),
-    totalCount: lazy(() => catalogProductCountLoader(context).load(catalogId)),
-  };
+  return toConnection(rows, limit, page.after, () => catalogProductCountLoader(context).load(catalogId));
 }
 
 function catalogProductCountLoader(context: SubgraphContext) {

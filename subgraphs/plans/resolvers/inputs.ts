@@ -133,17 +133,12 @@ export class CreatePlanInput {
   status?: PlanStatus | null;
 }
 
-@InputType({
-  description:
-    'Changes to a plan. Only the fields given change; for nullable settings an explicit null means unset/unlimited. Archived plans cannot be changed.',
-})
-export class UpdatePlanInput {
-  @Field(() => ID, { description: 'The plan to change.' })
-  id!: string;
-
-  @Field(() => Int, { nullable: true, description: 'The version you edited; when given and the plan has moved on, nothing changes (VERSION_CONFLICT).' })
-  expectedVersion?: number | null;
-
+/**
+ * The settings an update or a change proposal may carry (every field optional). Only inherited:
+ * no field refers to this type, so it is not in the schema.
+ */
+@InputType('PlanSettingsChanges', { description: 'Plan settings to change (base of UpdatePlanInput and PlanChangesInput).' })
+export abstract class PlanSettingsChanges {
   @Field(() => String, { nullable: true, description: 'New unique internal name.' })
   name?: string | null;
 
@@ -185,6 +180,18 @@ export class UpdatePlanInput {
 
   @Field(() => Int, { nullable: true, description: D.trialDays })
   trialDays?: number | null;
+}
+
+@InputType({
+  description:
+    'Changes to a plan. Only the fields given change; for nullable settings an explicit null means unset/unlimited. Archived plans cannot be changed.',
+})
+export class UpdatePlanInput extends PlanSettingsChanges {
+  @Field(() => ID, { description: 'The plan to change.' })
+  id!: string;
+
+  @Field(() => Int, { nullable: true, description: 'The version you edited; when given and the plan has moved on, nothing changes (VERSION_CONFLICT).' })
+  expectedVersion?: number | null;
 }
 
 function transitionInput(name: string, what: string) {

@@ -19,7 +19,7 @@ import { PlanSettingChange } from '../entities/plan-version';
 import { checkVersion, lockPlan, recordChange, refuse, refuseMissingCatalogs, snapshot, type PlanSnapshot } from '../changes';
 import { isUuid, missingCatalogIds } from '../plan.reference';
 import { applySettings, diffSettings, normalizeSettings, validateSettings, type PlanSettingsData, type SettingChange } from '../settings';
-import { AccessRequestLimitInput, D, RateLimitInput, UsageQuotaInput } from './inputs';
+import { PlanSettingsChanges } from './inputs';
 
 export const PlanChangeRequestConnection = connectionType(PlanChangeRequest, 'PlanChangeRequest', 'plan change request');
 
@@ -29,49 +29,7 @@ const MAX_REASON = 1000;
   description:
     'The changes a proposal makes: the same fields as `UpdatePlanInput` (only the fields given change; for nullable settings an explicit null means unset/unlimited), plus an optional status.',
 })
-export class PlanChangesInput {
-  @Field(() => String, { nullable: true, description: 'New unique internal name.' })
-  name?: string | null;
-
-  @Field(() => String, { nullable: true, description: 'New display name, 1–120 characters.' })
-  displayName?: string | null;
-
-  @Field(() => String, { nullable: true, description: D.description })
-  description?: string | null;
-
-  @Field(() => UsageQuotaInput, { nullable: true, description: D.quota })
-  quota?: UsageQuotaInput | null;
-
-  @Field(() => RateLimitInput, { nullable: true, description: D.rateLimit })
-  rateLimit?: RateLimitInput | null;
-
-  @Field(() => QuotaScope, { nullable: true, description: 'Who shares the quota and rate-limit counters.' })
-  quotaScope?: QuotaScope | null;
-
-  @Field(() => Int, { nullable: true, description: D.keyExpiresAfterSeconds })
-  keyExpiresAfterSeconds?: number | null;
-
-  @Field(() => [String], { nullable: true, description: `${D.jwtScopes} Replaces the whole list.` })
-  jwtScopes?: string[] | null;
-
-  @Field(() => [KeyValueInput], { nullable: true, description: `${D.credentialMetadata} Replaces the whole list.` })
-  credentialMetadata?: KeyValueInput[] | null;
-
-  @Field(() => [ID], { nullable: true, description: `${D.catalogIds} Replaces the whole list; a PUBLISHED plan keeps at least one.` })
-  catalogIds?: string[] | null;
-
-  @Field(() => Boolean, { nullable: true, description: 'Approve access requests under the plan at once.' })
-  autoApprove?: boolean | null;
-
-  @Field(() => AccessRequestLimitInput, { nullable: true, description: D.accessRequestLimit })
-  accessRequestLimit?: AccessRequestLimitInput | null;
-
-  @Field(() => Int, { nullable: true, description: 'Rank for ordering and upgrade paths, 0–1000.' })
-  tier?: number | null;
-
-  @Field(() => Int, { nullable: true, description: D.trialDays })
-  trialDays?: number | null;
-
+export class PlanChangesInput extends PlanSettingsChanges {
   @Field(() => PlanStatus, {
     nullable: true,
     description: 'PUBLISHED publishes (or re-publishes an ARCHIVED plan; needs a catalog), ARCHIVED archives; DRAFT is refused. Left out: the status stays.',
