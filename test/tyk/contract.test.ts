@@ -1,7 +1,7 @@
 /**
  * Contract test: every request the provider client sends — bodies from the provider's own body
  * builders, sent through the real Gateway and Dashboard clients — is checked against Tyk's
- * published OpenAPI file (`../shared/reference/tyk/swagger.yml`): the path and method exist,
+ * published OpenAPI file (`./vendor/tyk-gateway-openapi.yml`): the path and method exist,
  * every query parameter is declared with a valid value, and the body validates against the
  * operation's request schema with no undeclared fields. The test server's answers are checked
  * against the response schemas too, and the project's own schema of Tyk's objects
@@ -185,8 +185,8 @@ describe('provider client ↔ Tyk OpenAPI contract', () => {
       for (const field of Object.keys(theirs)) if (!ours[field]) problems.push(`${name}.${field}: missing from our schema`);
       return problems;
     };
-    // Fields the contract lists that this swagger.yml does not: Dashboard-only `date_created` on
-    // policies, `mtls_static_certificate_bindings` on sessions.
+    // Fields our schema has that this OpenAPI file does not: `date_created` on policies (the
+    // Dashboard API's), `mtls_static_certificate_bindings` on sessions (Tyk's Go `user.SessionState`).
     expect([
       ...compare('Policy', POLICY.fields, ['date_created']),
       ...compare('SessionState', SESSION_STATE.fields, ['mtls_static_certificate_bindings']),

@@ -1,5 +1,5 @@
 /**
- * A small reader of Tyk's published OpenAPI 3.0 file (`../shared/reference/tyk/swagger.yml`):
+ * A small reader of Tyk's published OpenAPI 3.0 file (`./vendor/tyk-gateway-openapi.yml`):
  * finds the operation for a method and path, and validates JSON values against its schemas
  * (`$ref`, type, format int64, nullable, enum, properties, additionalProperties, items,
  * allOf/anyOf/oneOf). Strict mode also reports properties a schema does not declare, so a field
@@ -8,9 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-// js-yaml is already installed (a dependency of graphile-worker's cosmiconfig); no types shipped.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const yaml: { load(text: string): unknown } = require('js-yaml');
+import yaml from 'js-yaml';
 
 export type Schema = Record<string, any>;
 
@@ -21,8 +19,11 @@ export interface OpenApiSpec {
   components: { schemas: Record<string, Schema>; parameters?: Record<string, any> };
 }
 
-/** The steering repo's copy of Tyk's swagger.yml (see the contract §0). */
-export const SWAGGER_PATH = process.env.TYK_SWAGGER_PATH || path.resolve(__dirname, '../../../shared/reference/tyk/swagger.yml');
+/**
+ * Tyk Gateway's `swagger.yml` (v5.14.0), vendored unmodified with its MPL-2.0 notice: see
+ * `./vendor/README.md`. `TYK_SWAGGER_PATH` checks against another version of the file.
+ */
+export const SWAGGER_PATH = process.env.TYK_SWAGGER_PATH || path.resolve(__dirname, 'vendor/tyk-gateway-openapi.yml');
 
 export function loadSpec(file = SWAGGER_PATH): OpenApiSpec {
   return yaml.load(fs.readFileSync(file, 'utf8')) as OpenApiSpec;

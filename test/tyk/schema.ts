@@ -1,6 +1,8 @@
 /**
  * The project's own schema of the Tyk objects provider sync exchanges (Policy, SessionState and
- * their parts), written from the field tables of `../shared/reference/tyk-contract.md` §2–§3.
+ * their parts), written from Tyk's Go structs `user.Policy`, `user.SessionState` and
+ * `user.AccessDefinition` (Tyk Gateway's `user/policy.go` and `user/session.go`) and checked against
+ * the vendored OpenAPI file by `./contract.test.ts`.
  * The Tyk test server checks every request body with it, the way Tyk's Go JSON decoding does:
  * a value of the wrong JSON type (a string for `rate`, `1.5` for an int64 such as `quota_max`)
  * makes the whole body "malformed" (400); `null` leaves a field at its zero value (accepted).

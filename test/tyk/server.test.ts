@@ -1,6 +1,6 @@
 /**
- * The Tyk test server behaves as `../shared/reference/tyk-contract.md` says (status codes,
- * bodies, the reload trap, id rules, hashing, full-replace PUT, quota counters, org scoping) and
+ * The Tyk test server behaves as Tyk Gateway and Dashboard do (status codes, bodies, the reload
+ * trap, id rules, hashing, full-replace PUT, quota counters, org scoping; see `./server.ts`) and
  * its fault injection works. Plain HTTP, no provider code involved.
  */
 import { TykTestServer } from './server';

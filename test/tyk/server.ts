@@ -1,8 +1,10 @@
 /**
  * A Tyk-compatible TEST server (a fixture, never shipped): the Tyk Gateway management API under
  * `/tyk/` and the Dashboard API subset under `/api/` that provider sync uses, with the status
- * codes, bodies and traps of `../shared/reference/tyk-contract.md` (written from that contract;
- * no Tyk code). What it does, in short:
+ * codes, bodies and traps of the real ones, as Tyk's Gateway source (`gateway/api.go`,
+ * `gateway/server.go`, `user/session.go`, `user/policy.go`), its documentation and its OpenAPI file
+ * (`./vendor/tyk-gateway-openapi.yml`) describe them (written from those descriptions; no Tyk code
+ * is copied). What it does, in short:
  *
  * - Gateway auth: `x-tyk-authorization: <secret>`, else 403. Dashboard auth: `authorization: <key>`, else 401.
  * - Policies written through the Gateway API go to "files"; keys and `GET /tyk/policies` see them
@@ -92,7 +94,7 @@ export interface TestApi {
 
 /**
  * One analytics record per proxied request, as Tyk Pump's `sql` pump stores it in `tyk_analytics`
- * (column names of the contract §6).
+ * (column names from the GORM tags of Tyk Pump's `analytics.AnalyticsRecord`).
  */
 export interface AnalyticsRow {
   method: string;
