@@ -1,5 +1,5 @@
 /**
- * Governance in the developers subgraph (issue 7): `revokeOrganizationCredentials` (step-up),
+ * Governance in the developers subgraph: `revokeOrganizationCredentials` (step-up),
  * `auditLog` (portal admins: everything; ORG_ADMINs: their organizations only; others FORBIDDEN)
  * and `verifyAuditLog` on the shared test database.
  */

@@ -1,5 +1,5 @@
 /**
- * Governance of plans (issue 7): step-up for deletePlan, and separation of duties with
+ * Governance of plans: step-up for deletePlan, and separation of duties with
  * PLAN_CHANGE_APPROVAL=required — direct changes of limits, scopes and visibility are refused,
  * proposals show their diff, a different portal admin approves (a new version with approvedBy) or
  * rejects, the proposer never decides their own change, and a stale proposal is SUPERSEDED.

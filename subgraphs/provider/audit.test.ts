@@ -1,5 +1,5 @@
 /**
- * Governance in the provider subgraph (issue 7): step-up for assignProvider, and the audit trail
+ * Governance in the provider subgraph: step-up for assignProvider, and the audit trail
  * of every write to Tyk (`tyk.*` entries: policy create/update/delete, reloads, key
  * create/update/delete) — with the key hash as target, never a secret.
  */

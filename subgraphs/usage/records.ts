@@ -1,9 +1,9 @@
 /**
  * Tyk analytics records as the usage ingest reads them: the gateway's JSON field names
- * (`response_code`, `api_key`, `request_time`, …, contract §6) and the SQL pump's column names
- * (`responsecode`, `apikey`, `requesttime`, …) are both accepted, so HTTP batches and rows of a
- * `tyk_analytics` table go through the same code. Each record is checked on its own: a malformed
- * one is rejected with a reason and the rest of the batch still lands.
+ * (`response_code`, `api_key`, `request_time`, …, of Tyk Pump's `analytics.AnalyticsRecord`) and
+ * the SQL pump's column names (`responsecode`, `apikey`, `requesttime`, …) are both accepted, so
+ * HTTP batches and rows of a `tyk_analytics` table go through the same code. Each record is checked
+ * on its own: a malformed one is rejected with a reason and the rest of the batch still lands.
  *
  * A record's identity is a hash of its natural fields (time to the microsecond, key, API, method,
  * paths, status, latency, client IP, host, user agent, length, OAuth client): the same record

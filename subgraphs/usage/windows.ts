@@ -1,5 +1,6 @@
 /**
- * Tyk's quota semantics (contract §7), replayed from analytics records:
+ * Tyk's quota semantics (Tyk Gateway's `RedisQuotaExceeded` in `gateway/session_manager.go`, and
+ * Tyk's request-quota documentation), replayed from analytics records:
  *
  * - A quota counter (per key, or per app / organization when the plan's quota scope says so)
  *   counts every request that reaches the quota check: everything except rate-limit rejections

@@ -58,7 +58,7 @@ export function targetOf(provider: Provider): PolicyTarget {
   return { orgId: provider.tykOrgId, tags: provider.policyTags };
 }
 
-// ------------------------------------------------------------------ health (F)
+// ------------------------------------------------------------------ health
 
 interface HealthState {
   lastWriteAt: number;

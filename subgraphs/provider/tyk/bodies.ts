@@ -1,6 +1,7 @@
 /**
- * What the portal writes to Tyk, built from the owners' published views, following the recipes
- * of `../shared/reference/tyk-contract.md` §5 and §8:
+ * What the portal writes to Tyk, built from the owners' published views, the way Tyk's own
+ * Enterprise Developer Portal maps products and plans onto policies and keys (Tyk's portal
+ * documentation on API products, plans and approved access requests):
  *
  * - a plan is a "consumption-limit" policy: partitions quota + rate_limit only, no access rights;
  *   unlimited = -1; `key_expires_in` = the plan's key lifetime; `meta_data` = the plan's credential

@@ -1,8 +1,9 @@
 /**
- * Typed clients for the two Tyk APIs a provider can be (`../shared/reference/tyk-contract.md`):
- * the Gateway management API (`/tyk/...`, `x-tyk-authorization`) and the Dashboard API
- * (`/api/...`, `authorization`). Both offer the same operations, so sync code does not care
- * which one it talks to. Every failure is a `ProviderError` with Tyk's message.
+ * Typed clients for the two Tyk APIs a provider can be: the Gateway management API (`/tyk/...`,
+ * `x-tyk-authorization`) and the Dashboard API (`/api/...`, `authorization`). Both offer the same
+ * operations, so sync code does not care which one it talks to. Every failure is a
+ * `ProviderError` with Tyk's message. `test/tyk/server.ts` mimics both APIs for the tests, and
+ * `test/tyk/contract.test.ts` checks these clients' requests against Tyk's OpenAPI file.
  */
 import type { TykReloadMode } from '../../../common/config';
 import { ProviderError } from './errors';

@@ -1,5 +1,6 @@
 /**
- * The Tyk objects provider sync reads and writes (`../shared/reference/tyk-contract.md` §2, §3).
+ * The Tyk objects provider sync reads and writes: Tyk's `user.Policy` and `user.SessionState`
+ * (Tyk Gateway's `user/policy.go` and `user/session.go`; OpenAPI `Policy` and `SessionState`).
  * Only the fields the portal manages are typed; everything else a provider returns is kept
  * (index signature) so that a GET-modify-PUT never drops it.
  */
