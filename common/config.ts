@@ -2,6 +2,8 @@
  * Configuration from the environment. Every setting has one name, read here only, so the
  * README's table and the code cannot drift apart.
  */
+import developmentSecrets from './development-secrets.json';
+
 export const SUBGRAPH_NAMES = ['products', 'plans', 'developers', 'usage', 'provider'] as const;
 export type SubgraphName = (typeof SUBGRAPH_NAMES)[number];
 
@@ -15,8 +17,13 @@ export const DEFAULT_PORTS: Record<SubgraphName | 'gateway', number> = {
   provider: 4005,
 };
 
-const DEV_JWT_SECRET = 'plangraph-development-jwt-secret-not-for-production';
-const DEV_GATEWAY_SECRET = 'plangraph-development-gateway-secret-not-for-production';
+/**
+ * Development values of the secrets, refused in production. They live in a JSON file so that
+ * `npm run token` (`scripts/token-cli.cjs`, plain JavaScript that needs no build) signs with the
+ * same JWT secret the gateway checks.
+ */
+const DEV_JWT_SECRET: string = developmentSecrets.JWT_SECRET;
+const DEV_GATEWAY_SECRET: string = developmentSecrets.GATEWAY_SHARED_SECRET;
 
 export function isProduction(env: NodeJS.ProcessEnv = process.env): boolean {
   return env.NODE_ENV === 'production';
