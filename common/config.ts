@@ -105,6 +105,31 @@ function integerSetting(env: NodeJS.ProcessEnv, name: string, fallback: number, 
   return value;
 }
 
+/**
+ * `JOB_LOCK_TIMEOUT_SECONDS` (every subgraph with jobs): a job held by a worker that has sent no
+ * heartbeat for this long (its process was killed or cut off) runs again elsewhere (1–3600;
+ * default 30). Live workers beat every fifth of it, so a long job of a live worker is never taken.
+ */
+export function jobLockTimeoutSeconds(env: NodeJS.ProcessEnv = process.env): number {
+  return integerSetting(env, 'JOB_LOCK_TIMEOUT_SECONDS', 30, 1, 3600, ' of seconds');
+}
+
+/**
+ * `JOB_CONCURRENCY` (every subgraph with jobs): jobs one process runs at once (0–64; default 4).
+ * 0 runs none in this process: an API-only replica, with the jobs run by other replicas.
+ */
+export function jobConcurrency(env: NodeJS.ProcessEnv = process.env): number {
+  return integerSetting(env, 'JOB_CONCURRENCY', 4, 0, 64);
+}
+
+/**
+ * `SYNC_STUCK_SECONDS` (provider): a change that has not reached the provider this long after it
+ * was made is flagged `stuck` in its `sync` state (10–604800; default 300).
+ */
+export function syncStuckSeconds(env: NodeJS.ProcessEnv = process.env): number {
+  return integerSetting(env, 'SYNC_STUCK_SECONDS', 300, 10, 604_800, ' of seconds');
+}
+
 /** Default lead time of CREDENTIAL_EXPIRING events: 7 days before `expiresAt`. */
 export const DEFAULT_CREDENTIAL_EXPIRY_WARNING_SECONDS = 604_800;
 

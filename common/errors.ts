@@ -61,6 +61,41 @@ const PUBLIC_CODES = new Set([
 
 export const MASKED_MESSAGE = 'Internal server error. Quote the requestId when you report it.';
 
+/** Seconds a client should wait before retrying while the database is unreachable. */
+export const DATABASE_RETRY_AFTER_SECONDS = 5;
+export const DATABASE_UNAVAILABLE_MESSAGE = 'The service cannot reach its database right now; retry in a moment.';
+
+/** SQLSTATEs of a lost or refused connection (class 08, shutdown and start-up states of 57P). */
+const UNAVAILABLE_SQLSTATES = /^(08\d\d\d|57P0[1-4]|53300)$/;
+const UNAVAILABLE_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+const UNAVAILABLE_MESSAGES = /Connection terminated|connection (?:ended|closed)|Timeout acquiring a connection|Client has encountered a connection error|terminating connection|the database system is (?:starting up|shutting down)/i;
+
+/**
+ * True when an error only says that the database could not be reached (refused, cut, restarting,
+ * pool exhausted while it is away): the request may be retried as it is.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; current && typeof current === 'object' && depth < 8; depth++) {
+    const e = current as { name?: unknown; message?: unknown; code?: unknown; originalError?: unknown; cause?: unknown; previous?: unknown; thrownValue?: unknown };
+    if (e.name === 'ConnectionException') return true;
+    if (typeof e.code === 'string' && (UNAVAILABLE_SQLSTATES.test(e.code) || UNAVAILABLE_ERRNOS.has(e.code))) return true;
+    if (typeof e.message === 'string' && UNAVAILABLE_MESSAGES.test(e.message)) return true;
+    // graphql-js wraps a thrown non-Error (the pool rejects with plain objects) as NonErrorThrown.
+    current = e.originalError ?? e.cause ?? e.previous ?? e.thrownValue;
+  }
+  return false;
+}
+
+/** The error a client gets while the database is unreachable (retryable, with `retryAfter`). */
+export function databaseUnavailable(path?: readonly (string | number)[]): GraphQLFormattedError {
+  return {
+    message: DATABASE_UNAVAILABLE_MESSAGE,
+    ...(path ? { path } : {}),
+    extensions: { code: 'SERVICE_UNAVAILABLE', retryAfter: DATABASE_RETRY_AFTER_SECONDS },
+  };
+}
+
 /** True when the thrown value was meant for the client. */
 export function isPublicError(error: unknown): boolean {
   const candidates = [error, unwrapResolverError(error)];
@@ -81,11 +116,16 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
     const { stacktrace: _drop, ...extensions } = formatted.extensions ?? {};
     return { ...formatted, extensions: { ...extensions, code: extensions.code ?? 'BAD_REQUEST' } };
   }
+  if (isDatabaseUnavailable(unwrapResolverError(error))) return { ...databaseUnavailable(formatted.path), locations: formatted.locations };
   return { message: MASKED_MESSAGE, locations: formatted.locations, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
 }
 
 /** Logs an unexpected error with its request id. */
 export function logUnexpected(log: Logger, error: unknown, requestId: string | null, operation?: string | null): void {
   const original = unwrapResolverError(error);
+  if (isDatabaseUnavailable(original)) {
+    log.warn({ err: { message: (original as Error)?.message }, requestId, operation }, 'database unavailable');
+    return;
+  }
   log.error({ err: original, requestId, operation }, 'unexpected error');
 }

@@ -1,5 +1,8 @@
+import { EventEmitter } from 'node:events';
+import os from 'node:os';
+import pg from 'pg';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Logger as WorkerLogger, run, runMigrations, type Runner, type TaskList } from 'graphile-worker';
+import { Logger as WorkerLogger, run, runMigrations, type JobHelpers, type Runner, type Task, type TaskList, type WorkerEvents } from 'graphile-worker';
 import type { Logger } from './logger';
 
 /**
@@ -75,9 +78,273 @@ export async function migrateJobs(databaseUrl: string, log?: Logger): Promise<vo
   await runMigrations({ connectionString: databaseUrl, logger: workerLogger(log) });
 }
 
-/** Runs the given task handlers in this process until `stop()`. Handlers must be idempotent. */
-export async function startWorker(databaseUrl: string, taskList: TaskList, log: Logger, concurrency = 4): Promise<Runner> {
-  const runner = await run({ connectionString: databaseUrl, taskList, concurrency, noHandleSignals: true, pollInterval: 2000, logger: workerLogger(log) });
-  runner.events.on('job:error', ({ job, error }) => log.warn({ task: job.task_identifier, attempts: job.attempts, err: error }, 'job failed; will retry'));
-  return runner;
+export interface JobRunnerOptions {
+  databaseUrl: string;
+  taskList: TaskList;
+  log: Logger;
+  /** Which process runs it (`provider`, …): recorded with its workers' heartbeats. */
+  owner: string;
+  /** Jobs run at once in this process (default 4). */
+  concurrency?: number;
+  /**
+   * A job locked by a worker that has not sent a heartbeat for this long is handed to another
+   * worker (`JOB_LOCK_TIMEOUT_SECONDS`). Live workers beat every fifth of it.
+   */
+  lockTimeoutMs: number;
+  /** Fallback polling when no LISTEN notification arrives (default 2000 ms). */
+  pollIntervalMs?: number;
+}
+
+export interface JobRunnerHealth {
+  ok: boolean;
+  reason?: string;
+}
+
+const RESTART_BACKOFF_MS = [500, 1000, 2000, 5000, 10_000, 30_000];
+
+/**
+ * graphile-worker, supervised. graphile-worker 0.16 has two gaps that would silently stop
+ * background work: a worker that cannot release its job (the database went away mid-job) exits
+ * for good and is never replaced, and a job locked by a process that died stays locked for four
+ * hours. This runner closes both:
+ *
+ * - **Restart**: when any worker exits on a fatal error, the whole runner is replaced, retrying
+ *   with back-off until the database answers again; the jobs its dead workers held are unlocked
+ *   at once. While it cannot run, `health()` says so (after a grace period), so `/readyz` fails
+ *   and an orchestrator restarts the process.
+ * - **Heartbeats and sweeping**: every live worker's id is written to `platform.job_worker` every
+ *   fifth of `lockTimeoutMs`. Every runner sweeps: jobs locked for longer than `lockTimeoutMs` by a
+ *   worker whose heartbeat is older than that are unlocked (graphile-worker's
+ *   `force_unlock_workers`) and run again elsewhere. A worker that is alive keeps beating while its
+ *   job runs, however long, so its job is never taken from it. A runner sweeps only after its own
+ *   heartbeats have succeeded for a whole `lockTimeoutMs`, so after a database outage every live
+ *   worker has beaten again before anyone judges it dead.
+ * - **Superseded jobs**: when a newer change replaced a job while it ran (same job key),
+ *   graphile-worker has already queued the newer job and marked the running one as out of
+ *   attempts; if the running one then fails it ends as done (logged), not as a failed row, since
+ *   the newer job does its work.
+ */
+export class JobRunner {
+  private runner: Runner | null = null;
+  private readonly pool: pg.Pool;
+  private readonly workers = new Set<string>();
+  /** Workers that exited without releasing their jobs; unlocked once a new runner is up. */
+  private readonly deadWorkers = new Set<string>();
+  private timer: NodeJS.Timeout | null = null;
+  private restartTimer: NodeJS.Timeout | null = null;
+  private restarting: Promise<void> | null = null;
+  private downSince: number | null = null;
+  private lastFailure: string | null = null;
+  private beatingSince: number | null = null;
+  private stopped = false;
+  private ticking = false;
+  /** Restarts so far (tests and logs). */
+  restarts = 0;
+
+  constructor(private readonly options: JobRunnerOptions) {
+    this.pool = new pg.Pool({ connectionString: options.databaseUrl, max: (options.concurrency ?? 4) + 3, connectionTimeoutMillis: 10_000 });
+    // An idle client whose server went away emits here; the pool replaces it on next use.
+    this.pool.on('error', (error) => options.log.debug({ err: { message: error.message } }, 'job pool connection lost'));
+  }
+
+  get heartbeatMs(): number {
+    return Math.max(200, Math.floor(this.options.lockTimeoutMs / 5));
+  }
+
+  /** Ids of this process's live workers (as in `graphile_worker.jobs.locked_by`). */
+  workerIds(): string[] {
+    return [...this.workers];
+  }
+
+  async start(): Promise<void> {
+    await this.launch();
+    this.timer = setInterval(() => void this.tick(), this.heartbeatMs);
+    this.timer.unref();
+    void this.tick();
+  }
+
+  /** Ready unless the runner has been unable to run for longer than the lock timeout. */
+  health(): JobRunnerHealth {
+    if (this.stopped) return { ok: false, reason: 'job runner stopped' };
+    if (this.downSince !== null && Date.now() - this.downSince > this.options.lockTimeoutMs) {
+      return { ok: false, reason: `job runner down since ${new Date(this.downSince).toISOString()}: ${this.lastFailure ?? 'restarting'}` };
+    }
+    return { ok: true };
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    await this.restarting?.catch(() => undefined);
+    const runner = this.runner;
+    this.runner = null;
+    await runner?.stop().catch((error) => this.options.log.warn({ err: error }, 'job runner did not stop cleanly'));
+    const ids = [...this.workers, ...this.deadWorkers];
+    if (ids.length) await this.pool.query('delete from platform.job_worker where worker_id = any($1::text[])', [ids]).catch(() => undefined);
+    await this.pool.end().catch(() => undefined);
+  }
+
+  private async launch(): Promise<void> {
+    const { log } = this.options;
+    const events: WorkerEvents = new EventEmitter() as WorkerEvents;
+    let current: Runner | null = null;
+    // Workers of a runner being replaced keep beating until they stop: they may still be
+    // finishing a job, which must not be taken from them.
+    events.on('worker:create', ({ worker }) => this.workers.add(worker.workerId));
+    events.on('worker:stop', ({ worker }) => this.workers.delete(worker.workerId));
+    events.on('worker:fatalError', ({ worker, error }) => {
+      this.workers.delete(worker.workerId);
+      this.deadWorkers.add(worker.workerId);
+      if (current === null || current !== this.runner) return; // its runner is already being replaced
+      this.lastFailure = (error as Error)?.message ?? String(error);
+      log.warn({ workerId: worker.workerId, err: { message: this.lastFailure } }, 'a job worker lost its database connection; restarting the job runner');
+      this.restart(current);
+    });
+    events.on('job:error', ({ job, error }) =>
+      log.warn({ task: job.task_identifier, jobId: job.id, attempts: job.attempts, maxAttempts: job.max_attempts, err: error }, 'job failed; will retry'),
+    );
+    const runner = await run({
+      pgPool: this.pool,
+      taskList: this.wrapTasks(this.options.taskList),
+      concurrency: this.options.concurrency ?? 4,
+      noHandleSignals: true,
+      pollInterval: this.options.pollIntervalMs ?? 2000,
+      logger: workerLogger(log),
+      events,
+    });
+    current = runner;
+    this.runner = runner;
+  }
+
+  /** Replaces a runner whose worker died: stop it (bounded), then start a new one with back-off. */
+  private restart(broken: Runner): void {
+    if (this.stopped || this.restarting) return;
+    this.downSince ??= Date.now();
+    this.restarting = (async () => {
+      const old = broken;
+      this.runner = null;
+      // The old pool's other workers finish (or give up on) their jobs; never wait forever.
+      if (old) await Promise.race([old.stop().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
+      for (let attempt = 0; !this.stopped; attempt++) {
+        try {
+          await this.launch();
+          break;
+        } catch (error) {
+          this.lastFailure = (error as Error).message;
+          const wait = RESTART_BACKOFF_MS[Math.min(attempt, RESTART_BACKOFF_MS.length - 1)]!;
+          this.options.log.warn({ err: { message: this.lastFailure }, retryInMs: wait }, 'job runner could not start; retrying');
+          await new Promise<void>((resolve) => {
+            this.restartTimer = setTimeout(resolve, wait);
+            this.restartTimer.unref();
+          });
+        }
+      }
+      if (this.stopped) return;
+      this.restarts += 1;
+      this.downSince = null;
+      this.lastFailure = null;
+      this.options.log.info({ restarts: this.restarts }, 'job runner restarted');
+      await this.unlockDead().catch((error) => this.options.log.warn({ err: error }, 'could not unlock the jobs of dead workers yet; the sweep will'));
+    })().finally(() => {
+      this.restarting = null;
+    });
+  }
+
+  /** Our own workers that died: their jobs go back to the queue at once. */
+  private async unlockDead(): Promise<void> {
+    const ids = [...this.deadWorkers];
+    if (!ids.length) return;
+    await this.pool.query('select graphile_worker.force_unlock_workers($1::text[])', [ids]);
+    await this.pool.query('delete from platform.job_worker where worker_id = any($1::text[])', [ids]);
+    for (const id of ids) this.deadWorkers.delete(id);
+    this.options.log.info({ workers: ids.length }, 'unlocked the jobs of this process’s dead job workers');
+    await this.dropSuperseded();
+  }
+
+  /**
+   * A job superseded while its worker died (graphile-worker cleared its key and spent its
+   * attempts when the newer job was added) would stay behind as a failed row once unlocked. Every
+   * job of the platform has a job key, so an unlocked job without one and out of attempts is such
+   * a leftover: the newer job does its work, so it is completed (removed).
+   */
+  private async dropSuperseded(): Promise<void> {
+    const { rows } = await this.pool.query<{ dropped: number }>(
+      `select count(*)::int as dropped from graphile_worker.complete_jobs(array(
+         select id from graphile_worker.jobs
+          where key is null and locked_at is null and attempts >= max_attempts and task_identifier = any($1::text[])))`,
+      [Object.keys(this.options.taskList)],
+    );
+    if (rows[0]?.dropped) this.options.log.info({ jobs: rows[0].dropped }, 'removed jobs superseded while their worker was lost');
+  }
+
+  /** Heartbeat, then (once trusted) the sweep. */
+  private async tick(): Promise<void> {
+    if (this.stopped || this.ticking) return;
+    this.ticking = true;
+    try {
+      const ids = this.workerIds();
+      await this.pool.query(
+        `insert into platform.job_worker (worker_id, owner, host, pid, heartbeat_at)
+           select id, $2, $3, $4, now() from unnest($1::text[]) as id
+         on conflict (worker_id) do update set heartbeat_at = now()`,
+        [ids, this.options.owner, os.hostname(), process.pid],
+      );
+      this.beatingSince ??= Date.now();
+      if (this.deadWorkers.size && !this.restarting) await this.unlockDead();
+      if (Date.now() - this.beatingSince >= this.options.lockTimeoutMs) await this.sweep();
+    } catch (error) {
+      this.beatingSince = null;
+      this.options.log.debug({ err: { message: (error as Error).message } }, 'job heartbeat failed');
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  /** Unlocks jobs held by workers that stopped beating (a killed or cut-off process). */
+  private async sweep(): Promise<void> {
+    const seconds = this.options.lockTimeoutMs / 1000;
+    const { rows } = await this.pool.query<{ worker_id: string; jobs: number }>(
+      `select j.locked_by as worker_id, count(*)::int as jobs
+         from graphile_worker.jobs j
+        where j.locked_by is not null
+          and j.locked_at < now() - make_interval(secs => $1)
+          and not exists (select 1 from platform.job_worker w where w.worker_id = j.locked_by and w.heartbeat_at > now() - make_interval(secs => $1))
+        group by j.locked_by`,
+      [seconds],
+    );
+    if (rows.length) {
+      await this.pool.query('select graphile_worker.force_unlock_workers($1::text[])', [rows.map((r) => r.worker_id)]);
+      this.options.log.warn({ workers: rows.map((r) => r.worker_id), jobs: rows.reduce((n, r) => n + r.jobs, 0) }, 'unlocked jobs of job workers that stopped beating');
+    }
+    await this.dropSuperseded();
+    // Rows of workers gone for a day are of no further use.
+    await this.pool.query(`delete from platform.job_worker where heartbeat_at < now() - interval '1 day'`);
+  }
+
+  /** Every handler: a failure of a job that a newer one superseded while it ran ends cleanly. */
+  private wrapTasks(tasks: TaskList): TaskList {
+    const wrapped: TaskList = {};
+    for (const [name, task] of Object.entries(tasks)) {
+      wrapped[name] = (async (payload: unknown, helpers: JobHelpers) => {
+        try {
+          return await (task as Task)(payload, helpers);
+        } catch (error) {
+          if (helpers.job.key && (await supersededWhileRunning(helpers).catch(() => false))) {
+            this.options.log.info({ task: name, jobId: helpers.job.id, err: { message: (error as Error).message } }, 'job failed after a newer one replaced it; the newer one does its work');
+            return;
+          }
+          throw error;
+        }
+      }) as Task;
+    }
+    return wrapped;
+  }
+}
+
+/** graphile-worker clears the key of a running job when a job with the same key is added. */
+async function supersededWhileRunning(helpers: JobHelpers): Promise<boolean> {
+  const { rows } = await helpers.query<{ key: string | null }>('select key from graphile_worker.jobs where id = $1', [helpers.job.id]);
+  return rows.length === 1 && rows[0]!.key === null;
 }

@@ -76,6 +76,22 @@ const PLATFORM_MIGRATIONS: { id: string; sql: string }[] = [
       create trigger audit_log_no_truncate before truncate on platform.audit_log for each statement execute function platform.audit_log_append_only();
     `,
   },
+  {
+    id: '0003_job_workers',
+    sql: `
+      -- Heartbeats of live job workers (graphile-worker ids, as in graphile_worker.jobs.locked_by):
+      -- a job locked by a worker missing here, or silent for JOB_LOCK_TIMEOUT_SECONDS, is unlocked.
+      create table platform.job_worker (
+        worker_id text primary key,
+        owner text not null,
+        host text not null,
+        pid integer not null,
+        started_at timestamptz not null default now(),
+        heartbeat_at timestamptz not null
+      );
+      create index job_worker_heartbeat_idx on platform.job_worker (heartbeat_at);
+    `,
+  },
 ];
 
 export async function migratePlatform(databaseUrl: string): Promise<void> {

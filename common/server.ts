@@ -12,12 +12,12 @@ import type { GraphQLSchema, ExecutionResult } from 'graphql';
 import type { MikroORM, EntityManager } from '@mikro-orm/postgresql';
 import type { MigrationObject } from '@mikro-orm/core';
 import { Caller, verifyForwardedAuth } from './auth';
-import { gatewaySharedSecret, jwtConfig, type SubgraphName } from './config';
+import { gatewaySharedSecret, jobConcurrency, jobLockTimeoutSeconds, jwtConfig, type SubgraphName } from './config';
 import { initOrm, migrate, readiness } from './db';
 import { auditLoggerContext, type AuditActor } from './audit';
-import { startWorker } from './jobs';
-import type { Runner, TaskList } from 'graphile-worker';
-import { formatError, isPublicError, logUnexpected, MASKED_MESSAGE } from './errors';
+import { JobRunner } from './jobs';
+import type { TaskList } from 'graphile-worker';
+import { databaseUnavailable, formatError, isDatabaseUnavailable, isPublicError, logUnexpected, MASKED_MESSAGE } from './errors';
 import { createLogger, type Logger } from './logger';
 import { migratePlatform } from './platform';
 import { PgPubSub } from './pubsub';
@@ -80,6 +80,8 @@ export interface RunningSubgraph {
   port: number;
   orm: MikroORM;
   pubsub: PgPubSub;
+  /** The supervised job runner, when the subgraph has job handlers. */
+  jobs: JobRunner | null;
   stop(): Promise<void>;
 }
 
@@ -140,6 +142,10 @@ function maskResult(result: ExecutionResult, log: Logger, requestId: string) {
         return { message: error.message, path: error.path, locations: error.locations, extensions: { ...extensions, requestId } };
       }
       logUnexpected(log, error, requestId);
+      if (isDatabaseUnavailable(error.originalError ?? error)) {
+        const unavailable = databaseUnavailable(error.path);
+        return { ...unavailable, extensions: { ...unavailable.extensions, requestId } };
+      }
       return { message: MASKED_MESSAGE, path: error.path, extensions: { code: 'INTERNAL_SERVER_ERROR', requestId } };
     }),
   };
@@ -163,18 +169,26 @@ export async function startSubgraph(module: SubgraphModule, options: StartOption
     onQuery: options.onQuery,
   });
   const pubsub = new PgPubSub(log);
-  let worker: Runner | null = null;
+  let worker: JobRunner | null = null;
   let jobOrm: MikroORM | null = null;
   try {
     await migrate(orm, options.databaseUrl, module.name, log);
     const schema = await module.buildSchema(pubsub);
     const clock = options.clock ?? systemClock;
     const makeContext = contextFactory(orm, pubsub, log, env, clock);
-    if (module.jobs) {
+    if (module.jobs && jobConcurrency(env) > 0) {
       // Jobs get an ORM of their own: their statements stay out of the request-path counts
       // (onQuery) and cannot starve the request pool.
       jobOrm = await initOrm({ schema: module.name, databaseUrl: options.databaseUrl, entities: module.entities, migrations: module.migrations, log, poolMax: 10 });
-      worker = await startWorker(options.databaseUrl, module.jobs({ orm: jobOrm, pubsub, log, clock, databaseUrl: options.databaseUrl, env }), log);
+      worker = new JobRunner({
+        databaseUrl: options.databaseUrl,
+        taskList: module.jobs({ orm: jobOrm, pubsub, log, clock, databaseUrl: options.databaseUrl, env }),
+        log,
+        owner: module.name,
+        concurrency: jobConcurrency(env),
+        lockTimeoutMs: jobLockTimeoutSeconds(env) * 1000,
+      });
+      await worker.start();
     }
 
     const app = express();
@@ -226,6 +240,8 @@ export async function startSubgraph(module: SubgraphModule, options: StartOption
     });
     app.get('/readyz', async (_req, res) => {
       const state = await readiness(orm);
+      const jobs = worker?.health();
+      if (state.ok && jobs && !jobs.ok) Object.assign(state, jobs);
       res.status(state.ok ? 200 : 503).json({ status: state.ok ? 'ready' : 'not ready', reason: state.reason, service: module.name });
     });
     app.use(
@@ -254,6 +270,7 @@ export async function startSubgraph(module: SubgraphModule, options: StartOption
       port,
       orm,
       pubsub,
+      jobs: worker,
       async stop() {
         if (stopped) return;
         stopped = true;

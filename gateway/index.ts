@@ -16,6 +16,7 @@ import { signForwardedAuth, type Claims } from '../common/auth';
 import { gatewaySharedSecret, isProduction, jwtConfig, SUBGRAPH_NAMES, subgraphUrl, type SubgraphName } from '../common/config';
 import { createLogger, type Logger } from '../common/logger';
 import { armorPlugins, hardeningConfig, limitBodySize, trustedDocuments, useRateLimit } from './hardening';
+import { readinessProbe } from './readiness';
 
 export interface GatewayOptions {
   /** Composed supergraph SDL (schema/supergraph.graphql). */
@@ -223,7 +224,16 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   // Load the supergraph before accepting traffic: otherwise a first operation arriving over
   // graphql-ws (which does not trigger the lazy load an HTTP request does) finds no schema.
   await gateway.getSchema();
-  const server = http.createServer(limitBodySize(gateway, hardeningConfig(options.env ?? process.env).maxBodyBytes));
+  const env = options.env ?? process.env;
+  const readiness = readinessProbe({
+    subgraphUrls: Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, options.subgraphUrls?.[name] ?? subgraphUrl(name, env)])),
+    schemaLoaded: async () => gateway.getSchema(),
+  });
+  const serveGraphql = limitBodySize(gateway, hardeningConfig(env).maxBodyBytes);
+  const server = http.createServer((req, res) => {
+    if (req.method === 'GET' && req.url?.split('?')[0] === '/readyz') void readiness.handle(res);
+    else serveGraphql(req, res);
+  });
   const wss = new WebSocketServer({ server, path: gateway.graphqlEndpoint });
   const ws = useServer(
     getGraphQLWSOptions(gateway, (ctx) => {

@@ -9,6 +9,7 @@ import { freePort } from './helpers/ports';
 import { testDatabaseUrl, unique } from './helpers/db';
 import { Fixtures } from './helpers/fixtures';
 import { waitFor } from './helpers/wait';
+import { buildDist } from './helpers/build';
 
 /**
  * `npm start` as a newcomer runs it: embedded PostgreSQL in a data directory, every subgraph
@@ -22,7 +23,7 @@ describe('npm start (dist/scripts/start-all.js)', () => {
   let env: NodeJS.ProcessEnv;
 
   beforeAll(async () => {
-    execFileSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'pipe' });
+    await buildDist();
     env = { ...process.env, PLANGRAPH_DATA_DIR: path.join(dataDir, 'pg'), EMBEDDED_PG_PORT: String(await freePort()), LOG_LEVEL: 'warn' };
     delete env.DATABASE_URL;
     delete env.PORT;

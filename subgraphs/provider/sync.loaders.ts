@@ -9,7 +9,8 @@ import { CredentialKey } from './entities/credential-key';
 import { ImportedPolicy, ImportedPolicyState } from './entities/imported-policy';
 import { LinkKind, PolicyLink } from './entities/policy-link';
 import { Provider } from './entities/provider';
-import { SyncStatus, syncState, type SyncState } from './entities/sync-state';
+import { SyncStatus, syncState, withPendingJobs, type PendingJob, type SyncState } from './entities/sync-state';
+import { syncStuckSeconds } from '../../common/config';
 import { resolveProviderReference } from './provider.reference';
 import { defaultPolicyId } from './sync/policies';
 import { isUuid } from './validation';
@@ -35,16 +36,39 @@ export function credentialKeyOf(context: SubgraphContext, credentialId: string):
   }).load(credentialId.toLowerCase());
 }
 
+/**
+ * The provider job still queued under a job key (`plan:<id>`, `product:<id>`, `key:<id>`,
+ * `revoke:<id>`), batched per request; null when none waits.
+ */
+export function pendingJobOf(context: SubgraphContext, key: string): Promise<PendingJob | null> {
+  return requestLoader<string, PendingJob | null>(context, 'pendingJob', async (keys) => {
+    const rows = await context.em.getConnection().execute<{ key: string; created_at: Date; attempts: number; max_attempts: number; run_at: Date; locked_at: Date | null }[]>(
+      'select key, created_at, attempts, max_attempts, run_at, locked_at from graphile_worker.jobs where key in (?)',
+      [[...keys]],
+    );
+    const jobs = rows.map((row) => ({
+      key: row.key,
+      job: { createdAt: new Date(row.created_at), attempts: row.attempts, maxAttempts: row.max_attempts, runAt: new Date(row.run_at), lockedAt: row.locked_at ? new Date(row.locked_at) : null },
+    }));
+    return byKeys(keys, jobs, (row) => row.key).map((row) => row?.job ?? null);
+  }).load(key);
+}
+
+function withQueue(context: SubgraphContext, state: SyncState, jobs: (PendingJob | null)[]): SyncState {
+  return withPendingJobs(state, jobs, context.clock.now(), syncStuckSeconds(context.env));
+}
+
 /** `Plan.sync` / `Product.sync` for portal admins (null for everyone else). */
 export async function subjectSyncState(context: SubgraphContext, kind: LinkKind, subjectId: string): Promise<SyncState | null> {
   if (!context.caller.isPortalAdmin || !isUuid(subjectId)) return null;
-  const link = await linkOf(context, kind, subjectId);
+  const id = subjectId.toLowerCase();
+  const [link, job] = await Promise.all([linkOf(context, kind, id), pendingJobOf(context, `${kind === LinkKind.PLAN ? 'plan' : 'product'}:${id}`)]);
   if (!link) {
     const fallback = await defaultProviderOf(context);
-    return syncState({ status: SyncStatus.PENDING, providerId: fallback?.id ?? null, externalId: defaultPolicyId(kind, subjectId.toLowerCase()) });
+    return withQueue(context, syncState({ status: SyncStatus.PENDING, providerId: fallback?.id ?? null, externalId: defaultPolicyId(kind, id) }), [job]);
   }
   const gone = link.status === SyncStatus.SYNCED && !link.policyPresent;
-  return syncState({
+  return withQueue(context, syncState({
     status: link.status,
     providerId: link.providerId,
     externalId: gone ? null : link.policyId,
@@ -52,7 +76,7 @@ export async function subjectSyncState(context: SubgraphContext, kind: LinkKind,
     lastError: link.lastError,
     lastAttemptAt: link.lastAttemptAt,
     syncedAt: link.syncedAt,
-  });
+  }), [job]);
 }
 
 /** `Plan.provider` / `Product.provider`: the assigned provider, else the default one; portal admins only. */
@@ -68,10 +92,12 @@ export async function subjectProvider(context: SubgraphContext, kind: LinkKind, 
  * developers subgraph sees the status and times only (never provider ids, key hashes or errors).
  */
 export async function credentialSyncState(context: SubgraphContext, credentialId: string): Promise<SyncState> {
-  const row = isUuid(credentialId) ? await credentialKeyOf(context, credentialId) : null;
-  if (!row) return syncState({ status: SyncStatus.PENDING });
+  if (!isUuid(credentialId)) return syncState({ status: SyncStatus.PENDING });
+  const id = credentialId.toLowerCase();
+  const [row, issue, revoke] = await Promise.all([credentialKeyOf(context, id), pendingJobOf(context, `key:${id}`), pendingJobOf(context, `revoke:${id}`)]);
+  if (!row) return withQueue(context, syncState({ status: SyncStatus.PENDING }), [issue, revoke]);
   const admin = context.caller.isPortalAdmin;
-  return syncState({
+  return withQueue(context, syncState({
     status: row.syncStatus,
     providerId: admin ? row.providerId : null,
     externalId: admin && row.keyHash ? row.keyHash.slice(0, 12) : null,
@@ -79,7 +105,7 @@ export async function credentialSyncState(context: SubgraphContext, credentialId
     lastError: admin ? row.lastError : null,
     lastAttemptAt: row.lastAttemptAt,
     syncedAt: row.syncedAt,
-  });
+  }), [issue, revoke]);
 }
 
 export interface ImportedPage {

@@ -184,7 +184,11 @@ describe('provider sync: plans and products (portal-first)', () => {
     });
     await mutate(h, 'products', 'updateProduct', 'UpdateProductInput', 'product { id }', { id: product.id, tykApiIds: ['api-b', 'api-c'] });
     await waitForPolicy(policyId, (p) => Object.keys(p.access_rights).sort().join() === 'api-b,api-c', 'the new access rights');
-    const seen = await syncOf(h, 'Product', product.id);
+    // SYNCED once the run that wrote it has finished (until then the change still counts as pending).
+    const seen = await waitFor(async () => {
+      const state = await syncOf(h, 'Product', product.id);
+      return state.sync.status === 'PENDING' ? null : state;
+    }, { what: 'the product sync to finish' });
     expect(seen.sync).toMatchObject({ status: 'SYNCED', externalId: policyId, providerId: h.providerId });
     expect(seen.provider.id).toBe(h.providerId);
     await mutate(h, 'products', 'archiveProduct', 'ArchiveProductInput', 'product { id }', { id: product.id });

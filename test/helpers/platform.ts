@@ -19,7 +19,16 @@ export interface TestPlatform {
 }
 
 /** Starts every subgraph on a free port and the real gateway in front of them. */
-export async function startPlatform(options: { gatewayEnv?: NodeJS.ProcessEnv; databaseUrl?: string } = {}): Promise<TestPlatform> {
+export async function startPlatform(
+  options: {
+    gatewayEnv?: NodeJS.ProcessEnv;
+    databaseUrl?: string;
+    /** Settings for every subgraph, over the test process's environment. */
+    subgraphEnv?: NodeJS.ProcessEnv;
+    /** Settings for one subgraph, over `subgraphEnv`. */
+    envOf?: Partial<Record<SubgraphName, NodeJS.ProcessEnv>>;
+  } = {},
+): Promise<TestPlatform> {
   const databaseUrl = options.databaseUrl ?? testDatabaseUrl();
   const queries: Record<string, string[]> = {};
   const subgraphs: Partial<Record<SubgraphName, RunningSubgraph>> = {};
@@ -31,6 +40,7 @@ export async function startPlatform(options: { gatewayEnv?: NodeJS.ProcessEnv; d
         port: 0,
         log: createLogger(module.name),
         onQuery: (sql) => queries[module.name].push(sql),
+        ...(options.subgraphEnv || options.envOf?.[module.name] ? { env: { ...process.env, ...options.subgraphEnv, ...options.envOf?.[module.name] } } : {}),
       });
     }
     const { supergraph } = await compose();

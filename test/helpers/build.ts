@@ -1,0 +1,40 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { projectRoot } from '../../scripts/paths';
+import { waitFor } from './wait';
+
+/**
+ * Builds `dist/` (tsc, incremental) for suites that run the platform as real child processes.
+ * Suites run in parallel workers: a lock directory makes one build at a time, and the
+ * incremental build makes the second one nearly free.
+ */
+export async function buildDist(): Promise<string> {
+  const root = projectRoot();
+  const dist = path.join(root, 'dist');
+  fs.mkdirSync(dist, { recursive: true });
+  const lock = path.join(dist, '.build-lock');
+  await waitFor(
+    () => {
+      try {
+        fs.mkdirSync(lock);
+        return true;
+      } catch {
+        // A lock left by a killed build is broken after two minutes.
+        const age = Date.now() - (fs.statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+        if (age > 120_000) fs.rmSync(lock, { recursive: true, force: true });
+        return false;
+      }
+    },
+    { timeoutMs: 180_000, intervalMs: 250, what: 'the dist build lock' },
+  );
+  try {
+    execFileSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'pipe' });
+  } catch (error) {
+    const output = error as { stdout?: Buffer; stderr?: Buffer };
+    throw new Error(`the build failed:\n${String(output.stdout ?? '')}${String(output.stderr ?? '')}`);
+  } finally {
+    fs.rmSync(lock, { recursive: true, force: true });
+  }
+  return dist;
+}
