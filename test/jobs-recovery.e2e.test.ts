@@ -6,7 +6,7 @@ import { createLogger } from '../common/logger';
 import { SUBGRAPHS } from '../scripts/subgraphs';
 import { planPolicyId } from '../subgraphs/provider/tyk/bodies';
 import { startPlatform, type TestPlatform } from './helpers/platform';
-import { developer, gatewayRequest, portalAdmin, type Identity } from './helpers/graphql';
+import { developer, gatewayRequest, portalAdmin, tokenFor, type Identity } from './helpers/graphql';
 import { testDatabaseUrl, unique } from './helpers/db';
 import { Fixtures } from './helpers/fixtures';
 import { freePort } from './helpers/ports';
@@ -143,6 +143,15 @@ describe('background work survives database restarts and crashes', () => {
     const base = platform.gatewayUrl.replace(/\/graphql$/, '');
     await waitFor(async () => (await fetch(`${base}/readyz`)).status === 503, { what: 'the gateway to report not ready' });
     expect((await fetch(replica!.url.replace(/\/graphql$/, '/readyz'))).status).toBe(503);
+    // The usage ingest endpoint says the same to its senders: 503 with Retry-After.
+    const ingest = await fetch(platform.subgraphs.usage!.url.replace(/\/graphql$/, '/ingest/tyk'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-ndjson', authorization: `Bearer ${tokenFor({ sub: 'tyk-pump-forwarder', roles: ['service'] })}` },
+      body: JSON.stringify({ timestamp: new Date().toISOString(), api_key: 'abcdef0123456789', api_id: 'api', org_id: tyk.orgId, method: 'GET', path: '/x', raw_path: '/x', response_code: 200, request_time: 3 }),
+    });
+    expect(ingest.status).toBe(503);
+    expect(ingest.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(await ingest.json()).toMatchObject({ error: 'SERVICE_UNAVAILABLE' });
 
     await waitFor(() => Date.now() - cutAt >= 10_000, { timeoutMs: 15_000, intervalMs: 100, what: 'the 10-second outage to pass' });
     tyk.heal();

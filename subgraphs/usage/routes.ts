@@ -12,6 +12,7 @@
  * - `POST /ingest/tyk/tail`: runs the analytics tailer now and answers what it read.
  */
 import express from 'express';
+import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../../common/errors';
 import type { JobRuntime } from '../../common/server';
 import { ingestAnalytics } from './ingest';
 import { InvalidJson } from './records';
@@ -102,6 +103,12 @@ export function usageRoutes(app: express.Express, runtime: JobRuntime): void {
     }
     if (status === 400) {
       res.status(400).json({ error: 'BAD_REQUEST', message: 'The body could not be read.' });
+      return;
+    }
+    if (isDatabaseUnavailable(error)) {
+      runtime.log.warn({ err: { message: (error as Error)?.message } }, 'usage ingest: database unavailable');
+      res.setHeader('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
+      res.status(503).json({ error: 'SERVICE_UNAVAILABLE', message: 'The database cannot be reached; the batch was not stored. Retry it after the Retry-After seconds (ingest is idempotent).', retryAfter: DATABASE_RETRY_AFTER_SECONDS });
       return;
     }
     runtime.log.error({ err: error }, 'usage ingest failed');
