@@ -31,11 +31,21 @@
  *   request; counters keyed on `rate_limit_pattern` when the metadata sets one). Each proxied
  *   request yields one analytics row in the shape of Tyk Pump's SQL `tyk_analytics` table
  *   (`analytics`, `onAnalytics`).
+ * - API definitions (`/tyk/apis`, `/tyk/apis/oas`, Dashboard `/api/apis`, `/api/apis/oas`): each
+ *   `addApi` is stored as a Tyk Classic or Tyk OAS definition; Gateway writes take effect on
+ *   reload, Dashboard writes at once; requests are checked against the LOADED definition.
+ * - JWT APIs: HS256/RS256 tokens verified per the definition, scope claim → policies through
+ *   `scopes.jwt.scope_to_policy` / `scopeToPolicyMapping` (no match → 403), policies that grant
+ *   no API → 403 (see `jwtSession`).
+ * - Path rights (`allowed_urls`, merged across ACL policies as Tyk merges them: ./merge.ts) and
+ *   GraphQL type rights (`restricted_types` / `allowed_types`).
  */
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, createHmac, createVerify, randomBytes, randomUUID } from 'node:crypto';
+import { buildSchema, parse, TypeInfo, visit, visitWithTypeInfo, getNamedType, type GraphQLSchema } from 'graphql';
 import { POLICY, POLICY_UPDATE, SESSION_STATE, validateTykObject, type ObjectSchema } from './schema';
+import { mergeAccessDefinition } from './merge';
 
 export type Json = Record<string, any>;
 
@@ -76,6 +86,22 @@ export interface TykTestServerOptions {
   onAnalytics?: (row: AnalyticsRow) => void | Promise<void>;
 }
 
+/** An API definition: Tyk Classic (`APIDefinition`) or Tyk OAS (an OpenAPI document with `x-tyk-api-gateway`). */
+export interface StoredApi {
+  oas: boolean;
+  definition: Json;
+}
+
+/** The JWT settings of a loaded API definition, read the way Tyk reads them (classic or OAS). */
+interface JwtSettings {
+  signingMethod: string;
+  source: string;
+  identityBaseField: string;
+  defaultPolicies: string[];
+  scopeClaimName: string;
+  scopeToPolicy: Record<string, string>;
+}
+
 interface StoredKey {
   token: string;
   hash: string;
@@ -90,7 +116,21 @@ export interface TestApi {
   name?: string;
   /** The API definition's org id (default: the server's org). */
   orgId?: string;
+  /**
+   * JWT authentication instead of keys (Tyk Classic `enable_jwt`, `jwt_signing_method`,
+   * `jwt_source`, `jwt_identity_base_field`, `jwt_default_policies`; Tyk OAS the JWT security
+   * scheme's `signingMethod`, `source`, `identityBaseField`, `defaultPolicies`). `source` is the
+   * HMAC secret or the RSA public key PEM as given (stored base64-encoded, as Tyk does).
+   */
+  jwt?: { signingMethod: 'hmac' | 'rsa'; source: string; identityBaseField?: string; defaultPolicies?: string[]; scopeClaimName?: string; scopeToPolicy?: Record<string, string> };
+  /** Store the definition as a Tyk OAS API (`x-tyk-api-gateway`, `GET/PUT /tyk/apis/oas/{id}`) instead of Tyk Classic. */
+  oas?: boolean;
+  /** A GraphQL API: its SDL (restricted_types / allowed_types are checked against queries). */
+  graphqlSchema?: string;
 }
+
+/** The name of the JWT security scheme in the OAS definitions this server builds. */
+export const OAS_JWT_SCHEME = 'jwtAuth';
 
 /**
  * One analytics record per proxied request, as Tyk Pump's `sql` pump stores it in `tyk_analytics`
@@ -126,6 +166,15 @@ export interface AnalyticsRow {
 const ADMIN_DENIED = 'Attempted administrative access with invalid or missing key!';
 const POLICY_ID = /^[a-zA-Z0-9._~-]+$/;
 const OBJECT_ID = /^[0-9a-f]{24}$/;
+
+/** A Tyk `allowed_urls` pattern as a regular expression (an invalid one matches nothing, like Tyk). */
+function safeRegex(pattern: string): RegExp | null {
+  try {
+    return new RegExp(pattern);
+  } catch {
+    return null;
+  }
+}
 
 const clone = <T>(value: T): T => (value === undefined ? value : JSON.parse(JSON.stringify(value)));
 
@@ -196,6 +245,10 @@ export class TykTestServer {
   readonly apis: TestApi[] = [];
   /** Analytics rows of proxied requests, oldest first. */
   readonly analytics: AnalyticsRow[] = [];
+  /** API definitions written through the Gateway API ("files in app_path"), loaded on reload; by api id. */
+  readonly apiFiles = new Map<string, StoredApi>();
+  /** API definitions the gateway has loaded (what proxied requests are checked against). */
+  readonly loadedApis = new Map<string, StoredApi>();
   /** Quota window ends (Unix seconds) by counter id. */
   private readonly quotaRenews = new Map<string, number>();
   /** Request times (ms) of the current rate window by counter id (sliding log). */
@@ -228,8 +281,129 @@ export class TykTestServer {
 
   /** Registers an API definition the gateway proxies (answered by a built-in echo upstream). */
   addApi(api: TestApi): void {
-    this.apis.push({ ...api, listenPath: `/${api.listenPath.replace(/^\/+|\/+$/g, '')}/` });
+    const listenPath = `/${api.listenPath.replace(/^\/+|\/+$/g, '')}/`;
+    this.apis.push({ ...api, listenPath });
     if (api.orgId) this.orgsSeen.add(api.orgId);
+    const stored = this.definitionOf({ ...api, listenPath });
+    this.apiFiles.set(api.apiId, stored);
+    this.loadedApis.set(api.apiId, clone(stored));
+  }
+
+  /** The API definition `addApi` stores: what an operator would have created in Tyk. */
+  private definitionOf(api: TestApi): StoredApi {
+    const orgId = api.orgId ?? this.orgId;
+    const jwt = api.jwt;
+    const source = jwt ? Buffer.from(jwt.source).toString('base64') : '';
+    if (api.oas) {
+      const schemes: Json = jwt
+        ? {
+            [OAS_JWT_SCHEME]: {
+              enabled: true,
+              source,
+              signingMethod: jwt.signingMethod,
+              identityBaseField: jwt.identityBaseField ?? 'sub',
+              ...(jwt.defaultPolicies?.length ? { defaultPolicies: jwt.defaultPolicies } : {}),
+              scopes: {
+                claimName: jwt.scopeClaimName ?? 'scope',
+                scopeToPolicyMapping: Object.entries(jwt.scopeToPolicy ?? {}).map(([scope, policyId]) => ({ scope, policyId })),
+              },
+            },
+          }
+        : { authToken: { enabled: true } };
+      return {
+        oas: true,
+        definition: {
+          openapi: '3.0.3',
+          info: { title: api.name ?? api.apiId, version: '1.0.0' },
+          paths: {},
+          components: { securitySchemes: jwt ? { [OAS_JWT_SCHEME]: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } : { authToken: { type: 'apiKey', in: 'header', name: 'Authorization' } } },
+          security: [{ [jwt ? OAS_JWT_SCHEME : 'authToken']: [] }],
+          'x-tyk-api-gateway': {
+            info: { id: api.apiId, name: api.name ?? api.apiId, orgId, state: { active: true } },
+            upstream: { url: 'http://echo.upstream.test/' },
+            server: { listenPath: { value: api.listenPath, strip: true }, authentication: { enabled: true, securitySchemes: schemes } },
+          },
+        },
+      };
+    }
+    return {
+      oas: false,
+      definition: {
+        api_id: api.apiId,
+        name: api.name ?? api.apiId,
+        org_id: orgId,
+        active: true,
+        use_keyless: false,
+        use_standard_auth: !jwt,
+        enable_jwt: Boolean(jwt),
+        jwt_signing_method: jwt?.signingMethod ?? '',
+        jwt_source: source,
+        jwt_identity_base_field: jwt?.identityBaseField ?? (jwt ? 'sub' : ''),
+        jwt_default_policies: jwt?.defaultPolicies ?? [],
+        scopes: jwt ? { jwt: { scope_claim_name: jwt.scopeClaimName ?? 'scope', scope_to_policy: { ...(jwt.scopeToPolicy ?? {}) } } } : {},
+        proxy: { listen_path: api.listenPath, target_url: 'http://echo.upstream.test/', strip_listen_path: true },
+        version_data: { not_versioned: true, versions: { Default: { name: 'Default' } } },
+        ...(api.graphqlSchema ? { graphql: { enabled: true, execution_mode: 'proxyOnly', schema: api.graphqlSchema } } : {}),
+      },
+    };
+  }
+
+  /** The loaded definition of an API (what the gateway enforces). */
+  apiDefinition(apiId: string): StoredApi | undefined {
+    return clone(this.loadedApis.get(apiId));
+  }
+
+  /** Replaces an API definition as an operator would (Dashboard UI): live at once. */
+  putApiDirect(apiId: string, stored: StoredApi): void {
+    this.apiFiles.set(apiId, clone(stored));
+    this.loadedApis.set(apiId, clone(stored));
+  }
+
+  /** The scope → policy mapping of a loaded API definition (classic `scopes.jwt.scope_to_policy` or OAS `scopeToPolicyMapping`). */
+  scopeMapping(apiId: string): Record<string, string> {
+    const stored = this.loadedApis.get(apiId);
+    return stored ? this.jwtSettings(stored)?.scopeToPolicy ?? {} : {};
+  }
+
+  private jwtSettings(stored: StoredApi): JwtSettings | null {
+    if (!stored.oas) {
+      const d = stored.definition;
+      if (!d.enable_jwt) return null;
+      return {
+        signingMethod: d.jwt_signing_method ?? '',
+        source: d.jwt_source ?? '',
+        identityBaseField: d.jwt_identity_base_field || 'sub',
+        defaultPolicies: d.jwt_default_policies ?? [],
+        scopeClaimName: d.scopes?.jwt?.scope_claim_name || 'scope',
+        scopeToPolicy: { ...(d.scopes?.jwt?.scope_to_policy ?? {}) },
+      };
+    }
+    const doc = stored.definition;
+    const schemes: Json = doc['x-tyk-api-gateway']?.server?.authentication?.securitySchemes ?? {};
+    const components: Json = doc.components?.securitySchemes ?? {};
+    for (const [name, scheme] of Object.entries(schemes) as [string, Json][]) {
+      const component = components[name];
+      const isJwt = component?.type === 'http' && component?.scheme === 'bearer' && component?.bearerFormat === 'JWT';
+      if (!isJwt || !scheme?.enabled) continue;
+      const mapping: Record<string, string> = {};
+      for (const entry of scheme.scopes?.scopeToPolicyMapping ?? []) mapping[entry.scope] = entry.policyId;
+      return {
+        signingMethod: scheme.signingMethod ?? '',
+        source: scheme.source ?? '',
+        identityBaseField: scheme.identityBaseField || 'sub',
+        defaultPolicies: scheme.defaultPolicies ?? [],
+        scopeClaimName: scheme.scopes?.claims?.[0] || scheme.scopes?.claimName || 'scope',
+        scopeToPolicy: mapping,
+      };
+    }
+    return null;
+  }
+
+  /** The classic view Tyk returns for `GET /tyk/apis/{id}` (OAS APIs: their classic form, `is_oas: true`). */
+  private classicView(stored: StoredApi): Json {
+    if (!stored.oas) return clone(stored.definition);
+    const info = stored.definition['x-tyk-api-gateway']?.info ?? {};
+    return { api_id: info.id, name: info.name, org_id: info.orgId, is_oas: true, active: Boolean(info.state?.active) };
   }
 
   static async start(options: TykTestServerOptions = {}): Promise<TykTestServer> {
@@ -419,7 +593,7 @@ export class TykTestServer {
     }
     if (proxied) {
       const started = this.now();
-      const [status, payload, headers] = this.proxy(proxied, method, req.headers.authorization);
+      const [status, payload, headers] = this.proxy(proxied, method, req.headers.authorization, path, body);
       record.status = status;
       record.response = payload;
       if (!res.destroyed) {
@@ -446,23 +620,51 @@ export class TykTestServer {
   }
 
   /**
-   * Authenticates the key (header `Authorization`: the raw key or its custom name), applies its
-   * policies (the key's org, else the API's), checks access rights, expiry, inactivity, the rate
-   * limit (sliding log: 429 "Rate Limit Exceeded") and the quota (counter per window: 403 "Quota
-   * exceeded"), then answers from an echo upstream with the X-RateLimit-* quota headers.
+   * Authenticates the request (a key in `Authorization`: the raw key or its custom name; or, on a
+   * JWT API, a Bearer JWT — see `jwtSession`), applies the session's policies (the key's org, else
+   * the API's), checks access rights, path rights (`allowed_urls`), GraphQL type rights, expiry,
+   * inactivity, the rate limit (sliding log: 429 "Rate Limit Exceeded") and the quota (counter
+   * per window: 403 "Quota exceeded"), then answers from an echo upstream with the X-RateLimit-*
+   * quota headers.
    */
-  private proxy(api: TestApi, method: string, authorization: string | undefined): [number, Json, Record<string, string>] {
+  private proxy(api: TestApi, method: string, authorization: string | undefined, path: string, body: unknown): [number, Json, Record<string, string>] {
     this.lastProxyKey = null;
     const denied = (status: number, error: string): [number, Json, Record<string, string>] => [status, { error }, {}];
     if (!authorization) return denied(401, 'Authorization field missing');
     const orgId = api.orgId ?? this.orgId;
-    const key = this.findKey(authorization.replace(/^Bearer\s+/i, ''), false, orgId);
-    if (!key) return denied(403, 'Access to this API has been disallowed');
-    const stored = key.session.org_id ? key.session : { ...key.session, org_id: orgId };
-    const { session, found, requested } = this.applyPolicies(stored);
-    this.lastProxyKey = { hash: key.hash, session };
-    if (requested.length && !found.length) return denied(403, 'Access to this API has been disallowed');
-    if (!session.access_rights?.[api.apiId]) return denied(403, 'Access to this API has been disallowed');
+    const loaded = this.loadedApis.get(api.apiId);
+    const jwt = loaded ? this.jwtSettings(loaded) : null;
+    let hash: string;
+    let session: Json;
+    if (jwt) {
+      const outcome = this.jwtSession(jwt, authorization.replace(/^Bearer\s+/i, ''), orgId);
+      if ('error' in outcome) return denied(outcome.status, outcome.error);
+      ({ hash, session } = outcome);
+      this.lastProxyKey = { hash, session };
+    } else {
+      const key = this.findKey(authorization.replace(/^Bearer\s+/i, ''), false, orgId);
+      if (!key) return denied(403, 'Access to this API has been disallowed');
+      const stored = key.session.org_id ? key.session : { ...key.session, org_id: orgId };
+      const applied = this.applyPolicies(stored);
+      hash = key.hash;
+      session = applied.session;
+      this.lastProxyKey = { hash: key.hash, session };
+      if (applied.requested.length && !applied.found.length) return denied(403, 'Access to this API has been disallowed');
+    }
+    const rights = session.access_rights?.[api.apiId];
+    if (!rights) return denied(403, 'Access to this API has been disallowed');
+    // Path rights (Tyk's GranularAccessMiddleware, default legacy matching): the first entry whose
+    // methods include the request's and whose url regex matches the full request path lets it
+    // through; none → 403.
+    const allowed: Json[] = rights.allowed_urls ?? [];
+    if (allowed.length && !allowed.some((spec) => (spec.methods ?? []).includes(method) && safeRegex(spec.url)?.test(path))) {
+      return denied(403, 'Access to this resource has been disallowed');
+    }
+    if (api.graphqlSchema) {
+      const problem = this.graphqlDenied(api.graphqlSchema, rights, body);
+      if (problem) return [problem.status, { errors: [{ message: problem.message }] }, {}];
+    }
+    const key = { hash };
     const nowMs = this.now();
     const nowSeconds = Math.floor(nowMs / 1000);
     if ((session.expires ?? 0) > 0 && session.expires < nowSeconds) return denied(401, 'Key has expired, please renew');
@@ -502,6 +704,108 @@ export class TykTestServer {
     const headers: Record<string, string> =
       quotaMax > 0 ? { 'x-ratelimit-limit': String(quotaMax), 'x-ratelimit-remaining': String(remaining), 'x-ratelimit-reset': String(renews) } : {};
     return [200, { ok: true, api_id: api.apiId, method }, headers];
+  }
+
+  /**
+   * A JWT session as Tyk's JWT middleware (`gateway/mw_jwt.go`, centralised secret) builds it: the
+   * token is verified with the definition's `source` (HMAC secret or RSA public key, base64) for
+   * its signing method (`hmac` → HS256/384/512, `rsa` → RS256) and `exp`; the identity claim
+   * (`identityBaseField`, default `sub`) names the session; with a scope mapping, the scope
+   * claim's values (space-separated string or array) select the policies and the default
+   * policies are NOT used; no match → 403 (since 5.11 no default policy is needed); without
+   * scopes the default policies apply. Policies that give no access rights → 403, like Tyk's
+   * policy apply ("key has no valid policies to be applied").
+   */
+  private jwtSession(jwt: JwtSettings, token: string, orgId: string): { hash: string; session: Json } | { status: number; error: string } {
+    const parts = token.split('.');
+    if (parts.length !== 3) return { status: 400, error: 'Authorization field missing' };
+    let header: Json;
+    let claims: Json;
+    try {
+      header = JSON.parse(Buffer.from(parts[0], 'base64url').toString('utf8'));
+      claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
+    } catch {
+      return { status: 403, error: 'Key not authorized' };
+    }
+    const secret = Buffer.from(jwt.source, 'base64').toString('utf8');
+    const signed = `${parts[0]}.${parts[1]}`;
+    const signature = Buffer.from(parts[2], 'base64url');
+    let valid = false;
+    const alg = String(header.alg ?? '');
+    if (jwt.signingMethod === 'hmac' && /^HS(256|384|512)$/.test(alg)) {
+      const expected = createHmac(`sha${alg.slice(2)}`, secret).update(signed).digest();
+      valid = expected.length === signature.length && expected.equals(signature);
+    } else if (jwt.signingMethod === 'rsa' && alg === 'RS256') {
+      try {
+        valid = createVerify('RSA-SHA256').update(signed).verify(secret, signature);
+      } catch {
+        valid = false;
+      }
+    }
+    if (!valid) return { status: 403, error: 'Key not authorized' };
+    const nowSeconds = Math.floor(this.now() / 1000);
+    if (typeof claims.exp === 'number' && claims.exp < nowSeconds) return { status: 401, error: 'Key not authorized: Token is expired' };
+    const identity = claims[jwt.identityBaseField] ?? claims.sub;
+    if (typeof identity !== 'string' || !identity) return { status: 403, error: 'Key not authorized: no suitable identity claim' };
+    const hash = `jwt-${createHash('md5').update(identity).digest('hex')}`;
+    let policies: string[] = [...jwt.defaultPolicies];
+    const mapping = jwt.scopeToPolicy;
+    if (Object.keys(mapping).length) {
+      const raw = jwt.scopeClaimName.split('.').reduce((node: any, name) => node?.[name], claims);
+      const scopes: string[] = typeof raw === 'string' ? raw.split(' ').filter(Boolean) : Array.isArray(raw) ? raw.flatMap((v) => (typeof v === 'string' ? v.split(' ') : [])).filter(Boolean) : [];
+      if (scopes.length) {
+        policies = [...new Set(scopes.filter((scope) => mapping[scope]).map((scope) => mapping[scope]))];
+        if (!policies.length) return { status: 403, error: 'key not authorized: no matching policy found in scope claim' };
+      }
+    }
+    if (!policies.length) return { status: 403, error: 'key not authorized: no matching policy found' };
+    const { session, found } = this.applyPolicies({ org_id: orgId, apply_policies: policies, meta_data: { TykJWTSessionID: hash }, alias: identity });
+    if (!found.length || !session.access_rights || !Object.keys(session.access_rights).length) {
+      return { status: 403, error: 'key not authorized: could not apply several policies' };
+    }
+    if (typeof claims.exp === 'number' && claims.exp > (session.expires ?? 0)) session.expires = claims.exp;
+    return { hash, session };
+  }
+
+  private graphqlSchemas = new Map<string, GraphQLSchema>();
+
+  /**
+   * GraphQL field rights (Tyk's GraphQL granular access): `allowed_types` (when set) is an allow
+   * list, else `restricted_types` a block list, of `{ name: <type>, fields: [...] }`. A query
+   * touching a field outside them is refused with 400 and a GraphQL error.
+   */
+  private graphqlDenied(sdl: string, rights: Json, body: unknown): { status: number; message: string } | null {
+    const allowedTypes: Json[] = rights.allowed_types ?? [];
+    const restrictedTypes: Json[] = rights.restricted_types ?? [];
+    const text = (body as Json | undefined)?.query;
+    if (typeof text !== 'string') return allowedTypes.length || restrictedTypes.length ? { status: 400, message: 'no GraphQL query in the request' } : null;
+    if (!allowedTypes.length && !restrictedTypes.length) return null;
+    let schema = this.graphqlSchemas.get(sdl);
+    if (!schema) {
+      schema = buildSchema(sdl);
+      this.graphqlSchemas.set(sdl, schema);
+    }
+    const listed = (types: Json[], type: string, field: string) => types.some((t) => t.name === type && (t.fields ?? []).includes(field));
+    let problem: string | null = null;
+    const typeInfo = new TypeInfo(schema);
+    try {
+      visit(
+        parse(text),
+        visitWithTypeInfo(typeInfo, {
+          Field: (node) => {
+            const parent = typeInfo.getParentType();
+            if (!parent || problem || node.name.value.startsWith('__')) return;
+            const type = getNamedType(parent).name;
+            const field = node.name.value;
+            const refused = allowedTypes.length ? !listed(allowedTypes, type, field) : listed(restrictedTypes, type, field);
+            if (refused) problem = `field: ${field} is restricted on type: ${type}`;
+          },
+        }),
+      );
+    } catch (error) {
+      return { status: 400, message: String((error as Error).message) };
+    }
+    return problem ? { status: 400, message: problem } : null;
   }
 
   private recordAnalytics(api: TestApi, req: http.IncomingMessage, path: string, status: number, started: number): void {
@@ -567,6 +871,8 @@ export class TykTestServer {
       this.reload();
       return [200, { status: 'ok', message: '' }];
     }
+
+    if (resource === 'apis') return this.gatewayApis(method, rest, body, malformed);
 
     if (resource === 'policies') {
       const id = rest.join('/');
@@ -643,6 +949,47 @@ export class TykTestServer {
     this.reloads += 1;
     this.loadedPolicies.clear();
     for (const [id, policy] of this.policyFiles) this.loadedPolicies.set(id, clone(policy));
+    this.loadedApis.clear();
+    for (const [id, api] of this.apiFiles) this.loadedApis.set(id, clone(api));
+  }
+
+  /**
+   * `/tyk/apis` (Tyk Classic) and `/tyk/apis/oas` (Tyk OAS), as Tyk Gateway's `gateway/api.go`
+   * handles them: reads answer from the loaded definitions; writes go to "files" and take effect
+   * on the next reload; a classic route refuses an OAS API and the other way round; the id in the
+   * body must equal the one in the path.
+   */
+  private gatewayApis(method: string, rest: string[], body: unknown, malformed: boolean): [number, unknown] {
+    const error = (status: number, message: string): [number, unknown] => [status, { status: 'error', message }];
+    const oas = rest[0] === 'oas';
+    const id = (oas ? rest.slice(1) : rest).join('/');
+    if (method === 'GET') {
+      if (!id) return [200, [...this.loadedApis.values()].filter((a) => a.oas === oas || !oas).map((a) => (oas ? clone(a.definition) : this.classicView(a)))];
+      const stored = this.loadedApis.get(id);
+      if (!stored) return error(404, 'API not found');
+      if (oas && !stored.oas) return error(400, 'the requested API definition is in Tyk classic format, please use old api endpoint');
+      return [200, oas ? clone(stored.definition) : this.classicView(stored)];
+    }
+    if (method === 'PUT' || method === 'POST') {
+      if (malformed || !body || typeof body !== 'object' || Array.isArray(body)) return error(400, 'Request malformed');
+      const definition = clone(body as Json);
+      const bodyId: unknown = oas ? definition['x-tyk-api-gateway']?.info?.id : definition.api_id;
+      if (oas && !definition['x-tyk-api-gateway']) return error(400, 'the payload should contain x-tyk-api-gateway');
+      if (method === 'PUT') {
+        if (!id) return error(400, 'Must specify an apiID to update');
+        if (bodyId !== id) return error(400, 'Request APIID does not match that in Definition! For Update operations these must match.');
+        const existing = this.apiFiles.get(id);
+        if (!existing) return error(404, 'API not found');
+        if (existing.oas && !oas) return error(400, 'The API is in Tyk OAS format, please use the /tyk/apis/oas endpoint');
+        if (!existing.oas && oas) return error(400, 'the requested API definition is in Tyk classic format, please use old api endpoint');
+      }
+      const apiId = typeof bodyId === 'string' && bodyId ? bodyId : randomBytes(16).toString('hex');
+      if (oas) definition['x-tyk-api-gateway'].info.id = apiId;
+      else definition.api_id = apiId;
+      this.apiFiles.set(apiId, { oas, definition });
+      return [200, { key: apiId, status: 'ok', action: method === 'POST' ? 'added' : 'modified' }];
+    }
+    return error(405, 'Method not supported');
   }
 
   // ---------------------------------------------------------------- keys (shared by both APIs)
@@ -692,7 +1039,11 @@ export class TykTestServer {
     for (const policy of found) {
       const p = policy.partitions ?? {};
       const partitioned = Boolean(p.quota || p.rate_limit || p.acl || p.complexity);
-      if (!partitioned || p.acl) rights = { ...(rights ?? {}), ...clone(policy.access_rights ?? {}) };
+      if (!partitioned || p.acl) {
+        // Tyk merges the ACLs of every policy for the same API (see ./merge.ts).
+        rights = { ...(rights ?? {}) };
+        for (const [apiId, definition] of Object.entries(policy.access_rights ?? {})) rights[apiId] = mergeAccessDefinition(rights[apiId], definition as Json);
+      }
       if (!partitioned || p.quota) {
         const max = policy.quota_max ?? 0;
         const renewal = policy.quota_renewal_rate ?? 0;
@@ -837,6 +1188,27 @@ export class TykTestServer {
         if (!existing) return error(404, 'Could not retrieve object for deletion');
         this.deletePolicyDirect(existing.id);
         return [200, { Status: 'OK', Message: 'Data deleted', Meta: null }];
+      }
+      return error(405, 'Method not supported');
+    }
+
+    if (parts[0] === 'apis') {
+      // Dashboard: classic `GET/PUT /api/apis/{id}` wrap the definition in `api_definition`;
+      // `GET/PUT /api/apis/oas/{id}` carry the OAS document. Writes are live (the Dashboard tells its gateways).
+      const oas = parts[1] === 'oas';
+      const id = (oas ? parts.slice(2) : parts.slice(1)).join('/');
+      const stored = this.loadedApis.get(id);
+      if (!id) return error(405, 'Method not supported');
+      if (!stored) return error(404, 'API not found');
+      if (oas !== stored.oas) return error(400, oas ? 'API is not an OAS API' : 'API is an OAS API: use /api/apis/oas');
+      if (method === 'GET') return [200, oas ? clone(stored.definition) : { api_definition: clone(stored.definition), hook_references: [], is_site: false, sort_by: 0 }];
+      if (method === 'PUT') {
+        const definition = oas ? (body as Json) : (body as Json)?.api_definition;
+        if (malformed || !definition || typeof definition !== 'object') return error(400, 'Request malformed');
+        const bodyId = oas ? definition['x-tyk-api-gateway']?.info?.id : definition.api_id;
+        if (bodyId !== id) return error(400, 'API ID in the body does not match the one in the path');
+        this.putApiDirect(id, { oas, definition: clone(definition) });
+        return [200, { Status: 'OK', Message: 'API modified', Meta: null }];
       }
       return error(405, 'Method not supported');
     }
