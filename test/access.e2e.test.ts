@@ -126,7 +126,7 @@ describe('access journey through the gateway', () => {
     const byAdmin = await gatewayRequest(platform.gatewayUrl, `mutation($i: RevealCredentialSecretInput!) { revealCredentialSecret(input: $i) { secret errors { code } } }`, { i: { id: ids.credential } }, admin);
     expect(byAdmin.data?.revealCredentialSecret?.secret ?? null).toBeNull();
     const reveal = await mutate('revealCredentialSecret', 'RevealCredentialSecretInput', { id: ids.credential }, 'secret', dave);
-    expect(reveal.secret).toMatch(/^pgk_[A-Za-z0-9]{40}$/);
+    expect(reveal.secret).toMatch(/^pgk_[A-Za-z0-9]{46}$/);
     const again = await mutate('revealCredentialSecret', 'RevealCredentialSecretInput', { id: ids.credential }, 'secret', dave);
     expect(again.errors[0].code).toBe('ALREADY_REVEALED');
 

@@ -30,7 +30,7 @@ describe('developers: credentials', () => {
   });
 
   const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
-  const SECRET = /^pgk_[0-9A-Za-z]{40}$/;
+  const SECRET = /^pgk_[0-9A-Za-z]{46}$/;
   const DAY = 86_400;
 
   /** Labels of the responses recorded since `from` whose JSON contains `secret`. */

@@ -20,6 +20,7 @@ import { AppResolver } from './resolvers/app.resolver';
 import { ViewerResolver } from './resolvers/viewer.resolver';
 import { AccessRequestResolver, AppAccessRequestsResolver, OrganizationAccessRequestsResolver } from './resolvers/access-request.resolver';
 import { AppCredentialsResolver, CredentialResolver, OrganizationCredentialsResolver } from './resolvers/credential.resolver';
+import { CredentialFormatResolver } from './resolvers/credential-format.resolver';
 import { AccessRequestEventResolver } from './resolvers/access-events.resolver';
 import { EntitlementResolver, OrganizationEntitlementsResolver, ViewerEntitlementsResolver } from './resolvers/entitlement.resolver';
 import { GovernanceResolver } from './resolvers/governance.resolver';
@@ -60,6 +61,7 @@ export const developersSubgraph: SubgraphModule = {
         CredentialResolver,
         OrganizationCredentialsResolver,
         AppCredentialsResolver,
+        CredentialFormatResolver,
         AccessRequestEventResolver,
         EntitlementResolver,
         OrganizationEntitlementsResolver,

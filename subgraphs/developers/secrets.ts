@@ -1,16 +1,43 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { crc32 } from 'node:zlib';
 import { decryptSecret, encryptSecret, keyRingFromEnv, type KeyRing } from '../../common/crypto';
 
 /**
- * Credential secrets (see the access/provider contract): `pgk_` + 40 random base62 characters.
- * The first 12 characters are the visible prefix; only the sha256 hex of the secret is kept for
- * good, plus encrypted copies for a while. The plaintext is never stored or logged.
+ * Credential secrets (docs/CREDENTIALS.md): `pgk_` + 40 random base62 characters (the body,
+ * ≈238 bits) + 6 base62 characters of checksum (CRC32 of the body), 50 characters in all, so a
+ * secret scanner can tell a real key from noise offline. Keys issued before the checksum
+ * (`pgk_` + 40 characters) keep working: they are looked up by hash like any other.
+ * The first 12 characters (`pgk_` and the first 8 of the body) are the visible prefix that
+ * identifies the key; only the sha256 hex of the secret is kept for good, plus encrypted copies
+ * for a while. The plaintext is never stored or logged.
  */
 export const SECRET_PREFIX = 'pgk_';
 export const SECRET_RANDOM_LENGTH = 40;
+export const SECRET_CHECKSUM_LENGTH = 6;
 export const VISIBLE_PREFIX_LENGTH = 12;
+/** Length of a current-format secret (prefix, body, checksum). */
+export const SECRET_LENGTH = SECRET_PREFIX.length + SECRET_RANDOM_LENGTH + SECRET_CHECKSUM_LENGTH;
+/** Length of a secret issued before the checksum was added (prefix and body only). */
+export const LEGACY_SECRET_LENGTH = SECRET_PREFIX.length + SECRET_RANDOM_LENGTH;
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+const BASE62_ONLY = /^[0-9A-Za-z]*$/;
+
+/** `value` (0 ≤ value < 62^width) in base62, most significant digit first, left-padded with `0`. */
+function toBase62(value: number, width: number): string {
+  let out = '';
+  let rest = value;
+  for (let i = 0; i < width; i += 1) {
+    out = BASE62[rest % 62] + out;
+    rest = Math.floor(rest / 62);
+  }
+  return out;
+}
+
+/** The checksum of a body: its CRC32 (unsigned, over the ASCII body) in 6 base62 characters. */
+export function secretChecksum(body: string): string {
+  return toBase62(crc32(body) >>> 0, SECRET_CHECKSUM_LENGTH);
+}
 
 /** Uniform base62 characters from the CSPRNG (rejection sampling: bytes ≥ 248 are dropped). */
 function randomBase62(length: number): string {
@@ -36,8 +63,35 @@ export function secretHash(secret: string): string {
 }
 
 export function generateSecret(): NewSecret {
-  const secret = `${SECRET_PREFIX}${randomBase62(SECRET_RANDOM_LENGTH)}`;
+  const body = randomBase62(SECRET_RANDOM_LENGTH);
+  const secret = `${SECRET_PREFIX}${body}${secretChecksum(body)}`;
   return { secret, prefix: secret.slice(0, VISIBLE_PREFIX_LENGTH), hash: secretHash(secret) };
+}
+
+/** What the offline format check says about a text. */
+export type SecretFormat = 'CURRENT' | 'LEGACY' | 'NONE';
+
+export interface SecretFormatCheck {
+  /** CURRENT (prefix, body and a matching checksum), LEGACY (the older checksum-less shape), NONE. */
+  format: SecretFormat;
+  /** Why it is NONE: which part does not match; null otherwise. */
+  problem: 'PREFIX' | 'LENGTH' | 'CHARACTERS' | 'CHECKSUM' | null;
+}
+
+/**
+ * Offline check of a text's shape: prefix, length, alphabet and (current format) checksum. It
+ * consults nothing (no database, no key list), so it says whether a text LOOKS like a Plangraph
+ * key, never whether such a key exists or works.
+ */
+export function checkSecretFormat(text: string): SecretFormatCheck {
+  if (!text.startsWith(SECRET_PREFIX)) return { format: 'NONE', problem: 'PREFIX' };
+  const rest = text.slice(SECRET_PREFIX.length);
+  if (text.length !== SECRET_LENGTH && text.length !== LEGACY_SECRET_LENGTH) return { format: 'NONE', problem: 'LENGTH' };
+  if (!BASE62_ONLY.test(rest)) return { format: 'NONE', problem: 'CHARACTERS' };
+  if (text.length === LEGACY_SECRET_LENGTH) return { format: 'LEGACY', problem: null };
+  const body = rest.slice(0, SECRET_RANDOM_LENGTH);
+  const checksum = rest.slice(SECRET_RANDOM_LENGTH);
+  return checksum === secretChecksum(body) ? { format: 'CURRENT', problem: null } : { format: 'NONE', problem: 'CHECKSUM' };
 }
 
 const rings = new WeakMap<NodeJS.ProcessEnv, KeyRing>();

@@ -196,6 +196,14 @@ export const MATRIX: MatrixRow[] = [
     variables: (w) => ({ id: w.credential }),
   },
   {
+    operation: 'Query.validateCredentialFormat',
+    who: 'anyone, signed in or not: an offline check of the text given (format and checksum), reads no data',
+    cells: cells(A, A, A, A, A, A),
+    outsiderAllowed: 'the check reads nothing: it answers about the text the caller sends, never about a stored credential',
+    document: `query($s: String!) { validateCredentialFormat(secret: $s) { format } }`,
+    variables: () => ({ s: 'pgk_not-a-key' }),
+  },
+  {
     operation: 'Query.plans',
     who: 'anyone: PUBLISHED plans in catalogs they may see (here: a catalog private to A); portal admins all',
     cells: MEMBERS_READ,
