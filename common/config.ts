@@ -31,6 +31,9 @@ export function isProduction(env: NodeJS.ProcessEnv = process.env): boolean {
 
 function required(env: NodeJS.ProcessEnv, name: string, devDefault: string): string {
   const value = env[name];
+  if (value && isProduction(env) && value === devDefault) {
+    throw new Error(`${name} is the public development value: set a secret of your own when NODE_ENV=production`);
+  }
   if (value) return value;
   if (isProduction(env)) throw new Error(`${name} must be set when NODE_ENV=production`);
   return devDefault;
