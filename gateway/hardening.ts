@@ -28,7 +28,7 @@ export interface HardeningConfig {
   trustedDocumentsFile: string | null;
   /** Requests per caller (token subject, else IP) per window; 0 turns the limit off. */
   rateLimit: { requests: number; windowSeconds: number };
-  /** Headers a request without a JSON body (GET, forms) must carry (CSRF prevention). */
+  /** Headers a POST without a JSON body (forms, `text/plain`) must carry (CSRF prevention, see `useCsrfPrevention`). */
   csrfHeaders: string[];
 }
 
@@ -67,13 +67,30 @@ export function hardeningConfig(env: NodeJS.ProcessEnv = process.env): Hardening
   };
 }
 
-/** graphql-armor validation limits (depth, aliases, tokens, directives) and suggestion masking. */
+/**
+ * Gives a graphql-armor refusal its stable code and the limit, and drops the "Syntax Error: "
+ * armor puts before every message (the operation is well-formed, only too big).
+ */
+function rejectWith(code: string, limit: number) {
+  return [
+    (_context: unknown, error: GraphQLError) => {
+      error.message = error.message.replace(/^Syntax Error: /, '');
+      Object.assign(error.extensions, { code, limit });
+    },
+  ];
+}
+
+/**
+ * graphql-armor validation limits (depth, aliases, tokens, directives) and suggestion masking.
+ * Refusals carry `extensions.code` MAX_DEPTH_LIMIT, MAX_ALIASES_LIMIT, MAX_TOKENS_LIMIT or
+ * MAX_DIRECTIVES_LIMIT (the names Apollo Router uses for its operation limits) and `limit`.
+ */
 export function armorPlugins(config: HardeningConfig): GatewayPlugin[] {
   const plugins = [
-    maxDepthPlugin({ n: config.maxDepth, ignoreIntrospection: true, flattenFragments: true, exposeLimits: true }),
-    maxAliasesPlugin({ n: config.maxAliases, exposeLimits: true }),
-    maxTokensPlugin({ n: config.maxTokens, exposeLimits: true }),
-    maxDirectivesPlugin({ n: config.maxDirectives, exposeLimits: true }),
+    maxDepthPlugin({ n: config.maxDepth, ignoreIntrospection: true, flattenFragments: true, exposeLimits: true, onReject: rejectWith('MAX_DEPTH_LIMIT', config.maxDepth) }),
+    maxAliasesPlugin({ n: config.maxAliases, exposeLimits: true, onReject: rejectWith('MAX_ALIASES_LIMIT', config.maxAliases) }),
+    maxTokensPlugin({ n: config.maxTokens, exposeLimits: true, onReject: rejectWith('MAX_TOKENS_LIMIT', config.maxTokens) }),
+    maxDirectivesPlugin({ n: config.maxDirectives, exposeLimits: true, onReject: rejectWith('MAX_DIRECTIVES_LIMIT', config.maxDirectives) }),
   ];
   if (!config.fieldSuggestions) plugins.push(blockFieldSuggestionsPlugin({ mask: '[Suggestion hidden]' }) as never);
   return plugins as unknown as GatewayPlugin[];
@@ -123,6 +140,69 @@ export function useRateLimit(config: HardeningConfig, now: () => number = Date.n
           extensions: { code: 'RATE_LIMITED', retryAfter, http: { status: 429, headers: { 'retry-after': String(retryAfter) } } },
         });
       }
+    },
+  } as GatewayPlugin;
+}
+
+/** Content types a browser may POST cross-site without a CORS preflight (HTML forms, `text/plain`). */
+const SIMPLE_CONTENT_TYPES = ['application/x-www-form-urlencoded', 'multipart/form-data', 'text/plain'];
+
+/**
+ * CSRF prevention. A web page can make a visitor's browser send requests to the gateway that
+ * skip CORS preflight: a form POST (form-urlencoded, multipart, `text/plain`) and a plain GET.
+ * Those would matter if the browser added credentials of its own (cookies, HTTP auth, client
+ * certificates) and the request changed something.
+ *
+ * - POSTs with a simple content type (or none) must carry one of `headers` (any value): a page
+ *   can only add such a header through a preflighted, CORS-checked request. JSON POSTs are
+ *   always preflighted cross-site and need nothing. Refused requests get HTTP 403 and
+ *   `extensions.code = CSRF_REFUSED` with a message saying which header to send.
+ * - GET needs no header: it can only run queries and subscriptions (Yoga refuses mutations over
+ *   GET with 405), which change nothing, and the gateway reads credentials only from the
+ *   `authorization` header (or graphql-ws connection params), never from cookies, so a request
+ *   a foreign page triggers runs anonymously and reading its answer is up to CORS anyway. This
+ *   is what lets urql's default client (queries as GET, `preferGetMethod: 'within-url-limit'`)
+ *   and cached GETs work. Should the gateway ever accept ambient credentials (cookies, or a
+ *   proxy in front of it that turns a session cookie into a bearer token), GET must require the
+ *   header again.
+ */
+export function useCsrfPrevention(headers: string[]): GatewayPlugin {
+  const [first, ...others] = headers.map((h) => `\`${h}\``);
+  const header = others.length ? `${first} header (or ${others.join(', ')})` : `${first} header`;
+  return {
+    onRequestParse({ request }) {
+      if (request.method === 'GET' || request.method === 'HEAD') return;
+      const contentType = request.headers.get('content-type')?.toLowerCase();
+      if (contentType && !SIMPLE_CONTENT_TYPES.some((simple) => contentType.startsWith(simple))) return;
+      if (headers.some((name) => request.headers.has(name))) return;
+      throw new GraphQLError(
+        `Refused as a possible cross-site request forgery: a POST ${contentType ? `with content-type \`${contentType.split(';')[0].trim()}\`` : 'without a content-type'} must carry the ${header}, with any value. Send operations as JSON (\`content-type: application/json\`) or add the header.`,
+        { extensions: { code: 'CSRF_REFUSED', http: { status: 403 } } },
+      );
+    },
+  } as GatewayPlugin;
+}
+
+/**
+ * Hive Gateway answers a request that runs past its deadline (`requestTimeoutMs`) with a plain
+ * text 503. This turns that answer into a GraphQL error with `extensions.code = REQUEST_TIMEOUT`
+ * and the limit, like every other refusal.
+ */
+export function useRequestDeadlineError(config: HardeningConfig, graphqlPath = '/graphql'): GatewayPlugin {
+  return {
+    async onResponse({ request, response, setResponse, fetchAPI }) {
+      if (response.status !== 503 || response.headers.get('content-type')?.includes('json')) return;
+      if (new URL(request.url).pathname !== graphqlPath) return;
+      if ((await response.clone().text()) !== 'Request deadline exceeded') return;
+      const body = {
+        errors: [
+          {
+            message: `The request took longer than ${config.requestTimeoutMs} ms and was stopped. Retry, or ask for less in one operation.`,
+            extensions: { code: 'REQUEST_TIMEOUT', limit: config.requestTimeoutMs },
+          },
+        ],
+      };
+      setResponse(new fetchAPI.Response(JSON.stringify(body), { status: 503, headers: { 'content-type': 'application/json', connection: 'close' } }));
     },
   } as GatewayPlugin;
 }

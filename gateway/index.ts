@@ -15,7 +15,8 @@ import { useServer } from 'graphql-ws/use/ws';
 import { signForwardedAuth, type Claims } from '../common/auth';
 import { gatewaySharedSecret, isProduction, jwtConfig, SUBGRAPH_NAMES, subgraphUrl, type SubgraphName } from '../common/config';
 import { createLogger, type Logger } from '../common/logger';
-import { armorPlugins, hardeningConfig, limitBodySize, trustedDocuments, useRateLimit } from './hardening';
+import { armorPlugins, hardeningConfig, limitBodySize, trustedDocuments, useCsrfPrevention, useRateLimit, useRequestDeadlineError } from './hardening';
+import { useClientErrors, withErrorCode, withStableCode } from './errors';
 import { readinessProbe } from './readiness';
 
 export interface GatewayOptions {
@@ -173,7 +174,7 @@ export function createGateway(options: GatewayOptions) {
   return createGatewayRuntime({
     supergraph: options.supergraph,
     batching: limits.batchLimit > 0 ? { limit: limits.batchLimit } : false,
-    csrfPrevention: { requestHeaders: limits.csrfHeaders },
+    // CSRF prevention is `useCsrfPrevention` below (GET queries need no header; see there).
     ...(limits.introspection ? {} : { disableIntrospection: { disableIf: () => true } }),
     requestDeadline: limits.requestTimeoutMs,
     // Subscriptions live as long as the client wants: the per-call timeout must not end them.
@@ -193,26 +194,32 @@ export function createGateway(options: GatewayOptions) {
     healthCheckEndpoint: '/healthz',
     readinessCheckEndpoint: '/readyz',
     requestId: false,
-    maskedErrors: { maskError: maskUnavailable },
+    maskedErrors: { maskError: (error, message, isDev) => withStableCode(maskUnavailable(error, message, isDev)) },
     plugins: () => [
-      useJWT({
-        signingKeyProviders: [signingKeyProvider],
-        tokenLookupLocations: [
-          extractFromHeader({ name: 'authorization', prefix: 'Bearer' }),
-          extractFromConnectionParams({ name: 'token' }),
-          fromConnectionParamsAuthorization(),
-        ],
-        tokenVerification: {
-          algorithms: jwt.jwksUrl ? ['RS256', 'ES256', 'PS256'] : ['HS256'],
-          ...(jwt.issuer ? { issuer: jwt.issuer } : {}),
-          ...(jwt.audience ? { audience: jwt.audience } : {}),
-        },
-        reject: { missingToken: false, invalidToken: true },
-        forward: { payload: false, token: false },
-      }) as unknown as GatewayPlugin,
+      useCsrfPrevention(limits.csrfHeaders),
+      withErrorCode(
+        useJWT({
+          signingKeyProviders: [signingKeyProvider],
+          tokenLookupLocations: [
+            extractFromHeader({ name: 'authorization', prefix: 'Bearer' }),
+            extractFromConnectionParams({ name: 'token' }),
+            fromConnectionParamsAuthorization(),
+          ],
+          tokenVerification: {
+            algorithms: jwt.jwksUrl ? ['RS256', 'ES256', 'PS256'] : ['HS256'],
+            ...(jwt.issuer ? { issuer: jwt.issuer } : {}),
+            ...(jwt.audience ? { audience: jwt.audience } : {}),
+          },
+          reject: { missingToken: false, invalidToken: true },
+          forward: { payload: false, token: false },
+        }) as unknown as GatewayPlugin,
+        'UNAUTHENTICATED',
+      ),
       useForwardedIdentity(gatewaySharedSecret(env)),
       useRateLimit(limits),
       ...armorPlugins(limits),
+      useClientErrors(),
+      useRequestDeadlineError(limits),
     ],
   });
 }

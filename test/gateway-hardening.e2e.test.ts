@@ -55,6 +55,7 @@ describe('gateway hardening', () => {
     expect(ok(await post(strict, { query: '{ viewer { memberships { organization { id } } } }' }))).toBe(true);
     const refused = await post(strict, { query: '{ viewer { memberships { organization { members { subject } } } } }' });
     expect(refused.body.errors[0].message).toMatch(/depth limit of 4 exceeded, found 5/);
+    expect(refused.body.errors[0].extensions).toEqual({ code: 'MAX_DEPTH_LIMIT', limit: 4 });
   });
 
   it('limits aliases (3 accepted, 4 refused)', async () => {
@@ -62,19 +63,22 @@ describe('gateway hardening', () => {
     expect(ok(await post(strict, { query: aliases(3) }))).toBe(true);
     const refused = await post(strict, { query: aliases(4) });
     expect(refused.body.errors[0].message).toMatch(/Aliases limit of 3 exceeded, found 4/);
+    expect(refused.body.errors[0].extensions).toEqual({ code: 'MAX_ALIASES_LIMIT', limit: 3 });
   });
 
   it('limits tokens (40 accepted, 41 refused)', async () => {
     const tokens = (n: number) => `{ ${Array(n - 2).fill('__typename').join(' ')} }`;
     expect(ok(await post(strict, { query: tokens(40) }))).toBe(true);
     const refused = await post(strict, { query: tokens(41) });
-    expect(refused.body.errors[0].message).toMatch(/Token limit of 40 exceeded/);
+    expect(refused.body.errors[0].message).toMatch(/^Token limit of 40 exceeded/);
+    expect(refused.body.errors[0].extensions).toEqual({ code: 'MAX_TOKENS_LIMIT', limit: 40 });
   });
 
   it('limits directives (2 accepted, 3 refused)', async () => {
     expect(ok(await post(strict, { query: '{ viewer @include(if: true) { subject @include(if: true) } }' }))).toBe(true);
     const refused = await post(strict, { query: '{ viewer @include(if: true) { subject @include(if: true) email @include(if: true) } }' });
     expect(refused.body.errors[0].message).toMatch(/Directives limit of 2 exceeded, found 3/);
+    expect(refused.body.errors[0].extensions).toEqual({ code: 'MAX_DIRECTIVES_LIMIT', limit: 2 });
   });
 
   it('limits batching (2 operations accepted, 3 refused)', async () => {
@@ -85,8 +89,10 @@ describe('gateway hardening', () => {
     const three = await post(strict, [op, op, op]);
     expect(three.status).toBeGreaterThanOrEqual(400);
     expect(JSON.stringify(three.body)).toMatch(/batch/i);
+    expect(three.body.errors[0].extensions.code).toBe('BAD_REQUEST');
     const dev = await post(platform.gatewayUrl, [op, op]);
     expect(dev.status).toBeGreaterThanOrEqual(400);
+    expect(dev.body.errors[0].extensions.code).toBe('BAD_REQUEST');
   });
 
   it('limits the request body (2000 bytes accepted, 2001 refused with 413)', async () => {
@@ -98,16 +104,28 @@ describe('gateway hardening', () => {
     expect(ok(await post(strict, body(2000)))).toBe(true);
     const refused = await post(strict, body(2001));
     expect(refused.status).toBe(413);
-    expect(refused.body.errors[0].extensions.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(refused.body.errors[0].extensions).toEqual({ code: 'PAYLOAD_TOO_LARGE', limit: 2000 });
   });
 
-  it('refuses simple-request mutations (CSRF) and GET mutations', async () => {
-    const form = await fetch(strict, {
-      method: 'POST',
-      headers: { 'content-type': 'text/plain' },
-      body: JSON.stringify({ query: 'mutation { registerDeveloper(input: { displayName: "x" }) { errors { code } } }' }),
-    });
-    expect(form.status).toBe(403);
+  it('refuses simple-request POSTs without the CSRF header (CSRF_REFUSED, naming the header) and GET mutations', async () => {
+    const mutation = 'mutation { registerDeveloper(input: { displayName: "x" }) { errors { code } } }';
+    const simple: [string, string][] = [
+      ['text/plain', JSON.stringify({ query: mutation })],
+      ['application/x-www-form-urlencoded', new URLSearchParams({ query: mutation }).toString()],
+    ];
+    for (const [contentType, body] of simple) {
+      const form = await fetch(strict, { method: 'POST', headers: { 'content-type': contentType }, body });
+      expect(form.status).toBe(403);
+      const error = ((await form.json()) as any).errors[0];
+      expect(error.extensions).toEqual({ code: 'CSRF_REFUSED' });
+      expect(error.message).toContain(`content-type \`${contentType}\``);
+      expect(error.message).toContain('`x-graphql-csrf` header');
+      const withHeader = await fetch(strict, { method: 'POST', headers: { 'content-type': contentType, 'x-graphql-csrf': '1' }, body });
+      expect(withHeader.status).not.toBe(403);
+    }
+    const overGet = await fetch(`${strict}?query=${encodeURIComponent(mutation)}`, { headers: { 'x-graphql-csrf': '1' } });
+    expect(overGet.status).toBe(405);
+    expect(((await overGet.json()) as any).errors[0].extensions.code).toBe('BAD_REQUEST');
   });
 
   it('turns introspection and field suggestions off in production, on in development', async () => {
@@ -143,6 +161,24 @@ describe('gateway hardening', () => {
     expect(ok(known)).toBe(true);
     const arbitrary = await post(trusted, { query: document });
     expect(ok(arbitrary)).toBe(false);
+  });
+
+  it('ends a request that runs past the request deadline with REQUEST_TIMEOUT', async () => {
+    const hanging = http.createServer(() => undefined);
+    await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', () => resolve()));
+    try {
+      const url = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/graphql`;
+      const env = { ...process.env, ...secrets(), GRAPHQL_REQUEST_TIMEOUT_MS: '300', GRAPHQL_UPSTREAM_TIMEOUT_MS: '20000' };
+      const slow = (await platform.extraGateway(env, { provider: url })).url;
+      const started = Date.now();
+      const r = await post(slow, { query: '{ provider(id: "00000000-0000-4000-8000-000000000000") { id } }' });
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(r.status).toBe(503);
+      expect(r.body.errors[0]).toEqual({ message: expect.stringMatching(/longer than 300 ms/), extensions: { code: 'REQUEST_TIMEOUT', limit: 300 } });
+    } finally {
+      hanging.closeAllConnections();
+      await new Promise<void>((resolve) => hanging.close(() => resolve()));
+    }
   });
 
   it('times out a subgraph that does not answer, keeping the rest of the response', async () => {

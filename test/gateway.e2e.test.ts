@@ -33,18 +33,21 @@ describe('gateway (real HTTP through Hive Gateway to the subgraphs)', () => {
     expect(read.data.product).toEqual({ slug, name: 'Gateway' });
   });
 
-  it('serves queries over GET (with the CSRF header) and refuses mutations over GET', async () => {
+  it('serves queries over GET (with or without the CSRF header) and refuses mutations over GET', async () => {
     const query = `${platform.gatewayUrl}?query=${encodeURIComponent('{ products(first: 1) { pageInfo { hasNextPage } } }')}`;
     const get = await fetch(query, { headers: { accept: 'application/json', 'x-graphql-csrf': '1' } });
     expect(get.status).toBe(200);
     expect(((await get.json()) as { data: unknown }).data).toBeDefined();
+    // GET runs queries only and the gateway reads no cookies: no header needed (see useCsrfPrevention).
     const withoutHeader = await fetch(query, { headers: { accept: 'application/json' } });
-    expect(withoutHeader.status).toBe(403);
-    const mutation = await fetch(
-      `${platform.gatewayUrl}?query=${encodeURIComponent('mutation { createProduct(input: { slug: "x", name: "x" }) { errors { code } } }')}`,
-      { headers: { accept: 'application/json', 'x-graphql-csrf': '1' } },
-    );
+    expect(withoutHeader.status).toBe(200);
+    expect(((await withoutHeader.json()) as { data: unknown }).data).toBeDefined();
+    const mutationUrl = `${platform.gatewayUrl}?query=${encodeURIComponent('mutation { createProduct(input: { slug: "x", name: "x" }) { errors { code } } }')}`;
+    const mutation = await fetch(mutationUrl, { headers: { accept: 'application/json', 'x-graphql-csrf': '1' } });
     expect(mutation.status).toBe(405);
+    const mutationWithoutHeader = await fetch(mutationUrl, { headers: { accept: 'application/json' } });
+    expect(mutationWithoutHeader.status).toBe(405);
+    expect(((await mutationWithoutHeader.json()) as { errors: { extensions: { code: string } }[] }).errors[0].extensions.code).toBe('BAD_REQUEST');
   });
 
   it('refuses tokens with a bad signature or past expiry, and anonymous writes', async () => {
