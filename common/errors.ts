@@ -1,7 +1,7 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { Directive, Field, Int, ObjectType } from 'type-graphql';
-import type { Logger } from './logger';
+import { safeError, scrubText, type Logger } from './logger';
 
 /**
  * An expected failure of a mutation, returned in its payload's `errors` list. Frontends switch
@@ -120,12 +120,15 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   return { message: MASKED_MESSAGE, locations: formatted.locations, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
 }
 
-/** Logs an unexpected error with its request id. */
+/**
+ * Logs an unexpected error with its request id: for a database error its class, SQLSTATE,
+ * constraint and stack frames, never the statement, its values or the driver's message.
+ */
 export function logUnexpected(log: Logger, error: unknown, requestId: string | null, operation?: string | null): void {
   const original = unwrapResolverError(error);
   if (isDatabaseUnavailable(original)) {
-    log.warn({ err: { message: (original as Error)?.message }, requestId, operation }, 'database unavailable');
+    log.warn({ err: { message: scrubText(String((original as Error)?.message)) }, requestId, operation }, 'database unavailable');
     return;
   }
-  log.error({ err: original, requestId, operation }, 'unexpected error');
+  log.error({ err: safeError(original), requestId, operation }, 'unexpected error');
 }
