@@ -8,6 +8,7 @@ import { DEFAULT_PORTS } from '../common/config';
 import { PgPubSub } from '../common/pubsub';
 import { subgraphModules } from './subgraphs';
 import { SCHEMA_DIR } from './paths';
+import { valueTypes } from '../common/client/value-types';
 
 
 export interface Composition {
@@ -41,6 +42,8 @@ export function compositionFiles(composition: Composition): Record<string, strin
   const files: Record<string, string> = {
     'supergraph.graphql': composition.supergraph,
     'public.graphql': composition.publicSchema,
+    // Types without an id, for the client cache settings in common/client/type-policies.ts.
+    'client-value-types.json': `${JSON.stringify(valueTypes(composition.publicSchema), null, 2)}\n`,
   };
   for (const [name, sdl] of Object.entries(composition.subgraphs)) files[`subgraphs/${name}.graphql`] = sdl;
   return files;

@@ -1,4 +1,4 @@
-import { Ctx, Field, FieldResolver, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import { Ctx, Field, FieldResolver, ID, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import type { SubgraphContext } from '../../../common/server';
 import { Organization } from '../entities/organization';
 import { OrganizationMember, OrganizationRole } from '../entities/organization-member';
@@ -21,6 +21,12 @@ export class OrganizationMembership {
 
 @ObjectType({ description: 'The signed-in caller, as the token describes them, and the organizations they belong to.' })
 export class Viewer {
+  @Field(() => ID, {
+    description:
+      'Identity of the caller: the token subject, the same value as `subject`. Client caches normalise `viewer` by it (Apollo Client and graphcache need no configuration for it), so two queries that select different fields of `viewer` fill one cached object.',
+  })
+  id!: string;
+
   @Field(() => String, { description: 'Token subject (`sub` claim).' })
   subject!: string;
 
@@ -41,6 +47,7 @@ export class ViewerResolver {
     const { caller } = context;
     if (caller.subject === null) return null;
     return Object.assign(new Viewer(), {
+      id: caller.subject,
       subject: caller.subject,
       email: caller.email,
       roles: [...caller.roles].sort(),

@@ -6,7 +6,10 @@ import { PlanStatus, QuotaPeriod, QuotaScope } from './enums';
 
 export { PlanStatus, QuotaPeriod, QuotaScope };
 
-@ObjectType({ description: 'How many requests a plan allows per period (its usage quota), or that it is unlimited.' })
+@ObjectType({
+  description:
+    'How many requests a plan allows per period (its usage quota), or that it is unlimited. Has no id: it is a value of its plan (or plan version), not an entity; normalising client caches keep it inside its parent and merge two selections of it (see docs/CLIENTS.md).',
+})
 export class UsageQuota {
   @Field(() => Boolean, { description: 'True when there is no quota; `requests`, `period` and `periodSeconds` are then null.' })
   unlimited!: boolean;
@@ -24,7 +27,10 @@ export class UsageQuota {
   periodSeconds!: number | null;
 }
 
-@ObjectType({ description: 'How fast a plan lets a credential send requests (its rate limit), or that it is unlimited.' })
+@ObjectType({
+  description:
+    'How fast a plan lets a credential send requests (its rate limit), or that it is unlimited. Has no id: it is a value of its plan (or plan version), not an entity; normalising client caches keep it inside its parent and merge two selections of it (see docs/CLIENTS.md).',
+})
 export class RateLimit {
   @Field(() => Boolean, { description: 'True when there is no rate limit; `requests` and `perSeconds` are then null.' })
   unlimited!: boolean;

@@ -40,7 +40,10 @@ registerEnumType(ProviderHealthStatus, {
 });
 
 /** Health of a provider as the portal last saw it; derived from the provider's health columns. */
-@ObjectType({ description: 'How calls from the portal to a provider have been going.' })
+@ObjectType({
+  description:
+    'How calls from the portal to a provider have been going. Has no id: it is a value of its provider, not an entity; normalising client caches keep it inside its parent and merge two selections of it (see docs/CLIENTS.md).',
+})
 export class ProviderHealth {
   @Field(() => ProviderHealthStatus, {
     description: 'UNKNOWN before the first call, HEALTHY when the latest call succeeded, FAILING when it failed.',
