@@ -4,11 +4,13 @@ import { Provider } from './entities/provider';
 import { PolicyLink } from './entities/policy-link';
 import { CredentialKey } from './entities/credential-key';
 import { ImportedPolicy } from './entities/imported-policy';
+import { ApiScopeLink } from './entities/api-scope-link';
 import { CredentialRef, PlanRef, ProductRef, resolveStubReference } from './entities/refs';
 import { migrations } from './migrations';
 import { ProviderResolver } from './resolvers/provider.resolver';
 import { CredentialSyncResolver, PlanSyncResolver, ProductSyncResolver, ProviderImportResolver, SyncMutationResolver } from './resolvers/sync.resolver';
 import { resolveProviderReference } from './provider.reference';
+import { ProductScopeSyncResolver } from './resolvers/scope-sync.resolver';
 import { providerJobs } from './jobs';
 
 /**
@@ -17,11 +19,11 @@ import { providerJobs } from './jobs';
  */
 export const providerSubgraph: SubgraphModule = {
   name: 'provider',
-  entities: [Provider, PolicyLink, CredentialKey, ImportedPolicy],
+  entities: [Provider, PolicyLink, CredentialKey, ImportedPolicy, ApiScopeLink],
   migrations,
   buildSchema: () =>
     buildFederatedSchema({
-      resolvers: [ProviderResolver, ProviderImportResolver, PlanSyncResolver, ProductSyncResolver, CredentialSyncResolver, SyncMutationResolver],
+      resolvers: [ProviderResolver, ProviderImportResolver, PlanSyncResolver, ProductSyncResolver, ProductScopeSyncResolver, CredentialSyncResolver, SyncMutationResolver],
       orphanedTypes: [PlanRef, ProductRef, CredentialRef],
       references: {
         Provider: resolveProviderReference as never,

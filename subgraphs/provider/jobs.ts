@@ -12,6 +12,7 @@ import { providerSettings, type SyncDeps } from './sync/deps';
 import { ensureKey, revokeKey } from './sync/keys';
 import { syncPolicy } from './sync/policies';
 import { runProviderSync } from './sync/provider-sync';
+import { SYNC_API_SCOPES_TASK, syncApiScopes } from './sync/scopes';
 
 function idOf(deps: SyncDeps, task: string, payload: unknown, field: string): string | null {
   const value = (payload as Record<string, unknown> | null)?.[field];
@@ -38,6 +39,17 @@ export function providerJobs(runtime: JobRuntime): TaskList {
     [JOB_TASKS.issueKey]: withId(JOB_TASKS.issueKey, 'credentialId', (id) => ensureKey(deps, id)),
     [JOB_TASKS.updateKeyPolicies]: withId(JOB_TASKS.updateKeyPolicies, 'credentialId', (id) => ensureKey(deps, id)),
     [JOB_TASKS.revokeKey]: withId(JOB_TASKS.revokeKey, 'credentialId', (id) => revokeKey(deps, id)),
+    // Payload { providerId, apiId }; job key `api-scopes:<providerId>:<apiId>` (see sync/scopes.ts).
+    [SYNC_API_SCOPES_TASK]: async (payload: unknown, _helpers: JobHelpers) => {
+      const providerId = idOf(deps, SYNC_API_SCOPES_TASK, payload, 'providerId');
+      const apiId = (payload as Record<string, unknown> | null)?.apiId;
+      if (!providerId) return;
+      if (typeof apiId !== 'string' || !apiId || apiId.length > 255) {
+        deps.log.warn({ task: SYNC_API_SCOPES_TASK, payload }, 'dropped a job without a valid apiId');
+        return;
+      }
+      await syncApiScopes(deps, providerId, apiId);
+    },
     // Periodic: never throws (a failing provider is recorded in its health); always schedules the next run.
     [JOB_TASKS.syncProvider]: withId(JOB_TASKS.syncProvider, 'providerId', async (id) => {
       let exists = true;

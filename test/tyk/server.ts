@@ -1200,8 +1200,9 @@ export class TykTestServer {
       const stored = this.loadedApis.get(id);
       if (!id) return error(405, 'Method not supported');
       if (!stored) return error(404, 'API not found');
+      if (method === 'GET' && !oas) return [200, { api_definition: this.classicView(stored), hook_references: [], is_site: false, sort_by: 0 }];
       if (oas !== stored.oas) return error(400, oas ? 'API is not an OAS API' : 'API is an OAS API: use /api/apis/oas');
-      if (method === 'GET') return [200, oas ? clone(stored.definition) : { api_definition: clone(stored.definition), hook_references: [], is_site: false, sort_by: 0 }];
+      if (method === 'GET') return [200, clone(stored.definition)];
       if (method === 'PUT') {
         const definition = oas ? (body as Json) : (body as Json)?.api_definition;
         if (malformed || !definition || typeof definition !== 'object') return error(400, 'Request malformed');

@@ -32,6 +32,7 @@ import {
 import type { TykPolicy } from '../tyk/types';
 import { clientFor, defaultProviderId, lock, query, SyncConflict, targetOf, type SyncDeps } from './deps';
 import { readPlan, readProduct } from './views';
+import { enqueuePlanScopeSyncs } from './scopes';
 
 export const NO_PROVIDER_MESSAGE = 'No provider is registered yet: register one with registerProvider; the sync then runs by itself.';
 
@@ -134,6 +135,8 @@ export async function syncPolicy(deps: SyncDeps, kind: LinkKind, subjectId: stri
     }
     await tx.flush();
     await appendProviderAudits(tx, state.audits);
+    // A plan's JWT scopes live in API definitions: every change of the plan re-syncs them (./scopes.ts).
+    if (kind === LinkKind.PLAN) await enqueuePlanScopeSyncs(tx, subjectId);
     if (state.writes > 0 && origin === LinkOrigin.PROVIDER && source) {
       // Keep the import's view of the name in step, so the next import does not see a rename.
       await query(tx, `update provider.imported_policy set name = ?, updated_at = now() where provider_id = ? and policy_id = ?`, [source.name, providerId, policyId]);

@@ -26,6 +26,7 @@ import { carriesTags, classifyPolicy, planPolicy, POLICY_ID_PATTERN, policyDiffe
 import type { TykPolicy } from '../tyk/types';
 import { clientFor, lock, query, type SyncDeps } from './deps';
 import { wantsPolicy } from './policies';
+import { enqueueProviderScopeSyncs } from './scopes';
 import { existingSubjects, readPlans, readProducts } from './views';
 
 export interface ProviderSyncCounts {
@@ -246,6 +247,9 @@ export async function runProviderSync(deps: SyncDeps, providerId: string): Promi
       await enqueueSubjectSync(tx, link.kind, link.subjectId);
       counts.repairedPolicies += 1;
     }
+
+    // ---- 2b. JWT scope mappings: every API that is (or should be) mapped is checked again
+    await enqueueProviderScopeSyncs(tx, providerId);
 
     // ---- 3. catch-up: plans/products that never reached a provider go to the default one
     if (provider.isDefault) await enqueueOrphanSyncs(tx);

@@ -12,6 +12,10 @@ describe('auditedClient', () => {
     listPolicies: async () => [],
     getPolicy: async () => null,
     getKey: async () => null,
+    getApi: async () => null,
+    updateApi: async (api) => {
+      calls.push(`api ${api.apiId}`);
+    },
     createPolicy: async (policy) => {
       calls.push(`create ${policy.id}`);
       if (policy.id === 'refused') throw new ProviderError(400, 'Policy write refused', false, 'createPolicy');

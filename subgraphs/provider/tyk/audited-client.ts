@@ -5,7 +5,7 @@
  * (`action: 'tyk.<operation>'`, `change: 'CALL'`), whether the call succeeded or not. Reads
  * (list/get) are not recorded.
  *
- * - Targets: `TykPolicy` (policy id), `TykKey` (Tyk's key HASH — never the key id, which is the
+ * - Targets: `TykPolicy` (policy id), `TykApi` (API id, for scope-mapping writes), `TykKey` (Tyk's key HASH — never the key id, which is the
  *   credential's secret), `TykGateway` (the provider id, for reloads).
  * - `after`: `{ providerId, body, result }` — the request body as sent (redacted by `appendAudit`
  *   like every entry) and `ok` / `deleted` / `absent` or `{ error, status }`.
@@ -23,7 +23,7 @@ import { isUuid } from '../../../common/ids';
 import type { Logger } from '../../../common/logger';
 import { ProviderError } from './errors';
 import type { TykClient } from './client';
-import type { TykPolicy, TykSession } from './types';
+import type { TykApiDefinition, TykPolicy, TykSession } from './types';
 
 type Target = Pick<AuditEntryInput, 'targetType' | 'targetId' | 'organizationId'>;
 
@@ -134,5 +134,8 @@ export function auditedClient(inner: TykClient, options: AuditedClientOptions): 
     setKeyPolicies: (keyHash: string, policyIds: string[]) =>
       audited('updateKey', () => keyTarget(keyHash), { apply_policies: policyIds }, () => inner.setKeyPolicies(keyHash, policyIds)),
     deleteKey: (keyHash: string) => audited('deleteKey', () => keyTarget(keyHash), null, () => inner.deleteKey(keyHash), (outcome) => outcome),
+    getApi: (apiId) => inner.getApi(apiId),
+    updateApi: (api: TykApiDefinition) =>
+      audited('updateApi', () => ({ targetType: 'TykApi', targetId: api.apiId, organizationId: null }), api.definition, () => inner.updateApi(api)),
   };
 }

@@ -29,6 +29,8 @@ export interface PlanContractRow {
   rate_per_seconds: number | null;
   credential_metadata: Record<string, string> | null;
   version: number;
+  /** The plan's JWT scopes (mapped to its JWT policy in the API definitions, see ./scopes.ts). */
+  jwt_scopes?: string[];
 }
 
 /** A row of `products.product_contract`. */

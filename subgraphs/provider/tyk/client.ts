@@ -8,7 +8,7 @@
 import type { TykReloadMode } from '../../../common/config';
 import { ProviderError } from './errors';
 import { Transport, type CallOutcome } from './http';
-import type { TykPolicy, TykSession } from './types';
+import type { TykApiDefinition, TykPolicy, TykSession } from './types';
 
 export type ProviderApiKind = 'TYK_GATEWAY' | 'TYK_DASHBOARD';
 
@@ -36,6 +36,10 @@ export interface TykClient {
   setKeyPolicies(keyHash: string, policyIds: string[]): Promise<void>;
   /** 'absent' when the key did not exist ("already gone" counts as success). */
   deleteKey(keyHash: string): Promise<'deleted' | 'absent'>;
+  /** An API definition (classic or OAS, whichever it is), or null when the provider has none with this id. */
+  getApi(apiId: string): Promise<TykApiDefinition | null>;
+  /** Full replace of an API definition in the format it was read in (Gateway: effective after `reload`). */
+  updateApi(api: TykApiDefinition): Promise<void>;
 }
 
 export interface ClientOptions {
@@ -126,6 +130,21 @@ export class GatewayClient implements TykClient {
     const { status } = await this.http.request('deleteKey', 'DELETE', `/tyk/keys/${path(keyHash)}`, { query: { hashed: 'true' }, accept: [404] });
     return status === 404 ? 'absent' : 'deleted';
   }
+
+  async getApi(apiId: string): Promise<TykApiDefinition | null> {
+    // The classic route answers for every API; an OAS API says so (`is_oas`) and is read and
+    // written through `/tyk/apis/oas/{id}` (Tyk refuses classic writes of OAS APIs).
+    const { status, body } = await this.http.request('getApi', 'GET', `/tyk/apis/${path(apiId)}`, { accept: [404] });
+    if (status === 404) return null;
+    const classic = record(body, 'getApi');
+    if (classic.is_oas !== true) return { apiId, oas: false, definition: classic };
+    const oas = await this.http.request('getApi', 'GET', `/tyk/apis/oas/${path(apiId)}`, { accept: [404] });
+    return oas.status === 404 ? null : { apiId, oas: true, definition: record(oas.body, 'getApi') };
+  }
+
+  async updateApi(api: TykApiDefinition): Promise<void> {
+    await this.http.request('updateApi', 'PUT', api.oas ? `/tyk/apis/oas/${path(api.apiId)}` : `/tyk/apis/${path(api.apiId)}`, { body: api.definition });
+  }
 }
 
 /** Tyk Dashboard API (policies under `/api/portal/policies`, keys under `/api/keys`). */
@@ -196,6 +215,22 @@ export class DashboardClient implements TykClient {
   async deleteKey(keyHash: string): Promise<'deleted' | 'absent'> {
     const { status } = await this.http.request('deleteKey', 'DELETE', `/api/keys/${path(keyHash)}`, { query: { hashed: '1' }, accept: [404] });
     return status === 404 ? 'absent' : 'deleted';
+  }
+
+  async getApi(apiId: string): Promise<TykApiDefinition | null> {
+    // `GET /api/apis/{id}` wraps a classic definition in `api_definition` (OAS APIs: `is_oas`);
+    // OAS documents are read and written through `/api/apis/oas/{id}`.
+    const { status, body } = await this.http.request('getApi', 'GET', `/api/apis/${path(apiId)}`, { accept: [404] });
+    if (status === 404) return null;
+    const classic = record(record(body, 'getApi').api_definition, 'getApi');
+    if (classic.is_oas !== true) return { apiId, oas: false, definition: classic };
+    const oas = await this.http.request('getApi', 'GET', `/api/apis/oas/${path(apiId)}`, { accept: [404] });
+    return oas.status === 404 ? null : { apiId, oas: true, definition: record(oas.body, 'getApi') };
+  }
+
+  async updateApi(api: TykApiDefinition): Promise<void> {
+    if (api.oas) await this.http.request('updateApi', 'PUT', `/api/apis/oas/${path(api.apiId)}`, { body: api.definition });
+    else await this.http.request('updateApi', 'PUT', `/api/apis/${path(api.apiId)}`, { body: { api_definition: api.definition } });
   }
 }
 

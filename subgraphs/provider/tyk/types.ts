@@ -75,3 +75,14 @@ export interface TykSession {
   is_inactive?: boolean;
   [other: string]: unknown;
 }
+
+/**
+ * An API definition as the provider holds it: Tyk Classic (`APIDefinition`, `GET /tyk/apis/{id}`)
+ * or Tyk OAS (an OpenAPI document with `x-tyk-api-gateway`, `GET /tyk/apis/oas/{id}`). The portal
+ * changes only its JWT scope-to-policy mapping and writes the rest back as it was read.
+ */
+export interface TykApiDefinition {
+  apiId: string;
+  oas: boolean;
+  definition: Record<string, unknown>;
+}
