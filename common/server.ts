@@ -21,6 +21,7 @@ import { databaseUnavailable, formatError, isDatabaseUnavailable, isPublicError,
 import { createLogger, type Logger } from './logger';
 import { migratePlatform } from './platform';
 import { PgPubSub } from './pubsub';
+import { inputBoundaryPlugin, subscribeWithinBoundary } from './input-boundary';
 import { systemClock, type Clock } from './clock';
 
 /** What every resolver receives. */
@@ -202,6 +203,7 @@ export async function startSubgraph(module: SubgraphModule, options: StartOption
       wsCleanup = useServer<Record<string, unknown>>(
         {
           schema,
+          subscribe: subscribeWithinBoundary,
           context: (_ctx, _id, payload) => makeContext(payload.extensions?.plangraph),
           onNext: (_ctx, _id, _payload, args, result) => {
             const context = args.contextValue as SubgraphContext;
@@ -221,6 +223,7 @@ export async function startSubgraph(module: SubgraphModule, options: StartOption
         ApolloServerPluginDrainHttpServer({ httpServer }),
         ApolloServerPluginInlineTraceDisabled(),
         errorPlugin(log),
+        inputBoundaryPlugin(),
         {
           async serverWillStart() {
             return {

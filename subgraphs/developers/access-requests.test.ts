@@ -83,12 +83,10 @@ describe('developers: access requests', () => {
     type Case = [string, () => Record<string, unknown>, { code: string; field: string | null }[]];
     const cases: Case[] = [
       ['an unknown plan', () => ({ appId: f.otherApp.id, planId: UNKNOWN, productIds: f.productsA }), [{ code: 'NOT_FOUND', field: 'input.planId' }]],
-      ['a plan that is not a UUID', () => ({ appId: f.otherApp.id, planId: 'basic', productIds: f.productsA }), [{ code: 'NOT_FOUND', field: 'input.planId' }]],
       ['a plan in a catalog the organization cannot see', () => ({ appId: f.otherApp.id, planId: f.hiddenPlan, productIds: f.productsA }), [{ code: 'NOT_FOUND', field: 'input.planId' }]],
       ['a DRAFT plan', () => ({ appId: f.otherApp.id, planId: f.draftPlan, productIds: f.productsA }), [{ code: 'PLAN_NOT_PUBLISHED', field: 'input.planId' }]],
       ['an ARCHIVED plan', () => ({ appId: f.otherApp.id, planId: f.archivedPlan, productIds: f.productsA }), [{ code: 'PLAN_NOT_PUBLISHED', field: 'input.planId' }]],
       ['an unknown product', () => ({ appId: f.otherApp.id, planId: f.planA, productIds: [f.productsA[0], UNKNOWN] }), [{ code: 'NOT_FOUND', field: 'input.productIds[1]' }]],
-      ['a product id that is not a UUID', () => ({ appId: f.otherApp.id, planId: f.planA, productIds: ['nope'] }), [{ code: 'NOT_FOUND', field: 'input.productIds[0]' }]],
       ['a product in a catalog the organization cannot see', () => ({ appId: f.otherApp.id, planId: f.planA, productIds: [f.hiddenProduct] }), [{ code: 'NOT_FOUND', field: 'input.productIds[0]' }]],
       ['a DRAFT product', () => ({ appId: f.otherApp.id, planId: f.planA, productIds: [f.draftProduct] }), [{ code: 'PRODUCT_NOT_AVAILABLE', field: 'input.productIds[0]' }]],
       ['a product not offered with the plan', () => ({ appId: f.otherApp.id, planId: f.planA, productIds: [f.productsA[1], f.elsewhereProduct] }), [{ code: 'PRODUCT_NOT_AVAILABLE', field: 'input.productIds[1]' }]],
@@ -117,6 +115,16 @@ describe('developers: access requests', () => {
       expect(response.data.requestAccess).toMatchObject({ accessRequest: null, credential: null, secret: null });
       expect(response.data.requestAccess.errors.map((e: any) => ({ code: e.code, field: e.field }))).toEqual(expected);
       for (const e of response.data.requestAccess.errors) expect(e.message.length).toBeGreaterThan(10);
+      expect(await rowsOf(f.org.id)).toEqual(before);
+    });
+
+    it.each([
+      ['input.planId', () => ({ appId: f.otherApp.id, planId: 'basic', productIds: f.productsA })],
+      ['input.productIds[0]', () => ({ appId: f.otherApp.id, planId: f.planA, productIds: ['nope'] })],
+    ])('refuses a malformed id in %s before the resolver (BAD_USER_INPUT)', async (field, input) => {
+      const before = await rowsOf(f.org.id);
+      const response = await call(h, 'requestAccess', input(), f.org.member);
+      expect(response.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
       expect(await rowsOf(f.org.id)).toEqual(before);
     });
 

@@ -182,10 +182,12 @@ describe('developers subgraph', () => {
     const q = `query($id: ID!) { organization(id: $id) { id } }`;
 
     expect((await subgraphRequest(subgraph.url, q, { id: orgA.id }, alice)).data.organization).toEqual({ id: orgA.id });
-    for (const id of [orgB.id, '00000000-0000-4000-8000-000000000000', 'not-a-uuid']) {
+    for (const id of [orgB.id, '00000000-0000-4000-8000-000000000000']) {
       const hidden = await subgraphRequest(subgraph.url, q, { id }, alice);
       expect(hidden).toEqual({ data: { organization: null } });
     }
+    // A malformed id is refused by the input boundary (common/input-boundary.ts).
+    expect((await subgraphRequest(subgraph.url, q, { id: 'not-a-uuid' }, alice)).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'id' });
     expect((await subgraphRequest(subgraph.url, q, { id: orgB.id }, null)).data.organization).toBeNull();
     expect((await subgraphRequest(subgraph.url, q, { id: orgB.id }, admin)).data.organization).toEqual({ id: orgB.id });
   });

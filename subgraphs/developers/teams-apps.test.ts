@@ -111,10 +111,12 @@ describe('developers: teams and apps', () => {
 
       const otherOrg = await activeOrganization(h, owner);
       const foreignTeam = await createTeam(h, otherOrg.id, owner);
-      for (const teamId of [foreignTeam.id, '00000000-0000-4000-8000-000000000000', 'nope']) {
+      for (const teamId of [foreignTeam.id, '00000000-0000-4000-8000-000000000000']) {
         const r = await call(h, 'createApp', { organizationId: org.id, name: unique('x'), teamId }, owner);
         expect(r.data.createApp.errors).toEqual([{ code: 'NOT_FOUND', field: 'input.teamId', message: expect.any(String) }]);
       }
+      const malformed = await call(h, 'createApp', { organizationId: org.id, name: unique('x'), teamId: 'nope' }, owner);
+      expect(malformed.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.teamId' });
       expect((await sql(h, 'select count(*)::int as n from developers.app where organization_id = ?', [org.id]))[0].n).toBe(1);
     });
 

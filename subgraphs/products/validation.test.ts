@@ -144,7 +144,6 @@ describe('products and catalogs validation', () => {
     ['PUBLISHED without Tyk API ids', { status: 'PUBLISHED' }, 'VALIDATION_FAILED', 'input.tykApiIds'],
     ['PUBLISHED with an empty Tyk API id list', { status: 'PUBLISHED', tykApiIds: [] }, 'VALIDATION_FAILED', 'input.tykApiIds'],
     ['unknown catalog id', { catalogIds: ['<catalog>', randomUUID()] }, 'NOT_FOUND', 'input.catalogIds'],
-    ['catalog id that is not a UUID', { catalogIds: ['nope'] }, 'NOT_FOUND', 'input.catalogIds'],
     ['too many catalog ids', { catalogIds: many(501, () => randomUUID()) }, 'VALIDATION_FAILED', 'input.catalogIds'],
   ];
 
@@ -161,9 +160,19 @@ describe('products and catalogs validation', () => {
     expect(await orphanJobs()).toEqual([]);
   });
 
+  // Malformed ids never reach a resolver: the input boundary (common/input-boundary.ts) refuses them.
+  it.each([
+    ['createProduct', CREATE, { slug: 'refused-id', name: 'Refused', catalogIds: ['nope'] }, 'input.catalogIds[0]'],
+    ['updateProduct', UPDATE, { id: 'nope' }, 'input.id'],
+    ['createCatalog', CREATE_CATALOG, { name: 'Refused', visibility: 'PRIVATE', audience: { organizationIds: ['acme'] } }, 'input.audience.organizationIds[0]'],
+    ['updateCatalog', UPDATE_CATALOG, { id: 'nope' }, 'input.id'],
+  ])('%s refuses a malformed id with BAD_USER_INPUT', async (_name, query, input, field) => {
+    const r = await subgraphRequest(products.url, query, { input }, admin);
+    expect(r.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
+  });
+
   const updateRows: [string, Record<string, unknown>, Record<string, unknown>, string, string][] = [
     ['an unknown id', {}, { id: randomUUID() }, 'NOT_FOUND', 'input.id'],
-    ['an id that is not a UUID', {}, { id: 'nope' }, 'NOT_FOUND', 'input.id'],
     ['a stale expectedVersion', {}, { expectedVersion: 0, name: 'x' }, 'VERSION_CONFLICT', 'input.expectedVersion'],
     ['an empty name', {}, { name: '' }, 'VALIDATION_FAILED', 'input.name'],
     ['a display name too long', {}, { displayName: 'd'.repeat(121) }, 'VALIDATION_FAILED', 'input.displayName'],
@@ -217,7 +226,6 @@ describe('products and catalogs validation', () => {
     ['a description too long', { description: 'x'.repeat(20_001) }, 'VALIDATION_FAILED', 'input.description'],
     ['an audience on a PUBLIC catalog', { visibility: 'PUBLIC', audience: { organizationIds: ['<org>'] } }, 'VALIDATION_FAILED', 'input.audience'],
     ['an unknown organization', { visibility: 'PRIVATE', audience: { organizationIds: ['<org>', randomUUID()] } }, 'NOT_FOUND', 'input.audience.organizationIds'],
-    ['an organization id that is not a UUID', { visibility: 'PRIVATE', audience: { organizationIds: ['acme'] } }, 'NOT_FOUND', 'input.audience.organizationIds'],
     ['an unknown team', { visibility: 'PRIVATE', audience: { teamIds: ['<team>', randomUUID()] } }, 'NOT_FOUND', 'input.audience.teamIds'],
     ['an unknown product', { productIds: ['<product>', randomUUID()] }, 'NOT_FOUND', 'input.productIds'],
     ['too many products', { productIds: many(501, () => randomUUID()) }, 'VALIDATION_FAILED', 'input.productIds'],
@@ -249,7 +257,6 @@ describe('products and catalogs validation', () => {
 
   const updateCatalogRows: [string, Record<string, unknown>, Record<string, unknown>, string, string][] = [
     ['an unknown id', {}, { id: randomUUID() }, 'NOT_FOUND', 'input.id'],
-    ['an id that is not a UUID', {}, { id: 'nope' }, 'NOT_FOUND', 'input.id'],
     ['an empty name', {}, { name: '' }, 'VALIDATION_FAILED', 'input.name'],
     ['a duplicate name', {}, { name: '<existing>' }, 'ALREADY_EXISTS', 'input.name'],
     ['a description too long', {}, { description: 'x'.repeat(20_001) }, 'VALIDATION_FAILED', 'input.description'],

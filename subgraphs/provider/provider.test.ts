@@ -94,7 +94,7 @@ describe('provider subgraph', () => {
 
     const read = await call(READ, { id: provider.id }, admin);
     expect(read.data.provider).toEqual(provider);
-    expect((await call(READ, { id: 'not-a-uuid' }, admin)).data.provider).toBeNull();
+    expect((await call(READ, { id: 'not-a-uuid' }, admin)).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'id' });
     expect((await call(READ, { id: '00000000-0000-4000-8000-000000000000' }, admin)).data.provider).toBeNull();
 
     // Page through every provider (other test files may have registered some too).

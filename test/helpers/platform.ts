@@ -3,7 +3,7 @@ import { startGateway, type RunningGateway } from '../../gateway';
 import type { SubgraphName } from '../../common/config';
 import { compose } from '../../scripts/compose';
 import { SUBGRAPHS } from '../../scripts/subgraphs';
-import { createLogger } from '../../common/logger';
+import { createLogger, type Logger } from '../../common/logger';
 import { testDatabaseUrl } from './db';
 
 export interface TestPlatform {
@@ -27,9 +27,12 @@ export async function startPlatform(
     subgraphEnv?: NodeJS.ProcessEnv;
     /** Settings for one subgraph, over `subgraphEnv`. */
     envOf?: Partial<Record<SubgraphName, NodeJS.ProcessEnv>>;
+    /** The logger of each service (default: JSON on stdout); tests pass one to read the log lines. */
+    logger?: (name: string) => Logger;
   } = {},
 ): Promise<TestPlatform> {
   const databaseUrl = options.databaseUrl ?? testDatabaseUrl();
+  const logger = options.logger ?? ((name: string) => createLogger(name));
   const queries: Record<string, string[]> = {};
   const subgraphs: Partial<Record<SubgraphName, RunningSubgraph>> = {};
   try {
@@ -38,14 +41,14 @@ export async function startPlatform(
       subgraphs[module.name] = await startSubgraph(module, {
         databaseUrl,
         port: 0,
-        log: createLogger(module.name),
+        log: logger(module.name),
         onQuery: (sql) => queries[module.name].push(sql),
         ...(options.subgraphEnv || options.envOf?.[module.name] ? { env: { ...process.env, ...options.subgraphEnv, ...options.envOf?.[module.name] } } : {}),
       });
     }
     const { supergraph } = await compose();
     const subgraphUrls = Object.fromEntries(Object.entries(subgraphs).map(([name, s]) => [name, s!.url]));
-    const gateway = await startGateway({ supergraph, subgraphUrls, port: 0, log: createLogger('gateway'), env: options.gatewayEnv });
+    const gateway = await startGateway({ supergraph, subgraphUrls, port: 0, log: logger('gateway'), env: options.gatewayEnv });
     const extras: RunningGateway[] = [];
     return {
       gatewayUrl: gateway.url,
@@ -54,7 +57,7 @@ export async function startPlatform(
       gateway,
       queries,
       async extraGateway(env, overrides = {}) {
-        const extra = await startGateway({ supergraph, subgraphUrls: { ...subgraphUrls, ...overrides }, port: 0, log: createLogger('gateway'), env });
+        const extra = await startGateway({ supergraph, subgraphUrls: { ...subgraphUrls, ...overrides }, port: 0, log: logger('gateway'), env });
         extras.push(extra);
         return extra;
       },

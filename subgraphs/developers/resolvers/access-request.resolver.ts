@@ -201,7 +201,7 @@ export class AccessRequestResolver {
     nullable: true,
     description: "One access request by id. Members of its organization and portal admins get it; everyone else gets null, whether or not it exists.",
   })
-  accessRequest(@Arg('id', () => ID, { description: 'Access request id.' }) id: string, @Ctx() context: SubgraphContext): Promise<AccessRequest | null> {
+  accessRequest(@Arg('id', () => ID, { description: 'Access request id (a UUID; anything else is BAD_USER_INPUT).' }) id: string, @Ctx() context: SubgraphContext): Promise<AccessRequest | null> {
     return loadVisibleAccessRequest(context, id);
   }
 

@@ -3,6 +3,7 @@ import type { FilterQuery } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { badInput, userError, UserError, UserErrorException } from '../../../common/errors';
 import { Validation } from '../../../common/mutation';
+import { SEARCH_RULE, searchPattern } from '../../../common/search';
 import { connectionType, PageArgs, paginate } from '../../../common/relay';
 import type { SubgraphContext } from '../../../common/server';
 import { Organization } from '../entities/organization';
@@ -26,7 +27,7 @@ export class AppFilter {
   @Field(() => ID, { nullable: true, description: 'Only apps of this team.' })
   teamId?: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Case-insensitive substring of the name.' })
+  @Field(() => String, { nullable: true, description: `Only apps whose name contains this text (${SEARCH_RULE}).` })
   search?: string | null;
 }
 
@@ -137,7 +138,7 @@ export class AppResolver {
     nullable: true,
     description: "One app by id. Members of the app's organization and portal admins get it; everyone else gets null, whether or not it exists.",
   })
-  app(@Arg('id', () => ID, { description: 'App id.' }) id: string, @Ctx() context: SubgraphContext): Promise<App | null> {
+  app(@Arg('id', () => ID, { description: 'App id (a UUID; anything else is BAD_USER_INPUT).' }) id: string, @Ctx() context: SubgraphContext): Promise<App | null> {
     return loadVisibleApp(context, id);
   }
 
@@ -161,8 +162,8 @@ export class AppResolver {
       if (!isUuid(filter.teamId)) throw badInput('filter.teamId', 'Pass a team id (a UUID).');
       where.push({ team: filter.teamId.toLowerCase() });
     }
-    if (filter?.search) {
-      const like = `%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const like = searchPattern(filter?.search);
+    if (like) {
       where.push({ name: { $ilike: like } });
     }
     return paginate(context.em, App, { $and: where }, page);

@@ -149,7 +149,7 @@ export class CredentialResolver {
     nullable: true,
     description: "One credential by id. Members of its organization and portal admins get it; everyone else gets null, whether or not it exists.",
   })
-  credential(@Arg('id', () => ID, { description: 'Credential id.' }) id: string, @Ctx() context: SubgraphContext): Promise<Credential | null> {
+  credential(@Arg('id', () => ID, { description: 'Credential id (a UUID; anything else is BAD_USER_INPUT).' }) id: string, @Ctx() context: SubgraphContext): Promise<Credential | null> {
     return loadVisibleCredential(context, id);
   }
 

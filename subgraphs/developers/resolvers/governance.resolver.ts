@@ -100,16 +100,16 @@ export class AuditLogFilter {
   @Field(() => ID, { nullable: true, description: 'Only entries of this organization (ORG_ADMINs: one they administer).' })
   organizationId?: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Only entries by this actor (token subject, `system`, `system:import`).' })
+  @Field(() => String, { nullable: true, description: 'Only entries by this actor (token subject, `system`, `system:import`; at most 255 characters).' })
   actor?: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Only entries with exactly this action (e.g. `revokeCredential`, `tyk.deleteKey`).' })
+  @Field(() => String, { nullable: true, description: 'Only entries with exactly this action (e.g. `revokeCredential`, `tyk.deleteKey`; at most 255 characters).' })
   action?: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Only entries about this kind of thing (e.g. `Credential`, `TykPolicy`).' })
+  @Field(() => String, { nullable: true, description: 'Only entries about this kind of thing (e.g. `Credential`, `TykPolicy`; at most 255 characters).' })
   targetType?: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Only entries about the thing with this id.' })
+  @Field(() => String, { nullable: true, description: 'Only entries about the thing with this id (at most 255 characters).' })
   targetId?: string | null;
 
   @Field(() => Date, { nullable: true, description: 'Only entries written at or after this time.' })

@@ -3,6 +3,7 @@ import type { FilterQuery } from '@mikro-orm/core';
 import { connectionType, PageArgs, paginate } from '../../../common/relay';
 import { UserError } from '../../../common/errors';
 import { Validation } from '../../../common/mutation';
+import { SEARCH_RULE, searchPattern } from '../../../common/search';
 import type { SubgraphContext } from '../../../common/server';
 import { Organization, OrganizationStatus } from '../entities/organization';
 import { OrganizationMember, OrganizationRole } from '../entities/organization-member';
@@ -40,7 +41,7 @@ export class OrganizationFilter {
   @Field(() => [OrganizationStatus], { nullable: true, description: 'Only organizations with one of these statuses.' })
   status?: OrganizationStatus[] | null;
 
-  @Field(() => String, { nullable: true, description: 'Case-insensitive substring of the name or slug.' })
+  @Field(() => String, { nullable: true, description: `Only organizations whose name or slug contains this text (${SEARCH_RULE}).` })
   search?: string | null;
 }
 
@@ -103,8 +104,8 @@ export class OrganizationResolver {
     if (page.after) readCursor(page.after);
     const where: FilterQuery<Organization>[] = [visibleOrganizations(context)!];
     if (filter?.status?.length) where.push({ status: { $in: filter.status } });
-    if (filter?.search) {
-      const like = `%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const like = searchPattern(filter?.search);
+    if (like) {
       where.push({ $or: [{ name: { $ilike: like } }, { slug: { $ilike: like } }] });
     }
     return paginate(context.em, Organization, { $and: where }, page);
@@ -116,7 +117,7 @@ export class OrganizationResolver {
       'One organization by id. Its members and portal admins get it; everyone else gets null, whether or not it exists.',
   })
   async organization(
-    @Arg('id', () => ID, { description: 'Organization id.' }) id: string,
+    @Arg('id', () => ID, { description: 'Organization id (a UUID; anything else is BAD_USER_INPUT).' }) id: string,
     @Ctx() context: SubgraphContext,
   ): Promise<Organization | null> {
     return loadVisibleOrganization(context, id);

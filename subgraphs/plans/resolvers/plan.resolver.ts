@@ -83,7 +83,7 @@ export class PlanResolver {
     description:
       'One plan by id; null when it does not exist or the caller may not see it. Anyone may call it: portal admins see every plan, everyone else PUBLISHED plans in a catalog they may see.',
   })
-  async plan(@Arg('id', () => ID, { description: 'Plan id.' }) id: string, @Ctx() context: SubgraphContext): Promise<Plan | null> {
+  async plan(@Arg('id', () => ID, { description: 'Plan id (a UUID; anything else is BAD_USER_INPUT).' }) id: string, @Ctx() context: SubgraphContext): Promise<Plan | null> {
     if (!isUuid(id)) return null;
     return context.em.findOne(Plan, { $and: [await visiblePlans(context), { id: id.toLowerCase() }] });
   }

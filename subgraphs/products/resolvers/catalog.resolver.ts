@@ -19,7 +19,8 @@ import {
 import { enqueueProductSync } from '../jobs';
 import { addCatalogProducts, removeCatalogProducts, touchProducts } from '../links';
 import { LIMITS, checkDescription, checkExisting, checkName, idList } from '../validation';
-import { likePattern, ProductConnection } from './product.resolver';
+import { ProductConnection } from './product.resolver';
+import { SEARCH_RULE, searchPattern } from '../../../common/search';
 
 export const CatalogConnection = connectionType(Catalog, 'Catalog', 'catalog');
 
@@ -28,7 +29,7 @@ export class CatalogFilter {
   @Field(() => CatalogVisibility, { nullable: true, description: 'Only catalogs with this visibility.' })
   visibility?: CatalogVisibility | null;
 
-  @Field(() => String, { nullable: true, description: 'Case-insensitive substring of the name.' })
+  @Field(() => String, { nullable: true, description: `Only catalogs whose name contains this text (${SEARCH_RULE}).` })
   search?: string | null;
 }
 
@@ -149,7 +150,8 @@ export class CatalogResolver {
   ) {
     const where: FilterQuery<Catalog>[] = [await visibleCatalogsFilter(context)];
     if (filter?.visibility) where.push({ visibility: filter.visibility });
-    if (filter?.search) where.push({ name: { $ilike: likePattern(filter.search) } });
+    const like = searchPattern(filter?.search);
+    if (like) where.push({ name: { $ilike: like } });
     return paginate(context.em, Catalog, { $and: where }, page);
   }
 
@@ -157,7 +159,7 @@ export class CatalogResolver {
     nullable: true,
     description: 'One catalog by id. Anyone may ask; null when it does not exist or the caller may not see it (same rule as `catalogs`).',
   })
-  catalog(@Arg('id', () => ID, { description: 'Catalog id.' }) id: string, @Ctx() context: SubgraphContext): Promise<Catalog | null> {
+  catalog(@Arg('id', () => ID, { description: 'Catalog id (a UUID; anything else is BAD_USER_INPUT).' }) id: string, @Ctx() context: SubgraphContext): Promise<Catalog | null> {
     return loadVisibleCatalog(context, id);
   }
 

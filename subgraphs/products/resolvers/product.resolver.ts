@@ -7,6 +7,7 @@ import { runMutation, Validation } from '../../../common/mutation';
 import { KeyValueInput } from '../../../common/key-value';
 import { renderMarkdown } from '../../../common/markdown';
 import { isUuid } from '../../../common/ids';
+import { SEARCH_RULE, searchPattern } from '../../../common/search';
 import type { SubgraphContext } from '../../../common/server';
 import { Catalog } from '../entities/catalog';
 import { DocumentationFormat, Product, ProductStatus } from '../entities/product';
@@ -30,23 +31,20 @@ import {
 
 export const ProductConnection = connectionType(Product, 'Product', 'product');
 
-/** Escapes `%`, `_` and `\` for an ILIKE substring match. */
-export function likePattern(search: string): string {
-  return `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-}
+export { likePattern } from '../../../common/search';
 
 @InputType({ description: 'Filters for `products`.' })
 export class ProductFilter {
   @Field(() => [ProductStatus], { nullable: true, description: 'Only these statuses (everyone but portal admins sees PUBLISHED products only).' })
   status?: ProductStatus[] | null;
 
-  @Field(() => String, { nullable: true, description: 'Case-insensitive substring of the name, display name or slug.' })
+  @Field(() => String, { nullable: true, description: `Only products whose name, display name or slug contains this text (${SEARCH_RULE}).` })
   search?: string | null;
 
   @Field(() => ID, { nullable: true, description: 'Only products in this catalog (nothing when the caller may not see the catalog).' })
   catalogId?: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Only products with this tag (case-insensitive).' })
+  @Field(() => String, { nullable: true, description: `Only products with this tag (case-insensitive, at most ${LIMITS.tag} characters).` })
   tag?: string | null;
 }
 
@@ -260,8 +258,8 @@ export class ProductResolver {
   ) {
     const where: FilterQuery<Product>[] = [await visibleProductsFilter(context)];
     if (filter?.status?.length) where.push({ status: { $in: filter.status } });
-    if (filter?.search) {
-      const like = likePattern(filter.search);
+    const like = searchPattern(filter?.search);
+    if (like) {
       where.push({ $or: [{ name: { $ilike: like } }, { displayName: { $ilike: like } }, { slug: { $ilike: like } }] });
     }
     if (given(filter?.catalogId)) {
@@ -270,6 +268,7 @@ export class ProductResolver {
       if (!(await canSeeCatalog(context, catalogId))) where.push({ id: { $in: [] } });
       else where.push({ catalogs: { $some: { id: catalogId } } });
     }
+    if (given(filter?.tag) && filter.tag.trim().length > LIMITS.tag) throw badInput('filter.tag', `Give a tag of at most ${LIMITS.tag} characters.`);
     if (given(filter?.tag)) where.push({ tags: { $contains: [filter.tag.trim().toLowerCase()] } });
     return paginate(context.em, Product, { $and: where }, page);
   }
@@ -280,12 +279,13 @@ export class ProductResolver {
       'One product by id or slug (give exactly one). Anyone may ask; null when it does not exist or the caller may not see it (same rule as `products`).',
   })
   async product(
-    @Arg('id', () => ID, { nullable: true, description: 'Product id.' }) id: string | null,
-    @Arg('slug', () => String, { nullable: true, description: 'Product slug.' }) slug: string | null,
+    @Arg('id', () => ID, { nullable: true, description: 'Product id (a UUID; anything else is BAD_USER_INPUT).' }) id: string | null,
+    @Arg('slug', () => String, { nullable: true, description: `Product slug (at most ${LIMITS.slug} characters).` }) slug: string | null,
     @Ctx() context: SubgraphContext,
   ): Promise<Product | null> {
     if ((id ? 1 : 0) + (slug ? 1 : 0) !== 1) throw badInput(id ? 'slug' : 'id', 'Give exactly one of `id` or `slug`.');
     if (id) return loadVisibleProduct(context, id);
+    if (slug!.length > LIMITS.slug) throw badInput('slug', `Give a slug of at most ${LIMITS.slug} characters.`);
     return context.em.findOne(Product, { $and: [await visibleProductsFilter(context), { slug: slug! }] });
   }
 

@@ -137,7 +137,7 @@ export class ProviderResolver {
 
   @Query(() => Provider, { nullable: true, description: 'One provider by id; null when it does not exist. Portal admins only.' })
   async provider(
-    @Arg('id', () => ID, { description: 'Provider id.' }) id: string,
+    @Arg('id', () => ID, { description: 'Provider id (a UUID; anything else is BAD_USER_INPUT).' }) id: string,
     @Ctx() context: SubgraphContext,
   ): Promise<Provider | null> {
     context.caller.requirePortalAdmin();
