@@ -50,6 +50,12 @@ export interface JwtConfig {
   rolesClaim: string;
   /** Extra claim that asserts MFA when true (besides `amr` containing `mfa`). */
   mfaClaim: string | null;
+  /**
+   * `JWT_MAX_AGE` (gateway): longest lifetime, in seconds, of a token the gateway accepts
+   * (default 86400 = 24 h). Tokens without `exp`, or whose `exp` lies further than this from their
+   * `iat` (or from now, when `iat` is missing or in the future), are refused.
+   */
+  maxAgeSeconds: number;
 }
 
 export function jwtConfig(env: NodeJS.ProcessEnv = process.env): JwtConfig {
@@ -61,6 +67,7 @@ export function jwtConfig(env: NodeJS.ProcessEnv = process.env): JwtConfig {
     audience: env.JWT_AUDIENCE || undefined,
     rolesClaim: env.JWT_ROLES_CLAIM || 'roles',
     mfaClaim: env.JWT_MFA_CLAIM || null,
+    maxAgeSeconds: integerSetting(env, 'JWT_MAX_AGE', 86_400, 1, 31_536_000, ' of seconds'),
   };
 }
 

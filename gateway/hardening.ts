@@ -28,6 +28,10 @@ export interface HardeningConfig {
   trustedDocumentsFile: string | null;
   /** Requests per caller (token subject, else IP) per window; 0 turns the limit off. */
   rateLimit: { requests: number; windowSeconds: number };
+  /** Subscriptions one graphql-ws connection may have running at once. */
+  maxSubscriptionsPerConnection: number;
+  /** Subscriptions one caller (token subject, else address) may have running at once over all its connections to this gateway process. */
+  maxSubscriptionsPerCaller: number;
   /** Headers a POST without a JSON body (forms, `text/plain`) must carry (CSRF prevention, see `useCsrfPrevention`). */
   csrfHeaders: string[];
 }
@@ -63,6 +67,8 @@ export function hardeningConfig(env: NodeJS.ProcessEnv = process.env): Hardening
     fieldSuggestions: bool(env, 'GRAPHQL_FIELD_SUGGESTIONS', !production),
     trustedDocumentsFile: env.TRUSTED_DOCUMENTS_FILE || null,
     rateLimit: { requests: Number(rate[1]), windowSeconds: Math.max(1, Number(rate[2])) },
+    maxSubscriptionsPerConnection: int(env, 'GRAPHQL_MAX_SUBSCRIPTIONS_PER_CONNECTION', 50, 1),
+    maxSubscriptionsPerCaller: int(env, 'GRAPHQL_MAX_SUBSCRIPTIONS_PER_CALLER', 200, 1),
     csrfHeaders: ['x-graphql-csrf', 'apollo-require-preflight'],
   };
 }
@@ -103,43 +109,121 @@ export function trustedDocuments(config: HardeningConfig): Map<string, string> |
   return new Map(Object.entries(parsed));
 }
 
+/** Fixed windows of counts per key (a caller, an address), kept in this gateway process. */
+export class RateWindows {
+  private readonly windows = new Map<string, { start: number; count: number }>();
+  private lastSweep: number;
+
+  constructor(
+    readonly requests: number,
+    readonly windowSeconds: number,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.lastSweep = now();
+  }
+
+  private current(key: string, t: number) {
+    const windowMs = this.windowSeconds * 1000;
+    if (t - this.lastSweep > windowMs) {
+      for (const [k, w] of this.windows) if (t - w.start >= windowMs) this.windows.delete(k);
+      this.lastSweep = t;
+    }
+    let window = this.windows.get(key);
+    if (!window || t - window.start >= windowMs) {
+      window = { start: t, count: 0 };
+      this.windows.set(key, window);
+    }
+    return window;
+  }
+
+  private retryAfter(window: { start: number }, t: number): number {
+    return Math.max(1, Math.ceil((window.start + this.windowSeconds * 1000 - t) / 1000));
+  }
+
+  /** Counts one for `key`; the seconds to wait when that went over the limit, else null. */
+  hit(key: string): number | null {
+    if (this.requests <= 0) return null;
+    const t = this.now();
+    const window = this.current(key, t);
+    window.count += 1;
+    return window.count > this.requests ? this.retryAfter(window, t) : null;
+  }
+
+  /** The seconds to wait when `key` has used up its window already (counts nothing), else null. */
+  exhausted(key: string): number | null {
+    if (this.requests <= 0) return null;
+    const t = this.now();
+    const window = this.current(key, t);
+    return window.count >= this.requests ? this.retryAfter(window, t) : null;
+  }
+}
+
+export function rateLimited(requests: number, windowSeconds: number, retryAfter: number, what = 'operations'): GraphQLError {
+  return new GraphQLError(`Rate limit of ${requests} ${what} per ${windowSeconds} s reached. Retry after ${retryAfter} s.`, {
+    extensions: { code: 'RATE_LIMITED', retryAfter, http: { status: 429, headers: { 'retry-after': String(retryAfter) } } },
+  });
+}
+
+/** The rate-limit key of a caller: the verified token subject, else the client address. */
+export function callerKey(context: { jwt?: { payload?: { sub?: unknown } }; req?: http.IncomingMessage }): string {
+  const sub = context.jwt?.payload?.sub;
+  return typeof sub === 'string' && sub ? `sub:${sub}` : `ip:${context.req?.socket?.remoteAddress ?? 'unknown'}`;
+}
+
+/** The client address behind a request or a WebSocket. */
+export function addressKey(req: http.IncomingMessage | undefined): string {
+  return `failed:${req?.socket?.remoteAddress ?? 'unknown'}`;
+}
+
 /**
  * Fixed-window rate limit per caller: the verified token subject, else the client address.
  * Kept in this gateway process (each replica counts its own callers); refused operations get
  * HTTP 429, `extensions.code = RATE_LIMITED` and `retryAfter` seconds (also as `Retry-After`).
+ * Every operation counts: queries and mutations (`onExecute`) and each subscription started,
+ * over graphql-ws or HTTP (`onSubscribe`).
+ *
+ * Requests that fail before they run — a refused token (401), a malformed request or a parse
+ * error (400), a CSRF refusal (403), an invalid document — never reach those hooks; they count against a
+ * separate window per client address (`failed`, the same numbers), and an address that has used
+ * it up gets 429 before its token is even looked at. `startGateway` counts refused graphql-ws
+ * `connection_init`s there too.
  */
-export function useRateLimit(config: HardeningConfig, now: () => number = Date.now): GatewayPlugin {
+export function useRateLimit(config: HardeningConfig, now: () => number = Date.now, failed = new RateWindows(config.rateLimit.requests, config.rateLimit.windowSeconds, now)): GatewayPlugin {
   const { requests, windowSeconds } = config.rateLimit;
-  const windows = new Map<string, { start: number; count: number }>();
-  let lastSweep = now();
+  const operations = new RateWindows(requests, windowSeconds, now);
+  /** HTTP requests counted already: as operations (they ran) or as failed (invalid documents). */
+  const counted = new WeakSet<object>();
+  const count = ({ args }: { args: { contextValue: unknown } }) => {
+    const context = args.contextValue as Parameters<typeof callerKey>[0] & { request?: object };
+    if (context.request) counted.add(context.request);
+    const retryAfter = operations.hit(callerKey(context));
+    if (retryAfter !== null) throw rateLimited(requests, windowSeconds, retryAfter);
+  };
   return {
-    onExecute({ args }) {
-      if (requests <= 0) return;
-      const context = args.contextValue as {
-        jwt?: { payload?: { sub?: unknown } };
-        req?: http.IncomingMessage;
-        request?: { headers?: unknown };
+    onRequest({ serverContext, endResponse, fetchAPI }) {
+      const retryAfter = failed.exhausted(addressKey((serverContext as { req?: http.IncomingMessage } | undefined)?.req));
+      if (retryAfter === null) return;
+      const error = rateLimited(requests, windowSeconds, retryAfter, 'failed requests');
+      endResponse(
+        new fetchAPI.Response(JSON.stringify({ errors: [{ message: error.message, extensions: { code: 'RATE_LIMITED', retryAfter } }] }), {
+          status: 429,
+          headers: { 'content-type': 'application/json', 'retry-after': String(retryAfter) },
+        }),
+      );
+    },
+    onValidate({ context }) {
+      return ({ valid }) => {
+        if (valid) return;
+        const { request, req } = context as { request?: object; req?: http.IncomingMessage };
+        if (request) counted.add(request);
+        failed.hit(addressKey(req));
       };
-      const sub = context.jwt?.payload?.sub;
-      const key = typeof sub === 'string' && sub ? `sub:${sub}` : `ip:${context.req?.socket?.remoteAddress ?? 'unknown'}`;
-      const t = now();
-      const windowMs = windowSeconds * 1000;
-      if (t - lastSweep > windowMs) {
-        for (const [k, w] of windows) if (t - w.start >= windowMs) windows.delete(k);
-        lastSweep = t;
-      }
-      let window = windows.get(key);
-      if (!window || t - window.start >= windowMs) {
-        window = { start: t, count: 0 };
-        windows.set(key, window);
-      }
-      window.count += 1;
-      if (window.count > requests) {
-        const retryAfter = Math.max(1, Math.ceil((window.start + windowMs - t) / 1000));
-        throw new GraphQLError(`Rate limit of ${requests} operations per ${windowSeconds} s reached. Retry after ${retryAfter} s.`, {
-          extensions: { code: 'RATE_LIMITED', retryAfter, http: { status: 429, headers: { 'retry-after': String(retryAfter) } } },
-        });
-      }
+    },
+    onExecute: count,
+    onSubscribe: count,
+    onResponse({ request, response, serverContext }) {
+      if (counted.has(request) || ![400, 401, 403].includes(response.status)) return;
+      failed.hit(addressKey((serverContext as { req?: http.IncomingMessage } | undefined)?.req));
     },
   } as GatewayPlugin;
 }

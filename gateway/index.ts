@@ -15,9 +15,11 @@ import { useServer } from 'graphql-ws/use/ws';
 import { signForwardedAuth, type Claims } from '../common/auth';
 import { gatewaySharedSecret, isProduction, jwtConfig, SUBGRAPH_NAMES, subgraphUrl, type SubgraphName } from '../common/config';
 import { createLogger, type Logger } from '../common/logger';
-import { armorPlugins, hardeningConfig, limitBodySize, trustedDocuments, useCsrfPrevention, useRateLimit, useRequestDeadlineError } from './hardening';
+import { armorPlugins, hardeningConfig, limitBodySize, RateWindows, trustedDocuments, useCsrfPrevention, useRateLimit, useRequestDeadlineError, type HardeningConfig } from './hardening';
 import { useClientErrors, withErrorCode, withStableCode } from './errors';
 import { readinessProbe } from './readiness';
+import { withLifetimeCheck, type TokenCheck } from './tokens';
+import { guardWebSocket } from './websocket';
 
 export interface GatewayOptions {
   /** Composed supergraph SDL (schema/supergraph.graphql). */
@@ -28,6 +30,14 @@ export interface GatewayOptions {
   host?: string;
   env?: NodeJS.ProcessEnv;
   log?: Logger;
+}
+
+interface GatewayParts {
+  /** How graphql-ws `connection_init` tokens are verified (as the JWT plugin verifies them). */
+  tokens: TokenCheck;
+  limits: HardeningConfig;
+  /** Failed requests per client address (see `useRateLimit`), shared with the WebSocket guard. */
+  failed: RateWindows;
 }
 
 export interface RunningGateway {
@@ -147,18 +157,34 @@ function fromConnectionParamsAuthorization() {
   }) as never;
 }
 
-export function createGateway(options: GatewayOptions) {
-  const env = options.env ?? process.env;
-  const log = options.log ?? createLogger('gateway');
+/** Settings and state the HTTP side (plugins) and the graphql-ws side share. */
+function gatewayParts(env: NodeJS.ProcessEnv): GatewayParts {
   const jwt = jwtConfig(env);
-  const production = isProduction(env);
+  const limits = hardeningConfig(env);
   // A KeyObject, not a string: given a string, jsonwebtoken's verify first tries
   // crypto.createPublicKey(secret) on every request, which throws before it falls back to HMAC;
   // that cost about a tenth of the gateway's CPU under load.
   const secretKey = jwt.secret ? createSecretKey(Buffer.from(jwt.secret, 'utf8')) : null;
-  const signingKeyProvider = jwt.jwksUrl
-    ? createRemoteJwksSigningKeyProvider({ jwksUri: jwt.jwksUrl, cache: true, rateLimit: true })
-    : ((() => secretKey) as never);
+  const signingKey = jwt.jwksUrl ? createRemoteJwksSigningKeyProvider({ jwksUri: jwt.jwksUrl, cache: true, rateLimit: true }) : () => secretKey;
+  return {
+    limits,
+    tokens: {
+      signingKey: signingKey as TokenCheck['signingKey'],
+      algorithms: jwt.jwksUrl ? ['RS256', 'ES256', 'PS256'] : ['HS256'],
+      issuer: jwt.issuer,
+      audience: jwt.audience,
+      maxAgeSeconds: jwt.maxAgeSeconds,
+    },
+    failed: new RateWindows(limits.rateLimit.requests, limits.rateLimit.windowSeconds),
+  };
+}
+
+export function createGateway(options: GatewayOptions, parts: GatewayParts = gatewayParts(options.env ?? process.env)) {
+  const env = options.env ?? process.env;
+  const log = options.log ?? createLogger('gateway');
+  const jwt = jwtConfig(env);
+  const production = isProduction(env);
+  const signingKeyProvider = parts.tokens.signingKey as never;
 
   const transportEntries: Record<string, { location: string; options?: Record<string, unknown> }> = {};
   for (const name of SUBGRAPH_NAMES) {
@@ -168,7 +194,7 @@ export function createGateway(options: GatewayOptions) {
     };
   }
 
-  const limits = hardeningConfig(env);
+  const { limits } = parts;
   const trusted = trustedDocuments(limits);
 
   return createGatewayRuntime({
@@ -201,12 +227,12 @@ export function createGateway(options: GatewayOptions) {
         useJWT({
           signingKeyProviders: [signingKeyProvider],
           tokenLookupLocations: [
-            extractFromHeader({ name: 'authorization', prefix: 'Bearer' }),
-            extractFromConnectionParams({ name: 'token' }),
-            fromConnectionParamsAuthorization(),
+            withLifetimeCheck(extractFromHeader({ name: 'authorization', prefix: 'Bearer' }), jwt.maxAgeSeconds),
+            withLifetimeCheck(extractFromConnectionParams({ name: 'token' }), jwt.maxAgeSeconds),
+            withLifetimeCheck(fromConnectionParamsAuthorization(), jwt.maxAgeSeconds),
           ],
           tokenVerification: {
-            algorithms: jwt.jwksUrl ? ['RS256', 'ES256', 'PS256'] : ['HS256'],
+            algorithms: parts.tokens.algorithms,
             ...(jwt.issuer ? { issuer: jwt.issuer } : {}),
             ...(jwt.audience ? { audience: jwt.audience } : {}),
           },
@@ -216,7 +242,7 @@ export function createGateway(options: GatewayOptions) {
         'UNAUTHENTICATED',
       ),
       useForwardedIdentity(gatewaySharedSecret(env)),
-      useRateLimit(limits),
+      useRateLimit(limits, Date.now, parts.failed),
       ...armorPlugins(limits),
       useClientErrors(),
       useRequestDeadlineError(limits),
@@ -227,7 +253,8 @@ export function createGateway(options: GatewayOptions) {
 /** Starts the gateway on Node's http server with graphql-ws on the same `/graphql` path. */
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const log = options.log ?? createLogger('gateway');
-  const gateway = createGateway({ ...options, log });
+  const parts = gatewayParts(options.env ?? process.env);
+  const gateway = createGateway({ ...options, log }, parts);
   // Load the supergraph before accepting traffic: otherwise a first operation arriving over
   // graphql-ws (which does not trigger the lazy load an HTTP request does) finds no schema.
   await gateway.getSchema();
@@ -243,10 +270,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   });
   const wss = new WebSocketServer({ server, path: gateway.graphqlEndpoint });
   const ws = useServer(
-    getGraphQLWSOptions(gateway, (ctx) => {
-      const extra = ctx.extra as { request?: unknown; socket?: unknown } | undefined;
-      return { req: extra?.request, socket: extra?.socket };
-    }),
+    guardWebSocket(
+      getGraphQLWSOptions(gateway, (ctx) => {
+        const extra = ctx.extra as { request?: unknown; socket?: unknown } | undefined;
+        return { req: extra?.request, socket: extra?.socket };
+      }),
+      { ...parts, log },
+    ),
     wss,
   );
   await new Promise<void>((resolve, reject) => {

@@ -135,7 +135,7 @@ describe('quota windows (Tyk semantics)', () => {
   const HOUR = 3600 * S;
 
   it('starts a window at the first counted request and a new one at the first request after it expired', () => {
-    const counter = new QuotaCounter([], HOUR, 3);
+    const counter = new QuotaCounter(null, HOUR, 3);
     const t0 = at('2026-03-01T10:17:00Z');
     counter.record(t0, 200, null);
     counter.record(t0 + 10 * S, 429, null); // rate limited: not counted, no window change
@@ -151,18 +151,27 @@ describe('quota windows (Tyk semantics)', () => {
     ]);
   });
 
-  it('continues stored windows and places late records between windows without overlap', () => {
+  it('continues the latest stored window, opens the next one at the first request after it expired, and refuses to go back in time', () => {
     const t0 = at('2026-03-01T10:00:00Z');
-    const stored = { start: t0, resetsAt: t0 + HOUR, used: 2, usedBefore: 2, lastAt: t0, isNew: false, dirty: false };
-    const next = { start: t0 + 3 * HOUR, resetsAt: t0 + 4 * HOUR, used: 1, usedBefore: 1, lastAt: t0 + 3 * HOUR, isNew: false, dirty: false };
-    const counter = new QuotaCounter([next, stored], HOUR, 10);
-    counter.record(t0 + 30 * 60 * S, 200, null); // inside the first window
-    counter.record(t0 + 2.5 * HOUR, 200, null); // between: a window cut short at the next one
-    expect(counter.windows.map((w) => [w.used, w.dirty, (w.resetsAt - w.start) / S])).toEqual([
-      [3, true, 3600],
-      [1, true, 1800],
-      [1, false, 3600],
+    const stored = { start: t0, resetsAt: t0 + HOUR, used: 2, usedBefore: 2, lastAt: t0 + 60 * S, isNew: false, dirty: false, projected: null };
+    const counter = new QuotaCounter(stored, HOUR, 10);
+    counter.record(t0 + 30 * 60 * S, 200, null); // inside the stored window
+    counter.record(t0 + 2.5 * HOUR, 200, null); // after it expired: a full window of its own
+    expect(counter.windows.map((w) => [w.used, w.usedBefore, w.dirty, (w.start - t0) / S, (w.resetsAt - w.start) / S])).toEqual([
+      [3, 2, true, 0, 3600],
+      [1, 0, true, 9000, 3600],
     ]);
+    expect(() => counter.record(t0 + 2 * HOUR, 200, null)).toThrow(RangeError);
+    expect(counter.record(t0 + 2 * HOUR, 429, null)).toMatchObject({ counted: false, window: null }); // not counted: no order needed
+  });
+
+  it('notes the first request after which the window is projected to run out', () => {
+    const counter = new QuotaCounter(null, HOUR, 100);
+    const t0 = at('2026-03-01T10:00:00Z');
+    for (let i = 0; i < 20; i++) counter.record(t0 + i * 22 * S, 200, null);
+    // 6 minutes (10 % of the hour) have passed first at the 18th request (374 s): 18 in 374 s is 173 by the reset.
+    expect(Math.round(counter.windows[0].projected!)).toBe(173);
+    expect(counter.windows[0].projected).toBeCloseTo(18 + (18 / (374 * S)) * (HOUR - 374 * S), 6);
   });
 
   it('classifies responses: what counts towards the quota and what is a rejection', () => {

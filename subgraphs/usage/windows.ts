@@ -15,8 +15,11 @@
  * rejection, and any other 403 counts as an ordinary client error that reached the quota check
  * (an upstream 403). A gateway access denial for a known key would be over-counted by one.
  *
- * Records can arrive late and out of order: each lands in the window that contains it; one that
- * falls between windows opens a window of its own, cut short where the next known window starts.
+ * Windows are a function of the SET of counted records, never of the order they arrive in: replayed
+ * in time order, the first record opens a window [t, t + period), every record before its end
+ * joins it, and the first record at or after its end opens the next one. The ingest appends
+ * records that are not older than the counter's latest counted record; a record older than that
+ * makes it replay the counter's stored records from the window it falls in (`ingest.ts`).
  */
 import type { DenialHint } from './records';
 
@@ -52,50 +55,53 @@ export interface QuotaWindowState {
   lastAt: number;
   isNew: boolean;
   dirty: boolean;
+  /**
+   * Projected use at reset (≥ the limit) at the first counted request of this replay after which
+   * the projection said the window would run out before it resets; null if none did.
+   */
+  projected: number | null;
 }
 
-/** The windows of one counter, replayed record by record (records in time order). */
+/**
+ * The windows of one counter, replayed record by record in time order, continuing from the
+ * counter's latest stored window (or from nothing). Counted records must not go back in time
+ * (`record` throws): a late record needs a replay from the window it falls in.
+ */
 export class QuotaCounter {
   readonly windows: QuotaWindowState[];
 
   constructor(
-    existing: QuotaWindowState[],
+    latest: QuotaWindowState | null,
     readonly periodMicros: number,
     readonly limit: number,
   ) {
-    this.windows = [...existing].sort((a, b) => a.start - b.start);
+    this.windows = latest ? [latest] : [];
   }
 
-  /** The window that contains `at`, if any. */
-  find(at: number): QuotaWindowState | undefined {
-    // Windows are few per batch; a linear scan from the end finds the usual (latest) one first.
-    for (let i = this.windows.length - 1; i >= 0; i--) {
-      const w = this.windows[i];
-      if (w.start <= at && at < w.resetsAt) return w;
-      if (w.resetsAt <= at) return undefined;
-    }
-    return undefined;
+  /** The latest window, if any. */
+  get current(): QuotaWindowState | undefined {
+    return this.windows[this.windows.length - 1];
   }
 
-  /** Classifies a record and, when it counts, adds it to its window (opening one if needed). */
+  /** Classifies a record and, when it counts, adds it to the latest window or opens the next one. */
   record(at: number, responseCode: number, denial: DenialHint): Classified & { window: QuotaWindowState | null } {
-    const current = this.find(at);
-    const result = classify(responseCode, denial, current !== undefined && current.used >= this.limit);
-    if (!result.counted) return { ...result, window: current ?? null };
-    const window = current ?? this.open(at);
-    window.used += 1;
-    window.lastAt = Math.max(window.lastAt, at);
-    window.dirty = true;
-    return { ...result, window };
-  }
-
-  private open(at: number): QuotaWindowState {
-    const next = this.windows.find((w) => w.start > at);
-    const resetsAt = next ? Math.min(at + this.periodMicros, next.start) : at + this.periodMicros;
-    const window: QuotaWindowState = { start: at, resetsAt, used: 0, usedBefore: 0, lastAt: at, isNew: true, dirty: true };
-    this.windows.push(window);
-    this.windows.sort((a, b) => a.start - b.start);
-    return window;
+    let current = this.current;
+    const inside = current !== undefined && current.start <= at && at < current.resetsAt;
+    const result = classify(responseCode, denial, inside && current!.used >= this.limit);
+    if (!result.counted) return { ...result, window: inside ? current! : null };
+    if (current && at < current.lastAt) throw new RangeError('QuotaCounter: counted records must be replayed in time order');
+    if (!current || at >= current.resetsAt) {
+      current = { start: at, resetsAt: at + this.periodMicros, used: 0, usedBefore: 0, lastAt: at, isNew: true, dirty: true, projected: null };
+      this.windows.push(current);
+    }
+    current.used += 1;
+    current.lastAt = at;
+    current.dirty = true;
+    if (current.projected === null && current.used < this.limit) {
+      const projected = projectedUse(current, at);
+      if (projected !== null && projected >= this.limit) current.projected = projected;
+    }
+    return { ...result, window: current };
   }
 }
 
@@ -118,4 +124,9 @@ export function projectedUse(window: Pick<QuotaWindowState, 'start' | 'resetsAt'
 /** Thresholds (percent) crossed when usage went from `before` to `after` requests of `limit`. */
 export function crossedThresholds(thresholds: readonly number[], before: number, after: number, limit: number): number[] {
   return thresholds.filter((t) => before * 100 < t * limit && after * 100 >= t * limit);
+}
+
+/** The request (1-based count in its window) that crosses `threshold` percent of `limit`: what a threshold warning reports as `used`. */
+export function crossingCount(threshold: number, limit: number): number {
+  return Math.max(1, Math.ceil((threshold * limit) / 100));
 }

@@ -1,0 +1,86 @@
+import jsonwebtoken, { type Algorithm, type JwtPayload } from 'jsonwebtoken';
+import { GraphQLError } from 'graphql';
+
+/**
+ * Why a verified-looking token lives too long for this gateway, or null when its lifetime is fine.
+ * A token must carry `exp`, and `exp` may lie at most `maxAgeSeconds` after `iat` — or after now
+ * when `iat` is missing or in the future (a future `iat` must not stretch the window).
+ */
+export function tokenLifetimeProblem(payload: unknown, maxAgeSeconds: number, nowSeconds = Math.floor(Date.now() / 1000)): string | null {
+  if (!payload || typeof payload !== 'object') return null;
+  const { exp, iat } = payload as { exp?: unknown; iat?: unknown };
+  if (typeof exp !== 'number' || !Number.isFinite(exp)) {
+    return `The token has no expiry time (\`exp\`); this gateway accepts only tokens that expire within ${maxAgeSeconds} s (JWT_MAX_AGE).`;
+  }
+  const from = typeof iat === 'number' && Number.isFinite(iat) ? Math.min(iat, nowSeconds) : nowSeconds;
+  const lifetime = exp - from;
+  if (lifetime > maxAgeSeconds) {
+    return `The token lives ${Math.round(lifetime)} s (\`exp\` − ${typeof iat === 'number' ? '`iat`' : 'now'}), longer than the ${maxAgeSeconds} s this gateway accepts (JWT_MAX_AGE); ask for a token that expires sooner.`;
+  }
+  return null;
+}
+
+export function unauthenticated(message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+}
+
+type Extractor = (payload: never) => { token: string; prefix?: string } | undefined | null | Promise<{ token: string; prefix?: string } | undefined | null>;
+
+/**
+ * Wraps a token lookup of the JWT plugin so a token that lives too long (see
+ * `tokenLifetimeProblem`) is refused with UNAUTHENTICATED and a message saying why, before the
+ * plugin verifies it (refusing early grants nothing; a forged token is refused either way).
+ */
+export function withLifetimeCheck<E>(extractor: E, maxAgeSeconds: number): E {
+  const check = (found: { token: string } | undefined | null) => {
+    if (!found?.token) return found;
+    const problem = tokenLifetimeProblem(jsonwebtoken.decode(found.token), maxAgeSeconds);
+    if (problem) throw unauthenticated(problem);
+    return found;
+  };
+  return ((payload: never) => {
+    const found = (extractor as unknown as Extractor)(payload);
+    return found && typeof (found as Promise<unknown>).then === 'function' ? (found as Promise<{ token: string } | null>).then(check) : check(found as { token: string } | null);
+  }) as E;
+}
+
+export interface TokenCheck {
+  signingKey(kid: string | undefined): unknown;
+  algorithms: Algorithm[];
+  issuer?: string;
+  audience?: string;
+  maxAgeSeconds: number;
+}
+
+/** The bearer token of graphql-ws `connectionParams` (`authorization: "Bearer …"` or `token`), or null. */
+export function connectionToken(params: Record<string, unknown> | undefined | null): string | null {
+  const authorization = params?.authorization ?? params?.Authorization;
+  if (typeof authorization === 'string') {
+    const match = /^Bearer\s+(.+)$/i.exec(authorization.trim());
+    return match ? match[1] : authorization.trim() || null;
+  }
+  return typeof params?.token === 'string' && params.token ? params.token : null;
+}
+
+/**
+ * Verifies a token as the JWT plugin does (same keys, algorithms, issuer, audience) plus the
+ * lifetime rule; for graphql-ws `connection_init`, which the plugin never sees. Resolves to the
+ * claims, or rejects with a short reason (it ends up in a WebSocket close frame, ≤ 123 bytes).
+ */
+export async function verifyToken(token: string, check: TokenCheck): Promise<JwtPayload> {
+  const decoded = jsonwebtoken.decode(token, { complete: true });
+  if (!decoded || typeof decoded.payload !== 'object') throw new Error('malformed token');
+  const key = await Promise.resolve(check.signingKey(decoded.header.kid)).catch(() => null);
+  if (!key) throw new Error('no key for this token');
+  const payload = await new Promise<JwtPayload>((resolve, reject) =>
+    jsonwebtoken.verify(
+      token,
+      key as string,
+      { algorithms: check.algorithms, ...(check.issuer ? { issuer: check.issuer } : {}), ...(check.audience ? { audience: check.audience } : {}) },
+      (error, verified) => (error ? reject(new Error(error.name === 'TokenExpiredError' ? 'token expired' : 'invalid token')) : resolve(verified as JwtPayload)),
+    ),
+  );
+  if (!payload.exp) throw new Error('token has no exp (JWT_MAX_AGE)');
+  if (tokenLifetimeProblem(payload, check.maxAgeSeconds)) throw new Error('token lifetime exceeds JWT_MAX_AGE');
+  return payload;
+}
