@@ -234,7 +234,7 @@ describe('usage metering end to end (Tyk test server → ingest → gateway)', (
     expect(mine.real().map((w) => [w.kind, w.thresholdPercent, w.used, w.limit, w.credentialId, w.organization.id])).toEqual([
       ['SOFT', 80, 8, 10, credentialId, orgA],
       ['SOFT', 90, 9, 10, credentialId, orgA],
-      ['HARD', 100, 12, 10, credentialId, orgA],
+      ['HARD', 100, 10, 10, credentialId, orgA], // the 10th request crossed the limit
     ]);
     expect(mine.errors).toEqual([]);
     expect(theirs.real()).toEqual([]);

@@ -56,7 +56,7 @@ export class QuotaWarning {
   @Property({ type: 'integer' })
   thresholdPercent!: number;
 
-  @Field(() => Int, { description: 'Requests used in the window when the warning was raised (for PROJECTED: projected use at reset).' })
+  @Field(() => Int, { description: 'The request (count in the window) that crossed the threshold — the same whatever order or batches usage arrived in; for PROJECTED: the use at reset projected after the first request that made the projection reach the limit.' })
   @Property({ type: 'integer' })
   used!: number;
 
