@@ -105,6 +105,20 @@ describe('usage metering end to end (Tyk test server → ingest → gateway)', (
     );
   }
 
+  /** The test server as the default provider (registered once for the file's tests). */
+  let registered: Promise<string> | null = null;
+  function providerId(): Promise<string> {
+    registered ??= mutate('registerProvider', 'RegisterProviderInput', 'provider { id }', {
+      name: unique('tyk'),
+      kind: 'TYK_GATEWAY',
+      baseUrl: tyk.url,
+      secret: tyk.secret,
+      tykOrgId: tyk.orgId,
+      makeDefault: true,
+    }).then((data) => data.provider.id as string);
+    return registered;
+  }
+
   beforeAll(async () => {
     platform = await startPlatform();
     tyk = await TykTestServer.start({ onAnalytics: (row) => void rows.push(row) });
@@ -119,14 +133,7 @@ describe('usage metering end to end (Tyk test server → ingest → gateway)', (
 
   it('counts what the test server counted, and warns at 80, 90 and 100 % exactly once each, to that organization only', async () => {
     // Provider, catalog, product and a 10-requests-per-hour plan that approves at once.
-    const provider = await mutate('registerProvider', 'RegisterProviderInput', 'provider { id }', {
-      name: unique('tyk'),
-      kind: 'TYK_GATEWAY',
-      baseUrl: tyk.url,
-      secret: tyk.secret,
-      tykOrgId: tyk.orgId,
-      makeDefault: true,
-    });
+    const provider = { provider: { id: await providerId() } };
     const catalogId = await fixtures.catalog();
     const apiId = unique('api');
     tyk.addApi({ apiId, listenPath: `/${apiId}/` });
@@ -251,5 +258,82 @@ describe('usage metering end to end (Tyk test server → ingest → gateway)', (
     );
     expect(series.app.usage.totals).toEqual({ requests: 12, quotaExceeded: 2, errors4xx: 0 });
     expect(series.app.quota).toEqual([{ scope: 'CREDENTIAL', used: 12 }]);
+  });
+  it('gives the quota and warnings of the test server’s counter when the analytics arrive in reverse chunks (issue 21)', async () => {
+    const catalogId = await fixtures.catalog();
+    const apiId = unique('api');
+    tyk.addApi({ apiId, listenPath: `/${apiId}/` });
+    const slug = unique('daily');
+    const product = await mutate('createProduct', 'CreateProductInput', 'product { id }', { slug, name: slug, status: 'PUBLISHED', tykApiIds: [apiId], catalogIds: [catalogId] });
+    const plan = await mutate('createPlan', 'CreatePlanInput', 'plan { id }', {
+      name: unique('daily'),
+      displayName: 'Daily',
+      catalogIds: [catalogId],
+      status: 'PUBLISHED',
+      quota: { requests: 100, period: 'DAY' },
+      autoApprove: true,
+    });
+    const providerIdValue = await providerId();
+    for (const subject of [{ planId: plan.plan.id }, { productId: product.product.id }]) {
+      await mutate('assignProvider', 'AssignProviderInput', '__typename', { ...subject, providerId: providerIdValue });
+    }
+    const carol = developer();
+    const org = await fixtures.organization(carol.sub);
+    const app = await mutate('createApp', 'CreateAppInput', 'app { id }', { organizationId: org, name: unique('app') }, carol);
+    const access = await mutate('requestAccess', 'RequestAccessInput', 'credential { id } secret', { appId: app.app.id, planId: plan.plan.id, productIds: [product.product.id] }, carol);
+    const usage = platform.subgraphs.usage!;
+    const keyHash = await waitFor(
+      async () => {
+        const [row] = await usage.orm.em
+          .getConnection()
+          .execute<{ key_hash: string }[]>(`select key_hash from provider.credential_key_contract where credential_id = ? and status = 'ACTIVE'`, [access.credential.id]);
+        return row && tyk.keySession(row.key_hash) ? row.key_hash : null;
+      },
+      { timeoutMs: 20_000, intervalMs: 100, what: 'the key in the Tyk test server' },
+    );
+
+    // 90 requests through the test server; its analytics rows go to the ingest in 9 chunks, newest first.
+    const mark = rows.length;
+    for (let i = 0; i < 90; i++) {
+      const response = await fetch(`${tyk.url}/${apiId}/forecast`, { headers: { authorization: access.secret } });
+      expect(response.status).toBe(200);
+      await response.arrayBuffer();
+    }
+    const mine = rows.slice(mark).filter((row) => JSON.stringify(row).includes(keyHash));
+    fed = rows.length;
+    expect(mine).toHaveLength(90);
+    const url = usage.url.replace(/\/graphql$/, '/ingest/tyk');
+    const reversed = [...mine].reverse();
+    for (let i = 0; i < 90; i += 10) {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-ndjson', authorization: `Bearer ${tokenFor({ sub: 'tyk-pump-forwarder', roles: ['service'] })}` },
+        body: reversed
+          .slice(i, i + 10)
+          .map((row) => JSON.stringify(row))
+          .join('\n'),
+      });
+      expect(await response.json()).toMatchObject({ accepted: 10, rejected: [] });
+    }
+
+    const session = tyk.keySession(keyHash)!;
+    const data = await gql(`query($id: ID!) { credential(id: $id) { quota { limit used remaining windowStart resetsAt } } }`, { id: access.credential.id }, carol);
+    expect(tyk.quotaUsed(keyHash)).toBe(90);
+    expect(data.credential.quota).toMatchObject({ limit: 100, used: tyk.quotaUsed(keyHash), remaining: session.quota_remaining });
+    expect(Math.abs(Date.parse(data.credential.quota.resetsAt) / 1000 - session.quota_renews)).toBeLessThanOrEqual(1);
+    expect(data.credential.quota.windowStart).toBe(new Date(mine[0].timestamp).toISOString());
+    const windows = await usage.orm.em.getConnection().execute<{ used: number }[]>(`select used from usage.quota_window where subject_id = ?`, [access.credential.id]);
+    expect(windows).toEqual([{ used: 90 }]);
+
+    // 80 % and 90 % once each, reporting the 80th and 90th request.
+    const history = await gql(
+      `query($org: ID!) { quotaWarningsHistory(organizationId: $org, first: 100) { edges { node { kind thresholdPercent used windowStart credentialId } } } }`,
+      { org },
+      carol,
+    );
+    expect(history.quotaWarningsHistory.edges.map((e: any) => e.node)).toEqual([
+      { kind: 'SOFT', thresholdPercent: 80, used: 80, windowStart: data.credential.quota.windowStart, credentialId: access.credential.id },
+      { kind: 'SOFT', thresholdPercent: 90, used: 90, windowStart: data.credential.quota.windowStart, credentialId: access.credential.id },
+    ]);
   });
 });
