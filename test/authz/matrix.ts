@@ -1093,6 +1093,16 @@ export const MATRIX: MatrixRow[] = [
     path: ['product', 'provider'],
   },
   {
+    operation: 'Product.scopeSync',
+    who: 'portal admins; null for everyone else (a PUBLIC product)',
+    cells: cells(N, N, N, N, A, N),
+    document: `query($id: ID) { product(id: $id) { id scopeSync { status } } }`,
+    variables: (w) => ({ id: w.publicProduct }),
+    path: ['product', 'scopeSync'],
+    // The world's product has no plan with JWT scopes: an admin gets [] where everyone else gets null.
+    select: (scopeSync) => (scopeSync === null || scopeSync === undefined ? null : { list: scopeSync }),
+  },
+  {
     operation: 'Credential.sync',
     who: 'whoever may see the credential (members of its organization, portal admins)',
     cells: MEMBERS_READ,
@@ -1146,6 +1156,7 @@ export const SENSITIVE_FIELDS = [
   'Plan.provider',
   'Product.sync',
   'Product.provider',
+  'Product.scopeSync',
   'Credential.sync',
   'SyncState.providerId',
   'SyncState.externalId',
