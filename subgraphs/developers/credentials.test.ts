@@ -123,7 +123,7 @@ describe('developers: credentials', () => {
       const row = rows[0];
       expect(Object.keys(row)).toEqual([
         'id', 'app_id', 'organization_id', 'plan_id', 'product_ids', 'status', 'expires_at', 'revokes_at',
-        'alias', 'metadata', 'pending_secret_encrypted', 'replaces_credential_id', 'created_at', 'version',
+        'alias', 'metadata', 'pending_secret_encrypted', 'replaces_credential_id', 'created_at', 'version', 'kind',
       ]);
       const [app] = await sql(h, 'select name from developers.app where id = ?', [org.app.id]);
       expect(row).toMatchObject({

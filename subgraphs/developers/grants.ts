@@ -5,9 +5,10 @@ import { credentialExpiryWarningSeconds } from '../../common/config';
 import type { PgPubSub } from '../../common/pubsub';
 import { userError, UserErrorException } from '../../common/errors';
 import { AccessRequest, AccessRequestKind, AccessRequestStatus } from './entities/access-request';
-import { Credential, CredentialStatus, effectiveCredentialStatus, StoredCredentialStatus } from './entities/credential';
+import { Credential, CredentialKind, CredentialStatus, effectiveCredentialStatus, StoredCredentialStatus } from './entities/credential';
 import { AccessRequestEventType, emitAccessEvent } from './events';
 import type { PlanOffer } from './offer';
+import { randomUUID } from 'node:crypto';
 import { generateSecret, sealSecret } from './secrets';
 
 /**
@@ -15,6 +16,19 @@ import { generateSecret, sealSecret } from './secrets';
  * Everything runs inside the caller's transaction (`em`): rows, jobs (transactional outbox) and
  * realtime events commit together or not at all.
  */
+
+/**
+ * Provider job that registers (or updates) a credential's OAuth2 client at the identity provider.
+ * Payload { credentialId }; job key `oauth-client:<credentialId>`. The provider answers with
+ * `developers.clientRegistered` (see jobs/index.ts). Task names are the contract between the two
+ * subgraphs, spelled out on both sides (neither imports the other's code).
+ */
+export const REGISTER_CLIENT_TASK = 'provider.registerClient';
+
+/** Asks the provider to register (or bring up to date) the OAuth2 client of a credential. */
+export async function enqueueClientRegistration(em: EntityManager, credentialId: string): Promise<void> {
+  await enqueueJob(em, REGISTER_CLIENT_TASK, { credentialId }, { jobKey: `oauth-client:${credentialId}` });
+}
 
 /** One operation's environment: its transaction, the event bus, its "now" and the settings' environment. */
 export interface Ops {
@@ -76,13 +90,17 @@ export interface IssueCredential {
   revealable: boolean;
   /** Rotation: the credential this one replaces, and the metadata to copy. */
   replaces?: Credential;
+  /** What to issue (default: the plan's `credentialKind`; a rotation keeps the old credential's kind). */
+  kind?: CredentialKind;
 }
 
 /**
  * Creates a credential with a new secret and asks the provider to create its key. Returns the
  * secret: the caller either shows it once (and nowhere else) or drops it (`revealable`).
  */
-export async function issueCredential(ops: Ops, input: IssueCredential): Promise<{ credential: Credential; secret: string }> {
+export async function issueCredential(ops: Ops, input: IssueCredential): Promise<{ credential: Credential; secret: string | null }> {
+  const kind = input.kind ?? (input.plan.credentialKind === 'OAUTH_CLIENT' ? CredentialKind.OAUTH_CLIENT : CredentialKind.API_KEY);
+  if (kind === CredentialKind.OAUTH_CLIENT) return issueOAuthClient(ops, input);
   const { secret, prefix, hash } = generateSecret();
   const lifetime = input.plan.keyExpiresAfterSeconds;
   const credential = ops.em.create(Credential, {
@@ -114,6 +132,50 @@ export async function issueCredential(ops: Ops, input: IssueCredential): Promise
   await enqueueJob(ops.em, JOB_TASKS.issueKey, { credentialId: credential.id }, { jobKey: `key:${credential.id}` });
   await scheduleExpiryWarning(ops, credential);
   return { credential, secret };
+}
+
+/**
+ * An OAuth2 client credential: the row now, the client later. The identity provider makes the
+ * client secret (RFC 7591), so there is nothing to show yet: the provider registers the client
+ * (`provider.registerClient`) and hands the secret back encrypted for a one-time reveal by a
+ * member (`revealCredentialSecret`), for automatic approvals and rotations too. Returns no secret.
+ */
+async function issueOAuthClient(ops: Ops, input: IssueCredential): Promise<{ credential: Credential; secret: null }> {
+  const lifetime = input.plan.keyExpiresAfterSeconds;
+  const id = randomUUID();
+  const credential = ops.em.create(Credential, {
+    id,
+    kind: CredentialKind.OAUTH_CLIENT,
+    clientId: null,
+    appId: input.appId,
+    organizationId: input.organizationId,
+    planId: input.plan.id,
+    productIds: [...input.productIds].sort(),
+    prefix: '',
+    // Replaced by the sha256 of the client secret once it arrives; no secret hashes to this.
+    secretHash: `oauth-pending:${id}`,
+    pendingSecretEncrypted: null,
+    pendingSecretVersion: null,
+    revealSecretEncrypted: null,
+    secretRevealed: false,
+    status: StoredCredentialStatus.ACTIVE,
+    expiresAt: lifetime === null ? null : new Date(ops.now.getTime() + lifetime * 1000),
+    replacesCredentialId: input.replaces?.id ?? null,
+    metadata: input.replaces
+      ? { ...input.replaces.metadata }
+      : credentialMetadata(input.plan, { developerSubject: input.requestedBy, appId: input.appId, organizationId: input.organizationId }),
+    requestedBy: input.requestedBy,
+    approvedBy: input.approvedBy,
+    createdBy: input.createdBy,
+    accessRequestId: input.accessRequestId,
+    createdAt: ops.now,
+    updatedAt: ops.now,
+    version: 1,
+  });
+  await ops.em.flush();
+  await enqueueClientRegistration(ops.em, credential.id);
+  await scheduleExpiryWarning(ops, credential);
+  return { credential, secret: null };
 }
 
 /**
@@ -162,7 +224,9 @@ export async function approveRequest(
       credential.version += 1;
       credential.updatedAt = ops.now;
       await ops.em.flush();
-      await enqueueJob(ops.em, JOB_TASKS.updateKeyPolicies, { credentialId: credential.id }, { jobKey: `key:${credential.id}` });
+      // An OAuth2 client gets the new plan's scopes at the identity provider (RFC 7592 update).
+      if (credential.kind === CredentialKind.OAUTH_CLIENT) await enqueueClientRegistration(ops.em, credential.id);
+      else await enqueueJob(ops.em, JOB_TASKS.updateKeyPolicies, { credentialId: credential.id }, { jobKey: `key:${credential.id}` });
     }
   }
   if (!credential) {

@@ -17,6 +17,8 @@ export interface PlanOffer {
   keyExpiresAfterSeconds: number | null;
   /** The plan's credential metadata (a JSON object of strings). */
   credentialMetadata: Record<string, string>;
+  /** API_KEY or OAUTH_CLIENT (`plans.plan_contract.credential_kind`). */
+  credentialKind: 'API_KEY' | 'OAUTH_CLIENT';
 }
 
 export interface ProductOffer {
@@ -39,6 +41,7 @@ interface PlanRow {
   access_request_renewal_seconds: number | null;
   key_expires_after_seconds: number | null;
   credential_metadata: Record<string, unknown> | null;
+  credential_kind: string | null;
 }
 
 /** The plan as `plans.plan_contract` publishes it; null when there is no such plan. */
@@ -46,7 +49,7 @@ export async function loadPlanOffer(em: EntityManager, planId: string): Promise<
   const [row] = await run<PlanRow>(
     em,
     `select id::text as id, name, status, catalog_ids::text[] as catalog_ids, auto_approve, access_request_allowance,
-            access_request_renewal_seconds, key_expires_after_seconds, credential_metadata
+            access_request_renewal_seconds, key_expires_after_seconds, credential_metadata, credential_kind
        from plans.plan_contract where id = ?`,
     [planId],
   );
@@ -63,6 +66,7 @@ export async function loadPlanOffer(em: EntityManager, planId: string): Promise<
     accessRequestRenewalSeconds: row.access_request_renewal_seconds === null ? null : Number(row.access_request_renewal_seconds),
     keyExpiresAfterSeconds: row.key_expires_after_seconds === null ? null : Number(row.key_expires_after_seconds),
     credentialMetadata: metadata,
+    credentialKind: row.credential_kind === 'OAUTH_CLIENT' ? 'OAUTH_CLIENT' : 'API_KEY',
   };
 }
 

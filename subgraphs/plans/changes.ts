@@ -26,6 +26,17 @@ export async function lockPlan(em: EntityManager, id: string, field = 'input.id'
   return plan;
 }
 
+/** OAuth2 clients are registered with the plan's scopes: a plan that issues them needs at least one. */
+export function refuseScopelessOAuthClients(settings: PlanSettingsData, field: string): void {
+  if (settings.credentialKind === 'OAUTH_CLIENT' && settings.jwtScopes.length === 0) {
+    refuse(
+      'VALIDATION_FAILED',
+      field,
+      'A plan that issues OAuth2 clients (credentialKind OAUTH_CLIENT) needs at least one JWT scope: its clients are registered with the plan’s scopes and Tyk recognises the plan by them. Give jwtScopes, or keep API_KEY.',
+    );
+  }
+}
+
 export function checkVersion(plan: Plan, expectedVersion: number | null | undefined): void {
   if (expectedVersion !== undefined && expectedVersion !== null && expectedVersion !== plan.version) {
     refuse(

@@ -5,7 +5,7 @@
  */
 import { isUuid } from '../../common/ids';
 import type { Validation } from '../../common/mutation';
-import { PERIOD_SECONDS, PlanStatus, QuotaPeriod, QuotaScope } from './entities/enums';
+import { CredentialKind, PERIOD_SECONDS, PlanStatus, QuotaPeriod, QuotaScope } from './entities/enums';
 import type { MetadataEntry, Plan } from './entities/plan';
 
 export interface QuotaSetting {
@@ -34,6 +34,7 @@ export interface PlanSettingsData {
   quotaScope: QuotaScope;
   keyExpiresAfterSeconds: number | null;
   jwtScopes: string[];
+  credentialKind: CredentialKind;
   credentialMetadata: MetadataEntry[];
   catalogIds: string[];
   autoApprove: boolean;
@@ -54,6 +55,7 @@ export const SETTING_FIELDS: readonly { key: SettingKey; field: string }[] = [
   { key: 'quotaScope', field: 'quotaScope' },
   { key: 'keyExpiresAfterSeconds', field: 'keyExpiresAfterSeconds' },
   { key: 'jwtScopes', field: 'jwtScopes' },
+  { key: 'credentialKind', field: 'credentialKind' },
   { key: 'credentialMetadata', field: 'credentialMetadata' },
   { key: 'catalogIds', field: 'catalogs' },
   { key: 'autoApprove', field: 'autoApprove' },
@@ -113,6 +115,7 @@ export function settingsOf(plan: Plan): PlanSettingsData {
     quotaScope: plan.quotaScope,
     keyExpiresAfterSeconds: plan.keyExpiresAfterSeconds,
     jwtScopes: [...plan.jwtScopes],
+    credentialKind: plan.credentialKind,
     credentialMetadata: plan.credentialMetadata.map((e) => ({ key: e.key, value: e.value })),
     catalogIds: [...plan.catalogIds],
     autoApprove: plan.autoApprove,
@@ -142,6 +145,7 @@ export function applySettings(plan: Plan, settings: Partial<PlanSettingsData>): 
   if (settings.quotaScope !== undefined) plan.quotaScope = settings.quotaScope;
   if (settings.keyExpiresAfterSeconds !== undefined) plan.keyExpiresAfterSeconds = settings.keyExpiresAfterSeconds;
   if (settings.jwtScopes !== undefined) plan.jwtScopes = [...settings.jwtScopes];
+  if (settings.credentialKind !== undefined) plan.credentialKind = settings.credentialKind;
   if (settings.credentialMetadata !== undefined) plan.credentialMetadata = settings.credentialMetadata.map((e) => ({ key: e.key, value: e.value }));
   if (settings.catalogIds !== undefined) plan.catalogIds = [...settings.catalogIds];
   if (settings.autoApprove !== undefined) plan.autoApprove = settings.autoApprove;
@@ -171,6 +175,8 @@ export function normalizeSettings(json: unknown): PlanSettingsData {
     quotaScope: (s.quotaScope as QuotaScope) ?? QuotaScope.CREDENTIAL,
     keyExpiresAfterSeconds: s.keyExpiresAfterSeconds ?? null,
     jwtScopes: [...((s.jwtScopes as string[]) ?? [])],
+    // Versions recorded before the setting existed issued API keys.
+    credentialKind: (s.credentialKind as CredentialKind) ?? CredentialKind.API_KEY,
     credentialMetadata: ((s.credentialMetadata as MetadataEntry[]) ?? []).map((e) => ({ key: e.key, value: e.value })),
     catalogIds: [...((s.catalogIds as string[]) ?? [])],
     autoApprove: Boolean(s.autoApprove),
@@ -224,6 +230,7 @@ export interface SettingsInput {
   quotaScope?: QuotaScope | null;
   keyExpiresAfterSeconds?: number | null;
   jwtScopes?: string[] | null;
+  credentialKind?: CredentialKind | null;
   credentialMetadata?: { key: string; value: string }[] | null;
   catalogIds?: string[] | null;
   autoApprove?: boolean | null;
@@ -359,6 +366,10 @@ export function validateSettings(v: Validation, input: SettingsInput, prefix = '
       out.jwtScopes = scopes;
     }
   }
+  if (input.credentialKind !== undefined) {
+    if (input.credentialKind === null) required('credentialKind', 'The credential kind');
+    else out.credentialKind = input.credentialKind;
+  }
   if (input.credentialMetadata !== undefined) {
     if (input.credentialMetadata === null) required('credentialMetadata', 'The credential metadata list');
     else {
@@ -451,6 +462,7 @@ export function defaultSettings(name: string, displayName: string): PlanSettings
     quotaScope: QuotaScope.CREDENTIAL,
     keyExpiresAfterSeconds: null,
     jwtScopes: [],
+    credentialKind: CredentialKind.API_KEY,
     credentialMetadata: [],
     catalogIds: [],
     autoApprove: false,

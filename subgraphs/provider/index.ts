@@ -12,6 +12,7 @@ import { CredentialSyncResolver, PlanSyncResolver, ProductSyncResolver, Provider
 import { resolveProviderReference } from './provider.reference';
 import { ProductScopeSyncResolver } from './resolvers/scope-sync.resolver';
 import { providerJobs } from './jobs';
+import { IdentityProviderResolver } from './oauth/identity-provider.resolver';
 
 /**
  * The provider subgraph: the Tyk Gateways / Dashboards plans (as policies) and approved access
@@ -23,7 +24,7 @@ export const providerSubgraph: SubgraphModule = {
   migrations,
   buildSchema: () =>
     buildFederatedSchema({
-      resolvers: [ProviderResolver, ProviderImportResolver, PlanSyncResolver, ProductSyncResolver, ProductScopeSyncResolver, CredentialSyncResolver, SyncMutationResolver],
+      resolvers: [ProviderResolver, ProviderImportResolver, PlanSyncResolver, ProductSyncResolver, ProductScopeSyncResolver, CredentialSyncResolver, SyncMutationResolver, IdentityProviderResolver],
       orphanedTypes: [PlanRef, ProductRef, CredentialRef],
       references: {
         Provider: resolveProviderReference as never,

@@ -10,6 +10,7 @@ import type { JobRuntime } from '../../common/server';
 import { LinkKind } from './entities/policy-link';
 import { providerSettings, type SyncDeps } from './sync/deps';
 import { ensureKey, revokeKey } from './sync/keys';
+import { registerClient, REGISTER_CLIENT_TASK, revokeClient } from './oauth/clients';
 import { syncPolicy } from './sync/policies';
 import { runProviderSync } from './sync/provider-sync';
 import { SYNC_API_SCOPES_TASK, syncApiScopes } from './sync/scopes';
@@ -38,7 +39,12 @@ export function providerJobs(runtime: JobRuntime): TaskList {
     [JOB_TASKS.syncProduct]: withId(JOB_TASKS.syncProduct, 'productId', (id) => syncPolicy(deps, LinkKind.PRODUCT, id)),
     [JOB_TASKS.issueKey]: withId(JOB_TASKS.issueKey, 'credentialId', (id) => ensureKey(deps, id)),
     [JOB_TASKS.updateKeyPolicies]: withId(JOB_TASKS.updateKeyPolicies, 'credentialId', (id) => ensureKey(deps, id)),
-    [JOB_TASKS.revokeKey]: withId(JOB_TASKS.revokeKey, 'credentialId', (id) => revokeKey(deps, id)),
+    // Deletes the Tyk key and, for an OAUTH_CLIENT credential, its client at the identity provider.
+    [JOB_TASKS.revokeKey]: withId(JOB_TASKS.revokeKey, 'credentialId', async (id) => {
+      await revokeKey(deps, id);
+      await revokeClient(deps, id);
+    }),
+    [REGISTER_CLIENT_TASK]: withId(REGISTER_CLIENT_TASK, 'credentialId', (id) => registerClient(deps, id)),
     // Payload { providerId, apiId }; job key `api-scopes:<providerId>:<apiId>` (see sync/scopes.ts).
     [SYNC_API_SCOPES_TASK]: async (payload: unknown, _helpers: JobHelpers) => {
       const providerId = idOf(deps, SYNC_API_SCOPES_TASK, payload, 'providerId');

@@ -698,6 +698,14 @@ export const MATRIX: MatrixRow[] = [
     variables: (w) => ({ i: { id: w.provider, name: '' } }),
   }),
   ...stepUp({
+    operation: 'Mutation.setProviderIdentityProvider',
+    who: 'portal admins',
+    cells: PORTAL_ADMIN_ONLY,
+    // An issuer that is no URL: refused after authorization, nothing is stored.
+    document: mutation('setProviderIdentityProvider', 'SetProviderIdentityProviderInput'),
+    variables: (w) => ({ i: { providerId: w.provider, issuer: 'not a url' } }),
+  }),
+  ...stepUp({
     operation: 'Mutation.revokeOrganizationCredentials',
     who: 'portal admins',
     cells: PORTAL_ADMIN_ONLY,
@@ -1134,6 +1142,14 @@ export const MATRIX: MatrixRow[] = [
     variables: (w) => ({ id: w.provider }),
     path: ['provider', 'importedPolicies', 'totalCount'],
   },
+  {
+    operation: 'Provider.identityProvider',
+    who: 'portal admins (null here: the world’s provider names no identity provider)',
+    cells: cells(U, F, F, F, N, F),
+    document: `query($id: ID!) { provider(id: $id) { id identityProvider { issuer } } }`,
+    variables: (w) => ({ id: w.provider }),
+    path: ['provider', 'identityProvider'],
+  },
 ];
 
 /**
@@ -1161,6 +1177,7 @@ export const SENSITIVE_FIELDS = [
   'SyncState.providerId',
   'SyncState.externalId',
   'Provider.importedPolicies',
+  'Provider.identityProvider',
   'App.credentials',
   'Team.members',
   'Organization.quota',

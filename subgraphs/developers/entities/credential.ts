@@ -19,6 +19,24 @@ registerEnumType(CredentialStatus, {
   },
 });
 
+export enum CredentialKind {
+  API_KEY = 'API_KEY',
+  OAUTH_CLIENT = 'OAUTH_CLIENT',
+}
+
+// Same name, values and description as the plans subgraph's enum (a shared value type).
+registerEnumType(CredentialKind, {
+  name: 'CredentialKind',
+  description: 'What an approved access request under a plan receives.',
+  valuesConfig: {
+    API_KEY: { description: 'An API key (`pgk_…`, see docs/CREDENTIALS.md), enforced by a Tyk key with the plan’s policies.' },
+    OAUTH_CLIENT: {
+      description:
+        'OAuth2 client credentials (client id and secret) registered for the app at the identity provider of the plan’s provider (RFC 7591), with the plan’s `jwtScopes`; the app gets JWT access tokens with the client-credentials grant and Tyk applies the plan that matches their scope.',
+    },
+  },
+});
+
 /** What the table stores; EXPIRED is derived from `expiresAt`. */
 export enum StoredCredentialStatus {
   ACTIVE = 'ACTIVE',
@@ -52,6 +70,8 @@ export class Credential {
     | 'approvedBy'
     | 'accessRequestId'
     | 'expiryWarnedFor'
+    | 'kind'
+    | 'clientId'
     | 'version';
 
   @Field(() => ID, { description: 'Stable identifier (UUID); stays the same when the plan changes.' })
@@ -71,7 +91,22 @@ export class Credential {
   @Property({ type: TextArrayType, columnType: 'uuid[]' })
   productIds!: string[];
 
-  @Field(() => String, { description: 'The first 12 characters of the secret (`pgk_` and 8 more), to recognise the key; the rest is never shown again.' })
+  @Field(() => CredentialKind, { description: 'API_KEY (the secret is an API key) or OAUTH_CLIENT (the secret is the client secret of `clientId`).' })
+  @Enum({ items: () => CredentialKind })
+  kind: CredentialKind = CredentialKind.API_KEY;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'OAUTH_CLIENT only: the OAuth2 client id at the identity provider, once the client is registered (null until then, and for API keys). Not a secret.',
+  })
+  @Property({ type: 'text', nullable: true })
+  clientId: string | null = null;
+
+  @Field(() => String, {
+    description:
+      'API keys: the first 12 characters of the secret (`pgk_` and 8 more), to recognise the key; the rest is never shown again. OAuth2 clients: empty (they are recognised by `clientId`).',
+  })
   @Property({ type: 'text' })
   prefix!: string;
 

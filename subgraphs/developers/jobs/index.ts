@@ -3,7 +3,8 @@ import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { JobRuntime } from '../../../common/server';
 import { isUuid } from '../../../common/ids';
-import { Credential, CredentialStatus, effectiveCredentialStatus, StoredCredentialStatus } from '../entities/credential';
+import { Credential, CredentialKind, CredentialStatus, effectiveCredentialStatus, StoredCredentialStatus } from '../entities/credential';
+import { openSecret, secretHash } from '../secrets';
 import { AccessRequestEventType, emitAccessEvent } from '../events';
 import { JOB_TASKS } from '../../../common/jobs';
 
@@ -113,10 +114,41 @@ async function credentialRevoked(runtime: JobRuntime, payload: unknown): Promise
   });
 }
 
+/** Sent by the provider once it registered a credential's OAuth2 client (contract string, see grants.ts). */
+export const CLIENT_REGISTERED_TASK = 'developers.clientRegistered';
+
+/**
+ * `developers.clientRegistered { credentialId, clientId, secretEncrypted }` (from the provider):
+ * records the client id and keeps the client secret (encrypted with ENCRYPTION_KEYS, as the
+ * provider sealed it) for the one-time reveal; `secret_hash` becomes its sha256. Only once: a
+ * credential that has a client id already, or is revoked, is left alone (the provider deletes
+ * clients of revoked credentials).
+ */
+async function clientRegistered(runtime: JobRuntime, payload: unknown): Promise<void> {
+  const id = credentialIdOf(runtime, CLIENT_REGISTERED_TASK, payload);
+  const { clientId, secretEncrypted } = (payload ?? {}) as { clientId?: unknown; secretEncrypted?: unknown };
+  if (!id) return;
+  if (typeof clientId !== 'string' || clientId.length < 1 || clientId.length > 255 || typeof secretEncrypted !== 'string') {
+    runtime.log.warn({ task: CLIENT_REGISTERED_TASK, credentialId: id }, 'dropped a job without a valid clientId and secret');
+    return;
+  }
+  await runtime.orm.em.fork().transactional(async (em) => {
+    const credential = await lockCredential(em as EntityManager, id);
+    if (!credential || credential.kind !== CredentialKind.OAUTH_CLIENT || credential.clientId !== null) return;
+    if (credential.status === StoredCredentialStatus.REVOKED) return;
+    credential.clientId = clientId;
+    credential.secretHash = secretHash(openSecret(secretEncrypted, runtime.env));
+    credential.revealSecretEncrypted = secretEncrypted;
+    credential.updatedAt = runtime.clock.now();
+    await em.flush();
+  });
+}
+
 export function developersJobs(runtime: JobRuntime): TaskList {
   return {
     [JOB_TASKS.keyIssued]: (payload) => keyIssued(runtime, payload),
     [JOB_TASKS.credentialExpiring]: (payload) => credentialExpiring(runtime, payload),
     [JOB_TASKS.credentialRevoked]: (payload) => credentialRevoked(runtime, payload),
+    [CLIENT_REGISTERED_TASK]: (payload) => clientRegistered(runtime, payload),
   };
 }

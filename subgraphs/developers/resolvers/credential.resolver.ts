@@ -8,7 +8,7 @@ import { Validation } from '../../../common/mutation';
 import { connectionType, PageArgs } from '../../../common/relay';
 import type { SubgraphContext } from '../../../common/server';
 import { App } from '../entities/app';
-import { Credential, CredentialStatus, effectiveCredentialStatus } from '../entities/credential';
+import { Credential, CredentialKind, CredentialStatus, effectiveCredentialStatus } from '../entities/credential';
 import { Organization } from '../entities/organization';
 import { OrganizationRole } from '../entities/organization-member';
 import { PlanRef, planRef, ProductRef, productRefs } from '../entities/refs';
@@ -140,6 +140,7 @@ function planForRotation(plan: PlanOffer | null, old: Credential): PlanOffer {
     accessRequestRenewalSeconds: null,
     keyExpiresAfterSeconds: lifetime,
     credentialMetadata: {},
+    credentialKind: old.kind,
   };
 }
 
@@ -217,6 +218,13 @@ export class CredentialResolver {
         if (effectiveCredentialStatus(credential, now) !== CredentialStatus.ACTIVE) {
           throw refuse('CREDENTIAL_NOT_ACTIVE', 'input.id', 'This credential no longer works, so its secret is not shown: request access again.');
         }
+        if (credential.kind === CredentialKind.OAUTH_CLIENT && credential.clientId === null && !credential.secretRevealed) {
+          throw refuse(
+            'NOT_READY',
+            'input.id',
+            'The OAuth2 client is still being registered at the identity provider: reveal its secret once `clientId` is set (usually within seconds).',
+          );
+        }
         if (credential.secretRevealed || credential.revealSecretEncrypted === null) {
           throw refuse('ALREADY_REVEALED', 'input.id', 'The secret of this credential was shown already and cannot be shown again: rotate the credential to get a new secret.');
         }
@@ -273,6 +281,7 @@ export class CredentialResolver {
           accessRequestId: old.accessRequestId,
           revealable: false,
           replaces: old,
+          kind: old.kind,
         });
         const revokesAt = new Date(now.getTime() + grace * 1000);
         old.revokesAt = revokesAt;

@@ -93,3 +93,20 @@ registerEnumType(PlanChangeAction, {
     ROLLED_BACK: { description: '`rollbackPlan`: settings copied from an older version (`rolledBackTo`).' },
   },
 });
+
+export enum CredentialKind {
+  API_KEY = 'API_KEY',
+  OAUTH_CLIENT = 'OAUTH_CLIENT',
+}
+
+registerEnumType(CredentialKind, {
+  name: 'CredentialKind',
+  description: 'What an approved access request under a plan receives.',
+  valuesConfig: {
+    API_KEY: { description: 'An API key (`pgk_…`, see docs/CREDENTIALS.md), enforced by a Tyk key with the plan’s policies.' },
+    OAUTH_CLIENT: {
+      description:
+        'OAuth2 client credentials (client id and secret) registered for the app at the identity provider of the plan’s provider (RFC 7591), with the plan’s `jwtScopes`; the app gets JWT access tokens with the client-credentials grant and Tyk applies the plan that matches their scope.',
+    },
+  },
+});

@@ -2,7 +2,7 @@ import { Entity, Enum, OptionalProps, PrimaryKey, Property } from '@mikro-orm/co
 import { Directive, Field, ID, Int, ObjectType } from 'type-graphql';
 import { randomUUID } from 'node:crypto';
 import { KeyValue } from '../../../common/key-value';
-import { PlanChangeAction, PlanStatus, QuotaScope } from './enums';
+import { CredentialKind, PlanChangeAction, PlanStatus, QuotaScope } from './enums';
 import { AccessRequestLimit, RateLimit, UsageQuota } from './plan';
 
 /**
@@ -34,6 +34,9 @@ export class PlanSettings {
 
   @Field(() => [String], { description: 'JWT scopes mapped to the plan.' })
   jwtScopes!: string[];
+
+  @Field(() => CredentialKind, { description: 'What approved access received: an API key or OAuth2 client credentials.' })
+  credentialKind!: CredentialKind;
 
   @Field(() => [KeyValue], { description: 'Metadata attached to every credential issued under the plan.' })
   credentialMetadata!: KeyValue[];

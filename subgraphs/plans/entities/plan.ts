@@ -2,9 +2,9 @@ import { TextArrayType } from '../../../common/db-types';
 import { Entity, Enum, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
 import { Directive, Field, ID, Int, ObjectType } from 'type-graphql';
 import { randomUUID } from 'node:crypto';
-import { PlanStatus, QuotaPeriod, QuotaScope } from './enums';
+import { CredentialKind, PlanStatus, QuotaPeriod, QuotaScope } from './enums';
 
-export { PlanStatus, QuotaPeriod, QuotaScope };
+export { CredentialKind, PlanStatus, QuotaPeriod, QuotaScope };
 
 @ObjectType({
   description:
@@ -86,6 +86,7 @@ export class Plan {
     | 'quotaScope'
     | 'keyExpiresAfterSeconds'
     | 'jwtScopes'
+    | 'credentialKind'
     | 'credentialMetadata'
     | 'catalogIds'
     | 'autoApprove'
@@ -147,6 +148,13 @@ export class Plan {
   @Field(() => [String], { description: 'OAuth/JWT scopes that map to this plan (Tyk’s scope-to-policy mapping), in the order given; at most 50.' })
   @Property({ type: TextArrayType, columnType: 'text[]' })
   jwtScopes: string[] = [];
+
+  @Field(() => CredentialKind, {
+    description:
+      'What approved access under this plan receives: an API key (API_KEY, the default) or OAuth2 client credentials registered at the provider’s identity provider (OAUTH_CLIENT; needs `jwtScopes`).',
+  })
+  @Enum({ items: () => CredentialKind })
+  credentialKind: CredentialKind = CredentialKind.API_KEY;
 
   /** Entries attached to every credential; GraphQL exposes them as `credentialMetadata: [KeyValue!]!`. */
   @Property({ type: 'json', columnType: 'jsonb' })

@@ -1,7 +1,7 @@
 import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { UserError } from '../../../common/errors';
 import { KeyValueInput } from '../../../common/key-value';
-import { Plan, PlanStatus, QuotaPeriod, QuotaScope } from '../entities/plan';
+import { CredentialKind, Plan, PlanStatus, QuotaPeriod, QuotaScope } from '../entities/plan';
 import {
   MAX_ALLOWANCE,
   MAX_CATALOGS,
@@ -80,6 +80,7 @@ export const D = {
   credentialMetadata: `Metadata attached to every credential issued under the plan: at most ${MAX_METADATA_ENTRIES} entries, keys 1–64 characters of letters, digits, \`_\`, \`.\` and \`-\`, unique ignoring case, values at most ${MAX_METADATA_VALUE} characters. Keys that look like secrets (password, token, …) and keys the platform sets (DeveloperID, ApplicationID, OrganisationID, TeamIDs, rate_limit_pattern, quota_pattern) are refused.`,
   catalogIds: `Ids of the catalogs the plan is offered in (at most ${MAX_CATALOGS}); a plan is visible only through them, and publishing needs at least one.`,
   autoApprove: 'Approve access requests under the plan at once (default false).',
+  credentialKind: 'What approved access receives: API_KEY (default) or OAUTH_CLIENT (OAuth2 client credentials at the provider’s identity provider, with the plan’s `jwtScopes`; a plan with OAUTH_CLIENT needs at least one scope). Credentials issued before a change keep their kind.',
   accessRequestLimit: 'Access requests one organization may make under the plan per interval; null = unlimited.',
   tier: `Rank for ordering and upgrade paths, 0–${MAX_TIER} (default 0).`,
   trialDays: `Free trial length in days, 1–${MAX_TRIAL_DAYS}; null = no trial.`,
@@ -110,6 +111,9 @@ export class CreatePlanInput {
 
   @Field(() => [String], { nullable: true, description: D.jwtScopes })
   jwtScopes?: string[] | null;
+
+  @Field(() => CredentialKind, { nullable: true, description: D.credentialKind })
+  credentialKind?: CredentialKind | null;
 
   @Field(() => [KeyValueInput], { nullable: true, description: D.credentialMetadata })
   credentialMetadata?: KeyValueInput[] | null;
@@ -162,6 +166,9 @@ export abstract class PlanSettingsChanges {
 
   @Field(() => [String], { nullable: true, description: `${D.jwtScopes} Replaces the whole list.` })
   jwtScopes?: string[] | null;
+
+  @Field(() => CredentialKind, { nullable: true, description: D.credentialKind })
+  credentialKind?: CredentialKind | null;
 
   @Field(() => [KeyValueInput], { nullable: true, description: `${D.credentialMetadata} Replaces the whole list.` })
   credentialMetadata?: KeyValueInput[] | null;

@@ -7,7 +7,7 @@ import { PlanChangeAction } from '../entities/enums';
 import { Plan, PlanStatus } from '../entities/plan';
 import { PlanVersion } from '../entities/plan-version';
 import { missingCatalogIds } from '../plan.reference';
-import { checkVersion, INPUT_FIELD, lockPlan, recordChange, refuse, refuseMissingCatalogs, refuseUnapproved, snapshot, supersedePending } from '../changes';
+import { checkVersion, INPUT_FIELD, lockPlan, recordChange, refuse, refuseMissingCatalogs, refuseScopelessOAuthClients, refuseUnapproved, snapshot, supersedePending } from '../changes';
 import { applySettings, defaultSettings, diffSettings, normalizeSettings, validateSettings, type PlanSettingsData } from '../settings';
 import {
   ArchivePlanInput,
@@ -48,6 +48,7 @@ export class PlanMutationResolver {
           ...input,
           quotaScope: input.quotaScope ?? undefined,
           jwtScopes: input.jwtScopes ?? undefined,
+          credentialKind: input.credentialKind ?? undefined,
           credentialMetadata: input.credentialMetadata ?? undefined,
           catalogIds: input.catalogIds ?? undefined,
           autoApprove: input.autoApprove ?? undefined,
@@ -67,6 +68,7 @@ export class PlanMutationResolver {
         }
         const settings: PlanSettingsData = { ...defaultSettings(given.name!, given.displayName!), ...given };
         await refuseMissingCatalogs(em, settings.catalogIds, 'input.catalogIds', 'Create the catalogs first or remove these ids.');
+        refuseScopelessOAuthClients(settings, input.credentialKind ? 'input.credentialKind' : 'input.jwtScopes');
         if (status === PlanStatus.PUBLISHED && settings.catalogIds.length === 0) {
           refuse('NO_CATALOG', 'input.catalogIds', 'A published plan must be in at least one catalog: give catalogIds, or create the plan as DRAFT.');
         }
@@ -104,6 +106,7 @@ export class PlanMutationResolver {
         if (changes.catalogIds) await refuseMissingCatalogs(em, changes.catalogIds, 'input.catalogIds', 'Create the catalogs first or remove these ids.');
         const before = snapshot(plan);
         const after = { ...before.settings, ...changes };
+        refuseScopelessOAuthClients(after, changes.credentialKind ? 'input.credentialKind' : 'input.jwtScopes');
         if (plan.status === PlanStatus.PUBLISHED && after.catalogIds.length === 0) {
           refuse('NO_CATALOG', 'input.catalogIds', 'A published plan must stay in at least one catalog: keep one, or archive the plan.');
         }
