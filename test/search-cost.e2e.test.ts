@@ -79,8 +79,8 @@ describe('search cost does not grow with the pattern', () => {
     const res = await gatewayRequest(platform.gatewayUrl, `{ products(filter: { search: "  weather-1  " }) { totalCount } }`, {}, admin);
     // weather-1, weather-17, weather-105, …: trimmed, case-insensitive, slug or names.
     expect(res.data.products.totalCount).toBeGreaterThan(1);
-    const indexes = await platform.subgraphs.products!.orm.em.getConnection().execute(`select indexname from pg_indexes where indexname like '%trgm_idx' order by 1`);
-    expect(indexes.map((r: { indexname: string }) => r.indexname)).toEqual([
+    const indexes = await platform.subgraphs.products!.orm.em.getConnection().execute<{ indexname: string }[]>(`select indexname from pg_indexes where indexname like '%trgm_idx' order by 1`);
+    expect(indexes.map((r) => r.indexname)).toEqual([
       'app_name_trgm_idx',
       'catalog_name_trgm_idx',
       'organization_name_trgm_idx',
