@@ -1,14 +1,38 @@
 import { Caller, signForwardedAuth, verifyForwardedAuth } from './auth';
 
 describe('forwarded identity', () => {
-  it('accepts claims signed with the shared secret and refuses anything altered', () => {
-    const signed = signForwardedAuth('s', { sub: 'alice', roles: ['portal_admin'] }, 'req-1');
-    expect(verifyForwardedAuth('s', signed)).toEqual({ claims: { sub: 'alice', roles: ['portal_admin'] }, requestId: 'req-1', trusted: true });
-    expect(verifyForwardedAuth('other', signed).claims).toBeNull();
+  const request = { query: 'query($id:ID!){plan(id:$id){id}}', variables: { id: 'p-1' }, operationName: null };
+  const t = Date.UTC(2026, 0, 1);
+
+  it('accepts claims signed with the shared secret for that operation and refuses anything altered', () => {
+    const signed = signForwardedAuth('s', { sub: 'alice', roles: ['portal_admin'] }, 'req-1', request, t);
+    expect(verifyForwardedAuth('s', signed, request, { nowMs: t })).toEqual({ claims: { sub: 'alice', roles: ['portal_admin'] }, requestId: 'req-1', trusted: true, problem: null });
+    // Variables in another key order are the same variables.
+    expect(verifyForwardedAuth('s', signed, { ...request, variables: JSON.parse('{"id":"p-1"}') }, { nowMs: t }).trusted).toBe(true);
+    expect(verifyForwardedAuth('other', signed, request, { nowMs: t }).claims).toBeNull();
     const tampered = { ...signed, claims: JSON.stringify({ sub: 'alice', roles: ['portal_admin', 'service'] }) };
-    expect(verifyForwardedAuth('s', tampered).claims).toBeNull();
-    expect(verifyForwardedAuth('s', { ...signed, requestId: 'req-2' }).trusted).toBe(false);
-    expect(verifyForwardedAuth('s', undefined).trusted).toBe(false);
+    expect(verifyForwardedAuth('s', tampered, request, { nowMs: t })).toMatchObject({ claims: null, problem: 'invalid' });
+    expect(verifyForwardedAuth('s', { ...signed, requestId: 'req-2' }, request, { nowMs: t }).trusted).toBe(false);
+    expect(verifyForwardedAuth('s', undefined, request, { nowMs: t }).problem).toBe('missing');
+  });
+
+  it('binds the signature to the document, variables and operation name', () => {
+    const signed = signForwardedAuth('s', { sub: 'alice' }, 'req-1', request, t);
+    for (const other of [
+      { ...request, query: 'query($id:ID!){provider(id:$id){id}}' },
+      { ...request, variables: { id: 'p-2' } },
+      { ...request, variables: { id: 'p-1', more: 1 } },
+      { ...request, operationName: 'Other' },
+    ]) {
+      expect(verifyForwardedAuth('s', signed, other, { nowMs: t })).toMatchObject({ trusted: false, claims: null, problem: 'invalid' });
+    }
+  });
+
+  it('refuses signatures older than the window or dated ahead', () => {
+    const signed = signForwardedAuth('s', { sub: 'alice' }, 'req-1', request, t);
+    expect(verifyForwardedAuth('s', signed, request, { nowMs: t + 60_000, maxAgeSeconds: 60 }).trusted).toBe(true);
+    expect(verifyForwardedAuth('s', signed, request, { nowMs: t + 61_000, maxAgeSeconds: 60 }).problem).toBe('expired');
+    expect(verifyForwardedAuth('s', signed, request, { nowMs: t - 60_000 }).problem).toBe('future');
   });
 
   it('derives roles from the configured claim and refuses by role', () => {

@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, print, stripIgnoredCharacters, type DocumentNode } from 'graphql';
+import { gatewaySharedSecret, gatewaySignatureMaxAgeSeconds, gatewaySignatureRequired } from './config';
 
 /** Platform roles carried by the token. Organization roles live in the developers subgraph. */
 export const PLATFORM_ROLES = ['portal_admin', 'service'] as const;
@@ -14,56 +15,153 @@ export interface Claims {
   [claim: string]: unknown;
 }
 
+/** The parts of a subgraph request the gateway's signature covers besides claims and request id. */
+export interface UpstreamRequest {
+  query?: unknown;
+  variables?: unknown;
+  operationName?: unknown;
+}
+
 /**
  * What the gateway attaches to every subgraph request (HTTP body or graphql-ws `subscribe`
- * payload) under `extensions.plangraph`: the verified claims as a JSON string, the request id
- * and an HMAC over both with the gateway's shared secret. Subgraphs ignore claims without a
- * valid signature, so a client that reaches a subgraph directly is anonymous.
+ * payload) under `extensions.plangraph`: the verified claims as a JSON string, the request id, the
+ * time of signing (`ts`, Unix seconds) and an HMAC with the gateway's shared secret over those
+ * and the whole operation — the document exactly as sent, the variables, the operation name.
+ * A captured signature is therefore good for that one operation only, and only for
+ * `GATEWAY_SIGNATURE_MAX_AGE_SECONDS` (default 60 s) after `ts`.
+ *
+ * Why not Hive Gateway's built-in `hmacSignature` (`useHmacUpstreamSignature`): it signs only
+ * the document and variables, with no time (so a captured request replays forever) and without
+ * our forwarded claims and request id; its checking side (`useHmacSignatureValidation`) is a
+ * Yoga plugin (`onParams`) that Apollo Server subgraphs and their graphql-ws server cannot run,
+ * so the subgraphs would need their own verifier anyway; and it logs the signature with the
+ * signed payload (variables included) at debug level.
+ *
+ * `ts` has whole seconds so that identical subgraph calls of one client request still have
+ * identical bodies (in-flight deduplication; the per-request id already makes calls of different
+ * client requests differ).
  */
 export interface ForwardedAuth {
   claims: string | null;
   requestId: string;
+  ts: number;
   sig: string;
 }
 
-function mac(secret: string, requestId: string, claims: string | null): string {
-  return createHmac('sha256', secret)
-    .update(`${requestId}\n${claims ?? ''}`)
-    .digest('base64url');
+/** JSON with object keys sorted, so the gateway and the subgraph serialise variables alike. */
+function canonicalJson(value: unknown): string {
+  if (value === undefined || value === null) return '{}';
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, (v as Record<string, unknown>)[k]])) : v,
+  );
 }
 
-export function signForwardedAuth(secret: string, claims: Claims | null, requestId: string): ForwardedAuth {
+function mac(secret: string, requestId: string, claims: string | null, ts: number, request: UpstreamRequest): string {
+  const vars = request.variables && typeof request.variables === 'object' && Object.keys(request.variables).length ? request.variables : null;
+  const signed = JSON.stringify(['plangraph/2', ts, requestId, claims, request.operationName || null, canonicalJson(vars), typeof request.query === 'string' ? request.query : null]);
+  return createHmac('sha256', secret).update(signed).digest('base64url');
+}
+
+/**
+ * The document as the gateway's transports send it upstream: their default print
+ * (`@graphql-tools/executor-common`'s `defaultPrintFn`, `stripIgnoredCharacters(print(document))`,
+ * cached per document). Query-plan documents are built by the planner, never parsed from a
+ * string, so no other text is cached for them. The signature covers this text.
+ */
+const printed = new WeakMap<DocumentNode, string>();
+export function upstreamPrint(document: DocumentNode): string {
+  let text = printed.get(document);
+  if (text === undefined) {
+    text = stripIgnoredCharacters(print(document));
+    printed.set(document, text);
+  }
+  return text;
+}
+
+export function signForwardedAuth(secret: string, claims: Claims | null, requestId: string, request: UpstreamRequest, nowMs = Date.now()): ForwardedAuth {
   const json = claims ? JSON.stringify(claims) : null;
-  return { claims: json, requestId, sig: mac(secret, requestId, json) };
+  const ts = Math.floor(nowMs / 1000);
+  return { claims: json, requestId, ts, sig: mac(secret, requestId, json, ts, request) };
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** Checks the signature and returns the claims, or null claims when missing or forged. */
+/** Why a request's signature is not good: none at all, wrong (forged, or for another operation), too old, or dated ahead. */
+export type SignatureProblem = 'missing' | 'invalid' | 'expired' | 'future';
+
+export interface VerifiedForwardedAuth {
+  claims: Claims | null;
+  requestId: string | null;
+  trusted: boolean;
+  problem: SignatureProblem | null;
+}
+
+/** A signature may be dated this far ahead of the subgraph's clock (clock skew between hosts). */
+const FUTURE_SKEW_SECONDS = 5;
+
+/**
+ * Checks the signature against the request it came with and returns the claims; null claims and
+ * the `problem` when it is missing, forged, for another operation, older than `maxAgeSeconds`
+ * or dated ahead.
+ */
 export function verifyForwardedAuth(
   secret: string,
   value: unknown,
-): { claims: Claims | null; requestId: string | null; trusted: boolean } {
-  if (!value || typeof value !== 'object') return { claims: null, requestId: null, trusted: false };
-  const { claims, requestId, sig } = value as Partial<ForwardedAuth>;
-  if (typeof requestId !== 'string' || !REQUEST_ID.test(requestId) || typeof sig !== 'string') {
-    return { claims: null, requestId: null, trusted: false };
+  request: UpstreamRequest,
+  { maxAgeSeconds = 60, nowMs = Date.now() }: { maxAgeSeconds?: number; nowMs?: number } = {},
+): VerifiedForwardedAuth {
+  const refused = (problem: SignatureProblem): VerifiedForwardedAuth => ({ claims: null, requestId: null, trusted: false, problem });
+  if (!value || typeof value !== 'object') return refused('missing');
+  const { claims, requestId, ts, sig } = value as Partial<ForwardedAuth>;
+  if (typeof requestId !== 'string' || !REQUEST_ID.test(requestId) || typeof sig !== 'string' || typeof ts !== 'number' || !Number.isInteger(ts)) {
+    return refused('invalid');
   }
-  if (claims !== null && typeof claims !== 'string') return { claims: null, requestId: null, trusted: false };
-  const expected = Buffer.from(mac(secret, requestId, claims ?? null));
+  if (claims !== null && typeof claims !== 'string') return refused('invalid');
+  const expected = Buffer.from(mac(secret, requestId, claims ?? null, ts, request));
   const given = Buffer.from(sig);
-  if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
-    return { claims: null, requestId: null, trusted: false };
-  }
+  if (expected.length !== given.length || !timingSafeEqual(expected, given)) return refused('invalid');
+  const now = Math.floor(nowMs / 1000);
+  if (ts > now + FUTURE_SKEW_SECONDS) return refused('future');
+  if (now - ts > maxAgeSeconds) return refused('expired');
   let parsed: Claims | null = null;
   if (claims) {
     try {
       parsed = JSON.parse(claims) as Claims;
     } catch {
-      return { claims: null, requestId, trusted: false };
+      return refused('invalid');
     }
   }
-  return { claims: parsed, requestId, trusted: true };
+  return { claims: parsed, requestId, trusted: true, problem: null };
+}
+
+const PROBLEMS: Record<SignatureProblem, string> = {
+  missing: 'carries no gateway signature',
+  invalid: 'carries a gateway signature that does not match it (forged, or made for another operation)',
+  expired: 'carries a gateway signature that is too old',
+  future: 'carries a gateway signature dated in the future',
+};
+
+/** The refusal of a request whose signature is not good (FORBIDDEN, HTTP 403, `reason` = the problem). */
+export function untrustedRequest(problem: SignatureProblem): GraphQLError {
+  return new GraphQLError(`This service answers only requests the Plangraph gateway signed; this one ${PROBLEMS[problem]}. Send operations to the gateway.`, {
+    extensions: { code: 'FORBIDDEN', reason: `GATEWAY_SIGNATURE_${problem.toUpperCase()}`, http: { status: 403 } },
+  });
+}
+
+/**
+ * A subgraph's check of the gateway signature on each request (HTTP body or graphql-ws
+ * `subscribe` payload): the verified claims, or the refusal to answer with — for a wrong, stale or
+ * future-dated signature always, for a missing one in production (`gatewaySignatureRequired`).
+ */
+export function gatewaySignatureCheck(env: NodeJS.ProcessEnv) {
+  const secret = gatewaySharedSecret(env);
+  const maxAgeSeconds = gatewaySignatureMaxAgeSeconds(env);
+  const required = gatewaySignatureRequired(env);
+  return (request: UpstreamRequest & { extensions?: { plangraph?: unknown } | null }): VerifiedForwardedAuth & { refusal: GraphQLError | null } => {
+    const verified = verifyForwardedAuth(secret, request.extensions?.plangraph, request, { maxAgeSeconds });
+    const refused = verified.problem !== null && (verified.problem !== 'missing' || required);
+    return { ...verified, refusal: refused ? untrustedRequest(verified.problem!) : null };
+  };
 }
 
 /** The caller as every resolver sees it. Built only from verified claims. */

@@ -76,6 +76,24 @@ export function gatewaySharedSecret(env: NodeJS.ProcessEnv = process.env): strin
   return required(env, 'GATEWAY_SHARED_SECRET', DEV_GATEWAY_SECRET);
 }
 
+/**
+ * `GATEWAY_SIGNATURE_MAX_AGE_SECONDS` (subgraphs): how long after the gateway signed a request a
+ * subgraph still accepts it (1–3600; default 60). Older signatures are refused, so a captured
+ * request cannot be replayed later.
+ */
+export function gatewaySignatureMaxAgeSeconds(env: NodeJS.ProcessEnv = process.env): number {
+  return integerSetting(env, 'GATEWAY_SIGNATURE_MAX_AGE_SECONDS', 60, 1, 3600, ' of seconds');
+}
+
+/**
+ * Whether subgraphs refuse GraphQL requests that carry no gateway signature — `_service` and
+ * `_entities` included (they refuse wrong or stale signatures always): in production. In
+ * development a subgraph serves unsigned callers as anonymous (tools, GraphiQL-like clients).
+ */
+export function gatewaySignatureRequired(env: NodeJS.ProcessEnv = process.env): boolean {
+  return isProduction(env);
+}
+
 export function databaseUrl(env: NodeJS.ProcessEnv = process.env): string {
   const url = env.DATABASE_URL;
   if (!url) throw new Error('DATABASE_URL is not set (npm start sets it for the embedded PostgreSQL)');

@@ -11,8 +11,8 @@ import { useServer } from 'graphql-ws/use/ws';
 import type { GraphQLSchema, ExecutionResult } from 'graphql';
 import type { MikroORM, EntityManager } from '@mikro-orm/postgresql';
 import type { MigrationObject } from '@mikro-orm/core';
-import { Caller, verifyForwardedAuth } from './auth';
-import { gatewaySharedSecret, jobConcurrency, jobLockTimeoutSeconds, jwtConfig, type SubgraphName } from './config';
+import { Caller, gatewaySignatureCheck, type UpstreamRequest } from './auth';
+import { jobConcurrency, jobLockTimeoutSeconds, jwtConfig, type SubgraphName } from './config';
 import { initOrm, migrate, readiness } from './db';
 import { auditLoggerContext, type AuditActor } from './audit';
 import { JobRunner } from './jobs';
@@ -87,10 +87,11 @@ export interface RunningSubgraph {
 }
 
 function contextFactory(orm: MikroORM, pubsub: PgPubSub, log: Logger, env: NodeJS.ProcessEnv, clock: Clock) {
-  const secret = gatewaySharedSecret(env);
   const { rolesClaim, mfaClaim } = jwtConfig(env);
-  return (forwarded: unknown, fallbackRequestId?: string | null): SubgraphContext => {
-    const verified = verifyForwardedAuth(secret, forwarded);
+  const check = gatewaySignatureCheck(env);
+  return (request: UpstreamRequest & { extensions?: { plangraph?: unknown } | null }, fallbackRequestId?: string | null): SubgraphContext => {
+    const verified = check(request);
+    if (verified.refusal) throw verified.refusal;
     const requestId = verified.requestId ?? fallbackRequestId ?? randomUUID();
     const caller = new Caller(verified.claims, rolesClaim, mfaClaim);
     return {
@@ -177,6 +178,7 @@ export async function startSubgraph(module: SubgraphModule, options: StartOption
     const schema = await module.buildSchema(pubsub);
     const clock = options.clock ?? systemClock;
     const makeContext = contextFactory(orm, pubsub, log, env, clock);
+    const signatureCheck = gatewaySignatureCheck(env);
     if (module.jobs && jobConcurrency(env) > 0) {
       // Jobs get an ORM of their own: their statements stay out of the request-path counts
       // (onQuery) and cannot starve the request pool.
@@ -204,7 +206,12 @@ export async function startSubgraph(module: SubgraphModule, options: StartOption
         {
           schema,
           subscribe: subscribeWithinBoundary,
-          context: (_ctx, _id, payload) => makeContext(payload.extensions?.plangraph),
+          // Requests without a good gateway signature get an error for that subscription, not a closed socket.
+          onSubscribe: (_ctx, _id, payload) => {
+            const { refusal } = signatureCheck(payload);
+            return refusal ? [refusal] : undefined;
+          },
+          context: (_ctx, _id, payload) => makeContext(payload),
           onNext: (_ctx, _id, _payload, args, result) => {
             const context = args.contextValue as SubgraphContext;
             return maskResult(result, log, context.requestId);
@@ -253,7 +260,7 @@ export async function startSubgraph(module: SubgraphModule, options: StartOption
       expressMiddleware(apollo, {
         context: async ({ req }) => {
           const header = req.headers['x-request-id'];
-          return makeContext(req.body?.extensions?.plangraph, typeof header === 'string' ? header.slice(0, 128) : null);
+          return makeContext(req.body ?? {}, typeof header === 'string' ? header.slice(0, 128) : null);
         },
       }),
     );

@@ -12,7 +12,7 @@ import { WebSocketServer } from 'ws';
 import { GraphQLError } from 'graphql';
 import { maskError as defaultMaskError } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
-import { signForwardedAuth, type Claims } from '../common/auth';
+import { signForwardedAuth, upstreamPrint, type Claims } from '../common/auth';
 import { gatewaySharedSecret, isProduction, jwtConfig, SUBGRAPH_NAMES, subgraphUrl, type SubgraphName } from '../common/config';
 import { createLogger, type Logger } from '../common/logger';
 import { armorPlugins, hardeningConfig, limitBodySize, RateWindows, trustedDocuments, useCsrfPrevention, useRateLimit, useRequestDeadlineError, type HardeningConfig } from './hardening';
@@ -51,8 +51,9 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
  * Attaches the verified claims and the request id to every subgraph call, signed with the
- * gateway's shared secret (HTTP bodies and graphql-ws subscribe messages alike), and echoes the
- * request id to the client.
+ * gateway's shared secret together with the whole operation and the time (HTTP bodies and
+ * graphql-ws subscribe messages alike; see `ForwardedAuth` for why not Hive's `hmacSignature`),
+ * and echoes the request id to the client.
  */
 function useForwardedIdentity(secret: string): GatewayPlugin {
   const ids = new WeakMap<object, string>();
@@ -70,9 +71,14 @@ function useForwardedIdentity(secret: string): GatewayPlugin {
       const context = (executionRequest.context ?? {}) as { jwt?: { payload?: Claims }; requestId?: string };
       const claims = context.jwt?.payload ?? null;
       const requestId = context.requestId ?? randomUUID();
+      // Signed over exactly what the transport sends: the document as the HTTP and graphql-ws
+      // executors print it (`upstreamPrint` = their default print), the variables and the
+      // operation name. (Their `print` option cannot be set from here: transport options end up
+      // in the supergraph's directives, which hold no functions.)
+      const request = { query: upstreamPrint(executionRequest.document), variables: executionRequest.variables, operationName: executionRequest.operationName };
       setExecutionRequest({
         ...executionRequest,
-        extensions: { ...executionRequest.extensions, plangraph: signForwardedAuth(secret, claims, requestId) },
+        extensions: { ...executionRequest.extensions, plangraph: signForwardedAuth(secret, claims, requestId, request) },
       });
     },
     onResponse({ request, response }) {

@@ -22,9 +22,12 @@ export function bearer(identity: BenchIdentity): string {
   return `Bearer ${signDevToken({ ...identity }, 86_400)}`;
 }
 
-/** The `extensions.plangraph` a subgraph trusts: the claims signed as the gateway signs them. */
-export function forwardedExtensions(identity: BenchIdentity | null, requestId = randomUUID()): Record<string, unknown> {
-  return { plangraph: signForwardedAuth(gatewaySharedSecret(), identity, requestId) };
+/**
+ * The `extensions.plangraph` a subgraph trusts: the claims signed as the gateway signs them,
+ * for this one operation and for GATEWAY_SIGNATURE_MAX_AGE_SECONDS (60 s) from now.
+ */
+export function forwardedExtensions(identity: BenchIdentity | null, request: { query: string; variables?: Record<string, unknown> }, requestId = randomUUID()): Record<string, unknown> {
+  return { plangraph: signForwardedAuth(gatewaySharedSecret(), identity, requestId, request) };
 }
 
 /** POSTs one GraphQL operation; never throws for GraphQL errors (they are in the result). */

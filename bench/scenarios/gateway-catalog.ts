@@ -91,7 +91,7 @@ export const gatewayCatalog: Scenario = {
         url: platform.subgraphUrl(subgraph),
         query,
         variables,
-        extensions: forwardedExtensions(seed.viewer),
+        extensions: forwardedExtensions(seed.viewer, { query, variables }),
       });
 
       const targets = {

@@ -254,7 +254,7 @@ export function subscribe(h: AccessHarness, identity: Identity | null, query: st
   h.clients.push(client);
   const state: Collected = { data: [], errors: [], completed: false };
   client.subscribe(
-    { query, variables, extensions: { plangraph: signForwardedAuth(gatewaySharedSecret(), (identity ?? null) as Claims | null, randomUUID()) } },
+    { query, variables, extensions: { plangraph: signForwardedAuth(gatewaySharedSecret(), (identity ?? null) as Claims | null, randomUUID(), { query, variables }) } },
     {
       next: (result) => {
         h.responses.push({ label: `subscription ${field}`, body: result });

@@ -189,7 +189,7 @@ export function subscribeTo(url: string, clients: Client[], query: string, varia
   clients.push(client);
   const state: Collected = { data: [], errors: [], receivedAt: [] };
   client.subscribe(
-    { query, variables, extensions: { plangraph: signForwardedAuth(gatewaySharedSecret(), (identity ?? null) as Claims | null, randomUUID()) } },
+    { query, variables, extensions: { plangraph: signForwardedAuth(gatewaySharedSecret(), (identity ?? null) as Claims | null, randomUUID(), { query, variables }) } },
     {
       next: (result) => {
         if (result.errors) state.errors.push(...result.errors);

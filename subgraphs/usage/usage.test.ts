@@ -135,7 +135,7 @@ describe('usage subgraph', () => {
       {
         query: SUBSCRIPTION,
         variables,
-        extensions: { plangraph: signForwardedAuth(gatewaySharedSecret(), (identity ?? null) as Claims | null, randomUUID()) },
+        extensions: { plangraph: signForwardedAuth(gatewaySharedSecret(), (identity ?? null) as Claims | null, randomUUID(), { query: SUBSCRIPTION, variables }) },
       },
       {
         next: (result) => {
