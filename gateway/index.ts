@@ -19,7 +19,7 @@ import { armorPlugins, hardeningConfig, limitBodySize, RateWindows, trustedDocum
 import { useClientErrors, withErrorCode, withStableCode } from './errors';
 import { readinessProbe } from './readiness';
 import { withLifetimeCheck, type TokenCheck } from './tokens';
-import { guardWebSocket } from './websocket';
+import { CallerSubscriptions, guardWebSocket, useSubscriptionCap } from './websocket';
 
 export interface GatewayOptions {
   /** Composed supergraph SDL (schema/supergraph.graphql). */
@@ -38,6 +38,8 @@ interface GatewayParts {
   limits: HardeningConfig;
   /** Failed requests per client address (see `useRateLimit`), shared with the WebSocket guard. */
   failed: RateWindows;
+  /** Running subscriptions per caller, over graphql-ws and HTTP. */
+  subscriptions: CallerSubscriptions;
 }
 
 export interface RunningGateway {
@@ -182,6 +184,7 @@ function gatewayParts(env: NodeJS.ProcessEnv): GatewayParts {
       maxAgeSeconds: jwt.maxAgeSeconds,
     },
     failed: new RateWindows(limits.rateLimit.requests, limits.rateLimit.windowSeconds),
+    subscriptions: new CallerSubscriptions(limits.maxSubscriptionsPerCaller),
   };
 }
 
@@ -249,6 +252,7 @@ export function createGateway(options: GatewayOptions, parts: GatewayParts = gat
       ),
       useForwardedIdentity(gatewaySharedSecret(env)),
       useRateLimit(limits, Date.now, parts.failed),
+      useSubscriptionCap(parts.subscriptions),
       ...armorPlugins(limits),
       useClientErrors(),
       useRequestDeadlineError(limits),

@@ -95,10 +95,11 @@ describe('gateway against abuse', () => {
 
   let probe = Date.UTC(2021, 0, 1);
   /** Raises warnings (each in a window of its own) until every subscription in `live` has one; then clears them. */
-  async function allLive(live: ReturnType<typeof subscribe>[]) {
+  async function allLive(live: { events: unknown[] }[], beforeEachProbe: () => void = () => undefined) {
     await waitFor(
       async () => {
         if (live.every((s) => s.events.length > 0)) return true;
+        beforeEachProbe();
         probe += 60_000;
         await raiseQuotaWarning(platform.subgraphs.usage!.orm.em.fork(), platform.subgraphs.usage!.pubsub, {
           organizationId: org,
@@ -114,6 +115,34 @@ describe('gateway against abuse', () => {
       { intervalMs: 150, what: 'every accepted subscription to receive a warning' },
     );
     for (const s of live) s.events.length = 0;
+  }
+
+  /** A subscription over HTTP (server-sent events); `events` fills with the `next` payloads. */
+  function sse(url: string, identity: Identity) {
+    const controller = new AbortController();
+    const events: any[] = [];
+    let buffer = '';
+    void fetch(url, {
+      method: 'POST',
+      signal: controller.signal,
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${tokenFor(identity)}` },
+      body: JSON.stringify({ query: `subscription($org: ID!) { quotaWarnings(organizationId: $org) { thresholdPercent } }`, variables: { org } }),
+    })
+      .then(async (response) => {
+        const decoder = new TextDecoder();
+        for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+          buffer += decoder.decode(chunk, { stream: true });
+          let end: number;
+          while ((end = buffer.indexOf('\n\n')) >= 0) {
+            const block = buffer.slice(0, end);
+            buffer = buffer.slice(end + 2);
+            const data = /^data: (.*)$/m.exec(block);
+            if (/^event: next$/m.test(block) && data) events.push(JSON.parse(data[1]));
+          }
+        }
+      })
+      .catch(() => undefined);
+    return { events, stop: () => controller.abort() };
   }
 
   describe('token lifetime (JWT_MAX_AGE)', () => {
@@ -206,6 +235,27 @@ describe('gateway against abuse', () => {
       await allLive([...a.slice(1), ...b, other, again]);
       expect([...a, ...b, other, again].flatMap((s) => s.errors)).toEqual([]);
       expect([...a.slice(1), ...b, other, again].some((s) => s.isComplete())).toBe(false);
+    });
+
+    it('counts subscriptions over HTTP (server-sent events) with the caller’s WebSocket ones, and frees the place when the client goes', async () => {
+      const url = await gatewayWith({ GRAPHQL_MAX_SUBSCRIPTIONS_PER_CALLER: '2', PLATFORM_RATE_LIMIT: '1000/60' });
+      const caller = portalAdmin();
+      const overHttp = sse(url, caller);
+      const overWs = subscribe(client(url, caller));
+      await allLive([overHttp, overWs]);
+      const third = sse(url, caller);
+      await waitFor(() => third.events.length > 0, { what: 'the refusal of the 3rd subscription' });
+      expect(third.events[0].errors[0]).toMatchObject({ extensions: { code: 'SUBSCRIPTION_LIMIT', limit: 2, scope: 'caller' } });
+      overHttp.stop();
+      // The gateway sees the client go a moment later: until then the new one is refused, and retried.
+      const again = client(url, caller);
+      let fourth = subscribe(again);
+      await allLive([overWs, { get events() { return fourth.events; } }], () => {
+        if (fourth.errors.length === 0) return;
+        expect(fourth.errors[0].extensions?.code).toBe('SUBSCRIPTION_LIMIT');
+        fourth = subscribe(again);
+      });
+      expect(fourth.errors).toEqual([]);
     });
 
     it('counts each subscribe with the rate limit: a caller at its limit cannot subscribe', async () => {
