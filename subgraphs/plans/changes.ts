@@ -12,7 +12,7 @@ import { Plan, PlanStatus } from './entities/plan';
 import { PlanChangeRequest, PlanChangeRequestStatus } from './entities/plan-change-request';
 import { PlanVersion } from './entities/plan-version';
 import { isUuid, missingCatalogIds } from './plan.reference';
-import { diffSettings, settingsOf, type PlanSettingsData, type SettingChange } from './settings';
+import { diffSettings, settingsOf, type EndpointRuleSetting, type PlanSettingsData, type SettingChange } from './settings';
 
 export function refuse(code: string, field: string | null, message: string): never {
   throw new UserErrorException([userError(code, field, message)]);
@@ -50,6 +50,18 @@ export function checkVersion(plan: Plan, expectedVersion: number | null | undefi
 export async function refuseMissingCatalogs(em: EntityManager, ids: string[], field: string, hint: string): Promise<void> {
   const missing = await missingCatalogIds(em, ids);
   if (missing.length) refuse('NOT_FOUND', field, `No catalog has these ids: ${missing.join(', ')}. ${hint}`);
+}
+
+/** Refuses endpoint rules for products that do not exist (read from the products subgraph's published view). */
+export async function refuseMissingProducts(em: EntityManager, rules: readonly EndpointRuleSetting[], field: string): Promise<void> {
+  const ids = [...new Set(rules.map((r) => r.productId))];
+  if (!ids.length) return;
+  const rows = await em
+    .getConnection()
+    .execute<{ id: string }[]>('select id::text as id from products.product_contract where id in (?)', [ids], 'all', em.getTransactionContext());
+  const found = new Set(rows.map((r) => r.id));
+  const index = rules.findIndex((r) => !found.has(r.productId));
+  if (index >= 0) refuse('NOT_FOUND', field.endsWith('.endpointRules') ? `${field}[${index}].productId` : field, `No product has the id ${rules[index]!.productId}: create the product first or remove the rule.`);
 }
 
 export interface PlanSnapshot {
@@ -107,8 +119,8 @@ export async function supersedePending(em: EntityManager, planId: string, why: s
 // ---------------------------------------------------------------------------------------------
 // Separation of duties (PLAN_CHANGE_APPROVAL=required).
 
-/** Diff fields (`PlanSettingChange.field`) that need a second portal admin: limits, JWT scopes, visibility. */
-export const GOVERNED_FIELDS: ReadonlySet<string> = new Set(['quota', 'rateLimit', 'quotaScope', 'keyExpiresAfterSeconds', 'jwtScopes', 'catalogs', 'status']);
+/** Diff fields (`PlanSettingChange.field`) that need a second portal admin: limits, JWT scopes, endpoint rules, visibility. */
+export const GOVERNED_FIELDS: ReadonlySet<string> = new Set(['quota', 'rateLimit', 'quotaScope', 'keyExpiresAfterSeconds', 'jwtScopes', 'endpointRules', 'catalogs', 'status']);
 
 /** The input field of `UpdatePlanInput` for a diff field. */
 export const INPUT_FIELD: Record<string, string> = { catalogs: 'catalogIds', status: 'status' };
@@ -122,7 +134,7 @@ export function governedChanges(changes: readonly SettingChange[]): SettingChang
 }
 
 /**
- * With PLAN_CHANGE_APPROVAL=required, refuses a direct change that touches limits, JWT scopes or
+ * With PLAN_CHANGE_APPROVAL=required, refuses a direct change that touches limits, JWT scopes, endpoint rules or
  * visibility (APPROVAL_REQUIRED, nothing is written) and says how to propose it instead.
  */
 export function refuseUnapproved(env: NodeJS.ProcessEnv, changes: readonly SettingChange[], field: (change: SettingChange) => string, what: string): void {
@@ -133,6 +145,6 @@ export function refuseUnapproved(env: NodeJS.ProcessEnv, changes: readonly Setti
   refuse(
     'APPROVAL_REQUIRED',
     field(governed[0]!),
-    `${what} changes ${names}, and changes of limits, JWT scopes and visibility need a second portal admin here (PLAN_CHANGE_APPROVAL=required): propose it with proposePlanChange; another portal admin approves it with approvePlanChange. Other settings can be changed directly.`,
+    `${what} changes ${names}, and changes of limits, JWT scopes, endpoint rules and visibility need a second portal admin here (PLAN_CHANGE_APPROVAL=required): propose it with proposePlanChange; another portal admin approves it with approvePlanChange. Other settings can be changed directly.`,
   );
 }

@@ -271,7 +271,7 @@ describe('plans: create, read, update, versions', () => {
     expect(v1).toMatchObject({ planId: plan.id, version: 1, action: 'CREATED', status: 'PUBLISHED', changedBy: h.admin.sub, rolledBackTo: null });
     expect(v1.changes.map((c: any) => c.field)).toEqual([
       'name', 'displayName', 'description', 'quota', 'rateLimit', 'quotaScope', 'keyExpiresAfterSeconds', 'jwtScopes',
-      'credentialMetadata', 'catalogs', 'autoApprove', 'accessRequestLimit', 'tier', 'trialDays', 'status',
+      'credentialKind', 'credentialMetadata', 'catalogs', 'autoApprove', 'accessRequestLimit', 'tier', 'trialDays', 'endpointRules', 'status',
     ]);
     expect(v1.changes.every((c: any) => c.before === null)).toBe(true);
     expect(v1.changes.find((c: any) => c.field === 'catalogs').after).toBe(json([c1, c2]));
@@ -284,7 +284,7 @@ describe('plans: create, read, update, versions', () => {
     expect(Object.keys(rows[0])).toEqual([
       'id', 'name', 'status', 'catalog_ids', 'auto_approve', 'access_request_allowance', 'access_request_renewal_seconds',
       'key_expires_after_seconds', 'quota_scope', 'quota_requests', 'quota_period_seconds', 'rate_requests', 'rate_per_seconds',
-      'jwt_scopes', 'credential_metadata', 'tier', 'trial_days', 'version',
+      'jwt_scopes', 'credential_metadata', 'tier', 'trial_days', 'version', 'credential_kind', 'endpoint_rules',
     ]);
     expect(rows[0]).toEqual({
       id: plan.id,
@@ -305,6 +305,8 @@ describe('plans: create, read, update, versions', () => {
       tier: 20,
       trial_days: 14,
       version: 1,
+      credential_kind: 'API_KEY',
+      endpoint_rules: [],
     });
   });
 

@@ -24,6 +24,30 @@ export interface AccessRequestLimitSetting {
   renewalSeconds: number;
 }
 
+/** A path pattern and the HTTP methods allowed on it (Tyk `allowed_urls` entry). */
+export interface EndpointAccessSetting {
+  path: string;
+  methods: string[];
+}
+
+/** A GraphQL type and some of its fields (Tyk `allowed_types` / `restricted_types` entry). */
+export interface GraphqlTypeSetting {
+  name: string;
+  fields: string[];
+}
+
+/**
+ * What credentials under the plan may call on one product's Tyk APIs (premium endpoints): only
+ * the `allow` paths (empty = every path) and, for GraphQL APIs, only the `allowedTypes` fields or
+ * everything but the `restrictedTypes` fields. Products without a rule are not restricted.
+ */
+export interface EndpointRuleSetting {
+  productId: string;
+  allow: EndpointAccessSetting[];
+  allowedTypes: GraphqlTypeSetting[];
+  restrictedTypes: GraphqlTypeSetting[];
+}
+
 /** Every setting of a plan (no id, status, version or timestamps). null = unset/unlimited. */
 export interface PlanSettingsData {
   name: string;
@@ -41,6 +65,7 @@ export interface PlanSettingsData {
   accessRequestLimit: AccessRequestLimitSetting | null;
   tier: number;
   trialDays: number | null;
+  endpointRules: EndpointRuleSetting[];
 }
 
 export type SettingKey = keyof PlanSettingsData;
@@ -62,6 +87,7 @@ export const SETTING_FIELDS: readonly { key: SettingKey; field: string }[] = [
   { key: 'accessRequestLimit', field: 'accessRequestLimit' },
   { key: 'tier', field: 'tier' },
   { key: 'trialDays', field: 'trialDays' },
+  { key: 'endpointRules', field: 'endpointRules' },
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -95,6 +121,15 @@ export const MIN_RENEWAL = 3_600;
 export const MAX_RENEWAL = 31_536_000;
 export const MAX_TIER = 1000;
 export const MAX_TRIAL_DAYS = 365;
+export const MAX_ENDPOINT_RULES = 20;
+export const MAX_RULE_PATHS = 50;
+export const MAX_RULE_PATH_LENGTH = 255;
+export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+export const MAX_GRAPHQL_TYPES = 50;
+export const MAX_GRAPHQL_FIELDS = 100;
+export const GRAPHQL_NAME_PATTERN = /^[_A-Za-z][_0-9A-Za-z]{0,127}$/;
+/** Regular-expression constructs Go's RE2 (Tyk) does not support: lookarounds and backreferences. */
+const NOT_RE2 = /\(\?[=!<]|\\[1-9]|\\k</;
 
 const CONTROL = /[\u0000-\u001F\u007F]/;
 const CONTROL_EXCEPT_WHITESPACE = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
@@ -125,7 +160,18 @@ export function settingsOf(plan: Plan): PlanSettingsData {
         : { allowance: plan.accessRequestAllowance, renewalSeconds: plan.accessRequestRenewalSeconds },
     tier: plan.tier,
     trialDays: plan.trialDays,
+    endpointRules: copyRules(plan.endpointRules),
   };
+}
+
+/** A deep copy of endpoint rules in one fixed key order (so encodings compare equal). */
+export function copyRules(rules: readonly EndpointRuleSetting[] | null | undefined): EndpointRuleSetting[] {
+  return (rules ?? []).map((r) => ({
+    productId: r.productId,
+    allow: (r.allow ?? []).map((a) => ({ path: a.path, methods: [...a.methods] })),
+    allowedTypes: (r.allowedTypes ?? []).map((t) => ({ name: t.name, fields: [...t.fields] })),
+    restrictedTypes: (r.restrictedTypes ?? []).map((t) => ({ name: t.name, fields: [...t.fields] })),
+  }));
 }
 
 /** Writes settings onto a plan row (only the given keys). */
@@ -155,6 +201,7 @@ export function applySettings(plan: Plan, settings: Partial<PlanSettingsData>): 
   }
   if (settings.tier !== undefined) plan.tier = settings.tier;
   if (settings.trialDays !== undefined) plan.trialDays = settings.trialDays;
+  if (settings.endpointRules !== undefined) plan.endpointRules = copyRules(settings.endpointRules);
 }
 
 /**
@@ -183,6 +230,7 @@ export function normalizeSettings(json: unknown): PlanSettingsData {
     accessRequestLimit: access ? { allowance: access.allowance, renewalSeconds: access.renewalSeconds } : null,
     tier: Number(s.tier ?? 0),
     trialDays: s.trialDays ?? null,
+    endpointRules: copyRules(s.endpointRules as EndpointRuleSetting[] | undefined),
   };
 }
 
@@ -237,6 +285,15 @@ export interface SettingsInput {
   accessRequestLimit?: { allowance: number; renewalSeconds: number } | null;
   tier?: number | null;
   trialDays?: number | null;
+  endpointRules?: EndpointRuleInputShape[] | null;
+}
+
+/** The shape of `EndpointRuleInput`. */
+export interface EndpointRuleInputShape {
+  productId: string;
+  allow?: { path: string; methods: string[] }[] | null;
+  allowedTypes?: { name: string; fields: string[] }[] | null;
+  restrictedTypes?: { name: string; fields: string[] }[] | null;
 }
 
 const between = (value: number, min: number, max: number) => Number.isInteger(value) && value >= min && value <= max;
@@ -448,6 +505,86 @@ export function validateSettings(v: Validation, input: SettingsInput, prefix = '
     }
     out.trialDays = input.trialDays;
   }
+  if (input.endpointRules !== undefined) {
+    if (input.endpointRules === null) required('endpointRules', 'The endpoint rule list');
+    else out.endpointRules = validateRules(v, input.endpointRules, f('endpointRules'));
+  }
+  return out;
+}
+
+function validateTypes(v: Validation, types: { name: string; fields: string[] }[], field: string): GraphqlTypeSetting[] {
+  v.check(types.length <= MAX_GRAPHQL_TYPES, field, `Give at most ${MAX_GRAPHQL_TYPES} types (got ${types.length}).`);
+  const seen = new Set<string>();
+  const out: GraphqlTypeSetting[] = [];
+  types.slice(0, MAX_GRAPHQL_TYPES).forEach((type, index) => {
+    const at = `${field}[${index}]`;
+    const name = type.name.trim();
+    if (!GRAPHQL_NAME_PATTERN.test(name)) v.fail(`${at}.name`, 'Give a GraphQL type name (letters, digits and `_`, not starting with a digit, at most 128 characters), e.g. `Query`.');
+    else if (seen.has(name)) v.fail(`${at}.name`, `The type \`${name}\` is listed twice: list its fields once.`);
+    seen.add(name);
+    const fields = [...new Set(type.fields.map((x) => x.trim()))];
+    v.check(fields.length >= 1 && fields.length <= MAX_GRAPHQL_FIELDS, `${at}.fields`, `Give 1 to ${MAX_GRAPHQL_FIELDS} fields of the type.`);
+    const bad = fields.filter((x) => !GRAPHQL_NAME_PATTERN.test(x));
+    v.check(bad.length === 0, `${at}.fields`, `These are not GraphQL field names: ${bad.slice(0, 5).map((x) => JSON.stringify(shorten(x))).join(', ')}.`);
+    out.push({ name, fields });
+  });
+  return out;
+}
+
+/** Checks endpoint rules (premium endpoints): bounded, one rule per product, paths Tyk can match. */
+export function validateRules(v: Validation, rules: readonly EndpointRuleInputShape[], field: string): EndpointRuleSetting[] {
+  v.check(rules.length <= MAX_ENDPOINT_RULES, field, `A plan has at most ${MAX_ENDPOINT_RULES} endpoint rules, one per product (got ${rules.length}).`);
+  const seen = new Set<string>();
+  const out: EndpointRuleSetting[] = [];
+  rules.slice(0, MAX_ENDPOINT_RULES).forEach((rule, index) => {
+    const at = `${field}[${index}]`;
+    const productId = rule.productId.trim().toLowerCase();
+    if (!isUuid(productId)) v.fail(`${at}.productId`, 'Give a product id (a UUID from `Product.id`).');
+    else if (seen.has(productId)) v.fail(`${at}.productId`, 'This product has a rule already: give each product one rule.');
+    seen.add(productId);
+    const allow = rule.allow ?? [];
+    v.check(allow.length <= MAX_RULE_PATHS, `${at}.allow`, `Give at most ${MAX_RULE_PATHS} paths per product (got ${allow.length}).`);
+    const paths: EndpointAccessSetting[] = [];
+    const seenPaths = new Set<string>();
+    allow.slice(0, MAX_RULE_PATHS).forEach((entry, i) => {
+      const pathField = `${at}.allow[${i}].path`;
+      const path = entry.path.trim();
+      let compiles = true;
+      try {
+        new RegExp(path);
+      } catch {
+        compiles = false;
+      }
+      if (path.length < 1 || path.length > MAX_RULE_PATH_LENGTH || !/^\^?\//.test(path)) {
+        v.fail(pathField, `Give a path of 1 to ${MAX_RULE_PATH_LENGTH} characters starting with \`/\` (or \`^/\`), e.g. \`/weather/premium/{id}\` or \`/weather/reports/*\`.`);
+      } else if (CONTROL.test(path) || /\s/.test(path)) {
+        v.fail(pathField, 'Remove spaces and control characters from the path.');
+      } else if (!compiles || NOT_RE2.test(path)) {
+        v.fail(pathField, 'The path is matched by Tyk as a regular expression (Go RE2): this one does not compile there (no lookarounds or backreferences; escape other special characters).');
+      } else if (seenPaths.has(path)) {
+        v.fail(pathField, 'This path is listed twice: list its methods once.');
+      }
+      seenPaths.add(path);
+      const methods = [...new Set(entry.methods.map((m) => m.trim().toUpperCase()))];
+      const unknown = methods.filter((m) => !(HTTP_METHODS as readonly string[]).includes(m));
+      v.check(methods.length >= 1, `${at}.allow[${i}].methods`, `Give at least one method (${HTTP_METHODS.join(', ')}).`);
+      v.check(unknown.length === 0, `${at}.allow[${i}].methods`, `Unknown methods: ${unknown.slice(0, 5).map((m) => JSON.stringify(shorten(m, 20))).join(', ')}. Use ${HTTP_METHODS.join(', ')}.`);
+      paths.push({ path, methods: HTTP_METHODS.filter((m) => methods.includes(m)) });
+    });
+    const allowedTypes = validateTypes(v, rule.allowedTypes ?? [], `${at}.allowedTypes`);
+    const restrictedTypes = validateTypes(v, rule.restrictedTypes ?? [], `${at}.restrictedTypes`);
+    v.check(
+      !(allowedTypes.length && restrictedTypes.length),
+      `${at}.restrictedTypes`,
+      'Give either allowedTypes (only these fields) or restrictedTypes (all but these fields), not both: Tyk applies the allow list alone when both are set.',
+    );
+    v.check(
+      paths.length > 0 || allowedTypes.length > 0 || restrictedTypes.length > 0,
+      at,
+      'This rule restricts nothing: give paths (`allow`) or GraphQL types, or remove the rule so the plan gets the whole product.',
+    );
+    out.push({ productId, allow: paths, allowedTypes, restrictedTypes });
+  });
   return out;
 }
 
@@ -469,6 +606,7 @@ export function defaultSettings(name: string, displayName: string): PlanSettings
     accessRequestLimit: null,
     tier: 0,
     trialDays: null,
+    endpointRules: [],
   };
 }
 

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { KeyValue } from '../../../common/key-value';
 import { CredentialKind, PlanChangeAction, PlanStatus, QuotaScope } from './enums';
 import { AccessRequestLimit, RateLimit, UsageQuota } from './plan';
+import { EndpointRule } from './endpoint-rule';
 
 /**
  * A plan's settings at one version, as a typed object. Every setting field of `Plan` with the same
@@ -55,6 +56,9 @@ export class PlanSettings {
 
   @Field(() => Int, { nullable: true, description: 'Trial length in days; null = no trial.' })
   trialDays!: number | null;
+
+  @Field(() => [EndpointRule], { description: 'Premium endpoints: per product, what credentials under the plan may call.' })
+  endpointRules!: EndpointRule[];
 }
 
 @ObjectType({ description: 'One setting that differs from the previous version.' })

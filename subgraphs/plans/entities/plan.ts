@@ -3,6 +3,8 @@ import { Entity, Enum, OptionalProps, PrimaryKey, Property } from '@mikro-orm/co
 import { Directive, Field, ID, Int, ObjectType } from 'type-graphql';
 import { randomUUID } from 'node:crypto';
 import { CredentialKind, PlanStatus, QuotaPeriod, QuotaScope } from './enums';
+import { ENDPOINT_RULES_DESCRIPTION, EndpointRule } from './endpoint-rule';
+import type { EndpointRuleSetting } from '../settings';
 
 export { CredentialKind, PlanStatus, QuotaPeriod, QuotaScope };
 
@@ -94,6 +96,7 @@ export class Plan {
     | 'accessRequestRenewalSeconds'
     | 'tier'
     | 'trialDays'
+    | 'endpointRules'
     | 'status'
     | 'version'
     | 'publishedAt'
@@ -181,6 +184,10 @@ export class Plan {
   @Field(() => Int, { nullable: true, description: 'Length of a free trial in days (1–365); null when the plan has no trial.' })
   @Property({ type: 'integer', nullable: true })
   trialDays: number | null = null;
+
+  @Field(() => [EndpointRule], { description: `${ENDPOINT_RULES_DESCRIPTION} Shows what each tier gets.` })
+  @Property({ type: 'json', columnType: 'jsonb' })
+  endpointRules: EndpointRuleSetting[] = [];
 
   @Field(() => PlanStatus, { description: 'Lifecycle status (see `PlanStatus` for the allowed transitions).' })
   @Enum({ items: () => PlanStatus })

@@ -2,10 +2,12 @@ import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261121000000 } from './Migration20261121000000';
 import { Migration20261125000000 } from './Migration20261125000000';
 import { Migration20261205100000 } from './Migration20261205100000';
+import { Migration20261206000000 } from './Migration20261206000000';
 
 /** Applied in order; append new migrations, never edit applied ones. */
 export const migrations: MigrationObject[] = [
   { name: 'Migration20261121000000', class: Migration20261121000000 },
   { name: 'Migration20261125000000', class: Migration20261125000000 },
   { name: 'Migration20261205100000', class: Migration20261205100000 },
+  { name: 'Migration20261206000000', class: Migration20261206000000 },
 ];

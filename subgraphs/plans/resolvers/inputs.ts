@@ -2,6 +2,7 @@ import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { UserError } from '../../../common/errors';
 import { KeyValueInput } from '../../../common/key-value';
 import { CredentialKind, Plan, PlanStatus, QuotaPeriod, QuotaScope } from '../entities/plan';
+import { ENDPOINT_RULES_DESCRIPTION, EndpointRuleInput } from '../entities/endpoint-rule';
 import {
   MAX_ALLOWANCE,
   MAX_CATALOGS,
@@ -84,6 +85,7 @@ export const D = {
   accessRequestLimit: 'Access requests one organization may make under the plan per interval; null = unlimited.',
   tier: `Rank for ordering and upgrade paths, 0–${MAX_TIER} (default 0).`,
   trialDays: `Free trial length in days, 1–${MAX_TRIAL_DAYS}; null = no trial.`,
+  endpointRules: `${ENDPOINT_RULES_DESCRIPTION} Products must exist.`,
 };
 
 @InputType({ description: 'A new plan. Settings left out take their defaults.' })
@@ -132,6 +134,9 @@ export class CreatePlanInput {
 
   @Field(() => Int, { nullable: true, description: D.trialDays })
   trialDays?: number | null;
+
+  @Field(() => [EndpointRuleInput], { nullable: true, description: `${D.endpointRules} Default none.` })
+  endpointRules?: EndpointRuleInput[] | null;
 
   @Field(() => PlanStatus, { nullable: true, description: 'DRAFT (default) or PUBLISHED (needs at least one catalog). ARCHIVED is refused.' })
   status?: PlanStatus | null;
@@ -187,6 +192,9 @@ export abstract class PlanSettingsChanges {
 
   @Field(() => Int, { nullable: true, description: D.trialDays })
   trialDays?: number | null;
+
+  @Field(() => [EndpointRuleInput], { nullable: true, description: `${D.endpointRules} Replaces the whole list ([] = no restriction).` })
+  endpointRules?: EndpointRuleInput[] | null;
 }
 
 @InputType({

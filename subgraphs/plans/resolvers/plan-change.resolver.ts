@@ -16,7 +16,7 @@ import { PlanChangeAction } from '../entities/enums';
 import { Plan, PlanStatus, QuotaScope } from '../entities/plan';
 import { PlanChangeRequest, PlanChangeRequestStatus, type ProposedPlanChange } from '../entities/plan-change-request';
 import { PlanSettingChange } from '../entities/plan-version';
-import { checkVersion, lockPlan, recordChange, refuse, refuseMissingCatalogs, snapshot, type PlanSnapshot } from '../changes';
+import { checkVersion, lockPlan, recordChange, refuse, refuseMissingCatalogs, refuseMissingProducts, snapshot, type PlanSnapshot } from '../changes';
 import { isUuid, missingCatalogIds } from '../plan.reference';
 import { applySettings, diffSettings, normalizeSettings, validateSettings, type PlanSettingsData, type SettingChange } from '../settings';
 import { PlanSettingsChanges } from './inputs';
@@ -141,6 +141,7 @@ async function afterChange(
     refuse('INVALID_TRANSITION', field, 'Archived plans cannot be changed: propose `status: PUBLISHED` with the change to re-publish it, or create a new plan.');
   }
   if (change.settings.catalogIds) await refuseMissingCatalogs(em, change.settings.catalogIds, field, 'Create the catalogs first or remove these ids.');
+  if (change.settings.endpointRules) await refuseMissingProducts(em, change.settings.endpointRules, field === 'input.changes' ? 'input.changes.endpointRules' : field);
   if (status === PlanStatus.PUBLISHED) {
     const missing = new Set(await missingCatalogIds(em, settings.catalogIds));
     if (!settings.catalogIds.some((id) => !missing.has(id))) {

@@ -7,7 +7,7 @@ import { PlanChangeAction } from '../entities/enums';
 import { Plan, PlanStatus } from '../entities/plan';
 import { PlanVersion } from '../entities/plan-version';
 import { missingCatalogIds } from '../plan.reference';
-import { checkVersion, INPUT_FIELD, lockPlan, recordChange, refuse, refuseMissingCatalogs, refuseScopelessOAuthClients, refuseUnapproved, snapshot, supersedePending } from '../changes';
+import { checkVersion, INPUT_FIELD, lockPlan, recordChange, refuse, refuseMissingCatalogs, refuseMissingProducts, refuseScopelessOAuthClients, refuseUnapproved, snapshot, supersedePending } from '../changes';
 import { applySettings, defaultSettings, diffSettings, normalizeSettings, validateSettings, type PlanSettingsData } from '../settings';
 import {
   ArchivePlanInput,
@@ -53,6 +53,7 @@ export class PlanMutationResolver {
           catalogIds: input.catalogIds ?? undefined,
           autoApprove: input.autoApprove ?? undefined,
           tier: input.tier ?? undefined,
+          endpointRules: input.endpointRules ?? undefined,
         });
         const status = input.status ?? PlanStatus.DRAFT;
         v.check(
@@ -69,6 +70,7 @@ export class PlanMutationResolver {
         const settings: PlanSettingsData = { ...defaultSettings(given.name!, given.displayName!), ...given };
         await refuseMissingCatalogs(em, settings.catalogIds, 'input.catalogIds', 'Create the catalogs first or remove these ids.');
         refuseScopelessOAuthClients(settings, input.credentialKind ? 'input.credentialKind' : 'input.jwtScopes');
+        await refuseMissingProducts(em, settings.endpointRules, 'input.endpointRules');
         if (status === PlanStatus.PUBLISHED && settings.catalogIds.length === 0) {
           refuse('NO_CATALOG', 'input.catalogIds', 'A published plan must be in at least one catalog: give catalogIds, or create the plan as DRAFT.');
         }
@@ -85,7 +87,7 @@ export class PlanMutationResolver {
 
   @Mutation(() => UpdatePlanPayload, {
     description:
-      'Changes some settings of a DRAFT or PUBLISHED plan (fields left out keep their value) and records a new version. A change that changes nothing records nothing. With PLAN_CHANGE_APPROVAL=required, a change of limits (quota, rateLimit, quotaScope, keyExpiresAfterSeconds), jwtScopes or catalogIds is refused with APPROVAL_REQUIRED and nothing changes: propose it with proposePlanChange. Portal admins only. Enqueues the provider sync.',
+      'Changes some settings of a DRAFT or PUBLISHED plan (fields left out keep their value) and records a new version. A change that changes nothing records nothing. With PLAN_CHANGE_APPROVAL=required, a change of limits (quota, rateLimit, quotaScope, keyExpiresAfterSeconds), jwtScopes, endpointRules or catalogIds is refused with APPROVAL_REQUIRED and nothing changes: propose it with proposePlanChange. Portal admins only. Enqueues the provider sync.',
   })
   async updatePlan(
     @Arg('input', () => UpdatePlanInput, { description: 'The plan and the settings to change.' }) input: UpdatePlanInput,
@@ -104,6 +106,7 @@ export class PlanMutationResolver {
         const changes = validateSettings(v, input);
         v.done();
         if (changes.catalogIds) await refuseMissingCatalogs(em, changes.catalogIds, 'input.catalogIds', 'Create the catalogs first or remove these ids.');
+        if (changes.endpointRules) await refuseMissingProducts(em, changes.endpointRules, 'input.endpointRules');
         const before = snapshot(plan);
         const after = { ...before.settings, ...changes };
         refuseScopelessOAuthClients(after, changes.credentialKind ? 'input.credentialKind' : 'input.jwtScopes');

@@ -1,3 +1,4 @@
+import { TextArrayType } from '../../../common/db-types';
 import { Entity, Enum, OptionalProps, PrimaryKey, Property, Unique } from '@mikro-orm/core';
 import { randomUUID } from 'node:crypto';
 import { SyncStatus } from './sync-state';
@@ -33,6 +34,7 @@ export class PolicyLink {
     | 'syncedProviderId'
     | 'policyPresent'
     | 'writes'
+    | 'rulePolicyIds'
     | 'createdAt'
     | 'updatedAt';
 
@@ -88,6 +90,10 @@ export class PolicyLink {
   /** Writes (create, update, delete) made to the provider for this subject: idempotency checks. */
   @Property({ type: 'integer' })
   writes: number = 0;
+
+  /** Plans only: the endpoint-rule restriction policies (`pg-rules-…`) written to `syncedProviderId`. */
+  @Property({ type: TextArrayType, columnType: 'text[]' })
+  rulePolicyIds: string[] = [];
 
   @Property({ type: 'timestamptz' })
   createdAt: Date = new Date();

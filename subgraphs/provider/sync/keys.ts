@@ -2,7 +2,7 @@
  * Keys (`provider.issueKey`, `provider.updateKeyPolicies`, `provider.revokeKey`), per the
  * access/provider contract: the credential's secret (decrypted from `pending_secret_encrypted`)
  * becomes the CUSTOM key id (`POST /tyk/keys/{secret}`); the product policies and the plan policy
- * are applied; the key hash Tyk returns is kept in `credential_key`; then `developers.keyIssued`
+ * are applied (with the plan's endpoint-rule policies for those products); the key hash Tyk returns is kept in `credential_key`; then `developers.keyIssued`
  * tells developers to drop its encrypted copy. Plan changes swap policies without resetting the
  * quota. Revocation deletes the key ("already gone" counts as success).
  *
@@ -21,8 +21,8 @@ import { SyncStatus } from '../entities/sync-state';
 import { keySession, type CredentialContractRow } from '../tyk/bodies';
 import { appendProviderAudits, type AuditTrail } from '../tyk/audited-client';
 import { clientFor, lock, SyncConflict, targetOf, type SyncDeps } from './deps';
-import { isExpectedFailure, syncPolicy, type PolicySyncResult } from './policies';
-import { readCredential } from './views';
+import { isExpectedFailure, keyRulePolicyIds, syncPolicy, type PolicySyncResult } from './policies';
+import { readCredential, readPlan } from './views';
 
 /** Revocation jobs may run a little before `revokes_at` by the database clock. */
 const REVOKE_SLACK_MS = 60_000;
@@ -165,7 +165,9 @@ export async function ensureKey(deps: SyncDeps, credentialId: string): Promise<v
       }
       const provider = await tx.findOneOrFail(Provider, { id: providerId });
       const client = clientFor(provider, deps, audits);
-      const policyIds = [...products.map((p) => p!.policyId), plan!.policyId];
+      // Product policies, the plan's endpoint-rule restriction policies for those products (premium
+      // endpoints: Tyk merges them into the product's access right), then the plan policy.
+      const policyIds = [...products.map((p) => p!.policyId), ...keyRulePolicyIds(await readPlan(tx, credential.plan_id), credential.product_ids), plan!.policyId];
       const patch: KeyPatch = { providerId, planId: credential.plan_id, productIds: [...credential.product_ids], policyIds, syncedVersion: credential.version };
 
       let keyHash = row?.status === KeyStatus.ACTIVE ? row.keyHash : null;

@@ -12,12 +12,14 @@
  */
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { enqueueJob, JOB_TASKS } from '../../../common/jobs';
 import { PolicyLink, LinkKind, LinkOrigin } from '../entities/policy-link';
 import { Provider } from '../entities/provider';
 import { SyncStatus } from '../entities/sync-state';
 import { ProviderError } from '../tyk/errors';
 import { appendProviderAudits, type AuditTrail } from '../tyk/audited-client';
 import {
+  carriesTags,
   mergeImported,
   planPolicy,
   planPolicyId,
@@ -26,12 +28,15 @@ import {
   productPolicy,
   productPolicyId,
   productWantsPolicy,
+  RULES_POLICY_ID,
+  rulesPolicy,
+  rulesPolicyId,
   type PlanContractRow,
   type ProductContractRow,
 } from '../tyk/bodies';
 import type { TykPolicy } from '../tyk/types';
 import { clientFor, defaultProviderId, lock, query, SyncConflict, targetOf, type SyncDeps } from './deps';
-import { readPlan, readProduct } from './views';
+import { readPlan, readProduct, readProducts } from './views';
 import { enqueuePlanScopeSyncs } from './scopes';
 
 export const NO_PROVIDER_MESSAGE = 'No provider is registered yet: register one with registerProvider; the sync then runs by itself.';
@@ -105,8 +110,10 @@ export async function syncPolicy(deps: SyncDeps, kind: LinkKind, subjectId: stri
     const state: WriteState = { present: existing?.policyPresent ?? false, syncedProviderId: existing?.syncedProviderId ?? null, writes: 0, missing: false, audits: [] };
     let status: SyncStatus;
     let lastError: string | null = null;
+    let rulePolicyIds = existing?.rulePolicyIds ?? [];
     try {
       await writePolicy(tx, deps, { kind, subjectId, policyId, origin, provider, source, requirePolicy: Boolean(options.requirePolicy) }, state);
+      if (kind === LinkKind.PLAN) rulePolicyIds = await writeRulePolicies(tx, deps, provider, source as PlanContractRow | null, state, rulePolicyIds);
       status = state.missing ? SyncStatus.MISSING : SyncStatus.SYNCED;
       if (state.missing) {
         lastError = `The policy ${policyId} is no longer in the provider (deleted, or its policy tags removed); the portal does not recreate imported policies.`;
@@ -129,6 +136,7 @@ export async function syncPolicy(deps: SyncDeps, kind: LinkKind, subjectId: stri
     link.policyPresent = state.present;
     link.syncedProviderId = state.syncedProviderId;
     link.writes += state.writes;
+    link.rulePolicyIds = rulePolicyIds;
     if (status === SyncStatus.SYNCED) {
       link.syncedAt = now;
       link.syncedVersion = kind === LinkKind.PLAN && source ? (source as PlanContractRow).version : null;
@@ -137,6 +145,10 @@ export async function syncPolicy(deps: SyncDeps, kind: LinkKind, subjectId: stri
     await appendProviderAudits(tx, state.audits);
     // A plan's JWT scopes live in API definitions: every change of the plan re-syncs them (./scopes.ts).
     if (kind === LinkKind.PLAN) await enqueuePlanScopeSyncs(tx, subjectId);
+    // Keys whose set of policies changed with the plan's endpoint rules get it (./keys.ts).
+    if (kind === LinkKind.PLAN && source && status === SyncStatus.SYNCED) await enqueueKeyPolicyUpdates(tx, source as PlanContractRow);
+    // A product's Tyk APIs are in the restriction policies of the plans with a rule on it.
+    if (kind === LinkKind.PRODUCT) await enqueueRulePlanSyncs(tx, subjectId);
     if (state.writes > 0 && origin === LinkOrigin.PROVIDER && source) {
       // Keep the import's view of the name in step, so the next import does not see a rename.
       await query(tx, `update provider.imported_policy set name = ?, updated_at = now() where provider_id = ? and policy_id = ?`, [source.name, providerId, policyId]);
@@ -239,4 +251,96 @@ async function writePolicy(tx: EntityManager, deps: SyncDeps, subject: Subject, 
     deps.log.info({ policyId, providerId: provider.id }, 'policy deleted from the provider');
   }
   state.present = false;
+}
+
+// ------------------------------------------------------------------ premium endpoints
+
+/** The restriction policy ids a key under `plan` with these products should carry (in product order). */
+export function keyRulePolicyIds(plan: PlanContractRow | null, productIds: readonly string[]): string[] {
+  if (!plan) return [];
+  const ruled = new Set((plan.endpoint_rules ?? []).map((rule) => rule.productId));
+  return productIds.filter((id) => ruled.has(id)).map((id) => rulesPolicyId(plan.id, id));
+}
+
+/**
+ * Writes the plan's restriction policies (one per endpoint rule, `pg-rules-<plan>-<product>`, see
+ * tyk/bodies.ts `rulesPolicy`) while the plan's own policy exists, and deletes the ones no rule
+ * needs once no live key uses them. A policy with such an id but without the provider's policy
+ * tags is someone else's: never overwritten or deleted (a SyncConflict says so). Returns the ids
+ * written (and still present).
+ */
+async function writeRulePolicies(tx: EntityManager, deps: SyncDeps, provider: Provider, plan: PlanContractRow | null, state: WriteState, previous: readonly string[]): Promise<string[]> {
+  const client = clientFor(provider, deps, state.audits);
+  const desired = new Map<string, TykPolicy>();
+  if (plan && state.present) {
+    const rules = plan.endpoint_rules ?? [];
+    const products = await readProducts(tx, rules.map((rule) => rule.productId));
+    for (const rule of rules) {
+      const product = products.get(rule.productId);
+      if (product) desired.set(rulesPolicyId(plan.id, product.id), rulesPolicy(plan, product, rule, targetOf(provider)));
+    }
+  }
+  let wrote = false;
+  for (const policy of desired.values()) {
+    const current = await client.getPolicy(policy.id);
+    if (current && !carriesTags(current, provider.policyTags)) {
+      throw new SyncConflict(`The provider has a policy ${policy.id} without the portal's policy tags: the portal does not overwrite it. Delete it or add a policy tag, then the plan syncs.`);
+    }
+    const differences = current ? policyDifferences(current, policy) : ['(created)'];
+    if (!differences.length) continue;
+    if (current?._id) policy._id = current._id;
+    if (current) await client.updatePolicy(policy);
+    else await client.createPolicy(policy);
+    state.writes += 1;
+    wrote = true;
+    deps.log.info({ policyId: policy.id, providerId: provider.id, differences }, 'endpoint-rule policy written to the provider');
+  }
+  const kept = [...desired.keys()];
+  for (const policyId of previous) {
+    if (desired.has(policyId) || !RULES_POLICY_ID.test(policyId)) continue;
+    if (await liveKeysUse(tx, provider.id, policyId)) {
+      kept.push(policyId); // removed from the keys first (enqueueKeyPolicyUpdates), deleted by a later sync
+      continue;
+    }
+    const current = await client.getPolicy(policyId);
+    if (current && !carriesTags(current, provider.policyTags)) continue;
+    if ((await client.deletePolicy(policyId)) === 'deleted') {
+      state.writes += 1;
+      wrote = true;
+      deps.log.info({ policyId, providerId: provider.id }, 'endpoint-rule policy deleted from the provider');
+    }
+  }
+  if (wrote) await client.reload();
+  return kept.sort();
+}
+
+/**
+ * Enqueues `updateKeyPolicies` for the plan's live keys whose restriction policies differ from
+ * what the plan's rules now give them (a rule added or removed changes the key's policy ids; a
+ * rule edited only changes the policy, which keys pick up through Tyk's policy reload).
+ */
+async function enqueueKeyPolicyUpdates(tx: EntityManager, plan: PlanContractRow): Promise<void> {
+  const keys = await query<{ credential_id: string; product_ids: string[]; policy_ids: string[] }>(
+    tx,
+    `select credential_id::text as credential_id, product_ids::text[] as product_ids, policy_ids from provider.credential_key where plan_id = ? and status = 'ACTIVE'`,
+    [plan.id],
+  );
+  for (const key of keys) {
+    const want = keyRulePolicyIds(plan, key.product_ids);
+    const have = key.policy_ids.filter((id) => RULES_POLICY_ID.test(id));
+    if (want.join(',') === have.join(',')) continue;
+    await enqueueJob(tx, JOB_TASKS.updateKeyPolicies, { credentialId: key.credential_id }, { jobKey: `key:${key.credential_id}` });
+  }
+}
+
+/** Enqueues the sync of every plan with an endpoint rule on the product (its Tyk APIs are in their restriction policies). */
+async function enqueueRulePlanSyncs(tx: EntityManager, productId: string): Promise<void> {
+  const [present] = await query<{ present: boolean }>(tx, `select to_regclass('plans.plan_contract') is not null as present`, []);
+  if (!present?.present) return;
+  const plans = await query<{ id: string }>(
+    tx,
+    `select id::text as id from plans.plan_contract where endpoint_rules @> jsonb_build_array(jsonb_build_object('productId', ?::text))`,
+    [productId],
+  );
+  for (const plan of plans) await enqueueJob(tx, JOB_TASKS.syncPlan, { planId: plan.id }, { jobKey: `plan:${plan.id}` });
 }

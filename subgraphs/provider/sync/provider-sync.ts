@@ -22,7 +22,17 @@ import { ImportedPolicy, ImportedPolicyKind, ImportedPolicyState } from '../enti
 import { LinkKind, LinkOrigin, PolicyLink } from '../entities/policy-link';
 import { Provider } from '../entities/provider';
 import { SyncStatus } from '../entities/sync-state';
-import { carriesTags, classifyPolicy, planPolicy, POLICY_ID_PATTERN, policyDifferences, productPolicy, type PlanContractRow, type ProductContractRow } from '../tyk/bodies';
+import {
+  carriesTags,
+  classifyPolicy,
+  planPolicy,
+  POLICY_ID_PATTERN,
+  policyDifferences,
+  productPolicy,
+  rulesPolicy,
+  type PlanContractRow,
+  type ProductContractRow,
+} from '../tyk/bodies';
 import type { TykPolicy } from '../tyk/types';
 import { clientFor, lock, query, type SyncDeps } from './deps';
 import { wantsPolicy } from './policies';
@@ -65,8 +75,8 @@ export interface ProductImportPayload {
 }
 
 const PLATFORM_METADATA = new Set(['rate_limit_pattern', 'quota_pattern']);
-/** Ids of the policies the portal writes itself (`pg-plan-…`, `pg-product-…`). */
-const PORTAL_ID_PREFIX = /^pg-(plan|product)-[0-9a-f]{32}$/;
+/** Ids of the policies the portal writes itself (`pg-plan-…`, `pg-product-…`, endpoint-rule `pg-rules-…-…`). */
+const PORTAL_ID_PREFIX = /^pg-(plan|product)-[0-9a-f]{32}$|^pg-rules-[0-9a-f]{32}-[0-9a-f]{32}$/;
 
 export function importPayload(providerId: string, kind: ImportedPolicyKind, subjectId: string, policy: TykPolicy, reason: PlanImportPayload['reason']): PlanImportPayload | ProductImportPayload {
   if (kind === ImportedPolicyKind.PRODUCT) {
@@ -241,6 +251,7 @@ export async function runProviderSync(deps: SyncDeps, providerId: string): Promi
           : productPolicy(source as ProductContractRow, { orgId: provider.tykOrgId, tags: provider.policyTags }, link.policyId);
       const current = byId.get(link.policyId);
       const differences = current ? policyDifferences(current, desired) : ['(deleted in the provider)'];
+      if (link.kind === LinkKind.PLAN) differences.push(...(await ruleDrift(tx, provider, source as PlanContractRow, link, byId)));
       if (!differences.length) continue;
       deps.log.warn({ providerId, policyId: link.policyId, kind: link.kind, subjectId: link.subjectId, differences }, 'portal-owned policy drifted in the provider: restoring it');
       if (!current) Object.assign(link, { status: SyncStatus.MISSING, lastError: `The policy ${link.policyId} was deleted in the provider; it is being restored.` });
@@ -256,6 +267,27 @@ export async function runProviderSync(deps: SyncDeps, providerId: string): Promi
     await tx.flush();
   });
   return counts;
+}
+
+/**
+ * The plan's endpoint-rule policies that differ from what the portal wrote (edited, or deleted:
+ * Tyk skips a missing policy among several, so a deleted one would widen keys to the whole
+ * product until repaired).
+ */
+async function ruleDrift(tx: EntityManager, provider: Provider, plan: PlanContractRow, link: PolicyLink, byId: Map<string, TykPolicy>): Promise<string[]> {
+  const rules = plan.endpoint_rules ?? [];
+  const out: string[] = [];
+  if (!rules.length) return out;
+  const products = await readProducts(tx, rules.map((rule) => rule.productId));
+  for (const rule of rules) {
+    const product = products.get(rule.productId);
+    if (!product) continue;
+    const desired = rulesPolicy(plan, product, rule, { orgId: provider.tykOrgId, tags: provider.policyTags });
+    const current = byId.get(desired.id);
+    if (!current) out.push(`${desired.id} (${link.rulePolicyIds.includes(desired.id) ? 'deleted in the provider' : 'not written yet'})`);
+    else if (carriesTags(current, provider.policyTags)) out.push(...policyDifferences(current, desired).map((field) => `${desired.id}.${field}`));
+  }
+  return out;
 }
 
 export async function enqueueSubjectSync(em: EntityManager, kind: LinkKind, subjectId: string): Promise<void> {

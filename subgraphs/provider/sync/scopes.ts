@@ -25,10 +25,10 @@ import { ApiScopeLink } from '../entities/api-scope-link';
 import { Provider } from '../entities/provider';
 import { SyncStatus } from '../entities/sync-state';
 import { appendProviderAudits, type AuditTrail } from '../tyk/audited-client';
-import { policyDifferences, type PlanContractRow } from '../tyk/bodies';
+import { policyDifferences, ruleFor, ruleRights, type PlanContractRow } from '../tyk/bodies';
 import type { TykClient } from '../tyk/client';
 import { jwtPolicy, jwtPolicyId, planMapping, readScopeMapping, sameMapping, usesJwt, withScopeMapping } from '../tyk/scopes';
-import type { TykAccessSpec } from '../tyk/types';
+import type { TykAccessDefinition } from '../tyk/types';
 import { clientFor, lock, query, targetOf, type SyncDeps } from './deps';
 import { isExpectedFailure } from './policies';
 import { readPlans } from './views';
@@ -106,9 +106,39 @@ export async function enqueueProviderScopeSyncs(em: EntityManager, providerId: s
   return apis.size;
 }
 
-/** The plan's path rights on a product's API (premium endpoints); none = every path. */
-export function planPathRights(_plan: PlanContractRow, _productId: string): TykAccessSpec[] {
-  return [];
+/**
+ * The plan's rights on a product's APIs (premium endpoints, the plan's endpoint rule for the
+ * product: `allowed_urls` and GraphQL type lists); none = every path. The JWT policy carries them
+ * itself (a JWT session gets only the policies its scopes map to).
+ */
+export function planPathRights(plan: PlanContractRow, productId: string): Pick<TykAccessDefinition, 'allowed_urls' | 'allowed_types' | 'restricted_types'> {
+  const rule = ruleFor(plan, productId);
+  return rule ? ruleRights(rule) : { allowed_urls: [] };
+}
+
+/**
+ * Rights of several products on one API, merged as Tyk merges ACL policies (union of
+ * `allowed_urls` and of type lists); a product without a rule grants every path, which the
+ * restricted lists of others then narrow (Tyk's merge gives the same).
+ */
+function mergeRights(rights: Pick<TykAccessDefinition, 'allowed_urls' | 'allowed_types' | 'restricted_types'>[]): Pick<TykAccessDefinition, 'allowed_urls' | 'allowed_types' | 'restricted_types'> {
+  const out: Pick<TykAccessDefinition, 'allowed_urls' | 'allowed_types' | 'restricted_types'> = { allowed_urls: [] };
+  for (const right of rights) {
+    for (const spec of right.allowed_urls ?? []) {
+      const found = out.allowed_urls!.find((s) => s.url === spec.url);
+      if (found) found.methods = [...new Set([...found.methods, ...spec.methods])];
+      else out.allowed_urls!.push({ url: spec.url, methods: [...spec.methods] });
+    }
+    for (const list of ['allowed_types', 'restricted_types'] as const) {
+      for (const type of right[list] ?? []) {
+        const target = (out[list] ??= []);
+        const found = target.find((t) => t.name === type.name);
+        if (found) found.fields = [...new Set([...found.fields, ...type.fields])];
+        else target.push({ name: type.name, fields: [...type.fields] });
+      }
+    }
+  }
+  return out;
 }
 
 /** The plan id of a `pg-jwt-<hex>` policy id, or null. */
@@ -177,9 +207,9 @@ export async function syncApiScopes(deps: SyncDeps, providerId: string, apiId: s
       for (const planId of new Set(Object.values(desired).map((id) => planIdOfJwtPolicy(id)!))) {
         const plan = plans.get(planId)!;
         const planGrants = await scopeGrants(tx, { planId, providerId });
-        const apis = new Map<string, TykAccessSpec[]>();
-        for (const grant of planGrants) apis.set(grant.api_id, [...(apis.get(grant.api_id) ?? []), ...planPathRights(plan, grant.product_id)]);
-        const policy = jwtPolicy(plan, [...apis].map(([id, allowedUrls]) => ({ apiId: id, allowedUrls })), targetOf(provider));
+        const apis = new Map<string, ReturnType<typeof planPathRights>[]>();
+        for (const grant of planGrants) apis.set(grant.api_id, [...(apis.get(grant.api_id) ?? []), planPathRights(plan, grant.product_id)]);
+        const policy = jwtPolicy(plan, [...apis].map(([id, rights]) => ({ apiId: id, rights: mergeRights(rights) })), targetOf(provider));
         reload = (await ensurePolicy(client, policy, state)) || reload;
       }
       // 2. The mapping, changing only the portal's entries.

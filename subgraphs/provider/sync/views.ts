@@ -7,7 +7,7 @@ import type { CredentialContractRow, PlanContractRow, ProductContractRow } from 
 import { query } from './deps';
 
 const PLAN_COLUMNS = `id::text as id, name, status, key_expires_after_seconds, quota_scope, quota_requests, quota_period_seconds,
-  rate_requests, rate_per_seconds, credential_metadata, version, jwt_scopes`;
+  rate_requests, rate_per_seconds, credential_metadata, version, jwt_scopes, endpoint_rules`;
 
 const PRODUCT_COLUMNS = 'id::text as id, slug, name, status, tyk_api_ids';
 

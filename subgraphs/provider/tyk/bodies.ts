@@ -31,6 +31,16 @@ export interface PlanContractRow {
   version: number;
   /** The plan's JWT scopes (mapped to its JWT policy in the API definitions, see ./scopes.ts). */
   jwt_scopes?: string[];
+  /** Premium endpoints: per product, what the plan's credentials may call (see `rulesPolicy`). */
+  endpoint_rules?: EndpointRuleRow[];
+}
+
+/** One entry of `plan_contract.endpoint_rules` (the plans subgraph's `EndpointRuleSetting`). */
+export interface EndpointRuleRow {
+  productId: string;
+  allow: { path: string; methods: string[] }[];
+  allowedTypes: { name: string; fields: string[] }[];
+  restrictedTypes: { name: string; fields: string[] }[];
 }
 
 /** A row of `products.product_contract`. */
@@ -74,6 +84,49 @@ export function planPolicyId(planId: string): string {
 
 export function productPolicyId(productId: string): string {
   return `pg-product-${productId.replace(/-/g, '').toLowerCase()}`;
+}
+
+/** The restriction policy of a plan's endpoint rule on one product: `pg-rules-<plan hex>-<product hex>`. */
+export function rulesPolicyId(planId: string, productId: string): string {
+  return `pg-rules-${planId.replace(/-/g, '').toLowerCase()}-${productId.replace(/-/g, '').toLowerCase()}`;
+}
+
+export const RULES_POLICY_ID = /^pg-rules-[0-9a-f]{32}-[0-9a-f]{32}$/;
+
+/** The plan's rule for a product, or null (= the whole product). */
+export function ruleFor(plan: PlanContractRow, productId: string): EndpointRuleRow | null {
+  return (plan.endpoint_rules ?? []).find((rule) => rule.productId === productId) ?? null;
+}
+
+/** The restricted part of an access right for a rule: `allowed_urls`, and the GraphQL type lists when set. */
+export function ruleRights(rule: EndpointRuleRow): Pick<TykAccessDefinition, 'allowed_urls' | 'allowed_types' | 'restricted_types'> {
+  const rights: Pick<TykAccessDefinition, 'allowed_urls' | 'allowed_types' | 'restricted_types'> = {
+    allowed_urls: rule.allow.map((a) => ({ url: a.path, methods: [...a.methods] })),
+  };
+  if (rule.allowedTypes.length) rights.allowed_types = rule.allowedTypes.map((t) => ({ name: t.name, fields: [...t.fields] }));
+  if (rule.restrictedTypes.length) rights.restricted_types = rule.restrictedTypes.map((t) => ({ name: t.name, fields: [...t.fields] }));
+  return rights;
+}
+
+/**
+ * The restriction policy of a plan on one product (premium endpoints): an ACL-partitioned policy
+ * with one access right per Tyk API of the product carrying the rule's `allowed_urls` and GraphQL
+ * type lists. Applied to a key next to the product's policy: Tyk merges the access rights of all
+ * ACL policies per API (`internal/policy/apply.go`: `MergeAllowedURLs` unions the lists and an
+ * empty list adds nothing; the type lists are appended), so "every path" (the product policy)
+ * merged with the rule's list leaves the rule's list. Kept out of the plan policy on purpose: an
+ * access right there would reach the key for every product the plan covers, also products the
+ * key was not approved for. Limitation: Tyk merges per API, so when two products of one key
+ * share a Tyk API, a rule on one restricts the shared API for both.
+ */
+export function rulesPolicy(plan: PlanContractRow, product: ProductContractRow, rule: EndpointRuleRow, target: PolicyTarget): TykPolicy {
+  const rights: Record<string, TykAccessDefinition> = {};
+  for (const apiId of [...(product.tyk_api_ids ?? [])].sort()) rights[apiId] = { ...accessDefinition(apiId), ...ruleRights(rule) };
+  return {
+    ...productPolicy(product, target, rulesPolicyId(plan.id, product.id)),
+    name: `${plan.name} on ${product.name} (endpoint rules)`,
+    access_rights: rights,
+  };
 }
 
 export const PLAN_PARTITIONS: TykPartitions = { quota: true, rate_limit: true, acl: false, complexity: false, per_api: false };
@@ -223,9 +276,17 @@ export function managedView(policy: Partial<TykPolicy>): Record<string, unknown>
           api_id: right.api_id ?? '',
           versions: [...(right.versions ?? [])].sort(),
           allowed_urls: (right.allowed_urls ?? []).map((spec) => ({ url: spec.url ?? '', methods: [...(spec.methods ?? [])].sort() })),
+          // GraphQL type rights (premium endpoints); missing = empty.
+          allowed_types: graphqlTypes(right.allowed_types),
+          restricted_types: graphqlTypes(right.restricted_types),
         };
       }),
   };
+}
+
+function graphqlTypes(value: unknown): { name: string; fields: string[] }[] {
+  if (!Array.isArray(value)) return [];
+  return value.map((t) => ({ name: String(t?.name ?? ''), fields: Array.isArray(t?.fields) ? [...t.fields].map(String).sort() : [] }));
 }
 
 /** Names of the managed fields that differ (empty = Tyk already has what the portal wants). */

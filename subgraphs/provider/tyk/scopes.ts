@@ -22,17 +22,21 @@
  * refused on every request. Keys keep product policies (ACL) + the plan policy (limits).
  */
 import type { PlanContractRow, PolicyTarget } from './bodies';
-import type { TykAccessDefinition, TykAccessSpec, TykApiDefinition, TykPolicy } from './types';
+import type { TykAccessDefinition, TykApiDefinition, TykPolicy } from './types';
 
 export function jwtPolicyId(planId: string): string {
   return `pg-jwt-${planId.replace(/-/g, '').toLowerCase()}`;
 }
 
-/** The policy a plan's JWT scopes map to: access to `apis` (with the plan's path rights) and the plan's limits. */
-export function jwtPolicy(plan: PlanContractRow, apis: { apiId: string; allowedUrls: TykAccessSpec[] }[], target: PolicyTarget): TykPolicy {
+/** The policy a plan's JWT scopes map to: access to `apis` (with the plan's path and GraphQL type rights) and the plan's limits. */
+export function jwtPolicy(
+  plan: PlanContractRow,
+  apis: { apiId: string; rights: Pick<TykAccessDefinition, 'allowed_urls' | 'allowed_types' | 'restricted_types'> }[],
+  target: PolicyTarget,
+): TykPolicy {
   const rights: Record<string, TykAccessDefinition> = {};
   for (const api of [...apis].sort((a, b) => a.apiId.localeCompare(b.apiId))) {
-    rights[api.apiId] = { api_id: api.apiId, api_name: api.apiId, versions: ['Default'], allowed_urls: api.allowedUrls };
+    rights[api.apiId] = { api_id: api.apiId, api_name: api.apiId, versions: ['Default'], allowed_urls: [], ...api.rights };
   }
   // No `rate_limit_pattern`: a JWT session has no application/organisation metadata to key it on,
   // so its counters are the token subject's own (Tyk's JWT session id).

@@ -26,7 +26,17 @@ export interface TykAccessDefinition {
   api_name?: string;
   versions?: string[];
   allowed_urls?: TykAccessSpec[];
+  /** GraphQL APIs: only these fields (`graphql.Type`: name + fields). */
+  allowed_types?: TykGraphqlType[];
+  /** GraphQL APIs: all but these fields. */
+  restricted_types?: TykGraphqlType[];
   [other: string]: unknown;
+}
+
+/** A GraphQL type and some of its fields (Tyk's `graphql.Type`). */
+export interface TykGraphqlType {
+  name: string;
+  fields: string[];
 }
 
 /** A Tyk security policy. `-1` means unlimited for rate/per and quota_max/quota_renewal_rate. */
