@@ -7,6 +7,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { verifyAuditChain } from '../../common/audit';
 import { encryptSecret, keyRingFromEnv } from '../../common/crypto';
 import { TykTestServer } from '../../test/tyk/server';
+import { appendProviderAudits, withJobAttempt, type AuditTrail } from './tyk/audited-client';
 import { createPlan, createProduct, enqueue, mutate, planPolicyIdOf, portalAdmin, registerTyk, startHarness, waitFor, type Harness } from './test-harness';
 
 const CONTRACT_COLUMNS = 'id, app_id, organization_id, plan_id, product_ids, status, expires_at, revokes_at, alias, metadata, pending_secret_encrypted, replaces_credential_id, created_at, version';
@@ -98,5 +99,32 @@ describe('provider: governance', () => {
     expect(all).not.toContain(secret);
     expect(all).not.toContain(h.tyk.secret);
     expect(await verifyAuditChain(h.provider.orm.em.fork())).toMatchObject({ valid: true });
+  });
+
+  it('records a failed write only when it is final: the first of a streak and the last retry, not every attempt', async () => {
+    const target = `pg-plan-${randomUUID().replace(/-/g, '')}`;
+    const failed = (attempt: number): AuditTrail => [
+      { action: 'tyk.updatePolicy', change: 'CALL', targetType: 'TykPolicy', targetId: target, organizationId: null, before: null, after: { providerId: h.providerId, body: { attempt }, result: { error: 'connect ECONNREFUSED', status: null } } },
+    ];
+    // A provider unreachable for 30 attempts of a job with max_attempts 30: the sync row's streak
+    // grows 1..30 while the job retries; each attempt appends its trail as sync code does.
+    const maxAttempts = 30;
+    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+      await withJobAttempt({ attempts: attempt, max_attempts: maxAttempts }, () => h.provider.orm.em.fork().transactional((tx) => appendProviderAudits(tx, failed(attempt), attempt)));
+    }
+    const rows = await entries(`target_id = ?`, [target]);
+    expect(rows.map((e: any) => e.after.body.attempt)).toEqual([1, maxAttempts]);
+    expect(rows[0].after.result).toEqual({ error: 'connect ECONNREFUSED', status: null });
+
+    // Writes that happened are always recorded, also mid-streak; outside a job every failure is final.
+    const ok: AuditTrail = [{ action: 'tyk.reload', change: 'CALL', targetType: 'TykGateway', targetId: target, organizationId: null, before: null, after: { providerId: h.providerId, body: null, result: 'ok' } }];
+    await withJobAttempt({ attempts: 3, max_attempts: maxAttempts }, () => h.provider.orm.em.fork().transactional((tx) => appendProviderAudits(tx, [...failed(99), ...ok], 3)));
+    await h.provider.orm.em.fork().transactional((tx) => appendProviderAudits(tx, failed(100), 7));
+    expect((await entries(`target_id = ?`, [target])).map((e: any) => [e.action, e.after.body?.attempt ?? null])).toEqual([
+      ['tyk.updatePolicy', 1],
+      ['tyk.updatePolicy', maxAttempts],
+      ['tyk.reload', null],
+      ['tyk.updatePolicy', 100],
+    ]);
   });
 });

@@ -14,6 +14,7 @@ import { registerClient, REGISTER_CLIENT_TASK, revokeClient } from './oauth/clie
 import { syncPolicy } from './sync/policies';
 import { runProviderSync } from './sync/provider-sync';
 import { SYNC_API_SCOPES_TASK, syncApiScopes } from './sync/scopes';
+import { withJobAttempt } from './tyk/audited-client';
 
 function idOf(deps: SyncDeps, task: string, payload: unknown, field: string): string | null {
   const value = (payload as Record<string, unknown> | null)?.[field];
@@ -30,9 +31,10 @@ export async function scheduleProviderSync(deps: SyncDeps, providerId: string, d
 
 export function providerJobs(runtime: JobRuntime): TaskList {
   const deps: SyncDeps = { fork: () => runtime.orm.em.fork(), log: runtime.log, clock: runtime.clock, env: runtime.env };
-  const withId = (task: string, field: string, run: (id: string) => Promise<unknown>) => async (payload: unknown, _helpers: JobHelpers) => {
+  const withId = (task: string, field: string, run: (id: string) => Promise<unknown>) => async (payload: unknown, helpers: JobHelpers) => {
     const id = idOf(deps, task, payload, field);
-    if (id) await run(id);
+    // The attempt number tells the audit trail whether a failure is final (tyk/audited-client.ts).
+    if (id) await withJobAttempt(helpers.job, () => run(id));
   };
   return {
     [JOB_TASKS.syncPlan]: withId(JOB_TASKS.syncPlan, 'planId', (id) => syncPolicy(deps, LinkKind.PLAN, id)),
@@ -54,7 +56,7 @@ export function providerJobs(runtime: JobRuntime): TaskList {
         deps.log.warn({ task: SYNC_API_SCOPES_TASK, payload }, 'dropped a job without a valid apiId');
         return;
       }
-      await syncApiScopes(deps, providerId, apiId);
+      await withJobAttempt(_helpers.job, () => syncApiScopes(deps, providerId, apiId));
     },
     // Periodic: never throws (a failing provider is recorded in its health); always schedules the next run.
     [JOB_TASKS.syncProvider]: withId(JOB_TASKS.syncProvider, 'providerId', async (id) => {

@@ -99,8 +99,10 @@ async function withCredential(
     const audits: AuditTrail = [];
     failure = await work(tx, credential, row, deps.clock.now(), audits);
     await tx.flush();
-    // The client recorded every write to Tyk; appended now, after the last flush, in this transaction.
-    await appendProviderAudits(tx, audits);
+    // The client recorded every write to Tyk; appended now, after the last flush, in this
+    // transaction (failures only when final: the key row's attempts since its last success).
+    const after = await tx.findOne(CredentialKey, { credentialId });
+    await appendProviderAudits(tx, audits, after?.attempts ?? 1);
   });
   if (failure) throw failure;
 }

@@ -142,7 +142,7 @@ export async function syncPolicy(deps: SyncDeps, kind: LinkKind, subjectId: stri
       link.syncedVersion = kind === LinkKind.PLAN && source ? (source as PlanContractRow).version : null;
     }
     await tx.flush();
-    await appendProviderAudits(tx, state.audits);
+    await appendProviderAudits(tx, state.audits, link.attempts);
     // A plan's JWT scopes live in API definitions: every change of the plan re-syncs them (./scopes.ts).
     if (kind === LinkKind.PLAN) await enqueuePlanScopeSyncs(tx, subjectId);
     // Keys whose set of policies changed with the plan's endpoint rules get it (./keys.ts).

@@ -275,7 +275,7 @@ export async function syncApiScopes(deps: SyncDeps, providerId: string, apiId: s
     link.writes += state.writes;
     if (status === SyncStatus.SYNCED) link.syncedAt = now;
     await tx.flush();
-    await appendProviderAudits(tx, state.audits);
+    await appendProviderAudits(tx, state.audits, link.attempts);
     return { providerId, apiId, status, mapping: nextOwned, writes: state.writes };
   });
   if (failure) throw failure;

@@ -1,9 +1,19 @@
 /**
  * The audit trail of every write the portal makes to a provider. `clientFor` (sync/deps.ts) hands
  * out every Tyk client wrapped in this, so each policy create/update/delete, key
- * create/update/delete and gateway reload produces one `platform.audit_log` entry
- * (`action: 'tyk.<operation>'`, `change: 'CALL'`), whether the call succeeded or not. Reads
- * (list/get) are not recorded.
+ * create/update/delete and gateway reload that HAPPENED (succeeded) produces one
+ * `platform.audit_log` entry (`action: 'tyk.<operation>'`, `change: 'CALL'`). Reads (list/get)
+ * are not recorded.
+ *
+ * Failed writes are recorded only when the failure is final, not for every retry (an unreachable
+ * provider would otherwise add an entry per job attempt; the attempts live in `sync`:
+ * `attempts`, `lastError`). Final means:
+ * - the first failure after the subject was in sync (its sync state turns FAILED: the row's
+ *   `attempts` since the last success is 1), or
+ * - the job's last attempt (graphile-worker `attempts >= max_attempts`: retries are exhausted), or
+ * - a call outside any job (nothing retries it).
+ * Sync code passes the row's attempt count to `appendProviderAudits` (`streakAttempts`), the job
+ * handlers run inside `withJobAttempt` (sync/../jobs.ts).
  *
  * - Targets: `TykPolicy` (policy id), `TykApi` (API id, for scope-mapping writes), `TykKey` (Tyk's key HASH — never the key id, which is the
  *   credential's secret), `TykGateway` (the provider id, for reloads).
@@ -17,6 +27,7 @@
  *   an instant, never across a call to Tyk. Without a buffer an entry is written at once on a
  *   connection of its own.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { appendAudit, type AuditEntryInput } from '../../../common/audit';
 import { isUuid } from '../../../common/ids';
@@ -44,12 +55,34 @@ function failure(error: unknown): Record<string, unknown> {
   return { error: error instanceof Error ? error.message : String(error), status: null };
 }
 
+const jobAttempt = new AsyncLocalStorage<{ attempts: number; maxAttempts: number }>();
+
+/** Runs a job handler with its attempt number known to the audit trail. */
+export function withJobAttempt<T>(job: { attempts: number; max_attempts: number } | null | undefined, run: () => Promise<T>): Promise<T> {
+  return job ? jobAttempt.run({ attempts: job.attempts, maxAttempts: job.max_attempts }, run) : run();
+}
+
+/** True when a failure now is final (see the header): not retried by a job any more, or the first of a streak. */
+export function failureIsFinal(streakAttempts: number): boolean {
+  const job = jobAttempt.getStore();
+  return !job || streakAttempts <= 1 || job.attempts >= job.maxAttempts;
+}
+
+/** True for the entry of a call that failed. */
+export function isFailedCall(entry: AuditEntryInput): boolean {
+  const result = (entry.after as { result?: unknown } | null)?.result;
+  return typeof result === 'object' && result !== null && 'error' in result;
+}
+
 /**
  * Appends buffered entries in the caller's transaction (call it after the transaction's last
- * flush). Key entries without an organization get the credential's organization, looked up by
- * key hash in one statement.
+ * flush). Entries of failed calls are dropped unless the failure is final (`streakAttempts`: the
+ * sync row's attempts since its last success, this run included; see the header). Key entries
+ * without an organization get the credential's organization, looked up by key hash in one
+ * statement.
  */
-export async function appendProviderAudits(em: EntityManager, entries: AuditTrail): Promise<void> {
+export async function appendProviderAudits(em: EntityManager, all: AuditTrail, streakAttempts = 1): Promise<void> {
+  const entries = failureIsFinal(streakAttempts) ? all : all.filter((entry) => !isFailedCall(entry));
   if (!entries.length) return;
   const hashes = [...new Set(entries.filter((e) => e.targetType === 'TykKey' && !e.organizationId && e.targetId).map((e) => e.targetId!))];
   const organizations = new Map<string, string>();
