@@ -92,6 +92,32 @@ const PLATFORM_MIGRATIONS: { id: string; sql: string }[] = [
       create index job_worker_heartbeat_idx on platform.job_worker (heartbeat_at);
     `,
   },
+  {
+    id: '0004_event_commit_order',
+    sql: `
+      -- Event ids in COMMIT order per topic (issue 21), so "events after id X" is an exact resume
+      -- point. A bigserial id is taken at insert, and transactions commit in any order: a reader
+      -- that saw id 11 committed could later miss id 10 committing after it. Here an event's id is
+      -- taken only once its transaction holds a per-topic transaction-level advisory lock, kept until
+      -- it commits or rolls back, so a later id of the same topic can only become visible after every
+      -- earlier one. Alternatives considered: filtering history by pg_snapshot_xmin (needs a
+      -- (xid, id) cursor and still lets the live stream deliver out of cursor order, so a client
+      -- resuming from the last event it saw can skip an older transaction's event), or a look-back
+      -- window (exact only if the client sends what it saw). The price is that event-emitting
+      -- transactions of one topic serialise from their first emit to their commit (the same as the
+      -- audit log's chain lock, which every audited mutation already takes); topics do not wait for
+      -- each other.
+      create function platform.event_commit_order() returns trigger language plpgsql as $f$
+        begin
+          perform pg_advisory_xact_lock(hashtext('plangraph:event:' || new.topic));
+          new.id := nextval(pg_get_serial_sequence('platform.event', 'id'));
+          return new;
+        end
+      $f$;
+      create trigger event_commit_order before insert on platform.event for each row execute function platform.event_commit_order();
+      create index event_topic_created_idx on platform.event (topic, created_at);
+    `,
+  },
 ];
 
 export async function migratePlatform(databaseUrl: string): Promise<void> {

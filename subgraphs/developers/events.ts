@@ -44,8 +44,14 @@ export interface AccessRequestEventPayload {
 
 @ObjectType({ description: 'Something that happened to an access request or credential of an organization.' })
 export class AccessRequestEvent {
-  @Field(() => ID, { description: 'Unique id of this event.' })
+  @Field(() => ID, { description: 'Unique id of this event (stable: the same whether delivered live or read back from history).' })
   id!: string;
+
+  @Field(() => String, {
+    description:
+      'Position of this event in the organization’s event stream (opaque). Pass the cursor of the last event you received as `after` to `accessRequestEvents` (to resume: missed events, then live ones, each once) or to `accessRequestEventsHistory`.',
+  })
+  cursor!: string;
 
   @Field(() => AccessRequestEventType, { description: 'What happened.' })
   type!: AccessRequestEventType;
@@ -63,9 +69,10 @@ export class AccessRequestEvent {
   credentialId!: string | null;
 }
 
-export function eventFromPayload(payload: AccessRequestEventPayload): AccessRequestEvent {
+export function eventFromPayload(payload: AccessRequestEventPayload, cursor: string): AccessRequestEvent {
   return Object.assign(new AccessRequestEvent(), {
     id: payload.id,
+    cursor,
     type: payload.type,
     occurredAt: new Date(payload.occurredAt),
     organizationId: payload.organizationId,

@@ -295,6 +295,20 @@ export const MATRIX: MatrixRow[] = [
     variables: (w) => ({ org: w.orgB, app: w.app }),
   },
   {
+    operation: 'Query.quotaWarningsHistory (since, after)',
+    who: 'members of the organization, portal admins',
+    cells: MEMBERS_OR_FORBIDDEN,
+    document: `query($org: ID!, $since: DateTime, $after: String) { quotaWarningsHistory(organizationId: $org, since: $since, after: $after) { totalCount edges { cursor node { id cursor } } } }`,
+    variables: (w) => ({ org: w.orgA, since: '2020-01-01T00:00:00.000Z', after: '0' }),
+  },
+  {
+    operation: 'Query.accessRequestEventsHistory',
+    who: 'members of the organization, portal admins (portal admins may omit the organization for all)',
+    cells: MEMBERS_OR_FORBIDDEN,
+    document: `query($org: ID, $since: DateTime, $after: String) { accessRequestEventsHistory(organizationId: $org, since: $since, after: $after) { totalCount edges { cursor node { id cursor type organizationId } } } }`,
+    variables: (w) => ({ org: w.orgA, since: '2020-01-01T00:00:00.000Z', after: '0' }),
+  },
+  {
     operation: 'Query.quotaAlertRules',
     who: 'members of the organization, portal admins',
     cells: MEMBERS_OR_FORBIDDEN,
@@ -787,6 +801,22 @@ export const MATRIX: MatrixRow[] = [
     cells: cells(R, A, A, R, A, R),
     document: `subscription($org: ID!) { quotaWarnings(organizationId: $org) { organizationId thresholdPercent } }`,
     variables: (w) => ({ org: w.orgA }),
+    trigger: 'quotaWarning',
+  },
+  {
+    operation: 'Subscription.accessRequestEvents (resumed with after)',
+    who: 'members of the organization, portal admins: the same rules as live',
+    cells: cells(R, A, A, R, A, R),
+    document: `subscription($org: ID, $after: String) { accessRequestEvents(organizationId: $org, after: $after) { id cursor type organizationId } }`,
+    variables: (w) => ({ org: w.orgA, after: '0' }),
+    trigger: 'accessEvent',
+  },
+  {
+    operation: 'Subscription.quotaWarnings (resumed with after)',
+    who: 'members of the organization, portal admins: the same rules as live',
+    cells: cells(R, A, A, R, A, R),
+    document: `subscription($org: ID!, $after: String) { quotaWarnings(organizationId: $org, after: $after) { organizationId thresholdPercent cursor } }`,
+    variables: (w) => ({ org: w.orgA, after: '0' }),
     trigger: 'quotaWarning',
   },
   {

@@ -1,6 +1,8 @@
-import { Arg, Ctx, FieldResolver, ID, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
+import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
 import { filter, pipe } from '@graphql-yoga/subscription';
 import { badInput } from '../../../common/errors';
+import { parseEventCursor, type StoredEvent } from '../../../common/pubsub';
+import { connectionType, lazy, PageInfo, pageSize, type ConnectionShape } from '../../../common/relay';
 import type { SubgraphContext } from '../../../common/server';
 import { AccessRequest } from '../entities/access-request';
 import { Credential } from '../entities/credential';
@@ -11,7 +13,10 @@ import { ACCESS_REQUEST_EVENTS_TOPIC, AccessRequestEvent, eventFromPayload, type
 
 interface EventsArgs {
   organizationId?: string | null;
+  after?: string | null;
 }
+
+export const AccessRequestEventConnection = connectionType(AccessRequestEvent, 'AccessRequestEvent', 'access-request event');
 
 /** True when `subject` still belongs to the organization (checked again for every event). */
 async function stillMember(context: SubgraphContext, organizationId: string, subject: string): Promise<boolean> {
@@ -27,22 +32,37 @@ async function stillMember(context: SubgraphContext, organizationId: string, sub
  * belong to. Then streams only that organization's events, and only while the subscriber is still
  * a member. A refused subscription ends with one UNAUTHENTICATED / FORBIDDEN / BAD_USER_INPUT error.
  */
-async function subscribeAccessRequestEvents({ args, context }: SubscribeResolverData<unknown, EventsArgs, SubgraphContext>) {
+async function authorizeEvents(context: SubgraphContext, given: string | null): Promise<{ subject: string; admin: boolean; organizationId: string | null }> {
   const subject = context.caller.requireAuthenticated();
   const admin = context.caller.isPortalAdmin;
-  const given = args.organizationId ?? null;
   if (given === null && !admin) throw badInput('organizationId', 'Pass the id of an organization you belong to (only portal admins may watch all organizations).');
   if (given !== null && !isUuid(given)) throw badInput('organizationId', 'Pass an organization id (a UUID).');
   const organizationId = given === null ? null : given.toLowerCase();
   if (organizationId !== null && !admin && !(await stillMember(context, organizationId, subject))) {
     throw forbidden('Only members of this organization and portal admins may watch its access requests.', OrganizationRole.MEMBER);
   }
+  return { subject, admin, organizationId };
+}
+
+/** A stored event as delivered: its payload with the event's cursor. */
+type DeliveredEvent = AccessRequestEventPayload & { cursor: string };
+
+/**
+ * Authorises when subscribing — before anything is delivered: portal admins may watch one
+ * organization or (without `organizationId`) all; anyone else must name an organization they
+ * belong to. With `after`, first delivers the stored events after that cursor, then live ones
+ * (PgPubSub.subscribeFrom: no gap, no duplicate at the seam). Streams only that organization's
+ * events, and only while the subscriber is still a member. A refused subscription ends with one
+ * UNAUTHENTICATED / FORBIDDEN / BAD_USER_INPUT error.
+ */
+async function subscribeAccessRequestEvents({ args, context }: SubscribeResolverData<unknown, EventsArgs, SubgraphContext>) {
+  const { subject, admin, organizationId } = await authorizeEvents(context, args.organizationId ?? null);
+  const after = parseEventCursor(args.after);
+  const match: Record<string, string> = organizationId === null ? {} : { organizationId };
+  const events = context.pubsub.subscribeFrom<AccessRequestEventPayload>(context.em.fork(), ACCESS_REQUEST_EVENTS_TOPIC, after, match);
   return pipe(
-    context.pubsub.subscribe(ACCESS_REQUEST_EVENTS_TOPIC) as AsyncIterable<AccessRequestEventPayload>,
-    filter(async (event: AccessRequestEventPayload) => {
-      if (organizationId !== null && event.organizationId !== organizationId) return false;
-      return admin || stillMember(context, event.organizationId, subject);
-    }),
+    events,
+    filter(async (event: StoredEvent<AccessRequestEventPayload>) => admin || stillMember(context, event.payload.organizationId, subject)),
   );
 }
 
@@ -51,16 +71,62 @@ export class AccessRequestEventResolver {
   @Subscription(() => AccessRequestEvent, {
     subscribe: subscribeAccessRequestEvents as never,
     description:
-      'Access-request and credential events as they happen (REQUESTED, APPROVED, REJECTED, CANCELLED, CREDENTIAL_ISSUED, CREDENTIAL_ROTATED, CREDENTIAL_REVOKED, CREDENTIAL_EXPIRING). Members (any role) of an organization may watch it (`organizationId` required); portal admins may watch one organization or, without `organizationId`, all. Checked when subscribing: anyone else gets a single FORBIDDEN (anonymous: UNAUTHENTICATED) error and no events. The event’s `accessRequest` and `credential` are read when the event is delivered, so their fields (and, through the gateway, plan and product fields) are current.',
+      'Access-request and credential events as they happen (REQUESTED, APPROVED, REJECTED, CANCELLED, CREDENTIAL_ISSUED, CREDENTIAL_ROTATED, CREDENTIAL_REVOKED, CREDENTIAL_EXPIRING). To resume after a disconnect, pass the `cursor` of the last event received as `after`: the events stored since are delivered first, then live ones, each exactly once and in order. Members (any role) of an organization may watch it (`organizationId` required); portal admins may watch one organization or, without `organizationId`, all. Checked when subscribing: anyone else gets a single FORBIDDEN (anonymous: UNAUTHENTICATED) error and no events. The event’s `accessRequest` and `credential` are read when the event is delivered, so their fields (and, through the gateway, plan and product fields) are current.',
   })
+  // Parameters in reverse of the schema's argument order (type-graphql registers them last-first).
   accessRequestEvents(
-    @Root() payload: AccessRequestEventPayload,
-    @Arg('organizationId', () => ID, { nullable: true, description: 'The organization to watch; required unless you are a portal admin.' }) _organizationId: string | null,
+    @Root() event: StoredEvent<AccessRequestEventPayload>,
     @Ctx() context: SubgraphContext,
+    @Arg('after', () => String, {
+      nullable: true,
+      description: 'Resume after this event: the `cursor` of the last event received (up to 18 digits). Omit for live events only.',
+    })
+    _after: string | null,
+    @Arg('organizationId', () => ID, { nullable: true, description: 'The organization to watch; required unless you are a portal admin.' }) _organizationId: string | null,
   ): AccessRequestEvent {
     // One context serves the whole subscription: give this event fresh loaders and entities.
     beginEventScope(context);
-    return eventFromPayload(payload);
+    return eventFromPayload(event.payload, event.id);
+  }
+
+  @Query(() => AccessRequestEventConnection, {
+    description:
+      'Stored access-request and credential events of an organization, oldest first: what `accessRequestEvents` delivered or would have delivered. Page with `after` (a `cursor` of an event, or `pageInfo.endCursor`) — exact: no event can later appear behind a cursor — or start at a time with `since`. Members (any role) of the organization and portal admins may call it (portal admins may omit `organizationId` for all organizations); anyone else gets FORBIDDEN, anonymous callers UNAUTHENTICATED.',
+  })
+  // Parameters in reverse of the schema's argument order: organizationId, after, since, first.
+  async accessRequestEventsHistory(
+    @Ctx() context: SubgraphContext,
+    @Arg('first', () => Int, { nullable: true, description: 'How many events to return (1–100, default 20).' }) first: number | null,
+    @Arg('since', () => Date, { nullable: true, description: 'Only events stored at or after this time.' }) since: Date | null,
+    @Arg('after', () => String, { nullable: true, description: 'Only events after this cursor (an event’s `cursor` or `pageInfo.endCursor`).' }) after: string | null,
+    @Arg('organizationId', () => ID, { nullable: true, description: 'The organization whose events to list; required unless you are a portal admin.' }) organizationId: string | null,
+  ): Promise<ConnectionShape<AccessRequestEvent>> {
+    const scope = await authorizeEvents(context, organizationId ?? null);
+    const limit = pageSize(first);
+    const cursor = parseEventCursor(after);
+    if (since !== null && since !== undefined && Number.isNaN(since.getTime())) throw badInput('since', 'Pass a valid date-time.');
+    const match: Record<string, string> = scope.organizationId === null ? {} : { organizationId: scope.organizationId };
+    const rows = await context.pubsub.history<AccessRequestEventPayload>(context.em, ACCESS_REQUEST_EVENTS_TOPIC, cursor, limit + 1, { since, match });
+    const edges = rows.slice(0, limit).map((row) => ({ cursor: row.id, node: eventFromPayload(row.payload, row.id) }));
+    return {
+      edges,
+      pageInfo: Object.assign(new PageInfo(), {
+        hasNextPage: rows.length > limit,
+        hasPreviousPage: cursor !== null,
+        startCursor: edges[0]?.cursor ?? null,
+        endCursor: edges[edges.length - 1]?.cursor ?? null,
+      }),
+      totalCount: lazy(async () => {
+        const counted = await context.em
+          .getConnection()
+          .execute<{ n: number }[]>(`select count(*)::int as n from platform.event where topic = ? and created_at >= ? and payload @> ?::jsonb`, [
+            ACCESS_REQUEST_EVENTS_TOPIC,
+            (since ?? new Date(0)).toISOString(),
+            JSON.stringify(match),
+          ]);
+        return Number(counted[0]?.n ?? 0);
+      }),
+    };
   }
 
   @FieldResolver(() => AccessRequest, { nullable: true, description: 'The access request the event is about, as it is now; null for credential-only events.' })

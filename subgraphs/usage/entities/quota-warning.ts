@@ -75,4 +75,12 @@ export class QuotaWarning {
   @Field(() => Date, { description: 'When the warning was raised.' })
   @Property({ type: 'timestamptz' })
   createdAt: Date = new Date();
+
+  /** Not stored in this table: the warning's event position (platform.event id), when known. */
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'Position of this warning in the organization’s warning stream (opaque): set on warnings delivered by `quotaWarnings` and listed by `quotaWarningsHistory`, null elsewhere. Pass the last one received as `after` to either to resume.',
+  })
+  cursor?: string | null;
 }
