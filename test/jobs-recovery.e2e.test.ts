@@ -38,6 +38,7 @@ describe('background work survives database restarts and crashes', () => {
   const admin: Identity = { ...portalAdmin(), amr: ['pwd', 'mfa'] };
   const dave = developer();
   const ids: Record<string, string> = {};
+  const ids_ = ids;
   const planIds: string[] = [];
 
   const gql = async (query: string, variables: Record<string, unknown>, identity: Identity | null = admin) => {
@@ -61,13 +62,22 @@ describe('background work survives database restarts and crashes', () => {
     const sync = await credentialSync(credentialId);
     return sync.status === 'SYNCED' && sync.externalId !== null && [...tyk.keys.keys()].some((hash) => hash.startsWith(sync.externalId));
   };
-  /** Provider jobs (graphile-worker) as the database sees them, read past the proxy. */
-  const providerJobs = async () =>
-    (
+  /**
+   * This suite's provider jobs (graphile-worker) as the database sees them, read past the proxy:
+   * those whose job key names one of its plans, products, credentials or its provider (other
+   * suites may share the database).
+   */
+  const providerJobs = async () => {
+    const ids = [ids_.provider, ids_.product, ids_.keyPlan, ids_.earlier, ids_.during, ...planIds].filter(Boolean);
+    return (
       await db.query<{ key: string | null; attempts: number; max_attempts: number; locked_by: string | null }>(
-        `select key, attempts, max_attempts, locked_by from graphile_worker.jobs where task_identifier like 'provider.%' and task_identifier <> 'provider.syncProvider'`,
+        `select key, attempts, max_attempts, locked_by from graphile_worker.jobs
+          where task_identifier like 'provider.%' and task_identifier <> 'provider.syncProvider'
+            and exists (select 1 from unnest($1::text[]) as id where key like '%' || id || '%')`,
+        [ids],
       )
     ).rows;
+  };
   const startReplica = (url: string) => startSubgraph(SUBGRAPHS.provider!, { databaseUrl: url, port: 0, log: createLogger('provider'), env: { ...process.env, ...jobEnv, JOB_CONCURRENCY: '4' } });
 
   beforeAll(async () => {
@@ -95,8 +105,8 @@ describe('background work survives database restarts and crashes', () => {
     await mutate('registerDeveloper', 'RegisterDeveloperInput', { displayName: 'Dave' }, 'developer { subject }', dave);
     ids.org = await fixtures.organization(dave.sub);
     ids.earlier = await requestKey('earlier app');
-    await waitFor(() => keyInTyk(ids.earlier), { timeoutMs: 30_000, intervalMs: 200, what: 'the first key in Tyk' });
-  });
+    await waitFor(() => keyInTyk(ids.earlier), { timeoutMs: 60_000, intervalMs: 200, what: 'the first key in Tyk' });
+  }, 180_000);
 
   afterAll(async () => {
     child?.kill('SIGKILL');
@@ -106,7 +116,7 @@ describe('background work survives database restarts and crashes', () => {
     await tyk?.stop();
     await proxy?.stop();
     await db?.end();
-  });
+  }, 60_000);
 
   it('delivers every change queued before a 10-second database outage, without restarting a process', async () => {
     tyk.slow(1500);
@@ -169,6 +179,10 @@ describe('background work survives database restarts and crashes', () => {
     expect(replica!.jobs!.restarts).toBeGreaterThanOrEqual(1);
     // No job is left behind: none locked, none failed for good (superseded ones ended cleanly).
     await waitFor(async () => (await providerJobs()).length === 0, { timeoutMs: 30_000, intervalMs: 250, what: 'the provider queue to drain' });
+    await waitFor(
+      async () => (await db.query(`select 1 from graphile_worker.jobs where key is null and attempts >= max_attempts and locked_at is null and task_identifier like 'provider.%'`)).rowCount === 0,
+      { timeoutMs: 30_000, intervalMs: 250, what: 'no superseded job left as a failed row' },
+    );
     await waitFor(async () => (await fetch(`${base}/readyz`)).status === 200, { timeoutMs: 15_000, what: 'the gateway to be ready again' });
     for (const planId of planIds) {
       const sync = (await gql(`query($id: ID!) { plan(id: $id) { sync { status pendingSince stuck } } }`, { id: planId })).plan.sync;
@@ -184,7 +198,8 @@ describe('background work survives database restarts and crashes', () => {
     const port = await freePort();
     let output = '';
     child = spawn(process.execPath, [path.join(dist, 'scripts', 'start-one.js'), 'provider'], {
-      env: { ...process.env, ...jobEnv, DATABASE_URL: testDatabaseUrl(), PROVIDER_PORT: String(port), HOST: '127.0.0.1', JOB_CONCURRENCY: '4' },
+      // The key's call to Tyk hangs on purpose: it must outlast the observation below, however slow the machine.
+      env: { ...process.env, ...jobEnv, DATABASE_URL: testDatabaseUrl(), PROVIDER_PORT: String(port), HOST: '127.0.0.1', JOB_CONCURRENCY: '4', PROVIDER_HTTP_TIMEOUT_MS: '600000' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout!.on('data', (chunk) => (output += chunk));

@@ -10,6 +10,7 @@ import { Migration } from '@mikro-orm/migrations';
 export class Migration20261201000000 extends Migration {
   override async up(): Promise<void> {
     this.addSql(`select pg_advisory_xact_lock(hashtext('plangraph:extension:pg_trgm'));`);
+    this.addSql(`create schema if not exists platform;`);
     this.addSql(`create extension if not exists pg_trgm with schema platform;`);
     this.addSql(`
       do $$
