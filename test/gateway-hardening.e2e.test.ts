@@ -2,11 +2,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import http from 'node:http';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { startPlatform, type TestPlatform } from './helpers/platform';
-import { developer, tokenFor } from './helpers/graphql';
-import { gatewaySharedSecret, jwtConfig } from '../common/config';
+import { developer, type Identity } from './helpers/graphql';
+import { signDevToken } from '../scripts/token';
 
 /**
  * Every gateway limit at its boundary: N accepted, N+1 refused with a clear error.
@@ -15,7 +15,11 @@ import { gatewaySharedSecret, jwtConfig } from '../common/config';
 describe('gateway hardening', () => {
   let platform: TestPlatform;
   let strict: string;
-  const secrets = () => ({ JWT_SECRET: jwtConfig().secret!, GATEWAY_SHARED_SECRET: gatewaySharedSecret() });
+  // Secrets of their own (production refuses the public development ones), for every gateway and
+  // subgraph here: the subgraphs trust only what is signed with their GATEWAY_SHARED_SECRET.
+  const own = { JWT_SECRET: `jwt-${randomUUID()}`, GATEWAY_SHARED_SECRET: `gateway-${randomUUID()}` };
+  const secrets = () => own;
+  const tokenFor = (identity: Identity) => signDevToken({ ...identity }, 3600, { ...process.env, ...own });
   const limits = {
     GRAPHQL_MAX_DEPTH: '4',
     GRAPHQL_MAX_ALIASES: '3',
@@ -27,7 +31,7 @@ describe('gateway hardening', () => {
   };
 
   beforeAll(async () => {
-    platform = await startPlatform();
+    platform = await startPlatform({ subgraphEnv: own, gatewayEnv: { ...process.env, ...own } });
     strict = (await platform.extraGateway({ ...process.env, NODE_ENV: 'production', ...secrets(), ...limits })).url;
   });
   afterAll(async () => {
