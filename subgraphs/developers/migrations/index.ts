@@ -5,6 +5,7 @@ import { Migration20261123000000 } from './Migration20261123000000';
 import { Migration20261124000000 } from './Migration20261124000000';
 import { Migration20261201000000 } from './Migration20261201000000';
 import { Migration20261205100000 } from './Migration20261205100000';
+import { Migration20261207000000 } from './Migration20261207000000';
 
 /** Applied in order; append new migrations, never edit applied ones. */
 export const migrations: MigrationObject[] = [
@@ -14,4 +15,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261124000000', class: Migration20261124000000 },
   { name: 'Migration20261201000000', class: Migration20261201000000 },
   { name: 'Migration20261205100000', class: Migration20261205100000 },
+  { name: 'Migration20261207000000', class: Migration20261207000000 },
 ];

@@ -24,6 +24,7 @@ import { payloadType } from '../payloads';
 import { developerMutation } from '../profile';
 import { MAX_PRODUCTS_PER_REQUEST } from '../settings';
 import { checkReason } from '../validation';
+import { checkIdempotencyKey, findIdempotentResult, requestHash, storeIdempotentResult } from '../idempotency';
 
 export const AccessRequestConnection = connectionType(AccessRequest, 'AccessRequest', 'access request');
 
@@ -39,6 +40,13 @@ export class RequestAccessInput {
     description: `The products (1–${MAX_PRODUCTS_PER_REQUEST}; duplicates count once): PUBLISHED and in a catalog your organization may see that also offers the plan.`,
   })
   productIds!: string[];
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'Makes a retry safe (1–128 printable ASCII characters without spaces, e.g. a UUID you generate per request). Within 24 hours, the same key from the same caller (token subject) with the same app, plan and products returns the first result — the same access request and credential, `secret` null — instead of a second request or ALREADY_EXISTS; with other input it is IDEMPOTENCY_KEY_REUSED. A concurrent retry waits for the first call. A call that failed stored nothing: its retry runs again. Covered mutations: `requestAccess` only.',
+  })
+  idempotencyKey?: string | null;
 }
 
 @InputType({ description: 'Which access request to approve.' })
@@ -85,7 +93,7 @@ export class RequestAccessPayload {
   @Field(() => String, {
     nullable: true,
     description:
-      'For auto-approve plans that issued a new credential: its secret (API key), shown this once and never again — store it now. Null otherwise (after a manual approval a member reveals it once with `revealCredentialSecret`).',
+      'For auto-approve plans that issued a new credential: its secret (API key), shown this once and never again — store it now. Null otherwise (after a manual approval a member reveals it once with `revealCredentialSecret`), and null on a retry with the same `idempotencyKey`: the secret was delivered in the first response only and is never revealed twice (a lost first response means rotating the credential).',
   })
   secret!: string | null;
 
@@ -281,6 +289,7 @@ export class AccessRequestResolver {
       'every request of the organization for the plan within the renewal interval counts, whatever became of it (rejected and cancelled ones too).',
       'If the app has an ACTIVE credential for exactly these products under another plan, the request is a PLAN_CHANGE.',
       'Auto-approve plans approve at once: the result then carries the credential and, for a new one, its secret (shown once). Otherwise the request waits PENDING for a portal admin.',
+      'Retries: with `input.idempotencyKey` a retry by the same caller within 24 hours returns the first result (secret null) instead of ALREADY_EXISTS or a second request.',
     ].join(' '),
   })
   async requestAccess(
@@ -301,7 +310,22 @@ export class AccessRequestResolver {
         const organization = await em.findOneOrFail(Organization, { id: app.organization.id }, { refresh: true });
         const v = new Validation();
         const products = readProductIds(v, input.productIds);
+        checkIdempotencyKey(v, input.idempotencyKey, 'input.idempotencyKey');
         v.done();
+        const idempotency = input.idempotencyKey
+          ? {
+              key: input.idempotencyKey,
+              hash: requestHash({ appId: app.id, planId: input.planId.trim().toLowerCase(), productIds: products.map((p) => p.id).sort() }),
+            }
+          : null;
+        if (idempotency) {
+          const firstId = await findIdempotentResult(em, subject, 'requestAccess', idempotency.key, idempotency.hash, now, 'input.idempotencyKey');
+          if (firstId) {
+            const first = await em.findOneOrFail(AccessRequest, { id: firstId }, { refresh: true });
+            const credential = first.credentialId ? await em.findOne(Credential, { id: first.credentialId }) : null;
+            return { accessRequest: first, credential, secret: null };
+          }
+        }
         requireActive(organization, 'input.appId');
         const offered = await organizationCatalogIds(em, organization.id, subject);
         const catalogs = callerCatalogs ? new Set([...offered].filter((id) => callerCatalogs.has(id))) : offered;
@@ -336,6 +360,7 @@ export class AccessRequestResolver {
         });
         await em.flush();
         await emitAccessEvent(context.pubsub, em, { type: AccessRequestEventType.REQUESTED, organizationId: organization.id, accessRequestId: request.id, at: now });
+        if (idempotency) await storeIdempotentResult(em, subject, 'requestAccess', idempotency.key, idempotency.hash, request.id, now);
         if (!plan!.autoApprove) return { accessRequest: request, credential: null, secret: null };
         const ops: Ops = { em, pubsub: context.pubsub, now, env: context.env };
         const { credential, secret } = await approveRequest(ops, request, plan!, null);
