@@ -5,6 +5,8 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: false }] },
   setupFiles: ['<rootDir>/test/setup-env.ts'],
+  // Each test file gets a database of its own (test/helpers/suite-database.ts).
+  setupFilesAfterEnv: ['<rootDir>/test/setup-database.ts'],
   globalSetup: '<rootDir>/test/global-setup.mjs',
   globalTeardown: '<rootDir>/test/global-teardown.mjs',
   testTimeout: 60000,

@@ -1,6 +1,7 @@
-// Gives the whole jest run one fresh PostgreSQL database: an embedded PostgreSQL in a temporary
-// directory, or a new database on the server named by TEST_DATABASE_URL. Its URL reaches the
-// tests as PLANGRAPH_TEST_DATABASE_URL.
+// Gives the jest run a PostgreSQL server: an embedded PostgreSQL in a temporary directory, or the
+// server named by TEST_DATABASE_URL. Each test file gets a database of its own there, named with
+// this run's prefix (test/setup-database.ts, test/helpers/suite-database.ts); the tests reach the
+// server as PLANGRAPH_TEST_ADMIN_URL and their own database as PLANGRAPH_TEST_DATABASE_URL.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -54,13 +55,10 @@ export default async function globalSetup() {
     globalThis.__PLANGRAPH_PG__ = { server, dir };
     adminUrl = `postgres://postgres:postgres@127.0.0.1:${port}/postgres`;
   }
+  // Fail here, not in every test file, when the server cannot be reached.
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
-  await admin.query(`create database ${name}`);
   await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  process.env.PLANGRAPH_TEST_DATABASE_URL = url.toString();
   process.env.PLANGRAPH_TEST_ADMIN_URL = adminUrl;
-  process.env.PLANGRAPH_TEST_DATABASE_NAME = name;
+  process.env.PLANGRAPH_TEST_DATABASE_PREFIX = name;
 }

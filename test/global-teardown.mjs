@@ -3,11 +3,16 @@ import pg from 'pg';
 
 export default async function globalTeardown() {
   const adminUrl = process.env.PLANGRAPH_TEST_ADMIN_URL;
-  const name = process.env.PLANGRAPH_TEST_DATABASE_NAME;
-  if (adminUrl && name) {
+  const prefix = process.env.PLANGRAPH_TEST_DATABASE_PREFIX;
+  if (adminUrl && prefix) {
+    // The databases of this run's test files and their template (test/helpers/suite-database.ts).
     const admin = new pg.Client({ connectionString: adminUrl });
     await admin.connect();
-    await admin.query(`drop database if exists ${name} with (force)`).catch(() => undefined);
+    const { rows } = await admin.query(`select datname from pg_database where starts_with(datname, $1)`, [`${prefix}_`]);
+    for (const { datname } of rows) {
+      await admin.query(`alter database ${datname} with is_template false`).catch(() => undefined);
+      await admin.query(`drop database if exists ${datname} with (force)`).catch(() => undefined);
+    }
     await admin.end();
   }
   const embedded = globalThis.__PLANGRAPH_PG__;

@@ -1,6 +1,6 @@
 import pg from 'pg';
 
-/** URL of the database this jest run owns (see test/global-setup.mjs). */
+/** URL of this test file's own database (test/setup-database.ts creates it before the file's hooks run). */
 export function testDatabaseUrl(): string {
   const url = process.env.PLANGRAPH_TEST_DATABASE_URL;
   if (!url) throw new Error('PLANGRAPH_TEST_DATABASE_URL is not set: run tests through `npm test`');
