@@ -35,6 +35,10 @@ export async function startPlatform(
   const logger = options.logger ?? ((name: string) => createLogger(name));
   const queries: Record<string, string[]> = {};
   const subgraphs: Partial<Record<SubgraphName, RunningSubgraph>> = {};
+  // Composed before any subgraph starts: on a loaded machine composition keeps the event loop busy
+  // for many seconds, and a job runner whose first connection waits that long gives up after 10 s
+  // (its pool's connect timeout); graphile-worker 0.16 then never fetches a job in that runner.
+  const { supergraph } = await compose();
   try {
     for (const module of Object.values(SUBGRAPHS)) {
       queries[module.name] = [];
@@ -46,7 +50,6 @@ export async function startPlatform(
         ...(options.subgraphEnv || options.envOf?.[module.name] ? { env: { ...process.env, ...options.subgraphEnv, ...options.envOf?.[module.name] } } : {}),
       });
     }
-    const { supergraph } = await compose();
     const subgraphUrls = Object.fromEntries(Object.entries(subgraphs).map(([name, s]) => [name, s!.url]));
     const gateway = await startGateway({ supergraph, subgraphUrls, port: 0, log: logger('gateway'), env: options.gatewayEnv });
     const extras: RunningGateway[] = [];
