@@ -206,7 +206,7 @@ describe('products subgraph', () => {
     expect(after.data.product).toEqual({ name: existing.name, status: 'DRAFT', version: 1 });
   });
 
-  it('ignores claims that are not signed by the gateway', async () => {
+  it('refuses a request whose claims are not signed by the gateway', async () => {
     const response = await fetch(subgraph.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -216,8 +216,10 @@ describe('products subgraph', () => {
         extensions: { plangraph: { claims: JSON.stringify({ sub: 'mallory', roles: ['portal_admin'] }), requestId: 'r1', sig: 'forged' } },
       }),
     });
-    const body = (await response.json()) as { errors?: { extensions: { code: string } }[] };
-    expect(body.errors?.[0].extensions.code).toBe('UNAUTHENTICATED');
+    const body = (await response.json()) as { data?: unknown; errors?: { extensions: { code: string; reason?: string } }[] };
+    expect(response.status).toBe(403);
+    expect(body.data ?? null).toBeNull();
+    expect(body.errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'GATEWAY_SIGNATURE_INVALID' });
   });
 
   it('returns validation and duplicate-slug failures as typed payload errors', async () => {
