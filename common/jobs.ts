@@ -136,13 +136,15 @@ export class JobRunner {
   private downSince: number | null = null;
   private lastFailure: string | null = null;
   private beatingSince: number | null = null;
+  /** Since when the current runner's workers have failed to fetch jobs without a success in between. */
+  private fetchFailingSince: number | null = null;
   private stopped = false;
   private ticking = false;
   /** Restarts so far (tests and logs). */
   restarts = 0;
 
   constructor(private readonly options: JobRunnerOptions) {
-    this.pool = new pg.Pool({ connectionString: options.databaseUrl, max: (options.concurrency ?? 4) + 3, connectionTimeoutMillis: 10_000 });
+    this.pool = new pg.Pool({ connectionString: options.databaseUrl, max: (options.concurrency ?? 4) + 3, connectionTimeoutMillis: 30_000 });
     // An idle client whose server went away emits here; the pool replaces it on next use.
     this.pool.on('error', (error) => options.log.debug({ err: { message: error.message } }, 'job pool connection lost'));
   }
@@ -202,6 +204,16 @@ export class JobRunner {
       log.warn({ workerId: worker.workerId, err: { message: this.lastFailure } }, 'a job worker lost its database connection; restarting the job runner');
       this.restart(current);
     });
+    // A worker that keeps failing to fetch jobs while the database answers our heartbeats is stuck
+    // (e.g. a failure cached at start-up): `tick` replaces the runner.
+    events.on('worker:getJob:error', ({ error }) => {
+      if (current !== null && current === this.runner) {
+        this.fetchFailingSince ??= Date.now();
+        this.lastFailure = (error as Error)?.message ?? String(error);
+      }
+    });
+    events.on('worker:getJob:empty', () => (this.fetchFailingSince = null));
+    events.on('job:start', () => (this.fetchFailingSince = null));
     events.on('job:error', ({ job, error }) =>
       log.warn({ task: job.task_identifier, jobId: job.id, attempts: job.attempts, maxAttempts: job.max_attempts, err: error }, 'job failed; will retry'),
     );
@@ -216,6 +228,7 @@ export class JobRunner {
     });
     current = runner;
     this.runner = runner;
+    this.fetchFailingSince = null;
   }
 
   /** Replaces a runner whose worker died: stop it (bounded), then start a new one with back-off. */
@@ -292,6 +305,12 @@ export class JobRunner {
         [ids, this.options.owner, os.hostname(), process.pid],
       );
       this.beatingSince ??= Date.now();
+      const stuckFor = this.fetchFailingSince === null ? 0 : Date.now() - this.fetchFailingSince;
+      if (this.runner && !this.restarting && stuckFor > Math.max(this.options.lockTimeoutMs, 10_000)) {
+        this.options.log.warn({ err: { message: this.lastFailure }, stuckForMs: stuckFor }, 'job workers cannot fetch jobs although the database answers; restarting the job runner');
+        this.fetchFailingSince = null;
+        this.restart(this.runner);
+      }
       if (this.deadWorkers.size && !this.restarting) await this.unlockDead();
       if (Date.now() - this.beatingSince >= this.options.lockTimeoutMs) await this.sweep();
     } catch (error) {
