@@ -94,26 +94,14 @@ export interface IssueCredential {
   kind?: CredentialKind;
 }
 
-/**
- * Creates a credential with a new secret and asks the provider to create its key. Returns the
- * secret: the caller either shows it once (and nowhere else) or drops it (`revealable`).
- */
-export async function issueCredential(ops: Ops, input: IssueCredential): Promise<{ credential: Credential; secret: string | null }> {
-  const kind = input.kind ?? (input.plan.credentialKind === 'OAUTH_CLIENT' ? CredentialKind.OAUTH_CLIENT : CredentialKind.API_KEY);
-  if (kind === CredentialKind.OAUTH_CLIENT) return issueOAuthClient(ops, input);
-  const { secret, prefix, hash } = generateSecret();
+/** What every credential of a grant has, whatever its kind: whose it is, what it covers, until when, who asked. */
+function grantFields(ops: Ops, input: IssueCredential) {
   const lifetime = input.plan.keyExpiresAfterSeconds;
-  const credential = ops.em.create(Credential, {
+  return {
     appId: input.appId,
     organizationId: input.organizationId,
     planId: input.plan.id,
     productIds: [...input.productIds].sort(),
-    prefix,
-    secretHash: hash,
-    pendingSecretEncrypted: sealSecret(secret, ops.env),
-    pendingSecretVersion: 1,
-    revealSecretEncrypted: input.revealable ? sealSecret(secret, ops.env) : null,
-    secretRevealed: !input.revealable,
     status: StoredCredentialStatus.ACTIVE,
     expiresAt: lifetime === null ? null : new Date(ops.now.getTime() + lifetime * 1000),
     replacesCredentialId: input.replaces?.id ?? null,
@@ -127,6 +115,25 @@ export async function issueCredential(ops: Ops, input: IssueCredential): Promise
     createdAt: ops.now,
     updatedAt: ops.now,
     version: 1,
+  };
+}
+
+/**
+ * Creates a credential with a new secret and asks the provider to create its key. Returns the
+ * secret: the caller either shows it once (and nowhere else) or drops it (`revealable`).
+ */
+export async function issueCredential(ops: Ops, input: IssueCredential): Promise<{ credential: Credential; secret: string | null }> {
+  const kind = input.kind ?? (input.plan.credentialKind === 'OAUTH_CLIENT' ? CredentialKind.OAUTH_CLIENT : CredentialKind.API_KEY);
+  if (kind === CredentialKind.OAUTH_CLIENT) return issueOAuthClient(ops, input);
+  const { secret, prefix, hash } = generateSecret();
+  const credential = ops.em.create(Credential, {
+    prefix,
+    secretHash: hash,
+    pendingSecretEncrypted: sealSecret(secret, ops.env),
+    pendingSecretVersion: 1,
+    revealSecretEncrypted: input.revealable ? sealSecret(secret, ops.env) : null,
+    secretRevealed: !input.revealable,
+    ...grantFields(ops, input),
   });
   await ops.em.flush();
   await enqueueJob(ops.em, JOB_TASKS.issueKey, { credentialId: credential.id }, { jobKey: `key:${credential.id}` });
@@ -141,16 +148,11 @@ export async function issueCredential(ops: Ops, input: IssueCredential): Promise
  * member (`revealCredentialSecret`), for automatic approvals and rotations too. Returns no secret.
  */
 async function issueOAuthClient(ops: Ops, input: IssueCredential): Promise<{ credential: Credential; secret: null }> {
-  const lifetime = input.plan.keyExpiresAfterSeconds;
   const id = randomUUID();
   const credential = ops.em.create(Credential, {
     id,
     kind: CredentialKind.OAUTH_CLIENT,
     clientId: null,
-    appId: input.appId,
-    organizationId: input.organizationId,
-    planId: input.plan.id,
-    productIds: [...input.productIds].sort(),
     prefix: '',
     // Replaced by the sha256 of the client secret once it arrives; no secret hashes to this.
     secretHash: `oauth-pending:${id}`,
@@ -158,19 +160,7 @@ async function issueOAuthClient(ops: Ops, input: IssueCredential): Promise<{ cre
     pendingSecretVersion: null,
     revealSecretEncrypted: null,
     secretRevealed: false,
-    status: StoredCredentialStatus.ACTIVE,
-    expiresAt: lifetime === null ? null : new Date(ops.now.getTime() + lifetime * 1000),
-    replacesCredentialId: input.replaces?.id ?? null,
-    metadata: input.replaces
-      ? { ...input.replaces.metadata }
-      : credentialMetadata(input.plan, { developerSubject: input.requestedBy, appId: input.appId, organizationId: input.organizationId }),
-    requestedBy: input.requestedBy,
-    approvedBy: input.approvedBy,
-    createdBy: input.createdBy,
-    accessRequestId: input.accessRequestId,
-    createdAt: ops.now,
-    updatedAt: ops.now,
-    version: 1,
+    ...grantFields(ops, input),
   });
   await ops.em.flush();
   await enqueueClientRegistration(ops.em, credential.id);
