@@ -1,8 +1,8 @@
 import WebSocket from 'ws';
+import { Fixtures } from './helpers/fixtures';
 import { createClient, type Client } from 'graphql-ws';
 import { startPlatform, type TestPlatform } from './helpers/platform';
 import { developer, gatewayRequest, portalAdmin, tokenFor, type Identity } from './helpers/graphql';
-import { unique } from './helpers/db';
 import { waitFor } from './helpers/wait';
 import type { RunningGateway } from '../gateway';
 import { emitAccessEvent, AccessRequestEventType, ACCESS_REQUEST_EVENTS_TOPIC } from '../subgraphs/developers/events';
@@ -24,18 +24,6 @@ describe('resumable subscriptions across a gateway restart', () => {
   const bob = developer();
   let orgA: string;
   let orgB: string;
-
-  async function createOrganization(adminSubject: string): Promise<string> {
-    const slug = unique('org');
-    const r = await gatewayRequest(
-      platform.gatewayUrl,
-      `mutation($i: CreateOrganizationInput!) { createOrganization(input: $i) { organization { id } errors { code message } } }`,
-      { i: { name: slug, slug, adminSubject } },
-      admin,
-    );
-    expect(r.data.createOrganization.errors).toEqual([]);
-    return r.data.createOrganization.organization.id;
-  }
 
   function client(identity: Identity, gateway: RunningGateway): Client {
     const c = createClient({
@@ -103,8 +91,9 @@ describe('resumable subscriptions across a gateway restart', () => {
   beforeAll(async () => {
     platform = await startPlatform();
     second = await platform.extraGateway({ ...process.env });
-    orgA = await createOrganization(alice.sub);
-    orgB = await createOrganization(bob.sub);
+    const fixtures = new Fixtures(platform.gatewayUrl, admin);
+    orgA = await fixtures.organization(alice.sub);
+    orgB = await fixtures.organization(bob.sub);
   });
   afterAll(async () => {
     for (const c of clients) await c.dispose();
