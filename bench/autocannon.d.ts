@@ -37,7 +37,12 @@ declare module 'autocannon' {
     timeout?: number;
     title?: string;
     verifyBody?: (body: string) => boolean;
-    requests?: { method?: string; body?: string; headers?: Record<string, string>; setupRequest?: (request: Record<string, unknown>, context: Record<string, unknown>) => Record<string, unknown> }[];
+    requests?: {
+      method?: string;
+      body?: string;
+      headers?: Record<string, string>;
+      setupRequest?: (request: Record<string, unknown>, context: Record<string, unknown>) => Record<string, unknown>;
+    }[];
   }
   interface Instance extends PromiseLike<Result> {
     stop(): void;

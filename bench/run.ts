@@ -40,18 +40,36 @@ export function parseArgs(argv: string[]): { options: BenchOptions; only: string
       case '--only': {
         const value = argv[++i];
         if (!value) throw new Error(`--only needs scenario names\n${USAGE}`);
-        only = value.split(',').map((s) => s.trim()).filter(Boolean);
+        only = value
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
         const unknown = only.filter((name) => !SCENARIOS.some((s) => s.name === name));
         if (unknown.length) throw new Error(`unknown scenario ${unknown.join(', ')}\n${USAGE}`);
         break;
       }
-      case '--duration': duration = number(flag, argv[++i], 1); break;
-      case '--load-duration': loadSeconds = number(flag, argv[++i], 5); break;
-      case '--subscriptions': subscriptions = Math.floor(number(flag, argv[++i], 10)); break;
-      case '--load-heap-mib': loadHeapMiB = Math.floor(number(flag, argv[++i], 64)); break;
-      case '--quick': quick = true; break;
-      case '--help': case '-h': process.stdout.write(`${USAGE}\n`); process.exit(0); break;
-      default: throw new Error(`unknown option ${flag}\n${USAGE}`);
+      case '--duration':
+        duration = number(flag, argv[++i], 1);
+        break;
+      case '--load-duration':
+        loadSeconds = number(flag, argv[++i], 5);
+        break;
+      case '--subscriptions':
+        subscriptions = Math.floor(number(flag, argv[++i], 10));
+        break;
+      case '--load-heap-mib':
+        loadHeapMiB = Math.floor(number(flag, argv[++i], 64));
+        break;
+      case '--quick':
+        quick = true;
+        break;
+      case '--help':
+      case '-h':
+        process.stdout.write(`${USAGE}\n`);
+        process.exit(0);
+        break;
+      default:
+        throw new Error(`unknown option ${flag}\n${USAGE}`);
     }
   }
   return {
@@ -125,7 +143,15 @@ function markdown(report: {
     }
     lines.push(`_(${s.seconds.toFixed(0)} s)_`, '');
   }
-  lines.push('## Process memory at the end', '', table(['process', 'MiB'], Object.entries(report.memoryEnd).map(([name, bytes]) => [name, mib(bytes)])), '');
+  lines.push(
+    '## Process memory at the end',
+    '',
+    table(
+      ['process', 'MiB'],
+      Object.entries(report.memoryEnd).map(([name, bytes]) => [name, mib(bytes)]),
+    ),
+    '',
+  );
   lines.push('Node processes: RSS; postgres: PSS of the postmaster and all backends added up.', '');
   return lines.join('\n');
 }

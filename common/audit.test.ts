@@ -54,8 +54,16 @@ describe('audit log', () => {
       admin,
     );
     const id = created.data.createCatalog.catalog.id;
-    await subgraphRequest(products.url, `mutation($i: UpdateCatalogInput!) { updateCatalog(input: $i) { errors { code } } }`, { i: { id, name: `${catalogName} 2` } }, admin);
-    const rows = await sql(`select actor, actor_roles, action, change, target_type, target_id, before, after, request_id from platform.audit_log where target_id = $1 order by id`, [id]);
+    await subgraphRequest(
+      products.url,
+      `mutation($i: UpdateCatalogInput!) { updateCatalog(input: $i) { errors { code } } }`,
+      { i: { id, name: `${catalogName} 2` } },
+      admin,
+    );
+    const rows = await sql(
+      `select actor, actor_roles, action, change, target_type, target_id, before, after, request_id from platform.audit_log where target_id = $1 order by id`,
+      [id],
+    );
     expect(rows.map((r) => [r.actor, r.action, r.change, r.target_type])).toEqual([
       [admin.sub, 'createCatalog', 'CREATE', 'Catalog'],
       [admin.sub, 'updateCatalog', 'UPDATE', 'Catalog'],
@@ -66,9 +74,19 @@ describe('audit log', () => {
     expect(rows[1].after.name).toBe(`${catalogName} 2`);
     expect(rows[1].request_id).toEqual(expect.any(String));
 
-    const refused = await subgraphRequest(products.url, `mutation($i: CreateCatalogInput!) { createCatalog(input: $i) { errors { code } } }`, { i: { name: catalogName + ' 2', visibility: 'PUBLIC' } }, admin);
+    const refused = await subgraphRequest(
+      products.url,
+      `mutation($i: CreateCatalogInput!) { createCatalog(input: $i) { errors { code } } }`,
+      { i: { name: catalogName + ' 2', visibility: 'PUBLIC' } },
+      admin,
+    );
     expect(refused.data.createCatalog.errors[0].code).toBe('ALREADY_EXISTS');
-    expect(await sql(`select 1 from platform.audit_log where after->>'name' = $1 and change = 'CREATE' and target_id <> $2`, [catalogName + ' 2', id])).toEqual([]);
+    expect(
+      await sql(`select 1 from platform.audit_log where after->>'name' = $1 and change = 'CREATE' and target_id <> $2`, [
+        catalogName + ' 2',
+        id,
+      ]),
+    ).toEqual([]);
   });
 
   it('refuses updates and deletes, and verification finds the first altered or removed entry', async () => {

@@ -55,7 +55,12 @@ export function auditLoggerContext(caller: Caller, requestId: string): { audit: 
   return { audit: { actor: caller.subject ?? 'anonymous', roles: [...caller.roles], requestId } };
 }
 
-export async function appendAudit(em: EntityManager, subgraph: string, entry: AuditEntryInput, actor: AuditActor | null = auditActorOf(em)): Promise<void> {
+export async function appendAudit(
+  em: EntityManager,
+  subgraph: string,
+  entry: AuditEntryInput,
+  actor: AuditActor | null = auditActorOf(em),
+): Promise<void> {
   await em.getConnection().execute(
     `insert into platform.audit_log (subgraph, actor, actor_roles, action, change, target_type, target_id, organization_id, before, after, request_id, prev_hash, hash)
      values (?, ?, ?::text[], ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, '', '')`,
@@ -114,7 +119,7 @@ export class AuditSubscriber implements EventSubscriber {
           targetType: changeSet.name,
           targetId: changeSet.getSerializedPrimaryKey(),
           organizationId,
-          before: change === 'CREATE' ? null : changeSet.originalEntity ?? null,
+          before: change === 'CREATE' ? null : (changeSet.originalEntity ?? null),
           after: change === 'DELETE' ? null : change === 'UPDATE' ? changeSet.payload : changeSet.payload,
         },
         actor,
@@ -150,6 +155,8 @@ export async function verifyAuditChain(em: EntityManager): Promise<AuditVerifica
     valid: false,
     checkedEntries,
     firstBrokenId: String(broken.id),
-    reason: !broken.ok_hash ? 'the entry was changed after it was written' : 'the link to the previous entry is broken (an entry was removed or reordered)',
+    reason: !broken.ok_hash
+      ? 'the entry was changed after it was written'
+      : 'the link to the previous entry is broken (an entry was removed or reordered)',
   };
 }

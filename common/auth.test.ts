@@ -6,7 +6,12 @@ describe('forwarded identity', () => {
 
   it('accepts claims signed with the shared secret for that operation and refuses anything altered', () => {
     const signed = signForwardedAuth('s', { sub: 'alice', roles: ['portal_admin'] }, 'req-1', request, t);
-    expect(verifyForwardedAuth('s', signed, request, { nowMs: t })).toEqual({ claims: { sub: 'alice', roles: ['portal_admin'] }, requestId: 'req-1', trusted: true, problem: null });
+    expect(verifyForwardedAuth('s', signed, request, { nowMs: t })).toEqual({
+      claims: { sub: 'alice', roles: ['portal_admin'] },
+      requestId: 'req-1',
+      trusted: true,
+      problem: null,
+    });
     // Variables in another key order are the same variables.
     expect(verifyForwardedAuth('s', signed, { ...request, variables: JSON.parse('{"id":"p-1"}') }, { nowMs: t }).trusted).toBe(true);
     expect(verifyForwardedAuth('other', signed, request, { nowMs: t }).claims).toBeNull();

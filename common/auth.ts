@@ -52,13 +52,28 @@ export interface ForwardedAuth {
 function canonicalJson(value: unknown): string {
   if (value === undefined || value === null) return '{}';
   return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, (v as Record<string, unknown>)[k]])) : v,
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.keys(v)
+            .sort()
+            .map((k) => [k, (v as Record<string, unknown>)[k]]),
+        )
+      : v,
   );
 }
 
 function mac(secret: string, requestId: string, claims: string | null, ts: number, request: UpstreamRequest): string {
-  const vars = request.variables && typeof request.variables === 'object' && Object.keys(request.variables).length ? request.variables : null;
-  const signed = JSON.stringify(['plangraph/2', ts, requestId, claims, request.operationName || null, canonicalJson(vars), typeof request.query === 'string' ? request.query : null]);
+  const vars =
+    request.variables && typeof request.variables === 'object' && Object.keys(request.variables).length ? request.variables : null;
+  const signed = JSON.stringify([
+    'plangraph/2',
+    ts,
+    requestId,
+    claims,
+    request.operationName || null,
+    canonicalJson(vars),
+    typeof request.query === 'string' ? request.query : null,
+  ]);
   return createHmac('sha256', secret).update(signed).digest('base64url');
 }
 
@@ -78,7 +93,13 @@ export function upstreamPrint(document: DocumentNode): string {
   return text;
 }
 
-export function signForwardedAuth(secret: string, claims: Claims | null, requestId: string, request: UpstreamRequest, nowMs = Date.now()): ForwardedAuth {
+export function signForwardedAuth(
+  secret: string,
+  claims: Claims | null,
+  requestId: string,
+  request: UpstreamRequest,
+  nowMs = Date.now(),
+): ForwardedAuth {
   const json = claims ? JSON.stringify(claims) : null;
   const ts = Math.floor(nowMs / 1000);
   return { claims: json, requestId, ts, sig: mac(secret, requestId, json, ts, request) };
@@ -113,7 +134,13 @@ export function verifyForwardedAuth(
   const refused = (problem: SignatureProblem): VerifiedForwardedAuth => ({ claims: null, requestId: null, trusted: false, problem });
   if (!value || typeof value !== 'object') return refused('missing');
   const { claims, requestId, ts, sig } = value as Partial<ForwardedAuth>;
-  if (typeof requestId !== 'string' || !REQUEST_ID.test(requestId) || typeof sig !== 'string' || typeof ts !== 'number' || !Number.isInteger(ts)) {
+  if (
+    typeof requestId !== 'string' ||
+    !REQUEST_ID.test(requestId) ||
+    typeof sig !== 'string' ||
+    typeof ts !== 'number' ||
+    !Number.isInteger(ts)
+  ) {
     return refused('invalid');
   }
   if (claims !== null && typeof claims !== 'string') return refused('invalid');
@@ -143,9 +170,12 @@ const PROBLEMS: Record<SignatureProblem, string> = {
 
 /** The refusal of a request whose signature is not good (FORBIDDEN, HTTP 403, `reason` = the problem). */
 export function untrustedRequest(problem: SignatureProblem): GraphQLError {
-  return new GraphQLError(`This service answers only requests the Plangraph gateway signed; this one ${PROBLEMS[problem]}. Send operations to the gateway.`, {
-    extensions: { code: 'FORBIDDEN', reason: `GATEWAY_SIGNATURE_${problem.toUpperCase()}`, http: { status: 403 } },
-  });
+  return new GraphQLError(
+    `This service answers only requests the Plangraph gateway signed; this one ${PROBLEMS[problem]}. Send operations to the gateway.`,
+    {
+      extensions: { code: 'FORBIDDEN', reason: `GATEWAY_SIGNATURE_${problem.toUpperCase()}`, http: { status: 403 } },
+    },
+  );
 }
 
 /**
@@ -157,7 +187,9 @@ export function gatewaySignatureCheck(env: NodeJS.ProcessEnv) {
   const secret = gatewaySharedSecret(env);
   const maxAgeSeconds = gatewaySignatureMaxAgeSeconds(env);
   const required = gatewaySignatureRequired(env);
-  return (request: UpstreamRequest & { extensions?: { plangraph?: unknown } | null }): VerifiedForwardedAuth & { refusal: GraphQLError | null } => {
+  return (
+    request: UpstreamRequest & { extensions?: { plangraph?: unknown } | null },
+  ): VerifiedForwardedAuth & { refusal: GraphQLError | null } => {
     const verified = verifyForwardedAuth(secret, request.extensions?.plangraph, request, { maxAgeSeconds });
     const refused = verified.problem !== null && (verified.problem !== 'missing' || required);
     return { ...verified, refusal: refused ? untrustedRequest(verified.problem!) : null };
@@ -181,7 +213,11 @@ export class Caller {
     this.email = typeof claims?.email === 'string' ? claims.email : null;
     const roles = claims?.[rolesClaim];
     this.roles = new Set(
-      Array.isArray(roles) ? roles.filter((r): r is string => typeof r === 'string') : typeof roles === 'string' ? roles.split(/[\s,]+/).filter(Boolean) : [],
+      Array.isArray(roles)
+        ? roles.filter((r): r is string => typeof r === 'string')
+        : typeof roles === 'string'
+          ? roles.split(/[\s,]+/).filter(Boolean)
+          : [],
     );
   }
 

@@ -166,7 +166,14 @@ export const DEFAULT_CREDENTIAL_EXPIRY_WARNING_SECONDS = 604_800;
  * the CREDENTIAL_EXPIRING event is published (≥ 0; default 604800 = 7 days).
  */
 export function credentialExpiryWarningSeconds(env: NodeJS.ProcessEnv = process.env): number {
-  return integerSetting(env, 'CREDENTIAL_EXPIRY_WARNING_SECONDS', DEFAULT_CREDENTIAL_EXPIRY_WARNING_SECONDS, 0, Number.MAX_SAFE_INTEGER, ' of seconds');
+  return integerSetting(
+    env,
+    'CREDENTIAL_EXPIRY_WARNING_SECONDS',
+    DEFAULT_CREDENTIAL_EXPIRY_WARNING_SECONDS,
+    0,
+    Number.MAX_SAFE_INTEGER,
+    ' of seconds',
+  );
 }
 
 /** `PROVIDER_HTTP_TIMEOUT_MS` (provider): timeout of one HTTP call to Tyk (50–600000; default 10000). */
@@ -187,7 +194,8 @@ export type TykReloadMode = 'node' | 'group' | 'both';
  */
 export function providerTykReload(env: NodeJS.ProcessEnv = process.env): TykReloadMode {
   const value = env.PROVIDER_TYK_RELOAD || 'both';
-  if (value !== 'node' && value !== 'group' && value !== 'both') throw new Error(`PROVIDER_TYK_RELOAD must be node, group or both, not ${value}`);
+  if (value !== 'node' && value !== 'group' && value !== 'both')
+    throw new Error(`PROVIDER_TYK_RELOAD must be node, group or both, not ${value}`);
   return value;
 }
 
@@ -200,6 +208,7 @@ export type PlanChangeApproval = 'off' | 'required';
  */
 export function planChangeApproval(env: NodeJS.ProcessEnv = process.env): PlanChangeApproval {
   const value = (env.PLAN_CHANGE_APPROVAL || 'off').trim().toLowerCase();
-  if (value !== 'off' && value !== 'required') throw new Error(`PLAN_CHANGE_APPROVAL must be off or required, not ${env.PLAN_CHANGE_APPROVAL}`);
+  if (value !== 'off' && value !== 'required')
+    throw new Error(`PLAN_CHANGE_APPROVAL must be off or required, not ${env.PLAN_CHANGE_APPROVAL}`);
   return value;
 }

@@ -22,7 +22,10 @@ export function keyRingFromEnv(env: NodeJS.ProcessEnv = process.env): KeyRing {
   }
   const all = new Map<string, Buffer>();
   let current: KeyRing['current'] | null = null;
-  for (const entry of raw.split(',').map((e) => e.trim()).filter(Boolean)) {
+  for (const entry of raw
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)) {
     const colon = entry.indexOf(':');
     const id = entry.slice(0, colon);
     const key = Buffer.from(entry.slice(colon + 1), 'base64');

@@ -13,7 +13,10 @@ export class UserError {
   @Field(() => String, { description: 'Stable machine-readable code, e.g. `VALIDATION_FAILED`, `ALREADY_EXISTS`, `NOT_FOUND`.' })
   code!: string;
 
-  @Field(() => String, { nullable: true, description: 'Path of the offending input field, e.g. `input.slug`; null when the whole request is at fault.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Path of the offending input field, e.g. `input.slug`; null when the whole request is at fault.',
+  })
   field!: string | null;
 
   @Field(() => String, { description: 'Human-readable explanation that says what to do.' })
@@ -68,7 +71,8 @@ export const DATABASE_UNAVAILABLE_MESSAGE = 'The service cannot reach its databa
 /** SQLSTATEs of a lost or refused connection (class 08, shutdown and start-up states of 57P). */
 const UNAVAILABLE_SQLSTATES = /^(08\d\d\d|57P0[1-4]|53300)$/;
 const UNAVAILABLE_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
-const UNAVAILABLE_MESSAGES = /Connection terminated|connection (?:ended|closed)|Timeout acquiring a connection|Client has encountered a connection error|terminating connection|the database system is (?:starting up|shutting down)/i;
+const UNAVAILABLE_MESSAGES =
+  /Connection terminated|connection (?:ended|closed)|Timeout acquiring a connection|Client has encountered a connection error|terminating connection|the database system is (?:starting up|shutting down)/i;
 
 /**
  * True when an error only says that the database could not be reached (refused, cut, restarting,
@@ -77,7 +81,15 @@ const UNAVAILABLE_MESSAGES = /Connection terminated|connection (?:ended|closed)|
 export function isDatabaseUnavailable(error: unknown): boolean {
   let current: unknown = error;
   for (let depth = 0; current && typeof current === 'object' && depth < 8; depth++) {
-    const e = current as { name?: unknown; message?: unknown; code?: unknown; originalError?: unknown; cause?: unknown; previous?: unknown; thrownValue?: unknown };
+    const e = current as {
+      name?: unknown;
+      message?: unknown;
+      code?: unknown;
+      originalError?: unknown;
+      cause?: unknown;
+      previous?: unknown;
+      thrownValue?: unknown;
+    };
     if (e.name === 'ConnectionException') return true;
     if (typeof e.code === 'string' && (UNAVAILABLE_SQLSTATES.test(e.code) || UNAVAILABLE_ERRNOS.has(e.code))) return true;
     if (typeof e.message === 'string' && UNAVAILABLE_MESSAGES.test(e.message)) return true;

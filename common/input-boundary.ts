@@ -92,7 +92,12 @@ function checkValue(type: GraphQLInputType, value: unknown, path: string, coordi
   if (isInputObjectType(type)) {
     if (typeof value !== 'object') return null;
     for (const field of Object.values(type.getFields())) {
-      const problem = checkValue(field.type, (value as Record<string, unknown>)[field.name], `${path}.${field.name}`, `${type.name}.${field.name}`);
+      const problem = checkValue(
+        field.type,
+        (value as Record<string, unknown>)[field.name],
+        `${path}.${field.name}`,
+        `${type.name}.${field.name}`,
+      );
       if (problem) return problem;
     }
     return null;
@@ -147,7 +152,9 @@ export function inputProblem(
     if (found) break;
   }
   const problem = found as Problem | null;
-  return problem ? new GraphQLError(problem.message, { extensions: { code: 'BAD_USER_INPUT', field: problem.field, http: { status: 400 } } }) : null;
+  return problem
+    ? new GraphQLError(problem.message, { extensions: { code: 'BAD_USER_INPUT', field: problem.field, http: { status: 400 } } })
+    : null;
 }
 
 /** The boundary on HTTP: runs once the operation is parsed and validated, before execution. */
@@ -172,6 +179,7 @@ export function inputBoundaryPlugin(): ApolloServerPlugin {
  */
 export function subscribeWithinBoundary(args: ExecutionArgs): ReturnType<typeof subscribe> | ExecutionResult {
   const operation = getOperationAST(args.document, args.operationName ?? undefined);
-  const problem = operation && inputProblem(args.schema, args.document, operation, args.variableValues as Record<string, unknown> | undefined);
+  const problem =
+    operation && inputProblem(args.schema, args.document, operation, args.variableValues as Record<string, unknown> | undefined);
   return problem ? { errors: [problem] } : subscribe(args);
 }

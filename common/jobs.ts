@@ -2,7 +2,16 @@ import { EventEmitter } from 'node:events';
 import os from 'node:os';
 import pg from 'pg';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Logger as WorkerLogger, run, runMigrations, type JobHelpers, type Runner, type Task, type TaskList, type WorkerEvents } from 'graphile-worker';
+import {
+  Logger as WorkerLogger,
+  run,
+  runMigrations,
+  type JobHelpers,
+  type Runner,
+  type Task,
+  type TaskList,
+  type WorkerEvents,
+} from 'graphile-worker';
 import type { Logger } from './logger';
 
 /**
@@ -49,13 +58,27 @@ export interface EnqueueOptions {
   queueName?: string;
 }
 
-export async function enqueueJob(em: EntityManager, task: JobTask | string, payload: Record<string, unknown>, options: EnqueueOptions = {}): Promise<void> {
-  await em.getConnection().execute(
-    `select graphile_worker.add_job(?, ?::json, queue_name := ?, run_at := ?::timestamptz, max_attempts := ?, job_key := ?, job_key_mode := 'replace')`,
-    [task, JSON.stringify(payload), options.queueName ?? null, options.runAt?.toISOString() ?? null, options.maxAttempts ?? null, options.jobKey ?? null],
-    'all',
-    em.getTransactionContext(),
-  );
+export async function enqueueJob(
+  em: EntityManager,
+  task: JobTask | string,
+  payload: Record<string, unknown>,
+  options: EnqueueOptions = {},
+): Promise<void> {
+  await em
+    .getConnection()
+    .execute(
+      `select graphile_worker.add_job(?, ?::json, queue_name := ?, run_at := ?::timestamptz, max_attempts := ?, job_key := ?, job_key_mode := 'replace')`,
+      [
+        task,
+        JSON.stringify(payload),
+        options.queueName ?? null,
+        options.runAt?.toISOString() ?? null,
+        options.maxAttempts ?? null,
+        options.jobKey ?? null,
+      ],
+      'all',
+      em.getTransactionContext(),
+    );
 }
 
 /** graphile-worker's log lines, through pino (JSON like everything else). */
@@ -144,7 +167,11 @@ export class JobRunner {
   restarts = 0;
 
   constructor(private readonly options: JobRunnerOptions) {
-    this.pool = new pg.Pool({ connectionString: options.databaseUrl, max: (options.concurrency ?? 4) + 3, connectionTimeoutMillis: 30_000 });
+    this.pool = new pg.Pool({
+      connectionString: options.databaseUrl,
+      max: (options.concurrency ?? 4) + 3,
+      connectionTimeoutMillis: 30_000,
+    });
     // An idle client whose server went away emits here; the pool replaces it on next use.
     this.pool.on('error', (error) => options.log.debug({ err: { message: error.message } }, 'job pool connection lost'));
   }
@@ -184,7 +211,8 @@ export class JobRunner {
     this.runner = null;
     await runner?.stop().catch((error) => this.options.log.warn({ err: error }, 'job runner did not stop cleanly'));
     const ids = [...this.workers, ...this.deadWorkers];
-    if (ids.length) await this.pool.query('delete from platform.job_worker where worker_id = any($1::text[])', [ids]).catch(() => undefined);
+    if (ids.length)
+      await this.pool.query('delete from platform.job_worker where worker_id = any($1::text[])', [ids]).catch(() => undefined);
     await this.pool.end().catch(() => undefined);
   }
 
@@ -201,7 +229,10 @@ export class JobRunner {
       this.deadWorkers.add(worker.workerId);
       if (current === null || current !== this.runner) return; // its runner is already being replaced
       this.lastFailure = (error as Error)?.message ?? String(error);
-      log.warn({ workerId: worker.workerId, err: { message: this.lastFailure } }, 'a job worker lost its database connection; restarting the job runner');
+      log.warn(
+        { workerId: worker.workerId, err: { message: this.lastFailure } },
+        'a job worker lost its database connection; restarting the job runner',
+      );
       this.restart(current);
     });
     // A worker that keeps failing to fetch jobs while the database answers our heartbeats is stuck
@@ -215,7 +246,10 @@ export class JobRunner {
     events.on('worker:getJob:empty', () => (this.fetchFailingSince = null));
     events.on('job:start', () => (this.fetchFailingSince = null));
     events.on('job:error', ({ job, error }) =>
-      log.warn({ task: job.task_identifier, jobId: job.id, attempts: job.attempts, maxAttempts: job.max_attempts, err: error }, 'job failed; will retry'),
+      log.warn(
+        { task: job.task_identifier, jobId: job.id, attempts: job.attempts, maxAttempts: job.max_attempts, err: error },
+        'job failed; will retry',
+      ),
     );
     const runner = await run({
       pgPool: this.pool,
@@ -259,7 +293,9 @@ export class JobRunner {
       this.downSince = null;
       this.lastFailure = null;
       this.options.log.info({ restarts: this.restarts }, 'job runner restarted');
-      await this.unlockDead().catch((error) => this.options.log.warn({ err: error }, 'could not unlock the jobs of dead workers yet; the sweep will'));
+      await this.unlockDead().catch((error) =>
+        this.options.log.warn({ err: error }, 'could not unlock the jobs of dead workers yet; the sweep will'),
+      );
     })().finally(() => {
       this.restarting = null;
     });
@@ -307,7 +343,10 @@ export class JobRunner {
       this.beatingSince ??= Date.now();
       const stuckFor = this.fetchFailingSince === null ? 0 : Date.now() - this.fetchFailingSince;
       if (this.runner && !this.restarting && stuckFor > Math.max(this.options.lockTimeoutMs, 10_000)) {
-        this.options.log.warn({ err: { message: this.lastFailure }, stuckForMs: stuckFor }, 'job workers cannot fetch jobs although the database answers; restarting the job runner');
+        this.options.log.warn(
+          { err: { message: this.lastFailure }, stuckForMs: stuckFor },
+          'job workers cannot fetch jobs although the database answers; restarting the job runner',
+        );
         this.fetchFailingSince = null;
         this.restart(this.runner);
       }
@@ -335,7 +374,10 @@ export class JobRunner {
     );
     if (rows.length) {
       await this.pool.query('select graphile_worker.force_unlock_workers($1::text[])', [rows.map((r) => r.worker_id)]);
-      this.options.log.warn({ workers: rows.map((r) => r.worker_id), jobs: rows.reduce((n, r) => n + r.jobs, 0) }, 'unlocked jobs of job workers that stopped beating');
+      this.options.log.warn(
+        { workers: rows.map((r) => r.worker_id), jobs: rows.reduce((n, r) => n + r.jobs, 0) },
+        'unlocked jobs of job workers that stopped beating',
+      );
     }
     await this.dropSuperseded();
     // Rows of workers gone for a day are of no further use.
@@ -351,7 +393,10 @@ export class JobRunner {
           return await (task as Task)(payload, helpers);
         } catch (error) {
           if (helpers.job.key && (await supersededWhileRunning(helpers).catch(() => false))) {
-            this.options.log.info({ task: name, jobId: helpers.job.id, err: { message: (error as Error).message } }, 'job failed after a newer one replaced it; the newer one does its work');
+            this.options.log.info(
+              { task: name, jobId: helpers.job.id, err: { message: (error as Error).message } },
+              'job failed after a newer one replaced it; the newer one does its work',
+            );
             return;
           }
           throw error;

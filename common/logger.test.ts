@@ -14,7 +14,10 @@ describe('log scrubbing', () => {
       },
     });
     const log = pino({ redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, sink);
-    log.info({ headers: { authorization: 'Bearer eyJhbGciOi.payload.sig' }, token: 'tok-123', input: { secret: 's3cr3t', password: 'hunter2' } }, 'request');
+    log.info(
+      { headers: { authorization: 'Bearer eyJhbGciOi.payload.sig' }, token: 'tok-123', input: { secret: 's3cr3t', password: 'hunter2' } },
+      'request',
+    );
     const text = lines.join('');
     expect(text).not.toMatch(/eyJhbGciOi|tok-123|s3cr3t|hunter2/);
     expect(text).toContain('[redacted]');
@@ -36,7 +39,14 @@ describe('database errors in logs', () => {
   const knexMessage = `update "provider"."provider" set "secret_ciphertext" = 'v1:c1pherText', "name" = 'acme' where "id" = 'f7d1' - duplicate key value violates unique constraint "provider_name_key"`;
 
   it('keeps class, SQLSTATE, constraint and frames; drops statement, values and detail', () => {
-    const driver = Object.assign(new Error(knexMessage), { code: '23505', constraint: 'provider_name_key', table: 'provider', routine: '_bt_check_unique', severity: 'ERROR', detail: 'Key (name)=(acme) already exists.' });
+    const driver = Object.assign(new Error(knexMessage), {
+      code: '23505',
+      constraint: 'provider_name_key',
+      table: 'provider',
+      routine: '_bt_check_unique',
+      severity: 'ERROR',
+      detail: 'Key (name)=(acme) already exists.',
+    });
     const error = new UniqueConstraintViolationException(driver);
     const { log, text } = capture();
     log.error({ err: error }, 'unexpected error');
@@ -44,13 +54,21 @@ describe('database errors in logs', () => {
     const out = text();
     expect(out).not.toMatch(/c1pherText|acme|secret_ciphertext|update "provider"/);
     const line = JSON.parse(out.split('\n')[0]);
-    expect(line.err).toMatchObject({ type: 'UniqueConstraintViolationException', code: '23505', constraint: 'provider_name_key', routine: '_bt_check_unique' });
+    expect(line.err).toMatchObject({
+      type: 'UniqueConstraintViolationException',
+      code: '23505',
+      constraint: 'provider_name_key',
+      routine: '_bt_check_unique',
+    });
     expect(line.err.stack).toMatch(/^\s+at /);
   });
 
   it('cuts statements out of message strings and plain error objects (graphile-worker job failures)', () => {
     const { log, text } = capture();
-    log.error({ err: { message: knexMessage, stack: `Error: ${knexMessage}\n    at run (x.js:1:1)` } }, `Failed task provider.syncPlan (42) with error '${knexMessage}'`);
+    log.error(
+      { err: { message: knexMessage, stack: `Error: ${knexMessage}\n    at run (x.js:1:1)` } },
+      `Failed task provider.syncPlan (42) with error '${knexMessage}'`,
+    );
     const out = text();
     expect(out).not.toMatch(/c1pherText|acme|secret_ciphertext/);
     expect(out).toContain('Failed task provider.syncPlan (42) with error');

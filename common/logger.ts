@@ -20,11 +20,26 @@ export const REDACT_PATHS = [
  * and PostgreSQL's own message and detail may quote values too (`Key (slug)=(…) already
  * exists`, `invalid input syntax for type uuid: "…"`).
  */
-const SQL_TEXT = /\b(?:select\b[\s\S]*?\bfrom\b|insert\s+into\b|update\s+\S+\s+set\b|delete\s+from\b|with\s+\S+\s+as\s*\(|(?:begin|commit|rollback|savepoint)\b)[\s\S]*? - /i;
+const SQL_TEXT =
+  /\b(?:select\b[\s\S]*?\bfrom\b|insert\s+into\b|update\s+\S+\s+set\b|delete\s+from\b|with\s+\S+\s+as\s*\(|(?:begin|commit|rollback|savepoint)\b)[\s\S]*? - /i;
 const REMOVED = '[SQL, values and database message removed]';
 
 /** Keys of driver errors that hold statements, values or rows. */
-const UNSAFE_KEYS = new Set(['sql', 'query', 'params', 'parameters', 'bindings', 'detail', 'where', 'hint', 'internalQuery', 'position', 'internalPosition', 'file', 'line']);
+const UNSAFE_KEYS = new Set([
+  'sql',
+  'query',
+  'params',
+  'parameters',
+  'bindings',
+  'detail',
+  'where',
+  'hint',
+  'internalQuery',
+  'position',
+  'internalPosition',
+  'file',
+  'line',
+]);
 
 /** `text` with everything from a statement onwards removed (see SQL_TEXT). */
 export function scrubText(text: string): string {
@@ -64,7 +79,10 @@ export function safeError(error: unknown, depth = 0): unknown {
   const e = error as Record<string, unknown>;
   if (isDatabaseError(e)) {
     const type = errorClass(e) ?? 'DatabaseError';
-    const safe: Record<string, unknown> = { type, message: `${type}${typeof e.code === 'string' ? ` (SQLSTATE ${e.code})` : ''}: ${REMOVED}` };
+    const safe: Record<string, unknown> = {
+      type,
+      message: `${type}${typeof e.code === 'string' ? ` (SQLSTATE ${e.code})` : ''}: ${REMOVED}`,
+    };
     for (const key of ['code', 'constraint', 'schema', 'table', 'column', 'dataType', 'routine', 'severity'] as const) {
       if (typeof e[key] === 'string') safe[key] = e[key];
     }
@@ -95,10 +113,7 @@ export function createLogger(name: string, level = process.env.LOG_LEVEL || 'inf
     hooks: {
       // Message strings (e.g. graphile-worker's "Failed task … with error '…'") lose statements too.
       logMethod(args, method) {
-        method.apply(
-          this,
-          args.map((arg) => (typeof arg === 'string' ? scrubText(arg) : arg)) as Parameters<typeof method>,
-        );
+        method.apply(this, args.map((arg) => (typeof arg === 'string' ? scrubText(arg) : arg)) as Parameters<typeof method>);
       },
     },
   };

@@ -23,7 +23,9 @@ describe('platform.event ids in commit order', () => {
   });
 
   const insert = (client: pg.Client, topic: string) =>
-    client.query<{ id: string }>(`insert into platform.event (topic, payload) values ($1, '{}') returning id`, [topic]).then((r) => BigInt(r.rows[0].id));
+    client
+      .query<{ id: string }>(`insert into platform.event (topic, payload) values ($1, '{}') returning id`, [topic])
+      .then((r) => BigInt(r.rows[0].id));
 
   it('gives a transaction that commits later a larger id, even when it inserted while an earlier one was open', async () => {
     const topic = `order-${Date.now()}`;
@@ -36,9 +38,8 @@ describe('platform.event ids in commit order', () => {
     // The second insert waits for the first transaction: it holds the topic's event lock.
     await waitFor(
       async () =>
-        (
-          await observer.query(`select 1 from pg_stat_activity where pid = $1 and wait_event_type = 'Lock'`, [(late as any).processID])
-        ).rowCount === 1,
+        (await observer.query(`select 1 from pg_stat_activity where pid = $1 and wait_event_type = 'Lock'`, [(late as any).processID]))
+          .rowCount === 1,
       { what: 'the second insert to wait for the first transaction' },
     );
     expect(lateDone).toBe(false);

@@ -40,7 +40,12 @@ export class PgPubSub {
         this.local.publish(event.topic, event.payload);
         const listeners = this.stored.get(event.topic);
         if (listeners?.size) {
-          const stored: StoredEvent = { id: String(event.id), topic: event.topic, payload: event.payload, createdAt: new Date(event.createdAt ?? Date.now()) };
+          const stored: StoredEvent = {
+            id: String(event.id),
+            topic: event.topic,
+            payload: event.payload,
+            createdAt: new Date(event.createdAt ?? Date.now()),
+          };
           for (const listener of listeners) listener(stored);
         }
       } catch (error) {
@@ -221,6 +226,7 @@ export class PgPubSub {
  */
 export function parseEventCursor(cursor: string | null | undefined, field = 'after'): string | null {
   if (cursor === null || cursor === undefined) return null;
-  if (!/^[0-9]{1,18}$/.test(cursor)) throw badInput(field, 'The cursor is not valid: pass the `cursor` of an event you received (or a page’s `endCursor`).');
+  if (!/^[0-9]{1,18}$/.test(cursor))
+    throw badInput(field, 'The cursor is not valid: pass the `cursor` of an event you received (or a page’s `endCursor`).');
   return BigInt(cursor).toString();
 }

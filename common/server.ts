@@ -89,7 +89,10 @@ export interface RunningSubgraph {
 function contextFactory(orm: MikroORM, pubsub: PgPubSub, log: Logger, env: NodeJS.ProcessEnv, clock: Clock) {
   const { rolesClaim, mfaClaim } = jwtConfig(env);
   const check = gatewaySignatureCheck(env);
-  return (request: UpstreamRequest & { extensions?: { plangraph?: unknown } | null }, fallbackRequestId?: string | null): SubgraphContext => {
+  return (
+    request: UpstreamRequest & { extensions?: { plangraph?: unknown } | null },
+    fallbackRequestId?: string | null,
+  ): SubgraphContext => {
     const verified = check(request);
     if (verified.refusal) throw verified.refusal;
     const requestId = verified.requestId ?? fallbackRequestId ?? randomUUID();
@@ -182,7 +185,14 @@ export async function startSubgraph(module: SubgraphModule, options: StartOption
     if (module.jobs && jobConcurrency(env) > 0) {
       // Jobs get an ORM of their own: their statements stay out of the request-path counts
       // (onQuery) and cannot starve the request pool.
-      jobOrm = await initOrm({ schema: module.name, databaseUrl: options.databaseUrl, entities: module.entities, migrations: module.migrations, log, poolMax: 10 });
+      jobOrm = await initOrm({
+        schema: module.name,
+        databaseUrl: options.databaseUrl,
+        entities: module.entities,
+        migrations: module.migrations,
+        log,
+        poolMax: 10,
+      });
       worker = new JobRunner({
         databaseUrl: options.databaseUrl,
         taskList: module.jobs({ orm: jobOrm, pubsub, log, clock, databaseUrl: options.databaseUrl, env }),
@@ -299,4 +309,3 @@ export async function startSubgraph(module: SubgraphModule, options: StartOption
     throw error;
   }
 }
-

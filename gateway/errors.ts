@@ -54,7 +54,11 @@ function fieldPath(base: string, message: string): string {
   return named ? `${base}.${named[1]}` : base;
 }
 
-export function badUserInput(message: string, field: string, options: { nodes?: ASTNode | readonly ASTNode[]; originalError?: Error } = {}): GraphQLError {
+export function badUserInput(
+  message: string,
+  field: string,
+  options: { nodes?: ASTNode | readonly ASTNode[]; originalError?: Error } = {},
+): GraphQLError {
   return new GraphQLError(message, {
     nodes: options.nodes,
     originalError: options.originalError,
@@ -77,29 +81,41 @@ export function variableErrors(schema: GraphQLSchema, operation: OperationDefini
       if (!type || !isInputType(type)) continue;
       if (!Object.prototype.hasOwnProperty.call(inputs, name)) {
         if (!definition.defaultValue && isNonNullType(type)) {
-          errors.push(badUserInput(`Variable "$${name}" of required type "${print(definition.type)}" was not provided.`, name, { nodes: definition }));
+          errors.push(
+            badUserInput(`Variable "$${name}" of required type "${print(definition.type)}" was not provided.`, name, { nodes: definition }),
+          );
         }
         continue;
       }
       const value = inputs[name];
       if (value === null && isNonNullType(type)) {
-        errors.push(badUserInput(`Variable "$${name}" of non-null type "${print(definition.type)}" must not be null.`, name, { nodes: definition }));
+        errors.push(
+          badUserInput(`Variable "$${name}" of non-null type "${print(definition.type)}" must not be null.`, name, { nodes: definition }),
+        );
         continue;
       }
       coerceInputValue(value, type, (path, invalid, error) => {
         const at = path.length ? ` at "${name}${printPath(path)}"` : '';
         errors.push(
-          badUserInput(`Variable "$${name}" got invalid value ${inspect(invalid)}${at}; ${error.message}`, fieldPath(`${name}${printPath(path)}`, error.message), {
-            nodes: definition,
-            originalError: error,
-          }),
+          badUserInput(
+            `Variable "$${name}" got invalid value ${inspect(invalid)}${at}; ${error.message}`,
+            fieldPath(`${name}${printPath(path)}`, error.message),
+            {
+              nodes: definition,
+              originalError: error,
+            },
+          ),
         );
         if (errors.length >= MAX_VARIABLE_ERRORS) throw full;
       });
     }
   } catch (error) {
     if (error !== full) throw error;
-    errors.push(new GraphQLError('Too many errors processing variables, error limit reached. Execution aborted.', { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } }));
+    errors.push(
+      new GraphQLError('Too many errors processing variables, error limit reached. Execution aborted.', {
+        extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
+      }),
+    );
   }
   return errors;
 }
@@ -273,7 +289,8 @@ export function clientVariableError(error: GraphQLError, document: DocumentNode,
   // The path the subgraph printed, inside its variable (` at "_x_from.a[0]"`).
   const printed = new RegExp(` at "${upstream}((?:\\.[_A-Za-z][_0-9A-Za-z]*|\\[\\d+\\])*)"`).exec(error.message);
   const inside: (string | number)[] = [];
-  for (const [, key, index] of (printed?.[1] ?? '').matchAll(/\.([_A-Za-z][_0-9A-Za-z]*)|\[(\d+)\]/g)) inside.push(index !== undefined ? Number(index) : key);
+  for (const [, key, index] of (printed?.[1] ?? '').matchAll(/\.([_A-Za-z][_0-9A-Za-z]*)|\[(\d+)\]/g))
+    inside.push(index !== undefined ? Number(index) : key);
   const argumentPath = [...use.path, ...inside];
 
   const candidates = info ? clientFields(info, use.field, use.argument) : [];
@@ -287,7 +304,9 @@ export function clientVariableError(error: GraphQLError, document: DocumentNode,
     ? [`Variable "$${variable.name}"`, `${variable.name}${printPath(variable.path)}`, variable.path.length]
     : [`Argument "${use.argument}" of "${use.field}"`, `${use.argument}${printPath(argumentPath)}`, argumentPath.length];
   const at = depth ? ` at "${path}"` : '';
-  const rest = printed ? body.replace(printed[0], () => at) : body.replace(/^(got invalid value .*?)(; )/s, (_, head: string, sep: string) => `${head}${at}${sep}`);
+  const rest = printed
+    ? body.replace(printed[0], () => at)
+    : body.replace(/^(got invalid value .*?)(; )/s, (_, head: string, sep: string) => `${head}${at}${sep}`);
   const message = `${owner} ${rest}`;
   return new GraphQLError(message, {
     nodes: error.nodes,
@@ -295,7 +314,11 @@ export function clientVariableError(error: GraphQLError, document: DocumentNode,
     positions: error.positions,
     path: error.path,
     originalError: error.originalError ?? undefined,
-    extensions: { ...error.extensions, code: error.extensions?.code ?? 'BAD_USER_INPUT', field: fieldPath(path, rest.replace(/^.*?; /s, '')) },
+    extensions: {
+      ...error.extensions,
+      code: error.extensions?.code ?? 'BAD_USER_INPUT',
+      field: fieldPath(path, rest.replace(/^.*?; /s, '')),
+    },
   });
 }
 
@@ -310,9 +333,19 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
 
 /** The plugin that puts the rules above in place (see the top of this file). */
 export function useClientErrors(): GatewayPlugin {
-  const checkVariables = ({ args, setResultAndStopExecution }: { args: { schema: GraphQLSchema; document: DocumentNode; operationName?: string | null; variableValues?: unknown }; setResultAndStopExecution(result: ExecutionResult): void }) => {
+  const checkVariables = ({
+    args,
+    setResultAndStopExecution,
+  }: {
+    args: { schema: GraphQLSchema; document: DocumentNode; operationName?: string | null; variableValues?: unknown };
+    setResultAndStopExecution(result: ExecutionResult): void;
+  }) => {
     const operations = args.document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
-    const operation = args.operationName ? operations.find((o) => o.name?.value === args.operationName) : operations.length === 1 ? operations[0] : undefined;
+    const operation = args.operationName
+      ? operations.find((o) => o.name?.value === args.operationName)
+      : operations.length === 1
+        ? operations[0]
+        : undefined;
     // No unique operation: execution reports that itself.
     if (!operation) return;
     const inputs = (args.variableValues ?? {}) as Record<string, unknown>;
@@ -414,6 +447,11 @@ export function withErrorCode<P extends GatewayPlugin>(plugin: P, code: string):
     onRequestParse: wrap(hooks.onRequestParse as never),
     onContextBuilding: wrap(hooks.onContextBuilding as never),
     // Plugins it adds (the mesh JWT plugin adds Yoga's, which does the checking) are wrapped too.
-    ...(onPluginInit ? { onPluginInit: (payload: { addPlugin(plugin: GatewayPlugin): void }) => onPluginInit({ ...payload, addPlugin: (added) => payload.addPlugin(withErrorCode(added, code)) }) } : {}),
+    ...(onPluginInit
+      ? {
+          onPluginInit: (payload: { addPlugin(plugin: GatewayPlugin): void }) =>
+            onPluginInit({ ...payload, addPlugin: (added) => payload.addPlugin(withErrorCode(added, code)) }),
+        }
+      : {}),
   } as P;
 }

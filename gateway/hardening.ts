@@ -93,10 +93,20 @@ function rejectWith(code: string, limit: number) {
  */
 export function armorPlugins(config: HardeningConfig): GatewayPlugin[] {
   const plugins = [
-    maxDepthPlugin({ n: config.maxDepth, ignoreIntrospection: true, flattenFragments: true, exposeLimits: true, onReject: rejectWith('MAX_DEPTH_LIMIT', config.maxDepth) }),
+    maxDepthPlugin({
+      n: config.maxDepth,
+      ignoreIntrospection: true,
+      flattenFragments: true,
+      exposeLimits: true,
+      onReject: rejectWith('MAX_DEPTH_LIMIT', config.maxDepth),
+    }),
     maxAliasesPlugin({ n: config.maxAliases, exposeLimits: true, onReject: rejectWith('MAX_ALIASES_LIMIT', config.maxAliases) }),
     maxTokensPlugin({ n: config.maxTokens, exposeLimits: true, onReject: rejectWith('MAX_TOKENS_LIMIT', config.maxTokens) }),
-    maxDirectivesPlugin({ n: config.maxDirectives, exposeLimits: true, onReject: rejectWith('MAX_DIRECTIVES_LIMIT', config.maxDirectives) }),
+    maxDirectivesPlugin({
+      n: config.maxDirectives,
+      exposeLimits: true,
+      onReject: rejectWith('MAX_DIRECTIVES_LIMIT', config.maxDirectives),
+    }),
   ];
   if (!config.fieldSuggestions) plugins.push(blockFieldSuggestionsPlugin({ mask: '[Suggestion hidden]' }) as never);
   return plugins as unknown as GatewayPlugin[];
@@ -188,7 +198,11 @@ export function addressKey(req: http.IncomingMessage | undefined): string {
  * it up gets 429 before its token is even looked at. `startGateway` counts refused graphql-ws
  * `connection_init`s there too.
  */
-export function useRateLimit(config: HardeningConfig, now: () => number = Date.now, failed = new RateWindows(config.rateLimit.requests, config.rateLimit.windowSeconds, now)): GatewayPlugin {
+export function useRateLimit(
+  config: HardeningConfig,
+  now: () => number = Date.now,
+  failed = new RateWindows(config.rateLimit.requests, config.rateLimit.windowSeconds, now),
+): GatewayPlugin {
   const { requests, windowSeconds } = config.rateLimit;
   const operations = new RateWindows(requests, windowSeconds, now);
   /** HTTP requests counted already: as operations (they ran) or as failed (invalid documents). */
@@ -286,7 +300,9 @@ export function useRequestDeadlineError(config: HardeningConfig, graphqlPath = '
           },
         ],
       };
-      setResponse(new fetchAPI.Response(JSON.stringify(body), { status: 503, headers: { 'content-type': 'application/json', connection: 'close' } }));
+      setResponse(
+        new fetchAPI.Response(JSON.stringify(body), { status: 503, headers: { 'content-type': 'application/json', connection: 'close' } }),
+      );
     },
   } as GatewayPlugin;
 }
@@ -300,7 +316,11 @@ export function limitBodySize(handler: http.RequestListener, maxBytes: number): 
     const refuse = () => {
       if (res.headersSent) return;
       res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
-      res.end(JSON.stringify({ errors: [{ message: `Request body exceeds ${maxBytes} bytes.`, extensions: { code: 'PAYLOAD_TOO_LARGE', limit: maxBytes } }] }));
+      res.end(
+        JSON.stringify({
+          errors: [{ message: `Request body exceeds ${maxBytes} bytes.`, extensions: { code: 'PAYLOAD_TOO_LARGE', limit: maxBytes } }],
+        }),
+      );
     };
     if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') {
       handler(req, res);

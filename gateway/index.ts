@@ -2,11 +2,7 @@ import http from 'node:http';
 import { createSecretKey, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { createGatewayRuntime, getGraphQLWSOptions, type GatewayPlugin } from '@graphql-hive/gateway-runtime';
-import useJWT, {
-  createRemoteJwksSigningKeyProvider,
-  extractFromConnectionParams,
-  extractFromHeader,
-} from '@graphql-mesh/plugin-jwt-auth';
+import useJWT, { createRemoteJwksSigningKeyProvider, extractFromConnectionParams, extractFromHeader } from '@graphql-mesh/plugin-jwt-auth';
 import { Logger as HiveLogger, type LogLevel } from '@graphql-hive/logger';
 import { WebSocketServer } from 'ws';
 import { GraphQLError } from 'graphql';
@@ -15,7 +11,17 @@ import { useServer } from 'graphql-ws/use/ws';
 import { signForwardedAuth, upstreamPrint, type Claims } from '../common/auth';
 import { gatewaySharedSecret, isProduction, jwtConfig, SUBGRAPH_NAMES, subgraphUrl, type SubgraphName } from '../common/config';
 import { createLogger, type Logger } from '../common/logger';
-import { armorPlugins, hardeningConfig, limitBodySize, RateWindows, trustedDocuments, useCsrfPrevention, useRateLimit, useRequestDeadlineError, type HardeningConfig } from './hardening';
+import {
+  armorPlugins,
+  hardeningConfig,
+  limitBodySize,
+  RateWindows,
+  trustedDocuments,
+  useCsrfPrevention,
+  useRateLimit,
+  useRequestDeadlineError,
+  type HardeningConfig,
+} from './hardening';
 import { useClientErrors, withErrorCode, withStableCode } from './errors';
 import { readinessProbe } from './readiness';
 import { withLifetimeCheck, type TokenCheck } from './tokens';
@@ -77,7 +83,11 @@ function useForwardedIdentity(secret: string): GatewayPlugin {
       // executors print it (`upstreamPrint` = their default print), the variables and the
       // operation name. (Their `print` option cannot be set from here: transport options end up
       // in the supergraph's directives, which hold no functions.)
-      const request = { query: upstreamPrint(executionRequest.document), variables: executionRequest.variables, operationName: executionRequest.operationName };
+      const request = {
+        query: upstreamPrint(executionRequest.document),
+        variables: executionRequest.variables,
+        operationName: executionRequest.operationName,
+      };
       setExecutionRequest({
         ...executionRequest,
         extensions: { ...executionRequest.extensions, plangraph: signForwardedAuth(secret, claims, requestId, request) },
@@ -99,7 +109,8 @@ function causes(error: unknown): string {
   for (let depth = 0; current && depth < 6; depth++) {
     const e = current as { message?: unknown; code?: unknown; originalError?: unknown; cause?: unknown; errors?: unknown[] };
     seen.push(String(e.message ?? ''), String(e.code ?? ''));
-    for (const inner of e.errors ?? []) seen.push(String((inner as { message?: unknown }).message ?? ''), String((inner as { code?: unknown }).code ?? ''));
+    for (const inner of e.errors ?? [])
+      seen.push(String((inner as { message?: unknown }).message ?? ''), String((inner as { code?: unknown }).code ?? ''));
     current = e.originalError ?? e.cause;
   }
   return seen.join(' ');
@@ -173,7 +184,9 @@ function gatewayParts(env: NodeJS.ProcessEnv): GatewayParts {
   // crypto.createPublicKey(secret) on every request, which throws before it falls back to HMAC;
   // that cost about a tenth of the gateway's CPU under load.
   const secretKey = jwt.secret ? createSecretKey(Buffer.from(jwt.secret, 'utf8')) : null;
-  const signingKey = jwt.jwksUrl ? createRemoteJwksSigningKeyProvider({ jwksUri: jwt.jwksUrl, cache: true, rateLimit: true }) : () => secretKey;
+  const signingKey = jwt.jwksUrl
+    ? createRemoteJwksSigningKeyProvider({ jwksUri: jwt.jwksUrl, cache: true, rateLimit: true })
+    : () => secretKey;
   return {
     limits,
     tokens: {

@@ -24,7 +24,9 @@ export function unauthenticated(message: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
 }
 
-type Extractor = (payload: never) => { token: string; prefix?: string } | undefined | null | Promise<{ token: string; prefix?: string } | undefined | null>;
+type Extractor = (
+  payload: never,
+) => { token: string; prefix?: string } | undefined | null | Promise<{ token: string; prefix?: string } | undefined | null>;
 
 /**
  * Wraps a token lookup of the JWT plugin so a token that lives too long (see
@@ -40,7 +42,9 @@ export function withLifetimeCheck<E>(extractor: E, maxAgeSeconds: number): E {
   };
   return ((payload: never) => {
     const found = (extractor as unknown as Extractor)(payload);
-    return found && typeof (found as Promise<unknown>).then === 'function' ? (found as Promise<{ token: string } | null>).then(check) : check(found as { token: string } | null);
+    return found && typeof (found as Promise<unknown>).then === 'function'
+      ? (found as Promise<{ token: string } | null>).then(check)
+      : check(found as { token: string } | null);
   }) as E;
 }
 
@@ -76,8 +80,13 @@ export async function verifyToken(token: string, check: TokenCheck): Promise<Jwt
     jsonwebtoken.verify(
       token,
       key as string,
-      { algorithms: check.algorithms, ...(check.issuer ? { issuer: check.issuer } : {}), ...(check.audience ? { audience: check.audience } : {}) },
-      (error, verified) => (error ? reject(new Error(error.name === 'TokenExpiredError' ? 'token expired' : 'invalid token')) : resolve(verified as JwtPayload)),
+      {
+        algorithms: check.algorithms,
+        ...(check.issuer ? { issuer: check.issuer } : {}),
+        ...(check.audience ? { audience: check.audience } : {}),
+      },
+      (error, verified) =>
+        error ? reject(new Error(error.name === 'TokenExpiredError' ? 'token expired' : 'invalid token')) : resolve(verified as JwtPayload),
     ),
   );
   if (!payload.exp) throw new Error('token has no exp (JWT_MAX_AGE)');

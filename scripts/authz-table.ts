@@ -21,7 +21,12 @@ function escape(text: string): string {
 
 function section(title: string, rows: MatrixRow[]): string[] {
   if (!rows.length) return [];
-  const lines = [`## ${title}`, '', `| operation | who may call | ${CALLERS.map((c) => CALLER_TITLES[c]).join(' | ')} |`, `|---|---|${CALLERS.map(() => ':-:').join('|')}|`];
+  const lines = [
+    `## ${title}`,
+    '',
+    `| operation | who may call | ${CALLERS.map((c) => CALLER_TITLES[c]).join(' | ')} |`,
+    `|---|---|${CALLERS.map(() => ':-:').join('|')}|`,
+  ];
   for (const row of rows) {
     const operation = row.bug ? `\`${row.operation}\` ⚠` : `\`${row.operation}\``;
     lines.push(`| ${operation} | ${escape(row.who)} | ${CALLERS.map((c) => SYMBOLS[row.cells[c]]).join(' | ')} |`);
@@ -54,11 +59,26 @@ export function authorizationMarkdown(): string {
     '| MFA | `MFA_REQUIRED` error: sign in again with multi-factor authentication |',
     '| refused | the subscription ends with an error and delivers nothing |',
     '',
-    ...section('Queries', MATRIX.filter((row) => kind(row) === 'Query')),
-    ...section('Mutations', MATRIX.filter((row) => kind(row) === 'Mutation')),
-    ...section('Subscriptions', MATRIX.filter((row) => kind(row) === 'Subscription')),
-    ...section('Sensitive fields', MATRIX.filter((row) => !['Query', 'Mutation', 'Subscription', 'HTTP'].includes(kind(row)))),
-    ...section('HTTP endpoints of subgraphs (called directly with a bearer token, not through the gateway)', MATRIX.filter((row) => kind(row) === 'HTTP')),
+    ...section(
+      'Queries',
+      MATRIX.filter((row) => kind(row) === 'Query'),
+    ),
+    ...section(
+      'Mutations',
+      MATRIX.filter((row) => kind(row) === 'Mutation'),
+    ),
+    ...section(
+      'Subscriptions',
+      MATRIX.filter((row) => kind(row) === 'Subscription'),
+    ),
+    ...section(
+      'Sensitive fields',
+      MATRIX.filter((row) => !['Query', 'Mutation', 'Subscription', 'HTTP'].includes(kind(row))),
+    ),
+    ...section(
+      'HTTP endpoints of subgraphs (called directly with a bearer token, not through the gateway)',
+      MATRIX.filter((row) => kind(row) === 'HTTP'),
+    ),
   ];
   const bugs = MATRIX.filter((row) => row.bug);
   if (bugs.length) {

@@ -10,7 +10,6 @@ import { subgraphModules } from './subgraphs';
 import { SCHEMA_DIR } from './paths';
 import { valueTypes } from '../common/client/value-types';
 
-
 export interface Composition {
   supergraph: string;
   publicSchema: string;

@@ -31,30 +31,30 @@ const children = new Map<string, ChildProcess>();
 let stopping = false;
 
 async function stopAll(code: number): Promise<void> {
-    if (stopping) return;
-    stopping = true;
-    say('stopping…');
-    await Promise.all(
-      [...children.values()].map(
-        (child) =>
-          new Promise<void>((resolve) => {
-            if (child.exitCode !== null || child.signalCode !== null) return resolve();
-            child.once('exit', () => resolve());
-            child.kill('SIGTERM');
-            setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
-          }),
-      ),
-    );
-    const db = database;
-    if (db && db.exitCode === null && db.signalCode === null) {
-      await new Promise<void>((resolve) => {
-        db.once('exit', () => resolve());
-        db.send('stop');
-        setTimeout(() => db.kill('SIGTERM'), 20_000).unref();
-      });
-    }
-    say('stopped');
-    process.exit(code);
+  if (stopping) return;
+  stopping = true;
+  say('stopping…');
+  await Promise.all(
+    [...children.values()].map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          child.once('exit', () => resolve());
+          child.kill('SIGTERM');
+          setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+        }),
+    ),
+  );
+  const db = database;
+  if (db && db.exitCode === null && db.signalCode === null) {
+    await new Promise<void>((resolve) => {
+      db.once('exit', () => resolve());
+      db.send('stop');
+      setTimeout(() => db.kill('SIGTERM'), 20_000).unref();
+    });
+  }
+  say('stopped');
+  process.exit(code);
 }
 
 /** Starts the embedded PostgreSQL in its own process group (see database-process.ts). */

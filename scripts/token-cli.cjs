@@ -27,17 +27,30 @@ function parseTokenArgs(argv) {
       return value;
     };
     switch (flag) {
-      case '--sub': claims.sub = take(); break;
-      case '--email': claims.email = take(); break;
-      case '--roles': claims.roles = take().split(/[\s,]+/).filter(Boolean); break;
-      case '--mfa': claims.amr = ['pwd', 'mfa']; break;
-      case '--ttl': ttl = Number(take()); break;
+      case '--sub':
+        claims.sub = take();
+        break;
+      case '--email':
+        claims.email = take();
+        break;
+      case '--roles':
+        claims.roles = take()
+          .split(/[\s,]+/)
+          .filter(Boolean);
+        break;
+      case '--mfa':
+        claims.amr = ['pwd', 'mfa'];
+        break;
+      case '--ttl':
+        ttl = Number(take());
+        break;
       case '--claim': {
         const [k, ...v] = take().split('=');
         claims[k] = v.join('=');
         break;
       }
-      default: throw new Error(`unknown option ${flag} (${USAGE})`);
+      default:
+        throw new Error(`unknown option ${flag} (${USAGE})`);
     }
   }
   if (!Number.isInteger(ttl) || ttl <= 0) throw new Error('--ttl must be a positive number of seconds');

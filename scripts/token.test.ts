@@ -43,8 +43,26 @@ function verifyLikeGateway(token: string, settings: NodeJS.ProcessEnv): jwt.JwtP
 
 describe('npm run token', () => {
   it('builds claims from flags', () => {
-    const { claims, ttl } = parseTokenArgs(['--sub', 'alice', '--roles', 'portal_admin,service', '--email', 'a@example.com', '--mfa', '--ttl', '600', '--claim', 'tenant=a=b']);
-    expect(claims).toEqual({ sub: 'alice', roles: ['portal_admin', 'service'], email: 'a@example.com', amr: ['pwd', 'mfa'], tenant: 'a=b' });
+    const { claims, ttl } = parseTokenArgs([
+      '--sub',
+      'alice',
+      '--roles',
+      'portal_admin,service',
+      '--email',
+      'a@example.com',
+      '--mfa',
+      '--ttl',
+      '600',
+      '--claim',
+      'tenant=a=b',
+    ]);
+    expect(claims).toEqual({
+      sub: 'alice',
+      roles: ['portal_admin', 'service'],
+      email: 'a@example.com',
+      amr: ['pwd', 'mfa'],
+      tenant: 'a=b',
+    });
     expect(ttl).toBe(600);
   });
 
@@ -67,7 +85,11 @@ describe('npm run token', () => {
       fs.symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
 
       const started = Date.now();
-      const { stdout } = await run('npm', ['run', '--silent', 'token', '--', '--sub', 'alice', '--roles', 'portal_admin'], { cwd: dir, env: envWith({}), timeout: 30_000 });
+      const { stdout } = await run('npm', ['run', '--silent', 'token', '--', '--sub', 'alice', '--roles', 'portal_admin'], {
+        cwd: dir,
+        env: envWith({}),
+        timeout: 30_000,
+      });
       const elapsed = Date.now() - started;
       const token = stdout.trim();
       expect(token).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);

@@ -29,7 +29,11 @@ describe('access journey through the gateway', () => {
     return r.data;
   };
   const mutate = async (name: string, inputType: string, input: Record<string, unknown>, select: string, identity: Identity) => {
-    const data = await gql(`mutation($i: ${inputType}!) { ${name}(input: $i) { ${select} errors { code field message retryAfter } } }`, { i: input }, identity);
+    const data = await gql(
+      `mutation($i: ${inputType}!) { ${name}(input: $i) { ${select} errors { code field message retryAfter } } }`,
+      { i: input },
+      identity,
+    );
     return data[name];
   };
 
@@ -47,7 +51,11 @@ describe('access journey through the gateway', () => {
     expect(registered.errors).toEqual([]);
     ids.catalog = await fixtures.catalog();
     ids.product = await fixtures.product({ catalogIds: [ids.catalog] });
-    ids.plan = await fixtures.plan({ name: unique('manual'), catalogIds: [ids.catalog], accessRequestLimit: { allowance: 2, renewalSeconds: 3600 } });
+    ids.plan = await fixtures.plan({
+      name: unique('manual'),
+      catalogIds: [ids.catalog],
+      accessRequestLimit: { allowance: 2, renewalSeconds: 3600 },
+    });
     ids.probePlan = await fixtures.plan({ name: unique('probe'), catalogIds: [ids.catalog], autoApprove: true });
     ids.outsiderOrg = await fixtures.organization(outsider.sub);
   });
@@ -58,7 +66,13 @@ describe('access journey through the gateway', () => {
   });
 
   function subscribe(identity: Identity, organizationId: string) {
-    const client = createClient({ url: platform.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true, connectionParams: { authorization: `Bearer ${tokenFor(identity)}` } });
+    const client = createClient({
+      url: platform.wsUrl,
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      lazy: true,
+      connectionParams: { authorization: `Bearer ${tokenFor(identity)}` },
+    });
     clients.push(client);
     const events: any[] = [];
     const errors: any[] = [];
@@ -69,15 +83,27 @@ describe('access journey through the gateway', () => {
         } }`,
         variables: { org: organizationId },
       },
-      { next: (r) => (r.errors ? errors.push(...r.errors) : events.push(r.data!.accessRequestEvents)), error: (e) => errors.push(e), complete: () => undefined },
+      {
+        next: (r) => (r.errors ? errors.push(...r.errors) : events.push(r.data!.accessRequestEvents)),
+        error: (e) => errors.push(e),
+        complete: () => undefined,
+      },
     );
     return { events, errors };
   }
 
   it('runs the whole journey', async () => {
     // A developer registers and asks for an organization; a portal admin approves it.
-    expect((await mutate('registerDeveloper', 'RegisterDeveloperInput', { displayName: 'Dave' }, 'developer { subject }', dave)).developer).toEqual({ subject: dave.sub });
-    const requested = await mutate('requestOrganization', 'RequestOrganizationInput', { name: 'Dave Co', slug: unique('dave') }, 'organization { id status }', dave);
+    expect(
+      (await mutate('registerDeveloper', 'RegisterDeveloperInput', { displayName: 'Dave' }, 'developer { subject }', dave)).developer,
+    ).toEqual({ subject: dave.sub });
+    const requested = await mutate(
+      'requestOrganization',
+      'RequestOrganizationInput',
+      { name: 'Dave Co', slug: unique('dave') },
+      'organization { id status }',
+      dave,
+    );
     expect(requested.organization.status).toBe('PENDING');
     ids.org = requested.organization.id;
     const approved = await mutate('approveOrganization', 'ApproveOrganizationInput', { id: ids.org }, 'organization { status }', admin);
@@ -95,8 +121,16 @@ describe('access journey through the gateway', () => {
     await waitFor(
       async () => {
         if (watcher.events.length) return true;
-        const probeApp = (await mutate('createApp', 'CreateAppInput', { organizationId: ids.org, name: unique('probe') }, 'app { id }', dave)).app.id;
-        await mutate('requestAccess', 'RequestAccessInput', { appId: probeApp, planId: ids.probePlan, productIds: [ids.product] }, 'accessRequest { id }', dave);
+        const probeApp = (
+          await mutate('createApp', 'CreateAppInput', { organizationId: ids.org, name: unique('probe') }, 'app { id }', dave)
+        ).app.id;
+        await mutate(
+          'requestAccess',
+          'RequestAccessInput',
+          { appId: probeApp, planId: ids.probePlan, productIds: [ids.product] },
+          'accessRequest { id }',
+          dave,
+        );
         return waitFor(() => watcher.events.length > 0, { timeoutMs: 1000, what: 'a probe event' }).catch(() => false);
       },
       { what: 'the subscription to be live' },
@@ -109,12 +143,24 @@ describe('access journey through the gateway', () => {
     const journey = () => watcher.events.filter((e) => !planOf(e).startsWith('probe'));
 
     // The request waits for a portal admin.
-    const request = await mutate('requestAccess', 'RequestAccessInput', { appId: ids.app, planId: ids.plan, productIds: [ids.product] }, 'accessRequest { id status } secret', dave);
+    const request = await mutate(
+      'requestAccess',
+      'RequestAccessInput',
+      { appId: ids.app, planId: ids.plan, productIds: [ids.product] },
+      'accessRequest { id status } secret',
+      dave,
+    );
     expect(request.accessRequest.status).toBe('PENDING');
     expect(request.secret).toBeNull();
     ids.request = request.accessRequest.id;
 
-    const decided = await mutate('approveAccessRequest', 'ApproveAccessRequestInput', { id: ids.request }, 'accessRequest { status credential { id prefix } }', admin);
+    const decided = await mutate(
+      'approveAccessRequest',
+      'ApproveAccessRequestInput',
+      { id: ids.request },
+      'accessRequest { status credential { id prefix } }',
+      admin,
+    );
     expect(decided.accessRequest.status).toBe('APPROVED');
     expect(JSON.stringify(decided)).not.toMatch(/pgk_[A-Za-z0-9]{40}/);
     ids.credential = decided.accessRequest.credential.id;
@@ -127,7 +173,12 @@ describe('access journey through the gateway', () => {
     expect(spy.events).toEqual([]);
 
     // The secret is shown once, to the organization only.
-    const byAdmin = await gatewayRequest(platform.gatewayUrl, `mutation($i: RevealCredentialSecretInput!) { revealCredentialSecret(input: $i) { secret errors { code } } }`, { i: { id: ids.credential } }, admin);
+    const byAdmin = await gatewayRequest(
+      platform.gatewayUrl,
+      `mutation($i: RevealCredentialSecretInput!) { revealCredentialSecret(input: $i) { secret errors { code } } }`,
+      { i: { id: ids.credential } },
+      admin,
+    );
     expect(byAdmin.data?.revealCredentialSecret?.secret ?? null).toBeNull();
     const reveal = await mutate('revealCredentialSecret', 'RevealCredentialSecretInput', { id: ids.credential }, 'secret', dave);
     expect(reveal.secret).toMatch(/^pgk_[A-Za-z0-9]{46}$/);
@@ -137,7 +188,11 @@ describe('access journey through the gateway', () => {
     // The provider issues the key in Tyk; the credential shows its provider state.
     const synced = await waitFor(
       async () => {
-        const data = await gql(`query($id: ID!) { credential(id: $id) { sync { status externalId attempts lastError nextAttemptAt } } }`, { id: ids.credential }, admin);
+        const data = await gql(
+          `query($id: ID!) { credential(id: $id) { sync { status externalId attempts lastError nextAttemptAt } } }`,
+          { id: ids.credential },
+          admin,
+        );
         // Not yet: the state becomes the timeout's message, so a failure says why.
         if (data.credential.sync.status !== 'SYNCED') throw new Error(`credential sync ${JSON.stringify(data.credential.sync)}`);
         return data.credential.sync;
@@ -147,7 +202,11 @@ describe('access journey through the gateway', () => {
     expect(tyk.keys.has([...tyk.keys.keys()].find((hash) => hash.startsWith(synced.externalId))!)).toBe(true);
 
     // Entitlements answer what the organization may use, with limits from the plans subgraph.
-    const entitlements = await gql(`{ viewer { entitlements { status app { name } plan { quota { requests } rateLimit { requests } } products { id } } } }`, {}, dave);
+    const entitlements = await gql(
+      `{ viewer { entitlements { status app { name } plan { quota { requests } rateLimit { requests } } products { id } } } }`,
+      {},
+      dave,
+    );
     expect(entitlements.viewer.entitlements).toContainEqual({
       status: 'ACTIVE',
       app: { name: 'Weather app' },
@@ -156,7 +215,13 @@ describe('access journey through the gateway', () => {
     });
 
     // Rotation gives a new secret; the old credential keeps working until its grace period ends.
-    const rotated = await mutate('rotateCredential', 'RotateCredentialInput', { id: ids.credential, gracePeriodSeconds: 3600 }, 'secret credential { id } replacedCredential { revokesAt status }', dave);
+    const rotated = await mutate(
+      'rotateCredential',
+      'RotateCredentialInput',
+      { id: ids.credential, gracePeriodSeconds: 3600 },
+      'secret credential { id } replacedCredential { revokesAt status }',
+      dave,
+    );
     expect(rotated.secret).toMatch(/^pgk_/);
     expect(rotated.secret).not.toBe(reveal.secret);
     expect(rotated.replacedCredential.status).toBe('ACTIVE');
@@ -166,23 +231,49 @@ describe('access journey through the gateway', () => {
     await waitFor(() => watcher.events.some((e) => e.type === 'CREDENTIAL_REVOKED'), { what: 'CREDENTIAL_REVOKED' });
 
     // The plan allows two requests per hour per organization: the third is refused.
-    const secondApp = (await mutate('createApp', 'CreateAppInput', { organizationId: ids.org, name: 'Second app' }, 'app { id }', dave)).app.id;
-    const second = await mutate('requestAccess', 'RequestAccessInput', { appId: secondApp, planId: ids.plan, productIds: [ids.product] }, 'accessRequest { id }', dave);
+    const secondApp = (await mutate('createApp', 'CreateAppInput', { organizationId: ids.org, name: 'Second app' }, 'app { id }', dave)).app
+      .id;
+    const second = await mutate(
+      'requestAccess',
+      'RequestAccessInput',
+      { appId: secondApp, planId: ids.plan, productIds: [ids.product] },
+      'accessRequest { id }',
+      dave,
+    );
     expect(second.errors).toEqual([]);
-    const thirdApp = (await mutate('createApp', 'CreateAppInput', { organizationId: ids.org, name: 'Third app' }, 'app { id }', dave)).app.id;
-    const third = await mutate('requestAccess', 'RequestAccessInput', { appId: thirdApp, planId: ids.plan, productIds: [ids.product] }, 'accessRequest { id }', dave);
-    expect(third.errors[0]).toMatchObject({ code: 'PLAN_ACCESS_QUOTA_EXCEEDED', field: 'input.planId', message: expect.stringMatching(/^Plan access quota exceeded/) });
+    const thirdApp = (await mutate('createApp', 'CreateAppInput', { organizationId: ids.org, name: 'Third app' }, 'app { id }', dave)).app
+      .id;
+    const third = await mutate(
+      'requestAccess',
+      'RequestAccessInput',
+      { appId: thirdApp, planId: ids.plan, productIds: [ids.product] },
+      'accessRequest { id }',
+      dave,
+    );
+    expect(third.errors[0]).toMatchObject({
+      code: 'PLAN_ACCESS_QUOTA_EXCEEDED',
+      field: 'input.planId',
+      message: expect.stringMatching(/^Plan access quota exceeded/),
+    });
     expect(third.errors[0].retryAfter).toBeGreaterThan(0);
     expect(third.errors[0].retryAfter).toBeLessThanOrEqual(3600);
 
     // Archiving the plan hides it from the catalogue, not from the organization holding access.
     expect((await mutate('archivePlan', 'ArchivePlanInput', { id: ids.plan }, 'plan { status }', admin)).plan.status).toBe('ARCHIVED');
     const held = await gql(`{ viewer { entitlements { credential { id } plan { name status } } } }`, {}, dave);
-    expect(held.viewer.entitlements.find((e: any) => e.credential.id === ids.credential).plan).toEqual({ name: expect.stringMatching(/^manual/), status: 'ARCHIVED' });
+    expect(held.viewer.entitlements.find((e: any) => e.credential.id === ids.credential).plan).toEqual({
+      name: expect.stringMatching(/^manual/),
+      status: 'ARCHIVED',
+    });
     expect((await gql(`query($id: ID!) { plan(id: $id) { id } }`, { id: ids.plan }, dave)).plan).toBeNull();
 
     // Nobody outside the organization sees any of it.
-    const peek = await gatewayRequest(platform.gatewayUrl, `query($c: ID!, $a: ID!) { credential(id: $c) { id } app(id: $a) { id } }`, { c: ids.credential, a: ids.app }, outsider);
+    const peek = await gatewayRequest(
+      platform.gatewayUrl,
+      `query($c: ID!, $a: ID!) { credential(id: $c) { id } app(id: $a) { id } }`,
+      { c: ids.credential, a: ids.app },
+      outsider,
+    );
     expect(peek.data).toEqual({ credential: null, app: null });
   });
 });

@@ -16,13 +16,27 @@ const PRODUCT_PAGE = gql`
       id
       slug
       name
-      documentation { format markdown html url }
+      documentation {
+        format
+        markdown
+        html
+        url
+      }
       availablePlans {
         id
         name
         displayName
-        quota { unlimited requests period periodSeconds }
-        rateLimit { unlimited requests perSeconds }
+        quota {
+          unlimited
+          requests
+          period
+          periodSeconds
+        }
+        rateLimit {
+          unlimited
+          requests
+          perSeconds
+        }
       }
     }
   }
@@ -30,7 +44,25 @@ const PRODUCT_PAGE = gql`
 const PRODUCTS = gql`
   query Products($catalog: ID!) {
     products(filter: { catalogId: $catalog }) {
-      edges { node { id name documentation { format } availablePlans { id name quota { requests } rateLimit { requests } } } }
+      edges {
+        node {
+          id
+          name
+          documentation {
+            format
+          }
+          availablePlans {
+            id
+            name
+            quota {
+              requests
+            }
+            rateLimit {
+              requests
+            }
+          }
+        }
+      }
     }
   }
 `;
@@ -40,8 +72,17 @@ const PLAN = gql`
       id
       name
       displayName
-      quota { unlimited requests period periodSeconds }
-      rateLimit { unlimited requests perSeconds }
+      quota {
+        unlimited
+        requests
+        period
+        periodSeconds
+      }
+      rateLimit {
+        unlimited
+        requests
+        perSeconds
+      }
     }
   }
 `;
@@ -49,18 +90,43 @@ const PLANS = gql`
   query Plans($catalog: ID!) {
     plans(filter: { catalogId: $catalog }) {
       totalCount
-      edges { node { id name quota { unlimited } rateLimit { unlimited } } }
+      edges {
+        node {
+          id
+          name
+          quota {
+            unlimited
+          }
+          rateLimit {
+            unlimited
+          }
+        }
+      }
     }
   }
 `;
 const VIEWER_PROFILE = gql`
   query ViewerProfile {
-    viewer { id subject email }
+    viewer {
+      id
+      subject
+      email
+    }
   }
 `;
 const VIEWER_ORGANIZATIONS = gql`
   query ViewerOrganizations {
-    viewer { id isPortalAdmin memberships { role organization { id name } } }
+    viewer {
+      id
+      isPortalAdmin
+      memberships {
+        role
+        organization {
+          id
+          name
+        }
+      }
+    }
   }
 `;
 const CREDENTIAL = gql`
@@ -69,23 +135,61 @@ const CREDENTIAL = gql`
       id
       prefix
       status
-      sync { status attempts lastAttemptAt syncedAt lastError }
+      sync {
+        status
+        attempts
+        lastAttemptAt
+        syncedAt
+        lastError
+      }
     }
   }
 `;
 const APP_CREDENTIALS = gql`
   query AppCredentials($app: ID!) {
-    app(id: $app) { id credentials { edges { node { id prefix sync { status } } } } }
+    app(id: $app) {
+      id
+      credentials {
+        edges {
+          node {
+            id
+            prefix
+            sync {
+              status
+            }
+          }
+        }
+      }
+    }
   }
 `;
 const PROVIDER = gql`
   query ProviderDetail($id: ID!) {
-    provider(id: $id) { id name health { status lastSuccessAt lastErrorAt lastError } }
+    provider(id: $id) {
+      id
+      name
+      health {
+        status
+        lastSuccessAt
+        lastErrorAt
+        lastError
+      }
+    }
   }
 `;
 const PROVIDERS = gql`
   query Providers {
-    providers(first: 100) { edges { node { id name health { status } } } }
+    providers(first: 100) {
+      edges {
+        node {
+          id
+          name
+          health {
+            status
+          }
+        }
+      }
+    }
   }
 `;
 
@@ -108,7 +212,9 @@ describe('frontend clients through the gateway', () => {
     return r.data;
   };
   const mutate = async (name: string, inputType: string, input: Record<string, unknown>, select: string, identity: Identity) => {
-    const payload = (await gql_(`mutation($i: ${inputType}!) { ${name}(input: $i) { ${select} errors { code field message } } }`, { i: input }, identity))[name];
+    const payload = (
+      await gql_(`mutation($i: ${inputType}!) { ${name}(input: $i) { ${select} errors { code field message } } }`, { i: input }, identity)
+    )[name];
     if (payload.errors.length) throw new Error(`${name}: ${JSON.stringify(payload.errors)}`);
     return payload;
   };
@@ -140,10 +246,24 @@ describe('frontend clients through the gateway', () => {
 
     // Dave's organization, app and a credential under the auto-approved plan.
     await mutate('registerDeveloper', 'RegisterDeveloperInput', { displayName: 'Dave' }, 'developer { subject }', dave);
-    ids.org = (await mutate('requestOrganization', 'RequestOrganizationInput', { name: unique('Dave Co'), slug: unique('dave') }, 'organization { id }', dave)).organization.id;
+    ids.org = (
+      await mutate(
+        'requestOrganization',
+        'RequestOrganizationInput',
+        { name: unique('Dave Co'), slug: unique('dave') },
+        'organization { id }',
+        dave,
+      )
+    ).organization.id;
     await mutate('approveOrganization', 'ApproveOrganizationInput', { id: ids.org }, 'organization { id }', admin);
     ids.app = (await mutate('createApp', 'CreateAppInput', { organizationId: ids.org, name: 'Weather app' }, 'app { id }', dave)).app.id;
-    const access = await mutate('requestAccess', 'RequestAccessInput', { appId: ids.app, planId: ids.plan, productIds: [ids.product] }, 'accessRequest { credential { id } }', dave);
+    const access = await mutate(
+      'requestAccess',
+      'RequestAccessInput',
+      { appId: ids.app, planId: ids.plan, productIds: [ids.product] },
+      'accessRequest { credential { id } }',
+      dave,
+    );
     ids.credential = access.accessRequest.credential.id;
   });
   afterAll(async () => {
@@ -162,7 +282,10 @@ describe('frontend clients through the gateway', () => {
   afterEach(() => jest.restoreAllMocks());
 
   function apollo(identity: Identity, cache: InMemoryCache) {
-    return new ApolloClient({ cache, link: new HttpLink({ uri: platform.gatewayUrl, headers: { authorization: `Bearer ${tokenFor(identity)}` } }) });
+    return new ApolloClient({
+      cache,
+      link: new HttpLink({ uri: platform.gatewayUrl, headers: { authorization: `Bearer ${tokenFor(identity)}` } }),
+    });
   }
 
   /** Runs `detail`, then `list` from the network (a refetch), and reads `detail` back from the cache. */
@@ -190,7 +313,13 @@ describe('frontend clients through the gateway', () => {
         documentation: { format: 'MARKDOWN', markdown: expect.stringContaining('Forecasts'), html: expect.stringContaining('<h1>') },
       });
       expect(product.fetched.product.availablePlans.map((p: { id: string }) => p.id).sort()).toEqual([ids.plan, ids.otherPlan].sort());
-      expect(product.fetched.product.availablePlans[0].quota).toEqual({ __typename: 'UsageQuota', unlimited: false, requests: 1000, period: 'DAY', periodSeconds: 86400 });
+      expect(product.fetched.product.availablePlans[0].quota).toEqual({
+        __typename: 'UsageQuota',
+        unlimited: false,
+        requests: 1000,
+        period: 'DAY',
+        periodSeconds: 86400,
+      });
       expect(product.cached).toEqual(product.fetched);
 
       // Plans: the list, one plan, the list again from the network; the plan is still whole in the cache.
@@ -204,11 +333,18 @@ describe('frontend clients through the gateway', () => {
       const viewer = await detailThenList(portal, VIEWER_PROFILE, {}, VIEWER_ORGANIZATIONS);
       expect(viewer.fetched.viewer).toEqual({ __typename: 'Viewer', id: dave.sub, subject: dave.sub, email: dave.email });
       expect(viewer.cached).toEqual(viewer.fetched);
-      expect((portal.cache.extract() as Record<string, unknown>)[`Viewer:${dave.sub}`]).toMatchObject({ subject: dave.sub, isPortalAdmin: false, memberships: [expect.objectContaining({ role: 'ORG_ADMIN' })] });
+      expect((portal.cache.extract() as Record<string, unknown>)[`Viewer:${dave.sub}`]).toMatchObject({
+        subject: dave.sub,
+        isPortalAdmin: false,
+        memberships: [expect.objectContaining({ role: 'ORG_ADMIN' })],
+      });
 
       // A credential with its sync state, then the app's credential list.
       const credential = await detailThenList(portal, CREDENTIAL, { id: ids.credential }, APP_CREDENTIALS, { app: ids.app });
-      expect(credential.fetched.credential).toMatchObject({ id: ids.credential, sync: { status: expect.any(String), attempts: expect.any(Number) } });
+      expect(credential.fetched.credential).toMatchObject({
+        id: ids.credential,
+        sync: { status: expect.any(String), attempts: expect.any(Number) },
+      });
       expect(credential.cached).toEqual(credential.fetched);
 
       // A portal admin's provider page, then the provider list.
@@ -267,16 +403,45 @@ describe('frontend clients through the gateway', () => {
       const newcomer = developer();
       const { client, methods } = urql(newcomer);
       const registered = await client
-        .mutation(gql`mutation Register($i: RegisterDeveloperInput!) { registerDeveloper(input: $i) { developer { subject } errors { code } } }`, { i: { displayName: 'New' } })
+        .mutation(
+          gql`
+            mutation Register($i: RegisterDeveloperInput!) {
+              registerDeveloper(input: $i) {
+                developer {
+                  subject
+                }
+                errors {
+                  code
+                }
+              }
+            }
+          `,
+          { i: { displayName: 'New' } },
+        )
         .toPromise();
       expect(registered.error).toBeUndefined();
-      expect(registered.data.registerDeveloper).toEqual({ __typename: 'RegisterDeveloperPayload', developer: { __typename: 'Developer', subject: newcomer.sub }, errors: [] });
+      expect(registered.data.registerDeveloper).toEqual({
+        __typename: 'RegisterDeveloperPayload',
+        developer: { __typename: 'Developer', subject: newcomer.sub },
+        errors: [],
+      });
       expect(methods).toEqual(['POST']);
     });
 
     it('gets stable codes for bad input over GET', async () => {
       const { client, methods } = urql(dave);
-      const bad = await client.query(gql`query Page($first: Int) { plans(first: $first) { totalCount } }`, { first: 2.5 }).toPromise();
+      const bad = await client
+        .query(
+          gql`
+            query Page($first: Int) {
+              plans(first: $first) {
+                totalCount
+              }
+            }
+          `,
+          { first: 2.5 },
+        )
+        .toPromise();
       expect(methods).toEqual(['GET']);
       expect(bad.error?.graphQLErrors[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: 'first' } });
     });
@@ -284,7 +449,9 @@ describe('frontend clients through the gateway', () => {
     it('still refuses a mutation over GET, and a form POST without the CSRF header', async () => {
       const victim = developer();
       const mutation = 'mutation { registerDeveloper(input: { displayName: "Forged" }) { errors { code } } }';
-      const overGet = await fetch(`${platform.gatewayUrl}?query=${encodeURIComponent(mutation)}`, { headers: { authorization: `Bearer ${tokenFor(victim)}` } });
+      const overGet = await fetch(`${platform.gatewayUrl}?query=${encodeURIComponent(mutation)}`, {
+        headers: { authorization: `Bearer ${tokenFor(victim)}` },
+      });
       expect(overGet.status).toBe(405);
       expect(((await overGet.json()) as { errors: { extensions: { code: string } }[] }).errors[0].extensions.code).toBe('BAD_REQUEST');
 

@@ -13,7 +13,10 @@ import { projectRoot } from '../scripts/paths';
 describe('docker-compose.yml', () => {
   const root = projectRoot();
   const text = fs.readFileSync(path.join(root, 'docker-compose.yml'), 'utf8');
-  const compose = yaml.load(text) as { services: Record<string, { environment?: Record<string, string>; ports?: string[] }>; 'x-platform-env': Record<string, string> };
+  const compose = yaml.load(text) as {
+    services: Record<string, { environment?: Record<string, string>; ports?: string[] }>;
+    'x-platform-env': Record<string, string>;
+  };
   const SECRETS = ['POSTGRES_PASSWORD', 'GATEWAY_SHARED_SECRET', 'ENCRYPTION_KEYS', 'TYK_GW_SECRET'];
 
   it('runs the platform in production mode', () => {
@@ -52,9 +55,13 @@ describe('docker-compose.yml', () => {
 
 describe('production settings', () => {
   it('refuse the public development secrets', () => {
-    expect(() => gatewaySharedSecret({ NODE_ENV: 'production', GATEWAY_SHARED_SECRET: developmentSecrets.GATEWAY_SHARED_SECRET })).toThrow(/public development value/);
+    expect(() => gatewaySharedSecret({ NODE_ENV: 'production', GATEWAY_SHARED_SECRET: developmentSecrets.GATEWAY_SHARED_SECRET })).toThrow(
+      /public development value/,
+    );
     expect(() => jwtConfig({ NODE_ENV: 'production', JWT_SECRET: developmentSecrets.JWT_SECRET })).toThrow(/public development value/);
-    expect(gatewaySharedSecret({ NODE_ENV: 'production', GATEWAY_SHARED_SECRET: 'a-secret-of-our-own-0123456789abcdef' })).toBe('a-secret-of-our-own-0123456789abcdef');
+    expect(gatewaySharedSecret({ NODE_ENV: 'production', GATEWAY_SHARED_SECRET: 'a-secret-of-our-own-0123456789abcdef' })).toBe(
+      'a-secret-of-our-own-0123456789abcdef',
+    );
     // Outside production the development values stay the defaults.
     expect(gatewaySharedSecret({})).toBe(developmentSecrets.GATEWAY_SHARED_SECRET);
   });

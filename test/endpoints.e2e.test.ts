@@ -34,15 +34,26 @@ describe('premium endpoints are enforced by Tyk', () => {
     return r.data;
   };
   const mutate = async (name: string, inputType: string, input: Record<string, unknown>, select: string, identity: Identity) => {
-    const data = await gql(`mutation($i: ${inputType}!) { ${name}(input: $i) { ${select} errors { code field message } } }`, { i: input }, identity);
+    const data = await gql(
+      `mutation($i: ${inputType}!) { ${name}(input: $i) { ${select} errors { code field message } } }`,
+      { i: input },
+      identity,
+    );
     expect(data[name].errors).toEqual([]);
     return data[name];
   };
   const call = async (path: string, authorization: string, method = 'GET', body?: unknown) =>
-    (await fetch(`${tyk.url}${path}`, { method, headers: { authorization, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) })).status;
+    (
+      await fetch(`${tyk.url}${path}`, {
+        method,
+        headers: { authorization, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      })
+    ).status;
   const rulesPolicyId = (planId: string, productId: string) => `pg-rules-${planId.replace(/-/g, '')}-${productId.replace(/-/g, '')}`;
   const keyStatus = async (credentialId: string) =>
-    (await gql(`query($id: ID!) { credential(id: $id) { sync { status } } }`, { id: credentialId }, admin)).credential.sync.status as string;
+    (await gql(`query($id: ID!) { credential(id: $id) { sync { status } } }`, { id: credentialId }, admin)).credential.sync
+      .status as string;
 
   beforeAll(async () => {
     platform = await startPlatform();
@@ -55,14 +66,32 @@ describe('premium endpoints are enforced by Tyk', () => {
     });
     fixtures = new Fixtures(platform.gatewayUrl, admin);
     ids.provider = (
-      await mutate('registerProvider', 'RegisterProviderInput', { name: unique('tyk'), kind: 'TYK_GATEWAY', baseUrl: tyk.url, secret: tyk.secret, tykOrgId: tyk.orgId, makeDefault: true }, 'provider { id }', admin)
+      await mutate(
+        'registerProvider',
+        'RegisterProviderInput',
+        { name: unique('tyk'), kind: 'TYK_GATEWAY', baseUrl: tyk.url, secret: tyk.secret, tykOrgId: tyk.orgId, makeDefault: true },
+        'provider { id }',
+        admin,
+      )
     ).provider.id;
     ids.catalog = await fixtures.catalog();
     ids.product = (
-      await mutate('createProduct', 'CreateProductInput', { slug: unique('weather'), name: unique('Weather'), status: 'PUBLISHED', tykApiIds: [keyApi, jwtApi], catalogIds: [ids.catalog] }, 'product { id }', admin)
+      await mutate(
+        'createProduct',
+        'CreateProductInput',
+        { slug: unique('weather'), name: unique('Weather'), status: 'PUBLISHED', tykApiIds: [keyApi, jwtApi], catalogIds: [ids.catalog] },
+        'product { id }',
+        admin,
+      )
     ).product.id;
     ids.graph = (
-      await mutate('createProduct', 'CreateProductInput', { slug: unique('graph'), name: unique('Graph'), status: 'PUBLISHED', tykApiIds: [gqlApi], catalogIds: [ids.catalog] }, 'product { id }', admin)
+      await mutate(
+        'createProduct',
+        'CreateProductInput',
+        { slug: unique('graph'), name: unique('Graph'), status: 'PUBLISHED', tykApiIds: [gqlApi], catalogIds: [ids.catalog] },
+        'product { id }',
+        admin,
+      )
     ).product.id;
   });
   afterAll(async () => {
@@ -79,8 +108,18 @@ describe('premium endpoints are enforced by Tyk', () => {
           name: unique('bad'),
           displayName: 'Bad',
           endpointRules: [
-            { productId: ids.product, allow: [{ path: 'premium', methods: ['GET'] }, { path: '/x(?=y)', methods: ['FETCH'] }] },
-            { productId: ids.product, allowedTypes: [{ name: 'Query', fields: ['a'] }], restrictedTypes: [{ name: 'Query', fields: ['b'] }] },
+            {
+              productId: ids.product,
+              allow: [
+                { path: 'premium', methods: ['GET'] },
+                { path: '/x(?=y)', methods: ['FETCH'] },
+              ],
+            },
+            {
+              productId: ids.product,
+              allowedTypes: [{ name: 'Query', fields: ['a'] }],
+              restrictedTypes: [{ name: 'Query', fields: ['b'] }],
+            },
           ],
         },
       },
@@ -97,7 +136,13 @@ describe('premium endpoints are enforced by Tyk', () => {
     const missing = await gatewayRequest(
       platform.gatewayUrl,
       `mutation($i: CreatePlanInput!) { createPlan(input: $i) { plan { id } errors { code field } } }`,
-      { i: { name: unique('bad'), displayName: 'Bad', endpointRules: [{ productId: '00000000-0000-4000-8000-000000000000', allow: [{ path: '/a', methods: ['GET'] }] }] } },
+      {
+        i: {
+          name: unique('bad'),
+          displayName: 'Bad',
+          endpointRules: [{ productId: '00000000-0000-4000-8000-000000000000', allow: [{ path: '/a', methods: ['GET'] }] }],
+        },
+      },
       admin,
     );
     expect(missing.data.createPlan.errors).toEqual([{ code: 'NOT_FOUND', field: 'input.endpointRules[0].productId' }]);
@@ -107,16 +152,36 @@ describe('premium endpoints are enforced by Tyk', () => {
         await mutate(
           'createPlan',
           'CreatePlanInput',
-          { name: unique(name), displayName: name, catalogIds: [ids.catalog], status: 'PUBLISHED', tier, autoApprove: true, jwtScopes: scopes, endpointRules },
+          {
+            name: unique(name),
+            displayName: name,
+            catalogIds: [ids.catalog],
+            status: 'PUBLISHED',
+            tier,
+            autoApprove: true,
+            jwtScopes: scopes,
+            endpointRules,
+          },
           'plan { id }',
           admin,
         )
       ).plan.id;
     ids.gold = await plan('Gold', 2, ['weather:gold'], []);
-    ids.basic = await plan('Basic', 1, ['weather:basic'], [
-      { productId: ids.product, allow: [{ path: `/${keyApi}/forecast`, methods: ['get'] }, { path: `/${jwtApi}/forecast`, methods: ['GET'] }] },
-      { productId: ids.graph, restrictedTypes: [{ name: 'Query', fields: ['radar'] }] },
-    ]);
+    ids.basic = await plan(
+      'Basic',
+      1,
+      ['weather:basic'],
+      [
+        {
+          productId: ids.product,
+          allow: [
+            { path: `/${keyApi}/forecast`, methods: ['get'] },
+            { path: `/${jwtApi}/forecast`, methods: ['GET'] },
+          ],
+        },
+        { productId: ids.graph, restrictedTypes: [{ name: 'Query', fields: ['radar'] }] },
+      ],
+    );
 
     // Anyone who may see the plans sees what each tier gets (a developer here).
     await mutate('registerDeveloper', 'RegisterDeveloperInput', { displayName: 'Dana' }, 'developer { subject }', dana);
@@ -128,12 +193,27 @@ describe('premium endpoints are enforced by Tyk', () => {
     const byTier = tiers.product.availablePlans;
     expect(byTier.map((p: { tier: number }) => p.tier)).toEqual([1, 2]);
     expect(byTier[0].endpointRules).toEqual([
-      { productId: ids.product, allow: [{ path: `/${keyApi}/forecast`, methods: ['GET'] }, { path: `/${jwtApi}/forecast`, methods: ['GET'] }], allowedTypes: [], restrictedTypes: [] },
+      {
+        productId: ids.product,
+        allow: [
+          { path: `/${keyApi}/forecast`, methods: ['GET'] },
+          { path: `/${jwtApi}/forecast`, methods: ['GET'] },
+        ],
+        allowedTypes: [],
+        restrictedTypes: [],
+      },
       { productId: ids.graph, allow: [], allowedTypes: [], restrictedTypes: [{ name: 'Query', fields: ['radar'] }] },
     ]);
     expect(byTier[1].endpointRules).toEqual([]);
-    const versions = await gql(`query($id: ID!) { planVersions(planId: $id) { edges { node { settings { endpointRules { productId } } changes { field } } } } }`, { id: ids.basic }, admin);
-    expect(versions.planVersions.edges[0].node.settings.endpointRules.map((r: { productId: string }) => r.productId)).toEqual([ids.product, ids.graph]);
+    const versions = await gql(
+      `query($id: ID!) { planVersions(planId: $id) { edges { node { settings { endpointRules { productId } } changes { field } } } } }`,
+      { id: ids.basic },
+      admin,
+    );
+    expect(versions.planVersions.edges[0].node.settings.endpointRules.map((r: { productId: string }) => r.productId)).toEqual([
+      ids.product,
+      ids.graph,
+    ]);
     expect(versions.planVersions.edges[0].node.changes.map((c: { field: string }) => c.field)).toContain('endpointRules');
   });
 
@@ -141,12 +221,19 @@ describe('premium endpoints are enforced by Tyk', () => {
     ids.org = await fixtures.organization(dana.sub);
     for (const plan of ['gold', 'basic']) {
       const app = (await mutate('createApp', 'CreateAppInput', { organizationId: ids.org, name: unique(plan) }, 'app { id }', dana)).app.id;
-      const request = await mutate('requestAccess', 'RequestAccessInput', { appId: app, planId: ids[plan], productIds: [ids.product, ids.graph] }, 'accessRequest { status credential { id } } secret', dana);
+      const request = await mutate(
+        'requestAccess',
+        'RequestAccessInput',
+        { appId: app, planId: ids[plan], productIds: [ids.product, ids.graph] },
+        'accessRequest { status credential { id } } secret',
+        dana,
+      );
       expect(request.accessRequest.status).toBe('APPROVED');
       ids[`${plan}Credential`] = request.accessRequest.credential.id;
       secrets[plan] = request.secret;
     }
-    for (const plan of ['gold', 'basic']) await waitFor(async () => (await keyStatus(ids[`${plan}Credential`])) === 'SYNCED', { what: `the ${plan} key`, timeoutMs: 30_000 });
+    for (const plan of ['gold', 'basic'])
+      await waitFor(async () => (await keyStatus(ids[`${plan}Credential`])) === 'SYNCED', { what: `the ${plan} key`, timeoutMs: 30_000 });
 
     // The restriction policy: ACL partition, each of the product's APIs with the rule's paths.
     const paths = [
@@ -171,10 +258,16 @@ describe('premium endpoints are enforced by Tyk', () => {
     expect(await call(`/${gqlApi}/`, secrets.gold, 'POST', { query: '{ radar }' })).toBe(200);
 
     // JWTs: the scope mapping selects each plan's JWT policy, which carries the plan's rights.
-    await waitFor(() => tyk.scopeMapping(jwtApi)['weather:basic'] !== undefined && tyk.scopeMapping(jwtApi)['weather:gold'] !== undefined, { what: 'the JWT mapping', timeoutMs: 30_000 });
+    await waitFor(() => tyk.scopeMapping(jwtApi)['weather:basic'] !== undefined && tyk.scopeMapping(jwtApi)['weather:gold'] !== undefined, {
+      what: 'the JWT mapping',
+      timeoutMs: 30_000,
+    });
     const gold = `Bearer ${signJwt({ sub: unique('gold-user'), scope: 'weather:gold' }, { hmac: secret })}`;
     const basic = `Bearer ${signJwt({ sub: unique('basic-user'), scope: 'weather:basic' }, { hmac: secret })}`;
-    await waitFor(async () => (await call(`/${jwtApi}/premium`, basic)) === 403, { what: 'Basic’s JWT policy with its rights', timeoutMs: 30_000 });
+    await waitFor(async () => (await call(`/${jwtApi}/premium`, basic)) === 403, {
+      what: 'Basic’s JWT policy with its rights',
+      timeoutMs: 30_000,
+    });
     expect(await call(`/${jwtApi}/forecast`, basic)).toBe(200);
     expect(await call(`/${jwtApi}/premium`, gold)).toBe(200);
   });
@@ -184,14 +277,28 @@ describe('premium endpoints are enforced by Tyk', () => {
     await mutate(
       'updatePlan',
       'UpdatePlanInput',
-      { id: ids.basic, endpointRules: [{ productId: ids.product, allow: [{ path: `/${keyApi}/forecast`, methods: ['GET'] }, { path: `/${keyApi}/premium`, methods: ['GET'] }] }] },
+      {
+        id: ids.basic,
+        endpointRules: [
+          {
+            productId: ids.product,
+            allow: [
+              { path: `/${keyApi}/forecast`, methods: ['GET'] },
+              { path: `/${keyApi}/premium`, methods: ['GET'] },
+            ],
+          },
+        ],
+      },
       'plan { version }',
       admin,
     );
     await waitFor(async () => (await call(`/${keyApi}/premium`, secrets.basic)) === 200, { what: 'the edited rule', timeoutMs: 30_000 });
     expect(await call(`/${keyApi}/forecast`, secrets.basic, 'POST', {})).toBe(403);
     // The graph rule is gone: its policy leaves the key, then Tyk.
-    await waitFor(() => !tyk.policy(rulesPolicyId(ids.basic, ids.graph)), { what: 'the dropped rule’s policy to be deleted', timeoutMs: 30_000 });
+    await waitFor(() => !tyk.policy(rulesPolicyId(ids.basic, ids.graph)), {
+      what: 'the dropped rule’s policy to be deleted',
+      timeoutMs: 30_000,
+    });
     expect(await call(`/${gqlApi}/`, secrets.basic, 'POST', { query: '{ radar }' })).toBe(200);
 
     // Removing every rule: the key's policies change back to product + plan.
@@ -201,6 +308,8 @@ describe('premium endpoints are enforced by Tyk', () => {
 
     // Every request body the provider sent validates against Tyk's OpenAPI file.
     expect(apiContractProblems(loadSpec(), tyk.history)).toEqual([]);
-    expect(tyk.history.some((r) => r.method === 'POST' && r.path === '/tyk/policies' && JSON.stringify(r.body ?? '').includes('pg-rules-'))).toBe(true);
+    expect(
+      tyk.history.some((r) => r.method === 'POST' && r.path === '/tyk/policies' && JSON.stringify(r.body ?? '').includes('pg-rules-')),
+    ).toBe(true);
   });
 });

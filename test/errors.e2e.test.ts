@@ -39,7 +39,9 @@ describe('client errors through the gateway', () => {
     it('a missing required input field names the path to it', async () => {
       const r = await send(CREATE_PLAN, { input: { name: 'p', displayName: 'P', quota: { requests: 5 } } });
       expect(only(r)).toMatchObject({
-        message: expect.stringMatching(/^Variable "\$input" got invalid value .* at "input\.quota"; Field "period" of required type "QuotaPeriod!" was not provided\.$/),
+        message: expect.stringMatching(
+          /^Variable "\$input" got invalid value .* at "input\.quota"; Field "period" of required type "QuotaPeriod!" was not provided\.$/,
+        ),
         extensions: { code: 'BAD_USER_INPUT', field: 'input.quota.period' },
       });
     });
@@ -47,7 +49,9 @@ describe('client errors through the gateway', () => {
     it('an unknown input field names the path to it', async () => {
       const r = await send(CREATE_PLAN, { input: { name: 'p', displayName: 'P', colour: 'red' } });
       expect(only(r)).toMatchObject({
-        message: expect.stringMatching(/^Variable "\$input" got invalid value .*; Field "colour" is not defined by type "CreatePlanInput"\./),
+        message: expect.stringMatching(
+          /^Variable "\$input" got invalid value .*; Field "colour" is not defined by type "CreatePlanInput"\./,
+        ),
         extensions: { code: 'BAD_USER_INPUT', field: 'input.colour' },
       });
     });
@@ -55,7 +59,9 @@ describe('client errors through the gateway', () => {
     it('a bad list item and a bad enum value name their paths', async () => {
       const r = await send('query($f: PlanFilter) { plans(filter: $f) { totalCount } }', { f: { status: ['PUBLISHED', 'SOLD_OUT'] } });
       expect(only(r)).toMatchObject({
-        message: expect.stringMatching(/^Variable "\$f" got invalid value "SOLD_OUT" at "f\.status\[1\]"; Value "SOLD_OUT" does not exist in "PlanStatus" enum\./),
+        message: expect.stringMatching(
+          /^Variable "\$f" got invalid value "SOLD_OUT" at "f\.status\[1\]"; Value "SOLD_OUT" does not exist in "PlanStatus" enum\./,
+        ),
         extensions: { code: 'BAD_USER_INPUT', field: 'f.status[1]' },
       });
     });
@@ -72,7 +78,10 @@ describe('client errors through the gateway', () => {
     });
 
     it('reports every bad variable, and runs nothing', async () => {
-      const r = await send('query($first: Int, $after: String) { plans(first: $first, after: $after) { totalCount } }', { first: 'ten', after: 7 });
+      const r = await send('query($first: Int, $after: String) { plans(first: $first, after: $after) { totalCount } }', {
+        first: 'ten',
+        after: 7,
+      });
       expect(r.data).toBeUndefined();
       expect(r.errors!.map((e) => [e.extensions?.code, e.extensions?.field])).toEqual([
         ['BAD_USER_INPUT', 'first'],
@@ -81,7 +90,13 @@ describe('client errors through the gateway', () => {
     });
 
     it('a subscription with a bad variable is refused the same way over graphql-ws', async () => {
-      const client = createClient({ url: platform.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true, connectionParams: { authorization: `Bearer ${tokenFor(developer())}` } });
+      const client = createClient({
+        url: platform.wsUrl,
+        webSocketImpl: WebSocket,
+        retryAttempts: 0,
+        lazy: true,
+        connectionParams: { authorization: `Bearer ${tokenFor(developer())}` },
+      });
       try {
         const errors = await new Promise<readonly { message: string; extensions?: Record<string, unknown> }[]>((resolve, reject) => {
           client.subscribe(
@@ -93,7 +108,10 @@ describe('client errors through the gateway', () => {
             },
           );
         });
-        expect(errors[0]).toMatchObject({ message: expect.stringMatching(/^Variable "\$org" got invalid value/), extensions: { code: 'BAD_USER_INPUT', field: 'org' } });
+        expect(errors[0]).toMatchObject({
+          message: expect.stringMatching(/^Variable "\$org" got invalid value/),
+          extensions: { code: 'BAD_USER_INPUT', field: 'org' },
+        });
       } finally {
         await client.dispose();
       }
@@ -109,14 +127,22 @@ describe('client errors through the gateway', () => {
     });
 
     it('an unknown and a missing input field name their paths', async () => {
-      const unknown = only(await send('mutation { createPlan(input: { name: "p", displayName: "P", colour: "red" }) { errors { code } } }'));
+      const unknown = only(
+        await send('mutation { createPlan(input: { name: "p", displayName: "P", colour: "red" }) { errors { code } } }'),
+      );
       expect(unknown).toMatchObject({
-        message: expect.stringMatching(/^Argument "input" of "createPlan" has an invalid value at "input\.colour": Field "colour" is not defined by type "CreatePlanInput"\./),
+        message: expect.stringMatching(
+          /^Argument "input" of "createPlan" has an invalid value at "input\.colour": Field "colour" is not defined by type "CreatePlanInput"\./,
+        ),
         extensions: { code: 'BAD_USER_INPUT', field: 'input.colour' },
       });
-      const missing = only(await send('mutation { createPlan(input: { name: "p", displayName: "P", quota: { requests: 5 } }) { errors { code } } }'));
+      const missing = only(
+        await send('mutation { createPlan(input: { name: "p", displayName: "P", quota: { requests: 5 } }) { errors { code } } }'),
+      );
       expect(missing).toMatchObject({
-        message: expect.stringMatching(/^Argument "input" of "createPlan" has an invalid value at "input\.quota": .*"QuotaPeriod!" was not provided\./),
+        message: expect.stringMatching(
+          /^Argument "input" of "createPlan" has an invalid value at "input\.quota": .*"QuotaPeriod!" was not provided\./,
+        ),
         extensions: { code: 'BAD_USER_INPUT', field: 'input.quota.period' },
       });
     });
@@ -131,7 +157,10 @@ describe('client errors through the gateway', () => {
     const RANGE_END = '2026-01-01T00:00:00Z';
 
     it('names the client variable, not the one the query planner made up', async () => {
-      const r = await send('query($from: DateTime!, $to: DateTime!) { unmatchedUsage(from: $from, to: $to) { requests } }', { from: 'yesterday', to: RANGE_END });
+      const r = await send('query($from: DateTime!, $to: DateTime!) { unmatchedUsage(from: $from, to: $to) { requests } }', {
+        from: 'yesterday',
+        to: RANGE_END,
+      });
       const error = only(r);
       expect(error.message).not.toMatch(/_unmatchedUsage_/);
       expect(error).toMatchObject({
@@ -142,14 +171,20 @@ describe('client errors through the gateway', () => {
     });
 
     it('follows the client variable through aliases and other names', async () => {
-      const r = await send('query($start: DateTime!) { range: unmatchedUsage(from: $start, to: "2026-01-01T00:00:00Z") { requests } }', { start: 'soon' });
-      expect(only(r)).toMatchObject({ message: expect.stringMatching(/^Variable "\$start" got invalid value "soon"; /), extensions: { code: 'BAD_USER_INPUT', field: 'start' } });
+      const r = await send('query($start: DateTime!) { range: unmatchedUsage(from: $start, to: "2026-01-01T00:00:00Z") { requests } }', {
+        start: 'soon',
+      });
+      expect(only(r)).toMatchObject({
+        message: expect.stringMatching(/^Variable "\$start" got invalid value "soon"; /),
+        extensions: { code: 'BAD_USER_INPUT', field: 'start' },
+      });
     });
 
     it('names the argument when the value is written inline', async () => {
       const r = await send('{ unmatchedUsage(from: "yesterday", to: "2026-01-01T00:00:00Z") { requests } }');
       expect(only(r)).toMatchObject({
-        message: 'Argument "from" of "unmatchedUsage" got invalid value "yesterday"; DateTime cannot represent an invalid date-time-string yesterday.',
+        message:
+          'Argument "from" of "unmatchedUsage" got invalid value "yesterday"; DateTime cannot represent an invalid date-time-string yesterday.',
         extensions: { code: 'BAD_USER_INPUT', field: 'from' },
       });
       expect(r.errors![0].message).not.toMatch(/\$/);
@@ -157,14 +192,22 @@ describe('client errors through the gateway', () => {
 
     it('gives the path inside an input object, whether it is a variable, a field of a literal or a variable in a literal', async () => {
       const whole = only(await send('query($f: AuditLogFilter) { auditLog(filter: $f) { totalCount } }', { f: { from: 'nope' } }));
-      expect(whole).toMatchObject({ message: expect.stringMatching(/^Variable "\$f" got invalid value "nope" at "f\.from"; DateTime cannot represent/), extensions: { code: 'BAD_USER_INPUT', field: 'f.from' } });
+      expect(whole).toMatchObject({
+        message: expect.stringMatching(/^Variable "\$f" got invalid value "nope" at "f\.from"; DateTime cannot represent/),
+        extensions: { code: 'BAD_USER_INPUT', field: 'f.from' },
+      });
       const inline = only(await send('{ auditLog(filter: { from: "nope" }) { totalCount } }'));
       expect(inline).toMatchObject({
-        message: expect.stringMatching(/^Argument "filter" of "auditLog" got invalid value "nope" at "filter\.from"; DateTime cannot represent/),
+        message: expect.stringMatching(
+          /^Argument "filter" of "auditLog" got invalid value "nope" at "filter\.from"; DateTime cannot represent/,
+        ),
         extensions: { code: 'BAD_USER_INPUT', field: 'filter.from' },
       });
       const nested = only(await send('query($since: DateTime) { auditLog(filter: { from: $since }) { totalCount } }', { since: 'nope' }));
-      expect(nested).toMatchObject({ message: expect.stringMatching(/^Variable "\$since" got invalid value "nope"; DateTime cannot represent/), extensions: { code: 'BAD_USER_INPUT', field: 'since' } });
+      expect(nested).toMatchObject({
+        message: expect.stringMatching(/^Variable "\$since" got invalid value "nope"; DateTime cannot represent/),
+        extensions: { code: 'BAD_USER_INPUT', field: 'since' },
+      });
     });
   });
 
@@ -180,7 +223,11 @@ describe('client errors through the gateway', () => {
       };
       for (const authorization of ['Bearer not-a-jwt', 'Basic dXNlcjpwYXNz', `Bearer ${tokenFor(developer(), -60)}`]) {
         const { status, body } = await post(authorization);
-        expect({ authorization, status, code: body.errors?.[0].extensions?.code }).toEqual({ authorization, status: expect.any(Number), code: 'UNAUTHENTICATED' });
+        expect({ authorization, status, code: body.errors?.[0].extensions?.code }).toEqual({
+          authorization,
+          status: expect.any(Number),
+          code: 'UNAUTHENTICATED',
+        });
         expect(status).toBeGreaterThanOrEqual(400);
       }
     });
@@ -200,7 +247,8 @@ describe('client errors through the gateway', () => {
       for (const [code, pending] of cases) {
         const body = await pending;
         expect(body.errors?.length).toBeGreaterThan(0);
-        for (const error of body.errors!) expect({ message: error.message, code: error.extensions?.code }).toEqual({ message: error.message, code });
+        for (const error of body.errors!)
+          expect({ message: error.message, code: error.extensions?.code }).toEqual({ message: error.message, code });
       }
     });
   });

@@ -45,7 +45,11 @@ describe('faults', () => {
       extensions: { code: 'SERVICE_UNAVAILABLE', retryAfter: 1 },
     });
     expect(JSON.stringify(during.errors)).not.toMatch(/\bat \S+\.(js|ts):\d+/);
-    const restarted = await startSubgraph(SUBGRAPHS.products!, { databaseUrl: products.orm.config.get('clientUrl')!, port, log: createLogger('products') });
+    const restarted = await startSubgraph(SUBGRAPHS.products!, {
+      databaseUrl: products.orm.config.get('clientUrl')!,
+      port,
+      log: createLogger('products'),
+    });
     platform.subgraphs.products = restarted;
     await waitFor(
       async () => {

@@ -44,7 +44,10 @@ describe('catalogue through the gateway', () => {
     const r = await gatewayRequest(platform.gatewayUrl, CATALOGUE, { search: tag }, identity);
     expect(r.errors).toBeUndefined();
     return Object.fromEntries(
-      r.data.products.edges.map((e: any) => [e.node.slug.replace(`${tag}-`, ''), e.node.availablePlans.map((p: any) => p.name.replace(`${tag} `, ''))]),
+      r.data.products.edges.map((e: any) => [
+        e.node.slug.replace(`${tag}-`, ''),
+        e.node.availablePlans.map((p: any) => p.name.replace(`${tag} `, '')),
+      ]),
     );
   };
 
@@ -55,7 +58,12 @@ describe('catalogue through the gateway', () => {
   it('shows another organization and anonymous callers only the public catalogue', async () => {
     expect(await view(bob)).toEqual({ p1: ['silver', 'gold'] });
     expect(await view(null)).toEqual({ p1: ['silver', 'gold'] });
-    const direct = await gatewayRequest(platform.gatewayUrl, `query($id: ID!) { plan(id: $id) { name } catalog(id: "${ids.private}") { name } }`, { id: ids.partner }, bob);
+    const direct = await gatewayRequest(
+      platform.gatewayUrl,
+      `query($id: ID!) { plan(id: $id) { name } catalog(id: "${ids.private}") { name } }`,
+      { id: ids.partner },
+      bob,
+    );
     expect(direct.data).toEqual({ plan: null, catalog: null });
   });
 
@@ -89,7 +97,12 @@ describe('catalogue through the gateway', () => {
       [2, 'UPDATED'],
       [1, 'CREATED'],
     ]);
-    const refused = await gatewayRequest(platform.gatewayUrl, `query($id: ID!) { planVersions(planId: $id) { totalCount } }`, { id: ids.gold }, alice);
+    const refused = await gatewayRequest(
+      platform.gatewayUrl,
+      `query($id: ID!) { planVersions(planId: $id) { totalCount } }`,
+      { id: ids.gold },
+      alice,
+    );
     expect(refused.errors?.[0].extensions?.code).toBe('FORBIDDEN');
   });
 

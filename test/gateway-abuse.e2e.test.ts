@@ -49,7 +49,10 @@ describe('gateway against abuse', () => {
       headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
       body: JSON.stringify({ query }),
     });
-    return { status: response.status, body: (await response.json()) as { data?: any; errors?: { message: string; extensions?: Record<string, any> }[] } };
+    return {
+      status: response.status,
+      body: (await response.json()) as { data?: any; errors?: { message: string; extensions?: Record<string, any> }[] },
+    };
   }
 
   /** Opens a raw graphql-ws socket and sends `connection_init`: resolves with `ack` or the close code and reason. */
@@ -126,7 +129,10 @@ describe('gateway against abuse', () => {
       method: 'POST',
       signal: controller.signal,
       headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${tokenFor(identity)}` },
-      body: JSON.stringify({ query: `subscription($org: ID!) { quotaWarnings(organizationId: $org) { thresholdPercent } }`, variables: { org } }),
+      body: JSON.stringify({
+        query: `subscription($org: ID!) { quotaWarnings(organizationId: $org) { thresholdPercent } }`,
+        variables: { org },
+      }),
     })
       .then(async (response) => {
         const decoder = new TextDecoder();
@@ -149,15 +155,29 @@ describe('gateway against abuse', () => {
     it('refuses tokens without exp, living longer than 24 h, or with a future iat stretching the window, saying why', async () => {
       const noExp = await post(platform.gatewayUrl, '{ viewer { id } }', raw({ sub: 'forever', roles: ['portal_admin'] }));
       expect(noExp.status).toBe(401);
-      expect(noExp.body.errors?.[0]).toMatchObject({ message: expect.stringMatching(/no expiry time \(`exp`\).*86400 s \(JWT_MAX_AGE\)/), extensions: { code: 'UNAUTHENTICATED' } });
+      expect(noExp.body.errors?.[0]).toMatchObject({
+        message: expect.stringMatching(/no expiry time \(`exp`\).*86400 s \(JWT_MAX_AGE\)/),
+        extensions: { code: 'UNAUTHENTICATED' },
+      });
 
-      const century = await post(platform.gatewayUrl, '{ viewer { id } }', raw({ sub: 'old', iat: now(), exp: now() + 100 * 365 * 86_400 }));
+      const century = await post(
+        platform.gatewayUrl,
+        '{ viewer { id } }',
+        raw({ sub: 'old', iat: now(), exp: now() + 100 * 365 * 86_400 }),
+      );
       expect(century.status).toBe(401);
-      expect(century.body.errors?.[0]).toMatchObject({ message: expect.stringMatching(/longer than the 86400 s/), extensions: { code: 'UNAUTHENTICATED' } });
+      expect(century.body.errors?.[0]).toMatchObject({
+        message: expect.stringMatching(/longer than the 86400 s/),
+        extensions: { code: 'UNAUTHENTICATED' },
+      });
 
       const noIat = await post(platform.gatewayUrl, '{ viewer { id } }', raw({ sub: 'no-iat', exp: now() + 2 * 86_400 }));
       expect(noIat.body.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
-      const futureIat = await post(platform.gatewayUrl, '{ viewer { id } }', raw({ sub: 'future', iat: now() + 10 * 86_400, exp: now() + 10 * 86_400 + 60 }));
+      const futureIat = await post(
+        platform.gatewayUrl,
+        '{ viewer { id } }',
+        raw({ sub: 'future', iat: now() + 10 * 86_400, exp: now() + 10 * 86_400 + 60 }),
+      );
       expect(futureIat.body.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
 
       const day = await post(platform.gatewayUrl, '{ viewer { subject } }', raw({ sub: 'daily', iat: now(), exp: now() + 86_400 }));
@@ -176,17 +196,25 @@ describe('gateway against abuse', () => {
       const url = await gatewayWith({ PLATFORM_RATE_LIMIT: '3/60' });
       const good = tokenFor(developer());
       expect((await post(url, '{ viewer { subject } }', good)).body.errors).toBeUndefined();
-      for (let i = 0; i < 3; i++) expect((await post(url, '{ viewer { id } }', 'not-a-jwt')).body.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+      for (let i = 0; i < 3; i++)
+        expect((await post(url, '{ viewer { id } }', 'not-a-jwt')).body.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
       const refused = await post(url, '{ viewer { subject } }', good);
       expect(refused.status).toBe(429);
-      expect(refused.body.errors?.[0]).toMatchObject({ message: expect.stringMatching(/failed requests/), extensions: { code: 'RATE_LIMITED', retryAfter: expect.any(Number) } });
-      expect(await connect(url, { authorization: `Bearer ${good}` })).toEqual({ code: 4429, reason: expect.stringMatching(/^Too many failed requests/) });
+      expect(refused.body.errors?.[0]).toMatchObject({
+        message: expect.stringMatching(/failed requests/),
+        extensions: { code: 'RATE_LIMITED', retryAfter: expect.any(Number) },
+      });
+      expect(await connect(url, { authorization: `Bearer ${good}` })).toEqual({
+        code: 4429,
+        reason: expect.stringMatching(/^Too many failed requests/),
+      });
     });
 
     it('invalid documents and refused WebSocket handshakes count too', async () => {
       const url = await gatewayWith({ PLATFORM_RATE_LIMIT: '3/60' });
       const good = tokenFor(developer());
-      for (let i = 0; i < 2; i++) expect((await post(url, '{ viewer { nope } }', good)).body.errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+      for (let i = 0; i < 2; i++)
+        expect((await post(url, '{ viewer { nope } }', good)).body.errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
       expect(await connect(url, { authorization: `Bearer ${raw({ sub: 'x' })}` })).toMatchObject({ code: 4403 });
       expect((await post(url, '{ viewer { subject } }', good)).status).toBe(429);
     });
@@ -213,13 +241,20 @@ describe('gateway against abuse', () => {
 
   describe('subscription caps', () => {
     it('caps subscriptions per connection and per caller across sockets, refusing one with SUBSCRIPTION_LIMIT while the others live on', async () => {
-      const url = await gatewayWith({ GRAPHQL_MAX_SUBSCRIPTIONS_PER_CONNECTION: '3', GRAPHQL_MAX_SUBSCRIPTIONS_PER_CALLER: '5', PLATFORM_RATE_LIMIT: '1000/60' });
+      const url = await gatewayWith({
+        GRAPHQL_MAX_SUBSCRIPTIONS_PER_CONNECTION: '3',
+        GRAPHQL_MAX_SUBSCRIPTIONS_PER_CALLER: '5',
+        PLATFORM_RATE_LIMIT: '1000/60',
+      });
       const first = client(url, admin);
       const a = [subscribe(first), subscribe(first), subscribe(first)];
       await allLive(a);
       const fourth = subscribe(first);
       await waitFor(() => fourth.errors.length > 0, { what: 'the 4th subscription on one connection to be refused' });
-      expect(fourth.errors[0]).toMatchObject({ message: expect.stringMatching(/already runs 3 subscriptions/), extensions: { code: 'SUBSCRIPTION_LIMIT', limit: 3, scope: 'connection' } });
+      expect(fourth.errors[0]).toMatchObject({
+        message: expect.stringMatching(/already runs 3 subscriptions/),
+        extensions: { code: 'SUBSCRIPTION_LIMIT', limit: 3, scope: 'connection' },
+      });
 
       const second = client(url, admin);
       const b = [subscribe(second), subscribe(second)];
@@ -250,11 +285,21 @@ describe('gateway against abuse', () => {
       // The gateway sees the client go a moment later: until then the new one is refused, and retried.
       const again = client(url, caller);
       let fourth = subscribe(again);
-      await allLive([overWs, { get events() { return fourth.events; } }], () => {
-        if (fourth.errors.length === 0) return;
-        expect(fourth.errors[0].extensions?.code).toBe('SUBSCRIPTION_LIMIT');
-        fourth = subscribe(again);
-      });
+      await allLive(
+        [
+          overWs,
+          {
+            get events() {
+              return fourth.events;
+            },
+          },
+        ],
+        () => {
+          if (fourth.errors.length === 0) return;
+          expect(fourth.errors[0].extensions?.code).toBe('SUBSCRIPTION_LIMIT');
+          fourth = subscribe(again);
+        },
+      );
       expect(fourth.errors).toEqual([]);
     });
 

@@ -71,7 +71,10 @@ describe('gateway hardening', () => {
   });
 
   it('limits tokens (40 accepted, 41 refused)', async () => {
-    const tokens = (n: number) => `{ ${Array(n - 2).fill('__typename').join(' ')} }`;
+    const tokens = (n: number) =>
+      `{ ${Array(n - 2)
+        .fill('__typename')
+        .join(' ')} }`;
     expect(ok(await post(strict, { query: tokens(40) }))).toBe(true);
     const refused = await post(strict, { query: tokens(41) });
     expect(refused.body.errors[0].message).toMatch(/^Token limit of 40 exceeded/);
@@ -178,7 +181,10 @@ describe('gateway hardening', () => {
       const r = await post(slow, { query: '{ provider(id: "00000000-0000-4000-8000-000000000000") { id } }' });
       expect(Date.now() - started).toBeLessThan(10_000);
       expect(r.status).toBe(503);
-      expect(r.body.errors[0]).toEqual({ message: expect.stringMatching(/longer than 300 ms/), extensions: { code: 'REQUEST_TIMEOUT', limit: 300 } });
+      expect(r.body.errors[0]).toEqual({
+        message: expect.stringMatching(/longer than 300 ms/),
+        extensions: { code: 'REQUEST_TIMEOUT', limit: 300 },
+      });
     } finally {
       hanging.closeAllConnections();
       await new Promise<void>((resolve) => hanging.close(() => resolve()));
@@ -190,7 +196,8 @@ describe('gateway hardening', () => {
     await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', () => resolve()));
     try {
       const url = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/graphql`;
-      const slow = (await platform.extraGateway({ ...process.env, ...secrets(), GRAPHQL_UPSTREAM_TIMEOUT_MS: '300' }, { provider: url })).url;
+      const slow = (await platform.extraGateway({ ...process.env, ...secrets(), GRAPHQL_UPSTREAM_TIMEOUT_MS: '300' }, { provider: url }))
+        .url;
       const started = Date.now();
       const r = await post(slow, { query: '{ viewer { subject } provider(id: "00000000-0000-4000-8000-000000000000") { id } }' });
       expect(Date.now() - started).toBeLessThan(10_000);

@@ -47,7 +47,9 @@ describe('gateway (real HTTP through Hive Gateway to the subgraphs)', () => {
     expect(mutation.status).toBe(405);
     const mutationWithoutHeader = await fetch(mutationUrl, { headers: { accept: 'application/json' } });
     expect(mutationWithoutHeader.status).toBe(405);
-    expect(((await mutationWithoutHeader.json()) as { errors: { extensions: { code: string } }[] }).errors[0].extensions.code).toBe('BAD_REQUEST');
+    expect(((await mutationWithoutHeader.json()) as { errors: { extensions: { code: string } }[] }).errors[0].extensions.code).toBe(
+      'BAD_REQUEST',
+    );
   });
 
   it('refuses tokens with a bad signature or past expiry, and anonymous writes', async () => {
@@ -58,7 +60,9 @@ describe('gateway (real HTTP through Hive Gateway to the subgraphs)', () => {
       body: JSON.stringify({ query: '{ products { totalCount } }' }),
     });
     expect(badSig.status).toBe(401);
-    const expired = jwt.sign({ sub: 'alice', roles: ['portal_admin'], exp: Math.floor(Date.now() / 1000) - 60 }, jwtConfig().secret!, { algorithm: 'HS256' });
+    const expired = jwt.sign({ sub: 'alice', roles: ['portal_admin'], exp: Math.floor(Date.now() / 1000) - 60 }, jwtConfig().secret!, {
+      algorithm: 'HS256',
+    });
     const late = await fetch(platform.gatewayUrl, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${expired}` },

@@ -85,30 +85,54 @@ interface Position {
 }
 
 /** Every String and ID position reachable from an argument (optional ones too; lists get one item). */
-function positions(type: GraphQLInputType, field: string, place: (args: Record<string, unknown>) => { container: Record<string, unknown> | unknown[]; key: string | number }, depth = 0): Position[] {
+function positions(
+  type: GraphQLInputType,
+  field: string,
+  place: (args: Record<string, unknown>) => { container: Record<string, unknown> | unknown[]; key: string | number },
+  depth = 0,
+): Position[] {
   const inner = isNonNullType(type) ? type.ofType : type;
   if (depth > 4) return [];
   if (isListType(inner)) {
-    return positions(inner.ofType, `${field}[0]`, (args) => {
-      const { container, key } = place(args);
-      const list = [minimal(inner.ofType, true)];
-      (container as Record<string | number, unknown>)[key] = list;
-      return { container: list, key: 0 };
-    }, depth + 1);
+    return positions(
+      inner.ofType,
+      `${field}[0]`,
+      (args) => {
+        const { container, key } = place(args);
+        const list = [minimal(inner.ofType, true)];
+        (container as Record<string | number, unknown>)[key] = list;
+        return { container: list, key: 0 };
+      },
+      depth + 1,
+    );
   }
   if (isInputObjectType(inner)) {
     return Object.values(inner.getFields()).flatMap((f) =>
-      positions(f.type, `${field}.${f.name}`, (args) => {
-        const { container, key } = place(args);
-        const holder = container as Record<string | number, unknown>;
-        if (holder[key] === undefined || holder[key] === null) holder[key] = minimal(inner, true);
-        return { container: holder[key] as Record<string, unknown>, key: f.name };
-      }, depth + 1),
+      positions(
+        f.type,
+        `${field}.${f.name}`,
+        (args) => {
+          const { container, key } = place(args);
+          const holder = container as Record<string | number, unknown>;
+          if (holder[key] === undefined || holder[key] === null) holder[key] = minimal(inner, true);
+          return { container: holder[key] as Record<string, unknown>, key: f.name };
+        },
+        depth + 1,
+      ),
     );
   }
   const name = getNamedType(inner).name;
   if (name !== 'String' && name !== 'ID') return [];
-  return [{ field, scalar: name, set: (args, value) => { const { container, key } = place(args); (container as Record<string | number, unknown>)[key] = value; } }];
+  return [
+    {
+      field,
+      scalar: name,
+      set: (args, value) => {
+        const { container, key } = place(args);
+        (container as Record<string | number, unknown>)[key] = value;
+      },
+    },
+  ];
 }
 
 interface Probe {
@@ -166,7 +190,10 @@ describe('input boundary: schema-driven probe through the gateway', () => {
   const probes = probesOf(SCHEMA);
 
   beforeAll(async () => {
-    platform = await startPlatform({ gatewayEnv: { ...process.env, PLATFORM_RATE_LIMIT: '0/60' }, logger: (name) => createLogger(name, 'info', sink) });
+    platform = await startPlatform({
+      gatewayEnv: { ...process.env, PLATFORM_RATE_LIMIT: '0/60' },
+      logger: (name) => createLogger(name, 'info', sink),
+    });
   }, 120_000);
   afterAll(async () => {
     await platform?.stop();
@@ -187,13 +214,19 @@ describe('input boundary: schema-driven probe through the gateway', () => {
           { query: probe.document, variables: probe.variables },
           {
             next: (result) => {
-              for (const e of result.errors ?? []) answers.push({ code: String(e.extensions?.code), field: e.extensions?.field as string | undefined });
+              for (const e of result.errors ?? [])
+                answers.push({ code: String(e.extensions?.code), field: e.extensions?.field as string | undefined });
               unsubscribe();
               resolve(answers);
             },
             error: (error) => {
               const errors = Array.isArray(error) ? error : [error];
-              resolve(errors.map((e: { extensions?: Record<string, unknown>; message?: string; code?: number }) => ({ code: String(e.extensions?.code ?? e.code ?? e.message), field: e.extensions?.field as string | undefined })));
+              resolve(
+                errors.map((e: { extensions?: Record<string, unknown>; message?: string; code?: number }) => ({
+                  code: String(e.extensions?.code ?? e.code ?? e.message),
+                  field: e.extensions?.field as string | undefined,
+                })),
+              );
             },
             complete: () => resolve(answers),
           },
@@ -215,7 +248,8 @@ describe('input boundary: schema-driven probe through the gateway', () => {
     const expected: string[] = [];
     for (const type of [SCHEMA.getQueryType(), SCHEMA.getMutationType(), SCHEMA.getSubscriptionType()]) {
       for (const field of Object.values(type?.getFields() ?? {})) {
-        if (field.args.some((a) => positions(a.type, a.name, (args) => ({ container: args, key: a.name })).length)) expected.push(`${type!.name}.${field.name}`);
+        if (field.args.some((a) => positions(a.type, a.name, (args) => ({ container: args, key: a.name })).length))
+          expected.push(`${type!.name}.${field.name}`);
       }
     }
     expect(expected.filter((f) => !probed.has(f))).toEqual([]);
@@ -226,7 +260,10 @@ describe('input boundary: schema-driven probe through the gateway', () => {
     const internal: string[] = [];
     const unnamed: string[] = [];
     const tally: Record<string, number> = {};
-    for (const [caller, identity] of [['portal admin', admin], ['anonymous', null]] as const) {
+    for (const [caller, identity] of [
+      ['portal admin', admin],
+      ['anonymous', null],
+    ] as const) {
       for (const probe of probes) {
         const answers = await ask(probe, identity);
         const label = `${caller} ${probe.root}.${probe.fieldName} ${probe.position.field} (${probe.bad.kind}): ${JSON.stringify(answers)}`;
@@ -254,13 +291,28 @@ describe('input boundary: schema-driven probe through the gateway', () => {
     expect(inline.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'filter.search' });
     const slug = await gatewayRequest(platform.gatewayUrl, `query($s: String) { product(slug: $s) { id } }`, { s: 'x\ud800' }, null);
     expect(slug.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'slug' });
-    const assign = await gatewayRequest(platform.gatewayUrl, `mutation($i: AssignProviderInput!) { assignProvider(input: $i) { __typename } }`, { i: { providerId: randomUUID(), planId: '' } }, admin);
+    const assign = await gatewayRequest(
+      platform.gatewayUrl,
+      `mutation($i: AssignProviderInput!) { assignProvider(input: $i) { __typename } }`,
+      { i: { providerId: randomUUID(), planId: '' } },
+      admin,
+    );
     expect(assign.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.planId' });
     // A nested field's argument (the cursor of Catalog.products), reached through the gateway.
-    const nested = await gatewayRequest(platform.gatewayUrl, `{ catalogs { edges { node { products(after: "x\\u0000") { totalCount } } } } }`, {}, admin);
+    const nested = await gatewayRequest(
+      platform.gatewayUrl,
+      `{ catalogs { edges { node { products(after: "x\\u0000") { totalCount } } } } }`,
+      {},
+      admin,
+    );
     expect(nested.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
     // Well-formed text with astral characters (a valid surrogate pair) passes.
-    const emoji = await gatewayRequest(platform.gatewayUrl, `query($s: String) { products(filter: { search: $s }) { totalCount } }`, { s: 'rocket 🚀' }, null);
+    const emoji = await gatewayRequest(
+      platform.gatewayUrl,
+      `query($s: String) { products(filter: { search: $s }) { totalCount } }`,
+      { s: 'rocket 🚀' },
+      null,
+    );
     expect(emoji.errors).toBeUndefined();
   });
 });

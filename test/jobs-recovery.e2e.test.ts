@@ -47,17 +47,29 @@ describe('background work survives database restarts and crashes', () => {
     return r.data;
   };
   const mutate = async (name: string, inputType: string, input: Record<string, unknown>, select: string, identity: Identity = admin) => {
-    const data = await gql(`mutation($i: ${inputType}!) { ${name}(input: $i) { ${select} errors { code field message } } }`, { i: input }, identity);
+    const data = await gql(
+      `mutation($i: ${inputType}!) { ${name}(input: $i) { ${select} errors { code field message } } }`,
+      { i: input },
+      identity,
+    );
     if (data[name].errors.length) throw new Error(`${name}: ${JSON.stringify(data[name].errors)}`);
     return data[name];
   };
   const requestKey = async (appName: string): Promise<string> => {
     const app = (await mutate('createApp', 'CreateAppInput', { organizationId: ids.org, name: appName }, 'app { id }', dave)).app.id;
-    const granted = await mutate('requestAccess', 'RequestAccessInput', { appId: app, planId: ids.keyPlan, productIds: [ids.product] }, 'accessRequest { status credential { id } }', dave);
+    const granted = await mutate(
+      'requestAccess',
+      'RequestAccessInput',
+      { appId: app, planId: ids.keyPlan, productIds: [ids.product] },
+      'accessRequest { status credential { id } }',
+      dave,
+    );
     expect(granted.accessRequest.status).toBe('APPROVED');
     return granted.accessRequest.credential.id;
   };
-  const credentialSync = async (id: string) => (await gql(`query($id: ID!) { credential(id: $id) { sync { status externalId attempts pendingSince nextAttemptAt stuck } } }`, { id })).credential.sync;
+  const credentialSync = async (id: string) =>
+    (await gql(`query($id: ID!) { credential(id: $id) { sync { status externalId attempts pendingSince nextAttemptAt stuck } } }`, { id }))
+      .credential.sync;
   const keyInTyk = async (credentialId: string) => {
     const sync = await credentialSync(credentialId);
     return sync.status === 'SYNCED' && sync.externalId !== null && [...tyk.keys.keys()].some((hash) => hash.startsWith(sync.externalId));
@@ -78,7 +90,13 @@ describe('background work survives database restarts and crashes', () => {
       )
     ).rows;
   };
-  const startReplica = (url: string) => startSubgraph(SUBGRAPHS.provider!, { databaseUrl: url, port: 0, log: createLogger('provider'), env: { ...process.env, ...jobEnv, JOB_CONCURRENCY: '4' } });
+  const startReplica = (url: string) =>
+    startSubgraph(SUBGRAPHS.provider!, {
+      databaseUrl: url,
+      port: 0,
+      log: createLogger('provider'),
+      env: { ...process.env, ...jobEnv, JOB_CONCURRENCY: '4' },
+    });
 
   beforeAll(async () => {
     const url = new URL(testDatabaseUrl());
@@ -93,14 +111,20 @@ describe('background work survives database restarts and crashes', () => {
     tyk = await TykTestServer.start();
     fixtures = new Fixtures(platform.gatewayUrl, admin);
     ids.provider = (
-      await mutate('registerProvider', 'RegisterProviderInput', { name: unique('tyk'), kind: 'TYK_GATEWAY', baseUrl: tyk.url, secret: tyk.secret, tykOrgId: tyk.orgId, makeDefault: true }, 'provider { id }')
+      await mutate(
+        'registerProvider',
+        'RegisterProviderInput',
+        { name: unique('tyk'), kind: 'TYK_GATEWAY', baseUrl: tyk.url, secret: tyk.secret, tykOrgId: tyk.orgId, makeDefault: true },
+        'provider { id }',
+      )
     ).provider.id;
     ids.catalog = await fixtures.catalog();
     ids.product = await fixtures.product({ catalogIds: [ids.catalog] });
     ids.keyPlan = await fixtures.plan({ name: unique('keys'), catalogIds: [ids.catalog], autoApprove: true });
     for (let i = 0; i < 3; i++) planIds.push(await fixtures.plan({ name: unique('edited'), catalogIds: [ids.catalog] }));
     // Every plan and product is bound to this suite's provider, whatever other suites make default.
-    for (const planId of [ids.keyPlan, ...planIds]) await mutate('assignProvider', 'AssignProviderInput', { planId, providerId: ids.provider }, 'sync { status }');
+    for (const planId of [ids.keyPlan, ...planIds])
+      await mutate('assignProvider', 'AssignProviderInput', { planId, providerId: ids.provider }, 'sync { status }');
     await mutate('assignProvider', 'AssignProviderInput', { productId: ids.product, providerId: ids.provider }, 'sync { status }');
     await mutate('registerDeveloper', 'RegisterDeveloperInput', { displayName: 'Dave' }, 'developer { subject }', dave);
     ids.org = await fixtures.organization(dave.sub);
@@ -149,15 +173,29 @@ describe('background work survives database restarts and crashes', () => {
     // During the outage: a retryable error, and nobody claims to be ready.
     const during = await gatewayRequest(platform.gatewayUrl, `{ products(first: 1) { totalCount } }`, {}, developer());
     expect(during.errors?.length).toBeGreaterThan(0);
-    for (const error of during.errors!) expect(error.extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryAfter: expect.any(Number) });
+    for (const error of during.errors!)
+      expect(error.extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryAfter: expect.any(Number) });
     const base = platform.gatewayUrl.replace(/\/graphql$/, '');
     await waitFor(async () => (await fetch(`${base}/readyz`)).status === 503, { what: 'the gateway to report not ready' });
     expect((await fetch(replica!.url.replace(/\/graphql$/, '/readyz'))).status).toBe(503);
     // The usage ingest endpoint says the same to its senders: 503 with Retry-After.
     const ingest = await fetch(platform.subgraphs.usage!.url.replace(/\/graphql$/, '/ingest/tyk'), {
       method: 'POST',
-      headers: { 'content-type': 'application/x-ndjson', authorization: `Bearer ${tokenFor({ sub: 'tyk-pump-forwarder', roles: ['service'] })}` },
-      body: JSON.stringify({ timestamp: new Date().toISOString(), api_key: 'abcdef0123456789', api_id: 'api', org_id: tyk.orgId, method: 'GET', path: '/x', raw_path: '/x', response_code: 200, request_time: 3 }),
+      headers: {
+        'content-type': 'application/x-ndjson',
+        authorization: `Bearer ${tokenFor({ sub: 'tyk-pump-forwarder', roles: ['service'] })}`,
+      },
+      body: JSON.stringify({
+        timestamp: new Date().toISOString(),
+        api_key: 'abcdef0123456789',
+        api_id: 'api',
+        org_id: tyk.orgId,
+        method: 'GET',
+        path: '/x',
+        raw_path: '/x',
+        response_code: 200,
+        request_time: 3,
+      }),
     });
     expect(ingest.status).toBe(503);
     expect(ingest.headers.get('retry-after')).toMatch(/^\d+$/);
@@ -168,19 +206,29 @@ describe('background work survives database restarts and crashes', () => {
     await proxy.up();
 
     // Everything queued reaches Tyk within a minute of the database's return.
-    await waitFor(
-      () => planIds.every((planId) => tyk.policy(planPolicyId(planId))?.quota_max === quotaOf(planId)),
-      { timeoutMs: 60_000, intervalMs: 250, what: 'every plan change to reach Tyk' },
-    );
+    await waitFor(() => planIds.every((planId) => tyk.policy(planPolicyId(planId))?.quota_max === quotaOf(planId)), {
+      timeoutMs: 60_000,
+      intervalMs: 250,
+      what: 'every plan change to reach Tyk',
+    });
     await waitFor(() => keyInTyk(ids.during), { timeoutMs: 60_000, intervalMs: 250, what: 'the queued key to be issued' });
     await waitFor(() => !tyk.keys.has(earlierHash), { timeoutMs: 60_000, intervalMs: 250, what: 'the revoked key to be deleted' });
 
     // The same processes did it: the job runners restarted themselves.
     expect(replica!.jobs!.restarts).toBeGreaterThanOrEqual(1);
     // No job is left behind: none locked, none failed for good (superseded ones ended cleanly).
-    await waitFor(async () => (await providerJobs()).length === 0, { timeoutMs: 30_000, intervalMs: 250, what: 'the provider queue to drain' });
+    await waitFor(async () => (await providerJobs()).length === 0, {
+      timeoutMs: 30_000,
+      intervalMs: 250,
+      what: 'the provider queue to drain',
+    });
     await waitFor(
-      async () => (await db.query(`select 1 from graphile_worker.jobs where key is null and attempts >= max_attempts and locked_at is null and task_identifier like 'provider.%'`)).rowCount === 0,
+      async () =>
+        (
+          await db.query(
+            `select 1 from graphile_worker.jobs where key is null and attempts >= max_attempts and locked_at is null and task_identifier like 'provider.%'`,
+          )
+        ).rowCount === 0,
       { timeoutMs: 30_000, intervalMs: 250, what: 'no superseded job left as a failed row' },
     );
     await waitFor(async () => (await fetch(`${base}/readyz`)).status === 200, { timeoutMs: 15_000, what: 'the gateway to be ready again' });
@@ -199,12 +247,24 @@ describe('background work survives database restarts and crashes', () => {
     let output = '';
     child = spawn(process.execPath, [path.join(dist, 'scripts', 'start-one.js'), 'provider'], {
       // The key's call to Tyk hangs on purpose: it must outlast the observation below, however slow the machine.
-      env: { ...process.env, ...jobEnv, DATABASE_URL: testDatabaseUrl(), PROVIDER_PORT: String(port), HOST: '127.0.0.1', JOB_CONCURRENCY: '4', PROVIDER_HTTP_TIMEOUT_MS: '600000' },
+      env: {
+        ...process.env,
+        ...jobEnv,
+        DATABASE_URL: testDatabaseUrl(),
+        PROVIDER_PORT: String(port),
+        HOST: '127.0.0.1',
+        JOB_CONCURRENCY: '4',
+        PROVIDER_HTTP_TIMEOUT_MS: '600000',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout!.on('data', (chunk) => (output += chunk));
     child.stderr!.on('data', (chunk) => (output += chunk));
-    await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok, { timeoutMs: 60_000, intervalMs: 200, what: `the child replica to be ready\n${output.slice(-2000)}` });
+    await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok, {
+      timeoutMs: 60_000,
+      intervalMs: 200,
+      what: `the child replica to be ready\n${output.slice(-2000)}`,
+    });
 
     tyk.slow(120_000); // the child's call to create the key hangs: the job stays in flight
     const credentialId = await requestKey('killed app');
@@ -223,7 +283,9 @@ describe('background work survives database restarts and crashes', () => {
     replica = await startReplica(testDatabaseUrl());
     const watchUntil = Date.now() + 3 * LOCK_TIMEOUT_SECONDS * 1000;
     while (Date.now() < watchUntil) {
-      const { rows } = await db.query<{ locked_by: string | null }>('select locked_by from graphile_worker.jobs where key = $1', [`key:${credentialId}`]);
+      const { rows } = await db.query<{ locked_by: string | null }>('select locked_by from graphile_worker.jobs where key = $1', [
+        `key:${credentialId}`,
+      ]);
       expect(rows).toEqual([{ locked_by: holder }]);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }

@@ -47,7 +47,9 @@ describe('gateway with JWT_JWKS_URL', () => {
     expect(hs.status).toBe(401);
     const { privateKey: other } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const forged = jwt.sign({ sub: 'mallory', roles: ['portal_admin'] }, other, { algorithm: 'RS256', keyid: kid, expiresIn: 300 });
-    const r = await gatewayRequest(platform.gatewayUrl, CREATE, { i: { slug: unique('forged'), name: 'F' } }, null, { authorization: `Bearer ${forged}` });
+    const r = await gatewayRequest(platform.gatewayUrl, CREATE, { i: { slug: unique('forged'), name: 'F' } }, null, {
+      authorization: `Bearer ${forged}`,
+    });
     expect(r.status).toBe(401);
   });
 });

@@ -1,5 +1,12 @@
 import { startPlatform, type TestPlatform } from './helpers/platform';
-import { CASES, createNPlusOneData, measureNPlusOne, quotaWarningRaiser, type NPlusOneFigure, type SqlCounter } from '../bench/n-plus-one/cases';
+import {
+  CASES,
+  createNPlusOneData,
+  measureNPlusOne,
+  quotaWarningRaiser,
+  type NPlusOneFigure,
+  type SqlCounter,
+} from '../bench/n-plus-one/cases';
 
 /**
  * The N+1 budget: for every list field that resolves entities, one request through the gateway

@@ -36,7 +36,8 @@ describe('OAuth2 client credentials through Dynamic Client Registration', () => 
   const ids: Record<string, string> = {};
   const apiId = unique('api-oauth');
   const jwtPolicyId = (planId: string) => `pg-jwt-${planId.replace(/-/g, '')}`;
-  const callApi = async (accessToken: string) => (await fetch(`${tyk.url}/${apiId}/forecast`, { headers: { authorization: `Bearer ${accessToken}` } })).status;
+  const callApi = async (accessToken: string) =>
+    (await fetch(`${tyk.url}/${apiId}/forecast`, { headers: { authorization: `Bearer ${accessToken}` } })).status;
 
   const gql = async (query: string, variables: Record<string, unknown>, identity: Identity | null) => {
     const r = await gatewayRequest(platform.gatewayUrl, query, variables, identity);
@@ -44,7 +45,11 @@ describe('OAuth2 client credentials through Dynamic Client Registration', () => 
     return r.data;
   };
   const mutate = async (name: string, inputType: string, input: Record<string, unknown>, select: string, identity: Identity) => {
-    const data = await gql(`mutation($i: ${inputType}!) { ${name}(input: $i) { ${select} errors { code field message } } }`, { i: input }, identity);
+    const data = await gql(
+      `mutation($i: ${inputType}!) { ${name}(input: $i) { ${select} errors { code field message } } }`,
+      { i: input },
+      identity,
+    );
     return data[name];
   };
 
@@ -68,19 +73,32 @@ describe('OAuth2 client credentials through Dynamic Client Registration', () => 
     const { keys } = await (await fetch(discovery.jwks_uri)).json();
     const kid = JSON.parse(Buffer.from(accessToken.split('.')[0], 'base64url').toString()).kid;
     const key = createPublicKey({ key: keys.find((k: any) => k.kid === kid), format: 'jwk' });
-    return jwt.verify(accessToken, key.export({ type: 'spki', format: 'pem' }) as string, { algorithms: ['RS256'], issuer: op.issuer }) as jwt.JwtPayload;
+    return jwt.verify(accessToken, key.export({ type: 'spki', format: 'pem' }) as string, {
+      algorithms: ['RS256'],
+      issuer: op.issuer,
+    }) as jwt.JwtPayload;
   }
 
   async function issuedClient(credentialId: string): Promise<{ clientId: string; secret: string }> {
     const credential = await waitFor(
       async () => {
-        const data = await gql(`query($id: ID!) { credential(id: $id) { id kind clientId prefix secretRevealed } }`, { id: credentialId }, dave);
+        const data = await gql(
+          `query($id: ID!) { credential(id: $id) { id kind clientId prefix secretRevealed } }`,
+          { id: credentialId },
+          dave,
+        );
         return data.credential.clientId ? data.credential : null;
       },
       { timeoutMs: 60_000, intervalMs: 200, what: 'the client to be registered at the identity provider' },
     );
     expect(credential).toMatchObject({ kind: 'OAUTH_CLIENT', prefix: '', secretRevealed: false });
-    const revealed = await mutate('revealCredentialSecret', 'RevealCredentialSecretInput', { id: credentialId }, 'secret credential { secretRevealed }', dave);
+    const revealed = await mutate(
+      'revealCredentialSecret',
+      'RevealCredentialSecretInput',
+      { id: credentialId },
+      'secret credential { secretRevealed }',
+      dave,
+    );
     expect(revealed.errors).toEqual([]);
     expect(revealed.credential.secretRevealed).toBe(true);
     const again = await mutate('revealCredentialSecret', 'RevealCredentialSecretInput', { id: credentialId }, 'secret', dave);
@@ -134,12 +152,26 @@ describe('OAuth2 client credentials through Dynamic Client Registration', () => 
       portalAdmin(),
     );
     expect(JSON.stringify(withoutMfa)).toContain('MFA_REQUIRED');
-    const bad = await mutate('setProviderIdentityProvider', 'SetProviderIdentityProviderInput', { ...input, issuer: 'ftp://nope' }, 'provider { id }', admin);
+    const bad = await mutate(
+      'setProviderIdentityProvider',
+      'SetProviderIdentityProviderInput',
+      { ...input, issuer: 'ftp://nope' },
+      'provider { id }',
+      admin,
+    );
     expect(bad.errors[0]).toMatchObject({ code: 'VALIDATION_FAILED', field: 'input.issuer' });
-    const set = await mutate('setProviderIdentityProvider', 'SetProviderIdentityProviderInput', input, 'provider { id identityProvider { issuer hasInitialAccessToken } }', admin);
+    const set = await mutate(
+      'setProviderIdentityProvider',
+      'SetProviderIdentityProviderInput',
+      input,
+      'provider { id identityProvider { issuer hasInitialAccessToken } }',
+      admin,
+    );
     expect(set.errors).toEqual([]);
     expect(set.provider.identityProvider).toEqual({ issuer: op.issuer, hasInitialAccessToken: true });
-    const stored = await db.query(`select initial_access_token_encrypted as t from provider.identity_provider where provider_id = $1`, [ids.provider]);
+    const stored = await db.query(`select initial_access_token_encrypted as t from provider.identity_provider where provider_id = $1`, [
+      ids.provider,
+    ]);
     expect(stored.rows[0].t).toMatch(/^v1:/);
     expect(stored.rows[0].t).not.toContain(op.initialAccessToken);
   });
@@ -172,17 +204,29 @@ describe('OAuth2 client credentials through Dynamic Client Registration', () => 
     expect(created.errors).toEqual([]);
     expect(created.plan).toMatchObject({ credentialKind: 'OAUTH_CLIENT', jwtScopes: [goldScope] });
     ids.plan = created.plan.id;
-    const versions = await gql(`query($id: ID!) { planVersions(planId: $id, first: 5) { edges { node { settings { credentialKind } } } } }`, { id: ids.plan }, admin);
+    const versions = await gql(
+      `query($id: ID!) { planVersions(planId: $id, first: 5) { edges { node { settings { credentialKind } } } } }`,
+      { id: ids.plan },
+      admin,
+    );
     expect(versions.planVersions.edges[0].node.settings.credentialKind).toBe('OAUTH_CLIENT');
     const published = await db.query(`select credential_kind from plans.plan_contract where id = $1`, [ids.plan]);
     expect(published.rows).toEqual([{ credential_kind: 'OAUTH_CLIENT' }]);
   });
 
   it('registers a client with the plan’s scope on approval; its JWT access token carries that scope', async () => {
-    expect((await mutate('registerDeveloper', 'RegisterDeveloperInput', { displayName: 'Dave' }, 'developer { subject }', dave)).errors).toEqual([]);
+    expect(
+      (await mutate('registerDeveloper', 'RegisterDeveloperInput', { displayName: 'Dave' }, 'developer { subject }', dave)).errors,
+    ).toEqual([]);
     ids.org = await fixtures.organization(dave.sub);
     ids.app = (await mutate('createApp', 'CreateAppInput', { organizationId: ids.org, name: 'Weather bot' }, 'app { id }', dave)).app.id;
-    const requested = await mutate('requestAccess', 'RequestAccessInput', { appId: ids.app, planId: ids.plan, productIds: [ids.product] }, 'accessRequest { status } credential { id kind } secret', dave);
+    const requested = await mutate(
+      'requestAccess',
+      'RequestAccessInput',
+      { appId: ids.app, planId: ids.plan, productIds: [ids.product] },
+      'accessRequest { status } credential { id kind } secret',
+      dave,
+    );
     expect(requested.errors).toEqual([]);
     expect(requested.accessRequest.status).toBe('APPROVED');
     // The identity provider makes the secret: nothing to show yet; it is revealed once, later.
@@ -204,7 +248,11 @@ describe('OAuth2 client credentials through Dynamic Client Registration', () => 
     expect(other).toMatchObject({ status: 400, body: { error: 'invalid_scope' } });
 
     // Tyk applies the plan matching the token's scope: the plan's quota of 2 requests.
-    await waitFor(() => tyk.scopeMapping(apiId)[goldScope] === jwtPolicyId(ids.plan), { timeoutMs: 60_000, intervalMs: 200, what: 'the plan’s scope to be mapped in the Tyk API' });
+    await waitFor(() => tyk.scopeMapping(apiId)[goldScope] === jwtPolicyId(ids.plan), {
+      timeoutMs: 60_000,
+      intervalMs: 200,
+      what: 'the plan’s scope to be mapped in the Tyk API',
+    });
     const statuses: number[] = [];
     for (let i = 0; i < 3; i += 1) statuses.push(await callApi(granted.body.access_token));
     expect(statuses).toEqual([200, 200, 403]);
@@ -213,17 +261,29 @@ describe('OAuth2 client credentials through Dynamic Client Registration', () => 
     const row = await db.query(`select secret_hash, reveal_secret_encrypted from developers.credential where id = $1`, [ids.credential]);
     expect(row.rows[0].reveal_secret_encrypted).toBeNull();
     expect(row.rows[0].secret_hash).toMatch(/^[0-9a-f]{64}$/);
-    const stored = await db.query(`select row_to_json(c)::text as text, status, scope from provider.oauth_client c where credential_id = $1`, [ids.credential]);
+    const stored = await db.query(
+      `select row_to_json(c)::text as text, status, scope from provider.oauth_client c where credential_id = $1`,
+      [ids.credential],
+    );
     expect(stored.rows[0]).toMatchObject({ status: 'ACTIVE', scope: goldScope });
     expect(stored.rows[0].text).not.toContain(client.secret);
-    const audits = await db.query(`select action, target_id, after::text as after from platform.audit_log where target_type = 'OAuthClient' and target_id = $1`, [client.clientId]);
+    const audits = await db.query(
+      `select action, target_id, after::text as after from platform.audit_log where target_type = 'OAuthClient' and target_id = $1`,
+      [client.clientId],
+    );
     expect(audits.rows.map((r) => r.action)).toEqual(['oidc.registerClient']);
     expect(audits.rows[0].after).not.toContain(client.secret);
   });
 
   it('rotates to a new client and deletes the old one; revocation deletes the client', async () => {
     const old = await issuedClientOf(ids.credential);
-    const rotated = await mutate('rotateCredential', 'RotateCredentialInput', { id: ids.credential, gracePeriodSeconds: 0 }, 'credential { id kind } secret', dave);
+    const rotated = await mutate(
+      'rotateCredential',
+      'RotateCredentialInput',
+      { id: ids.credential, gracePeriodSeconds: 0 },
+      'credential { id kind } secret',
+      dave,
+    );
     expect(rotated.errors).toEqual([]);
     expect(rotated.credential.kind).toBe('OAUTH_CLIENT');
     expect(rotated.secret).toBeNull();
@@ -231,7 +291,9 @@ describe('OAuth2 client credentials through Dynamic Client Registration', () => 
     expect(next.clientId).not.toBe(old);
     expect((await token(next.clientId, next.secret, goldScope)).status).toBe(200);
     await waitFor(
-      async () => (await db.query(`select status from provider.oauth_client where credential_id = $1`, [ids.credential])).rows[0]?.status === 'DELETED',
+      async () =>
+        (await db.query(`select status from provider.oauth_client where credential_id = $1`, [ids.credential])).rows[0]?.status ===
+        'DELETED',
       { timeoutMs: 60_000, intervalMs: 200, what: 'the rotated-out client to be deleted at the identity provider' },
     );
     const revoked = await mutate('revokeCredential', 'RevokeCredentialInput', { id: rotated.credential.id }, 'credential { status }', dave);
@@ -241,7 +303,10 @@ describe('OAuth2 client credentials through Dynamic Client Registration', () => 
       intervalMs: 200,
       what: 'the revoked client to stop getting tokens',
     });
-    const deletes = await db.query(`select target_id from platform.audit_log where action = 'oidc.deleteClient' and target_id = any($1::text[])`, [[old, next.clientId]]);
+    const deletes = await db.query(
+      `select target_id from platform.audit_log where action = 'oidc.deleteClient' and target_id = any($1::text[])`,
+      [[old, next.clientId]],
+    );
     expect(deletes.rows.map((r) => r.target_id).sort()).toEqual([old, next.clientId].sort());
   });
 

@@ -59,7 +59,8 @@ function readBlocks(): { blocks: Block[]; shell: string[] } {
     .map((t, index) => {
       const document = parse(t.content);
       const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
-      if (operations.length !== 1) throw new Error(`README graphql block ${index + 1} must hold exactly one operation, not ${operations.length}`);
+      if (operations.length !== 1)
+        throw new Error(`README graphql block ${index + 1} must hold exactly one operation, not ${operations.length}`);
       const [operation] = operations;
       return { index, text: t.content, operation, label: `${operation.operation} ${operation.name?.value ?? '(anonymous)'}` };
     });
@@ -70,7 +71,9 @@ function readBlocks(): { blocks: Block[]; shell: string[] } {
 const { blocks, shell } = readBlocks();
 
 function at(data: unknown, dotted: string): unknown {
-  return dotted.split('.').reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), data);
+  return dotted
+    .split('.')
+    .reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), data);
 }
 
 /** Every non-empty `errors` list inside a result's data (mutation payloads' UserErrors). */
@@ -78,7 +81,9 @@ function payloadErrors(data: unknown, where = 'data'): string[] {
   if (!data || typeof data !== 'object') return [];
   if (Array.isArray(data)) return data.flatMap((item, i) => payloadErrors(item, `${where}[${i}]`));
   return Object.entries(data as Record<string, unknown>).flatMap(([key, value]) =>
-    key === 'errors' && Array.isArray(value) && value.length > 0 ? [`${where}.errors: ${JSON.stringify(value)}`] : payloadErrors(value, `${where}.${key}`),
+    key === 'errors' && Array.isArray(value) && value.length > 0
+      ? [`${where}.errors: ${JSON.stringify(value)}`]
+      : payloadErrors(value, `${where}.${key}`),
   );
 }
 
@@ -96,8 +101,12 @@ describe('README examples', () => {
     for (const definition of block.operation.variableDefinitions ?? []) {
       const name = definition.variable.name.value;
       const source = VARIABLES[name];
-      if (!source) throw new Error(`README block ${block.index + 1} (${block.label}) uses $${name}, which this test does not know: add where it comes from to VARIABLES`);
-      if (captured[name] === undefined) throw new Error(`README block ${block.index + 1} (${block.label}) uses $${name}, but no earlier block returned ${source}`);
+      if (!source)
+        throw new Error(
+          `README block ${block.index + 1} (${block.label}) uses $${name}, which this test does not know: add where it comes from to VARIABLES`,
+        );
+      if (captured[name] === undefined)
+        throw new Error(`README block ${block.index + 1} (${block.label}) uses $${name}, but no earlier block returned ${source}`);
       variables[name] = captured[name];
     }
     return variables;
@@ -111,7 +120,12 @@ describe('README examples', () => {
   }
 
   async function bobMutation(field: string, inputType: string, input: Record<string, unknown>, select: string): Promise<any> {
-    const r = await gatewayRequest(platform.gatewayUrl, `mutation($i: ${inputType}!) { ${field}(input: $i) { ${select} errors { code field message } } }`, { i: input }, BOB);
+    const r = await gatewayRequest(
+      platform.gatewayUrl,
+      `mutation($i: ${inputType}!) { ${field}(input: $i) { ${select} errors { code field message } } }`,
+      { i: input },
+      BOB,
+    );
     expect(r.errors).toBeUndefined();
     expect(r.data[field].errors).toEqual([]);
     return r.data[field];
@@ -138,8 +152,18 @@ describe('README examples', () => {
       });
     },
     accessRequestEvents: async () => {
-      const app = await bobMutation('createApp', 'CreateAppInput', { organizationId: captured.organizationId, name: `Readme app ${++probe}` }, 'app { id }');
-      await bobMutation('requestAccess', 'RequestAccessInput', { appId: app.app.id, planId: captured.planId, productIds: [captured.productId] }, 'accessRequest { id }');
+      const app = await bobMutation(
+        'createApp',
+        'CreateAppInput',
+        { organizationId: captured.organizationId, name: `Readme app ${++probe}` },
+        'app { id }',
+      );
+      await bobMutation(
+        'requestAccess',
+        'RequestAccessInput',
+        { appId: app.app.id, planId: captured.planId, productIds: [captured.productId] },
+        'accessRequest { id }',
+      );
     },
   };
 
@@ -148,7 +172,10 @@ describe('README examples', () => {
     platform = await startPlatform({ databaseUrl: database.url });
     const command = shell.map((text) => TOKEN_COMMAND.exec(text)).find(Boolean);
     if (!command) throw new Error('README has no `npm run token -- …` line');
-    const { stdout } = await promisify(execFile)('npm', ['run', 'token', '--', ...command[1].trim().split(/\s+/)], { cwd: projectRoot(), timeout: 30_000 });
+    const { stdout } = await promisify(execFile)('npm', ['run', 'token', '--', ...command[1].trim().split(/\s+/)], {
+      cwd: projectRoot(),
+      timeout: 30_000,
+    });
     token = stdout.trim().split('\n').pop()!;
   });
   afterAll(async () => {
@@ -162,7 +189,13 @@ describe('README examples', () => {
     const names = blocks.map((b) => b.operation.name?.value);
     for (const name of ANONYMOUS_OPERATIONS) expect(names).toContain(name);
     for (const field of Object.keys(TRIGGERS)) {
-      expect(blocks.some((b) => b.operation.operation === 'subscription' && b.operation.selectionSet.selections.some((s) => s.kind === Kind.FIELD && s.name.value === field))).toBe(true);
+      expect(
+        blocks.some(
+          (b) =>
+            b.operation.operation === 'subscription' &&
+            b.operation.selectionSet.selections.some((s) => s.kind === Kind.FIELD && s.name.value === field),
+        ),
+      ).toBe(true);
     }
   });
 
@@ -171,57 +204,68 @@ describe('README examples', () => {
     expect(claims).toMatchObject({ sub: 'alice', roles: ['portal_admin'] });
   });
 
-  it.each(blocks.map((block) => [block.index + 1, block.label, block] as const))('runs graphql block %i (%s) as written', async (_n, _label, block) => {
-    const variables = variablesOf(block);
-    const anonymous = ANONYMOUS_OPERATIONS.has(block.operation.name?.value ?? '');
-    const authorization: Record<string, string> = anonymous ? {} : { authorization: `Bearer ${token}` };
+  it.each(blocks.map((block) => [block.index + 1, block.label, block] as const))(
+    'runs graphql block %i (%s) as written',
+    async (_n, _label, block) => {
+      const variables = variablesOf(block);
+      const anonymous = ANONYMOUS_OPERATIONS.has(block.operation.name?.value ?? '');
+      const authorization: Record<string, string> = anonymous ? {} : { authorization: `Bearer ${token}` };
 
-    if (block.operation.operation !== 'subscription') {
-      const result = await gatewayRequest(platform.gatewayUrl, block.text, variables, null, authorization);
-      expect({ status: result.status, errors: result.errors }).toEqual({ status: 200, errors: undefined });
-      expect(result.data).toBeTruthy();
-      expect(payloadErrors(result.data)).toEqual([]);
-      capture(result.data);
-      // The plan id is not a README variable, but triggers need it.
-      const planId = at(result.data, 'createPlan.plan.id');
-      if (planId) captured.planId = planId;
-      results.set(block.operation.name?.value ?? `block ${block.index + 1}`, result);
-      return;
-    }
+      if (block.operation.operation !== 'subscription') {
+        const result = await gatewayRequest(platform.gatewayUrl, block.text, variables, null, authorization);
+        expect({ status: result.status, errors: result.errors }).toEqual({ status: 200, errors: undefined });
+        expect(result.data).toBeTruthy();
+        expect(payloadErrors(result.data)).toEqual([]);
+        capture(result.data);
+        // The plan id is not a README variable, but triggers need it.
+        const planId = at(result.data, 'createPlan.plan.id');
+        if (planId) captured.planId = planId;
+        results.set(block.operation.name?.value ?? `block ${block.index + 1}`, result);
+        return;
+      }
 
-    const roots = block.operation.selectionSet.selections.flatMap((s) => (s.kind === Kind.FIELD ? [s.name.value] : []));
-    expect(roots).toHaveLength(1);
-    const trigger = TRIGGERS[roots[0]];
-    if (!trigger) throw new Error(`README subscribes to ${roots[0]}, but this test cannot make its event happen: add it to TRIGGERS`);
+      const roots = block.operation.selectionSet.selections.flatMap((s) => (s.kind === Kind.FIELD ? [s.name.value] : []));
+      expect(roots).toHaveLength(1);
+      const trigger = TRIGGERS[roots[0]];
+      if (!trigger) throw new Error(`README subscribes to ${roots[0]}, but this test cannot make its event happen: add it to TRIGGERS`);
 
-    const client = createClient({ url: platform.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true, connectionParams: authorization });
-    clients.push(client);
-    const events: unknown[] = [];
-    const errors: unknown[] = [];
-    client.subscribe(
-      { query: block.text, variables },
-      {
-        next: (result) => (result.errors ? errors.push(...result.errors) : events.push(result.data)),
-        error: (error) => errors.push(error),
-        complete: () => undefined,
-      },
-    );
-    await waitFor(
-      async () => {
-        if (errors.length || events.length) return true;
-        await trigger();
-        return waitFor(() => errors.length > 0 || events.length > 0, { timeoutMs: 1000, what: 'an event' }).catch(() => false);
-      },
-      { timeoutMs: 20_000, what: `an event of ${block.label}` },
-    );
-    expect(errors).toEqual([]);
-    expect(events[0]).toEqual({ [roots[0]]: expect.any(Object) });
-    expect(payloadErrors(events[0])).toEqual([]);
-  });
+      const client = createClient({
+        url: platform.wsUrl,
+        webSocketImpl: WebSocket,
+        retryAttempts: 0,
+        lazy: true,
+        connectionParams: authorization,
+      });
+      clients.push(client);
+      const events: unknown[] = [];
+      const errors: unknown[] = [];
+      client.subscribe(
+        { query: block.text, variables },
+        {
+          next: (result) => (result.errors ? errors.push(...result.errors) : events.push(result.data)),
+          error: (error) => errors.push(error),
+          complete: () => undefined,
+        },
+      );
+      await waitFor(
+        async () => {
+          if (errors.length || events.length) return true;
+          await trigger();
+          return waitFor(() => errors.length > 0 || events.length > 0, { timeoutMs: 1000, what: 'an event' }).catch(() => false);
+        },
+        { timeoutMs: 20_000, what: `an event of ${block.label}` },
+      );
+      expect(errors).toEqual([]);
+      expect(events[0]).toEqual({ [roots[0]]: expect.any(Object) });
+      expect(payloadErrors(events[0])).toEqual([]);
+    },
+  );
 
   it('shows anonymous visitors the README’s product with its plan, joined from the plans subgraph', () => {
     const slug = at(results.get('CreateProduct')?.data, 'createProduct.product.slug');
-    const nodes = (at(results.get('PublicCatalogue')?.data, 'products.edges') as { node: { slug: string; availablePlans: unknown[] } }[] | undefined)?.map((e) => e.node);
+    const nodes = (
+      at(results.get('PublicCatalogue')?.data, 'products.edges') as { node: { slug: string; availablePlans: unknown[] } }[] | undefined
+    )?.map((e) => e.node);
     const product = nodes?.find((node) => node.slug === slug);
     expect(slug).toEqual(expect.any(String));
     expect(product?.availablePlans).toHaveLength(1);

@@ -57,9 +57,11 @@ describe('resumable subscriptions across a gateway restart', () => {
 
   async function accessEvent(organizationId: string): Promise<void> {
     const developers = platform.subgraphs.developers!;
-    await developers.orm.em.fork().transactional((tx) =>
-      emitAccessEvent(developers.pubsub, tx, { type: AccessRequestEventType.REQUESTED, organizationId, at: new Date() }),
-    );
+    await developers.orm.em
+      .fork()
+      .transactional((tx) =>
+        emitAccessEvent(developers.pubsub, tx, { type: AccessRequestEventType.REQUESTED, organizationId, at: new Date() }),
+      );
   }
 
   let window = Date.UTC(2021, 0, 1);
@@ -79,12 +81,12 @@ describe('resumable subscriptions across a gateway restart', () => {
 
   /** The stored events of a topic for an organization, in store order: the ids a client must see. */
   async function stored(topic: string, organizationId: string): Promise<string[]> {
-    const rows = await platform.subgraphs.developers!.orm.em
-      .getConnection()
-      .execute<{ event_id: string }[]>(`select e.payload->>'id' as event_id from platform.event e where e.topic = ? and e.payload->>'organizationId' = ? order by e.id`, [
-        topic,
-        organizationId,
-      ]);
+    const rows = await platform.subgraphs
+      .developers!.orm.em.getConnection()
+      .execute<{ event_id: string }[]>(
+        `select e.payload->>'id' as event_id from platform.event e where e.topic = ? and e.payload->>'organizationId' = ? order by e.id`,
+        [topic, organizationId],
+      );
     return rows.map((r) => r.event_id);
   }
 
@@ -173,7 +175,12 @@ describe('resumable subscriptions across a gateway restart', () => {
       const history = (page.data as any)[`${field}History`];
       expect(history.edges.map((e: any) => e.node.id)).toEqual(after.events.map((e) => e.id));
       expect(history.edges.map((e: any) => e.cursor)).toEqual(after.events.map((e) => e.cursor));
-      const future = await gatewayRequest(second.url, stream.history, { org: orgA, since: new Date(Date.now() + 3_600_000).toISOString() }, alice);
+      const future = await gatewayRequest(
+        second.url,
+        stream.history,
+        { org: orgA, since: new Date(Date.now() + 3_600_000).toISOString() },
+        alice,
+      );
       expect((future.data as any)[`${field}History`].edges).toEqual([]);
       const paged = await gatewayRequest(second.url, stream.history, { org: orgA, first: 2 }, admin);
       expect((paged.data as any)[`${field}History`].edges.map((e: any) => e.node.id)).toEqual(all.slice(0, 2));

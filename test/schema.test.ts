@@ -20,7 +20,11 @@ describe('committed schema', () => {
       expect({ file, content: fs.readFileSync(committed, 'utf8') }).toEqual({ file, content });
     }
     const committedSubgraphs = fs.readdirSync(path.join(SCHEMA_DIR, 'subgraphs')).map((f) => `subgraphs/${f}`);
-    expect(committedSubgraphs.sort()).toEqual(Object.keys(files).filter((f) => f.startsWith('subgraphs/')).sort());
+    expect(committedSubgraphs.sort()).toEqual(
+      Object.keys(files)
+        .filter((f) => f.startsWith('subgraphs/'))
+        .sort(),
+    );
   });
 
   it('documents every public type, field, argument, input field and enum value', () => {

@@ -32,12 +32,17 @@ describe('JWT scopes reach Tyk', () => {
     return r.data;
   };
   const mutate = async (name: string, inputType: string, input: Record<string, unknown>, select: string, identity: Identity) => {
-    const data = await gql(`mutation($i: ${inputType}!) { ${name}(input: $i) { ${select} errors { code field message } } }`, { i: input }, identity);
+    const data = await gql(
+      `mutation($i: ${inputType}!) { ${name}(input: $i) { ${select} errors { code field message } } }`,
+      { i: input },
+      identity,
+    );
     expect(data[name].errors).toEqual([]);
     return data[name];
   };
   const jwtPolicyId = (planId: string) => `pg-jwt-${planId.replace(/-/g, '')}`;
-  const call = async (path: string, token: string) => (await fetch(`${tyk.url}${path}`, { headers: { authorization: `Bearer ${token}` } })).status;
+  const call = async (path: string, token: string) =>
+    (await fetch(`${tyk.url}${path}`, { headers: { authorization: `Bearer ${token}` } })).status;
   const statuses = async (path: string, token: string, n: number) => {
     const out: number[] = [];
     for (let i = 0; i < n; i++) out.push(await call(path, token));
@@ -54,18 +59,46 @@ describe('JWT scopes reach Tyk', () => {
     });
     fixtures = new Fixtures(platform.gatewayUrl, admin);
     ids.provider = (
-      await mutate('registerProvider', 'RegisterProviderInput', { name: unique('tyk'), kind: 'TYK_GATEWAY', baseUrl: tyk.url, secret: tyk.secret, tykOrgId: tyk.orgId, makeDefault: true }, 'provider { id }', admin)
+      await mutate(
+        'registerProvider',
+        'RegisterProviderInput',
+        { name: unique('tyk'), kind: 'TYK_GATEWAY', baseUrl: tyk.url, secret: tyk.secret, tykOrgId: tyk.orgId, makeDefault: true },
+        'provider { id }',
+        admin,
+      )
     ).provider.id;
     ids.catalog = await fixtures.catalog();
     ids.product = (
-      await mutate('createProduct', 'CreateProductInput', { slug: unique('weather'), name: unique('Weather'), status: 'PUBLISHED', tykApiIds: [classicApi, oasApi], catalogIds: [ids.catalog] }, 'product { id }', admin)
+      await mutate(
+        'createProduct',
+        'CreateProductInput',
+        {
+          slug: unique('weather'),
+          name: unique('Weather'),
+          status: 'PUBLISHED',
+          tykApiIds: [classicApi, oasApi],
+          catalogIds: [ids.catalog],
+        },
+        'product { id }',
+        admin,
+      )
     ).product.id;
     const plan = async (name: string, quota: number, scopes: string[]) =>
       (
         await mutate(
           'createPlan',
           'CreatePlanInput',
-          { name: unique(name), displayName: name, catalogIds: [ids.catalog], status: 'PUBLISHED', tier: 1, quota: { requests: quota, period: 'DAY' }, rateLimit: { requests: 100, perSeconds: 1 }, autoApprove: true, jwtScopes: scopes },
+          {
+            name: unique(name),
+            displayName: name,
+            catalogIds: [ids.catalog],
+            status: 'PUBLISHED',
+            tier: 1,
+            quota: { requests: quota, period: 'DAY' },
+            rateLimit: { requests: 100, perSeconds: 1 },
+            autoApprove: true,
+            jwtScopes: scopes,
+          },
           'plan { id }',
           admin,
         )
@@ -83,14 +116,27 @@ describe('JWT scopes reach Tyk', () => {
     ids.org = await fixtures.organization(dana.sub);
     for (const plan of ['gold', 'basic']) {
       const app = (await mutate('createApp', 'CreateAppInput', { organizationId: ids.org, name: unique(plan) }, 'app { id }', dana)).app.id;
-      const request = await mutate('requestAccess', 'RequestAccessInput', { appId: app, planId: ids[plan], productIds: [ids.product] }, 'accessRequest { status }', dana);
+      const request = await mutate(
+        'requestAccess',
+        'RequestAccessInput',
+        { appId: app, planId: ids[plan], productIds: [ids.product] },
+        'accessRequest { status }',
+        dana,
+      );
       expect(request.accessRequest.status).toBe('APPROVED');
     }
     const wanted = { 'weather:gold': jwtPolicyId(ids.gold), 'weather:basic': jwtPolicyId(ids.basic) };
-    await waitFor(() => JSON.stringify(tyk.scopeMapping(classicApi)) === JSON.stringify(sorted(wanted)) || sameKeys(tyk.scopeMapping(classicApi), wanted), { what: 'the classic mapping', timeoutMs: 30_000 });
+    await waitFor(
+      () =>
+        JSON.stringify(tyk.scopeMapping(classicApi)) === JSON.stringify(sorted(wanted)) || sameKeys(tyk.scopeMapping(classicApi), wanted),
+      { what: 'the classic mapping', timeoutMs: 30_000 },
+    );
     await waitFor(() => sameKeys(tyk.scopeMapping(oasApi), wanted), { what: 'the OAS mapping', timeoutMs: 30_000 });
     expect(tyk.scopeMapping(classicApi)).toEqual(wanted);
-    expect(tyk.policy(jwtPolicyId(ids.gold))).toMatchObject({ quota_max: 3, access_rights: { [classicApi]: { api_id: classicApi }, [oasApi]: { api_id: oasApi } } });
+    expect(tyk.policy(jwtPolicyId(ids.gold))).toMatchObject({
+      quota_max: 3,
+      access_rights: { [classicApi]: { api_id: classicApi }, [oasApi]: { api_id: oasApi } },
+    });
 
     // Gold's scope gets Gold's quota (3 a day), Basic's gets Basic's (1); classic HS256 and OAS RS256.
     const gold = signJwt({ sub: unique('gold-user'), scope: 'openid weather:gold' }, { hmac: secret });
@@ -102,11 +148,25 @@ describe('JWT scopes reach Tyk', () => {
     expect(await statuses(`/${oasApi}/tiles`, goldRsa, 4)).toEqual([200, 200, 200, 403]);
 
     // Portal admins see the mapping and its state on the product.
-    const product = await gql(`query($id: ID!) { product(id: $id) { scopeSync { apiId status mapping { scope policyId } lastError } } }`, { id: ids.product }, admin);
-    expect(product.product.scopeSync).toEqual(
-      [classicApi, oasApi].sort().map((apiId) => ({ apiId, status: 'SYNCED', lastError: null, mapping: Object.entries(sorted(wanted)).map(([scope, policyId]) => ({ scope, policyId })) })),
+    const product = await gql(
+      `query($id: ID!) { product(id: $id) { scopeSync { apiId status mapping { scope policyId } lastError } } }`,
+      { id: ids.product },
+      admin,
     );
-    const asDeveloper = await gatewayRequest(platform.gatewayUrl, `query($id: ID!) { product(id: $id) { scopeSync { apiId } } }`, { id: ids.product }, dana);
+    expect(product.product.scopeSync).toEqual(
+      [classicApi, oasApi].sort().map((apiId) => ({
+        apiId,
+        status: 'SYNCED',
+        lastError: null,
+        mapping: Object.entries(sorted(wanted)).map(([scope, policyId]) => ({ scope, policyId })),
+      })),
+    );
+    const asDeveloper = await gatewayRequest(
+      platform.gatewayUrl,
+      `query($id: ID!) { product(id: $id) { scopeSync { apiId } } }`,
+      { id: ids.product },
+      dana,
+    );
     expect(asDeveloper.data?.product?.scopeSync ?? null).toBeNull();
   });
 
@@ -118,10 +178,21 @@ describe('JWT scopes reach Tyk', () => {
 
     // Basic's scope is renamed: the old entry goes, the new one comes, the operator's stays.
     await mutate('updatePlan', 'UpdatePlanInput', { id: ids.basic, jwtScopes: ['weather:basic2'] }, 'plan { jwtScopes }', admin);
-    await waitFor(() => tyk.scopeMapping(classicApi)['weather:basic2'] === jwtPolicyId(ids.basic) && !('weather:basic' in tyk.scopeMapping(classicApi)), { what: 'the renamed scope', timeoutMs: 30_000 });
-    expect(tyk.scopeMapping(classicApi)).toEqual({ 'weather:gold': jwtPolicyId(ids.gold), 'weather:basic2': jwtPolicyId(ids.basic), 'ops:internal': 'ops-policy' });
+    await waitFor(
+      () => tyk.scopeMapping(classicApi)['weather:basic2'] === jwtPolicyId(ids.basic) && !('weather:basic' in tyk.scopeMapping(classicApi)),
+      { what: 'the renamed scope', timeoutMs: 30_000 },
+    );
+    expect(tyk.scopeMapping(classicApi)).toEqual({
+      'weather:gold': jwtPolicyId(ids.gold),
+      'weather:basic2': jwtPolicyId(ids.basic),
+      'ops:internal': 'ops-policy',
+    });
     // The rest of the definition was written back as it was.
-    expect(tyk.apiDefinition(classicApi)!.definition).toMatchObject({ enable_jwt: true, jwt_source: Buffer.from(secret).toString('base64'), proxy: { listen_path: `/${classicApi}/` } });
+    expect(tyk.apiDefinition(classicApi)!.definition).toMatchObject({
+      enable_jwt: true,
+      jwt_source: Buffer.from(secret).toString('base64'),
+      proxy: { listen_path: `/${classicApi}/` },
+    });
 
     // Drift: an operator deletes Gold's entry and its JWT policy; the provider sync restores both.
     const drifted = tyk.apiDefinition(classicApi)!;
@@ -129,15 +200,24 @@ describe('JWT scopes reach Tyk', () => {
     tyk.putApiDirect(classicApi, drifted);
     tyk.deletePolicyDirect(jwtPolicyId(ids.gold));
     await mutate('syncProvider', 'SyncProviderInput', { id: ids.provider }, 'provider { id }', admin);
-    await waitFor(() => tyk.scopeMapping(classicApi)['weather:gold'] === jwtPolicyId(ids.gold) && Boolean(tyk.policy(jwtPolicyId(ids.gold))), { what: 'the repaired mapping', timeoutMs: 30_000 });
+    await waitFor(
+      () => tyk.scopeMapping(classicApi)['weather:gold'] === jwtPolicyId(ids.gold) && Boolean(tyk.policy(jwtPolicyId(ids.gold))),
+      { what: 'the repaired mapping', timeoutMs: 30_000 },
+    );
     expect(tyk.scopeMapping(classicApi)['ops:internal']).toBe('ops-policy');
 
     // Archiving Gold removes its scope from both APIs, and its JWT policy once nothing maps to it.
     await mutate('archivePlan', 'ArchivePlanInput', { id: ids.gold }, 'plan { status }', admin);
-    await waitFor(() => !('weather:gold' in tyk.scopeMapping(classicApi)) && !('weather:gold' in tyk.scopeMapping(oasApi)) && !tyk.policy(jwtPolicyId(ids.gold)), {
-      what: 'the archived plan’s scope to go',
-      timeoutMs: 30_000,
-    });
+    await waitFor(
+      () =>
+        !('weather:gold' in tyk.scopeMapping(classicApi)) &&
+        !('weather:gold' in tyk.scopeMapping(oasApi)) &&
+        !tyk.policy(jwtPolicyId(ids.gold)),
+      {
+        what: 'the archived plan’s scope to go',
+        timeoutMs: 30_000,
+      },
+    );
     expect(tyk.scopeMapping(classicApi)).toEqual({ 'weather:basic2': jwtPolicyId(ids.basic), 'ops:internal': 'ops-policy' });
     expect(await call(`/${classicApi}/x`, signJwt({ sub: unique('late'), scope: 'weather:gold' }, { hmac: secret }))).toBe(403);
 

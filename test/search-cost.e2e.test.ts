@@ -32,9 +32,21 @@ describe('search cost does not grow with the pattern', () => {
     const words = ['payments', 'weather', 'maps', 'billing', 'identity', 'search', 'storage', 'messaging'];
     for (let i = 0; i < ROWS; i++) {
       const word = `${words[i % words.length]}-${i}`;
-      await run(`mutation($input: CreateProductInput!) { createProduct(input: $input) { errors { code } } }`, { slug: `${word}-api`, name: `${word} API`, displayName: `The ${word} API` });
-      if (i % 3 === 0) await run(`mutation($input: CreateCatalogInput!) { createCatalog(input: $input) { errors { code } } }`, { name: `${word} catalog`, visibility: 'PUBLIC' });
-      if (i % 3 === 1) await run(`mutation($input: CreateOrganizationInput!) { createOrganization(input: $input) { errors { code } } }`, { name: `${word} Inc`, slug: `${word}-inc` });
+      await run(`mutation($input: CreateProductInput!) { createProduct(input: $input) { errors { code } } }`, {
+        slug: `${word}-api`,
+        name: `${word} API`,
+        displayName: `The ${word} API`,
+      });
+      if (i % 3 === 0)
+        await run(`mutation($input: CreateCatalogInput!) { createCatalog(input: $input) { errors { code } } }`, {
+          name: `${word} catalog`,
+          visibility: 'PUBLIC',
+        });
+      if (i % 3 === 1)
+        await run(`mutation($input: CreateOrganizationInput!) { createOrganization(input: $input) { errors { code } } }`, {
+          name: `${word} Inc`,
+          slug: `${word}-inc`,
+        });
     }
   }, 300_000);
   afterAll(async () => {
@@ -63,7 +75,9 @@ describe('search cost does not grow with the pattern', () => {
       await time('long', LONG);
       await time('huge', HUGE);
     }
-    const figures = Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, { medianMs: Math.round(median(v) * 10) / 10, runsMs: v.map((t) => Math.round(t)) }]));
+    const figures = Object.fromEntries(
+      Object.entries(timings).map(([k, v]) => [k, { medianMs: Math.round(median(v) * 10) / 10, runsMs: v.map((t) => Math.round(t)) }]),
+    );
     // eslint-disable-next-line no-console
     console.log(`search cost, ${name} (${ROWS} products, admin through the gateway): ${JSON.stringify(figures)}`);
 
@@ -79,7 +93,9 @@ describe('search cost does not grow with the pattern', () => {
     const res = await gatewayRequest(platform.gatewayUrl, `{ products(filter: { search: "  weather-1  " }) { totalCount } }`, {}, admin);
     // weather-1, weather-17, weather-105, …: trimmed, case-insensitive, slug or names.
     expect(res.data.products.totalCount).toBeGreaterThan(1);
-    const indexes = await platform.subgraphs.products!.orm.em.getConnection().execute<{ indexname: string }[]>(`select indexname from pg_indexes where indexname like '%trgm_idx' order by 1`);
+    const indexes = await platform.subgraphs
+      .products!.orm.em.getConnection()
+      .execute<{ indexname: string }[]>(`select indexname from pg_indexes where indexname like '%trgm_idx' order by 1`);
     expect(indexes.map((r) => r.indexname)).toEqual([
       'app_name_trgm_idx',
       'catalog_name_trgm_idx',

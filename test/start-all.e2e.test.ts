@@ -50,7 +50,11 @@ describe('npm start (dist/scripts/start-all.js)', () => {
 
   function start(extraEnv: NodeJS.ProcessEnv = {}): { child: ChildProcess; output: () => string } {
     let output = '';
-    const child = spawn(process.execPath, [path.join(root, 'dist', 'scripts', 'start-all.js')], { cwd: root, env: { ...env, ...extraEnv }, detached: true });
+    const child = spawn(process.execPath, [path.join(root, 'dist', 'scripts', 'start-all.js')], {
+      cwd: root,
+      env: { ...env, ...extraEnv },
+      detached: true,
+    });
     child.stdout!.on('data', (chunk) => (output += chunk));
     child.stderr!.on('data', (chunk) => (output += chunk));
     return { child, output: () => output };

@@ -35,7 +35,11 @@ describe('quotaWarnings subscription through the gateway', () => {
       webSocketImpl: WebSocket,
       retryAttempts: 0,
       lazy: true,
-      connectionParams: identity ? (via === 'token' ? { token: tokenFor(identity) } : { authorization: `Bearer ${tokenFor(identity)}` }) : {},
+      connectionParams: identity
+        ? via === 'token'
+          ? { token: tokenFor(identity) }
+          : { authorization: `Bearer ${tokenFor(identity)}` }
+        : {},
     });
     clients.push(c);
     return c;
@@ -58,7 +62,11 @@ describe('quotaWarnings subscription through the gateway', () => {
         // Several probes may be in flight when the first one arrives: the late ones must not be
         // mistaken for the warnings a test raises afterwards.
         next: (result) =>
-          result.errors ? errors.push(...result.errors) : (result.data as any)?.quotaWarnings?.thresholdPercent === PROBE_THRESHOLD ? probes.push(result.data) : events.push(result.data),
+          result.errors
+            ? errors.push(...result.errors)
+            : (result.data as any)?.quotaWarnings?.thresholdPercent === PROBE_THRESHOLD
+              ? probes.push(result.data)
+              : events.push(result.data),
         error: (error) => errors.push(error),
         complete: () => (completed = true),
       },
@@ -126,9 +134,14 @@ describe('quotaWarnings subscription through the gateway', () => {
     const asAdmin = subscribe(client(admin), orgB);
     await ready(asAdmin, orgB);
     await raise(orgB, 99);
-    await waitFor(() => viaToken.events.some((e) => e.quotaWarnings.thresholdPercent === 99) && asAdmin.events.some((e) => e.quotaWarnings.thresholdPercent === 99), {
-      what: 'both subscribers to get the warning',
-    });
+    await waitFor(
+      () =>
+        viaToken.events.some((e) => e.quotaWarnings.thresholdPercent === 99) &&
+        asAdmin.events.some((e) => e.quotaWarnings.thresholdPercent === 99),
+      {
+        what: 'both subscribers to get the warning',
+      },
+    );
   });
 
   it('refuses outsiders and anonymous subscribers before delivering anything', async () => {

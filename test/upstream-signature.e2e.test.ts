@@ -45,10 +45,13 @@ describe('subgraphs trust only gateway-signed requests (production)', () => {
       req.on('end', () => {
         const body = Buffer.concat(chunks);
         if (req.method === 'POST') captured.push(body.toString('utf8'));
-        const upstream = http.request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers }, (answer) => {
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
-        });
+        const upstream = http.request(
+          { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
+          (answer) => {
+            res.writeHead(answer.statusCode ?? 502, answer.headers);
+            answer.pipe(res);
+          },
+        );
         upstream.on('error', () => res.destroy());
         upstream.end(body);
       });
@@ -64,11 +67,22 @@ describe('subgraphs trust only gateway-signed requests (production)', () => {
   });
 
   async function raw(url: string, body: unknown) {
-    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
-    return { status: response.status, body: (await response.json()) as { data?: any; errors?: { message: string; extensions?: Record<string, any> }[] } };
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    return {
+      status: response.status,
+      body: (await response.json()) as { data?: any; errors?: { message: string; extensions?: Record<string, any> }[] },
+    };
   }
   async function viaGateway(url: string, query: string, variables: Record<string, unknown> = {}) {
-    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query, variables }),
+    });
     return (await response.json()) as { data?: any; errors?: { extensions?: Record<string, any> }[] };
   }
 
@@ -79,9 +93,20 @@ describe('subgraphs trust only gateway-signed requests (production)', () => {
     expect(names.length).toBe(5);
     for (const name of names) {
       const url = platform.subgraphs[name]!.url;
-      for (const query of ['{ _service { sdl } }', 'query($r: [_Any!]!) { _entities(representations: $r) { __typename } }', '{ __typename }']) {
+      for (const query of [
+        '{ _service { sdl } }',
+        'query($r: [_Any!]!) { _entities(representations: $r) { __typename } }',
+        '{ __typename }',
+      ]) {
         const r = await raw(url, { query, variables: { r: [{ __typename: 'ProviderCredential', id: randomUUID() }] } });
-        expect({ name, query, status: r.status, data: r.body.data ?? null, code: r.body.errors?.[0].extensions?.code, reason: r.body.errors?.[0].extensions?.reason }).toEqual({
+        expect({
+          name,
+          query,
+          status: r.status,
+          data: r.body.data ?? null,
+          code: r.body.errors?.[0].extensions?.code,
+          reason: r.body.errors?.[0].extensions?.reason,
+        }).toEqual({
           name,
           query,
           status: 403,
@@ -91,9 +116,16 @@ describe('subgraphs trust only gateway-signed requests (production)', () => {
         });
       }
       // Claims in the wrong shape or signed with another secret do not help either.
-      const forged = { ...signForwardedAuth('not-the-secret', { sub: 'mallory', roles: ['portal_admin'] }, 'r-1', { query: '{ _service { sdl } }' }) };
+      const forged = {
+        ...signForwardedAuth('not-the-secret', { sub: 'mallory', roles: ['portal_admin'] }, 'r-1', { query: '{ _service { sdl } }' }),
+      };
       const r = await raw(url, { query: '{ _service { sdl } }', extensions: { plangraph: forged } });
-      expect({ name, status: r.status, reason: r.body.errors?.[0].extensions?.reason, data: r.body.data ?? null }).toEqual({ name, status: 403, reason: 'GATEWAY_SIGNATURE_INVALID', data: null });
+      expect({ name, status: r.status, reason: r.body.errors?.[0].extensions?.reason, data: r.body.data ?? null }).toEqual({
+        name,
+        status: 403,
+        reason: 'GATEWAY_SIGNATURE_INVALID',
+        data: null,
+      });
     }
   });
 
@@ -105,16 +137,22 @@ describe('subgraphs trust only gateway-signed requests (production)', () => {
     const errorsOf = (extensions?: Record<string, unknown>) =>
       new Promise<any[]>((resolve) => {
         const errors: any[] = [];
-        client.subscribe({ query, variables, ...(extensions ? { extensions } : {}) }, {
-          next: (r) => errors.push(...(r.errors ?? [])),
-          error: (e) => resolve([...errors, ...(Array.isArray(e) ? e : [e])]),
-          complete: () => resolve(errors),
-        });
+        client.subscribe(
+          { query, variables, ...(extensions ? { extensions } : {}) },
+          {
+            next: (r) => errors.push(...(r.errors ?? [])),
+            error: (e) => resolve([...errors, ...(Array.isArray(e) ? e : [e])]),
+            complete: () => resolve(errors),
+          },
+        );
       });
     const unsigned = await errorsOf();
     expect(unsigned[0].extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'GATEWAY_SIGNATURE_MISSING' });
     // A signature made (with the real secret) for another document is refused just the same.
-    const other = signForwardedAuth(env.GATEWAY_SHARED_SECRET!, { sub: admin.sub, roles: ['portal_admin'] }, 'r-2', { query: '{ __typename }', variables });
+    const other = signForwardedAuth(env.GATEWAY_SHARED_SECRET!, { sub: admin.sub, roles: ['portal_admin'] }, 'r-2', {
+      query: '{ __typename }',
+      variables,
+    });
     const replayed = await errorsOf({ plangraph: other });
     expect(replayed[0].extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'GATEWAY_SIGNATURE_INVALID' });
   });
@@ -131,8 +169,15 @@ describe('subgraphs trust only gateway-signed requests (production)', () => {
     const slug = unique('captured');
     const created = await viaGateway(viaProxy, CREATE, { i: { slug, name: 'Captured' } });
     expect(created.data?.createProduct?.errors).toEqual([]);
-    const body = JSON.parse(await waitFor(() => captured.find((b) => b.includes('createProduct')), { what: 'the captured upstream mutation' }));
-    expect(body.extensions.plangraph).toEqual({ claims: expect.stringContaining(admin.sub), requestId: expect.any(String), ts: expect.any(Number), sig: expect.any(String) });
+    const body = JSON.parse(
+      await waitFor(() => captured.find((b) => b.includes('createProduct')), { what: 'the captured upstream mutation' }),
+    );
+    expect(body.extensions.plangraph).toEqual({
+      claims: expect.stringContaining(admin.sub),
+      requestId: expect.any(String),
+      ts: expect.any(Number),
+      sig: expect.any(String),
+    });
     const url = platform.subgraphs.products!.url;
 
     // As captured, within the window: the subgraph runs it (its own rules then deal with the duplicate).
@@ -146,19 +191,38 @@ describe('subgraphs trust only gateway-signed requests (production)', () => {
       ['other document', { ...body, query: body.query.replace('createProduct', 'p2:createProduct') }],
       ['a read with the same variables', { ...body, query: 'query($i: CreateProductInput) { _service { sdl } }' }],
       ['other operation name', { ...body, operationName: 'Other' }],
-      ['other claims', { ...body, extensions: { plangraph: { ...body.extensions.plangraph, claims: JSON.stringify({ sub: 'mallory', roles: ['portal_admin'] }) } } }],
+      [
+        'other claims',
+        {
+          ...body,
+          extensions: { plangraph: { ...body.extensions.plangraph, claims: JSON.stringify({ sub: 'mallory', roles: ['portal_admin'] }) } },
+        },
+      ],
       ['moved in time', { ...body, extensions: { plangraph: { ...body.extensions.plangraph, ts: body.extensions.plangraph.ts + 1 } } }],
     ];
     for (const [what, replay] of attempts) {
       const r = await raw(url, replay);
-      expect({ what, status: r.status, data: r.body.data ?? null, reason: r.body.errors?.[0].extensions?.reason }).toEqual({ what, status: 403, data: null, reason: 'GATEWAY_SIGNATURE_INVALID' });
+      expect({ what, status: r.status, data: r.body.data ?? null, reason: r.body.errors?.[0].extensions?.reason }).toEqual({
+        what,
+        status: 403,
+        data: null,
+        reason: 'GATEWAY_SIGNATURE_INVALID',
+      });
     }
     const check = await viaGateway(platform.gatewayUrl, `query($s: String) { product(slug: $s) { id } }`, { s: other });
     expect(check.data).toEqual({ product: null });
 
     // After the window even the request as captured is refused.
-    await waitFor(() => Date.now() / 1000 > body.extensions.plangraph.ts + MAX_AGE + 1, { timeoutMs: 15_000, intervalMs: 100, what: 'the signature window to pass' });
+    await waitFor(() => Date.now() / 1000 > body.extensions.plangraph.ts + MAX_AGE + 1, {
+      timeoutMs: 15_000,
+      intervalMs: 100,
+      what: 'the signature window to pass',
+    });
     const late = await raw(url, body);
-    expect({ status: late.status, data: late.body.data ?? null, reason: late.body.errors?.[0].extensions?.reason }).toEqual({ status: 403, data: null, reason: 'GATEWAY_SIGNATURE_EXPIRED' });
+    expect({ status: late.status, data: late.body.data ?? null, reason: late.body.errors?.[0].extensions?.reason }).toEqual({
+      status: 403,
+      data: null,
+      reason: 'GATEWAY_SIGNATURE_EXPIRED',
+    });
   });
 });

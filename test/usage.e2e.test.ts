@@ -36,7 +36,11 @@ describe('usage metering end to end (Tyk test server → ingest → gateway)', (
   }
 
   async function mutate(name: string, inputType: string, selection: string, input: Record<string, unknown>, identity: Identity = admin) {
-    const data = await gql(`mutation($i: ${inputType}!) { ${name}(input: $i) { ${selection} errors { code field message } } }`, { i: input }, identity);
+    const data = await gql(
+      `mutation($i: ${inputType}!) { ${name}(input: $i) { ${selection} errors { code field message } } }`,
+      { i: input },
+      identity,
+    );
     if (data[name].errors.length) throw new Error(`${name}: ${JSON.stringify(data[name].errors)}`);
     return data[name];
   }
@@ -48,7 +52,10 @@ describe('usage metering end to end (Tyk test server → ingest → gateway)', (
     const url = platform.subgraphs.usage!.url.replace(/\/graphql$/, '/ingest/tyk');
     const response = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-ndjson', authorization: `Bearer ${tokenFor({ sub: 'tyk-pump-forwarder', roles: ['service'] })}` },
+      headers: {
+        'content-type': 'application/x-ndjson',
+        authorization: `Bearer ${tokenFor({ sub: 'tyk-pump-forwarder', roles: ['service'] })}`,
+      },
       body: batch.map((row) => JSON.stringify(row)).join('\n'),
     });
     expect(response.status).toBe(200);
@@ -74,7 +81,8 @@ describe('usage metering end to end (Tyk test server → ingest → gateway)', (
         variables: { org: organizationId },
       },
       {
-        next: (result) => (result.errors ? errors.push(...result.errors) : events.push({ warning: (result.data as any).quotaWarnings, at: Date.now() })),
+        next: (result) =>
+          result.errors ? errors.push(...result.errors) : events.push({ warning: (result.data as any).quotaWarnings, at: Date.now() }),
         error: (error) => errors.push(error),
         complete: () => undefined,
       },
@@ -138,7 +146,13 @@ describe('usage metering end to end (Tyk test server → ingest → gateway)', (
     const apiId = unique('api');
     tyk.addApi({ apiId, listenPath: `/${apiId}/` });
     const slug = unique('weather');
-    const product = await mutate('createProduct', 'CreateProductInput', 'product { id }', { slug, name: slug, status: 'PUBLISHED', tykApiIds: [apiId], catalogIds: [catalogId] });
+    const product = await mutate('createProduct', 'CreateProductInput', 'product { id }', {
+      slug,
+      name: slug,
+      status: 'PUBLISHED',
+      tykApiIds: [apiId],
+      catalogIds: [catalogId],
+    });
     const plan = await mutate('createPlan', 'CreatePlanInput', 'plan { id }', {
       name: unique('metered'),
       displayName: 'Metered',
@@ -172,7 +186,10 @@ describe('usage metering end to end (Tyk test server → ingest → gateway)', (
       async () => {
         const [row] = await usage.orm.em
           .getConnection()
-          .execute<{ key_hash: string }[]>(`select key_hash from provider.credential_key_contract where credential_id = ? and status = 'ACTIVE'`, [credentialId]);
+          .execute<{ key_hash: string }[]>(
+            `select key_hash from provider.credential_key_contract where credential_id = ? and status = 'ACTIVE'`,
+            [credentialId],
+          );
         return row && tyk.keySession(row.key_hash) ? row.key_hash : null;
       },
       { timeoutMs: 20_000, intervalMs: 100, what: 'the key in the Tyk test server' },
@@ -214,7 +231,10 @@ describe('usage metering end to end (Tyk test server → ingest → gateway)', (
     for (let replay = 0; replay < 3; replay++) {
       const again = await fetch(usage.url.replace(/\/graphql$/, '/ingest/tyk'), {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${tokenFor({ sub: 'tyk-pump-forwarder', roles: ['service'] })}` },
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${tokenFor({ sub: 'tyk-pump-forwarder', roles: ['service'] })}`,
+        },
         body: JSON.stringify(rows),
       });
       expect(await again.json()).toMatchObject({ accepted: 0, duplicates: rows.length, warnings: 0 });
@@ -229,7 +249,12 @@ describe('usage metering end to end (Tyk test server → ingest → gateway)', (
     );
     const quota = data.credential.quota;
     expect(tyk.quotaUsed(keyHash)).toBe(12);
-    expect(quota).toMatchObject({ scope: 'CREDENTIAL', limit: session.quota_max, used: tyk.quotaUsed(keyHash), remaining: session.quota_remaining ?? 0 });
+    expect(quota).toMatchObject({
+      scope: 'CREDENTIAL',
+      limit: session.quota_max,
+      used: tyk.quotaUsed(keyHash),
+      remaining: session.quota_remaining ?? 0,
+    });
     expect(quota).toMatchObject({ limit: 10, used: 12, remaining: 0, percentUsed: 120 });
     // Tyk's window ends `quota_renewal_rate` seconds after the first request (whole seconds there).
     expect(Math.abs(Date.parse(quota.resetsAt) / 1000 - session.quota_renews)).toBeLessThanOrEqual(1);
@@ -245,7 +270,12 @@ describe('usage metering end to end (Tyk test server → ingest → gateway)', (
     ]);
     expect(mine.errors).toEqual([]);
     expect(theirs.real()).toEqual([]);
-    const asBob = await gatewayRequest(platform.gatewayUrl, `query($id: ID!) { credential(id: $id) { quota { used } } }`, { id: credentialId }, bob);
+    const asBob = await gatewayRequest(
+      platform.gatewayUrl,
+      `query($id: ID!) { credential(id: $id) { quota { used } } }`,
+      { id: credentialId },
+      bob,
+    );
     expect(asBob.data?.credential ?? null).toBeNull();
 
     // The app's usage series shows the same traffic (10 successes, 2 quota rejections).
@@ -264,7 +294,13 @@ describe('usage metering end to end (Tyk test server → ingest → gateway)', (
     const apiId = unique('api');
     tyk.addApi({ apiId, listenPath: `/${apiId}/` });
     const slug = unique('daily');
-    const product = await mutate('createProduct', 'CreateProductInput', 'product { id }', { slug, name: slug, status: 'PUBLISHED', tykApiIds: [apiId], catalogIds: [catalogId] });
+    const product = await mutate('createProduct', 'CreateProductInput', 'product { id }', {
+      slug,
+      name: slug,
+      status: 'PUBLISHED',
+      tykApiIds: [apiId],
+      catalogIds: [catalogId],
+    });
     const plan = await mutate('createPlan', 'CreatePlanInput', 'plan { id }', {
       name: unique('daily'),
       displayName: 'Daily',
@@ -280,13 +316,22 @@ describe('usage metering end to end (Tyk test server → ingest → gateway)', (
     const carol = developer();
     const org = await fixtures.organization(carol.sub);
     const app = await mutate('createApp', 'CreateAppInput', 'app { id }', { organizationId: org, name: unique('app') }, carol);
-    const access = await mutate('requestAccess', 'RequestAccessInput', 'credential { id } secret', { appId: app.app.id, planId: plan.plan.id, productIds: [product.product.id] }, carol);
+    const access = await mutate(
+      'requestAccess',
+      'RequestAccessInput',
+      'credential { id } secret',
+      { appId: app.app.id, planId: plan.plan.id, productIds: [product.product.id] },
+      carol,
+    );
     const usage = platform.subgraphs.usage!;
     const keyHash = await waitFor(
       async () => {
         const [row] = await usage.orm.em
           .getConnection()
-          .execute<{ key_hash: string }[]>(`select key_hash from provider.credential_key_contract where credential_id = ? and status = 'ACTIVE'`, [access.credential.id]);
+          .execute<{ key_hash: string }[]>(
+            `select key_hash from provider.credential_key_contract where credential_id = ? and status = 'ACTIVE'`,
+            [access.credential.id],
+          );
         return row && tyk.keySession(row.key_hash) ? row.key_hash : null;
       },
       { timeoutMs: 20_000, intervalMs: 100, what: 'the key in the Tyk test server' },
@@ -307,7 +352,10 @@ describe('usage metering end to end (Tyk test server → ingest → gateway)', (
     for (let i = 0; i < 90; i += 10) {
       const response = await fetch(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/x-ndjson', authorization: `Bearer ${tokenFor({ sub: 'tyk-pump-forwarder', roles: ['service'] })}` },
+        headers: {
+          'content-type': 'application/x-ndjson',
+          authorization: `Bearer ${tokenFor({ sub: 'tyk-pump-forwarder', roles: ['service'] })}`,
+        },
         body: reversed
           .slice(i, i + 10)
           .map((row) => JSON.stringify(row))
@@ -317,12 +365,18 @@ describe('usage metering end to end (Tyk test server → ingest → gateway)', (
     }
 
     const session = tyk.keySession(keyHash)!;
-    const data = await gql(`query($id: ID!) { credential(id: $id) { quota { limit used remaining windowStart resetsAt } } }`, { id: access.credential.id }, carol);
+    const data = await gql(
+      `query($id: ID!) { credential(id: $id) { quota { limit used remaining windowStart resetsAt } } }`,
+      { id: access.credential.id },
+      carol,
+    );
     expect(tyk.quotaUsed(keyHash)).toBe(90);
     expect(data.credential.quota).toMatchObject({ limit: 100, used: tyk.quotaUsed(keyHash), remaining: session.quota_remaining });
     expect(Math.abs(Date.parse(data.credential.quota.resetsAt) / 1000 - session.quota_renews)).toBeLessThanOrEqual(1);
     expect(data.credential.quota.windowStart).toBe(new Date(mine[0].timestamp).toISOString());
-    const windows = await usage.orm.em.getConnection().execute<{ used: number }[]>(`select used from usage.quota_window where subject_id = ?`, [access.credential.id]);
+    const windows = await usage.orm.em
+      .getConnection()
+      .execute<{ used: number }[]>(`select used from usage.quota_window where subject_id = ?`, [access.credential.id]);
     expect(windows).toEqual([{ used: 90 }]);
 
     // 80 % and 90 % once each, reporting the 80th and 90th request.

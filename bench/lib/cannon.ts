@@ -40,7 +40,11 @@ export function goodGraphQLBody(body: string): boolean {
  * `autocannon -c 10 -d 10 -m POST` does, and records CPU per process from /proc meanwhile.
  */
 export async function cannon(platform: BenchPlatform, target: CannonTarget, seconds: number, connections = 10): Promise<CannonFigures> {
-  const body = JSON.stringify({ query: target.query, variables: target.variables ?? {}, ...(target.extensions ? { extensions: target.extensions } : {}) });
+  const body = JSON.stringify({
+    query: target.query,
+    variables: target.variables ?? {},
+    ...(target.extensions ? { extensions: target.extensions } : {}),
+  });
   const cpuBefore = platform.cpu();
   const result = await autocannon({
     url: target.url,
@@ -58,7 +62,8 @@ export async function cannon(platform: BenchPlatform, target: CannonTarget, seco
   const cpuMsPerRequest: Record<string, number> = {};
   for (const [name, after] of Object.entries(cpuAfter)) {
     const before = cpuBefore[name];
-    if (after !== null && before !== null && before !== undefined && requests > 0) cpuMsPerRequest[name] = round((after - before) / requests, 3);
+    if (after !== null && before !== null && before !== undefined && requests > 0)
+      cpuMsPerRequest[name] = round((after - before) / requests, 3);
   }
   return {
     label: target.label,

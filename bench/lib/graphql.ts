@@ -26,7 +26,11 @@ export function bearer(identity: BenchIdentity): string {
  * The `extensions.plangraph` a subgraph trusts: the claims signed as the gateway signs them,
  * for this one operation and for GATEWAY_SIGNATURE_MAX_AGE_SECONDS (60 s) from now.
  */
-export function forwardedExtensions(identity: BenchIdentity | null, request: { query: string; variables?: Record<string, unknown> }, requestId = randomUUID()): Record<string, unknown> {
+export function forwardedExtensions(
+  identity: BenchIdentity | null,
+  request: { query: string; variables?: Record<string, unknown> },
+  requestId = randomUUID(),
+): Record<string, unknown> {
   return { plangraph: signForwardedAuth(gatewaySharedSecret(), identity, requestId, request) };
 }
 
@@ -67,7 +71,14 @@ export async function must<T = any>(url: string, query: string, variables: Recor
 }
 
 /** Runs a `{ <field> { <thing> { id } errors { … } } }` mutation and returns the new object's id. */
-export async function mutateId(url: string, authorization: string, mutation: string, inputType: string, field: string, input: Record<string, unknown>): Promise<string> {
+export async function mutateId(
+  url: string,
+  authorization: string,
+  mutation: string,
+  inputType: string,
+  field: string,
+  input: Record<string, unknown>,
+): Promise<string> {
   const data = await must<Record<string, any>>(
     url,
     `mutation($i: ${inputType}!) { ${mutation}(input: $i) { ${field} { id } errors { code field message } } }`,

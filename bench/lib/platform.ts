@@ -29,10 +29,17 @@ export const BENCH_ENV: NodeJS.ProcessEnv = {
   PLATFORM_RATE_LIMIT: '0/60',
 };
 
-async function waitUntilReady(url: string, child: ChildProcess, what: string, timeoutMs = 90_000, probe?: () => Promise<boolean>): Promise<void> {
+async function waitUntilReady(
+  url: string,
+  child: ChildProcess,
+  what: string,
+  timeoutMs = 90_000,
+  probe?: () => Promise<boolean>,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${what} exited (${child.signalCode ?? child.exitCode}) before it was ready`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`${what} exited (${child.signalCode ?? child.exitCode}) before it was ready`);
     try {
       if (probe) {
         if (await probe()) return;
@@ -141,7 +148,12 @@ export class BenchPlatform {
     const started = Date.now();
     const launch = (name: string, readyPath: string) => {
       const url = `http://127.0.0.1:${ports.get(name)}/graphql`;
-      const start = { script: startOne, args: [name], env: { ...baseEnv, PORT: String(ports.get(name)) }, readyUrl: url.replace(/\/graphql$/, readyPath) };
+      const start = {
+        script: startOne,
+        args: [name],
+        env: { ...baseEnv, PORT: String(ports.get(name)) },
+        readyUrl: url.replace(/\/graphql$/, readyPath),
+      };
       const child = this.spawnNode(name, start.script, start.args, start.env);
       this.processes.set(name, { name, pid: child.pid!, url, child, start });
       return waitUntilReady(start.readyUrl, child, name);
@@ -155,7 +167,13 @@ export class BenchPlatform {
    * Starts another process next to the platform (the reference gateway, say); `probe` decides
    * when it is ready. Stop it with `stopProcess(name)`.
    */
-  async spawnExtra(name: string, script: string, env: NodeJS.ProcessEnv, url: string, probe: () => Promise<boolean>): Promise<PlatformProcess> {
+  async spawnExtra(
+    name: string,
+    script: string,
+    env: NodeJS.ProcessEnv,
+    url: string,
+    probe: () => Promise<boolean>,
+  ): Promise<PlatformProcess> {
     const child = this.spawnNode(name, script, [], env);
     const entry = { name, pid: child.pid!, url, child, start: { script, args: [], env, readyUrl: url } };
     this.processes.set(name, entry);
@@ -235,7 +253,12 @@ export class BenchPlatform {
     if (this.stopping) return;
     this.stopping = true;
     const names = [...this.processes.keys()];
-    await Promise.all(names.filter((n) => n !== 'gateway').filter((n) => !SUBGRAPH_NAMES.includes(n as SubgraphName)).map((n) => this.stopProcess(n)));
+    await Promise.all(
+      names
+        .filter((n) => n !== 'gateway')
+        .filter((n) => !SUBGRAPH_NAMES.includes(n as SubgraphName))
+        .map((n) => this.stopProcess(n)),
+    );
     await this.stopProcess('gateway');
     await Promise.all(SUBGRAPH_NAMES.map((n) => this.stopProcess(n)));
     await this.database.stop().catch((error) => this.say(`PostgreSQL stop: ${(error as Error).message}`));

@@ -31,28 +31,34 @@ export async function seed(gatewayUrl: string): Promise<SeedData> {
     description: 'Everything the benchmark’s catalog page shows.',
     visibility: 'PUBLIC',
   });
-  const planIds = await mapLimit(Array.from({ length: SEED_PLANS }, (_, i) => i), 2, (i) =>
-    mutateId(gatewayUrl, adminAuth, 'createPlan', 'CreatePlanInput', 'plan', {
-      name: `bench-plan-${i + 1}`,
-      displayName: `Plan ${i + 1}`,
-      description: `Tier ${i + 1} of the benchmark catalog.`,
-      catalogIds: [catalogId],
-      status: 'PUBLISHED',
-      tier: i + 1,
-      quota: { requests: 1000 * 10 ** i, period: 'MONTH' },
-      rateLimit: { requests: 10 * (i + 1), perSeconds: 1 },
-    }),
+  const planIds = await mapLimit(
+    Array.from({ length: SEED_PLANS }, (_, i) => i),
+    2,
+    (i) =>
+      mutateId(gatewayUrl, adminAuth, 'createPlan', 'CreatePlanInput', 'plan', {
+        name: `bench-plan-${i + 1}`,
+        displayName: `Plan ${i + 1}`,
+        description: `Tier ${i + 1} of the benchmark catalog.`,
+        catalogIds: [catalogId],
+        status: 'PUBLISHED',
+        tier: i + 1,
+        quota: { requests: 1000 * 10 ** i, period: 'MONTH' },
+        rateLimit: { requests: 10 * (i + 1), perSeconds: 1 },
+      }),
   );
-  const productIds = await mapLimit(Array.from({ length: SEED_PRODUCTS }, (_, i) => i), 4, (i) =>
-    mutateId(gatewayUrl, adminAuth, 'createProduct', 'CreateProductInput', 'product', {
-      slug: `bench-product-${String(i + 1).padStart(2, '0')}`,
-      name: `Bench product ${i + 1}`,
-      description: `Product ${i + 1} of the benchmark catalog.`,
-      status: 'PUBLISHED',
-      tykApiIds: [`bench-api-${i + 1}`],
-      tags: ['bench'],
-      catalogIds: [catalogId],
-    }),
+  const productIds = await mapLimit(
+    Array.from({ length: SEED_PRODUCTS }, (_, i) => i),
+    4,
+    (i) =>
+      mutateId(gatewayUrl, adminAuth, 'createProduct', 'CreateProductInput', 'product', {
+        slug: `bench-product-${String(i + 1).padStart(2, '0')}`,
+        name: `Bench product ${i + 1}`,
+        description: `Product ${i + 1} of the benchmark catalog.`,
+        status: 'PUBLISHED',
+        tykApiIds: [`bench-api-${i + 1}`],
+        tags: ['bench'],
+        catalogIds: [catalogId],
+      }),
   );
   const organizationId = await mutateId(gatewayUrl, adminAuth, 'createOrganization', 'CreateOrganizationInput', 'organization', {
     name: 'Bench organization',

@@ -151,8 +151,20 @@ export function quotaWarningRaiser(usage: RunningSubgraph): (organizationId: str
   };
 }
 
-async function mutate(url: string, who: Identity, mutation: string, inputType: string, field: string, input: Record<string, unknown>): Promise<string> {
-  const r = await gatewayRequest(url, `mutation($i: ${inputType}!) { ${mutation}(input: $i) { ${field} { id } errors { code field message } } }`, { i: input }, who);
+async function mutate(
+  url: string,
+  who: Identity,
+  mutation: string,
+  inputType: string,
+  field: string,
+  input: Record<string, unknown>,
+): Promise<string> {
+  const r = await gatewayRequest(
+    url,
+    `mutation($i: ${inputType}!) { ${mutation}(input: $i) { ${field} { id } errors { code field message } } }`,
+    { i: input },
+    who,
+  );
   if (r.errors?.length) throw new Error(`${mutation}: ${JSON.stringify(r.errors)}`);
   const payload = r.data[mutation];
   if (payload.errors.length) throw new Error(`${mutation}: ${JSON.stringify(payload.errors)}`);
@@ -186,7 +198,11 @@ export async function createNPlusOneData(
   // Organization 0 belongs to memberOfOne; 1..size to memberOfMany (first: size skips none of theirs).
   const owners = [memberOfOne, ...indexes.map(() => memberOfMany)];
   const organizationIds = await mapLimit(owners, concurrency, (owner, i) =>
-    mutate(gatewayUrl, admin, 'createOrganization', 'CreateOrganizationInput', 'organization', { name: name('o', i), slug: name('o', i), adminSubject: owner.sub }),
+    mutate(gatewayUrl, admin, 'createOrganization', 'CreateOrganizationInput', 'organization', {
+      name: name('o', i),
+      slug: name('o', i),
+      adminSubject: owner.sub,
+    }),
   );
   await mapLimit(organizationIds, concurrency, async (organizationId, i) => {
     const teamId = await mutate(gatewayUrl, admin, 'createTeam', 'CreateTeamInput', 'team', { organizationId, name: 'team' });

@@ -43,7 +43,8 @@ async function check(target: CannonTarget, expect: (data: any) => boolean): Prom
 }
 
 const fullPage = (data: any) =>
-  data.products.edges.length === SEED_PRODUCTS && data.products.edges.every((e: any) => e.node.availablePlans.length === SEED_PLANS && e.node.catalogs.length >= 1);
+  data.products.edges.length === SEED_PRODUCTS &&
+  data.products.edges.every((e: any) => e.node.availablePlans.length === SEED_PLANS && e.node.catalogs.length >= 1);
 const productsOnly = (data: any) => data.products.edges.length === SEED_PRODUCTS;
 const entitlements = (data: any) => data.viewer?.memberships?.length >= 1;
 
@@ -139,7 +140,10 @@ export const gatewayCatalog: Scenario = {
       const apolloRps = pooled([apollo1, apollo2]);
       const ratios = {
         oursVsApolloCatalog: ratio(hiveRps, apolloRps),
-        oursVsApolloCatalogRounds: [ratio(hive1.requestsPerSecond, apollo1.requestsPerSecond), ratio(hive2.requestsPerSecond, apollo2.requestsPerSecond)],
+        oursVsApolloCatalogRounds: [
+          ratio(hive1.requestsPerSecond, apollo1.requestsPerSecond),
+          ratio(hive2.requestsPerSecond, apollo2.requestsPerSecond),
+        ],
         gatewayOverheadProducts: ratio(directProducts.requestsPerSecond, hiveProducts.requestsPerSecond),
         gatewayOverheadEntitlements: ratio(directEntitlements.requestsPerSecond, hiveEntitlements.requestsPerSecond),
         apolloOverheadProducts: ratio(directProducts.requestsPerSecond, apolloProducts.requestsPerSecond),
@@ -148,7 +152,19 @@ export const gatewayCatalog: Scenario = {
         oursVsApolloProducts: ratio(hiveProducts.requestsPerSecond, apolloProducts.requestsPerSecond),
         oursVsApolloEntitlements: ratio(hiveEntitlements.requestsPerSecond, apolloEntitlements.requestsPerSecond),
       };
-      const runs = { hive1, apollo1, apollo2, hive2, shared, directProducts, hiveProducts, apolloProducts, directEntitlements, hiveEntitlements, apolloEntitlements };
+      const runs = {
+        hive1,
+        apollo1,
+        apollo2,
+        hive2,
+        shared,
+        directProducts,
+        hiveProducts,
+        apolloProducts,
+        directEntitlements,
+        hiveEntitlements,
+        apolloEntitlements,
+      };
       // Gateway CPU per request is steadier than req/s when other work competes for the 2 cores.
       const cpuOf = (runs: CannonFigures[], name: string) => {
         const requests = runs.reduce((sum, r) => sum + r.requests, 0);
@@ -168,7 +184,11 @@ export const gatewayCatalog: Scenario = {
       const gatewayCpu = (r: CannonFigures) =>
         r.url === platform.gatewayUrl ? (r.cpuMsPerRequest.gateway ?? NaN) : r.url === peer.url ? (r.cpuMsPerRequest[APOLLO] ?? NaN) : NaN;
       const upstreamCpu = (r: CannonFigures) =>
-        round(['products', 'plans', 'developers'].reduce((sum, name) => sum + (r.cpuMsPerRequest[name] ?? 0), 0) + (r.cpuMsPerRequest.postgres ?? 0), 2);
+        round(
+          ['products', 'plans', 'developers'].reduce((sum, name) => sum + (r.cpuMsPerRequest[name] ?? 0), 0) +
+            (r.cpuMsPerRequest.postgres ?? 0),
+          2,
+        );
       const row = (query: string, r: CannonFigures) => [
         query,
         r.label,
@@ -203,7 +223,11 @@ export const gatewayCatalog: Scenario = {
         `- One \`x-request-id\` for every request (lets the gateway merge identical in-flight subgraph calls) ÷ as shipped: **${ratios.sharedRequestIdVsShipped}×**.`,
         `- Gateway RSS after these runs: ours ${mib(gatewayMemory.ours)} MiB, @apollo/gateway ${mib(gatewayMemory.apollo)} MiB.`,
       ].join('\n');
-      return { figures: { seconds, connections: 10, runs, ratios, gatewayCpuRatios: cpuRatios, gatewayMemoryBytes: gatewayMemory }, markdown, warnings };
+      return {
+        figures: { seconds, connections: 10, runs, ratios, gatewayCpuRatios: cpuRatios, gatewayMemoryBytes: gatewayMemory },
+        markdown,
+        warnings,
+      };
     } finally {
       await platform.stopProcess(APOLLO);
     }

@@ -81,7 +81,9 @@ export const load: Scenario = {
 
     // Fresh processes: the memory trend starts from a clean heap, not from the scenarios before.
     const heap = ctx.options.loadHeapMiB;
-    const heapEnv: NodeJS.ProcessEnv = heap ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=${heap}`.trim() } : {};
+    const heapEnv: NodeJS.ProcessEnv = heap
+      ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=${heap}`.trim() }
+      : {};
     for (const name of [...SUBGRAPH_NAMES, 'gateway']) await platform.restartProcess(name, heapEnv);
 
     // Subscribers: members watching their organization's warnings, 50 per socket.
@@ -148,12 +150,20 @@ export const load: Scenario = {
           } else if (roll < 19) {
             // Each client walks its own app through create → update → delete.
             if (!app) {
-              const r = await timed('createApp', () => post(url, CREATE_APP, { i: { organizationId: seed.organizationId, name: `load-${index}-${serial++}` } }, viewer), 'createApp');
+              const r = await timed(
+                'createApp',
+                () => post(url, CREATE_APP, { i: { organizationId: seed.organizationId, name: `load-${index}-${serial++}` } }, viewer),
+                'createApp',
+              );
               app = (r?.data as { createApp?: { app?: { id: string } } } | undefined)?.createApp?.app?.id ?? null;
               updated = false;
             } else if (!updated) {
               updated = true;
-              await timed('updateApp', () => post(url, UPDATE_APP, { i: { id: app, description: `changed at ${Date.now()}` } }, viewer), 'updateApp');
+              await timed(
+                'updateApp',
+                () => post(url, UPDATE_APP, { i: { id: app, description: `changed at ${Date.now()}` } }, viewer),
+                'updateApp',
+              );
             } else {
               const id = app;
               app = null;
@@ -161,7 +171,11 @@ export const load: Scenario = {
             }
           } else {
             const plan = seed.planIds[index % seed.planIds.length];
-            await timed('updatePlan', () => post(url, UPDATE_PLAN, { i: { id: plan, description: `Tier of the benchmark catalog (load ${serial++}).` } }, admin), 'updatePlan');
+            await timed(
+              'updatePlan',
+              () => post(url, UPDATE_PLAN, { i: { id: plan, description: `Tier of the benchmark catalog (load ${serial++}).` } }, admin),
+              'updatePlan',
+            );
           }
         }
       };
@@ -197,29 +211,51 @@ export const load: Scenario = {
         const middle = median(values.slice(third, values.length - third));
         const last = median(values.slice(values.length - third));
         const grows = last > middle * GROWTH_RATIO && last - middle > GROWTH_BYTES;
-        return { process: name, start: values[0], max: Math.max(...values), middleMedian: middle, lastMedian: last, ratio: round(last / middle, 3), grows };
+        return {
+          process: name,
+          start: values[0],
+          max: Math.max(...values),
+          middleMedian: middle,
+          lastMedian: last,
+          ratio: round(last / middle, 3),
+          grows,
+        };
       });
 
       if (failed) warnings.push(`${failed} of ${requests} requests failed`);
       if (raiseFailures) warnings.push(`${raiseFailures} warnings could not be raised`);
       if (missingEvents) warnings.push(`${missingEvents} subscription events did not arrive`);
       if (subscriptionErrors) warnings.push(`${subscriptionErrors} subscription errors or closes: ${pool.problems().join(' | ')}`);
-      for (const t of trend.filter((t) => t.grows)) warnings.push(`${t.process} memory grew after warm-up: ${mib(t.middleMedian)} → ${mib(t.lastMedian)} MiB`);
+      for (const t of trend.filter((t) => t.grows))
+        warnings.push(`${t.process} memory grew after warm-up: ${mib(t.middleMedian)} → ${mib(t.lastMedian)} MiB`);
 
       const markdown = [
         `${requests} requests in ${elapsed.toFixed(0)} s (${round(requests / elapsed, 1)} req/s) from ${CONNECTIONS} clients, ${handles.length} subscriptions open, ${raised} warnings fanned out to all of them` +
           `${heap ? `; every platform process limited to a ${heap} MiB V8 old space` : ''}. ` +
           `**Failed requests: ${failed}; missing subscription events: ${missingEvents}; subscription errors: ${subscriptionErrors}.**`,
         '',
-        table(['operation', 'requests', 'failed', 'p50 ms', 'p99 ms'], operations.map((o) => [o.operation, o.count, o.failed, o.p50Ms, o.p99Ms])),
+        table(
+          ['operation', 'requests', 'failed', 'p50 ms', 'p99 ms'],
+          operations.map((o) => [o.operation, o.count, o.failed, o.p50Ms, o.p99Ms]),
+        ),
         '',
-        ...operations.filter((o) => o.samples.length).map((o) => `- ${o.operation} failed with: ${o.samples.map((t) => `\`${t.slice(0, 200)}\``).join('; ')}`),
+        ...operations
+          .filter((o) => o.samples.length)
+          .map((o) => `- ${o.operation} failed with: ${o.samples.map((t) => `\`${t.slice(0, 200)}\``).join('; ')}`),
         ...(failed ? [''] : []),
         `Memory (MiB) sampled every ${SAMPLE_EVERY_MS / 1000} s (${samples.length} samples); “grows” when the last third’s median exceeds the middle third’s by more than ${Math.round((GROWTH_RATIO - 1) * 100)} % and ${GROWTH_BYTES / MiB} MiB:`,
         '',
         table(
           ['process', 'start', 'max', 'middle-third median', 'last-third median', 'last ÷ middle', 'grows'],
-          trend.map((t) => [t.process, mib(t.start), mib(t.max), mib(t.middleMedian), mib(t.lastMedian), t.ratio, t.grows ? '**yes**' : 'no']),
+          trend.map((t) => [
+            t.process,
+            mib(t.start),
+            mib(t.max),
+            mib(t.middleMedian),
+            mib(t.lastMedian),
+            t.ratio,
+            t.grows ? '**yes**' : 'no',
+          ]),
         ),
       ].join('\n');
       return {

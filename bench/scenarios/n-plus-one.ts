@@ -39,7 +39,13 @@ export const nPlusOne: Scenario = {
         );
       }
       const subgraphUrls = Object.fromEntries(subgraphs.map((s) => [s.name, s.url])) as Partial<Record<SubgraphName, string>>;
-      const gateway = await startGateway({ supergraph: fs.readFileSync(SUPERGRAPH_FILE, 'utf8'), subgraphUrls, port: 0, env, log: createLogger('gateway', 'warn') });
+      const gateway = await startGateway({
+        supergraph: fs.readFileSync(SUPERGRAPH_FILE, 'utf8'),
+        subgraphUrls,
+        port: 0,
+        env,
+        log: createLogger('gateway', 'warn'),
+      });
       try {
         const usage = subgraphs.find((s) => s.name === 'usage')!;
         const began = Date.now();

@@ -51,8 +51,16 @@ export const providerSync: Scenario = {
 
       log(`provider-sync: ${edits} edits`);
       const started = performance.now();
-      await mapLimit(Array.from({ length: edits }, (_, i) => i), 4, (i) =>
-        must(url, `mutation($i: UpdatePlanInput!) { updatePlan(input: $i) { errors { code } } }`, { i: { id: planId, rateLimit: { requests: 2 + i, perSeconds: 1 } } }, seed.adminAuth),
+      await mapLimit(
+        Array.from({ length: edits }, (_, i) => i),
+        4,
+        (i) =>
+          must(
+            url,
+            `mutation($i: UpdatePlanInput!) { updatePlan(input: $i) { errors { code } } }`,
+            { i: { id: planId, rateLimit: { requests: 2 + i, perSeconds: 1 } } },
+            seed.adminAuth,
+          ),
       );
       const editsDone = performance.now();
       const final = await must<{ plan: { rateLimit: { requests: number }; version: number } }>(

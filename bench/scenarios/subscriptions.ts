@@ -84,7 +84,8 @@ export const subscriptions: Scenario = {
         // Subscribers arrive one socket (50 subscriptions) every SOCKET_GAP_MS, not all at once.
         while (handles.length < perGroup) {
           const client = pool.socket(authorization);
-          for (let k = 0; k < PER_SOCKET && handles.length < perGroup; k++) handles.push(pool.subscribe(client, query, { org: organizationIds[g] }));
+          for (let k = 0; k < PER_SOCKET && handles.length < perGroup; k++)
+            handles.push(pool.subscribe(client, query, { org: organizationIds[g] }));
           await sleep(SOCKET_GAP_MS);
         }
         groups.push(handles);
@@ -115,7 +116,11 @@ export const subscriptions: Scenario = {
       const perSubscription = (delta('gateway') + delta('usage')) / count;
       // Bytes per subscription as the slope of RSS over the number of subscriptions (one point per organization).
       const slope = (pick: (p: (typeof growth)[number]) => number) => leastSquaresSlope(growth.map((p) => [p.subscriptions, pick(p)]));
-      const slopes = { gatewayPlusUsage: slope((p) => p.gateway + p.usage), gateway: slope((p) => p.gateway), usage: slope((p) => p.usage) };
+      const slopes = {
+        gatewayPlusUsage: slope((p) => p.gateway + p.usage),
+        gateway: slope((p) => p.gateway),
+        usage: slope((p) => p.usage),
+      };
 
       // Fan-out: one warning, every subscriber of one organization.
       const fanOut: Record<string, unknown>[] = [];
@@ -147,7 +152,8 @@ export const subscriptions: Scenario = {
           await sleep(2000);
         }
         if (missing) warnings.push(`fan-out (${label}): ${missing} deliveries missing after 60 s`);
-        if (errorLatencies.length) warnings.push(`fan-out (${label}): ${errorLatencies.length} of ${handles.length * rounds} deliveries were error results`);
+        if (errorLatencies.length)
+          warnings.push(`fan-out (${label}): ${errorLatencies.length} of ${handles.length * rounds} deliveries were error results`);
         fanOut.push({
           subscribers: handles.length,
           selection: label,

@@ -48,17 +48,25 @@ export async function meteredCredentials(
     autoApprove: true,
   });
   const memberAuth = bearer(options.member);
-  const credentials = await mapLimit(Array.from({ length: options.count }, (_, i) => i), 4, async (i) => {
-    const appId = await mutateId(platform.gatewayUrl, memberAuth, 'createApp', 'CreateAppInput', 'app', { organizationId: options.organizationId, name: `bench ${options.label} ${stamp} ${i}` });
-    const data = await must<any>(
-      platform.gatewayUrl,
-      `mutation($i: RequestAccessInput!) { requestAccess(input: $i) { credential { id } errors { code message } } }`,
-      { i: { appId, planId, productIds: [seed.productIds[i % seed.productIds.length]] } },
-      memberAuth,
-    );
-    if (data.requestAccess.errors.length || !data.requestAccess.credential) throw new Error(`requestAccess: ${JSON.stringify(data.requestAccess.errors)}`);
-    return { id: data.requestAccess.credential.id as string, appId, keyHash: randomBytes(8).toString('hex') };
-  });
+  const credentials = await mapLimit(
+    Array.from({ length: options.count }, (_, i) => i),
+    4,
+    async (i) => {
+      const appId = await mutateId(platform.gatewayUrl, memberAuth, 'createApp', 'CreateAppInput', 'app', {
+        organizationId: options.organizationId,
+        name: `bench ${options.label} ${stamp} ${i}`,
+      });
+      const data = await must<any>(
+        platform.gatewayUrl,
+        `mutation($i: RequestAccessInput!) { requestAccess(input: $i) { credential { id } errors { code message } } }`,
+        { i: { appId, planId, productIds: [seed.productIds[i % seed.productIds.length]] } },
+        memberAuth,
+      );
+      if (data.requestAccess.errors.length || !data.requestAccess.credential)
+        throw new Error(`requestAccess: ${JSON.stringify(data.requestAccess.errors)}`);
+      return { id: data.requestAccess.credential.id as string, appId, keyHash: randomBytes(8).toString('hex') };
+    },
+  );
   const db = new pg.Client({ connectionString: platform.databaseUrl });
   await db.connect();
   try {
@@ -79,7 +87,12 @@ export async function meteredCredentials(
 const CODES = [...Array(95).fill(200), 404, 404, 500, 429, 201];
 
 /** Tyk analytics records (the gateway's JSON field names) of the credentials, one microsecond apart from `startMicros`. */
-export function analyticsRecords(credentials: MeteredCredential[], count: number, startMicros: number, planId: string): Record<string, unknown>[] {
+export function analyticsRecords(
+  credentials: MeteredCredential[],
+  count: number,
+  startMicros: number,
+  planId: string,
+): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
   for (let i = 0; i < count; i++) {
     const c = credentials[i % credentials.length];
@@ -121,12 +134,58 @@ export function analyticsRecords(credentials: MeteredCredential[], count: number
 // ---------------------------------------------------------------- COPY FROM STDIN (baseline)
 
 const COPY_COLUMNS = [
-  'method', 'host', 'path', 'rawpath', 'contentlength', 'useragent', 'day', 'month', 'year', 'hour', 'responsecode', 'apikey', 'timestamp',
-  'apiversion', 'apiname', 'apiid', 'orgid', 'oauthid', 'requesttime', 'rawrequest', 'rawresponse', 'ipaddress', 'tags', 'alias', 'trackpath',
+  'method',
+  'host',
+  'path',
+  'rawpath',
+  'contentlength',
+  'useragent',
+  'day',
+  'month',
+  'year',
+  'hour',
+  'responsecode',
+  'apikey',
+  'timestamp',
+  'apiversion',
+  'apiname',
+  'apiid',
+  'orgid',
+  'oauthid',
+  'requesttime',
+  'rawrequest',
+  'rawresponse',
+  'ipaddress',
+  'tags',
+  'alias',
+  'trackpath',
 ];
 const JSON_NAMES = [
-  'method', 'host', 'path', 'raw_path', 'content_length', 'user_agent', 'day', 'month', 'year', 'hour', 'response_code', 'api_key', 'timestamp',
-  'api_version', 'api_name', 'api_id', 'org_id', 'oauth_id', 'request_time', 'raw_request', 'raw_response', 'ip_address', 'tags', 'alias', 'track_path',
+  'method',
+  'host',
+  'path',
+  'raw_path',
+  'content_length',
+  'user_agent',
+  'day',
+  'month',
+  'year',
+  'hour',
+  'response_code',
+  'api_key',
+  'timestamp',
+  'api_version',
+  'api_name',
+  'api_id',
+  'org_id',
+  'oauth_id',
+  'request_time',
+  'raw_request',
+  'raw_response',
+  'ip_address',
+  'tags',
+  'alias',
+  'track_path',
 ];
 
 const TABLE_DDL = (name: string) => `create table ${name} (
@@ -231,11 +290,18 @@ export const usageIngest: Scenario = {
     const warnings: string[] = [];
     const quick = ctx.options.quick;
     const member = developerIdentity('bench-ingest-member');
-    const organizationId = await mutateId(ctx.platform.gatewayUrl, ctx.seed.adminAuth, 'createOrganization', 'CreateOrganizationInput', 'organization', {
-      name: 'Bench ingest',
-      slug: `bench-ingest-${Date.now().toString(36)}`,
-      adminSubject: member.sub,
-    });
+    const organizationId = await mutateId(
+      ctx.platform.gatewayUrl,
+      ctx.seed.adminAuth,
+      'createOrganization',
+      'CreateOrganizationInput',
+      'organization',
+      {
+        name: 'Bench ingest',
+        slug: `bench-ingest-${Date.now().toString(36)}`,
+        adminSubject: member.sub,
+      },
+    );
     const { planId, credentials } = await meteredCredentials(ctx, {
       label: 'ingest',
       count: quick ? 20 : 50,
@@ -252,10 +318,18 @@ export const usageIngest: Scenario = {
     await db.query(TABLE_DDL(`${schema}.plain`));
     await db.query(TABLE_DDL(`${schema}.pump`));
     // The indexes Tyk Pump's GORM model declares (responsecode, apikey, timestamp, apiid, orgid, oauthid).
-    for (const column of ['responsecode', 'apikey', 'timestamp', 'apiid', 'orgid', 'oauthid']) await db.query(`create index on ${schema}.pump (${column})`);
+    for (const column of ['responsecode', 'apikey', 'timestamp', 'apiid', 'orgid', 'oauthid'])
+      await db.query(`create index on ${schema}.pump (${column})`);
 
     // The same pipeline in this process (no HTTP, no JSON): what the ingest itself costs.
-    const orm = await initOrm({ schema: 'usage', databaseUrl: ctx.platform.databaseUrl, entities: usageSubgraph.entities, migrations: usageSubgraph.migrations, log: createLogger('bench', 'warn'), poolMax: 4 });
+    const orm = await initOrm({
+      schema: 'usage',
+      databaseUrl: ctx.platform.databaseUrl,
+      entities: usageSubgraph.entities,
+      migrations: usageSubgraph.migrations,
+      log: createLogger('bench', 'warn'),
+      poolMax: 4,
+    });
     const deps = { orm, pubsub: new PgPubSub(), clock: systemClock, log: createLogger('bench', 'warn') };
 
     // Each batch gets timestamps of its own (an hour ago, a microsecond apart): no accidental duplicates.
@@ -285,7 +359,8 @@ export const usageIngest: Scenario = {
           copyPlain.push(await copyInto(db, `${schema}.plain`, records));
           copyPump.push(await copyInto(db, `${schema}.pump`, records));
           const sent = await postBatch(ctx, records);
-          if (sent.body.accepted !== size) warnings.push(`batch of ${size}: ${sent.body.accepted} accepted, ${sent.body.rejected?.length} rejected`);
+          if (sent.body.accepted !== size)
+            warnings.push(`batch of ${size}: ${sent.body.accepted} accepted, ${sent.body.rejected?.length} rejected`);
           http.push(sent.ms);
           phases.push(sent.body.timingsMs ?? {});
           const again = await postBatch(ctx, records);
@@ -305,7 +380,9 @@ export const usageIngest: Scenario = {
           core: median(core),
         };
         const rate = (ms: number) => perSecond(size, ms);
-        const serverMs = Object.fromEntries(Object.keys(phases[0] ?? {}).map((name) => [name, round(median(phases.map((p) => p[name] ?? 0)), 1)]));
+        const serverMs = Object.fromEntries(
+          Object.keys(phases[0] ?? {}).map((name) => [name, round(median(phases.map((p) => p[name] ?? 0)), 1)]),
+        );
         figures[`batch${size}`] = {
           runs,
           serverPhasesMs: serverMs,
@@ -316,12 +393,32 @@ export const usageIngest: Scenario = {
         };
         rows.push(
           [size, 'raw COPY into a plain tyk_analytics table (no indexes)', round(m.copyPlain, 1), rate(m.copyPlain), '1.00'],
-          [size, 'raw COPY into a tyk_analytics table with the pump’s 6 indexes', round(m.copyPump, 1), rate(m.copyPump), round(m.copyPlain / m.copyPump, 2)],
+          [
+            size,
+            'raw COPY into a tyk_analytics table with the pump’s 6 indexes',
+            round(m.copyPump, 1),
+            rate(m.copyPump),
+            round(m.copyPlain / m.copyPump, 2),
+          ],
           [size, '**usage ingest, HTTP** (`POST /ingest/tyk`, JSON array)', round(m.http, 1), rate(m.http), round(m.copyPlain / m.http, 2)],
-          [size, 'usage ingest, in-process (`ingestAnalytics`, no HTTP/JSON)', round(m.core, 1), rate(m.core), round(m.copyPlain / m.core, 2)],
-          [size, 'same batch again over HTTP (all duplicates)', round(m.duplicate, 1), rate(m.duplicate), round(m.copyPlain / m.duplicate, 2)],
+          [
+            size,
+            'usage ingest, in-process (`ingestAnalytics`, no HTTP/JSON)',
+            round(m.core, 1),
+            rate(m.core),
+            round(m.copyPlain / m.core, 2),
+          ],
+          [
+            size,
+            'same batch again over HTTP (all duplicates)',
+            round(m.duplicate, 1),
+            rate(m.duplicate),
+            round(m.copyPlain / m.duplicate, 2),
+          ],
         );
-        ctx.log(`  ${size}: COPY ${rate(m.copyPlain)}/s, HTTP ingest ${rate(m.http)}/s, in-process ${rate(m.core)}/s; server phases ${JSON.stringify(serverMs)}`);
+        ctx.log(
+          `  ${size}: COPY ${rate(m.copyPlain)}/s, HTTP ingest ${rate(m.http)}/s, in-process ${rate(m.core)}/s; server phases ${JSON.stringify(serverMs)}`,
+        );
         phaseRows.push([size, ...PHASES.map((name) => serverMs[name] ?? '')]);
       }
     } finally {

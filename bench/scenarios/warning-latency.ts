@@ -27,12 +27,25 @@ export const warningLatency: Scenario = {
     const warnings: string[] = [];
     const rounds = ctx.options.quick ? 3 : 10;
     const member = developerIdentity('bench-warning-member');
-    const organizationId = await mutateId(ctx.platform.gatewayUrl, ctx.seed.adminAuth, 'createOrganization', 'CreateOrganizationInput', 'organization', {
-      name: 'Bench warnings',
-      slug: `bench-warnings-${Date.now().toString(36)}`,
-      adminSubject: member.sub,
+    const organizationId = await mutateId(
+      ctx.platform.gatewayUrl,
+      ctx.seed.adminAuth,
+      'createOrganization',
+      'CreateOrganizationInput',
+      'organization',
+      {
+        name: 'Bench warnings',
+        slug: `bench-warnings-${Date.now().toString(36)}`,
+        adminSubject: member.sub,
+      },
+    );
+    const { planId, credentials } = await meteredCredentials(ctx, {
+      label: 'warnings',
+      count: 1,
+      quota: { requests: 10, period: 'HOUR' },
+      organizationId,
+      member,
     });
-    const { planId, credentials } = await meteredCredentials(ctx, { label: 'warnings', count: 1, quota: { requests: 10, period: 'HOUR' }, organizationId, member });
 
     const raiser = await WarningRaiser.connect(ctx.platform.databaseUrl);
     const pool = new SubscriptionPool(ctx.platform.wsUrl);
@@ -41,7 +54,8 @@ export const warningLatency: Scenario = {
       const handles: SubscriptionHandle[] = [];
       while (handles.length < SUBSCRIBERS) {
         const client = pool.socket(authorization);
-        for (let k = 0; k < PER_SOCKET && handles.length < SUBSCRIBERS; k++) handles.push(pool.subscribe(client, QUERY, { org: organizationId }));
+        for (let k = 0; k < PER_SOCKET && handles.length < SUBSCRIBERS; k++)
+          handles.push(pool.subscribe(client, QUERY, { org: organizationId }));
         await sleep(50);
       }
       // Live once a probe warning arrived (graphql-ws has no "subscribed" acknowledgement).
@@ -115,21 +129,39 @@ export const warningLatency: Scenario = {
         missing,
         ingestRequestMs: { p50: p(ingestMs, 50), max: round(Math.max(...ingestMs), 1) },
         cpuMsPerWarning: cpuPerWarning,
-        ingestPhasesMs: Object.fromEntries(Object.keys(phases[0] ?? {}).map((name) => [name, round(median(phases.map((x) => x[name] ?? 0)), 1)])),
+        ingestPhasesMs: Object.fromEntries(
+          Object.keys(phases[0] ?? {}).map((name) => [name, round(median(phases.map((x) => x[name] ?? 0)), 1)]),
+        ),
         latencyMs: {
           fromCommit: { p50: p(fromCommit, 50), p99: p(fromCommit, 99), max: round(Math.max(...fromCommit), 1) },
           fromIngestResponse: { p50: p(fromResponse, 50), p99: p(fromResponse, 99), max: round(Math.max(...fromResponse), 1) },
           fromIngestRequest: { p50: p(fromRequest, 50), p99: p(fromRequest, 99), max: round(Math.max(...fromRequest), 1) },
         },
       };
-      if (figures.latencyMs.fromCommit.p99 > 250) warnings.push(`p99 from commit is ${figures.latencyMs.fromCommit.p99} ms (aim: under 250 ms)`);
+      if (figures.latencyMs.fromCommit.p99 > 250)
+        warnings.push(`p99 from commit is ${figures.latencyMs.fromCommit.p99} ms (aim: under 250 ms)`);
       const markdown = [
         table(
           ['measured from', 'p50 ms', 'p99 ms', 'max ms'],
           [
-            ['**ingest commit** (`commitIssuedAt`: COMMIT sent by the usage subgraph)', figures.latencyMs.fromCommit.p50, figures.latencyMs.fromCommit.p99, figures.latencyMs.fromCommit.max],
-            ['ingest answer received', figures.latencyMs.fromIngestResponse.p50, figures.latencyMs.fromIngestResponse.p99, figures.latencyMs.fromIngestResponse.max],
-            ['ingest request sent', figures.latencyMs.fromIngestRequest.p50, figures.latencyMs.fromIngestRequest.p99, figures.latencyMs.fromIngestRequest.max],
+            [
+              '**ingest commit** (`commitIssuedAt`: COMMIT sent by the usage subgraph)',
+              figures.latencyMs.fromCommit.p50,
+              figures.latencyMs.fromCommit.p99,
+              figures.latencyMs.fromCommit.max,
+            ],
+            [
+              'ingest answer received',
+              figures.latencyMs.fromIngestResponse.p50,
+              figures.latencyMs.fromIngestResponse.p99,
+              figures.latencyMs.fromIngestResponse.max,
+            ],
+            [
+              'ingest request sent',
+              figures.latencyMs.fromIngestRequest.p50,
+              figures.latencyMs.fromIngestRequest.p99,
+              figures.latencyMs.fromIngestRequest.max,
+            ],
           ],
         ),
         '',

@@ -21,7 +21,9 @@ import VALUE_TYPES from '../../schema/client-value-types.json';
 export { VALUE_TYPES };
 
 /** Apollo Client `InMemoryCache` type policies: merge, don't replace, objects without an id. */
-export const typePolicies: Record<string, { merge: true }> = Object.fromEntries(VALUE_TYPES.map((name) => [name, { merge: true as const }]));
+export const typePolicies: Record<string, { merge: true }> = Object.fromEntries(
+  VALUE_TYPES.map((name) => [name, { merge: true as const }]),
+);
 
 /** urql graphcache `keys`: objects without an id are embedded in their parent (`null` key). */
 export const graphcacheKeys: Record<string, () => null> = Object.fromEntries(VALUE_TYPES.map((name) => [name, () => null]));

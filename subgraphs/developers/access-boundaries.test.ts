@@ -29,7 +29,11 @@ describe('developers: access request and credential boundaries', () => {
 
   async function snapshot() {
     return {
-      requests: await sql(h, 'select id, status, decided_by, decision_reason, credential_id from developers.access_request where organization_id = ? order by id', [target.id]),
+      requests: await sql(
+        h,
+        'select id, status, decided_by, decision_reason, credential_id from developers.access_request where organization_id = ? order by id',
+        [target.id],
+      ),
       credentials: await sql(
         h,
         'select id, status, revokes_at, revoked_at, secret_revealed, reveal_secret_encrypted is not null as revealable, version from developers.credential where organization_id = ? order by id',
@@ -44,11 +48,21 @@ describe('developers: access request and credential boundaries', () => {
     outsider = await organization(h);
     const manual = await offer(h);
     const auto = await offer(h, { autoApprove: true });
-    const pending = await ok(h, 'requestAccess', { appId: target.app.id, planId: manual.planId, productIds: manual.productIds }, target.member);
+    const pending = await ok(
+      h,
+      'requestAccess',
+      { appId: target.app.id, planId: manual.planId, productIds: manual.productIds },
+      target.member,
+    );
     const granted = await ok(h, 'requestAccess', { appId: target.app.id, planId: auto.planId, productIds: auto.productIds }, target.member);
     // A manually approved credential whose secret is still waiting for its one-time reveal.
     const other = await offer(h);
-    const second = await ok(h, 'requestAccess', { appId: target.app.id, planId: other.planId, productIds: other.productIds }, target.member);
+    const second = await ok(
+      h,
+      'requestAccess',
+      { appId: target.app.id, planId: other.planId, productIds: other.productIds },
+      target.member,
+    );
     const approved = await ok(h, 'approveAccessRequest', { id: second.accessRequest.id }, h.admin);
     Object.assign(ids, {
       plan: manual.planId,
@@ -70,8 +84,20 @@ describe('developers: access request and credential boundaries', () => {
 
   /** [name, query, variables, pick, what the outsider gets]. */
   const queries: [string, string, () => Record<string, unknown>, (data: any) => unknown, unknown][] = [
-    ['accessRequest(id)', `query($id: ID!) { accessRequest(id: $id) { id status } }`, () => ({ id: ids.pending }), (d) => d.accessRequest, null],
-    ['credential(id)', `query($id: ID!) { credential(id: $id) { id prefix metadata { key value } } }`, () => ({ id: ids.credential }), (d) => d.credential, null],
+    [
+      'accessRequest(id)',
+      `query($id: ID!) { accessRequest(id: $id) { id status } }`,
+      () => ({ id: ids.pending }),
+      (d) => d.accessRequest,
+      null,
+    ],
+    [
+      'credential(id)',
+      `query($id: ID!) { credential(id: $id) { id prefix metadata { key value } } }`,
+      () => ({ id: ids.credential }),
+      (d) => d.credential,
+      null,
+    ],
     [
       'accessRequests(filter: { organizationId })',
       `query($id: ID!) { accessRequests(filter: { organizationId: $id }) { totalCount edges { node { id } } } }`,
@@ -86,7 +112,13 @@ describe('developers: access request and credential boundaries', () => {
       (d) => d.organization,
       null,
     ],
-    ['app(id) { accessRequests credentials }', `query($id: ID!) { app(id: $id) { accessRequests { totalCount } credentials { totalCount } } }`, () => ({ id: target.app.id }), (d) => d.app, null],
+    [
+      'app(id) { accessRequests credentials }',
+      `query($id: ID!) { app(id: $id) { accessRequests { totalCount } credentials { totalCount } } }`,
+      () => ({ id: target.app.id }),
+      (d) => d.app,
+      null,
+    ],
     ['AccessRequest reference', ENTITIES, () => ({ r: [{ __typename: 'AccessRequest', id: ids.pending }] }), (d) => d._entities, [null]],
     ['Credential reference', ENTITIES, () => ({ r: [{ __typename: 'Credential', id: ids.credential }] }), (d) => d._entities, [null]],
   ];
@@ -122,7 +154,12 @@ describe('developers: access request and credential boundaries', () => {
   ];
 
   const unknownIds = (input: Record<string, unknown>) =>
-    Object.fromEntries(Object.entries(input).map(([k, v]) => [k, typeof v === 'string' && Object.values(ids).concat(target.app.id).includes(v) ? UNKNOWN : v]));
+    Object.fromEntries(
+      Object.entries(input).map(([k, v]) => [
+        k,
+        typeof v === 'string' && Object.values(ids).concat(target.app.id).includes(v) ? UNKNOWN : v,
+      ]),
+    );
 
   it.each(mutations)('%s is FORBIDDEN to an outsider, with the same answer for unknown ids', async (name, input) => {
     const response = await call(h, name, input(), outsider.owner);
@@ -139,15 +176,29 @@ describe('developers: access request and credential boundaries', () => {
     expect(errorsOf(await call(h, name, input(), null), name)).toEqual([{ code: 'UNAUTHENTICATED' }]);
   });
 
-  it.each(['approveAccessRequest', 'rejectAccessRequest'] as const)('%s is FORBIDDEN to the organization’s own ORG_ADMIN and members', async (name) => {
-    for (const who of [target.owner, target.member]) {
-      const response = await call(h, name, { id: ids.pending, ...(name === 'rejectAccessRequest' ? { reason: 'Self-service' } : {}) }, who);
-      expect(errorsOf(response, name)).toEqual([{ code: 'FORBIDDEN' }]);
-    }
-  });
+  it.each(['approveAccessRequest', 'rejectAccessRequest'] as const)(
+    '%s is FORBIDDEN to the organization’s own ORG_ADMIN and members',
+    async (name) => {
+      for (const who of [target.owner, target.member]) {
+        const response = await call(
+          h,
+          name,
+          { id: ids.pending, ...(name === 'rejectAccessRequest' ? { reason: 'Self-service' } : {}) },
+          who,
+        );
+        expect(errorsOf(response, name)).toEqual([{ code: 'FORBIDDEN' }]);
+      }
+    },
+  );
 
   it('refuses the outsider a subscription to the organization’s events', async () => {
-    const state = subscribe(h, outsider.owner, `subscription($org: ID) { accessRequestEvents(organizationId: $org) { id } }`, { org: target.id }, 'accessRequestEvents');
+    const state = subscribe(
+      h,
+      outsider.owner,
+      `subscription($org: ID) { accessRequestEvents(organizationId: $org) { id } }`,
+      { org: target.id },
+      'accessRequestEvents',
+    );
     await waitFor(() => state.completed, { what: 'the refused subscription to end' });
     expect(state.errors.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
     expect(state.data).toEqual([]);

@@ -102,12 +102,19 @@ describe('developers: access-request events and jobs', () => {
     const events = realEvents(member);
     expect(events.map((e) => e.type)).toEqual(['REQUESTED', 'APPROVED', 'CREDENTIAL_ISSUED']);
     // Read when delivered: the same request is now APPROVED with its credential.
-    expect(events[1]).toMatchObject({ accessRequest: { id: accessRequest.id, status: 'APPROVED', credential: { id: credentialId } }, credential: { id: credentialId, status: 'ACTIVE', secretRevealed: false } });
+    expect(events[1]).toMatchObject({
+      accessRequest: { id: accessRequest.id, status: 'APPROVED', credential: { id: credentialId } },
+      credential: { id: credentialId, status: 'ACTIVE', secretRevealed: false },
+    });
     expect(events[2]).toMatchObject({ accessRequest: { id: accessRequest.id }, credential: { id: credentialId, plan: { id: planId } } });
     expect(new Set(events.map((e) => e.id)).size).toBe(3);
 
     await waitFor(() => realEvents(admin).filter((e) => e.organizationId === org.id).length >= 3, { what: 'the portal admin to see them' });
-    expect(realEvents(admin).filter((e) => e.organizationId === org.id).map((e) => e.type)).toEqual(['REQUESTED', 'APPROVED', 'CREDENTIAL_ISSUED']);
+    expect(
+      realEvents(admin)
+        .filter((e) => e.organizationId === org.id)
+        .map((e) => e.type),
+    ).toEqual(['REQUESTED', 'APPROVED', 'CREDENTIAL_ISSUED']);
 
     // The outsider's subscription is live (it gets its own organization's ping) yet saw none of it.
     await untilLive([[outsider, outsiderOrg.id]]);
@@ -139,9 +146,13 @@ describe('developers: access-request events and jobs', () => {
     await untilLive([[member, org.id]]);
     const { credential } = await ok(h, 'requestAccess', { appId: org.app.id, planId, productIds }, org.member);
     const rotated = await ok(h, 'rotateCredential', { id: credential.id, gracePeriodSeconds: 0 }, org.member);
-    await waitFor(() => realEvents(member).some((e) => e.type === 'CREDENTIAL_REVOKED'), { what: 'CREDENTIAL_REVOKED from developers.credentialRevoked' });
+    await waitFor(() => realEvents(member).some((e) => e.type === 'CREDENTIAL_REVOKED'), {
+      what: 'CREDENTIAL_REVOKED from developers.credentialRevoked',
+    });
     await ok(h, 'revokeCredential', { id: rotated.credential.id }, org.owner);
-    await waitFor(() => realEvents(member).filter((e) => e.type === 'CREDENTIAL_REVOKED').length === 2, { what: 'the second CREDENTIAL_REVOKED' });
+    await waitFor(() => realEvents(member).filter((e) => e.type === 'CREDENTIAL_REVOKED').length === 2, {
+      what: 'the second CREDENTIAL_REVOKED',
+    });
     const events = realEvents(member);
     expect(events.map((e) => [e.type, e.credential?.id ?? null])).toEqual([
       ['REQUESTED', null],
@@ -164,19 +175,26 @@ describe('developers: access-request events and jobs', () => {
 
     /** Waits until the worker has finished (and so removed) these jobs. */
     async function finished(ids: string[]): Promise<void> {
-      await waitFor(async () => (await sql(h, 'select count(*)::int as n from graphile_worker._private_jobs where id::text in (?)', [ids]))[0].n === 0, {
-        what: `jobs ${ids.join(', ')} to finish`,
-      });
+      await waitFor(
+        async () => (await sql(h, 'select count(*)::int as n from graphile_worker._private_jobs where id::text in (?)', [ids]))[0].n === 0,
+        {
+          what: `jobs ${ids.join(', ')} to finish`,
+        },
+      );
     }
 
     it('developers.keyIssued clears the pending secret (for its version or later), idempotently', async () => {
       const org = await organization(h);
       const { planId, productIds } = await offer(h, { autoApprove: true });
       const { credential } = await ok(h, 'requestAccess', { appId: org.app.id, planId, productIds }, org.member);
-      const pending = async () => (await sql(h, 'select pending_secret_encrypted as p from developers.credential_contract where id = ?', [credential.id]))[0].p;
+      const pending = async () =>
+        (await sql(h, 'select pending_secret_encrypted as p from developers.credential_contract where id = ?', [credential.id]))[0].p;
       // As if the pending copy had been written at version 2 and no provider had created the key yet
       // (set by hand: a provider worker of another test running at the same time may be quick).
-      await sql(h, 'update developers.credential set pending_secret_encrypted = ?, pending_secret_version = 2 where id = ?', [sealSecret('pgk_placeholder'), credential.id]);
+      await sql(h, 'update developers.credential set pending_secret_encrypted = ?, pending_secret_version = 2 where id = ?', [
+        sealSecret('pgk_placeholder'),
+        credential.id,
+      ]);
       // A key made from an older version does not clear it ...
       await finished([await enqueue('developers.keyIssued', { credentialId: credential.id, version: 1 })]);
       expect(await pending()).not.toBeNull();
@@ -209,7 +227,10 @@ describe('developers: access-request events and jobs', () => {
       // Running it again (same expiry) publishes nothing more; a stale expiry is ignored too.
       await finished([
         await enqueue('developers.credentialExpiring', { credentialId: credential.id, expiresAt: new Date(row.expires_at).toISOString() }),
-        await enqueue('developers.credentialExpiring', { credentialId: credential.id, expiresAt: new Date(Date.now() + 1000).toISOString() }),
+        await enqueue('developers.credentialExpiring', {
+          credentialId: credential.id,
+          expiresAt: new Date(Date.now() + 1000).toISOString(),
+        }),
       ]);
       await untilLive([[member, org.id]]);
       expect(realEvents(member).filter((e) => e.type === 'CREDENTIAL_EXPIRING')).toHaveLength(1);
@@ -229,7 +250,9 @@ describe('developers: access-request events and jobs', () => {
       const revoked = await ok(h, 'revokeCredential', { id: credential.id }, org.member);
       const before = (await sql(h, 'select status, revoked_at, version from developers.credential where id = ?', [credential.id]))[0];
       await finished([await enqueue('developers.credentialRevoked', { credentialId: credential.id })]);
-      expect((await sql(h, 'select status, revoked_at, version from developers.credential where id = ?', [credential.id]))[0]).toEqual(before);
+      expect((await sql(h, 'select status, revoked_at, version from developers.credential where id = ?', [credential.id]))[0]).toEqual(
+        before,
+      );
       expect(new Date(before.revoked_at).toISOString()).toBe(revoked.credential.revokedAt);
     });
   });

@@ -96,7 +96,12 @@ export async function startAccessHarness(options: StartOptions = {}): Promise<Ac
 }
 
 /** A request to the developers subgraph as `identity`, recorded in `h.responses`. */
-export async function gql<T = any>(h: AccessHarness, query: string, variables: Record<string, unknown> = {}, identity: Identity | null = null): Promise<GraphQLResponse<T>> {
+export async function gql<T = any>(
+  h: AccessHarness,
+  query: string,
+  variables: Record<string, unknown> = {},
+  identity: Identity | null = null,
+): Promise<GraphQLResponse<T>> {
   const response = await subgraphRequest<T>(h.subgraph.url, query, variables, identity);
   h.responses.push({ label: query.slice(0, 80), body: response });
   return response;
@@ -106,31 +111,61 @@ export async function sql<T = any>(h: Harness, text: string, params: unknown[] =
   return h.subgraph.orm.em.getConnection().execute<T[]>(text, params);
 }
 
-async function adminMutation(url: string, mutation: string, inputType: string, field: string, input: Record<string, unknown>, admin: Identity): Promise<string> {
-  const response = await subgraphRequest(url, `mutation($i: ${inputType}!) { ${mutation}(input: $i) { ${field} { id } errors { code field message } } }`, { i: input }, admin);
+async function adminMutation(
+  url: string,
+  mutation: string,
+  inputType: string,
+  field: string,
+  input: Record<string, unknown>,
+  admin: Identity,
+): Promise<string> {
+  const response = await subgraphRequest(
+    url,
+    `mutation($i: ${inputType}!) { ${mutation}(input: $i) { ${field} { id } errors { code field message } } }`,
+    { i: input },
+    admin,
+  );
   const payload = response.data?.[mutation];
-  if (response.errors || !payload || payload.errors.length) throw new Error(`${mutation} failed: ${JSON.stringify(response.errors ?? payload?.errors)}`);
+  if (response.errors || !payload || payload.errors.length)
+    throw new Error(`${mutation} failed: ${JSON.stringify(response.errors ?? payload?.errors)}`);
   return payload[field].id;
 }
 
-export function catalog(h: AccessHarness, options: { visibility?: 'PUBLIC' | 'PRIVATE'; organizationIds?: string[]; teamIds?: string[] } = {}): Promise<string> {
+export function catalog(
+  h: AccessHarness,
+  options: { visibility?: 'PUBLIC' | 'PRIVATE'; organizationIds?: string[]; teamIds?: string[] } = {},
+): Promise<string> {
   const visibility = options.visibility ?? 'PUBLIC';
-  return adminMutation(h.products.url, 'createCatalog', 'CreateCatalogInput', 'catalog', {
-    name: unique('catalog'),
-    visibility,
-    ...(visibility === 'PRIVATE' ? { audience: { organizationIds: options.organizationIds ?? [], teamIds: options.teamIds ?? [] } } : {}),
-  }, h.admin);
+  return adminMutation(
+    h.products.url,
+    'createCatalog',
+    'CreateCatalogInput',
+    'catalog',
+    {
+      name: unique('catalog'),
+      visibility,
+      ...(visibility === 'PRIVATE' ? { audience: { organizationIds: options.organizationIds ?? [], teamIds: options.teamIds ?? [] } } : {}),
+    },
+    h.admin,
+  );
 }
 
 export function product(h: AccessHarness, options: { catalogIds?: string[]; status?: 'DRAFT' | 'PUBLISHED' } = {}): Promise<string> {
   const slug = unique('product');
-  return adminMutation(h.products.url, 'createProduct', 'CreateProductInput', 'product', {
-    slug,
-    name: slug,
-    status: options.status ?? 'PUBLISHED',
-    tykApiIds: [`api-${slug}`],
-    catalogIds: options.catalogIds ?? [],
-  }, h.admin);
+  return adminMutation(
+    h.products.url,
+    'createProduct',
+    'CreateProductInput',
+    'product',
+    {
+      slug,
+      name: slug,
+      status: options.status ?? 'PUBLISHED',
+      tykApiIds: [`api-${slug}`],
+      catalogIds: options.catalogIds ?? [],
+    },
+    h.admin,
+  );
 }
 
 export interface PlanOptions {
@@ -144,18 +179,25 @@ export interface PlanOptions {
 
 export function plan(h: AccessHarness, options: PlanOptions): Promise<string> {
   const name = unique('plan');
-  return adminMutation(h.plans.url, 'createPlan', 'CreatePlanInput', 'plan', {
-    name,
-    displayName: `Plan ${name}`,
-    catalogIds: options.catalogIds,
-    status: options.status ?? 'PUBLISHED',
-    quota: { requests: 1000, period: 'DAY' },
-    rateLimit: { requests: 10, perSeconds: 1 },
-    autoApprove: options.autoApprove ?? false,
-    accessRequestLimit: options.accessRequestLimit ?? null,
-    keyExpiresAfterSeconds: options.keyExpiresAfterSeconds ?? null,
-    credentialMetadata: options.credentialMetadata ?? [],
-  }, h.admin);
+  return adminMutation(
+    h.plans.url,
+    'createPlan',
+    'CreatePlanInput',
+    'plan',
+    {
+      name,
+      displayName: `Plan ${name}`,
+      catalogIds: options.catalogIds,
+      status: options.status ?? 'PUBLISHED',
+      quota: { requests: 1000, period: 'DAY' },
+      rateLimit: { requests: 10, perSeconds: 1 },
+      autoApprove: options.autoApprove ?? false,
+      accessRequestLimit: options.accessRequestLimit ?? null,
+      keyExpiresAfterSeconds: options.keyExpiresAfterSeconds ?? null,
+      credentialMetadata: options.credentialMetadata ?? [],
+    },
+    h.admin,
+  );
 }
 
 export async function archivePlan(h: AccessHarness, planId: string): Promise<void> {
@@ -205,7 +247,8 @@ export function call(h: AccessHarness, name: AccessMutation, input: Record<strin
 export async function ok<T = any>(h: AccessHarness, name: AccessMutation, input: Record<string, unknown>, identity: Identity): Promise<T> {
   const response = await call(h, name, input, identity);
   const payload = response.data?.[name];
-  if (response.errors || !payload || payload.errors?.length) throw new Error(`${name} failed: ${JSON.stringify(response.errors ?? payload?.errors ?? response)}`);
+  if (response.errors || !payload || payload.errors?.length)
+    throw new Error(`${name} failed: ${JSON.stringify(response.errors ?? payload?.errors ?? response)}`);
   return payload as T;
 }
 
@@ -216,25 +259,35 @@ export function errorsOf(response: GraphQLResponse, name: string): { code: strin
 }
 
 /** Jobs of a credential as the job log saw them (latest state per key), oldest first. */
-export async function loggedJobs(h: AccessHarness, credentialId: string): Promise<{ task: string; key: string | null; payload: any; run_at: Date }[]> {
-  return withDates(await sql(
-    h,
-    `select distinct on (coalesce(key, id::text)) task, key, payload, run_at
+export async function loggedJobs(
+  h: AccessHarness,
+  credentialId: string,
+): Promise<{ task: string; key: string | null; payload: any; run_at: Date }[]> {
+  return withDates(
+    await sql(
+      h,
+      `select distinct on (coalesce(key, id::text)) task, key, payload, run_at
        from public.plangraph_test_job_log where payload->>'credentialId' = ?
       order by coalesce(key, id::text), id desc`,
-    [credentialId],
-  ));
+      [credentialId],
+    ),
+  );
 }
 
 /** Jobs of a credential still waiting in graphile-worker's queue. */
-export async function queuedJobs(h: AccessHarness, credentialId: string): Promise<{ task: string; key: string | null; payload: any; run_at: Date }[]> {
-  return withDates(await sql(
-    h,
-    `select t.identifier as task, j.key, j.payload, j.run_at
+export async function queuedJobs(
+  h: AccessHarness,
+  credentialId: string,
+): Promise<{ task: string; key: string | null; payload: any; run_at: Date }[]> {
+  return withDates(
+    await sql(
+      h,
+      `select t.identifier as task, j.key, j.payload, j.run_at
        from graphile_worker._private_jobs j join graphile_worker._private_tasks t on t.id = j.task_id
       where j.payload->>'credentialId' = ? order by j.id`,
-    [credentialId],
-  ));
+      [credentialId],
+    ),
+  );
 }
 
 /** Raw rows carry timestamps as text: make `run_at` a Date. */
@@ -249,12 +302,24 @@ export interface Collected {
 }
 
 /** Subscribes straight to the developers subgraph over graphql-ws, signed as the gateway signs claims. */
-export function subscribe(h: AccessHarness, identity: Identity | null, query: string, variables: Record<string, unknown>, field: string): Collected {
+export function subscribe(
+  h: AccessHarness,
+  identity: Identity | null,
+  query: string,
+  variables: Record<string, unknown>,
+  field: string,
+): Collected {
   const client = createClient({ url: h.subgraph.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, lazy: false });
   h.clients.push(client);
   const state: Collected = { data: [], errors: [], completed: false };
   client.subscribe(
-    { query, variables, extensions: { plangraph: signForwardedAuth(gatewaySharedSecret(), (identity ?? null) as Claims | null, randomUUID(), { query, variables }) } },
+    {
+      query,
+      variables,
+      extensions: {
+        plangraph: signForwardedAuth(gatewaySharedSecret(), (identity ?? null) as Claims | null, randomUUID(), { query, variables }),
+      },
+    },
     {
       next: (result) => {
         h.responses.push({ label: `subscription ${field}`, body: result });

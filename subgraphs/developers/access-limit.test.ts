@@ -41,20 +41,29 @@ describe('developers: access-request limit', () => {
     expect(refused.errors).toBeUndefined();
     expect(refused.data.requestAccess.accessRequest).toBeNull();
     expect(refused.data.requestAccess.errors).toEqual([
-      { code: 'PLAN_ACCESS_QUOTA_EXCEEDED', field: 'input.planId', message: expect.stringMatching(/^Plan access quota exceeded/), retryAfter: 3600 - 90 },
+      {
+        code: 'PLAN_ACCESS_QUOTA_EXCEEDED',
+        field: 'input.planId',
+        message: expect.stringMatching(/^Plan access quota exceeded/),
+        retryAfter: 3600 - 90,
+      },
     ]);
     expect(refused.data.requestAccess.errors[0].message).toMatch(/rejected and cancelled requests count too/);
     expect(await requestsOf(org.id)).toBe(3);
 
     clock.advance(3509);
-    expect((await request(apps[1].id)).data.requestAccess.errors).toEqual([expect.objectContaining({ code: 'PLAN_ACCESS_QUOTA_EXCEEDED', retryAfter: 1 })]);
+    expect((await request(apps[1].id)).data.requestAccess.errors).toEqual([
+      expect.objectContaining({ code: 'PLAN_ACCESS_QUOTA_EXCEEDED', retryAfter: 1 }),
+    ]);
     clock.advance(1);
     expect(clock.now().getTime() - t0).toBe(3600_000);
     // The first request (at t0) left the window at exactly t0 + renewal.
     const allowed = await ok(h, 'requestAccess', { appId: apps[1].id, planId, productIds }, org.member);
     expect(allowed.accessRequest.createdAt).toBe(clock.now().toISOString());
     // The window is full again: the next one frees up when the second request (t0 + 10) leaves.
-    expect((await request(apps[2].id)).data.requestAccess.errors).toEqual([expect.objectContaining({ code: 'PLAN_ACCESS_QUOTA_EXCEEDED', retryAfter: 10 })]);
+    expect((await request(apps[2].id)).data.requestAccess.errors).toEqual([
+      expect.objectContaining({ code: 'PLAN_ACCESS_QUOTA_EXCEEDED', retryAfter: 10 }),
+    ]);
     expect(await requestsOf(org.id)).toBe(4);
   });
 

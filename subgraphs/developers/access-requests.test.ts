@@ -31,8 +31,12 @@ describe('developers: access requests', () => {
 
   async function rowsOf(organizationId: string) {
     return {
-      requests: await sql(h, 'select id, status, kind, plan_id from developers.access_request where organization_id = ? order by id', [organizationId]),
-      credentials: await sql(h, 'select id, status, plan_id, version from developers.credential where organization_id = ? order by id', [organizationId]),
+      requests: await sql(h, 'select id, status, kind, plan_id from developers.access_request where organization_id = ? order by id', [
+        organizationId,
+      ]),
+      credentials: await sql(h, 'select id, status, plan_id, version from developers.credential where organization_id = ? order by id', [
+        organizationId,
+      ]),
     };
   }
 
@@ -82,15 +86,51 @@ describe('developers: access requests', () => {
 
     type Case = [string, () => Record<string, unknown>, { code: string; field: string | null }[]];
     const cases: Case[] = [
-      ['an unknown plan', () => ({ appId: f.otherApp.id, planId: UNKNOWN, productIds: f.productsA }), [{ code: 'NOT_FOUND', field: 'input.planId' }]],
-      ['a plan in a catalog the organization cannot see', () => ({ appId: f.otherApp.id, planId: f.hiddenPlan, productIds: f.productsA }), [{ code: 'NOT_FOUND', field: 'input.planId' }]],
-      ['a DRAFT plan', () => ({ appId: f.otherApp.id, planId: f.draftPlan, productIds: f.productsA }), [{ code: 'PLAN_NOT_PUBLISHED', field: 'input.planId' }]],
-      ['an ARCHIVED plan', () => ({ appId: f.otherApp.id, planId: f.archivedPlan, productIds: f.productsA }), [{ code: 'PLAN_NOT_PUBLISHED', field: 'input.planId' }]],
-      ['an unknown product', () => ({ appId: f.otherApp.id, planId: f.planA, productIds: [f.productsA[0], UNKNOWN] }), [{ code: 'NOT_FOUND', field: 'input.productIds[1]' }]],
-      ['a product in a catalog the organization cannot see', () => ({ appId: f.otherApp.id, planId: f.planA, productIds: [f.hiddenProduct] }), [{ code: 'NOT_FOUND', field: 'input.productIds[0]' }]],
-      ['a DRAFT product', () => ({ appId: f.otherApp.id, planId: f.planA, productIds: [f.draftProduct] }), [{ code: 'PRODUCT_NOT_AVAILABLE', field: 'input.productIds[0]' }]],
-      ['a product not offered with the plan', () => ({ appId: f.otherApp.id, planId: f.planA, productIds: [f.productsA[1], f.elsewhereProduct] }), [{ code: 'PRODUCT_NOT_AVAILABLE', field: 'input.productIds[1]' }]],
-      ['no products', () => ({ appId: f.otherApp.id, planId: f.planA, productIds: [] }), [{ code: 'VALIDATION_FAILED', field: 'input.productIds' }]],
+      [
+        'an unknown plan',
+        () => ({ appId: f.otherApp.id, planId: UNKNOWN, productIds: f.productsA }),
+        [{ code: 'NOT_FOUND', field: 'input.planId' }],
+      ],
+      [
+        'a plan in a catalog the organization cannot see',
+        () => ({ appId: f.otherApp.id, planId: f.hiddenPlan, productIds: f.productsA }),
+        [{ code: 'NOT_FOUND', field: 'input.planId' }],
+      ],
+      [
+        'a DRAFT plan',
+        () => ({ appId: f.otherApp.id, planId: f.draftPlan, productIds: f.productsA }),
+        [{ code: 'PLAN_NOT_PUBLISHED', field: 'input.planId' }],
+      ],
+      [
+        'an ARCHIVED plan',
+        () => ({ appId: f.otherApp.id, planId: f.archivedPlan, productIds: f.productsA }),
+        [{ code: 'PLAN_NOT_PUBLISHED', field: 'input.planId' }],
+      ],
+      [
+        'an unknown product',
+        () => ({ appId: f.otherApp.id, planId: f.planA, productIds: [f.productsA[0], UNKNOWN] }),
+        [{ code: 'NOT_FOUND', field: 'input.productIds[1]' }],
+      ],
+      [
+        'a product in a catalog the organization cannot see',
+        () => ({ appId: f.otherApp.id, planId: f.planA, productIds: [f.hiddenProduct] }),
+        [{ code: 'NOT_FOUND', field: 'input.productIds[0]' }],
+      ],
+      [
+        'a DRAFT product',
+        () => ({ appId: f.otherApp.id, planId: f.planA, productIds: [f.draftProduct] }),
+        [{ code: 'PRODUCT_NOT_AVAILABLE', field: 'input.productIds[0]' }],
+      ],
+      [
+        'a product not offered with the plan',
+        () => ({ appId: f.otherApp.id, planId: f.planA, productIds: [f.productsA[1], f.elsewhereProduct] }),
+        [{ code: 'PRODUCT_NOT_AVAILABLE', field: 'input.productIds[1]' }],
+      ],
+      [
+        'no products',
+        () => ({ appId: f.otherApp.id, planId: f.planA, productIds: [] }),
+        [{ code: 'VALIDATION_FAILED', field: 'input.productIds' }],
+      ],
       [
         'several problems at once',
         () => ({ appId: f.otherApp.id, planId: f.draftPlan, productIds: [UNKNOWN, f.draftProduct] }),
@@ -100,7 +140,11 @@ describe('developers: access requests', () => {
           { code: 'PRODUCT_NOT_AVAILABLE', field: 'input.productIds[1]' },
         ],
       ],
-      ['a second PENDING request for the app and plan', () => ({ appId: f.org.app.id, planId: f.planA, productIds: [f.productsA[1]] }), [{ code: 'ALREADY_EXISTS', field: 'input.planId' }]],
+      [
+        'a second PENDING request for the app and plan',
+        () => ({ appId: f.org.app.id, planId: f.planA, productIds: [f.productsA[1]] }),
+        [{ code: 'ALREADY_EXISTS', field: 'input.planId' }],
+      ],
       [
         'access the app has already (same products and plan, in any order)',
         () => ({ appId: f.grantedApp.id, planId: f.autoPlan, productIds: [f.productsA[0], f.productsA[0]] }),
@@ -135,7 +179,12 @@ describe('developers: access requests', () => {
     });
 
     it('refuses organizations that are not ACTIVE', async () => {
-      const response = await call(h, 'requestAccess', { appId: f.suspendedOrg.app.id, planId: f.planA, productIds: f.productsA }, f.suspendedOrg.member);
+      const response = await call(
+        h,
+        'requestAccess',
+        { appId: f.suspendedOrg.app.id, planId: f.planA, productIds: f.productsA },
+        f.suspendedOrg.member,
+      );
       expect(errorsOf(response, 'requestAccess')).toEqual([{ code: 'ORGANIZATION_NOT_ACTIVE', field: 'input.appId' }]);
       expect((await rowsOf(f.suspendedOrg.id)).requests).toEqual([]);
     });
@@ -145,9 +194,9 @@ describe('developers: access requests', () => {
         const response = await call(h, 'requestAccess', { appId: f.otherApp.id, planId: f.planA, productIds: f.productsA }, who);
         expect(errorsOf(response, 'requestAccess')).toEqual([{ code: 'FORBIDDEN' }]);
       }
-      expect(errorsOf(await call(h, 'requestAccess', { appId: f.otherApp.id, planId: f.planA, productIds: f.productsA }, null), 'requestAccess')).toEqual([
-        { code: 'UNAUTHENTICATED' },
-      ]);
+      expect(
+        errorsOf(await call(h, 'requestAccess', { appId: f.otherApp.id, planId: f.planA, productIds: f.productsA }, null), 'requestAccess'),
+      ).toEqual([{ code: 'UNAUTHENTICATED' }]);
     });
   });
 
@@ -186,7 +235,11 @@ describe('developers: access requests', () => {
       expect(seen.data.accessRequests).toEqual({ totalCount: 1, edges: [{ node: { id: request.id } }] });
 
       const approved = await ok(h, 'approveAccessRequest', { id: request.id }, h.admin);
-      expect(approved.accessRequest).toMatchObject({ status: 'APPROVED', decidedBy: h.admin.sub, credential: { id: expect.any(String), status: 'ACTIVE', secretRevealed: false } });
+      expect(approved.accessRequest).toMatchObject({
+        status: 'APPROVED',
+        decidedBy: h.admin.sub,
+        credential: { id: expect.any(String), status: 'ACTIVE', secretRevealed: false },
+      });
       expect(approved.accessRequest.decidedAt).not.toBeNull();
       // decidedBy: the ORG_ADMIN and portal admins see it, plain members do not.
       const decided = `query($id: ID!) { accessRequest(id: $id) { decidedBy } }`;
@@ -195,7 +248,11 @@ describe('developers: access requests', () => {
 
       // Approving again changes nothing and issues no second credential; rejecting now is refused.
       const again = await ok(h, 'approveAccessRequest', { id: request.id }, portalAdminOther());
-      expect(again.accessRequest).toMatchObject({ status: 'APPROVED', decidedAt: approved.accessRequest.decidedAt, credential: { id: approved.accessRequest.credential.id } });
+      expect(again.accessRequest).toMatchObject({
+        status: 'APPROVED',
+        decidedAt: approved.accessRequest.decidedAt,
+        credential: { id: approved.accessRequest.credential.id },
+      });
       expect(await sql(h, 'select count(*)::int as n from developers.credential where app_id = ?', [org.app.id])).toEqual([{ n: 1 }]);
       const reject = await call(h, 'rejectAccessRequest', { id: request.id, reason: 'Too late' }, h.admin);
       expect(errorsOf(reject, 'rejectAccessRequest')).toEqual([{ code: 'INVALID_TRANSITION', field: null }]);
@@ -207,13 +264,17 @@ describe('developers: access requests', () => {
       const org = await organization(h);
       const { planId, productIds } = await offer(h);
       const { accessRequest } = await ok(h, 'requestAccess', { appId: org.app.id, planId, productIds }, org.member);
-      expect(errorsOf(await call(h, 'rejectAccessRequest', { id: accessRequest.id, reason: '   ' }, h.admin), 'rejectAccessRequest')).toEqual([
-        { code: 'VALIDATION_FAILED', field: 'input.reason' },
-      ]);
+      expect(
+        errorsOf(await call(h, 'rejectAccessRequest', { id: accessRequest.id, reason: '   ' }, h.admin), 'rejectAccessRequest'),
+      ).toEqual([{ code: 'VALIDATION_FAILED', field: 'input.reason' }]);
       const rejected = await ok(h, 'rejectAccessRequest', { id: accessRequest.id, reason: ' Use the free plan ' }, h.admin);
       expect(rejected.accessRequest).toMatchObject({ status: 'REJECTED', decisionReason: 'Use the free plan', credential: null });
       const again = await ok(h, 'rejectAccessRequest', { id: accessRequest.id, reason: 'Another reason' }, h.admin);
-      expect(again.accessRequest).toMatchObject({ status: 'REJECTED', decisionReason: 'Use the free plan', decidedAt: rejected.accessRequest.decidedAt });
+      expect(again.accessRequest).toMatchObject({
+        status: 'REJECTED',
+        decisionReason: 'Use the free plan',
+        decidedAt: rejected.accessRequest.decidedAt,
+      });
       expect(errorsOf(await call(h, 'approveAccessRequest', { id: accessRequest.id }, h.admin), 'approveAccessRequest')).toEqual([
         { code: 'INVALID_TRANSITION', field: null },
       ]);
@@ -228,14 +289,22 @@ describe('developers: access requests', () => {
       const { accessRequest } = await ok(h, 'requestAccess', { appId: org.app.id, planId, productIds }, org.member);
       const cancelled = await ok(h, 'cancelAccessRequest', { id: accessRequest.id }, org.owner);
       expect(cancelled.accessRequest).toMatchObject({ status: 'CANCELLED', decidedBy: org.owner.sub });
-      expect((await ok(h, 'cancelAccessRequest', { id: accessRequest.id }, org.member)).accessRequest).toMatchObject({ status: 'CANCELLED', decidedAt: cancelled.accessRequest.decidedAt });
+      expect((await ok(h, 'cancelAccessRequest', { id: accessRequest.id }, org.member)).accessRequest).toMatchObject({
+        status: 'CANCELLED',
+        decidedAt: cancelled.accessRequest.decidedAt,
+      });
       for (const name of ['approveAccessRequest', 'rejectAccessRequest'] as const) {
-        expect(errorsOf(await call(h, name, { id: accessRequest.id, ...(name === 'rejectAccessRequest' ? { reason: 'x' } : {}) }, h.admin), name)).toEqual([
-          { code: 'INVALID_TRANSITION', field: null },
-        ]);
+        expect(
+          errorsOf(
+            await call(h, name, { id: accessRequest.id, ...(name === 'rejectAccessRequest' ? { reason: 'x' } : {}) }, h.admin),
+            name,
+          ),
+        ).toEqual([{ code: 'INVALID_TRANSITION', field: null }]);
       }
       // Portal admins decide, they do not cancel (unless they are members).
-      expect(errorsOf(await call(h, 'cancelAccessRequest', { id: accessRequest.id }, h.admin), 'cancelAccessRequest')).toEqual([{ code: 'FORBIDDEN' }]);
+      expect(errorsOf(await call(h, 'cancelAccessRequest', { id: accessRequest.id }, h.admin), 'cancelAccessRequest')).toEqual([
+        { code: 'FORBIDDEN' },
+      ]);
     });
 
     it('lets nobody but portal admins decide: ORG_ADMINs and members get FORBIDDEN', async () => {
@@ -243,12 +312,18 @@ describe('developers: access requests', () => {
       const { planId, productIds } = await offer(h);
       const { accessRequest } = await ok(h, 'requestAccess', { appId: org.app.id, planId, productIds }, org.member);
       for (const who of [org.owner, org.member]) {
-        expect(errorsOf(await call(h, 'approveAccessRequest', { id: accessRequest.id }, who), 'approveAccessRequest')).toEqual([{ code: 'FORBIDDEN' }]);
-        expect(errorsOf(await call(h, 'rejectAccessRequest', { id: accessRequest.id, reason: 'no' }, who), 'rejectAccessRequest')).toEqual([{ code: 'FORBIDDEN' }]);
+        expect(errorsOf(await call(h, 'approveAccessRequest', { id: accessRequest.id }, who), 'approveAccessRequest')).toEqual([
+          { code: 'FORBIDDEN' },
+        ]);
+        expect(errorsOf(await call(h, 'rejectAccessRequest', { id: accessRequest.id, reason: 'no' }, who), 'rejectAccessRequest')).toEqual([
+          { code: 'FORBIDDEN' },
+        ]);
       }
       expect((await rowsOf(org.id)).requests).toEqual([expect.objectContaining({ status: 'PENDING' })]);
       // Unknown ids: NOT_FOUND for portal admins.
-      expect(errorsOf(await call(h, 'approveAccessRequest', { id: UNKNOWN }, h.admin), 'approveAccessRequest')).toEqual([{ code: 'NOT_FOUND', field: 'input.id' }]);
+      expect(errorsOf(await call(h, 'approveAccessRequest', { id: UNKNOWN }, h.admin), 'approveAccessRequest')).toEqual([
+        { code: 'NOT_FOUND', field: 'input.id' },
+      ]);
     });
 
     it('refuses approving when the plan was archived since (PLAN_NOT_PUBLISHED)', async () => {
@@ -278,10 +353,18 @@ describe('developers: access requests', () => {
       const catalogId = await catalog(h);
       const productIds = [await product(h, { catalogIds: [catalogId] }), await product(h, { catalogIds: [catalogId] })];
       const basic = await plan(h, { catalogIds: [catalogId], autoApprove: true, credentialMetadata: [{ key: 'tier', value: 'basic' }] });
-      const pro = await plan(h, { catalogIds: [catalogId], credentialMetadata: [{ key: 'tier', value: 'pro' }, { key: 'support', value: 'gold' }] });
+      const pro = await plan(h, {
+        catalogIds: [catalogId],
+        credentialMetadata: [
+          { key: 'tier', value: 'pro' },
+          { key: 'support', value: 'gold' },
+        ],
+      });
       const granted = await ok(h, 'requestAccess', { appId: org.app.id, planId: basic, productIds }, org.member);
       const credentialId = granted.credential.id;
-      const [before] = await sql(h, 'select version, metadata, plan_id::text as plan_id from developers.credential_contract where id = ?', [credentialId]);
+      const [before] = await sql(h, 'select version, metadata, plan_id::text as plan_id from developers.credential_contract where id = ?', [
+        credentialId,
+      ]);
       expect(before).toMatchObject({ version: 1, plan_id: basic, metadata: expect.objectContaining({ tier: 'basic' }) });
 
       // Other products under the new plan are new access, not a change.
@@ -293,16 +376,22 @@ describe('developers: access requests', () => {
       expect(change.accessRequest).toMatchObject({ kind: 'PLAN_CHANGE', status: 'PENDING', credential: null });
       const approved = await ok(h, 'approveAccessRequest', { id: change.accessRequest.id }, h.admin);
       expect(approved.accessRequest.credential).toMatchObject({ id: credentialId, plan: { id: pro }, status: 'ACTIVE' });
-      const [after] = await sql(h, 'select version, metadata, plan_id::text as plan_id from developers.credential_contract where id = ?', [credentialId]);
+      const [after] = await sql(h, 'select version, metadata, plan_id::text as plan_id from developers.credential_contract where id = ?', [
+        credentialId,
+      ]);
       expect(after).toMatchObject({ version: 2, plan_id: pro });
       expect(after.metadata).toEqual({ ...before.metadata, tier: 'pro', support: 'gold' });
       expect(await sql(h, 'select count(*)::int as n from developers.credential where app_id = ?', [org.app.id])).toEqual([{ n: 1 }]);
       // The old plan's request is untouched.
-      const [old] = await sql(h, 'select status, credential_id::text as credential_id from developers.access_request where id = ?', [granted.accessRequest.id]);
+      const [old] = await sql(h, 'select status, credential_id::text as credential_id from developers.access_request where id = ?', [
+        granted.accessRequest.id,
+      ]);
       expect(old).toEqual({ status: 'APPROVED', credential_id: credentialId });
       // The provider swaps the key's policies (same job key as issuing it).
       expect(await loggedJobs(h, credentialId)).toEqual(
-        expect.arrayContaining([expect.objectContaining({ task: 'provider.updateKeyPolicies', key: `key:${credentialId}`, payload: { credentialId } })]),
+        expect.arrayContaining([
+          expect.objectContaining({ task: 'provider.updateKeyPolicies', key: `key:${credentialId}`, payload: { credentialId } }),
+        ]),
       );
       // Now the app holds the products under the new plan.
       const dup = await call(h, 'requestAccess', { appId: org.app.id, planId: pro, productIds }, org.member);
@@ -319,8 +408,18 @@ describe('developers: access requests', () => {
       const org = await organization(h);
       const auto = await offer(h, { autoApprove: true });
       const manual = await offer(h);
-      const { credential } = await ok(h, 'requestAccess', { appId: org.app.id, planId: auto.planId, productIds: auto.productIds }, org.member);
-      const { accessRequest } = await ok(h, 'requestAccess', { appId: org.app.id, planId: manual.planId, productIds: manual.productIds }, org.member);
+      const { credential } = await ok(
+        h,
+        'requestAccess',
+        { appId: org.app.id, planId: auto.planId, productIds: auto.productIds },
+        org.member,
+      );
+      const { accessRequest } = await ok(
+        h,
+        'requestAccess',
+        { appId: org.app.id, planId: manual.planId, productIds: manual.productIds },
+        org.member,
+      );
       const refused = await call(h, 'deleteApp', { id: org.app.id }, org.owner);
       expect(errorsOf(refused, 'deleteApp')).toEqual([
         { code: 'APP_HAS_LIVE_CREDENTIALS', field: 'input.id' },
@@ -332,11 +431,20 @@ describe('developers: access requests', () => {
       expect(deleted.deletedAppId).toBe(org.app.id);
       // Its revoked credential is gone; its requests stay (hidden) and still count towards limits.
       expect(await sql(h, 'select count(*)::int as n from developers.credential where id = ?', [credential.id])).toEqual([{ n: 0 }]);
-      expect(await sql(h, 'select count(*)::int as n, count(app_id)::int as with_app from developers.access_request where organization_id = ?', [org.id])).toEqual([
-        { n: 2, with_app: 0 },
-      ]);
-      expect((await gql(h, `query($id: ID!) { accessRequest(id: $id) { id } }`, { id: accessRequest.id }, org.member)).data.accessRequest).toBeNull();
-      const listed = await gql(h, `query($id: ID!) { organization(id: $id) { accessRequests { totalCount } } }`, { id: org.id }, org.member);
+      expect(
+        await sql(h, 'select count(*)::int as n, count(app_id)::int as with_app from developers.access_request where organization_id = ?', [
+          org.id,
+        ]),
+      ).toEqual([{ n: 2, with_app: 0 }]);
+      expect(
+        (await gql(h, `query($id: ID!) { accessRequest(id: $id) { id } }`, { id: accessRequest.id }, org.member)).data.accessRequest,
+      ).toBeNull();
+      const listed = await gql(
+        h,
+        `query($id: ID!) { organization(id: $id) { accessRequests { totalCount } } }`,
+        { id: org.id },
+        org.member,
+      );
       expect(listed.data.organization.accessRequests.totalCount).toBe(0);
     });
   });

@@ -212,7 +212,11 @@ export function visibleDeveloperLoader(context: SubgraphContext) {
                            where theirs.subject = d.subject and mine.subject = ?))`,
       [[...ids], caller.subject, caller.subject],
     );
-    return byKeys(ids, rows.map((row) => em.map(Developer, row)), (d) => d.id);
+    return byKeys(
+      ids,
+      rows.map((row) => em.map(Developer, row)),
+      (d) => d.id,
+    );
   });
 }
 
@@ -294,7 +298,9 @@ export function visibleInvitationLoader(context: SubgraphContext) {
     let where: FilterQuery<Invitation> = { id: { $in: [...ids] } };
     if (!caller.isPortalAdmin) {
       const email = verifiedEmail(caller);
-      const asAdmin: FilterQuery<Invitation> = { organization: { members: { subject: caller.subject!, role: OrganizationRole.ORG_ADMIN } } };
+      const asAdmin: FilterQuery<Invitation> = {
+        organization: { members: { subject: caller.subject!, role: OrganizationRole.ORG_ADMIN } },
+      };
       where = { $and: [where, email ? { $or: [asAdmin, { email }] } : asAdmin] };
     }
     return byKeys(ids, await em.find(Invitation, where), (i) => i.id);

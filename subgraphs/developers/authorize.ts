@@ -81,7 +81,11 @@ export function requireActive(organization: Organization, field: string | null =
         ? 'a portal admin suspended it'
         : 'a portal admin rejected it';
   throw new UserErrorException([
-    userError('ORGANIZATION_NOT_ACTIVE', field, `The organization is ${organization.status}: ${why}. This works in ACTIVE organizations only.`),
+    userError(
+      'ORGANIZATION_NOT_ACTIVE',
+      field,
+      `The organization is ${organization.status}: ${why}. This works in ACTIVE organizations only.`,
+    ),
   ]);
 }
 

@@ -1,4 +1,19 @@
-import { activeOrganization, createApp, createTeam, developer, gql, invite, join, M, mutate, sql, startHarness, unique, type Harness, type Identity } from './test-harness';
+import {
+  activeOrganization,
+  createApp,
+  createTeam,
+  developer,
+  gql,
+  invite,
+  join,
+  M,
+  mutate,
+  sql,
+  startHarness,
+  unique,
+  type Harness,
+  type Identity,
+} from './test-harness';
 
 /** SQL statements per request do not grow with list sizes (references, nested lists). */
 describe('developers: batching', () => {
@@ -29,7 +44,9 @@ describe('developers: batching', () => {
     const owner = developer();
     const orgs = [];
     for (let i = 0; i < 5; i++) orgs.push(await populatedOrganization(owner, unique('ref')));
-    const developerIds = (await sql(h, 'select id from developers.developer where subject in (?)', [orgs.map((o) => o.member.sub)])).map((r) => r.id);
+    const developerIds = (await sql(h, 'select id from developers.developer where subject in (?)', [orgs.map((o) => o.member.sub)])).map(
+      (r) => r.id,
+    );
 
     const cases: [string, string, string[]][] = [
       ['Developer', 'developer', developerIds],

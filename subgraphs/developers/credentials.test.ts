@@ -35,7 +35,10 @@ describe('developers: credentials', () => {
 
   /** Labels of the responses recorded since `from` whose JSON contains `secret`. */
   function responsesWith(secret: string, from: number): string[] {
-    return h.responses.slice(from).filter((r) => JSON.stringify(r.body).includes(secret)).map((r) => r.label);
+    return h.responses
+      .slice(from)
+      .filter((r) => JSON.stringify(r.body).includes(secret))
+      .map((r) => r.label);
   }
 
   /** The secret must not be stored, logged as an event, or queued as a job in plain text. */
@@ -56,15 +59,32 @@ describe('developers: credentials', () => {
       const { planId, productIds } = await offer(h, { autoApprove: true });
       const from = h.responses.length;
       const result = await ok(h, 'requestAccess', { appId: org.app.id, planId, productIds }, org.member);
-      expect(result.accessRequest).toMatchObject({ status: 'APPROVED', kind: 'NEW_ACCESS', decidedBy: null, credential: { id: result.credential.id } });
+      expect(result.accessRequest).toMatchObject({
+        status: 'APPROVED',
+        kind: 'NEW_ACCESS',
+        decidedBy: null,
+        credential: { id: result.credential.id },
+      });
       expect(result.secret).toMatch(SECRET);
-      expect(result.credential).toMatchObject({ status: 'ACTIVE', secretRevealed: true, prefix: result.secret.slice(0, 12), plan: { id: planId } });
-      const [row] = await sql(h, 'select secret_hash, reveal_secret_encrypted, approved_by from developers.credential where id = ?', [result.credential.id]);
+      expect(result.credential).toMatchObject({
+        status: 'ACTIVE',
+        secretRevealed: true,
+        prefix: result.secret.slice(0, 12),
+        plan: { id: planId },
+      });
+      const [row] = await sql(h, 'select secret_hash, reveal_secret_encrypted, approved_by from developers.credential where id = ?', [
+        result.credential.id,
+      ]);
       expect(row).toEqual({ secret_hash: sha256(result.secret), reveal_secret_encrypted: null, approved_by: null });
 
       const reveal = await call(h, 'revealCredentialSecret', { id: result.credential.id }, org.member);
       expect(errorsOf(reveal, 'revealCredentialSecret')).toEqual([{ code: 'ALREADY_REVEALED', field: 'input.id' }]);
-      await gql(h, `query($id: ID!) { credential(id: $id) { ${CRED} } organization(id: $id) { id } }`, { id: result.credential.id }, org.member);
+      await gql(
+        h,
+        `query($id: ID!) { credential(id: $id) { ${CRED} } organization(id: $id) { id } }`,
+        { id: result.credential.id },
+        org.member,
+      );
       expect(responsesWith(result.secret, from)).toHaveLength(1);
       await notStoredInPlain(result.secret);
     });
@@ -94,7 +114,9 @@ describe('developers: credentials', () => {
       const revealed = await ok(h, 'revealCredentialSecret', { id: credential.id }, org.owner);
       expect(revealed.secret).toMatch(SECRET);
       expect(revealed.credential).toMatchObject({ id: credential.id, secretRevealed: true, prefix: revealed.secret.slice(0, 12) });
-      const [row] = await sql(h, 'select secret_hash, reveal_secret_encrypted, approved_by from developers.credential where id = ?', [credential.id]);
+      const [row] = await sql(h, 'select secret_hash, reveal_secret_encrypted, approved_by from developers.credential where id = ?', [
+        credential.id,
+      ]);
       expect(row).toEqual({ secret_hash: sha256(revealed.secret), reveal_secret_encrypted: null, approved_by: approver.sub });
 
       for (const who of [org.owner, org.member]) {
@@ -115,15 +137,31 @@ describe('developers: credentials', () => {
       const { planId, productIds } = await offer(h, {
         autoApprove: true,
         keyExpiresAfterSeconds: lifetime,
-        credentialMetadata: [{ key: 'team', value: 'growth' }, { key: 'billing.code', value: 'B-7' }],
+        credentialMetadata: [
+          { key: 'team', value: 'growth' },
+          { key: 'billing.code', value: 'B-7' },
+        ],
       });
       const { credential, secret } = await ok(h, 'requestAccess', { appId: org.app.id, planId, productIds }, org.member);
       const rows = await sql(h, 'select * from developers.credential_contract where id = ?', [credential.id]);
       expect(rows).toHaveLength(1);
       const row = rows[0];
       expect(Object.keys(row)).toEqual([
-        'id', 'app_id', 'organization_id', 'plan_id', 'product_ids', 'status', 'expires_at', 'revokes_at',
-        'alias', 'metadata', 'pending_secret_encrypted', 'replaces_credential_id', 'created_at', 'version', 'kind',
+        'id',
+        'app_id',
+        'organization_id',
+        'plan_id',
+        'product_ids',
+        'status',
+        'expires_at',
+        'revokes_at',
+        'alias',
+        'metadata',
+        'pending_secret_encrypted',
+        'replaces_credential_id',
+        'created_at',
+        'version',
+        'kind',
       ]);
       const [app] = await sql(h, 'select name from developers.app where id = ?', [org.app.id]);
       expect(row).toMatchObject({
@@ -142,23 +180,28 @@ describe('developers: credentials', () => {
       expect(new Date(row.expires_at).getTime() - new Date(row.created_at).getTime()).toBe(lifetime * 1000);
       expect(row.pending_secret_encrypted).not.toContain(secret);
       expect(openSecret(row.pending_secret_encrypted)).toBe(secret);
-      expect(credential.metadata).toEqual(
-        [
-          { key: 'ApplicationID', value: org.app.id },
-          { key: 'DeveloperID', value: org.member.sub },
-          { key: 'OrganisationID', value: org.id },
-          { key: 'billing.code', value: 'B-7' },
-          { key: 'team', value: 'growth' },
-        ],
-      );
+      expect(credential.metadata).toEqual([
+        { key: 'ApplicationID', value: org.app.id },
+        { key: 'DeveloperID', value: org.member.sub },
+        { key: 'OrganisationID', value: org.id },
+        { key: 'billing.code', value: 'B-7' },
+        { key: 'team', value: 'growth' },
+      ]);
 
       expect(await loggedJobs(h, credential.id)).toEqual(
-        expect.arrayContaining([expect.objectContaining({ task: 'provider.issueKey', key: `key:${credential.id}`, payload: { credentialId: credential.id } })]),
+        expect.arrayContaining([
+          expect.objectContaining({ task: 'provider.issueKey', key: `key:${credential.id}`, payload: { credentialId: credential.id } }),
+        ]),
       );
       const warnAt = new Date(new Date(row.expires_at).getTime() - 604_800_000);
       expect(await queuedJobs(h, credential.id)).toEqual(
         expect.arrayContaining([
-          { task: 'developers.credentialExpiring', key: `credential-expiring:${credential.id}`, payload: { credentialId: credential.id, expiresAt: new Date(row.expires_at).toISOString() }, run_at: warnAt },
+          {
+            task: 'developers.credentialExpiring',
+            key: `credential-expiring:${credential.id}`,
+            payload: { credentialId: credential.id, expiresAt: new Date(row.expires_at).toISOString() },
+            run_at: warnAt,
+          },
         ]),
       );
 
@@ -192,7 +235,9 @@ describe('developers: credentials', () => {
       expect(next.products).toEqual(first.credential.products);
       expect(old).toMatchObject({ id: first.credential.id, status: 'ACTIVE', replacedBy: { id: next.id }, revokedAt: null });
       expect(new Date(old.revokesAt).getTime() - new Date(next.createdAt).getTime()).toBe(DAY * 1000);
-      expect((await sql(h, 'select secret_hash from developers.credential where id = ?', [next.id]))[0].secret_hash).toBe(sha256(rotated.secret));
+      expect((await sql(h, 'select secret_hash from developers.credential where id = ?', [next.id]))[0].secret_hash).toBe(
+        sha256(rotated.secret),
+      );
       expect(responsesWith(rotated.secret, from)).toHaveLength(1);
 
       const revokesAt = new Date(old.revokesAt);
@@ -200,10 +245,17 @@ describe('developers: credentials', () => {
       expect(queued).toEqual(
         expect.arrayContaining([
           { task: 'provider.revokeKey', key: `revoke:${old.id}`, payload: { credentialId: old.id }, run_at: revokesAt },
-          { task: 'developers.credentialRevoked', key: `credential-revoked:${old.id}`, payload: { credentialId: old.id }, run_at: revokesAt },
+          {
+            task: 'developers.credentialRevoked',
+            key: `credential-revoked:${old.id}`,
+            payload: { credentialId: old.id },
+            run_at: revokesAt,
+          },
         ]),
       );
-      expect(await loggedJobs(h, next.id)).toEqual(expect.arrayContaining([expect.objectContaining({ task: 'provider.issueKey', key: `key:${next.id}` })]));
+      expect(await loggedJobs(h, next.id)).toEqual(
+        expect.arrayContaining([expect.objectContaining({ task: 'provider.issueKey', key: `key:${next.id}` })]),
+      );
       const [view] = await sql(h, 'select status, revokes_at, version from developers.credential_contract where id = ?', [old.id]);
       expect({ ...view, revokes_at: new Date(view.revokes_at) }).toEqual({ status: 'ACTIVE', revokes_at: revokesAt, version: 2 });
 
@@ -225,10 +277,19 @@ describe('developers: credentials', () => {
       expect(rotated.replacedCredential.status).toBe('REVOKED');
       expect(rotated.replacedCredential.revokesAt).toBe(rotated.credential.createdAt);
       const row = await waitFor(
-        async () => (await sql(h, `select status, revoked_at, version from developers.credential where id = ? and status = 'REVOKED'`, [first.credential.id]))[0],
+        async () =>
+          (
+            await sql(h, `select status, revoked_at, version from developers.credential where id = ? and status = 'REVOKED'`, [
+              first.credential.id,
+            ])
+          )[0],
         { what: 'developers.credentialRevoked to mark the old credential REVOKED' },
       );
-      expect({ ...row, revoked_at: new Date(row.revoked_at) }).toEqual({ status: 'REVOKED', revoked_at: new Date(rotated.credential.createdAt), version: 3 });
+      expect({ ...row, revoked_at: new Date(row.revoked_at) }).toEqual({
+        status: 'REVOKED',
+        revoked_at: new Date(rotated.credential.createdAt),
+        version: 3,
+      });
       expect(await loggedJobs(h, first.credential.id)).toEqual(
         expect.arrayContaining([expect.objectContaining({ task: 'provider.revokeKey', key: `revoke:${first.credential.id}` })]),
       );
@@ -242,10 +303,20 @@ describe('developers: credentials', () => {
       const a = await ok(h, 'requestAccess', { appId: org.app.id, planId, productIds }, org.member);
       const revoked = await ok(h, 'revokeCredential', { id: a.credential.id }, org.member);
       expect(revoked.credential).toMatchObject({ id: a.credential.id, status: 'REVOKED', revokedAt: expect.any(String) });
-      const [row] = await sql(h, 'select c.status, c.version, x.revoked_by from developers.credential_contract c join developers.credential x using (id) where id = ?', [a.credential.id]);
+      const [row] = await sql(
+        h,
+        'select c.status, c.version, x.revoked_by from developers.credential_contract c join developers.credential x using (id) where id = ?',
+        [a.credential.id],
+      );
       expect(row).toEqual({ status: 'REVOKED', version: 2, revoked_by: org.member.sub });
       expect(await loggedJobs(h, a.credential.id)).toEqual(
-        expect.arrayContaining([expect.objectContaining({ task: 'provider.revokeKey', key: `revoke:${a.credential.id}`, payload: { credentialId: a.credential.id } })]),
+        expect.arrayContaining([
+          expect.objectContaining({
+            task: 'provider.revokeKey',
+            key: `revoke:${a.credential.id}`,
+            payload: { credentialId: a.credential.id },
+          }),
+        ]),
       );
       const again = await ok(h, 'revokeCredential', { id: a.credential.id }, org.owner);
       expect(again.credential.revokedAt).toBe(revoked.credential.revokedAt);
@@ -258,9 +329,9 @@ describe('developers: credentials', () => {
       const second = await createApp(h, org.id, org.member);
       const b = await ok(h, 'requestAccess', { appId: second.id, planId, productIds }, org.member);
       expect((await ok(h, 'revokeCredential', { id: b.credential.id }, h.admin)).credential.status).toBe('REVOKED');
-      expect(errorsOf(await call(h, 'revokeCredential', { id: '00000000-0000-4000-8000-000000000000' }, h.admin), 'revokeCredential')).toEqual([
-        { code: 'NOT_FOUND', field: 'input.id' },
-      ]);
+      expect(
+        errorsOf(await call(h, 'revokeCredential', { id: '00000000-0000-4000-8000-000000000000' }, h.admin), 'revokeCredential'),
+      ).toEqual([{ code: 'NOT_FOUND', field: 'input.id' }]);
     });
   });
 
@@ -294,8 +365,22 @@ describe('developers: credentials', () => {
       expect(o.revoked).toEqual({ totalCount: 1, edges: [{ node: { id: creds[1].id, status: 'REVOKED' } }] });
       expect(o.all.totalCount).toBe(3);
       expect(o.entitlements).toEqual([
-        { status: 'ACTIVE', expiresAt: creds[0].expiresAt, app: { id: apps[0].id }, credential: { id: creds[0].id, prefix: creds[0].prefix }, plan: { id: planId }, products: creds[0].products },
-        { status: 'EXPIRED', expiresAt: expect.any(String), app: { id: apps[2].id }, credential: { id: creds[2].id, prefix: creds[2].prefix }, plan: { id: planId }, products: creds[2].products },
+        {
+          status: 'ACTIVE',
+          expiresAt: creds[0].expiresAt,
+          app: { id: apps[0].id },
+          credential: { id: creds[0].id, prefix: creds[0].prefix },
+          plan: { id: planId },
+          products: creds[0].products,
+        },
+        {
+          status: 'EXPIRED',
+          expiresAt: expect.any(String),
+          app: { id: apps[2].id },
+          credential: { id: creds[2].id, prefix: creds[2].prefix },
+          plan: { id: planId },
+          products: creds[2].products,
+        },
       ]);
       expect(r.data.app.credentials).toEqual({ totalCount: 1, edges: [{ node: { id: creds[0].id } }] });
       expect(r.data.viewer.entitlements).toEqual([{ credential: { id: creds[0].id } }, { credential: { id: creds[2].id } }]);

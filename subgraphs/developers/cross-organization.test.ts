@@ -36,11 +36,17 @@ describe('developers: organization boundaries', () => {
   async function snapshot(organizationId: string) {
     const q = (text: string) => sql(h, text, [organizationId]);
     return {
-      organization: await q('select id, name, slug, status, decided_by, decision_reason, updated_at from developers.organization where id = ?'),
+      organization: await q(
+        'select id, name, slug, status, decided_by, decision_reason, updated_at from developers.organization where id = ?',
+      ),
       members: await q('select subject, role from developers.organization_member where organization_id = ? order by subject'),
       teams: await q('select id, name, updated_at from developers.team where organization_id = ? order by id'),
-      teamMembers: await q('select tm.team_id, tm.subject from developers.team_member tm join developers.team t on t.id = tm.team_id where t.organization_id = ? order by tm.subject'),
-      apps: await q('select id, name, description, redirect_uris, team_id, updated_at from developers.app where organization_id = ? order by id'),
+      teamMembers: await q(
+        'select tm.team_id, tm.subject from developers.team_member tm join developers.team t on t.id = tm.team_id where t.organization_id = ? order by tm.subject',
+      ),
+      apps: await q(
+        'select id, name, description, redirect_uris, team_id, updated_at from developers.app where organization_id = ? order by id',
+      ),
       invitations: await q('select id, email, status, role from developers.invitation where organization_id = ? order by id'),
     };
   }
@@ -57,7 +63,14 @@ describe('developers: organization boundaries', () => {
     const otherOrg = await activeOrganization(h, outsider);
     await createTeam(h, otherOrg.id, outsider);
     await createApp(h, otherOrg.id, outsider);
-    Object.assign(ids, { org: org.id, team: team.id, app: app.id, invitation: invitation.id, memberDeveloper: dev.id, otherOrg: otherOrg.id });
+    Object.assign(ids, {
+      org: org.id,
+      team: team.id,
+      app: app.id,
+      invitation: invitation.id,
+      memberDeveloper: dev.id,
+      otherOrg: otherOrg.id,
+    });
     snapshotBefore = await snapshot(org.id);
   });
   afterAll(async () => {
@@ -68,10 +81,28 @@ describe('developers: organization boundaries', () => {
 
   /** Queries by id: [name, query, variables, what the outsider gets]. */
   const queries: [string, string, () => Record<string, unknown>, (data: any) => unknown, unknown][] = [
-    ['organization(id)', `query($id: ID!) { organization(id: $id) { id name apps { totalCount } teams { id } } }`, () => ({ id: ids.org }), (d) => d.organization, null],
+    [
+      'organization(id)',
+      `query($id: ID!) { organization(id: $id) { id name apps { totalCount } teams { id } } }`,
+      () => ({ id: ids.org }),
+      (d) => d.organization,
+      null,
+    ],
     ['app(id)', `query($id: ID!) { app(id: $id) { id name redirectUris } }`, () => ({ id: ids.app }), (d) => d.app, null],
-    ['apps(filter: { organizationId })', `query($id: ID!) { apps(filter: { organizationId: $id }) { totalCount edges { node { id } } } }`, () => ({ id: ids.org }), (d) => d.apps, { totalCount: 0, edges: [] }],
-    ['apps(filter: { teamId })', `query($id: ID!) { apps(filter: { teamId: $id }) { totalCount } }`, () => ({ id: ids.team }), (d) => d.apps, { totalCount: 0 }],
+    [
+      'apps(filter: { organizationId })',
+      `query($id: ID!) { apps(filter: { organizationId: $id }) { totalCount edges { node { id } } } }`,
+      () => ({ id: ids.org }),
+      (d) => d.apps,
+      { totalCount: 0, edges: [] },
+    ],
+    [
+      'apps(filter: { teamId })',
+      `query($id: ID!) { apps(filter: { teamId: $id }) { totalCount } }`,
+      () => ({ id: ids.team }),
+      (d) => d.apps,
+      { totalCount: 0 },
+    ],
     ['Organization reference', ENTITIES, () => ({ r: [{ __typename: 'Organization', id: ids.org }] }), (d) => d._entities, [null]],
     ['Team reference', ENTITIES, () => ({ r: [{ __typename: 'Team', id: ids.team }] }), (d) => d._entities, [null]],
     ['App reference', ENTITIES, () => ({ r: [{ __typename: 'App', id: ids.app }] }), (d) => d._entities, [null]],
@@ -143,7 +174,12 @@ describe('developers: organization boundaries', () => {
   });
 
   it('keeps ORG_ADMIN-only fields from plain MEMBERs', async () => {
-    const response = await gql(h, `query($id: ID!) { organization(id: $id) { id members { subject } invitations { totalCount } decidedBy } }`, { id: ids.org }, member);
+    const response = await gql(
+      h,
+      `query($id: ID!) { organization(id: $id) { id members { subject } invitations { totalCount } decidedBy } }`,
+      { id: ids.org },
+      member,
+    );
     expect(response.data.organization).toEqual({ id: ids.org, members: null, invitations: null, decidedBy: null });
     expect(response.errors?.map((e) => [e.path?.join('.'), e.extensions?.code])).toEqual([
       ['organization.members', 'FORBIDDEN'],

@@ -29,10 +29,21 @@ describe('developers subgraph', () => {
 
   async function createOrganization(input: { name?: string; slug?: string; adminSubject?: string | null } = {}) {
     const slug = input.slug ?? unique('org');
-    const response = await subgraphRequest(subgraph.url, CREATE, { input: { name: input.name ?? `Org ${slug}`, slug, adminSubject: input.adminSubject } }, admin);
+    const response = await subgraphRequest(
+      subgraph.url,
+      CREATE,
+      { input: { name: input.name ?? `Org ${slug}`, slug, adminSubject: input.adminSubject } },
+      admin,
+    );
     expect(response.errors).toBeUndefined();
     expect(response.data.createOrganization.errors).toEqual([]);
-    return response.data.createOrganization.organization as { id: string; name: string; slug: string; status: string; createdBy: string | null };
+    return response.data.createOrganization.organization as {
+      id: string;
+      name: string;
+      slug: string;
+      status: string;
+      createdBy: string | null;
+    };
   }
 
   /** Test fixture: adds a member directly in SQL (members.test.ts covers invitations). */
@@ -91,7 +102,9 @@ describe('developers subgraph', () => {
     expect(anonymous.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
     const dev = await subgraphRequest(subgraph.url, CREATE, { input }, developer());
     expect(dev.errors?.[0].extensions?.code).toBe('FORBIDDEN');
-    const rows = await subgraph.orm.em.getConnection().execute<{ n: string }[]>('select count(*) as n from developers.organization where slug = ?', [slug]);
+    const rows = await subgraph.orm.em
+      .getConnection()
+      .execute<{ n: string }[]>('select count(*) as n from developers.organization where slug = ?', [slug]);
     expect(Number(rows[0].n)).toBe(0);
   });
 
@@ -187,7 +200,10 @@ describe('developers subgraph', () => {
       expect(hidden).toEqual({ data: { organization: null } });
     }
     // A malformed id is refused by the input boundary (common/input-boundary.ts).
-    expect((await subgraphRequest(subgraph.url, q, { id: 'not-a-uuid' }, alice)).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'id' });
+    expect((await subgraphRequest(subgraph.url, q, { id: 'not-a-uuid' }, alice)).errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'id',
+    });
     expect((await subgraphRequest(subgraph.url, q, { id: orgB.id }, null)).data.organization).toBeNull();
     expect((await subgraphRequest(subgraph.url, q, { id: orgB.id }, admin)).data.organization).toEqual({ id: orgB.id });
   });

@@ -26,9 +26,13 @@ registerEnumType(AccessRequestEventType, {
     REJECTED: { description: 'A portal admin rejected the request (`accessRequest` is set).' },
     CANCELLED: { description: 'A member withdrew the request (`accessRequest` is set).' },
     CREDENTIAL_ISSUED: { description: 'A credential was created by an approval (`credential`, and `accessRequest`).' },
-    CREDENTIAL_ROTATED: { description: 'A credential was rotated: `credential` is the new one, its `replaces` the old one (revoked after the grace period).' },
+    CREDENTIAL_ROTATED: {
+      description: 'A credential was rotated: `credential` is the new one, its `replaces` the old one (revoked after the grace period).',
+    },
     CREDENTIAL_REVOKED: { description: 'A credential was revoked, or its rotation grace period ended (`credential` is set).' },
-    CREDENTIAL_EXPIRING: { description: 'A credential expires soon (`credential.expiresAt`; lead time set by CREDENTIAL_EXPIRY_WARNING_SECONDS).' },
+    CREDENTIAL_EXPIRING: {
+      description: 'A credential expires soon (`credential.expiresAt`; lead time set by CREDENTIAL_EXPIRY_WARNING_SECONDS).',
+    },
   },
 });
 

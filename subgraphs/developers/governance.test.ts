@@ -72,16 +72,34 @@ describe('developers: governance', () => {
       expect(payload.revokedCredentials.every((c: any) => c.status === 'REVOKED')).toBe(true);
 
       const rows = await sql(h, `select status, revoked_by from developers.credential where organization_id = ?`, [org.id]);
-      expect(rows).toEqual([{ status: 'REVOKED', revoked_by: admin.sub }, { status: 'REVOKED', revoked_by: admin.sub }]);
+      expect(rows).toEqual([
+        { status: 'REVOKED', revoked_by: admin.sub },
+        { status: 'REVOKED', revoked_by: admin.sub },
+      ]);
       for (const id of credentials) {
-        expect(await loggedJobs(h, id)).toEqual(expect.arrayContaining([expect.objectContaining({ task: 'provider.revokeKey', key: `revoke:${id}` })]));
+        expect(await loggedJobs(h, id)).toEqual(
+          expect.arrayContaining([expect.objectContaining({ task: 'provider.revokeKey', key: `revoke:${id}` })]),
+        );
       }
       // One stored (and published) CREDENTIAL_REVOKED per credential.
-      const events = await sql(h, `select payload->>'credentialId' as id from platform.event where payload->>'type' = 'CREDENTIAL_REVOKED' and payload->>'organizationId' = ?`, [org.id]);
+      const events = await sql(
+        h,
+        `select payload->>'credentialId' as id from platform.event where payload->>'type' = 'CREDENTIAL_REVOKED' and payload->>'organizationId' = ?`,
+        [org.id],
+      );
       expect(events.map((e: any) => e.id).sort()).toEqual([...credentials].sort());
 
-      const audit = await sql(h, `select actor, action, change, target_type, organization_id::text as organization_id, after from platform.audit_log where action = 'revokeOrganizationCredentials' and target_id = ?`, [org.id]);
-      expect(audit.find((a: any) => a.change === 'CALL')).toMatchObject({ actor: admin.sub, target_type: 'Organization', organization_id: org.id, after: { reason: 'Leaked keys' } });
+      const audit = await sql(
+        h,
+        `select actor, action, change, target_type, organization_id::text as organization_id, after from platform.audit_log where action = 'revokeOrganizationCredentials' and target_id = ?`,
+        [org.id],
+      );
+      expect(audit.find((a: any) => a.change === 'CALL')).toMatchObject({
+        actor: admin.sub,
+        target_type: 'Organization',
+        organization_id: org.id,
+        after: { reason: 'Leaked keys' },
+      });
       expect(audit.find((a: any) => a.change === 'CALL').after.revokedCredentialIds.sort()).toEqual([...credentials].sort());
 
       // Again: nothing more to revoke.
@@ -109,17 +127,30 @@ describe('developers: governance', () => {
       const ids = nodes.map((n: any) => Number(n.id));
       expect([...ids].sort((a, b) => b - a)).toEqual(ids);
       const created = nodes.find((n: any) => n.targetType === 'Credential' && n.change === 'CREATE' && n.targetId === mine.credentials[0]);
-      expect(created).toMatchObject({ subgraph: 'developers', action: 'requestAccess', actor: mine.org.member.sub, requestId: expect.any(String), hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+      expect(created).toMatchObject({
+        subgraph: 'developers',
+        action: 'requestAccess',
+        actor: mine.org.member.sub,
+        requestId: expect.any(String),
+        hash: expect.stringMatching(/^[0-9a-f]{64}$/),
+      });
       expect(created.after).toMatchObject({ secretHash: '[redacted]', pendingSecretEncrypted: '[redacted]' });
       // Rows that reach their organization through a relation (apps, memberships, …) are filed under it too.
       const byApp = await gql(h, AUDIT, { filter: { targetType: 'App', targetId: mine.org.app.id } }, owner);
-      expect(byApp.data.auditLog.edges.map((e: any) => [e.node.action, e.node.change, e.node.organizationId])).toEqual([['createApp', 'CREATE', mine.org.id]]);
+      expect(byApp.data.auditLog.edges.map((e: any) => [e.node.action, e.node.change, e.node.organizationId])).toEqual([
+        ['createApp', 'CREATE', mine.org.id],
+      ]);
       const memberships = await gql(h, AUDIT, { filter: { targetType: 'OrganizationMember' }, first: 100 }, owner);
       expect(memberships.data.auditLog.edges.length).toBeGreaterThanOrEqual(2);
 
       // Asking for another organization is FORBIDDEN; filters narrow within the own organization.
       expect((await gql(h, AUDIT, { filter: { organizationId: theirs.org.id } }, owner)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-      const narrowed = await gql(h, AUDIT, { filter: { organizationId: mine.org.id, targetType: 'Credential', targetId: mine.credentials[1] } }, owner);
+      const narrowed = await gql(
+        h,
+        AUDIT,
+        { filter: { organizationId: mine.org.id, targetType: 'Credential', targetId: mine.credentials[1] } },
+        owner,
+      );
       expect(narrowed.data.auditLog.edges.map((e: any) => e.node.targetId)).toEqual([mine.credentials[1]]);
       // A member (no ORG_ADMIN anywhere), a developer without organization: FORBIDDEN; anonymous: UNAUTHENTICATED.
       expect((await gql(h, AUDIT, {}, mine.org.member)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
@@ -148,13 +179,21 @@ describe('developers: governance', () => {
 
       const byActor = await gql(h, AUDIT, { filter: { ...filter, actor: org.member.sub, action: 'requestAccess' }, first: 100 }, admin);
       expect(byActor.data.auditLog.edges.length).toBeGreaterThan(0);
-      expect(byActor.data.auditLog.edges.every((e: any) => e.node.actor === org.member.sub && e.node.action === 'requestAccess')).toBe(true);
+      expect(byActor.data.auditLog.edges.every((e: any) => e.node.actor === org.member.sub && e.node.action === 'requestAccess')).toBe(
+        true,
+      );
       const future = await gql(h, AUDIT, { filter: { ...filter, from: new Date(Date.now() + 3_600_000).toISOString() } }, admin);
       expect(future.data.auditLog.totalCount).toBe(0);
       const past = await gql(h, AUDIT, { filter: { ...filter, to: new Date(Date.now() - 3_600_000).toISOString() } }, admin);
       expect(past.data.auditLog.totalCount).toBe(0);
-      expect((await gql(h, AUDIT, { filter: { organizationId: 'nope' } }, admin)).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'filter.organizationId' });
-      expect((await gql(h, AUDIT, { after: 'bogus' }, admin)).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
+      expect((await gql(h, AUDIT, { filter: { organizationId: 'nope' } }, admin)).errors?.[0]?.extensions).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        field: 'filter.organizationId',
+      });
+      expect((await gql(h, AUDIT, { after: 'bogus' }, admin)).errors?.[0]?.extensions).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        field: 'after',
+      });
     });
   });
 

@@ -24,15 +24,26 @@ function rows(context: SubgraphContext, sql: string, params: unknown[]): Promise
 /** `?`-parameters of the "caller may see this organization's data" condition on column `column`. */
 function readRule(context: SubgraphContext, column: string): { sql: string; params: unknown[] } {
   if (context.caller.isPortalAdmin) return { sql: 'true', params: [] };
-  return { sql: `${column} in (select m.organization_id from developers.organization_member m where m.subject = ?)`, params: [context.caller.subject] };
+  return {
+    sql: `${column} in (select m.organization_id from developers.organization_member m where m.subject = ?)`,
+    params: [context.caller.subject],
+  };
 }
 
 export function visibleAccessRequestLoader(context: SubgraphContext) {
   return requestLoader<string, AccessRequest | null>(scopeOf(context), 'developers:visibleAccessRequest', async (ids) => {
     if (context.caller.isAnonymous) return ids.map(() => null);
     const rule = readRule(context, 'r.organization_id');
-    const found = await rows(context, `select r.* from developers.access_request r where r.id in (?) and r.app_id is not null and ${rule.sql}`, [[...ids], ...rule.params]);
-    return byKeys(ids, found.map((row) => context.em.map(AccessRequest, row)), (r) => r.id);
+    const found = await rows(
+      context,
+      `select r.* from developers.access_request r where r.id in (?) and r.app_id is not null and ${rule.sql}`,
+      [[...ids], ...rule.params],
+    );
+    return byKeys(
+      ids,
+      found.map((row) => context.em.map(AccessRequest, row)),
+      (r) => r.id,
+    );
   });
 }
 
@@ -45,8 +56,15 @@ export function visibleCredentialLoader(context: SubgraphContext) {
   return requestLoader<string, Credential | null>(scopeOf(context), 'developers:visibleCredential', async (ids) => {
     if (context.caller.isAnonymous) return ids.map(() => null);
     const rule = readRule(context, 'c.organization_id');
-    const found = await rows(context, `select c.* from developers.credential c where c.id in (?) and ${rule.sql}`, [[...ids], ...rule.params]);
-    return byKeys(ids, found.map((row) => context.em.map(Credential, row)), (c) => c.id);
+    const found = await rows(context, `select c.* from developers.credential c where c.id in (?) and ${rule.sql}`, [
+      [...ids],
+      ...rule.params,
+    ]);
+    return byKeys(
+      ids,
+      found.map((row) => context.em.map(Credential, row)),
+      (c) => c.id,
+    );
   });
 }
 
@@ -88,7 +106,11 @@ export function entitlementCredentialsLoader(context: SubgraphContext, now: Date
   return requestLoader<string, Credential[]>(scopeOf(context), `developers:entitlements:${now.toISOString()}`, async (organizationIds) => {
     const found = await context.em.find(
       Credential,
-      { organizationId: { $in: [...organizationIds] }, status: StoredCredentialStatus.ACTIVE, $or: [{ revokesAt: null }, { revokesAt: { $gt: now } }] },
+      {
+        organizationId: { $in: [...organizationIds] },
+        status: StoredCredentialStatus.ACTIVE,
+        $or: [{ revokesAt: null }, { revokesAt: { $gt: now } }],
+      },
       { orderBy: { createdAt: 'asc', id: 'asc' } },
     );
     return groupByKeys(organizationIds, found, (c) => c.organizationId);

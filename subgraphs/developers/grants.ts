@@ -44,7 +44,10 @@ export function runAtFor(at: Date, now: Date): Date | undefined {
 }
 
 /** The metadata a credential carries: the plan's, plus the ids the platform sets. */
-export function credentialMetadata(plan: PlanOffer, ids: { developerSubject: string; appId: string; organizationId: string }): Record<string, string> {
+export function credentialMetadata(
+  plan: PlanOffer,
+  ids: { developerSubject: string; appId: string; organizationId: string },
+): Record<string, string> {
   return { ...plan.credentialMetadata, DeveloperID: ids.developerSubject, ApplicationID: ids.appId, OrganisationID: ids.organizationId };
 }
 

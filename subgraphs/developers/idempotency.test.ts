@@ -11,9 +11,14 @@ describe('developers: idempotent requestAccess', () => {
     await h?.stop();
   });
 
-  const requestsOf = (appId: string) => sql(h, 'select id, status from developers.access_request where app_id = ? order by created_at', [appId]);
+  const requestsOf = (appId: string) =>
+    sql(h, 'select id, status from developers.access_request where app_id = ? order by created_at', [appId]);
   const requestedEvents = (requestId: string) =>
-    sql(h, `select count(*)::int as n from platform.event where topic = 'accessRequestEvents' and payload->>'accessRequestId' = ? and payload->>'type' = 'REQUESTED'`, [requestId]);
+    sql(
+      h,
+      `select count(*)::int as n from platform.event where topic = 'accessRequestEvents' and payload->>'accessRequestId' = ? and payload->>'type' = 'REQUESTED'`,
+      [requestId],
+    );
 
   it('returns the first PENDING request on a retry with the same key and input: one request, one event', async () => {
     const org = await organization(h);
@@ -21,7 +26,12 @@ describe('developers: idempotent requestAccess', () => {
     const input = { appId: org.app.id, planId: manual.planId, productIds: manual.productIds, idempotencyKey: `key-${org.id}` };
     const first = await ok(h, 'requestAccess', input, org.member);
     expect(first.accessRequest.status).toBe('PENDING');
-    const retry = await ok(h, 'requestAccess', { ...input, productIds: [...manual.productIds].reverse().map((id: string) => id.toUpperCase()) }, org.member);
+    const retry = await ok(
+      h,
+      'requestAccess',
+      { ...input, productIds: [...manual.productIds].reverse().map((id: string) => id.toUpperCase()) },
+      org.member,
+    );
     expect(retry.accessRequest).toEqual(first.accessRequest);
     expect(await requestsOf(org.app.id)).toEqual([{ id: first.accessRequest.id, status: 'PENDING' }]);
     expect(await requestedEvents(first.accessRequest.id)).toEqual([{ n: 1 }]);
@@ -34,12 +44,27 @@ describe('developers: idempotent requestAccess', () => {
     const org = await organization(h);
     const manual = await offer(h);
     const key = `reuse-${org.id}`;
-    await ok(h, 'requestAccess', { appId: org.app.id, planId: manual.planId, productIds: manual.productIds, idempotencyKey: key }, org.member);
-    const other = await call(h, 'requestAccess', { appId: org.app.id, planId: manual.planId, productIds: [manual.productIds[0]], idempotencyKey: key }, org.member);
+    await ok(
+      h,
+      'requestAccess',
+      { appId: org.app.id, planId: manual.planId, productIds: manual.productIds, idempotencyKey: key },
+      org.member,
+    );
+    const other = await call(
+      h,
+      'requestAccess',
+      { appId: org.app.id, planId: manual.planId, productIds: [manual.productIds[0]], idempotencyKey: key },
+      org.member,
+    );
     expect(errorsOf(other, 'requestAccess')).toEqual([{ code: 'IDEMPOTENCY_KEY_REUSED', field: 'input.idempotencyKey' }]);
     expect(other.data.requestAccess.accessRequest).toBeNull();
     // Another caller's key of the same text is another key: its request is judged on its own.
-    const byOwner = await call(h, 'requestAccess', { appId: org.app.id, planId: manual.planId, productIds: manual.productIds, idempotencyKey: key }, org.owner);
+    const byOwner = await call(
+      h,
+      'requestAccess',
+      { appId: org.app.id, planId: manual.planId, productIds: manual.productIds, idempotencyKey: key },
+      org.owner,
+    );
     expect(errorsOf(byOwner, 'requestAccess')).toEqual([{ code: 'ALREADY_EXISTS', field: 'input.planId' }]);
     expect(await requestsOf(org.app.id)).toHaveLength(1);
   });

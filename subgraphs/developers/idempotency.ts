@@ -26,10 +26,23 @@ export function requestHash(input: unknown): string {
  * new or its row is older than the retention window; a retry with another input is
  * IDEMPOTENCY_KEY_REUSED.
  */
-export async function findIdempotentResult(em: EntityManager, subject: string, operation: string, key: string, hash: string, now: Date, field: string): Promise<string | null> {
+export async function findIdempotentResult(
+  em: EntityManager,
+  subject: string,
+  operation: string,
+  key: string,
+  hash: string,
+  now: Date,
+  field: string,
+): Promise<string | null> {
   const connection = em.getConnection();
   const ctx = em.getTransactionContext();
-  await connection.execute('select pg_advisory_xact_lock(hashtext(?))', [`plangraph:idempotency:${JSON.stringify([subject, operation, key])}`], 'all', ctx);
+  await connection.execute(
+    'select pg_advisory_xact_lock(hashtext(?))',
+    [`plangraph:idempotency:${JSON.stringify([subject, operation, key])}`],
+    'all',
+    ctx,
+  );
   const rows = await connection.execute<{ request_hash: string; result_id: string }[]>(
     'select request_hash, result_id from developers.idempotency_key where subject = ? and operation = ? and key = ? and created_at > ?',
     [subject, operation, key, new Date(now.getTime() - IDEMPOTENCY_KEY_RETENTION_MS).toISOString()],
@@ -38,13 +51,25 @@ export async function findIdempotentResult(em: EntityManager, subject: string, o
   );
   if (!rows.length) return null;
   if (rows[0].request_hash !== hash) {
-    throw refuse('IDEMPOTENCY_KEY_REUSED', field, 'This idempotency key was used for a different request in the last 24 hours: use a new key for a new request.');
+    throw refuse(
+      'IDEMPOTENCY_KEY_REUSED',
+      field,
+      'This idempotency key was used for a different request in the last 24 hours: use a new key for a new request.',
+    );
   }
   return rows[0].result_id;
 }
 
 /** Stores the key with the result of the first call, in the transaction of its effect. */
-export async function storeIdempotentResult(em: EntityManager, subject: string, operation: string, key: string, hash: string, resultId: string, now: Date): Promise<void> {
+export async function storeIdempotentResult(
+  em: EntityManager,
+  subject: string,
+  operation: string,
+  key: string,
+  hash: string,
+  resultId: string,
+  now: Date,
+): Promise<void> {
   await em.getConnection().execute(
     `insert into developers.idempotency_key (subject, operation, key, request_hash, result_id, created_at) values (?, ?, ?, ?, ?, ?)
      on conflict (subject, operation, key) do update set request_hash = excluded.request_hash, result_id = excluded.result_id, created_at = excluded.created_at`,

@@ -1,4 +1,20 @@
-import { activeOrganization, call, codes, createTeam, developer, gql, invite, join, M, mutate, sql, startHarness, unique, type Harness, type Identity } from './test-harness';
+import {
+  activeOrganization,
+  call,
+  codes,
+  createTeam,
+  developer,
+  gql,
+  invite,
+  join,
+  M,
+  mutate,
+  sql,
+  startHarness,
+  unique,
+  type Harness,
+  type Identity,
+} from './test-harness';
 
 /** Invitations, roles and membership removal. */
 describe('developers: invitations and members', () => {
@@ -26,19 +42,42 @@ describe('developers: invitations and members', () => {
       await mutate(h, 'registerDeveloper', M.registerDeveloper, { displayName: 'Olivia Owner' }, owner);
       const invitee = developer();
       const invitation = await invite(h, org.id, `  ${invitee.email!.toUpperCase()} `, owner, 'ORG_ADMIN');
-      expect(invitation).toMatchObject({ email: invitee.email, status: 'PENDING', role: 'ORG_ADMIN', invitedBy: owner.sub, organization: { id: org.id } });
+      expect(invitation).toMatchObject({
+        email: invitee.email,
+        status: 'PENDING',
+        role: 'ORG_ADMIN',
+        invitedBy: owner.sub,
+        organization: { id: org.id },
+      });
       expect(new Date(invitation.expiresAt).getTime() - new Date(invitation.createdAt).getTime()).toBe(7 * 24 * 3600 * 1000);
 
       const listed = await gql(h, INVITATIONS, { id: org.id }, owner);
-      expect(listed.data.organization.invitations).toEqual({ totalCount: 1, edges: [{ node: { id: invitation.id, email: invitee.email, status: 'PENDING' } }] });
+      expect(listed.data.organization.invitations).toEqual({
+        totalCount: 1,
+        edges: [{ node: { id: invitation.id, email: invitee.email, status: 'PENDING' } }],
+      });
 
       const pending = await gql(h, PENDING, {}, invitee);
       expect(pending.data.viewer.pendingInvitations).toEqual([
-        { id: invitation.id, email: invitee.email, role: 'ORG_ADMIN', status: 'PENDING', organization: { id: org.id, name: `Org ${org.slug}` }, inviter: { displayName: 'Olivia Owner' } },
+        {
+          id: invitation.id,
+          email: invitee.email,
+          role: 'ORG_ADMIN',
+          status: 'PENDING',
+          organization: { id: org.id, name: `Org ${org.slug}` },
+          inviter: { displayName: 'Olivia Owner' },
+        },
       ]);
       // Through the invitation the invitee sees the organization's name, not its insides.
-      const peek = await gql(h, `{ viewer { pendingInvitations { organization { id members { subject } apps { totalCount } teams { id } viewerRole } } } }`, {}, invitee);
-      expect(peek.data.viewer.pendingInvitations).toEqual([{ organization: { id: org.id, members: null, apps: null, teams: null, viewerRole: null } }]);
+      const peek = await gql(
+        h,
+        `{ viewer { pendingInvitations { organization { id members { subject } apps { totalCount } teams { id } viewerRole } } } }`,
+        {},
+        invitee,
+      );
+      expect(peek.data.viewer.pendingInvitations).toEqual([
+        { organization: { id: org.id, members: null, apps: null, teams: null, viewerRole: null } },
+      ]);
       expect(peek.errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN', 'FORBIDDEN', 'FORBIDDEN']);
       // Nobody else sees it.
       expect((await gql(h, PENDING, {}, developer())).data.viewer.pendingInvitations).toEqual([]);
@@ -78,22 +117,32 @@ describe('developers: invitations and members', () => {
       const invitation = await invite(h, org.id, invitee.email!.toLowerCase(), owner, 'MEMBER');
 
       const accepted = await mutate(h, 'acceptInvitation', M.acceptInvitation, { invitationId: invitation.id }, invitee);
-      expect(accepted.invitation).toMatchObject({ status: 'ACCEPTED', acceptedBy: invitee.sub, role: 'MEMBER', organization: { id: org.id, viewerRole: 'MEMBER' } });
+      expect(accepted.invitation).toMatchObject({
+        status: 'ACCEPTED',
+        acceptedBy: invitee.sub,
+        role: 'MEMBER',
+        organization: { id: org.id, viewerRole: 'MEMBER' },
+      });
       expect(await members(org.id)).toEqual(
         [
           { subject: owner.sub, role: 'ORG_ADMIN' },
           { subject: invitee.sub, role: 'MEMBER' },
         ].sort((a, b) => a.subject.localeCompare(b.subject)),
       );
-      expect(await sql(h, 'select role, organization_status from developers.membership_contract where organization_id = ? and subject = ?', [org.id, invitee.sub])).toEqual([
-        { role: 'MEMBER', organization_status: 'ACTIVE' },
-      ]);
+      expect(
+        await sql(h, 'select role, organization_status from developers.membership_contract where organization_id = ? and subject = ?', [
+          org.id,
+          invitee.sub,
+        ]),
+      ).toEqual([{ role: 'MEMBER', organization_status: 'ACTIVE' }]);
       // Again: nothing changes, no error.
       const again = await call(h, 'acceptInvitation', { invitationId: invitation.id }, invitee);
       expect(again.data.acceptInvitation).toEqual({ invitation: accepted.invitation, errors: [] });
       expect((await gql(h, PENDING, {}, invitee)).data.viewer.pendingInvitations).toEqual([]);
       // The profile was created on the way, so a new invitation for this email is ALREADY_MEMBER.
-      expect(codes(await call(h, 'inviteMember', { organizationId: org.id, email: invitee.email, role: 'MEMBER' }, owner), 'inviteMember')).toEqual(['ALREADY_MEMBER']);
+      expect(
+        codes(await call(h, 'inviteMember', { organizationId: org.id, email: invitee.email, role: 'MEMBER' }, owner), 'inviteMember'),
+      ).toEqual(['ALREADY_MEMBER']);
     });
 
     it('is FORBIDDEN to anyone but the invitee (other email, no email, unverified email, unknown id), writing nothing', async () => {
@@ -125,36 +174,52 @@ describe('developers: invitations and members', () => {
 
       const revokedFor = developer();
       const revoked = await invite(h, org.id, revokedFor.email!, owner);
-      expect(codes(await call(h, 'revokeInvitation', { invitationId: revoked.id }, developer()), 'revokeInvitation')).toEqual(['FORBIDDEN']);
+      expect(codes(await call(h, 'revokeInvitation', { invitationId: revoked.id }, developer()), 'revokeInvitation')).toEqual([
+        'FORBIDDEN',
+      ]);
       const r1 = await mutate(h, 'revokeInvitation', M.revokeInvitation, { invitationId: revoked.id }, owner);
       expect(r1.invitation).toMatchObject({ status: 'REVOKED', revokedBy: owner.sub, revokedAt: expect.any(String) });
       const r2 = await call(h, 'revokeInvitation', { invitationId: revoked.id }, owner);
       expect(r2.data.revokeInvitation).toEqual({ invitation: r1.invitation, errors: [] });
-      expect(codes(await call(h, 'acceptInvitation', { invitationId: revoked.id }, revokedFor), 'acceptInvitation')).toEqual(['INVALID_TRANSITION']);
+      expect(codes(await call(h, 'acceptInvitation', { invitationId: revoked.id }, revokedFor), 'acceptInvitation')).toEqual([
+        'INVALID_TRANSITION',
+      ]);
 
       const lateFor = developer();
       const late = await invite(h, org.id, lateFor.email!, owner);
       await sql(h, `update developers.invitation set expires_at = now() - interval '1 second' where id = ?`, [late.id]);
       const expired = await call(h, 'acceptInvitation', { invitationId: late.id }, lateFor);
-      expect(expired.data.acceptInvitation.errors).toEqual([{ code: 'INVITATION_EXPIRED', field: 'input.invitationId', message: expect.any(String) }]);
+      expect(expired.data.acceptInvitation.errors).toEqual([
+        { code: 'INVITATION_EXPIRED', field: 'input.invitationId', message: expect.any(String) },
+      ]);
       expect((await gql(h, INVITATIONS, { id: org.id, status: ['EXPIRED'] }, owner)).data.organization.invitations.edges).toEqual([
         { node: { id: late.id, email: lateFor.email, status: 'EXPIRED' } },
       ]);
       expect((await gql(h, PENDING, {}, lateFor)).data.viewer.pendingInvitations).toEqual([]);
-      expect(codes(await call(h, 'revokeInvitation', { invitationId: late.id }, owner), 'revokeInvitation')).toEqual(['INVALID_TRANSITION']);
+      expect(codes(await call(h, 'revokeInvitation', { invitationId: late.id }, owner), 'revokeInvitation')).toEqual([
+        'INVALID_TRANSITION',
+      ]);
       // A new invitation replaces the expired one.
       const fresh = await invite(h, org.id, lateFor.email!, owner);
-      expect((await gql(h, INVITATIONS, { id: org.id, status: ['PENDING'] }, owner)).data.organization.invitations.edges.map((e: any) => e.node.id)).toEqual([fresh.id]);
+      expect(
+        (await gql(h, INVITATIONS, { id: org.id, status: ['PENDING'] }, owner)).data.organization.invitations.edges.map(
+          (e: any) => e.node.id,
+        ),
+      ).toEqual([fresh.id]);
 
       const acceptedFor = developer();
       const accepted = await invite(h, org.id, acceptedFor.email!, owner);
       await mutate(h, 'acceptInvitation', M.acceptInvitation, { invitationId: accepted.id }, acceptedFor);
-      expect(codes(await call(h, 'revokeInvitation', { invitationId: accepted.id }, owner), 'revokeInvitation')).toEqual(['INVALID_TRANSITION']);
+      expect(codes(await call(h, 'revokeInvitation', { invitationId: accepted.id }, owner), 'revokeInvitation')).toEqual([
+        'INVALID_TRANSITION',
+      ]);
 
       const suspendedFor = developer();
       const beforeSuspension = await invite(h, org.id, suspendedFor.email!, owner);
       await mutate(h, 'suspendOrganization', M.suspendOrganization, { id: org.id, reason: 'Checks' }, h.admin);
-      expect(codes(await call(h, 'acceptInvitation', { invitationId: beforeSuspension.id }, suspendedFor), 'acceptInvitation')).toEqual(['ORGANIZATION_NOT_ACTIVE']);
+      expect(codes(await call(h, 'acceptInvitation', { invitationId: beforeSuspension.id }, suspendedFor), 'acceptInvitation')).toEqual([
+        'ORGANIZATION_NOT_ACTIVE',
+      ]);
       expect((await gql(h, PENDING, {}, suspendedFor)).data.viewer.pendingInvitations).toEqual([]);
     });
   });
@@ -167,11 +232,24 @@ describe('developers: invitations and members', () => {
       await join(h, org.id, other, 'MEMBER');
 
       const last = await call(h, 'setMemberRole', { organizationId: org.id, subject: owner.sub, role: 'MEMBER' }, owner);
-      expect(last.data.setMemberRole).toEqual({ member: null, errors: [{ code: 'LAST_ADMIN', field: 'input.subject', message: expect.any(String) }] });
-      expect(codes(await call(h, 'removeMember', { organizationId: org.id, subject: owner.sub }, h.admin), 'removeMember')).toEqual(['LAST_ADMIN']);
+      expect(last.data.setMemberRole).toEqual({
+        member: null,
+        errors: [{ code: 'LAST_ADMIN', field: 'input.subject', message: expect.any(String) }],
+      });
+      expect(codes(await call(h, 'removeMember', { organizationId: org.id, subject: owner.sub }, h.admin), 'removeMember')).toEqual([
+        'LAST_ADMIN',
+      ]);
 
-      expect(codes(await call(h, 'setMemberRole', { organizationId: org.id, subject: other.sub, role: 'ORG_ADMIN' }, other), 'setMemberRole')).toEqual(['FORBIDDEN']);
-      const promoted = await mutate(h, 'setMemberRole', M.setMemberRole, { organizationId: org.id, subject: other.sub, role: 'ORG_ADMIN' }, owner);
+      expect(
+        codes(await call(h, 'setMemberRole', { organizationId: org.id, subject: other.sub, role: 'ORG_ADMIN' }, other), 'setMemberRole'),
+      ).toEqual(['FORBIDDEN']);
+      const promoted = await mutate(
+        h,
+        'setMemberRole',
+        M.setMemberRole,
+        { organizationId: org.id, subject: other.sub, role: 'ORG_ADMIN' },
+        owner,
+      );
       expect(promoted.member).toEqual({ subject: other.sub, role: 'ORG_ADMIN' });
       const same = await call(h, 'setMemberRole', { organizationId: org.id, subject: other.sub, role: 'ORG_ADMIN' }, owner);
       expect(same.data.setMemberRole).toEqual({ member: promoted.member, errors: [] });
@@ -206,9 +284,13 @@ describe('developers: invitations and members', () => {
       await join(h, org.id, leaver, 'MEMBER');
       const team = await createTeam(h, org.id, owner);
       await mutate(h, 'addTeamMember', M.addTeamMember, { teamId: team.id, subject: leaver.sub }, owner);
-      expect(await sql(h, 'select subject from developers.team_membership_contract where team_id = ?', [team.id])).toEqual([{ subject: leaver.sub }]);
+      expect(await sql(h, 'select subject from developers.team_membership_contract where team_id = ?', [team.id])).toEqual([
+        { subject: leaver.sub },
+      ]);
 
-      expect(codes(await call(h, 'removeMember', { organizationId: org.id, subject: owner.sub }, leaver), 'removeMember')).toEqual(['FORBIDDEN']);
+      expect(codes(await call(h, 'removeMember', { organizationId: org.id, subject: owner.sub }, leaver), 'removeMember')).toEqual([
+        'FORBIDDEN',
+      ]);
       const removed = await mutate(h, 'removeMember', M.removeMember, { organizationId: org.id, subject: leaver.sub }, owner);
       expect(removed.organization).toEqual({ id: org.id });
       expect(await members(org.id)).toEqual([{ subject: owner.sub, role: 'ORG_ADMIN' }]);

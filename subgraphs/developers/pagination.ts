@@ -69,7 +69,10 @@ export async function childConnection<T extends { id: string; createdAt: Date }>
        order by ranked.${spec.parentColumn}, ranked.created_at, ranked.id`,
       params,
     );
-    const pairs = rows.map(({ __rank: _rank, ...row }) => ({ parent: String(row[spec.parentColumn]), node: context.em.map(spec.entity, row as never) as T }));
+    const pairs = rows.map(({ __rank: _rank, ...row }) => ({
+      parent: String(row[spec.parentColumn]),
+      node: context.em.map(spec.entity, row as never) as T,
+    }));
     return groupByKeys(parentIds, pairs, (p) => p.parent).map((group) => group.map((p) => p.node));
   });
   const rows = await loader.load(parentId);

@@ -33,15 +33,13 @@ export async function ensureDeveloper(em: EntityManager, caller: Caller): Promis
   let developer = await em.findOne(Developer, { subject });
   if (!developer) {
     const at = new Date();
-    await em
-      .getConnection()
-      .execute(
-        `insert into developers.developer (id, subject, email, display_name, created_at, updated_at)
+    await em.getConnection().execute(
+      `insert into developers.developer (id, subject, email, display_name, created_at, updated_at)
          values (?, ?, ?, ?, ?, ?) on conflict (subject) do nothing`,
-        [randomUUID(), subject, email, defaultDisplayName(caller), at, at],
-        'run',
-        em.getTransactionContext(),
-      );
+      [randomUUID(), subject, email, defaultDisplayName(caller), at, at],
+      'run',
+      em.getTransactionContext(),
+    );
     developer = await em.findOneOrFail(Developer, { subject }, { refresh: true });
   }
   if (email !== null && developer.email !== email) developer.email = email;

@@ -117,7 +117,12 @@ describe('Query.validateCredentialFormat', () => {
     const answer = async (s: string) => (await gql(h, Q, { s })).data.validateCredentialFormat;
     expect(await answer(typo)).toEqual({ wellFormed: false, format: 'NONE', checksumVerified: false, problem: 'CHECKSUM' });
     expect(await answer('hello')).toEqual({ wellFormed: false, format: 'NONE', checksumVerified: false, problem: 'PREFIX' });
-    expect(await answer(`pgk_${'Ab3'.repeat(13)}X`)).toEqual({ wellFormed: true, format: 'LEGACY', checksumVerified: false, problem: null });
+    expect(await answer(`pgk_${'Ab3'.repeat(13)}X`)).toEqual({
+      wellFormed: true,
+      format: 'LEGACY',
+      checksumVerified: false,
+      problem: null,
+    });
   });
 
   it('refuses texts over 256 characters without echoing them', async () => {

@@ -1,4 +1,19 @@
-import { activeOrganization, call, codes, createApp, createTeam, developer, gql, join, M, mutate, sql, startHarness, unique, type Harness } from './test-harness';
+import {
+  activeOrganization,
+  call,
+  codes,
+  createApp,
+  createTeam,
+  developer,
+  gql,
+  join,
+  M,
+  mutate,
+  sql,
+  startHarness,
+  unique,
+  type Harness,
+} from './test-harness';
 
 /** Teams and apps. */
 describe('developers: teams and apps', () => {
@@ -22,7 +37,10 @@ describe('developers: teams and apps', () => {
       const team = await createTeam(h, org.id, owner, ' Backend ');
       expect(team).toMatchObject({ name: 'Backend', organization: { id: org.id }, members: [] });
       const dup = await call(h, 'createTeam', { organizationId: org.id, name: 'Backend' }, owner);
-      expect(dup.data.createTeam).toEqual({ team: null, errors: [{ code: 'ALREADY_EXISTS', field: 'input.name', message: expect.any(String) }] });
+      expect(dup.data.createTeam).toEqual({
+        team: null,
+        errors: [{ code: 'ALREADY_EXISTS', field: 'input.name', message: expect.any(String) }],
+      });
       const blank = await call(h, 'createTeam', { organizationId: org.id, name: ' ' }, owner);
       expect(blank.data.createTeam.errors).toEqual([{ code: 'VALIDATION_FAILED', field: 'input.name', message: expect.any(String) }]);
       // Another organization may use the same name.
@@ -30,18 +48,28 @@ describe('developers: teams and apps', () => {
 
       const outsider = developer();
       const notMember = await call(h, 'addTeamMember', { teamId: team.id, subject: outsider.sub }, owner);
-      expect(notMember.data.addTeamMember).toEqual({ team: null, errors: [{ code: 'NOT_A_MEMBER', field: 'input.subject', message: expect.any(String) }] });
-      expect(codes(await call(h, 'addTeamMember', { teamId: team.id, subject: member.sub }, member), 'addTeamMember')).toEqual(['FORBIDDEN']);
+      expect(notMember.data.addTeamMember).toEqual({
+        team: null,
+        errors: [{ code: 'NOT_A_MEMBER', field: 'input.subject', message: expect.any(String) }],
+      });
+      expect(codes(await call(h, 'addTeamMember', { teamId: team.id, subject: member.sub }, member), 'addTeamMember')).toEqual([
+        'FORBIDDEN',
+      ]);
 
       const added = await mutate(h, 'addTeamMember', M.addTeamMember, { teamId: team.id, subject: member.sub }, owner);
       expect(added.team.members).toEqual([{ subject: member.sub, addedAt: expect.any(String), developer: { displayName: 'Mia Member' } }]);
       const twice = await mutate(h, 'addTeamMember', M.addTeamMember, { teamId: team.id, subject: member.sub }, owner);
       expect(twice.team.members).toEqual(added.team.members);
-      expect(await sql(h, 'select subject, organization_status from developers.team_membership_contract where team_id = ?', [team.id])).toEqual([
-        { subject: member.sub, organization_status: 'ACTIVE' },
-      ]);
+      expect(
+        await sql(h, 'select subject, organization_status from developers.team_membership_contract where team_id = ?', [team.id]),
+      ).toEqual([{ subject: member.sub, organization_status: 'ACTIVE' }]);
 
-      const asMember = await gql(h, `query($id: ID!) { organization(id: $id) { teams { name members { subject } } } }`, { id: org.id }, member);
+      const asMember = await gql(
+        h,
+        `query($id: ID!) { organization(id: $id) { teams { name members { subject } } } }`,
+        { id: org.id },
+        member,
+      );
       expect(asMember.errors).toBeUndefined();
       expect(asMember.data.organization.teams).toEqual([{ name: 'Backend', members: [{ subject: member.sub }] }]);
 
@@ -64,7 +92,12 @@ describe('developers: teams and apps', () => {
       expect(codes(await call(h, 'deleteTeam', { id: team.id }, member), 'deleteTeam')).toEqual(['FORBIDDEN']);
       const deleted = await mutate(h, 'deleteTeam', M.deleteTeam, { id: team.id }, owner);
       expect(deleted).toEqual({ deletedTeamId: team.id, organization: { id: org.id }, errors: [] });
-      const after = await gql(h, `query($app: ID!, $org: ID!) { app(id: $app) { id team { id } } organization(id: $org) { teams { id } } }`, { app: app.id, org: org.id }, member);
+      const after = await gql(
+        h,
+        `query($app: ID!, $org: ID!) { app(id: $app) { id team { id } } organization(id: $org) { teams { id } } }`,
+        { app: app.id, org: org.id },
+        member,
+      );
       expect(after.data).toEqual({ app: { id: app.id, team: null }, organization: { teams: [] } });
       expect(await sql(h, 'select * from developers.team_member where team_id = ?', [team.id])).toEqual([]);
       const gone = await call(h, 'deleteTeam', { id: team.id }, h.admin);
@@ -102,12 +135,15 @@ describe('developers: teams and apps', () => {
         organization: { id: org.id },
         team: { id: team.id, name: team.name },
       });
-      expect(await sql(h, 'select id, organization_id, team_id, name from developers.app_contract where id = ?', [created.app.id])).toEqual([
-        { id: created.app.id, organization_id: org.id, team_id: team.id, name },
-      ]);
+      expect(await sql(h, 'select id, organization_id, team_id, name from developers.app_contract where id = ?', [created.app.id])).toEqual(
+        [{ id: created.app.id, organization_id: org.id, team_id: team.id, name }],
+      );
 
       const dup = await call(h, 'createApp', { organizationId: org.id, name: name.toUpperCase() }, owner);
-      expect(dup.data.createApp).toEqual({ app: null, errors: [{ code: 'ALREADY_EXISTS', field: 'input.name', message: expect.any(String) }] });
+      expect(dup.data.createApp).toEqual({
+        app: null,
+        errors: [{ code: 'ALREADY_EXISTS', field: 'input.name', message: expect.any(String) }],
+      });
 
       const otherOrg = await activeOrganization(h, owner);
       const foreignTeam = await createTeam(h, otherOrg.id, owner);
@@ -134,7 +170,12 @@ describe('developers: teams and apps', () => {
     ])('refuses the redirect URI %p', async (uri, hint) => {
       const owner = developer();
       const org = await activeOrganization(h, owner);
-      const r = await call(h, 'createApp', { organizationId: org.id, name: 'App', redirectUris: ['https://ok.example.com/cb', uri] }, owner);
+      const r = await call(
+        h,
+        'createApp',
+        { organizationId: org.id, name: 'App', redirectUris: ['https://ok.example.com/cb', uri] },
+        owner,
+      );
       expect(r.data.createApp).toEqual({
         app: null,
         errors: [{ code: 'VALIDATION_FAILED', field: 'input.redirectUris[1]', message: expect.stringContaining(hint) }],
@@ -144,7 +185,12 @@ describe('developers: teams and apps', () => {
     it('stores redirect URIs exactly, including commas, quotes and braces', async () => {
       const owner = developer();
       const org = await activeOrganization(h, owner);
-      const uris = ['https://app.example.com/cb?scopes=a,b', 'https://app.example.com/cb?q="x"&r={y}', 'https://app.example.com/NULL', 'https://app.example.com/a\\b'];
+      const uris = [
+        'https://app.example.com/cb?scopes=a,b',
+        'https://app.example.com/cb?q="x"&r={y}',
+        'https://app.example.com/NULL',
+        'https://app.example.com/a\\b',
+      ];
       const app = await createApp(h, org.id, owner, { redirectUris: uris });
       const read = await gql(h, `query($id: ID!) { app(id: $id) { redirectUris } }`, { id: app.id }, owner);
       expect(read.data.app.redirectUris).toEqual(uris);
@@ -155,10 +201,26 @@ describe('developers: teams and apps', () => {
       const owner = developer();
       const org = await activeOrganization(h, owner);
       const many = Array.from({ length: 11 }, (_, i) => `https://app.example.com/cb/${i}`);
-      const r = await call(h, 'createApp', { organizationId: org.id, name: 'x'.repeat(121), description: 'd'.repeat(2001), redirectUris: many }, owner);
-      expect(r.data.createApp.errors.map((e: { field: string }) => e.field).sort()).toEqual(['input.description', 'input.name', 'input.redirectUris']);
-      const dup = await call(h, 'createApp', { organizationId: org.id, name: 'Dup', redirectUris: ['https://a.example.com', 'https://a.example.com'] }, owner);
-      expect(dup.data.createApp.errors).toEqual([{ code: 'VALIDATION_FAILED', field: 'input.redirectUris[1]', message: expect.stringContaining('twice') }]);
+      const r = await call(
+        h,
+        'createApp',
+        { organizationId: org.id, name: 'x'.repeat(121), description: 'd'.repeat(2001), redirectUris: many },
+        owner,
+      );
+      expect(r.data.createApp.errors.map((e: { field: string }) => e.field).sort()).toEqual([
+        'input.description',
+        'input.name',
+        'input.redirectUris',
+      ]);
+      const dup = await call(
+        h,
+        'createApp',
+        { organizationId: org.id, name: 'Dup', redirectUris: ['https://a.example.com', 'https://a.example.com'] },
+        owner,
+      );
+      expect(dup.data.createApp.errors).toEqual([
+        { code: 'VALIDATION_FAILED', field: 'input.redirectUris[1]', message: expect.stringContaining('twice') },
+      ]);
       expect(await sql(h, 'select * from developers.app where organization_id = ?', [org.id])).toEqual([]);
     });
 
@@ -172,7 +234,13 @@ describe('developers: teams and apps', () => {
       const taken = await createApp(h, org.id, owner);
 
       const renamed = await mutate(h, 'updateApp', M.updateApp, { id: app.id, name: 'Renamed' }, member);
-      expect(renamed.app).toEqual({ id: app.id, name: 'Renamed', description: 'First', redirectUris: ['https://a.example.com/cb'], team: { id: team.id } });
+      expect(renamed.app).toEqual({
+        id: app.id,
+        name: 'Renamed',
+        description: 'First',
+        redirectUris: ['https://a.example.com/cb'],
+        team: { id: team.id },
+      });
       const cleared = await mutate(h, 'updateApp', M.updateApp, { id: app.id, teamId: null, redirectUris: [] }, member);
       expect(cleared.app).toMatchObject({ name: 'Renamed', redirectUris: [], team: null });
 
@@ -228,15 +296,24 @@ describe('developers: teams and apps', () => {
       const nested = `query($id: ID!, $after: String) { organization(id: $id) { apps(first: 2, after: $after) { totalCount edges { node { id team { name } } } pageInfo { hasNextPage endCursor } } } }`;
       const n1 = await gql(h, nested, { id: orgA.id }, alice);
       expect(n1.data.organization.apps).toMatchObject({ totalCount: 3, pageInfo: { hasNextPage: true } });
-      expect(n1.data.organization.apps.edges).toEqual([{ node: { id: a1.id, team: { name: team.name } } }, { node: { id: a2.id, team: null } }]);
+      expect(n1.data.organization.apps.edges).toEqual([
+        { node: { id: a1.id, team: { name: team.name } } },
+        { node: { id: a2.id, team: null } },
+      ]);
       const n2 = await gql(h, nested, { id: orgA.id, after: n1.data.organization.apps.pageInfo.endCursor }, alice);
-      expect(n2.data.organization.apps).toMatchObject({ totalCount: 3, edges: [{ node: { id: a3.id } }], pageInfo: { hasNextPage: false } });
+      expect(n2.data.organization.apps).toMatchObject({
+        totalCount: 3,
+        edges: [{ node: { id: a3.id } }],
+        pageInfo: { hasNextPage: false },
+      });
       // Forged cursors (bad text, or a valid date with an id that is not a UUID) are argument errors, not database errors.
       const forged = Buffer.from(`${new Date().toISOString()}|not-a-uuid`, 'utf8').toString('base64url');
       for (const after of ['garbage', forged]) {
         expect(codes(await gql(h, nested, { id: orgA.id, after }, alice), 'organization')).toEqual(['BAD_USER_INPUT']);
         expect(codes(await gql(h, q, { after }, alice), 'apps')).toEqual(['BAD_USER_INPUT']);
-        expect(codes(await gql(h, `query($after: String) { organizations(after: $after) { totalCount } }`, { after }, alice), 'organizations')).toEqual(['BAD_USER_INPUT']);
+        expect(
+          codes(await gql(h, `query($after: String) { organizations(after: $after) { totalCount } }`, { after }, alice), 'organizations'),
+        ).toEqual(['BAD_USER_INPUT']);
       }
     });
   });

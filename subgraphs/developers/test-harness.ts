@@ -20,17 +20,32 @@ export interface Harness {
 
 export async function startHarness(): Promise<Harness> {
   const queries: string[] = [];
-  const subgraph = await startSubgraph(developersSubgraph, { databaseUrl: testDatabaseUrl(), port: 0, onQuery: (sql) => queries.push(sql) });
+  const subgraph = await startSubgraph(developersSubgraph, {
+    databaseUrl: testDatabaseUrl(),
+    port: 0,
+    onQuery: (sql) => queries.push(sql),
+  });
   return { subgraph, queries, admin: portalAdmin(), stop: () => subgraph.stop() };
 }
 
 /** A GraphQL request to the subgraph as `identity` (null: anonymous). */
-export function gql<T = any>(h: Harness, query: string, variables: Record<string, unknown> = {}, identity: Identity | null = null): Promise<GraphQLResponse<T>> {
+export function gql<T = any>(
+  h: Harness,
+  query: string,
+  variables: Record<string, unknown> = {},
+  identity: Identity | null = null,
+): Promise<GraphQLResponse<T>> {
   return subgraphRequest<T>(h.subgraph.url, query, variables, identity);
 }
 
 /** Runs a mutation `name` and returns its payload, failing loudly on GraphQL or payload errors. */
-export async function mutate<T = any>(h: Harness, name: string, query: string, input: Record<string, unknown>, identity: Identity): Promise<T> {
+export async function mutate<T = any>(
+  h: Harness,
+  name: string,
+  query: string,
+  input: Record<string, unknown>,
+  identity: Identity,
+): Promise<T> {
   const response = await gql(h, query, { input }, identity);
   const payload = response.data?.[name];
   if (response.errors || !payload || payload.errors?.length) {
@@ -75,7 +90,13 @@ export function call(h: Harness, name: MutationName, input: Record<string, unkno
 
 /** An ACTIVE organization created by a portal admin, with `owner` as its ORG_ADMIN. */
 export async function activeOrganization(h: Harness, owner: Identity, slug = unique('org')): Promise<{ id: string; slug: string }> {
-  const payload = await mutate(h, 'createOrganization', M.createOrganization, { name: `Org ${slug}`, slug, adminSubject: owner.sub }, h.admin);
+  const payload = await mutate(
+    h,
+    'createOrganization',
+    M.createOrganization,
+    { name: `Org ${slug}`, slug, adminSubject: owner.sub },
+    h.admin,
+  );
   return payload.organization;
 }
 
@@ -95,7 +116,12 @@ export async function invite(h: Harness, organizationId: string, email: string, 
   };
 }
 
-export async function createTeam(h: Harness, organizationId: string, as: Identity, name = unique('team')): Promise<{ id: string; name: string }> {
+export async function createTeam(
+  h: Harness,
+  organizationId: string,
+  as: Identity,
+  name = unique('team'),
+): Promise<{ id: string; name: string }> {
   return (await mutate(h, 'createTeam', M.createTeam, { organizationId, name }, as)).team;
 }
 

@@ -26,7 +26,11 @@ export function checkSlug(v: Validation, value: string, field: string): Validati
 }
 
 export function checkSubject(v: Validation, value: string, field: string): Validation {
-  return v.check(value.length >= 1 && value.length <= MAX_SUBJECT_LENGTH, field, `Give a token subject of 1 to ${MAX_SUBJECT_LENGTH} characters.`);
+  return v.check(
+    value.length >= 1 && value.length <= MAX_SUBJECT_LENGTH,
+    field,
+    `Give a token subject of 1 to ${MAX_SUBJECT_LENGTH} characters.`,
+  );
 }
 
 export function checkEmail(v: Validation, value: string, field: string): Validation {

@@ -58,10 +58,20 @@ export async function refuseMissingProducts(em: EntityManager, rules: readonly E
   if (!ids.length) return;
   const rows = await em
     .getConnection()
-    .execute<{ id: string }[]>('select id::text as id from products.product_contract where id in (?)', [ids], 'all', em.getTransactionContext());
+    .execute<{ id: string }[]>(
+      'select id::text as id from products.product_contract where id in (?)',
+      [ids],
+      'all',
+      em.getTransactionContext(),
+    );
   const found = new Set(rows.map((r) => r.id));
   const index = rules.findIndex((r) => !found.has(r.productId));
-  if (index >= 0) refuse('NOT_FOUND', field.endsWith('.endpointRules') ? `${field}[${index}].productId` : field, `No product has the id ${rules[index]!.productId}: create the product first or remove the rule.`);
+  if (index >= 0)
+    refuse(
+      'NOT_FOUND',
+      field.endsWith('.endpointRules') ? `${field}[${index}].productId` : field,
+      `No product has the id ${rules[index]!.productId}: create the product first or remove the rule.`,
+    );
 }
 
 export interface PlanSnapshot {
@@ -86,7 +96,13 @@ export interface RecordOptions {
  * provider sync, both in the caller's transaction. Change requests proposed against older versions
  * stay PENDING until someone tries to approve them (then they become SUPERSEDED).
  */
-export async function recordChange(em: EntityManager, plan: Plan, action: PlanChangeAction, before: PlanSnapshot | null, options: RecordOptions): Promise<void> {
+export async function recordChange(
+  em: EntityManager,
+  plan: Plan,
+  action: PlanChangeAction,
+  before: PlanSnapshot | null,
+  options: RecordOptions,
+): Promise<void> {
   const settings = settingsOf(plan);
   em.create(PlanVersion, {
     planId: plan.id,
@@ -105,7 +121,11 @@ export async function recordChange(em: EntityManager, plan: Plan, action: PlanCh
 
 /** Marks the plan's PENDING change requests SUPERSEDED (they can no longer be applied, e.g. the plan was deleted). */
 export async function supersedePending(em: EntityManager, planId: string, why: string): Promise<void> {
-  const pending = await em.find(PlanChangeRequest, { planId, status: PlanChangeRequestStatus.PENDING }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+  const pending = await em.find(
+    PlanChangeRequest,
+    { planId, status: PlanChangeRequestStatus.PENDING },
+    { lockMode: LockMode.PESSIMISTIC_WRITE },
+  );
   if (!pending.length) return;
   const now = new Date();
   for (const request of pending) {
@@ -120,7 +140,16 @@ export async function supersedePending(em: EntityManager, planId: string, why: s
 // Separation of duties (PLAN_CHANGE_APPROVAL=required).
 
 /** Diff fields (`PlanSettingChange.field`) that need a second portal admin: limits, JWT scopes, endpoint rules, visibility. */
-export const GOVERNED_FIELDS: ReadonlySet<string> = new Set(['quota', 'rateLimit', 'quotaScope', 'keyExpiresAfterSeconds', 'jwtScopes', 'endpointRules', 'catalogs', 'status']);
+export const GOVERNED_FIELDS: ReadonlySet<string> = new Set([
+  'quota',
+  'rateLimit',
+  'quotaScope',
+  'keyExpiresAfterSeconds',
+  'jwtScopes',
+  'endpointRules',
+  'catalogs',
+  'status',
+]);
 
 /** The input field of `UpdatePlanInput` for a diff field. */
 export const INPUT_FIELD: Record<string, string> = { catalogs: 'catalogIds', status: 'status' };
@@ -137,7 +166,12 @@ export function governedChanges(changes: readonly SettingChange[]): SettingChang
  * With PLAN_CHANGE_APPROVAL=required, refuses a direct change that touches limits, JWT scopes, endpoint rules or
  * visibility (APPROVAL_REQUIRED, nothing is written) and says how to propose it instead.
  */
-export function refuseUnapproved(env: NodeJS.ProcessEnv, changes: readonly SettingChange[], field: (change: SettingChange) => string, what: string): void {
+export function refuseUnapproved(
+  env: NodeJS.ProcessEnv,
+  changes: readonly SettingChange[],
+  field: (change: SettingChange) => string,
+  what: string,
+): void {
   if (!approvalRequired(env)) return;
   const governed = governedChanges(changes);
   if (!governed.length) return;

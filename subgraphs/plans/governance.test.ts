@@ -14,7 +14,8 @@ import { plansSubgraph } from '.';
 
 const PLAN = 'id name status version quota { unlimited requests period } catalogs { id }';
 const ERRORS = 'errors { code field message }';
-const REQUEST = 'id planId proposedBy proposedAt baseVersion status decidedBy decidedAt reason decisionReason appliedVersion changes { field before after } plan { id version }';
+const REQUEST =
+  'id planId proposedBy proposedAt baseVersion status decidedBy decidedAt reason decisionReason appliedVersion changes { field before after } plan { id version }';
 
 const M = {
   create: `mutation($input: CreatePlanInput!) { createPlan(input: $input) { plan { ${PLAN} } ${ERRORS} } }`,
@@ -55,7 +56,8 @@ describe('plans governance', () => {
     await products?.stop();
   });
 
-  const gql = (subgraph: RunningSubgraph, query: string, variables: Record<string, unknown>, identity: Identity | null) => subgraphRequest(subgraph.url, query, variables, identity);
+  const gql = (subgraph: RunningSubgraph, query: string, variables: Record<string, unknown>, identity: Identity | null) =>
+    subgraphRequest(subgraph.url, query, variables, identity);
   const run = async (name: keyof typeof M, input: Record<string, unknown>, identity: Identity = alice, subgraph = governed) => {
     const response = await gql(subgraph, M[name], { input }, identity);
     if (response.errors) throw new Error(JSON.stringify(response.errors));
@@ -63,7 +65,10 @@ describe('plans governance', () => {
   };
   const catalog = async () => {
     const id = randomUUID();
-    await db.query(`insert into products.catalog (id, name, description, visibility) values ($1, $2, '', 'PUBLIC')`, [id, unique('catalog')]);
+    await db.query(`insert into products.catalog (id, name, description, visibility) values ($1, $2, '', 'PUBLIC')`, [
+      id,
+      unique('catalog'),
+    ]);
     return id;
   };
   const draft = async (input: Record<string, unknown> = {}) => {
@@ -71,7 +76,8 @@ describe('plans governance', () => {
     expect(payload.errors).toEqual([]);
     return payload.plan;
   };
-  const planRow = async (id: string) => (await db.query('select name, version, status, quota_requests from plans.plan where id = $1', [id])).rows[0];
+  const planRow = async (id: string) =>
+    (await db.query('select name, version, status, quota_requests from plans.plan where id = $1', [id])).rows[0];
 
   describe('step-up: deletePlan', () => {
     it('refuses without an MFA token (nothing deleted), deletes with one', async () => {
@@ -102,16 +108,26 @@ describe('plans governance', () => {
         [{ description: 'fine', quota: null }, 'input.quota'],
       ] as const) {
         const payload = await run('update', { id: plan.id, ...input });
-        expect({ input, errors: payload.errors }).toEqual({ input, errors: [expect.objectContaining({ code: 'APPROVAL_REQUIRED', field })] });
+        expect({ input, errors: payload.errors }).toEqual({
+          input,
+          errors: [expect.objectContaining({ code: 'APPROVAL_REQUIRED', field })],
+        });
         expect(payload.errors[0].message).toMatch(/proposePlanChange/);
       }
       expect(await planRow(plan.id)).toMatchObject({ version: 1, quota_requests: 100 });
       // Same value again is no change; other settings apply directly.
-      const renamed = await run('update', { id: plan.id, quota: { requests: 100, period: 'DAY' }, displayName: 'Renamed', description: 'Now described' });
+      const renamed = await run('update', {
+        id: plan.id,
+        quota: { requests: 100, period: 'DAY' },
+        displayName: 'Renamed',
+        description: 'Now described',
+      });
       expect(renamed.errors).toEqual([]);
       expect(renamed.plan.version).toBe(2);
 
-      expect((await run('publish', { id: plan.id })).errors).toEqual([expect.objectContaining({ code: 'APPROVAL_REQUIRED', field: 'input.id' })]);
+      expect((await run('publish', { id: plan.id })).errors).toEqual([
+        expect.objectContaining({ code: 'APPROVAL_REQUIRED', field: 'input.id' }),
+      ]);
       const published = await run('create', { name: unique('plan'), displayName: 'P', catalogIds: [cat], status: 'PUBLISHED' });
       expect(published.errors).toEqual([expect.objectContaining({ code: 'APPROVAL_REQUIRED', field: 'input.status' })]);
       expect((await db.query('select 1 from plans.plan where catalog_ids @> array[$1]::uuid[]', [cat])).rows).toEqual([]);
@@ -142,10 +158,23 @@ describe('plans governance', () => {
       });
       expect(proposed.errors).toEqual([]);
       const request = proposed.changeRequest;
-      expect(request).toMatchObject({ planId: plan.id, proposedBy: alice.sub, baseVersion: 1, status: 'PENDING', decidedBy: null, decidedAt: null, appliedVersion: null, plan: { id: plan.id, version: 1 } });
+      expect(request).toMatchObject({
+        planId: plan.id,
+        proposedBy: alice.sub,
+        baseVersion: 1,
+        status: 'PENDING',
+        decidedBy: null,
+        decidedAt: null,
+        appliedVersion: null,
+        plan: { id: plan.id, version: 1 },
+      });
       expect(request.changes).toEqual([
         { field: 'description', before: '""', after: '"Launch plan"' },
-        { field: 'quota', before: JSON.stringify({ requests: 100, period: 'DAY', periodSeconds: 86400 }), after: JSON.stringify({ requests: 1000, period: 'MONTH', periodSeconds: 2592000 }) },
+        {
+          field: 'quota',
+          before: JSON.stringify({ requests: 100, period: 'DAY', periodSeconds: 86400 }),
+          after: JSON.stringify({ requests: 1000, period: 'MONTH', periodSeconds: 2592000 }),
+        },
         { field: 'catalogs', before: '[]', after: JSON.stringify([cat]) },
         { field: 'status', before: '"DRAFT"', after: '"PUBLISHED"' },
       ]);
@@ -153,32 +182,67 @@ describe('plans governance', () => {
       expect(await planRow(plan.id)).toMatchObject({ version: 1, status: 'DRAFT', quota_requests: 100 });
 
       // The proposer can neither approve nor reject it.
-      expect((await run('approve', { id: request.id })).errors).toEqual([expect.objectContaining({ code: 'SELF_APPROVAL_FORBIDDEN', field: 'input.id' })]);
-      expect((await run('reject', { id: request.id, reason: 'changed my mind' })).errors).toEqual([expect.objectContaining({ code: 'SELF_APPROVAL_FORBIDDEN' })]);
+      expect((await run('approve', { id: request.id })).errors).toEqual([
+        expect.objectContaining({ code: 'SELF_APPROVAL_FORBIDDEN', field: 'input.id' }),
+      ]);
+      expect((await run('reject', { id: request.id, reason: 'changed my mind' })).errors).toEqual([
+        expect.objectContaining({ code: 'SELF_APPROVAL_FORBIDDEN' }),
+      ]);
       // Only portal admins.
       expect((await gql(governed, M.approve, { input: { id: request.id } }, developer())).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
 
       const approved = await run('approve', { id: request.id }, bob);
       expect(approved.errors).toEqual([]);
-      expect(approved.plan).toMatchObject({ id: plan.id, version: 2, status: 'PUBLISHED', quota: { requests: 1000, period: 'MONTH' }, catalogs: [{ id: cat }] });
+      expect(approved.plan).toMatchObject({
+        id: plan.id,
+        version: 2,
+        status: 'PUBLISHED',
+        quota: { requests: 1000, period: 'MONTH' },
+        catalogs: [{ id: cat }],
+      });
       expect(approved.changeRequest).toMatchObject({ status: 'APPROVED', decidedBy: bob.sub, appliedVersion: 2 });
       const versions = await gql(governed, VERSIONS, { planId: plan.id }, bob);
-      expect(versions.data.planVersions.edges[0].node).toMatchObject({ version: 2, action: 'UPDATED', changedBy: alice.sub, approvedBy: bob.sub });
-      expect(versions.data.planVersions.edges[0].node.changes.map((c: any) => c.field)).toEqual(['description', 'quota', 'catalogs', 'status']);
+      expect(versions.data.planVersions.edges[0].node).toMatchObject({
+        version: 2,
+        action: 'UPDATED',
+        changedBy: alice.sub,
+        approvedBy: bob.sub,
+      });
+      expect(versions.data.planVersions.edges[0].node.changes.map((c: any) => c.field)).toEqual([
+        'description',
+        'quota',
+        'catalogs',
+        'status',
+      ]);
       expect(versions.data.planVersions.edges[1].node).toMatchObject({ version: 1, action: 'CREATED', approvedBy: null });
       // Decided once only.
-      expect((await run('approve', { id: request.id }, mfa(portalAdmin()))).errors).toEqual([expect.objectContaining({ code: 'INVALID_TRANSITION' })]);
+      expect((await run('approve', { id: request.id }, mfa(portalAdmin()))).errors).toEqual([
+        expect.objectContaining({ code: 'INVALID_TRANSITION' }),
+      ]);
     });
 
     it('rejects with a reason; nothing changes', async () => {
       const plan = await draft();
-      const { changeRequest } = await run('propose', { id: plan.id, reason: 'tighter', changes: { rateLimit: { requests: 1, perSeconds: 10 } } });
-      expect((await run('reject', { id: changeRequest.id, reason: '   ' }, bob)).errors).toEqual([expect.objectContaining({ code: 'VALIDATION_FAILED', field: 'input.reason' })]);
+      const { changeRequest } = await run('propose', {
+        id: plan.id,
+        reason: 'tighter',
+        changes: { rateLimit: { requests: 1, perSeconds: 10 } },
+      });
+      expect((await run('reject', { id: changeRequest.id, reason: '   ' }, bob)).errors).toEqual([
+        expect.objectContaining({ code: 'VALIDATION_FAILED', field: 'input.reason' }),
+      ]);
       const rejected = await run('reject', { id: changeRequest.id, reason: 'Too tight for the launch' }, bob);
       expect(rejected.errors).toEqual([]);
-      expect(rejected.changeRequest).toMatchObject({ status: 'REJECTED', decidedBy: bob.sub, decisionReason: 'Too tight for the launch', appliedVersion: null });
+      expect(rejected.changeRequest).toMatchObject({
+        status: 'REJECTED',
+        decidedBy: bob.sub,
+        decisionReason: 'Too tight for the launch',
+        appliedVersion: null,
+      });
       expect(await planRow(plan.id)).toMatchObject({ version: 1 });
-      expect((await run('approve', { id: changeRequest.id }, mfa(portalAdmin()))).errors).toEqual([expect.objectContaining({ code: 'INVALID_TRANSITION' })]);
+      expect((await run('approve', { id: changeRequest.id }, mfa(portalAdmin()))).errors).toEqual([
+        expect.objectContaining({ code: 'INVALID_TRANSITION' }),
+      ]);
     });
 
     it('refuses approving a change whose plan moved on (VERSION_CONFLICT) and marks it SUPERSEDED', async () => {
@@ -188,7 +252,11 @@ describe('plans governance', () => {
       const stale = await run('approve', { id: changeRequest.id }, bob);
       expect(stale.errors).toEqual([expect.objectContaining({ code: 'VERSION_CONFLICT', field: 'input.id' })]);
       expect(stale.plan).toBeNull();
-      expect(stale.changeRequest).toMatchObject({ status: 'SUPERSEDED', decidedBy: null, decisionReason: expect.stringMatching(/version 2/) });
+      expect(stale.changeRequest).toMatchObject({
+        status: 'SUPERSEDED',
+        decidedBy: null,
+        decisionReason: expect.stringMatching(/version 2/),
+      });
       expect(await planRow(plan.id)).toMatchObject({ version: 2, quota_requests: 100 });
       // The SUPERSEDED state was committed.
       const listed = await gql(governed, LIST, { planId: plan.id, status: 'SUPERSEDED' }, bob);
@@ -203,21 +271,39 @@ describe('plans governance', () => {
       expect((await run('propose', { id: plan.id, reason: 'bad', changes: { quota: { requests: 0, period: 'DAY' } } })).errors).toEqual([
         expect.objectContaining({ code: 'VALIDATION_FAILED', field: 'input.changes.quota.requests' }),
       ]);
-      expect((await run('propose', { id: plan.id, reason: 'x', expectedVersion: 9, changes: { tier: 3 } })).errors).toEqual([expect.objectContaining({ code: 'VERSION_CONFLICT' })]);
-      expect((await run('propose', { id: plan.id, reason: 'x', changes: { status: 'PUBLISHED' } })).errors).toEqual([expect.objectContaining({ code: 'NO_CATALOG' })]);
-      expect((await run('propose', { id: plan.id, reason: 'x', changes: { status: 'DRAFT' } })).errors).toEqual([expect.objectContaining({ code: 'INVALID_TRANSITION', field: 'input.changes.status' })]);
-      expect((await run('propose', { id: plan.id, reason: '', changes: { tier: 2 } })).errors).toEqual([expect.objectContaining({ field: 'input.reason' })]);
-      expect((await run('propose', { id: randomUUID(), reason: 'x', changes: { tier: 2 } })).errors).toEqual([expect.objectContaining({ code: 'NOT_FOUND', field: 'input.id' })]);
+      expect((await run('propose', { id: plan.id, reason: 'x', expectedVersion: 9, changes: { tier: 3 } })).errors).toEqual([
+        expect.objectContaining({ code: 'VERSION_CONFLICT' }),
+      ]);
+      expect((await run('propose', { id: plan.id, reason: 'x', changes: { status: 'PUBLISHED' } })).errors).toEqual([
+        expect.objectContaining({ code: 'NO_CATALOG' }),
+      ]);
+      expect((await run('propose', { id: plan.id, reason: 'x', changes: { status: 'DRAFT' } })).errors).toEqual([
+        expect.objectContaining({ code: 'INVALID_TRANSITION', field: 'input.changes.status' }),
+      ]);
+      expect((await run('propose', { id: plan.id, reason: '', changes: { tier: 2 } })).errors).toEqual([
+        expect.objectContaining({ field: 'input.reason' }),
+      ]);
+      expect((await run('propose', { id: randomUUID(), reason: 'x', changes: { tier: 2 } })).errors).toEqual([
+        expect.objectContaining({ code: 'NOT_FOUND', field: 'input.id' }),
+      ]);
       const { changeRequest } = await run('propose', { id: plan.id, reason: 'tier', changes: { tier: 2 } });
 
       const pending = await gql(governed, LIST, { planId: plan.id, status: 'PENDING' }, bob);
-      expect(pending.data.planChangeRequests).toMatchObject({ totalCount: 1, edges: [{ node: { id: changeRequest.id, status: 'PENDING' } }] });
+      expect(pending.data.planChangeRequests).toMatchObject({
+        totalCount: 1,
+        edges: [{ node: { id: changeRequest.id, status: 'PENDING' } }],
+      });
       expect((await gql(governed, LIST, { planId: plan.id }, developer())).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-      expect((await gql(governed, LIST, { planId: 'nope' }, bob)).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'planId' });
+      expect((await gql(governed, LIST, { planId: 'nope' }, bob)).errors?.[0]?.extensions).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        field: 'planId',
+      });
       // The database backs the rule too: nobody decides their own proposal.
-      await expect(db.query(`update plans.plan_change_request set status = 'REJECTED', decided_by = proposed_by, decided_at = now() where id = $1`, [changeRequest.id])).rejects.toThrow(
-        /plan_change_request_four_eyes/,
-      );
+      await expect(
+        db.query(`update plans.plan_change_request set status = 'REJECTED', decided_by = proposed_by, decided_at = now() where id = $1`, [
+          changeRequest.id,
+        ]),
+      ).rejects.toThrow(/plan_change_request_four_eyes/);
     });
   });
 

@@ -49,15 +49,22 @@ describe('plans.importPolicy', () => {
   const runImport = async (job: Payload) => {
     const key = `import:${job.providerId}:${job.policyId}`;
     await db.query(`select graphile_worker.add_job('plans.importPolicy', $1::json, job_key := $2)`, [JSON.stringify(job), key]);
-    await waitFor(async () => (await db.query('select 1 from graphile_worker.jobs where key = $1', [key])).rowCount === 0, { what: `job ${key} to run` });
+    await waitFor(async () => (await db.query('select 1 from graphile_worker.jobs where key = $1', [key])).rowCount === 0, {
+      what: `job ${key} to run`,
+    });
   };
   const plan = async (id: string) => (await subgraphRequest(plans.url, PLAN, { id }, admin)).data.plan;
   const versions = async (id: string) => (await subgraphRequest(plans.url, VERSIONS, { id }, admin)).data.planVersions;
 
   it('creates a bare DRAFT plan with the given id, once', async () => {
     const job = payload();
-    await db.query(`select graphile_worker.add_job('plans.importPolicy', $1::json, job_key := $2)`, [JSON.stringify(job), `import:${providerId}:${job.policyId}`]);
-    const row = await waitFor(async () => (await db.query('select * from plans.plan where id = $1', [job.planId])).rows[0], { what: 'the imported plan' });
+    await db.query(`select graphile_worker.add_job('plans.importPolicy', $1::json, job_key := $2)`, [
+      JSON.stringify(job),
+      `import:${providerId}:${job.policyId}`,
+    ]);
+    const row = await waitFor(async () => (await db.query('select * from plans.plan where id = $1', [job.planId])).rows[0], {
+      what: 'the imported plan',
+    });
     expect(row).toMatchObject({ name: job.name, display_name: job.name, description: '', status: 'DRAFT', version: 1, catalog_ids: [] });
     expect(await plan(job.planId)).toMatchObject({
       name: job.name,
@@ -70,9 +77,13 @@ describe('plans.importPolicy', () => {
       rateLimit: { unlimited: false, requests: 50, perSeconds: 60 },
       credentialMetadata: [{ key: 'region', value: 'eu' }],
     });
-    expect((await versions(job.planId)).edges.map((e: any) => [e.node.version, e.node.action, e.node.changedBy])).toEqual([[1, 'CREATED', 'system:import']]);
+    expect((await versions(job.planId)).edges.map((e: any) => [e.node.version, e.node.action, e.node.changedBy])).toEqual([
+      [1, 'CREATED', 'system:import'],
+    ]);
     // The audit log records who: the import, not an anonymous request.
-    const audit = await db.query(`select actor, action, change from platform.audit_log where target_type = 'Plan' and target_id = $1`, [job.planId]);
+    const audit = await db.query(`select actor, action, change from platform.audit_log where target_type = 'Plan' and target_id = $1`, [
+      job.planId,
+    ]);
     expect(audit.rows).toEqual([{ actor: 'system:import', action: 'plans.importPolicy', change: 'CREATE' }]);
     // No provider sync for a change that came from the provider.
     expect((await db.query('select 1 from graphile_worker.jobs where key = $1', [`plan:${job.planId}`])).rowCount).toBe(0);
@@ -98,10 +109,19 @@ describe('plans.importPolicy', () => {
 
     const changed = { ...renamed, quota: { requests: 100, periodSeconds: 3600 }, rateLimit: null, reason: 'CHANGED' };
     await runImport(changed);
-    expect(await plan(job.planId)).toMatchObject({ version: 3, quota: { requests: 100, period: 'HOUR', periodSeconds: 3600 }, rateLimit: { unlimited: true } });
+    expect(await plan(job.planId)).toMatchObject({
+      version: 3,
+      quota: { requests: 100, period: 'HOUR', periodSeconds: 3600 },
+      rateLimit: { unlimited: true },
+    });
 
     // A display name edited in the portal is kept on the next rename; the name follows.
-    const edited = await subgraphRequest(plans.url, `mutation($i: UpdatePlanInput!) { updatePlan(input: $i) { errors { code } } }`, { i: { id: job.planId, displayName: 'Gold (portal)' } }, admin);
+    const edited = await subgraphRequest(
+      plans.url,
+      `mutation($i: UpdatePlanInput!) { updatePlan(input: $i) { errors { code } } }`,
+      { i: { id: job.planId, displayName: 'Gold (portal)' } },
+      admin,
+    );
     expect(edited.data.updatePlan.errors).toEqual([]);
     await runImport({ ...changed, name: `${job.name} EU`, reason: 'RENAMED' });
     expect(await plan(job.planId)).toMatchObject({ name: `${job.name} EU`, displayName: 'Gold (portal)', version: 5 });
@@ -109,7 +129,12 @@ describe('plans.importPolicy', () => {
 
   it('suffixes a name another plan holds, and stays with it', async () => {
     const name = unique('Taken');
-    const created = await subgraphRequest(plans.url, `mutation($i: CreatePlanInput!) { createPlan(input: $i) { plan { id } errors { code } } }`, { i: { name, displayName: name } }, admin);
+    const created = await subgraphRequest(
+      plans.url,
+      `mutation($i: CreatePlanInput!) { createPlan(input: $i) { plan { id } errors { code } } }`,
+      { i: { name, displayName: name } },
+      admin,
+    );
     expect(created.data.createPlan.errors).toEqual([]);
     const job = payload({ name });
     await runImport(job);
@@ -144,13 +169,27 @@ describe('plans.importPolicy', () => {
       keyExpiresAfterSeconds: null,
       credentialMetadata: [{ key: 'region', value: 'eu' }],
     });
-    expect(clampLimits({ quota: { requests: 10, periodSeconds: null }, rateLimit: { requests: 2e6, perSeconds: 1 }, keyExpiresAfterSeconds: 3e9, credentialMetadata: [] })).toMatchObject({
+    expect(
+      clampLimits({
+        quota: { requests: 10, periodSeconds: null },
+        rateLimit: { requests: 2e6, perSeconds: 1 },
+        keyExpiresAfterSeconds: 3e9,
+        credentialMetadata: [],
+      }),
+    ).toMatchObject({
       quota: null,
       rateLimit: null,
       keyExpiresAfterSeconds: null,
       notes: [expect.stringMatching(/never renews/), expect.stringMatching(/rate limit/), expect.stringMatching(/key lifetime/)],
     });
-    expect(clampLimits({ quota: { requests: 5, periodSeconds: 604800 }, rateLimit: { requests: 9.6, perSeconds: 0.6 }, keyExpiresAfterSeconds: 59.6, credentialMetadata: [] })).toMatchObject({
+    expect(
+      clampLimits({
+        quota: { requests: 5, periodSeconds: 604800 },
+        rateLimit: { requests: 9.6, perSeconds: 0.6 },
+        keyExpiresAfterSeconds: 59.6,
+        credentialMetadata: [],
+      }),
+    ).toMatchObject({
       quota: { requests: 5, period: 'WEEK', periodSeconds: 604800 },
       rateLimit: { requests: 10, perSeconds: 1 },
       keyExpiresAfterSeconds: 60,
@@ -160,9 +199,19 @@ describe('plans.importPolicy', () => {
 
   it('does not re-create a plan deleted in the portal, and drops malformed jobs', async () => {
     const name = unique('Deleted');
-    const created = await subgraphRequest(plans.url, `mutation($i: CreatePlanInput!) { createPlan(input: $i) { plan { id } errors { code } } }`, { i: { name, displayName: name } }, admin);
+    const created = await subgraphRequest(
+      plans.url,
+      `mutation($i: CreatePlanInput!) { createPlan(input: $i) { plan { id } errors { code } } }`,
+      { i: { name, displayName: name } },
+      admin,
+    );
     const id = created.data.createPlan.plan.id;
-    const deleted = await subgraphRequest(plans.url, `mutation($i: DeletePlanInput!) { deletePlan(input: $i) { errors { code } } }`, { i: { id } }, admin);
+    const deleted = await subgraphRequest(
+      plans.url,
+      `mutation($i: DeletePlanInput!) { deletePlan(input: $i) { errors { code } } }`,
+      { i: { id } },
+      admin,
+    );
     expect(deleted.data.deletePlan.errors).toEqual([]);
     await runImport(payload({ planId: id, name, reason: 'REAPPEARED' }));
     expect((await db.query('select 1 from plans.plan where id = $1', [id])).rowCount).toBe(0);

@@ -58,7 +58,12 @@ export async function missingCatalogIds(em: EntityManager, ids: readonly string[
   if (!ids.length) return [];
   const rows = await em
     .getConnection()
-    .execute<{ id: string }[]>('select id::text as id from products.catalog_contract where id in (?)', [[...ids]], 'all', em.getTransactionContext());
+    .execute<{ id: string }[]>(
+      'select id::text as id from products.catalog_contract where id in (?)',
+      [[...ids]],
+      'all',
+      em.getTransactionContext(),
+    );
   const found = new Set(rows.map((r) => r.id));
   return ids.filter((id) => !found.has(id));
 }

@@ -1,6 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { buildSchema, isEnumType, isInputObjectType, isObjectType, isScalarType, isSpecifiedScalarType, parse, type GraphQLObjectType } from 'graphql';
+import {
+  buildSchema,
+  isEnumType,
+  isInputObjectType,
+  isObjectType,
+  isScalarType,
+  isSpecifiedScalarType,
+  parse,
+  type GraphQLObjectType,
+} from 'graphql';
 import { printSubgraphSchema } from '@apollo/subgraph';
 import { composeServices } from '@theguild/federation-composition';
 import { startSubgraph, type RunningSubgraph } from '../../common/server';
@@ -119,9 +128,17 @@ async function createCatalog(
   audience: { organizationIds?: string[]; teamIds?: string[] } = {},
 ): Promise<string> {
   const id = randomUUID();
-  await h.db.query(`insert into products.catalog (id, name, description, visibility) values ($1, $2, '', $3)`, [id, unique('catalog'), visibility]);
+  await h.db.query(`insert into products.catalog (id, name, description, visibility) values ($1, $2, '', $3)`, [
+    id,
+    unique('catalog'),
+    visibility,
+  ]);
   for (const organizationId of audience.organizationIds ?? []) {
-    await h.db.query(`insert into products.catalog_audience (id, catalog_id, organization_id) values ($1, $2, $3)`, [randomUUID(), id, organizationId]);
+    await h.db.query(`insert into products.catalog_audience (id, catalog_id, organization_id) values ($1, $2, $3)`, [
+      randomUUID(),
+      id,
+      organizationId,
+    ]);
   }
   for (const teamId of audience.teamIds ?? []) {
     await h.db.query(`insert into products.catalog_audience (id, catalog_id, team_id) values ($1, $2, $3)`, [randomUUID(), id, teamId]);
@@ -191,7 +208,6 @@ async function syncJob(h: Harness, planId: string): Promise<{ task: string; revi
 function enqueuedSince(h: Harness): boolean {
   return h.queries.some((sql) => /graphile_worker\.add_job/i.test(sql));
 }
-
 
 const PLAN = `query($id: ID!) { plan(id: $id) { ${PLAN_FIELDS} } }`;
 const PLANS = `query($first: Int, $after: String, $filter: PlanFilter) {
@@ -268,23 +284,72 @@ describe('plans: create, read, update, versions', () => {
     // Version 1 lists every setting (and the status) with `before: null`.
     const history = await gql(h, VERSIONS, { planId: plan.id });
     const v1 = history.data.planVersions.edges[0].node;
-    expect(v1).toMatchObject({ planId: plan.id, version: 1, action: 'CREATED', status: 'PUBLISHED', changedBy: h.admin.sub, rolledBackTo: null });
+    expect(v1).toMatchObject({
+      planId: plan.id,
+      version: 1,
+      action: 'CREATED',
+      status: 'PUBLISHED',
+      changedBy: h.admin.sub,
+      rolledBackTo: null,
+    });
     expect(v1.changes.map((c: any) => c.field)).toEqual([
-      'name', 'displayName', 'description', 'quota', 'rateLimit', 'quotaScope', 'keyExpiresAfterSeconds', 'jwtScopes',
-      'credentialKind', 'credentialMetadata', 'catalogs', 'autoApprove', 'accessRequestLimit', 'tier', 'trialDays', 'endpointRules', 'status',
+      'name',
+      'displayName',
+      'description',
+      'quota',
+      'rateLimit',
+      'quotaScope',
+      'keyExpiresAfterSeconds',
+      'jwtScopes',
+      'credentialKind',
+      'credentialMetadata',
+      'catalogs',
+      'autoApprove',
+      'accessRequestLimit',
+      'tier',
+      'trialDays',
+      'endpointRules',
+      'status',
     ]);
     expect(v1.changes.every((c: any) => c.before === null)).toBe(true);
     expect(v1.changes.find((c: any) => c.field === 'catalogs').after).toBe(json([c1, c2]));
     expect(v1.changes.find((c: any) => c.field === 'quota').after).toBe(json({ requests: 10000, period: 'MONTH', periodSeconds: 2592000 }));
-    const { id: _id, version: _v, status: _s, descriptionHtml: _h, publishedAt: _p, archivedAt: _a, createdAt: _c, updatedAt: _u, ...settings } = plan;
+    const {
+      id: _id,
+      version: _v,
+      status: _s,
+      descriptionHtml: _h,
+      publishedAt: _p,
+      archivedAt: _a,
+      createdAt: _c,
+      updatedAt: _u,
+      ...settings
+    } = plan;
     expect(v1.settings).toEqual(settings);
 
     // What the developers subgraph reads.
     const { rows } = await h.db.query('select * from plans.plan_contract where id = $1', [plan.id]);
     expect(Object.keys(rows[0])).toEqual([
-      'id', 'name', 'status', 'catalog_ids', 'auto_approve', 'access_request_allowance', 'access_request_renewal_seconds',
-      'key_expires_after_seconds', 'quota_scope', 'quota_requests', 'quota_period_seconds', 'rate_requests', 'rate_per_seconds',
-      'jwt_scopes', 'credential_metadata', 'tier', 'trial_days', 'version', 'credential_kind', 'endpoint_rules',
+      'id',
+      'name',
+      'status',
+      'catalog_ids',
+      'auto_approve',
+      'access_request_allowance',
+      'access_request_renewal_seconds',
+      'key_expires_after_seconds',
+      'quota_scope',
+      'quota_requests',
+      'quota_period_seconds',
+      'rate_requests',
+      'rate_per_seconds',
+      'jwt_scopes',
+      'credential_metadata',
+      'tier',
+      'trial_days',
+      'version',
+      'credential_kind',
+      'endpoint_rules',
     ]);
     expect(rows[0]).toEqual({
       id: plan.id,
@@ -333,8 +398,19 @@ describe('plans: create, read, update, versions', () => {
     });
     // Explicit nulls on create mean the defaults too.
     const nulls = await createPlan(h, {
-      description: null, quota: null, rateLimit: null, quotaScope: null, keyExpiresAfterSeconds: null, jwtScopes: null,
-      credentialMetadata: null, catalogIds: null, autoApprove: null, accessRequestLimit: null, tier: null, trialDays: null, status: null,
+      description: null,
+      quota: null,
+      rateLimit: null,
+      quotaScope: null,
+      keyExpiresAfterSeconds: null,
+      jwtScopes: null,
+      credentialMetadata: null,
+      catalogIds: null,
+      autoApprove: null,
+      accessRequestLimit: null,
+      tier: null,
+      trialDays: null,
+      status: null,
     });
     const { id: _a, name: _b, createdAt: _c, updatedAt: _d, ...defaults } = plan;
     expect(nulls).toMatchObject(defaults);
@@ -375,10 +451,23 @@ describe('plans: create, read, update, versions', () => {
       credentialMetadata: [{ key: 'a', value: '1' }],
     });
     const v2 = await ok(h, 'updatePlan', { id: v1.id, expectedVersion: 1, quota: { requests: 10, period: 'HOUR' } });
-    expect(v2).toEqual({ ...v1, version: 2, quota: { unlimited: false, requests: 10, period: 'HOUR', periodSeconds: 3600 }, updatedAt: expect.any(String) });
+    expect(v2).toEqual({
+      ...v1,
+      version: 2,
+      quota: { unlimited: false, requests: 10, period: 'HOUR', periodSeconds: 3600 },
+      updatedAt: expect.any(String),
+    });
     expect(new Date(v2.updatedAt).getTime()).toBeGreaterThanOrEqual(new Date(v1.updatedAt).getTime());
 
-    const v3 = await ok(h, 'updatePlan', { id: v1.id, expectedVersion: 2, tier: 5, jwtScopes: ['admin'], trialDays: null, rateLimit: null, description: 'New' });
+    const v3 = await ok(h, 'updatePlan', {
+      id: v1.id,
+      expectedVersion: 2,
+      tier: 5,
+      jwtScopes: ['admin'],
+      trialDays: null,
+      rateLimit: null,
+      description: 'New',
+    });
     expect(v3).toEqual({
       ...v2,
       version: 3,
@@ -405,7 +494,11 @@ describe('plans: create, read, update, versions', () => {
       [1, 'CREATED', 'DRAFT', h.admin.sub],
     ]);
     expect(nodes[1].changes).toEqual([
-      { field: 'quota', before: json({ requests: 1000, period: 'DAY', periodSeconds: 86400 }), after: json({ requests: 10, period: 'HOUR', periodSeconds: 3600 }) },
+      {
+        field: 'quota',
+        before: json({ requests: 1000, period: 'DAY', periodSeconds: 86400 }),
+        after: json({ requests: 10, period: 'HOUR', periodSeconds: 3600 }),
+      },
     ]);
     expect(nodes[0].changes).toEqual([
       { field: 'description', before: json(''), after: json('New') },
@@ -414,7 +507,13 @@ describe('plans: create, read, update, versions', () => {
       { field: 'tier', before: '1', after: '5' },
       { field: 'trialDays', before: '7', after: 'null' },
     ]);
-    expect(nodes[0].settings).toMatchObject({ tier: 5, jwtScopes: ['admin'], trialDays: null, catalogs: [{ id: catalog }], quota: v3.quota });
+    expect(nodes[0].settings).toMatchObject({
+      tier: 5,
+      jwtScopes: ['admin'],
+      trialDays: null,
+      catalogs: [{ id: catalog }],
+      quota: v3.quota,
+    });
     expect(nodes[2].settings).toMatchObject({ tier: 1, jwtScopes: ['read'], trialDays: 7, quota: v1.quota, rateLimit: v1.rateLimit });
 
     // Pages, newest first.
@@ -424,13 +523,22 @@ describe('plans: create, read, update, versions', () => {
     const rest = await gql(h, VERSIONS, { planId: v1.id, first: 2, after: first.data.planVersions.pageInfo.endCursor });
     expect(rest.data.planVersions.edges.map((e: any) => e.node.version)).toEqual([1]);
     expect(rest.data.planVersions.pageInfo).toMatchObject({ hasNextPage: false, hasPreviousPage: true });
-    expect((await gql(h, VERSIONS, { planId: v1.id, after: 'garbage' })).errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
+    expect((await gql(h, VERSIONS, { planId: v1.id, after: 'garbage' })).errors?.[0].extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'after',
+    });
     expect((await gql(h, VERSIONS, { planId: 'nope' })).errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'planId' });
   });
 
   it('rolls back to version 1 after two edits as a new version equal to version 1, and says so in the diff', async () => {
     const catalog = await createCatalog(h, 'PUBLIC');
-    const v1 = await createPlan(h, { quota: { requests: 1000, period: 'DAY' }, tier: 1, jwtScopes: ['read'], catalogIds: [catalog], status: 'PUBLISHED' });
+    const v1 = await createPlan(h, {
+      quota: { requests: 1000, period: 'DAY' },
+      tier: 1,
+      jwtScopes: ['read'],
+      catalogIds: [catalog],
+      status: 'PUBLISHED',
+    });
     await ok(h, 'updatePlan', { id: v1.id, quota: { requests: 10, period: 'HOUR' }, displayName: 'Renamed' });
     await ok(h, 'updatePlan', { id: v1.id, tier: 5, jwtScopes: ['admin'], autoApprove: true });
 
@@ -448,7 +556,11 @@ describe('plans: create, read, update, versions', () => {
     expect(nodes[0].settings).toEqual(nodes[3].settings);
     expect(nodes[0].changes).toEqual([
       { field: 'displayName', before: json('Renamed'), after: json('Plan') },
-      { field: 'quota', before: json({ requests: 10, period: 'HOUR', periodSeconds: 3600 }), after: json({ requests: 1000, period: 'DAY', periodSeconds: 86400 }) },
+      {
+        field: 'quota',
+        before: json({ requests: 10, period: 'HOUR', periodSeconds: 3600 }),
+        after: json({ requests: 1000, period: 'DAY', periodSeconds: 86400 }),
+      },
       { field: 'jwtScopes', before: json(['admin']), after: json(['read']) },
       { field: 'autoApprove', before: 'true', after: 'false' },
       { field: 'tier', before: '5', after: '1' },
@@ -495,7 +607,9 @@ describe('plans: create, read, update, versions', () => {
 
   it('keeps plan versions append-only: raw UPDATE, DELETE and TRUNCATE fail', async () => {
     const plan = await createPlan(h);
-    await expect(h.db.query(`update plans.plan_version set changed_by = 'mallory' where plan_id = $1`, [plan.id])).rejects.toThrow(/append-only/);
+    await expect(h.db.query(`update plans.plan_version set changed_by = 'mallory' where plan_id = $1`, [plan.id])).rejects.toThrow(
+      /append-only/,
+    );
     await expect(h.db.query(`delete from plans.plan_version where plan_id = $1`, [plan.id])).rejects.toThrow(/append-only/);
     await expect(h.db.query(`truncate plans.plan_version`)).rejects.toThrow(/append-only/);
     const { rows } = await h.db.query(`select changed_by from plans.plan_version where plan_id = $1`, [plan.id]);
@@ -557,30 +671,33 @@ describe('plans: authorization', () => {
     ['developer', developer(), 'FORBIDDEN'],
   ];
 
-  it.each(anonymousAndDeveloper)('refuses every mutation and planVersions to a %s caller, writing nothing', async (_who, identity, code) => {
-    const catalog = await createCatalog(h, 'PUBLIC');
-    const plan = await createPlan(h, { catalogIds: [catalog] });
-    const name = unique('intruder');
-    const attempts: [MutationName, Record<string, unknown>][] = [
-      ['createPlan', { name, displayName: 'X', catalogIds: [catalog] }],
-      ['updatePlan', { id: plan.id, tier: 9 }],
-      ['publishPlan', { id: plan.id }],
-      ['archivePlan', { id: plan.id }],
-      ['rollbackPlan', { id: plan.id, toVersion: 1 }],
-      ['deletePlan', { id: plan.id }],
-    ];
-    h.queries.length = 0;
-    for (const [mutation, input] of attempts) {
-      const res = await mutate(h, mutation, input, identity);
-      expect(res.errors?.[0].extensions?.code).toBe(code);
-      expect(res.data?.[mutation] ?? null).toBeNull();
-    }
-    const versions = await gql(h, VERSIONS, { planId: plan.id }, identity);
-    expect(versions.errors?.[0].extensions?.code).toBe(code);
-    expect(enqueuedSince(h)).toBe(false);
-    expect((await gql(h, PLAN, { id: plan.id })).data.plan).toMatchObject({ version: 1, status: 'DRAFT', tier: 0 });
-    expect((await h.db.query('select count(*)::int as n from plans.plan where name = $1', [name])).rows[0].n).toBe(0);
-  });
+  it.each(anonymousAndDeveloper)(
+    'refuses every mutation and planVersions to a %s caller, writing nothing',
+    async (_who, identity, code) => {
+      const catalog = await createCatalog(h, 'PUBLIC');
+      const plan = await createPlan(h, { catalogIds: [catalog] });
+      const name = unique('intruder');
+      const attempts: [MutationName, Record<string, unknown>][] = [
+        ['createPlan', { name, displayName: 'X', catalogIds: [catalog] }],
+        ['updatePlan', { id: plan.id, tier: 9 }],
+        ['publishPlan', { id: plan.id }],
+        ['archivePlan', { id: plan.id }],
+        ['rollbackPlan', { id: plan.id, toVersion: 1 }],
+        ['deletePlan', { id: plan.id }],
+      ];
+      h.queries.length = 0;
+      for (const [mutation, input] of attempts) {
+        const res = await mutate(h, mutation, input, identity);
+        expect(res.errors?.[0].extensions?.code).toBe(code);
+        expect(res.data?.[mutation] ?? null).toBeNull();
+      }
+      const versions = await gql(h, VERSIONS, { planId: plan.id }, identity);
+      expect(versions.errors?.[0].extensions?.code).toBe(code);
+      expect(enqueuedSince(h)).toBe(false);
+      expect((await gql(h, PLAN, { id: plan.id })).data.plan).toMatchObject({ version: 1, status: 'DRAFT', tier: 0 });
+      expect((await h.db.query('select count(*)::int as n from plans.plan where name = $1', [name])).rows[0].n).toBe(0);
+    },
+  );
 });
 
 describe('plans: visibility through catalogs', () => {
@@ -621,7 +738,11 @@ describe('plans: visibility through catalogs', () => {
     ['another member of the team’s organization, outside the team, does not', () => members.otherB, ['public', 'both']],
     ['a member of another organization sees public plans only', () => members.d, ['public', 'both']],
     ['a developer without organization sees public plans only', () => members.none, ['public', 'both']],
-    ['a portal admin sees every plan, drafts and archived ones included', () => h.admin, ['public', 'orgA', 'teamB', 'nobody', 'both', 'draft', 'archived']],
+    [
+      'a portal admin sees every plan, drafts and archived ones included',
+      () => h.admin,
+      ['public', 'orgA', 'teamB', 'nobody', 'both', 'draft', 'archived'],
+    ],
   ];
 
   it.each(cases)('%s', async (_case, identity, expected) => {
@@ -695,8 +816,14 @@ describe('plans: Catalog.plans and Product.availablePlans', () => {
     const org = await createOrganization(h, member.sub);
     pub = await createCatalog(h, 'PUBLIC');
     priv = await createCatalog(h, 'PRIVATE', { organizationIds: [org] });
-    spare = [await createCatalog(h, 'PUBLIC'), await createCatalog(h, 'PUBLIC'), await createCatalog(h, 'PUBLIC'), await createCatalog(h, 'PUBLIC')];
-    const make = (key: string, tier: number, catalogIds: string[], status = 'PUBLISHED') => createPlan(h, { name: `${tag} ${key}`, tier, catalogIds, status });
+    spare = [
+      await createCatalog(h, 'PUBLIC'),
+      await createCatalog(h, 'PUBLIC'),
+      await createCatalog(h, 'PUBLIC'),
+      await createCatalog(h, 'PUBLIC'),
+    ];
+    const make = (key: string, tier: number, catalogIds: string[], status = 'PUBLISHED') =>
+      createPlan(h, { name: `${tag} ${key}`, tier, catalogIds, status });
     await make('b', 2, [pub]);
     await make('z', 1, [pub, priv]);
     await make('a', 1, [pub]);
@@ -713,11 +840,17 @@ describe('plans: Catalog.plans and Product.availablePlans', () => {
     expect(anonymous.errors).toBeUndefined();
     expect(anonymous.data._entities.map((c: any) => planNames(c.plans))).toEqual([['a', 'z', 'b'], []]);
     const asMember = await gql(h, CATALOG_PLANS, { r }, member);
-    expect(asMember.data._entities.map((c: any) => planNames(c.plans))).toEqual([['a', 'z', 'b'], ['private', 'z']]);
+    expect(asMember.data._entities.map((c: any) => planNames(c.plans))).toEqual([
+      ['a', 'z', 'b'],
+      ['private', 'z'],
+    ]);
     const asOutsider = await gql(h, CATALOG_PLANS, { r }, outsider);
     expect(asOutsider.data._entities.map((c: any) => planNames(c.plans))).toEqual([['a', 'z', 'b'], []]);
     const asAdmin = await gql(h, CATALOG_PLANS, { r }, h.admin);
-    expect(asAdmin.data._entities.map((c: any) => planNames(c.plans))).toEqual([['draft', 'a', 'z', 'b'], ['private', 'z']]);
+    expect(asAdmin.data._entities.map((c: any) => planNames(c.plans))).toEqual([
+      ['draft', 'a', 'z', 'b'],
+      ['private', 'z'],
+    ]);
     expect(asAdmin.data._entities[0].plans[0]).toEqual({ name: `${tag} draft`, tier: 0, status: 'DRAFT' });
   });
 
@@ -730,11 +863,19 @@ describe('plans: Catalog.plans and Product.availablePlans', () => {
     expect(anonymous.errors).toBeUndefined();
     expect(anonymous.data._entities.map((p: any) => planNames(p.availablePlans))).toEqual([['a', 'z', 'b'], [], []]);
     const asMember = await gql(h, PRODUCT_PLANS, { r }, member);
-    expect(asMember.data._entities.map((p: any) => planNames(p.availablePlans))).toEqual([['private', 'a', 'z', 'b'], ['private', 'z'], []]);
+    expect(asMember.data._entities.map((p: any) => planNames(p.availablePlans))).toEqual([
+      ['private', 'a', 'z', 'b'],
+      ['private', 'z'],
+      [],
+    ]);
     const asOutsider = await gql(h, PRODUCT_PLANS, { r }, outsider);
     expect(asOutsider.data._entities.map((p: any) => planNames(p.availablePlans))).toEqual([['a', 'z', 'b'], [], []]);
     const asAdmin = await gql(h, PRODUCT_PLANS, { r }, h.admin);
-    expect(asAdmin.data._entities.map((p: any) => planNames(p.availablePlans))).toEqual([['draft', 'private', 'a', 'z', 'b'], ['private', 'z'], []]);
+    expect(asAdmin.data._entities.map((p: any) => planNames(p.availablePlans))).toEqual([
+      ['draft', 'private', 'a', 'z', 'b'],
+      ['private', 'z'],
+      [],
+    ]);
   });
 
   it('runs the same number of SQL statements for 1 and for 5 representations (batched, no N+1)', async () => {
@@ -787,7 +928,12 @@ describe('plans: validation (each rule refuses with a typed error, writes nothin
   });
 
   /** A createPlan rule: a valid input with `override` applied. */
-  const create = (rule: string, override: (f: { catalog: string; taken: string }) => Record<string, unknown>, code: string, field: string): Rule => ({
+  const create = (
+    rule: string,
+    override: (f: { catalog: string; taken: string }) => Record<string, unknown>,
+    code: string,
+    field: string,
+  ): Rule => ({
     rule,
     mutation: 'createPlan',
     input: (f) => ({ name: unique('valid'), displayName: 'Plan', catalogIds: [f.catalog], ...override(f) }),
@@ -796,7 +942,18 @@ describe('plans: validation (each rule refuses with a typed error, writes nothin
   });
   const V = 'VALIDATION_FAILED';
   const metadataKey = (key: string) => () => ({ credentialMetadata: [{ key, value: 'x' }] });
-  const SECRET_KEYS = ['db_password', 'PASSWD', 'clientSecret', 'accessToken', 'apikey', 'X-API-KEY', 'api_key_id', 'private_key', 'PrivateKey', 'credentials'];
+  const SECRET_KEYS = [
+    'db_password',
+    'PASSWD',
+    'clientSecret',
+    'accessToken',
+    'apikey',
+    'X-API-KEY',
+    'api_key_id',
+    'private_key',
+    'PrivateKey',
+    'credentials',
+  ];
   const RESERVED_KEYS = ['DeveloperID', 'applicationid', 'OrganisationID', 'TeamIDs', 'rate_limit_pattern', 'QUOTA_PATTERN'];
 
   const rules: Rule[] = [
@@ -811,11 +968,31 @@ describe('plans: validation (each rule refuses with a typed error, writes nothin
     create('negative quota', () => ({ quota: { requests: -5, period: 'DAY' } }), V, 'input.quota.requests'),
     create('quota above 1,000,000,000 requests', () => ({ quota: { requests: 1_000_000_001, period: 'DAY' } }), V, 'input.quota.requests'),
     create('CUSTOM period without periodSeconds', () => ({ quota: { requests: 1, period: 'CUSTOM' } }), V, 'input.quota.periodSeconds'),
-    create('CUSTOM period under 60 seconds', () => ({ quota: { requests: 1, period: 'CUSTOM', periodSeconds: 59 } }), V, 'input.quota.periodSeconds'),
-    create('CUSTOM period over a year', () => ({ quota: { requests: 1, period: 'CUSTOM', periodSeconds: 31_536_001 } }), V, 'input.quota.periodSeconds'),
-    create('periodSeconds given for a named period', () => ({ quota: { requests: 1, period: 'DAY', periodSeconds: 86400 } }), V, 'input.quota.periodSeconds'),
+    create(
+      'CUSTOM period under 60 seconds',
+      () => ({ quota: { requests: 1, period: 'CUSTOM', periodSeconds: 59 } }),
+      V,
+      'input.quota.periodSeconds',
+    ),
+    create(
+      'CUSTOM period over a year',
+      () => ({ quota: { requests: 1, period: 'CUSTOM', periodSeconds: 31_536_001 } }),
+      V,
+      'input.quota.periodSeconds',
+    ),
+    create(
+      'periodSeconds given for a named period',
+      () => ({ quota: { requests: 1, period: 'DAY', periodSeconds: 86400 } }),
+      V,
+      'input.quota.periodSeconds',
+    ),
     create('rate limit of 0 requests', () => ({ rateLimit: { requests: 0, perSeconds: 1 } }), V, 'input.rateLimit.requests'),
-    create('rate limit above 1,000,000 requests', () => ({ rateLimit: { requests: 1_000_001, perSeconds: 1 } }), V, 'input.rateLimit.requests'),
+    create(
+      'rate limit above 1,000,000 requests',
+      () => ({ rateLimit: { requests: 1_000_001, perSeconds: 1 } }),
+      V,
+      'input.rateLimit.requests',
+    ),
     create('rate window of 0 seconds', () => ({ rateLimit: { requests: 1, perSeconds: 0 } }), V, 'input.rateLimit.perSeconds'),
     create('rate window over a day', () => ({ rateLimit: { requests: 1, perSeconds: 86_401 } }), V, 'input.rateLimit.perSeconds'),
     create('key lifetime under 60 seconds', () => ({ keyExpiresAfterSeconds: 59 }), V, 'input.keyExpiresAfterSeconds'),
@@ -826,19 +1003,64 @@ describe('plans: validation (each rule refuses with a typed error, writes nothin
     create('scope longer than 128 characters', () => ({ jwtScopes: ['s'.repeat(129)] }), V, 'input.jwtScopes'),
     create('scope entry holding no scope', () => ({ jwtScopes: ['read', ' , '] }), V, 'input.jwtScopes[1]'),
     create('more than 50 scopes', () => ({ jwtScopes: [Array.from({ length: 51 }, (_, i) => `s${i}`).join(',')] }), V, 'input.jwtScopes'),
-    create('more than 20 metadata entries', () => ({ credentialMetadata: Array.from({ length: 21 }, (_, i) => ({ key: `k${i}`, value: 'v' })) }), V, 'input.credentialMetadata'),
+    create(
+      'more than 20 metadata entries',
+      () => ({ credentialMetadata: Array.from({ length: 21 }, (_, i) => ({ key: `k${i}`, value: 'v' })) }),
+      V,
+      'input.credentialMetadata',
+    ),
     create('metadata key with a space', metadataKey('bad key'), V, 'input.credentialMetadata[0].key'),
     create('empty metadata key', metadataKey(''), V, 'input.credentialMetadata[0].key'),
     create('metadata key longer than 64 characters', metadataKey('k'.repeat(65)), V, 'input.credentialMetadata[0].key'),
-    create('metadata keys equal ignoring case', () => ({ credentialMetadata: [{ key: 'Region', value: 'eu' }, { key: 'region', value: 'us' }] }), V, 'input.credentialMetadata[1].key'),
-    create('metadata value longer than 512 characters', () => ({ credentialMetadata: [{ key: 'k', value: 'v'.repeat(513) }] }), V, 'input.credentialMetadata[0].value'),
-    create('metadata value with a line break', () => ({ credentialMetadata: [{ key: 'k', value: 'a\r\nX-Injected: 1' }] }), V, 'input.credentialMetadata[0].value'),
+    create(
+      'metadata keys equal ignoring case',
+      () => ({
+        credentialMetadata: [
+          { key: 'Region', value: 'eu' },
+          { key: 'region', value: 'us' },
+        ],
+      }),
+      V,
+      'input.credentialMetadata[1].key',
+    ),
+    create(
+      'metadata value longer than 512 characters',
+      () => ({ credentialMetadata: [{ key: 'k', value: 'v'.repeat(513) }] }),
+      V,
+      'input.credentialMetadata[0].value',
+    ),
+    create(
+      'metadata value with a line break',
+      () => ({ credentialMetadata: [{ key: 'k', value: 'a\r\nX-Injected: 1' }] }),
+      V,
+      'input.credentialMetadata[0].value',
+    ),
     ...SECRET_KEYS.map((key) => create(`secret-looking metadata key ${key}`, metadataKey(key), V, 'input.credentialMetadata[0].key')),
     ...RESERVED_KEYS.map((key) => create(`metadata key the platform sets: ${key}`, metadataKey(key), V, 'input.credentialMetadata[0].key')),
-    create('access request allowance of 0', () => ({ accessRequestLimit: { allowance: 0, renewalSeconds: 86400 } }), V, 'input.accessRequestLimit.allowance'),
-    create('access request allowance above 1000', () => ({ accessRequestLimit: { allowance: 1001, renewalSeconds: 86400 } }), V, 'input.accessRequestLimit.allowance'),
-    create('renewal interval under an hour', () => ({ accessRequestLimit: { allowance: 1, renewalSeconds: 3599 } }), V, 'input.accessRequestLimit.renewalSeconds'),
-    create('renewal interval over a year', () => ({ accessRequestLimit: { allowance: 1, renewalSeconds: 31_536_001 } }), V, 'input.accessRequestLimit.renewalSeconds'),
+    create(
+      'access request allowance of 0',
+      () => ({ accessRequestLimit: { allowance: 0, renewalSeconds: 86400 } }),
+      V,
+      'input.accessRequestLimit.allowance',
+    ),
+    create(
+      'access request allowance above 1000',
+      () => ({ accessRequestLimit: { allowance: 1001, renewalSeconds: 86400 } }),
+      V,
+      'input.accessRequestLimit.allowance',
+    ),
+    create(
+      'renewal interval under an hour',
+      () => ({ accessRequestLimit: { allowance: 1, renewalSeconds: 3599 } }),
+      V,
+      'input.accessRequestLimit.renewalSeconds',
+    ),
+    create(
+      'renewal interval over a year',
+      () => ({ accessRequestLimit: { allowance: 1, renewalSeconds: 31_536_001 } }),
+      V,
+      'input.accessRequestLimit.renewalSeconds',
+    ),
     create('negative tier', () => ({ tier: -1 }), V, 'input.tier'),
     create('tier above 1000', () => ({ tier: 1001 }), V, 'input.tier'),
     create('0 trial days', () => ({ trialDays: 0 }), V, 'input.trialDays'),
@@ -847,25 +1069,150 @@ describe('plans: validation (each rule refuses with a typed error, writes nothin
     create('duplicate name', ({ taken: t }) => ({ name: t }), 'ALREADY_EXISTS', 'input.name'),
     create('publishing on create without a catalog', () => ({ catalogIds: [], status: 'PUBLISHED' }), 'NO_CATALOG', 'input.catalogIds'),
     create('creating an ARCHIVED plan', () => ({ status: 'ARCHIVED' }), 'INVALID_TRANSITION', 'input.status'),
-    { rule: 'update: null for a required setting', mutation: 'updatePlan', target: 'draft', input: ({ plan }) => ({ id: plan.id, displayName: null }), code: V, field: 'input.displayName' },
-    { rule: 'update: the same rules as create', mutation: 'updatePlan', target: 'draft', input: ({ plan }) => ({ id: plan.id, quota: { requests: 0, period: 'DAY' } }), code: V, field: 'input.quota.requests' },
-    { rule: 'update: unknown plan', mutation: 'updatePlan', input: () => ({ id: randomUUID(), tier: 1 }), code: 'NOT_FOUND', field: 'input.id' },
-    { rule: 'update: duplicate name', mutation: 'updatePlan', target: 'draft', input: ({ plan, taken: t }) => ({ id: plan.id, name: t }), code: 'ALREADY_EXISTS', field: 'input.name' },
-    { rule: 'update: unknown catalog', mutation: 'updatePlan', target: 'draft', input: ({ plan }) => ({ id: plan.id, catalogIds: [randomUUID()] }), code: 'NOT_FOUND', field: 'input.catalogIds' },
-    { rule: 'update: stale expectedVersion', mutation: 'updatePlan', target: 'draft', input: ({ plan }) => ({ id: plan.id, expectedVersion: 7, tier: 1 }), code: 'VERSION_CONFLICT', field: 'input.expectedVersion' },
-    { rule: 'update: archived plan', mutation: 'updatePlan', target: 'archived', input: ({ plan }) => ({ id: plan.id, tier: 1 }), code: 'INVALID_TRANSITION', field: 'input.id' },
-    { rule: 'update: removing the last catalog of a published plan', mutation: 'updatePlan', target: 'published', input: ({ plan }) => ({ id: plan.id, catalogIds: [] }), code: 'NO_CATALOG', field: 'input.catalogIds' },
-    { rule: 'publish: plan without catalog', mutation: 'publishPlan', target: 'draftWithoutCatalog', input: ({ plan }) => ({ id: plan.id }), code: 'NO_CATALOG', field: 'input.id' },
-    { rule: 'publish: published plan', mutation: 'publishPlan', target: 'published', input: ({ plan }) => ({ id: plan.id }), code: 'INVALID_TRANSITION', field: 'input.id' },
-    { rule: 'publish: stale expectedVersion', mutation: 'publishPlan', target: 'draft', input: ({ plan }) => ({ id: plan.id, expectedVersion: 2 }), code: 'VERSION_CONFLICT', field: 'input.expectedVersion' },
+    {
+      rule: 'update: null for a required setting',
+      mutation: 'updatePlan',
+      target: 'draft',
+      input: ({ plan }) => ({ id: plan.id, displayName: null }),
+      code: V,
+      field: 'input.displayName',
+    },
+    {
+      rule: 'update: the same rules as create',
+      mutation: 'updatePlan',
+      target: 'draft',
+      input: ({ plan }) => ({ id: plan.id, quota: { requests: 0, period: 'DAY' } }),
+      code: V,
+      field: 'input.quota.requests',
+    },
+    {
+      rule: 'update: unknown plan',
+      mutation: 'updatePlan',
+      input: () => ({ id: randomUUID(), tier: 1 }),
+      code: 'NOT_FOUND',
+      field: 'input.id',
+    },
+    {
+      rule: 'update: duplicate name',
+      mutation: 'updatePlan',
+      target: 'draft',
+      input: ({ plan, taken: t }) => ({ id: plan.id, name: t }),
+      code: 'ALREADY_EXISTS',
+      field: 'input.name',
+    },
+    {
+      rule: 'update: unknown catalog',
+      mutation: 'updatePlan',
+      target: 'draft',
+      input: ({ plan }) => ({ id: plan.id, catalogIds: [randomUUID()] }),
+      code: 'NOT_FOUND',
+      field: 'input.catalogIds',
+    },
+    {
+      rule: 'update: stale expectedVersion',
+      mutation: 'updatePlan',
+      target: 'draft',
+      input: ({ plan }) => ({ id: plan.id, expectedVersion: 7, tier: 1 }),
+      code: 'VERSION_CONFLICT',
+      field: 'input.expectedVersion',
+    },
+    {
+      rule: 'update: archived plan',
+      mutation: 'updatePlan',
+      target: 'archived',
+      input: ({ plan }) => ({ id: plan.id, tier: 1 }),
+      code: 'INVALID_TRANSITION',
+      field: 'input.id',
+    },
+    {
+      rule: 'update: removing the last catalog of a published plan',
+      mutation: 'updatePlan',
+      target: 'published',
+      input: ({ plan }) => ({ id: plan.id, catalogIds: [] }),
+      code: 'NO_CATALOG',
+      field: 'input.catalogIds',
+    },
+    {
+      rule: 'publish: plan without catalog',
+      mutation: 'publishPlan',
+      target: 'draftWithoutCatalog',
+      input: ({ plan }) => ({ id: plan.id }),
+      code: 'NO_CATALOG',
+      field: 'input.id',
+    },
+    {
+      rule: 'publish: published plan',
+      mutation: 'publishPlan',
+      target: 'published',
+      input: ({ plan }) => ({ id: plan.id }),
+      code: 'INVALID_TRANSITION',
+      field: 'input.id',
+    },
+    {
+      rule: 'publish: stale expectedVersion',
+      mutation: 'publishPlan',
+      target: 'draft',
+      input: ({ plan }) => ({ id: plan.id, expectedVersion: 2 }),
+      code: 'VERSION_CONFLICT',
+      field: 'input.expectedVersion',
+    },
     { rule: 'publish: unknown plan', mutation: 'publishPlan', input: () => ({ id: randomUUID() }), code: 'NOT_FOUND', field: 'input.id' },
-    { rule: 'archive: archived plan', mutation: 'archivePlan', target: 'archived', input: ({ plan }) => ({ id: plan.id }), code: 'INVALID_TRANSITION', field: 'input.id' },
-    { rule: 'archive: stale expectedVersion', mutation: 'archivePlan', target: 'published', input: ({ plan }) => ({ id: plan.id, expectedVersion: 5 }), code: 'VERSION_CONFLICT', field: 'input.expectedVersion' },
-    { rule: 'rollback: unknown version', mutation: 'rollbackPlan', target: 'published', input: ({ plan }) => ({ id: plan.id, toVersion: 9 }), code: 'NOT_FOUND', field: 'input.toVersion' },
-    { rule: 'rollback: archived plan', mutation: 'rollbackPlan', target: 'archived', input: ({ plan }) => ({ id: plan.id, toVersion: 1 }), code: 'INVALID_TRANSITION', field: 'input.id' },
-    { rule: 'rollback: stale expectedVersion', mutation: 'rollbackPlan', target: 'published', input: ({ plan }) => ({ id: plan.id, toVersion: 1, expectedVersion: 5 }), code: 'VERSION_CONFLICT', field: 'input.expectedVersion' },
-    { rule: 'delete: published plan', mutation: 'deletePlan', target: 'published', input: ({ plan }) => ({ id: plan.id }), code: 'ARCHIVE_INSTEAD', field: 'input.id' },
-    { rule: 'delete: archived plan that was published', mutation: 'deletePlan', target: 'archived', input: ({ plan }) => ({ id: plan.id }), code: 'ARCHIVE_INSTEAD', field: 'input.id' },
+    {
+      rule: 'archive: archived plan',
+      mutation: 'archivePlan',
+      target: 'archived',
+      input: ({ plan }) => ({ id: plan.id }),
+      code: 'INVALID_TRANSITION',
+      field: 'input.id',
+    },
+    {
+      rule: 'archive: stale expectedVersion',
+      mutation: 'archivePlan',
+      target: 'published',
+      input: ({ plan }) => ({ id: plan.id, expectedVersion: 5 }),
+      code: 'VERSION_CONFLICT',
+      field: 'input.expectedVersion',
+    },
+    {
+      rule: 'rollback: unknown version',
+      mutation: 'rollbackPlan',
+      target: 'published',
+      input: ({ plan }) => ({ id: plan.id, toVersion: 9 }),
+      code: 'NOT_FOUND',
+      field: 'input.toVersion',
+    },
+    {
+      rule: 'rollback: archived plan',
+      mutation: 'rollbackPlan',
+      target: 'archived',
+      input: ({ plan }) => ({ id: plan.id, toVersion: 1 }),
+      code: 'INVALID_TRANSITION',
+      field: 'input.id',
+    },
+    {
+      rule: 'rollback: stale expectedVersion',
+      mutation: 'rollbackPlan',
+      target: 'published',
+      input: ({ plan }) => ({ id: plan.id, toVersion: 1, expectedVersion: 5 }),
+      code: 'VERSION_CONFLICT',
+      field: 'input.expectedVersion',
+    },
+    {
+      rule: 'delete: published plan',
+      mutation: 'deletePlan',
+      target: 'published',
+      input: ({ plan }) => ({ id: plan.id }),
+      code: 'ARCHIVE_INSTEAD',
+      field: 'input.id',
+    },
+    {
+      rule: 'delete: archived plan that was published',
+      mutation: 'deletePlan',
+      target: 'archived',
+      input: ({ plan }) => ({ id: plan.id }),
+      code: 'ARCHIVE_INSTEAD',
+      field: 'input.id',
+    },
     { rule: 'delete: unknown plan', mutation: 'deletePlan', input: () => ({ id: randomUUID() }), code: 'NOT_FOUND', field: 'input.id' },
   ];
 

@@ -111,7 +111,18 @@ export const MAX_METADATA_ENTRIES = 20;
 export const METADATA_KEY_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 export const MAX_METADATA_VALUE = 512;
 /** Keys that look like secrets: credential metadata is copied into every key and is no secret store. */
-export const SECRET_KEY_PARTS = ['password', 'passwd', 'secret', 'token', 'apikey', 'api_key', 'api-key', 'private_key', 'privatekey', 'credential'];
+export const SECRET_KEY_PARTS = [
+  'password',
+  'passwd',
+  'secret',
+  'token',
+  'apikey',
+  'api_key',
+  'api-key',
+  'private_key',
+  'privatekey',
+  'credential',
+];
 /** Keys the platform writes into every credential itself. */
 export const RESERVED_METADATA_KEYS = ['DeveloperID', 'ApplicationID', 'OrganisationID', 'TeamIDs', 'rate_limit_pattern', 'quota_pattern'];
 export const MAX_CATALOGS = 100;
@@ -146,7 +157,8 @@ export function settingsOf(plan: Plan): PlanSettingsData {
       plan.quotaRequests === null || plan.quotaPeriod === null || plan.quotaPeriodSeconds === null
         ? null
         : { requests: plan.quotaRequests, period: plan.quotaPeriod, periodSeconds: plan.quotaPeriodSeconds },
-    rateLimit: plan.rateRequests === null || plan.ratePerSeconds === null ? null : { requests: plan.rateRequests, perSeconds: plan.ratePerSeconds },
+    rateLimit:
+      plan.rateRequests === null || plan.ratePerSeconds === null ? null : { requests: plan.rateRequests, perSeconds: plan.ratePerSeconds },
     quotaScope: plan.quotaScope,
     keyExpiresAfterSeconds: plan.keyExpiresAfterSeconds,
     jwtScopes: [...plan.jwtScopes],
@@ -192,7 +204,8 @@ export function applySettings(plan: Plan, settings: Partial<PlanSettingsData>): 
   if (settings.keyExpiresAfterSeconds !== undefined) plan.keyExpiresAfterSeconds = settings.keyExpiresAfterSeconds;
   if (settings.jwtScopes !== undefined) plan.jwtScopes = [...settings.jwtScopes];
   if (settings.credentialKind !== undefined) plan.credentialKind = settings.credentialKind;
-  if (settings.credentialMetadata !== undefined) plan.credentialMetadata = settings.credentialMetadata.map((e) => ({ key: e.key, value: e.value }));
+  if (settings.credentialMetadata !== undefined)
+    plan.credentialMetadata = settings.credentialMetadata.map((e) => ({ key: e.key, value: e.value }));
   if (settings.catalogIds !== undefined) plan.catalogIds = [...settings.catalogIds];
   if (settings.autoApprove !== undefined) plan.autoApprove = settings.autoApprove;
   if (settings.accessRequestLimit !== undefined) {
@@ -333,7 +346,11 @@ export function validateSettings(v: Validation, input: SettingsInput, prefix = '
     if (input.name === null) required('name', 'The name');
     else {
       const name = input.name.trim();
-      v.check(PLAN_NAME_PATTERN.test(name), f('name'), 'Give a name of 1 to 100 characters using ASCII letters, digits, spaces, `-` and `_` (e.g. `payments-gold`).');
+      v.check(
+        PLAN_NAME_PATTERN.test(name),
+        f('name'),
+        'Give a name of 1 to 100 characters using ASCII letters, digits, spaces, `-` and `_` (e.g. `payments-gold`).',
+      );
       out.name = name;
     }
   }
@@ -341,7 +358,11 @@ export function validateSettings(v: Validation, input: SettingsInput, prefix = '
     if (input.displayName === null) required('displayName', 'The display name');
     else {
       const displayName = input.displayName.trim();
-      v.check(displayName.length >= 1 && displayName.length <= MAX_DISPLAY_NAME, f('displayName'), `Give a display name of 1 to ${MAX_DISPLAY_NAME} characters.`);
+      v.check(
+        displayName.length >= 1 && displayName.length <= MAX_DISPLAY_NAME,
+        f('displayName'),
+        `Give a display name of 1 to ${MAX_DISPLAY_NAME} characters.`,
+      );
       v.check(!CONTROL.test(displayName), f('displayName'), 'Remove control characters (line breaks, tabs, …) from the display name.');
       out.displayName = displayName;
     }
@@ -349,7 +370,11 @@ export function validateSettings(v: Validation, input: SettingsInput, prefix = '
   if (input.description !== undefined) {
     const description = input.description ?? '';
     v.check(description.length <= MAX_DESCRIPTION, f('description'), `Keep the description within ${fmt(MAX_DESCRIPTION)} characters.`);
-    v.check(!CONTROL_EXCEPT_WHITESPACE.test(description), f('description'), 'Remove control characters from the description (tabs and line breaks are fine).');
+    v.check(
+      !CONTROL_EXCEPT_WHITESPACE.test(description),
+      f('description'),
+      'Remove control characters from the description (tabs and line breaks are fine).',
+    );
     out.description = description;
   }
   if (input.quota !== undefined) {
@@ -389,7 +414,11 @@ export function validateSettings(v: Validation, input: SettingsInput, prefix = '
         f('rateLimit.requests'),
         `Allow between 1 and ${fmt(MAX_RATE_REQUESTS)} requests per window, or set \`rateLimit\` to null for unlimited.`,
       );
-      v.check(between(rate.perSeconds, 1, MAX_RATE_WINDOW), f('rateLimit.perSeconds'), `Give a window between 1 and ${fmt(MAX_RATE_WINDOW)} seconds (one day).`);
+      v.check(
+        between(rate.perSeconds, 1, MAX_RATE_WINDOW),
+        f('rateLimit.perSeconds'),
+        `Give a window between 1 and ${fmt(MAX_RATE_WINDOW)} seconds (one day).`,
+      );
       out.rateLimit = { requests: rate.requests, perSeconds: rate.perSeconds };
     }
   }
@@ -412,7 +441,8 @@ export function validateSettings(v: Validation, input: SettingsInput, prefix = '
     if (input.jwtScopes === null) required('jwtScopes', 'The JWT scope list');
     else {
       const { scopes, blank } = splitScopes(input.jwtScopes);
-      for (const index of blank) v.fail(`${f('jwtScopes')}[${index}]`, 'This entry holds no scope: remove it, or give scopes separated by spaces or commas.');
+      for (const index of blank)
+        v.fail(`${f('jwtScopes')}[${index}]`, 'This entry holds no scope: remove it, or give scopes separated by spaces or commas.');
       const bad = scopes.filter((s) => s.length > MAX_SCOPE_LENGTH || !SCOPE_PATTERN.test(s));
       v.check(
         bad.length === 0,
@@ -501,7 +531,11 @@ export function validateSettings(v: Validation, input: SettingsInput, prefix = '
   }
   if (input.trialDays !== undefined) {
     if (input.trialDays !== null) {
-      v.check(between(input.trialDays, 1, MAX_TRIAL_DAYS), f('trialDays'), `Give between 1 and ${MAX_TRIAL_DAYS} trial days, or null for no trial.`);
+      v.check(
+        between(input.trialDays, 1, MAX_TRIAL_DAYS),
+        f('trialDays'),
+        `Give between 1 and ${MAX_TRIAL_DAYS} trial days, or null for no trial.`,
+      );
     }
     out.trialDays = input.trialDays;
   }
@@ -519,13 +553,28 @@ function validateTypes(v: Validation, types: { name: string; fields: string[] }[
   types.slice(0, MAX_GRAPHQL_TYPES).forEach((type, index) => {
     const at = `${field}[${index}]`;
     const name = type.name.trim();
-    if (!GRAPHQL_NAME_PATTERN.test(name)) v.fail(`${at}.name`, 'Give a GraphQL type name (letters, digits and `_`, not starting with a digit, at most 128 characters), e.g. `Query`.');
+    if (!GRAPHQL_NAME_PATTERN.test(name))
+      v.fail(
+        `${at}.name`,
+        'Give a GraphQL type name (letters, digits and `_`, not starting with a digit, at most 128 characters), e.g. `Query`.',
+      );
     else if (seen.has(name)) v.fail(`${at}.name`, `The type \`${name}\` is listed twice: list its fields once.`);
     seen.add(name);
     const fields = [...new Set(type.fields.map((x) => x.trim()))];
-    v.check(fields.length >= 1 && fields.length <= MAX_GRAPHQL_FIELDS, `${at}.fields`, `Give 1 to ${MAX_GRAPHQL_FIELDS} fields of the type.`);
+    v.check(
+      fields.length >= 1 && fields.length <= MAX_GRAPHQL_FIELDS,
+      `${at}.fields`,
+      `Give 1 to ${MAX_GRAPHQL_FIELDS} fields of the type.`,
+    );
     const bad = fields.filter((x) => !GRAPHQL_NAME_PATTERN.test(x));
-    v.check(bad.length === 0, `${at}.fields`, `These are not GraphQL field names: ${bad.slice(0, 5).map((x) => JSON.stringify(shorten(x))).join(', ')}.`);
+    v.check(
+      bad.length === 0,
+      `${at}.fields`,
+      `These are not GraphQL field names: ${bad
+        .slice(0, 5)
+        .map((x) => JSON.stringify(shorten(x)))
+        .join(', ')}.`,
+    );
     out.push({ name, fields });
   });
   return out;
@@ -533,7 +582,11 @@ function validateTypes(v: Validation, types: { name: string; fields: string[] }[
 
 /** Checks endpoint rules (premium endpoints): bounded, one rule per product, paths Tyk can match. */
 export function validateRules(v: Validation, rules: readonly EndpointRuleInputShape[], field: string): EndpointRuleSetting[] {
-  v.check(rules.length <= MAX_ENDPOINT_RULES, field, `A plan has at most ${MAX_ENDPOINT_RULES} endpoint rules, one per product (got ${rules.length}).`);
+  v.check(
+    rules.length <= MAX_ENDPOINT_RULES,
+    field,
+    `A plan has at most ${MAX_ENDPOINT_RULES} endpoint rules, one per product (got ${rules.length}).`,
+  );
   const seen = new Set<string>();
   const out: EndpointRuleSetting[] = [];
   rules.slice(0, MAX_ENDPOINT_RULES).forEach((rule, index) => {
@@ -556,11 +609,17 @@ export function validateRules(v: Validation, rules: readonly EndpointRuleInputSh
         compiles = false;
       }
       if (path.length < 1 || path.length > MAX_RULE_PATH_LENGTH || !/^\^?\//.test(path)) {
-        v.fail(pathField, `Give a path of 1 to ${MAX_RULE_PATH_LENGTH} characters starting with \`/\` (or \`^/\`), e.g. \`/weather/premium/{id}\` or \`/weather/reports/*\`.`);
+        v.fail(
+          pathField,
+          `Give a path of 1 to ${MAX_RULE_PATH_LENGTH} characters starting with \`/\` (or \`^/\`), e.g. \`/weather/premium/{id}\` or \`/weather/reports/*\`.`,
+        );
       } else if (CONTROL.test(path) || /\s/.test(path)) {
         v.fail(pathField, 'Remove spaces and control characters from the path.');
       } else if (!compiles || NOT_RE2.test(path)) {
-        v.fail(pathField, 'The path is matched by Tyk as a regular expression (Go RE2): this one does not compile there (no lookarounds or backreferences; escape other special characters).');
+        v.fail(
+          pathField,
+          'The path is matched by Tyk as a regular expression (Go RE2): this one does not compile there (no lookarounds or backreferences; escape other special characters).',
+        );
       } else if (seenPaths.has(path)) {
         v.fail(pathField, 'This path is listed twice: list its methods once.');
       }
@@ -568,7 +627,14 @@ export function validateRules(v: Validation, rules: readonly EndpointRuleInputSh
       const methods = [...new Set(entry.methods.map((m) => m.trim().toUpperCase()))];
       const unknown = methods.filter((m) => !(HTTP_METHODS as readonly string[]).includes(m));
       v.check(methods.length >= 1, `${at}.allow[${i}].methods`, `Give at least one method (${HTTP_METHODS.join(', ')}).`);
-      v.check(unknown.length === 0, `${at}.allow[${i}].methods`, `Unknown methods: ${unknown.slice(0, 5).map((m) => JSON.stringify(shorten(m, 20))).join(', ')}. Use ${HTTP_METHODS.join(', ')}.`);
+      v.check(
+        unknown.length === 0,
+        `${at}.allow[${i}].methods`,
+        `Unknown methods: ${unknown
+          .slice(0, 5)
+          .map((m) => JSON.stringify(shorten(m, 20)))
+          .join(', ')}. Use ${HTTP_METHODS.join(', ')}.`,
+      );
       paths.push({ path, methods: HTTP_METHODS.filter((m) => methods.includes(m)) });
     });
     const allowedTypes = validateTypes(v, rule.allowedTypes ?? [], `${at}.allowedTypes`);
@@ -609,4 +675,3 @@ export function defaultSettings(name: string, displayName: string): PlanSettings
     endpointRules: [],
   };
 }
-

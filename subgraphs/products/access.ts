@@ -110,7 +110,11 @@ export function productCatalogsLoader(context: SubgraphContext) {
 /** The audience of each catalog, organizations then teams, oldest first: one SELECT per request. Authorise before calling. */
 export function catalogAudienceLoader(context: SubgraphContext) {
   return requestLoader<string, CatalogAudienceMember[]>(context, loaderName(context, 'catalogAudience'), async (catalogIds) => {
-    const rows = await context.em.find(CatalogAudienceMember, { catalogId: { $in: [...catalogIds] } }, { orderBy: { createdAt: 'asc', id: 'asc' } });
+    const rows = await context.em.find(
+      CatalogAudienceMember,
+      { catalogId: { $in: [...catalogIds] } },
+      { orderBy: { createdAt: 'asc', id: 'asc' } },
+    );
     const ordered = [...rows.filter((m) => m.organizationId !== null), ...rows.filter((m) => m.organizationId === null)];
     return groupByKeys(catalogIds, ordered, (m) => m.catalogId);
   });
@@ -124,7 +128,6 @@ export function requirePortalAdminField(context: SubgraphContext): void {
 
 // --- Catalog.products: one page per catalog, all catalogs of a request in one SELECT ------------
 
-
 /**
  * Products of one catalog as a connection. The catalog must already be visible to the caller;
  * non-admins then see its PUBLISHED products (they belong to this visible catalog). Pages of all
@@ -135,18 +138,21 @@ export async function catalogProducts(context: SubgraphContext, catalogId: strin
   const limit = pageSize(page.first);
   const after = page.after ? decodeCursor(page.after) : null;
   const onlyPublished = !context.caller.isPortalAdmin;
-  const loader = requestLoader<string, Product[]>(context, loaderName(context, `catalogProducts:${limit}:${page.after ?? ''}`), async (catalogIds) => {
-    const params: unknown[] = [[...catalogIds]];
-    let conditions = '';
-    if (onlyPublished) conditions += ` and p.status = 'PUBLISHED'`;
-    if (after) {
-      conditions += ` and (p.created_at > ? or (p.created_at = ? and p.id > ?))`;
-      params.push(after.createdAt, after.createdAt, after.id);
-    }
-    params.push(limit + 1);
-    const rows = await execute<(Record<string, unknown> & { __catalog_id: string; __rank: string })[]>(
-      context.em,
-      `select * from (
+  const loader = requestLoader<string, Product[]>(
+    context,
+    loaderName(context, `catalogProducts:${limit}:${page.after ?? ''}`),
+    async (catalogIds) => {
+      const params: unknown[] = [[...catalogIds]];
+      let conditions = '';
+      if (onlyPublished) conditions += ` and p.status = 'PUBLISHED'`;
+      if (after) {
+        conditions += ` and (p.created_at > ? or (p.created_at = ? and p.id > ?))`;
+        params.push(after.createdAt, after.createdAt, after.id);
+      }
+      params.push(limit + 1);
+      const rows = await execute<(Record<string, unknown> & { __catalog_id: string; __rank: string })[]>(
+        context.em,
+        `select * from (
          select p.*, cp.catalog_id as __catalog_id,
                 row_number() over (partition by cp.catalog_id order by p.created_at, p.id) as __rank
            from products.catalog_product cp
@@ -155,11 +161,15 @@ export async function catalogProducts(context: SubgraphContext, catalogId: strin
        ) ranked
        where __rank <= ?
        order by __catalog_id, created_at, id`,
-      params,
-    );
-    const pairs = rows.map(({ __catalog_id, __rank: _rank, ...row }) => ({ catalogId: __catalog_id, product: context.em.map(Product, row) }));
-    return groupByKeys(catalogIds, pairs, (pair) => pair.catalogId).map((group) => group.map((pair) => pair.product));
-  });
+        params,
+      );
+      const pairs = rows.map(({ __catalog_id, __rank: _rank, ...row }) => ({
+        catalogId: __catalog_id,
+        product: context.em.map(Product, row),
+      }));
+      return groupByKeys(catalogIds, pairs, (pair) => pair.catalogId).map((group) => group.map((pair) => pair.product));
+    },
+  );
   const rows = await loader.load(catalogId);
   return toConnection(rows, limit, page.after, () => catalogProductCountLoader(context).load(catalogId));
 }
@@ -179,4 +189,3 @@ function catalogProductCountLoader(context: SubgraphContext) {
     return byKeys(catalogIds, rows, (row) => row.catalog_id).map((row) => Number(row?.count ?? 0));
   });
 }
-

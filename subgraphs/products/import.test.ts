@@ -39,22 +39,39 @@ describe('products.importPolicy', () => {
     ...overrides,
   });
   const enqueue = (job: Record<string, any>) =>
-    db.query(`select graphile_worker.add_job('products.importPolicy', $1::json, job_key := $2)`, [JSON.stringify(job), `import:${job.providerId}:${job.policyId}`]);
+    db.query(`select graphile_worker.add_job('products.importPolicy', $1::json, job_key := $2)`, [
+      JSON.stringify(job),
+      `import:${job.providerId}:${job.policyId}`,
+    ]);
   const runImport = async (job: Record<string, any>) => {
     await enqueue(job);
     const key = `import:${job.providerId}:${job.policyId}`;
-    await waitFor(async () => (await db.query('select 1 from graphile_worker.jobs where key = $1', [key])).rowCount === 0, { what: `job ${key} to run` });
+    await waitFor(async () => (await db.query('select 1 from graphile_worker.jobs where key = $1', [key])).rowCount === 0, {
+      what: `job ${key} to run`,
+    });
   };
   const product = async (id: string) => (await subgraphRequest(products.url, PRODUCT, { id }, admin)).data.product;
 
   it('creates a bare DRAFT product with the given id, once', async () => {
     const job = payload();
     await enqueue(job);
-    const row = await waitFor(async () => (await db.query('select * from products.product where id = $1', [job.productId])).rows[0], { what: 'the imported product' });
+    const row = await waitFor(async () => (await db.query('select * from products.product where id = $1', [job.productId])).rows[0], {
+      what: 'the imported product',
+    });
     expect(row).toMatchObject({ name: job.name, display_name: job.name, description: '', status: 'DRAFT', version: 1 });
-    expect(await product(job.productId)).toMatchObject({ slug: slugOf(job.name), name: job.name, displayName: job.name, description: '', status: 'DRAFT', tykApiIds: ['pay-api', 'refunds-api'], tags: [] });
+    expect(await product(job.productId)).toMatchObject({
+      slug: slugOf(job.name),
+      name: job.name,
+      displayName: job.name,
+      description: '',
+      status: 'DRAFT',
+      tykApiIds: ['pay-api', 'refunds-api'],
+      tags: [],
+    });
     expect((await db.query('select 1 from products.catalog_product where product_id = $1', [job.productId])).rowCount).toBe(0);
-    const audit = await db.query(`select actor, action, change from platform.audit_log where target_type = 'Product' and target_id = $1`, [job.productId]);
+    const audit = await db.query(`select actor, action, change from platform.audit_log where target_type = 'Product' and target_id = $1`, [
+      job.productId,
+    ]);
     expect(audit.rows).toEqual([{ actor: 'system:import', action: 'products.importPolicy', change: 'CREATE' }]);
 
     await runImport(job);
@@ -69,7 +86,13 @@ describe('products.importPolicy', () => {
     const slug = (await product(job.productId)).slug;
     const renamed = { ...job, name: `${job.name} v2`, tykApiIds: ['pay-api'], reason: 'RENAMED' };
     await runImport(renamed);
-    expect(await product(job.productId)).toMatchObject({ slug, name: renamed.name, displayName: renamed.name, tykApiIds: ['pay-api'], version: 2 });
+    expect(await product(job.productId)).toMatchObject({
+      slug,
+      name: renamed.name,
+      displayName: renamed.name,
+      tykApiIds: ['pay-api'],
+      version: 2,
+    });
     await runImport(renamed);
     expect((await product(job.productId)).version).toBe(2);
 

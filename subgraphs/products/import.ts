@@ -61,7 +61,12 @@ export function parseProductImport(payload: unknown, log: Logger): ProductImport
 
 /** The product name from a policy name: no control characters, 1–120 characters. */
 export function productName(policyName: string, fallback: string): string {
-  const clean = (text: string) => text.replace(/[\u0000-\u001F\u007F]/g, ' ').trim().slice(0, LIMITS.name).trim();
+  const clean = (text: string) =>
+    text
+      .replace(/[\u0000-\u001F\u007F]/g, ' ')
+      .trim()
+      .slice(0, LIMITS.name)
+      .trim();
   return clean(policyName) || clean(fallback) || 'Imported product';
 }
 
@@ -83,7 +88,8 @@ export function acceptedApiIds(ids: readonly string[]): { ids: string[]; dropped
   const dropped: string[] = [];
   for (const raw of ids) {
     const id = raw.trim();
-    if (id.length < 1 || id.length > LIMITS.tykApiId || !TYK_API_ID_PATTERN.test(id) || accepted.length >= LIMITS.tykApiIds) dropped.push(raw.slice(0, 130));
+    if (id.length < 1 || id.length > LIMITS.tykApiId || !TYK_API_ID_PATTERN.test(id) || accepted.length >= LIMITS.tykApiIds)
+      dropped.push(raw.slice(0, 130));
     else if (!accepted.includes(id)) accepted.push(id);
   }
   return { ids: accepted, dropped };
@@ -92,7 +98,12 @@ export function acceptedApiIds(ids: readonly string[]): { ids: string[]; dropped
 async function uniqueSlug(em: EntityManager, base: string): Promise<string> {
   const rows = await em
     .getConnection()
-    .execute<{ slug: string }[]>(`select slug from products.product where slug = ? or slug like ?`, [base, `${base}-%`], 'all', em.getTransactionContext());
+    .execute<{ slug: string }[]>(
+      `select slug from products.product where slug = ? or slug like ?`,
+      [base, `${base}-%`],
+      'all',
+      em.getTransactionContext(),
+    );
   const taken = new Set(rows.map((r) => r.slug));
   if (!taken.has(base)) return base;
   for (let n = 2; ; n += 1) if (!taken.has(`${base}-${n}`)) return `${base}-${n}`;
@@ -100,13 +111,25 @@ async function uniqueSlug(em: EntityManager, base: string): Promise<string> {
 
 const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((v, i) => v === b[i]);
 
-export async function importProduct(em: EntityManager, payload: ProductImportPayload, log: Logger): Promise<'created' | 'updated' | 'unchanged' | 'skipped'> {
+export async function importProduct(
+  em: EntityManager,
+  payload: ProductImportPayload,
+  log: Logger,
+): Promise<'created' | 'updated' | 'unchanged' | 'skipped'> {
   return em.transactional(async (tx) => {
     const t = tx as EntityManager;
-    await t.getConnection().execute('select pg_advisory_xact_lock(hashtext(?))', [`plangraph:products:import:${payload.productId}`], 'all', t.getTransactionContext());
+    await t
+      .getConnection()
+      .execute(
+        'select pg_advisory_xact_lock(hashtext(?))',
+        [`plangraph:products:import:${payload.productId}`],
+        'all',
+        t.getTransactionContext(),
+      );
     const context = { providerId: payload.providerId, policyId: payload.policyId, productId: payload.productId, reason: payload.reason };
     const apis = acceptedApiIds(payload.tykApiIds);
-    if (apis.dropped.length) log.warn({ ...context, dropped: apis.dropped }, 'imported policy names Tyk API ids outside the product rules; dropped');
+    if (apis.dropped.length)
+      log.warn({ ...context, dropped: apis.dropped }, 'imported policy names Tyk API ids outside the product rules; dropped');
     const name = productName(payload.name, payload.policyId);
     const product = await t.findOne(Product, { id: payload.productId }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
 

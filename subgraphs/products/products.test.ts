@@ -59,7 +59,9 @@ describe('products subgraph', () => {
   }
 
   async function expectJob(productId: string) {
-    expect(await productJobs(productId)).toEqual([{ task_identifier: 'provider.syncProduct', payload: { productId }, key: `product:${productId}` }]);
+    expect(await productJobs(productId)).toEqual([
+      { task_identifier: 'provider.syncProduct', payload: { productId }, key: `product:${productId}` },
+    ]);
   }
 
   async function createProduct(input: Record<string, unknown> = {}, as: Identity = admin) {
@@ -155,14 +157,24 @@ describe('products subgraph', () => {
     expect(read.errors).toBeUndefined();
     expect(read.data.product).toEqual(product);
     // The same through a catalog's products (rows mapped from a batched SQL statement).
-    const viaCatalog = await subgraphRequest(subgraph.url, `query($id: ID!) { catalog(id: $id) { products { edges { node { ${PRODUCT_FIELDS} } } } } }`, { id: catalog.id }, null);
+    const viaCatalog = await subgraphRequest(
+      subgraph.url,
+      `query($id: ID!) { catalog(id: $id) { products { edges { node { ${PRODUCT_FIELDS} } } } } }`,
+      { id: catalog.id },
+      null,
+    );
     expect(viaCatalog.errors).toBeUndefined();
     expect(viaCatalog.data.catalog.products.edges).toEqual([{ node: product }]);
     const [row] = await sql<{ display_name: string; tyk_api_ids: string[]; tags: string[]; documentation_format: string }>(
       'select display_name, tyk_api_ids, tags, documentation_format from products.product where id = ?',
       [product.id],
     );
-    expect(row).toEqual({ display_name: 'Payments API', tyk_api_ids: ['api-1', 'org:api.2_x'], tags: ['finance', 'beta'], documentation_format: 'MARKDOWN' });
+    expect(row).toEqual({
+      display_name: 'Payments API',
+      tyk_api_ids: ['api-1', 'org:api.2_x'],
+      tags: ['finance', 'beta'],
+      documentation_format: 'MARKDOWN',
+    });
     const [contract] = await sql('select id, slug, name, status, tyk_api_ids from products.product_contract where id = ?', [product.id]);
     expect(contract).toEqual({ id: product.id, slug, name: 'Internal name', status: 'PUBLISHED', tyk_api_ids: ['api-1', 'org:api.2_x'] });
   });
@@ -202,7 +214,12 @@ describe('products subgraph', () => {
       expect((await subgraphRequest(subgraph.url, mutation, { input }, developer())).errors?.[0].extensions?.code).toBe('FORBIDDEN');
       expect((await subgraphRequest(subgraph.url, mutation, { input }, null)).errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
     }
-    const after = await subgraphRequest(subgraph.url, `query($id: ID) { product(id: $id) { name status version } }`, { id: existing.id }, admin);
+    const after = await subgraphRequest(
+      subgraph.url,
+      `query($id: ID) { product(id: $id) { name status version } }`,
+      { id: existing.id },
+      admin,
+    );
     expect(after.data.product).toEqual({ name: existing.name, status: 'DRAFT', version: 1 });
   });
 
@@ -231,11 +248,18 @@ describe('products subgraph', () => {
     const slug = unique('dup');
     await createProduct({ slug, name: 'First' });
     const dup = await subgraphRequest(subgraph.url, CREATE, { input: { slug, name: 'Second' } }, admin);
-    expect(dup.data.createProduct.errors).toEqual([{ code: 'ALREADY_EXISTS', field: 'input.slug', message: expect.stringContaining('slug') }]);
+    expect(dup.data.createProduct.errors).toEqual([
+      { code: 'ALREADY_EXISTS', field: 'input.slug', message: expect.stringContaining('slug') },
+    ]);
   });
 
   it('needs a Tyk API to publish and a visible catalog for developers to see a published product', async () => {
-    const noApi = await subgraphRequest(subgraph.url, CREATE, { input: { slug: unique('noapi'), name: 'No API', status: 'PUBLISHED' } }, admin);
+    const noApi = await subgraphRequest(
+      subgraph.url,
+      CREATE,
+      { input: { slug: unique('noapi'), name: 'No API', status: 'PUBLISHED' } },
+      admin,
+    );
     expect(noApi.data.createProduct).toEqual({
       product: null,
       errors: [{ code: 'VALIDATION_FAILED', field: 'input.tykApiIds', message: expect.stringContaining('at least one Tyk API') }],
@@ -271,7 +295,14 @@ describe('products subgraph', () => {
   it('filters products by status, search, catalog and tag', async () => {
     const tag = unique('flt');
     const other = await createCatalog({ name: unique('Other'), visibility: 'PUBLIC' });
-    const a = await createProduct({ slug: `${tag}-a`, displayName: `Alpha ${tag}`, tags: ['Blue'], status: 'PUBLISHED', tykApiIds: ['a'], catalogIds: [publicCatalogId] });
+    const a = await createProduct({
+      slug: `${tag}-a`,
+      displayName: `Alpha ${tag}`,
+      tags: ['Blue'],
+      status: 'PUBLISHED',
+      tykApiIds: ['a'],
+      catalogIds: [publicCatalogId],
+    });
     const b = await createProduct({ slug: `${tag}-b`, tags: ['red'], status: 'PUBLISHED', tykApiIds: ['b'], catalogIds: [other.id] });
     const c = await createProduct({ slug: `${tag}-c`, tags: ['blue', 'red'], catalogIds: [other.id] });
     const q = `query($filter: ProductFilter) { products(filter: $filter) { totalCount edges { node { slug } } } }`;
@@ -343,7 +374,10 @@ describe('products subgraph', () => {
     });
 
     const stale = await update({ id: product.id, expectedVersion: 1, name: 'Lost update' });
-    expect(stale).toEqual({ product: null, errors: [{ code: 'VERSION_CONFLICT', field: 'input.expectedVersion', message: expect.stringContaining('version 3') }] });
+    expect(stale).toEqual({
+      product: null,
+      errors: [{ code: 'VERSION_CONFLICT', field: 'input.expectedVersion', message: expect.stringContaining('version 3') }],
+    });
 
     const cleared = await update({ id: product.id, catalogIds: [] });
     expect(cleared.product).toMatchObject({ version: 4, catalogs: [] });
@@ -353,7 +387,9 @@ describe('products subgraph', () => {
     const product = await createProduct({ status: 'PUBLISHED', tykApiIds: ['x'], catalogIds: [publicCatalogId] });
     const archived = await subgraphRequest(subgraph.url, ARCHIVE, { input: { id: product.id } }, admin);
     expect(archived.data.archiveProduct).toEqual({ product: { id: product.id, status: 'ARCHIVED', version: 2 }, errors: [] });
-    expect((await subgraphRequest(subgraph.url, `query($id: ID) { product(id: $id) { id } }`, { id: product.id }, null)).data.product).toBeNull();
+    expect(
+      (await subgraphRequest(subgraph.url, `query($id: ID) { product(id: $id) { id } }`, { id: product.id }, null)).data.product,
+    ).toBeNull();
 
     expect(await update({ id: product.id, name: 'Back' })).toEqual({
       product: null,
@@ -384,7 +420,9 @@ describe('products subgraph', () => {
     await expectJob(product.id);
 
     await forgetJob(product.id);
-    expect((await subgraphRequest(subgraph.url, ARCHIVE, { input: { id: product.id } }, admin)).data.archiveProduct.errors[0].code).toBe('INVALID_TRANSITION');
+    expect((await subgraphRequest(subgraph.url, ARCHIVE, { input: { id: product.id } }, admin)).data.archiveProduct.errors[0].code).toBe(
+      'INVALID_TRANSITION',
+    );
     expect(await productJobs(product.id)).toEqual([]);
   });
 
@@ -418,9 +456,19 @@ describe('products subgraph', () => {
     expect(await productJobs(p3.id)).toEqual([]);
 
     for (const p of [p1, p2]) await forgetJob(p.id);
-    const updated = await subgraphRequest(subgraph.url, UPDATE_CATALOG, { input: { id: catalog.id, description: 'Now *with* p3', addProductIds: [p3.id, p2.id], removeProductIds: [p1.id] } }, admin);
+    const updated = await subgraphRequest(
+      subgraph.url,
+      UPDATE_CATALOG,
+      { input: { id: catalog.id, description: 'Now *with* p3', addProductIds: [p3.id, p2.id], removeProductIds: [p1.id] } },
+      admin,
+    );
     expect(updated.data.updateCatalog.errors).toEqual([]);
-    expect(updated.data.updateCatalog.catalog).toMatchObject({ name, description: 'Now *with* p3', descriptionHtml: '<p>Now <em>with</em> p3</p>\n', visibility: 'PUBLIC' });
+    expect(updated.data.updateCatalog.catalog).toMatchObject({
+      name,
+      description: 'Now *with* p3',
+      descriptionHtml: '<p>Now <em>with</em> p3</p>\n',
+      visibility: 'PUBLIC',
+    });
     await expectJob(p1.id); // removed
     await expectJob(p3.id); // added
     expect(await productJobs(p2.id)).toEqual([]); // already there: untouched
@@ -432,7 +480,12 @@ describe('products subgraph', () => {
 
     // A change that adds or removes no product syncs nothing.
     for (const p of [p1, p3]) await forgetJob(p.id);
-    const renamed = await subgraphRequest(subgraph.url, UPDATE_CATALOG, { input: { id: catalog.id, name: `${name} renamed`, removeProductIds: [p1.id] } }, admin);
+    const renamed = await subgraphRequest(
+      subgraph.url,
+      UPDATE_CATALOG,
+      { input: { id: catalog.id, name: `${name} renamed`, removeProductIds: [p1.id] } },
+      admin,
+    );
     expect(renamed.data.updateCatalog.errors).toEqual([]);
     for (const p of [p1, p2, p3]) expect(await productJobs(p.id)).toEqual([]);
   });
@@ -449,7 +502,12 @@ describe('products subgraph', () => {
       );
       orgs.push(r.data.createOrganization.organization.id as string);
     }
-    const teamId = (await sql<{ id: string }>(`insert into developers.team (id, organization_id, name) values (gen_random_uuid(), ?, ?) returning id`, [orgs[0], unique('team')]))[0].id;
+    const teamId = (
+      await sql<{ id: string }>(`insert into developers.team (id, organization_id, name) values (gen_random_uuid(), ?, ?) returning id`, [
+        orgs[0],
+        unique('team'),
+      ])
+    )[0].id;
     const AUDIENCE = `audience { organizationId teamId }`;
     const created = await subgraphRequest(
       subgraph.url,
@@ -465,7 +523,12 @@ describe('products subgraph', () => {
     ]);
     const [view] = await sql('select id, name, visibility from products.catalog_contract where id = ?', [id]);
     expect(view).toMatchObject({ id, visibility: 'PRIVATE' });
-    expect(await sql('select organization_id, team_id from products.catalog_audience_contract where catalog_id = ? order by team_id nulls first', [id])).toEqual([
+    expect(
+      await sql(
+        'select organization_id, team_id from products.catalog_audience_contract where catalog_id = ? order by team_id nulls first',
+        [id],
+      ),
+    ).toEqual([
       { organization_id: orgs[0], team_id: null },
       { organization_id: null, team_id: teamId },
     ]);
@@ -492,8 +555,11 @@ describe('products subgraph', () => {
       for (;;) {
         const r: { data?: any; errors?: unknown } = await subgraphRequest(subgraph.url, q, { id: catalog.id, after }, as);
         expect(r.errors).toBeUndefined();
-        const page: { edges: { node: { id: string } }[]; totalCount: number; pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; endCursor: string } } =
-          r.data.catalog.products;
+        const page: {
+          edges: { node: { id: string } }[];
+          totalCount: number;
+          pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; endCursor: string };
+        } = r.data.catalog.products;
         ids.push(...page.edges.map((e) => e.node.id));
         expect(page.pageInfo.hasPreviousPage).toBe(after !== null);
         if (!page.pageInfo.hasNextPage) return { ids, totalCount: page.totalCount };

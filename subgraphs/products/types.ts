@@ -13,7 +13,10 @@ export class ProductDocumentation {
   @Field(() => String, { nullable: true, description: 'The Markdown source; null for format URL.' })
   markdown!: string | null;
 
-  @Field(() => String, { nullable: true, description: 'The Markdown rendered as sanitized HTML (safe to insert into a page); null for format URL.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'The Markdown rendered as sanitized HTML (safe to insert into a page); null for format URL.',
+  })
   html!: string | null;
 
   @Field(() => String, { nullable: true, description: 'Absolute http(s) URL of the documentation; null for format MARKDOWN.' })

@@ -31,7 +31,10 @@ export const CUSTOM_FIELD_KEY_PATTERN = /^[A-Za-z0-9_.-]+$/;
 const NOT_FOUND = 'NOT_FOUND';
 
 function quoted(values: readonly string[], max = 5): string {
-  const shown = values.slice(0, max).map((v) => `\`${v}\``).join(', ');
+  const shown = values
+    .slice(0, max)
+    .map((v) => `\`${v}\``)
+    .join(', ');
   return values.length > max ? `${shown} and ${values.length - max} more` : shown;
 }
 
@@ -55,7 +58,11 @@ export function checkName(v: Validation, name: string, field: string, what = 'a 
 }
 
 export function checkDescription(v: Validation, description: string, field = 'input.description'): void {
-  v.check(description.length <= LIMITS.description, field, `Keep the description to ${LIMITS.description.toLocaleString('en-US')} characters at most.`);
+  v.check(
+    description.length <= LIMITS.description,
+    field,
+    `Keep the description to ${LIMITS.description.toLocaleString('en-US')} characters at most.`,
+  );
 }
 
 /** Tyk API ids as given (trimmed); refused when malformed, duplicated or too many. */
@@ -67,7 +74,10 @@ export function checkTykApiIds(v: Validation, given: readonly string[], field = 
   }
   const bad = ids.filter((id) => id.length < 1 || id.length > LIMITS.tykApiId || !TYK_API_ID_PATTERN.test(id));
   if (bad.length) {
-    v.fail(field, `Tyk API ids are 1 to ${LIMITS.tykApiId} characters of letters, digits, \`.\`, \`_\`, \`:\` and \`-\`; fix ${quoted(bad.map((id) => id || '(empty)'))}.`);
+    v.fail(
+      field,
+      `Tyk API ids are 1 to ${LIMITS.tykApiId} characters of letters, digits, \`.\`, \`_\`, \`:\` and \`-\`; fix ${quoted(bad.map((id) => id || '(empty)'))}.`,
+    );
     return ids;
   }
   const twice = duplicates(ids);
@@ -83,7 +93,11 @@ export function checkTags(v: Validation, given: readonly string[], field = 'inpu
     return tags;
   }
   const bad = tags.filter((tag) => tag.length < 1 || tag.length > LIMITS.tag || !TAG_PATTERN.test(tag));
-  if (bad.length) v.fail(field, `Tags are 1 to ${LIMITS.tag} characters of lowercase letters, digits, \`-\` and \`_\`; fix ${quoted(bad.map((t) => t || '(empty)'))}.`);
+  if (bad.length)
+    v.fail(
+      field,
+      `Tags are 1 to ${LIMITS.tag} characters of lowercase letters, digits, \`-\` and \`_\`; fix ${quoted(bad.map((t) => t || '(empty)'))}.`,
+    );
   return tags;
 }
 
@@ -94,13 +108,22 @@ export function checkCustomFields(v: Validation, given: readonly KeyValueInput[]
     v.fail(field, `Give at most ${LIMITS.customFields} custom fields; you gave ${fields.length}.`);
     return fields;
   }
-  const badKeys = fields.filter((f) => f.key.length < 1 || f.key.length > LIMITS.customFieldKey || !CUSTOM_FIELD_KEY_PATTERN.test(f.key)).map((f) => f.key || '(empty)');
+  const badKeys = fields
+    .filter((f) => f.key.length < 1 || f.key.length > LIMITS.customFieldKey || !CUSTOM_FIELD_KEY_PATTERN.test(f.key))
+    .map((f) => f.key || '(empty)');
   if (badKeys.length) {
-    v.fail(field, `Custom field keys are 1 to ${LIMITS.customFieldKey} characters of letters, digits, \`_\`, \`.\` and \`-\`; fix ${quoted(badKeys)}.`);
+    v.fail(
+      field,
+      `Custom field keys are 1 to ${LIMITS.customFieldKey} characters of letters, digits, \`_\`, \`.\` and \`-\`; fix ${quoted(badKeys)}.`,
+    );
     return fields;
   }
   const longValues = fields.filter((f) => f.value.length > LIMITS.customFieldValue).map((f) => f.key);
-  if (longValues.length) v.fail(field, `Keep each custom field value to ${LIMITS.customFieldValue.toLocaleString('en-US')} characters at most; shorten ${quoted(longValues)}.`);
+  if (longValues.length)
+    v.fail(
+      field,
+      `Keep each custom field value to ${LIMITS.customFieldValue.toLocaleString('en-US')} characters at most; shorten ${quoted(longValues)}.`,
+    );
   const twice = duplicates(fields.map((f) => f.key));
   if (twice.length) v.fail(field, `Custom field keys must be unique: ${quoted(twice)} appear more than once.`);
   return fields;
@@ -132,14 +155,31 @@ export function checkDocumentation(
   const url = input.url === null || input.url === undefined ? null : input.url.trim();
   if (input.format === DocumentationFormat.MARKDOWN) {
     const before = v.errors.length;
-    v.check(url === null, `${field}.url`, 'MARKDOWN documentation has no `url`: leave it out, or use format URL to link to documentation elsewhere.');
+    v.check(
+      url === null,
+      `${field}.url`,
+      'MARKDOWN documentation has no `url`: leave it out, or use format URL to link to documentation elsewhere.',
+    );
     if (markdown === null || markdown.trim().length === 0) v.fail(`${field}.markdown`, 'MARKDOWN documentation needs its `markdown` text.');
-    else v.check(markdown.length <= LIMITS.markdown, `${field}.markdown`, `Keep the documentation to ${LIMITS.markdown.toLocaleString('en-US')} characters at most, or host it elsewhere and use format URL.`);
+    else
+      v.check(
+        markdown.length <= LIMITS.markdown,
+        `${field}.markdown`,
+        `Keep the documentation to ${LIMITS.markdown.toLocaleString('en-US')} characters at most, or host it elsewhere and use format URL.`,
+      );
     return v.errors.length === before ? { format: DocumentationFormat.MARKDOWN, body: markdown! } : null;
   }
   const before = v.errors.length;
-  v.check(markdown === null, `${field}.markdown`, 'URL documentation has no `markdown`: leave it out, or use format MARKDOWN to store the text here.');
-  v.check(url !== null && isHttpUrl(url), `${field}.url`, `Give an absolute http or https URL of at most ${LIMITS.url} characters (e.g. \`https://docs.example.com/payments\`).`);
+  v.check(
+    markdown === null,
+    `${field}.markdown`,
+    'URL documentation has no `markdown`: leave it out, or use format MARKDOWN to store the text here.',
+  );
+  v.check(
+    url !== null && isHttpUrl(url),
+    `${field}.url`,
+    `Give an absolute http or https URL of at most ${LIMITS.url} characters (e.g. \`https://docs.example.com/payments\`).`,
+  );
   return v.errors.length === before ? { format: DocumentationFormat.URL, body: url! } : null;
 }
 
@@ -154,11 +194,23 @@ export function idList(v: Validation, given: readonly string[] | null | undefine
  * Adds a NOT_FOUND error on `field` listing the ids that `table` (a products table or another
  * subgraph's published view) does not contain. Ids that are not UUIDs are unknown too.
  */
-export async function checkExisting(em: EntityManager, v: Validation, table: string, ids: readonly string[], field: string, what: string): Promise<void> {
+export async function checkExisting(
+  em: EntityManager,
+  v: Validation,
+  table: string,
+  ids: readonly string[],
+  field: string,
+  what: string,
+): Promise<void> {
   if (!ids.length) return;
   const uuids = ids.filter((id) => isUuid(id));
   const rows = uuids.length ? await execute<{ id: string }[]>(em, `select id from ${table} where id in (?)`, [uuids]) : [];
   const found = new Set(rows.map((row) => row.id));
   const missing = ids.filter((id) => !found.has(id));
-  if (missing.length) v.fail(field, `No ${what} with ${missing.length === 1 ? 'id' : 'ids'} ${quoted(missing)}: check the ${missing.length === 1 ? 'id' : 'ids'}.`, NOT_FOUND);
+  if (missing.length)
+    v.fail(
+      field,
+      `No ${what} with ${missing.length === 1 ? 'id' : 'ids'} ${quoted(missing)}: check the ${missing.length === 1 ? 'id' : 'ids'}.`,
+      NOT_FOUND,
+    );
 }

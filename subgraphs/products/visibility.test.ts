@@ -72,10 +72,22 @@ describe('products and catalogs visibility', () => {
     // Teams have no API yet: rows straight into the developers tables.
     ids.team = randomUUID();
     const connection = developers.orm.em.getConnection();
-    await connection.execute('insert into developers.team (id, organization_id, name) values (?, ?, ?)', [ids.team, ids.orgA, unique('team')]);
-    await connection.execute('insert into developers.team_member (id, team_id, subject) values (?, ?, ?)', [randomUUID(), ids.team, carol.sub]);
+    await connection.execute('insert into developers.team (id, organization_id, name) values (?, ?, ?)', [
+      ids.team,
+      ids.orgA,
+      unique('team'),
+    ]);
+    await connection.execute('insert into developers.team_member (id, team_id, subject) values (?, ?, ?)', [
+      randomUUID(),
+      ids.team,
+      carol.sub,
+    ]);
     // Team members count only while they belong to the team's organization (developers' rule).
-    await connection.execute(`insert into developers.organization_member (id, organization_id, subject, role) values (?, ?, ?, 'MEMBER')`, [randomUUID(), ids.orgA, carol.sub]);
+    await connection.execute(`insert into developers.organization_member (id, organization_id, subject, role) values (?, ?, ?, 'MEMBER')`, [
+      randomUUID(),
+      ids.orgA,
+      carol.sub,
+    ]);
 
     ids.P0 = await createProduct('P0', 'PUBLISHED');
     ids.P1 = await createProduct('P1', 'PUBLISHED');
@@ -83,7 +95,11 @@ describe('products and catalogs visibility', () => {
     ids.P3 = await createProduct('P3', 'PUBLISHED');
     ids.D = await createProduct('D', 'DRAFT');
     ids.PUB = await createCatalog(`${tag} public`, { visibility: 'PUBLIC', productIds: [ids.P1, ids.D] });
-    ids.PRIV_A = await createCatalog(`${tag} org-a`, { visibility: 'PRIVATE', audience: { organizationIds: [ids.orgA] }, productIds: [ids.P2, ids.P1] });
+    ids.PRIV_A = await createCatalog(`${tag} org-a`, {
+      visibility: 'PRIVATE',
+      audience: { organizationIds: [ids.orgA] },
+      productIds: [ids.P2, ids.P1],
+    });
     ids.PRIV_T = await createCatalog(`${tag} team-t`, { visibility: 'PRIVATE', audience: { teamIds: [ids.team] }, productIds: [ids.P3] });
   });
   afterAll(async () => {
@@ -95,13 +111,23 @@ describe('products and catalogs visibility', () => {
   const names = (list: ({ id: string } | null)[]) => list.map((item) => (item ? name(item.id) : null));
 
   async function productsSeen(as: Identity | null) {
-    const data = await ok(products.url, `query($s: String) { products(first: 50, filter: { search: $s }) { totalCount edges { node { id } } } }`, { s: tag }, as);
+    const data = await ok(
+      products.url,
+      `query($s: String) { products(first: 50, filter: { search: $s }) { totalCount edges { node { id } } } }`,
+      { s: tag },
+      as,
+    );
     expect(data.products.totalCount).toBe(data.products.edges.length);
     return names(data.products.edges.map((e: { node: { id: string } }) => e.node));
   }
 
   async function catalogsSeen(as: Identity | null) {
-    const data = await ok(products.url, `query($s: String) { catalogs(first: 50, filter: { search: $s }) { totalCount edges { node { id } } } }`, { s: tag }, as);
+    const data = await ok(
+      products.url,
+      `query($s: String) { catalogs(first: 50, filter: { search: $s }) { totalCount edges { node { id } } } }`,
+      { s: tag },
+      as,
+    );
     expect(data.catalogs.totalCount).toBe(data.catalogs.edges.length);
     return names(data.catalogs.edges.map((e: { node: { id: string } }) => e.node));
   }
@@ -110,7 +136,12 @@ describe('products and catalogs visibility', () => {
     const seen: string[] = [];
     for (const key of ['P0', 'P1', 'P2', 'P3', 'D'] as const) {
       const data = await ok(products.url, `query($id: ID) { product(id: $id) { id } }`, { id: ids[key] }, as);
-      const bySlug = await ok(products.url, `query($slug: String) { product(slug: $slug) { id } }`, { slug: `${tag}-${key.toLowerCase()}` }, as);
+      const bySlug = await ok(
+        products.url,
+        `query($slug: String) { product(slug: $slug) { id } }`,
+        { slug: `${tag}-${key.toLowerCase()}` },
+        as,
+      );
       expect(bySlug.product).toEqual(data.product);
       if (data.product) seen.push(key);
     }
@@ -182,8 +213,12 @@ describe('products and catalogs visibility', () => {
     // Filtering by a catalog the caller may not see reveals nothing.
     const f = `query($c: ID) { products(filter: { catalogId: $c }) { totalCount edges { node { id } } } }`;
     expect((await ok(products.url, f, { c: ids.PRIV_T }, alice)).products).toEqual({ totalCount: 0, edges: [] });
-    expect(names((await ok(products.url, f, { c: ids.PRIV_T }, carol)).products.edges.map((e: { node: { id: string } }) => e.node))).toEqual(['P3']);
-    expect(names((await ok(products.url, f, { c: ids.PRIV_A }, alice)).products.edges.map((e: { node: { id: string } }) => e.node))).toEqual(['P1', 'P2']);
+    expect(
+      names((await ok(products.url, f, { c: ids.PRIV_T }, carol)).products.edges.map((e: { node: { id: string } }) => e.node)),
+    ).toEqual(['P3']);
+    expect(
+      names((await ok(products.url, f, { c: ids.PRIV_A }, alice)).products.edges.map((e: { node: { id: string } }) => e.node)),
+    ).toEqual(['P1', 'P2']);
   });
 
   it('shows a catalog audience to portal admins only (FORBIDDEN on that field for everyone else)', async () => {
@@ -199,13 +234,17 @@ describe('products and catalogs visibility', () => {
     ] as const) {
       const r = await subgraphRequest(products.url, q, { id: catalog }, as);
       expect(r.data.catalog).toEqual({ id: catalog, name: expect.any(String), audience: null });
-      expect(r.errors).toEqual([expect.objectContaining({ path: ['catalog', 'audience'], extensions: expect.objectContaining({ code: 'FORBIDDEN' }) })]);
+      expect(r.errors).toEqual([
+        expect.objectContaining({ path: ['catalog', 'audience'], extensions: expect.objectContaining({ code: 'FORBIDDEN' }) }),
+      ]);
     }
   });
 
   it('hides a private catalog again when the audience changes', async () => {
     const U = `mutation($input: UpdateCatalogInput!) { updateCatalog(input: $input) { errors { code field } } }`;
-    expect((await ok(products.url, U, { input: { id: ids.PRIV_A, audience: { organizationIds: [ids.orgB] } } }, admin)).updateCatalog.errors).toEqual([]);
+    expect(
+      (await ok(products.url, U, { input: { id: ids.PRIV_A, audience: { organizationIds: [ids.orgB] } } }, admin)).updateCatalog.errors,
+    ).toEqual([]);
     try {
       expect(await productsSeen(alice)).toEqual(['P1']);
       expect(await productsSeen(bob)).toEqual(['P1', 'P2']);
@@ -221,7 +260,10 @@ describe('products and catalogs visibility', () => {
     let catalogs: string[] = [];
 
     beforeAll(async () => {
-      catalogs = [await createCatalog(`${batchTag} c1`, { visibility: 'PUBLIC' }), await createCatalog(`${batchTag} c2`, { visibility: 'PRIVATE', audience: { organizationIds: [ids.orgA] } })];
+      catalogs = [
+        await createCatalog(`${batchTag} c1`, { visibility: 'PUBLIC' }),
+        await createCatalog(`${batchTag} c2`, { visibility: 'PRIVATE', audience: { organizationIds: [ids.orgA] } }),
+      ];
       for (let i = 0; i < 10; i++) {
         const data = await ok(
           products.url,
@@ -265,10 +307,28 @@ describe('products and catalogs visibility', () => {
       expect(two.count).toBe(one.count);
 
       const ENTITIES = `query($r: [_Any!]!) { _entities(representations: $r) { ... on Product { id catalogs { id } } ... on Catalog { id } } }`;
-      const all = await ok(products.url, `query($s: String) { products(first: 20, filter: { search: $s }) { edges { node { id } } } }`, { s: batchTag }, admin);
+      const all = await ok(
+        products.url,
+        `query($s: String) { products(first: 20, filter: { search: $s }) { edges { node { id } } } }`,
+        { s: batchTag },
+        admin,
+      );
       const productIds: string[] = all.products.edges.map((e: { node: { id: string } }) => e.node.id);
-      const single = await countStatements(ENTITIES, { r: [{ __typename: 'Product', id: productIds[0] }, { __typename: 'Catalog', id: catalogs[0] }] }, alice);
-      const many = await countStatements(ENTITIES, { r: [...productIds.map((id) => ({ __typename: 'Product', id })), ...catalogs.map((id) => ({ __typename: 'Catalog', id }))] }, alice);
+      const single = await countStatements(
+        ENTITIES,
+        {
+          r: [
+            { __typename: 'Product', id: productIds[0] },
+            { __typename: 'Catalog', id: catalogs[0] },
+          ],
+        },
+        alice,
+      );
+      const many = await countStatements(
+        ENTITIES,
+        { r: [...productIds.map((id) => ({ __typename: 'Product', id })), ...catalogs.map((id) => ({ __typename: 'Catalog', id }))] },
+        alice,
+      );
       expect(many.data._entities).toHaveLength(12);
       expect(many.count).toBe(single.count);
     });

@@ -81,7 +81,13 @@ describe('provider sync: dashboard-first import', () => {
         } else {
           await h.sql(
             `insert into products.product (id, slug, name, display_name, tyk_api_ids) values (?, ?, ?, ?, ?::text[]) on conflict (id) do update set name = excluded.name`,
-            [job.payload.productId, `imported-${job.payload.productId}`, job.payload.name, job.payload.name, `{${job.payload.tykApiIds.join(',')}}`],
+            [
+              job.payload.productId,
+              `imported-${job.payload.productId}`,
+              job.payload.name,
+              job.payload.name,
+              `{${job.payload.tykApiIds.join(',')}}`,
+            ],
           );
         }
         await h.sql(`select graphile_worker.complete_jobs(array[?::bigint])`, [job.id]);
@@ -107,8 +113,34 @@ describe('provider sync: dashboard-first import', () => {
   });
 
   it('imports tagged partitioned policies as bare plans and products, idempotently, and follows renames and deletions', async () => {
-    h.tyk.putPolicyDirect(policy('gold-eu', { name: 'Gold EU', partitions: { quota: true, rate_limit: true, acl: false }, quota_max: 5000, quota_renewal_rate: 2592000, rate: 50, per: 60, key_expires_in: 86400, meta_data: { region: 'eu' }, throttle_interval: 10, throttle_retry_limit: 3 }));
-    h.tyk.putPolicyDirect(policy('payments-access', { name: 'Payments', partitions: { acl: true }, access_rights: { 'pay-api': { api_id: 'pay-api', api_name: 'Payments API', versions: ['v2'], allowed_urls: [{ url: '/charges', methods: ['GET'] }] } } }));
+    h.tyk.putPolicyDirect(
+      policy('gold-eu', {
+        name: 'Gold EU',
+        partitions: { quota: true, rate_limit: true, acl: false },
+        quota_max: 5000,
+        quota_renewal_rate: 2592000,
+        rate: 50,
+        per: 60,
+        key_expires_in: 86400,
+        meta_data: { region: 'eu' },
+        throttle_interval: 10,
+        throttle_retry_limit: 3,
+      }),
+    );
+    h.tyk.putPolicyDirect(
+      policy('payments-access', {
+        name: 'Payments',
+        partitions: { acl: true },
+        access_rights: {
+          'pay-api': {
+            api_id: 'pay-api',
+            api_name: 'Payments API',
+            versions: ['v2'],
+            allowed_urls: [{ url: '/charges', methods: ['GET'] }],
+          },
+        },
+      }),
+    );
     h.tyk.putPolicyDirect(policy('untagged', { tags: ['other'], partitions: { quota: true } }));
     h.tyk.putPolicyDirect(policy('whole-policy', { partitions: { quota: false, rate_limit: false, acl: false } }));
     h.tyk.putPolicyDirect(policy('mixed', { partitions: { quota: true, acl: true } }));
@@ -146,14 +178,31 @@ describe('provider sync: dashboard-first import', () => {
     ]);
     const productJobs = await queuedJobs(h, 'products.importPolicy');
     expect(productJobs).toEqual([
-      expect.objectContaining({ payload: { providerId: h.providerId, policyId: 'payments-access', productId: payments.subjectId, name: 'Payments', tykApiIds: ['pay-api'], reason: 'NEW' } }),
+      expect.objectContaining({
+        payload: {
+          providerId: h.providerId,
+          policyId: 'payments-access',
+          productId: payments.subjectId,
+          name: 'Payments',
+          tykApiIds: ['pay-api'],
+          reason: 'NEW',
+        },
+      }),
     ]);
     // Reading only: no writes to Tyk; the portal's own policy is not imported.
     expect(h.tyk.writes()).toEqual([]);
 
     // Idempotent: a second run changes nothing and sends nothing.
     const second = await sync();
-    expect(second.result).toMatchObject({ newPolicies: 0, renamedPolicies: 0, missingPolicies: 0, linkedPolicies: 0, updatedPolicies: 0, unchangedPolicies: 2, repairedPolicies: 0 });
+    expect(second.result).toMatchObject({
+      newPolicies: 0,
+      renamedPolicies: 0,
+      missingPolicies: 0,
+      linkedPolicies: 0,
+      updatedPolicies: 0,
+      unchangedPolicies: 2,
+      repairedPolicies: 0,
+    });
     expect(await queuedJobs(h, 'plans.importPolicy')).toHaveLength(1);
     expect(await queuedJobs(h, 'products.importPolicy')).toHaveLength(1);
     expect((await imported()).edges.map((e: any) => e.node.state).sort()).toEqual(['NEW', 'NEW']);
@@ -162,14 +211,20 @@ describe('provider sync: dashboard-first import', () => {
     await handleImports();
     expect((await sync()).result).toMatchObject({ linkedPolicies: 2, newPolicies: 0 });
     expect(await byPolicy('gold-eu')).toMatchObject({ state: 'LINKED' });
-    expect((await syncOf(h, 'Plan', gold.subjectId)).sync).toMatchObject({ status: 'SYNCED', externalId: 'gold-eu', providerId: h.providerId });
+    expect((await syncOf(h, 'Plan', gold.subjectId)).sync).toMatchObject({
+      status: 'SYNCED',
+      externalId: 'gold-eu',
+      providerId: h.providerId,
+    });
     expect((await sync()).result).toMatchObject({ linkedPolicies: 0, unchangedPolicies: 2, newPolicies: 0 });
 
     // Renamed in Tyk: the plan is renamed through the same job.
     h.tyk.putPolicyDirect({ ...h.tyk.policy('gold-eu')!, name: 'Gold Europe' });
     expect((await sync()).result).toMatchObject({ renamedPolicies: 1 });
     expect(await byPolicy('gold-eu')).toMatchObject({ state: 'RENAMED', name: 'Gold Europe', previousName: 'Gold EU' });
-    expect((await queuedJobs(h, 'plans.importPolicy')).map((j) => j.payload)).toEqual([expect.objectContaining({ planId: gold.subjectId, name: 'Gold Europe', reason: 'RENAMED' })]);
+    expect((await queuedJobs(h, 'plans.importPolicy')).map((j) => j.payload)).toEqual([
+      expect.objectContaining({ planId: gold.subjectId, name: 'Gold Europe', reason: 'RENAMED' }),
+    ]);
     await handleImports();
     expect((await sync()).result).toMatchObject({ linkedPolicies: 1, renamedPolicies: 0 });
     const [renamedPlan] = await h.sql(`select name from plans.plan_contract where id = ?`, [gold.subjectId]);
@@ -180,16 +235,28 @@ describe('provider sync: dashboard-first import', () => {
     expect((await sync()).result).toMatchObject({ missingPolicies: 1 });
     expect(await byPolicy('payments-access')).toMatchObject({ state: 'MISSING' });
     expect((await byPolicy('payments-access')).missingSince).not.toBeNull();
-    expect((await syncOf(h, 'Product', payments.subjectId)).sync).toMatchObject({ status: 'MISSING', lastError: expect.stringContaining('payments-access') });
+    expect((await syncOf(h, 'Product', payments.subjectId)).sync).toMatchObject({
+      status: 'MISSING',
+      lastError: expect.stringContaining('payments-access'),
+    });
     expect((await imported('MISSING')).totalCount).toBe(1);
     expect((await sync()).result).toMatchObject({ missingPolicies: 0, newPolicies: 0, renamedPolicies: 0 });
     expect(await queuedJobs(h, 'products.importPolicy')).toHaveLength(0);
 
     // A portal edit of the imported plan updates the Tyk policy in place, keeping what the portal does not manage.
-    await h.sql(`update plans.plan set quota_requests = 6000, quota_period = 'MONTH', quota_period_seconds = 2592000, version = version + 1 where id = ?`, [gold.subjectId]);
+    await h.sql(
+      `update plans.plan set quota_requests = 6000, quota_period = 'MONTH', quota_period_seconds = 2592000, version = version + 1 where id = ?`,
+      [gold.subjectId],
+    );
     await enqueue(h, 'provider.syncPlan', { planId: gold.subjectId }, `plan:${gold.subjectId}`);
     await waitFor(() => h.tyk.policy('gold-eu')?.quota_max === 6000, { what: 'the imported policy to be updated' });
-    expect(h.tyk.policy('gold-eu')).toMatchObject({ id: 'gold-eu', name: 'Gold Europe', throttle_interval: 10, throttle_retry_limit: 3, tags: ['plangraph', 'team-x'] });
+    expect(h.tyk.policy('gold-eu')).toMatchObject({
+      id: 'gold-eu',
+      name: 'Gold Europe',
+      throttle_interval: 10,
+      throttle_retry_limit: 3,
+      tags: ['plangraph', 'team-x'],
+    });
     expect(h.tyk.policy('gold-eu')!.meta_data).toEqual({ region: 'eu' });
     expect((await sync()).result).toMatchObject({ renamedPolicies: 0, newPolicies: 0 });
   });
@@ -216,7 +283,9 @@ describe('provider sync: dashboard-first import', () => {
     try {
       const down = await sync();
       expect(down.result).toBeNull();
-      expect(down.errors).toEqual([expect.objectContaining({ code: 'PROVIDER_UNAVAILABLE', field: null, message: expect.stringContaining('ECONNREFUSED') })]);
+      expect(down.errors).toEqual([
+        expect.objectContaining({ code: 'PROVIDER_UNAVAILABLE', field: null, message: expect.stringContaining('ECONNREFUSED') }),
+      ]);
       expect(down.provider.id).toBe(h.providerId);
     } finally {
       await h.tyk.up();
@@ -240,13 +309,18 @@ describe('provider sync: dashboard-first import', () => {
   });
 
   it('runs periodically: the job imports, then schedules its next run one interval later', async () => {
-    h.tyk.putPolicyDirect(policy('silver-eu', { name: 'Silver EU', partitions: { quota: true, rate_limit: true }, quota_max: 100, quota_renewal_rate: 3600 }));
+    h.tyk.putPolicyDirect(
+      policy('silver-eu', { name: 'Silver EU', partitions: { quota: true, rate_limit: true }, quota_max: 100, quota_renewal_rate: 3600 }),
+    );
     await enqueue(h, 'provider.syncProvider', { providerId: h.providerId }, `provider-sync:${h.providerId}`);
     await waitFor(() => byPolicy('silver-eu'), { timeoutMs: 15_000, what: 'the periodic run to import silver-eu' });
-    const next = await waitFor(async () => {
-      const jobs = await queuedJobs(h, 'provider.syncProvider');
-      return jobs.length === 1 && new Date(jobs[0].run_at).getTime() > Date.now() + 3000 * 1000 ? jobs[0] : null;
-    }, { what: 'the next periodic run (PROVIDER_SYNC_INTERVAL_SECONDS=3600 in the harness)' });
+    const next = await waitFor(
+      async () => {
+        const jobs = await queuedJobs(h, 'provider.syncProvider');
+        return jobs.length === 1 && new Date(jobs[0].run_at).getTime() > Date.now() + 3000 * 1000 ? jobs[0] : null;
+      },
+      { what: 'the next periodic run (PROVIDER_SYNC_INTERVAL_SECONDS=3600 in the harness)' },
+    );
     expect(next.key).toBe(`provider-sync:${h.providerId}`);
   });
 

@@ -8,7 +8,13 @@ import { ApiScopeLink } from './entities/api-scope-link';
 import { CredentialRef, PlanRef, ProductRef, resolveStubReference } from './entities/refs';
 import { migrations } from './migrations';
 import { ProviderResolver } from './resolvers/provider.resolver';
-import { CredentialSyncResolver, PlanSyncResolver, ProductSyncResolver, ProviderImportResolver, SyncMutationResolver } from './resolvers/sync.resolver';
+import {
+  CredentialSyncResolver,
+  PlanSyncResolver,
+  ProductSyncResolver,
+  ProviderImportResolver,
+  SyncMutationResolver,
+} from './resolvers/sync.resolver';
 import { resolveProviderReference } from './provider.reference';
 import { ProductScopeSyncResolver } from './resolvers/scope-sync.resolver';
 import { providerJobs } from './jobs';
@@ -24,7 +30,16 @@ export const providerSubgraph: SubgraphModule = {
   migrations,
   buildSchema: () =>
     buildFederatedSchema({
-      resolvers: [ProviderResolver, ProviderImportResolver, PlanSyncResolver, ProductSyncResolver, ProductScopeSyncResolver, CredentialSyncResolver, SyncMutationResolver, IdentityProviderResolver],
+      resolvers: [
+        ProviderResolver,
+        ProviderImportResolver,
+        PlanSyncResolver,
+        ProductSyncResolver,
+        ProductScopeSyncResolver,
+        CredentialSyncResolver,
+        SyncMutationResolver,
+        IdentityProviderResolver,
+      ],
       orphanedTypes: [PlanRef, ProductRef, CredentialRef],
       references: {
         Provider: resolveProviderReference as never,

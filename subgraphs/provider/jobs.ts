@@ -24,9 +24,18 @@ function idOf(deps: SyncDeps, task: string, payload: unknown, field: string): st
 }
 
 /** Schedules the next periodic run of a provider's sync. */
-export async function scheduleProviderSync(deps: SyncDeps, providerId: string, delaySeconds = providerSettings(deps.env).syncIntervalSeconds): Promise<void> {
+export async function scheduleProviderSync(
+  deps: SyncDeps,
+  providerId: string,
+  delaySeconds = providerSettings(deps.env).syncIntervalSeconds,
+): Promise<void> {
   const em = deps.fork();
-  await enqueueJob(em, JOB_TASKS.syncProvider, { providerId }, { jobKey: `provider-sync:${providerId}`, runAt: new Date(Date.now() + delaySeconds * 1000) });
+  await enqueueJob(
+    em,
+    JOB_TASKS.syncProvider,
+    { providerId },
+    { jobKey: `provider-sync:${providerId}`, runAt: new Date(Date.now() + delaySeconds * 1000) },
+  );
 }
 
 export function providerJobs(runtime: JobRuntime): TaskList {

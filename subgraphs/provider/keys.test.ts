@@ -92,28 +92,60 @@ describe('provider sync: keys', () => {
     await h.sql(
       `insert into developers.credential_fixture (id, app_id, organization_id, plan_id, product_ids, status, expires_at, revokes_at, alias, metadata, pending_secret_encrypted, version)
        values (?, ?, ?, ?, ?::uuid[], ?, ?, ?, ?, ?::jsonb, ?, ?)`,
-      [id, appId, organizationId, planId, `{${productIds.join(',')}}`, values.status, values.expires_at, values.revokes_at, `Weather app (${secret.slice(0, 12)})`, JSON.stringify(values.metadata), values.pending_secret_encrypted, values.version],
+      [
+        id,
+        appId,
+        organizationId,
+        planId,
+        `{${productIds.join(',')}}`,
+        values.status,
+        values.expires_at,
+        values.revokes_at,
+        `Weather app (${secret.slice(0, 12)})`,
+        JSON.stringify(values.metadata),
+        values.pending_secret_encrypted,
+        values.version,
+      ],
     );
     return { id, secret, appId, organizationId, developerId };
   }
 
-  const keyRow = async (credentialId: string) => (await h.sql('select * from provider.credential_key where credential_id = ?', [credentialId]))[0] ?? null;
+  const keyRow = async (credentialId: string) =>
+    (await h.sql('select * from provider.credential_key where credential_id = ?', [credentialId]))[0] ?? null;
   const waitForKey = (credentialId: string, check: (row: any) => boolean, what = 'credential key') =>
-    waitFor(async () => {
-      const row = await keyRow(credentialId);
-      return row && check(row) ? row : null;
-    }, { timeoutMs: 15_000, what: `${what} of ${credentialId}` });
+    waitFor(
+      async () => {
+        const row = await keyRow(credentialId);
+        return row && check(row) ? row : null;
+      },
+      { timeoutMs: 15_000, what: `${what} of ${credentialId}` },
+    );
 
   const CREDENTIAL_SYNC = `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Credential { id sync { ${SYNC_STATE} } } } }`;
 
   it('issues a key with the product and plan policies, lifetime, metadata and alias, keeps its hash, and tells developers', async () => {
-    const plan = await createPlan(h, { quota: { requests: 100, period: 'DAY' }, keyExpiresAfterSeconds: 3600, credentialMetadata: [{ key: 'tier', value: 'gold' }] });
+    const plan = await createPlan(h, {
+      quota: { requests: 100, period: 'DAY' },
+      keyExpiresAfterSeconds: 3600,
+      credentialMetadata: [{ key: 'tier', value: 'gold' }],
+    });
     const products = [await createProduct(h, { tykApiIds: ['weather'] }), await createProduct(h, { tykApiIds: ['maps'] })];
-    const cred = await credential(plan.id, products.map((p) => p.id));
+    const cred = await credential(
+      plan.id,
+      products.map((p) => p.id),
+    );
     await enqueue(h, 'provider.issueKey', { credentialId: cred.id }, `key:${cred.id}`);
     const row = await waitForKey(cred.id, (r) => r.status === 'ACTIVE');
     const policyIds = [...products.map((p) => productPolicyIdOf(p.id)), planPolicyIdOf(plan.id)];
-    expect(row).toMatchObject({ provider_id: h.providerId, sync_status: 'SYNCED', plan_id: plan.id, policy_ids: policyIds, synced_version: 1, attempts: 1, last_error: null });
+    expect(row).toMatchObject({
+      provider_id: h.providerId,
+      sync_status: 'SYNCED',
+      plan_id: plan.id,
+      policy_ids: policyIds,
+      synced_version: 1,
+      attempts: 1,
+      last_error: null,
+    });
     expect(row.key_hash).toMatch(/^[0-9a-f]{16}$/);
 
     // One create call, with the secret as the custom key id.
@@ -135,13 +167,38 @@ describe('provider sync: keys', () => {
     expect(Math.abs(session.expires - (Math.floor(Date.now() / 1000) + 3600))).toBeLessThan(30);
 
     const issued = await queuedJobs(h, 'developers.keyIssued');
-    expect(issued.find((j) => j.payload.credentialId === cred.id)).toMatchObject({ key: `key-issued:${cred.id}`, payload: { credentialId: cred.id, version: 1 } });
+    expect(issued.find((j) => j.payload.credentialId === cred.id)).toMatchObject({
+      key: `key-issued:${cred.id}`,
+      payload: { credentialId: cred.id, version: 1 },
+    });
 
     // Credential.sync: all details for portal admins, status and times only for others.
     const admin = await h.gql('provider', CREDENTIAL_SYNC, { reps: [{ __typename: 'Credential', id: cred.id }] }, h.admin);
-    expect(admin.data._entities[0].sync).toMatchObject({ status: 'SYNCED', providerId: h.providerId, externalId: row.key_hash.slice(0, 12), attempts: 1, lastError: null });
-    const other = await h.gql('provider', CREDENTIAL_SYNC, { reps: [{ __typename: 'Credential', id: cred.id }, { __typename: 'Credential', id: randomUUID() }] }, developer());
-    expect(other.data._entities[0].sync).toMatchObject({ status: 'SYNCED', providerId: null, externalId: null, lastError: null, attempts: 1 });
+    expect(admin.data._entities[0].sync).toMatchObject({
+      status: 'SYNCED',
+      providerId: h.providerId,
+      externalId: row.key_hash.slice(0, 12),
+      attempts: 1,
+      lastError: null,
+    });
+    const other = await h.gql(
+      'provider',
+      CREDENTIAL_SYNC,
+      {
+        reps: [
+          { __typename: 'Credential', id: cred.id },
+          { __typename: 'Credential', id: randomUUID() },
+        ],
+      },
+      developer(),
+    );
+    expect(other.data._entities[0].sync).toMatchObject({
+      status: 'SYNCED',
+      providerId: null,
+      externalId: null,
+      lastError: null,
+      attempts: 1,
+    });
     expect(other.data._entities[1].sync).toMatchObject({ status: 'PENDING', attempts: 0, providerId: null });
 
     // The secret is in no provider table and no audit entry.
@@ -153,8 +210,17 @@ describe('provider sync: keys', () => {
 
     // Published for usage: key hash ↔ credential, policy id ↔ plan/product.
     const [published] = await h.sql(`select * from provider.credential_key_contract where credential_id = ?`, [cred.id]);
-    expect(published).toMatchObject({ key_hash: row.key_hash, provider_id: h.providerId, status: 'ACTIVE', plan_id: plan.id, policy_ids: policyIds });
-    const links = await h.sql(`select kind, subject_id, policy_id from provider.policy_link_contract where policy_id in (?, ?, ?) order by policy_id`, policyIds);
+    expect(published).toMatchObject({
+      key_hash: row.key_hash,
+      provider_id: h.providerId,
+      status: 'ACTIVE',
+      plan_id: plan.id,
+      policy_ids: policyIds,
+    });
+    const links = await h.sql(
+      `select kind, subject_id, policy_id from provider.policy_link_contract where policy_id in (?, ?, ?) order by policy_id`,
+      policyIds,
+    );
     expect(links.map((l: any) => l.subject_id).sort()).toEqual([plan.id, ...products.map((p) => p.id)].sort());
 
     // Running the job again changes nothing: one GET of the key, no write.
@@ -162,7 +228,9 @@ describe('provider sync: keys', () => {
     const before = row.last_attempt_at as Date;
     await enqueue(h, 'provider.issueKey', { credentialId: cred.id }, `key:${cred.id}`);
     await waitForKey(cred.id, (r) => r.last_attempt_at > before, 'a second attempt');
-    expect(h.tyk.requests.filter((r) => r.path.startsWith('/tyk/keys')).map((r) => `${r.method} ${r.path}`)).toEqual([`GET /tyk/keys/${row.key_hash}`]);
+    expect(h.tyk.requests.filter((r) => r.path.startsWith('/tyk/keys')).map((r) => `${r.method} ${r.path}`)).toEqual([
+      `GET /tyk/keys/${row.key_hash}`,
+    ]);
     expect(h.tyk.writes()).toEqual([]);
   });
 
@@ -181,7 +249,13 @@ describe('provider sync: keys', () => {
     h.tyk.clearRequests();
     await enqueue(h, 'provider.updateKeyPolicies', { credentialId: cred.id }, `key:${cred.id}`);
     const updated = await waitForKey(cred.id, (r) => r.plan_id === platinum.id);
-    expect(updated).toMatchObject({ key_hash: issued.key_hash, status: 'ACTIVE', sync_status: 'SYNCED', synced_version: 2, policy_ids: [productPolicyIdOf(product.id), planPolicyIdOf(platinum.id)] });
+    expect(updated).toMatchObject({
+      key_hash: issued.key_hash,
+      status: 'ACTIVE',
+      sync_status: 'SYNCED',
+      synced_version: 2,
+      policy_ids: [productPolicyIdOf(product.id), planPolicyIdOf(platinum.id)],
+    });
     const swaps = h.tyk.requests.filter((r) => r.path === `/tyk/keys/policy/${issued.key_hash}`);
     expect(swaps).toHaveLength(1);
     expect(swaps[0].body).toEqual({ apply_policies: [productPolicyIdOf(product.id), planPolicyIdOf(platinum.id)] });
@@ -191,10 +265,13 @@ describe('provider sync: keys', () => {
     expect(h.tyk.quotaUsed(issued.key_hash)).toBe(40);
     expect(h.tyk.keySession(issued.key_hash)).toMatchObject({ quota_max: 500, quota_remaining: 460 });
     // The old plan is synced again (its policy is deleted there once archived and unused).
-    await waitFor(async () => {
-      const [gold2] = await h.sql(`select last_attempt_at from provider.policy_link where subject_id = ?`, [gold.id]);
-      return gold2.last_attempt_at > goldBefore.last_attempt_at;
-    }, { what: 'the old plan to be synced again' });
+    await waitFor(
+      async () => {
+        const [gold2] = await h.sql(`select last_attempt_at from provider.policy_link where subject_id = ?`, [gold.id]);
+        return gold2.last_attempt_at > goldBefore.last_attempt_at;
+      },
+      { what: 'the old plan to be synced again' },
+    );
   });
 
   it('keeps the policy of an archived plan while a live key uses it, revokes (deleting the key), then removes the policy', async () => {
@@ -206,15 +283,23 @@ describe('provider sync: keys', () => {
     const planPolicy = planPolicyIdOf(plan.id);
 
     await mutate(h, 'plans', 'archivePlan', 'ArchivePlanInput', 'plan { id }', { id: plan.id });
-    await waitFor(async () => {
-      const [link] = await h.sql(`select * from provider.policy_link where subject_id = ? and synced_version = ?`, [plan.id, plan.version + 1]);
-      return link;
-    }, { what: 'the archive sync' });
+    await waitFor(
+      async () => {
+        const [link] = await h.sql(`select * from provider.policy_link where subject_id = ? and synced_version = ?`, [
+          plan.id,
+          plan.version + 1,
+        ]);
+        return link;
+      },
+      { what: 'the archive sync' },
+    );
     expect(h.tyk.policy(planPolicy)).toBeDefined();
 
     // A revoke job for a credential that is still active (stale job) changes nothing.
     await enqueue(h, 'provider.revokeKey', { credentialId: cred.id }, `revoke:${cred.id}`);
-    await waitFor(async () => (await queuedJobs(h, 'provider.revokeKey')).every((j) => j.key !== `revoke:${cred.id}`), { what: 'the stale revoke job to finish' });
+    await waitFor(async () => (await queuedJobs(h, 'provider.revokeKey')).every((j) => j.key !== `revoke:${cred.id}`), {
+      what: 'the stale revoke job to finish',
+    });
     expect((await waitForKey(cred.id, () => true)).status).toBe('ACTIVE');
 
     await h.sql(`update developers.credential_fixture set status = 'REVOKED', version = version + 1 where id = ?`, [cred.id]);
@@ -222,7 +307,9 @@ describe('provider sync: keys', () => {
     const revoked = await waitForKey(cred.id, (r) => r.status === 'REVOKED');
     expect(revoked).toMatchObject({ sync_status: 'SYNCED', key_hash: issued.key_hash });
     expect(h.tyk.keys.has(issued.key_hash)).toBe(false);
-    expect(h.tyk.requests.filter((r) => r.method === 'DELETE' && r.path === `/tyk/keys/${issued.key_hash}`).map((r) => r.query)).toEqual([{ hashed: 'true' }]);
+    expect(h.tyk.requests.filter((r) => r.method === 'DELETE' && r.path === `/tyk/keys/${issued.key_hash}`).map((r) => r.query)).toEqual([
+      { hashed: 'true' },
+    ]);
     // The last key is gone: the archived plan's policy goes too.
     await waitFor(() => !h.tyk.loadedPolicies.has(planPolicy), { timeoutMs: 15_000, what: 'the archived plan policy to be deleted' });
 
@@ -262,12 +349,20 @@ describe('provider sync: keys', () => {
   it('records FAILED with the message when Tyk fails or the secret is gone, and converges with one key', async () => {
     const plan = await createPlan(h);
     const product = await createProduct(h);
-    await waitFor(() => h.tyk.policy(planPolicyIdOf(plan.id)) && h.tyk.policy(productPolicyIdOf(product.id)), { timeoutMs: 15_000, what: 'the policies' });
+    await waitFor(() => h.tyk.policy(planPolicyIdOf(plan.id)) && h.tyk.policy(productPolicyIdOf(product.id)), {
+      timeoutMs: 15_000,
+      what: 'the policies',
+    });
     const cred = await credential(plan.id, [product.id]);
     h.tyk.failNext(1000, { message: 'Failed to create key, ensure security settings are correct.' });
     await enqueue(h, 'provider.issueKey', { credentialId: cred.id }, `key:${cred.id}`);
     const failed = await waitForKey(cred.id, (r) => r.sync_status === 'FAILED');
-    expect(failed).toMatchObject({ status: 'PENDING', last_error: 'Failed to create key, ensure security settings are correct.', attempts: 1, key_hash: null });
+    expect(failed).toMatchObject({
+      status: 'PENDING',
+      last_error: 'Failed to create key, ensure security settings are correct.',
+      attempts: 1,
+      key_hash: null,
+    });
     h.tyk.heal();
     await runJobsNow(h);
     const ok = await waitForKey(cred.id, (r) => r.status === 'ACTIVE');

@@ -66,7 +66,11 @@ describe('provider subgraph', () => {
   let database: Awaited<ReturnType<typeof createDatabase>>;
   beforeAll(async () => {
     database = await createDatabase();
-    subgraph = await startSubgraph(providerSubgraph, { databaseUrl: database.url, port: 0, onQuery: (q) => queries.push(q) && allQueries.push(q) });
+    subgraph = await startSubgraph(providerSubgraph, {
+      databaseUrl: database.url,
+      port: 0,
+      onQuery: (q) => queries.push(q) && allQueries.push(q),
+    });
   });
   afterAll(async () => {
     await subgraph?.stop();
@@ -117,7 +121,9 @@ describe('provider subgraph', () => {
   });
 
   it('keeps custom policy tags (without duplicates) and a gateway URL without path', async () => {
-    const created = await register(input({ policyTags: ['plangraph', 'team:payments', 'plangraph', 'env.prod_1-a'], baseUrl: 'http://10.0.0.5:8080' }));
+    const created = await register(
+      input({ policyTags: ['plangraph', 'team:payments', 'plangraph', 'env.prod_1-a'], baseUrl: 'http://10.0.0.5:8080' }),
+    );
     expect(created.data.registerProvider.errors).toEqual([]);
     expect(created.data.registerProvider.provider).toMatchObject({
       policyTags: ['plangraph', 'team:payments', 'env.prod_1-a'],
@@ -311,7 +317,9 @@ describe('provider subgraph', () => {
     it('needs a portal admin with MFA; without it nothing changes', async () => {
       const created = (await register(input())).data.registerProvider.provider;
       expect((await update({ id: created.id, name: unique('renamed') }, portalAdmin())).errors?.[0].extensions?.code).toBe('MFA_REQUIRED');
-      expect((await update({ id: created.id, name: unique('renamed') }, { ...developer(), amr: ['mfa'] })).errors?.[0].extensions?.code).toBe('FORBIDDEN');
+      expect(
+        (await update({ id: created.id, name: unique('renamed') }, { ...developer(), amr: ['mfa'] })).errors?.[0].extensions?.code,
+      ).toBe('FORBIDDEN');
       expect((await update({ id: created.id, name: unique('renamed') }, null)).errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
       const [row] = await sql('select name from provider.provider where id = ?', [created.id]);
       expect(row.name).toBe(created.name);
@@ -323,22 +331,45 @@ describe('provider subgraph', () => {
       const name = unique('renamed');
       const renamed = await update({ id: created.id, name: `  ${name} `, tykOrgId: 'org-2' });
       expect(renamed.data.updateProvider.errors).toEqual([]);
-      expect(renamed.data.updateProvider.provider).toMatchObject({ id: created.id, name, tykOrgId: 'org-2', baseUrl: created.baseUrl, policyTags: ['plangraph', 'eu'], kind: created.kind, hasSecret: true });
-      expect((await sql('select secret_encrypted from provider.provider where id = ?', [created.id]))[0].secret_encrypted).toBe(before.secret_encrypted);
+      expect(renamed.data.updateProvider.provider).toMatchObject({
+        id: created.id,
+        name,
+        tykOrgId: 'org-2',
+        baseUrl: created.baseUrl,
+        policyTags: ['plangraph', 'eu'],
+        kind: created.kind,
+        hasSecret: true,
+      });
+      expect((await sql('select secret_encrypted from provider.provider where id = ?', [created.id]))[0].secret_encrypted).toBe(
+        before.secret_encrypted,
+      );
 
       const secret = `rotated-${unique('secret')}`;
       expect((await update({ id: created.id, secret })).data.updateProvider.errors).toEqual([]);
-      const [after] = await sql<{ secret_encrypted: string; secret_key_id: string }>('select secret_encrypted, secret_key_id from provider.provider where id = ?', [created.id]);
+      const [after] = await sql<{ secret_encrypted: string; secret_key_id: string }>(
+        'select secret_encrypted, secret_key_id from provider.provider where id = ?',
+        [created.id],
+      );
       expect(after.secret_encrypted).not.toBe(before.secret_encrypted);
       expect(after.secret_encrypted).not.toContain(secret);
       expect(decryptSecret(keyRingFromEnv(), after.secret_encrypted)).toBe(secret);
       expect(after.secret_key_id).toBe(keyRingFromEnv().current.id);
 
       const bad = await update({ id: created.id, baseUrl: 'ftp://x', tykOrgId: 'no spaces!', policyTags: [], secret: '', name: '' });
-      expect(fieldsOf(bad.data.updateProvider.errors)).toEqual(['input.baseUrl', 'input.name', 'input.policyTags', 'input.secret', 'input.tykOrgId']);
-      expect((await update({ id: created.id, name: null })).data.updateProvider.errors).toEqual([expect.objectContaining({ code: 'VALIDATION_FAILED', field: 'input.name' })]);
+      expect(fieldsOf(bad.data.updateProvider.errors)).toEqual([
+        'input.baseUrl',
+        'input.name',
+        'input.policyTags',
+        'input.secret',
+        'input.tykOrgId',
+      ]);
+      expect((await update({ id: created.id, name: null })).data.updateProvider.errors).toEqual([
+        expect.objectContaining({ code: 'VALIDATION_FAILED', field: 'input.name' }),
+      ]);
       const other = (await register(input())).data.registerProvider.provider;
-      expect((await update({ id: created.id, name: other.name })).data.updateProvider.errors).toEqual([expect.objectContaining({ code: 'ALREADY_EXISTS', field: 'input.name' })]);
+      expect((await update({ id: created.id, name: other.name })).data.updateProvider.errors).toEqual([
+        expect.objectContaining({ code: 'ALREADY_EXISTS', field: 'input.name' }),
+      ]);
       expect((await update({ id: '00000000-0000-4000-8000-000000000000', name: unique('x') })).data.updateProvider.errors).toEqual([
         expect.objectContaining({ code: 'NOT_FOUND', field: 'input.id' }),
       ]);
@@ -362,7 +393,10 @@ describe('provider subgraph', () => {
       expect(created.health.status).toBe('UNKNOWN');
       // Nothing listens there: the immediate sync fails and the health says so.
       expect((await update({ id: created.id, baseUrl: `http://127.0.0.1:${await freePort()}` })).data.updateProvider.errors).toEqual([]);
-      await waitFor(async () => (await call(READ, { id: created.id }, mfaAdmin())).data.provider.health.status === 'FAILING', { timeoutMs: 15_000, what: 'the immediate sync to fail' });
+      await waitFor(async () => (await call(READ, { id: created.id }, mfaAdmin())).data.provider.health.status === 'FAILING', {
+        timeoutMs: 15_000,
+        what: 'the immediate sync to fail',
+      });
       const health = (await call(READ, { id: created.id }, mfaAdmin())).data.provider.health;
       expect(health.lastError).toMatch(/ECONNREFUSED/);
     });
@@ -374,7 +408,10 @@ describe('provider subgraph', () => {
     expect(healthOf({ lastSuccessAt: null, lastErrorAt: null, lastError: null }).status).toBe(ProviderHealthStatus.UNKNOWN);
     expect(healthOf({ lastSuccessAt: t1, lastErrorAt: null, lastError: null }).status).toBe(ProviderHealthStatus.HEALTHY);
     expect(healthOf({ lastSuccessAt: t2, lastErrorAt: t1, lastError: 'old' }).status).toBe(ProviderHealthStatus.HEALTHY);
-    expect(healthOf({ lastSuccessAt: t1, lastErrorAt: t2, lastError: '403' })).toMatchObject({ status: ProviderHealthStatus.FAILING, lastError: '403' });
+    expect(healthOf({ lastSuccessAt: t1, lastErrorAt: t2, lastError: '403' })).toMatchObject({
+      status: ProviderHealthStatus.FAILING,
+      lastError: '403',
+    });
   });
 
   it('never puts a plaintext secret into a GraphQL response or an SQL statement', () => {

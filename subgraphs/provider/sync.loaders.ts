@@ -42,13 +42,21 @@ export function credentialKeyOf(context: SubgraphContext, credentialId: string):
  */
 export function pendingJobOf(context: SubgraphContext, key: string): Promise<PendingJob | null> {
   return requestLoader<string, PendingJob | null>(context, 'pendingJob', async (keys) => {
-    const rows = await context.em.getConnection().execute<{ key: string; created_at: Date; attempts: number; max_attempts: number; run_at: Date; locked_at: Date | null }[]>(
-      'select key, created_at, attempts, max_attempts, run_at, locked_at from graphile_worker.jobs where key in (?)',
-      [[...keys]],
-    );
+    const rows = await context.em
+      .getConnection()
+      .execute<{ key: string; created_at: Date; attempts: number; max_attempts: number; run_at: Date; locked_at: Date | null }[]>(
+        'select key, created_at, attempts, max_attempts, run_at, locked_at from graphile_worker.jobs where key in (?)',
+        [[...keys]],
+      );
     const jobs = rows.map((row) => ({
       key: row.key,
-      job: { createdAt: new Date(row.created_at), attempts: row.attempts, maxAttempts: row.max_attempts, runAt: new Date(row.run_at), lockedAt: row.locked_at ? new Date(row.locked_at) : null },
+      job: {
+        createdAt: new Date(row.created_at),
+        attempts: row.attempts,
+        maxAttempts: row.max_attempts,
+        runAt: new Date(row.run_at),
+        lockedAt: row.locked_at ? new Date(row.locked_at) : null,
+      },
     }));
     return byKeys(keys, jobs, (row) => row.key).map((row) => row?.job ?? null);
   }).load(key);
@@ -62,21 +70,32 @@ function withQueue(context: SubgraphContext, state: SyncState, jobs: (PendingJob
 export async function subjectSyncState(context: SubgraphContext, kind: LinkKind, subjectId: string): Promise<SyncState | null> {
   if (!context.caller.isPortalAdmin || !isUuid(subjectId)) return null;
   const id = subjectId.toLowerCase();
-  const [link, job] = await Promise.all([linkOf(context, kind, id), pendingJobOf(context, `${kind === LinkKind.PLAN ? 'plan' : 'product'}:${id}`)]);
+  const [link, job] = await Promise.all([
+    linkOf(context, kind, id),
+    pendingJobOf(context, `${kind === LinkKind.PLAN ? 'plan' : 'product'}:${id}`),
+  ]);
   if (!link) {
     const fallback = await defaultProviderOf(context);
-    return withQueue(context, syncState({ status: SyncStatus.PENDING, providerId: fallback?.id ?? null, externalId: defaultPolicyId(kind, id) }), [job]);
+    return withQueue(
+      context,
+      syncState({ status: SyncStatus.PENDING, providerId: fallback?.id ?? null, externalId: defaultPolicyId(kind, id) }),
+      [job],
+    );
   }
   const gone = link.status === SyncStatus.SYNCED && !link.policyPresent;
-  return withQueue(context, syncState({
-    status: link.status,
-    providerId: link.providerId,
-    externalId: gone ? null : link.policyId,
-    attempts: link.attempts,
-    lastError: link.lastError,
-    lastAttemptAt: link.lastAttemptAt,
-    syncedAt: link.syncedAt,
-  }), [job]);
+  return withQueue(
+    context,
+    syncState({
+      status: link.status,
+      providerId: link.providerId,
+      externalId: gone ? null : link.policyId,
+      attempts: link.attempts,
+      lastError: link.lastError,
+      lastAttemptAt: link.lastAttemptAt,
+      syncedAt: link.syncedAt,
+    }),
+    [job],
+  );
 }
 
 /** `Plan.provider` / `Product.provider`: the assigned provider, else the default one; portal admins only. */
@@ -94,18 +113,26 @@ export async function subjectProvider(context: SubgraphContext, kind: LinkKind, 
 export async function credentialSyncState(context: SubgraphContext, credentialId: string): Promise<SyncState> {
   if (!isUuid(credentialId)) return syncState({ status: SyncStatus.PENDING });
   const id = credentialId.toLowerCase();
-  const [row, issue, revoke] = await Promise.all([credentialKeyOf(context, id), pendingJobOf(context, `key:${id}`), pendingJobOf(context, `revoke:${id}`)]);
+  const [row, issue, revoke] = await Promise.all([
+    credentialKeyOf(context, id),
+    pendingJobOf(context, `key:${id}`),
+    pendingJobOf(context, `revoke:${id}`),
+  ]);
   if (!row) return withQueue(context, syncState({ status: SyncStatus.PENDING }), [issue, revoke]);
   const admin = context.caller.isPortalAdmin;
-  return withQueue(context, syncState({
-    status: row.syncStatus,
-    providerId: admin ? row.providerId : null,
-    externalId: admin && row.keyHash ? row.keyHash.slice(0, 12) : null,
-    attempts: row.attempts,
-    lastError: admin ? row.lastError : null,
-    lastAttemptAt: row.lastAttemptAt,
-    syncedAt: row.syncedAt,
-  }), [issue, revoke]);
+  return withQueue(
+    context,
+    syncState({
+      status: row.syncStatus,
+      providerId: admin ? row.providerId : null,
+      externalId: admin && row.keyHash ? row.keyHash.slice(0, 12) : null,
+      attempts: row.attempts,
+      lastError: admin ? row.lastError : null,
+      lastAttemptAt: row.lastAttemptAt,
+      syncedAt: row.syncedAt,
+    }),
+    [issue, revoke],
+  );
 }
 
 export interface ImportedPage {

@@ -40,12 +40,16 @@ describe('provider sync: plans and products (portal-first)', () => {
   });
 
   const waitForPolicy = (id: string, check: (p: any) => boolean = () => true, what = `policy ${id}`) =>
-    waitFor(() => {
-      const policy = h.tyk.policy(id);
-      return policy && check(policy) ? policy : null;
-    }, { timeoutMs: 15_000, what });
+    waitFor(
+      () => {
+        const policy = h.tyk.policy(id);
+        return policy && check(policy) ? policy : null;
+      },
+      { timeoutMs: 15_000, what },
+    );
 
-  const waitForNoPolicy = (id: string) => waitFor(() => !h.tyk.loadedPolicies.has(id), { timeoutMs: 15_000, what: `policy ${id} to be deleted` });
+  const waitForNoPolicy = (id: string) =>
+    waitFor(() => !h.tyk.loadedPolicies.has(id), { timeoutMs: 15_000, what: `policy ${id} to be deleted` });
 
   it('creates the consumption-limit policy of a new plan, with the contract fields, and reloads the gateway', async () => {
     const plan = await createPlan(h, {
@@ -78,13 +82,24 @@ describe('provider sync: plans and products (portal-first)', () => {
       is_inactive: false,
     });
     // Written, then reloaded (group signal and blocking reload): only then is it loaded at all.
-    const calls = h.tyk.requests.filter((r) => r.path.startsWith('/tyk/')).map((r) => `${r.method} ${r.path}${r.query.block ? '?block' : ''}`);
+    const calls = h.tyk.requests
+      .filter((r) => r.path.startsWith('/tyk/'))
+      .map((r) => `${r.method} ${r.path}${r.query.block ? '?block' : ''}`);
     const write = calls.indexOf('POST /tyk/policies');
     expect(write).toBeGreaterThanOrEqual(0);
     expect(calls.slice(write + 1)).toEqual(expect.arrayContaining(['GET /tyk/reload/group', 'GET /tyk/reload?block']));
 
     const link = await waitForLink(h, 'PLAN', plan.id, (row) => row.status === 'SYNCED');
-    expect(link).toMatchObject({ provider_id: h.providerId, policy_id: policyId, origin: 'PORTAL', attempts: 1, last_error: null, synced_version: plan.version, writes: 1, policy_present: true });
+    expect(link).toMatchObject({
+      provider_id: h.providerId,
+      policy_id: policyId,
+      origin: 'PORTAL',
+      attempts: 1,
+      last_error: null,
+      synced_version: plan.version,
+      writes: 1,
+      policy_present: true,
+    });
 
     const seen = await syncOf(h, 'Plan', plan.id);
     expect(seen.sync).toMatchObject({ status: 'SYNCED', providerId: h.providerId, externalId: policyId, attempts: 1, lastError: null });
@@ -95,7 +110,14 @@ describe('provider sync: plans and products (portal-first)', () => {
   it('maps unlimited quota and rate limit to -1 and quota scopes to rate_limit_pattern', async () => {
     const plan = await createPlan(h, { quota: null, rateLimit: null, quotaScope: 'APP' });
     const policy = await waitForPolicy(planPolicyIdOf(plan.id));
-    expect(policy).toMatchObject({ quota_max: -1, quota_renewal_rate: -1, rate: -1, per: -1, key_expires_in: 0, meta_data: { rate_limit_pattern: '$tyk_meta.ApplicationID' } });
+    expect(policy).toMatchObject({
+      quota_max: -1,
+      quota_renewal_rate: -1,
+      rate: -1,
+      per: -1,
+      key_expires_in: 0,
+      meta_data: { rate_limit_pattern: '$tyk_meta.ApplicationID' },
+    });
     const perCredential = await createPlan(h, { quotaScope: 'CREDENTIAL' });
     expect((await waitForPolicy(planPolicyIdOf(perCredential.id))).meta_data).toEqual({});
   });
@@ -105,11 +127,20 @@ describe('provider sync: plans and products (portal-first)', () => {
     const policyId = planPolicyIdOf(plan.id);
     await waitForPolicy(policyId);
     const renamed = unique('renamed');
-    await mutate(h, 'plans', 'updatePlan', UPDATE_PLAN, 'plan { id version }', { id: plan.id, name: renamed, quota: { requests: 5, period: 'HOUR' } });
+    await mutate(h, 'plans', 'updatePlan', UPDATE_PLAN, 'plan { id version }', {
+      id: plan.id,
+      name: renamed,
+      quota: { requests: 5, period: 'HOUR' },
+    });
     const policy = await waitForPolicy(policyId, (p) => p.name === renamed && p.quota_max === 5, 'the renamed policy');
     expect(policy.quota_renewal_rate).toBe(3600);
     expect(h.tyk.policies().filter((p) => p.id === policyId || p.name === renamed)).toHaveLength(1);
-    expect(h.tyk.writes('/tyk/policies').filter((r) => r.body && (r.body as any).id === policyId).map((r) => r.method)).toEqual(['POST', 'PUT']);
+    expect(
+      h.tyk
+        .writes('/tyk/policies')
+        .filter((r) => r.body && (r.body as any).id === policyId)
+        .map((r) => r.method),
+    ).toEqual(['POST', 'PUT']);
     const synced = await waitForLink(h, 'PLAN', plan.id, (row) => row.status === 'SYNCED' && row.synced_version === plan.version + 1);
     expect(synced.writes).toBe(2);
 
@@ -185,10 +216,13 @@ describe('provider sync: plans and products (portal-first)', () => {
     await mutate(h, 'products', 'updateProduct', 'UpdateProductInput', 'product { id }', { id: product.id, tykApiIds: ['api-b', 'api-c'] });
     await waitForPolicy(policyId, (p) => Object.keys(p.access_rights).sort().join() === 'api-b,api-c', 'the new access rights');
     // SYNCED once the run that wrote it has finished (until then the change still counts as pending).
-    const seen = await waitFor(async () => {
-      const state = await syncOf(h, 'Product', product.id);
-      return state.sync.status === 'PENDING' ? null : state;
-    }, { what: 'the product sync to finish' });
+    const seen = await waitFor(
+      async () => {
+        const state = await syncOf(h, 'Product', product.id);
+        return state.sync.status === 'PENDING' ? null : state;
+      },
+      { what: 'the product sync to finish' },
+    );
     expect(seen.sync).toMatchObject({ status: 'SYNCED', externalId: policyId, providerId: h.providerId });
     expect(seen.provider.id).toBe(h.providerId);
     await mutate(h, 'products', 'archiveProduct', 'ArchiveProductInput', 'product { id }', { id: product.id });
@@ -207,7 +241,9 @@ describe('provider sync: plans and products (portal-first)', () => {
     expect(failed.sync).toMatchObject({ status: 'FAILED', lastError: 'Could not reach the provider (ECONNREFUSED)', externalId: policyId });
     // Health follows (throttled writes).
     const health = `query($id: ID!) { provider(id: $id) { health { status lastError lastErrorAt lastSuccessAt } } }`;
-    await waitFor(async () => (await h.gql('provider', health, { id: h.providerId }, h.admin)).data?.provider.health.status === 'FAILING', { what: 'provider health FAILING' });
+    await waitFor(async () => (await h.gql('provider', health, { id: h.providerId }, h.admin)).data?.provider.health.status === 'FAILING', {
+      what: 'provider health FAILING',
+    });
     // A second failed attempt counts.
     await runJobsNow(h);
     await waitForLink(h, 'PLAN', plan.id, (row) => row.attempts === 2, 'a second failed attempt');
@@ -216,7 +252,9 @@ describe('provider sync: plans and products (portal-first)', () => {
     const recovered = await waitForLink(h, 'PLAN', plan.id, (row) => row.status === 'SYNCED');
     expect(recovered).toMatchObject({ attempts: 3, last_error: null, writes: 1 });
     expect(h.tyk.policies().filter((p) => p.name === plan.name)).toHaveLength(1);
-    await waitFor(async () => (await h.gql('provider', health, { id: h.providerId }, h.admin)).data?.provider.health.status === 'HEALTHY', { what: 'provider health HEALTHY' });
+    await waitFor(async () => (await h.gql('provider', health, { id: h.providerId }, h.admin)).data?.provider.health.status === 'HEALTHY', {
+      what: 'provider health HEALTHY',
+    });
 
     // 500 with Tyk's message.
     h.tyk.failNext(1000, { message: 'Failed to create file!' });
@@ -253,13 +291,20 @@ describe('provider sync: plans and products (portal-first)', () => {
       const assign = (input: Record<string, unknown>, identity = h.admin) => h.gql('provider', ASSIGN, { input }, identity);
 
       const moved = await assign({ planId: plan.id, providerId: otherId });
-      expect(moved.data.assignProvider).toMatchObject({ plan: { id: plan.id }, product: null, errors: [], sync: { status: 'PENDING', providerId: otherId, externalId: policyId } });
+      expect(moved.data.assignProvider).toMatchObject({
+        plan: { id: plan.id },
+        product: null,
+        errors: [],
+        sync: { status: 'PENDING', providerId: otherId, externalId: policyId },
+      });
       // Written through the Dashboard API of the other provider (no reload calls), removed from the first.
       await waitFor(() => other.policy(policyId), { what: 'the policy on the other provider' });
       await waitForNoPolicy(policyId);
       const link = await waitForLink(h, 'PLAN', plan.id, (row) => row.status === 'SYNCED' && row.synced_provider_id === otherId);
       expect(link.provider_id).toBe(otherId);
-      expect(other.requests.map((r) => `${r.method} ${r.path}`)).toEqual(expect.arrayContaining([`GET /api/portal/policies/${policyId}`, 'POST /api/portal/policies']));
+      expect(other.requests.map((r) => `${r.method} ${r.path}`)).toEqual(
+        expect.arrayContaining([`GET /api/portal/policies/${policyId}`, 'POST /api/portal/policies']),
+      );
       expect(other.requests.some((r) => r.path.startsWith('/tyk/'))).toBe(false);
       expect((await syncOf(h, 'Plan', plan.id)).provider.id).toBe(otherId);
 

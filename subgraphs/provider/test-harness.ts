@@ -31,7 +31,12 @@ export interface Harness {
   providerId: string;
   sql<T = any>(text: string, params?: unknown[]): Promise<T[]>;
   /** GraphQL against one subgraph. */
-  gql<T = any>(subgraph: SubgraphName, query: string, variables?: Record<string, unknown>, identity?: Identity | null): Promise<GraphQLResponse<T>>;
+  gql<T = any>(
+    subgraph: SubgraphName,
+    query: string,
+    variables?: Record<string, unknown>,
+    identity?: Identity | null,
+  ): Promise<GraphQLResponse<T>>;
   stop(): Promise<void>;
 }
 
@@ -93,20 +98,33 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       const module = options.ownerJobs === false ? { ...SUBGRAPHS[name]!, jobs: undefined } : SUBGRAPHS[name]!;
       subgraphs[name] = await startSubgraph(module, { databaseUrl: database.url, port: 0, log: createLogger(name) });
     }
-    const sqlVia = (subgraph: () => RunningSubgraph | undefined) => async <T = any>(text: string, params: unknown[] = []) => {
-      const running = subgraph();
-      if (running) return running.orm.em.getConnection().execute<T[]>(text, params);
-      const client = new pg.Client({ connectionString: database.url });
-      await client.connect();
-      try {
-        let index = 0;
-        return (await client.query(text.replace(/\?/g, () => `$${++index}`), params)).rows as T[];
-      } finally {
-        await client.end();
-      }
-    };
+    const sqlVia =
+      (subgraph: () => RunningSubgraph | undefined) =>
+      async <T = any>(text: string, params: unknown[] = []) => {
+        const running = subgraph();
+        if (running) return running.orm.em.getConnection().execute<T[]>(text, params);
+        const client = new pg.Client({ connectionString: database.url });
+        await client.connect();
+        try {
+          let index = 0;
+          return (
+            await client.query(
+              text.replace(/\?/g, () => `$${++index}`),
+              params,
+            )
+          ).rows as T[];
+        } finally {
+          await client.end();
+        }
+      };
     if (options.beforeProvider) await options.beforeProvider(sqlVia(() => undefined));
-    subgraphs.provider = await startSubgraph(SUBGRAPHS.provider!, { databaseUrl: database.url, port: 0, env, log, onQuery: (q) => queries.push(q) });
+    subgraphs.provider = await startSubgraph(SUBGRAPHS.provider!, {
+      databaseUrl: database.url,
+      port: 0,
+      env,
+      log,
+      onQuery: (q) => queries.push(q),
+    });
     const harness: Harness = {
       databaseUrl: database.url,
       // Registering and assigning providers needs a token that asserts MFA.
@@ -130,19 +148,45 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
 
 /** Registers a Tyk test server as a provider; returns its id. */
 export async function registerTyk(h: Harness, tyk: TykTestServer, overrides: Record<string, unknown> = {}): Promise<string> {
-  const response = await h.gql('provider', REGISTER, {
-    input: { name: unique('tyk'), kind: 'TYK_GATEWAY', baseUrl: tyk.url, secret: tyk.secret, tykOrgId: tyk.orgId, policyTags: ['plangraph', 'team-x'], ...overrides },
-  }, h.admin);
+  const response = await h.gql(
+    'provider',
+    REGISTER,
+    {
+      input: {
+        name: unique('tyk'),
+        kind: 'TYK_GATEWAY',
+        baseUrl: tyk.url,
+        secret: tyk.secret,
+        tykOrgId: tyk.orgId,
+        policyTags: ['plangraph', 'team-x'],
+        ...overrides,
+      },
+    },
+    h.admin,
+  );
   const payload = response.data?.registerProvider;
   if (response.errors || payload?.errors?.length) throw new Error(`registerProvider: ${JSON.stringify(response.errors ?? payload.errors)}`);
   return payload.provider.id;
 }
 
 /** Runs a mutation of another subgraph as portal admin and returns its payload (fails loudly). */
-export async function mutate(h: Harness, subgraph: SubgraphName, name: string, inputType: string, selection: string, input: Record<string, unknown>): Promise<any> {
-  const response = await h.gql(subgraph, `mutation($input: ${inputType}!) { ${name}(input: $input) { ${selection} errors { code field message } } }`, { input }, h.admin);
+export async function mutate(
+  h: Harness,
+  subgraph: SubgraphName,
+  name: string,
+  inputType: string,
+  selection: string,
+  input: Record<string, unknown>,
+): Promise<any> {
+  const response = await h.gql(
+    subgraph,
+    `mutation($input: ${inputType}!) { ${name}(input: $input) { ${selection} errors { code field message } } }`,
+    { input },
+    h.admin,
+  );
   const payload = response.data?.[name];
-  if (response.errors || !payload || payload.errors?.length) throw new Error(`${name}: ${JSON.stringify(response.errors ?? payload?.errors ?? response)}`);
+  if (response.errors || !payload || payload.errors?.length)
+    throw new Error(`${name}: ${JSON.stringify(response.errors ?? payload?.errors ?? response)}`);
   return payload;
 }
 
@@ -160,7 +204,12 @@ export async function createPlan(h: Harness, input: Record<string, unknown> = {}
 
 export async function createProduct(h: Harness, input: Record<string, unknown> = {}): Promise<{ id: string; name: string }> {
   const slug = unique('product');
-  const payload = await mutate(h, 'products', 'createProduct', 'CreateProductInput', 'product { id name }', { slug, name: `Product ${slug}`, tykApiIds: [`api-${slug}`], ...input });
+  const payload = await mutate(h, 'products', 'createProduct', 'CreateProductInput', 'product { id name }', {
+    slug,
+    name: `Product ${slug}`,
+    tykApiIds: [`api-${slug}`],
+    ...input,
+  });
   return payload.product;
 }
 
@@ -174,11 +223,21 @@ export async function linkOf(h: Harness, kind: 'PLAN' | 'PRODUCT', subjectId: st
 }
 
 /** Waits for the link to satisfy `check` (e.g. a new attempt after `since`). */
-export function waitForLink(h: Harness, kind: 'PLAN' | 'PRODUCT', subjectId: string, check: (row: any) => boolean, what = 'policy link', timeoutMs = 15_000): Promise<any> {
-  return waitFor(async () => {
-    const row = await linkOf(h, kind, subjectId);
-    return row && check(row) ? row : null;
-  }, { timeoutMs, intervalMs: 50, what: `${what} of ${kind} ${subjectId}` });
+export function waitForLink(
+  h: Harness,
+  kind: 'PLAN' | 'PRODUCT',
+  subjectId: string,
+  check: (row: any) => boolean,
+  what = 'policy link',
+  timeoutMs = 15_000,
+): Promise<any> {
+  return waitFor(
+    async () => {
+      const row = await linkOf(h, kind, subjectId);
+      return row && check(row) ? row : null;
+    },
+    { timeoutMs, intervalMs: 50, what: `${what} of ${kind} ${subjectId}` },
+  );
 }
 
 /** Runs the provider's queued and retrying jobs now instead of after their back-off. */
@@ -194,7 +253,10 @@ export async function enqueue(h: Harness, task: string, payload: Record<string, 
 }
 
 /** Jobs waiting in the queue (payload included) for a task. */
-export async function queuedJobs(h: Harness, task: string): Promise<{ id: string; key: string | null; payload: any; run_at: Date; attempts: number }[]> {
+export async function queuedJobs(
+  h: Harness,
+  task: string,
+): Promise<{ id: string; key: string | null; payload: any; run_at: Date; attempts: number }[]> {
   return h.sql(
     `select j.id, j.key, j.payload, j.run_at, j.attempts from graphile_worker._private_jobs j
        join graphile_worker._private_tasks t on t.id = j.task_id where t.identifier = ? order by j.id`,
@@ -202,7 +264,8 @@ export async function queuedJobs(h: Harness, task: string): Promise<{ id: string
   );
 }
 
-export const ENTITIES_SYNC = (typename: 'Plan' | 'Product') => `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on ${typename} { id sync { ${SYNC_STATE} } provider { id name } } } }`;
+export const ENTITIES_SYNC = (typename: 'Plan' | 'Product') =>
+  `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on ${typename} { id sync { ${SYNC_STATE} } provider { id name } } } }`;
 
 /** `Plan.sync` / `Product.sync` and `.provider` as the provider subgraph answers the gateway. */
 export async function syncOf(h: Harness, typename: 'Plan' | 'Product', id: string, identity: Identity | null = h.admin): Promise<any> {

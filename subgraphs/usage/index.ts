@@ -7,7 +7,13 @@ import { OrganizationRef } from './entities/organization-ref';
 import { migrations } from './migrations';
 import { QuotaWarningResolver } from './resolvers/quota-warning.resolver';
 import { QuotaAlertRulesResolver } from './resolvers/quota-alert-rules.resolver';
-import { AppUsageResolver, CredentialUsageResolver, OrganizationUsageResolver, PlanUsageResolver, UsageReportResolver } from './resolvers/usage.resolver';
+import {
+  AppUsageResolver,
+  CredentialUsageResolver,
+  OrganizationUsageResolver,
+  PlanUsageResolver,
+  UsageReportResolver,
+} from './resolvers/usage.resolver';
 import { resolveQuotaWarningReference } from './quota-warning.reference';
 import { usageRoutes } from './routes';
 import { usageJobs } from './tail';

@@ -18,10 +18,21 @@ import { usageSubgraph } from '.';
 import { QuotaWarningKind } from './entities/quota-warning';
 import { raiseQuotaWarning } from './warnings';
 import { closeTailPools, tailAnalytics } from './tail';
-import { analytics, Fixtures, migrateOwners, subscribeTo, type Collected, type FixtureCredential, type FixtureOrg, type FixturePlan } from './usage-harness';
+import {
+  analytics,
+  Fixtures,
+  migrateOwners,
+  subscribeTo,
+  type Collected,
+  type FixtureCredential,
+  type FixtureOrg,
+  type FixturePlan,
+} from './usage-harness';
 
-const QUOTA = 'scope limit used remaining percentUsed periodSeconds windowStart resetsAt burnRatePerHour projectedExhaustionAt plan { id } app { id } credential { id }';
-const SERIES = 'granularity from to spike spikeFactor baselineRequests totals { requests errors4xx errors5xx rateLimited quotaExceeded errorRate rejectionRate latencyP50Ms latencyP95Ms } points { at requests errors4xx errors5xx rateLimited quotaExceeded latencyP50Ms latencyP95Ms }';
+const QUOTA =
+  'scope limit used remaining percentUsed periodSeconds windowStart resetsAt burnRatePerHour projectedExhaustionAt plan { id } app { id } credential { id }';
+const SERIES =
+  'granularity from to spike spikeFactor baselineRequests totals { requests errors4xx errors5xx rateLimited quotaExceeded errorRate rejectionRate latencyP50Ms latencyP95Ms } points { at requests errors4xx errors5xx rateLimited quotaExceeded latencyP50Ms latencyP95Ms }';
 const WARNINGS = `subscription($org: ID!, $app: ID) {
   quotaWarnings(organizationId: $org, appId: $app) { id kind thresholdPercent used limit windowStart resetsAt organizationId appId credentialId planId createdAt }
 }`;
@@ -37,7 +48,12 @@ describe('usage ingest, quota and series (database)', () => {
   const clock = new ManualClock('2026-06-01T12:00:00Z');
   const clients: Client[] = [];
   const tailSchema = `usage_tail_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 6)}`;
-  const env = { ...process.env, USAGE_TAIL_INTERVAL_SECONDS: '0', USAGE_TAIL_SETTLE_SECONDS: '0', TYK_ANALYTICS_TABLE: `${tailSchema}.tyk_analytics` };
+  const env = {
+    ...process.env,
+    USAGE_TAIL_INTERVAL_SECONDS: '0',
+    USAGE_TAIL_SETTLE_SECONDS: '0',
+    TYK_ANALYTICS_TABLE: `${tailSchema}.tyk_analytics`,
+  };
   const service = { sub: 'svc-usage-test', roles: ['service'] };
   /** SQL statements of the subgraph's request path (N+1 checks). */
   const queries: string[] = [];
@@ -52,7 +68,14 @@ describe('usage ingest, quota and series (database)', () => {
     await db.connect();
     await db.query(`create schema ${tailSchema}`);
     fx = new Fixtures(db);
-    subgraph = await startSubgraph(usageSubgraph, { databaseUrl, port: 0, clock, env, log: createLogger('usage', 'fatal'), onQuery: (sql) => queries.push(sql) });
+    subgraph = await startSubgraph(usageSubgraph, {
+      databaseUrl,
+      port: 0,
+      clock,
+      env,
+      log: createLogger('usage', 'fatal'),
+      onQuery: (sql) => queries.push(sql),
+    });
     base = subgraph.url.replace(/\/graphql$/, '');
   });
 
@@ -64,7 +87,12 @@ describe('usage ingest, quota and series (database)', () => {
     await db?.end();
   });
 
-  async function post(path: string, body: string, authorization: string | null = `Bearer ${tokenFor(service)}`, contentType = 'application/json') {
+  async function post(
+    path: string,
+    body: string,
+    authorization: string | null = `Bearer ${tokenFor(service)}`,
+    contentType = 'application/json',
+  ) {
     const response = await fetch(`${base}${path}`, {
       method: 'POST',
       headers: { 'content-type': contentType, ...(authorization ? { authorization } : {}) },
@@ -82,7 +110,14 @@ describe('usage ingest, quota and series (database)', () => {
     return result.body;
   }
 
-  async function entity(typename: string, id: string, selection: string, identity: Identity | null, variables: Record<string, unknown> = {}, declared = '') {
+  async function entity(
+    typename: string,
+    id: string,
+    selection: string,
+    identity: Identity | null,
+    variables: Record<string, unknown> = {},
+    declared = '',
+  ) {
     const response = await subgraphRequest(
       subgraph.url,
       `query($r: [_Any!]!${declared}) { _entities(representations: $r) { ... on ${typename} { ${selection} } } }`,
@@ -93,7 +128,8 @@ describe('usage ingest, quota and series (database)', () => {
     return response.data._entities[0];
   }
 
-  const quotaOf = async (credential: FixtureCredential, identity: Identity | null = portalAdmin()) => (await entity('Credential', credential.id, `quota { ${QUOTA} }`, identity)).quota;
+  const quotaOf = async (credential: FixtureCredential, identity: Identity | null = portalAdmin()) =>
+    (await entity('Credential', credential.id, `quota { ${QUOTA} }`, identity)).quota;
 
   interface World {
     org: FixtureOrg;
@@ -113,8 +149,16 @@ describe('usage ingest, quota and series (database)', () => {
   }
 
   /** `n` records of a credential, one second apart from `start` (status per index). */
-  function burst(credential: FixtureCredential | null, start: Date, n: number, status: (i: number) => number = () => 200, latency: (i: number) => number = () => 20) {
-    return Array.from({ length: n }, (_, i) => analytics(credential, new Date(start.getTime() + i * 1000), { response_code: status(i), request_time: latency(i) }));
+  function burst(
+    credential: FixtureCredential | null,
+    start: Date,
+    n: number,
+    status: (i: number) => number = () => 200,
+    latency: (i: number) => number = () => 20,
+  ) {
+    return Array.from({ length: n }, (_, i) =>
+      analytics(credential, new Date(start.getTime() + i * 1000), { response_code: status(i), request_time: latency(i) }),
+    );
   }
 
   describe('POST /ingest/tyk', () => {
@@ -147,7 +191,12 @@ describe('usage ingest, quota and series (database)', () => {
       clock.set(new Date(start.getTime() + 10 * MINUTE));
       const [r1, r2, r3, r4, r5] = burst(w.credential, start, 5);
       const first = await ok([r1, r2, { ...r3, response_code: 'teapot' }, r3]);
-      expect(first).toMatchObject({ accepted: 3, duplicates: 0, unmatched: 0, rejected: [{ index: 2, reason: 'response_code must be an HTTP status (an integer from 100 to 599)' }] });
+      expect(first).toMatchObject({
+        accepted: 3,
+        duplicates: 0,
+        unmatched: 0,
+        rejected: [{ index: 2, reason: 'response_code must be an HTTP status (an integer from 100 to 599)' }],
+      });
       expect(Date.parse(first.committedAt)).not.toBeNaN();
 
       const second = await ndjson([JSON.stringify(r3), JSON.stringify(r4), '', '{oops', JSON.stringify(r5)]);
@@ -188,7 +237,14 @@ describe('usage ingest, quota and series (database)', () => {
       expect(unmatched.data.unmatchedUsage.topKeys[0]).toMatchObject({ keyHashPrefix: stranger.keyHash.slice(0, 8), requests: 3 });
       expect(unmatched.data.unmatchedUsage.topKeys[1]).toMatchObject({ keyHashPrefix: '00000000', requests: 1 });
       // The plan tag still attributes the stranger's traffic to the plan.
-      const plan = await entity('Plan', w.plan.id, `usage(from: $from, to: $to, granularity: HOUR) { totals { requests errors4xx } }`, portalAdmin(), range, ', $from: DateTime!, $to: DateTime!');
+      const plan = await entity(
+        'Plan',
+        w.plan.id,
+        `usage(from: $from, to: $to, granularity: HOUR) { totals { requests errors4xx } }`,
+        portalAdmin(),
+        range,
+        ', $from: DateTime!, $to: DateTime!',
+      );
       expect(plan.usage.totals).toMatchObject({ requests: 3 });
     });
 
@@ -196,7 +252,19 @@ describe('usage ingest, quota and series (database)', () => {
       const w = await world({ requests: 100 });
       const start = day();
       clock.set(new Date(start.getTime() + 10 * MINUTE));
-      const row = { method: 'POST', path: '/x', rawpath: '/weather/x', responsecode: 201, apikey: w.credential.keyHash, timestamp: start.toISOString(), apiid: 'weather', orgid: 'o', requesttime: 7, ipaddress: '::1', tags: w.credential.policyIds.map((id) => `pol-${id}`) };
+      const row = {
+        method: 'POST',
+        path: '/x',
+        rawpath: '/weather/x',
+        responsecode: 201,
+        apikey: w.credential.keyHash,
+        timestamp: start.toISOString(),
+        apiid: 'weather',
+        orgid: 'o',
+        requesttime: 7,
+        ipaddress: '::1',
+        tags: w.credential.policyIds.map((id) => `pol-${id}`),
+      };
       expect(await ok([row])).toMatchObject({ accepted: 1, unmatched: 0 });
       expect(await quotaOf(w.credential)).toMatchObject({ used: 1 });
     });
@@ -210,7 +278,15 @@ describe('usage ingest, quota and series (database)', () => {
       const records = burst(w.credential, start, 13, (i) => (i < 10 ? 200 : i === 10 ? 429 : 403));
       await ok(records);
       const status = await quotaOf(w.credential);
-      expect(status).toMatchObject({ scope: 'CREDENTIAL', limit: 10, used: 12, remaining: 0, percentUsed: 120, periodSeconds: 3600, projectedExhaustionAt: null });
+      expect(status).toMatchObject({
+        scope: 'CREDENTIAL',
+        limit: 10,
+        used: 12,
+        remaining: 0,
+        percentUsed: 120,
+        periodSeconds: 3600,
+        projectedExhaustionAt: null,
+      });
       expect(status.windowStart).toBe(start.toISOString());
       expect(status.resetsAt).toBe(new Date(start.getTime() + HOUR).toISOString());
       expect(status.burnRatePerHour).toBe(24); // 12 in 30 minutes
@@ -234,7 +310,11 @@ describe('usage ingest, quota and series (database)', () => {
       const next = new Date(start.getTime() + HOUR + 10 * MINUTE);
       await ok([analytics(w.credential, next)]);
       clock.set(new Date(next.getTime() + MINUTE));
-      expect(await quotaOf(w.credential)).toMatchObject({ used: 1, windowStart: next.toISOString(), resetsAt: new Date(next.getTime() + HOUR).toISOString() });
+      expect(await quotaOf(w.credential)).toMatchObject({
+        used: 1,
+        windowStart: next.toISOString(),
+        resetsAt: new Date(next.getTime() + HOUR).toISOString(),
+      });
     });
 
     it('projects exhaustion from the burn rate', async () => {
@@ -343,7 +423,13 @@ describe('usage ingest, quota and series (database)', () => {
         ['SOFT', 90, 9, 10],
         ['HARD', 100, 10, 10], // the 10th request crossed it (the batch carried 13)
       ]);
-      expect(real(mine)[0]).toMatchObject({ organizationId: w.org.id, appId: w.appId, credentialId: w.credential.id, planId: w.plan.id, windowStart: start.toISOString() });
+      expect(real(mine)[0]).toMatchObject({
+        organizationId: w.org.id,
+        appId: w.appId,
+        credentialId: w.credential.id,
+        planId: w.plan.id,
+        windowStart: start.toISOString(),
+      });
       expect(mine.errors).toEqual([]);
       expect(real(theirs)).toEqual([]);
 
@@ -400,7 +486,16 @@ describe('usage ingest, quota and series (database)', () => {
       const start = day();
       // 24 minutes of 5 requests, then a minute of 60 with errors of every kind.
       const records: Record<string, unknown>[] = [];
-      for (let m = 0; m < 24; m++) records.push(...burst(w.credential, new Date(start.getTime() + m * MINUTE), 5, () => 200, () => 10));
+      for (let m = 0; m < 24; m++)
+        records.push(
+          ...burst(
+            w.credential,
+            new Date(start.getTime() + m * MINUTE),
+            5,
+            () => 200,
+            () => 10,
+          ),
+        );
       const last = new Date(start.getTime() + 24 * MINUTE);
       const codes = (i: number) => (i < 40 ? 200 : i < 45 ? 404 : i < 50 ? 502 : i < 55 ? 429 : 200);
       records.push(...burst(w.credential, last, 60, codes, (i) => (i < 50 ? 100 : 1000)));
@@ -408,7 +503,14 @@ describe('usage ingest, quota and series (database)', () => {
       expect(await ok(records)).toMatchObject({ accepted: 180 });
 
       const range = { from: start.toISOString(), to: new Date(last.getTime() + MINUTE).toISOString() };
-      const result = await entity('Credential', w.credential.id, `usage(from: $from, to: $to, granularity: MINUTE) { ${SERIES} }`, w.org.member, range, ', $from: DateTime!, $to: DateTime!');
+      const result = await entity(
+        'Credential',
+        w.credential.id,
+        `usage(from: $from, to: $to, granularity: MINUTE) { ${SERIES} }`,
+        w.org.member,
+        range,
+        ', $from: DateTime!, $to: DateTime!',
+      );
       const series = result.usage;
       expect(series.points).toHaveLength(25);
       expect(series.points[0]).toMatchObject({ at: start.toISOString(), requests: 5, errors4xx: 0, latencyP50Ms: expect.any(Number) });
@@ -416,20 +518,63 @@ describe('usage ingest, quota and series (database)', () => {
       expect(series.points[24].latencyP50Ms).toBeGreaterThanOrEqual(80);
       expect(series.points[24].latencyP50Ms).toBeLessThanOrEqual(125);
       expect(series.points[24].latencyP95Ms).toBeGreaterThanOrEqual(800);
-      expect(series.totals).toMatchObject({ requests: 180, errors4xx: 5, errors5xx: 5, rateLimited: 5, errorRate: 0.0556, rejectionRate: 0.0278 });
+      expect(series.totals).toMatchObject({
+        requests: 180,
+        errors4xx: 5,
+        errors5xx: 5,
+        rateLimited: 5,
+        errorRate: 0.0556,
+        rejectionRate: 0.0278,
+      });
       expect(series).toMatchObject({ spike: true, spikeFactor: 12, baselineRequests: 5 });
 
       // Hour and day buckets hold the same totals; app, organization, product and plan too.
       for (const granularity of ['HOUR', 'DAY']) {
-        const coarse = await entity('Credential', w.credential.id, `usage(from: $from, to: $to, granularity: ${granularity}) { spike spikeFactor totals { requests } }`, w.org.member, range, ', $from: DateTime!, $to: DateTime!');
+        const coarse = await entity(
+          'Credential',
+          w.credential.id,
+          `usage(from: $from, to: $to, granularity: ${granularity}) { spike spikeFactor totals { requests } }`,
+          w.org.member,
+          range,
+          ', $from: DateTime!, $to: DateTime!',
+        );
         // One bucket after an empty baseline: any 20 requests are a spike (factor unknown).
         expect(coarse.usage).toMatchObject({ spike: true, spikeFactor: null, totals: { requests: 180 } });
       }
-      const app = await entity('App', w.appId, `usage(from: $from, to: $to, granularity: HOUR) { totals { requests } }`, w.org.member, range, ', $from: DateTime!, $to: DateTime!');
-      const org = await entity('Organization', w.org.id, `usage(from: $from, to: $to, granularity: DAY) { totals { requests } }`, w.org.member, range, ', $from: DateTime!, $to: DateTime!');
-      const plan = await entity('Plan', w.plan.id, `usage(from: $from, to: $to) { granularity totals { requests } }`, portalAdmin(), range, ', $from: DateTime!, $to: DateTime!');
-      expect([app.usage.totals.requests, org.usage.totals.requests, plan.usage.totals.requests, plan.usage.granularity]).toEqual([180, 180, 180, 'HOUR']);
-      const product = await db.query(`select sum(requests)::int as n from usage.usage_rollup where scope = 'PRODUCT' and scope_id = $1 and granularity = 'DAY'`, [w.product.id]);
+      const app = await entity(
+        'App',
+        w.appId,
+        `usage(from: $from, to: $to, granularity: HOUR) { totals { requests } }`,
+        w.org.member,
+        range,
+        ', $from: DateTime!, $to: DateTime!',
+      );
+      const org = await entity(
+        'Organization',
+        w.org.id,
+        `usage(from: $from, to: $to, granularity: DAY) { totals { requests } }`,
+        w.org.member,
+        range,
+        ', $from: DateTime!, $to: DateTime!',
+      );
+      const plan = await entity(
+        'Plan',
+        w.plan.id,
+        `usage(from: $from, to: $to) { granularity totals { requests } }`,
+        portalAdmin(),
+        range,
+        ', $from: DateTime!, $to: DateTime!',
+      );
+      expect([app.usage.totals.requests, org.usage.totals.requests, plan.usage.totals.requests, plan.usage.granularity]).toEqual([
+        180,
+        180,
+        180,
+        'HOUR',
+      ]);
+      const product = await db.query(
+        `select sum(requests)::int as n from usage.usage_rollup where scope = 'PRODUCT' and scope_id = $1 and granularity = 'DAY'`,
+        [w.product.id],
+      );
       expect(product.rows[0].n).toBe(180);
 
       // Too many buckets, or an empty range: BAD_USER_INPUT.
@@ -449,7 +594,11 @@ describe('usage ingest, quota and series (database)', () => {
       const silver = await world({ requests: 1000, tier: 3 });
       const org = await fx.organization();
       const silver2 = await fx.credential(org.id, await fx.app(org.id), silver.plan, [silver.product]);
-      await ok([...burst(gold.credential, start, 10, (i) => (i < 2 ? 500 : 200)), ...burst(silver.credential, start, 4), ...burst(silver2, start, 6, (i) => (i < 3 ? 404 : 200))]);
+      await ok([
+        ...burst(gold.credential, start, 10, (i) => (i < 2 ? 500 : 200)),
+        ...burst(silver.credential, start, 4),
+        ...burst(silver2, start, 6, (i) => (i < 3 ? 404 : 200)),
+      ]);
       const report = await subgraphRequest(
         subgraph.url,
         `query($from: DateTime!, $to: DateTime!) { planUsageReport(from: $from, to: $to) { from to plans { plan { id } tier totals { requests errors4xx errors5xx errorRate } } tiers { tier plans totals { requests errorRate } } } }`,
@@ -489,13 +638,15 @@ describe('usage ingest, quota and series (database)', () => {
       for (const [typename, id, selection] of fields) {
         const field = selection.split(/[ (]/)[0];
         const ranged = selection.includes('$from');
-        const read = (who: Identity | null) => entity(typename, id, selection, who, ranged ? range : {}, ranged ? ', $from: DateTime!, $to: DateTime!' : '');
+        const read = (who: Identity | null) =>
+          entity(typename, id, selection, who, ranged ? range : {}, ranged ? ', $from: DateTime!, $to: DateTime!' : '');
         expect([typename, field, (await read(outsider))[field]]).toEqual([typename, field, null]);
         expect([typename, field, (await read(null))[field]]).toEqual([typename, field, null]);
         expect((await read(w.org.member))[field]).not.toBeNull();
         expect((await read(portalAdmin()))[field]).not.toBeNull();
       }
-      const planUsage = (who: Identity | null) => entity('Plan', w.plan.id, 'usage(from: $from, to: $to) { totals { requests } }', who, range, ', $from: DateTime!, $to: DateTime!');
+      const planUsage = (who: Identity | null) =>
+        entity('Plan', w.plan.id, 'usage(from: $from, to: $to) { totals { requests } }', who, range, ', $from: DateTime!, $to: DateTime!');
       expect((await planUsage(w.org.admin)).usage).toBeNull();
       expect((await planUsage(null)).usage).toBeNull();
       expect((await planUsage(portalAdmin())).usage.totals.requests).toBe(2);
@@ -552,7 +703,14 @@ describe('usage ingest, quota and series (database)', () => {
 
   describe('tailer of a tyk_analytics table', () => {
     const table = `${tailSchema}.tyk_analytics`;
-    const deps = () => ({ orm: subgraph.orm, pubsub: subgraph.pubsub, clock, log: createLogger('usage', 'fatal'), env, databaseUrl: testDatabaseUrl() });
+    const deps = () => ({
+      orm: subgraph.orm,
+      pubsub: subgraph.pubsub,
+      clock,
+      log: createLogger('usage', 'fatal'),
+      env,
+      databaseUrl: testDatabaseUrl(),
+    });
 
     /** Rows as Tyk Pump's sql pump writes them (its column names). */
     async function pump(credential: FixtureCredential, times: Date[], status = 200) {
@@ -577,16 +735,17 @@ describe('usage ingest, quota and series (database)', () => {
       const w = await world({ requests: 1000 });
       const start = day();
       clock.set(new Date(start.getTime() + 30 * MINUTE));
-      await pump(w.credential, [0, 1, 2, 3, 4].map((s) => new Date(start.getTime() + s * 1000)));
+      await pump(
+        w.credential,
+        [0, 1, 2, 3, 4].map((s) => new Date(start.getTime() + s * 1000)),
+      );
       // Three rows in the same microsecond (different paths): a "full batch at one instant".
       const instant = new Date(start.getTime() + 10_000);
       for (const path of ['/a', '/b', '/c']) {
-        await db.query(`insert into ${table} (method, path, responsecode, apikey, timestamp, requesttime, tags) values ('GET', $1, 200, $2, $3, 1, $4)`, [
-          path,
-          w.credential.keyHash,
-          instant.toISOString(),
-          w.credential.policyIds.map((id) => `pol-${id}`),
-        ]);
+        await db.query(
+          `insert into ${table} (method, path, responsecode, apikey, timestamp, requesttime, tags) values ('GET', $1, 200, $2, $3, 1, $4)`,
+          [path, w.credential.keyHash, instant.toISOString(), w.credential.policyIds.map((id) => `pol-${id}`)],
+        );
       }
       const first = await tailAnalytics(deps(), { batchSize: 2 });
       expect(first).toMatchObject({ table, accepted: 8, rejected: 0, position: `${instant.toISOString().slice(0, 23)}000Z` });

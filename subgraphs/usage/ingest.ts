@@ -189,7 +189,11 @@ function isMissingPartition(error: unknown): boolean {
 }
 
 /** Parses a batch: valid records (first occurrence of each identity) and per-record rejections. */
-export function parseBatch(raws: readonly unknown[], now: Date, indexOffset = 0): { records: UsageRecord[]; rejected: Rejection[]; duplicates: number } {
+export function parseBatch(
+  raws: readonly unknown[],
+  now: Date,
+  indexOffset = 0,
+): { records: UsageRecord[]; rejected: Rejection[]; duplicates: number } {
   const records: UsageRecord[] = [];
   const rejected: Rejection[] = [];
   const seen = new Set<string>();
@@ -216,12 +220,26 @@ export async function ingestAnalytics(deps: IngestDeps, raws: readonly unknown[]
   const { records, rejected, duplicates } = parseBatch(raws, deps.clock.now(), options.indexOffset ?? 0);
   const parse = Math.round((performance.now() - started) * 10) / 10;
   const result = await ingestRecords(deps, records, options);
-  return { ...result, duplicates: result.duplicates + duplicates, rejected: [...rejected, ...result.rejected], timingsMs: { parse, ...result.timingsMs } };
+  return {
+    ...result,
+    duplicates: result.duplicates + duplicates,
+    rejected: [...rejected, ...result.rejected],
+    timingsMs: { parse, ...result.timingsMs },
+  };
 }
 
 /** Ingests parsed records (distinct identities). */
 export async function ingestRecords(deps: IngestDeps, records: readonly UsageRecord[], options: IngestOptions = {}): Promise<IngestResult> {
-  const empty: IngestResult = { accepted: 0, duplicates: 0, unmatched: 0, rejected: [], warnings: 0, commitIssuedAt: null, committedAt: null, timingsMs: {} };
+  const empty: IngestResult = {
+    accepted: 0,
+    duplicates: 0,
+    unmatched: 0,
+    rejected: [],
+    warnings: 0,
+    commitIssuedAt: null,
+    committedAt: null,
+    timingsMs: {},
+  };
   if (!records.length && !options.afterWrite) return empty;
   const sorted = [...records].sort((a, b) => a.micros - b.micros || a.index - b.index);
   for (let attempt = 0; ; attempt++) {
@@ -231,7 +249,12 @@ export async function ingestRecords(deps: IngestDeps, records: readonly UsageRec
     try {
       const outcome = await deps.orm.em.fork().transactional((tx) => writeBatch(deps, tx as EntityManager, sorted, options, watch));
       watch.lap('commit');
-      return { ...outcome, commitIssuedAt: watch.commitIssuedAt?.toISOString() ?? null, committedAt: new Date().toISOString(), timingsMs: watch.phases };
+      return {
+        ...outcome,
+        commitIssuedAt: watch.commitIssuedAt?.toISOString() ?? null,
+        committedAt: new Date().toISOString(),
+        timingsMs: watch.phases,
+      };
     } catch (error) {
       // A partition dropped behind this process's back: forget what we knew and retry once.
       if (attempt === 0 && isMissingPartition(error)) {
@@ -369,7 +392,9 @@ async function attribute(tx: EntityManager, records: UsageRecord[]): Promise<Map
       const key = keys.get(record.keyHash);
       const tagged = policyIdsOf(record.tags);
       const tagPlan = tagged.map((id) => planByPolicy.get(id)).find((id): id is string => Boolean(id)) ?? null;
-      const candidates = [...new Set([...tagged.map((id) => productByPolicy.get(id)).filter((id): id is string => Boolean(id)), ...(key?.product_ids ?? [])])];
+      const candidates = [
+        ...new Set([...tagged.map((id) => productByPolicy.get(id)).filter((id): id is string => Boolean(id)), ...(key?.product_ids ?? [])]),
+      ];
       const serving = record.apiId ? candidates.filter((id) => apisByProduct.get(id)?.includes(record.apiId)) : [];
       const a: Omit<Attribution, 'scopes'> = {
         credentialId: key?.credential_id ?? null,
@@ -401,12 +426,28 @@ interface QuotaOutcomes {
 function counterKeyFor(a: Attribution, plan: PlanRow): CounterKey | null {
   if (!a.credentialId || !a.organizationId || !a.planId) return null;
   if (plan.quota_scope === 'APP') {
-    return a.appId ? { scope: 'APP', subjectId: a.appId, planId: a.planId, organizationId: a.organizationId, appId: a.appId, credentialId: null } : null;
+    return a.appId
+      ? { scope: 'APP', subjectId: a.appId, planId: a.planId, organizationId: a.organizationId, appId: a.appId, credentialId: null }
+      : null;
   }
   if (plan.quota_scope === 'ORGANIZATION') {
-    return { scope: 'ORGANIZATION', subjectId: a.organizationId, planId: a.planId, organizationId: a.organizationId, appId: null, credentialId: null };
+    return {
+      scope: 'ORGANIZATION',
+      subjectId: a.organizationId,
+      planId: a.planId,
+      organizationId: a.organizationId,
+      appId: null,
+      credentialId: null,
+    };
   }
-  return { scope: 'CREDENTIAL', subjectId: a.credentialId, planId: a.planId, organizationId: a.organizationId, appId: a.appId, credentialId: a.credentialId };
+  return {
+    scope: 'CREDENTIAL',
+    subjectId: a.credentialId,
+    planId: a.planId,
+    organizationId: a.organizationId,
+    appId: a.appId,
+    credentialId: a.credentialId,
+  };
 }
 
 /** A quota counter a batch touches: its key and plan. */
@@ -539,7 +580,16 @@ async function applyQuotaWindows(deps: IngestDeps, tx: EntityManager, records: U
       const latest: QuotaWindowState | null =
         state.latest_start === null
           ? null
-          : { start: isoToMicros(state.latest_start), resetsAt: isoToMicros(state.latest_resets!), used, usedBefore: used, lastAt: isoToMicros(state.latest_last!), isNew: false, dirty: false, projected: null };
+          : {
+              start: isoToMicros(state.latest_start),
+              resetsAt: isoToMicros(state.latest_resets!),
+              used,
+              usedBefore: used,
+              lastAt: isoToMicros(state.latest_last!),
+              isNew: false,
+              dirty: false,
+              projected: null,
+            };
       const counter = new QuotaCounter(latest, period, limit);
       for (const record of mine) outcome.set(record, counter.record(record.micros, record.responseCode, record.denial).outcome);
       windows = counter.windows;
@@ -566,12 +616,22 @@ async function applyQuotaWindows(deps: IngestDeps, tx: EntityManager, records: U
       };
       // `used` = the request that crossed the threshold: the same whatever batch carried it.
       for (const threshold of crossedThresholds(thresholds, window.usedBefore, window.used, limit)) {
-        warnings.push({ ...base, kind: threshold >= 100 ? QuotaWarningKind.HARD : QuotaWarningKind.SOFT, thresholdPercent: threshold, used: crossingCount(threshold, limit) });
+        warnings.push({
+          ...base,
+          kind: threshold >= 100 ? QuotaWarningKind.HARD : QuotaWarningKind.SOFT,
+          thresholdPercent: threshold,
+          used: crossingCount(threshold, limit),
+        });
       }
       // Projection: after the first request at whose time the window's average rate so far would
       // exhaust it before it resets (a repeat in a later batch is the same warning, skipped).
       if (window.projected !== null) {
-        warnings.push({ ...base, kind: QuotaWarningKind.PROJECTED, thresholdPercent: 100, used: Math.min(Math.round(window.projected), MAX_INT) });
+        warnings.push({
+          ...base,
+          kind: QuotaWarningKind.PROJECTED,
+          thresholdPercent: 100,
+          used: Math.min(Math.round(window.projected), MAX_INT),
+        });
       }
     }
   }
@@ -613,7 +673,13 @@ async function applyQuotaWindows(deps: IngestDeps, tx: EntityManager, records: U
  * `from` on is recomputed (`dirty`); `usedBefore` is 0, so every threshold a window reaches is a
  * candidate warning (those raised before are skipped by their unique key).
  */
-async function replayCounter(tx: EntityManager, entry: CounterEntry, from: number, mine: UsageRecord[], outcome: Map<UsageRecord, Outcome>): Promise<QuotaWindowState[]> {
+async function replayCounter(
+  tx: EntityManager,
+  entry: CounterEntry,
+  from: number,
+  mine: UsageRecord[],
+  outcome: Map<UsageRecord, Outcome>,
+): Promise<QuotaWindowState[]> {
   const rows = await bulk<{ at: string; record_id: string }>(
     tx,
     `select ${ISO_US('occurred_at')} as at, record_id::text as record_id
@@ -640,21 +706,17 @@ async function replayCounter(tx: EntityManager, entry: CounterEntry, from: numbe
 async function replaceWindows(tx: EntityManager, replayed: Replayed[]): Promise<void> {
   for (const { entry, from, windows } of replayed) {
     const { scope, subjectId, planId, organizationId, appId, credentialId } = entry.key;
-    await bulk(tx, `delete from usage.quota_window where scope = ? and subject_id = ?::uuid and plan_id = ?::uuid and window_start >= ?::timestamptz`, [
-      scope,
-      subjectId,
-      planId,
-      microsToIso(from),
-    ]);
+    await bulk(
+      tx,
+      `delete from usage.quota_window where scope = ? and subject_id = ?::uuid and plan_id = ?::uuid and window_start >= ?::timestamptz`,
+      [scope, subjectId, planId, microsToIso(from)],
+    );
     const sameScope = `organization_id = ?::uuid and app_id is not distinct from ?::uuid and credential_id is not distinct from ?::uuid and plan_id = ?::uuid`;
-    await bulk(tx, `delete from usage.quota_warning where ${sameScope} and window_start >= ?::timestamptz and window_start <> all(?::timestamptz[])`, [
-      organizationId,
-      appId,
-      credentialId,
-      planId,
-      microsToIso(from),
-      pgArray(windows.map((w) => microsToIso(w.start))),
-    ]);
+    await bulk(
+      tx,
+      `delete from usage.quota_warning where ${sameScope} and window_start >= ?::timestamptz and window_start <> all(?::timestamptz[])`,
+      [organizationId, appId, credentialId, planId, microsToIso(from), pgArray(windows.map((w) => microsToIso(w.start)))],
+    );
     const projected = windows.filter((w) => w.projected !== null);
     if (projected.length) {
       await bulk(
@@ -662,7 +724,14 @@ async function replaceWindows(tx: EntityManager, replayed: Replayed[]): Promise<
         `update usage.quota_warning q set used = t.used
            from unnest(?::timestamptz[], ?::integer[]) as t(window_start, used)
           where ${sameScope.replace(/(organization_id|app_id|credential_id|plan_id) /g, 'q.$1 ')} and q.kind = 'PROJECTED' and q.window_start = t.window_start and q.used <> t.used`,
-        [pgArray(projected.map((w) => microsToIso(w.start))), pgArray(projected.map((w) => Math.min(Math.round(w.projected!), MAX_INT))), organizationId, appId, credentialId, planId],
+        [
+          pgArray(projected.map((w) => microsToIso(w.start))),
+          pgArray(projected.map((w) => Math.min(Math.round(w.projected!), MAX_INT))),
+          organizationId,
+          appId,
+          credentialId,
+          planId,
+        ],
       );
     }
   }
@@ -710,11 +779,24 @@ function thresholdsFor(rules: Map<string, number[]>, key: CounterKey): readonly 
 }
 
 /** Adds the records to their rollup cells (5 scopes × 3 granularities) and upserts them in one statement. */
-async function upsertRollups(tx: EntityManager, records: UsageRecord[], attribution: Map<UsageRecord, Attribution>, outcomes: QuotaOutcomes): Promise<void> {
+async function upsertRollups(
+  tx: EntityManager,
+  records: UsageRecord[],
+  attribution: Map<UsageRecord, Attribution>,
+  outcomes: QuotaOutcomes,
+): Promise<void> {
   if (!records.length) return;
   // First per attribution and minute (one small object per group), then per scope and granularity.
   type Tally = Omit<RollupCell, 'scope' | 'scopeId' | 'granularity' | 'bucket'>;
-  const newTally = (): Tally => ({ requests: 0, errors4xx: 0, errors5xx: 0, rateLimited: 0, quotaExceeded: 0, latencySum: 0, histogram: new Array<number>(HISTOGRAM_SIZE).fill(0) });
+  const newTally = (): Tally => ({
+    requests: 0,
+    errors4xx: 0,
+    errors5xx: 0,
+    rateLimited: 0,
+    quotaExceeded: 0,
+    latencySum: 0,
+    histogram: new Array<number>(HISTOGRAM_SIZE).fill(0),
+  });
   const groups = new Map<Attribution, Map<number, Tally>>();
   for (const record of records) {
     const a = attribution.get(record)!;
@@ -757,7 +839,19 @@ async function upsertRollups(tx: EntityManager, records: UsageRecord[], attribut
   }
   // Sorted by key: concurrent writers (if the lock is ever lifted) take row locks in one order.
   const list = [...cells.values()].sort((x, y) =>
-    x.scope < y.scope ? -1 : x.scope > y.scope ? 1 : x.scopeId < y.scopeId ? -1 : x.scopeId > y.scopeId ? 1 : x.granularity < y.granularity ? -1 : x.granularity > y.granularity ? 1 : x.bucket - y.bucket,
+    x.scope < y.scope
+      ? -1
+      : x.scope > y.scope
+        ? 1
+        : x.scopeId < y.scopeId
+          ? -1
+          : x.scopeId > y.scopeId
+            ? 1
+            : x.granularity < y.granularity
+              ? -1
+              : x.granularity > y.granularity
+                ? 1
+                : x.bucket - y.bucket,
   );
   await bulk(
     tx,

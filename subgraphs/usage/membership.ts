@@ -64,5 +64,6 @@ export async function requireOrganizationAdmin(context: SubgraphContext, organiz
   const subject = context.caller.requireAuthenticated();
   if (context.caller.isPortalAdmin) return;
   const role = await membershipRole(context.em, organizationId, subject);
-  if (role !== 'ORG_ADMIN') throw forbidden('Only admins of this organization (ORG_ADMIN) and portal admins may change its quota alert rules.');
+  if (role !== 'ORG_ADMIN')
+    throw forbidden('Only admins of this organization (ORG_ADMIN) and portal admins may change its quota alert rules.');
 }

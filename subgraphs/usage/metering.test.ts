@@ -56,7 +56,14 @@ describe('analytics records', () => {
     expect(json.ok && sql.ok).toBe(true);
     if (!json.ok || !sql.ok) return;
     expect(json.record.id).toBe(sql.record.id);
-    expect(json.record).toMatchObject({ keyHash: 'abc123', responseCode: 200, latencyMs: 12, apiId: 'weather', method: 'GET', tags: ['pol-pg-plan-1', 'key-abc123'] });
+    expect(json.record).toMatchObject({
+      keyHash: 'abc123',
+      responseCode: 200,
+      latencyMs: 12,
+      apiId: 'weather',
+      method: 'GET',
+      tags: ['pol-pg-plan-1', 'key-abc123'],
+    });
     expect(microsToIso(json.record.micros)).toBe('2026-03-01T11:00:00.123456Z');
     expect(json.record.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
   });
@@ -112,7 +119,11 @@ describe('analytics records', () => {
   it('reads a 403’s reason from the recorded raw response', () => {
     const raw = (body: string) => Buffer.from(`HTTP/1.1 403 Forbidden\r\n\r\n${body}`).toString('base64');
     const quota = parseRecord(record({ response_code: 403, raw_response: raw('{"error":"Quota exceeded"}') }), 0, NOW);
-    const denied = parseRecord(record({ response_code: 403, raw_response: raw('{"error":"Access to this API has been disallowed"}') }), 0, NOW);
+    const denied = parseRecord(
+      record({ response_code: 403, raw_response: raw('{"error":"Access to this API has been disallowed"}') }),
+      0,
+      NOW,
+    );
     expect(quota.ok && quota.record.denial).toBe('QUOTA');
     expect(denied.ok && denied.record.denial).toBe('DENIED');
   });
@@ -153,7 +164,16 @@ describe('quota windows (Tyk semantics)', () => {
 
   it('continues the latest stored window, opens the next one at the first request after it expired, and refuses to go back in time', () => {
     const t0 = at('2026-03-01T10:00:00Z');
-    const stored = { start: t0, resetsAt: t0 + HOUR, used: 2, usedBefore: 2, lastAt: t0 + 60 * S, isNew: false, dirty: false, projected: null };
+    const stored = {
+      start: t0,
+      resetsAt: t0 + HOUR,
+      used: 2,
+      usedBefore: 2,
+      lastAt: t0 + 60 * S,
+      isNew: false,
+      dirty: false,
+      projected: null,
+    };
     const counter = new QuotaCounter(stored, HOUR, 10);
     counter.record(t0 + 30 * 60 * S, 200, null); // inside the stored window
     counter.record(t0 + 2.5 * HOUR, 200, null); // after it expired: a full window of its own
@@ -205,7 +225,15 @@ describe('quota windows (Tyk semantics)', () => {
 });
 
 describe('quota status at a given time (ManualClock)', () => {
-  const counter: Counter = { scope: QuotaScope.CREDENTIAL, subjectId: 'c', planId: 'p', appId: 'a', credentialId: 'c', limit: 100, periodSeconds: 3600 };
+  const counter: Counter = {
+    scope: QuotaScope.CREDENTIAL,
+    subjectId: 'c',
+    planId: 'p',
+    appId: 'a',
+    credentialId: 'c',
+    limit: 100,
+    periodSeconds: 3600,
+  };
   const window = { window_start: new Date('2026-03-01T10:00:00Z'), resets_at: new Date('2026-03-01T11:00:00Z'), used: 40 };
 
   it('reports used, remaining, burn rate and projected exhaustion in the open window', () => {
@@ -222,8 +250,20 @@ describe('quota status at a given time (ManualClock)', () => {
 
   it('shows a fresh allowance once the window expired, and nothing to count for unlimited plans', () => {
     const clock = new ManualClock('2026-03-01T11:00:00Z');
-    expect(quotaStatusOf(counter, window, clock.now())).toMatchObject({ used: 0, remaining: 100, percentUsed: 0, windowStart: null, resetsAt: null, burnRatePerHour: 0 });
-    expect(quotaStatusOf({ ...counter, limit: null, periodSeconds: null }, window, clock.now())).toMatchObject({ limit: null, remaining: null, percentUsed: null, used: 0 });
+    expect(quotaStatusOf(counter, window, clock.now())).toMatchObject({
+      used: 0,
+      remaining: 100,
+      percentUsed: 0,
+      windowStart: null,
+      resetsAt: null,
+      burnRatePerHour: 0,
+    });
+    expect(quotaStatusOf({ ...counter, limit: null, periodSeconds: null }, window, clock.now())).toMatchObject({
+      limit: null,
+      remaining: null,
+      percentUsed: null,
+      used: 0,
+    });
   });
 
   it('never reports a negative remainder (rejected requests count too)', () => {

@@ -47,7 +47,7 @@ function shuffle<T>(items: T[], random: () => number): T[] {
 /** Cuts a list into consecutive batches of random sizes 1..max. */
 function batches<T>(items: T[], random: () => number, max: number): T[][] {
   const out: T[][] = [];
-  for (let i = 0; i < items.length; ) {
+  for (let i = 0; i < items.length;) {
     const size = 1 + Math.floor(random() * max);
     out.push(items.slice(i, i + size));
     i += size;
@@ -88,7 +88,10 @@ interface Expected {
  * after which the window's average rate would exhaust it before the reset.
  */
 function reference(requests: Request[], limit: number, periodMs: number): Expected {
-  const counted = requests.filter((r) => r.status !== 429).map((r) => r.at).sort((a, b) => a - b);
+  const counted = requests
+    .filter((r) => r.status !== 429)
+    .map((r) => r.at)
+    .sort((a, b) => a - b);
   const windows: { start: number; used: number; projected: number | null }[] = [];
   for (const at of counted) {
     let w = windows[windows.length - 1];
@@ -102,7 +105,8 @@ function reference(requests: Request[], limit: number, periodMs: number): Expect
   const iso = (ms: number) => new Date(ms).toISOString();
   const warnings: Expected['warnings'] = [];
   for (const w of windows) {
-    for (const t of [80, 90, 100]) if (w.used * 100 >= t * limit) warnings.push([t === 100 ? 'HARD' : 'SOFT', t, iso(w.start), Math.ceil((t * limit) / 100)]);
+    for (const t of [80, 90, 100])
+      if (w.used * 100 >= t * limit) warnings.push([t === 100 ? 'HARD' : 'SOFT', t, iso(w.start), Math.ceil((t * limit) / 100)]);
     if (w.projected !== null) warnings.push(['PROJECTED', 100, iso(w.start), Math.round(w.projected)]);
   }
   return { windows: windows.map((w) => [iso(w.start), iso(w.start + periodMs), w.used]), warnings: warnings.sort(byJson) };
@@ -171,12 +175,14 @@ describe('quota windows and warnings are a function of the set of records (order
          from usage.quota_warning where credential_id = $1`,
       [credential.id],
     );
-    const published = await db.query(`select payload->>'id' as id, count(*)::int as n from platform.event where topic = 'quotaWarnings' and payload->>'credentialId' = $1 group by 1`, [
-      credential.id,
-    ]);
-    const rollup = await db.query(`select coalesce(sum(requests), 0)::int as requests from usage.usage_rollup where scope = 'CREDENTIAL' and scope_id = $1 and granularity = 'DAY'`, [
-      credential.id,
-    ]);
+    const published = await db.query(
+      `select payload->>'id' as id, count(*)::int as n from platform.event where topic = 'quotaWarnings' and payload->>'credentialId' = $1 group by 1`,
+      [credential.id],
+    );
+    const rollup = await db.query(
+      `select coalesce(sum(requests), 0)::int as requests from usage.usage_rollup where scope = 'CREDENTIAL' and scope_id = $1 and granularity = 'DAY'`,
+      [credential.id],
+    );
     clock.set(new Date(now));
     const response = await subgraphRequest(
       usageA.url,
@@ -201,57 +207,64 @@ describe('quota windows and warnings are a function of the set of records (order
     return { used, remaining: Math.max(0, limit - used), windowStart: start, resetsAt: resets };
   };
 
-  it.each([1, 2, 3, 4])('seed %i: in order, reversed chunks, and shuffled concurrent batches to two replicas (with replays) agree with Tyk’s counter', async (seed) => {
-    const random = prng(seed);
-    const limit = 40 + Math.floor(random() * 60);
-    const period = HOUR;
-    const start = Date.UTC(2026, 5, 1 + seed * 3);
-    const requests = schedule(random, start, 600);
-    const expected = reference(requests, limit, period);
-    expect(expected.windows.length).toBeGreaterThan(3); // the schedule does span several windows
-    const now = requests[requests.length - 1].at + S;
-    const plan = { requests: limit, periodSeconds: period / S };
-    clock.set(new Date('2026-07-01T00:00:00Z'));
+  it.each([1, 2, 3, 4])(
+    'seed %i: in order, reversed chunks, and shuffled concurrent batches to two replicas (with replays) agree with Tyk’s counter',
+    async (seed) => {
+      const random = prng(seed);
+      const limit = 40 + Math.floor(random() * 60);
+      const period = HOUR;
+      const start = Date.UTC(2026, 5, 1 + seed * 3);
+      const requests = schedule(random, start, 600);
+      const expected = reference(requests, limit, period);
+      expect(expected.windows.length).toBeGreaterThan(3); // the schedule does span several windows
+      const now = requests[requests.length - 1].at + S;
+      const plan = { requests: limit, periodSeconds: period / S };
+      clock.set(new Date('2026-07-01T00:00:00Z'));
 
-    // 1. Random batches in time order.
-    const inOrder = await credentialOn(plan);
-    const ordered = recordsOf(inOrder, requests);
-    for (const batch of batches(ordered, random, 40)) await post(usageA, batch);
+      // 1. Random batches in time order.
+      const inOrder = await credentialOn(plan);
+      const ordered = recordsOf(inOrder, requests);
+      for (const batch of batches(ordered, random, 40)) await post(usageA, batch);
 
-    // 2. Reversed: 9 chunks, the newest first, each also reversed.
-    const reversed = await credentialOn(plan);
-    const reversedRecords = recordsOf(reversed, requests).reverse();
-    const chunk = Math.ceil(reversedRecords.length / 9);
-    for (let i = 0; i < reversedRecords.length; i += chunk) await post(i % 2 ? usageB : usageA, reversedRecords.slice(i, i + chunk));
+      // 2. Reversed: 9 chunks, the newest first, each also reversed.
+      const reversed = await credentialOn(plan);
+      const reversedRecords = recordsOf(reversed, requests).reverse();
+      const chunk = Math.ceil(reversedRecords.length / 9);
+      for (let i = 0; i < reversedRecords.length; i += chunk) await post(i % 2 ? usageB : usageA, reversedRecords.slice(i, i + chunk));
 
-    // 3. Shuffled into random batches, four senders at once over two replicas, a fifth of the batches sent twice.
-    const shuffled = await credentialOn(plan);
-    const shuffledBatches = batches(shuffle(recordsOf(shuffled, requests), random), random, 80);
-    const replays = shuffledBatches.filter(() => random() < 0.2);
-    const queue = [...shuffledBatches, ...replays];
-    let sent = 0;
-    await Promise.all(
-      [0, 1, 2, 3].map(async (sender) => {
-        for (let next = sent++; next < queue.length; next = sent++) await post(sender % 2 ? usageB : usageA, queue[next]);
-      }),
-    );
+      // 3. Shuffled into random batches, four senders at once over two replicas, a fifth of the batches sent twice.
+      const shuffled = await credentialOn(plan);
+      const shuffledBatches = batches(shuffle(recordsOf(shuffled, requests), random), random, 80);
+      const replays = shuffledBatches.filter(() => random() < 0.2);
+      const queue = [...shuffledBatches, ...replays];
+      let sent = 0;
+      await Promise.all(
+        [0, 1, 2, 3].map(async (sender) => {
+          for (let next = sent++; next < queue.length; next = sent++) await post(sender % 2 ? usageB : usageA, queue[next]);
+        }),
+      );
 
-    for (const credential of [inOrder, reversed, shuffled]) {
-      const got = await observed(credential, now);
-      expect(got.windows).toEqual(expected.windows);
-      expect(got.warnings).toEqual(expected.warnings);
-      expect(got.publishedPerWarning.every((n) => n === 1)).toBe(true);
-      expect(got.requests).toBe(requests.length);
-      expect(got.quota).toEqual(expectedQuota(expected, limit));
-    }
-  }, 180_000);
+      for (const credential of [inOrder, reversed, shuffled]) {
+        const got = await observed(credential, now);
+        expect(got.windows).toEqual(expected.windows);
+        expect(got.warnings).toEqual(expected.warnings);
+        expect(got.publishedPerWarning.every((n) => n === 1)).toBe(true);
+        expect(got.requests).toBe(requests.length);
+        expect(got.quota).toEqual(expectedQuota(expected, limit));
+      }
+    },
+    180_000,
+  );
 
   it('10,000 records in shuffled chunks from four senders to two replicas: one window, used 10,000, each warning once (and again when replayed)', async () => {
     const random = prng(10_000);
     const limit = 10_000;
     const start = Date.UTC(2026, 6, 1, 6);
     // 10,000 requests within 10 hours of a day's window.
-    const requests: Request[] = Array.from({ length: 10_000 }, (_, i) => ({ at: start + Math.floor((i * 10 * HOUR) / 10_000), status: 200 }));
+    const requests: Request[] = Array.from({ length: 10_000 }, (_, i) => ({
+      at: start + Math.floor((i * 10 * HOUR) / 10_000),
+      status: 200,
+    }));
     const expected = reference(requests, limit, 24 * HOUR);
     expect(expected.windows).toEqual([[new Date(start).toISOString(), new Date(start + 24 * HOUR).toISOString(), 10_000]]);
     const credential = await credentialOn({ requests: limit, periodSeconds: 86_400 });
@@ -269,7 +282,13 @@ describe('quota windows and warnings are a function of the set of records (order
     const got = await observed(credential, start + 11 * HOUR);
     expect(got.windows).toEqual(expected.windows);
     expect(got.warnings).toEqual(expected.warnings);
-    expect(got.warnings.map((w) => w.slice(0, 2))).toEqual(expect.arrayContaining([['SOFT', 80], ['SOFT', 90], ['HARD', 100]]));
+    expect(got.warnings.map((w) => w.slice(0, 2))).toEqual(
+      expect.arrayContaining([
+        ['SOFT', 80],
+        ['SOFT', 90],
+        ['HARD', 100],
+      ]),
+    );
     expect(got.publishedPerWarning.every((n) => n === 1)).toBe(true);
     expect(got.requests).toBe(10_000);
     expect(got.quota).toEqual(expectedQuota(expected, limit));

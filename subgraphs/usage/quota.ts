@@ -44,7 +44,11 @@ export function credentialsOf(context: SubgraphContext, kind: 'app' | 'organizat
   if (!isUuid(id)) return Promise.resolve([]);
   const column = kind === 'app' ? 'app_id' : 'organization_id';
   return requestLoader<string, CredentialRow[]>(context, `usage:credentialsOf:${kind}`, async (ids) => {
-    const rows = await query<CredentialRow>(context.em, `${CREDENTIAL_SELECT} where c.${column} = any(?::uuid[]) order by c.created_at, c.id`, [pgArray([...ids])]);
+    const rows = await query<CredentialRow>(
+      context.em,
+      `${CREDENTIAL_SELECT} where c.${column} = any(?::uuid[]) order by c.created_at, c.id`,
+      [pgArray([...ids])],
+    );
     return ids.map((key) => rows.filter((row) => row[column] === key));
   }).load(id.toLowerCase());
 }

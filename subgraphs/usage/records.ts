@@ -125,7 +125,10 @@ function parseTags(value: unknown): string[] | null {
       .map((tag) => tag.trim().replace(/^"(.*)"$/, '$1'))
       .filter(Boolean);
   }
-  return trimmed.split(/[;,]/).map((tag) => tag.trim()).filter(Boolean);
+  return trimmed
+    .split(/[;,]/)
+    .map((tag) => tag.trim())
+    .filter(Boolean);
 }
 
 /** The error body of a recorded raw response (base64 HTTP response), when there is one. */
@@ -161,7 +164,8 @@ export function parseRecord(raw: unknown, index: number, now: Date): ParseResult
   if (micros < (now.getTime() - MAX_AGE_MS) * 1000) return { ok: false, reason: 'timestamp is more than 400 days in the past' };
   if (micros > (now.getTime() + MAX_FUTURE_MS) * 1000) return { ok: false, reason: 'timestamp is more than a day in the future' };
   const keyValue = pick(r, 'api_key', 'apikey', 'APIKey');
-  if (typeof keyValue !== 'string' || !keyValue.trim()) return { ok: false, reason: 'api_key is missing (unauthenticated requests carry 00000000)' };
+  if (typeof keyValue !== 'string' || !keyValue.trim())
+    return { ok: false, reason: 'api_key is missing (unauthenticated requests carry 00000000)' };
   if (keyValue.length > 512) return { ok: false, reason: 'api_key is longer than 512 characters' };
   const codeValue = pick(r, 'response_code', 'responsecode', 'ResponseCode');
   const responseCode = typeof codeValue === 'string' && /^\d+$/.test(codeValue) ? Number(codeValue) : codeValue;
@@ -169,7 +173,8 @@ export function parseRecord(raw: unknown, index: number, now: Date): ParseResult
     return { ok: false, reason: 'response_code must be an HTTP status (an integer from 100 to 599)' };
   }
   const methodValue = pick(r, 'method', 'Method');
-  if (typeof methodValue !== 'string' || !/^[A-Za-z]{1,16}$/.test(methodValue)) return { ok: false, reason: 'method must be an HTTP method' };
+  if (typeof methodValue !== 'string' || !/^[A-Za-z]{1,16}$/.test(methodValue))
+    return { ok: false, reason: 'method must be an HTTP method' };
   const latency = r.latency && typeof r.latency === 'object' ? (r.latency as Record<string, unknown>).total : undefined;
   const timeValue = pick(r, 'request_time', 'requesttime', 'RequestTime') ?? latency ?? 0;
   const latencyMs = typeof timeValue === 'string' && /^\d+(\.\d+)?$/.test(timeValue) ? Number(timeValue) : timeValue;

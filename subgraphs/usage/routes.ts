@@ -31,7 +31,9 @@ export function parseBody(body: string): unknown[] | { error: string } {
       const parsed: unknown = JSON.parse(text);
       return Array.isArray(parsed) ? parsed : { error: 'The body must be a JSON array of analytics records, or NDJSON.' };
     } catch (error) {
-      return { error: `The body starts like a JSON array but is not valid JSON (${(error as Error).message}); send a JSON array or NDJSON.` };
+      return {
+        error: `The body starts like a JSON array but is not valid JSON (${(error as Error).message}); send a JSON array or NDJSON.`,
+      };
     }
   }
   const records: unknown[] = [];
@@ -53,38 +55,33 @@ export function usageRoutes(app: express.Express, runtime: JobRuntime): void {
   const deps = { orm: runtime.orm, pubsub: runtime.pubsub, clock: runtime.clock, log: runtime.log };
 
   const authenticate: express.RequestHandler = (req, res, next) => {
-    verify(req.headers.authorization).then(
-      (auth) => {
-        if (auth.ok) return next();
-        if (auth.status === 401) res.setHeader('www-authenticate', 'Bearer');
-        res.status(auth.status).json({ error: auth.status === 401 ? 'UNAUTHENTICATED' : 'FORBIDDEN', message: auth.message });
-      },
-      next,
-    );
+    verify(req.headers.authorization).then((auth) => {
+      if (auth.ok) return next();
+      if (auth.status === 401) res.setHeader('www-authenticate', 'Bearer');
+      res.status(auth.status).json({ error: auth.status === 401 ? 'UNAUTHENTICATED' : 'FORBIDDEN', message: auth.message });
+    }, next);
   };
 
-  app.post(
-    '/ingest/tyk',
-    authenticate,
-    express.text({ type: () => true, limit: INGEST_BODY_LIMIT }),
-    async (req, res, next) => {
-      try {
-        const parsed = parseBody(typeof req.body === 'string' ? req.body : '');
-        if (!Array.isArray(parsed)) {
-          res.status(400).json({ error: 'BAD_REQUEST', message: parsed.error });
-          return;
-        }
-        if (parsed.length > settings.ingestMaxRecords) {
-          res.status(413).json({ error: 'PAYLOAD_TOO_LARGE', message: `At most ${settings.ingestMaxRecords} records per request (got ${parsed.length}): split the batch.` });
-          return;
-        }
-        const result = await ingestAnalytics(deps, parsed);
-        res.json(result);
-      } catch (error) {
-        next(error);
+  app.post('/ingest/tyk', authenticate, express.text({ type: () => true, limit: INGEST_BODY_LIMIT }), async (req, res, next) => {
+    try {
+      const parsed = parseBody(typeof req.body === 'string' ? req.body : '');
+      if (!Array.isArray(parsed)) {
+        res.status(400).json({ error: 'BAD_REQUEST', message: parsed.error });
+        return;
       }
-    },
-  );
+      if (parsed.length > settings.ingestMaxRecords) {
+        res.status(413).json({
+          error: 'PAYLOAD_TOO_LARGE',
+          message: `At most ${settings.ingestMaxRecords} records per request (got ${parsed.length}): split the batch.`,
+        });
+        return;
+      }
+      const result = await ingestAnalytics(deps, parsed);
+      res.json(result);
+    } catch (error) {
+      next(error);
+    }
+  });
 
   app.post('/ingest/tyk/tail', authenticate, async (_req, res, next) => {
     try {
@@ -108,7 +105,11 @@ export function usageRoutes(app: express.Express, runtime: JobRuntime): void {
     if (isDatabaseUnavailable(error)) {
       runtime.log.warn({ err: { message: (error as Error)?.message } }, 'usage ingest: database unavailable');
       res.setHeader('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
-      res.status(503).json({ error: 'SERVICE_UNAVAILABLE', message: 'The database cannot be reached; the batch was not stored. Retry it after the Retry-After seconds (ingest is idempotent).', retryAfter: DATABASE_RETRY_AFTER_SECONDS });
+      res.status(503).json({
+        error: 'SERVICE_UNAVAILABLE',
+        message: 'The database cannot be reached; the batch was not stored. Retry it after the Retry-After seconds (ingest is idempotent).',
+        retryAfter: DATABASE_RETRY_AFTER_SECONDS,
+      });
       return;
     }
     runtime.log.error({ err: error }, 'usage ingest failed');

@@ -10,7 +10,17 @@ import { GRANULARITY_MS, NIL_UUID, type RollupScope } from './ingest';
 import { isUuid } from './membership';
 import { pgArray, query } from './sql';
 import { SPIKE_BASELINE_BUCKETS, spikeOf } from './spike';
-import { PlanUsageReport, PlanUsageSummary, TierUsageSummary, UnmatchedKey, UnmatchedUsage, UsageGranularity, UsagePoint, UsageSeries, UsageTotals } from './types';
+import {
+  PlanUsageReport,
+  PlanUsageSummary,
+  TierUsageSummary,
+  UnmatchedKey,
+  UnmatchedUsage,
+  UsageGranularity,
+  UsagePoint,
+  UsageSeries,
+  UsageTotals,
+} from './types';
 import { planRef } from './entities/refs';
 
 export const MAX_SERIES_POINTS = 1500;
@@ -34,7 +44,10 @@ export function seriesRange(from: Date, to: Date, granularity: UsageGranularity)
   const end = Math.ceil(to.getTime() / size) * size;
   const buckets = (end - start) / size;
   if (buckets > MAX_SERIES_POINTS) {
-    throw badInput('to', `That is ${buckets} ${granularity.toLowerCase()} buckets; at most ${MAX_SERIES_POINTS} per series: shorten the range or use a coarser granularity.`);
+    throw badInput(
+      'to',
+      `That is ${buckets} ${granularity.toLowerCase()} buckets; at most ${MAX_SERIES_POINTS} per series: shorten the range or use a coarser granularity.`,
+    );
   }
   return { granularity, from: new Date(start), to: new Date(end), buckets };
 }
@@ -61,7 +74,10 @@ interface Sums {
 
 const emptySums = (): Sums => ({ requests: 0, errors4xx: 0, errors5xx: 0, rateLimited: 0, quotaExceeded: 0, histogram: emptyHistogram() });
 
-function addRow(sums: Sums, row: Pick<RollupRow, 'requests' | 'errors_4xx' | 'errors_5xx' | 'rate_limited' | 'quota_exceeded' | 'latency_histogram'>): void {
+function addRow(
+  sums: Sums,
+  row: Pick<RollupRow, 'requests' | 'errors_4xx' | 'errors_5xx' | 'rate_limited' | 'quota_exceeded' | 'latency_histogram'>,
+): void {
   sums.requests += Number(row.requests);
   sums.errors4xx += Number(row.errors_4xx);
   sums.errors5xx += Number(row.errors_5xx);
@@ -145,7 +161,12 @@ export function seriesOf(context: SubgraphContext, scope: RollupScope, scopeId: 
           [scope, range.granularity, pgArray(valid), queryFrom.toISOString(), range.to.toISOString()],
         )
       : [];
-    return ids.map((id) => buildSeries(range, rows.filter((row) => row.scope_id === id)));
+    return ids.map((id) =>
+      buildSeries(
+        range,
+        rows.filter((row) => row.scope_id === id),
+      ),
+    );
   }).load(scopeId.toLowerCase());
 }
 
@@ -156,7 +177,8 @@ export function reportRange(from: Date, to: Date, maxDays: number): { granularit
   if (to.getTime() <= from.getTime()) throw badInput('to', '`to` must be after `from`.');
   const span = to.getTime() - from.getTime();
   if (span > maxDays * 86_400_000) throw badInput('to', `The range may span at most ${maxDays} days.`);
-  const granularity = span <= 25 * 3_600_000 ? UsageGranularity.MINUTE : span <= 62 * 86_400_000 ? UsageGranularity.HOUR : UsageGranularity.DAY;
+  const granularity =
+    span <= 25 * 3_600_000 ? UsageGranularity.MINUTE : span <= 62 * 86_400_000 ? UsageGranularity.HOUR : UsageGranularity.DAY;
   const size = GRANULARITY_MS[granularity];
   return { granularity, from: new Date(Math.floor(from.getTime() / size) * size), to: new Date(Math.ceil(to.getTime() / size) * size) };
 }
@@ -166,7 +188,15 @@ export async function planUsageReport(context: SubgraphContext, from: Date, to: 
   const range = reportRange(from, to, MAX_REPORT_DAYS);
   const params = [range.granularity, range.from.toISOString(), range.to.toISOString()];
   const [sums, histograms] = await Promise.all([
-    query<{ plan_id: string; requests: string; errors_4xx: string; errors_5xx: string; rate_limited: string; quota_exceeded: string; tier: number | null }>(
+    query<{
+      plan_id: string;
+      requests: string;
+      errors_4xx: string;
+      errors_5xx: string;
+      rate_limited: string;
+      quota_exceeded: string;
+      tier: number | null;
+    }>(
       context.em,
       `select r.scope_id::text as plan_id, sum(r.requests) as requests, sum(r.errors_4xx) as errors_4xx, sum(r.errors_5xx) as errors_5xx,
               sum(r.rate_limited) as rate_limited, sum(r.quota_exceeded) as quota_exceeded, max(p.tier) as tier
@@ -244,7 +274,13 @@ export async function unmatchedUsage(context: SubgraphContext, from: Date, to: D
   return Object.assign(new UnmatchedUsage(), {
     requests: counts?.requests ?? 0,
     distinctKeys: counts?.keys ?? 0,
-    topKeys: top.map((row) => Object.assign(new UnmatchedKey(), { keyHashPrefix: row.key_hash.slice(0, 8), requests: row.requests, lastSeenAt: new Date(row.last_seen_at) })),
+    topKeys: top.map((row) =>
+      Object.assign(new UnmatchedKey(), {
+        keyHashPrefix: row.key_hash.slice(0, 8),
+        requests: row.requests,
+        lastSeenAt: new Date(row.last_seen_at),
+      }),
+    ),
   });
 }
 

@@ -39,11 +39,16 @@ export function serviceTokenVerifier(env: NodeJS.ProcessEnv): (authorization: st
           match[1],
           key,
           { algorithms, ...(config.issuer ? { issuer: config.issuer } : {}), ...(config.audience ? { audience: config.audience } : {}) },
-          (error, decoded) => (error || !decoded || typeof decoded === 'string' ? reject(error ?? new Error('no claims')) : resolve(decoded)),
+          (error, decoded) =>
+            error || !decoded || typeof decoded === 'string' ? reject(error ?? new Error('no claims')) : resolve(decoded),
         );
       });
     } catch (error) {
-      return { ok: false, status: 401, message: `The bearer token was refused (${(error as Error).message}): send a valid, unexpired service token.` };
+      return {
+        ok: false,
+        status: 401,
+        message: `The bearer token was refused (${(error as Error).message}): send a valid, unexpired service token.`,
+      };
     }
     const caller = new Caller(claims as Claims, config.rolesClaim, config.mfaClaim);
     if (!caller.isService) return { ok: false, status: 403, message: 'Only tokens with the role `service` may send usage records.' };

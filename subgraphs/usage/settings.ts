@@ -28,13 +28,15 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be an integer from ${min} to ${max} (got ${raw})`);
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new Error(`${name} must be an integer from ${min} to ${max} (got ${raw})`);
   return value;
 }
 
 export function usageSettings(env: NodeJS.ProcessEnv): UsageSettings {
   const table = (env.TYK_ANALYTICS_TABLE || 'tyk_analytics').toLowerCase();
-  if (!TABLE_NAME.test(table)) throw new Error(`TYK_ANALYTICS_TABLE must be a table name like tyk_analytics or schema.tyk_analytics (got ${table})`);
+  if (!TABLE_NAME.test(table))
+    throw new Error(`TYK_ANALYTICS_TABLE must be a table name like tyk_analytics or schema.tyk_analytics (got ${table})`);
   const sharding = (env.TYK_ANALYTICS_TABLE_SHARDING || 'false').toLowerCase();
   if (!['true', 'false', '1', '0'].includes(sharding)) throw new Error('TYK_ANALYTICS_TABLE_SHARDING must be true or false');
   return {

@@ -115,7 +115,17 @@ export async function tailAnalytics(deps: TailDeps, options: TailOptions = {}): 
   const settleSeconds = options.settleSeconds ?? settings.tailSettleSeconds;
   const maxBatches = options.maxBatches ?? 50;
   const source = `tyk:${table}`;
-  const result: TailResult = { table, rowsRead: 0, accepted: 0, duplicates: 0, unmatched: 0, rejected: 0, warnings: 0, batches: 0, position: null };
+  const result: TailResult = {
+    table,
+    rowsRead: 0,
+    accepted: 0,
+    duplicates: 0,
+    unmatched: 0,
+    rejected: 0,
+    warnings: 0,
+    batches: 0,
+    position: null,
+  };
 
   const em = deps.orm.em.fork();
   await query(em, `insert into usage.ingest_cursor (source) values (?) on conflict (source) do nothing`, [source]);
@@ -147,7 +157,12 @@ export async function tailAnalytics(deps: TailDeps, options: TailOptions = {}): 
         const last = String(rows[rows.length - 1].plangraph_ts);
         if (rows.length === batchSize && first === last) {
           // A full batch at a single instant: read that whole instant at once, then move past it.
-          batch = (await pool.query<Record<string, unknown>>(`select *, ${TS_TEXT} as plangraph_ts from ${quoteTable(current)} where "timestamp" = $1::timestamptz`, [first])).rows;
+          batch = (
+            await pool.query<Record<string, unknown>>(
+              `select *, ${TS_TEXT} as plangraph_ts from ${quoteTable(current)} where "timestamp" = $1::timestamptz`,
+              [first],
+            )
+          ).rows;
         }
         for (const row of batch) row.timestamp = row.plangraph_ts;
         const previous = position;
@@ -172,7 +187,10 @@ export async function tailAnalytics(deps: TailDeps, options: TailOptions = {}): 
         result.rejected += outcome.rejected.length;
         result.warnings += outcome.warnings;
         if (outcome.rejected.length) {
-          deps.log.warn({ table: current, rejected: outcome.rejected.length, examples: outcome.rejected.slice(0, 3) }, 'analytics rows rejected by the usage ingest');
+          deps.log.warn(
+            { table: current, rejected: outcome.rejected.length, examples: outcome.rejected.slice(0, 3) },
+            'analytics rows rejected by the usage ingest',
+          );
         }
         position = next;
         result.position = position;
@@ -189,7 +207,11 @@ export async function tailAnalytics(deps: TailDeps, options: TailOptions = {}): 
 }
 
 /** Adds (or moves) the next periodic tail run. */
-export async function scheduleTail(runtime: JobRuntime, delaySeconds: number, mode: 'replace' | 'preserve_run_at' = 'replace'): Promise<void> {
+export async function scheduleTail(
+  runtime: JobRuntime,
+  delaySeconds: number,
+  mode: 'replace' | 'preserve_run_at' = 'replace',
+): Promise<void> {
   const settings = usageSettings(runtime.env);
   const runAt = new Date(Date.now() + delaySeconds * 1000).toISOString();
   await query(
@@ -202,9 +224,18 @@ export async function scheduleTail(runtime: JobRuntime, delaySeconds: number, mo
 /** Job handlers of the usage subgraph; schedules the first tail run unless the interval is 0. */
 export function usageJobs(runtime: JobRuntime): TaskList {
   const settings = usageSettings(runtime.env);
-  const deps: TailDeps = { orm: runtime.orm, pubsub: runtime.pubsub, clock: runtime.clock, log: runtime.log, env: runtime.env, databaseUrl: runtime.databaseUrl };
+  const deps: TailDeps = {
+    orm: runtime.orm,
+    pubsub: runtime.pubsub,
+    clock: runtime.clock,
+    log: runtime.log,
+    env: runtime.env,
+    databaseUrl: runtime.databaseUrl,
+  };
   if (settings.tailIntervalSeconds > 0) {
-    scheduleTail(runtime, 1, 'preserve_run_at').catch((error) => runtime.log.warn({ err: error }, 'could not schedule the analytics tailer'));
+    scheduleTail(runtime, 1, 'preserve_run_at').catch((error) =>
+      runtime.log.warn({ err: error }, 'could not schedule the analytics tailer'),
+    );
   }
   return {
     [TAIL_TASK]: async (_payload: unknown, _helpers: JobHelpers) => {

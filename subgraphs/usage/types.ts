@@ -45,13 +45,18 @@ registerEnumType(UsageGranularity, {
     'Where a quota counter stands in its current window, as Tyk counts it: windows are not calendar aligned — one starts at the first counted request after the previous window expired and lasts the plan’s quota period. Requests that reach Tyk’s quota check count (rejections by the quota itself too); rate-limited (429) and rejected-key (401) requests do not.',
 })
 export class QuotaStatus {
-  @Field(() => QuotaScope, { description: 'Who shares this counter: one credential, every credential of the app, or of the organization (under `plan`).' })
+  @Field(() => QuotaScope, {
+    description: 'Who shares this counter: one credential, every credential of the app, or of the organization (under `plan`).',
+  })
   scope!: QuotaScope;
 
   @Field(() => PlanRef, { description: 'The plan whose quota this is.' })
   plan!: PlanRef;
 
-  @Field(() => AppRef, { nullable: true, description: 'The app whose counter this is (CREDENTIAL and APP scope); null for ORGANIZATION scope.' })
+  @Field(() => AppRef, {
+    nullable: true,
+    description: 'The app whose counter this is (CREDENTIAL and APP scope); null for ORGANIZATION scope.',
+  })
   app!: AppRef | null;
 
   @Field(() => CredentialRef, { nullable: true, description: 'The credential whose counter this is (CREDENTIAL scope only).' })
@@ -66,29 +71,44 @@ export class QuotaStatus {
   @Field(() => Int, { nullable: true, description: 'Requests left in the current window (never below 0); null when unlimited.' })
   remaining!: number | null;
 
-  @Field(() => Float, { nullable: true, description: 'used ÷ limit in percent (may exceed 100: rejected requests count too); null when unlimited.' })
+  @Field(() => Float, {
+    nullable: true,
+    description: 'used ÷ limit in percent (may exceed 100: rejected requests count too); null when unlimited.',
+  })
   percentUsed!: number | null;
 
   @Field(() => Int, { nullable: true, description: 'Length of a window in seconds (the plan’s quota period); null when unlimited.' })
   periodSeconds!: number | null;
 
-  @Field(() => Date, { nullable: true, description: 'Start of the current window (its first counted request); null when no window is open (the next request opens one).' })
+  @Field(() => Date, {
+    nullable: true,
+    description: 'Start of the current window (its first counted request); null when no window is open (the next request opens one).',
+  })
   windowStart!: Date | null;
 
-  @Field(() => Date, { nullable: true, description: 'When the current window ends and the count starts again from zero; null when no window is open.' })
+  @Field(() => Date, {
+    nullable: true,
+    description: 'When the current window ends and the count starts again from zero; null when no window is open.',
+  })
   resetsAt!: Date | null;
 
-  @Field(() => Float, { description: 'Average requests per hour in the current window so far (over at least one minute); 0 when no window is open.' })
+  @Field(() => Float, {
+    description: 'Average requests per hour in the current window so far (over at least one minute); 0 when no window is open.',
+  })
   burnRatePerHour!: number;
 
   @Field(() => Date, {
     nullable: true,
-    description: 'When the quota runs out at `burnRatePerHour`, if that is before `resetsAt`; null when it will not run out in this window, is unlimited, or has run out already (`remaining` 0).',
+    description:
+      'When the quota runs out at `burnRatePerHour`, if that is before `resetsAt`; null when it will not run out in this window, is unlimited, or has run out already (`remaining` 0).',
   })
   projectedExhaustionAt!: Date | null;
 }
 
-@ObjectType({ description: 'Traffic in one bucket of a usage series. The outcome counts are disjoint: requests = successes + errors4xx + errors5xx + rateLimited + quotaExceeded.' })
+@ObjectType({
+  description:
+    'Traffic in one bucket of a usage series. The outcome counts are disjoint: requests = successes + errors4xx + errors5xx + rateLimited + quotaExceeded.',
+})
 export class UsagePoint {
   @Field(() => Date, { description: 'Start of the bucket (UTC).' })
   at!: Date;
@@ -108,10 +128,16 @@ export class UsagePoint {
   @Field(() => Int, { description: 'Requests rejected because the quota was used up (403 "Quota exceeded").' })
   quotaExceeded!: number;
 
-  @Field(() => Float, { nullable: true, description: 'Median latency in ms (estimated from a histogram, ≤ 25 % off); null without requests.' })
+  @Field(() => Float, {
+    nullable: true,
+    description: 'Median latency in ms (estimated from a histogram, ≤ 25 % off); null without requests.',
+  })
   latencyP50Ms!: number | null;
 
-  @Field(() => Float, { nullable: true, description: '95th-percentile latency in ms (estimated from a histogram, ≤ 25 % off); null without requests.' })
+  @Field(() => Float, {
+    nullable: true,
+    description: '95th-percentile latency in ms (estimated from a histogram, ≤ 25 % off); null without requests.',
+  })
   latencyP95Ms!: number | null;
 }
 
@@ -164,13 +190,17 @@ export class UsageSeries {
   @Field(() => UsageTotals, { description: 'Sums over all points.' })
   totals!: UsageTotals;
 
-  @Field(() => Boolean, { description: 'True when the latest bucket’s traffic is far above this series’ own recent baseline (rule in the type description).' })
+  @Field(() => Boolean, {
+    description: 'True when the latest bucket’s traffic is far above this series’ own recent baseline (rule in the type description).',
+  })
   spike!: boolean;
 
   @Field(() => Float, { nullable: true, description: 'Latest bucket’s requests ÷ baseline mean; null when the baseline is empty.' })
   spikeFactor!: number | null;
 
-  @Field(() => Float, { description: `Mean requests per bucket over the ${SPIKE_BASELINE_BUCKETS} buckets before the latest one (the spike baseline).` })
+  @Field(() => Float, {
+    description: `Mean requests per bucket over the ${SPIKE_BASELINE_BUCKETS} buckets before the latest one (the spike baseline).`,
+  })
   baselineRequests!: number;
 }
 
@@ -215,7 +245,9 @@ export class PlanUsageReport {
 
 @ObjectType({ description: 'Traffic of one key that matches no credential.' })
 export class UnmatchedKey {
-  @Field(() => String, { description: 'The first 8 characters of the key hash as Tyk recorded it (`00000000` = unauthenticated requests).' })
+  @Field(() => String, {
+    description: 'The first 8 characters of the key hash as Tyk recorded it (`00000000` = unauthenticated requests).',
+  })
   keyHashPrefix!: string;
 
   @Field(() => Int, { description: 'Requests with that key in the range.' })

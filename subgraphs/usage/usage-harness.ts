@@ -78,25 +78,32 @@ export class Fixtures {
     const admin = developer();
     const member = developer();
     const slug = unique('org');
-    await this.db.query(`insert into developers.organization (id, name, slug, status, created_by) values ($1, $2, $2, 'ACTIVE', $3)`, [id, slug, admin.sub]);
-    await this.db.query(`insert into developers.organization_member (id, organization_id, subject, role) values ($1, $2, $3, 'ORG_ADMIN'), ($4, $2, $5, 'MEMBER')`, [
-      randomUUID(),
+    await this.db.query(`insert into developers.organization (id, name, slug, status, created_by) values ($1, $2, $2, 'ACTIVE', $3)`, [
       id,
+      slug,
       admin.sub,
-      randomUUID(),
-      member.sub,
     ]);
+    await this.db.query(
+      `insert into developers.organization_member (id, organization_id, subject, role) values ($1, $2, $3, 'ORG_ADMIN'), ($4, $2, $5, 'MEMBER')`,
+      [randomUUID(), id, admin.sub, randomUUID(), member.sub],
+    );
     return { id, admin, member };
   }
 
   async app(organizationId: string): Promise<string> {
     const id = randomUUID();
-    await this.db.query(`insert into developers.app (id, organization_id, name, created_by) values ($1, $2, $3, 'fixture')`, [id, organizationId, unique('app')]);
+    await this.db.query(`insert into developers.app (id, organization_id, name, created_by) values ($1, $2, $3, 'fixture')`, [
+      id,
+      organizationId,
+      unique('app'),
+    ]);
     return id;
   }
 
   /** A plan with a quota (`requests` per `periodSeconds`), its Tyk policy link (`pg-plan-<hex>`). */
-  async plan(options: { requests?: number | null; periodSeconds?: number; scope?: 'CREDENTIAL' | 'APP' | 'ORGANIZATION'; tier?: number } = {}): Promise<FixturePlan> {
+  async plan(
+    options: { requests?: number | null; periodSeconds?: number; scope?: 'CREDENTIAL' | 'APP' | 'ORGANIZATION'; tier?: number } = {},
+  ): Promise<FixturePlan> {
     const id = randomUUID();
     const requests = options.requests === undefined ? 10 : options.requests;
     const period = options.periodSeconds ?? 3600;
@@ -104,7 +111,15 @@ export class Fixtures {
     await this.db.query(
       `insert into plans.plan (id, name, display_name, quota_requests, quota_period, quota_period_seconds, quota_scope, tier, status)
        values ($1, $2, $2, $3, $4, $5, $6, $7, 'DRAFT')`,
-      [id, unique('plan'), requests, requests === null ? null : periodName, requests === null ? null : period, options.scope ?? 'CREDENTIAL', options.tier ?? 1],
+      [
+        id,
+        unique('plan'),
+        requests,
+        requests === null ? null : periodName,
+        requests === null ? null : period,
+        options.scope ?? 'CREDENTIAL',
+        options.tier ?? 1,
+      ],
     );
     const policyId = `pg-plan-${id.replace(/-/g, '')}`;
     await this.link('PLAN', id, policyId);
@@ -114,23 +129,30 @@ export class Fixtures {
   async product(tykApiIds: string[]): Promise<{ id: string; policyId: string }> {
     const id = randomUUID();
     const slug = unique('product');
-    await this.db.query(`insert into products.product (id, slug, name, status, tyk_api_ids) values ($1, $2, $2, 'PUBLISHED', $3)`, [id, slug, tykApiIds]);
+    await this.db.query(`insert into products.product (id, slug, name, status, tyk_api_ids) values ($1, $2, $2, 'PUBLISHED', $3)`, [
+      id,
+      slug,
+      tykApiIds,
+    ]);
     const policyId = `pg-product-${id.replace(/-/g, '')}`;
     await this.link('PRODUCT', id, policyId);
     return { id, policyId };
   }
 
   private async link(kind: 'PLAN' | 'PRODUCT', subjectId: string, policyId: string): Promise<void> {
-    await this.db.query(`insert into provider.policy_link (id, kind, subject_id, policy_id, status, policy_present) values ($1, $2, $3, $4, 'SYNCED', true)`, [
-      randomUUID(),
-      kind,
-      subjectId,
-      policyId,
-    ]);
+    await this.db.query(
+      `insert into provider.policy_link (id, kind, subject_id, policy_id, status, policy_present) values ($1, $2, $3, $4, 'SYNCED', true)`,
+      [randomUUID(), kind, subjectId, policyId],
+    );
   }
 
   /** A credential of the app under the plan, with an ACTIVE key (random 16-hex hash, like Tyk's). */
-  async credential(organizationId: string, appId: string, plan: FixturePlan, products: { id: string; policyId: string }[]): Promise<FixtureCredential> {
+  async credential(
+    organizationId: string,
+    appId: string,
+    plan: FixturePlan,
+    products: { id: string; policyId: string }[],
+  ): Promise<FixtureCredential> {
     const id = randomUUID();
     const secret = `pgk_${randomUUID()}`;
     const productIds = products.map((p) => p.id);
@@ -151,7 +173,11 @@ export class Fixtures {
 }
 
 /** An analytics record of a credential's request, as the gateway writes it (JSON field names). */
-export function analytics(credential: { keyHash: string; policyIds: string[] } | null, at: Date, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+export function analytics(
+  credential: { keyHash: string; policyIds: string[] } | null,
+  at: Date,
+  overrides: Record<string, unknown> = {},
+): Record<string, unknown> {
   const keyHash = credential?.keyHash ?? '00000000';
   return {
     method: 'GET',
@@ -184,12 +210,25 @@ export interface Collected {
 }
 
 /** graphql-ws straight to a subgraph, claims signed as the gateway signs them. */
-export function subscribeTo(url: string, clients: Client[], query: string, variables: Record<string, unknown>, identity: Identity | null, field: string): Collected {
+export function subscribeTo(
+  url: string,
+  clients: Client[],
+  query: string,
+  variables: Record<string, unknown>,
+  identity: Identity | null,
+  field: string,
+): Collected {
   const client = createClient({ url: url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0 });
   clients.push(client);
   const state: Collected = { data: [], errors: [], receivedAt: [] };
   client.subscribe(
-    { query, variables, extensions: { plangraph: signForwardedAuth(gatewaySharedSecret(), (identity ?? null) as Claims | null, randomUUID(), { query, variables }) } },
+    {
+      query,
+      variables,
+      extensions: {
+        plangraph: signForwardedAuth(gatewaySharedSecret(), (identity ?? null) as Claims | null, randomUUID(), { query, variables }),
+      },
+    },
     {
       next: (result) => {
         if (result.errors) state.errors.push(...result.errors);

@@ -69,7 +69,13 @@ describe('usage subgraph', () => {
   beforeAll(async () => {
     const databaseUrl = testDatabaseUrl();
     const log = createLogger('developers-fixture');
-    developersOrm = await initOrm({ schema: 'developers', databaseUrl, entities: [DevelopersMigrationAnchor], migrations: developersMigrations, log });
+    developersOrm = await initOrm({
+      schema: 'developers',
+      databaseUrl,
+      entities: [DevelopersMigrationAnchor],
+      migrations: developersMigrations,
+      log,
+    });
     await migrate(developersOrm, databaseUrl, 'developers', log);
     db = new pg.Client({ connectionString: databaseUrl });
     await db.connect();
@@ -89,13 +95,24 @@ describe('usage subgraph', () => {
     const admin = developer();
     const member = developer();
     const slug = unique('org');
-    await db.query(`insert into developers.organization (id, name, slug, status, created_by) values ($1, $2, $3, $4, $5)`, [id, slug, slug, status, admin.sub]);
+    await db.query(`insert into developers.organization (id, name, slug, status, created_by) values ($1, $2, $3, $4, $5)`, [
+      id,
+      slug,
+      slug,
+      status,
+      admin.sub,
+    ]);
     const members: [Identity, Role][] = [
       [admin, 'ORG_ADMIN'],
       [member, 'MEMBER'],
     ];
     for (const [who, role] of members) {
-      await db.query(`insert into developers.organization_member (id, organization_id, subject, role) values ($1, $2, $3, $4)`, [randomUUID(), id, who.sub, role]);
+      await db.query(`insert into developers.organization_member (id, organization_id, subject, role) values ($1, $2, $3, $4)`, [
+        randomUUID(),
+        id,
+        who.sub,
+        role,
+      ]);
     }
     return { id, admin, member };
   }
@@ -103,7 +120,11 @@ describe('usage subgraph', () => {
   /** An app of the organization (developers' table, as the developers subgraph would write it). */
   async function app(organizationId: string): Promise<string> {
     const id = randomUUID();
-    await db.query(`insert into developers.app (id, organization_id, name, created_by) values ($1, $2, $3, 'fixture')`, [id, organizationId, unique('app')]);
+    await db.query(`insert into developers.app (id, organization_id, name, created_by) values ($1, $2, $3, 'fixture')`, [
+      id,
+      organizationId,
+      unique('app'),
+    ]);
     return id;
   }
 
@@ -135,7 +156,12 @@ describe('usage subgraph', () => {
       {
         query: SUBSCRIPTION,
         variables,
-        extensions: { plangraph: signForwardedAuth(gatewaySharedSecret(), (identity ?? null) as Claims | null, randomUUID(), { query: SUBSCRIPTION, variables }) },
+        extensions: {
+          plangraph: signForwardedAuth(gatewaySharedSecret(), (identity ?? null) as Claims | null, randomUUID(), {
+            query: SUBSCRIPTION,
+            variables,
+          }),
+        },
       },
       {
         next: (result) => {
@@ -160,7 +186,12 @@ describe('usage subgraph', () => {
         { organizationId: org.id, appId: null, thresholds: [80, 90, 100], isDefault: true, updatedBy: null, updatedAt: null },
       ]);
 
-      const set = await subgraphRequest(subgraph.url, SET_RULES, { input: { organizationId: org.id, thresholds: [95, 50, 75] } }, org.admin);
+      const set = await subgraphRequest(
+        subgraph.url,
+        SET_RULES,
+        { input: { organizationId: org.id, thresholds: [95, 50, 75] } },
+        org.admin,
+      );
       expect(set.errors).toBeUndefined();
       expect(set.data.setQuotaAlertRules).toEqual({
         rules: { organizationId: org.id, appId: null, thresholds: [50, 75, 95], isDefault: false, updatedBy: org.admin.sub },
@@ -168,13 +199,26 @@ describe('usage subgraph', () => {
       });
 
       const appId = await app(org.id);
-      const forApp = await subgraphRequest(subgraph.url, SET_RULES, { input: { organizationId: org.id, appId, thresholds: [100] } }, portalAdmin());
+      const forApp = await subgraphRequest(
+        subgraph.url,
+        SET_RULES,
+        { input: { organizationId: org.id, appId, thresholds: [100] } },
+        portalAdmin(),
+      );
       expect(forApp.data.setQuotaAlertRules.errors).toEqual([]);
       // Never rules for an app of another organization (or one that does not exist).
       const elsewhere = await app((await organization()).id);
       for (const other of [elsewhere, randomUUID()]) {
-        const refused = await subgraphRequest(subgraph.url, SET_RULES, { input: { organizationId: org.id, appId: other, thresholds: [100] } }, portalAdmin());
-        expect(refused.data.setQuotaAlertRules).toEqual({ rules: null, errors: [{ code: 'NOT_FOUND', field: 'input.appId', message: expect.any(String) }] });
+        const refused = await subgraphRequest(
+          subgraph.url,
+          SET_RULES,
+          { input: { organizationId: org.id, appId: other, thresholds: [100] } },
+          portalAdmin(),
+        );
+        expect(refused.data.setQuotaAlertRules).toEqual({
+          rules: null,
+          errors: [{ code: 'NOT_FOUND', field: 'input.appId', message: expect.any(String) }],
+        });
       }
       // Setting again replaces (one rule set per organization and per app).
       const again = await subgraphRequest(subgraph.url, SET_RULES, { input: { organizationId: org.id, thresholds: [60] } }, org.admin);
@@ -211,7 +255,12 @@ describe('usage subgraph', () => {
         ]);
       }
       // Malformed ids are refused by the input boundary (common/input-boundary.ts) before the resolver.
-      const badApp = await subgraphRequest(subgraph.url, SET_RULES, { input: { organizationId: org.id, appId: 'not-an-id', thresholds: [90, 90] } }, org.admin);
+      const badApp = await subgraphRequest(
+        subgraph.url,
+        SET_RULES,
+        { input: { organizationId: org.id, appId: 'not-an-id', thresholds: [90, 90] } },
+        org.admin,
+      );
       expect(badApp.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.appId' });
       const badOrg = await subgraphRequest(subgraph.url, SET_RULES, { input: { organizationId: 'nope', thresholds: [90] } }, portalAdmin());
       expect(badOrg.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.organizationId' });
@@ -220,7 +269,7 @@ describe('usage subgraph', () => {
       expect(after.data.quotaAlertRules).toEqual([expect.objectContaining({ isDefault: true, thresholds: [80, 90, 100] })]);
     });
 
-    it('refuses a member who is not ORG_ADMIN, another organization\'s admin and anonymous callers', async () => {
+    it("refuses a member who is not ORG_ADMIN, another organization's admin and anonymous callers", async () => {
       const org = await organization();
       const other = await organization();
       const input = { organizationId: org.id, thresholds: [10] };
@@ -241,7 +290,12 @@ describe('usage subgraph', () => {
 
     it('honours only ACTIVE organizations', async () => {
       const suspended = await organization('SUSPENDED');
-      const set = await subgraphRequest(subgraph.url, SET_RULES, { input: { organizationId: suspended.id, thresholds: [10] } }, suspended.admin);
+      const set = await subgraphRequest(
+        subgraph.url,
+        SET_RULES,
+        { input: { organizationId: suspended.id, thresholds: [10] } },
+        suspended.admin,
+      );
       expect(set.errors?.[0].extensions?.code).toBe('FORBIDDEN');
       const read = await subgraphRequest(subgraph.url, RULES, { org: suspended.id }, suspended.member);
       expect(read.errors?.[0].extensions?.code).toBe('FORBIDDEN');
@@ -265,12 +319,17 @@ describe('usage subgraph', () => {
 
       const rows = await db.query(`select count(*)::int as n from usage.quota_warning where organization_id = $1`, [org.id]);
       expect(rows.rows[0].n).toBe(3);
-      const events = await db.query(
-        `select payload from platform.event where topic = $1 and payload->>'organizationId' = $2 order by id`,
-        [QUOTA_WARNINGS_TOPIC, org.id],
-      );
+      const events = await db.query(`select payload from platform.event where topic = $1 and payload->>'organizationId' = $2 order by id`, [
+        QUOTA_WARNINGS_TOPIC,
+        org.id,
+      ]);
       expect(events.rows).toHaveLength(3);
-      expect(events.rows[0].payload).toMatchObject({ id: first!.id, kind: 'HARD', thresholdPercent: 100, windowStart: input.windowStart.toISOString() });
+      expect(events.rows[0].payload).toMatchObject({
+        id: first!.id,
+        kind: 'HARD',
+        thresholdPercent: 100,
+        windowStart: input.windowStart.toISOString(),
+      });
     });
 
     it('rejects malformed input to raiseQuotaWarning without writing', async () => {
@@ -296,7 +355,14 @@ describe('usage subgraph', () => {
       expect(history.totalCount).toBe(3);
       expect(history.edges.map((e: any) => e.node.id)).toEqual([a1!.id, a2!.id, a3!.id]);
       expect(history.edges.every((e: any) => e.node.organizationId === org.id)).toBe(true);
-      expect(history.edges[0].node).toMatchObject({ appId, kind: 'SOFT', thresholdPercent: 80, used: 800, limit: 1000, windowStart: a1!.windowStart.toISOString() });
+      expect(history.edges[0].node).toMatchObject({
+        appId,
+        kind: 'SOFT',
+        thresholdPercent: 80,
+        used: 800,
+        limit: 1000,
+        windowStart: a1!.windowStart.toISOString(),
+      });
 
       const byApp = await subgraphRequest(subgraph.url, HISTORY, { org: org.id, app: appId, first: 1 }, portalAdmin());
       expect(byApp.data.quotaWarningsHistory.totalCount).toBe(2);
@@ -339,7 +405,11 @@ describe('usage subgraph', () => {
       const orgs = [await organization(), await organization(), await organization()];
       const caller = orgs[0].member;
       // The caller also belongs to the second organization, but not to the third.
-      await db.query(`insert into developers.organization_member (id, organization_id, subject, role) values ($1, $2, $3, 'MEMBER')`, [randomUUID(), orgs[1].id, caller.sub]);
+      await db.query(`insert into developers.organization_member (id, organization_id, subject, role) values ($1, $2, $3, 'MEMBER')`, [
+        randomUUID(),
+        orgs[1].id,
+        caller.sub,
+      ]);
       const ids: string[] = [];
       for (const org of orgs) for (let i = 0; i < 3; i++) ids.push((await raise(warning(org.id, { thresholdPercent: 50 + i })))!.id);
       const query = `query($r: [_Any!]!) { _entities(representations: $r) { ... on QuotaWarning { id } } }`;
@@ -401,7 +471,7 @@ describe('usage subgraph', () => {
       expect(Date.parse(delivered.resetsAt) - Date.parse(delivered.windowStart)).toBe(3_600_000);
     });
 
-    it('ends an outsider\'s or anonymous subscription with FORBIDDEN / UNAUTHENTICATED and delivers nothing', async () => {
+    it("ends an outsider's or anonymous subscription with FORBIDDEN / UNAUTHENTICATED and delivers nothing", async () => {
       const orgA = await organization();
       const orgB = await organization();
       const outsider = subscribe(orgB.admin, { org: orgA.id });

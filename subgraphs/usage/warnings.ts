@@ -98,7 +98,8 @@ function checkInput(input: RaiseQuotaWarningInput): void {
     const value = input[key];
     if (value !== null && value !== undefined && !isUuid(value)) problems.push(`${key} must be a UUID or null`);
   }
-  if (!Object.values(QuotaWarningKind).includes(input.kind)) problems.push(`kind must be one of ${Object.values(QuotaWarningKind).join(', ')}`);
+  if (!Object.values(QuotaWarningKind).includes(input.kind))
+    problems.push(`kind must be one of ${Object.values(QuotaWarningKind).join(', ')}`);
   if (!Number.isInteger(input.thresholdPercent) || input.thresholdPercent < 1 || input.thresholdPercent > 100) {
     problems.push('thresholdPercent must be an integer 1–100');
   }

@@ -91,7 +91,16 @@ export class QuotaCounter {
     if (!result.counted) return { ...result, window: inside ? current! : null };
     if (current && at < current.lastAt) throw new RangeError('QuotaCounter: counted records must be replayed in time order');
     if (!current || at >= current.resetsAt) {
-      current = { start: at, resetsAt: at + this.periodMicros, used: 0, usedBefore: 0, lastAt: at, isNew: true, dirty: true, projected: null };
+      current = {
+        start: at,
+        resetsAt: at + this.periodMicros,
+        used: 0,
+        usedBefore: 0,
+        lastAt: at,
+        isNew: true,
+        dirty: true,
+        projected: null,
+      };
       this.windows.push(current);
     }
     current.used += 1;

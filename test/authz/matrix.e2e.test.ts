@@ -6,7 +6,18 @@ import { compose } from '../../scripts/compose';
 import { authorizationMarkdown, AUTHORIZATION_FILE } from '../../scripts/authz-table';
 import { gatewayRequest, tokenFor, type Identity } from '../helpers/graphql';
 import { waitFor } from '../helpers/wait';
-import { ACCESS_RULE, answerPath, CALLERS, classify, classifyHttp, fieldOf, MATRIX, SENSITIVE_FIELDS, type CallerName, type MatrixRow } from './matrix';
+import {
+  ACCESS_RULE,
+  answerPath,
+  CALLERS,
+  classify,
+  classifyHttp,
+  fieldOf,
+  MATRIX,
+  SENSITIVE_FIELDS,
+  type CallerName,
+  type MatrixRow,
+} from './matrix';
 import { buildWorld, type World } from './world';
 
 /**
@@ -43,17 +54,20 @@ describe('authorization matrix: completeness against the composed public schema'
     const ruled: string[] = [];
     for (const type of Object.values(schema.getTypeMap())) {
       if (!isObjectType(type) || type.name.startsWith('__') || ROOTS.includes(type.name)) continue;
-      for (const field of Object.values(type.getFields())) if (field.description && ACCESS_RULE.test(field.description)) ruled.push(`${type.name}.${field.name}`);
+      for (const field of Object.values(type.getFields()))
+        if (field.description && ACCESS_RULE.test(field.description)) ruled.push(`${type.name}.${field.name}`);
     }
     expect([...SENSITIVE_FIELDS, ...ruled].filter((f) => !covered.has(f))).toEqual([]);
   });
 
   it('names only fields that exist, each operation once', () => {
-    const unknown = MATRIX.filter((row) => !row.http).filter((row) => {
-      const { type, field } = fieldOf(row);
-      const t = schema.getType(type);
-      return !t || !isObjectType(t) || !t.getFields()[field];
-    }).map((row) => row.operation);
+    const unknown = MATRIX.filter((row) => !row.http)
+      .filter((row) => {
+        const { type, field } = fieldOf(row);
+        const t = schema.getType(type);
+        return !t || !isObjectType(t) || !t.getFields()[field];
+      })
+      .map((row) => row.operation);
     expect(unknown).toEqual([]);
     const names = MATRIX.map((row) => row.operation);
     expect(names.filter((name, i) => names.indexOf(name) !== i)).toEqual([]);
@@ -99,9 +113,17 @@ describe('authorization matrix through the gateway', () => {
       if (process.env.AUTHZ_DEBUG) console.log(`${row.operation} × ${caller}: ${response.status} ${text.slice(0, 300)}`);
       return classifyHttp(response.status);
     }
-    const answer = await gatewayRequest(world.platform.gatewayUrl, row.document, row.variables?.(world.ids, caller) ?? {}, identityOf(row, caller));
+    const answer = await gatewayRequest(
+      world.platform.gatewayUrl,
+      row.document,
+      row.variables?.(world.ids, caller) ?? {},
+      identityOf(row, caller),
+    );
     // AUTHZ_DEBUG=1 prints every answer (to see why a cell is what it is).
-    if (process.env.AUTHZ_DEBUG) console.log(`${row.operation} × ${caller}: ${JSON.stringify({ data: answer.data, errors: answer.errors?.map((e) => e.extensions?.code ?? e.message) })}`);
+    if (process.env.AUTHZ_DEBUG)
+      console.log(
+        `${row.operation} × ${caller}: ${JSON.stringify({ data: answer.data, errors: answer.errors?.map((e) => e.extensions?.code ?? e.message) })}`,
+      );
     return classify(answer, answerPath(row), row.select && ((value) => row.select!(value, world.ids)));
   }
 
@@ -151,50 +173,58 @@ describe('authorization matrix through the gateway', () => {
    * proved live by an event of B (the outsider's own organization) arriving meanwhile.
    */
   const subscriptionRows = MATRIX.filter((row) => fieldOf(row).type === 'Subscription');
-  it.each(subscriptionRows.map((row) => [row.operation, row] as const))('%s', async (_operation, row) => {
-    const subscriptions = CALLERS.map((caller) => subscribe(row, caller));
-    const { orgA, orgB } = world.ids;
-    // Events of B about the app the row filters on (if any): they reach a live subscription of B.
-    const app = row.variables?.(world.ids, 'outsider').app;
-    const trigger = (organization: 'A' | 'B') =>
-      row.trigger === 'quotaWarning' ? world.raiseQuotaWarning(organization, organization === 'B' && typeof app === 'string' ? app : undefined) : world.emitAccessEvent(organization);
-    const silentExpected = CALLERS.some((caller) => row.cells[caller] === 'NULL');
-    const decided = () => subscriptions.every((s) => s.ended || s.organizations.includes(orgA) || (silentExpected && s.organizations.includes(orgB)));
-    // Until every subscription has delivered (A's events, or B's for the silent ones) or ended,
-    // keep causing events.
-    await waitFor(
-      async () => {
-        if (decided()) return true;
-        await trigger('A');
-        if (silentExpected) await trigger('B');
-        return false;
-      },
-      { timeoutMs: 15_000, intervalMs: 150, what: `${row.operation}: every subscription to deliver or end` },
-    ).catch(() => undefined);
-    // One more event of A after the decision, then one of B: once the open subscriptions have the
-    // B event, the A event has passed them too — a refused or silent one must not have it.
-    const openSilent = subscriptions.filter((s, i) => !s.ended && row.cells[CALLERS[i]] === 'NULL');
-    const seenB = openSilent.map((s) => s.organizations.filter((o) => o === orgB).length);
-    await trigger('A');
-    if (openSilent.length) {
-      await trigger('B');
-      await waitFor(() => openSilent.every((s, i) => s.organizations.filter((o) => o === orgB).length > seenB[i]), { timeoutMs: 5000, what: 'the last event of B' }).catch(
-        () => undefined,
+  it.each(subscriptionRows.map((row) => [row.operation, row] as const))(
+    '%s',
+    async (_operation, row) => {
+      const subscriptions = CALLERS.map((caller) => subscribe(row, caller));
+      const { orgA, orgB } = world.ids;
+      // Events of B about the app the row filters on (if any): they reach a live subscription of B.
+      const app = row.variables?.(world.ids, 'outsider').app;
+      const trigger = (organization: 'A' | 'B') =>
+        row.trigger === 'quotaWarning'
+          ? world.raiseQuotaWarning(organization, organization === 'B' && typeof app === 'string' ? app : undefined)
+          : world.emitAccessEvent(organization);
+      const silentExpected = CALLERS.some((caller) => row.cells[caller] === 'NULL');
+      const decided = () =>
+        subscriptions.every((s) => s.ended || s.organizations.includes(orgA) || (silentExpected && s.organizations.includes(orgB)));
+      // Until every subscription has delivered (A's events, or B's for the silent ones) or ended,
+      // keep causing events.
+      await waitFor(
+        async () => {
+          if (decided()) return true;
+          await trigger('A');
+          if (silentExpected) await trigger('B');
+          return false;
+        },
+        { timeoutMs: 15_000, intervalMs: 150, what: `${row.operation}: every subscription to deliver or end` },
+      ).catch(() => undefined);
+      // One more event of A after the decision, then one of B: once the open subscriptions have the
+      // B event, the A event has passed them too — a refused or silent one must not have it.
+      const openSilent = subscriptions.filter((s, i) => !s.ended && row.cells[CALLERS[i]] === 'NULL');
+      const seenB = openSilent.map((s) => s.organizations.filter((o) => o === orgB).length);
+      await trigger('A');
+      if (openSilent.length) {
+        await trigger('B');
+        await waitFor(() => openSilent.every((s, i) => s.organizations.filter((o) => o === orgB).length > seenB[i]), {
+          timeoutMs: 5000,
+          what: 'the last event of B',
+        }).catch(() => undefined);
+      }
+      const actual = Object.fromEntries(
+        CALLERS.map((caller, i) => {
+          const s = subscriptions[i];
+          const ofA = s.organizations.filter((o) => o === orgA).length;
+          const others = s.organizations.filter((o) => o !== orgA && o !== orgB);
+          if (others.length) return [caller, `delivered events of other organizations: ${others.join(', ')}`];
+          if (ofA > 0 && s.errors.length === 0) return [caller, 'ALLOW'];
+          if (ofA > 0) return [caller, `delivered ${ofA} event(s) of A and an error: ${JSON.stringify(s.errors)}`];
+          if (s.ended && s.organizations.length === 0) return [caller, 'REFUSED'];
+          if (!s.ended && s.organizations.includes(orgB) && s.errors.length === 0) return [caller, 'NULL'];
+          return [caller, `neither delivered nor refused within the deadline (${JSON.stringify(s)})`];
+        }),
       );
-    }
-    const actual = Object.fromEntries(
-      CALLERS.map((caller, i) => {
-        const s = subscriptions[i];
-        const ofA = s.organizations.filter((o) => o === orgA).length;
-        const others = s.organizations.filter((o) => o !== orgA && o !== orgB);
-        if (others.length) return [caller, `delivered events of other organizations: ${others.join(', ')}`];
-        if (ofA > 0 && s.errors.length === 0) return [caller, 'ALLOW'];
-        if (ofA > 0) return [caller, `delivered ${ofA} event(s) of A and an error: ${JSON.stringify(s.errors)}`];
-        if (s.ended && s.organizations.length === 0) return [caller, 'REFUSED'];
-        if (!s.ended && s.organizations.includes(orgB) && s.errors.length === 0) return [caller, 'NULL'];
-        return [caller, `neither delivered nor refused within the deadline (${JSON.stringify(s)})`];
-      }),
-    );
-    expect(described(row, actual)).toEqual(described(row, row.cells));
-  }, 30_000);
+      expect(described(row, actual)).toEqual(described(row, row.cells));
+    },
+    30_000,
+  );
 });

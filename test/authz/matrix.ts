@@ -82,7 +82,14 @@ export interface MatrixRow {
 }
 
 /** Cells in column order: anonymous, developer, orgAdmin, outsider, portalAdmin, service. */
-export function cells(anonymous: Outcome, developer: Outcome, orgAdmin: Outcome, outsider: Outcome, portalAdmin: Outcome, service: Outcome): Cells {
+export function cells(
+  anonymous: Outcome,
+  developer: Outcome,
+  orgAdmin: Outcome,
+  outsider: Outcome,
+  portalAdmin: Outcome,
+  service: Outcome,
+): Cells {
   return { anonymous, developer, orgAdmin, outsider, portalAdmin, service };
 }
 
@@ -115,7 +122,12 @@ const MEMBERS_OR_FORBIDDEN = cells(U, A, A, F, A, F);
 function stepUp(row: MatrixRow): MatrixRow[] {
   return [
     { ...row, who: `${row.who}, with a token that asserts MFA`, cells: { ...row.cells, portalAdmin: 'MFA_REQUIRED' } },
-    { ...row, operation: `${row.operation} (mfa)`, who: `${row.who}, with a token that asserts MFA (every caller's token asserts it here)`, mfa: true },
+    {
+      ...row,
+      operation: `${row.operation} (mfa)`,
+      who: `${row.who}, with a token that asserts MFA (every caller's token asserts it here)`,
+      mfa: true,
+    },
   ];
 }
 
@@ -322,7 +334,8 @@ export const MATRIX: MatrixRow[] = [
     cells: cells(U, F, A, F, A, F),
     document: `query($org: ID) { auditLog(filter: { organizationId: $org }) { totalCount edges { node { id organizationId } } } }`,
     variables: (w) => ({ org: w.orgA }),
-    select: (connection, w) => connection?.edges.filter((e: { node: { organizationId: string | null } }) => e.node.organizationId === w.orgA),
+    select: (connection, w) =>
+      connection?.edges.filter((e: { node: { organizationId: string | null } }) => e.node.organizationId === w.orgA),
   },
   {
     operation: 'Query.auditLog (A’s credential, by target id)',
@@ -955,27 +968,34 @@ export const MATRIX: MatrixRow[] = [
     operation: 'Invitation.organization',
     who: 'the invitee (through `viewer.pendingInvitations`); ORG_ADMINs and portal admins through `Organization.invitations`',
     cells: cells(N, N, N, A, N, N),
-    outsiderAllowed: 'the outsider’s own invitation into A (name, slug and status only; the rows `Organization.* (invitee)` prove the rest stays closed)',
+    outsiderAllowed:
+      'the outsider’s own invitation into A (name, slug and status only; the rows `Organization.* (invitee)` prove the rest stays closed)',
     document: `{ viewer { pendingInvitations { organization { id name } } } }`,
     path: ['viewer', 'pendingInvitations', 0, 'organization'],
   },
   // The outsider is invited into A (PENDING): the one path by which it reaches A's Organization
   // object. Everything but name, slug and status stays closed.
-  ...(['members { subject }', 'teams { id }', 'apps { totalCount }', 'invitations { totalCount }', 'accessRequests { totalCount }', 'credentials { totalCount }', 'entitlements { credential { id } }'].map(
-    (selection): MatrixRow => {
-      const field = selection.split(' ')[0];
-      return {
-        operation: `Organization.${field} (invitee)`,
-        who: 'not the invitee of a PENDING invitation (reached through `viewer.pendingInvitations`): FORBIDDEN',
-        cells: cells(N, N, N, F, N, N),
-        document: `{ viewer { pendingInvitations { organization { id ${selection} } } } }`,
-        path: ['viewer', 'pendingInvitations', 0, 'organization', field],
-      };
-    },
-  )),
+  ...[
+    'members { subject }',
+    'teams { id }',
+    'apps { totalCount }',
+    'invitations { totalCount }',
+    'accessRequests { totalCount }',
+    'credentials { totalCount }',
+    'entitlements { credential { id } }',
+  ].map((selection): MatrixRow => {
+    const field = selection.split(' ')[0];
+    return {
+      operation: `Organization.${field} (invitee)`,
+      who: 'not the invitee of a PENDING invitation (reached through `viewer.pendingInvitations`): FORBIDDEN',
+      cells: cells(N, N, N, F, N, N),
+      document: `{ viewer { pendingInvitations { organization { id ${selection} } } } }`,
+      path: ['viewer', 'pendingInvitations', 0, 'organization', field],
+    };
+  }),
   {
     operation: 'App.credentials',
-    who: "whoever may see the app (members of its organization, portal admins)",
+    who: 'whoever may see the app (members of its organization, portal admins)',
     cells: MEMBERS_READ,
     document: `query($id: ID!) { app(id: $id) { id credentials { edges { node { id } } } } }`,
     variables: (w) => ({ id: w.app }),
@@ -983,7 +1003,7 @@ export const MATRIX: MatrixRow[] = [
   },
   {
     operation: 'App.accessRequests',
-    who: "whoever may see the app (members of its organization, portal admins)",
+    who: 'whoever may see the app (members of its organization, portal admins)',
     cells: MEMBERS_READ,
     document: `query($id: ID!) { app(id: $id) { id accessRequests { edges { node { id } } } } }`,
     variables: (w) => ({ id: w.app }),
@@ -1020,18 +1040,16 @@ export const MATRIX: MatrixRow[] = [
     variables: (w) => ({ id: w.orgA }),
     path: ['organization', 'usage'],
   },
-  ...(['quota { used }', `usage(${USAGE_RANGE}) { spike }`].map(
-    (selection): MatrixRow => {
-      const field = selection.split(/[ (]/)[0];
-      return {
-        operation: `Organization.${field} (invitee)`,
-        who: 'not the invitee of a PENDING invitation (reached through `viewer.pendingInvitations`): null',
-        cells: cells(N, N, N, N, N, N),
-        document: `{ viewer { pendingInvitations { organization { id ${selection} } } } }`,
-        path: ['viewer', 'pendingInvitations', 0, 'organization', field],
-      };
-    },
-  )),
+  ...['quota { used }', `usage(${USAGE_RANGE}) { spike }`].map((selection): MatrixRow => {
+    const field = selection.split(/[ (]/)[0];
+    return {
+      operation: `Organization.${field} (invitee)`,
+      who: 'not the invitee of a PENDING invitation (reached through `viewer.pendingInvitations`): null',
+      cells: cells(N, N, N, N, N, N),
+      document: `{ viewer { pendingInvitations { organization { id ${selection} } } } }`,
+      path: ['viewer', 'pendingInvitations', 0, 'organization', field],
+    };
+  }),
   {
     operation: 'App.quota',
     who: "members of the app's organization, portal admins; null for everyone else",
@@ -1243,7 +1261,8 @@ const AUTH_CODES = new Set<string>(['UNAUTHENTICATED', 'FORBIDDEN', 'MFA_REQUIRE
 function isEmpty(value: unknown): boolean {
   if (value === null || value === undefined) return true;
   if (Array.isArray(value)) return value.length === 0;
-  if (typeof value === 'object' && Array.isArray((value as { edges?: unknown }).edges)) return (value as { edges: unknown[] }).edges.length === 0;
+  if (typeof value === 'object' && Array.isArray((value as { edges?: unknown }).edges))
+    return (value as { edges: unknown[] }).edges.length === 0;
   if (typeof value === 'number') return value === 0;
   return false;
 }

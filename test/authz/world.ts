@@ -125,7 +125,12 @@ async function populate(platform: TestPlatform, tyk: TykTestServer): Promise<Wor
   const fixtures = new Fixtures(url, admin);
 
   const mutate = async (name: string, inputType: string, input: Record<string, unknown>, select: string, identity: Identity) => {
-    const r = await gatewayRequest(url, `mutation($i: ${inputType}!) { ${name}(input: $i) { ${select} errors { code field message } } }`, { i: input }, identity);
+    const r = await gatewayRequest(
+      url,
+      `mutation($i: ${inputType}!) { ${name}(input: $i) { ${select} errors { code field message } } }`,
+      { i: input },
+      identity,
+    );
     if (r.errors?.length) throw new Error(`${name}: ${JSON.stringify(r.errors)}`);
     const payload = r.data[name];
     if (payload.errors.length) throw new Error(`${name}: ${JSON.stringify(payload.errors)}`);
@@ -169,32 +174,85 @@ async function populate(platform: TestPlatform, tyk: TykTestServer): Promise<Wor
 
   // Organizations: A with an ORG_ADMIN and a MEMBER (joined by invitation), B with the outsider.
   const orgASlug = unique('org-a');
-  const orgA = (await mutate('createOrganization', 'CreateOrganizationInput', { name: orgASlug, slug: orgASlug, adminSubject: orgAdmin.sub }, 'organization { id }', admin))
-    .organization.id as string;
+  const orgA = (
+    await mutate(
+      'createOrganization',
+      'CreateOrganizationInput',
+      { name: orgASlug, slug: orgASlug, adminSubject: orgAdmin.sub },
+      'organization { id }',
+      admin,
+    )
+  ).organization.id as string;
   const orgB = await fixtures.organization(identities.outsider!.sub);
-  const join = (await mutate('inviteMember', 'InviteMemberInput', { organizationId: orgA, email: dev.email, role: 'MEMBER' }, 'invitation { id }', orgAdmin)).invitation.id;
+  const join = (
+    await mutate(
+      'inviteMember',
+      'InviteMemberInput',
+      { organizationId: orgA, email: dev.email, role: 'MEMBER' },
+      'invitation { id }',
+      orgAdmin,
+    )
+  ).invitation.id;
   await mutate('acceptInvitation', 'AcceptInvitationInput', { invitationId: join }, 'invitation { id }', dev);
   const inviteeEmail = `${unique('invitee')}@example.com`;
-  const pendingInvitation = (await mutate('inviteMember', 'InviteMemberInput', { organizationId: orgA, email: inviteeEmail, role: 'MEMBER' }, 'invitation { id }', orgAdmin))
-    .invitation.id as string;
+  const pendingInvitation = (
+    await mutate(
+      'inviteMember',
+      'InviteMemberInput',
+      { organizationId: orgA, email: inviteeEmail, role: 'MEMBER' },
+      'invitation { id }',
+      orgAdmin,
+    )
+  ).invitation.id as string;
   const revokedInvitation = (
-    await mutate('inviteMember', 'InviteMemberInput', { organizationId: orgA, email: `${unique('gone')}@example.com`, role: 'MEMBER' }, 'invitation { id }', orgAdmin)
+    await mutate(
+      'inviteMember',
+      'InviteMemberInput',
+      { organizationId: orgA, email: `${unique('gone')}@example.com`, role: 'MEMBER' },
+      'invitation { id }',
+      orgAdmin,
+    )
   ).invitation.id as string;
   await mutate('revokeInvitation', 'RevokeInvitationInput', { invitationId: revokedInvitation }, 'invitation { id }', orgAdmin);
 
   const outsiderInvitation = (
-    await mutate('inviteMember', 'InviteMemberInput', { organizationId: orgA, email: identities.outsider!.email, role: 'MEMBER' }, 'invitation { id }', orgAdmin)
+    await mutate(
+      'inviteMember',
+      'InviteMemberInput',
+      { organizationId: orgA, email: identities.outsider!.email, role: 'MEMBER' },
+      'invitation { id }',
+      orgAdmin,
+    )
   ).invitation.id as string;
 
   // A suspended organization with the same two people, for the decision fields.
   const suspendedSlug = unique('org-suspended');
   const orgSuspended = (
-    await mutate('createOrganization', 'CreateOrganizationInput', { name: suspendedSlug, slug: suspendedSlug, adminSubject: orgAdmin.sub }, 'organization { id }', admin)
+    await mutate(
+      'createOrganization',
+      'CreateOrganizationInput',
+      { name: suspendedSlug, slug: suspendedSlug, adminSubject: orgAdmin.sub },
+      'organization { id }',
+      admin,
+    )
   ).organization.id as string;
-  const joinSuspended = (await mutate('inviteMember', 'InviteMemberInput', { organizationId: orgSuspended, email: dev.email, role: 'MEMBER' }, 'invitation { id }', orgAdmin))
-    .invitation.id;
+  const joinSuspended = (
+    await mutate(
+      'inviteMember',
+      'InviteMemberInput',
+      { organizationId: orgSuspended, email: dev.email, role: 'MEMBER' },
+      'invitation { id }',
+      orgAdmin,
+    )
+  ).invitation.id;
   await mutate('acceptInvitation', 'AcceptInvitationInput', { invitationId: joinSuspended }, 'invitation { id }', dev);
-  await mutate('suspendOrganization', 'SuspendOrganizationInput', { id: orgSuspended, reason: 'Unpaid invoices' }, 'organization { id }', admin);
+  await mutate(
+    'suspendOrganization',
+    'SuspendOrganizationInput',
+    { id: orgSuspended, reason: 'Unpaid invoices' },
+    'organization { id }',
+    admin,
+  );
 
   const createTeam = async (name: string) =>
     (await mutate('createTeam', 'CreateTeamInput', { organizationId: orgA, name }, 'team { id }', orgAdmin)).team.id as string;
@@ -217,21 +275,32 @@ async function populate(platform: TestPlatform, tyk: TykTestServer): Promise<Wor
   const autoPlan = await fixtures.plan({ name: unique('auto'), catalogIds: [privateCatalog], autoApprove: true });
 
   // Apps, an approved request with a live credential, and a revoked credential.
-  const app = (await mutate('createApp', 'CreateAppInput', { organizationId: orgA, name: unique('app'), teamId: team }, 'app { id }', dev)).app.id as string;
-  const secondApp = (await mutate('createApp', 'CreateAppInput', { organizationId: orgA, name: unique('app2') }, 'app { id }', dev)).app.id as string;
-  const accessRequest = (await mutate('requestAccess', 'RequestAccessInput', { appId: app, planId: plan, productIds: [product] }, 'accessRequest { id }', dev))
-    .accessRequest.id as string;
-  const credential = (await mutate('approveAccessRequest', 'ApproveAccessRequestInput', { id: accessRequest }, 'accessRequest { credential { id } }', admin))
-    .accessRequest.credential.id as string;
+  const app = (await mutate('createApp', 'CreateAppInput', { organizationId: orgA, name: unique('app'), teamId: team }, 'app { id }', dev))
+    .app.id as string;
+  const secondApp = (await mutate('createApp', 'CreateAppInput', { organizationId: orgA, name: unique('app2') }, 'app { id }', dev)).app
+    .id as string;
+  const accessRequest = (
+    await mutate('requestAccess', 'RequestAccessInput', { appId: app, planId: plan, productIds: [product] }, 'accessRequest { id }', dev)
+  ).accessRequest.id as string;
+  const credential = (
+    await mutate('approveAccessRequest', 'ApproveAccessRequestInput', { id: accessRequest }, 'accessRequest { credential { id } }', admin)
+  ).accessRequest.credential.id as string;
   await mutate('revealCredentialSecret', 'RevealCredentialSecretInput', { id: credential }, 'secret', dev);
   const revokedCredential = (
-    await mutate('requestAccess', 'RequestAccessInput', { appId: secondApp, planId: autoPlan, productIds: [product] }, 'credential { id }', dev)
+    await mutate(
+      'requestAccess',
+      'RequestAccessInput',
+      { appId: secondApp, planId: autoPlan, productIds: [product] },
+      'credential { id }',
+      dev,
+    )
   ).credential.id as string;
   await mutate('revokeCredential', 'RevokeCredentialInput', { id: revokedCredential }, 'credential { id }', dev);
 
   let window = Date.UTC(2020, 0, 1);
-  const outsiderApp = (await mutate('createApp', 'CreateAppInput', { organizationId: orgB, name: unique('outsider-app') }, 'app { id }', identities.outsider!)).app
-    .id as string;
+  const outsiderApp = (
+    await mutate('createApp', 'CreateAppInput', { organizationId: orgB, name: unique('outsider-app') }, 'app { id }', identities.outsider!)
+  ).app.id as string;
   const productSlug = (await query(`query($id: ID) { product(id: $id) { slug } }`, { id: product }, admin)).product.slug as string;
 
   const raise = async (organization: 'A' | 'B', appId?: string) => {
@@ -257,7 +326,13 @@ async function populate(platform: TestPlatform, tyk: TykTestServer): Promise<Wor
         developers.pubsub,
         em as never,
         organization === 'A'
-          ? { type: AccessRequestEventType.APPROVED, organizationId: orgA, accessRequestId: accessRequest, credentialId: credential, at: new Date() }
+          ? {
+              type: AccessRequestEventType.APPROVED,
+              organizationId: orgA,
+              accessRequestId: accessRequest,
+              credentialId: credential,
+              at: new Date(),
+            }
           : { type: AccessRequestEventType.REQUESTED, organizationId: orgB, at: new Date() },
       );
     });
@@ -274,8 +349,15 @@ async function populate(platform: TestPlatform, tyk: TykTestServer): Promise<Wor
 
   // Plan change requests (separation of duties): one decided, one PENDING of the column's admin.
   const propose = async (by: Identity) =>
-    (await mutate('proposePlanChange', 'ProposePlanChangeInput', { id: plan, changes: { tier: 7 }, reason: 'Authorization matrix' }, 'changeRequest { id }', by))
-      .changeRequest.id as string;
+    (
+      await mutate(
+        'proposePlanChange',
+        'ProposePlanChangeInput',
+        { id: plan, changes: { tier: 7 }, reason: 'Authorization matrix' },
+        'changeRequest { id }',
+        by,
+      )
+    ).changeRequest.id as string;
   const decidedChangeRequest = await propose(otherAdmin);
   await mutate('rejectPlanChange', 'RejectPlanChangeInput', { id: decidedChangeRequest, reason: 'Not now' }, 'changeRequest { id }', admin);
   const ownChangeRequest = await propose(admin);

@@ -29,7 +29,10 @@ export async function buildDist(): Promise<string> {
     { timeoutMs: 180_000, intervalMs: 250, what: 'the dist build lock' },
   );
   try {
-    execFileSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'pipe' });
+    execFileSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], {
+      cwd: root,
+      stdio: 'pipe',
+    });
   } catch (error) {
     const output = error as { stdout?: Buffer; stderr?: Buffer };
     throw new Error(`the build failed:\n${String(output.stdout ?? '')}${String(output.stderr ?? '')}`);

@@ -9,14 +9,21 @@ export class Fixtures {
   ) {}
 
   private async mutate(mutation: string, inputType: string, field: string, input: Record<string, unknown>): Promise<any> {
-    const r = await gatewayRequest(this.url, `mutation($i: ${inputType}!) { ${mutation}(input: $i) { ${field} { id } errors { code field message } } }`, { i: input }, this.admin);
+    const r = await gatewayRequest(
+      this.url,
+      `mutation($i: ${inputType}!) { ${mutation}(input: $i) { ${field} { id } errors { code field message } } }`,
+      { i: input },
+      this.admin,
+    );
     if (r.errors?.length) throw new Error(`${mutation}: ${JSON.stringify(r.errors)}`);
     const payload = r.data[mutation];
     if (payload.errors.length) throw new Error(`${mutation}: ${JSON.stringify(payload.errors)}`);
     return payload[field].id;
   }
 
-  async catalog(options: { name?: string; visibility?: 'PUBLIC' | 'PRIVATE'; organizationIds?: string[]; teamIds?: string[] } = {}): Promise<string> {
+  async catalog(
+    options: { name?: string; visibility?: 'PUBLIC' | 'PRIVATE'; organizationIds?: string[]; teamIds?: string[] } = {},
+  ): Promise<string> {
     const visibility = options.visibility ?? 'PUBLIC';
     return this.mutate('createCatalog', 'CreateCatalogInput', 'catalog', {
       name: options.name ?? unique('catalog'),
@@ -36,7 +43,17 @@ export class Fixtures {
     });
   }
 
-  async plan(options: { name?: string; catalogIds?: string[]; status?: string; tier?: number; autoApprove?: boolean; accessRequestLimit?: { allowance: number; renewalSeconds: number } | null; keyExpiresAfterSeconds?: number | null } = {}): Promise<string> {
+  async plan(
+    options: {
+      name?: string;
+      catalogIds?: string[];
+      status?: string;
+      tier?: number;
+      autoApprove?: boolean;
+      accessRequestLimit?: { allowance: number; renewalSeconds: number } | null;
+      keyExpiresAfterSeconds?: number | null;
+    } = {},
+  ): Promise<string> {
     return this.mutate('createPlan', 'CreatePlanInput', 'plan', {
       name: options.name ?? unique('plan'),
       displayName: options.name ?? 'Plan',

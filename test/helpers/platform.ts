@@ -47,7 +47,9 @@ export async function startPlatform(
         port: 0,
         log: logger(module.name),
         onQuery: (sql) => queries[module.name].push(sql),
-        ...(options.subgraphEnv || options.envOf?.[module.name] ? { env: { ...process.env, ...options.subgraphEnv, ...options.envOf?.[module.name] } } : {}),
+        ...(options.subgraphEnv || options.envOf?.[module.name]
+          ? { env: { ...process.env, ...options.subgraphEnv, ...options.envOf?.[module.name] } }
+          : {}),
       });
     }
     const subgraphUrls = Object.fromEntries(Object.entries(subgraphs).map(([name, s]) => [name, s!.url]));
@@ -60,7 +62,13 @@ export async function startPlatform(
       gateway,
       queries,
       async extraGateway(env, overrides = {}) {
-        const extra = await startGateway({ supergraph, subgraphUrls: { ...subgraphUrls, ...overrides }, port: 0, log: logger('gateway'), env });
+        const extra = await startGateway({
+          supergraph,
+          subgraphUrls: { ...subgraphUrls, ...overrides },
+          port: 0,
+          log: logger('gateway'),
+          env,
+        });
         extras.push(extra);
         return extra;
       },

@@ -70,7 +70,14 @@ async function migrateAll(url: string): Promise<void> {
   await migratePlatform(url);
   for (const module of Object.values(SUBGRAPHS)) {
     const log = createLogger(module!.name, 'warn');
-    const orm = await initOrm({ schema: module!.name, databaseUrl: url, entities: module!.entities, migrations: module!.migrations, log, poolMax: 2 });
+    const orm = await initOrm({
+      schema: module!.name,
+      databaseUrl: url,
+      entities: module!.entities,
+      migrations: module!.migrations,
+      log,
+      poolMax: 2,
+    });
     try {
       await migrate(orm, url, module!.name, log);
     } finally {

@@ -11,7 +11,12 @@ export interface TestOpenIdProvider {
   stop(): Promise<void>;
 }
 
-export async function startOpenIdProvider(options: { scopes: string[]; initialAccessToken: string; resource?: string; timeoutMs?: number }): Promise<TestOpenIdProvider> {
+export async function startOpenIdProvider(options: {
+  scopes: string[];
+  initialAccessToken: string;
+  resource?: string;
+  timeoutMs?: number;
+}): Promise<TestOpenIdProvider> {
   const child: ChildProcess = spawn(process.execPath, [path.join(__dirname, 'server.mjs')], {
     env: {
       ...process.env,

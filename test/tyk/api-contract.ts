@@ -14,8 +14,11 @@ function oasProblems(spec: OpenApiSpec, where: string, body: unknown): string[] 
   if (!body || typeof body !== 'object') return [`${where}: body is not an object`];
   const doc = body as Record<string, unknown>;
   const problems: string[] = [];
-  if (typeof doc.openapi !== 'string' || !doc.info || typeof doc.paths !== 'object') problems.push(`${where}: not an OpenAPI document (openapi, info, paths)`);
-  problems.push(...validate(spec, OAS_EXTENSION, { 'x-tyk-api-gateway': doc['x-tyk-api-gateway'] }, '$', { strict: true }).map((p) => `${where} ${p}`));
+  if (typeof doc.openapi !== 'string' || !doc.info || typeof doc.paths !== 'object')
+    problems.push(`${where}: not an OpenAPI document (openapi, info, paths)`);
+  problems.push(
+    ...validate(spec, OAS_EXTENSION, { 'x-tyk-api-gateway': doc['x-tyk-api-gateway'] }, '$', { strict: true }).map((p) => `${where} ${p}`),
+  );
   return problems;
 }
 
@@ -32,7 +35,12 @@ export function apiContractProblems(spec: OpenApiSpec, requests: (CheckedRequest
     } else if (request.api === 'dashboard') {
       if (request.body === undefined) continue;
       if (request.path.startsWith('/api/apis/oas/')) problems.push(...oasProblems(spec, where, request.body));
-      else if (request.path.startsWith('/api/apis/')) problems.push(...validate(spec, CLASSIC, (request.body as Record<string, unknown>)?.api_definition, '$.api_definition', { strict: true }).map((p) => `${where} ${p}`));
+      else if (request.path.startsWith('/api/apis/'))
+        problems.push(
+          ...validate(spec, CLASSIC, (request.body as Record<string, unknown>)?.api_definition, '$.api_definition', { strict: true }).map(
+            (p) => `${where} ${p}`,
+          ),
+        );
       else problems.push(...checkDashboardRequest(spec, request));
     }
   }

@@ -68,7 +68,15 @@ function credential(planId: string, productIds: string[], overrides: Partial<Cre
 
 const PLANS = [
   plan(),
-  plan({ quota_requests: null, quota_period_seconds: null, rate_requests: null, rate_per_seconds: null, key_expires_after_seconds: null, quota_scope: 'APP', credential_metadata: {} }),
+  plan({
+    quota_requests: null,
+    quota_period_seconds: null,
+    rate_requests: null,
+    rate_per_seconds: null,
+    key_expires_after_seconds: null,
+    quota_scope: 'APP',
+    credential_metadata: {},
+  }),
   plan({ quota_scope: 'ORGANIZATION', credential_metadata: null, quota_period_seconds: 3600 }),
 ];
 const PRODUCTS = [product(['weather']), product(['maps', 'geo', 'tiles']), product([])];
@@ -102,8 +110,18 @@ describe('provider client ↔ Tyk OpenAPI contract', () => {
     const [first, second] = PLANS;
     const productIds = PRODUCTS.slice(0, 2).map((p) => productPolicy(p, target).id);
     const sessions = [
-      keySession(credential(first.id, PRODUCTS.slice(0, 2).map((p) => p.id)), target, [...productIds, planPolicy(first, target).id]),
-      keySession(credential(second.id, [PRODUCTS[0].id], { expires_at: new Date(Date.now() + 86400_000), metadata: null }), target, [productIds[0], planPolicy(second, target).id]),
+      keySession(
+        credential(
+          first.id,
+          PRODUCTS.slice(0, 2).map((p) => p.id),
+        ),
+        target,
+        [...productIds, planPolicy(first, target).id],
+      ),
+      keySession(credential(second.id, [PRODUCTS[0].id], { expires_at: new Date(Date.now() + 86400_000), metadata: null }), target, [
+        productIds[0],
+        planPolicy(second, target).id,
+      ]),
     ];
     for (const session of sessions) {
       const { keyHash } = await client.createKey(`pgk_${randomUUID().replace(/-/g, '')}`, session);
@@ -157,17 +175,28 @@ describe('provider client ↔ Tyk OpenAPI contract', () => {
 
   it('builds policy and key bodies that validate against the OpenAPI schemas for every plan and product shape', () => {
     const problems: string[] = [];
-    for (const p of PLANS) problems.push(...validate(spec, { $ref: '#/components/schemas/Policy' }, planPolicy(p, target), '$', { strict: true }));
-    for (const p of PRODUCTS) problems.push(...validate(spec, { $ref: '#/components/schemas/Policy' }, productPolicy(p, target), '$', { strict: true }));
+    for (const p of PLANS)
+      problems.push(...validate(spec, { $ref: '#/components/schemas/Policy' }, planPolicy(p, target), '$', { strict: true }));
+    for (const p of PRODUCTS)
+      problems.push(...validate(spec, { $ref: '#/components/schemas/Policy' }, productPolicy(p, target), '$', { strict: true }));
     const session = keySession(credential(PLANS[0].id, []), target, ['a', 'b']);
     problems.push(...validate(spec, { $ref: '#/components/schemas/SessionState' }, session, '$', { strict: true }));
     expect(problems).toEqual([]);
     // The validator does catch mistakes.
-    expect(validate(spec, { $ref: '#/components/schemas/Policy' }, { ...planPolicy(PLANS[0], target), quota_max: 1.5, rate: 'x', quotaMax: 1 }, '$', { strict: true })).toHaveLength(3);
+    expect(
+      validate(
+        spec,
+        { $ref: '#/components/schemas/Policy' },
+        { ...planPolicy(PLANS[0], target), quota_max: 1.5, rate: 'x', quotaMax: 1 },
+        '$',
+        { strict: true },
+      ),
+    ).toHaveLength(3);
   });
 
   it("keeps the project's own schema of Tyk objects in line with the OpenAPI file", () => {
-    const kindOf = (type: FieldType): string => (typeof type === 'string' ? type : 'array' in type ? 'array' : 'enum' in type ? 'string' : 'object');
+    const kindOf = (type: FieldType): string =>
+      typeof type === 'string' ? type : 'array' in type ? 'array' : 'enum' in type ? 'string' : 'object';
     const compare = (name: string, ours: Record<string, FieldType>, known: string[]) => {
       const theirs = spec.components.schemas[name].properties as Record<string, any>;
       const problems: string[] = [];
@@ -178,9 +207,10 @@ describe('provider client ↔ Tyk OpenAPI contract', () => {
           continue;
         }
         const schema = resolve(spec, declared);
-        const resolved = schema.additionalProperties ? 'object' : schema.type ?? 'object';
+        const resolved = schema.additionalProperties ? 'object' : (schema.type ?? 'object');
         const mine = kindOf(type);
-        if (mine !== 'any' && resolved !== mine && !(mine === 'number' && resolved === 'integer')) problems.push(`${name}.${field}: ours ${mine}, swagger ${resolved}`);
+        if (mine !== 'any' && resolved !== mine && !(mine === 'number' && resolved === 'integer'))
+          problems.push(`${name}.${field}: ours ${mine}, swagger ${resolved}`);
       }
       for (const field of Object.keys(theirs)) if (!ours[field]) problems.push(`${name}.${field}: missing from our schema`);
       return problems;

@@ -26,13 +26,25 @@ function policy(id: string, overrides: Record<string, unknown> = {}) {
   };
 }
 
-async function call(tyk: TykTestServer, path: string, authorization: string, init: RequestInit = {}): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${tyk.url}${path}`, { ...init, headers: { authorization, 'content-type': 'application/json', ...(init.headers ?? {}) } });
+async function call(
+  tyk: TykTestServer,
+  path: string,
+  authorization: string,
+  init: RequestInit = {},
+): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${tyk.url}${path}`, {
+    ...init,
+    headers: { authorization, 'content-type': 'application/json', ...(init.headers ?? {}) },
+  });
   return { status: res.status, body: await res.json() };
 }
 
 async function admin(tyk: TykTestServer, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${tyk.url}${path}`, { method, headers: { 'x-tyk-authorization': tyk.secret, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(`${tyk.url}${path}`, {
+    method,
+    headers: { 'x-tyk-authorization': tyk.secret, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   return { status: res.status, body: await res.json() };
 }
 
@@ -46,7 +58,11 @@ describe('Tyk test server: JWT scopes, path rights, GraphQL rights', () => {
         { apiId: 'classic-jwt', listenPath: '/cj/', jwt: { signingMethod: 'hmac', source: SECRET } },
         { apiId: 'oas-jwt', listenPath: '/oj/', oas: true, jwt: { signingMethod: 'rsa', source: rsa.publicKey } },
         { apiId: 'keys', listenPath: '/k/' },
-        { apiId: 'gql', listenPath: '/gql/', graphqlSchema: 'type Query { weather: String, secret: Secret } type Secret { code: String, owner: String }' },
+        {
+          apiId: 'gql',
+          listenPath: '/gql/',
+          graphqlSchema: 'type Query { weather: String, secret: Secret } type Secret { code: String, owner: String }',
+        },
       ],
     });
     for (const [id, quota] of [
@@ -58,14 +74,24 @@ describe('Tyk test server: JWT scopes, path rights, GraphQL rights', () => {
           quota_max: quota,
           quota_renewal_rate: 3600,
           access_rights: {
-            'classic-jwt': { api_id: 'classic-jwt', versions: ['Default'], allowed_urls: id === 'basic' ? [{ url: '^/cj/public', methods: ['GET'] }] : [] },
+            'classic-jwt': {
+              api_id: 'classic-jwt',
+              versions: ['Default'],
+              allowed_urls: id === 'basic' ? [{ url: '^/cj/public', methods: ['GET'] }] : [],
+            },
             'oas-jwt': { api_id: 'oas-jwt', versions: ['Default'], allowed_urls: [] },
           },
         }),
       );
     }
     // A consumption-limit policy alone grants no API: Tyk refuses to build a session from it.
-    tyk.putPolicyDirect(policy('limits-only', { quota_max: 10, quota_renewal_rate: 60, partitions: { quota: true, rate_limit: true, acl: false, complexity: false, per_api: false } }));
+    tyk.putPolicyDirect(
+      policy('limits-only', {
+        quota_max: 10,
+        quota_renewal_rate: 60,
+        partitions: { quota: true, rate_limit: true, acl: false, complexity: false, per_api: false },
+      }),
+    );
   });
   afterAll(() => tyk?.stop());
 
@@ -76,8 +102,15 @@ describe('Tyk test server: JWT scopes, path rights, GraphQL rights', () => {
     expect(body.scopes.jwt.scope_to_policy).toEqual({});
     expect((await admin(tyk, 'PUT', '/tyk/apis/classic-jwt', { ...body, api_id: 'other' })).status).toBe(400);
     expect((await admin(tyk, 'GET', '/tyk/apis/oas/classic-jwt')).status).toBe(400);
-    const updated = { ...body, scopes: { jwt: { scope_claim_name: 'scope', scope_to_policy: { 'weather:gold': 'gold', 'weather:basic': 'basic' } } } };
-    expect((await admin(tyk, 'PUT', '/tyk/apis/classic-jwt', updated)).body).toEqual({ key: 'classic-jwt', status: 'ok', action: 'modified' });
+    const updated = {
+      ...body,
+      scopes: { jwt: { scope_claim_name: 'scope', scope_to_policy: { 'weather:gold': 'gold', 'weather:basic': 'basic' } } },
+    };
+    expect((await admin(tyk, 'PUT', '/tyk/apis/classic-jwt', updated)).body).toEqual({
+      key: 'classic-jwt',
+      status: 'ok',
+      action: 'modified',
+    });
     expect(tyk.scopeMapping('classic-jwt')).toEqual({});
     const token = signJwt({ sub: 'user-1', scope: 'weather:gold' }, { hmac: SECRET });
     expect((await call(tyk, '/cj/anything', `Bearer ${token}`)).status).toBe(403);
@@ -99,7 +132,9 @@ describe('Tyk test server: JWT scopes, path rights, GraphQL rights', () => {
     const unknown = await call(tyk, '/cj/public', `Bearer ${signJwt({ sub: 'x', scope: 'weather:platinum' }, { hmac: SECRET })}`);
     expect(unknown).toEqual({ status: 403, body: { error: 'key not authorized: no matching policy found in scope claim' } });
     expect((await call(tyk, '/cj/public', `Bearer ${signJwt({ sub: 'x', scope: 'weather:gold' }, { hmac: 'wrong' })}`)).status).toBe(403);
-    expect((await call(tyk, '/cj/public', `Bearer ${signJwt({ sub: 'x', scope: 'weather:gold', exp: 1 }, { hmac: SECRET })}`)).status).toBe(401);
+    expect((await call(tyk, '/cj/public', `Bearer ${signJwt({ sub: 'x', scope: 'weather:gold', exp: 1 }, { hmac: SECRET })}`)).status).toBe(
+      401,
+    );
 
     const { body } = await admin(tyk, 'GET', '/tyk/apis/classic-jwt');
     body.scopes.jwt.scope_to_policy['weather:limits'] = 'limits-only';
@@ -111,7 +146,10 @@ describe('Tyk test server: JWT scopes, path rights, GraphQL rights', () => {
 
   it('path rights: a policy with allowed_urls limits the paths and methods of its sessions', async () => {
     const basic = signJwt({ sub: 'basic-paths', scope: 'weather:basic' }, { hmac: SECRET });
-    expect(await call(tyk, '/cj/premium/alerts', `Bearer ${basic}`)).toEqual({ status: 403, body: { error: 'Access to this resource has been disallowed' } });
+    expect(await call(tyk, '/cj/premium/alerts', `Bearer ${basic}`)).toEqual({
+      status: 403,
+      body: { error: 'Access to this resource has been disallowed' },
+    });
     expect((await call(tyk, '/cj/public/x', `Bearer ${basic}`, { method: 'POST', body: '{}' })).status).toBe(403);
     const gold = signJwt({ sub: 'gold-paths', scope: 'weather:gold' }, { hmac: SECRET });
     expect((await call(tyk, '/cj/premium/alerts', `Bearer ${gold}`)).status).toBe(200);
@@ -122,9 +160,15 @@ describe('Tyk test server: JWT scopes, path rights, GraphQL rights', () => {
     expect(status).toBe(200);
     expect((await admin(tyk, 'GET', '/tyk/apis/oas-jwt')).body.is_oas).toBe(true);
     expect((await admin(tyk, 'PUT', '/tyk/apis/oas-jwt', { api_id: 'oas-jwt' })).status).toBe(400);
-    body['x-tyk-api-gateway'].server.authentication.securitySchemes.jwtAuth.scopes.scopeToPolicyMapping = [{ scope: 'maps:gold', policyId: 'gold' }];
+    body['x-tyk-api-gateway'].server.authentication.securitySchemes.jwtAuth.scopes.scopeToPolicyMapping = [
+      { scope: 'maps:gold', policyId: 'gold' },
+    ];
     // The Dashboard's write is live at once.
-    const res = await fetch(`${tyk.url}/api/apis/oas/oas-jwt`, { method: 'PUT', headers: { authorization: tyk.dashboardSecret }, body: JSON.stringify(body) });
+    const res = await fetch(`${tyk.url}/api/apis/oas/oas-jwt`, {
+      method: 'PUT',
+      headers: { authorization: tyk.dashboardSecret },
+      body: JSON.stringify(body),
+    });
     expect(res.status).toBe(200);
     expect(tyk.scopeMapping('oas-jwt')).toEqual({ 'maps:gold': 'gold' });
     const token = signJwt({ sub: 'rsa-user', scope: 'maps:gold' }, { rsaPrivateKey: rsa.privateKey });
@@ -133,9 +177,17 @@ describe('Tyk test server: JWT scopes, path rights, GraphQL rights', () => {
   });
 
   it('merges allowed_urls across ACL policies as Tyk does: an unrestricted product policy plus a restricted one is restricted', async () => {
-    tyk.putPolicyDirect(policy('product', { access_rights: { keys: { api_id: 'keys', versions: ['Default'], allowed_urls: [] } }, partitions: { quota: false, rate_limit: false, acl: true, complexity: false, per_api: false } }));
     tyk.putPolicyDirect(
-      policy('tier', { access_rights: { keys: { api_id: 'keys', versions: ['Default'], allowed_urls: [{ url: '^/k/public', methods: ['GET'] }] } }, partitions: { quota: false, rate_limit: false, acl: true, complexity: false, per_api: false } }),
+      policy('product', {
+        access_rights: { keys: { api_id: 'keys', versions: ['Default'], allowed_urls: [] } },
+        partitions: { quota: false, rate_limit: false, acl: true, complexity: false, per_api: false },
+      }),
+    );
+    tyk.putPolicyDirect(
+      policy('tier', {
+        access_rights: { keys: { api_id: 'keys', versions: ['Default'], allowed_urls: [{ url: '^/k/public', methods: ['GET'] }] } },
+        partitions: { quota: false, rate_limit: false, acl: true, complexity: false, per_api: false },
+      }),
     );
     const both = await admin(tyk, 'POST', '/tyk/keys/basic-key-1', { org_id: ORG, apply_policies: ['product', 'tier'] });
     const only = await admin(tyk, 'POST', '/tyk/keys/gold-key-1', { org_id: ORG, apply_policies: ['product'] });
@@ -147,13 +199,26 @@ describe('Tyk test server: JWT scopes, path rights, GraphQL rights', () => {
 
   it('GraphQL rights: restricted_types blocks fields, allowed_types allows only the listed ones', async () => {
     const acl = { quota: false, rate_limit: false, acl: true, complexity: false, per_api: false };
-    tyk.putPolicyDirect(policy('gql-restricted', { partitions: acl, access_rights: { gql: { api_id: 'gql', versions: ['Default'], restricted_types: [{ name: 'Secret', fields: ['code'] }] } } }));
-    tyk.putPolicyDirect(policy('gql-allowed', { partitions: acl, access_rights: { gql: { api_id: 'gql', versions: ['Default'], allowed_types: [{ name: 'Query', fields: ['weather'] }] } } }));
+    tyk.putPolicyDirect(
+      policy('gql-restricted', {
+        partitions: acl,
+        access_rights: { gql: { api_id: 'gql', versions: ['Default'], restricted_types: [{ name: 'Secret', fields: ['code'] }] } },
+      }),
+    );
+    tyk.putPolicyDirect(
+      policy('gql-allowed', {
+        partitions: acl,
+        access_rights: { gql: { api_id: 'gql', versions: ['Default'], allowed_types: [{ name: 'Query', fields: ['weather'] }] } },
+      }),
+    );
     await admin(tyk, 'POST', '/tyk/keys/gql-restricted-key', { org_id: ORG, apply_policies: ['gql-restricted'] });
     await admin(tyk, 'POST', '/tyk/keys/gql-allowed-key', { org_id: ORG, apply_policies: ['gql-allowed'] });
     const query = (key: string, q: string) => call(tyk, '/gql/', key, { method: 'POST', body: JSON.stringify({ query: q }) });
     expect((await query('gql-restricted-key', '{ secret { owner } }')).status).toBe(200);
-    expect(await query('gql-restricted-key', '{ secret { code } }')).toEqual({ status: 400, body: { errors: [{ message: 'field: code is restricted on type: Secret' }] } });
+    expect(await query('gql-restricted-key', '{ secret { code } }')).toEqual({
+      status: 400,
+      body: { errors: [{ message: 'field: code is restricted on type: Secret' }] },
+    });
     expect((await query('gql-allowed-key', '{ weather }')).status).toBe(200);
     expect((await query('gql-allowed-key', '{ weather secret { owner } }')).status).toBe(400);
   });

@@ -44,11 +44,17 @@ export function findOperation(spec: OpenApiSpec, method: string, requestPath: st
     return parts.length === segments.length && parts.every((part, i) => /^\{.+\}$/.test(part) || part === segments[i]);
   });
   // Prefer the most literal template (`/tyk/keys/policy/{keyID}` over `/tyk/keys/{keyID}/...`).
-  candidates.sort((a, b) => (b.match(/\{/g)?.length ?? 0) < (a.match(/\{/g)?.length ?? 0) ? 1 : -1);
+  candidates.sort((a, b) => ((b.match(/\{/g)?.length ?? 0) < (a.match(/\{/g)?.length ?? 0) ? 1 : -1));
   for (const template of candidates) {
     const item = spec.paths[template];
     const operation = item[method.toLowerCase()];
-    if (operation) return { template, method, operation, parameters: [...(item.parameters ?? []), ...(operation.parameters ?? [])].map((p) => resolve(spec, p)) };
+    if (operation)
+      return {
+        template,
+        method,
+        operation,
+        parameters: [...(item.parameters ?? []), ...(operation.parameters ?? [])].map((p) => resolve(spec, p)),
+      };
   }
   return null;
 }
@@ -102,7 +108,8 @@ export function validate(spec: OpenApiSpec, schemaOrRef: Schema, value: unknown,
       break;
     case 'array':
       if (actual !== 'array') problems.push(`${at}: expected array, got ${actual}`);
-      else if (schema.items) (value as unknown[]).forEach((item, i) => problems.push(...validate(spec, schema.items, item, `${at}[${i}]`, options)));
+      else if (schema.items)
+        (value as unknown[]).forEach((item, i) => problems.push(...validate(spec, schema.items, item, `${at}[${i}]`, options)));
       break;
     case 'object': {
       if (actual !== 'object') {
@@ -113,8 +120,13 @@ export function validate(spec: OpenApiSpec, schemaOrRef: Schema, value: unknown,
       for (const required of schema.required ?? []) if (!(required in (value as object))) problems.push(`${at}.${required}: required`);
       for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
         if (properties[key]) problems.push(...validate(spec, properties[key], item, `${at}.${key}`, options));
-        else if (schema.additionalProperties && typeof schema.additionalProperties === 'object') problems.push(...validate(spec, schema.additionalProperties, item, `${at}.${key}`, options));
-        else if (schema.additionalProperties === false || (options.strict && schema.properties && schema.additionalProperties === undefined)) problems.push(`${at}.${key}: not declared by the schema`);
+        else if (schema.additionalProperties && typeof schema.additionalProperties === 'object')
+          problems.push(...validate(spec, schema.additionalProperties, item, `${at}.${key}`, options));
+        else if (
+          schema.additionalProperties === false ||
+          (options.strict && schema.properties && schema.additionalProperties === undefined)
+        )
+          problems.push(`${at}.${key}: not declared by the schema`);
       }
       break;
     }
@@ -128,7 +140,8 @@ export function validate(spec: OpenApiSpec, schemaOrRef: Schema, value: unknown,
 export function validateQueryValue(spec: OpenApiSpec, schema: Schema, raw: string): string[] {
   const resolved = resolve(spec, schema);
   if (resolved.type === 'boolean') return raw === 'true' || raw === 'false' ? [] : [`expected true or false, got ${raw}`];
-  if (resolved.type === 'integer' || resolved.type === 'number') return Number.isFinite(Number(raw)) ? [] : [`expected a number, got ${raw}`];
+  if (resolved.type === 'integer' || resolved.type === 'number')
+    return Number.isFinite(Number(raw)) ? [] : [`expected a number, got ${raw}`];
   return validate(spec, resolved, raw);
 }
 
@@ -160,7 +173,8 @@ export function checkGatewayRequest(spec: OpenApiSpec, request: CheckedRequest, 
   }
   const bodySchema = found.operation.requestBody?.content?.['application/json']?.schema;
   if (request.body !== undefined && !bodySchema) problems.push(`${where}: sends a body the operation does not take`);
-  if (bodySchema && request.body !== undefined) problems.push(...validate(spec, bodySchema, request.body, '$', { strict: true }).map((p) => `${where} body ${p}`));
+  if (bodySchema && request.body !== undefined)
+    problems.push(...validate(spec, bodySchema, request.body, '$', { strict: true }).map((p) => `${where} body ${p}`));
   if (options.responses ?? true) {
     const responseSchema = found.operation.responses?.[String(request.status)]?.content?.['application/json']?.schema;
     if (!responseSchema) problems.push(`${where}: status ${request.status} is not documented`);
@@ -173,7 +187,11 @@ export function checkGatewayRequest(spec: OpenApiSpec, request: CheckedRequest, 
 export function checkDashboardRequest(spec: OpenApiSpec, request: CheckedRequest): string[] {
   if (request.body === undefined) return [];
   const where = `${request.method} ${request.path}`;
-  const schema = request.path.startsWith('/api/portal/policies') ? '#/components/schemas/Policy' : request.path.startsWith('/api/keys') ? '#/components/schemas/SessionState' : null;
+  const schema = request.path.startsWith('/api/portal/policies')
+    ? '#/components/schemas/Policy'
+    : request.path.startsWith('/api/keys')
+      ? '#/components/schemas/SessionState'
+      : null;
   if (!schema) return [`${where}: unexpected body`];
   return validate(spec, { $ref: schema }, request.body, '$', { strict: true }).map((p) => `${where} ${p}`);
 }

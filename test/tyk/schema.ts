@@ -169,7 +169,9 @@ function checkValue(type: FieldType, value: unknown, path: string, strict: boole
   // Go's decoder leaves a field at its zero value for JSON null: never an error.
   if (value === null) return;
   const wrong = (): void => {
-    problems.push(`${path}: expected ${describe(type)}, got ${Array.isArray(value) ? 'array' : typeof value} ${JSON.stringify(value)?.slice(0, 40)}`);
+    problems.push(
+      `${path}: expected ${describe(type)}, got ${Array.isArray(value) ? 'array' : typeof value} ${JSON.stringify(value)?.slice(0, 40)}`,
+    );
   };
   const expect = (ok: boolean): void => (ok ? undefined : wrong());
   if (type === 'any') return;
@@ -185,7 +187,8 @@ function checkValue(type: FieldType, value: unknown, path: string, strict: boole
   }
   if (typeof value !== 'object' || Array.isArray(value)) return wrong();
   if ('map' in type) {
-    for (const [key, item] of Object.entries(value as Record<string, unknown>)) checkValue(type.map, item, `${path}.${key}`, strict, problems);
+    for (const [key, item] of Object.entries(value as Record<string, unknown>))
+      checkValue(type.map, item, `${path}.${key}`, strict, problems);
     return;
   }
   checkObject(type.object, value as Record<string, unknown>, path, strict, problems);

@@ -122,7 +122,14 @@ export interface TestApi {
    * scheme's `signingMethod`, `source`, `identityBaseField`, `defaultPolicies`). `source` is the
    * HMAC secret or the RSA public key PEM as given (stored base64-encoded, as Tyk does).
    */
-  jwt?: { signingMethod: 'hmac' | 'rsa'; source: string; identityBaseField?: string; defaultPolicies?: string[]; scopeClaimName?: string; scopeToPolicy?: Record<string, string> };
+  jwt?: {
+    signingMethod: 'hmac' | 'rsa';
+    source: string;
+    identityBaseField?: string;
+    defaultPolicies?: string[];
+    scopeClaimName?: string;
+    scopeToPolicy?: Record<string, string>;
+  };
   /** Store the definition as a Tyk OAS API (`x-tyk-api-gateway`, `GET/PUT /tyk/apis/oas/{id}`) instead of Tyk Classic. */
   oas?: boolean;
   /** A GraphQL API: its SDL (restricted_types / allowed_types are checked against queries). */
@@ -316,7 +323,11 @@ export class TykTestServer {
           openapi: '3.0.3',
           info: { title: api.name ?? api.apiId, version: '1.0.0' },
           paths: {},
-          components: { securitySchemes: jwt ? { [OAS_JWT_SCHEME]: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } : { authToken: { type: 'apiKey', in: 'header', name: 'Authorization' } } },
+          components: {
+            securitySchemes: jwt
+              ? { [OAS_JWT_SCHEME]: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } }
+              : { authToken: { type: 'apiKey', in: 'header', name: 'Authorization' } },
+          },
           security: [{ [jwt ? OAS_JWT_SCHEME : 'authToken']: [] }],
           'x-tyk-api-gateway': {
             info: { id: api.apiId, name: api.name ?? api.apiId, orgId, state: { active: true } },
@@ -362,7 +373,7 @@ export class TykTestServer {
   /** The scope → policy mapping of a loaded API definition (classic `scopes.jwt.scope_to_policy` or OAS `scopeToPolicyMapping`). */
   scopeMapping(apiId: string): Record<string, string> {
     const stored = this.loadedApis.get(apiId);
-    return stored ? this.jwtSettings(stored)?.scopeToPolicy ?? {} : {};
+    return stored ? (this.jwtSettings(stored)?.scopeToPolicy ?? {}) : {};
   }
 
   private jwtSettings(stored: StoredApi): JwtSettings | null {
@@ -462,7 +473,11 @@ export class TykTestServer {
 
   /** The next `count` requests (either API) fail with `status` and a Tyk-shaped error body. */
   failNext(count: number, options: { status?: number; message?: string } = {}): void {
-    this.failures = { remaining: count, status: options.status ?? 500, message: options.message ?? 'Injected failure from the Tyk test server' };
+    this.failures = {
+      remaining: count,
+      status: options.status ?? 500,
+      message: options.message ?? 'Injected failure from the Tyk test server',
+    };
   }
 
   /** Delays every answer by `ms` (0 = off). */
@@ -562,7 +577,8 @@ export class TykTestServer {
     }
     const method = req.method ?? 'GET';
     const proxied = this.apis.find((candidate) => `${path}/`.startsWith(candidate.listenPath));
-    const api: RecordedRequest['api'] = path.startsWith('/tyk/') || path === '/tyk' ? 'gateway' : path.startsWith('/api/') ? 'dashboard' : proxied ? 'proxy' : 'other';
+    const api: RecordedRequest['api'] =
+      path.startsWith('/tyk/') || path === '/tyk' ? 'gateway' : path.startsWith('/api/') ? 'dashboard' : proxied ? 'proxy' : 'other';
     const record: RecordedRequest = { api, method, path, query, body, status: 0 };
     this.requests.push(record);
     this.history.push(record);
@@ -627,7 +643,13 @@ export class TykTestServer {
    * per window: 403 "Quota exceeded"), then answers from an echo upstream with the X-RateLimit-*
    * quota headers.
    */
-  private proxy(api: TestApi, method: string, authorization: string | undefined, path: string, body: unknown): [number, Json, Record<string, string>] {
+  private proxy(
+    api: TestApi,
+    method: string,
+    authorization: string | undefined,
+    path: string,
+    body: unknown,
+  ): [number, Json, Record<string, string>] {
     this.lastProxyKey = null;
     const denied = (status: number, error: string): [number, Json, Record<string, string>] => [status, { error }, {}];
     if (!authorization) return denied(401, 'Authorization field missing');
@@ -702,7 +724,9 @@ export class TykTestServer {
       remaining = Math.max(0, quotaMax - used);
     }
     const headers: Record<string, string> =
-      quotaMax > 0 ? { 'x-ratelimit-limit': String(quotaMax), 'x-ratelimit-remaining': String(remaining), 'x-ratelimit-reset': String(renews) } : {};
+      quotaMax > 0
+        ? { 'x-ratelimit-limit': String(quotaMax), 'x-ratelimit-remaining': String(remaining), 'x-ratelimit-reset': String(renews) }
+        : {};
     return [200, { ok: true, api_id: api.apiId, method }, headers];
   }
 
@@ -733,7 +757,9 @@ export class TykTestServer {
     let valid = false;
     const alg = String(header.alg ?? '');
     if (jwt.signingMethod === 'hmac' && /^HS(256|384|512)$/.test(alg)) {
-      const expected = createHmac(`sha${alg.slice(2)}`, secret).update(signed).digest();
+      const expected = createHmac(`sha${alg.slice(2)}`, secret)
+        .update(signed)
+        .digest();
       valid = expected.length === signature.length && expected.equals(signature);
     } else if (jwt.signingMethod === 'rsa' && alg === 'RS256') {
       try {
@@ -752,14 +778,24 @@ export class TykTestServer {
     const mapping = jwt.scopeToPolicy;
     if (Object.keys(mapping).length) {
       const raw = jwt.scopeClaimName.split('.').reduce((node: any, name) => node?.[name], claims);
-      const scopes: string[] = typeof raw === 'string' ? raw.split(' ').filter(Boolean) : Array.isArray(raw) ? raw.flatMap((v) => (typeof v === 'string' ? v.split(' ') : [])).filter(Boolean) : [];
+      const scopes: string[] =
+        typeof raw === 'string'
+          ? raw.split(' ').filter(Boolean)
+          : Array.isArray(raw)
+            ? raw.flatMap((v) => (typeof v === 'string' ? v.split(' ') : [])).filter(Boolean)
+            : [];
       if (scopes.length) {
         policies = [...new Set(scopes.filter((scope) => mapping[scope]).map((scope) => mapping[scope]))];
         if (!policies.length) return { status: 403, error: 'key not authorized: no matching policy found in scope claim' };
       }
     }
     if (!policies.length) return { status: 403, error: 'key not authorized: no matching policy found' };
-    const { session, found } = this.applyPolicies({ org_id: orgId, apply_policies: policies, meta_data: { TykJWTSessionID: hash }, alias: identity });
+    const { session, found } = this.applyPolicies({
+      org_id: orgId,
+      apply_policies: policies,
+      meta_data: { TykJWTSessionID: hash },
+      alias: identity,
+    });
     if (!found.length || !session.access_rights || !Object.keys(session.access_rights).length) {
       return { status: 403, error: 'key not authorized: could not apply several policies' };
     }
@@ -778,7 +814,8 @@ export class TykTestServer {
     const allowedTypes: Json[] = rights.allowed_types ?? [];
     const restrictedTypes: Json[] = rights.restricted_types ?? [];
     const text = (body as Json | undefined)?.query;
-    if (typeof text !== 'string') return allowedTypes.length || restrictedTypes.length ? { status: 400, message: 'no GraphQL query in the request' } : null;
+    if (typeof text !== 'string')
+      return allowedTypes.length || restrictedTypes.length ? { status: 400, message: 'no GraphQL query in the request' } : null;
     if (!allowedTypes.length && !restrictedTypes.length) return null;
     let schema = this.graphqlSchemas.get(sdl);
     if (!schema) {
@@ -964,7 +1001,11 @@ export class TykTestServer {
     const oas = rest[0] === 'oas';
     const id = (oas ? rest.slice(1) : rest).join('/');
     if (method === 'GET') {
-      if (!id) return [200, [...this.loadedApis.values()].filter((a) => a.oas === oas || !oas).map((a) => (oas ? clone(a.definition) : this.classicView(a)))];
+      if (!id)
+        return [
+          200,
+          [...this.loadedApis.values()].filter((a) => a.oas === oas || !oas).map((a) => (oas ? clone(a.definition) : this.classicView(a))),
+        ];
       const stored = this.loadedApis.get(id);
       if (!stored) return error(404, 'API not found');
       if (oas && !stored.oas) return error(400, 'the requested API definition is in Tyk classic format, please use old api endpoint');
@@ -1042,7 +1083,8 @@ export class TykTestServer {
       if (!partitioned || p.acl) {
         // Tyk merges the ACLs of every policy for the same API (see ./merge.ts).
         rights = { ...(rights ?? {}) };
-        for (const [apiId, definition] of Object.entries(policy.access_rights ?? {})) rights[apiId] = mergeAccessDefinition(rights[apiId], definition as Json);
+        for (const [apiId, definition] of Object.entries(policy.access_rights ?? {}))
+          rights[apiId] = mergeAccessDefinition(rights[apiId], definition as Json);
       }
       if (!partitioned || p.quota) {
         const max = policy.quota_max ?? 0;
@@ -1054,7 +1096,8 @@ export class TykTestServer {
         const candidate = { rate: policy.rate ?? 0, per: policy.per ?? 0 };
         if (!rate) rate = candidate;
         else if (candidate.rate === -1) rate = candidate;
-        else if (rate.rate !== -1 && candidate.per > 0 && (rate.per <= 0 || candidate.rate / candidate.per > rate.rate / rate.per)) rate = candidate;
+        else if (rate.rate !== -1 && candidate.per > 0 && (rate.per <= 0 || candidate.rate / candidate.per > rate.rate / rate.per))
+          rate = candidate;
       }
       for (const tag of policy.tags ?? []) tags.add(tag);
       Object.assign(meta, policy.meta_data ?? {});
@@ -1085,7 +1128,8 @@ export class TykTestServer {
   private createKey(customId: string | null, body: unknown, malformed: boolean, api: 'gateway' | 'dashboard'): [number, unknown] {
     const error = (status: number, message: string): [number, unknown] =>
       api === 'gateway' ? [status, { status: 'error', message }] : [status, { Status: 'Error', Message: message, Meta: null }];
-    if (malformed || this.invalid(SESSION_STATE, body)) return api === 'gateway' ? error(400, 'Request malformed') : error(403, 'Request body malformed.');
+    if (malformed || this.invalid(SESSION_STATE, body))
+      return api === 'gateway' ? error(400, 'Request malformed') : error(403, 'Request body malformed.');
     if (customId !== null && customId.length < this.minTokenLength) {
       return error(400, `Custom key is too short: it must be at least ${this.minTokenLength} characters long`);
     }
@@ -1200,7 +1244,8 @@ export class TykTestServer {
       const stored = this.loadedApis.get(id);
       if (!id) return error(405, 'Method not supported');
       if (!stored) return error(404, 'API not found');
-      if (method === 'GET' && !oas) return [200, { api_definition: this.classicView(stored), hook_references: [], is_site: false, sort_by: 0 }];
+      if (method === 'GET' && !oas)
+        return [200, { api_definition: this.classicView(stored), hook_references: [], is_site: false, sort_by: 0 }];
       if (oas !== stored.oas) return error(400, oas ? 'API is not an OAS API' : 'API is an OAS API: use /api/apis/oas');
       if (method === 'GET') return [200, clone(stored.definition)];
       if (method === 'PUT') {
@@ -1220,7 +1265,10 @@ export class TykTestServer {
       if (method === 'POST') return this.createKey(id || null, body, malformed, 'dashboard');
       if (!id) return error(405, 'Method not supported');
       const key = this.findKey(id, byHash, query.org_id);
-      if (method === 'GET') return key ? [200, { key_id: byHash ? key.hash : id, key_hash: key.hash, data: this.sessionView(key), api_model: {} }] : error(404, 'Could not retrieve key detail.');
+      if (method === 'GET')
+        return key
+          ? [200, { key_id: byHash ? key.hash : id, key_hash: key.hash, data: this.sessionView(key), api_model: {} }]
+          : error(404, 'Could not retrieve key detail.');
       if (method === 'PUT') {
         if (malformed || this.invalid(SESSION_STATE, body)) return error(403, 'Request body malformed.');
         if (!key) return error(404, 'Could not retrieve key detail.');

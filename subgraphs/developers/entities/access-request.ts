@@ -32,7 +32,9 @@ registerEnumType(AccessRequestStatus, {
   description: 'Lifecycle of an access request. PENDING moves once, to APPROVED, REJECTED or CANCELLED; nothing moves back.',
   valuesConfig: {
     PENDING: { description: 'Waiting for a portal admin to approve or reject it.' },
-    APPROVED: { description: 'Approved (by a portal admin, or at once for auto-approve plans); `credential` holds the credential it granted.' },
+    APPROVED: {
+      description: 'Approved (by a portal admin, or at once for auto-approve plans); `credential` holds the credential it granted.',
+    },
     REJECTED: { description: 'A portal admin turned it down; `decisionReason` says why.' },
     CANCELLED: { description: 'Withdrawn by a member of the organization before anyone decided it.' },
   },

@@ -9,7 +9,7 @@ import { TextArrayType } from '../../../common/db-types';
  * An application of an organization (table `app`), optionally owned by one of its teams. Access
  * requests and credentials (a later phase) hang off apps.
  */
-@ObjectType({ description: "An application of an organization (optionally of one of its teams) that consumes APIs through credentials." })
+@ObjectType({ description: 'An application of an organization (optionally of one of its teams) that consumes APIs through credentials.' })
 @Directive('@key(fields: "id")')
 @Entity({ tableName: 'app' })
 export class App {

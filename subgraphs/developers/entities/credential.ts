@@ -91,7 +91,9 @@ export class Credential {
   @Property({ type: TextArrayType, columnType: 'uuid[]' })
   productIds!: string[];
 
-  @Field(() => CredentialKind, { description: 'API_KEY (the secret is an API key) or OAUTH_CLIENT (the secret is the client secret of `clientId`).' })
+  @Field(() => CredentialKind, {
+    description: 'API_KEY (the secret is an API key) or OAUTH_CLIENT (the secret is the client secret of `clientId`).',
+  })
   @Enum({ items: () => CredentialKind })
   kind: CredentialKind = CredentialKind.API_KEY;
 
@@ -137,7 +139,10 @@ export class Credential {
   @Enum({ items: () => StoredCredentialStatus })
   status: StoredCredentialStatus = StoredCredentialStatus.ACTIVE;
 
-  @Field(() => Date, { nullable: true, description: 'When the credential stops working (the plan’s key lifetime from issue); null = never.' })
+  @Field(() => Date, {
+    nullable: true,
+    description: 'When the credential stops working (the plan’s key lifetime from issue); null = never.',
+  })
   @Property({ type: 'timestamptz', nullable: true })
   expiresAt: Date | null = null;
 

@@ -20,7 +20,10 @@ export class Developer {
   @Property({ type: 'text', unique: 'developer_subject_key' })
   subject!: string;
 
-  @Field(() => String, { nullable: true, description: "Email address from the developer's latest token; null when their token carries none." })
+  @Field(() => String, {
+    nullable: true,
+    description: "Email address from the developer's latest token; null when their token carries none.",
+  })
   @Property({ type: 'text', nullable: true })
   email: string | null = null;
 

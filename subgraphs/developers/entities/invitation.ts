@@ -17,7 +17,7 @@ registerEnumType(InvitationStatus, {
   valuesConfig: {
     PENDING: { description: 'Sent; the invitee may accept it until `expiresAt`.' },
     ACCEPTED: { description: 'The invitee accepted it and became a member.' },
-    REVOKED: { description: "An ORG_ADMIN or portal admin withdrew it before it was accepted." },
+    REVOKED: { description: 'An ORG_ADMIN or portal admin withdrew it before it was accepted.' },
     EXPIRED: { description: 'Nobody accepted it before `expiresAt`; invite again if needed.' },
   },
 });

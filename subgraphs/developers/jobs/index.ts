@@ -45,12 +45,15 @@ async function keyIssued(runtime: JobRuntime, payload: unknown): Promise<void> {
     runtime.log.warn({ task: JOB_TASKS.keyIssued, payload }, 'dropped a job without a valid version');
     return;
   }
-  await runtime.orm.em.fork().getConnection().execute(
-    `update developers.credential
+  await runtime.orm.em
+    .fork()
+    .getConnection()
+    .execute(
+      `update developers.credential
         set pending_secret_encrypted = null, pending_secret_version = null
       where id = ? and pending_secret_encrypted is not null and pending_secret_version <= ?`,
-    [id, version],
-  );
+      [id, version],
+    );
 }
 
 /**

@@ -48,7 +48,9 @@ export class Migration20261124000000 extends Migration {
       );`);
     this.addSql(`create index credential_organization_created_idx on developers.credential (organization_id, created_at, id);`);
     this.addSql(`create index credential_app_created_idx on developers.credential (app_id, created_at, id);`);
-    this.addSql(`create index credential_replaces_idx on developers.credential (replaces_credential_id) where replaces_credential_id is not null;`);
+    this.addSql(
+      `create index credential_replaces_idx on developers.credential (replaces_credential_id) where replaces_credential_id is not null;`,
+    );
 
     this.addSql(`
       create table developers.access_request (
@@ -74,7 +76,9 @@ export class Migration20261124000000 extends Migration {
     // The access-request limit counts an organization's requests for a plan inside a window.
     this.addSql(`create index access_request_limit_idx on developers.access_request (organization_id, plan_id, created_at);`);
     this.addSql(`create index access_request_organization_created_idx on developers.access_request (organization_id, created_at, id);`);
-    this.addSql(`create index access_request_app_created_idx on developers.access_request (app_id, created_at, id) where app_id is not null;`);
+    this.addSql(
+      `create index access_request_app_created_idx on developers.access_request (app_id, created_at, id) where app_id is not null;`,
+    );
     this.addSql(`create index access_request_created_idx on developers.access_request (created_at, id);`);
 
     // Published view for the provider subgraph (see the access/provider contract). Columns in

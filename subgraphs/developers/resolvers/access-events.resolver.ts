@@ -22,7 +22,10 @@ export const AccessRequestEventConnection = connectionType(AccessRequestEvent, '
 async function stillMember(context: SubgraphContext, organizationId: string, subject: string): Promise<boolean> {
   const rows = await context.em
     .getConnection()
-    .execute<{ n: number }[]>('select count(*)::int as n from developers.organization_member where organization_id = ? and subject = ?', [organizationId, subject]);
+    .execute<{ n: number }[]>('select count(*)::int as n from developers.organization_member where organization_id = ? and subject = ?', [
+      organizationId,
+      subject,
+    ]);
   return Number(rows[0]?.n ?? 0) > 0;
 }
 
@@ -32,10 +35,14 @@ async function stillMember(context: SubgraphContext, organizationId: string, sub
  * belong to. Then streams only that organization's events, and only while the subscriber is still
  * a member. A refused subscription ends with one UNAUTHENTICATED / FORBIDDEN / BAD_USER_INPUT error.
  */
-async function authorizeEvents(context: SubgraphContext, given: string | null): Promise<{ subject: string; admin: boolean; organizationId: string | null }> {
+async function authorizeEvents(
+  context: SubgraphContext,
+  given: string | null,
+): Promise<{ subject: string; admin: boolean; organizationId: string | null }> {
   const subject = context.caller.requireAuthenticated();
   const admin = context.caller.isPortalAdmin;
-  if (given === null && !admin) throw badInput('organizationId', 'Pass the id of an organization you belong to (only portal admins may watch all organizations).');
+  if (given === null && !admin)
+    throw badInput('organizationId', 'Pass the id of an organization you belong to (only portal admins may watch all organizations).');
   if (given !== null && !isUuid(given)) throw badInput('organizationId', 'Pass an organization id (a UUID).');
   const organizationId = given === null ? null : given.toLowerCase();
   if (organizationId !== null && !admin && !(await stillMember(context, organizationId, subject))) {
@@ -82,7 +89,8 @@ export class AccessRequestEventResolver {
       description: 'Resume after this event: the `cursor` of the last event received (up to 18 digits). Omit for live events only.',
     })
     _after: string | null,
-    @Arg('organizationId', () => ID, { nullable: true, description: 'The organization to watch; required unless you are a portal admin.' }) _organizationId: string | null,
+    @Arg('organizationId', () => ID, { nullable: true, description: 'The organization to watch; required unless you are a portal admin.' })
+    _organizationId: string | null,
   ): AccessRequestEvent {
     // One context serves the whole subscription: give this event fresh loaders and entities.
     beginEventScope(context);
@@ -98,15 +106,26 @@ export class AccessRequestEventResolver {
     @Ctx() context: SubgraphContext,
     @Arg('first', () => Int, { nullable: true, description: 'How many events to return (1–100, default 20).' }) first: number | null,
     @Arg('since', () => Date, { nullable: true, description: 'Only events stored at or after this time.' }) since: Date | null,
-    @Arg('after', () => String, { nullable: true, description: 'Only events after this cursor (an event’s `cursor` or `pageInfo.endCursor`).' }) after: string | null,
-    @Arg('organizationId', () => ID, { nullable: true, description: 'The organization whose events to list; required unless you are a portal admin.' }) organizationId: string | null,
+    @Arg('after', () => String, {
+      nullable: true,
+      description: 'Only events after this cursor (an event’s `cursor` or `pageInfo.endCursor`).',
+    })
+    after: string | null,
+    @Arg('organizationId', () => ID, {
+      nullable: true,
+      description: 'The organization whose events to list; required unless you are a portal admin.',
+    })
+    organizationId: string | null,
   ): Promise<ConnectionShape<AccessRequestEvent>> {
     const scope = await authorizeEvents(context, organizationId ?? null);
     const limit = pageSize(first);
     const cursor = parseEventCursor(after);
     if (since !== null && since !== undefined && Number.isNaN(since.getTime())) throw badInput('since', 'Pass a valid date-time.');
     const match: Record<string, string> = scope.organizationId === null ? {} : { organizationId: scope.organizationId };
-    const rows = await context.pubsub.history<AccessRequestEventPayload>(context.em, ACCESS_REQUEST_EVENTS_TOPIC, cursor, limit + 1, { since, match });
+    const rows = await context.pubsub.history<AccessRequestEventPayload>(context.em, ACCESS_REQUEST_EVENTS_TOPIC, cursor, limit + 1, {
+      since,
+      match,
+    });
     const edges = rows.slice(0, limit).map((row) => ({ cursor: row.id, node: eventFromPayload(row.payload, row.id) }));
     return {
       edges,
@@ -119,22 +138,27 @@ export class AccessRequestEventResolver {
       totalCount: lazy(async () => {
         const counted = await context.em
           .getConnection()
-          .execute<{ n: number }[]>(`select count(*)::int as n from platform.event where topic = ? and created_at >= ? and payload @> ?::jsonb`, [
-            ACCESS_REQUEST_EVENTS_TOPIC,
-            (since ?? new Date(0)).toISOString(),
-            JSON.stringify(match),
-          ]);
+          .execute<{ n: number }[]>(
+            `select count(*)::int as n from platform.event where topic = ? and created_at >= ? and payload @> ?::jsonb`,
+            [ACCESS_REQUEST_EVENTS_TOPIC, (since ?? new Date(0)).toISOString(), JSON.stringify(match)],
+          );
         return Number(counted[0]?.n ?? 0);
       }),
     };
   }
 
-  @FieldResolver(() => AccessRequest, { nullable: true, description: 'The access request the event is about, as it is now; null for credential-only events.' })
+  @FieldResolver(() => AccessRequest, {
+    nullable: true,
+    description: 'The access request the event is about, as it is now; null for credential-only events.',
+  })
   accessRequest(@Root() event: AccessRequestEvent, @Ctx() context: SubgraphContext): Promise<AccessRequest | null> | null {
     return event.accessRequestId ? loadVisibleAccessRequest(context, event.accessRequestId) : null;
   }
 
-  @FieldResolver(() => Credential, { nullable: true, description: 'The credential the event is about, as it is now; null for events before a credential exists.' })
+  @FieldResolver(() => Credential, {
+    nullable: true,
+    description: 'The credential the event is about, as it is now; null for events before a credential exists.',
+  })
   credential(@Root() event: AccessRequestEvent, @Ctx() context: SubgraphContext): Promise<Credential | null> | null {
     return event.credentialId ? loadVisibleCredential(context, event.credentialId) : null;
   }

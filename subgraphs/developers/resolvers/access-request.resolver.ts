@@ -13,7 +13,14 @@ import { Developer } from '../entities/developer';
 import { Organization } from '../entities/organization';
 import { OrganizationMember, OrganizationRole } from '../entities/organization-member';
 import { PlanRef, planRef, ProductRef, productRefs } from '../entities/refs';
-import { developerBySubjectLoader, forbidden, isOrganizationAdmin, isUuid, organizationByIdLoader, requireOrganizationMember } from '../access';
+import {
+  developerBySubjectLoader,
+  forbidden,
+  isOrganizationAdmin,
+  isUuid,
+  organizationByIdLoader,
+  requireOrganizationMember,
+} from '../access';
 import { notFoundError, requireActive } from '../authorize';
 import { appByIdLoader, credentialByIdLoader, isMember, loadVisibleAccessRequest } from '../grant-loaders';
 import { approveRequest, isCurrent, refuse, sameProducts, type Ops } from '../grants';
@@ -81,12 +88,16 @@ export class AccessRequestFilter {
 
 @ObjectType({ description: 'Result of `requestAccess`.' })
 export class RequestAccessPayload {
-  @Field(() => AccessRequest, { nullable: true, description: 'The new request (APPROVED at once for auto-approve plans, else PENDING); null when `errors` is not empty.' })
+  @Field(() => AccessRequest, {
+    nullable: true,
+    description: 'The new request (APPROVED at once for auto-approve plans, else PENDING); null when `errors` is not empty.',
+  })
   accessRequest!: AccessRequest | null;
 
   @Field(() => Credential, {
     nullable: true,
-    description: 'For auto-approve plans: the credential the approval granted (new, or moved to the plan by a PLAN_CHANGE); null otherwise.',
+    description:
+      'For auto-approve plans: the credential the approval granted (new, or moved to the plan by a PLAN_CHANGE); null otherwise.',
   })
   credential!: Credential | null;
 
@@ -101,9 +112,27 @@ export class RequestAccessPayload {
   errors!: UserError[];
 }
 
-export const ApproveAccessRequestPayload = payloadType('ApproveAccessRequestPayload', 'approveAccessRequest', 'accessRequest', AccessRequest, 'The approved access request');
-export const RejectAccessRequestPayload = payloadType('RejectAccessRequestPayload', 'rejectAccessRequest', 'accessRequest', AccessRequest, 'The rejected access request');
-export const CancelAccessRequestPayload = payloadType('CancelAccessRequestPayload', 'cancelAccessRequest', 'accessRequest', AccessRequest, 'The cancelled access request');
+export const ApproveAccessRequestPayload = payloadType(
+  'ApproveAccessRequestPayload',
+  'approveAccessRequest',
+  'accessRequest',
+  AccessRequest,
+  'The approved access request',
+);
+export const RejectAccessRequestPayload = payloadType(
+  'RejectAccessRequestPayload',
+  'rejectAccessRequest',
+  'accessRequest',
+  AccessRequest,
+  'The rejected access request',
+);
+export const CancelAccessRequestPayload = payloadType(
+  'CancelAccessRequestPayload',
+  'cancelAccessRequest',
+  'accessRequest',
+  AccessRequest,
+  'The cancelled access request',
+);
 
 type RequestResult = { accessRequest: AccessRequest | null; credential: Credential | null; secret: string | null };
 type DecisionResult = { accessRequest: AccessRequest | null };
@@ -148,17 +177,29 @@ async function checkOffer(
   const planVisible = plan !== null && plan.catalogIds.some((id) => catalogs.has(id));
   if (!plan || !planVisible) v.fail('input.planId', NO_PLAN, 'NOT_FOUND');
   else if (plan.status !== 'PUBLISHED') {
-    v.fail('input.planId', `This plan is ${plan.status}, not PUBLISHED: access can only be requested under published plans.`, 'PLAN_NOT_PUBLISHED');
+    v.fail(
+      'input.planId',
+      `This plan is ${plan.status}, not PUBLISHED: access can only be requested under published plans.`,
+      'PLAN_NOT_PUBLISHED',
+    );
   }
-  const offers = await loadProductOffers(em, products.filter((p) => isUuid(p.id)).map((p) => p.id));
+  const offers = await loadProductOffers(
+    em,
+    products.filter((p) => isUuid(p.id)).map((p) => p.id),
+  );
   for (const { id, index } of products) {
     const field = `input.productIds[${index}]`;
     const offer = offers.get(id);
     const shownIn = offer ? offer.catalogIds.filter((c) => catalogs.has(c)) : [];
     if (!offer || !shownIn.length) v.fail(field, 'No product you can request has this id: check the id.', 'NOT_FOUND');
-    else if (offer.status !== 'PUBLISHED') v.fail(field, `This product is ${offer.status}, not PUBLISHED: it cannot be requested.`, 'PRODUCT_NOT_AVAILABLE');
+    else if (offer.status !== 'PUBLISHED')
+      v.fail(field, `This product is ${offer.status}, not PUBLISHED: it cannot be requested.`, 'PRODUCT_NOT_AVAILABLE');
     else if (plan && planVisible && !shownIn.some((c) => plan.catalogIds.includes(c))) {
-      v.fail(field, 'This product is not offered under this plan: pick a plan from a catalog that also offers the product.', 'PRODUCT_NOT_AVAILABLE');
+      v.fail(
+        field,
+        'This product is not offered under this plan: pick a plan from a catalog that also offers the product.',
+        'PRODUCT_NOT_AVAILABLE',
+      );
     }
   }
   return plan && planVisible ? plan : null;
@@ -173,16 +214,14 @@ async function checkAccessRequestLimit(em: EntityManager, organizationId: string
   const allowance = plan.accessRequestAllowance;
   const renewal = plan.accessRequestRenewalSeconds;
   if (allowance === null || renewal === null) return;
-  const counted = await em
-    .getConnection()
-    .execute<{ created_at: Date }[]>(
-      `select created_at from developers.access_request
+  const counted = await em.getConnection().execute<{ created_at: Date }[]>(
+    `select created_at from developers.access_request
         where organization_id = ? and plan_id = ? and created_at > ?
         order by created_at, id`,
-      [organizationId, plan.id, new Date(now.getTime() - renewal * 1000)],
-      'all',
-      em.getTransactionContext(),
-    );
+    [organizationId, plan.id, new Date(now.getTime() - renewal * 1000)],
+    'all',
+    em.getTransactionContext(),
+  );
   if (counted.length < allowance) return;
   // The request whose leaving the window brings the count below the allowance (the oldest one
   // when the count equals the allowance, which the lock guarantees unless the plan lowered it).
@@ -200,16 +239,25 @@ async function checkAccessRequestLimit(em: EntityManager, organizationId: string
 async function lockOrganizationPlan(em: EntityManager, organizationId: string, planId: string): Promise<void> {
   await em
     .getConnection()
-    .execute('select pg_advisory_xact_lock(hashtextextended(?, 0))', [`developers:access-request:${organizationId}:${planId}`], 'all', em.getTransactionContext());
+    .execute(
+      'select pg_advisory_xact_lock(hashtextextended(?, 0))',
+      [`developers:access-request:${organizationId}:${planId}`],
+      'all',
+      em.getTransactionContext(),
+    );
 }
 
 @Resolver(() => AccessRequest)
 export class AccessRequestResolver {
   @Query(() => AccessRequest, {
     nullable: true,
-    description: "One access request by id. Members of its organization and portal admins get it; everyone else gets null, whether or not it exists.",
+    description:
+      'One access request by id. Members of its organization and portal admins get it; everyone else gets null, whether or not it exists.',
   })
-  accessRequest(@Arg('id', () => ID, { description: 'Access request id (a UUID; anything else is BAD_USER_INPUT).' }) id: string, @Ctx() context: SubgraphContext): Promise<AccessRequest | null> {
+  accessRequest(
+    @Arg('id', () => ID, { description: 'Access request id (a UUID; anything else is BAD_USER_INPUT).' }) id: string,
+    @Ctx() context: SubgraphContext,
+  ): Promise<AccessRequest | null> {
     return loadVisibleAccessRequest(context, id);
   }
 
@@ -285,7 +333,7 @@ export class AccessRequestResolver {
       'Refusals (nothing is written): NOT_FOUND on `input.planId` for a plan that does not exist or is not offered to the organization (the same answer for both);',
       'PLAN_NOT_PUBLISHED; NOT_FOUND / PRODUCT_NOT_AVAILABLE on `input.productIds[i]` for products that are unknown or not visible / not published or not offered with the plan;',
       'ALREADY_EXISTS when the app has a PENDING request for the plan; ALREADY_GRANTED when the app has an ACTIVE credential for exactly these products under the plan;',
-      "PLAN_ACCESS_QUOTA_EXCEEDED (message starts with \"Plan access quota exceeded\", `retryAfter` in seconds) when the organization has used the plan's access-request limit:",
+      'PLAN_ACCESS_QUOTA_EXCEEDED (message starts with "Plan access quota exceeded", `retryAfter` in seconds) when the organization has used the plan\'s access-request limit:',
       'every request of the organization for the plan within the renewal interval counts, whatever became of it (rejected and cancelled ones too).',
       'If the app has an ACTIVE credential for exactly these products under another plan, the request is a PLAN_CHANGE.',
       'Auto-approve plans approve at once: the result then carries the credential and, for a new one, its secret (shown once). Otherwise the request waits PENDING for a portal admin.',
@@ -319,7 +367,15 @@ export class AccessRequestResolver {
             }
           : null;
         if (idempotency) {
-          const firstId = await findIdempotentResult(em, subject, 'requestAccess', idempotency.key, idempotency.hash, now, 'input.idempotencyKey');
+          const firstId = await findIdempotentResult(
+            em,
+            subject,
+            'requestAccess',
+            idempotency.key,
+            idempotency.hash,
+            now,
+            'input.idempotencyKey',
+          );
           if (firstId) {
             const first = await em.findOneOrFail(AccessRequest, { id: firstId }, { refresh: true });
             const credential = first.credentialId ? await em.findOne(Credential, { id: first.credentialId }) : null;
@@ -336,12 +392,24 @@ export class AccessRequestResolver {
         await lockOrganizationPlan(em, organization.id, plan!.id);
         const pending = await em.findOne(AccessRequest, { appId: app.id, planId: plan!.id, status: AccessRequestStatus.PENDING });
         if (pending) {
-          throw refuse('ALREADY_EXISTS', 'input.planId', 'The app has a PENDING access request for this plan already: wait for its decision or cancel it.');
+          throw refuse(
+            'ALREADY_EXISTS',
+            'input.planId',
+            'The app has a PENDING access request for this plan already: wait for its decision or cancel it.',
+          );
         }
-        const live = await em.find(Credential, { appId: app.id, status: StoredCredentialStatus.ACTIVE, revokesAt: null }, { orderBy: { createdAt: 'desc', id: 'desc' } });
+        const live = await em.find(
+          Credential,
+          { appId: app.id, status: StoredCredentialStatus.ACTIVE, revokesAt: null },
+          { orderBy: { createdAt: 'desc', id: 'desc' } },
+        );
         const current = live.filter((c) => isCurrent(c, now) && sameProducts(c.productIds, productIds));
         if (current.some((c) => c.planId === plan!.id)) {
-          throw refuse('ALREADY_GRANTED', 'input.planId', 'The app has an ACTIVE credential for exactly these products under this plan already.');
+          throw refuse(
+            'ALREADY_GRANTED',
+            'input.planId',
+            'The app has an ACTIVE credential for exactly these products under this plan already.',
+          );
         }
         const changeFrom = current.find((c) => c.planId !== plan!.id) ?? null;
         await checkAccessRequestLimit(em, organization.id, plan!, now);
@@ -359,7 +427,12 @@ export class AccessRequestResolver {
           updatedAt: now,
         });
         await em.flush();
-        await emitAccessEvent(context.pubsub, em, { type: AccessRequestEventType.REQUESTED, organizationId: organization.id, accessRequestId: request.id, at: now });
+        await emitAccessEvent(context.pubsub, em, {
+          type: AccessRequestEventType.REQUESTED,
+          organizationId: organization.id,
+          accessRequestId: request.id,
+          at: now,
+        });
         if (idempotency) await storeIdempotentResult(em, subject, 'requestAccess', idempotency.key, idempotency.hash, request.id, now);
         if (!plan!.autoApprove) return { accessRequest: request, credential: null, secret: null };
         const ops: Ops = { em, pubsub: context.pubsub, now, env: context.env };
@@ -435,7 +508,12 @@ export class AccessRequestResolver {
         request.decisionReason = reason;
         request.updatedAt = now;
         await em.flush();
-        await emitAccessEvent(context.pubsub, em, { type: AccessRequestEventType.REJECTED, organizationId: request.organizationId, accessRequestId: request.id, at: now });
+        await emitAccessEvent(context.pubsub, em, {
+          type: AccessRequestEventType.REJECTED,
+          organizationId: request.organizationId,
+          accessRequestId: request.id,
+          at: now,
+        });
         return { accessRequest: request };
       },
       () => ({ accessRequest: null }),
@@ -469,7 +547,12 @@ export class AccessRequestResolver {
         request.decidedAt = now;
         request.updatedAt = now;
         await em.flush();
-        await emitAccessEvent(context.pubsub, em, { type: AccessRequestEventType.CANCELLED, organizationId: request.organizationId, accessRequestId: request.id, at: now });
+        await emitAccessEvent(context.pubsub, em, {
+          type: AccessRequestEventType.CANCELLED,
+          organizationId: request.organizationId,
+          accessRequestId: request.id,
+          at: now,
+        });
         return { accessRequest: request };
       },
       () => ({ accessRequest: null }),
@@ -480,7 +563,11 @@ export class AccessRequestResolver {
 /** Loads and locks an access request (of an existing app); NOT_FOUND on `input.id` otherwise. */
 async function lockRequest(em: EntityManager, id: string): Promise<AccessRequest> {
   const request = isUuid(id)
-    ? await em.findOne(AccessRequest, { id: id.toLowerCase(), appId: { $ne: null } }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true })
+    ? await em.findOne(
+        AccessRequest,
+        { id: id.toLowerCase(), appId: { $ne: null } },
+        { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true },
+      )
     : null;
   if (!request) throw notFoundError('input.id', 'access request');
   return request;
@@ -491,7 +578,8 @@ async function lockRequest(em: EntityManager, id: string): Promise<AccessRequest
 export class OrganizationAccessRequestsResolver {
   @FieldResolver(() => AccessRequestConnection, {
     nullable: true,
-    description: "The organization's access requests, oldest first. Readable by its members (any role) and portal admins; others get a FORBIDDEN error on this field.",
+    description:
+      "The organization's access requests, oldest first. Readable by its members (any role) and portal admins; others get a FORBIDDEN error on this field.",
   })
   async accessRequests(
     @Root() organization: Organization,

@@ -66,7 +66,10 @@ export class UpdateAppInput {
   @Field(() => [String], { nullable: true, description: 'New redirect URIs (replace the old list); same rules as in `createApp`.' })
   redirectUris?: string[] | null;
 
-  @Field(() => ID, { nullable: true, description: "New team (of the app's organization); pass null to take the app out of its team, omit to keep it." })
+  @Field(() => ID, {
+    nullable: true,
+    description: "New team (of the app's organization); pass null to take the app out of its team, omit to keep it.",
+  })
   teamId?: string | null;
 }
 
@@ -100,7 +103,10 @@ const NAME_TAKEN = {
 /** The team an app may belong to: a team of the app's organization, or a NOT_FOUND UserError. */
 async function teamOfOrganization(em: EntityManager, teamId: string, organization: Organization): Promise<Team> {
   const team = isUuid(teamId) ? await em.findOne(Team, { id: teamId.toLowerCase(), organization }) : null;
-  if (!team) throw new UserErrorException([userError('NOT_FOUND', 'input.teamId', 'The organization has no team with this id: check the id or leave it out.')]);
+  if (!team)
+    throw new UserErrorException([
+      userError('NOT_FOUND', 'input.teamId', 'The organization has no team with this id: check the id or leave it out.'),
+    ]);
   return team;
 }
 
@@ -124,10 +130,22 @@ export async function assertAppDeletable(em: EntityManager, app: App, now: Date)
   );
   const errors: UserError[] = [];
   if (Number(row.live) > 0) {
-    errors.push(userError('APP_HAS_LIVE_CREDENTIALS', 'input.id', `The app has ${row.live} working credential(s): revoke them first, then delete the app.`));
+    errors.push(
+      userError(
+        'APP_HAS_LIVE_CREDENTIALS',
+        'input.id',
+        `The app has ${row.live} working credential(s): revoke them first, then delete the app.`,
+      ),
+    );
   }
   if (Number(row.pending) > 0) {
-    errors.push(userError('APP_HAS_PENDING_ACCESS_REQUESTS', 'input.id', `The app has ${row.pending} pending access request(s): cancel them first, then delete the app.`));
+    errors.push(
+      userError(
+        'APP_HAS_PENDING_ACCESS_REQUESTS',
+        'input.id',
+        `The app has ${row.pending} pending access request(s): cancel them first, then delete the app.`,
+      ),
+    );
   }
   if (errors.length) throw new UserErrorException(errors);
 }
@@ -136,15 +154,19 @@ export async function assertAppDeletable(em: EntityManager, app: App, now: Date)
 export class AppResolver {
   @Query(() => App, {
     nullable: true,
-    description: "One app by id. Members of the app's organization and portal admins get it; everyone else gets null, whether or not it exists.",
+    description:
+      "One app by id. Members of the app's organization and portal admins get it; everyone else gets null, whether or not it exists.",
   })
-  app(@Arg('id', () => ID, { description: 'App id (a UUID; anything else is BAD_USER_INPUT).' }) id: string, @Ctx() context: SubgraphContext): Promise<App | null> {
+  app(
+    @Arg('id', () => ID, { description: 'App id (a UUID; anything else is BAD_USER_INPUT).' }) id: string,
+    @Ctx() context: SubgraphContext,
+  ): Promise<App | null> {
     return loadVisibleApp(context, id);
   }
 
   @Query(() => AppConnection, {
     description:
-      "Apps the caller may see, oldest first: portal admins see all; a signed-in developer sees the apps of their organizations. Anonymous callers get UNAUTHENTICATED.",
+      'Apps the caller may see, oldest first: portal admins see all; a signed-in developer sees the apps of their organizations. Anonymous callers get UNAUTHENTICATED.',
   })
   async apps(
     @Args(() => PageArgs) page: PageArgs,
@@ -180,7 +202,8 @@ export class AppResolver {
   }
 
   @Mutation(() => CreateAppPayload, {
-    description: 'Creates an app in an ACTIVE organization, optionally in one of its teams. Members of the organization (any role) and portal admins.',
+    description:
+      'Creates an app in an ACTIVE organization, optionally in one of its teams. Members of the organization (any role) and portal admins.',
   })
   async createApp(
     @Arg('input', () => CreateAppInput, { description: 'The app to create.' }) input: CreateAppInput,
@@ -194,7 +217,11 @@ export class AppResolver {
         const name = input.name.trim();
         checkName(v, name, 'input.name');
         const description = (input.description ?? '').trim();
-        v.check(description.length <= MAX_DESCRIPTION_LENGTH, 'input.description', `Keep the description to ${MAX_DESCRIPTION_LENGTH} characters.`);
+        v.check(
+          description.length <= MAX_DESCRIPTION_LENGTH,
+          'input.description',
+          `Keep the description to ${MAX_DESCRIPTION_LENGTH} characters.`,
+        );
         const redirectUris = checkRedirectUris(v, input.redirectUris ?? [], 'input.redirectUris');
         v.done();
         requireActive(organization);
@@ -219,7 +246,8 @@ export class AppResolver {
   }
 
   @Mutation(() => UpdateAppPayload, {
-    description: "Changes an app's name, description, redirect URIs or team. Members of the app's ACTIVE organization (any role) and portal admins.",
+    description:
+      "Changes an app's name, description, redirect URIs or team. Members of the app's ACTIVE organization (any role) and portal admins.",
   })
   async updateApp(
     @Arg('input', () => UpdateAppInput, { description: 'The app and its changes.' }) input: UpdateAppInput,
@@ -234,9 +262,16 @@ export class AppResolver {
         if (name !== null) checkName(v, name, 'input.name');
         const description = input.description === null || input.description === undefined ? null : input.description.trim();
         if (description !== null) {
-          v.check(description.length <= MAX_DESCRIPTION_LENGTH, 'input.description', `Keep the description to ${MAX_DESCRIPTION_LENGTH} characters.`);
+          v.check(
+            description.length <= MAX_DESCRIPTION_LENGTH,
+            'input.description',
+            `Keep the description to ${MAX_DESCRIPTION_LENGTH} characters.`,
+          );
         }
-        const redirectUris = input.redirectUris === null || input.redirectUris === undefined ? null : checkRedirectUris(v, input.redirectUris, 'input.redirectUris');
+        const redirectUris =
+          input.redirectUris === null || input.redirectUris === undefined
+            ? null
+            : checkRedirectUris(v, input.redirectUris, 'input.redirectUris');
         v.done();
         requireActive(organization);
         if (input.teamId !== undefined) app.team = input.teamId === null ? null : await teamOfOrganization(em, input.teamId, organization);

@@ -21,8 +21,12 @@ registerEnumType(CredentialFormat, {
   name: 'CredentialFormat',
   description: 'Which Plangraph credential format a text has (docs/CREDENTIALS.md). Says nothing about whether such a credential exists.',
   valuesConfig: {
-    CURRENT: { description: `\`pgk_\` + 40 base62 characters + a 6-character base62 CRC32 checksum of those 40 (${SECRET_LENGTH} characters), checksum matching.` },
-    LEGACY: { description: `\`pgk_\` + 40 base62 characters (${LEGACY_SECRET_LENGTH} characters), as issued before the checksum; it has no checksum to verify.` },
+    CURRENT: {
+      description: `\`pgk_\` + 40 base62 characters + a 6-character base62 CRC32 checksum of those 40 (${SECRET_LENGTH} characters), checksum matching.`,
+    },
+    LEGACY: {
+      description: `\`pgk_\` + 40 base62 characters (${LEGACY_SECRET_LENGTH} characters), as issued before the checksum; it has no checksum to verify.`,
+    },
     NONE: { description: 'Not a Plangraph credential: see `problem`.' },
   },
 });
@@ -41,7 +45,9 @@ registerEnumType(CredentialFormatProblem, {
     PREFIX: { description: 'It does not start with `pgk_`.' },
     LENGTH: { description: `It is neither ${SECRET_LENGTH} (current) nor ${LEGACY_SECRET_LENGTH} (legacy) characters long.` },
     CHARACTERS: { description: 'After `pgk_` it holds characters other than base62 (0-9, A-Z, a-z).' },
-    CHECKSUM: { description: 'Its last 6 characters are not the checksum of the 40 before them: a typo, a truncated copy or a made-up string.' },
+    CHECKSUM: {
+      description: 'Its last 6 characters are not the checksum of the 40 before them: a typo, a truncated copy or a made-up string.',
+    },
   },
 });
 
@@ -69,10 +75,16 @@ export class CredentialFormatResolver {
     description: `Checks whether a text has the format of a Plangraph credential secret (prefix \`pgk_\`, base62 body, CRC32 checksum; see docs/CREDENTIALS.md), offline: it consults no database and no provider, so the answer is the same for a live key, a revoked key and a well-formed string nobody was ever issued, and it never says which. Anyone may call it, signed in or not. Texts over ${MAX_FORMAT_CHECK_LENGTH} characters are refused (BAD_USER_INPUT); the text is never logged or echoed.`,
   })
   validateCredentialFormat(
-    @Arg('secret', () => String, { description: `The text to check (at most ${MAX_FORMAT_CHECK_LENGTH} characters), e.g. a string a secret scanner found.` }) secret: string,
+    @Arg('secret', () => String, {
+      description: `The text to check (at most ${MAX_FORMAT_CHECK_LENGTH} characters), e.g. a string a secret scanner found.`,
+    })
+    secret: string,
   ): CredentialFormatCheck {
     if (secret.length > MAX_FORMAT_CHECK_LENGTH) {
-      throw badInput('secret', `Give at most ${MAX_FORMAT_CHECK_LENGTH} characters: no Plangraph credential is longer than ${SECRET_LENGTH}.`);
+      throw badInput(
+        'secret',
+        `Give at most ${MAX_FORMAT_CHECK_LENGTH} characters: no Plangraph credential is longer than ${SECRET_LENGTH}.`,
+      );
     }
     const check = checkSecretFormat(secret);
     return Object.assign(new CredentialFormatCheck(), {

@@ -55,7 +55,10 @@ export class RevealCredentialSecretPayload {
   @Field(() => Credential, { nullable: true, description: 'The credential; null when `errors` is not empty.' })
   credential!: Credential | null;
 
-  @Field(() => String, { nullable: true, description: 'The secret (API key), shown this once and never again — store it now. Null when `errors` is not empty.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'The secret (API key), shown this once and never again — store it now. Null when `errors` is not empty.',
+  })
   secret!: string | null;
 
   @Field(() => [UserError], { description: 'Why nothing was shown; empty on success.' })
@@ -64,20 +67,35 @@ export class RevealCredentialSecretPayload {
 
 @ObjectType({ description: 'Result of `rotateCredential`.' })
 export class RotateCredentialPayload {
-  @Field(() => Credential, { nullable: true, description: 'The new credential (same app, plan, products and metadata); null when `errors` is not empty.' })
+  @Field(() => Credential, {
+    nullable: true,
+    description: 'The new credential (same app, plan, products and metadata); null when `errors` is not empty.',
+  })
   credential!: Credential | null;
 
-  @Field(() => String, { nullable: true, description: 'The new secret (API key), shown this once and never again — store it now. Null when `errors` is not empty.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'The new secret (API key), shown this once and never again — store it now. Null when `errors` is not empty.',
+  })
   secret!: string | null;
 
-  @Field(() => Credential, { nullable: true, description: 'The old credential, which works until its `revokesAt`; null when `errors` is not empty.' })
+  @Field(() => Credential, {
+    nullable: true,
+    description: 'The old credential, which works until its `revokesAt`; null when `errors` is not empty.',
+  })
   replacedCredential!: Credential | null;
 
   @Field(() => [UserError], { description: 'Why nothing changed; empty on success.' })
   errors!: UserError[];
 }
 
-export const RevokeCredentialPayload = payloadType('RevokeCredentialPayload', 'revokeCredential', 'credential', Credential, 'The revoked credential');
+export const RevokeCredentialPayload = payloadType(
+  'RevokeCredentialPayload',
+  'revokeCredential',
+  'credential',
+  Credential,
+  'The revoked credential',
+);
 
 type RevealResult = { credential: Credential | null; secret: string | null };
 type RotateResult = RevealResult & { replacedCredential: Credential | null };
@@ -148,9 +166,13 @@ function planForRotation(plan: PlanOffer | null, old: Credential): PlanOffer {
 export class CredentialResolver {
   @Query(() => Credential, {
     nullable: true,
-    description: "One credential by id. Members of its organization and portal admins get it; everyone else gets null, whether or not it exists.",
+    description:
+      'One credential by id. Members of its organization and portal admins get it; everyone else gets null, whether or not it exists.',
   })
-  credential(@Arg('id', () => ID, { description: 'Credential id (a UUID; anything else is BAD_USER_INPUT).' }) id: string, @Ctx() context: SubgraphContext): Promise<Credential | null> {
+  credential(
+    @Arg('id', () => ID, { description: 'Credential id (a UUID; anything else is BAD_USER_INPUT).' }) id: string,
+    @Ctx() context: SubgraphContext,
+  ): Promise<Credential | null> {
     return loadVisibleCredential(context, id);
   }
 
@@ -174,23 +196,32 @@ export class CredentialResolver {
     return productRefs(credential.productIds);
   }
 
-  @FieldResolver(() => CredentialStatus, { description: 'ACTIVE, REVOKED (revoked, or past a rotation’s `revokesAt`) or EXPIRED (past `expiresAt`).' })
+  @FieldResolver(() => CredentialStatus, {
+    description: 'ACTIVE, REVOKED (revoked, or past a rotation’s `revokesAt`) or EXPIRED (past `expiresAt`).',
+  })
   status(@Root() credential: Credential, @Ctx() context: SubgraphContext): CredentialStatus {
     return effectiveCredentialStatus(credential, requestTime(context));
   }
 
-  @FieldResolver(() => Credential, { nullable: true, description: 'The credential this one replaced by a rotation; null when it was issued by an approval.' })
+  @FieldResolver(() => Credential, {
+    nullable: true,
+    description: 'The credential this one replaced by a rotation; null when it was issued by an approval.',
+  })
   replaces(@Root() credential: Credential, @Ctx() context: SubgraphContext): Promise<Credential | null> | null {
     return credential.replacesCredentialId ? credentialByIdLoader(context, 'replaces').load(credential.replacesCredentialId) : null;
   }
 
-  @FieldResolver(() => Credential, { nullable: true, description: 'The credential that replaced this one by a rotation; null unless rotated.' })
+  @FieldResolver(() => Credential, {
+    nullable: true,
+    description: 'The credential that replaced this one by a rotation; null unless rotated.',
+  })
   replacedBy(@Root() credential: Credential, @Ctx() context: SubgraphContext): Promise<Credential | null> {
     return replacedByLoader(context).load(credential.id);
   }
 
   @FieldResolver(() => [KeyValue], {
-    description: 'Metadata the key carries, by key: the plan’s credential metadata plus DeveloperID (subject of the requesting member), ApplicationID and OrganisationID.',
+    description:
+      'Metadata the key carries, by key: the plan’s credential metadata plus DeveloperID (subject of the requesting member), ApplicationID and OrganisationID.',
   })
   metadata(@Root() credential: Credential): KeyValue[] {
     return Object.entries(credential.metadata ?? {})
@@ -216,7 +247,11 @@ export class CredentialResolver {
           throw forbidden('The portal admin who approved a credential may not see its secret: a member of the organization reveals it.');
         }
         if (effectiveCredentialStatus(credential, now) !== CredentialStatus.ACTIVE) {
-          throw refuse('CREDENTIAL_NOT_ACTIVE', 'input.id', 'This credential no longer works, so its secret is not shown: request access again.');
+          throw refuse(
+            'CREDENTIAL_NOT_ACTIVE',
+            'input.id',
+            'This credential no longer works, so its secret is not shown: request access again.',
+          );
         }
         if (credential.kind === CredentialKind.OAUTH_CLIENT && credential.clientId === null && !credential.secretRevealed) {
           throw refuse(
@@ -226,7 +261,11 @@ export class CredentialResolver {
           );
         }
         if (credential.secretRevealed || credential.revealSecretEncrypted === null) {
-          throw refuse('ALREADY_REVEALED', 'input.id', 'The secret of this credential was shown already and cannot be shown again: rotate the credential to get a new secret.');
+          throw refuse(
+            'ALREADY_REVEALED',
+            'input.id',
+            'The secret of this credential was shown already and cannot be shown again: rotate the credential to get a new secret.',
+          );
         }
         const secret = openSecret(credential.revealSecretEncrypted, context.env);
         credential.revealSecretEncrypted = null;
@@ -331,7 +370,8 @@ export class CredentialResolver {
 export class OrganizationCredentialsResolver {
   @FieldResolver(() => CredentialConnection, {
     nullable: true,
-    description: "The credentials of the organization's apps, oldest first. Readable by its members (any role) and portal admins; others get a FORBIDDEN error on this field.",
+    description:
+      "The credentials of the organization's apps, oldest first. Readable by its members (any role) and portal admins; others get a FORBIDDEN error on this field.",
   })
   async credentials(
     @Root() organization: Organization,
@@ -342,7 +382,12 @@ export class OrganizationCredentialsResolver {
   ) {
     await requireOrganizationMember(context, organization.id);
     const where = credentialStatusCondition(status, requestTime(context));
-    return childConnection<Credential>(context, { entity: Credential, table: 'developers.credential', parentColumn: 'organization_id', where }, organization.id, page);
+    return childConnection<Credential>(
+      context,
+      { entity: Credential, table: 'developers.credential', parentColumn: 'organization_id', where },
+      organization.id,
+      page,
+    );
   }
 }
 
@@ -359,6 +404,11 @@ export class AppCredentialsResolver {
     @Ctx() context: SubgraphContext,
   ) {
     const where = credentialStatusCondition(status, requestTime(context));
-    return childConnection<Credential>(context, { entity: Credential, table: 'developers.credential', parentColumn: 'app_id', where }, app.id, page);
+    return childConnection<Credential>(
+      context,
+      { entity: Credential, table: 'developers.credential', parentColumn: 'app_id', where },
+      app.id,
+      page,
+    );
   }
 }

@@ -11,7 +11,13 @@ export class RegisterDeveloperInput {
   displayName!: string;
 }
 
-export const RegisterDeveloperPayload = payloadType('RegisterDeveloperPayload', 'registerDeveloper', 'developer', Developer, "The caller's profile");
+export const RegisterDeveloperPayload = payloadType(
+  'RegisterDeveloperPayload',
+  'registerDeveloper',
+  'developer',
+  Developer,
+  "The caller's profile",
+);
 
 @Resolver(() => Developer)
 export class DeveloperResolver {

@@ -24,7 +24,11 @@ export class Entitlement {
 }
 
 function entitlement(credential: Credential, now: Date): Entitlement {
-  return Object.assign(new Entitlement(), { source: credential, status: effectiveCredentialStatus(credential, now), expiresAt: credential.expiresAt });
+  return Object.assign(new Entitlement(), {
+    source: credential,
+    status: effectiveCredentialStatus(credential, now),
+    expiresAt: credential.expiresAt,
+  });
 }
 
 @Resolver(() => Entitlement)
@@ -67,7 +71,8 @@ export class OrganizationEntitlementsResolver {
 @Resolver(() => Viewer)
 export class ViewerEntitlementsResolver {
   @FieldResolver(() => [Entitlement], {
-    description: "The entitlements of every organization the caller belongs to (see `Organization.entitlements`), oldest first. The caller's own only.",
+    description:
+      "The entitlements of every organization the caller belongs to (see `Organization.entitlements`), oldest first. The caller's own only.",
   })
   async entitlements(@Root() viewer: Viewer, @Ctx() context: SubgraphContext): Promise<Entitlement[]> {
     if (viewer.subject !== context.caller.subject) return [];

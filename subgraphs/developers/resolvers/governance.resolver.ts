@@ -41,11 +41,17 @@ registerEnumType(AuditChange, {
     CREATE: { description: 'A row was created (`after` holds it).' },
     UPDATE: { description: 'A row changed (`before` holds the old values, `after` the changed ones).' },
     DELETE: { description: 'A row was deleted (`before` holds it).' },
-    CALL: { description: 'An operation outside the database: a write to a provider (`tyk.*`, `after.body` is the request body) or an operation record such as a bulk revocation’s reason.' },
+    CALL: {
+      description:
+        'An operation outside the database: a write to a provider (`tyk.*`, `after.body` is the request body) or an operation record such as a bulk revocation’s reason.',
+    },
   },
 });
 
-@ObjectType({ description: 'One entry of the tamper-evident audit log: who changed what, when, with the state before and after. Entries are append-only and hash-chained.' })
+@ObjectType({
+  description:
+    'One entry of the tamper-evident audit log: who changed what, when, with the state before and after. Entries are append-only and hash-chained.',
+})
 export class AuditEntry {
   @Field(() => ID, { description: 'Position in the log (increasing; the chain follows it).' })
   id!: string;
@@ -56,34 +62,54 @@ export class AuditEntry {
   @Field(() => String, { description: 'The subgraph that made the change (`plans`, `provider`, …).' })
   subgraph!: string;
 
-  @Field(() => String, { description: 'Token subject of who made the change; `system` for jobs, `system:import` for provider imports, `anonymous` for signed-out callers.' })
+  @Field(() => String, {
+    description:
+      'Token subject of who made the change; `system` for jobs, `system:import` for provider imports, `anonymous` for signed-out callers.',
+  })
   actor!: string;
 
   @Field(() => [String], { description: 'Platform roles of the actor at the time (e.g. `portal_admin`).' })
   actorRoles!: string[];
 
-  @Field(() => String, { description: 'The operation: the mutation’s root field(s) (`createPlan`), a job (`plans.importPolicy`) or a provider call (`tyk.createPolicy`).' })
+  @Field(() => String, {
+    description:
+      'The operation: the mutation’s root field(s) (`createPlan`), a job (`plans.importPolicy`) or a provider call (`tyk.createPolicy`).',
+  })
   action!: string;
 
   @Field(() => AuditChange, { description: 'CREATE, UPDATE, DELETE or CALL.' })
   change!: AuditChange;
 
-  @Field(() => String, { description: 'Kind of thing changed: an entity (`Plan`, `Credential`, …) or `TykPolicy`, `TykKey`, `TykGateway` for provider calls.' })
+  @Field(() => String, {
+    description: 'Kind of thing changed: an entity (`Plan`, `Credential`, …) or `TykPolicy`, `TykKey`, `TykGateway` for provider calls.',
+  })
   targetType!: string;
 
-  @Field(() => String, { nullable: true, description: 'Id of the thing changed (for `TykKey`: Tyk’s key hash, never the key); null when unknown.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Id of the thing changed (for `TykKey`: Tyk’s key hash, never the key); null when unknown.',
+  })
   targetId!: string | null;
 
   @Field(() => ID, { nullable: true, description: 'The organization the change belongs to, when it belongs to one.' })
   organizationId!: string | null;
 
-  @Field(() => JSONObject, { nullable: true, description: 'State before the change (secret-looking fields redacted); null for CREATE and most CALLs.' })
+  @Field(() => JSONObject, {
+    nullable: true,
+    description: 'State before the change (secret-looking fields redacted); null for CREATE and most CALLs.',
+  })
   before!: Record<string, unknown> | null;
 
-  @Field(() => JSONObject, { nullable: true, description: 'State after the change, or the changed fields for UPDATE (secret-looking fields redacted); null for DELETE.' })
+  @Field(() => JSONObject, {
+    nullable: true,
+    description: 'State after the change, or the changed fields for UPDATE (secret-looking fields redacted); null for DELETE.',
+  })
   after!: Record<string, unknown> | null;
 
-  @Field(() => String, { nullable: true, description: 'Request id of the API call that made the change (quote it to support); null for jobs.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Request id of the API call that made the change (quote it to support); null for jobs.',
+  })
   requestId!: string | null;
 
   @Field(() => String, { description: 'SHA-256 (hex) over this entry and the previous entry’s hash.' })
@@ -100,13 +126,22 @@ export class AuditLogFilter {
   @Field(() => ID, { nullable: true, description: 'Only entries of this organization (ORG_ADMINs: one they administer).' })
   organizationId?: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Only entries by this actor (token subject, `system`, `system:import`; at most 255 characters).' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Only entries by this actor (token subject, `system`, `system:import`; at most 255 characters).',
+  })
   actor?: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Only entries with exactly this action (e.g. `revokeCredential`, `tyk.deleteKey`; at most 255 characters).' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Only entries with exactly this action (e.g. `revokeCredential`, `tyk.deleteKey`; at most 255 characters).',
+  })
   action?: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Only entries about this kind of thing (e.g. `Credential`, `TykPolicy`; at most 255 characters).' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Only entries about this kind of thing (e.g. `Credential`, `TykPolicy`; at most 255 characters).',
+  })
   targetType?: string | null;
 
   @Field(() => String, { nullable: true, description: 'Only entries about the thing with this id (at most 255 characters).' })
@@ -127,7 +162,9 @@ class AuditLogArgs extends PageArgs {
 
 @ObjectType({ description: 'Result of checking the audit log’s hash chain.' })
 export class AuditVerification {
-  @Field(() => Boolean, { description: 'True when every entry’s hash and link to the previous entry match (nothing was altered, removed or reordered).' })
+  @Field(() => Boolean, {
+    description: 'True when every entry’s hash and link to the previous entry match (nothing was altered, removed or reordered).',
+  })
   valid!: boolean;
 
   @Field(() => Int, { description: 'How many entries were checked (the whole log).' })
@@ -154,7 +191,9 @@ export class RevokeOrganizationCredentialsPayload {
   @Field(() => Organization, { nullable: true, description: 'The organization; null when `errors` is not empty.' })
   organization!: Organization | null;
 
-  @Field(() => [Credential], { description: 'The credentials this call revoked (empty when none was ACTIVE, or when `errors` is not empty).' })
+  @Field(() => [Credential], {
+    description: 'The credentials this call revoked (empty when none was ACTIVE, or when `errors` is not empty).',
+  })
   revokedCredentials!: Credential[];
 
   @Field(() => [UserError], { description: 'Why nothing was revoked; empty on success.' })
@@ -222,8 +261,13 @@ const MAX_TEXT_FILTER = 255;
 async function readableOrganizations(context: SubgraphContext, wanted: string | null): Promise<string[] | null> {
   if (context.caller.isPortalAdmin) return null;
   const subject = context.caller.requireAuthenticated();
-  const administered = (await context.em.find(OrganizationMember, { subject, role: OrganizationRole.ORG_ADMIN })).map((m) => m.organization.id);
-  const refusal = forbidden('Only portal admins and ORG_ADMINs (for their own organizations) may read the audit log.', OrganizationRole.ORG_ADMIN);
+  const administered = (await context.em.find(OrganizationMember, { subject, role: OrganizationRole.ORG_ADMIN })).map(
+    (m) => m.organization.id,
+  );
+  const refusal = forbidden(
+    'Only portal admins and ORG_ADMINs (for their own organizations) may read the audit log.',
+    OrganizationRole.ORG_ADMIN,
+  );
   if (!administered.length) throw refusal;
   if (wanted === null) return administered;
   if (!administered.includes(wanted)) throw refusal;
@@ -291,12 +335,15 @@ export class GovernanceResolver {
         startCursor: edges[0]?.cursor ?? null,
         endCursor: edges[edges.length - 1]?.cursor ?? null,
       }),
-      totalCount: lazy(async () => Number((await connection.execute<{ n: string }[]>(`select count(*) as n from platform.audit_log ${where}`, params))[0]?.n ?? 0)),
+      totalCount: lazy(async () =>
+        Number((await connection.execute<{ n: string }[]>(`select count(*) as n from platform.audit_log ${where}`, params))[0]?.n ?? 0),
+      ),
     };
   }
 
   @Query(() => AuditVerification, {
-    description: 'Recomputes the audit log’s hash chain and reports the first entry that was altered, removed or reordered. Portal admins only.',
+    description:
+      'Recomputes the audit log’s hash chain and reports the first entry that was altered, removed or reordered. Portal admins only.',
   })
   async verifyAuditLog(@Ctx() context: SubgraphContext): Promise<AuditVerification> {
     context.caller.requirePortalAdmin();
@@ -308,7 +355,8 @@ export class GovernanceResolver {
       'Emergency stop: revokes every ACTIVE credential of an organization in one transaction (their Tyk keys are deleted by the provider, CREDENTIAL_REVOKED is published for each) and records the reason in the audit log. Revoking again revokes nothing more. Portal admins only, with a token that asserts MFA (MFA_REQUIRED otherwise).',
   })
   async revokeOrganizationCredentials(
-    @Arg('input', () => RevokeOrganizationCredentialsInput, { description: 'The organization and why.' }) input: RevokeOrganizationCredentialsInput,
+    @Arg('input', () => RevokeOrganizationCredentialsInput, { description: 'The organization and why.' })
+    input: RevokeOrganizationCredentialsInput,
     @Ctx() context: SubgraphContext,
   ): Promise<RevokeOrganizationCredentialsPayload> {
     const subject = context.caller.requirePortalAdmin();
@@ -321,7 +369,13 @@ export class GovernanceResolver {
         checkReason(v, reason, 'input.reason');
         v.done();
         // Locks the organization: no credential is issued for it while this runs.
-        const { organization } = await authorizeOrganization(context, em, input.organizationId, OrganizationRole.ORG_ADMIN, 'input.organizationId');
+        const { organization } = await authorizeOrganization(
+          context,
+          em,
+          input.organizationId,
+          OrganizationRole.ORG_ADMIN,
+          'input.organizationId',
+        );
         const now = context.clock.now();
         const credentials = await em.find(
           Credential,

@@ -59,11 +59,41 @@ export class RemoveMemberInput {
   subject!: string;
 }
 
-export const InviteMemberPayload = payloadType('InviteMemberPayload', 'inviteMember', 'invitation', Invitation, 'The new PENDING invitation');
-export const AcceptInvitationPayload = payloadType('AcceptInvitationPayload', 'acceptInvitation', 'invitation', Invitation, 'The ACCEPTED invitation');
-export const RevokeInvitationPayload = payloadType('RevokeInvitationPayload', 'revokeInvitation', 'invitation', Invitation, 'The REVOKED invitation');
-export const SetMemberRolePayload = payloadType('SetMemberRolePayload', 'setMemberRole', 'member', OrganizationMember, 'The membership with its new role');
-export const RemoveMemberPayload = payloadType('RemoveMemberPayload', 'removeMember', 'organization', Organization, 'The organization the member left');
+export const InviteMemberPayload = payloadType(
+  'InviteMemberPayload',
+  'inviteMember',
+  'invitation',
+  Invitation,
+  'The new PENDING invitation',
+);
+export const AcceptInvitationPayload = payloadType(
+  'AcceptInvitationPayload',
+  'acceptInvitation',
+  'invitation',
+  Invitation,
+  'The ACCEPTED invitation',
+);
+export const RevokeInvitationPayload = payloadType(
+  'RevokeInvitationPayload',
+  'revokeInvitation',
+  'invitation',
+  Invitation,
+  'The REVOKED invitation',
+);
+export const SetMemberRolePayload = payloadType(
+  'SetMemberRolePayload',
+  'setMemberRole',
+  'member',
+  OrganizationMember,
+  'The membership with its new role',
+);
+export const RemoveMemberPayload = payloadType(
+  'RemoveMemberPayload',
+  'removeMember',
+  'organization',
+  Organization,
+  'The organization the member left',
+);
 
 type InvitationResult = { invitation: Invitation | null };
 
@@ -85,7 +115,9 @@ export class MembershipResolver {
     return effectiveStatus(invitation, requestTime(context));
   }
 
-  @FieldResolver(() => Organization, { description: 'The organization the invitation is for (its name, slug and status are readable by the invitee).' })
+  @FieldResolver(() => Organization, {
+    description: 'The organization the invitation is for (its name, slug and status are readable by the invitee).',
+  })
   async organization(@Root() invitation: Invitation, @Ctx() context: SubgraphContext): Promise<Organization> {
     return parentOrganization(context, invitation.organization, 'invitation');
   }
@@ -117,19 +149,21 @@ export class MembershipResolver {
           { organization, email, status: InvitationStatus.PENDING, expiresAt: { $lte: at } },
           { status: InvitationStatus.EXPIRED },
         );
-        const members = await em
-          .getConnection()
-          .execute<{ n: number }[]>(
-            `select count(*)::int as n from developers.organization_member m
+        const members = await em.getConnection().execute<{ n: number }[]>(
+          `select count(*)::int as n from developers.organization_member m
                join developers.developer d on d.subject = m.subject
               where m.organization_id = ? and lower(d.email) = ?`,
-            [organization.id, email],
-            'all',
-            em.getTransactionContext(),
-          );
+          [organization.id, email],
+          'all',
+          em.getTransactionContext(),
+        );
         if (Number(members[0].n) > 0) throw fail('ALREADY_MEMBER', 'input.email', 'Someone with this email address is a member already.');
         if (await em.findOne(Invitation, { organization, email, status: InvitationStatus.PENDING })) {
-          throw fail('ALREADY_EXISTS', 'input.email', 'This email address has a pending invitation already: revoke it first to send a new one.');
+          throw fail(
+            'ALREADY_EXISTS',
+            'input.email',
+            'This email address has a pending invitation already: revoke it first to send a new one.',
+          );
         }
         const invitation = em.create(Invitation, {
           organization,
@@ -173,7 +207,11 @@ export class MembershipResolver {
           throw forbidden('Only the person an invitation was sent to may accept it: sign in with that email address.');
         }
         // Serialise with revokes and membership changes of the organization, then re-read.
-        const organization = await em.findOneOrFail(Organization, { id: found.organization.id }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+        const organization = await em.findOneOrFail(
+          Organization,
+          { id: found.organization.id },
+          { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true },
+        );
         const invitation = await em.findOneOrFail(Invitation, { id: found.id }, { refresh: true });
         const at = now(context);
         const status = effectiveStatus(invitation, at);
@@ -181,8 +219,10 @@ export class MembershipResolver {
           if (invitation.acceptedBy === subject) return { invitation }; // accepted already: idempotent
           throw fail('INVALID_TRANSITION', 'input.invitationId', 'This invitation was accepted already by someone else.');
         }
-        if (status === InvitationStatus.REVOKED) throw fail('INVALID_TRANSITION', 'input.invitationId', 'This invitation was revoked: ask an ORG_ADMIN for a new one.');
-        if (status === InvitationStatus.EXPIRED) throw fail('INVITATION_EXPIRED', 'input.invitationId', 'This invitation has expired: ask an ORG_ADMIN for a new one.');
+        if (status === InvitationStatus.REVOKED)
+          throw fail('INVALID_TRANSITION', 'input.invitationId', 'This invitation was revoked: ask an ORG_ADMIN for a new one.');
+        if (status === InvitationStatus.EXPIRED)
+          throw fail('INVITATION_EXPIRED', 'input.invitationId', 'This invitation has expired: ask an ORG_ADMIN for a new one.');
         requireActive(organization, 'input.invitationId');
         if (await em.findOne(OrganizationMember, { organization, subject })) {
           throw fail('ALREADY_MEMBER', 'input.invitationId', 'You are a member of this organization already.');
@@ -212,8 +252,10 @@ export class MembershipResolver {
         const { invitation } = await authorizeInvitation(context, em, input.invitationId, OrganizationRole.ORG_ADMIN);
         const status = effectiveStatus(invitation, now(context));
         if (status === InvitationStatus.REVOKED) return { invitation }; // revoked already: idempotent
-        if (status === InvitationStatus.ACCEPTED) throw fail('INVALID_TRANSITION', 'input.invitationId', 'This invitation was accepted already: remove the member instead.');
-        if (status === InvitationStatus.EXPIRED) throw fail('INVALID_TRANSITION', 'input.invitationId', 'This invitation has expired already: there is nothing to revoke.');
+        if (status === InvitationStatus.ACCEPTED)
+          throw fail('INVALID_TRANSITION', 'input.invitationId', 'This invitation was accepted already: remove the member instead.');
+        if (status === InvitationStatus.EXPIRED)
+          throw fail('INVALID_TRANSITION', 'input.invitationId', 'This invitation has expired already: there is nothing to revoke.');
         invitation.status = InvitationStatus.REVOKED;
         invitation.revokedBy = subject;
         invitation.revokedAt = now(context);
@@ -272,15 +314,13 @@ export class MembershipResolver {
           throw fail('LAST_ADMIN', 'input.subject', LAST_ADMIN_MESSAGE);
         }
         // Their team memberships go with them (teams only hold members of the organization).
-        await em
-          .getConnection()
-          .execute(
-            `delete from developers.team_member tm using developers.team t
+        await em.getConnection().execute(
+          `delete from developers.team_member tm using developers.team t
               where t.id = tm.team_id and t.organization_id = ? and tm.subject = ?`,
-            [organization.id, subject],
-            'run',
-            em.getTransactionContext(),
-          );
+          [organization.id, subject],
+          'run',
+          em.getTransactionContext(),
+        );
         em.remove(member);
         await em.flush();
         return { organization };

@@ -17,7 +17,9 @@ export class RequestOrganizationInput {
   @Field(() => String, { description: 'Display name, 1–120 characters.' })
   name!: string;
 
-  @Field(() => String, { description: 'Unique URL-safe slug: lowercase letters, digits and single hyphens, at most 64 characters (`acme-corp`).' })
+  @Field(() => String, {
+    description: 'Unique URL-safe slug: lowercase letters, digits and single hyphens, at most 64 characters (`acme-corp`).',
+  })
   slug!: string;
 }
 
@@ -52,11 +54,35 @@ export class ReactivateOrganizationInput {
 }
 
 const what = 'The organization';
-export const RequestOrganizationPayload = payloadType('RequestOrganizationPayload', 'requestOrganization', 'organization', Organization, 'The requested (PENDING) organization');
-export const ApproveOrganizationPayload = payloadType('ApproveOrganizationPayload', 'approveOrganization', 'organization', Organization, what);
+export const RequestOrganizationPayload = payloadType(
+  'RequestOrganizationPayload',
+  'requestOrganization',
+  'organization',
+  Organization,
+  'The requested (PENDING) organization',
+);
+export const ApproveOrganizationPayload = payloadType(
+  'ApproveOrganizationPayload',
+  'approveOrganization',
+  'organization',
+  Organization,
+  what,
+);
 export const RejectOrganizationPayload = payloadType('RejectOrganizationPayload', 'rejectOrganization', 'organization', Organization, what);
-export const SuspendOrganizationPayload = payloadType('SuspendOrganizationPayload', 'suspendOrganization', 'organization', Organization, what);
-export const ReactivateOrganizationPayload = payloadType('ReactivateOrganizationPayload', 'reactivateOrganization', 'organization', Organization, what);
+export const SuspendOrganizationPayload = payloadType(
+  'SuspendOrganizationPayload',
+  'suspendOrganization',
+  'organization',
+  Organization,
+  what,
+);
+export const ReactivateOrganizationPayload = payloadType(
+  'ReactivateOrganizationPayload',
+  'reactivateOrganization',
+  'organization',
+  Organization,
+  what,
+);
 
 type OrganizationResult = { organization: Organization | null };
 
@@ -99,7 +125,14 @@ export class OrganizationLifecycleResolver {
         checkSlug(v, slug, 'input.slug');
         v.done();
         const at = new Date();
-        const organization = em.create(Organization, { name, slug, status: OrganizationStatus.PENDING, createdBy: subject, createdAt: at, updatedAt: at });
+        const organization = em.create(Organization, {
+          name,
+          slug,
+          status: OrganizationStatus.PENDING,
+          createdBy: subject,
+          createdAt: at,
+          updatedAt: at,
+        });
         em.create(OrganizationMember, { organization, subject, role: OrganizationRole.ORG_ADMIN, createdAt: at });
         await em.flush();
         return { organization };
@@ -120,7 +153,8 @@ export class OrganizationLifecycleResolver {
   }
 
   @Mutation(() => RejectOrganizationPayload, {
-    description: 'Rejects a PENDING organization with a reason (it becomes REJECTED). Rejecting it again changes nothing. Portal admins only.',
+    description:
+      'Rejects a PENDING organization with a reason (it becomes REJECTED). Rejecting it again changes nothing. Portal admins only.',
   })
   rejectOrganization(
     @Arg('input', () => RejectOrganizationInput, { description: 'The organization to reject and why.' }) input: RejectOrganizationInput,
@@ -141,7 +175,8 @@ export class OrganizationLifecycleResolver {
   }
 
   @Mutation(() => ReactivateOrganizationPayload, {
-    description: 'Reactivates a SUSPENDED organization (it becomes ACTIVE again). Reactivating an ACTIVE one changes nothing. Portal admins only.',
+    description:
+      'Reactivates a SUSPENDED organization (it becomes ACTIVE again). Reactivating an ACTIVE one changes nothing. Portal admins only.',
   })
   reactivateOrganization(
     @Arg('input', () => ReactivateOrganizationInput, { description: 'The organization to reactivate.' }) input: ReactivateOrganizationInput,
@@ -165,9 +200,7 @@ async function decide(context: SubgraphContext, decision: Decision, id: string, 
       if (!organization) throw notFoundError('input.id', 'organization');
       if (organization.status === rule.to) return { organization }; // decided already: idempotent
       if (!(rule.from as readonly OrganizationStatus[]).includes(organization.status)) {
-        throw new UserErrorException([
-          userError('INVALID_TRANSITION', null, `${rule.hint}; this one is ${organization.status}.`),
-        ]);
+        throw new UserErrorException([userError('INVALID_TRANSITION', null, `${rule.hint}; this one is ${organization.status}.`)]);
       }
       organization.status = rule.to;
       organization.decidedBy = decidedBy;

@@ -50,12 +50,15 @@ export class CreateOrganizationInput {
   @Field(() => String, { description: 'Display name, 1–120 characters.' })
   name!: string;
 
-  @Field(() => String, { description: 'Unique URL-safe slug: lowercase letters, digits and single hyphens, at most 64 characters (`acme-corp`).' })
+  @Field(() => String, {
+    description: 'Unique URL-safe slug: lowercase letters, digits and single hyphens, at most 64 characters (`acme-corp`).',
+  })
   slug!: string;
 
   @Field(() => String, {
     nullable: true,
-    description: 'Token subject (`sub` claim) of the person who administers the organization; they become its ORG_ADMIN. Omit to add members later.',
+    description:
+      'Token subject (`sub` claim) of the person who administers the organization; they become its ORG_ADMIN. Omit to add members later.',
   })
   adminSubject?: string | null;
 }
@@ -113,8 +116,7 @@ export class OrganizationResolver {
 
   @Query(() => Organization, {
     nullable: true,
-    description:
-      'One organization by id. Its members and portal admins get it; everyone else gets null, whether or not it exists.',
+    description: 'One organization by id. Its members and portal admins get it; everyone else gets null, whether or not it exists.',
   })
   async organization(
     @Arg('id', () => ID, { description: 'Organization id (a UUID; anything else is BAD_USER_INPUT).' }) id: string,
@@ -202,7 +204,8 @@ export class OrganizationResolver {
 
   @FieldResolver(() => Date, {
     nullable: true,
-    description: "When the latest status decision was made. Readable by portal admins and the organization's ORG_ADMINs; null for everyone else and before any decision.",
+    description:
+      "When the latest status decision was made. Readable by portal admins and the organization's ORG_ADMINs; null for everyone else and before any decision.",
   })
   async decidedAt(@Root() organization: Organization, @Ctx() context: SubgraphContext): Promise<Date | null> {
     return (await isOrganizationAdmin(context, organization.id)) ? organization.decidedAt : null;

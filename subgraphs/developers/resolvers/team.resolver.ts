@@ -48,7 +48,13 @@ export class DeleteTeamInput {
 
 export const CreateTeamPayload = payloadType('CreateTeamPayload', 'createTeam', 'team', Team, 'The new team');
 export const AddTeamMemberPayload = payloadType('AddTeamMemberPayload', 'addTeamMember', 'team', Team, 'The team with its members');
-export const RemoveTeamMemberPayload = payloadType('RemoveTeamMemberPayload', 'removeTeamMember', 'team', Team, 'The team with its members');
+export const RemoveTeamMemberPayload = payloadType(
+  'RemoveTeamMemberPayload',
+  'removeTeamMember',
+  'team',
+  Team,
+  'The team with its members',
+);
 
 @ObjectType({ description: 'Result of `deleteTeam`.' })
 export class DeleteTeamPayload {
@@ -96,7 +102,14 @@ export class TeamResolver {
         return { team };
       },
       () => ({ team: null }),
-      { uniqueFields: { team_organization_name_key: { field: 'input.name', message: 'The organization has a team with this name already: choose another name.' } } },
+      {
+        uniqueFields: {
+          team_organization_name_key: {
+            field: 'input.name',
+            message: 'The organization has a team with this name already: choose another name.',
+          },
+        },
+      },
     );
   }
 
@@ -133,7 +146,8 @@ export class TeamResolver {
   }
 
   @Mutation(() => RemoveTeamMemberPayload, {
-    description: 'Takes someone out of a team. Removing someone who is not in the team changes nothing. ORG_ADMINs of the organization and portal admins.',
+    description:
+      'Takes someone out of a team. Removing someone who is not in the team changes nothing. ORG_ADMINs of the organization and portal admins.',
   })
   async removeTeamMember(
     @Arg('input', () => RemoveTeamMemberInput, { description: 'The team and the member to remove.' }) input: RemoveTeamMemberInput,

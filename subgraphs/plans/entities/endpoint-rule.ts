@@ -35,13 +35,20 @@ export class EndpointRule {
   @Field(() => ID, { description: 'The product the rule restricts.' })
   productId!: string;
 
-  @Field(() => [EndpointAccess], { description: 'Only these paths and methods may be called; empty = every path (GraphQL types may still be restricted).' })
+  @Field(() => [EndpointAccess], {
+    description: 'Only these paths and methods may be called; empty = every path (GraphQL types may still be restricted).',
+  })
   allow!: EndpointAccess[];
 
-  @Field(() => [GraphqlTypeFields], { description: 'For GraphQL APIs: only these fields may be queried (Tyk `allowed_types`); empty = no allow list.' })
+  @Field(() => [GraphqlTypeFields], {
+    description: 'For GraphQL APIs: only these fields may be queried (Tyk `allowed_types`); empty = no allow list.',
+  })
   allowedTypes!: GraphqlTypeFields[];
 
-  @Field(() => [GraphqlTypeFields], { description: 'For GraphQL APIs: these fields may not be queried (Tyk `restricted_types`); empty = none. Never set together with `allowedTypes`.' })
+  @Field(() => [GraphqlTypeFields], {
+    description:
+      'For GraphQL APIs: these fields may not be queried (Tyk `restricted_types`); empty = none. Never set together with `allowedTypes`.',
+  })
   restrictedTypes!: GraphqlTypeFields[];
 }
 
@@ -72,13 +79,22 @@ export class EndpointRuleInput {
   @Field(() => ID, { description: 'The product (one rule per product).' })
   productId!: string;
 
-  @Field(() => [EndpointAccessInput], { nullable: true, description: `Only these paths may be called (at most ${MAX_RULE_PATHS}); null or empty = every path.` })
+  @Field(() => [EndpointAccessInput], {
+    nullable: true,
+    description: `Only these paths may be called (at most ${MAX_RULE_PATHS}); null or empty = every path.`,
+  })
   allow?: EndpointAccessInput[] | null;
 
-  @Field(() => [GraphqlTypeFieldsInput], { nullable: true, description: `GraphQL APIs: only these fields may be queried (at most ${MAX_GRAPHQL_TYPES} types).` })
+  @Field(() => [GraphqlTypeFieldsInput], {
+    nullable: true,
+    description: `GraphQL APIs: only these fields may be queried (at most ${MAX_GRAPHQL_TYPES} types).`,
+  })
   allowedTypes?: GraphqlTypeFieldsInput[] | null;
 
-  @Field(() => [GraphqlTypeFieldsInput], { nullable: true, description: `GraphQL APIs: these fields may not be queried (at most ${MAX_GRAPHQL_TYPES} types). Not together with allowedTypes.` })
+  @Field(() => [GraphqlTypeFieldsInput], {
+    nullable: true,
+    description: `GraphQL APIs: these fields may not be queried (at most ${MAX_GRAPHQL_TYPES} types). Not together with allowedTypes.`,
+  })
   restrictedTypes?: GraphqlTypeFieldsInput[] | null;
 }
 

@@ -20,7 +20,8 @@ registerEnumType(PlanStatus, {
     DRAFT: { description: 'Being prepared; visible to portal admins only. May be edited, published, archived or deleted.' },
     PUBLISHED: { description: 'Offered to developers in the plan’s catalogs; access can be requested. May be edited or archived.' },
     ARCHIVED: {
-      description: 'No longer offered; visible to portal admins only, settings frozen. Existing access keeps working until revoked. May be re-published.',
+      description:
+        'No longer offered; visible to portal admins only, settings frozen. Existing access keeps working until revoked. May be re-published.',
     },
   },
 });
@@ -87,7 +88,10 @@ registerEnumType(PlanChangeAction, {
   description: 'Which mutation wrote a plan version.',
   valuesConfig: {
     CREATED: { description: '`createPlan`, or a policy imported from a provider (`changedBy: system:import`): the first version.' },
-    UPDATED: { description: '`updatePlan`, an approved `proposePlanChange` (`approvedBy` set) or a provider import (`changedBy: system:import`): settings changed.' },
+    UPDATED: {
+      description:
+        '`updatePlan`, an approved `proposePlanChange` (`approvedBy` set) or a provider import (`changedBy: system:import`): settings changed.',
+    },
     PUBLISHED: { description: '`publishPlan` (or re-publishing an archived plan).' },
     ARCHIVED: { description: '`archivePlan`.' },
     ROLLED_BACK: { description: '`rollbackPlan`: settings copied from an older version (`rolledBackTo`).' },

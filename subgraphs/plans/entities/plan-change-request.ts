@@ -55,7 +55,9 @@ export class PlanChangeRequest {
   @Property({ type: 'timestamptz' })
   createdAt: Date = new Date();
 
-  @Field(() => Int, { description: 'The plan version the change was proposed against; it is applied only while the plan is still at this version.' })
+  @Field(() => Int, {
+    description: 'The plan version the change was proposed against; it is applied only while the plan is still at this version.',
+  })
   @Property({ type: 'integer' })
   baseVersion!: number;
 
@@ -75,7 +77,10 @@ export class PlanChangeRequest {
   @Enum({ items: () => PlanChangeRequestStatus })
   status: PlanChangeRequestStatus = PlanChangeRequestStatus.PENDING;
 
-  @Field(() => String, { nullable: true, description: 'Subject of the portal admin who approved or rejected it; null while PENDING and for SUPERSEDED.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Subject of the portal admin who approved or rejected it; null while PENDING and for SUPERSEDED.',
+  })
   @Property({ type: 'text', nullable: true })
   decidedBy: string | null = null;
 

@@ -10,7 +10,9 @@ import { EndpointRule } from './endpoint-rule';
  * A plan's settings at one version, as a typed object. Every setting field of `Plan` with the same
  * type; `catalogs` is resolved by the version resolver (the stored value is `catalogIds`).
  */
-@ObjectType({ description: 'Every setting of a plan at one version (the same fields and types as on `Plan`, without id, status, version and times).' })
+@ObjectType({
+  description: 'Every setting of a plan at one version (the same fields and types as on `Plan`, without id, status, version and times).',
+})
 export class PlanSettings {
   @Field(() => String, { description: 'Unique internal name.' })
   name!: string;
@@ -64,7 +66,8 @@ export class PlanSettings {
 @ObjectType({ description: 'One setting that differs from the previous version.' })
 export class PlanSettingChange {
   @Field(() => String, {
-    description: 'The `PlanSettings` field that changed (e.g. `quota`, `catalogs`), or `status` when publishing or archiving changed the status.',
+    description:
+      'The `PlanSettings` field that changed (e.g. `quota`, `catalogs`), or `status` when publishing or archiving changed the status.',
   })
   field!: string;
 
@@ -83,7 +86,10 @@ export class PlanSettingChange {
  * One immutable entry of a plan's history: written in the same transaction as the change, never
  * updated or deleted (a database trigger refuses it).
  */
-@ObjectType({ description: 'One change of a plan: who made it, when, the full settings after it and the diff against the previous version. Immutable. Portal admins only.' })
+@ObjectType({
+  description:
+    'One change of a plan: who made it, when, the full settings after it and the diff against the previous version. Immutable. Portal admins only.',
+})
 @Directive('@key(fields: "id")')
 @Entity({ tableName: 'plan_version' })
 export class PlanVersion {
@@ -117,7 +123,10 @@ export class PlanVersion {
   @Property({ type: 'json', columnType: 'jsonb', fieldName: 'changes' })
   changesJson: { field: string; before: string | null; after: string | null }[] = [];
 
-  @Field(() => String, { description: 'Subject (user id from the token) of the portal admin who made (or proposed) the change; `system:import` for changes imported from a provider.' })
+  @Field(() => String, {
+    description:
+      'Subject (user id from the token) of the portal admin who made (or proposed) the change; `system:import` for changes imported from a provider.',
+  })
   @Property({ type: 'text' })
   changedBy!: string;
 

@@ -52,10 +52,16 @@ export class AccessRequestLimit {
   @Field(() => Boolean, { description: 'True when there is no limit; `allowance` and `renewalSeconds` are then null.' })
   unlimited!: boolean;
 
-  @Field(() => Int, { nullable: true, description: 'Access requests one organization may make per interval (1–1000); null when unlimited.' })
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Access requests one organization may make per interval (1–1000); null when unlimited.',
+  })
   allowance!: number | null;
 
-  @Field(() => Int, { nullable: true, description: 'Length of the interval in seconds (3600–31536000) after which the allowance renews; null when unlimited.' })
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Length of the interval in seconds (3600–31536000) after which the allowance renews; null when unlimited.',
+  })
   renewalSeconds!: number | null;
 }
 
@@ -109,7 +115,8 @@ export class Plan {
   id: string = randomUUID();
 
   @Field(() => String, {
-    description: 'Unique internal name (1–100 characters: ASCII letters, digits, spaces, `-` and `_`), e.g. `payments-gold`. Provider policies are named after it.',
+    description:
+      'Unique internal name (1–100 characters: ASCII letters, digits, spaces, `-` and `_`), e.g. `payments-gold`. Provider policies are named after it.',
   })
   @Property({ type: 'text', unique: 'plan_name_key' })
   name!: string;
@@ -118,7 +125,9 @@ export class Plan {
   @Property({ type: 'text' })
   displayName!: string;
 
-  @Field(() => String, { description: 'Markdown description of what the plan offers (at most 20,000 characters); `descriptionHtml` is the rendered form.' })
+  @Field(() => String, {
+    description: 'Markdown description of what the plan offers (at most 20,000 characters); `descriptionHtml` is the rendered form.',
+  })
   @Property({ type: 'text' })
   description: string = '';
 
@@ -137,18 +146,23 @@ export class Plan {
   @Property({ type: 'integer', nullable: true })
   ratePerSeconds: number | null = null;
 
-  @Field(() => QuotaScope, { description: 'Who shares the quota and rate-limit counters: each credential (default), each app, or the whole organization.' })
+  @Field(() => QuotaScope, {
+    description: 'Who shares the quota and rate-limit counters: each credential (default), each app, or the whole organization.',
+  })
   @Enum({ items: () => QuotaScope })
   quotaScope: QuotaScope = QuotaScope.CREDENTIAL;
 
   @Field(() => Int, {
     nullable: true,
-    description: 'Credentials issued under this plan expire this many seconds after they are issued (60 s – 5 years); null = they never expire.',
+    description:
+      'Credentials issued under this plan expire this many seconds after they are issued (60 s – 5 years); null = they never expire.',
   })
   @Property({ type: 'integer', nullable: true })
   keyExpiresAfterSeconds: number | null = null;
 
-  @Field(() => [String], { description: 'OAuth/JWT scopes that map to this plan (Tyk’s scope-to-policy mapping), in the order given; at most 50.' })
+  @Field(() => [String], {
+    description: 'OAuth/JWT scopes that map to this plan (Tyk’s scope-to-policy mapping), in the order given; at most 50.',
+  })
   @Property({ type: TextArrayType, columnType: 'text[]' })
   jwtScopes: string[] = [];
 
@@ -177,7 +191,10 @@ export class Plan {
   @Property({ type: 'integer', nullable: true })
   accessRequestRenewalSeconds: number | null = null;
 
-  @Field(() => Int, { description: 'Rank (0–1000) for ordering and upgrade paths: higher tiers are upgrades of lower ones. Lists order plans by tier, then name.' })
+  @Field(() => Int, {
+    description:
+      'Rank (0–1000) for ordering and upgrade paths: higher tiers are upgrades of lower ones. Lists order plans by tier, then name.',
+  })
   @Property({ type: 'integer' })
   tier: number = 0;
 
@@ -197,7 +214,10 @@ export class Plan {
   @Property({ type: 'integer' })
   version: number = 1;
 
-  @Field(() => Date, { nullable: true, description: 'When the plan was last published; null when it was never published (kept when it is archived).' })
+  @Field(() => Date, {
+    nullable: true,
+    description: 'When the plan was last published; null when it was never published (kept when it is archived).',
+  })
   @Property({ type: 'timestamptz', nullable: true })
   publishedAt: Date | null = null;
 

@@ -80,7 +80,11 @@ export function parsePlanImport(payload: unknown, log: Logger): PlanImportPayloa
     typeof p.policyId === 'string' &&
     typeof p.providerId === 'string' &&
     REASONS.includes(p.reason as Reason) &&
-    (quota === null || quota === undefined || (isRecord(quota) && isNumber(quota.requests) && (quota.periodSeconds === null || quota.periodSeconds === undefined || isNumber(quota.periodSeconds)))) &&
+    (quota === null ||
+      quota === undefined ||
+      (isRecord(quota) &&
+        isNumber(quota.requests) &&
+        (quota.periodSeconds === null || quota.periodSeconds === undefined || isNumber(quota.periodSeconds)))) &&
     (rate === null || rate === undefined || (isRecord(rate) && isNumber(rate.requests) && isNumber(rate.perSeconds))) &&
     (p.keyExpiresAfterSeconds === null || p.keyExpiresAfterSeconds === undefined || isNumber(p.keyExpiresAfterSeconds)) &&
     (p.credentialMetadata === undefined || Array.isArray(p.credentialMetadata));
@@ -93,7 +97,9 @@ export function parsePlanImport(payload: unknown, log: Logger): PlanImportPayloa
     policyId: p.policyId as string,
     planId: (p.planId as string).toLowerCase(),
     name: p.name as string,
-    quota: isRecord(quota) ? { requests: quota.requests as number, periodSeconds: (quota.periodSeconds as number | null | undefined) ?? null } : null,
+    quota: isRecord(quota)
+      ? { requests: quota.requests as number, periodSeconds: (quota.periodSeconds as number | null | undefined) ?? null }
+      : null,
     rateLimit: isRecord(rate) ? { requests: rate.requests as number, perSeconds: rate.perSeconds as number } : null,
     keyExpiresAfterSeconds: (p.keyExpiresAfterSeconds as number | null | undefined) ?? null,
     credentialMetadata: ((p.credentialMetadata as unknown[] | undefined) ?? []).filter(
@@ -117,18 +123,22 @@ export interface ClampedLimits {
 
 const NAMED_PERIODS = Object.entries(PERIOD_SECONDS) as [QuotaPeriod, number][];
 
-export function clampLimits(payload: Pick<PlanImportPayload, 'quota' | 'rateLimit' | 'keyExpiresAfterSeconds' | 'credentialMetadata'>): ClampedLimits {
+export function clampLimits(
+  payload: Pick<PlanImportPayload, 'quota' | 'rateLimit' | 'keyExpiresAfterSeconds' | 'credentialMetadata'>,
+): ClampedLimits {
   const notes: string[] = [];
   let quota: QuotaSetting | null = null;
   if (payload.quota) {
     const requests = Math.round(payload.quota.requests);
     const seconds = payload.quota.periodSeconds === null ? null : Math.round(payload.quota.periodSeconds);
-    if (requests < 1 || requests > MAX_QUOTA_REQUESTS) notes.push(`quota of ${payload.quota.requests} requests is outside 1–${MAX_QUOTA_REQUESTS}: unlimited`);
+    if (requests < 1 || requests > MAX_QUOTA_REQUESTS)
+      notes.push(`quota of ${payload.quota.requests} requests is outside 1–${MAX_QUOTA_REQUESTS}: unlimited`);
     else if (seconds === null || seconds <= 0) notes.push('quota never renews (no renewal period), which plans cannot express: unlimited');
     else {
       const named = NAMED_PERIODS.find(([, length]) => length === seconds);
       if (named) quota = { requests, period: named[0], periodSeconds: seconds };
-      else if (seconds >= MIN_CUSTOM_PERIOD && seconds <= MAX_CUSTOM_PERIOD) quota = { requests, period: QuotaPeriod.CUSTOM, periodSeconds: seconds };
+      else if (seconds >= MIN_CUSTOM_PERIOD && seconds <= MAX_CUSTOM_PERIOD)
+        quota = { requests, period: QuotaPeriod.CUSTOM, periodSeconds: seconds };
       else notes.push(`quota period of ${payload.quota.periodSeconds} s is outside ${MIN_CUSTOM_PERIOD}–${MAX_CUSTOM_PERIOD} s: unlimited`);
     }
   }
@@ -137,13 +147,16 @@ export function clampLimits(payload: Pick<PlanImportPayload, 'quota' | 'rateLimi
     const requests = Math.round(payload.rateLimit.requests);
     const perSeconds = Math.round(payload.rateLimit.perSeconds);
     if (requests < 1 || requests > MAX_RATE_REQUESTS || perSeconds < 1 || perSeconds > MAX_RATE_WINDOW) {
-      notes.push(`rate limit of ${payload.rateLimit.requests} per ${payload.rateLimit.perSeconds} s is outside 1–${MAX_RATE_REQUESTS} per 1–${MAX_RATE_WINDOW} s: unlimited`);
+      notes.push(
+        `rate limit of ${payload.rateLimit.requests} per ${payload.rateLimit.perSeconds} s is outside 1–${MAX_RATE_REQUESTS} per 1–${MAX_RATE_WINDOW} s: unlimited`,
+      );
     } else rateLimit = { requests, perSeconds };
   }
   let keyExpiresAfterSeconds: number | null = null;
   if (payload.keyExpiresAfterSeconds !== null) {
     const seconds = Math.round(payload.keyExpiresAfterSeconds);
-    if (seconds < MIN_KEY_EXPIRY || seconds > MAX_KEY_EXPIRY) notes.push(`key lifetime of ${payload.keyExpiresAfterSeconds} s is outside ${MIN_KEY_EXPIRY}–${MAX_KEY_EXPIRY} s: keys never expire`);
+    if (seconds < MIN_KEY_EXPIRY || seconds > MAX_KEY_EXPIRY)
+      notes.push(`key lifetime of ${payload.keyExpiresAfterSeconds} s is outside ${MIN_KEY_EXPIRY}–${MAX_KEY_EXPIRY} s: keys never expire`);
     else keyExpiresAfterSeconds = seconds;
   }
   // Metadata: each entry on its own against the plan rules (reserved and secret-looking keys, lengths, duplicates).
@@ -170,7 +183,11 @@ export function baseName(policyName: string, fallback: string, max = 90): string
 }
 
 export function displayNameOf(policyName: string): string {
-  const text = policyName.replace(/[\u0000-\u001F\u007F]/g, ' ').trim().slice(0, MAX_DISPLAY_NAME).trim();
+  const text = policyName
+    .replace(/[\u0000-\u001F\u007F]/g, ' ')
+    .trim()
+    .slice(0, MAX_DISPLAY_NAME)
+    .trim();
   return text || 'Imported plan';
 }
 
@@ -178,12 +195,14 @@ export function displayNameOf(policyName: string): string {
 async function uniqueName(em: EntityManager, base: string, planId: string): Promise<string> {
   const taken = new Set(
     (
-      await em.getConnection().execute<{ name: string }[]>(
-        `select name from plans.plan where id <> ? and (name = ? or name like ? escape '\\')`,
-        [planId, base, `${base.replace(/[\\%_]/g, (c) => `\\${c}`)} %`],
-        'all',
-        em.getTransactionContext(),
-      )
+      await em
+        .getConnection()
+        .execute<{ name: string }[]>(
+          `select name from plans.plan where id <> ? and (name = ? or name like ? escape '\\')`,
+          [planId, base, `${base.replace(/[\\%_]/g, (c) => `\\${c}`)} %`],
+          'all',
+          em.getTransactionContext(),
+        )
     ).map((row) => row.name),
   );
   if (!taken.has(base)) return base;
@@ -194,14 +213,21 @@ async function uniqueName(em: EntityManager, base: string, planId: string): Prom
 }
 
 /** Applies one import job. Returns what it did (for tests and logs). */
-export async function importPlan(em: EntityManager, payload: PlanImportPayload, log: Logger): Promise<'created' | 'updated' | 'unchanged' | 'skipped'> {
+export async function importPlan(
+  em: EntityManager,
+  payload: PlanImportPayload,
+  log: Logger,
+): Promise<'created' | 'updated' | 'unchanged' | 'skipped'> {
   return em.transactional(async (tx) => {
     const t = tx as EntityManager;
     // Serialises imports of one plan id (the row lock alone cannot cover a plan that does not exist yet).
-    await t.getConnection().execute('select pg_advisory_xact_lock(hashtext(?))', [`plangraph:plans:import:${payload.planId}`], 'all', t.getTransactionContext());
+    await t
+      .getConnection()
+      .execute('select pg_advisory_xact_lock(hashtext(?))', [`plangraph:plans:import:${payload.planId}`], 'all', t.getTransactionContext());
     const context = { providerId: payload.providerId, policyId: payload.policyId, planId: payload.planId, reason: payload.reason };
     const limits = clampLimits(payload);
-    if (limits.notes.length) log.warn({ ...context, adjustments: limits.notes }, 'imported policy has values outside the plan rules; adjusted');
+    if (limits.notes.length)
+      log.warn({ ...context, adjustments: limits.notes }, 'imported policy has values outside the plan rules; adjusted');
     const plan = await t.findOne(Plan, { id: payload.planId }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
 
     if (!plan) {
@@ -234,7 +260,11 @@ export async function importPlan(em: EntityManager, payload: PlanImportPayload, 
     const keeps = plan.name === base || (plan.name.startsWith(`${base} `) && /^\d+$/.test(plan.name.slice(base.length + 1)));
     const name = keeps ? plan.name : await uniqueName(t, base, plan.id);
     // The display name follows a rename only while it still is what the last import wrote (not edited in the portal).
-    const [lastImport] = await t.find(PlanVersion, { planId: plan.id, changedBy: IMPORT_ACTOR }, { orderBy: { version: 'desc' }, limit: 1 });
+    const [lastImport] = await t.find(
+      PlanVersion,
+      { planId: plan.id, changedBy: IMPORT_ACTOR },
+      { orderBy: { version: 'desc' }, limit: 1 },
+    );
     const importedDisplayName = lastImport ? normalizeSettings(lastImport.settingsJson).displayName : null;
     const followsImport = importedDisplayName === null || importedDisplayName === plan.displayName;
     const changes: Partial<PlanSettingsData> = {

@@ -28,13 +28,19 @@ export class PlanFilter {
   @Field(() => ID, { nullable: true, description: 'Only plans in this catalog.' })
   catalogId?: string | null;
 
-  @Field(() => ID, { nullable: true, description: 'Only plans that share a catalog with this product (for non-admins: a catalog they may see).' })
+  @Field(() => ID, {
+    nullable: true,
+    description: 'Only plans that share a catalog with this product (for non-admins: a catalog they may see).',
+  })
   productId?: string | null;
 
   @Field(() => [PlanStatus], { nullable: true, description: 'Only these statuses (portal admins; others see PUBLISHED plans only).' })
   status?: PlanStatus[] | null;
 
-  @Field(() => String, { nullable: true, description: 'Only plans whose name or display name contains this text (case-insensitive, at most 100 characters).' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Only plans whose name or display name contains this text (case-insensitive, at most 100 characters).',
+  })
   search?: string | null;
 }
 
@@ -81,7 +87,8 @@ export const D = {
   credentialMetadata: `Metadata attached to every credential issued under the plan: at most ${MAX_METADATA_ENTRIES} entries, keys 1–64 characters of letters, digits, \`_\`, \`.\` and \`-\`, unique ignoring case, values at most ${MAX_METADATA_VALUE} characters. Keys that look like secrets (password, token, …) and keys the platform sets (DeveloperID, ApplicationID, OrganisationID, TeamIDs, rate_limit_pattern, quota_pattern) are refused.`,
   catalogIds: `Ids of the catalogs the plan is offered in (at most ${MAX_CATALOGS}); a plan is visible only through them, and publishing needs at least one.`,
   autoApprove: 'Approve access requests under the plan at once (default false).',
-  credentialKind: 'What approved access receives: API_KEY (default) or OAUTH_CLIENT (OAuth2 client credentials at the provider’s identity provider, with the plan’s `jwtScopes`; a plan with OAUTH_CLIENT needs at least one scope). Credentials issued before a change keep their kind.',
+  credentialKind:
+    'What approved access receives: API_KEY (default) or OAUTH_CLIENT (OAuth2 client credentials at the provider’s identity provider, with the plan’s `jwtScopes`; a plan with OAUTH_CLIENT needs at least one scope). Credentials issued before a change keep their kind.',
   accessRequestLimit: 'Access requests one organization may make under the plan per interval; null = unlimited.',
   tier: `Rank for ordering and upgrade paths, 0–${MAX_TIER} (default 0).`,
   trialDays: `Free trial length in days, 1–${MAX_TRIAL_DAYS}; null = no trial.`,
@@ -138,7 +145,10 @@ export class CreatePlanInput {
   @Field(() => [EndpointRuleInput], { nullable: true, description: `${D.endpointRules} Default none.` })
   endpointRules?: EndpointRuleInput[] | null;
 
-  @Field(() => PlanStatus, { nullable: true, description: 'DRAFT (default) or PUBLISHED (needs at least one catalog). ARCHIVED is refused.' })
+  @Field(() => PlanStatus, {
+    nullable: true,
+    description: 'DRAFT (default) or PUBLISHED (needs at least one catalog). ARCHIVED is refused.',
+  })
   status?: PlanStatus | null;
 }
 
@@ -205,7 +215,10 @@ export class UpdatePlanInput extends PlanSettingsChanges {
   @Field(() => ID, { description: 'The plan to change.' })
   id!: string;
 
-  @Field(() => Int, { nullable: true, description: 'The version you edited; when given and the plan has moved on, nothing changes (VERSION_CONFLICT).' })
+  @Field(() => Int, {
+    nullable: true,
+    description: 'The version you edited; when given and the plan has moved on, nothing changes (VERSION_CONFLICT).',
+  })
   expectedVersion?: number | null;
 }
 
@@ -215,7 +228,10 @@ function transitionInput(name: string, what: string) {
     @Field(() => ID, { description: 'The plan.' })
     id!: string;
 
-    @Field(() => Int, { nullable: true, description: 'The version you saw; when given and the plan has moved on, nothing changes (VERSION_CONFLICT).' })
+    @Field(() => Int, {
+      nullable: true,
+      description: 'The version you saw; when given and the plan has moved on, nothing changes (VERSION_CONFLICT).',
+    })
     expectedVersion?: number | null;
   }
   return PlanTransitionInput;
@@ -236,7 +252,10 @@ export class RollbackPlanInput {
   @Field(() => Int, { description: 'The version whose settings to restore (see `planVersions`).' })
   toVersion!: number;
 
-  @Field(() => Int, { nullable: true, description: 'The version you saw; when given and the plan has moved on, nothing changes (VERSION_CONFLICT).' })
+  @Field(() => Int, {
+    nullable: true,
+    description: 'The version you saw; when given and the plan has moved on, nothing changes (VERSION_CONFLICT).',
+  })
   expectedVersion?: number | null;
 }
 

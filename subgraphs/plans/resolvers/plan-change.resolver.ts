@@ -4,7 +4,22 @@
  * plan version carrying `approvedBy`) or turns it down (`rejectPlanChange`). A request applies only
  * to the plan version it was proposed against; otherwise it becomes SUPERSEDED.
  */
-import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, InputType, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import {
+  Arg,
+  Args,
+  ArgsType,
+  Ctx,
+  Field,
+  FieldResolver,
+  ID,
+  InputType,
+  Int,
+  Mutation,
+  ObjectType,
+  Query,
+  Resolver,
+  Root,
+} from 'type-graphql';
 import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
 import { badInput, userError, UserError } from '../../../common/errors';
 import { KeyValueInput } from '../../../common/key-value';
@@ -16,7 +31,16 @@ import { PlanChangeAction } from '../entities/enums';
 import { Plan, PlanStatus, QuotaScope } from '../entities/plan';
 import { PlanChangeRequest, PlanChangeRequestStatus, type ProposedPlanChange } from '../entities/plan-change-request';
 import { PlanSettingChange } from '../entities/plan-version';
-import { checkVersion, lockPlan, recordChange, refuse, refuseMissingCatalogs, refuseMissingProducts, snapshot, type PlanSnapshot } from '../changes';
+import {
+  checkVersion,
+  lockPlan,
+  recordChange,
+  refuse,
+  refuseMissingCatalogs,
+  refuseMissingProducts,
+  snapshot,
+  type PlanSnapshot,
+} from '../changes';
 import { isUuid, missingCatalogIds } from '../plan.reference';
 import { applySettings, diffSettings, normalizeSettings, validateSettings, type PlanSettingsData, type SettingChange } from '../settings';
 import { PlanSettingsChanges } from './inputs';
@@ -32,7 +56,8 @@ const MAX_REASON = 1000;
 export class PlanChangesInput extends PlanSettingsChanges {
   @Field(() => PlanStatus, {
     nullable: true,
-    description: 'PUBLISHED publishes (or re-publishes an ARCHIVED plan; needs a catalog), ARCHIVED archives; DRAFT is refused. Left out: the status stays.',
+    description:
+      'PUBLISHED publishes (or re-publishes an ARCHIVED plan; needs a catalog), ARCHIVED archives; DRAFT is refused. Left out: the status stays.',
   })
   status?: PlanStatus | null;
 }
@@ -42,7 +67,10 @@ export class ProposePlanChangeInput {
   @Field(() => ID, { description: 'The plan to change.' })
   id!: string;
 
-  @Field(() => Int, { nullable: true, description: 'The version you edited; when given and the plan has moved on, nothing is proposed (VERSION_CONFLICT).' })
+  @Field(() => Int, {
+    nullable: true,
+    description: 'The version you edited; when given and the plan has moved on, nothing is proposed (VERSION_CONFLICT).',
+  })
   expectedVersion?: number | null;
 
   @Field(() => PlanChangesInput, { description: 'What to change.' })
@@ -80,7 +108,8 @@ export class ProposePlanChangePayload {
 export class ApprovePlanChangePayload {
   @Field(() => PlanChangeRequest, {
     nullable: true,
-    description: 'The request: APPROVED on success; SUPERSEDED when the plan changed or was deleted meanwhile (then `errors` says so); null for other errors.',
+    description:
+      'The request: APPROVED on success; SUPERSEDED when the plan changed or was deleted meanwhile (then `errors` says so); null for other errors.',
   })
   changeRequest!: PlanChangeRequest | null;
 
@@ -138,10 +167,16 @@ async function afterChange(
   const settings = { ...before.settings, ...change.settings };
   const settingsChange = diffSettings(before, { settings, status: before.status }).length > 0;
   if (plan.status === PlanStatus.ARCHIVED && status === PlanStatus.ARCHIVED && settingsChange) {
-    refuse('INVALID_TRANSITION', field, 'Archived plans cannot be changed: propose `status: PUBLISHED` with the change to re-publish it, or create a new plan.');
+    refuse(
+      'INVALID_TRANSITION',
+      field,
+      'Archived plans cannot be changed: propose `status: PUBLISHED` with the change to re-publish it, or create a new plan.',
+    );
   }
-  if (change.settings.catalogIds) await refuseMissingCatalogs(em, change.settings.catalogIds, field, 'Create the catalogs first or remove these ids.');
-  if (change.settings.endpointRules) await refuseMissingProducts(em, change.settings.endpointRules, field === 'input.changes' ? 'input.changes.endpointRules' : field);
+  if (change.settings.catalogIds)
+    await refuseMissingCatalogs(em, change.settings.catalogIds, field, 'Create the catalogs first or remove these ids.');
+  if (change.settings.endpointRules)
+    await refuseMissingProducts(em, change.settings.endpointRules, field === 'input.changes' ? 'input.changes.endpointRules' : field);
   if (status === PlanStatus.PUBLISHED) {
     const missing = new Set(await missingCatalogIds(em, settings.catalogIds));
     if (!settings.catalogIds.some((id) => !missing.has(id))) {
@@ -154,14 +189,20 @@ async function afterChange(
 
 async function lockRequest(em: EntityManager, id: string): Promise<PlanChangeRequest> {
   const key = id.trim().toLowerCase();
-  const request = isUuid(key) ? await em.findOne(PlanChangeRequest, { id: key }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true }) : null;
+  const request = isUuid(key)
+    ? await em.findOne(PlanChangeRequest, { id: key }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true })
+    : null;
   if (!request) refuse('NOT_FOUND', 'input.id', 'No plan change request has this id: planChangeRequests lists them.');
   return request;
 }
 
 function refuseUndecidable(request: PlanChangeRequest, subject: string, what: 'approve' | 'reject'): void {
   if (request.proposedBy === subject) {
-    refuse('SELF_APPROVAL_FORBIDDEN', 'input.id', `You proposed this change, so you cannot ${what} it: another portal admin must decide it (separation of duties).`);
+    refuse(
+      'SELF_APPROVAL_FORBIDDEN',
+      'input.id',
+      `You proposed this change, so you cannot ${what} it: another portal admin must decide it (separation of duties).`,
+    );
   }
   if (request.status !== PlanChangeRequestStatus.PENDING) {
     refuse('INVALID_TRANSITION', 'input.id', `This request is ${request.status} already; only PENDING requests can be decided.`);
@@ -180,7 +221,8 @@ type ApproveResult = RequestResult & { plan: Plan | null };
 @Resolver(() => PlanChangeRequest)
 export class PlanChangeRequestResolver {
   @Query(() => PlanChangeRequestConnection, {
-    description: 'Proposed plan changes (separation of duties), oldest first, optionally for one plan and/or one status. Portal admins only.',
+    description:
+      'Proposed plan changes (separation of duties), oldest first, optionally for one plan and/or one status. Portal admins only.',
   })
   async planChangeRequests(@Args(() => PlanChangeRequestsArgs) args: PlanChangeRequestsArgs, @Ctx() context: SubgraphContext) {
     context.caller.requirePortalAdmin();
@@ -196,13 +238,14 @@ export class PlanChangeRequestResolver {
 
   @FieldResolver(() => Plan, { nullable: true, description: 'The plan as it is now; null when it was deleted since.' })
   plan(@Root() request: PlanChangeRequest, @Ctx() context: SubgraphContext): Promise<Plan | null> {
-    return requestLoader<string, Plan | null>(context, 'changeRequestPlan', async (ids) => byKeys(ids, await context.em.find(Plan, { id: { $in: [...ids] } }), (p) => p.id)).load(
-      request.planId,
-    );
+    return requestLoader<string, Plan | null>(context, 'changeRequestPlan', async (ids) =>
+      byKeys(ids, await context.em.find(Plan, { id: { $in: [...ids] } }), (p) => p.id),
+    ).load(request.planId);
   }
 
   @FieldResolver(() => [PlanSettingChange], {
-    description: 'What the change does: the fields that differ from the plan at `baseVersion`, with JSON-encoded values (like `PlanVersion.changes`; `status` when it publishes or archives).',
+    description:
+      'What the change does: the fields that differ from the plan at `baseVersion`, with JSON-encoded values (like `PlanVersion.changes`; `status` when it publishes or archives).',
   })
   changes(@Root() request: PlanChangeRequest): PlanSettingChange[] {
     return request.changesJson.map((c) => Object.assign(new PlanSettingChange(), { field: c.field, before: c.before, after: c.after }));
@@ -225,10 +268,19 @@ export class PlanChangeRequestResolver {
         const v = new Validation();
         const settings = validateSettings(v, input.changes, 'input.changes');
         const status = input.changes.status ?? null;
-        v.check(status !== PlanStatus.DRAFT, 'input.changes.status', 'A plan never goes back to DRAFT: propose PUBLISHED or ARCHIVED, or leave `status` out.', 'INVALID_TRANSITION');
+        v.check(
+          status !== PlanStatus.DRAFT,
+          'input.changes.status',
+          'A plan never goes back to DRAFT: propose PUBLISHED or ARCHIVED, or leave `status` out.',
+          'INVALID_TRANSITION',
+        );
         const reason = checkReason(v, input.reason, 'input.reason');
         v.done();
-        if (settings.name !== undefined && settings.name !== plan.name && (await em.count(Plan, { name: settings.name, id: { $ne: plan.id } }))) {
+        if (
+          settings.name !== undefined &&
+          settings.name !== plan.name &&
+          (await em.count(Plan, { name: settings.name, id: { $ne: plan.id } }))
+        ) {
           refuse('ALREADY_EXISTS', 'input.changes.name', 'A plan with this name exists already: choose another name.');
         }
         const { diff } = await afterChange(em, plan, { settings, status }, 'input.changes');
@@ -274,7 +326,11 @@ export class PlanChangeRequestResolver {
             : 'The plan was deleted.';
           await em.flush();
           const error = plan
-            ? userError('VERSION_CONFLICT', 'input.id', `The plan is at version ${plan.version}, not ${request.baseVersion} as when this change was proposed: it is SUPERSEDED now. Propose the change again against the current settings.`)
+            ? userError(
+                'VERSION_CONFLICT',
+                'input.id',
+                `The plan is at version ${plan.version}, not ${request.baseVersion} as when this change was proposed: it is SUPERSEDED now. Propose the change again against the current settings.`,
+              )
             : userError('NOT_FOUND', 'input.id', 'The plan was deleted since this change was proposed: the request is SUPERSEDED now.');
           return { changeRequest: request, plan: null, errors: [error] };
         }
@@ -300,12 +356,20 @@ export class PlanChangeRequestResolver {
         return { changeRequest: request, plan };
       },
       () => ({ changeRequest: null, plan: null }),
-      { uniqueFields: { plan_name_key: { field: 'input.id', message: 'Another plan has taken the name this change gives: reject it, or rename that plan first.' } } },
+      {
+        uniqueFields: {
+          plan_name_key: {
+            field: 'input.id',
+            message: 'Another plan has taken the name this change gives: reject it, or rename that plan first.',
+          },
+        },
+      },
     );
   }
 
   @Mutation(() => RejectPlanChangePayload, {
-    description: 'Rejects a PENDING change request with a reason; the plan does not change. Only a portal admin other than the proposer (SELF_APPROVAL_FORBIDDEN). Portal admins only.',
+    description:
+      'Rejects a PENDING change request with a reason; the plan does not change. Only a portal admin other than the proposer (SELF_APPROVAL_FORBIDDEN). Portal admins only.',
   })
   async rejectPlanChange(
     @Arg('input', () => RejectPlanChangeInput, { description: 'The request and why.' }) input: RejectPlanChangeInput,

@@ -7,7 +7,19 @@ import { PlanChangeAction } from '../entities/enums';
 import { Plan, PlanStatus } from '../entities/plan';
 import { PlanVersion } from '../entities/plan-version';
 import { missingCatalogIds } from '../plan.reference';
-import { checkVersion, INPUT_FIELD, lockPlan, recordChange, refuse, refuseMissingCatalogs, refuseMissingProducts, refuseScopelessOAuthClients, refuseUnapproved, snapshot, supersedePending } from '../changes';
+import {
+  checkVersion,
+  INPUT_FIELD,
+  lockPlan,
+  recordChange,
+  refuse,
+  refuseMissingCatalogs,
+  refuseMissingProducts,
+  refuseScopelessOAuthClients,
+  refuseUnapproved,
+  snapshot,
+  supersedePending,
+} from '../changes';
 import { applySettings, defaultSettings, diffSettings, normalizeSettings, validateSettings, type PlanSettingsData } from '../settings';
 import {
   ArchivePlanInput,
@@ -65,14 +77,23 @@ export class PlanMutationResolver {
         v.done();
         if (status === PlanStatus.PUBLISHED) {
           // Publishing makes the plan visible: under separation of duties a second admin approves that.
-          refuseUnapproved(context.env, [{ field: 'status', before: null, after: JSON.stringify(status) }], () => 'input.status', 'Creating the plan as PUBLISHED');
+          refuseUnapproved(
+            context.env,
+            [{ field: 'status', before: null, after: JSON.stringify(status) }],
+            () => 'input.status',
+            'Creating the plan as PUBLISHED',
+          );
         }
         const settings: PlanSettingsData = { ...defaultSettings(given.name!, given.displayName!), ...given };
         await refuseMissingCatalogs(em, settings.catalogIds, 'input.catalogIds', 'Create the catalogs first or remove these ids.');
         refuseScopelessOAuthClients(settings, input.credentialKind ? 'input.credentialKind' : 'input.jwtScopes');
         await refuseMissingProducts(em, settings.endpointRules, 'input.endpointRules');
         if (status === PlanStatus.PUBLISHED && settings.catalogIds.length === 0) {
-          refuse('NO_CATALOG', 'input.catalogIds', 'A published plan must be in at least one catalog: give catalogIds, or create the plan as DRAFT.');
+          refuse(
+            'NO_CATALOG',
+            'input.catalogIds',
+            'A published plan must be in at least one catalog: give catalogIds, or create the plan as DRAFT.',
+          );
         }
         const plan = em.create(Plan, { name: settings.name, displayName: settings.displayName, status });
         applySettings(plan, settings);
@@ -100,12 +121,17 @@ export class PlanMutationResolver {
         const plan = await lockPlan(em, input.id);
         checkVersion(plan, input.expectedVersion);
         if (plan.status === PlanStatus.ARCHIVED) {
-          refuse('INVALID_TRANSITION', 'input.id', 'Archived plans cannot be changed: re-publish it with publishPlan first, or create a new plan.');
+          refuse(
+            'INVALID_TRANSITION',
+            'input.id',
+            'Archived plans cannot be changed: re-publish it with publishPlan first, or create a new plan.',
+          );
         }
         const v = new Validation();
         const changes = validateSettings(v, input);
         v.done();
-        if (changes.catalogIds) await refuseMissingCatalogs(em, changes.catalogIds, 'input.catalogIds', 'Create the catalogs first or remove these ids.');
+        if (changes.catalogIds)
+          await refuseMissingCatalogs(em, changes.catalogIds, 'input.catalogIds', 'Create the catalogs first or remove these ids.');
         if (changes.endpointRules) await refuseMissingProducts(em, changes.endpointRules, 'input.endpointRules');
         const before = snapshot(plan);
         const after = { ...before.settings, ...changes };
@@ -141,7 +167,12 @@ export class PlanMutationResolver {
         const plan = await lockPlan(em, input.id);
         checkVersion(plan, input.expectedVersion);
         if (plan.status === PlanStatus.PUBLISHED) refuse('INVALID_TRANSITION', 'input.id', 'The plan is published already.');
-        refuseUnapproved(context.env, [{ field: 'status', before: JSON.stringify(plan.status), after: JSON.stringify(PlanStatus.PUBLISHED) }], () => 'input.id', 'Publishing');
+        refuseUnapproved(
+          context.env,
+          [{ field: 'status', before: JSON.stringify(plan.status), after: JSON.stringify(PlanStatus.PUBLISHED) }],
+          () => 'input.id',
+          'Publishing',
+        );
         const missing = new Set(await missingCatalogIds(em, plan.catalogIds));
         if (!plan.catalogIds.some((id) => !missing.has(id))) {
           refuse('NO_CATALOG', 'input.id', 'The plan is in no (existing) catalog: add one with updatePlan(catalogIds), then publish it.');
@@ -201,9 +232,15 @@ export class PlanMutationResolver {
         if (plan.status === PlanStatus.ARCHIVED) {
           refuse('INVALID_TRANSITION', 'input.id', 'Archived plans cannot be changed: re-publish it with publishPlan first.');
         }
-        const target = Number.isInteger(input.toVersion) ? await em.findOne(PlanVersion, { planId: plan.id, version: input.toVersion }) : null;
+        const target = Number.isInteger(input.toVersion)
+          ? await em.findOne(PlanVersion, { planId: plan.id, version: input.toVersion })
+          : null;
         if (!target) {
-          refuse('NOT_FOUND', 'input.toVersion', `The plan has no version ${input.toVersion}: pick one from planVersions (1 to ${plan.version}).`);
+          refuse(
+            'NOT_FOUND',
+            'input.toVersion',
+            `The plan has no version ${input.toVersion}: pick one from planVersions (1 to ${plan.version}).`,
+          );
         }
         const settings = normalizeSettings(target.settingsJson);
         await refuseMissingCatalogs(
@@ -213,18 +250,29 @@ export class PlanMutationResolver {
           `Version ${input.toVersion} names catalogs that were deleted since: change the catalogs with updatePlan instead.`,
         );
         if (plan.status === PlanStatus.PUBLISHED && settings.catalogIds.length === 0) {
-          refuse('NO_CATALOG', 'input.toVersion', `Version ${input.toVersion} has no catalog, but a published plan must be in one: archive the plan first, or pick another version.`);
+          refuse(
+            'NO_CATALOG',
+            'input.toVersion',
+            `Version ${input.toVersion} has no catalog, but a published plan must be in one: archive the plan first, or pick another version.`,
+          );
         }
         const before = snapshot(plan);
         const diff = diffSettings(before, { settings, status: plan.status });
         refuseUnapproved(context.env, diff, () => 'input.toVersion', `Rolling back to version ${input.toVersion}`);
         applySettings(plan, settings);
         plan.version += 1;
-        await recordChange(em, plan, PlanChangeAction.ROLLED_BACK, before, { changedBy: context.caller.subject!, rolledBackTo: input.toVersion });
+        await recordChange(em, plan, PlanChangeAction.ROLLED_BACK, before, {
+          changedBy: context.caller.subject!,
+          rolledBackTo: input.toVersion,
+        });
         return { plan };
       },
       () => ({ plan: null }),
-      { uniqueFields: { plan_name_key: { field: 'input.toVersion', message: 'Another plan has taken the name this version had: rename that plan first.' } } },
+      {
+        uniqueFields: {
+          plan_name_key: { field: 'input.toVersion', message: 'Another plan has taken the name this version had: rename that plan first.' },
+        },
+      },
     );
   }
 

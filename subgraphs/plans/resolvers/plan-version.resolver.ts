@@ -37,11 +37,10 @@ export class PlanVersionResolver {
     if (!isUuid(id)) throw badInput('planId', 'Give a plan id (a UUID from `Plan.id`).');
     const limit = pageSize(page.first);
     const before = page.after ? decodeCursor(page.after) : null;
-    const rows = await context.em.find(
-      PlanVersion,
-      before === null ? { planId: id } : { planId: id, version: { $lt: before } },
-      { orderBy: { version: 'desc' }, limit: limit + 1 },
-    );
+    const rows = await context.em.find(PlanVersion, before === null ? { planId: id } : { planId: id, version: { $lt: before } }, {
+      orderBy: { version: 'desc' },
+      limit: limit + 1,
+    });
     const edges = rows.slice(0, limit).map((node) => ({ cursor: encodeCursor(node.version), node }));
     return {
       edges,
@@ -68,7 +67,8 @@ export class PlanVersionResolver {
   }
 
   @FieldResolver(() => [PlanSettingChange], {
-    description: 'The fields that differ from the previous version, with JSON-encoded values. For CREATED every field is listed with `before: null`.',
+    description:
+      'The fields that differ from the previous version, with JSON-encoded values. For CREATED every field is listed with `before: null`.',
   })
   changes(@Root() version: PlanVersion): PlanSettingChange[] {
     return version.changesJson.map((c) => Object.assign(new PlanSettingChange(), { field: c.field, before: c.before, after: c.after }));
@@ -77,7 +77,9 @@ export class PlanVersionResolver {
 
 @Resolver(() => PlanSettings)
 export class PlanSettingsResolver {
-  @FieldResolver(() => [CatalogRef], { description: 'The catalogs the plan was in (catalogs deleted since are left out; `changes` keeps their ids).' })
+  @FieldResolver(() => [CatalogRef], {
+    description: 'The catalogs the plan was in (catalogs deleted since are left out; `changes` keeps their ids).',
+  })
   async catalogs(@Root() settings: PlanSettings, @Ctx() context: SubgraphContext): Promise<CatalogRef[]> {
     return (await shownCatalogIds(context, settings.catalogIds)).map(catalogRef);
   }

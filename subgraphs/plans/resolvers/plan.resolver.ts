@@ -26,7 +26,11 @@ export function usageQuota(quota: QuotaSetting | null): UsageQuota {
 }
 
 export function rateLimit(rate: RateLimitSetting | null): RateLimit {
-  return Object.assign(new RateLimit(), { unlimited: rate === null, requests: rate?.requests ?? null, perSeconds: rate?.perSeconds ?? null });
+  return Object.assign(new RateLimit(), {
+    unlimited: rate === null,
+    requests: rate?.requests ?? null,
+    perSeconds: rate?.perSeconds ?? null,
+  });
 }
 
 export function accessRequestLimit(limit: AccessRequestLimitSetting | null): AccessRequestLimit {
@@ -83,12 +87,17 @@ export class PlanResolver {
     description:
       'One plan by id; null when it does not exist or the caller may not see it. Anyone may call it: portal admins see every plan, everyone else PUBLISHED plans in a catalog they may see.',
   })
-  async plan(@Arg('id', () => ID, { description: 'Plan id (a UUID; anything else is BAD_USER_INPUT).' }) id: string, @Ctx() context: SubgraphContext): Promise<Plan | null> {
+  async plan(
+    @Arg('id', () => ID, { description: 'Plan id (a UUID; anything else is BAD_USER_INPUT).' }) id: string,
+    @Ctx() context: SubgraphContext,
+  ): Promise<Plan | null> {
     if (!isUuid(id)) return null;
     return context.em.findOne(Plan, { $and: [await visiblePlans(context), { id: id.toLowerCase() }] });
   }
 
-  @FieldResolver(() => String, { description: 'The description rendered from Markdown to safe HTML (raw HTML escaped, dangerous links removed).' })
+  @FieldResolver(() => String, {
+    description: 'The description rendered from Markdown to safe HTML (raw HTML escaped, dangerous links removed).',
+  })
   descriptionHtml(@Root() plan: Plan): string {
     return renderMarkdown(plan.description);
   }
@@ -106,7 +115,8 @@ export class PlanResolver {
   }
 
   @FieldResolver(() => AccessRequestLimit, {
-    description: 'How many access requests one organization may make under this plan per renewal interval (enforced by the developers subgraph), or unlimited.',
+    description:
+      'How many access requests one organization may make under this plan per renewal interval (enforced by the developers subgraph), or unlimited.',
   })
   accessRequestLimit(@Root() plan: Plan): AccessRequestLimit {
     if (plan.accessRequestAllowance === null || plan.accessRequestRenewalSeconds === null) return accessRequestLimit(null);
@@ -128,4 +138,3 @@ export class PlanResolver {
     return (await shownCatalogIds(context, plan.catalogIds)).map(catalogRef);
   }
 }
-

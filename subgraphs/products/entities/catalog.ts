@@ -51,7 +51,7 @@ export class Catalog {
 }
 
 /** One organization or team a PRIVATE catalog is offered to (exactly one of the two ids is set). */
-@ObjectType({ description: 'One member of a private catalog\'s audience: an organization or a team (exactly one of the ids is set).' })
+@ObjectType({ description: "One member of a private catalog's audience: an organization or a team (exactly one of the ids is set)." })
 @Entity({ tableName: 'catalog_audience' })
 export class CatalogAudienceMember {
   [OptionalProps]?: 'id' | 'createdAt' | 'organizationId' | 'teamId';
@@ -62,7 +62,10 @@ export class CatalogAudienceMember {
   @Property({ type: 'uuid' })
   catalogId!: string;
 
-  @Field(() => ID, { nullable: true, description: 'The organization whose active members see the catalog; null when this member is a team.' })
+  @Field(() => ID, {
+    nullable: true,
+    description: 'The organization whose active members see the catalog; null when this member is a team.',
+  })
   @Property({ type: 'uuid', nullable: true })
   organizationId: string | null = null;
 

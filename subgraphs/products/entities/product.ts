@@ -28,7 +28,7 @@ export enum DocumentationFormat {
 
 registerEnumType(DocumentationFormat, {
   name: 'DocumentationFormat',
-  description: 'How a product\'s documentation is given.',
+  description: "How a product's documentation is given.",
   valuesConfig: {
     MARKDOWN: { description: 'Markdown text stored with the product (rendered as safe HTML too).' },
     URL: { description: 'A link to documentation hosted elsewhere (absolute http or https URL).' },
@@ -98,7 +98,10 @@ export class Product {
   @Enum({ items: () => ProductStatus })
   status: ProductStatus = ProductStatus.DRAFT;
 
-  @Field(() => Int, { description: 'Starts at 1 and grows by 1 with every change (catalog membership included); pass it as `expectedVersion` to update safely.' })
+  @Field(() => Int, {
+    description:
+      'Starts at 1 and grows by 1 with every change (catalog membership included); pass it as `expectedVersion` to update safely.',
+  })
   @Property({ type: 'integer' })
   version: number = 1;
 

@@ -36,7 +36,9 @@ export class Migration20261122010000 extends Migration {
         constraint catalog_audience_organization_key unique (catalog_id, organization_id),
         constraint catalog_audience_team_key unique (catalog_id, team_id)
       );`);
-    this.addSql(`create index catalog_audience_organization_idx on products.catalog_audience (organization_id) where organization_id is not null;`);
+    this.addSql(
+      `create index catalog_audience_organization_idx on products.catalog_audience (organization_id) where organization_id is not null;`,
+    );
     this.addSql(`create index catalog_audience_team_idx on products.catalog_audience (team_id) where team_id is not null;`);
     this.addSql(`
       create table products.catalog_product (
@@ -49,7 +51,9 @@ export class Migration20261122010000 extends Migration {
     // Published views (the only surface other subgraphs read). Add columns at the end only.
     this.addSql(`create or replace view products.product_contract as select id, slug, name, status, tyk_api_ids from products.product;`);
     this.addSql(`create view products.catalog_contract as select id, name, visibility from products.catalog;`);
-    this.addSql(`create view products.catalog_audience_contract as select catalog_id, organization_id, team_id from products.catalog_audience;`);
+    this.addSql(
+      `create view products.catalog_audience_contract as select catalog_id, organization_id, team_id from products.catalog_audience;`,
+    );
     this.addSql(`create view products.catalog_product_contract as select catalog_id, product_id from products.catalog_product;`);
   }
 

@@ -47,7 +47,10 @@ export class CreateCatalogInput {
   @Field(() => String, { description: `Unique name, 1–${LIMITS.name} characters.` })
   name!: string;
 
-  @Field(() => String, { nullable: true, description: `Markdown description, at most ${LIMITS.description.toLocaleString('en-US')} characters.` })
+  @Field(() => String, {
+    nullable: true,
+    description: `Markdown description, at most ${LIMITS.description.toLocaleString('en-US')} characters.`,
+  })
   description?: string | null;
 
   @Field(() => CatalogVisibility, { description: 'PUBLIC (everyone, anonymous included) or PRIVATE (its audience only).' })
@@ -68,10 +71,16 @@ export class UpdateCatalogInput {
   @Field(() => String, { nullable: true, description: `New unique name, 1–${LIMITS.name} characters.` })
   name?: string | null;
 
-  @Field(() => String, { nullable: true, description: `New Markdown description, at most ${LIMITS.description.toLocaleString('en-US')} characters.` })
+  @Field(() => String, {
+    nullable: true,
+    description: `New Markdown description, at most ${LIMITS.description.toLocaleString('en-US')} characters.`,
+  })
   description?: string | null;
 
-  @Field(() => CatalogVisibility, { nullable: true, description: 'New visibility. Making a catalog PUBLIC needs its audience cleared (`audience: null`).' })
+  @Field(() => CatalogVisibility, {
+    nullable: true,
+    description: 'New visibility. Making a catalog PUBLIC needs its audience cleared (`audience: null`).',
+  })
   visibility?: CatalogVisibility | null;
 
   @Field(() => CatalogAudienceInput, {
@@ -80,7 +89,10 @@ export class UpdateCatalogInput {
   })
   audience?: CatalogAudienceInput | null;
 
-  @Field(() => [ID], { nullable: true, description: `Products to add (at most ${LIMITS.idList}); ones already in the catalog are ignored.` })
+  @Field(() => [ID], {
+    nullable: true,
+    description: `Products to add (at most ${LIMITS.idList}); ones already in the catalog are ignored.`,
+  })
   addProductIds?: string[] | null;
 
   @Field(() => [ID], { nullable: true, description: `Products to remove (at most ${LIMITS.idList}); ones not in the catalog are ignored.` })
@@ -126,7 +138,14 @@ function checkAudience(v: Validation, input: CatalogAudienceInput): Audience {
 
 /** Organizations and teams are the developers subgraph's: checked through its published views. */
 async function checkAudienceExists(em: Parameters<typeof checkExisting>[0], v: Validation, audience: Audience): Promise<void> {
-  await checkExisting(em, v, 'developers.organization_contract', audience.organizationIds, 'input.audience.organizationIds', 'organization');
+  await checkExisting(
+    em,
+    v,
+    'developers.organization_contract',
+    audience.organizationIds,
+    'input.audience.organizationIds',
+    'organization',
+  );
   await checkExisting(em, v, 'developers.team_contract', audience.teamIds, 'input.audience.teamIds', 'team');
 }
 
@@ -159,7 +178,10 @@ export class CatalogResolver {
     nullable: true,
     description: 'One catalog by id. Anyone may ask; null when it does not exist or the caller may not see it (same rule as `catalogs`).',
   })
-  catalog(@Arg('id', () => ID, { description: 'Catalog id (a UUID; anything else is BAD_USER_INPUT).' }) id: string, @Ctx() context: SubgraphContext): Promise<Catalog | null> {
+  catalog(
+    @Arg('id', () => ID, { description: 'Catalog id (a UUID; anything else is BAD_USER_INPUT).' }) id: string,
+    @Ctx() context: SubgraphContext,
+  ): Promise<Catalog | null> {
     return loadVisibleCatalog(context, id);
   }
 
@@ -179,7 +201,8 @@ export class CatalogResolver {
   }
 
   @FieldResolver(() => ProductConnection, {
-    description: 'Products in this catalog that the caller may see, oldest first: PUBLISHED ones for everyone, all of them for portal admins.',
+    description:
+      'Products in this catalog that the caller may see, oldest first: PUBLISHED ones for everyone, all of them for portal admins.',
   })
   products(@Root() catalog: Catalog, @Args(() => PageArgs) page: PageArgs, @Ctx() context: SubgraphContext) {
     return catalogProducts(context, catalog.id, page);
@@ -239,8 +262,11 @@ export class CatalogResolver {
     const result = await runMutation<{ catalog: Catalog | null }>(
       context,
       async (em) => {
-        const catalog = isUuid(input.id) ? await em.findOne(Catalog, { id: input.id.toLowerCase() }, { lockMode: LockMode.PESSIMISTIC_WRITE }) : null;
-        if (!catalog) throw new UserErrorException([userError('NOT_FOUND', 'input.id', `No catalog with id \`${input.id}\`: check the id.`)]);
+        const catalog = isUuid(input.id)
+          ? await em.findOne(Catalog, { id: input.id.toLowerCase() }, { lockMode: LockMode.PESSIMISTIC_WRITE })
+          : null;
+        if (!catalog)
+          throw new UserErrorException([userError('NOT_FOUND', 'input.id', `No catalog with id \`${input.id}\`: check the id.`)]);
 
         const v = new Validation();
         const name = input.name === null || input.name === undefined ? undefined : input.name.trim();
@@ -256,11 +282,19 @@ export class CatalogResolver {
         if (visibility === CatalogVisibility.PUBLIC) {
           const keptAudience =
             audience === undefined
-              ? (await execute<{ n: string }[]>(em, `select count(*) as n from products.catalog_audience where catalog_id = ?`, [catalog.id]))[0].n !== '0'
+              ? (
+                  await execute<{ n: string }[]>(em, `select count(*) as n from products.catalog_audience where catalog_id = ?`, [
+                    catalog.id,
+                  ])
+                )[0].n !== '0'
               : audience.organizationIds.length + audience.teamIds.length > 0;
-          v.check(!keptAudience, 'input.audience', audience === undefined
-            ? 'This catalog still has an audience: pass `audience: null` to clear it when making the catalog PUBLIC.'
-            : PUBLIC_HAS_NO_AUDIENCE);
+          v.check(
+            !keptAudience,
+            'input.audience',
+            audience === undefined
+              ? 'This catalog still has an audience: pass `audience: null` to clear it when making the catalog PUBLIC.'
+              : PUBLIC_HAS_NO_AUDIENCE,
+          );
         }
         if (!v.errors.length) {
           await checkExisting(em, v, 'products.product', addProductIds, 'input.addProductIds', 'product');

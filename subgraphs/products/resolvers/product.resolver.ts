@@ -35,10 +35,16 @@ export { likePattern } from '../../../common/search';
 
 @InputType({ description: 'Filters for `products`.' })
 export class ProductFilter {
-  @Field(() => [ProductStatus], { nullable: true, description: 'Only these statuses (everyone but portal admins sees PUBLISHED products only).' })
+  @Field(() => [ProductStatus], {
+    nullable: true,
+    description: 'Only these statuses (everyone but portal admins sees PUBLISHED products only).',
+  })
   status?: ProductStatus[] | null;
 
-  @Field(() => String, { nullable: true, description: `Only products whose name, display name or slug contains this text (${SEARCH_RULE}).` })
+  @Field(() => String, {
+    nullable: true,
+    description: `Only products whose name, display name or slug contains this text (${SEARCH_RULE}).`,
+  })
   search?: string | null;
 
   @Field(() => ID, { nullable: true, description: 'Only products in this catalog (nothing when the caller may not see the catalog).' })
@@ -53,16 +59,24 @@ export class DocumentationInput {
   @Field(() => DocumentationFormat, { description: 'MARKDOWN (give `markdown`, no `url`) or URL (give `url`, no `markdown`).' })
   format!: DocumentationFormat;
 
-  @Field(() => String, { nullable: true, description: `Markdown text, at most ${LIMITS.markdown.toLocaleString('en-US')} characters; only for format MARKDOWN.` })
+  @Field(() => String, {
+    nullable: true,
+    description: `Markdown text, at most ${LIMITS.markdown.toLocaleString('en-US')} characters; only for format MARKDOWN.`,
+  })
   markdown?: string | null;
 
-  @Field(() => String, { nullable: true, description: `Absolute http or https URL, at most ${LIMITS.url} characters; only for format URL.` })
+  @Field(() => String, {
+    nullable: true,
+    description: `Absolute http or https URL, at most ${LIMITS.url} characters; only for format URL.`,
+  })
   url?: string | null;
 }
 
 @InputType({ description: 'A new product.' })
 export class CreateProductInput {
-  @Field(() => String, { description: `Unique URL-safe slug: lowercase letters, digits and single hyphens, at most ${LIMITS.slug} characters.` })
+  @Field(() => String, {
+    description: `Unique URL-safe slug: lowercase letters, digits and single hyphens, at most ${LIMITS.slug} characters.`,
+  })
   slug!: string;
 
   @Field(() => String, { description: `Internal name, 1–${LIMITS.name} characters.` })
@@ -71,7 +85,10 @@ export class CreateProductInput {
   @Field(() => String, { nullable: true, description: `Name shown to developers, 1–${LIMITS.name} characters; defaults to \`name\`.` })
   displayName?: string | null;
 
-  @Field(() => String, { nullable: true, description: `Markdown description, at most ${LIMITS.description.toLocaleString('en-US')} characters.` })
+  @Field(() => String, {
+    nullable: true,
+    description: `Markdown description, at most ${LIMITS.description.toLocaleString('en-US')} characters.`,
+  })
   description?: string | null;
 
   @Field(() => [String], {
@@ -102,12 +119,17 @@ export class CreateProductInput {
   catalogIds?: string[] | null;
 }
 
-@InputType({ description: 'Changes to a product. Fields left out (or null) keep their value; `documentation: null` removes the documentation.' })
+@InputType({
+  description: 'Changes to a product. Fields left out (or null) keep their value; `documentation: null` removes the documentation.',
+})
 export class UpdateProductInput {
   @Field(() => ID, { description: 'The product to change.' })
   id!: string;
 
-  @Field(() => Int, { nullable: true, description: 'When given, the change is refused with VERSION_CONFLICT unless the product is still at this `version`.' })
+  @Field(() => Int, {
+    nullable: true,
+    description: 'When given, the change is refused with VERSION_CONFLICT unless the product is still at this `version`.',
+  })
   expectedVersion?: number | null;
 
   @Field(() => String, { nullable: true, description: `New internal name, 1–${LIMITS.name} characters.` })
@@ -116,7 +138,10 @@ export class UpdateProductInput {
   @Field(() => String, { nullable: true, description: `New display name, 1–${LIMITS.name} characters.` })
   displayName?: string | null;
 
-  @Field(() => String, { nullable: true, description: `New Markdown description, at most ${LIMITS.description.toLocaleString('en-US')} characters.` })
+  @Field(() => String, {
+    nullable: true,
+    description: `New Markdown description, at most ${LIMITS.description.toLocaleString('en-US')} characters.`,
+  })
   description?: string | null;
 
   @Field(() => [String], { nullable: true, description: 'New list of Tyk API ids (replaces the old list; same rules as on create).' })
@@ -134,7 +159,10 @@ export class UpdateProductInput {
   @Field(() => ProductStatus, { nullable: true, description: 'New status. PUBLISHED needs at least one Tyk API id; ARCHIVED is final.' })
   status?: ProductStatus | null;
 
-  @Field(() => [ID], { nullable: true, description: 'When given, REPLACES the catalogs the product belongs to (an empty list removes it from all).' })
+  @Field(() => [ID], {
+    nullable: true,
+    description: 'When given, REPLACES the catalogs the product belongs to (an empty list removes it from all).',
+  })
   catalogIds?: string[] | null;
 }
 
@@ -268,7 +296,8 @@ export class ProductResolver {
       if (!(await canSeeCatalog(context, catalogId))) where.push({ id: { $in: [] } });
       else where.push({ catalogs: { $some: { id: catalogId } } });
     }
-    if (given(filter?.tag) && filter.tag.trim().length > LIMITS.tag) throw badInput('filter.tag', `Give a tag of at most ${LIMITS.tag} characters.`);
+    if (given(filter?.tag) && filter.tag.trim().length > LIMITS.tag)
+      throw badInput('filter.tag', `Give a tag of at most ${LIMITS.tag} characters.`);
     if (given(filter?.tag)) where.push({ tags: { $contains: [filter.tag.trim().toLowerCase()] } });
     return paginate(context.em, Product, { $and: where }, page);
   }
@@ -294,7 +323,10 @@ export class ProductResolver {
     return renderMarkdown(product.description);
   }
 
-  @FieldResolver(() => ProductDocumentation, { nullable: true, description: 'The documentation (Markdown or a URL); null when the product has none.' })
+  @FieldResolver(() => ProductDocumentation, {
+    nullable: true,
+    description: 'The documentation (Markdown or a URL); null when the product has none.',
+  })
   documentation(@Root() product: Product): ProductDocumentation | null {
     if (!product.documentationFormat || product.documentationBody === null) return null;
     const markdown = product.documentationFormat === DocumentationFormat.MARKDOWN;

@@ -30,7 +30,9 @@ registerEnumType(ImportedPolicyState, {
     NEW: { description: 'Found in the provider; its plan or product is being created.' },
     LINKED: { description: 'Its plan or product exists and carries its name.' },
     RENAMED: { description: 'Renamed in the provider since the last sync; the plan or product is being renamed.' },
-    MISSING: { description: 'No longer in the provider (deleted, or its policy tags removed); its plan or product is marked MISSING in `sync`.' },
+    MISSING: {
+      description: 'No longer in the provider (deleted, or its policy tags removed); its plan or product is marked MISSING in `sync`.',
+    },
   },
 });
 
@@ -39,7 +41,9 @@ registerEnumType(ImportedPolicyState, {
  * (dashboard-first). The plan or product it becomes is created by the plans / products subgraph
  * (job `plans.importPolicy` / `products.importPolicy`) with id `subjectId`.
  */
-@ObjectType({ description: 'A policy found in a provider (created in Tyk, dashboard-first) and the plan or product it becomes. Portal admins only.' })
+@ObjectType({
+  description: 'A policy found in a provider (created in Tyk, dashboard-first) and the plan or product it becomes. Portal admins only.',
+})
 @Entity({ tableName: 'imported_policy' })
 @Unique({ name: 'imported_policy_provider_policy_key', properties: ['providerId', 'policyId'] })
 export class ImportedPolicy {

@@ -17,8 +17,7 @@ registerEnumType(ProviderKind, {
         'Tyk Gateway (open source) management API under `/tyk/`, authenticated with the gateway secret in the `x-tyk-authorization` header.',
     },
     TYK_DASHBOARD: {
-      description:
-        'Tyk Dashboard API under `/api/`, authenticated with a Dashboard user API credential in the `authorization` header.',
+      description: 'Tyk Dashboard API under `/api/`, authenticated with a Dashboard user API credential in the `authorization` header.',
     },
   },
 });
@@ -74,15 +73,7 @@ export const DEFAULT_POLICY_TAGS: readonly string[] = ['plangraph'];
 @Directive('@key(fields: "id")')
 @Entity({ tableName: 'provider' })
 export class Provider {
-  [OptionalProps]?:
-    | 'id'
-    | 'policyTags'
-    | 'isDefault'
-    | 'lastSuccessAt'
-    | 'lastErrorAt'
-    | 'lastError'
-    | 'createdAt'
-    | 'updatedAt';
+  [OptionalProps]?: 'id' | 'policyTags' | 'isDefault' | 'lastSuccessAt' | 'lastErrorAt' | 'lastError' | 'createdAt' | 'updatedAt';
 
   @Field(() => ID, { description: 'Stable identifier (UUID).' })
   @PrimaryKey({ type: 'uuid' })
@@ -92,7 +83,9 @@ export class Provider {
   @Property({ type: 'text', unique: 'provider_name_key' })
   name!: string;
 
-  @Field(() => ProviderKind, { description: 'Whether this is a Tyk Gateway or a Tyk Dashboard, which decides the API and auth header used.' })
+  @Field(() => ProviderKind, {
+    description: 'Whether this is a Tyk Gateway or a Tyk Dashboard, which decides the API and auth header used.',
+  })
   @Enum({ items: () => ProviderKind })
   kind!: ProviderKind;
 

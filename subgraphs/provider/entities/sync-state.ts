@@ -11,10 +11,21 @@ registerEnumType(SyncStatus, {
   name: 'SyncStatus',
   description: 'Whether the provider (Tyk) enforces the current state of a plan, product or credential.',
   valuesConfig: {
-    PENDING: { description: 'A change is not in the provider yet (before the first attempt, while a queued change waits for its turn, or while no provider is registered); see `pendingSince`.' },
-    SYNCED: { description: 'The provider holds the current state (for archived or deleted things: their policy or key is gone, or kept for live keys).' },
-    FAILED: { description: 'The last attempt failed (see `lastError`); it is retried with back-off (`nextAttemptAt`), nothing is lost; `stuck` once retries run out or it waits too long.' },
-    MISSING: { description: 'The policy or key no longer exists in the provider although the portal expects it (deleted or untagged in Tyk).' },
+    PENDING: {
+      description:
+        'A change is not in the provider yet (before the first attempt, while a queued change waits for its turn, or while no provider is registered); see `pendingSince`.',
+    },
+    SYNCED: {
+      description:
+        'The provider holds the current state (for archived or deleted things: their policy or key is gone, or kept for live keys).',
+    },
+    FAILED: {
+      description:
+        'The last attempt failed (see `lastError`); it is retried with back-off (`nextAttemptAt`), nothing is lost; `stuck` once retries run out or it waits too long.',
+    },
+    MISSING: {
+      description: 'The policy or key no longer exists in the provider although the portal expects it (deleted or untagged in Tyk).',
+    },
   },
 });
 
@@ -24,19 +35,27 @@ export class SyncState {
   @Field(() => SyncStatus, { description: 'PENDING, SYNCED, FAILED or MISSING.' })
   status!: SyncStatus;
 
-  @Field(() => ID, { nullable: true, description: 'The provider that enforces it; null when none is registered (or for callers who are not portal admins).' })
+  @Field(() => ID, {
+    nullable: true,
+    description: 'The provider that enforces it; null when none is registered (or for callers who are not portal admins).',
+  })
   providerId!: string | null;
 
   @Field(() => String, {
     nullable: true,
-    description: 'Its id in the provider: the Tyk policy id (plans, products) or the first 12 characters of the Tyk key hash (credentials); null when it has none there (or for callers who are not portal admins).',
+    description:
+      'Its id in the provider: the Tyk policy id (plans, products) or the first 12 characters of the Tyk key hash (credentials); null when it has none there (or for callers who are not portal admins).',
   })
   externalId!: string | null;
 
   @Field(() => Int, { description: 'Attempts since the last successful sync, the successful one included (0 before the first attempt).' })
   attempts!: number;
 
-  @Field(() => String, { nullable: true, description: "The provider's message for the last failure; null when the last attempt succeeded (or for callers who are not portal admins)." })
+  @Field(() => String, {
+    nullable: true,
+    description:
+      "The provider's message for the last failure; null when the last attempt succeeded (or for callers who are not portal admins).",
+  })
   lastError!: string | null;
 
   @Field(() => Date, { nullable: true, description: 'When the portal last tried to write it; null before the first attempt.' })
@@ -63,7 +82,15 @@ export class SyncState {
 }
 
 export function syncState(values: Partial<SyncState> & { status: SyncStatus }): SyncState {
-  return Object.assign(new SyncState(), { providerId: null, externalId: null, attempts: 0, lastError: null, lastAttemptAt: null, syncedAt: null, ...values });
+  return Object.assign(new SyncState(), {
+    providerId: null,
+    externalId: null,
+    attempts: 0,
+    lastError: null,
+    lastAttemptAt: null,
+    syncedAt: null,
+    ...values,
+  });
 }
 
 /** A queued provider job (graphile-worker) of a plan, product or credential, as `sync` needs it. */
@@ -84,7 +111,8 @@ export interface PendingJob {
 export function withPendingJobs(state: SyncState, jobs: (PendingJob | null)[], now: Date, stuckSeconds: number): SyncState {
   // A running job whose run has already recorded the sync is finishing: graphile-worker removes
   // it right after. (A newer change would have been queued as a separate job.)
-  const finishing = (job: PendingJob) => job.lockedAt !== null && state.status === SyncStatus.SYNCED && state.syncedAt !== null && state.syncedAt >= job.lockedAt;
+  const finishing = (job: PendingJob) =>
+    job.lockedAt !== null && state.status === SyncStatus.SYNCED && state.syncedAt !== null && state.syncedAt >= job.lockedAt;
   const waiting = jobs.filter((job): job is PendingJob => job !== null && !finishing(job));
   if (!waiting.length) return state;
   const oldest = waiting.reduce((a, b) => (a.createdAt <= b.createdAt ? a : b));

@@ -53,7 +53,9 @@ export class Migration20261124000000 extends Migration {
         updated_at timestamptz not null default now(),
         constraint credential_key_active_has_hash check (status <> 'ACTIVE' or key_hash is not null)
       );`);
-    this.addSql(`create unique index credential_key_hash_key on provider.credential_key (provider_id, key_hash) where key_hash is not null;`);
+    this.addSql(
+      `create unique index credential_key_hash_key on provider.credential_key (provider_id, key_hash) where key_hash is not null;`,
+    );
     // "Does a live key use this policy?" (before a policy is deleted).
     this.addSql(`create index credential_key_live_policies_idx on provider.credential_key using gin (policy_ids) where status = 'ACTIVE';`);
 

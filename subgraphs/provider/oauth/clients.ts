@@ -94,7 +94,9 @@ async function call(
     });
   } catch (error) {
     // The URL is the issuer's or the management URI (no secrets in either); the cause's message only.
-    throw new IdentityProviderError(`the identity provider could not be reached (${method} ${new URL(url).origin}): ${(error as Error).message}`);
+    throw new IdentityProviderError(
+      `the identity provider could not be reached (${method} ${new URL(url).origin}): ${(error as Error).message}`,
+    );
   }
   const text = await response.text();
   let body: unknown = null;
@@ -109,10 +111,16 @@ async function call(
 /** OpenID Connect discovery: the issuer's registration endpoint (RFC 8414 / OIDC Discovery). */
 async function registrationEndpoint(deps: SyncDeps, issuer: string): Promise<string> {
   const { status, body } = await call(deps, 'GET', `${issuer}/.well-known/openid-configuration`);
-  if (status !== 200 || !body || typeof body !== 'object') throw new IdentityProviderError(`discovery at ${issuer} failed: ${errorText(status, body)}`);
-  if (body.issuer !== issuer) throw new IdentityProviderError(`discovery at ${issuer} names another issuer (${String(body.issuer).slice(0, 200)}): fix the identity provider's issuer`);
+  if (status !== 200 || !body || typeof body !== 'object')
+    throw new IdentityProviderError(`discovery at ${issuer} failed: ${errorText(status, body)}`);
+  if (body.issuer !== issuer)
+    throw new IdentityProviderError(
+      `discovery at ${issuer} names another issuer (${String(body.issuer).slice(0, 200)}): fix the identity provider's issuer`,
+    );
   if (typeof body.registration_endpoint !== 'string') {
-    throw new IdentityProviderError(`the identity provider ${issuer} offers no registration_endpoint (RFC 7591 Dynamic Client Registration is not enabled there)`);
+    throw new IdentityProviderError(
+      `the identity provider ${issuer} offers no registration_endpoint (RFC 7591 Dynamic Client Registration is not enabled there)`,
+    );
   }
   return body.registration_endpoint;
 }
@@ -146,13 +154,21 @@ async function readClient(em: EntityManager, credentialId: string): Promise<Clie
   return rows[0] ?? null;
 }
 
-async function saveClient(em: EntityManager, credentialId: string, patch: Partial<Omit<ClientRow, 'credential_id'>> & { last_error?: string | null }, countAttempt = true): Promise<void> {
+async function saveClient(
+  em: EntityManager,
+  credentialId: string,
+  patch: Partial<Omit<ClientRow, 'credential_id'>> & { last_error?: string | null },
+  countAttempt = true,
+): Promise<void> {
   await query(em, `insert into provider.oauth_client (credential_id) values (?) on conflict (credential_id) do nothing`, [credentialId]);
   const entries = Object.entries(patch);
   const sets = entries.map(([column]) => `${column} = ?`);
   if (countAttempt) sets.push('attempts = attempts + 1');
   sets.push('updated_at = now()');
-  await query(em, `update provider.oauth_client set ${sets.join(', ')} where credential_id = ?`, [...entries.map(([, value]) => value), credentialId]);
+  await query(em, `update provider.oauth_client set ${sets.join(', ')} where credential_id = ?`, [
+    ...entries.map(([, value]) => value),
+    credentialId,
+  ]);
 }
 
 /** The Tyk provider a plan's policy lives on, else the default provider. */
@@ -166,16 +182,28 @@ async function providerOfPlan(em: EntityManager, planId: string): Promise<string
 }
 
 async function identityProviderOf(em: EntityManager, providerId: string): Promise<IdentityProviderRow | null> {
-  const rows = await query<IdentityProviderRow>(em, 'select provider_id::text as provider_id, issuer, initial_access_token_encrypted from provider.identity_provider where provider_id = ?', [providerId]);
+  const rows = await query<IdentityProviderRow>(
+    em,
+    'select provider_id::text as provider_id, issuer, initial_access_token_encrypted from provider.identity_provider where provider_id = ?',
+    [providerId],
+  );
   return rows[0] ?? null;
 }
 
 function isRevoked(credential: CredentialRow | null, now: Date): boolean {
-  return !credential || credential.status === 'REVOKED' || (credential.revokes_at !== null && new Date(credential.revokes_at).getTime() <= now.getTime());
+  return (
+    !credential ||
+    credential.status === 'REVOKED' ||
+    (credential.revokes_at !== null && new Date(credential.revokes_at).getTime() <= now.getTime())
+  );
 }
 
 /** Runs `work` in one transaction holding the credential's client lock; a recorded failure is rethrown after commit (the job retries). */
-async function withClient(deps: SyncDeps, credentialId: string, work: (tx: EntityManager, audits: AuditEntryInput[]) => Promise<Error | null>): Promise<void> {
+async function withClient(
+  deps: SyncDeps,
+  credentialId: string,
+  work: (tx: EntityManager, audits: AuditEntryInput[]) => Promise<Error | null>,
+): Promise<void> {
   let failure: Error | null = null;
   await deps.fork().transactional(async (tx) => {
     await lock(tx, `oauth-client:${credentialId}`);
@@ -186,7 +214,13 @@ async function withClient(deps: SyncDeps, credentialId: string, work: (tx: Entit
   if (failure) throw failure;
 }
 
-const audit = (action: string, change: AuditEntryInput['change'], credential: { organization_id?: string | null }, clientId: string | null, after: unknown): AuditEntryInput => ({
+const audit = (
+  action: string,
+  change: AuditEntryInput['change'],
+  credential: { organization_id?: string | null },
+  clientId: string | null,
+  after: unknown,
+): AuditEntryInput => ({
   action: `oidc.${action}`,
   change,
   targetType: 'OAuthClient',
@@ -199,7 +233,13 @@ const audit = (action: string, change: AuditEntryInput['change'], credential: { 
 // ------------------------------------------------------------------ jobs
 
 /** Deletes the client at the identity provider (RFC 7592); 401/404 mean it is gone already. */
-async function deleteIn(tx: EntityManager, deps: SyncDeps, credential: { id: string; organization_id?: string | null }, row: ClientRow, audits: AuditEntryInput[]): Promise<Error | null> {
+async function deleteIn(
+  tx: EntityManager,
+  deps: SyncDeps,
+  credential: { id: string; organization_id?: string | null },
+  row: ClientRow,
+  audits: AuditEntryInput[],
+): Promise<Error | null> {
   if (row.status === 'DELETED' || !row.client_id) {
     if (row.status !== 'DELETED') await saveClient(tx, credential.id, { status: 'DELETED', last_error: null }, false);
     return null;
@@ -208,7 +248,8 @@ async function deleteIn(tx: EntityManager, deps: SyncDeps, credential: { id: str
     if (row.registration_client_uri && row.registration_access_token_encrypted) {
       const token = decryptSecret(keyRingFromEnv(deps.env), row.registration_access_token_encrypted);
       const { status, body } = await call(deps, 'DELETE', row.registration_client_uri, { bearer: token });
-      if (status !== 204 && status !== 200 && status !== 401 && status !== 404) throw new IdentityProviderError(`deleting client ${row.client_id}: ${errorText(status, body)}`);
+      if (status !== 204 && status !== 200 && status !== 401 && status !== 404)
+        throw new IdentityProviderError(`deleting client ${row.client_id}: ${errorText(status, body)}`);
       audits.push(audit('deleteClient', 'DELETE', credential, row.client_id, { issuer: row.issuer, status }));
     }
   } catch (error) {
@@ -216,9 +257,15 @@ async function deleteIn(tx: EntityManager, deps: SyncDeps, credential: { id: str
     await saveClient(tx, credential.id, { last_error: error.message });
     return error;
   }
-  await query(tx, `update provider.oauth_client set status = 'DELETED', deleted_at = now(), registration_access_token_encrypted = null, last_error = null, updated_at = now() where credential_id = ?`, [credential.id]);
+  await query(
+    tx,
+    `update provider.oauth_client set status = 'DELETED', deleted_at = now(), registration_access_token_encrypted = null, last_error = null, updated_at = now() where credential_id = ?`,
+    [credential.id],
+  );
   // The plan may have lost its last live access on some API: its scope mapping follows.
-  const plan = await query<{ plan_id: string }>(tx, 'select plan_id::text as plan_id from developers.credential_contract where id = ?', [credential.id]);
+  const plan = await query<{ plan_id: string }>(tx, 'select plan_id::text as plan_id from developers.credential_contract where id = ?', [
+    credential.id,
+  ]);
   if (plan[0]) await enqueuePlanScopeSyncs(tx, plan[0].plan_id);
   return null;
 }
@@ -237,17 +284,26 @@ export async function registerClient(deps: SyncDeps, credentialId: string): Prom
     try {
       const plans = await query<{ jwt_scopes: string[] }>(tx, 'select jwt_scopes from plans.plan_contract where id = ?', [live.plan_id]);
       const scope = (plans[0]?.jwt_scopes ?? []).join(' ');
-      if (!scope) throw new IdentityProviderError(`plan ${live.plan_id} has no JWT scopes, so no OAuth2 client can be registered for it: give the plan jwtScopes`);
+      if (!scope)
+        throw new IdentityProviderError(
+          `plan ${live.plan_id} has no JWT scopes, so no OAuth2 client can be registered for it: give the plan jwtScopes`,
+        );
       const ring = keyRingFromEnv(deps.env);
 
       if (row?.status === 'ACTIVE' && row.client_id) {
         if (row.scope === scope) return null; // registered with the plan's current scopes: nothing to do
         // Plan change: the same client gets the new plan's scopes (RFC 7592 update, full metadata).
         const token = decryptSecret(ring, row.registration_access_token_encrypted!);
-        const { status, body } = await call(deps, 'PUT', row.registration_client_uri!, { bearer: token, body: { client_id: row.client_id, ...clientMetadata(live, scope) } });
+        const { status, body } = await call(deps, 'PUT', row.registration_client_uri!, {
+          bearer: token,
+          body: { client_id: row.client_id, ...clientMetadata(live, scope) },
+        });
         if (status !== 200) throw new IdentityProviderError(`updating client ${row.client_id}: ${errorText(status, body)}`);
         audits.push(audit('updateClient', 'UPDATE', live, row.client_id, { issuer: row.issuer, scope }));
-        const rotatedToken = typeof body.registration_access_token === 'string' ? encryptSecret(ring, body.registration_access_token) : row.registration_access_token_encrypted;
+        const rotatedToken =
+          typeof body.registration_access_token === 'string'
+            ? encryptSecret(ring, body.registration_access_token)
+            : row.registration_access_token_encrypted;
         await saveClient(tx, credentialId, { scope, registration_access_token_encrypted: rotatedToken, last_error: null });
         return null;
       }
@@ -255,11 +311,15 @@ export async function registerClient(deps: SyncDeps, credentialId: string): Prom
       const providerId = await providerOfPlan(tx, live.plan_id);
       if (!providerId) throw new IdentityProviderError('no provider enforces this plan yet: register a provider first');
       const idp = await identityProviderOf(tx, providerId);
-      if (!idp) throw new IdentityProviderError(`provider ${providerId} names no identity provider: set one with setProviderIdentityProvider, then the client is registered`);
+      if (!idp)
+        throw new IdentityProviderError(
+          `provider ${providerId} names no identity provider: set one with setProviderIdentityProvider, then the client is registered`,
+        );
       const endpoint = await registrationEndpoint(deps, idp.issuer);
       const initialToken = idp.initial_access_token_encrypted ? decryptSecret(ring, idp.initial_access_token_encrypted) : null;
       const { status, body } = await call(deps, 'POST', endpoint, { bearer: initialToken, body: clientMetadata(live, scope) });
-      if (status !== 201 && status !== 200) throw new IdentityProviderError(`registering a client at ${idp.issuer}: ${errorText(status, body)}`);
+      if (status !== 201 && status !== 200)
+        throw new IdentityProviderError(`registering a client at ${idp.issuer}: ${errorText(status, body)}`);
       if (typeof body?.client_id !== 'string' || typeof body.client_secret !== 'string') {
         throw new IdentityProviderError(`the identity provider ${idp.issuer} registered a client without client_id and client_secret`);
       }
@@ -270,13 +330,19 @@ export async function registerClient(deps: SyncDeps, credentialId: string): Prom
         issuer: idp.issuer,
         client_id: clientId,
         registration_client_uri: typeof body.registration_client_uri === 'string' ? body.registration_client_uri : null,
-        registration_access_token_encrypted: typeof body.registration_access_token === 'string' ? encryptSecret(ring, body.registration_access_token) : null,
+        registration_access_token_encrypted:
+          typeof body.registration_access_token === 'string' ? encryptSecret(ring, body.registration_access_token) : null,
         scope,
         status: 'ACTIVE',
         last_error: null,
       });
       // The secret goes to developers sealed with ENCRYPTION_KEYS, for the member's one-time reveal.
-      await enqueueJob(tx, CLIENT_REGISTERED_TASK, { credentialId, clientId, secretEncrypted: encryptSecret(ring, body.client_secret) }, { jobKey: `client-registered:${credentialId}` });
+      await enqueueJob(
+        tx,
+        CLIENT_REGISTERED_TASK,
+        { credentialId, clientId, secretEncrypted: encryptSecret(ring, body.client_secret) },
+        { jobKey: `client-registered:${credentialId}` },
+      );
       // Live access under the plan now covers its products' APIs: map the plan's scopes there (./sync/scopes.ts).
       await enqueuePlanScopeSyncs(tx, live.plan_id);
       return null;
@@ -296,7 +362,12 @@ export async function revokeClient(deps: SyncDeps, credentialId: string): Promis
     if (!row) return null;
     const credential = await readCredential(tx, credentialId);
     const now = deps.clock.now();
-    if (credential && credential.status === 'ACTIVE' && !(credential.revokes_at && new Date(credential.revokes_at).getTime() <= now.getTime() + REVOKE_SLACK_MS)) return null;
+    if (
+      credential &&
+      credential.status === 'ACTIVE' &&
+      !(credential.revokes_at && new Date(credential.revokes_at).getTime() <= now.getTime() + REVOKE_SLACK_MS)
+    )
+      return null;
     return deleteIn(tx, deps, credential ?? { id: credentialId }, row, audits);
   });
 }

@@ -17,7 +17,9 @@ export class IdentityProvider {
   @Field(() => String, { description: 'Issuer URL (its `/.well-known/openid-configuration` is read to find the registration endpoint).' })
   issuer!: string;
 
-  @Field(() => Boolean, { description: 'True when an initial access token for the registration endpoint is stored (encrypted; it is never returned).' })
+  @Field(() => Boolean, {
+    description: 'True when an initial access token for the registration endpoint is stored (encrypted; it is never returned).',
+  })
   hasInitialAccessToken!: boolean;
 
   @Field(() => Date, { description: 'When it was last set.' })
@@ -72,7 +74,13 @@ export class IdentityProviderResolver {
       'select issuer, initial_access_token_encrypted is not null as has_token, updated_at from provider.identity_provider where provider_id = ?',
       [provider.id],
     );
-    return row ? Object.assign(new IdentityProvider(), { issuer: row.issuer, hasInitialAccessToken: row.has_token, updatedAt: new Date(row.updated_at) }) : null;
+    return row
+      ? Object.assign(new IdentityProvider(), {
+          issuer: row.issuer,
+          hasInitialAccessToken: row.has_token,
+          updatedAt: new Date(row.updated_at),
+        })
+      : null;
   }
 
   @Mutation(() => SetProviderIdentityProviderPayload, {
@@ -80,7 +88,8 @@ export class IdentityProviderResolver {
       'Names (or, with `issuer: null`, removes) the OpenID Connect identity provider of a provider, where OAUTH_CLIENT credentials of its plans are registered as OAuth2 clients. Nothing is called now: the issuer is discovered when a client is registered (failures show in the job log and are retried). Portal admins only, with a token that asserts MFA (MFA_REQUIRED otherwise). Audited (without the token).',
   })
   async setProviderIdentityProvider(
-    @Arg('input', () => SetProviderIdentityProviderInput, { description: 'The provider and its identity provider.' }) input: SetProviderIdentityProviderInput,
+    @Arg('input', () => SetProviderIdentityProviderInput, { description: 'The provider and its identity provider.' })
+    input: SetProviderIdentityProviderInput,
     @Ctx() context: SubgraphContext,
   ): Promise<SetProviderIdentityProviderPayload> {
     context.caller.requirePortalAdmin();
@@ -96,10 +105,12 @@ export class IdentityProviderResolver {
           if ('error' in parsed) v.fail('input.issuer', parsed.error.replace('the Tyk API', 'the issuer'));
           else issuer = parsed.url;
         }
-        if (input.initialAccessToken !== null && input.initialAccessToken !== undefined) checkSecret(v, 'input.initialAccessToken', input.initialAccessToken);
+        if (input.initialAccessToken !== null && input.initialAccessToken !== undefined)
+          checkSecret(v, 'input.initialAccessToken', input.initialAccessToken);
         v.done();
         const provider = await em.findOne(Provider, { id: input.providerId.toLowerCase() });
-        if (!provider) throw new UserErrorException([userError('NOT_FOUND', 'input.providerId', 'No provider has this id: check `providers`.')]);
+        if (!provider)
+          throw new UserErrorException([userError('NOT_FOUND', 'input.providerId', 'No provider has this id: check `providers`.')]);
         if (issuer === null) {
           await query(em, 'delete from provider.identity_provider where provider_id = ?', [provider.id]);
         } else {

@@ -42,13 +42,15 @@ export class RegisterProviderInput {
 
   @Field(() => [String], {
     nullable: true,
-    description: 'Tags that mark the policies this portal owns: 1–20 tags of 1–64 letters, digits, `:`, `.`, `_` or `-` (default `["plangraph"]`).',
+    description:
+      'Tags that mark the policies this portal owns: 1–20 tags of 1–64 letters, digits, `:`, `.`, `_` or `-` (default `["plangraph"]`).',
   })
   policyTags?: string[] | null;
 
   @Field(() => Boolean, {
     nullable: true,
-    description: 'Make this the default provider (the previous default stops being one). The first provider registered is always the default.',
+    description:
+      'Make this the default provider (the previous default stops being one). The first provider registered is always the default.',
   })
   makeDefault?: boolean | null;
 }
@@ -72,25 +74,31 @@ export class UpdateProviderInput {
 
   @Field(() => String, {
     nullable: true,
-    description: 'New absolute http(s) URL of the Gateway control API or the Dashboard, without query or fragment; a trailing slash is removed.',
+    description:
+      'New absolute http(s) URL of the Gateway control API or the Dashboard, without query or fragment; a trailing slash is removed.',
   })
   baseUrl?: string | null;
 
   @Field(() => String, {
     nullable: true,
-    description: 'New admin secret, 1–4096 printable ASCII characters (e.g. after rotating it in Tyk). Stored encrypted with the current key; never returned.',
+    description:
+      'New admin secret, 1–4096 printable ASCII characters (e.g. after rotating it in Tyk). Stored encrypted with the current key; never returned.',
   })
   secret?: string | null;
 
   @Field(() => String, { nullable: true, description: 'New Tyk organization id (`org_id`), 1–128 letters, digits, `.`, `_` or `-`.' })
   tykOrgId?: string | null;
 
-  @Field(() => [String], { nullable: true, description: 'New policy tags (replaces the list): 1–20 tags of 1–64 letters, digits, `:`, `.`, `_` or `-`.' })
+  @Field(() => [String], {
+    nullable: true,
+    description: 'New policy tags (replaces the list): 1–20 tags of 1–64 letters, digits, `:`, `.`, `_` or `-`.',
+  })
   policyTags?: string[] | null;
 
   @Field(() => Boolean, {
     nullable: true,
-    description: 'true makes this the default provider (the previous default stops being one). false is refused for the default provider (make another one the default instead).',
+    description:
+      'true makes this the default provider (the previous default stops being one). false is refused for the default provider (make another one the default instead).',
   })
   makeDefault?: boolean | null;
 }
@@ -104,7 +112,9 @@ export class UpdateProviderPayload {
   errors!: UserError[];
 }
 
-const NAME_TAKEN = { provider_name_key: { field: 'input.name', message: 'A provider with this name exists already: choose another name.' } };
+const NAME_TAKEN = {
+  provider_name_key: { field: 'input.name', message: 'A provider with this name exists already: choose another name.' },
+};
 
 function checkName(validation: Validation, raw: string): string {
   const name = raw.trim();
@@ -123,7 +133,11 @@ function checkBaseUrl(validation: Validation, raw: string): string {
 
 function checkOrgId(validation: Validation, raw: string): string {
   const tykOrgId = raw.trim();
-  validation.check(ORG_ID_PATTERN.test(tykOrgId), 'input.tykOrgId', "Give the Tyk organization id (`org_id` in Tyk): 1 to 128 letters, digits, `.`, `_` or `-`.");
+  validation.check(
+    ORG_ID_PATTERN.test(tykOrgId),
+    'input.tykOrgId',
+    'Give the Tyk organization id (`org_id` in Tyk): 1 to 128 letters, digits, `.`, `_` or `-`.',
+  );
   return tykOrgId;
 }
 
@@ -186,7 +200,12 @@ export class ProviderResolver {
         await em.flush();
         // First periodic sync (dashboard-first import, drift repair) after one interval; `syncProvider` runs one at once.
         const interval = providerSettings(context.env).syncIntervalSeconds;
-        await enqueueJob(em, JOB_TASKS.syncProvider, { providerId: provider.id }, { jobKey: `provider-sync:${provider.id}`, runAt: new Date(context.clock.now().getTime() + interval * 1000) });
+        await enqueueJob(
+          em,
+          JOB_TASKS.syncProvider,
+          { providerId: provider.id },
+          { jobKey: `provider-sync:${provider.id}`, runAt: new Date(context.clock.now().getTime() + interval * 1000) },
+        );
         // Plans and products created while no provider was registered go to the new default now.
         if (isDefault) await enqueueOrphanSyncs(em);
         return { provider };
@@ -212,7 +231,11 @@ export class ProviderResolver {
         const validation = new Validation();
         validation.check(isUuid(input.id), 'input.id', 'Give a provider id (a UUID from `providers`).');
         const refuseNull = (field: keyof UpdateProviderInput) =>
-          validation.check(input[field] !== null, `input.${field}`, `\`${field}\` cannot be null: give a value, or leave it out to keep the current one.`);
+          validation.check(
+            input[field] !== null,
+            `input.${field}`,
+            `\`${field}\` cannot be null: give a value, or leave it out to keep the current one.`,
+          );
         for (const field of ['name', 'baseUrl', 'secret', 'tykOrgId', 'policyTags', 'makeDefault'] as const) refuseNull(field);
         const name = typeof input.name === 'string' ? checkName(validation, input.name) : undefined;
         const baseUrl = typeof input.baseUrl === 'string' ? checkBaseUrl(validation, input.baseUrl) : undefined;
@@ -223,13 +246,23 @@ export class ProviderResolver {
 
         await em.execute('select pg_advisory_xact_lock(hashtext(?))', [DEFAULT_LOCK]);
         const provider = await em.findOne(Provider, { id: input.id.toLowerCase() }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-        if (!provider) throw new UserErrorException([userError('NOT_FOUND', 'input.id', 'No provider has this id: pick one from `providers`.')]);
+        if (!provider)
+          throw new UserErrorException([userError('NOT_FOUND', 'input.id', 'No provider has this id: pick one from `providers`.')]);
         if (input.makeDefault === false && provider.isDefault) {
           throw new UserErrorException([
-            userError('DEFAULT_REQUIRED', 'input.makeDefault', 'This is the default provider and one provider must stay the default: make another provider the default instead.'),
+            userError(
+              'DEFAULT_REQUIRED',
+              'input.makeDefault',
+              'This is the default provider and one provider must stay the default: make another provider the default instead.',
+            ),
           ]);
         }
-        const before = { baseUrl: provider.baseUrl, tykOrgId: provider.tykOrgId, policyTags: [...provider.policyTags], secretKeyId: provider.secretKeyId };
+        const before = {
+          baseUrl: provider.baseUrl,
+          tykOrgId: provider.tykOrgId,
+          policyTags: [...provider.policyTags],
+          secretKeyId: provider.secretKeyId,
+        };
         if (name !== undefined) provider.name = name;
         if (baseUrl !== undefined) provider.baseUrl = baseUrl;
         if (tykOrgId !== undefined) provider.tykOrgId = tykOrgId;
@@ -252,7 +285,8 @@ export class ProviderResolver {
           provider.tykOrgId !== before.tykOrgId ||
           provider.policyTags.join('\n') !== before.policyTags.join('\n');
         // Converge at once: the sync's drift repair rewrites portal-owned policies that now differ (org id, tags, a new URL).
-        if (reachChanged) await enqueueJob(em, JOB_TASKS.syncProvider, { providerId: provider.id }, { jobKey: `provider-sync:${provider.id}` });
+        if (reachChanged)
+          await enqueueJob(em, JOB_TASKS.syncProvider, { providerId: provider.id }, { jobKey: `provider-sync:${provider.id}` });
         if (becameDefault) await enqueueOrphanSyncs(em);
         return { provider };
       },

@@ -13,7 +13,9 @@ export class ScopeMappingEntry {
   @Field(() => String, { description: 'The scope (a value of the token’s scope claim).' })
   scope!: string;
 
-  @Field(() => String, { description: 'The Tyk policy it selects: the JWT policy of the plan that has the scope (`pg-jwt-<plan id hex>`).' })
+  @Field(() => String, {
+    description: 'The Tyk policy it selects: the JWT policy of the plan that has the scope (`pg-jwt-<plan id hex>`).',
+  })
   policyId!: string;
 }
 
@@ -28,16 +30,23 @@ export class ApiScopeSync {
   @Field(() => ID, { nullable: true, description: 'The provider whose API definition holds the mapping; null before the first sync.' })
   providerId!: string | null;
 
-  @Field(() => SyncStatus, { description: 'PENDING (a change waits), SYNCED, FAILED (see `lastError`, retried) or MISSING (the provider has no such API).' })
+  @Field(() => SyncStatus, {
+    description: 'PENDING (a change waits), SYNCED, FAILED (see `lastError`, retried) or MISSING (the provider has no such API).',
+  })
   status!: SyncStatus;
 
-  @Field(() => [ScopeMappingEntry], { description: 'The entries the portal wrote and owns in the definition (entries written by others are never changed).' })
+  @Field(() => [ScopeMappingEntry], {
+    description: 'The entries the portal wrote and owns in the definition (entries written by others are never changed).',
+  })
   mapping!: ScopeMappingEntry[];
 
   @Field(() => Int, { description: 'Attempts since the last successful sync, the successful one included.' })
   attempts!: number;
 
-  @Field(() => String, { nullable: true, description: 'Why the last attempt failed or what it could not map (conflicting scopes, API without JWT); null when all is well.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Why the last attempt failed or what it could not map (conflicting scopes, API without JWT); null when all is well.',
+  })
   lastError!: string | null;
 
   @Field(() => Date, { nullable: true, description: 'When the portal last tried to write it.' })
@@ -46,7 +55,9 @@ export class ApiScopeSync {
   @Field(() => Date, { nullable: true, description: 'When it was last written successfully (or found already right).' })
   syncedAt!: Date | null;
 
-  @Field(() => Boolean, { description: 'True when a change has waited longer than SYNC_STUCK_SECONDS (default 300) or its retries are exhausted.' })
+  @Field(() => Boolean, {
+    description: 'True when a change has waited longer than SYNC_STUCK_SECONDS (default 300) or its retries are exhausted.',
+  })
   stuck!: boolean;
 }
 
@@ -59,7 +70,11 @@ export class ProductScopeSyncResolver {
   })
   async scopeSync(@Root() product: ProductRef, @Ctx() context: SubgraphContext): Promise<ApiScopeSync[] | null> {
     if (!context.caller.isPortalAdmin || !isUuid(product.id)) return null;
-    const [row] = await query<{ tyk_api_ids: string[] | null }>(context.em, `select tyk_api_ids from products.product_contract where id = ?`, [product.id]);
+    const [row] = await query<{ tyk_api_ids: string[] | null }>(
+      context.em,
+      `select tyk_api_ids from products.product_contract where id = ?`,
+      [product.id],
+    );
     const apiIds = row?.tyk_api_ids ?? [];
     if (!apiIds.length) return [];
     const links = await context.em.find(ApiScopeLink, { apiId: { $in: apiIds } }, { orderBy: { apiId: 'asc' } });
@@ -74,7 +89,9 @@ export class ProductScopeSyncResolver {
           apiId: link.apiId,
           providerId: link.providerId,
           status: exhausted ? SyncStatus.FAILED : waiting && link.status === SyncStatus.SYNCED ? SyncStatus.PENDING : link.status,
-          mapping: Object.entries(link.mapping).sort(([a], [b]) => a.localeCompare(b)).map(([scope, policyId]) => Object.assign(new ScopeMappingEntry(), { scope, policyId })),
+          mapping: Object.entries(link.mapping)
+            .sort(([a], [b]) => a.localeCompare(b))
+            .map(([scope, policyId]) => Object.assign(new ScopeMappingEntry(), { scope, policyId })),
           attempts: link.attempts,
           lastError: link.lastError,
           lastAttemptAt: link.lastAttemptAt,

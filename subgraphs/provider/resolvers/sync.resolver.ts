@@ -28,7 +28,8 @@ export class PlanSyncResolver {
 
   @FieldResolver(() => Provider, {
     nullable: true,
-    description: 'The provider that enforces the plan: the one assigned with `assignProvider`, else the default provider; null when none is registered. Portal admins only; null for everyone else.',
+    description:
+      'The provider that enforces the plan: the one assigned with `assignProvider`, else the default provider; null when none is registered. Portal admins only; null for everyone else.',
   })
   provider(@Root() plan: PlanRef, @Ctx() context: SubgraphContext): Promise<Provider | null> {
     return subjectProvider(context, LinkKind.PLAN, plan.id);
@@ -39,7 +40,8 @@ export class PlanSyncResolver {
 export class ProductSyncResolver {
   @FieldResolver(() => SyncState, {
     nullable: true,
-    description: 'How the product stands in the provider that enforces it (its access policy): PENDING before the first attempt. Portal admins only; null for everyone else.',
+    description:
+      'How the product stands in the provider that enforces it (its access policy): PENDING before the first attempt. Portal admins only; null for everyone else.',
   })
   sync(@Root() product: ProductRef, @Ctx() context: SubgraphContext): Promise<SyncState | null> {
     return subjectSyncState(context, LinkKind.PRODUCT, product.id);
@@ -47,7 +49,8 @@ export class ProductSyncResolver {
 
   @FieldResolver(() => Provider, {
     nullable: true,
-    description: 'The provider that enforces the product: the one assigned with `assignProvider`, else the default provider; null when none is registered. Portal admins only; null for everyone else.',
+    description:
+      'The provider that enforces the product: the one assigned with `assignProvider`, else the default provider; null when none is registered. Portal admins only; null for everyone else.',
   })
   provider(@Root() product: ProductRef, @Ctx() context: SubgraphContext): Promise<Provider | null> {
     return subjectProvider(context, LinkKind.PRODUCT, product.id);
@@ -86,7 +89,11 @@ export class ProviderImportResolver {
   @FieldResolver(() => ImportedPolicyConnection, {
     description: 'Policies found in this provider by `syncProvider` (dashboard-first import), oldest first. Portal admins only.',
   })
-  async importedPolicies(@Root() provider: Provider, @Args(() => ImportedPoliciesArgs) args: ImportedPoliciesArgs, @Ctx() context: SubgraphContext) {
+  async importedPolicies(
+    @Root() provider: Provider,
+    @Args(() => ImportedPoliciesArgs) args: ImportedPoliciesArgs,
+    @Ctx() context: SubgraphContext,
+  ) {
     context.caller.requirePortalAdmin();
     const limit = pageSize(args.first);
     const after = args.after ? decodeCursor(args.after) : null;
@@ -122,13 +129,22 @@ export class AssignProviderInput {
 
 @ObjectType({ description: 'Result of `assignProvider`.' })
 export class AssignProviderPayload {
-  @Field(() => PlanRef, { nullable: true, description: 'The plan, when a plan was assigned; null otherwise or when `errors` is not empty.' })
+  @Field(() => PlanRef, {
+    nullable: true,
+    description: 'The plan, when a plan was assigned; null otherwise or when `errors` is not empty.',
+  })
   plan!: PlanRef | null;
 
-  @Field(() => ProductRef, { nullable: true, description: 'The product, when a product was assigned; null otherwise or when `errors` is not empty.' })
+  @Field(() => ProductRef, {
+    nullable: true,
+    description: 'The product, when a product was assigned; null otherwise or when `errors` is not empty.',
+  })
   product!: ProductRef | null;
 
-  @Field(() => SyncState, { nullable: true, description: 'Its sync state right after the assignment (PENDING until the sync job ran); null when `errors` is not empty.' })
+  @Field(() => SyncState, {
+    nullable: true,
+    description: 'Its sync state right after the assignment (PENDING until the sync job ran); null when `errors` is not empty.',
+  })
   sync!: SyncState | null;
 
   @Field(() => [UserError], { description: 'Why nothing was assigned; empty on success.' })
@@ -173,7 +189,9 @@ export class SyncProviderPayload {
   @Field(() => ProviderSyncResult, { nullable: true, description: 'What the run found and did; null when `errors` is not empty.' })
   result!: ProviderSyncResult | null;
 
-  @Field(() => [UserError], { description: 'Why the run failed (e.g. PROVIDER_UNAVAILABLE with the provider’s message); empty on success.' })
+  @Field(() => [UserError], {
+    description: 'Why the run failed (e.g. PROVIDER_UNAVAILABLE with the provider’s message); empty on success.',
+  })
   errors!: UserError[];
 }
 
@@ -199,7 +217,11 @@ export class SyncMutationResolver {
         const validation = new Validation();
         const planId = input.planId ?? null;
         const productId = input.productId ?? null;
-        validation.check((planId === null) !== (productId === null), planId === null ? 'input.planId' : 'input.productId', 'Give exactly one of `planId` and `productId`.');
+        validation.check(
+          (planId === null) !== (productId === null),
+          planId === null ? 'input.planId' : 'input.productId',
+          'Give exactly one of `planId` and `productId`.',
+        );
         validation.check(isUuid(input.providerId), 'input.providerId', 'Give a provider id (a UUID from `providers`).');
         const subjectId = (planId ?? productId ?? '').toLowerCase();
         const field = planId !== null ? 'input.planId' : 'input.productId';
@@ -218,10 +240,23 @@ export class SyncMutationResolver {
         await em.execute('select pg_advisory_xact_lock(hashtext(?))', [`plangraph:provider:policy:${kind}:${subjectId}`]);
         let link = await em.findOne(PolicyLink, { kind, subjectId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
         if (link?.origin === LinkOrigin.PROVIDER && link.providerId !== provider!.id) {
-          validation.fail(field, `This ${what} was imported from a provider and stays there: its policy belongs to that provider.`, 'IMPORTED');
+          validation.fail(
+            field,
+            `This ${what} was imported from a provider and stays there: its policy belongs to that provider.`,
+            'IMPORTED',
+          );
         }
-        if (link?.providerId && link.providerId !== provider!.id && link.policyPresent && (await liveKeysUse(em, link.providerId, link.policyId))) {
-          validation.fail(field, `Live keys on the current provider use this ${what}'s policy: revoke or rotate them first, then assign it again.`, 'IN_USE');
+        if (
+          link?.providerId &&
+          link.providerId !== provider!.id &&
+          link.policyPresent &&
+          (await liveKeysUse(em, link.providerId, link.policyId))
+        ) {
+          validation.fail(
+            field,
+            `Live keys on the current provider use this ${what}'s policy: revoke or rotate them first, then assign it again.`,
+            'IN_USE',
+          );
         }
         validation.done();
         if (!link) link = em.create(PolicyLink, { kind, subjectId, policyId: defaultPolicyId(kind, subjectId) });
@@ -241,7 +276,11 @@ export class SyncMutationResolver {
           lastAttemptAt: link.lastAttemptAt,
           syncedAt: link.syncedAt,
         });
-        return { plan: kind === LinkKind.PLAN ? planRef(subjectId) : null, product: kind === LinkKind.PRODUCT ? productRef(subjectId) : null, sync };
+        return {
+          plan: kind === LinkKind.PLAN ? planRef(subjectId) : null,
+          product: kind === LinkKind.PRODUCT ? productRef(subjectId) : null,
+          sync,
+        };
       },
       () => ({ plan: null, product: null, sync: null }),
     );
@@ -257,7 +296,11 @@ export class SyncMutationResolver {
   ): Promise<SyncProviderPayload> {
     context.caller.requirePortalAdmin();
     const id = input.id.toLowerCase();
-    const notFound = () => ({ provider: null, result: null, errors: [userError('NOT_FOUND', 'input.id', 'No provider has this id: pick one from `providers`.')] });
+    const notFound = () => ({
+      provider: null,
+      result: null,
+      errors: [userError('NOT_FOUND', 'input.id', 'No provider has this id: pick one from `providers`.')],
+    });
     if (!isUuid(id)) return notFound();
     try {
       const counts = await runProviderSync(requestDeps(context), id);
@@ -271,7 +314,13 @@ export class SyncMutationResolver {
       return {
         provider,
         result: null,
-        errors: [userError('PROVIDER_UNAVAILABLE', null, `The provider could not be read (${status}): ${error.message}. Check its URL, secret and health, then try again.`)],
+        errors: [
+          userError(
+            'PROVIDER_UNAVAILABLE',
+            null,
+            `The provider could not be read (${status}): ${error.message}. Check its URL, secret and health, then try again.`,
+          ),
+        ],
       };
     }
   }

@@ -86,14 +86,16 @@ export function healthRecorder(providerId: string, fork: () => EntityManager, cl
     state.error = null;
     if (!successAt && !error) return;
     try {
-      await fork().getConnection().execute(
-        `update provider.provider
+      await fork()
+        .getConnection()
+        .execute(
+          `update provider.provider
             set last_success_at = coalesce(?::timestamptz, last_success_at),
                 last_error_at = coalesce(?::timestamptz, last_error_at),
                 last_error = case when ?::boolean then ? else last_error end
           where id = ?`,
-        [successAt?.toISOString() ?? null, error?.at.toISOString() ?? null, error !== null, error?.message ?? null, providerId],
-      );
+          [successAt?.toISOString() ?? null, error?.at.toISOString() ?? null, error !== null, error?.message ?? null, providerId],
+        );
     } catch (failure) {
       log.debug({ err: failure, providerId }, 'could not record provider health');
     }

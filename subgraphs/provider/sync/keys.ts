@@ -46,7 +46,14 @@ interface KeyPatch {
 }
 
 /** Writes the row at the end of a run: attempt bookkeeping plus what changed. */
-function record(tx: EntityManager, credentialId: string, row: CredentialKey | null, now: Date, outcome: { status: SyncStatus; error: string | null }, patch: KeyPatch): CredentialKey {
+function record(
+  tx: EntityManager,
+  credentialId: string,
+  row: CredentialKey | null,
+  now: Date,
+  outcome: { status: SyncStatus; error: string | null },
+  patch: KeyPatch,
+): CredentialKey {
   const target = row ?? tx.create(CredentialKey, { credentialId });
   target.attempts = (row && row.syncStatus !== SyncStatus.SYNCED ? row.attempts : 0) + 1;
   target.lastAttemptAt = now;
@@ -60,14 +67,22 @@ function record(tx: EntityManager, credentialId: string, row: CredentialKey | nu
 async function enqueueCleanup(tx: EntityManager, planIds: Iterable<string | null>, productIds: Iterable<string>): Promise<void> {
   // The plan/product sync deletes policies of archived or deleted plans/products once no live key uses them.
   for (const planId of new Set(planIds)) if (planId) await enqueueJob(tx, JOB_TASKS.syncPlan, { planId }, { jobKey: `plan:${planId}` });
-  for (const productId of new Set(productIds)) await enqueueJob(tx, JOB_TASKS.syncProduct, { productId }, { jobKey: `product:${productId}` });
+  for (const productId of new Set(productIds))
+    await enqueueJob(tx, JOB_TASKS.syncProduct, { productId }, { jobKey: `product:${productId}` });
 }
 
 /**
  * Deletes the key of a credential (if it has one). Used by revokeKey and by issue/update when
  * the credential turned out to be revoked or gone.
  */
-async function revokeIn(tx: EntityManager, deps: SyncDeps, credentialId: string, row: CredentialKey | null, now: Date, audits: AuditTrail): Promise<Error | null> {
+async function revokeIn(
+  tx: EntityManager,
+  deps: SyncDeps,
+  credentialId: string,
+  row: CredentialKey | null,
+  now: Date,
+  audits: AuditTrail,
+): Promise<Error | null> {
   if (!row || row.status === KeyStatus.REVOKED) return null;
   try {
     if (row.keyHash && row.providerId) {
@@ -88,7 +103,13 @@ async function revokeIn(tx: EntityManager, deps: SyncDeps, credentialId: string,
 async function withCredential(
   deps: SyncDeps,
   credentialId: string,
-  work: (tx: EntityManager, credential: CredentialContractRow | null, row: CredentialKey | null, now: Date, audits: AuditTrail) => Promise<Error | null>,
+  work: (
+    tx: EntityManager,
+    credential: CredentialContractRow | null,
+    row: CredentialKey | null,
+    now: Date,
+    audits: AuditTrail,
+  ) => Promise<Error | null>,
 ): Promise<void> {
   const em = deps.fork();
   let failure = null as Error | null;
@@ -116,7 +137,10 @@ async function presyncPolicies(deps: SyncDeps, credentialId: string): Promise<Ma
   const results = new Map<string, PolicySyncResult | null | Error>();
   const credential = await readCredential(deps.fork(), credentialId);
   if (!credential || isRevoked(credential, deps.clock.now())) return results;
-  const subjects: [LinkKind, string][] = [[LinkKind.PLAN, credential.plan_id], ...credential.product_ids.map((id): [LinkKind, string] => [LinkKind.PRODUCT, id])];
+  const subjects: [LinkKind, string][] = [
+    [LinkKind.PLAN, credential.plan_id],
+    ...credential.product_ids.map((id): [LinkKind, string] => [LinkKind.PRODUCT, id]),
+  ];
   for (const [kind, subjectId] of subjects) {
     try {
       results.set(`${kind}:${subjectId}`, await syncPolicy(deps, kind, subjectId, { requirePolicy: true }));
@@ -163,14 +187,26 @@ export async function ensureKey(deps: SyncDeps, credentialId: string): Promise<v
         }
       }
       if (row?.keyHash && row.providerId && row.providerId !== providerId) {
-        throw new SyncConflict('The plan now lives on another provider and keys are not moved between providers: rotate the credential to get a key there.');
+        throw new SyncConflict(
+          'The plan now lives on another provider and keys are not moved between providers: rotate the credential to get a key there.',
+        );
       }
       const provider = await tx.findOneOrFail(Provider, { id: providerId });
       const client = clientFor(provider, deps, audits);
       // Product policies, the plan's endpoint-rule restriction policies for those products (premium
       // endpoints: Tyk merges them into the product's access right), then the plan policy.
-      const policyIds = [...products.map((p) => p!.policyId), ...keyRulePolicyIds(await readPlan(tx, credential.plan_id), credential.product_ids), plan!.policyId];
-      const patch: KeyPatch = { providerId, planId: credential.plan_id, productIds: [...credential.product_ids], policyIds, syncedVersion: credential.version };
+      const policyIds = [
+        ...products.map((p) => p!.policyId),
+        ...keyRulePolicyIds(await readPlan(tx, credential.plan_id), credential.product_ids),
+        plan!.policyId,
+      ];
+      const patch: KeyPatch = {
+        providerId,
+        planId: credential.plan_id,
+        productIds: [...credential.product_ids],
+        policyIds,
+        syncedVersion: credential.version,
+      };
 
       let keyHash = row?.status === KeyStatus.ACTIVE ? row.keyHash : null;
       let missing = false;
@@ -186,10 +222,22 @@ export async function ensureKey(deps: SyncDeps, credentialId: string): Promise<v
       if (!keyHash) {
         if (!credential.pending_secret_encrypted) {
           if (missing) {
-            record(tx, credentialId, row, now, { status: SyncStatus.MISSING, error: 'The key no longer exists in the provider and its secret is gone: rotate the credential.' }, { status: KeyStatus.PENDING, keyHash: null });
+            record(
+              tx,
+              credentialId,
+              row,
+              now,
+              {
+                status: SyncStatus.MISSING,
+                error: 'The key no longer exists in the provider and its secret is gone: rotate the credential.',
+              },
+              { status: KeyStatus.PENDING, keyHash: null },
+            );
             return null;
           }
-          throw new SyncConflict('The secret of this credential is no longer available to the provider, so its key cannot be created: rotate the credential.');
+          throw new SyncConflict(
+            'The secret of this credential is no longer available to the provider, so its key cannot be created: rotate the credential.',
+          );
         }
         const secret = decryptSecret(keyRingFromEnv(deps.env), credential.pending_secret_encrypted);
         const created = await client.createKey(secret, keySession(credential, targetOf(provider), policyIds));
@@ -218,7 +266,11 @@ export async function ensureKey(deps: SyncDeps, credentialId: string): Promise<v
 /** Deletes the credential's key, once the credential is revoked or its rotation grace period ended. */
 export async function revokeKey(deps: SyncDeps, credentialId: string): Promise<void> {
   await withCredential(deps, credentialId, async (tx, credential, row, now, audits) => {
-    if (credential && credential.status === 'ACTIVE' && !(credential.revokes_at && new Date(credential.revokes_at).getTime() <= now.getTime() + REVOKE_SLACK_MS)) {
+    if (
+      credential &&
+      credential.status === 'ACTIVE' &&
+      !(credential.revokes_at && new Date(credential.revokes_at).getTime() <= now.getTime() + REVOKE_SLACK_MS)
+    ) {
       deps.log.warn({ credentialId }, 'revokeKey for a credential that is neither revoked nor at the end of its grace period: skipped');
       return null;
     }

@@ -70,7 +70,8 @@ export async function liveKeysUse(em: EntityManager, providerId: string, policyI
   return Boolean(rows[0]?.used);
 }
 
-export const isExpectedFailure = (error: unknown): error is ProviderError | SyncConflict => error instanceof ProviderError || error instanceof SyncConflict;
+export const isExpectedFailure = (error: unknown): error is ProviderError | SyncConflict =>
+  error instanceof ProviderError || error instanceof SyncConflict;
 
 interface WriteState {
   present: boolean;
@@ -82,7 +83,12 @@ interface WriteState {
 }
 
 /** Syncs one plan's or product's policy. Throws (after recording FAILED) when the provider fails. */
-export async function syncPolicy(deps: SyncDeps, kind: LinkKind, subjectId: string, options: PolicySyncOptions = {}): Promise<PolicySyncResult | null> {
+export async function syncPolicy(
+  deps: SyncDeps,
+  kind: LinkKind,
+  subjectId: string,
+  options: PolicySyncOptions = {},
+): Promise<PolicySyncResult | null> {
   const em = deps.fork();
   let failure = null as Error | null;
   const result = await em.transactional(async (tx) => {
@@ -90,7 +96,8 @@ export async function syncPolicy(deps: SyncDeps, kind: LinkKind, subjectId: stri
     const existing = await tx.findOne(PolicyLink, { kind, subjectId }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
     const source = kind === LinkKind.PLAN ? await readPlan(tx, subjectId) : await readProduct(tx, subjectId);
     if (!existing && !source) {
-      if (options.requirePolicy) failure = new SyncConflict(`The ${kind === LinkKind.PLAN ? 'plan' : 'product'} ${subjectId} does not exist (any more).`);
+      if (options.requirePolicy)
+        failure = new SyncConflict(`The ${kind === LinkKind.PLAN ? 'plan' : 'product'} ${subjectId} does not exist (any more).`);
       return null;
     }
     const policyId = existing?.policyId ?? defaultPolicyId(kind, subjectId);
@@ -107,13 +114,25 @@ export async function syncPolicy(deps: SyncDeps, kind: LinkKind, subjectId: stri
     }
 
     const provider = await tx.findOneOrFail(Provider, { id: providerId });
-    const state: WriteState = { present: existing?.policyPresent ?? false, syncedProviderId: existing?.syncedProviderId ?? null, writes: 0, missing: false, audits: [] };
+    const state: WriteState = {
+      present: existing?.policyPresent ?? false,
+      syncedProviderId: existing?.syncedProviderId ?? null,
+      writes: 0,
+      missing: false,
+      audits: [],
+    };
     let status: SyncStatus;
     let lastError: string | null = null;
     let rulePolicyIds = existing?.rulePolicyIds ?? [];
     try {
-      await writePolicy(tx, deps, { kind, subjectId, policyId, origin, provider, source, requirePolicy: Boolean(options.requirePolicy) }, state);
-      if (kind === LinkKind.PLAN) rulePolicyIds = await writeRulePolicies(tx, deps, provider, source as PlanContractRow | null, state, rulePolicyIds);
+      await writePolicy(
+        tx,
+        deps,
+        { kind, subjectId, policyId, origin, provider, source, requirePolicy: Boolean(options.requirePolicy) },
+        state,
+      );
+      if (kind === LinkKind.PLAN)
+        rulePolicyIds = await writeRulePolicies(tx, deps, provider, source as PlanContractRow | null, state, rulePolicyIds);
       status = state.missing ? SyncStatus.MISSING : SyncStatus.SYNCED;
       if (state.missing) {
         lastError = `The policy ${policyId} is no longer in the provider (deleted, or its policy tags removed); the portal does not recreate imported policies.`;
@@ -151,7 +170,11 @@ export async function syncPolicy(deps: SyncDeps, kind: LinkKind, subjectId: stri
     if (kind === LinkKind.PRODUCT) await enqueueRulePlanSyncs(tx, subjectId);
     if (state.writes > 0 && origin === LinkOrigin.PROVIDER && source) {
       // Keep the import's view of the name in step, so the next import does not see a rename.
-      await query(tx, `update provider.imported_policy set name = ?, updated_at = now() where provider_id = ? and policy_id = ?`, [source.name, providerId, policyId]);
+      await query(tx, `update provider.imported_policy set name = ?, updated_at = now() where provider_id = ? and policy_id = ?`, [
+        source.name,
+        providerId,
+        policyId,
+      ]);
     }
     return { kind, subjectId, providerId, policyId, status, writes: state.writes };
   });
@@ -178,7 +201,9 @@ function desiredPolicy(subject: Subject): TykPolicy {
 
 /** Whether the plan/product should have a policy now. */
 export function wantsPolicy(kind: LinkKind, source: PlanContractRow | ProductContractRow | null): boolean {
-  return kind === LinkKind.PLAN ? planWantsPolicy(source as PlanContractRow | null) : productWantsPolicy(source as ProductContractRow | null);
+  return kind === LinkKind.PLAN
+    ? planWantsPolicy(source as PlanContractRow | null)
+    : productWantsPolicy(source as ProductContractRow | null);
 }
 
 async function writePolicy(tx: EntityManager, deps: SyncDeps, subject: Subject, state: WriteState): Promise<void> {
@@ -225,7 +250,10 @@ async function writePolicy(tx: EntityManager, deps: SyncDeps, subject: Subject, 
       state.syncedProviderId = provider.id;
       state.writes += 1;
       await client.reload();
-      deps.log.info({ policyId, providerId: provider.id, differences }, current ? 'policy updated in the provider' : 'policy created in the provider');
+      deps.log.info(
+        { policyId, providerId: provider.id, differences },
+        current ? 'policy updated in the provider' : 'policy created in the provider',
+      );
     }
     state.present = true;
     state.syncedProviderId = provider.id;
@@ -269,12 +297,22 @@ export function keyRulePolicyIds(plan: PlanContractRow | null, productIds: reado
  * tags is someone else's: never overwritten or deleted (a SyncConflict says so). Returns the ids
  * written (and still present).
  */
-async function writeRulePolicies(tx: EntityManager, deps: SyncDeps, provider: Provider, plan: PlanContractRow | null, state: WriteState, previous: readonly string[]): Promise<string[]> {
+async function writeRulePolicies(
+  tx: EntityManager,
+  deps: SyncDeps,
+  provider: Provider,
+  plan: PlanContractRow | null,
+  state: WriteState,
+  previous: readonly string[],
+): Promise<string[]> {
   const client = clientFor(provider, deps, state.audits);
   const desired = new Map<string, TykPolicy>();
   if (plan && state.present) {
     const rules = plan.endpoint_rules ?? [];
-    const products = await readProducts(tx, rules.map((rule) => rule.productId));
+    const products = await readProducts(
+      tx,
+      rules.map((rule) => rule.productId),
+    );
     for (const rule of rules) {
       const product = products.get(rule.productId);
       if (product) desired.set(rulesPolicyId(plan.id, product.id), rulesPolicy(plan, product, rule, targetOf(provider)));
@@ -284,7 +322,9 @@ async function writeRulePolicies(tx: EntityManager, deps: SyncDeps, provider: Pr
   for (const policy of desired.values()) {
     const current = await client.getPolicy(policy.id);
     if (current && !carriesTags(current, provider.policyTags)) {
-      throw new SyncConflict(`The provider has a policy ${policy.id} without the portal's policy tags: the portal does not overwrite it. Delete it or add a policy tag, then the plan syncs.`);
+      throw new SyncConflict(
+        `The provider has a policy ${policy.id} without the portal's policy tags: the portal does not overwrite it. Delete it or add a policy tag, then the plan syncs.`,
+      );
     }
     const differences = current ? policyDifferences(current, policy) : ['(created)'];
     if (!differences.length) continue;

@@ -78,9 +78,22 @@ const PLATFORM_METADATA = new Set(['rate_limit_pattern', 'quota_pattern']);
 /** Ids of the policies the portal writes itself (`pg-plan-…`, `pg-product-…`, endpoint-rule `pg-rules-…-…`). */
 const PORTAL_ID_PREFIX = /^pg-(plan|product)-[0-9a-f]{32}$|^pg-rules-[0-9a-f]{32}-[0-9a-f]{32}$/;
 
-export function importPayload(providerId: string, kind: ImportedPolicyKind, subjectId: string, policy: TykPolicy, reason: PlanImportPayload['reason']): PlanImportPayload | ProductImportPayload {
+export function importPayload(
+  providerId: string,
+  kind: ImportedPolicyKind,
+  subjectId: string,
+  policy: TykPolicy,
+  reason: PlanImportPayload['reason'],
+): PlanImportPayload | ProductImportPayload {
   if (kind === ImportedPolicyKind.PRODUCT) {
-    return { providerId, policyId: policy.id, productId: subjectId, name: policy.name ?? policy.id, tykApiIds: Object.keys(policy.access_rights ?? {}).sort(), reason };
+    return {
+      providerId,
+      policyId: policy.id,
+      productId: subjectId,
+      name: policy.name ?? policy.id,
+      tykApiIds: Object.keys(policy.access_rights ?? {}).sort(),
+      reason,
+    };
   }
   const quotaMax = policy.quota_max ?? 0;
   const renewal = policy.quota_renewal_rate ?? 0;
@@ -111,7 +124,9 @@ const importJobKey = (providerId: string, policyId: string) => `import:${provide
 
 async function pendingJobKeys(em: EntityManager, keys: string[]): Promise<Set<string>> {
   if (!keys.length) return new Set();
-  const rows = await query<{ key: string }>(em, 'select key from graphile_worker.jobs where key in (?) and attempts < max_attempts', [keys]);
+  const rows = await query<{ key: string }>(em, 'select key from graphile_worker.jobs where key in (?) and attempts < max_attempts', [
+    keys,
+  ]);
   return new Set(rows.map((row) => row.key));
 }
 
@@ -122,7 +137,15 @@ export async function runProviderSync(deps: SyncDeps, providerId: string): Promi
   if (!provider) return null;
   const listed = await clientFor(provider, deps).listPolicies();
   const byId = new Map(listed.filter((p) => p && typeof p.id === 'string' && p.id).map((p) => [p.id, p]));
-  const counts: ProviderSyncCounts = { newPolicies: 0, renamedPolicies: 0, missingPolicies: 0, linkedPolicies: 0, updatedPolicies: 0, unchangedPolicies: 0, repairedPolicies: 0 };
+  const counts: ProviderSyncCounts = {
+    newPolicies: 0,
+    renamedPolicies: 0,
+    missingPolicies: 0,
+    linkedPolicies: 0,
+    updatedPolicies: 0,
+    unchangedPolicies: 0,
+    repairedPolicies: 0,
+  };
 
   await deps.fork().transactional(async (tx) => {
     await lock(tx, `provider-sync:${providerId}`);
@@ -150,12 +173,21 @@ export async function runProviderSync(deps: SyncDeps, providerId: string): Promi
     const subjectIds = (kind: ImportedPolicyKind) => imported.filter((r) => r.kind === kind).map((r) => r.subjectId);
     const existingPlans = await existingSubjects(tx, 'PLAN', subjectIds(ImportedPolicyKind.PLAN));
     const existingProducts = await existingSubjects(tx, 'PRODUCT', subjectIds(ImportedPolicyKind.PRODUCT));
-    const pending = await pendingJobKeys(tx, imported.map((r) => importJobKey(providerId, r.policyId)));
-    const subjectExists = (row: ImportedPolicy) => (row.kind === ImportedPolicyKind.PLAN ? existingPlans : existingProducts).has(row.subjectId);
+    const pending = await pendingJobKeys(
+      tx,
+      imported.map((r) => importJobKey(providerId, r.policyId)),
+    );
+    const subjectExists = (row: ImportedPolicy) =>
+      (row.kind === ImportedPolicyKind.PLAN ? existingPlans : existingProducts).has(row.subjectId);
     const send = async (row: ImportedPolicy, policy: TykPolicy, reason: PlanImportPayload['reason']) => {
       const payload = importPayload(providerId, row.kind, row.subjectId, policy, reason);
-      await enqueueJob(tx, importTask(row.kind), payload as unknown as Record<string, unknown>, { jobKey: importJobKey(providerId, policy.id) });
-      deps.log.info({ providerId, policyId: policy.id, kind: row.kind, subjectId: row.subjectId, reason }, 'imported policy sent to its owner');
+      await enqueueJob(tx, importTask(row.kind), payload as unknown as Record<string, unknown>, {
+        jobKey: importJobKey(providerId, policy.id),
+      });
+      deps.log.info(
+        { providerId, policyId: policy.id, kind: row.kind, subjectId: row.subjectId, reason },
+        'imported policy sent to its owner',
+      );
     };
 
     const seen = new Set<string>();
@@ -234,16 +266,27 @@ export async function runProviderSync(deps: SyncDeps, providerId: string): Promi
         link.lastError = `The policy ${row.policyId} is no longer in the provider (deleted, or its policy tags removed).`;
         link.policyPresent = false;
       }
-      deps.log.warn({ providerId, policyId: row.policyId, kind: row.kind, subjectId: row.subjectId }, 'imported policy is missing from the provider');
+      deps.log.warn(
+        { providerId, policyId: row.policyId, kind: row.kind, subjectId: row.subjectId },
+        'imported policy is missing from the provider',
+      );
       counts.missingPolicies += 1;
     }
 
     // ---- 2. drift repair of portal-owned policies
-    const portalLinks = links.filter((l) => l.origin === LinkOrigin.PORTAL && l.providerId === providerId && l.status === SyncStatus.SYNCED && l.policyPresent);
-    const plans = await readPlans(tx, portalLinks.filter((l) => l.kind === LinkKind.PLAN).map((l) => l.subjectId));
-    const products = await readProducts(tx, portalLinks.filter((l) => l.kind === LinkKind.PRODUCT).map((l) => l.subjectId));
+    const portalLinks = links.filter(
+      (l) => l.origin === LinkOrigin.PORTAL && l.providerId === providerId && l.status === SyncStatus.SYNCED && l.policyPresent,
+    );
+    const plans = await readPlans(
+      tx,
+      portalLinks.filter((l) => l.kind === LinkKind.PLAN).map((l) => l.subjectId),
+    );
+    const products = await readProducts(
+      tx,
+      portalLinks.filter((l) => l.kind === LinkKind.PRODUCT).map((l) => l.subjectId),
+    );
     for (const link of portalLinks) {
-      const source = link.kind === LinkKind.PLAN ? plans.get(link.subjectId) ?? null : products.get(link.subjectId) ?? null;
+      const source = link.kind === LinkKind.PLAN ? (plans.get(link.subjectId) ?? null) : (products.get(link.subjectId) ?? null);
       if (!source || !wantsPolicy(link.kind, source)) continue;
       const desired =
         link.kind === LinkKind.PLAN
@@ -253,8 +296,15 @@ export async function runProviderSync(deps: SyncDeps, providerId: string): Promi
       const differences = current ? policyDifferences(current, desired) : ['(deleted in the provider)'];
       if (link.kind === LinkKind.PLAN) differences.push(...(await ruleDrift(tx, provider, source as PlanContractRow, link, byId)));
       if (!differences.length) continue;
-      deps.log.warn({ providerId, policyId: link.policyId, kind: link.kind, subjectId: link.subjectId, differences }, 'portal-owned policy drifted in the provider: restoring it');
-      if (!current) Object.assign(link, { status: SyncStatus.MISSING, lastError: `The policy ${link.policyId} was deleted in the provider; it is being restored.` });
+      deps.log.warn(
+        { providerId, policyId: link.policyId, kind: link.kind, subjectId: link.subjectId, differences },
+        'portal-owned policy drifted in the provider: restoring it',
+      );
+      if (!current)
+        Object.assign(link, {
+          status: SyncStatus.MISSING,
+          lastError: `The policy ${link.policyId} was deleted in the provider; it is being restored.`,
+        });
       await enqueueSubjectSync(tx, link.kind, link.subjectId);
       counts.repairedPolicies += 1;
     }
@@ -274,18 +324,28 @@ export async function runProviderSync(deps: SyncDeps, providerId: string): Promi
  * Tyk skips a missing policy among several, so a deleted one would widen keys to the whole
  * product until repaired).
  */
-async function ruleDrift(tx: EntityManager, provider: Provider, plan: PlanContractRow, link: PolicyLink, byId: Map<string, TykPolicy>): Promise<string[]> {
+async function ruleDrift(
+  tx: EntityManager,
+  provider: Provider,
+  plan: PlanContractRow,
+  link: PolicyLink,
+  byId: Map<string, TykPolicy>,
+): Promise<string[]> {
   const rules = plan.endpoint_rules ?? [];
   const out: string[] = [];
   if (!rules.length) return out;
-  const products = await readProducts(tx, rules.map((rule) => rule.productId));
+  const products = await readProducts(
+    tx,
+    rules.map((rule) => rule.productId),
+  );
   for (const rule of rules) {
     const product = products.get(rule.productId);
     if (!product) continue;
     const desired = rulesPolicy(plan, product, rule, { orgId: provider.tykOrgId, tags: provider.policyTags });
     const current = byId.get(desired.id);
     if (!current) out.push(`${desired.id} (${link.rulePolicyIds.includes(desired.id) ? 'deleted in the provider' : 'not written yet'})`);
-    else if (carriesTags(current, provider.policyTags)) out.push(...policyDifferences(current, desired).map((field) => `${desired.id}.${field}`));
+    else if (carriesTags(current, provider.policyTags))
+      out.push(...policyDifferences(current, desired).map((field) => `${desired.id}.${field}`));
   }
   return out;
 }

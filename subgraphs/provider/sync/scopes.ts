@@ -59,7 +59,10 @@ async function viewsExist(em: EntityManager): Promise<boolean> {
 }
 
 /** The grants the rule above yields, for one API or one plan (owners' published views only). */
-export async function scopeGrants(em: EntityManager, filter: { apiId?: string; planId?: string; providerId?: string }): Promise<ScopeGrant[]> {
+export async function scopeGrants(
+  em: EntityManager,
+  filter: { apiId?: string; planId?: string; providerId?: string },
+): Promise<ScopeGrant[]> {
   if (!(await viewsExist(em))) return [];
   const rows = await query<ScopeGrant>(
     em,
@@ -76,7 +79,14 @@ export async function scopeGrants(em: EntityManager, filter: { apiId?: string; p
       where p.status = 'PUBLISHED' and cardinality(p.jwt_scopes) > 0 and pv.provider_id is not null
         and (?::text is null or a.api_id = ?) and (?::uuid is null or p.id = ?::uuid) and (?::uuid is null or pv.provider_id = ?::uuid)
       order by 1, 2, 3`,
-    [filter.apiId ?? null, filter.apiId ?? null, filter.planId ?? null, filter.planId ?? null, filter.providerId ?? null, filter.providerId ?? null],
+    [
+      filter.apiId ?? null,
+      filter.apiId ?? null,
+      filter.planId ?? null,
+      filter.planId ?? null,
+      filter.providerId ?? null,
+      filter.providerId ?? null,
+    ],
   );
   return rows;
 }
@@ -100,7 +110,11 @@ export async function enqueuePlanScopeSyncs(em: EntityManager, planId: string): 
 /** Enqueues the scope sync of every API of a provider that is or should be mapped (periodic drift repair). */
 export async function enqueueProviderScopeSyncs(em: EntityManager, providerId: string): Promise<number> {
   const apis = new Set<string>((await scopeGrants(em, { providerId })).map((g) => g.api_id));
-  const linked = await query<{ api_id: string }>(em, `select api_id from provider.api_scope_link where provider_id = ? and (mapping <> '{}'::jsonb or status <> 'SYNCED')`, [providerId]);
+  const linked = await query<{ api_id: string }>(
+    em,
+    `select api_id from provider.api_scope_link where provider_id = ? and (mapping <> '{}'::jsonb or status <> 'SYNCED')`,
+    [providerId],
+  );
   for (const row of linked) apis.add(row.api_id);
   for (const apiId of apis) await enqueueApiScopeSync(em, providerId, apiId);
   return apis.size;
@@ -111,7 +125,10 @@ export async function enqueueProviderScopeSyncs(em: EntityManager, providerId: s
  * product: `allowed_urls` and GraphQL type lists); none = every path. The JWT policy carries them
  * itself (a JWT session gets only the policies its scopes map to).
  */
-export function planPathRights(plan: PlanContractRow, productId: string): Pick<TykAccessDefinition, 'allowed_urls' | 'allowed_types' | 'restricted_types'> {
+export function planPathRights(
+  plan: PlanContractRow,
+  productId: string,
+): Pick<TykAccessDefinition, 'allowed_urls' | 'allowed_types' | 'restricted_types'> {
   const rule = ruleFor(plan, productId);
   return rule ? ruleRights(rule) : { allowed_urls: [] };
 }
@@ -121,7 +138,9 @@ export function planPathRights(plan: PlanContractRow, productId: string): Pick<T
  * `allowed_urls` and of type lists); a product without a rule grants every path, which the
  * restricted lists of others then narrow (Tyk's merge gives the same).
  */
-function mergeRights(rights: Pick<TykAccessDefinition, 'allowed_urls' | 'allowed_types' | 'restricted_types'>[]): Pick<TykAccessDefinition, 'allowed_urls' | 'allowed_types' | 'restricted_types'> {
+function mergeRights(
+  rights: Pick<TykAccessDefinition, 'allowed_urls' | 'allowed_types' | 'restricted_types'>[],
+): Pick<TykAccessDefinition, 'allowed_urls' | 'allowed_types' | 'restricted_types'> {
   const out: Pick<TykAccessDefinition, 'allowed_urls' | 'allowed_types' | 'restricted_types'> = { allowed_urls: [] };
   for (const right of rights) {
     for (const spec of right.allowed_urls ?? []) {
@@ -190,10 +209,14 @@ export async function syncApiScopes(deps: SyncDeps, providerId: string, apiId: s
     // Desired entries; a scope two plans claim on one API cannot map to both: neither is written.
     const desired: Record<string, string> = {};
     const claimed = new Map<string, Set<string>>();
-    for (const plan of plans.values()) for (const scope of plan.jwt_scopes ?? []) claimed.set(scope, (claimed.get(scope) ?? new Set()).add(plan.id));
+    for (const plan of plans.values())
+      for (const scope of plan.jwt_scopes ?? []) claimed.set(scope, (claimed.get(scope) ?? new Set()).add(plan.id));
     const problems: string[] = [];
     for (const [scope, planIds] of [...claimed].sort(([a], [b]) => a.localeCompare(b))) {
-      if (planIds.size > 1) problems.push(`The scope "${scope}" belongs to several plans with access to this API (${[...planIds].sort().join(', ')}); it is not mapped until only one has it.`);
+      if (planIds.size > 1)
+        problems.push(
+          `The scope "${scope}" belongs to several plans with access to this API (${[...planIds].sort().join(', ')}); it is not mapped until only one has it.`,
+        );
       else desired[scope] = jwtPolicyId([...planIds][0]);
     }
 
@@ -209,7 +232,11 @@ export async function syncApiScopes(deps: SyncDeps, providerId: string, apiId: s
         const planGrants = await scopeGrants(tx, { planId, providerId });
         const apis = new Map<string, ReturnType<typeof planPathRights>[]>();
         for (const grant of planGrants) apis.set(grant.api_id, [...(apis.get(grant.api_id) ?? []), planPathRights(plan, grant.product_id)]);
-        const policy = jwtPolicy(plan, [...apis].map(([id, rights]) => ({ apiId: id, rights: mergeRights(rights) })), targetOf(provider));
+        const policy = jwtPolicy(
+          plan,
+          [...apis].map(([id, rights]) => ({ apiId: id, rights: mergeRights(rights) })),
+          targetOf(provider),
+        );
         reload = (await ensurePolicy(client, policy, state)) || reload;
       }
       // 2. The mapping, changing only the portal's entries.
@@ -229,7 +256,10 @@ export async function syncApiScopes(deps: SyncDeps, providerId: string, apiId: s
       } else {
         const current = readScopeMapping(api);
         const planned = planMapping(current, owned, desired);
-        for (const scope of planned.conflicts) problems.push(`The scope "${scope}" is already mapped to policy ${current[scope]} by someone else in Tyk; the portal leaves it alone.`);
+        for (const scope of planned.conflicts)
+          problems.push(
+            `The scope "${scope}" is already mapped to policy ${current[scope]} by someone else in Tyk; the portal leaves it alone.`,
+          );
         if (!sameMapping(planned.next, current)) {
           await client.updateApi(withScopeMapping(api, planned.next));
           state.writes += 1;

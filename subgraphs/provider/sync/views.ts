@@ -36,7 +36,9 @@ export async function readProduct(em: EntityManager, id: string): Promise<Produc
 }
 
 export async function readCredential(em: EntityManager, id: string): Promise<CredentialContractRow | null> {
-  const rows = await query<CredentialContractRow>(em, `select ${CREDENTIAL_COLUMNS} from developers.credential_contract where id = ?`, [id]);
+  const rows = await query<CredentialContractRow>(em, `select ${CREDENTIAL_COLUMNS} from developers.credential_contract where id = ?`, [
+    id,
+  ]);
   return rows[0] ?? null;
 }
 

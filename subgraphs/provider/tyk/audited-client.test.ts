@@ -48,7 +48,10 @@ describe('auditedClient', () => {
     expect(await client.deletePolicy('gone')).toBe('absent');
     await client.reload();
     const secretKeyId = 'pgk_THE_SECRET_KEY_ID_0123456789';
-    await client.createKey(secretKeyId, { apply_policies: ['gold'], meta_data: { OrganisationID: '3f1c1f8e-9d0e-4a57-8a43-5e2a7e0b6a11' } });
+    await client.createKey(secretKeyId, {
+      apply_policies: ['gold'],
+      meta_data: { OrganisationID: '3f1c1f8e-9d0e-4a57-8a43-5e2a7e0b6a11' },
+    });
     await client.setKeyPolicies('hash-1', ['silver']);
     await client.deleteKey('hash-1');
 
@@ -74,7 +77,10 @@ describe('auditedClient', () => {
 
   it('records nothing for a Dashboard reload (nothing is sent)', async () => {
     const trail: AuditTrail = [];
-    const client = auditedClient({ ...inner, kind: 'TYK_DASHBOARD' }, { providerId: 'p-2', fork: fork as never, log: createLogger('test', 'fatal'), trail });
+    const client = auditedClient(
+      { ...inner, kind: 'TYK_DASHBOARD' },
+      { providerId: 'p-2', fork: fork as never, log: createLogger('test', 'fatal'), trail },
+    );
     await client.reload();
     expect(trail).toEqual([]);
   });

@@ -88,7 +88,12 @@ export async function appendProviderAudits(em: EntityManager, all: AuditTrail, s
   const organizations = new Map<string, string>();
   if (hashes.length) {
     const connection = em.getConnection();
-    const [view] = await connection.execute<{ present: boolean }[]>(`select to_regclass('developers.credential_contract') is not null as present`, [], 'all', em.getTransactionContext());
+    const [view] = await connection.execute<{ present: boolean }[]>(
+      `select to_regclass('developers.credential_contract') is not null as present`,
+      [],
+      'all',
+      em.getTransactionContext(),
+    );
     if (view?.present) {
       const rows = await connection.execute<{ key_hash: string; organization_id: string | null }[]>(
         `select k.key_hash, c.organization_id::text as organization_id
@@ -102,7 +107,8 @@ export async function appendProviderAudits(em: EntityManager, all: AuditTrail, s
     }
   }
   for (const entry of entries) {
-    const organizationId = entry.organizationId ?? (entry.targetType === 'TykKey' && entry.targetId ? organizations.get(entry.targetId) ?? null : null);
+    const organizationId =
+      entry.organizationId ?? (entry.targetType === 'TykKey' && entry.targetId ? (organizations.get(entry.targetId) ?? null) : null);
     await appendAudit(em, 'provider', { ...entry, organizationId });
   }
 }
@@ -111,7 +117,13 @@ export function auditedClient(inner: TykClient, options: AuditedClientOptions): 
   const { providerId, fork, log } = options;
 
   async function record(operation: string, target: Target, body: unknown, result: unknown, failed: boolean): Promise<void> {
-    const entry: AuditEntryInput = { action: `tyk.${operation}`, change: 'CALL', ...target, before: null, after: { providerId, body: body ?? null, result } };
+    const entry: AuditEntryInput = {
+      action: `tyk.${operation}`,
+      change: 'CALL',
+      ...target,
+      before: null,
+      after: { providerId, body: body ?? null, result },
+    };
     if (options.trail) {
       options.trail.push(entry);
       return;
@@ -126,7 +138,13 @@ export function auditedClient(inner: TykClient, options: AuditedClientOptions): 
   }
 
   /** Runs one write and records it (also when it fails). */
-  async function audited<T>(operation: string, target: (result: T | null) => Target, body: unknown, call: () => Promise<T>, outcome: (result: T) => unknown = () => 'ok'): Promise<T> {
+  async function audited<T>(
+    operation: string,
+    target: (result: T | null) => Target,
+    body: unknown,
+    call: () => Promise<T>,
+    outcome: (result: T) => unknown = () => 'ok',
+  ): Promise<T> {
     let result: T;
     try {
       result = await call();
@@ -146,29 +164,74 @@ export function auditedClient(inner: TykClient, options: AuditedClientOptions): 
     listPolicies: () => inner.listPolicies(),
     getPolicy: (id) => inner.getPolicy(id),
     getKey: (keyHash) => inner.getKey(keyHash),
-    createPolicy: (policy: TykPolicy) => audited('createPolicy', () => policyTarget(policy.id), policy, () => inner.createPolicy(policy)),
-    updatePolicy: (policy: TykPolicy) => audited('updatePolicy', () => policyTarget(policy.id), policy, () => inner.updatePolicy(policy)),
-    deletePolicy: (id: string) => audited('deletePolicy', () => policyTarget(id), null, () => inner.deletePolicy(id), (outcome) => outcome),
+    createPolicy: (policy: TykPolicy) =>
+      audited(
+        'createPolicy',
+        () => policyTarget(policy.id),
+        policy,
+        () => inner.createPolicy(policy),
+      ),
+    updatePolicy: (policy: TykPolicy) =>
+      audited(
+        'updatePolicy',
+        () => policyTarget(policy.id),
+        policy,
+        () => inner.updatePolicy(policy),
+      ),
+    deletePolicy: (id: string) =>
+      audited(
+        'deletePolicy',
+        () => policyTarget(id),
+        null,
+        () => inner.deletePolicy(id),
+        (outcome) => outcome,
+      ),
     reload: () =>
       // The Dashboard reloads its gateways itself: nothing is sent, nothing to record.
       inner.kind === 'TYK_GATEWAY'
-        ? audited('reload', () => ({ targetType: 'TykGateway', targetId: providerId, organizationId: null }), null, () => inner.reload())
+        ? audited(
+            'reload',
+            () => ({ targetType: 'TykGateway', targetId: providerId, organizationId: null }),
+            null,
+            () => inner.reload(),
+          )
         : inner.reload(),
     createKey: (customKeyId: string, session: TykSession) => {
       // The key id is the credential's secret: it goes to Tyk in the path and nowhere else.
       const organizationId = session.meta_data?.OrganisationID;
       return audited(
         'createKey',
-        (created: { keyHash: string } | null) => ({ targetType: 'TykKey', targetId: created?.keyHash ?? null, organizationId: isUuid(organizationId) ? organizationId : null }),
+        (created: { keyHash: string } | null) => ({
+          targetType: 'TykKey',
+          targetId: created?.keyHash ?? null,
+          organizationId: isUuid(organizationId) ? organizationId : null,
+        }),
         session,
         () => inner.createKey(customKeyId, session),
       );
     },
     setKeyPolicies: (keyHash: string, policyIds: string[]) =>
-      audited('updateKey', () => keyTarget(keyHash), { apply_policies: policyIds }, () => inner.setKeyPolicies(keyHash, policyIds)),
-    deleteKey: (keyHash: string) => audited('deleteKey', () => keyTarget(keyHash), null, () => inner.deleteKey(keyHash), (outcome) => outcome),
+      audited(
+        'updateKey',
+        () => keyTarget(keyHash),
+        { apply_policies: policyIds },
+        () => inner.setKeyPolicies(keyHash, policyIds),
+      ),
+    deleteKey: (keyHash: string) =>
+      audited(
+        'deleteKey',
+        () => keyTarget(keyHash),
+        null,
+        () => inner.deleteKey(keyHash),
+        (outcome) => outcome,
+      ),
     getApi: (apiId) => inner.getApi(apiId),
     updateApi: (api: TykApiDefinition) =>
-      audited('updateApi', () => ({ targetType: 'TykApi', targetId: api.apiId, organizationId: null }), api.definition, () => inner.updateApi(api)),
+      audited(
+        'updateApi',
+        () => ({ targetType: 'TykApi', targetId: api.apiId, organizationId: null }),
+        api.definition,
+        () => inner.updateApi(api),
+      ),
   };
 }

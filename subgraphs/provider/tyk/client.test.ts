@@ -23,7 +23,8 @@ describe('Tyk clients', () => {
     tyk.heal();
   });
 
-  const gateway = (secret = 'right', timeoutMs = 1000) => new GatewayClient({ kind: 'TYK_GATEWAY', baseUrl: tyk.url, secret, timeoutMs, onOutcome: (o) => outcomes.push(o) });
+  const gateway = (secret = 'right', timeoutMs = 1000) =>
+    new GatewayClient({ kind: 'TYK_GATEWAY', baseUrl: tyk.url, secret, timeoutMs, onOutcome: (o) => outcomes.push(o) });
   const failure = async (work: Promise<unknown>): Promise<ProviderError> => {
     const error = await work.then(
       () => null,
@@ -35,9 +36,38 @@ describe('Tyk clients', () => {
 
   it("carries Tyk's status and message; 4xx are not retryable, 5xx are", async () => {
     const denied = await failure(gateway('wrong').listPolicies());
-    expect(denied).toMatchObject({ status: 403, message: 'Attempted administrative access with invalid or missing key!', retryable: false, operation: 'listPolicies' });
-    const invalid = await failure(gateway().createPolicy({ ...planPolicy({ id: '00000000-0000-4000-8000-000000000000', name: 'x', status: 'DRAFT', key_expires_after_seconds: null, quota_scope: 'CREDENTIAL', quota_requests: null, quota_period_seconds: null, rate_requests: null, rate_per_seconds: null, credential_metadata: null, version: 1 }, { orgId: 'o', tags: ['t'] }), id: 'bad id' }));
-    expect(invalid).toMatchObject({ status: 400, message: 'Invalid Policy ID: Allowed characters: a-z, A-Z, 0-9, ., _, -, ~', retryable: false });
+    expect(denied).toMatchObject({
+      status: 403,
+      message: 'Attempted administrative access with invalid or missing key!',
+      retryable: false,
+      operation: 'listPolicies',
+    });
+    const invalid = await failure(
+      gateway().createPolicy({
+        ...planPolicy(
+          {
+            id: '00000000-0000-4000-8000-000000000000',
+            name: 'x',
+            status: 'DRAFT',
+            key_expires_after_seconds: null,
+            quota_scope: 'CREDENTIAL',
+            quota_requests: null,
+            quota_period_seconds: null,
+            rate_requests: null,
+            rate_per_seconds: null,
+            credential_metadata: null,
+            version: 1,
+          },
+          { orgId: 'o', tags: ['t'] },
+        ),
+        id: 'bad id',
+      }),
+    );
+    expect(invalid).toMatchObject({
+      status: 400,
+      message: 'Invalid Policy ID: Allowed characters: a-z, A-Z, 0-9, ., _, -, ~',
+      retryable: false,
+    });
     tyk.failNext(1, { status: 503, message: 'overloaded' });
     expect(await failure(gateway().getPolicy('p'))).toMatchObject({ status: 503, message: 'overloaded', retryable: true });
     const dashboard = new DashboardClient({ kind: 'TYK_DASHBOARD', baseUrl: tyk.url, secret: 'nope', timeoutMs: 1000 });

@@ -64,13 +64,19 @@ export class GatewayClient implements TykClient {
   private readonly http: Transport;
 
   constructor(private readonly options: ClientOptions) {
-    this.http = new Transport({ baseUrl: options.baseUrl, headers: { 'x-tyk-authorization': options.secret }, timeoutMs: options.timeoutMs, onOutcome: options.onOutcome });
+    this.http = new Transport({
+      baseUrl: options.baseUrl,
+      headers: { 'x-tyk-authorization': options.secret },
+      timeoutMs: options.timeoutMs,
+      onOutcome: options.onOutcome,
+    });
   }
 
   async listPolicies(): Promise<TykPolicy[]> {
     const { body } = await this.http.request('listPolicies', 'GET', '/tyk/policies');
     if (body === null) return [];
-    if (!Array.isArray(body)) throw new ProviderError(200, 'The provider answered the policy list with something that is not a JSON array', false, 'listPolicies');
+    if (!Array.isArray(body))
+      throw new ProviderError(200, 'The provider answered the policy list with something that is not a JSON array', false, 'listPolicies');
     return body as TykPolicy[];
   }
 
@@ -112,13 +118,21 @@ export class GatewayClient implements TykClient {
     // The answer's `key` is a token that embeds the secret: it is dropped here, never stored.
     const keyHash = record(body, 'createKey').key_hash;
     if (typeof keyHash !== 'string' || !keyHash) {
-      throw new ProviderError(200, 'The provider created the key but returned no key_hash: enable hash_keys in tyk.conf', false, 'createKey');
+      throw new ProviderError(
+        200,
+        'The provider created the key but returned no key_hash: enable hash_keys in tyk.conf',
+        false,
+        'createKey',
+      );
     }
     return { keyHash };
   }
 
   async getKey(keyHash: string): Promise<TykSession | null> {
-    const { status, body } = await this.http.request('getKey', 'GET', `/tyk/keys/${path(keyHash)}`, { query: { hashed: 'true' }, accept: [404] });
+    const { status, body } = await this.http.request('getKey', 'GET', `/tyk/keys/${path(keyHash)}`, {
+      query: { hashed: 'true' },
+      accept: [404],
+    });
     return status === 404 ? null : (record(body, 'getKey') as TykSession);
   }
 
@@ -127,7 +141,10 @@ export class GatewayClient implements TykClient {
   }
 
   async deleteKey(keyHash: string): Promise<'deleted' | 'absent'> {
-    const { status } = await this.http.request('deleteKey', 'DELETE', `/tyk/keys/${path(keyHash)}`, { query: { hashed: 'true' }, accept: [404] });
+    const { status } = await this.http.request('deleteKey', 'DELETE', `/tyk/keys/${path(keyHash)}`, {
+      query: { hashed: 'true' },
+      accept: [404],
+    });
     return status === 404 ? 'absent' : 'deleted';
   }
 
@@ -143,7 +160,9 @@ export class GatewayClient implements TykClient {
   }
 
   async updateApi(api: TykApiDefinition): Promise<void> {
-    await this.http.request('updateApi', 'PUT', api.oas ? `/tyk/apis/oas/${path(api.apiId)}` : `/tyk/apis/${path(api.apiId)}`, { body: api.definition });
+    await this.http.request('updateApi', 'PUT', api.oas ? `/tyk/apis/oas/${path(api.apiId)}` : `/tyk/apis/${path(api.apiId)}`, {
+      body: api.definition,
+    });
   }
 }
 
@@ -153,7 +172,12 @@ export class DashboardClient implements TykClient {
   private readonly http: Transport;
 
   constructor(options: ClientOptions) {
-    this.http = new Transport({ baseUrl: options.baseUrl, headers: { authorization: options.secret }, timeoutMs: options.timeoutMs, onOutcome: options.onOutcome });
+    this.http = new Transport({
+      baseUrl: options.baseUrl,
+      headers: { authorization: options.secret },
+      timeoutMs: options.timeoutMs,
+      onOutcome: options.onOutcome,
+    });
   }
 
   async listPolicies(): Promise<TykPolicy[]> {
@@ -195,7 +219,10 @@ export class DashboardClient implements TykClient {
   }
 
   async getKey(keyHash: string): Promise<TykSession | null> {
-    const { status, body } = await this.http.request('getKey', 'GET', `/api/keys/${path(keyHash)}`, { query: { hashed: '1' }, accept: [404] });
+    const { status, body } = await this.http.request('getKey', 'GET', `/api/keys/${path(keyHash)}`, {
+      query: { hashed: '1' },
+      accept: [404],
+    });
     if (status === 404) return null;
     const data = record(body, 'getKey').data;
     return data && typeof data === 'object' ? (data as TykSession) : {};
@@ -213,7 +240,10 @@ export class DashboardClient implements TykClient {
   }
 
   async deleteKey(keyHash: string): Promise<'deleted' | 'absent'> {
-    const { status } = await this.http.request('deleteKey', 'DELETE', `/api/keys/${path(keyHash)}`, { query: { hashed: '1' }, accept: [404] });
+    const { status } = await this.http.request('deleteKey', 'DELETE', `/api/keys/${path(keyHash)}`, {
+      query: { hashed: '1' },
+      accept: [404],
+    });
     return status === 404 ? 'absent' : 'deleted';
   }
 

@@ -60,7 +60,11 @@ export class Transport {
     try {
       response = await fetch(`${this.options.baseUrl}${path}${query}`, {
         method,
-        headers: { accept: 'application/json', ...(request.body !== undefined ? { 'content-type': 'application/json' } : {}), ...this.options.headers },
+        headers: {
+          accept: 'application/json',
+          ...(request.body !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...this.options.headers,
+        },
         body: request.body !== undefined ? JSON.stringify(request.body) : undefined,
         signal: AbortSignal.timeout(this.options.timeoutMs),
       });

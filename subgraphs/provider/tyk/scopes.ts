@@ -73,7 +73,12 @@ function oasJwtScheme(definition: Json): Json | null {
   const schemes: Json = definition['x-tyk-api-gateway']?.server?.authentication?.securitySchemes ?? {};
   const components: Json = definition.components?.securitySchemes ?? {};
   const names = Object.keys(schemes);
-  const declared = names.find((name) => components[name]?.type === 'http' && components[name]?.scheme === 'bearer' && String(components[name]?.bearerFormat ?? '').toUpperCase() === 'JWT');
+  const declared = names.find(
+    (name) =>
+      components[name]?.type === 'http' &&
+      components[name]?.scheme === 'bearer' &&
+      String(components[name]?.bearerFormat ?? '').toUpperCase() === 'JWT',
+  );
   const name = declared ?? names.find((n) => typeof schemes[n]?.signingMethod === 'string' && schemes[n].signingMethod);
   return name && schemes[name] && typeof schemes[name] === 'object' ? schemes[name] : null;
 }
@@ -88,7 +93,8 @@ export function readScopeMapping(api: TykApiDefinition): Record<string, string> 
   if (api.oas) {
     const scheme = oasJwtScheme(api.definition);
     const out: Record<string, string> = {};
-    for (const entry of scheme?.scopes?.scopeToPolicyMapping ?? []) if (entry && typeof entry.scope === 'string') out[entry.scope] = String(entry.policyId ?? '');
+    for (const entry of scheme?.scopes?.scopeToPolicyMapping ?? [])
+      if (entry && typeof entry.scope === 'string') out[entry.scope] = String(entry.policyId ?? '');
     return out;
   }
   return { ...(((api.definition as Json).scopes?.jwt?.scope_to_policy ?? {}) as Record<string, string>) };
@@ -104,7 +110,9 @@ export function withScopeMapping(api: TykApiDefinition, mapping: Record<string, 
     const scopes: Json = (scheme.scopes ??= {});
     const before: { scope: string; policyId: string }[] = scopes.scopeToPolicyMapping ?? [];
     // Keep the order of entries that stay; new ones go at the end (sorted).
-    const kept = before.filter((entry) => mapping[entry.scope] !== undefined).map((entry) => ({ ...entry, policyId: mapping[entry.scope] }));
+    const kept = before
+      .filter((entry) => mapping[entry.scope] !== undefined)
+      .map((entry) => ({ ...entry, policyId: mapping[entry.scope] }));
     const added = Object.keys(mapping)
       .filter((scope) => !kept.some((entry) => entry.scope === scope))
       .sort()

@@ -40,7 +40,10 @@ export class QuotaWarning {
   @Property({ type: 'uuid', nullable: true })
   appId: string | null = null;
 
-  @Field(() => ID, { nullable: true, description: 'Credential (API key) whose quota is meant; null when the warning is about an app or organization.' })
+  @Field(() => ID, {
+    nullable: true,
+    description: 'Credential (API key) whose quota is meant; null when the warning is about an app or organization.',
+  })
   @Property({ type: 'uuid', nullable: true })
   credentialId: string | null = null;
 
@@ -56,7 +59,10 @@ export class QuotaWarning {
   @Property({ type: 'integer' })
   thresholdPercent!: number;
 
-  @Field(() => Int, { description: 'The request (count in the window) that crossed the threshold — the same whatever order or batches usage arrived in; for PROJECTED: the use at reset projected after the first request that made the projection reach the limit.' })
+  @Field(() => Int, {
+    description:
+      'The request (count in the window) that crossed the threshold — the same whatever order or batches usage arrived in; for PROJECTED: the use at reset projected after the first request that made the projection reach the limit.',
+  })
   @Property({ type: 'integer' })
   used!: number;
 

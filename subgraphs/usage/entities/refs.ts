@@ -4,7 +4,9 @@ import { Directive, Field, ID, ObjectType } from 'type-graphql';
  * Entities owned by other subgraphs that usage adds fields to (`quota`, `usage`): only their key,
  * resolvable here (`__resolveReference` returns `{ id }`). Descriptions are the owners' own.
  */
-@ObjectType('App', { description: 'An application of an organization (optionally of one of its teams) that consumes APIs through credentials.' })
+@ObjectType('App', {
+  description: 'An application of an organization (optionally of one of its teams) that consumes APIs through credentials.',
+})
 @Directive('@key(fields: "id")')
 export class AppRef {
   @Field(() => ID, { description: 'Stable identifier (UUID).' })

@@ -42,7 +42,10 @@ export class SetQuotaAlertRulesInput {
   @Field(() => ID, { description: 'Organization the rules belong to.' })
   organizationId!: string;
 
-  @Field(() => ID, { nullable: true, description: 'App to set rules for; omit to set the organization default used by apps without their own.' })
+  @Field(() => ID, {
+    nullable: true,
+    description: 'App to set rules for; omit to set the organization default used by apps without their own.',
+  })
   appId?: string | null;
 
   @Field(() => [Int], {
@@ -131,7 +134,8 @@ export class QuotaAlertRulesResolver {
       'Sets the alert thresholds of an organization (its default) or of one of its apps, replacing earlier ones. ORG_ADMINs of that organization and portal admins may call it; other members and outsiders get FORBIDDEN, anonymous callers UNAUTHENTICATED. An `appId` that is not an app of the organization is NOT_FOUND on `input.appId`.',
   })
   async setQuotaAlertRules(
-    @Arg('input', () => SetQuotaAlertRulesInput, { description: 'Organization, optional app, and thresholds.' }) input: SetQuotaAlertRulesInput,
+    @Arg('input', () => SetQuotaAlertRulesInput, { description: 'Organization, optional app, and thresholds.' })
+    input: SetQuotaAlertRulesInput,
     @Ctx() context: SubgraphContext,
   ): Promise<SetQuotaAlertRulesPayload> {
     const subject = context.caller.requireAuthenticated();
@@ -156,9 +160,16 @@ export class QuotaAlertRulesResolver {
           // another organization, or one that does not exist, is NOT_FOUND.
           const owner = await em
             .getConnection()
-            .execute<{ organization_id: string }[]>(`select organization_id::text as organization_id from developers.app_contract where id = ?`, [appId], 'all', em.getTransactionContext());
+            .execute<{ organization_id: string }[]>(
+              `select organization_id::text as organization_id from developers.app_contract where id = ?`,
+              [appId],
+              'all',
+              em.getTransactionContext(),
+            );
           if (owner[0]?.organization_id !== input.organizationId.toLowerCase()) {
-            throw new UserErrorException([userError('NOT_FOUND', 'input.appId', 'This organization has no app with this id: check the id.')]);
+            throw new UserErrorException([
+              userError('NOT_FOUND', 'input.appId', 'This organization has no app with this id: check the id.'),
+            ]);
           }
         }
         const thresholds = [...input.thresholds].sort((a, b) => a - b);

@@ -18,7 +18,8 @@ interface QuotaWarningsArgs {
 }
 
 function checkAppId(appId: string | null | undefined): void {
-  if (appId !== null && appId !== undefined && !isUuid(appId)) throw badInput('appId', 'Pass an app id (a UUID), or leave `appId` out for the whole organization.');
+  if (appId !== null && appId !== undefined && !isUuid(appId))
+    throw badInput('appId', 'Pass an app id (a UUID), or leave `appId` out for the whole organization.');
 }
 
 /**
@@ -56,7 +57,8 @@ export class QuotaWarningResolver {
     @Ctx() context: SubgraphContext,
     @Args(() => PageArgs) page: PageArgs,
     @Arg('since', () => Date, { nullable: true, description: 'Only warnings raised at or after this time.' }) since: Date | null,
-    @Arg('appId', () => ID, { nullable: true, description: 'Only warnings about this app of the organization; omit for all.' }) appId: string | null,
+    @Arg('appId', () => ID, { nullable: true, description: 'Only warnings about this app of the organization; omit for all.' })
+    appId: string | null,
     @Arg('organizationId', () => ID, { description: 'Organization whose warnings to list.' }) organizationId: string,
   ): Promise<ConnectionShape<QuotaWarning>> {
     await requireOrganizationReader(context, organizationId);
@@ -64,7 +66,11 @@ export class QuotaWarningResolver {
     const limit = pageSize(page.first);
     const after = parseEventCursor(page.after);
     if (since !== null && since !== undefined && Number.isNaN(since.getTime())) throw badInput('since', 'Pass a valid date-time.');
-    const match = JSON.stringify(appId ? { organizationId: organizationId.toLowerCase(), appId: appId.toLowerCase() } : { organizationId: organizationId.toLowerCase() });
+    const match = JSON.stringify(
+      appId
+        ? { organizationId: organizationId.toLowerCase(), appId: appId.toLowerCase() }
+        : { organizationId: organizationId.toLowerCase() },
+    );
     const sinceText = (since ?? new Date(0)).toISOString();
     // In event order (the stream `quotaWarnings` delivers, ids in commit order: an exact resume
     // point), showing each warning as it is now; warnings retracted since (their quota window was
@@ -72,13 +78,10 @@ export class QuotaWarningResolver {
     const from = `from platform.event e join usage.quota_warning w on w.id = (e.payload->>'id')::uuid
       where e.topic = ? and e.payload @> ?::jsonb and w.created_at >= ?`;
     const connection = context.em.getConnection();
-    const rows = await connection.execute<Record<string, unknown>[]>(`select e.id as event_cursor, w.* ${from} and e.id > ? order by e.id limit ?`, [
-      QUOTA_WARNINGS_TOPIC,
-      match,
-      sinceText,
-      after ?? '0',
-      limit + 1,
-    ]);
+    const rows = await connection.execute<Record<string, unknown>[]>(
+      `select e.id as event_cursor, w.* ${from} and e.id > ? order by e.id limit ?`,
+      [QUOTA_WARNINGS_TOPIC, match, sinceText, after ?? '0', limit + 1],
+    );
     const edges = rows.slice(0, limit).map((row) => {
       const cursor = String(row.event_cursor);
       const { event_cursor: _cursor, ...columns } = row;
@@ -94,7 +97,11 @@ export class QuotaWarningResolver {
         endCursor: edges[edges.length - 1]?.cursor ?? null,
       }),
       totalCount: lazy(async () => {
-        const counted = await connection.execute<{ n: number }[]>(`select count(*)::int as n ${from}`, [QUOTA_WARNINGS_TOPIC, match, sinceText]);
+        const counted = await connection.execute<{ n: number }[]>(`select count(*)::int as n ${from}`, [
+          QUOTA_WARNINGS_TOPIC,
+          match,
+          sinceText,
+        ]);
         return Number(counted[0]?.n ?? 0);
       }),
     };
@@ -113,7 +120,8 @@ export class QuotaWarningResolver {
       description: 'Resume after this warning: the `cursor` of the last warning received (up to 18 digits). Omit for live warnings only.',
     })
     _after: string | null,
-    @Arg('appId', () => ID, { nullable: true, description: 'Only warnings about this app of the organization; omit for all.' }) _appId: string | null,
+    @Arg('appId', () => ID, { nullable: true, description: 'Only warnings about this app of the organization; omit for all.' })
+    _appId: string | null,
     @Arg('organizationId', () => ID, { description: 'Organization whose warnings to receive.' }) _organizationId: string,
   ): QuotaWarning {
     return Object.assign(quotaWarningFromEvent(event.payload), { cursor: event.id });

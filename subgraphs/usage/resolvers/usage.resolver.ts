@@ -3,7 +3,17 @@ import type { SubgraphContext } from '../../../common/server';
 import { AppRef, CredentialRef, PlanRef } from '../entities/refs';
 import { OrganizationRef } from '../entities/organization-ref';
 import { isUuid } from '../membership';
-import { canReadOrganization, counterOf, credentialById, credentialsOf, latestWindow, organizationOfApp, quotaStatusOf, requestNow, statusesOf } from '../quota';
+import {
+  canReadOrganization,
+  counterOf,
+  credentialById,
+  credentialsOf,
+  latestWindow,
+  organizationOfApp,
+  quotaStatusOf,
+  requestNow,
+  statusesOf,
+} from '../quota';
 import { planUsageReport, seriesOf, seriesRange, unmatchedUsage } from '../series';
 import { PlanUsageReport, QuotaStatus, UnmatchedUsage, UsageGranularity, UsageSeries } from '../types';
 
@@ -30,11 +40,15 @@ export class CredentialUsageResolver {
     return quotaStatusOf(counter, await latestWindow(context, counter, now), now);
   }
 
-  @FieldResolver(() => UsageSeries, { nullable: true, description: `Traffic of this credential over time, with its spike flag. ${MEMBERS}` })
+  @FieldResolver(() => UsageSeries, {
+    nullable: true,
+    description: `Traffic of this credential over time, with its spike flag. ${MEMBERS}`,
+  })
   async usage(
     @Root() credential: CredentialRef,
     @Ctx() context: SubgraphContext,
-    @Arg('granularity', () => UsageGranularity, { defaultValue: UsageGranularity.HOUR, description: GRANULARITY }) granularity: UsageGranularity,
+    @Arg('granularity', () => UsageGranularity, { defaultValue: UsageGranularity.HOUR, description: GRANULARITY })
+    granularity: UsageGranularity,
     @Arg('to', () => Date, { description: TO }) to: Date,
     @Arg('from', () => Date, { description: FROM }) from: Date,
   ): Promise<UsageSeries | null> {
@@ -56,11 +70,15 @@ export class AppUsageResolver {
     return statusesOf(context, await credentialsOf(context, 'app', app.id));
   }
 
-  @FieldResolver(() => UsageSeries, { nullable: true, description: `Traffic of all the app’s credentials over time, with a spike flag. ${MEMBERS}` })
+  @FieldResolver(() => UsageSeries, {
+    nullable: true,
+    description: `Traffic of all the app’s credentials over time, with a spike flag. ${MEMBERS}`,
+  })
   async usage(
     @Root() app: AppRef,
     @Ctx() context: SubgraphContext,
-    @Arg('granularity', () => UsageGranularity, { defaultValue: UsageGranularity.HOUR, description: GRANULARITY }) granularity: UsageGranularity,
+    @Arg('granularity', () => UsageGranularity, { defaultValue: UsageGranularity.HOUR, description: GRANULARITY })
+    granularity: UsageGranularity,
     @Arg('to', () => Date, { description: TO }) to: Date,
     @Arg('from', () => Date, { description: FROM }) from: Date,
   ): Promise<UsageSeries | null> {
@@ -81,11 +99,15 @@ export class OrganizationUsageResolver {
     return statusesOf(context, await credentialsOf(context, 'organization', organization.id));
   }
 
-  @FieldResolver(() => UsageSeries, { nullable: true, description: `Traffic of all the organization’s credentials over time, with a spike flag. ${MEMBERS.replace('its organization', 'the organization')}` })
+  @FieldResolver(() => UsageSeries, {
+    nullable: true,
+    description: `Traffic of all the organization’s credentials over time, with a spike flag. ${MEMBERS.replace('its organization', 'the organization')}`,
+  })
   async usage(
     @Root() organization: OrganizationRef,
     @Ctx() context: SubgraphContext,
-    @Arg('granularity', () => UsageGranularity, { defaultValue: UsageGranularity.HOUR, description: GRANULARITY }) granularity: UsageGranularity,
+    @Arg('granularity', () => UsageGranularity, { defaultValue: UsageGranularity.HOUR, description: GRANULARITY })
+    granularity: UsageGranularity,
     @Arg('to', () => Date, { description: TO }) to: Date,
     @Arg('from', () => Date, { description: FROM }) from: Date,
   ): Promise<UsageSeries | null> {
@@ -96,11 +118,15 @@ export class OrganizationUsageResolver {
 
 @Resolver(() => PlanRef)
 export class PlanUsageResolver {
-  @FieldResolver(() => UsageSeries, { nullable: true, description: 'Traffic of every credential under the plan over time, with a spike flag. Portal admins only; null for everyone else.' })
+  @FieldResolver(() => UsageSeries, {
+    nullable: true,
+    description: 'Traffic of every credential under the plan over time, with a spike flag. Portal admins only; null for everyone else.',
+  })
   async usage(
     @Root() plan: PlanRef,
     @Ctx() context: SubgraphContext,
-    @Arg('granularity', () => UsageGranularity, { defaultValue: UsageGranularity.HOUR, description: GRANULARITY }) granularity: UsageGranularity,
+    @Arg('granularity', () => UsageGranularity, { defaultValue: UsageGranularity.HOUR, description: GRANULARITY })
+    granularity: UsageGranularity,
     @Arg('to', () => Date, { description: TO }) to: Date,
     @Arg('from', () => Date, { description: FROM }) from: Date,
   ): Promise<UsageSeries | null> {
