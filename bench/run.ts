@@ -181,8 +181,8 @@ async function main(): Promise<void> {
   process.on('SIGTERM', onSignal);
 
   const records: ScenarioRecord[] = [];
-  let memoryStart: Record<string, number | null> = {};
-  let memoryEnd: Record<string, number | null> = {};
+  let memoryStart: Record<string, number | null>;
+  let memoryEnd: Record<string, number | null>;
   try {
     const seeded = Date.now();
     const data = await seed(platform.gatewayUrl);

@@ -9,6 +9,7 @@ export interface OrmOptions {
   /** PostgreSQL schema owned by the subgraph; its tables and migration table live there. */
   schema: string;
   databaseUrl: string;
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- MikroORM's own type for entity classes
   entities: Function[];
   migrations: MigrationObject[];
   log: Logger;

@@ -10,7 +10,9 @@ export const FEDERATION_LINK =
 export type ReferenceResolver<C = unknown> = (reference: Record<string, unknown>, context: C) => unknown;
 
 export interface FederatedSchemaOptions<C> {
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- type-graphql's own type for resolver classes
   resolvers: NonEmptyArray<Function>;
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- type-graphql's own type for object classes
   orphanedTypes?: Function[];
   /** `__resolveReference` per entity type name (batched by the caller). */
   references?: Record<string, ReferenceResolver<C>>;

@@ -169,6 +169,7 @@ export class PgPubSub {
     if (!listeners) this.stored.set(topic, (listeners = new Set()));
     listeners.add(listener);
     const unlisten = () => listeners!.delete(listener);
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the generator below is a function, not a method
     const self = this;
     async function* run(): AsyncGenerator<StoredEvent<T>> {
       try {

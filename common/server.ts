@@ -50,6 +50,7 @@ export interface JobRuntime {
 
 export interface SubgraphModule {
   name: SubgraphName;
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- MikroORM's own type for entity classes
   entities: Function[];
   migrations: MigrationObject[];
   /** Builds the federated schema; needs no database (composition uses it offline). */

@@ -274,7 +274,7 @@ describe('input boundary: schema-driven probe through the gateway', () => {
         if (!named && (identity || !answers.every((a) => a.code === 'UNAUTHENTICATED'))) unnamed.push(label);
       }
     }
-    // eslint-disable-next-line no-console
+
     console.log(`input probe: ${probes.length} probes × 2 callers; answers by code ${JSON.stringify(tally)}`);
     expect(internal).toEqual([]);
     expect(unnamed).toEqual([]);

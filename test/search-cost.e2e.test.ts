@@ -78,7 +78,7 @@ describe('search cost does not grow with the pattern', () => {
     const figures = Object.fromEntries(
       Object.entries(timings).map(([k, v]) => [k, { medianMs: Math.round(median(v) * 10) / 10, runsMs: v.map((t) => Math.round(t)) }]),
     );
-    // eslint-disable-next-line no-console
+
     console.log(`search cost, ${name} (${ROWS} products, admin through the gateway): ${JSON.stringify(figures)}`);
 
     expect(answers.short).toBe('ok');

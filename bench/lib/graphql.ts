@@ -52,7 +52,7 @@ export async function post<T = any>(
     signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
   });
   const text = await response.text();
-  let body: { data?: T; errors?: GraphQLResult['errors'] } = {};
+  let body: { data?: T; errors?: GraphQLResult['errors'] };
   try {
     body = JSON.parse(text);
   } catch {

@@ -222,6 +222,7 @@ export function applySettings(plan: Plan, settings: Partial<PlanSettingsData>): 
  * fixed shape so encodings compare equal.
  */
 export function normalizeSettings(json: unknown): PlanSettingsData {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- stored JSON of any past version, read field by field below
   const s = (typeof json === 'string' ? JSON.parse(json) : json) as Record<string, any>;
   const quota = s.quota as QuotaSetting | null;
   const rate = s.rateLimit as RateLimitSetting | null;

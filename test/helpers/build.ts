@@ -35,7 +35,7 @@ export async function buildDist(): Promise<string> {
     });
   } catch (error) {
     const output = error as { stdout?: Buffer; stderr?: Buffer };
-    throw new Error(`the build failed:\n${String(output.stdout ?? '')}${String(output.stderr ?? '')}`);
+    throw new Error(`the build failed:\n${String(output.stdout ?? '')}${String(output.stderr ?? '')}`, { cause: error });
   } finally {
     fs.rmSync(lock, { recursive: true, force: true });
   }

@@ -51,9 +51,6 @@ async function authorizeEvents(
   return { subject, admin, organizationId };
 }
 
-/** A stored event as delivered: its payload with the event's cursor. */
-type DeliveredEvent = AccessRequestEventPayload & { cursor: string };
-
 /**
  * Authorises when subscribing — before anything is delivered: portal admins may watch one
  * organization or (without `organizationId`) all; anyone else must name an organization they

@@ -22,13 +22,12 @@ import {
 } from 'type-graphql';
 import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
 import { badInput, userError, UserError } from '../../../common/errors';
-import { KeyValueInput } from '../../../common/key-value';
 import { byKeys, requestLoader } from '../../../common/loaders';
 import { runMutation, Validation } from '../../../common/mutation';
 import { connectionType, PageArgs, paginate } from '../../../common/relay';
 import type { SubgraphContext } from '../../../common/server';
 import { PlanChangeAction } from '../entities/enums';
-import { Plan, PlanStatus, QuotaScope } from '../entities/plan';
+import { Plan, PlanStatus } from '../entities/plan';
 import { PlanChangeRequest, PlanChangeRequestStatus, type ProposedPlanChange } from '../entities/plan-change-request';
 import { PlanSettingChange } from '../entities/plan-version';
 import {

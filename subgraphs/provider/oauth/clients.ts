@@ -79,6 +79,7 @@ async function call(
   method: 'GET' | 'POST' | 'PUT' | 'DELETE',
   url: string,
   options: { bearer?: string | null; body?: unknown } = {},
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- identity provider responses are foreign JSON, checked field by field
 ): Promise<{ status: number; body: any }> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (options.bearer) headers.authorization = `Bearer ${options.bearer}`;
@@ -99,7 +100,7 @@ async function call(
     );
   }
   const text = await response.text();
-  let body: unknown = null;
+  let body: unknown;
   try {
     body = text ? JSON.parse(text) : null;
   } catch {

@@ -72,14 +72,14 @@ export class Transport {
     } catch (error) {
       throw this.fail(new ProviderError(null, networkMessage(error, this.options.timeoutMs), true, operation));
     }
-    let body: unknown = text;
+    let body: unknown = null;
     if (text) {
       try {
         body = JSON.parse(text);
       } catch {
         body = text;
       }
-    } else body = null;
+    }
     if ((response.status >= 200 && response.status < 300) || request.accept?.includes(response.status)) {
       this.options.onOutcome?.({ ok: true });
       return { status: response.status, body };

@@ -66,6 +66,7 @@ export function jwtPolicy(
   };
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- Tyk API definitions are foreign JSON, read and patched field by field
 type Json = Record<string, any>;
 
 /** The x-tyk JWT security scheme of an OAS definition (by reference), or null. */
