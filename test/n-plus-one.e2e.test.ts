@@ -26,7 +26,7 @@ describe('N+1 budget: SQL statements per request do not grow with the list', () 
       counts: () => Object.fromEntries(Object.entries(platform.queries).map(([name, list]) => [name, list.length])),
     };
     figures = await measureNPlusOne(platform.gatewayUrl, data, counter);
-  }, 120_000);
+  }, 360_000); // seeds 100 of everything through the gateway: minutes on a loaded 2-core machine
 
   afterAll(async () => {
     await platform?.stop();

@@ -158,11 +158,12 @@ describe('quotaWarnings subscription through the gateway', () => {
   });
 
   it('serves a fresh gateway whose first operation is a subscription, and keeps it open past the upstream timeout', async () => {
-    const gateway = await platform.extraGateway({ ...process.env, GRAPHQL_UPSTREAM_TIMEOUT_MS: '300' });
+    // Long enough for the subscription's own set-up on a loaded machine, short enough to pass three times over.
+    const gateway = await platform.extraGateway({ ...process.env, GRAPHQL_UPSTREAM_TIMEOUT_MS: '1500' });
     const sub = subscribe(client(alice, 'authorization', gateway.url.replace(/^http/, 'ws')), orgA);
     await ready(sub, orgA);
     const since = Date.now();
-    await waitFor(() => Date.now() - since > 1000, { what: 'the upstream timeout to pass three times over' });
+    await waitFor(() => Date.now() - since > 4500, { what: 'the upstream timeout to pass three times over', timeoutMs: 20_000 });
     await raise(orgA, 98);
     await waitFor(() => sub.events.some((e) => e.quotaWarnings.thresholdPercent === 98), { what: 'a warning after the timeout' });
     expect(sub.errors).toEqual([]);
