@@ -6,7 +6,7 @@ import { initOrm } from '../../common/db';
 import { createLogger } from '../../common/logger';
 import { PgPubSub } from '../../common/pubsub';
 import { usageSubgraph } from '../../subgraphs/usage';
-import { ingestAnalytics } from '../../subgraphs/usage/ingest';
+import { ingestAnalytics } from '../../subgraphs/usage/services/ingest';
 import { bearer, developerIdentity, must, mutateId, type BenchIdentity } from '../lib/graphql';
 import { mapLimit, median, round, table } from '../lib/stats';
 import type { BenchContext, Scenario, ScenarioResult } from '../lib/types';

@@ -4,7 +4,7 @@
  */
 import { ManualClock } from '../../common/clock';
 import { bucketOf, emptyHistogram, HISTOGRAM_SIZE, LATENCY_BOUNDS_MS, percentile } from './histogram';
-import { parseBatch } from './ingest';
+import { parseBatch } from './services/ingest';
 import { microsToIso, parseRecord, parseTimestamp, policyIdsOf } from './records';
 import { quotaStatusOf, type Counter } from './quota';
 import { parseBody } from './routes';

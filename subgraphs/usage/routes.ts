@@ -14,7 +14,7 @@
 import express from 'express';
 import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../../common/errors';
 import type { JobRuntime } from '../../common/server';
-import { ingestAnalytics } from './ingest';
+import { ingestAnalytics } from './services/ingest';
 import { InvalidJson } from './records';
 import { serviceTokenVerifier } from './service-auth';
 import { usageSettings } from './settings';

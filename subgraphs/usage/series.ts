@@ -6,7 +6,7 @@ import { badInput } from '../../common/errors';
 import { requestLoader } from '../../common/loaders';
 import type { SubgraphContext } from '../../common/server';
 import { addHistogram, emptyHistogram, percentile } from './histogram';
-import { GRANULARITY_MS, NIL_UUID, type RollupScope } from './ingest';
+import { GRANULARITY_MS, NIL_UUID, type RollupScope } from './data/rollups';
 import { isUuid } from './membership';
 import { pgArray, query } from './sql';
 import { SPIKE_BASELINE_BUCKETS, spikeOf } from './spike';

@@ -18,7 +18,7 @@ import pg from 'pg';
 import type { JobHelpers, TaskList } from 'graphile-worker';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { JobRuntime } from '../../common/server';
-import { ingestAnalytics, type IngestDeps } from './ingest';
+import { ingestAnalytics, type IngestDeps } from './services/ingest';
 import { usageSettings, TABLE_NAME } from './settings';
 import { query } from './sql';
 

@@ -19,7 +19,7 @@
  * in time order, the first record opens a window [t, t + period), every record before its end
  * joins it, and the first record at or after its end opens the next one. The ingest appends
  * records that are not older than the counter's latest counted record; a record older than that
- * makes it replay the counter's stored records from the window it falls in (`ingest.ts`).
+ * makes it replay the counter's stored records from the window it falls in (`data/quota-windows.ts`).
  */
 import type { DenialHint } from './records';
 

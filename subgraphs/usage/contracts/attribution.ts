@@ -1,0 +1,118 @@
+/**
+ * Who a usage record belongs to, read from the other subgraphs' published views: the key hash in
+ * `provider.credential_key_contract` (then `developers.credential_contract` for app and
+ * organization), plans and products by their `pol-<policyId>` tags in
+ * `provider.policy_link_contract` (the credential's own plan and products when tags are missing),
+ * and the products that serve the record's API in `products.product_contract`.
+ */
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { policyIdsOf, UNAUTHENTICATED_KEY, type UsageRecord } from '../records';
+import { bulk, pgArray } from '../sql';
+import { NIL_UUID, type RollupScope } from '../data/rollups';
+
+interface KeyRow {
+  key_hash: string;
+  credential_id: string;
+  key_plan_id: string | null;
+  product_ids: string[] | null;
+  status: string;
+  issued_at: Date | null;
+  app_id: string | null;
+  organization_id: string | null;
+  plan_id: string | null;
+}
+
+export interface Attribution {
+  credentialId: string | null;
+  appId: string | null;
+  organizationId: string | null;
+  planId: string | null;
+  productIds: string[];
+  /** The rollup rows a record of this attribution counts in (besides time). */
+  scopes: [RollupScope, string][];
+}
+
+/** Credential, app, organization, plan and products of each record (three or four SELECTs per batch). */
+export async function attribute(tx: EntityManager, records: UsageRecord[]): Promise<Map<UsageRecord, Attribution>> {
+  const keyHashes = [...new Set(records.map((r) => r.keyHash).filter((k) => k !== UNAUTHENTICATED_KEY))];
+  const policyIds = [...new Set(records.flatMap((r) => policyIdsOf(r.tags)))];
+  const [keyRows, links] = await Promise.all([
+    keyHashes.length
+      ? bulk<KeyRow>(
+          tx,
+          `select k.key_hash, k.credential_id::text as credential_id, k.plan_id::text as key_plan_id, k.product_ids::text[] as product_ids,
+                  k.status, k.issued_at, c.app_id::text as app_id, c.organization_id::text as organization_id, c.plan_id::text as plan_id
+             from provider.credential_key_contract k
+             left join developers.credential_contract c on c.id = k.credential_id
+            where k.key_hash = any(?::text[])`,
+          [pgArray(keyHashes)],
+        )
+      : Promise.resolve([] as KeyRow[]),
+    policyIds.length
+      ? bulk<{ kind: string; subject_id: string; policy_id: string }>(
+          tx,
+          `select kind, subject_id::text as subject_id, policy_id from provider.policy_link_contract where policy_id = any(?::text[])`,
+          [pgArray(policyIds)],
+        )
+      : Promise.resolve([]),
+  ]);
+  // One key hash could exist in two providers: prefer the live key, then the newest.
+  const keys = new Map<string, KeyRow>();
+  for (const row of keyRows) {
+    const current = keys.get(row.key_hash);
+    const better =
+      !current ||
+      (row.status === 'ACTIVE' && current.status !== 'ACTIVE') ||
+      (row.status === current.status && (row.issued_at?.getTime() ?? 0) > (current.issued_at?.getTime() ?? 0));
+    if (better) keys.set(row.key_hash, row);
+  }
+  const planByPolicy = new Map<string, string>();
+  const productByPolicy = new Map<string, string>();
+  for (const link of links) (link.kind === 'PLAN' ? planByPolicy : productByPolicy).set(link.policy_id, link.subject_id);
+
+  // Products: keep those that serve the record's API (a key may hold several products).
+  const productIds = new Set<string>([...productByPolicy.values()]);
+  for (const row of keys.values()) for (const id of row.product_ids ?? []) productIds.add(id);
+  const apisByProduct = new Map<string, string[]>();
+  if (productIds.size) {
+    const rows = await bulk<{ id: string; tyk_api_ids: string[] | null }>(
+      tx,
+      `select id::text as id, tyk_api_ids from products.product_contract where id = any(?::uuid[])`,
+      [pgArray([...productIds])],
+    );
+    for (const row of rows) apisByProduct.set(row.id, row.tyk_api_ids ?? []);
+  }
+  // Records of one key, API and tag set share one Attribution object (grouping below is by identity).
+  const shared = new Map<string, Attribution>();
+  const out = new Map<UsageRecord, Attribution>();
+  for (const record of records) {
+    const memo = `${record.keyHash}\u0000${record.apiId}\u0000${record.tags.join('\u0000')}`;
+    let attribution = shared.get(memo);
+    if (!attribution) {
+      const key = keys.get(record.keyHash);
+      const tagged = policyIdsOf(record.tags);
+      const tagPlan = tagged.map((id) => planByPolicy.get(id)).find((id): id is string => Boolean(id)) ?? null;
+      const candidates = [
+        ...new Set([...tagged.map((id) => productByPolicy.get(id)).filter((id): id is string => Boolean(id)), ...(key?.product_ids ?? [])]),
+      ];
+      const serving = record.apiId ? candidates.filter((id) => apisByProduct.get(id)?.includes(record.apiId)) : [];
+      const a: Omit<Attribution, 'scopes'> = {
+        credentialId: key?.credential_id ?? null,
+        appId: key?.app_id ?? null,
+        organizationId: key?.organization_id ?? null,
+        // The plan Tyk enforced (tag) over the credential's current plan.
+        planId: tagPlan ?? key?.plan_id ?? key?.key_plan_id ?? null,
+        productIds: serving.length ? serving : candidates,
+      };
+      const scopes: [RollupScope, string][] = [a.credentialId ? ['CREDENTIAL', a.credentialId] : ['UNMATCHED', NIL_UUID]];
+      if (a.appId) scopes.push(['APP', a.appId]);
+      if (a.organizationId) scopes.push(['ORGANIZATION', a.organizationId]);
+      if (a.planId) scopes.push(['PLAN', a.planId]);
+      for (const productId of a.productIds) scopes.push(['PRODUCT', productId]);
+      attribution = { ...a, scopes };
+      shared.set(memo, attribution);
+    }
+    out.set(record, attribution);
+  }
+  return out;
+}

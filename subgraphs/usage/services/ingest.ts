@@ -1,0 +1,231 @@
+import { performance } from 'node:perf_hooks';
+/**
+ * The usage ingest: Tyk analytics records in, raw usage + rollups + quota windows + warnings out,
+ * in ONE transaction per batch (so a batch lands whole or not at all, and the warnings it raises
+ * reach subscribers exactly when it commits).
+ *
+ * 1. Each record is parsed on its own (`records.ts`); malformed ones are rejected with a reason.
+ * 2. Records are matched to credentials by key hash (`provider.credential_key_contract`, then
+ *    `developers.credential_contract` for app and organization), to plans and products by their
+ *    `pol-<policyId>` tags (`provider.policy_link_contract`; the credential's own plan and
+ *    products when tags are missing) and products to the API (`products.product_contract`).
+ *    Records with unknown keys are stored and counted as UNMATCHED, never dropped.
+ * 3. Raw rows go in with one `insert … select from unnest(…) on conflict do nothing returning`:
+ *    only records that were not there before feed the rollups and quota windows (idempotent).
+ * 4. Rollups (per credential, app, organization, product, plan; minute, hour, day) and quota
+ *    windows are upserted, thresholds crossed in this batch raise warnings (`../warnings.ts`).
+ *
+ * The parts: `../data/partitions.ts` (day partitions), `../contracts/attribution.ts` (step 2),
+ * `../data/quota-windows.ts` (windows and warnings, whatever order records arrive in),
+ * `../data/rollups.ts` (step 4).
+ *
+ * Batches are serialised by a transaction-scoped advisory lock (across all replicas, which share
+ * the database): the read-modify-write of windows, and of rollups, stays simple and deadlock-free.
+ */
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import type { Clock } from '../../../common/clock';
+import type { Logger } from '../../../common/logger';
+import type { PgPubSub } from '../../../common/pubsub';
+import { attribute } from '../contracts/attribution';
+import { daysOf, ensurePartitions, forgetKnownPartitions, isMissingPartition } from '../data/partitions';
+import { applyQuotaWindows, countersOf } from '../data/quota-windows';
+import { upsertRollups } from '../data/rollups';
+import { microsToIso, parseRecord, type UsageRecord } from '../records';
+import { bulk, pgArray, pgArrayOfArrays } from '../sql';
+import { insertQuotaWarnings } from '../warnings';
+
+const INGEST_LOCK = 'plangraph:usage:ingest';
+
+export interface IngestDeps {
+  orm: MikroORM;
+  pubsub: Pick<PgPubSub, 'emit'>;
+  clock: Clock;
+  log: Logger;
+}
+
+export interface Rejection {
+  index: number;
+  reason: string;
+}
+
+export interface IngestResult {
+  /** Records stored now (new). */
+  accepted: number;
+  /** Valid records stored before (or twice in this batch): counted once. */
+  duplicates: number;
+  /** Accepted records whose key matched no credential (stored and counted as unmatched). */
+  unmatched: number;
+  rejected: Rejection[];
+  /** Quota warnings raised by this batch. */
+  warnings: number;
+  /** When COMMIT of the batch's transaction was sent (ISO-8601, ms): subscribers can get its warnings from then on. */
+  commitIssuedAt: string | null;
+  /** When the commit was acknowledged to this process (ISO-8601, ms). */
+  committedAt: string | null;
+  /** Where the time went, in ms: parse, lock (wait for other batches), match, raw, windows, rollups, warnings, commit. */
+  timingsMs: Record<string, number>;
+}
+
+export interface IngestOptions {
+  /** Added to every record's index in `rejected` (the tailer's running row number). */
+  indexOffset?: number;
+  /** Runs inside the batch's transaction after everything else (the tailer stores its position). */
+  afterWrite?: (tx: EntityManager) => Promise<void>;
+}
+
+/** Phase timings of one batch (`IngestResult.timingsMs`). */
+class Stopwatch {
+  readonly phases: Record<string, number> = {};
+  commitIssuedAt: Date | null = null;
+  private last = performance.now();
+
+  lap(name: string): void {
+    const now = performance.now();
+    this.phases[name] = Math.round((this.phases[name] ?? 0) + (now - this.last) * 10) / 10;
+    this.last = now;
+  }
+}
+
+/** Parses a batch: valid records (first occurrence of each identity) and per-record rejections. */
+export function parseBatch(
+  raws: readonly unknown[],
+  now: Date,
+  indexOffset = 0,
+): { records: UsageRecord[]; rejected: Rejection[]; duplicates: number } {
+  const records: UsageRecord[] = [];
+  const rejected: Rejection[] = [];
+  const seen = new Set<string>();
+  let duplicates = 0;
+  for (let i = 0; i < raws.length; i++) {
+    const parsed = parseRecord(raws[i], i + indexOffset, now);
+    if (!parsed.ok) {
+      rejected.push({ index: i + indexOffset, reason: parsed.reason });
+      continue;
+    }
+    if (seen.has(parsed.record.id)) {
+      duplicates += 1;
+      continue;
+    }
+    seen.add(parsed.record.id);
+    records.push(parsed.record);
+  }
+  return { records, rejected, duplicates };
+}
+
+/** Ingests a batch of raw analytics records (parsed here). Never throws for bad records. */
+export async function ingestAnalytics(deps: IngestDeps, raws: readonly unknown[], options: IngestOptions = {}): Promise<IngestResult> {
+  const started = performance.now();
+  const { records, rejected, duplicates } = parseBatch(raws, deps.clock.now(), options.indexOffset ?? 0);
+  const parse = Math.round((performance.now() - started) * 10) / 10;
+  const result = await ingestRecords(deps, records, options);
+  return {
+    ...result,
+    duplicates: result.duplicates + duplicates,
+    rejected: [...rejected, ...result.rejected],
+    timingsMs: { parse, ...result.timingsMs },
+  };
+}
+
+/** Ingests parsed records (distinct identities). */
+export async function ingestRecords(deps: IngestDeps, records: readonly UsageRecord[], options: IngestOptions = {}): Promise<IngestResult> {
+  const empty: IngestResult = {
+    accepted: 0,
+    duplicates: 0,
+    unmatched: 0,
+    rejected: [],
+    warnings: 0,
+    commitIssuedAt: null,
+    committedAt: null,
+    timingsMs: {},
+  };
+  if (!records.length && !options.afterWrite) return empty;
+  const sorted = [...records].sort((a, b) => a.micros - b.micros || a.index - b.index);
+  for (let attempt = 0; ; attempt++) {
+    const watch = new Stopwatch();
+    await ensurePartitions(deps.orm, daysOf(sorted));
+    watch.lap('partitions');
+    try {
+      const outcome = await deps.orm.em.fork().transactional((tx) => writeBatch(deps, tx as EntityManager, sorted, options, watch));
+      watch.lap('commit');
+      return {
+        ...outcome,
+        commitIssuedAt: watch.commitIssuedAt?.toISOString() ?? null,
+        committedAt: new Date().toISOString(),
+        timingsMs: watch.phases,
+      };
+    } catch (error) {
+      // A partition dropped behind this process's back: forget what we knew and retry once.
+      if (attempt === 0 && isMissingPartition(error)) {
+        forgetKnownPartitions();
+        continue;
+      }
+      throw error;
+    }
+  }
+}
+
+async function writeBatch(
+  deps: IngestDeps,
+  tx: EntityManager,
+  records: UsageRecord[],
+  options: IngestOptions,
+  watch: Stopwatch,
+): Promise<Omit<IngestResult, 'commitIssuedAt' | 'committedAt' | 'timingsMs'>> {
+  await bulk(tx, `select pg_advisory_xact_lock(hashtext(?))`, [INGEST_LOCK]);
+  watch.lap('lock');
+  if (!records.length) {
+    await options.afterWrite?.(tx);
+    return { accepted: 0, duplicates: 0, unmatched: 0, rejected: [], warnings: 0 };
+  }
+  const attribution = await attribute(tx, records);
+  const counters = await countersOf(tx, records, attribution);
+  watch.lap('match');
+
+  // Raw rows; `returning` tells which records are new (the rest were ingested before).
+  const inserted = await bulk<{ record_id: string }>(
+    tx,
+    `insert into usage.usage_record
+       (occurred_at, record_id, key_hash, credential_id, app_id, organization_id, plan_id, product_ids, api_id, method, path,
+        response_code, latency_ms, ip_address, quota_subject_id)
+     select occurred_at, record_id, key_hash, credential_id, app_id, organization_id, plan_id, product_ids::uuid[], api_id, method, path,
+            response_code, latency_ms, ip_address, quota_subject_id
+       from unnest(?::timestamptz[], ?::uuid[], ?::text[], ?::uuid[], ?::uuid[], ?::uuid[], ?::uuid[], ?::text[], ?::text[], ?::text[],
+                   ?::text[], ?::smallint[], ?::integer[], ?::text[], ?::uuid[])
+            as t(occurred_at, record_id, key_hash, credential_id, app_id, organization_id, plan_id, product_ids, api_id, method, path,
+                 response_code, latency_ms, ip_address, quota_subject_id)
+     on conflict do nothing
+     returning record_id::text as record_id`,
+    [
+      pgArray(records.map((r) => microsToIso(r.micros))),
+      pgArray(records.map((r) => r.id)),
+      pgArray(records.map((r) => r.keyHash)),
+      pgArray(records.map((r) => attribution.get(r)!.credentialId)),
+      pgArray(records.map((r) => attribution.get(r)!.appId)),
+      pgArray(records.map((r) => attribution.get(r)!.organizationId)),
+      pgArray(records.map((r) => attribution.get(r)!.planId)),
+      pgArrayOfArrays(records.map((r) => attribution.get(r)!.productIds)),
+      pgArray(records.map((r) => r.apiId)),
+      pgArray(records.map((r) => r.method)),
+      pgArray(records.map((r) => r.path)),
+      pgArray(records.map((r) => r.responseCode)),
+      pgArray(records.map((r) => r.latencyMs)),
+      pgArray(records.map((r) => r.ip)),
+      pgArray(records.map((r) => counters.counterOf(r)?.key.subjectId ?? null)),
+    ],
+  );
+  watch.lap('raw');
+  const fresh = new Set(inserted.map((row) => row.record_id));
+  const accepted = records.filter((r) => fresh.has(r.id));
+  const duplicates = records.length - accepted.length;
+  const unmatched = accepted.filter((r) => attribution.get(r)!.credentialId === null).length;
+
+  const outcomes = await applyQuotaWindows(deps, tx, accepted, counters);
+  watch.lap('windows');
+  await upsertRollups(tx, accepted, attribution, outcomes);
+  watch.lap('rollups');
+  const warnings = outcomes.warnings.length ? await insertQuotaWarnings(tx, deps.pubsub, outcomes.warnings, deps.clock.now()) : [];
+  await options.afterWrite?.(tx);
+  watch.lap('warnings');
+  watch.commitIssuedAt = new Date(); // MikroORM commits right after this callback returns
+  return { accepted: accepted.length, duplicates, unmatched, rejected: [], warnings: warnings.length };
+}
