@@ -62,6 +62,15 @@ describe('products: idempotent creates', () => {
     expect(malformed.errors).toEqual([{ code: 'VALIDATION_FAILED', field: 'input.idempotencyKey' }]);
   });
 
+  it('lets concurrent retries wait for the first call: four at once make one product', async () => {
+    const slug = unique('race-product');
+    const input = { slug, name: 'Race', idempotencyKey: `race-${slug}` };
+    const results = await Promise.all([1, 2, 3, 4].map(() => run(CREATE_PRODUCT, 'createProduct', input)));
+    expect(results.map((r) => r.errors)).toEqual([[], [], [], []]);
+    expect(new Set(results.map((r) => r.product.id)).size).toBe(1);
+    expect(await sql('select count(*)::int as n from products.product where slug = ?', [slug])).toEqual([{ n: 1 }]);
+  });
+
   it('createCatalog: a retry returns the first catalog; other input is refused; keys expire after 24 hours', async () => {
     const name = unique('idem-catalog');
     const input = { name, visibility: 'PUBLIC', idempotencyKey: `c-${name}` };
