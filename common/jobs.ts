@@ -40,6 +40,8 @@ export const JOB_TASKS = {
   credentialExpiring: 'developers.credentialExpiring',
   /** End of a rotation's grace period. Payload { credentialId }; job key `credential-revoked:<credentialId>`. */
   credentialRevoked: 'developers.credentialRevoked',
+  /** Erase the sealed secret a rotation's idempotency key keeps for replays. Payload { subject, operation, key, createdAt }; job key `replay-secret:<sha256 of subject, operation, key>`. */
+  forgetReplaySecret: 'developers.forgetReplaySecret',
   // ---- handled by plans / products (sent by provider's dashboard-first import)
   /** Create or update a bare plan from an imported consumption-limit policy; job key `import:<providerId>:<policyId>`. */
   importPlan: 'plans.importPolicy',

@@ -1,8 +1,14 @@
-import { call, errorsOf, offer, ok, organization, sql, startAccessHarness, type AccessHarness } from './access-harness';
-import { createApp } from './test-harness';
+import { developer, portalAdmin } from '../../test/helpers/graphql';
+import { waitFor } from '../../test/helpers/wait';
+import { call, errorsOf, offer, ok, organization, sql, startAccessHarness, unique, type AccessHarness } from './access-harness';
+import { call as callDevelopers, createApp, M } from './test-harness';
 
-/** requestAccess with `idempotencyKey` (issue 21 item 3): a retry returns the first result, once. */
-describe('developers: idempotent requestAccess', () => {
+/**
+ * `idempotencyKey` (issue 21 item 3) on requestAccess, the create mutations, the decisions on
+ * access requests and rotations: a retry returns the first result, once; the same key with other
+ * input is IDEMPOTENCY_KEY_REUSED; keys are scoped per caller.
+ */
+describe('developers: idempotent retries', () => {
   let h: AccessHarness;
   beforeAll(async () => {
     h = await startAccessHarness();
@@ -110,5 +116,202 @@ describe('developers: idempotent requestAccess', () => {
       expect(errorsOf(refused, 'requestAccess')).toEqual([{ code: 'VALIDATION_FAILED', field: 'input.idempotencyKey' }]);
     }
     expect(await requestsOf(org.app.id)).toHaveLength(1);
+  });
+
+  const countOf = async (text: string, params: unknown[]) => (await sql(h, text, params))[0].n as number;
+  const events = (type: string, field: 'accessRequestId' | 'credentialId', id: string) =>
+    countOf(
+      `select count(*)::int as n from platform.event where topic = 'accessRequestEvents' and payload->>'type' = ? and payload->>? = ?`,
+      [type, field, id],
+    );
+  const payloadErrors = (response: any, name: string) =>
+    (response.data?.[name]?.errors ?? response.errors ?? []).map((e: any) => ({ code: e.code ?? e.extensions?.code, field: e.field }));
+
+  describe('create mutations', () => {
+    it('createOrganization: a retry returns the first organization; other input is refused; another admin’s key is its own', async () => {
+      const admin = h.admin;
+      const slug = unique('idem-org');
+      const input = { name: 'Idem Org', slug, idempotencyKey: `org-${slug}` };
+      const first = await callDevelopers(h, 'createOrganization', input, admin);
+      const id = first.data!.createOrganization.organization.id;
+      const retry = await callDevelopers(h, 'createOrganization', { ...input, adminSubject: null }, admin);
+      expect(retry.data!.createOrganization).toEqual({ organization: { id, slug, status: 'ACTIVE' }, errors: [] });
+      expect(await countOf('select count(*)::int as n from developers.organization where slug = ?', [slug])).toBe(1);
+      const other = await callDevelopers(h, 'createOrganization', { ...input, name: 'Other name' }, admin);
+      expect(payloadErrors(other, 'createOrganization')).toEqual([{ code: 'IDEMPOTENCY_KEY_REUSED', field: 'input.idempotencyKey' }]);
+      const secondAdmin = await callDevelopers(h, 'createOrganization', input, portalAdmin());
+      expect(payloadErrors(secondAdmin, 'createOrganization')).toEqual([{ code: 'ALREADY_EXISTS', field: 'input.slug' }]);
+    });
+
+    it('requestOrganization: one PENDING organization per key and caller', async () => {
+      const requester = developer();
+      const slug = unique('idem-req');
+      const input = { name: 'Requested', slug, idempotencyKey: `req-${slug}` };
+      const first = await callDevelopers(h, 'requestOrganization', input, requester);
+      const retry = await callDevelopers(h, 'requestOrganization', { ...input, name: '  Requested ' }, requester);
+      expect(retry.data!.requestOrganization.organization).toEqual(first.data!.requestOrganization.organization);
+      expect(retry.data!.requestOrganization.organization.status).toBe('PENDING');
+      expect(await countOf('select count(*)::int as n from developers.organization where slug = ?', [slug])).toBe(1);
+      const other = await callDevelopers(h, 'requestOrganization', { ...input, slug: `${slug}-x` }, requester);
+      expect(payloadErrors(other, 'requestOrganization')).toEqual([{ code: 'IDEMPOTENCY_KEY_REUSED', field: 'input.idempotencyKey' }]);
+      const someoneElse = await callDevelopers(h, 'requestOrganization', input, developer());
+      expect(payloadErrors(someoneElse, 'requestOrganization')).toEqual([{ code: 'ALREADY_EXISTS', field: 'input.slug' }]);
+    });
+
+    it('createTeam and createApp: a retry returns the first team and app; a deleted first result is NOT_FOUND, never a second one', async () => {
+      const org = await organization(h);
+      const teamInput = { organizationId: org.id, name: unique('team'), idempotencyKey: `team-${org.id}` };
+      const team = (await callDevelopers(h, 'createTeam', teamInput, org.owner)).data!.createTeam.team;
+      const teamRetry = await callDevelopers(h, 'createTeam', { ...teamInput, organizationId: org.id.toUpperCase() }, org.owner);
+      expect(teamRetry.data!.createTeam.team.id).toBe(team.id);
+      expect(await countOf('select count(*)::int as n from developers.team where organization_id = ?', [org.id])).toBe(1);
+      const teamOther = await callDevelopers(h, 'createTeam', { ...teamInput, name: unique('team') }, org.owner);
+      expect(payloadErrors(teamOther, 'createTeam')).toEqual([{ code: 'IDEMPOTENCY_KEY_REUSED', field: 'input.idempotencyKey' }]);
+
+      const appInput = { organizationId: org.id, teamId: team.id, name: unique('app'), idempotencyKey: `app-${org.id}` };
+      const app = (await callDevelopers(h, 'createApp', appInput, org.member)).data!.createApp.app;
+      const appRetry = await callDevelopers(h, 'createApp', appInput, org.member);
+      expect(appRetry.data!.createApp).toEqual({ app, errors: [] });
+      const apps = () => countOf('select count(*)::int as n from developers.app where organization_id = ?', [org.id]);
+      expect(await apps()).toBe(2); // the fixture's app and this one
+      const appOther = await callDevelopers(h, 'createApp', { ...appInput, description: 'another' }, org.member);
+      expect(payloadErrors(appOther, 'createApp')).toEqual([{ code: 'IDEMPOTENCY_KEY_REUSED', field: 'input.idempotencyKey' }]);
+      // The owner's key of the same text is another key: the same input is judged on its own (the name is taken).
+      const byOwner = await callDevelopers(h, 'createApp', appInput, org.owner);
+      expect(payloadErrors(byOwner, 'createApp')).toEqual([{ code: 'ALREADY_EXISTS', field: 'input.name' }]);
+
+      expect((await ok(h, 'deleteApp', { id: app.id }, org.owner)).deletedAppId).toBe(app.id);
+      const afterDelete = await callDevelopers(h, 'createApp', appInput, org.member);
+      expect(payloadErrors(afterDelete, 'createApp')).toEqual([{ code: 'NOT_FOUND', field: 'input.idempotencyKey' }]);
+      expect(await apps()).toBe(1);
+      const malformed = await callDevelopers(h, 'createApp', { ...appInput, idempotencyKey: 'has space' }, org.member);
+      expect(payloadErrors(malformed, 'createApp')).toEqual([{ code: 'VALIDATION_FAILED', field: 'input.idempotencyKey' }]);
+    });
+  });
+
+  describe('decisions on access requests', () => {
+    it('approveAccessRequest: a retry returns the first approval: one credential, one APPROVED event', async () => {
+      const org = await organization(h);
+      const manual = await offer(h);
+      const request = await ok(h, 'requestAccess', { appId: org.app.id, planId: manual.planId, productIds: manual.productIds }, org.member);
+      const id = request.accessRequest.id;
+      const input = { id, idempotencyKey: `approve-${id}` };
+      const first = await ok(h, 'approveAccessRequest', input, h.admin);
+      expect(first.accessRequest.status).toBe('APPROVED');
+      const retry = await ok(h, 'approveAccessRequest', { ...input, id: id.toUpperCase() }, h.admin);
+      expect(retry.accessRequest).toEqual(first.accessRequest);
+      expect(await countOf('select count(*)::int as n from developers.credential where app_id = ?', [org.app.id])).toBe(1);
+      expect(await events('APPROVED', 'accessRequestId', id)).toBe(1);
+      // The same key for another request is refused, and nothing is decided.
+      const app2 = await createApp(h, org.id, org.member);
+      const other = await ok(h, 'requestAccess', { appId: app2.id, planId: manual.planId, productIds: manual.productIds }, org.member);
+      const reused = await call(h, 'approveAccessRequest', { id: other.accessRequest.id, idempotencyKey: input.idempotencyKey }, h.admin);
+      expect(errorsOf(reused, 'approveAccessRequest')).toEqual([{ code: 'IDEMPOTENCY_KEY_REUSED', field: 'input.idempotencyKey' }]);
+      expect(await sql(h, 'select status from developers.access_request where id = ?', [other.accessRequest.id])).toEqual([
+        { status: 'PENDING' },
+      ]);
+      // Another admin's key of the same text is theirs: it approves the other request.
+      const byOther = await ok(
+        h,
+        'approveAccessRequest',
+        { id: other.accessRequest.id, idempotencyKey: input.idempotencyKey },
+        portalAdmin(),
+      );
+      expect(byOther.accessRequest.status).toBe('APPROVED');
+    });
+
+    it('rejectAccessRequest: a retry returns the first rejection; another reason with the same key is refused', async () => {
+      const org = await organization(h);
+      const manual = await offer(h);
+      const request = await ok(h, 'requestAccess', { appId: org.app.id, planId: manual.planId, productIds: manual.productIds }, org.member);
+      const id = request.accessRequest.id;
+      const input = { id, reason: 'Not for this plan.', idempotencyKey: `reject-${id}` };
+      const first = await ok(h, 'rejectAccessRequest', input, h.admin);
+      const retry = await ok(h, 'rejectAccessRequest', { ...input, reason: ' Not for this plan. ' }, h.admin);
+      expect(retry.accessRequest).toEqual(first.accessRequest);
+      expect(retry.accessRequest.decisionReason).toBe('Not for this plan.');
+      expect(await events('REJECTED', 'accessRequestId', id)).toBe(1);
+      const other = await call(h, 'rejectAccessRequest', { ...input, reason: 'Another reason.' }, h.admin);
+      expect(errorsOf(other, 'rejectAccessRequest')).toEqual([{ code: 'IDEMPOTENCY_KEY_REUSED', field: 'input.idempotencyKey' }]);
+    });
+  });
+
+  describe('rotateCredential', () => {
+    async function activeCredential() {
+      const org = await organization(h);
+      const auto = await offer(h, { autoApprove: true });
+      const granted = await ok(h, 'requestAccess', { appId: org.app.id, planId: auto.planId, productIds: auto.productIds }, org.member);
+      return { org, credentialId: granted.credential.id as string };
+    }
+    const credentials = (appId: string) => countOf('select count(*)::int as n from developers.credential where app_id = ?', [appId]);
+
+    it('returns the first rotation’s credentials and secret to the same caller within the hour; no second rotation', async () => {
+      const { org, credentialId } = await activeCredential();
+      const input = { id: credentialId, gracePeriodSeconds: 600, idempotencyKey: `rotate-${credentialId}` };
+      const first = await ok(h, 'rotateCredential', input, org.member);
+      expect(first.secret).toMatch(/^pgk_/);
+      const retry = await ok(h, 'rotateCredential', { ...input, id: credentialId.toUpperCase() }, org.member);
+      expect(retry.credential).toEqual(first.credential);
+      expect(retry.replacedCredential).toEqual(first.replacedCredential);
+      expect(retry.secret).toBe(first.secret);
+      expect(await credentials(org.app.id)).toBe(2);
+      expect(await events('CREDENTIAL_ROTATED', 'credentialId', first.credential.id)).toBe(1);
+      // The kept copy is sealed, never the secret in the clear.
+      const [row] = await sql(h, `select result_secret_encrypted as s from developers.idempotency_key where key = ?`, [
+        input.idempotencyKey,
+      ]);
+      expect(row.s).toMatch(/^v1:/);
+      expect(row.s).not.toContain(first.secret.slice(4));
+
+      const other = await call(h, 'rotateCredential', { ...input, gracePeriodSeconds: 0 }, org.member);
+      expect(errorsOf(other, 'rotateCredential')).toEqual([{ code: 'IDEMPOTENCY_KEY_REUSED', field: 'input.idempotencyKey' }]);
+      // The owner's key of the same text is another key: their rotation is judged on its own.
+      const byOwner = await call(h, 'rotateCredential', input, org.owner);
+      expect(errorsOf(byOwner, 'rotateCredential')).toEqual([{ code: 'ALREADY_ROTATED', field: 'input.id' }]);
+      expect(byOwner.data!.rotateCredential.secret).toBeNull();
+      expect(await credentials(org.app.id)).toBe(2);
+    });
+
+    it('shows the secret again only within the replay window and while the new credential works; the job erases the sealed copy', async () => {
+      const { org, credentialId } = await activeCredential();
+      const key = `window-${credentialId}`;
+      const input = { id: credentialId, idempotencyKey: key };
+      const first = await ok(h, 'rotateCredential', input, org.member);
+      const [job] = await sql(
+        h,
+        `select j.run_at, j.payload from graphile_worker._private_jobs j join graphile_worker._private_tasks t on t.id = j.task_id
+          where t.identifier = 'developers.forgetReplaySecret' and j.payload->>'key' = ?`,
+        [key],
+      );
+      const [row] = await sql(h, `select created_at from developers.idempotency_key where key = ?`, [key]);
+      expect(new Date(job.run_at).getTime() - new Date(row.created_at).getTime()).toBe(3_600_000);
+
+      // Past the replay window (the key itself lasts 24 h): the same credentials, no secret.
+      await sql(h, `update developers.idempotency_key set created_at = created_at - interval '61 minutes' where key = ?`, [key]);
+      const late = await ok(h, 'rotateCredential', input, org.member);
+      expect(late.credential.id).toBe(first.credential.id);
+      expect(late.secret).toBeNull();
+      await sql(h, `update developers.idempotency_key set created_at = created_at + interval '61 minutes' where key = ?`, [key]);
+      expect((await ok(h, 'rotateCredential', input, org.member)).secret).toBe(first.secret);
+
+      // A new credential that no longer works is never shown again.
+      await ok(h, 'revokeCredential', { id: first.credential.id }, org.member);
+      const revoked = await ok(h, 'rotateCredential', input, org.member);
+      expect(revoked.credential.id).toBe(first.credential.id);
+      expect(revoked.secret).toBeNull();
+
+      // When the window ends the job erases the sealed copy.
+      await sql(
+        h,
+        `update graphile_worker._private_jobs j set run_at = now() from graphile_worker._private_tasks t
+          where t.id = j.task_id and t.identifier = 'developers.forgetReplaySecret' and j.payload->>'key' = ?`,
+        [key],
+      );
+      await waitFor(
+        async () =>
+          (await sql(h, `select result_secret_encrypted as s from developers.idempotency_key where key = ?`, [key]))[0].s === null,
+        { timeoutMs: 30_000, what: 'the sealed replay secret erased by developers.forgetReplaySecret' },
+      );
+    });
   });
 });

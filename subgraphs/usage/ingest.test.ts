@@ -215,6 +215,55 @@ describe('usage ingest, quota and series (database)', () => {
       expect(broken.status).toBe(400);
     });
 
+    it('a retried batch, after newer batches landed, changes nothing: no record, rollup, window, warning or event', async () => {
+      // Records are identified by a digest of their own fields, so the retry of a batch whose
+      // response was lost is recognised record by record, without an Idempotency-Key header.
+      const w = await world({ requests: 10 });
+      const start = day();
+      clock.set(new Date(start.getTime() + 10 * MINUTE));
+      const records = burst(w.credential, start, 9, (i) => (i === 3 ? 500 : 200));
+      const batchA = records.slice(0, 8); // 80 %: the first warning
+      const batchB = records.slice(8); // a newer record: 90 %
+      const bodyA = JSON.stringify(batchA);
+      const first = await post('/ingest/tyk', bodyA);
+      expect(first.body).toMatchObject({ accepted: 8, duplicates: 0, warnings: 1 });
+      expect(await ok(batchB)).toMatchObject({ accepted: 1, duplicates: 0, warnings: 1 });
+
+      const ids = [w.credential.id, w.appId, w.org.id, w.plan.id, w.product.id];
+      const state = async () => ({
+        records: (await db.query(`select record_id from usage.usage_record where credential_id = $1 order by 1`, [w.credential.id])).rows,
+        rollups: (
+          await db.query(
+            `select scope, scope_id, granularity, bucket, requests, errors_4xx, errors_5xx, rate_limited, quota_exceeded, latency_sum_ms,
+                    latency_histogram from usage.usage_rollup where scope_id = any($1::uuid[]) order by 1, 2, 3, 4`,
+            [ids],
+          )
+        ).rows,
+        windows: (
+          await db.query(
+            `select scope, subject_id, plan_id, window_start, resets_at, used, quota_limit, last_request_at
+               from usage.quota_window where organization_id = $1 order by 1, 2, 3, 4`,
+            [w.org.id],
+          )
+        ).rows,
+        warnings: (await db.query(`select * from usage.quota_warning where organization_id = $1 order by id`, [w.org.id])).rows,
+        events: (
+          await db.query(`select id from platform.event where topic = 'quotaWarnings' and payload->>'organizationId' = $1 order by id`, [
+            w.org.id,
+          ])
+        ).rows,
+      });
+      const before = await state();
+      expect(before.records).toHaveLength(9);
+      expect(before.warnings.map((row: { threshold_percent: number }) => row.threshold_percent)).toEqual(expect.arrayContaining([80, 90]));
+
+      const retry = await post('/ingest/tyk', bodyA);
+      expect(retry.status).toBe(200);
+      expect(retry.body).toMatchObject({ accepted: 0, duplicates: 8, unmatched: 0, rejected: [], warnings: 0 });
+      expect(await state()).toEqual(before);
+      expect(await quotaOf(w.credential)).toMatchObject({ used: 9, remaining: 1, limit: 10 });
+    });
+
     it('counts records with unknown keys as unmatched (and for their plan, when a pol- tag names it)', async () => {
       const w = await world();
       const start = day();

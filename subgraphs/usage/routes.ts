@@ -9,6 +9,8 @@
  *   malformed records are rejected one by one (index = position in the batch, 0-based; for NDJSON
  *   the line among non-empty lines), everything else lands in one transaction. 400 when the body
  *   is not a JSON array or NDJSON at all, 413 above `USAGE_INGEST_MAX_RECORDS` records or 64 MiB.
+ *   A retried batch (same records, whenever sent) has no second effect: records are identified by
+ *   a digest of their fields and stored once, so no `Idempotency-Key` header is needed (README.md).
  * - `POST /ingest/tyk/tail`: runs the analytics tailer now and answers what it read.
  */
 import express from 'express';

@@ -31,7 +31,14 @@ import { payloadType } from '../payloads';
 import { developerMutation } from '../profile';
 import { MAX_PRODUCTS_PER_REQUEST } from '../settings';
 import { checkReason } from '../validation';
-import { checkIdempotencyKey, findIdempotentResult, requestHash, storeIdempotentResult } from '../idempotency';
+import {
+  checkIdempotencyKey,
+  IdempotentCall,
+  idempotencyKeyDescription,
+  idempotentCall,
+  requestHash,
+  runIdempotent,
+} from '../../../common/idempotency';
 
 export const AccessRequestConnection = connectionType(AccessRequest, 'AccessRequest', 'access request');
 
@@ -50,8 +57,9 @@ export class RequestAccessInput {
 
   @Field(() => String, {
     nullable: true,
-    description:
-      'Makes a retry safe (1–128 printable ASCII characters without spaces, e.g. a UUID you generate per request). Within 24 hours, the same key from the same caller (token subject) with the same app, plan and products returns the first result — the same access request and credential, `secret` null — instead of a second request or ALREADY_EXISTS; with other input it is IDEMPOTENCY_KEY_REUSED. A concurrent retry waits for the first call. A call that failed stored nothing: its retry runs again. Covered mutations: `requestAccess` only.',
+    description: idempotencyKeyDescription(
+      'the same access request and credential, `secret` null (the same app, plan and products in any order and case are the same input)',
+    ),
   })
   idempotencyKey?: string | null;
 }
@@ -60,6 +68,9 @@ export class RequestAccessInput {
 export class ApproveAccessRequestInput {
   @Field(() => ID, { description: 'Access request id.' })
   id!: string;
+
+  @Field(() => String, { nullable: true, description: idempotencyKeyDescription('the same access request, as it is now') })
+  idempotencyKey?: string | null;
 }
 
 @InputType({ description: 'Which access request to reject, and why.' })
@@ -69,6 +80,12 @@ export class RejectAccessRequestInput {
 
   @Field(() => String, { description: "Why it is turned down, 1–1000 characters; shown to the organization's members." })
   reason!: string;
+
+  @Field(() => String, {
+    nullable: true,
+    description: idempotencyKeyDescription('the same access request, as it is now (the reason compared after trimming)'),
+  })
+  idempotencyKey?: string | null;
 }
 
 @InputType({ description: 'Which access request to withdraw.' })
@@ -361,26 +378,19 @@ export class AccessRequestResolver {
         checkIdempotencyKey(v, input.idempotencyKey, 'input.idempotencyKey');
         v.done();
         const idempotency = input.idempotencyKey
-          ? {
-              key: input.idempotencyKey,
-              hash: requestHash({ appId: app.id, planId: input.planId.trim().toLowerCase(), productIds: products.map((p) => p.id).sort() }),
-            }
+          ? new IdempotentCall(
+              'developers',
+              subject,
+              'requestAccess',
+              input.idempotencyKey,
+              requestHash({ appId: app.id, planId: input.planId.trim().toLowerCase(), productIds: products.map((p) => p.id).sort() }),
+            )
           : null;
-        if (idempotency) {
-          const firstId = await findIdempotentResult(
-            em,
-            subject,
-            'requestAccess',
-            idempotency.key,
-            idempotency.hash,
-            now,
-            'input.idempotencyKey',
-          );
-          if (firstId) {
-            const first = await em.findOneOrFail(AccessRequest, { id: firstId }, { refresh: true });
-            const credential = first.credentialId ? await em.findOne(Credential, { id: first.credentialId }) : null;
-            return { accessRequest: first, credential, secret: null };
-          }
+        const first = await idempotency?.find(em, now);
+        if (first) {
+          const request = await em.findOneOrFail(AccessRequest, { id: first.resultId }, { refresh: true });
+          const credential = request.credentialId ? await em.findOne(Credential, { id: request.credentialId }) : null;
+          return { accessRequest: request, credential, secret: null };
         }
         requireActive(organization, 'input.appId');
         const offered = await organizationCatalogIds(em, organization.id, subject);
@@ -433,7 +443,7 @@ export class AccessRequestResolver {
           accessRequestId: request.id,
           at: now,
         });
-        if (idempotency) await storeIdempotentResult(em, subject, 'requestAccess', idempotency.key, idempotency.hash, request.id, now);
+        await idempotency?.store(em, request.id, now);
         if (!plan!.autoApprove) return { accessRequest: request, credential: null, secret: null };
         const ops: Ops = { em, pubsub: context.pubsub, now, env: context.env };
         const { credential, secret } = await approveRequest(ops, request, plan!, null);
@@ -464,19 +474,28 @@ export class AccessRequestResolver {
       context,
       async (em) => {
         const now = context.clock.now();
-        const request = await lockRequest(em, input.id);
-        if (request.status === AccessRequestStatus.APPROVED) return { accessRequest: request }; // decided already: idempotent
-        if (request.status !== AccessRequestStatus.PENDING) {
-          throw refuse('INVALID_TRANSITION', null, `Only PENDING access requests can be approved; this one is ${request.status}.`);
-        }
-        const organization = await em.findOneOrFail(Organization, { id: request.organizationId });
-        requireActive(organization);
-        const plan = await loadPlanOffer(em, request.planId);
-        if (!plan || plan.status !== 'PUBLISHED') {
-          throw refuse('PLAN_NOT_PUBLISHED', null, `The plan is ${plan?.status ?? 'gone'}, not PUBLISHED: reject the request instead.`);
-        }
-        await approveRequest({ em, pubsub: context.pubsub, now, env: context.env }, request, plan, decidedBy);
-        return { accessRequest: request };
+        const idempotency = idempotentCall('developers', decidedBy, 'approveAccessRequest', input.idempotencyKey, {
+          id: input.id.toLowerCase(),
+        });
+        return runIdempotent(em, idempotency, now, {
+          replay: async (first) => ({ accessRequest: await em.findOneOrFail(AccessRequest, { id: first.resultId }, { refresh: true }) }),
+          resultOf: (result) => ({ id: result.accessRequest!.id }),
+          run: async () => {
+            const request = await lockRequest(em, input.id);
+            if (request.status === AccessRequestStatus.APPROVED) return { accessRequest: request }; // decided already: idempotent
+            if (request.status !== AccessRequestStatus.PENDING) {
+              throw refuse('INVALID_TRANSITION', null, `Only PENDING access requests can be approved; this one is ${request.status}.`);
+            }
+            const organization = await em.findOneOrFail(Organization, { id: request.organizationId });
+            requireActive(organization);
+            const plan = await loadPlanOffer(em, request.planId);
+            if (!plan || plan.status !== 'PUBLISHED') {
+              throw refuse('PLAN_NOT_PUBLISHED', null, `The plan is ${plan?.status ?? 'gone'}, not PUBLISHED: reject the request instead.`);
+            }
+            await approveRequest({ em, pubsub: context.pubsub, now, env: context.env }, request, plan, decidedBy);
+            return { accessRequest: request };
+          },
+        });
       },
       () => ({ accessRequest: null }),
     );
@@ -496,25 +515,38 @@ export class AccessRequestResolver {
       async (em) => {
         const now = context.clock.now();
         const reason = input.reason.trim();
-        checkReason(new Validation(), reason, 'input.reason').done();
-        const request = await lockRequest(em, input.id);
-        if (request.status === AccessRequestStatus.REJECTED) return { accessRequest: request }; // decided already: idempotent
-        if (request.status !== AccessRequestStatus.PENDING) {
-          throw refuse('INVALID_TRANSITION', null, `Only PENDING access requests can be rejected; this one is ${request.status}.`);
-        }
-        request.status = AccessRequestStatus.REJECTED;
-        request.decidedBy = decidedBy;
-        request.decidedAt = now;
-        request.decisionReason = reason;
-        request.updatedAt = now;
-        await em.flush();
-        await emitAccessEvent(context.pubsub, em, {
-          type: AccessRequestEventType.REJECTED,
-          organizationId: request.organizationId,
-          accessRequestId: request.id,
-          at: now,
+        const v = new Validation();
+        checkReason(v, reason, 'input.reason');
+        checkIdempotencyKey(v, input.idempotencyKey);
+        v.done();
+        const idempotency = idempotentCall('developers', decidedBy, 'rejectAccessRequest', input.idempotencyKey, {
+          id: input.id.toLowerCase(),
+          reason,
         });
-        return { accessRequest: request };
+        return runIdempotent(em, idempotency, now, {
+          replay: async (first) => ({ accessRequest: await em.findOneOrFail(AccessRequest, { id: first.resultId }, { refresh: true }) }),
+          resultOf: (result) => ({ id: result.accessRequest!.id }),
+          run: async () => {
+            const request = await lockRequest(em, input.id);
+            if (request.status === AccessRequestStatus.REJECTED) return { accessRequest: request }; // decided already: idempotent
+            if (request.status !== AccessRequestStatus.PENDING) {
+              throw refuse('INVALID_TRANSITION', null, `Only PENDING access requests can be rejected; this one is ${request.status}.`);
+            }
+            request.status = AccessRequestStatus.REJECTED;
+            request.decidedBy = decidedBy;
+            request.decidedAt = now;
+            request.decisionReason = reason;
+            request.updatedAt = now;
+            await em.flush();
+            await emitAccessEvent(context.pubsub, em, {
+              type: AccessRequestEventType.REJECTED,
+              organizationId: request.organizationId,
+              accessRequestId: request.id,
+              at: now,
+            });
+            return { accessRequest: request };
+          },
+        });
       },
       () => ({ accessRequest: null }),
     );

@@ -3,6 +3,13 @@ import type { FilterQuery } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { badInput, userError, UserError, UserErrorException } from '../../../common/errors';
 import { Validation } from '../../../common/mutation';
+import {
+  checkIdempotencyKey,
+  firstResultGone,
+  idempotencyKeyDescription,
+  idempotentCall,
+  runIdempotent,
+} from '../../../common/idempotency';
 import { SEARCH_RULE, searchPattern } from '../../../common/search';
 import { connectionType, PageArgs, paginate } from '../../../common/relay';
 import type { SubgraphContext } from '../../../common/server';
@@ -50,6 +57,9 @@ export class CreateAppInput {
     description: 'OAuth redirect URIs: absolute `https` URLs (or `http` for localhost / 127.0.0.1), without fragments; at most 10.',
   })
   redirectUris?: string[] | null;
+
+  @Field(() => String, { nullable: true, description: idempotencyKeyDescription('the same app, as it is now') })
+  idempotencyKey?: string | null;
 }
 
 @InputType({ description: 'Changes to an app; omitted fields keep their value.' })
@@ -223,22 +233,41 @@ export class AppResolver {
           `Keep the description to ${MAX_DESCRIPTION_LENGTH} characters.`,
         );
         const redirectUris = checkRedirectUris(v, input.redirectUris ?? [], 'input.redirectUris');
+        checkIdempotencyKey(v, input.idempotencyKey);
         v.done();
-        requireActive(organization);
-        const team = input.teamId === null || input.teamId === undefined ? null : await teamOfOrganization(em, input.teamId, organization);
-        const at = new Date();
-        const app = em.create(App, {
-          organization,
-          team,
+        const idempotency = idempotentCall('developers', developer.subject, 'createApp', input.idempotencyKey, {
+          organizationId: organization.id,
+          teamId: input.teamId?.toLowerCase() ?? null,
           name,
           description,
           redirectUris,
-          createdBy: developer.subject,
-          createdAt: at,
-          updatedAt: at,
         });
-        await em.flush();
-        return { app };
+        return runIdempotent<AppResult>(em, idempotency, context.clock.now(), {
+          replay: async (first) => {
+            const app = await em.findOne(App, { id: first.resultId }, { refresh: true });
+            if (!app) throw firstResultGone('app');
+            return { app };
+          },
+          resultOf: (result) => ({ id: result.app!.id }),
+          run: async () => {
+            requireActive(organization);
+            const team =
+              input.teamId === null || input.teamId === undefined ? null : await teamOfOrganization(em, input.teamId, organization);
+            const at = new Date();
+            const app = em.create(App, {
+              organization,
+              team,
+              name,
+              description,
+              redirectUris,
+              createdBy: developer.subject,
+              createdAt: at,
+              updatedAt: at,
+            });
+            await em.flush();
+            return { app };
+          },
+        });
       },
       () => ({ app: null }),
       { uniqueFields: NAME_TAKEN },

@@ -21,8 +21,16 @@ import { loadPlanOffer, type PlanOffer } from '../offer';
 import { childConnection, type SqlCondition } from '../pagination';
 import { payloadType } from '../payloads';
 import { developerMutation } from '../profile';
-import { openSecret } from '../secrets';
-import { DEFAULT_GRACE_PERIOD_SECONDS, MAX_GRACE_PERIOD_SECONDS } from '../settings';
+import { openSecret, sealSecret } from '../secrets';
+import { DEFAULT_GRACE_PERIOD_SECONDS, MAX_GRACE_PERIOD_SECONDS, ROTATION_REPLAY_SECRET_MS } from '../settings';
+import {
+  checkIdempotencyKey,
+  idempotencyKeyDescription,
+  idempotentCall,
+  requestHash,
+  runIdempotent,
+  type FirstResult,
+} from '../../../common/idempotency';
 
 export const CredentialConnection = connectionType(Credential, 'Credential', 'credential');
 
@@ -42,6 +50,14 @@ export class RotateCredentialInput {
     description: `Seconds the old secret keeps working after the rotation, 0–${MAX_GRACE_PERIOD_SECONDS} (30 days); default ${DEFAULT_GRACE_PERIOD_SECONDS} (1 day). 0 revokes it at once.`,
   })
   gracePeriodSeconds?: number | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: idempotencyKeyDescription(
+      'the same new and replaced credentials, and the same `secret` for 1 hour while the new credential is ACTIVE and not rotated again (null after that: rotate again if it was lost)',
+    ),
+  })
+  idempotencyKey?: string | null;
 }
 
 @InputType({ description: 'Which credential to revoke.' })
@@ -75,7 +91,8 @@ export class RotateCredentialPayload {
 
   @Field(() => String, {
     nullable: true,
-    description: 'The new secret (API key), shown this once and never again — store it now. Null when `errors` is not empty.',
+    description:
+      'The new secret (API key), shown in this result only — store it now. A retry with the same `idempotencyKey` by the same caller within 1 hour gets it again (the replay of a lost response), while the new credential is ACTIVE and not rotated again; never otherwise. Null for OAuth2 clients (a member reveals their secret with `revealCredentialSecret` once they are registered) and when `errors` is not empty.',
   })
   secret!: string | null;
 
@@ -160,6 +177,74 @@ function planForRotation(plan: PlanOffer | null, old: Credential): PlanOffer {
     credentialMetadata: {},
     credentialKind: old.kind,
   };
+}
+
+/** Replaces an ACTIVE, not yet rotated credential with a new one (the work of `rotateCredential`). */
+async function rotate(
+  em: EntityManager,
+  context: SubgraphContext,
+  old: Credential,
+  grace: number,
+  subject: string,
+  now: Date,
+): Promise<RotateResult> {
+  requireActive(await em.findOneOrFail(Organization, { id: old.organizationId }, { refresh: true }));
+  if (effectiveCredentialStatus(old, now) !== CredentialStatus.ACTIVE) {
+    throw refuse('CREDENTIAL_NOT_ACTIVE', 'input.id', 'Only ACTIVE credentials can be rotated: request access again.');
+  }
+  if (old.revokesAt !== null) {
+    throw refuse('ALREADY_ROTATED', 'input.id', 'This credential was rotated already: rotate the credential that replaced it.');
+  }
+  const ops: Ops = { em, pubsub: context.pubsub, now, env: context.env };
+  const plan = planForRotation(await loadPlanOffer(em, old.planId), old);
+  const { credential, secret } = await issueCredential(ops, {
+    appId: old.appId,
+    organizationId: old.organizationId,
+    plan,
+    productIds: old.productIds,
+    requestedBy: old.requestedBy,
+    approvedBy: null,
+    createdBy: subject,
+    accessRequestId: old.accessRequestId,
+    revealable: false,
+    replaces: old,
+    kind: old.kind,
+  });
+  const revokesAt = new Date(now.getTime() + grace * 1000);
+  old.revokesAt = revokesAt;
+  old.revealSecretEncrypted = null;
+  old.version += 1;
+  old.updatedAt = now;
+  await em.flush();
+  const runAt = runAtFor(revokesAt, now);
+  await enqueueJob(em, JOB_TASKS.revokeKey, { credentialId: old.id }, { jobKey: `revoke:${old.id}`, runAt });
+  await enqueueJob(em, JOB_TASKS.credentialRevoked, { credentialId: old.id }, { jobKey: `credential-revoked:${old.id}`, runAt });
+  await emitAccessEvent(context.pubsub, em, {
+    type: AccessRequestEventType.CREDENTIAL_ROTATED,
+    organizationId: credential.organizationId,
+    accessRequestId: credential.accessRequestId,
+    credentialId: credential.id,
+    at: now,
+  });
+  return { credential, secret, replacedCredential: old };
+}
+
+/**
+ * The first result of a rotation, for a retry with its idempotency key: the same new and replaced
+ * credentials, and the new secret again while the replay window lasts and the new credential is
+ * still ACTIVE and not rotated again (a secret that no longer works, or was replaced, is not shown).
+ */
+async function replayRotation(em: EntityManager, context: SubgraphContext, first: FirstResult, now: Date): Promise<RotateResult> {
+  const credential = await em.findOneOrFail(Credential, { id: first.resultId }, { refresh: true });
+  const replacedCredential = credential.replacesCredentialId
+    ? await em.findOne(Credential, { id: credential.replacesCredentialId }, { refresh: true })
+    : null;
+  const showable =
+    first.resultSecretEncrypted !== null &&
+    now.getTime() - first.createdAt.getTime() < ROTATION_REPLAY_SECRET_MS &&
+    effectiveCredentialStatus(credential, now) === CredentialStatus.ACTIVE &&
+    credential.revokesAt === null;
+  return { credential, secret: showable ? openSecret(first.resultSecretEncrypted!, context.env) : null, replacedCredential };
 }
 
 @Resolver(() => Credential)
@@ -293,52 +378,40 @@ export class CredentialResolver {
         const now = context.clock.now();
         const grace = input.gracePeriodSeconds ?? DEFAULT_GRACE_PERIOD_SECONDS;
         const { credential: old } = await authorizeCredential(context, em, input.id, false);
-        new Validation()
-          .check(
-            Number.isInteger(grace) && grace >= 0 && grace <= MAX_GRACE_PERIOD_SECONDS,
-            'input.gracePeriodSeconds',
-            `Give a grace period of 0 to ${MAX_GRACE_PERIOD_SECONDS} seconds (30 days).`,
-          )
-          .done();
-        requireActive(await em.findOneOrFail(Organization, { id: old.organizationId }, { refresh: true }));
-        if (effectiveCredentialStatus(old, now) !== CredentialStatus.ACTIVE) {
-          throw refuse('CREDENTIAL_NOT_ACTIVE', 'input.id', 'Only ACTIVE credentials can be rotated: request access again.');
-        }
-        if (old.revokesAt !== null) {
-          throw refuse('ALREADY_ROTATED', 'input.id', 'This credential was rotated already: rotate the credential that replaced it.');
-        }
-        const ops: Ops = { em, pubsub: context.pubsub, now, env: context.env };
-        const plan = planForRotation(await loadPlanOffer(em, old.planId), old);
-        const { credential, secret } = await issueCredential(ops, {
-          appId: old.appId,
-          organizationId: old.organizationId,
-          plan,
-          productIds: old.productIds,
-          requestedBy: old.requestedBy,
-          approvedBy: null,
-          createdBy: subject,
-          accessRequestId: old.accessRequestId,
-          revealable: false,
-          replaces: old,
-          kind: old.kind,
+        const v = new Validation().check(
+          Number.isInteger(grace) && grace >= 0 && grace <= MAX_GRACE_PERIOD_SECONDS,
+          'input.gracePeriodSeconds',
+          `Give a grace period of 0 to ${MAX_GRACE_PERIOD_SECONDS} seconds (30 days).`,
+        );
+        checkIdempotencyKey(v, input.idempotencyKey);
+        v.done();
+        const idempotency = idempotentCall('developers', subject, 'rotateCredential', input.idempotencyKey, {
+          id: old.id,
+          gracePeriodSeconds: grace,
         });
-        const revokesAt = new Date(now.getTime() + grace * 1000);
-        old.revokesAt = revokesAt;
-        old.revealSecretEncrypted = null;
-        old.version += 1;
-        old.updatedAt = now;
-        await em.flush();
-        const runAt = runAtFor(revokesAt, now);
-        await enqueueJob(em, JOB_TASKS.revokeKey, { credentialId: old.id }, { jobKey: `revoke:${old.id}`, runAt });
-        await enqueueJob(em, JOB_TASKS.credentialRevoked, { credentialId: old.id }, { jobKey: `credential-revoked:${old.id}`, runAt });
-        await emitAccessEvent(context.pubsub, em, {
-          type: AccessRequestEventType.CREDENTIAL_ROTATED,
-          organizationId: credential.organizationId,
-          accessRequestId: credential.accessRequestId,
-          credentialId: credential.id,
-          at: now,
+        return runIdempotent<RotateResult>(em, idempotency, now, {
+          replay: (first) => replayRotation(em, context, first, now),
+          resultOf: (result) => ({
+            id: result.credential!.id,
+            secretEncrypted: result.secret === null ? null : sealSecret(result.secret, context.env),
+          }),
+          run: async () => {
+            const result = await rotate(em, context, old, grace, subject, now);
+            if (idempotency && result.secret !== null) {
+              // The sealed copy the key keeps for replays is erased when the replay window ends.
+              await enqueueJob(
+                em,
+                JOB_TASKS.forgetReplaySecret,
+                { subject, operation: idempotency.operation, key: idempotency.key, createdAt: now.toISOString() },
+                {
+                  jobKey: `replay-secret:${requestHash([subject, idempotency.operation, idempotency.key])}`,
+                  runAt: new Date(now.getTime() + ROTATION_REPLAY_SECRET_MS),
+                },
+              );
+            }
+            return result;
+          },
         });
-        return { credential, secret, replacedCredential: old };
       },
       () => ({ credential: null, secret: null, replacedCredential: null }),
     );

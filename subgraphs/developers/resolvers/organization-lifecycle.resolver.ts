@@ -2,6 +2,7 @@ import { Arg, Ctx, Field, ID, InputType, Mutation, Resolver } from 'type-graphql
 import { LockMode } from '@mikro-orm/core';
 import { userError, UserErrorException } from '../../../common/errors';
 import { Validation } from '../../../common/mutation';
+import { checkIdempotencyKey, idempotencyKeyDescription, idempotentCall, runIdempotent } from '../../../common/idempotency';
 import type { SubgraphContext } from '../../../common/server';
 import { Organization, OrganizationStatus } from '../entities/organization';
 import { OrganizationMember, OrganizationRole } from '../entities/organization-member';
@@ -21,6 +22,9 @@ export class RequestOrganizationInput {
     description: 'Unique URL-safe slug: lowercase letters, digits and single hyphens, at most 64 characters (`acme-corp`).',
   })
   slug!: string;
+
+  @Field(() => String, { nullable: true, description: idempotencyKeyDescription('the same organization, as it is now') })
+  idempotencyKey?: string | null;
 }
 
 @InputType({ description: 'Which organization to approve.' })
@@ -123,19 +127,27 @@ export class OrganizationLifecycleResolver {
         const v = new Validation();
         checkName(v, name, 'input.name');
         checkSlug(v, slug, 'input.slug');
+        checkIdempotencyKey(v, input.idempotencyKey);
         v.done();
-        const at = new Date();
-        const organization = em.create(Organization, {
-          name,
-          slug,
-          status: OrganizationStatus.PENDING,
-          createdBy: subject,
-          createdAt: at,
-          updatedAt: at,
+        const idempotency = idempotentCall('developers', subject, 'requestOrganization', input.idempotencyKey, { name, slug });
+        return runIdempotent<OrganizationResult>(em, idempotency, context.clock.now(), {
+          replay: async (first) => ({ organization: await em.findOneOrFail(Organization, { id: first.resultId }, { refresh: true }) }),
+          resultOf: (result) => ({ id: result.organization!.id }),
+          run: async () => {
+            const at = new Date();
+            const organization = em.create(Organization, {
+              name,
+              slug,
+              status: OrganizationStatus.PENDING,
+              createdBy: subject,
+              createdAt: at,
+              updatedAt: at,
+            });
+            em.create(OrganizationMember, { organization, subject, role: OrganizationRole.ORG_ADMIN, createdAt: at });
+            await em.flush();
+            return { organization };
+          },
         });
-        em.create(OrganizationMember, { organization, subject, role: OrganizationRole.ORG_ADMIN, createdAt: at });
-        await em.flush();
-        return { organization };
       },
       () => ({ organization: null }),
       { uniqueFields: SLUG_TAKEN },

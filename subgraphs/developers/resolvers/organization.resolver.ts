@@ -3,6 +3,7 @@ import type { FilterQuery } from '@mikro-orm/core';
 import { connectionType, PageArgs, paginate } from '../../../common/relay';
 import { UserError } from '../../../common/errors';
 import { Validation } from '../../../common/mutation';
+import { checkIdempotencyKey, idempotencyKeyDescription, idempotentCall, runIdempotent } from '../../../common/idempotency';
 import { SEARCH_RULE, searchPattern } from '../../../common/search';
 import type { SubgraphContext } from '../../../common/server';
 import { Organization, OrganizationStatus } from '../entities/organization';
@@ -61,6 +62,9 @@ export class CreateOrganizationInput {
       'Token subject (`sub` claim) of the person who administers the organization; they become its ORG_ADMIN. Omit to add members later.',
   })
   adminSubject?: string | null;
+
+  @Field(() => String, { nullable: true, description: idempotencyKeyDescription('the same organization, as it is now') })
+  idempotencyKey?: string | null;
 }
 
 @ObjectType({ description: 'Result of `createOrganization`.' })
@@ -239,23 +243,35 @@ export class OrganizationResolver {
         checkName(v, name, 'input.name');
         checkSlug(v, slug, 'input.slug');
         if (adminSubject !== null) checkSubject(v, adminSubject, 'input.adminSubject');
+        checkIdempotencyKey(v, input.idempotencyKey);
         v.done();
-        const at = new Date();
-        const organization = em.create(Organization, {
+        const idempotency = idempotentCall('developers', createdBy, 'createOrganization', input.idempotencyKey, {
           name,
           slug,
-          status: OrganizationStatus.ACTIVE,
-          createdBy,
-          decidedBy: createdBy,
-          decidedAt: at,
-          createdAt: at,
-          updatedAt: at,
+          adminSubject,
         });
-        if (adminSubject !== null) {
-          em.create(OrganizationMember, { organization, subject: adminSubject, role: OrganizationRole.ORG_ADMIN });
-        }
-        await em.flush();
-        return { organization };
+        return runIdempotent<{ organization: Organization | null }>(em, idempotency, context.clock.now(), {
+          replay: async (first) => ({ organization: await em.findOneOrFail(Organization, { id: first.resultId }, { refresh: true }) }),
+          resultOf: (result) => ({ id: result.organization!.id }),
+          run: async () => {
+            const at = new Date();
+            const organization = em.create(Organization, {
+              name,
+              slug,
+              status: OrganizationStatus.ACTIVE,
+              createdBy,
+              decidedBy: createdBy,
+              decidedAt: at,
+              createdAt: at,
+              updatedAt: at,
+            });
+            if (adminSubject !== null) {
+              em.create(OrganizationMember, { organization, subject: adminSubject, role: OrganizationRole.ORG_ADMIN });
+            }
+            await em.flush();
+            return { organization };
+          },
+        });
       },
       () => ({ organization: null }),
       { uniqueFields: SLUG_TAKEN },

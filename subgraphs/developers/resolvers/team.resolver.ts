@@ -1,6 +1,13 @@
 import { Arg, Ctx, Field, FieldResolver, ID, InputType, Mutation, ObjectType, Resolver, Root } from 'type-graphql';
 import { userError, UserError, UserErrorException } from '../../../common/errors';
 import { Validation } from '../../../common/mutation';
+import {
+  checkIdempotencyKey,
+  firstResultGone,
+  idempotencyKeyDescription,
+  idempotentCall,
+  runIdempotent,
+} from '../../../common/idempotency';
 import type { SubgraphContext } from '../../../common/server';
 import { Organization } from '../entities/organization';
 import { OrganizationMember, OrganizationRole } from '../entities/organization-member';
@@ -20,6 +27,9 @@ export class CreateTeamInput {
 
   @Field(() => String, { description: 'Name, 1–120 characters, unique within the organization.' })
   name!: string;
+
+  @Field(() => String, { nullable: true, description: idempotencyKeyDescription('the same team, as it is now') })
+  idempotencyKey?: string | null;
 }
 
 @InputType({ description: 'A member of the organization to add to one of its teams.' })
@@ -94,12 +104,29 @@ export class TeamResolver {
       async (em) => {
         const { organization } = await authorizeOrganization(context, em, input.organizationId, OrganizationRole.ORG_ADMIN);
         const name = input.name.trim();
-        checkName(new Validation(), name, 'input.name').done();
-        requireActive(organization);
-        const at = new Date();
-        const team = em.create(Team, { organization, name, createdAt: at, updatedAt: at });
-        await em.flush();
-        return { team };
+        const v = new Validation();
+        checkName(v, name, 'input.name');
+        checkIdempotencyKey(v, input.idempotencyKey);
+        v.done();
+        const idempotency = idempotentCall('developers', context.caller.requireAuthenticated(), 'createTeam', input.idempotencyKey, {
+          organizationId: organization.id,
+          name,
+        });
+        return runIdempotent<TeamResult>(em, idempotency, context.clock.now(), {
+          replay: async (first) => {
+            const team = await em.findOne(Team, { id: first.resultId }, { refresh: true });
+            if (!team) throw firstResultGone('team');
+            return { team };
+          },
+          resultOf: (result) => ({ id: result.team!.id }),
+          run: async () => {
+            requireActive(organization);
+            const at = new Date();
+            const team = em.create(Team, { organization, name, createdAt: at, updatedAt: at });
+            await em.flush();
+            return { team };
+          },
+        });
       },
       () => ({ team: null }),
       {

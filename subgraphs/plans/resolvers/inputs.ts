@@ -1,4 +1,5 @@
 import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { idempotencyKeyDescription } from '../../../common/idempotency';
 import { UserError } from '../../../common/errors';
 import { KeyValueInput } from '../../../common/key-value';
 import { CredentialKind, Plan, PlanStatus, QuotaPeriod, QuotaScope } from '../entities/plan';
@@ -150,6 +151,9 @@ export class CreatePlanInput {
     description: 'DRAFT (default) or PUBLISHED (needs at least one catalog). ARCHIVED is refused.',
   })
   status?: PlanStatus | null;
+
+  @Field(() => String, { nullable: true, description: idempotencyKeyDescription('the same plan, as it is now') })
+  idempotencyKey?: string | null;
 }
 
 /**

@@ -2,6 +2,7 @@ import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
 import { type UserError } from '../../../common/errors';
 import { enqueueJob, JOB_TASKS } from '../../../common/jobs';
 import { runMutation, Validation } from '../../../common/mutation';
+import { canonicalInput, firstResultGone, idempotentCall, runIdempotent } from '../../../common/idempotency';
 import type { SubgraphContext } from '../../../common/server';
 import { PlanChangeAction } from '../entities/enums';
 import { Plan, PlanStatus } from '../entities/plan';
@@ -50,56 +51,67 @@ export class PlanMutationResolver {
     @Arg('input', () => CreatePlanInput, { description: 'The plan to create.' }) input: CreatePlanInput,
     @Ctx() context: SubgraphContext,
   ): Promise<PlanPayloadShape> {
-    context.caller.requirePortalAdmin();
+    const subject = context.caller.requirePortalAdmin();
     return runMutation<{ plan: Plan | null }>(
       context,
       async (em) => {
-        const v = new Validation();
-        // On create, null for a setting that cannot be null means "the default".
-        const given = validateSettings(v, {
-          ...input,
-          quotaScope: input.quotaScope ?? undefined,
-          jwtScopes: input.jwtScopes ?? undefined,
-          credentialKind: input.credentialKind ?? undefined,
-          credentialMetadata: input.credentialMetadata ?? undefined,
-          catalogIds: input.catalogIds ?? undefined,
-          autoApprove: input.autoApprove ?? undefined,
-          tier: input.tier ?? undefined,
-          endpointRules: input.endpointRules ?? undefined,
+        const idempotency = idempotentCall('plans', subject, 'createPlan', input.idempotencyKey, canonicalInput(input));
+        return runIdempotent<{ plan: Plan | null }>(em, idempotency, context.clock.now(), {
+          replay: async (first) => {
+            const plan = await em.findOne(Plan, { id: first.resultId }, { refresh: true });
+            if (!plan) throw firstResultGone('plan');
+            return { plan };
+          },
+          resultOf: (result) => ({ id: result.plan!.id }),
+          run: async () => {
+            const v = new Validation();
+            // On create, null for a setting that cannot be null means "the default".
+            const given = validateSettings(v, {
+              ...input,
+              quotaScope: input.quotaScope ?? undefined,
+              jwtScopes: input.jwtScopes ?? undefined,
+              credentialKind: input.credentialKind ?? undefined,
+              credentialMetadata: input.credentialMetadata ?? undefined,
+              catalogIds: input.catalogIds ?? undefined,
+              autoApprove: input.autoApprove ?? undefined,
+              tier: input.tier ?? undefined,
+              endpointRules: input.endpointRules ?? undefined,
+            });
+            const status = input.status ?? PlanStatus.DRAFT;
+            v.check(
+              status !== PlanStatus.ARCHIVED,
+              'input.status',
+              'A new plan is DRAFT or PUBLISHED: create it as DRAFT and archive it with archivePlan if you must.',
+              'INVALID_TRANSITION',
+            );
+            v.done();
+            if (status === PlanStatus.PUBLISHED) {
+              // Publishing makes the plan visible: under separation of duties a second admin approves that.
+              refuseUnapproved(
+                context.env,
+                [{ field: 'status', before: null, after: JSON.stringify(status) }],
+                () => 'input.status',
+                'Creating the plan as PUBLISHED',
+              );
+            }
+            const settings: PlanSettingsData = { ...defaultSettings(given.name!, given.displayName!), ...given };
+            await refuseMissingCatalogs(em, settings.catalogIds, 'input.catalogIds', 'Create the catalogs first or remove these ids.');
+            refuseScopelessOAuthClients(settings, input.credentialKind ? 'input.credentialKind' : 'input.jwtScopes');
+            await refuseMissingProducts(em, settings.endpointRules, 'input.endpointRules');
+            if (status === PlanStatus.PUBLISHED && settings.catalogIds.length === 0) {
+              refuse(
+                'NO_CATALOG',
+                'input.catalogIds',
+                'A published plan must be in at least one catalog: give catalogIds, or create the plan as DRAFT.',
+              );
+            }
+            const plan = em.create(Plan, { name: settings.name, displayName: settings.displayName, status });
+            applySettings(plan, settings);
+            if (status === PlanStatus.PUBLISHED) plan.publishedAt = new Date();
+            await recordChange(em, plan, PlanChangeAction.CREATED, null, { changedBy: context.caller.subject! });
+            return { plan };
+          },
         });
-        const status = input.status ?? PlanStatus.DRAFT;
-        v.check(
-          status !== PlanStatus.ARCHIVED,
-          'input.status',
-          'A new plan is DRAFT or PUBLISHED: create it as DRAFT and archive it with archivePlan if you must.',
-          'INVALID_TRANSITION',
-        );
-        v.done();
-        if (status === PlanStatus.PUBLISHED) {
-          // Publishing makes the plan visible: under separation of duties a second admin approves that.
-          refuseUnapproved(
-            context.env,
-            [{ field: 'status', before: null, after: JSON.stringify(status) }],
-            () => 'input.status',
-            'Creating the plan as PUBLISHED',
-          );
-        }
-        const settings: PlanSettingsData = { ...defaultSettings(given.name!, given.displayName!), ...given };
-        await refuseMissingCatalogs(em, settings.catalogIds, 'input.catalogIds', 'Create the catalogs first or remove these ids.');
-        refuseScopelessOAuthClients(settings, input.credentialKind ? 'input.credentialKind' : 'input.jwtScopes');
-        await refuseMissingProducts(em, settings.endpointRules, 'input.endpointRules');
-        if (status === PlanStatus.PUBLISHED && settings.catalogIds.length === 0) {
-          refuse(
-            'NO_CATALOG',
-            'input.catalogIds',
-            'A published plan must be in at least one catalog: give catalogIds, or create the plan as DRAFT.',
-          );
-        }
-        const plan = em.create(Plan, { name: settings.name, displayName: settings.displayName, status });
-        applySettings(plan, settings);
-        if (status === PlanStatus.PUBLISHED) plan.publishedAt = new Date();
-        await recordChange(em, plan, PlanChangeAction.CREATED, null, { changedBy: context.caller.subject! });
-        return { plan };
       },
       () => ({ plan: null }),
       { uniqueFields: { plan_name_key: NAME_TAKEN } },

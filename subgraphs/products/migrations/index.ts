@@ -2,10 +2,12 @@ import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261121000000 } from './Migration20261121000000';
 import { Migration20261122010000 } from './Migration20261122010000';
 import { Migration20261201000000 } from './Migration20261201000000';
+import { Migration20261208120000 } from './Migration20261208120000';
 
 /** Applied in order; append new migrations, never edit applied ones. */
 export const migrations: MigrationObject[] = [
   { name: 'Migration20261121000000', class: Migration20261121000000 },
   { name: 'Migration20261122010000', class: Migration20261122010000 },
   { name: 'Migration20261201000000', class: Migration20261201000000 },
+  { name: 'Migration20261208120000', class: Migration20261208120000 },
 ];

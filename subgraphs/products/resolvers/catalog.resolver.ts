@@ -3,6 +3,7 @@ import { LockMode, type FilterQuery } from '@mikro-orm/core';
 import { connectionType, PageArgs, paginate } from '../../../common/relay';
 import { UserError, UserErrorException, userError } from '../../../common/errors';
 import { runMutation, Validation } from '../../../common/mutation';
+import { canonicalInput, idempotencyKeyDescription, idempotentCall, runIdempotent } from '../../../common/idempotency';
 import { renderMarkdown } from '../../../common/markdown';
 import { isUuid } from '../../../common/ids';
 import type { SubgraphContext } from '../../../common/server';
@@ -61,6 +62,9 @@ export class CreateCatalogInput {
 
   @Field(() => [ID], { nullable: true, description: `Products the catalog contains (at most ${LIMITS.idList}).` })
   productIds?: string[] | null;
+
+  @Field(() => String, { nullable: true, description: idempotencyKeyDescription('the same catalog, as it is now') })
+  idempotencyKey?: string | null;
 }
 
 @InputType({ description: 'Changes to a catalog. Fields left out keep their value.' })
@@ -216,32 +220,39 @@ export class CatalogResolver {
     @Arg('input', () => CreateCatalogInput, { description: 'The catalog to create.' }) input: CreateCatalogInput,
     @Ctx() context: SubgraphContext,
   ): Promise<CreateCatalogPayload> {
-    context.caller.requirePortalAdmin();
+    const subject = context.caller.requirePortalAdmin();
     const result = await runMutation<{ catalog: Catalog | null }>(
       context,
       async (em) => {
-        const v = new Validation();
-        const name = input.name.trim();
-        checkName(v, name, 'input.name');
-        const description = input.description ?? '';
-        checkDescription(v, description);
-        const audience = checkAudience(v, input.audience ?? {});
-        const hasAudience = audience.organizationIds.length + audience.teamIds.length > 0;
-        v.check(!(input.visibility === CatalogVisibility.PUBLIC && hasAudience), 'input.audience', PUBLIC_HAS_NO_AUDIENCE);
-        const productIds = idList(v, input.productIds, 'input.productIds');
-        if (!v.errors.length) {
-          await checkExisting(em, v, 'products.product', productIds, 'input.productIds', 'product');
-          await checkAudienceExists(em, v, audience);
-        }
-        v.done();
-        const catalog = em.create(Catalog, { name, description, visibility: input.visibility });
-        await em.flush();
-        for (const member of audienceMembers(catalog.id, audience)) em.create(CatalogAudienceMember, member as CatalogAudienceMember);
-        await em.flush();
-        const added = await addCatalogProducts(em, catalog.id, productIds);
-        await touchProducts(em, added);
-        await enqueueProductSync(em, added);
-        return { catalog };
+        const idempotency = idempotentCall('products', subject, 'createCatalog', input.idempotencyKey, canonicalInput(input));
+        return runIdempotent<{ catalog: Catalog | null }>(em, idempotency, context.clock.now(), {
+          replay: async (first) => ({ catalog: await em.findOneOrFail(Catalog, { id: first.resultId }, { refresh: true }) }),
+          resultOf: (result) => ({ id: result.catalog!.id }),
+          run: async () => {
+            const v = new Validation();
+            const name = input.name.trim();
+            checkName(v, name, 'input.name');
+            const description = input.description ?? '';
+            checkDescription(v, description);
+            const audience = checkAudience(v, input.audience ?? {});
+            const hasAudience = audience.organizationIds.length + audience.teamIds.length > 0;
+            v.check(!(input.visibility === CatalogVisibility.PUBLIC && hasAudience), 'input.audience', PUBLIC_HAS_NO_AUDIENCE);
+            const productIds = idList(v, input.productIds, 'input.productIds');
+            if (!v.errors.length) {
+              await checkExisting(em, v, 'products.product', productIds, 'input.productIds', 'product');
+              await checkAudienceExists(em, v, audience);
+            }
+            v.done();
+            const catalog = em.create(Catalog, { name, description, visibility: input.visibility });
+            await em.flush();
+            for (const member of audienceMembers(catalog.id, audience)) em.create(CatalogAudienceMember, member as CatalogAudienceMember);
+            await em.flush();
+            const added = await addCatalogProducts(em, catalog.id, productIds);
+            await touchProducts(em, added);
+            await enqueueProductSync(em, added);
+            return { catalog };
+          },
+        });
       },
       () => ({ catalog: null }),
       { uniqueFields: NAME_TAKEN },

@@ -4,6 +4,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { connectionType, PageArgs, paginate } from '../../../common/relay';
 import { UserError, UserErrorException, badInput, userError } from '../../../common/errors';
 import { runMutation, Validation } from '../../../common/mutation';
+import { canonicalInput, idempotencyKeyDescription, idempotentCall, runIdempotent } from '../../../common/idempotency';
 import { KeyValueInput } from '../../../common/key-value';
 import { renderMarkdown } from '../../../common/markdown';
 import { isUuid } from '../../../common/ids';
@@ -117,6 +118,9 @@ export class CreateProductInput {
 
   @Field(() => [ID], { nullable: true, description: 'Catalogs the product belongs to (developers see a published product through them).' })
   catalogIds?: string[] | null;
+
+  @Field(() => String, { nullable: true, description: idempotencyKeyDescription('the same product, as it is now') })
+  idempotencyKey?: string | null;
 }
 
 @InputType({
@@ -350,27 +354,34 @@ export class ProductResolver {
     @Arg('input', () => CreateProductInput, { description: 'The product to create.' }) input: CreateProductInput,
     @Ctx() context: SubgraphContext,
   ): Promise<CreateProductPayload> {
-    context.caller.requirePortalAdmin();
+    const subject = context.caller.requirePortalAdmin();
     const result = await runMutation<{ product: Product | null }>(
       context,
       async (em) => {
-        const v = new Validation();
-        const slug = input.slug.trim();
-        checkSlug(v, slug);
-        const settings = checkSettings(v, input);
-        const name = settings.name ?? '';
-        const status = input.status ?? ProductStatus.DRAFT;
-        if (status === ProductStatus.PUBLISHED && !v.errors.some((e) => e.field === 'input.tykApiIds')) {
-          v.check((settings.tykApiIds ?? []).length > 0, 'input.tykApiIds', NEEDS_API);
-        }
-        if (!v.errors.length) await checkExisting(em, v, 'products.catalog', settings.catalogIds ?? [], 'input.catalogIds', 'catalog');
-        v.done();
-        const product = em.create(Product, { slug, name, displayName: settings.displayName ?? name, status });
-        apply(product, settings);
-        await em.flush();
-        if (settings.catalogIds?.length) await replaceProductCatalogs(em, product.id, settings.catalogIds);
-        await enqueueProductSync(em, [product.id]);
-        return { product };
+        const idempotency = idempotentCall('products', subject, 'createProduct', input.idempotencyKey, canonicalInput(input));
+        return runIdempotent<{ product: Product | null }>(em, idempotency, context.clock.now(), {
+          replay: async (first) => ({ product: await em.findOneOrFail(Product, { id: first.resultId }, { refresh: true }) }),
+          resultOf: (result) => ({ id: result.product!.id }),
+          run: async () => {
+            const v = new Validation();
+            const slug = input.slug.trim();
+            checkSlug(v, slug);
+            const settings = checkSettings(v, input);
+            const name = settings.name ?? '';
+            const status = input.status ?? ProductStatus.DRAFT;
+            if (status === ProductStatus.PUBLISHED && !v.errors.some((e) => e.field === 'input.tykApiIds')) {
+              v.check((settings.tykApiIds ?? []).length > 0, 'input.tykApiIds', NEEDS_API);
+            }
+            if (!v.errors.length) await checkExisting(em, v, 'products.catalog', settings.catalogIds ?? [], 'input.catalogIds', 'catalog');
+            v.done();
+            const product = em.create(Product, { slug, name, displayName: settings.displayName ?? name, status });
+            apply(product, settings);
+            await em.flush();
+            if (settings.catalogIds?.length) await replaceProductCatalogs(em, product.id, settings.catalogIds);
+            await enqueueProductSync(em, [product.id]);
+            return { product };
+          },
+        });
       },
       () => ({ product: null }),
       { uniqueFields: SLUG_TAKEN },
