@@ -165,6 +165,7 @@ export async function startSubgraph(module: SubgraphModule, options: StartOption
   const env = options.env ?? process.env;
   const log = options.log ?? createLogger(module.name);
   await migratePlatform(options.databaseUrl);
+  const clock = options.clock ?? systemClock;
   const orm = await initOrm({
     schema: module.name,
     databaseUrl: options.databaseUrl,
@@ -172,6 +173,7 @@ export async function startSubgraph(module: SubgraphModule, options: StartOption
     migrations: module.migrations,
     log,
     onQuery: options.onQuery,
+    clock,
   });
   const pubsub = new PgPubSub(log);
   let worker: JobRunner | null = null;
@@ -179,7 +181,6 @@ export async function startSubgraph(module: SubgraphModule, options: StartOption
   try {
     await migrate(orm, options.databaseUrl, module.name, log);
     const schema = await module.buildSchema(pubsub);
-    const clock = options.clock ?? systemClock;
     const makeContext = contextFactory(orm, pubsub, log, env, clock);
     const signatureCheck = gatewaySignatureCheck(env);
     if (module.jobs && jobConcurrency(env) > 0) {
@@ -192,6 +193,7 @@ export async function startSubgraph(module: SubgraphModule, options: StartOption
         migrations: module.migrations,
         log,
         poolMax: 10,
+        clock,
       });
       worker = new JobRunner({
         databaseUrl: options.databaseUrl,
