@@ -124,7 +124,7 @@ export class OrganizationLifecycleResolver {
         checkName(v, name, 'input.name');
         checkSlug(v, slug, 'input.slug');
         v.done();
-        const at = new Date();
+        const at = context.clock.now();
         const organization = em.create(Organization, {
           name,
           slug,
@@ -204,7 +204,7 @@ async function decide(context: SubgraphContext, decision: Decision, id: string, 
       }
       organization.status = rule.to;
       organization.decidedBy = decidedBy;
-      organization.decidedAt = new Date();
+      organization.decidedAt = context.clock.now();
       organization.decisionReason = reason;
       await em.flush();
       return { organization };

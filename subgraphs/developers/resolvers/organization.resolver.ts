@@ -240,7 +240,7 @@ export class OrganizationResolver {
         checkSlug(v, slug, 'input.slug');
         if (adminSubject !== null) checkSubject(v, adminSubject, 'input.adminSubject');
         v.done();
-        const at = new Date();
+        const at = context.clock.now();
         const organization = em.create(Organization, {
           name,
           slug,

@@ -96,7 +96,7 @@ export class TeamResolver {
         const name = input.name.trim();
         checkName(new Validation(), name, 'input.name').done();
         requireActive(organization);
-        const at = new Date();
+        const at = context.clock.now();
         const team = em.create(Team, { organization, name, createdAt: at, updatedAt: at });
         await em.flush();
         return { team };
