@@ -53,6 +53,12 @@ export interface EnqueueOptions {
   /** Coalescing key: a queued job with the same key is replaced by this one. */
   jobKey?: string;
   runAt?: Date;
+  /**
+   * Run this many seconds from now by the database's clock, which is the queue's clock: for
+   * periodic runs, whose delay is a pause, not a rule's "now" (a manual clock must not make them
+   * due at once or never). Ignored when `runAt` is given.
+   */
+  delaySeconds?: number;
   maxAttempts?: number;
   /** Jobs in one queue run one at a time, in order. */
   queueName?: string;
@@ -67,12 +73,13 @@ export async function enqueueJob(
   await em
     .getConnection()
     .execute(
-      `select graphile_worker.add_job(?, ?::json, queue_name := ?, run_at := ?::timestamptz, max_attempts := ?, job_key := ?, job_key_mode := 'replace')`,
+      `select graphile_worker.add_job(?, ?::json, queue_name := ?, run_at := coalesce(?::timestamptz, now() + ?::float8 * interval '1 second'), max_attempts := ?, job_key := ?, job_key_mode := 'replace')`,
       [
         task,
         JSON.stringify(payload),
         options.queueName ?? null,
         options.runAt?.toISOString() ?? null,
+        options.delaySeconds ?? null,
         options.maxAttempts ?? null,
         options.jobKey ?? null,
       ],
