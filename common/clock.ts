@@ -6,6 +6,7 @@ export interface Clock {
   now(): Date;
 }
 
+/** The one place product code reads the system clock; everything else is handed a Clock. */
 export const systemClock: Clock = { now: () => new Date() };
 
 /**
@@ -14,8 +15,8 @@ export const systemClock: Clock = { now: () => new Date() };
  * and transactional EntityManager of that ORM shares, and the entities' properties declare
  * `onCreate: entityNow` / `onUpdate: entityNow`, MikroORM hooks that receive the EntityManager.
  * `initOrm` also turns on `processOnCreateHooksEarly`, so `em.create()` fills a creation time at
- * once, as the old field initializers did: code may read it before the flush (event payloads,
- * responses). An entity built with `new` gets it at its first flush unless the code set it.
+ * once: code may read it before the flush (event payloads, responses). An entity built with `new`
+ * gets it at its first flush unless the code set it.
  * Keyed weakly, so a closed ORM takes its entry with it; a subgraph's request and job ORMs each
  * register the subgraph's clock.
  */
