@@ -46,6 +46,30 @@ export default tseslint.config(
     },
   },
   {
+    // "Now" comes from the injected clock (common/clock.ts); elapsed time from performance.now().
+    files: ['common/**/*.ts', 'gateway/**/*.ts', 'subgraphs/**/*.ts', 'scripts/**/*.ts'],
+    ignores: ['common/clock.ts', '**/*.test.ts', '**/*-harness.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "MemberExpression[object.name='Date'][property.name='now']",
+          message:
+            "Read the time from the injected clock (context.clock, the jobs' clock, entityNow: common/clock.ts); elapsed time: performance.now().",
+        },
+        {
+          selector: "NewExpression[callee.name='Date'][arguments.length=0]",
+          message:
+            "Read the time from the injected clock (context.clock, the jobs' clock, entityNow: common/clock.ts); elapsed time: performance.now().",
+        },
+        {
+          selector: "CallExpression[callee.name='Date']",
+          message: 'Date() reads the system clock: use the injected clock (common/clock.ts).',
+        },
+      ],
+    },
+  },
+  {
     files: ['schema/subgraphs/*.graphql'],
     languageOptions: { parser: graphql.parser },
     plugins: { '@graphql-eslint': graphql },

@@ -46,7 +46,7 @@ class SignedDataSource extends RemoteGraphQLDataSource<PeerContext> {
     const context = options.context as Partial<PeerContext>;
     options.request.extensions = {
       ...options.request.extensions,
-      plangraph: signForwardedAuth(shared, context.claims ?? null, context.requestId ?? randomUUID(), options.request),
+      plangraph: signForwardedAuth(shared, context.claims ?? null, context.requestId ?? randomUUID(), options.request, Date.now()),
     };
   }
 }

@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { GraphQLError, print, stripIgnoredCharacters, type DocumentNode } from 'graphql';
 import { gatewaySharedSecret, gatewaySignatureMaxAgeSeconds, gatewaySignatureRequired } from './config';
+import type { Clock } from './clock';
 
 /** Platform roles carried by the token. Organization roles live in the developers subgraph. */
 export const PLATFORM_ROLES = ['portal_admin', 'service'] as const;
@@ -98,7 +99,7 @@ export function signForwardedAuth(
   claims: Claims | null,
   requestId: string,
   request: UpstreamRequest,
-  nowMs = Date.now(),
+  nowMs: number,
 ): ForwardedAuth {
   const json = claims ? JSON.stringify(claims) : null;
   const ts = Math.floor(nowMs / 1000);
@@ -129,7 +130,7 @@ export function verifyForwardedAuth(
   secret: string,
   value: unknown,
   request: UpstreamRequest,
-  { maxAgeSeconds = 60, nowMs = Date.now() }: { maxAgeSeconds?: number; nowMs?: number } = {},
+  { maxAgeSeconds = 60, nowMs }: { maxAgeSeconds?: number; nowMs: number },
 ): VerifiedForwardedAuth {
   const refused = (problem: SignatureProblem): VerifiedForwardedAuth => ({ claims: null, requestId: null, trusted: false, problem });
   if (!value || typeof value !== 'object') return refused('missing');
@@ -183,14 +184,14 @@ export function untrustedRequest(problem: SignatureProblem): GraphQLError {
  * `subscribe` payload): the verified claims, or the refusal to answer with — for a wrong, stale or
  * future-dated signature always, for a missing one in production (`gatewaySignatureRequired`).
  */
-export function gatewaySignatureCheck(env: NodeJS.ProcessEnv) {
+export function gatewaySignatureCheck(env: NodeJS.ProcessEnv, clock: Clock) {
   const secret = gatewaySharedSecret(env);
   const maxAgeSeconds = gatewaySignatureMaxAgeSeconds(env);
   const required = gatewaySignatureRequired(env);
   return (
     request: UpstreamRequest & { extensions?: { plangraph?: unknown } | null },
   ): VerifiedForwardedAuth & { refusal: GraphQLError | null } => {
-    const verified = verifyForwardedAuth(secret, request.extensions?.plangraph, request, { maxAgeSeconds });
+    const verified = verifyForwardedAuth(secret, request.extensions?.plangraph, request, { maxAgeSeconds, nowMs: clock.now().getTime() });
     const refused = verified.problem !== null && (verified.problem !== 'missing' || required);
     return { ...verified, refusal: refused ? untrustedRequest(verified.problem!) : null };
   };

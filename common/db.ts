@@ -4,6 +4,7 @@ import type { MigrationObject } from '@mikro-orm/core';
 import pg from 'pg';
 import type { Logger } from './logger';
 import { AuditSubscriber } from './audit';
+import { registerOrmClock, systemClock, type Clock } from './clock';
 
 export interface OrmOptions {
   /** PostgreSQL schema owned by the subgraph; its tables and migration table live there. */
@@ -16,6 +17,8 @@ export interface OrmOptions {
   /** Called with every SQL statement MikroORM runs (tests and benchmarks count them). */
   onQuery?: (sql: string) => void;
   poolMax?: number;
+  /** Time source of the entities' timestamps (default: the system clock); see `entityNow` in `common/clock.ts`. */
+  clock?: Clock;
 }
 
 /** One MikroORM instance per subgraph process, bound to its own schema. */
@@ -31,6 +34,8 @@ export async function initOrm(options: OrmOptions): Promise<MikroORM> {
     pool: { min: 0, max: options.poolMax ?? 10 },
     allowGlobalContext: false,
     forceUtcTimezone: true,
+    // `em.create()` stamps creation times at once (see `entityNow` in common/clock.ts).
+    processOnCreateHooksEarly: true,
     debug: options.onQuery ? ['query'] : false,
     logger: (message: string) => {
       if (options.onQuery) {
@@ -49,7 +54,9 @@ export async function initOrm(options: OrmOptions): Promise<MikroORM> {
       emit: 'ts',
     },
   };
-  return MikroORM.init(config);
+  const orm = await MikroORM.init(config);
+  registerOrmClock(orm.config, options.clock ?? systemClock);
+  return orm;
 }
 
 /**

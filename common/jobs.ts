@@ -55,6 +55,12 @@ export interface EnqueueOptions {
   /** Coalescing key: a queued job with the same key is replaced by this one. */
   jobKey?: string;
   runAt?: Date;
+  /**
+   * Run this many seconds from now by the database's clock, which is the queue's clock: for
+   * periodic runs, whose delay is a pause, not a rule's "now" (a manual clock must not make them
+   * due at once or never). Ignored when `runAt` is given.
+   */
+  delaySeconds?: number;
   maxAttempts?: number;
   /** Jobs in one queue run one at a time, in order. */
   queueName?: string;
@@ -69,12 +75,13 @@ export async function enqueueJob(
   await em
     .getConnection()
     .execute(
-      `select graphile_worker.add_job(?, ?::json, queue_name := ?, run_at := ?::timestamptz, max_attempts := ?, job_key := ?, job_key_mode := 'replace')`,
+      `select graphile_worker.add_job(?, ?::json, queue_name := ?, run_at := coalesce(?::timestamptz, now() + ?::float8 * interval '1 second'), max_attempts := ?, job_key := ?, job_key_mode := 'replace')`,
       [
         task,
         JSON.stringify(payload),
         options.queueName ?? null,
         options.runAt?.toISOString() ?? null,
+        options.delaySeconds ?? null,
         options.maxAttempts ?? null,
         options.jobKey ?? null,
       ],
@@ -158,6 +165,7 @@ export class JobRunner {
   private timer: NodeJS.Timeout | null = null;
   private restartTimer: NodeJS.Timeout | null = null;
   private restarting: Promise<void> | null = null;
+  // These measure elapsed time with `performance.now()` (monotonic): supervision timers, not rules.
   private downSince: number | null = null;
   private lastFailure: string | null = null;
   private beatingSince: number | null = null;
@@ -197,8 +205,9 @@ export class JobRunner {
   /** Ready unless the runner has been unable to run for longer than the lock timeout. */
   health(): JobRunnerHealth {
     if (this.stopped) return { ok: false, reason: 'job runner stopped' };
-    if (this.downSince !== null && Date.now() - this.downSince > this.options.lockTimeoutMs) {
-      return { ok: false, reason: `job runner down since ${new Date(this.downSince).toISOString()}: ${this.lastFailure ?? 'restarting'}` };
+    if (this.downSince !== null && performance.now() - this.downSince > this.options.lockTimeoutMs) {
+      const downForSeconds = Math.round((performance.now() - this.downSince) / 1000);
+      return { ok: false, reason: `job runner down for ${downForSeconds} s: ${this.lastFailure ?? 'restarting'}` };
     }
     return { ok: true };
   }
@@ -241,7 +250,7 @@ export class JobRunner {
     // (e.g. a failure cached at start-up): `tick` replaces the runner.
     events.on('worker:getJob:error', ({ error }) => {
       if (current !== null && current === this.runner) {
-        this.fetchFailingSince ??= Date.now();
+        this.fetchFailingSince ??= performance.now();
         this.lastFailure = (error as Error)?.message ?? String(error);
       }
     });
@@ -270,7 +279,7 @@ export class JobRunner {
   /** Replaces a runner whose worker died: stop it (bounded), then start a new one with back-off. */
   private restart(broken: Runner): void {
     if (this.stopped || this.restarting) return;
-    this.downSince ??= Date.now();
+    this.downSince ??= performance.now();
     this.restarting = (async () => {
       const old = broken;
       this.runner = null;
@@ -342,8 +351,8 @@ export class JobRunner {
          on conflict (worker_id) do update set heartbeat_at = now()`,
         [ids, this.options.owner, os.hostname(), process.pid],
       );
-      this.beatingSince ??= Date.now();
-      const stuckFor = this.fetchFailingSince === null ? 0 : Date.now() - this.fetchFailingSince;
+      this.beatingSince ??= performance.now();
+      const stuckFor = this.fetchFailingSince === null ? 0 : performance.now() - this.fetchFailingSince;
       if (this.runner && !this.restarting && stuckFor > Math.max(this.options.lockTimeoutMs, 10_000)) {
         this.options.log.warn(
           { err: { message: this.lastFailure }, stuckForMs: stuckFor },
@@ -353,7 +362,7 @@ export class JobRunner {
         this.restart(this.runner);
       }
       if (this.deadWorkers.size && !this.restarting) await this.unlockDead();
-      if (Date.now() - this.beatingSince >= this.options.lockTimeoutMs) await this.sweep();
+      if (performance.now() - this.beatingSince >= this.options.lockTimeoutMs) await this.sweep();
     } catch (error) {
       this.beatingSince = null;
       this.options.log.debug({ err: { message: (error as Error).message } }, 'job heartbeat failed');

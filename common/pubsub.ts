@@ -37,6 +37,8 @@ export class PgPubSub {
       if (message.channel !== EVENT_CHANNEL || !message.payload) return;
       try {
         const event = JSON.parse(message.payload) as { topic: string; id: string; payload: unknown; createdAt?: string };
+        // `emit` always sends the stored event's time (the database's); there is no other to stand in for it.
+        if (typeof event.createdAt !== 'string') throw new Error('event notification without createdAt');
         this.local.publish(event.topic, event.payload);
         const listeners = this.stored.get(event.topic);
         if (listeners?.size) {
@@ -44,7 +46,7 @@ export class PgPubSub {
             id: String(event.id),
             topic: event.topic,
             payload: event.payload,
-            createdAt: new Date(event.createdAt ?? Date.now()),
+            createdAt: new Date(event.createdAt),
           };
           for (const listener of listeners) listener(stored);
         }

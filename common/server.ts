@@ -24,6 +24,13 @@ import { PgPubSub } from './pubsub';
 import { inputBoundaryPlugin, subscribeWithinBoundary } from './input-boundary';
 import { systemClock, type Clock } from './clock';
 
+/**
+ * The clock gateway signatures are aged by: real time, as the gateway dates them. Their freshness
+ * is a matter between two hosts, not one of the subgraph's rules, so a test that moves the
+ * subgraph's clock (`StartOptions.clock`) still gets its requests through.
+ */
+const signatureClock: Clock = systemClock;
+
 /** What every resolver receives. */
 export interface SubgraphContext {
   /** A fresh EntityManager fork for this request (own identity map and dataloaders). */
@@ -89,7 +96,7 @@ export interface RunningSubgraph {
 
 function contextFactory(orm: MikroORM, pubsub: PgPubSub, log: Logger, env: NodeJS.ProcessEnv, clock: Clock) {
   const { rolesClaim, mfaClaim } = jwtConfig(env);
-  const check = gatewaySignatureCheck(env);
+  const check = gatewaySignatureCheck(env, signatureClock);
   return (
     request: UpstreamRequest & { extensions?: { plangraph?: unknown } | null },
     fallbackRequestId?: string | null,
@@ -166,6 +173,7 @@ export async function startSubgraph(module: SubgraphModule, options: StartOption
   const env = options.env ?? process.env;
   const log = options.log ?? createLogger(module.name);
   await migratePlatform(options.databaseUrl);
+  const clock = options.clock ?? systemClock;
   const orm = await initOrm({
     schema: module.name,
     databaseUrl: options.databaseUrl,
@@ -173,6 +181,7 @@ export async function startSubgraph(module: SubgraphModule, options: StartOption
     migrations: module.migrations,
     log,
     onQuery: options.onQuery,
+    clock,
   });
   const pubsub = new PgPubSub(log);
   let worker: JobRunner | null = null;
@@ -180,9 +189,8 @@ export async function startSubgraph(module: SubgraphModule, options: StartOption
   try {
     await migrate(orm, options.databaseUrl, module.name, log);
     const schema = await module.buildSchema(pubsub);
-    const clock = options.clock ?? systemClock;
     const makeContext = contextFactory(orm, pubsub, log, env, clock);
-    const signatureCheck = gatewaySignatureCheck(env);
+    const signatureCheck = gatewaySignatureCheck(env, signatureClock);
     if (module.jobs && jobConcurrency(env) > 0) {
       // Jobs get an ORM of their own: their statements stay out of the request-path counts
       // (onQuery) and cannot starve the request pool.
@@ -193,6 +201,7 @@ export async function startSubgraph(module: SubgraphModule, options: StartOption
         migrations: module.migrations,
         log,
         poolMax: 10,
+        clock,
       });
       worker = new JobRunner({
         databaseUrl: options.databaseUrl,

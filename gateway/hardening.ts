@@ -119,6 +119,9 @@ export function trustedDocuments(config: HardeningConfig): Map<string, string> |
   return new Map(Object.entries(parsed));
 }
 
+/** Milliseconds on the monotonic clock: rate windows measure elapsed time, not a rule's "now". */
+export const monotonicMs = (): number => performance.now();
+
 /** Fixed windows of counts per key (a caller, an address), kept in this gateway process. */
 export class RateWindows {
   private readonly windows = new Map<string, { start: number; count: number }>();
@@ -127,7 +130,7 @@ export class RateWindows {
   constructor(
     readonly requests: number,
     readonly windowSeconds: number,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number = monotonicMs,
   ) {
     this.lastSweep = now();
   }
@@ -200,7 +203,7 @@ export function addressKey(req: http.IncomingMessage | undefined): string {
  */
 export function useRateLimit(
   config: HardeningConfig,
-  now: () => number = Date.now,
+  now: () => number = monotonicMs,
   failed = new RateWindows(config.rateLimit.requests, config.rateLimit.windowSeconds, now),
 ): GatewayPlugin {
   const { requests, windowSeconds } = config.rateLimit;

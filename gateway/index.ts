@@ -11,10 +11,12 @@ import { useServer } from 'graphql-ws/use/ws';
 import { signForwardedAuth, upstreamPrint, type Claims } from '../common/auth';
 import { gatewaySharedSecret, isProduction, jwtConfig, SUBGRAPH_NAMES, subgraphUrl, type SubgraphName } from '../common/config';
 import { createLogger, type Logger } from '../common/logger';
+import { systemClock, type Clock } from '../common/clock';
 import {
   armorPlugins,
   hardeningConfig,
   limitBodySize,
+  monotonicMs,
   RateWindows,
   trustedDocuments,
   useCsrfPrevention,
@@ -58,6 +60,13 @@ export interface RunningGateway {
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
+ * The gateway's time: real time. It dates the signatures the subgraphs age in real time
+ * (`common/server.ts`), and judges token lifetimes next to the JWT libraries' own `exp` checks,
+ * which read the system clock; any other clock here would disagree with both.
+ */
+const gatewayClock: Clock = systemClock;
+
+/**
  * Attaches the verified claims and the request id to every subgraph call, signed with the
  * gateway's shared secret together with the whole operation and the time (HTTP bodies and
  * graphql-ws subscribe messages alike; see `ForwardedAuth` for why not Hive's `hmacSignature`),
@@ -90,7 +99,10 @@ function useForwardedIdentity(secret: string): GatewayPlugin {
       };
       setExecutionRequest({
         ...executionRequest,
-        extensions: { ...executionRequest.extensions, plangraph: signForwardedAuth(secret, claims, requestId, request) },
+        extensions: {
+          ...executionRequest.extensions,
+          plangraph: signForwardedAuth(secret, claims, requestId, request, gatewayClock.now().getTime()),
+        },
       });
     },
     onResponse({ request, response }) {
@@ -195,6 +207,7 @@ function gatewayParts(env: NodeJS.ProcessEnv): GatewayParts {
       issuer: jwt.issuer,
       audience: jwt.audience,
       maxAgeSeconds: jwt.maxAgeSeconds,
+      clock: gatewayClock,
     },
     failed: new RateWindows(limits.rateLimit.requests, limits.rateLimit.windowSeconds),
     subscriptions: new CallerSubscriptions(limits.maxSubscriptionsPerCaller),
@@ -249,9 +262,9 @@ export function createGateway(options: GatewayOptions, parts: GatewayParts = gat
         useJWT({
           signingKeyProviders: [signingKeyProvider],
           tokenLookupLocations: [
-            withLifetimeCheck(extractFromHeader({ name: 'authorization', prefix: 'Bearer' }), jwt.maxAgeSeconds),
-            withLifetimeCheck(extractFromConnectionParams({ name: 'token' }), jwt.maxAgeSeconds),
-            withLifetimeCheck(fromConnectionParamsAuthorization(), jwt.maxAgeSeconds),
+            withLifetimeCheck(extractFromHeader({ name: 'authorization', prefix: 'Bearer' }), jwt.maxAgeSeconds, gatewayClock),
+            withLifetimeCheck(extractFromConnectionParams({ name: 'token' }), jwt.maxAgeSeconds, gatewayClock),
+            withLifetimeCheck(fromConnectionParamsAuthorization(), jwt.maxAgeSeconds, gatewayClock),
           ],
           tokenVerification: {
             algorithms: parts.tokens.algorithms,
@@ -264,7 +277,7 @@ export function createGateway(options: GatewayOptions, parts: GatewayParts = gat
         'UNAUTHENTICATED',
       ),
       useForwardedIdentity(gatewaySharedSecret(env)),
-      useRateLimit(limits, Date.now, parts.failed),
+      useRateLimit(limits, monotonicMs, parts.failed),
       useSubscriptionCap(parts.subscriptions),
       ...armorPlugins(limits),
       useClientErrors(),

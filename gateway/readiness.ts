@@ -49,7 +49,9 @@ export function readinessProbe(options: {
 
   return {
     async handle(res) {
-      if (!cached || Date.now() - cached.at > cacheMs) cached = { at: Date.now(), body: probe() };
+      // The cache's age is elapsed time: measured on the monotonic clock.
+      const now = performance.now();
+      if (!cached || now - cached.at > cacheMs) cached = { at: now, body: probe() };
       let result: Awaited<ReturnType<typeof probe>>;
       try {
         result = await cached.body;

@@ -1,12 +1,13 @@
 import jsonwebtoken, { type Algorithm, type JwtPayload } from 'jsonwebtoken';
 import { GraphQLError } from 'graphql';
+import type { Clock } from '../common/clock';
 
 /**
  * Why a verified-looking token lives too long for this gateway, or null when its lifetime is fine.
  * A token must carry `exp`, and `exp` may lie at most `maxAgeSeconds` after `iat` — or after now
  * when `iat` is missing or in the future (a future `iat` must not stretch the window).
  */
-export function tokenLifetimeProblem(payload: unknown, maxAgeSeconds: number, nowSeconds = Math.floor(Date.now() / 1000)): string | null {
+export function tokenLifetimeProblem(payload: unknown, maxAgeSeconds: number, nowSeconds: number): string | null {
   if (!payload || typeof payload !== 'object') return null;
   const { exp, iat } = payload as { exp?: unknown; iat?: unknown };
   if (typeof exp !== 'number' || !Number.isFinite(exp)) {
@@ -18,6 +19,10 @@ export function tokenLifetimeProblem(payload: unknown, maxAgeSeconds: number, no
     return `The token lives ${Math.round(lifetime)} s (\`exp\` − ${typeof iat === 'number' ? '`iat`' : 'now'}), longer than the ${maxAgeSeconds} s this gateway accepts (JWT_MAX_AGE); ask for a token that expires sooner.`;
   }
   return null;
+}
+
+function epochSeconds(clock: Clock): number {
+  return Math.floor(clock.now().getTime() / 1000);
 }
 
 export function unauthenticated(message: string): GraphQLError {
@@ -33,10 +38,10 @@ type Extractor = (
  * `tokenLifetimeProblem`) is refused with UNAUTHENTICATED and a message saying why, before the
  * plugin verifies it (refusing early grants nothing; a forged token is refused either way).
  */
-export function withLifetimeCheck<E>(extractor: E, maxAgeSeconds: number): E {
+export function withLifetimeCheck<E>(extractor: E, maxAgeSeconds: number, clock: Clock): E {
   const check = (found: { token: string } | undefined | null) => {
     if (!found?.token) return found;
-    const problem = tokenLifetimeProblem(jsonwebtoken.decode(found.token), maxAgeSeconds);
+    const problem = tokenLifetimeProblem(jsonwebtoken.decode(found.token), maxAgeSeconds, epochSeconds(clock));
     if (problem) throw unauthenticated(problem);
     return found;
   };
@@ -54,6 +59,8 @@ export interface TokenCheck {
   issuer?: string;
   audience?: string;
   maxAgeSeconds: number;
+  /** "Now" of the lifetime rule (`tokenLifetimeProblem`). */
+  clock: Clock;
 }
 
 /** The bearer token of graphql-ws `connectionParams` (`authorization: "Bearer …"` or `token`), or null. */
@@ -90,6 +97,6 @@ export async function verifyToken(token: string, check: TokenCheck): Promise<Jwt
     ),
   );
   if (!payload.exp) throw new Error('token has no exp (JWT_MAX_AGE)');
-  if (tokenLifetimeProblem(payload, check.maxAgeSeconds)) throw new Error('token lifetime exceeds JWT_MAX_AGE');
+  if (tokenLifetimeProblem(payload, check.maxAgeSeconds, epochSeconds(check.clock))) throw new Error('token lifetime exceeds JWT_MAX_AGE');
   return payload;
 }

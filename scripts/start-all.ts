@@ -11,8 +11,8 @@ import { SUBGRAPHS } from './subgraphs';
 const say = (message: string) => process.stdout.write(`[plangraph] ${message}\n`);
 
 async function waitFor(url: string, deadlineMs: number, isAlive: () => boolean): Promise<void> {
-  const deadline = Date.now() + deadlineMs;
-  while (Date.now() < deadline) {
+  const deadline = performance.now() + deadlineMs;
+  while (performance.now() < deadline) {
     if (!isAlive()) throw new Error(`process for ${url} exited`);
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(2000) });

@@ -117,7 +117,13 @@ describe('subgraphs trust only gateway-signed requests (production)', () => {
       }
       // Claims in the wrong shape or signed with another secret do not help either.
       const forged = {
-        ...signForwardedAuth('not-the-secret', { sub: 'mallory', roles: ['portal_admin'] }, 'r-1', { query: '{ _service { sdl } }' }),
+        ...signForwardedAuth(
+          'not-the-secret',
+          { sub: 'mallory', roles: ['portal_admin'] },
+          'r-1',
+          { query: '{ _service { sdl } }' },
+          Date.now(),
+        ),
       };
       const r = await raw(url, { query: '{ _service { sdl } }', extensions: { plangraph: forged } });
       expect({ name, status: r.status, reason: r.body.errors?.[0].extensions?.reason, data: r.body.data ?? null }).toEqual({
@@ -149,10 +155,16 @@ describe('subgraphs trust only gateway-signed requests (production)', () => {
     const unsigned = await errorsOf();
     expect(unsigned[0].extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'GATEWAY_SIGNATURE_MISSING' });
     // A signature made (with the real secret) for another document is refused just the same.
-    const other = signForwardedAuth(env.GATEWAY_SHARED_SECRET!, { sub: admin.sub, roles: ['portal_admin'] }, 'r-2', {
-      query: '{ __typename }',
-      variables,
-    });
+    const other = signForwardedAuth(
+      env.GATEWAY_SHARED_SECRET!,
+      { sub: admin.sub, roles: ['portal_admin'] },
+      'r-2',
+      {
+        query: '{ __typename }',
+        variables,
+      },
+      Date.now(),
+    );
     const replayed = await errorsOf({ plangraph: other });
     expect(replayed[0].extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'GATEWAY_SIGNATURE_INVALID' });
   });

@@ -31,7 +31,7 @@ export function forwardedExtensions(
   request: { query: string; variables?: Record<string, unknown> },
   requestId = randomUUID(),
 ): Record<string, unknown> {
-  return { plangraph: signForwardedAuth(gatewaySharedSecret(), identity, requestId, request) };
+  return { plangraph: signForwardedAuth(gatewaySharedSecret(), identity, requestId, request, Date.now()) };
 }
 
 /** POSTs one GraphQL operation; never throws for GraphQL errors (they are in the result). */

@@ -317,7 +317,13 @@ export function subscribe(
       query,
       variables,
       extensions: {
-        plangraph: signForwardedAuth(gatewaySharedSecret(), (identity ?? null) as Claims | null, randomUUID(), { query, variables }),
+        plangraph: signForwardedAuth(
+          gatewaySharedSecret(),
+          (identity ?? null) as Claims | null,
+          randomUUID(),
+          { query, variables },
+          Date.now(),
+        ),
       },
     },
     {

@@ -27,16 +27,15 @@ export function tokenEmail(caller: Caller): string | null {
  * transaction, so it is rolled back with a failed mutation). Safe under concurrency: two first
  * requests of one subject insert one row. Keeps the stored email in step with the token.
  */
-export async function ensureDeveloper(em: EntityManager, caller: Caller): Promise<Developer> {
+export async function ensureDeveloper(em: EntityManager, caller: Caller, now: Date): Promise<Developer> {
   const subject = caller.requireAuthenticated();
   const email = tokenEmail(caller);
   let developer = await em.findOne(Developer, { subject });
   if (!developer) {
-    const at = new Date();
     await em.getConnection().execute(
       `insert into developers.developer (id, subject, email, display_name, created_at, updated_at)
          values (?, ?, ?, ?, ?, ?) on conflict (subject) do nothing`,
-      [randomUUID(), subject, email, defaultDisplayName(caller), at, at],
+      [randomUUID(), subject, email, defaultDisplayName(caller), now, now],
       'run',
       em.getTransactionContext(),
     );
@@ -60,7 +59,7 @@ export function developerMutation<P extends object>(
   return runMutation<P>(
     context,
     async (em) => {
-      const developer = await ensureDeveloper(em, context.caller);
+      const developer = await ensureDeveloper(em, context.caller, context.clock.now());
       return work(em, developer);
     },
     failed,

@@ -120,14 +120,13 @@ export async function recordChange(
 }
 
 /** Marks the plan's PENDING change requests SUPERSEDED (they can no longer be applied, e.g. the plan was deleted). */
-export async function supersedePending(em: EntityManager, planId: string, why: string): Promise<void> {
+export async function supersedePending(em: EntityManager, planId: string, why: string, now: Date): Promise<void> {
   const pending = await em.find(
     PlanChangeRequest,
     { planId, status: PlanChangeRequestStatus.PENDING },
     { lockMode: LockMode.PESSIMISTIC_WRITE },
   );
   if (!pending.length) return;
-  const now = new Date();
   for (const request of pending) {
     request.status = PlanChangeRequestStatus.SUPERSEDED;
     request.decidedAt = now;

@@ -30,12 +30,7 @@ export async function scheduleProviderSync(
   delaySeconds = providerSettings(deps.env).syncIntervalSeconds,
 ): Promise<void> {
   const em = deps.fork();
-  await enqueueJob(
-    em,
-    JOB_TASKS.syncProvider,
-    { providerId },
-    { jobKey: `provider-sync:${providerId}`, runAt: new Date(Date.now() + delaySeconds * 1000) },
-  );
+  await enqueueJob(em, JOB_TASKS.syncProvider, { providerId }, { jobKey: `provider-sync:${providerId}`, delaySeconds });
 }
 
 export function providerJobs(runtime: JobRuntime): TaskList {

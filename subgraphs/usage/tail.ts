@@ -213,11 +213,12 @@ export async function scheduleTail(
   mode: 'replace' | 'preserve_run_at' = 'replace',
 ): Promise<void> {
   const settings = usageSettings(runtime.env);
-  const runAt = new Date(Date.now() + delaySeconds * 1000).toISOString();
+  // The delay is counted on the queue's (database's) clock, not on `runtime.clock`: it is a pause
+  // between runs, and a manual clock must not make the next run due at once or never.
   await query(
     runtime.orm.em.fork(),
-    `select graphile_worker.add_job(?, ?::json, run_at := ?::timestamptz, max_attempts := 1, job_key := ?, job_key_mode := ?)`,
-    [TAIL_TASK, JSON.stringify({ table: settings.analyticsTable }), runAt, `usage:tail:${settings.analyticsTable}`, mode],
+    `select graphile_worker.add_job(?, ?::json, run_at := now() + ?::float8 * interval '1 second', max_attempts := 1, job_key := ?, job_key_mode := ?)`,
+    [TAIL_TASK, JSON.stringify({ table: settings.analyticsTable }), delaySeconds, `usage:tail:${settings.analyticsTable}`, mode],
   );
 }
 

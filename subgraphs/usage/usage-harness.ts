@@ -226,7 +226,13 @@ export function subscribeTo(
       query,
       variables,
       extensions: {
-        plangraph: signForwardedAuth(gatewaySharedSecret(), (identity ?? null) as Claims | null, randomUUID(), { query, variables }),
+        plangraph: signForwardedAuth(
+          gatewaySharedSecret(),
+          (identity ?? null) as Claims | null,
+          randomUUID(),
+          { query, variables },
+          Date.now(),
+        ),
       },
     },
     {

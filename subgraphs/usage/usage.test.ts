@@ -157,10 +157,16 @@ describe('usage subgraph', () => {
         query: SUBSCRIPTION,
         variables,
         extensions: {
-          plangraph: signForwardedAuth(gatewaySharedSecret(), (identity ?? null) as Claims | null, randomUUID(), {
-            query: SUBSCRIPTION,
-            variables,
-          }),
+          plangraph: signForwardedAuth(
+            gatewaySharedSecret(),
+            (identity ?? null) as Claims | null,
+            randomUUID(),
+            {
+              query: SUBSCRIPTION,
+              variables,
+            },
+            Date.now(),
+          ),
         },
       },
       {

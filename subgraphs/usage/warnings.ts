@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { PgPubSub } from '../../common/pubsub';
+import { ormNow } from '../../common/clock';
 import { QuotaWarning, QuotaWarningKind } from './entities/quota-warning';
 import { isUuid } from './membership';
 
@@ -127,7 +128,7 @@ export async function insertQuotaWarnings(
   tx: EntityManager,
   pubsub: Pick<PgPubSub, 'emit'>,
   inputs: readonly RaiseQuotaWarningInput[],
-  createdAt: Date = new Date(),
+  createdAt: Date,
 ): Promise<QuotaWarning[]> {
   if (!inputs.length) return [];
   for (const input of inputs) checkInput(input);
@@ -183,7 +184,7 @@ export async function raiseQuotaWarning(
 ): Promise<QuotaWarning | null> {
   checkInput(input);
   return em.transactional(async (tx) => {
-    const [warning] = await insertQuotaWarnings(tx as EntityManager, pubsub, [input]);
+    const [warning] = await insertQuotaWarnings(tx as EntityManager, pubsub, [input], ormNow(tx));
     return warning ?? null;
   });
 }

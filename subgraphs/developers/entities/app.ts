@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { Organization } from './organization';
 import { Team } from './team';
 import { TextArrayType } from '../../../common/db-types';
+import { entityNow } from '../../../common/clock';
 
 /**
  * An application of an organization (table `app`), optionally owned by one of its teams. Access
@@ -51,10 +52,10 @@ export class App {
   createdBy!: string;
 
   @Field(() => Date, { description: 'When the app was created.' })
-  @Property({ type: 'timestamptz' })
-  createdAt: Date = new Date();
+  @Property({ type: 'timestamptz', onCreate: entityNow })
+  createdAt!: Date;
 
   @Field(() => Date, { description: 'When the app last changed.' })
-  @Property({ type: 'timestamptz', onUpdate: () => new Date() })
-  updatedAt: Date = new Date();
+  @Property({ type: 'timestamptz', onCreate: entityNow, onUpdate: entityNow })
+  updatedAt!: Date;
 }

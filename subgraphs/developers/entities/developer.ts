@@ -1,6 +1,7 @@
 import { Entity, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
 import { Directive, Field, ID, ObjectType } from 'type-graphql';
 import { randomUUID } from 'node:crypto';
+import { entityNow } from '../../../common/clock';
 
 /**
  * A developer's profile (table `developer`), one per token subject. Created by
@@ -32,10 +33,10 @@ export class Developer {
   displayName!: string;
 
   @Field(() => Date, { description: 'When the profile was created (the developer’s first registration or mutation).' })
-  @Property({ type: 'timestamptz' })
-  createdAt: Date = new Date();
+  @Property({ type: 'timestamptz', onCreate: entityNow })
+  createdAt!: Date;
 
   @Field(() => Date, { description: 'When the profile last changed.' })
-  @Property({ type: 'timestamptz', onUpdate: () => new Date() })
-  updatedAt: Date = new Date();
+  @Property({ type: 'timestamptz', onCreate: entityNow, onUpdate: entityNow })
+  updatedAt!: Date;
 }

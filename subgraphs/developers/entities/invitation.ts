@@ -3,6 +3,7 @@ import { Directive, Field, ID, ObjectType, registerEnumType } from 'type-graphql
 import { randomUUID } from 'node:crypto';
 import { Organization } from './organization';
 import { OrganizationRole } from './organization-member';
+import { entityNow } from '../../../common/clock';
 
 export enum InvitationStatus {
   PENDING = 'PENDING',
@@ -66,8 +67,8 @@ export class Invitation {
   invitedBy!: string;
 
   @Field(() => Date, { description: 'When the invitation was sent.' })
-  @Property({ type: 'timestamptz' })
-  createdAt: Date = new Date();
+  @Property({ type: 'timestamptz', onCreate: entityNow })
+  createdAt!: Date;
 
   @Field(() => Date, { description: 'Until when the invitation may be accepted (7 days after it was sent).' })
   @Property({ type: 'timestamptz' })

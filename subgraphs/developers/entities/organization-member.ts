@@ -2,6 +2,7 @@ import { Entity, Enum, ManyToOne, OptionalProps, PrimaryKey, Property } from '@m
 import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
 import { randomUUID } from 'node:crypto';
 import { Organization } from './organization';
+import { entityNow } from '../../../common/clock';
 
 export enum OrganizationRole {
   ORG_ADMIN = 'ORG_ADMIN',
@@ -45,6 +46,6 @@ export class OrganizationMember {
   role!: OrganizationRole;
 
   @Field(() => Date, { description: 'When the subject joined the organization.' })
-  @Property({ type: 'timestamptz' })
-  createdAt: Date = new Date();
+  @Property({ type: 'timestamptz', onCreate: entityNow })
+  createdAt!: Date;
 }

@@ -2,6 +2,7 @@ import { Collection, Entity, Enum, OneToMany, OptionalProps, PrimaryKey, Propert
 import { Directive, Field, ID, ObjectType, registerEnumType } from 'type-graphql';
 import { randomUUID } from 'node:crypto';
 import { OrganizationMember } from './organization-member';
+import { entityNow } from '../../../common/clock';
 
 export enum OrganizationStatus {
   PENDING = 'PENDING',
@@ -63,12 +64,12 @@ export class Organization {
   decisionReason: string | null = null;
 
   @Field(() => Date, { description: 'When the organization was created.' })
-  @Property({ type: 'timestamptz' })
-  createdAt: Date = new Date();
+  @Property({ type: 'timestamptz', onCreate: entityNow })
+  createdAt!: Date;
 
   @Field(() => Date, { description: 'When the organization last changed.' })
-  @Property({ type: 'timestamptz', onUpdate: () => new Date() })
-  updatedAt: Date = new Date();
+  @Property({ type: 'timestamptz', onCreate: entityNow, onUpdate: entityNow })
+  updatedAt!: Date;
 
   /**
    * Membership rows, for filtering (`{ members: { subject } }`) only. The GraphQL field

@@ -2,6 +2,7 @@ import { Entity, ManyToOne, OptionalProps, PrimaryKey, Property } from '@mikro-o
 import { Field, ObjectType } from 'type-graphql';
 import { randomUUID } from 'node:crypto';
 import { Team } from './team';
+import { entityNow } from '../../../common/clock';
 
 /** One member of the organization in one team (table `team_member`). */
 @ObjectType({ description: "A member of the team's organization who is in the team." })
@@ -25,6 +26,6 @@ export class TeamMember {
   subject!: string;
 
   @Field(() => Date, { description: 'When the member was added to the team.' })
-  @Property({ type: 'timestamptz', fieldName: 'created_at' })
-  addedAt: Date = new Date();
+  @Property({ type: 'timestamptz', fieldName: 'created_at', onCreate: entityNow })
+  addedAt!: Date;
 }

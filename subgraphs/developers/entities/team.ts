@@ -2,6 +2,7 @@ import { Entity, ManyToOne, OptionalProps, PrimaryKey, Property } from '@mikro-o
 import { Directive, Field, ID, ObjectType } from 'type-graphql';
 import { randomUUID } from 'node:crypto';
 import { Organization } from './organization';
+import { entityNow } from '../../../common/clock';
 
 /** A named group of an organization's members (table `team`); apps may belong to one. */
 @ObjectType({ description: "A named group of an organization's members; apps may belong to a team and catalogs may be shown to one." })
@@ -28,10 +29,10 @@ export class Team {
   name!: string;
 
   @Field(() => Date, { description: 'When the team was created.' })
-  @Property({ type: 'timestamptz' })
-  createdAt: Date = new Date();
+  @Property({ type: 'timestamptz', onCreate: entityNow })
+  createdAt!: Date;
 
   @Field(() => Date, { description: 'When the team last changed.' })
-  @Property({ type: 'timestamptz', onUpdate: () => new Date() })
-  updatedAt: Date = new Date();
+  @Property({ type: 'timestamptz', onCreate: entityNow, onUpdate: entityNow })
+  updatedAt!: Date;
 }

@@ -253,7 +253,7 @@ export class AppResolver {
             requireActive(organization);
             const team =
               input.teamId === null || input.teamId === undefined ? null : await teamOfOrganization(em, input.teamId, organization);
-            const at = new Date();
+            const at = context.clock.now();
             const app = em.create(App, {
               organization,
               team,

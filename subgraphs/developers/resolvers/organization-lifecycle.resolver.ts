@@ -134,7 +134,7 @@ export class OrganizationLifecycleResolver {
           replay: async (first) => ({ organization: await em.findOneOrFail(Organization, { id: first.resultId }, { refresh: true }) }),
           resultOf: (result) => ({ id: result.organization!.id }),
           run: async () => {
-            const at = new Date();
+            const at = context.clock.now();
             const organization = em.create(Organization, {
               name,
               slug,
@@ -216,7 +216,7 @@ async function decide(context: SubgraphContext, decision: Decision, id: string, 
       }
       organization.status = rule.to;
       organization.decidedBy = decidedBy;
-      organization.decidedAt = new Date();
+      organization.decidedAt = context.clock.now();
       organization.decisionReason = reason;
       await em.flush();
       return { organization };

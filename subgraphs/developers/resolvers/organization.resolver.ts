@@ -254,7 +254,7 @@ export class OrganizationResolver {
           replay: async (first) => ({ organization: await em.findOneOrFail(Organization, { id: first.resultId }, { refresh: true }) }),
           resultOf: (result) => ({ id: result.organization!.id }),
           run: async () => {
-            const at = new Date();
+            const at = context.clock.now();
             const organization = em.create(Organization, {
               name,
               slug,

@@ -121,7 +121,7 @@ export class TeamResolver {
           resultOf: (result) => ({ id: result.team!.id }),
           run: async () => {
             requireActive(organization);
-            const at = new Date();
+            const at = context.clock.now();
             const team = em.create(Team, { organization, name, createdAt: at, updatedAt: at });
             await em.flush();
             return { team };

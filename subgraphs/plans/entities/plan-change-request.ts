@@ -1,6 +1,7 @@
 import { Entity, Enum, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
 import { Directive, Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { randomUUID } from 'node:crypto';
+import { entityNow } from '../../../common/clock';
 
 export enum PlanChangeRequestStatus {
   PENDING = 'PENDING',
@@ -52,8 +53,8 @@ export class PlanChangeRequest {
   proposedBy!: string;
 
   @Field(() => Date, { name: 'proposedAt', description: 'When the change was proposed.' })
-  @Property({ type: 'timestamptz' })
-  createdAt: Date = new Date();
+  @Property({ type: 'timestamptz', onCreate: entityNow })
+  createdAt!: Date;
 
   @Field(() => Int, {
     description: 'The plan version the change was proposed against; it is applied only while the plan is still at this version.',
@@ -96,6 +97,6 @@ export class PlanChangeRequest {
   @Property({ type: 'integer', nullable: true })
   appliedVersion: number | null = null;
 
-  @Property({ type: 'timestamptz', onUpdate: () => new Date() })
-  updatedAt: Date = new Date();
+  @Property({ type: 'timestamptz', onCreate: entityNow, onUpdate: entityNow })
+  updatedAt!: Date;
 }

@@ -5,6 +5,7 @@ import { KeyValue } from '../../../common/key-value';
 import { CredentialKind, PlanChangeAction, PlanStatus, QuotaScope } from './enums';
 import { AccessRequestLimit, RateLimit, UsageQuota } from './plan';
 import { EndpointRule } from './endpoint-rule';
+import { entityNow } from '../../../common/clock';
 
 /**
  * A plan's settings at one version, as a typed object. Every setting field of `Plan` with the same
@@ -139,8 +140,8 @@ export class PlanVersion {
   approvedBy: string | null = null;
 
   @Field(() => Date, { description: 'When the change was committed.' })
-  @Property({ type: 'timestamptz' })
-  changedAt: Date = new Date();
+  @Property({ type: 'timestamptz', onCreate: entityNow })
+  changedAt!: Date;
 
   @Field(() => Int, { nullable: true, description: 'For ROLLED_BACK: the version whose settings were restored; null otherwise.' })
   @Property({ type: 'integer', nullable: true })

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { CredentialKind, PlanStatus, QuotaPeriod, QuotaScope } from './enums';
 import { ENDPOINT_RULES_DESCRIPTION, EndpointRule } from './endpoint-rule';
 import type { EndpointRuleSetting } from '../settings';
+import { entityNow } from '../../../common/clock';
 
 export { CredentialKind, PlanStatus, QuotaPeriod, QuotaScope };
 
@@ -226,10 +227,10 @@ export class Plan {
   archivedAt: Date | null = null;
 
   @Field(() => Date, { description: 'When the plan was created.' })
-  @Property({ type: 'timestamptz' })
-  createdAt: Date = new Date();
+  @Property({ type: 'timestamptz', onCreate: entityNow })
+  createdAt!: Date;
 
   @Field(() => Date, { description: 'When the plan last changed.' })
-  @Property({ type: 'timestamptz', onUpdate: () => new Date() })
-  updatedAt: Date = new Date();
+  @Property({ type: 'timestamptz', onCreate: entityNow, onUpdate: entityNow })
+  updatedAt!: Date;
 }

@@ -107,7 +107,7 @@ export class PlanMutationResolver {
             }
             const plan = em.create(Plan, { name: settings.name, displayName: settings.displayName, status });
             applySettings(plan, settings);
-            if (status === PlanStatus.PUBLISHED) plan.publishedAt = new Date();
+            if (status === PlanStatus.PUBLISHED) plan.publishedAt = context.clock.now();
             await recordChange(em, plan, PlanChangeAction.CREATED, null, { changedBy: context.caller.subject! });
             return { plan };
           },
@@ -191,7 +191,7 @@ export class PlanMutationResolver {
         }
         const before = snapshot(plan);
         plan.status = PlanStatus.PUBLISHED;
-        plan.publishedAt = new Date();
+        plan.publishedAt = context.clock.now();
         plan.archivedAt = null;
         plan.version += 1;
         await recordChange(em, plan, PlanChangeAction.PUBLISHED, before, { changedBy: context.caller.subject! });
@@ -218,7 +218,7 @@ export class PlanMutationResolver {
         if (plan.status === PlanStatus.ARCHIVED) refuse('INVALID_TRANSITION', 'input.id', 'The plan is archived already.');
         const before = snapshot(plan);
         plan.status = PlanStatus.ARCHIVED;
-        plan.archivedAt = new Date();
+        plan.archivedAt = context.clock.now();
         plan.version += 1;
         await recordChange(em, plan, PlanChangeAction.ARCHIVED, before, { changedBy: context.caller.subject! });
         return { plan };
@@ -312,7 +312,7 @@ export class PlanMutationResolver {
         const id = plan.id;
         em.remove(plan);
         await em.flush();
-        await supersedePending(em, id, 'The plan was deleted.');
+        await supersedePending(em, id, 'The plan was deleted.', context.clock.now());
         await enqueueJob(em, JOB_TASKS.syncPlan, { planId: id }, { jobKey: `plan:${id}` });
         return { deletedPlanId: id };
       },

@@ -1,6 +1,7 @@
 import { Entity, Enum, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
 import { Directive, Field, ID, ObjectType, registerEnumType } from 'type-graphql';
 import { randomUUID } from 'node:crypto';
+import { entityNow } from '../../../common/clock';
 
 export enum CatalogVisibility {
   PUBLIC = 'PUBLIC',
@@ -42,12 +43,12 @@ export class Catalog {
   visibility!: CatalogVisibility;
 
   @Field(() => Date, { description: 'When the catalog was created.' })
-  @Property({ type: 'timestamptz' })
-  createdAt: Date = new Date();
+  @Property({ type: 'timestamptz', onCreate: entityNow })
+  createdAt!: Date;
 
   @Field(() => Date, { description: 'When the catalog last changed (name, description, visibility, audience or products).' })
-  @Property({ type: 'timestamptz', onUpdate: () => new Date() })
-  updatedAt: Date = new Date();
+  @Property({ type: 'timestamptz', onCreate: entityNow, onUpdate: entityNow })
+  updatedAt!: Date;
 }
 
 /** One organization or team a PRIVATE catalog is offered to (exactly one of the two ids is set). */
@@ -73,6 +74,6 @@ export class CatalogAudienceMember {
   @Property({ type: 'uuid', nullable: true })
   teamId: string | null = null;
 
-  @Property({ type: 'timestamptz' })
-  createdAt: Date = new Date();
+  @Property({ type: 'timestamptz', onCreate: entityNow })
+  createdAt!: Date;
 }

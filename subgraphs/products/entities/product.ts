@@ -4,6 +4,7 @@ import { Directive, Field, ID, Int, ObjectType, registerEnumType } from 'type-gr
 import { randomUUID } from 'node:crypto';
 import { KeyValue } from '../../../common/key-value';
 import { Catalog } from './catalog';
+import { entityNow } from '../../../common/clock';
 
 export enum ProductStatus {
   DRAFT = 'DRAFT',
@@ -110,10 +111,10 @@ export class Product {
   catalogs = new Collection<Catalog>(this);
 
   @Field(() => Date, { description: 'When the product was created.' })
-  @Property({ type: 'timestamptz' })
-  createdAt: Date = new Date();
+  @Property({ type: 'timestamptz', onCreate: entityNow })
+  createdAt!: Date;
 
   @Field(() => Date, { description: 'When the product last changed.' })
-  @Property({ type: 'timestamptz', onUpdate: () => new Date() })
-  updatedAt: Date = new Date();
+  @Property({ type: 'timestamptz', onCreate: entityNow, onUpdate: entityNow })
+  updatedAt!: Date;
 }

@@ -316,7 +316,7 @@ export class CatalogResolver {
         if (name !== undefined) catalog.name = name;
         if (input.description !== null && input.description !== undefined) catalog.description = input.description;
         catalog.visibility = visibility;
-        catalog.updatedAt = new Date();
+        catalog.updatedAt = context.clock.now();
         await em.flush();
         if (audience !== undefined) {
           await em.nativeDelete(CatalogAudienceMember, { catalogId: catalog.id });

@@ -424,7 +424,7 @@ export class ProductResolver {
         apply(product, settings);
         product.status = status;
         product.version += 1;
-        product.updatedAt = new Date();
+        product.updatedAt = context.clock.now();
         await em.flush();
         if (settings.catalogIds !== undefined) await replaceProductCatalogs(em, product.id, settings.catalogIds);
         await enqueueProductSync(em, [product.id]);
@@ -452,7 +452,7 @@ export class ProductResolver {
         refuseArchived(product, 'archived again');
         product.status = ProductStatus.ARCHIVED;
         product.version += 1;
-        product.updatedAt = new Date();
+        product.updatedAt = context.clock.now();
         await em.flush();
         await enqueueProductSync(em, [product.id]);
         return { product };

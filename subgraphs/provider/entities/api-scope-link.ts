@@ -1,5 +1,6 @@
 import { Entity, Enum, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
 import { SyncStatus } from './sync-state';
+import { entityNow } from '../../../common/clock';
 
 /**
  * A Tyk API ↔ the JWT scope → policy entries the portal owns in its definition, with how the last
@@ -37,9 +38,9 @@ export class ApiScopeLink {
   @Property({ type: 'integer' })
   writes: number = 0;
 
-  @Property({ type: 'timestamptz' })
-  createdAt: Date = new Date();
+  @Property({ type: 'timestamptz', onCreate: entityNow })
+  createdAt!: Date;
 
-  @Property({ type: 'timestamptz', onUpdate: () => new Date() })
-  updatedAt: Date = new Date();
+  @Property({ type: 'timestamptz', onCreate: entityNow, onUpdate: entityNow })
+  updatedAt!: Date;
 }

@@ -1,6 +1,7 @@
 import { Entity, Enum, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
 import { TextArrayType } from '../../../common/db-types';
 import { SyncStatus } from './sync-state';
+import { entityNow } from '../../../common/clock';
 
 export enum KeyStatus {
   /** No key exists yet. */
@@ -82,9 +83,9 @@ export class CredentialKey {
   @Property({ type: 'timestamptz', nullable: true })
   revokedAt: Date | null = null;
 
-  @Property({ type: 'timestamptz' })
-  createdAt: Date = new Date();
+  @Property({ type: 'timestamptz', onCreate: entityNow })
+  createdAt!: Date;
 
-  @Property({ type: 'timestamptz', onUpdate: () => new Date() })
-  updatedAt: Date = new Date();
+  @Property({ type: 'timestamptz', onCreate: entityNow, onUpdate: entityNow })
+  updatedAt!: Date;
 }

@@ -2,6 +2,7 @@ import { TextArrayType } from '../../../common/db-types';
 import { Entity, Enum, OptionalProps, PrimaryKey, Property, Unique } from '@mikro-orm/core';
 import { randomUUID } from 'node:crypto';
 import { SyncStatus } from './sync-state';
+import { entityNow } from '../../../common/clock';
 
 export enum LinkKind {
   PLAN = 'PLAN',
@@ -95,9 +96,9 @@ export class PolicyLink {
   @Property({ type: TextArrayType, columnType: 'text[]' })
   rulePolicyIds: string[] = [];
 
-  @Property({ type: 'timestamptz' })
-  createdAt: Date = new Date();
+  @Property({ type: 'timestamptz', onCreate: entityNow })
+  createdAt!: Date;
 
-  @Property({ type: 'timestamptz', onUpdate: () => new Date() })
-  updatedAt: Date = new Date();
+  @Property({ type: 'timestamptz', onCreate: entityNow, onUpdate: entityNow })
+  updatedAt!: Date;
 }

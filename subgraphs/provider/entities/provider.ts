@@ -2,6 +2,7 @@ import { TextArrayType } from '../../../common/db-types';
 import { Entity, Enum, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
 import { Directive, Field, ID, ObjectType, registerEnumType } from 'type-graphql';
 import { randomUUID } from 'node:crypto';
+import { entityNow } from '../../../common/clock';
 
 export enum ProviderKind {
   TYK_GATEWAY = 'TYK_GATEWAY',
@@ -129,12 +130,12 @@ export class Provider {
   lastError: string | null = null;
 
   @Field(() => Date, { description: 'When the provider was registered.' })
-  @Property({ type: 'timestamptz' })
-  createdAt: Date = new Date();
+  @Property({ type: 'timestamptz', onCreate: entityNow })
+  createdAt!: Date;
 
   @Field(() => Date, { description: 'When the provider last changed.' })
-  @Property({ type: 'timestamptz', onUpdate: () => new Date() })
-  updatedAt: Date = new Date();
+  @Property({ type: 'timestamptz', onCreate: entityNow, onUpdate: entityNow })
+  updatedAt!: Date;
 }
 
 /** Derives the health status from the latest success and error times. */

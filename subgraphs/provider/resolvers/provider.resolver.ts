@@ -204,7 +204,7 @@ export class ProviderResolver {
           em,
           JOB_TASKS.syncProvider,
           { providerId: provider.id },
-          { jobKey: `provider-sync:${provider.id}`, runAt: new Date(context.clock.now().getTime() + interval * 1000) },
+          { jobKey: `provider-sync:${provider.id}`, delaySeconds: interval },
         );
         // Plans and products created while no provider was registered go to the new default now.
         if (isDefault) await enqueueOrphanSyncs(em);

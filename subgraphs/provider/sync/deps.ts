@@ -61,6 +61,7 @@ export function targetOf(provider: Provider): PolicyTarget {
 // ------------------------------------------------------------------ health
 
 interface HealthState {
+  /** `performance.now()` of the last write: the throttle measures elapsed time, not a rule's "now". */
   lastWriteAt: number;
   successAt: Date | null;
   error: { at: Date; message: string } | null;
@@ -80,7 +81,7 @@ export function healthRecorder(providerId: string, fork: () => EntityManager, cl
   const write = async () => {
     const state = health.get(providerId)!;
     state.timer = null;
-    state.lastWriteAt = Date.now();
+    state.lastWriteAt = performance.now();
     const { successAt, error } = state;
     state.successAt = null;
     state.error = null;
@@ -103,14 +104,14 @@ export function healthRecorder(providerId: string, fork: () => EntityManager, cl
   return (outcome) => {
     let state = health.get(providerId);
     if (!state) {
-      state = { lastWriteAt: 0, successAt: null, error: null, timer: null };
+      state = { lastWriteAt: -Infinity, successAt: null, error: null, timer: null };
       health.set(providerId, state);
     }
     const now = clock.now();
     if (outcome.ok) state.successAt = now;
     else state.error = { at: now, message: outcome.error.message };
     if (state.timer) return;
-    const wait = state.lastWriteAt + HEALTH_WRITE_INTERVAL_MS - Date.now();
+    const wait = state.lastWriteAt + HEALTH_WRITE_INTERVAL_MS - performance.now();
     if (wait <= 0) void write();
     else state.timer = setTimeout(() => void write(), wait);
     state.timer?.unref?.();

@@ -1,5 +1,6 @@
 import { Entity, OptionalProps, PrimaryKey, Property, ArrayType } from '@mikro-orm/core';
 import { randomUUID } from 'node:crypto';
+import { entityNow } from '../../../common/clock';
 
 /**
  * Alert thresholds (percent of quota) of an organization (`appId` null: the organization's
@@ -26,9 +27,9 @@ export class QuotaAlertRule {
   @Property({ type: 'text' })
   updatedBy!: string;
 
-  @Property({ type: 'timestamptz' })
-  createdAt: Date = new Date();
+  @Property({ type: 'timestamptz', onCreate: entityNow })
+  createdAt!: Date;
 
-  @Property({ type: 'timestamptz', onUpdate: () => new Date() })
-  updatedAt: Date = new Date();
+  @Property({ type: 'timestamptz', onCreate: entityNow, onUpdate: entityNow })
+  updatedAt!: Date;
 }

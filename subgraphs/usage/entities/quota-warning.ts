@@ -1,6 +1,7 @@
 import { Entity, Enum, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
 import { Directive, Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { randomUUID } from 'node:crypto';
+import { entityNow } from '../../../common/clock';
 
 export enum QuotaWarningKind {
   SOFT = 'SOFT',
@@ -79,8 +80,8 @@ export class QuotaWarning {
   resetsAt!: Date;
 
   @Field(() => Date, { description: 'When the warning was raised.' })
-  @Property({ type: 'timestamptz' })
-  createdAt: Date = new Date();
+  @Property({ type: 'timestamptz', onCreate: entityNow })
+  createdAt!: Date;
 
   /** Not stored in this table: the warning's event position (platform.event id), when known. */
   @Field(() => String, {

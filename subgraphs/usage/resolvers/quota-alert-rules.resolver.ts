@@ -173,7 +173,7 @@ export class QuotaAlertRulesResolver {
           }
         }
         const thresholds = [...input.thresholds].sort((a, b) => a - b);
-        const now = new Date().toISOString();
+        const now = context.clock.now().toISOString();
         const rows = await em.getConnection().execute<Record<string, unknown>[]>(
           `insert into usage.quota_alert_rule (id, organization_id, app_id, thresholds, updated_by, created_at, updated_at)
            values (?, ?, ?, ?::integer[], ?, ?::timestamptz, ?::timestamptz)

@@ -79,6 +79,15 @@ class Stopwatch {
   commitIssuedAt: Date | null = null;
   private last = performance.now();
 
+  /**
+   * The current instant on this process's performance clock, for `commitIssuedAt`/`committedAt`:
+   * latency measurements that other processes compare with their own performance clocks
+   * (bench/scenarios/warning-latency.ts), not a rule's "now" (that is `deps.clock`).
+   */
+  static instant(): Date {
+    return new Date(performance.timeOrigin + performance.now());
+  }
+
   lap(name: string): void {
     const now = performance.now();
     this.phases[name] = Math.round((this.phases[name] ?? 0) + (now - this.last) * 10) / 10;
@@ -150,7 +159,7 @@ export async function ingestRecords(deps: IngestDeps, records: readonly UsageRec
       return {
         ...outcome,
         commitIssuedAt: watch.commitIssuedAt?.toISOString() ?? null,
-        committedAt: new Date().toISOString(),
+        committedAt: Stopwatch.instant().toISOString(),
         timingsMs: watch.phases,
       };
     } catch (error) {
@@ -226,6 +235,6 @@ async function writeBatch(
   const warnings = outcomes.warnings.length ? await insertQuotaWarnings(tx, deps.pubsub, outcomes.warnings, deps.clock.now()) : [];
   await options.afterWrite?.(tx);
   watch.lap('warnings');
-  watch.commitIssuedAt = new Date(); // MikroORM commits right after this callback returns
+  watch.commitIssuedAt = Stopwatch.instant(); // MikroORM commits right after this callback returns
   return { accepted: accepted.length, duplicates, unmatched, rejected: [], warnings: warnings.length };
 }
