@@ -7,7 +7,7 @@ import { userError, UserErrorException } from '../../common/errors';
 import { AccessRequest, AccessRequestKind, AccessRequestStatus } from './entities/access-request';
 import { Credential, CredentialKind, CredentialStatus, effectiveCredentialStatus, StoredCredentialStatus } from './entities/credential';
 import { AccessRequestEventType, emitAccessEvent } from './events';
-import type { PlanOffer } from './offer';
+import type { PlanOffer } from './contracts/offer';
 import { randomUUID } from 'node:crypto';
 import { generateSecret, sealSecret } from './secrets';
 

@@ -17,7 +17,7 @@ import { notFoundError, requireActive } from '../authorize';
 import { appByIdLoader, credentialByIdLoader, isMember, loadVisibleCredential, replacedByLoader } from '../grant-loaders';
 import { issueCredential, refuse, revokeNow, runAtFor, type Ops } from '../grants';
 import { AccessRequestEventType, emitAccessEvent } from '../events';
-import { loadPlanOffer, type PlanOffer } from '../offer';
+import { loadPlanOffer, type PlanOffer } from '../contracts/offer';
 import { childConnection, type SqlCondition } from '../pagination';
 import { payloadType } from '../payloads';
 import { developerMutation } from '../profile';

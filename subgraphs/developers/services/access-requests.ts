@@ -17,7 +17,7 @@ import { requireActive } from '../authorize';
 import { isMember } from '../grant-loaders';
 import { approveRequest, isCurrent, refuse, sameProducts, type Ops } from '../grants';
 import { AccessRequestEventType, emitAccessEvent } from '../events';
-import { loadPlanOffer, loadProductOffers, organizationCatalogIds, type PlanOffer } from '../offer';
+import { loadPlanOffer, loadProductOffers, organizationCatalogIds, type PlanOffer } from '../contracts/offer';
 import { MAX_PRODUCTS_PER_REQUEST } from '../settings';
 import { checkReason } from '../validation';
 import { lockOrganizationPlan, lockRequest, requestTimesSince } from '../data/access-requests';
