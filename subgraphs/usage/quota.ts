@@ -8,7 +8,7 @@ import { requestLoader } from '../../common/loaders';
 import type { SubgraphContext } from '../../common/server';
 import { appRef, credentialRef, planRef } from './entities/refs';
 import { isUuid, membershipRole } from './membership';
-import { pgArray, query } from './sql';
+import { pgArray, query } from '../../common/sql';
 import { QuotaScope, QuotaStatus } from './types';
 
 export interface CredentialRow {

@@ -8,7 +8,7 @@ import type { SubgraphContext } from '../../common/server';
 import { addHistogram, emptyHistogram, percentile } from './histogram';
 import { GRANULARITY_MS, NIL_UUID, type RollupScope } from './data/rollups';
 import { isUuid } from './membership';
-import { pgArray, query } from './sql';
+import { pgArray, query } from '../../common/sql';
 import { SPIKE_BASELINE_BUCKETS, spikeOf } from './spike';
 import {
   PlanUsageReport,

@@ -20,7 +20,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { JobRuntime } from '../../common/server';
 import { ingestAnalytics, type IngestDeps } from './services/ingest';
 import { usageSettings, TABLE_NAME } from './settings';
-import { query } from './sql';
+import { query } from '../../common/sql';
 
 export const TAIL_TASK = 'usage.tailAnalytics';
 

@@ -7,6 +7,7 @@ import { decryptSecret, keyRingFromEnv } from '../../../common/crypto';
 import { providerHttpTimeoutMs, providerSyncIntervalSeconds, providerTykReload } from '../../../common/config';
 import type { Clock } from '../../../common/clock';
 import type { Logger } from '../../../common/logger';
+import { query } from '../../../common/sql';
 import { Provider } from '../entities/provider';
 import { createTykClient, type ReloadMode, type TykClient } from '../tyk/client';
 import { auditedClient, type AuditTrail } from '../tyk/audited-client';
@@ -39,10 +40,7 @@ export function providerSettings(env: NodeJS.ProcessEnv): ProviderSettings {
   };
 }
 
-/** Runs SQL in the EntityManager's transaction (if any). */
-export function query<T = Record<string, unknown>>(em: EntityManager, sql: string, params: unknown[] = []): Promise<T[]> {
-  return em.getConnection().execute<T[]>(sql, params, 'all', em.getTransactionContext());
-}
+export { query };
 
 /** Serialises work on one thing (a plan's policy, a credential's key) across processes, until commit. */
 export async function lock(em: EntityManager, key: string): Promise<void> {

@@ -7,7 +7,7 @@
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { policyIdsOf, UNAUTHENTICATED_KEY, type UsageRecord } from '../records';
-import { bulk, pgArray } from '../sql';
+import { bulk, pgArray } from '../../../common/sql';
 import { NIL_UUID, type RollupScope } from '../data/rollups';
 
 interface KeyRow {

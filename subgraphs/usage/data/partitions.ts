@@ -4,7 +4,7 @@
  */
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { UsageRecord } from '../records';
-import { query } from '../sql';
+import { query } from '../../../common/sql';
 
 /** Partitions known to exist in this process (`usage_record_pYYYYMMDD`). */
 const knownPartitions = new Set<string>();

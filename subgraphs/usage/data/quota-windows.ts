@@ -14,7 +14,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { QuotaWarningKind } from '../entities/quota-warning';
 import { DEFAULT_QUOTA_ALERT_THRESHOLDS } from '../resolvers/quota-alert-rules.resolver';
 import { microsToDate, microsToIso, type UsageRecord } from '../records';
-import { bulk, pgArray } from '../sql';
+import { bulk, pgArray } from '../../../common/sql';
 import type { RaiseQuotaWarningInput } from '../warnings';
 import { classify, crossedThresholds, crossingCount, QuotaCounter, type Outcome, type QuotaWindowState } from '../windows';
 import type { Attribution } from '../contracts/attribution';

@@ -5,7 +5,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { bucketOf, HISTOGRAM_SIZE } from '../histogram';
 import type { UsageRecord } from '../records';
-import { bulk, pgArray } from '../sql';
+import { bulk, pgArray } from '../../../common/sql';
 import type { Attribution } from '../contracts/attribution';
 import { classifyPlain, type QuotaOutcomes } from './quota-windows';
 

@@ -31,7 +31,7 @@ import { daysOf, ensurePartitions, forgetKnownPartitions, isMissingPartition } f
 import { applyQuotaWindows, countersOf } from '../data/quota-windows';
 import { upsertRollups } from '../data/rollups';
 import { microsToIso, parseRecord, type UsageRecord } from '../records';
-import { bulk, pgArray, pgArrayOfArrays } from '../sql';
+import { bulk, pgArray, pgArrayOfArrays } from '../../../common/sql';
 import { insertQuotaWarnings } from '../warnings';
 
 const INGEST_LOCK = 'plangraph:usage:ingest';

@@ -1,3 +1,7 @@
+/**
+ * Raw SQL beside MikroORM, in the EntityManager's transaction when there is one: `query` for
+ * ordinary statements, `bulk` with `pgArray` for set-based statements over whole columns.
+ */
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Knex } from '@mikro-orm/postgresql';
 
