@@ -1,5 +1,5 @@
-import { call, errorsOf, offer, ok, organization, sql, startAccessHarness, type AccessHarness } from './access-harness';
-import { createApp } from './test-harness';
+import { call, errorsOf, offer, ok, organization, sql, startAccessHarness, type AccessHarness } from '../../test/kit/access';
+import { createApp } from '../../test/kit/developers';
 
 /** requestAccess with `idempotencyKey` (issue 21 item 3): a retry returns the first result, once. */
 describe('developers: idempotent requestAccess', () => {

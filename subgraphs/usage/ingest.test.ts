@@ -27,7 +27,7 @@ import {
   type FixtureCredential,
   type FixtureOrg,
   type FixturePlan,
-} from './usage-harness';
+} from '../../test/kit/usage';
 
 const QUOTA =
   'scope limit used remaining percentUsed periodSeconds windowStart resetsAt burnRatePerHour projectedExhaustionAt plan { id } app { id } credential { id }';

@@ -16,7 +16,7 @@ import { startSubgraph, type RunningSubgraph } from '../../common/server';
 import { testDatabaseUrl } from '../../test/helpers/db';
 import { portalAdmin, subgraphRequest, tokenFor } from '../../test/helpers/graphql';
 import { usageSubgraph } from '.';
-import { analytics, Fixtures, migrateOwners, type FixtureCredential } from './usage-harness';
+import { analytics, Fixtures, migrateOwners, type FixtureCredential } from '../../test/kit/usage';
 import { projectedUse } from './windows';
 
 const S = 1000;

@@ -1,8 +1,9 @@
 /**
- * Fixtures of the access-request and credential tests (`access-*.test.ts`, `credentials*.test.ts`).
- * Not used by the running service. Starts the products and plans subgraphs next to developers
- * (their migrations create the published views requestAccess decides with) and builds catalogs,
- * products and plans through their GraphQL APIs as a portal admin, like a portal would.
+ * Fixtures of the developers subgraph's access-request and credential tests
+ * (`subgraphs/developers/access-*.test.ts`, `credentials*.test.ts`). Starts the products and
+ * plans subgraphs next to developers (their migrations create the published views requestAccess
+ * decides with) and builds catalogs, products and plans through their GraphQL APIs as a portal
+ * admin, like a portal would.
  */
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
@@ -11,12 +12,12 @@ import { startSubgraph, type RunningSubgraph } from '../../common/server';
 import type { Clock } from '../../common/clock';
 import { signForwardedAuth, type Claims } from '../../common/auth';
 import { gatewaySharedSecret } from '../../common/config';
-import { testDatabaseUrl, unique } from '../../test/helpers/db';
-import { developer, portalAdmin, subgraphRequest, type GraphQLResponse, type Identity } from '../../test/helpers/graphql';
-import { productsSubgraph } from '../products';
-import { plansSubgraph } from '../plans';
-import { developersSubgraph } from '.';
-import { activeOrganization, createApp, join, type Harness } from './test-harness';
+import { testDatabaseUrl, unique } from '../helpers/db';
+import { developer, portalAdmin, subgraphRequest, type GraphQLResponse, type Identity } from '../helpers/graphql';
+import { productsSubgraph } from '../../subgraphs/products';
+import { plansSubgraph } from '../../subgraphs/plans';
+import { developersSubgraph } from '../../subgraphs/developers';
+import { activeOrganization, createApp, join, type Harness } from './developers';
 
 export { developer, portalAdmin, unique, type Identity };
 
