@@ -16,7 +16,7 @@ import { developer, portalAdmin, subgraphRequest, tokenFor, type Identity } from
 import { waitFor } from '../../test/helpers/wait';
 import { usageSubgraph } from '.';
 import { QuotaWarningKind } from './entities/quota-warning';
-import { raiseQuotaWarning } from './warnings';
+import { raiseQuotaWarning } from '../../test/kit/quota-warnings';
 import { closeTailPools, tailAnalytics } from './tail';
 import {
   analytics,
