@@ -1,4 +1,4 @@
-import { ManualClock } from '../../common/clock';
+import { ManualClock } from '../../test/kit/clock';
 import { call, offer, ok, organization, sql, startAccessHarness, type AccessHarness } from '../../test/kit/access';
 import { createApp } from '../../test/kit/developers';
 

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import pg from 'pg';
 import type { Client } from 'graphql-ws';
-import { ManualClock } from '../../common/clock';
+import { ManualClock } from '../../test/kit/clock';
 import { createLogger } from '../../common/logger';
 import { startSubgraph, type RunningSubgraph } from '../../common/server';
 import { testDatabaseUrl } from '../../test/helpers/db';

@@ -10,7 +10,7 @@
  * warnings, each published once.
  */
 import pg from 'pg';
-import { ManualClock } from '../../common/clock';
+import { ManualClock } from '../../test/kit/clock';
 import { createLogger } from '../../common/logger';
 import { startSubgraph, type RunningSubgraph } from '../../common/server';
 import { testDatabaseUrl } from '../../test/helpers/db';
