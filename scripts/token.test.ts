@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import jwt from 'jsonwebtoken';
 import { jwtConfig } from '../common/config';
 import { projectRoot } from './paths';
-import { signDevToken } from './token';
+import { signDevToken } from '../test/kit/token';
 import { parseTokenArgs } from './token-cli.cjs';
 
 const run = promisify(execFile);

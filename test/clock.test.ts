@@ -3,7 +3,8 @@
  * timestamps included (`entityNow` in common/clock.ts). The clock here stands years away from the
  * real time, so any value taken from the system clock would show.
  */
-import { ManualClock, entityNow } from '../common/clock';
+import { entityNow } from '../common/clock';
+import { ManualClock } from './kit/clock';
 import { startSubgraph, type RunningSubgraph, type SubgraphModule } from '../common/server';
 import { productsSubgraph } from '../subgraphs/products';
 import { plansSubgraph } from '../subgraphs/plans';

@@ -1,7 +1,7 @@
 import { startPlatform, type TestPlatform } from './helpers/platform';
 import { developer, gatewayRequest, portalAdmin } from './helpers/graphql';
 import { unique } from './helpers/db';
-import { Fixtures } from './helpers/fixtures';
+import { Seed } from './kit/seed';
 
 /**
  * The catalogue through the gateway: catalogs and products (products subgraph) joined with plans
@@ -9,7 +9,7 @@ import { Fixtures } from './helpers/fixtures';
  */
 describe('catalogue through the gateway', () => {
   let platform: TestPlatform;
-  let fixtures: Fixtures;
+  let seed: Seed;
   const admin = portalAdmin();
   const alice = developer();
   const bob = developer();
@@ -18,18 +18,18 @@ describe('catalogue through the gateway', () => {
 
   beforeAll(async () => {
     platform = await startPlatform();
-    fixtures = new Fixtures(platform.gatewayUrl, admin);
-    ids.orgA = await fixtures.organization(alice.sub);
-    ids.orgB = await fixtures.organization(bob.sub);
-    ids.public = await fixtures.catalog({ name: `${tag} public` });
-    ids.private = await fixtures.catalog({ name: `${tag} partners`, visibility: 'PRIVATE', organizationIds: [ids.orgA] });
-    ids.p1 = await fixtures.product({ slug: `${tag}-p1`, catalogIds: [ids.public] });
-    ids.p2 = await fixtures.product({ slug: `${tag}-p2`, catalogIds: [ids.private] });
-    ids.p3 = await fixtures.product({ slug: `${tag}-p3`, catalogIds: [ids.public], status: 'DRAFT' });
-    ids.gold = await fixtures.plan({ name: `${tag} gold`, catalogIds: [ids.public], tier: 2 });
-    ids.silver = await fixtures.plan({ name: `${tag} silver`, catalogIds: [ids.public], tier: 1 });
-    ids.partner = await fixtures.plan({ name: `${tag} partner`, catalogIds: [ids.private], tier: 1 });
-    ids.draft = await fixtures.plan({ name: `${tag} draft`, catalogIds: [ids.public], status: 'DRAFT', tier: 0 });
+    seed = new Seed(platform.gatewayUrl, admin);
+    ids.orgA = await seed.organization(alice.sub);
+    ids.orgB = await seed.organization(bob.sub);
+    ids.public = await seed.catalog({ name: `${tag} public` });
+    ids.private = await seed.catalog({ name: `${tag} partners`, visibility: 'PRIVATE', organizationIds: [ids.orgA] });
+    ids.p1 = await seed.product({ slug: `${tag}-p1`, catalogIds: [ids.public] });
+    ids.p2 = await seed.product({ slug: `${tag}-p2`, catalogIds: [ids.private] });
+    ids.p3 = await seed.product({ slug: `${tag}-p3`, catalogIds: [ids.public], status: 'DRAFT' });
+    ids.gold = await seed.plan({ name: `${tag} gold`, catalogIds: [ids.public], tier: 2 });
+    ids.silver = await seed.plan({ name: `${tag} silver`, catalogIds: [ids.public], tier: 1 });
+    ids.partner = await seed.plan({ name: `${tag} partner`, catalogIds: [ids.private], tier: 1 });
+    ids.draft = await seed.plan({ name: `${tag} draft`, catalogIds: [ids.public], status: 'DRAFT', tier: 0 });
   });
   afterAll(async () => {
     await platform?.stop();
@@ -108,8 +108,8 @@ describe('catalogue through the gateway', () => {
 
   it('runs the same number of SQL statements for 1 product as for many (no N+1 across subgraphs)', async () => {
     const bulk = unique('bulk');
-    const extra = await fixtures.catalog({ name: `${bulk} catalog` });
-    for (let i = 0; i < 5; i++) await fixtures.product({ slug: `${bulk}-${i}`, catalogIds: [extra, ids.public] });
+    const extra = await seed.catalog({ name: `${bulk} catalog` });
+    for (let i = 0; i < 5; i++) await seed.product({ slug: `${bulk}-${i}`, catalogIds: [extra, ids.public] });
     const count = async (first: number) => {
       for (const list of Object.values(platform.queries)) list.length = 0;
       const r = await gatewayRequest(

@@ -6,7 +6,7 @@ import { developer, gatewayRequest, portalAdmin, tokenFor, type Identity } from 
 import { unique } from './helpers/db';
 import { waitFor } from './helpers/wait';
 import { jwtConfig } from '../common/config';
-import { raiseQuotaWarning } from '../subgraphs/usage/warnings';
+import { raiseQuotaWarning } from './kit/quota-warnings';
 import { QuotaWarningKind } from '../subgraphs/usage/entities/quota-warning';
 
 /**

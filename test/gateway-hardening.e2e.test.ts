@@ -6,7 +6,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { startPlatform, type TestPlatform } from './helpers/platform';
 import { developer, type Identity } from './helpers/graphql';
-import { signDevToken } from '../scripts/token';
+import { signDevToken } from './kit/token';
 
 /**
  * Every gateway limit at its boundary: N accepted, N+1 refused with a clear error.

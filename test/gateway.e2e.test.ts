@@ -3,7 +3,7 @@ import { startPlatform, type TestPlatform } from './helpers/platform';
 import { developer, gatewayRequest, portalAdmin, tokenFor } from './helpers/graphql';
 import { unique } from './helpers/db';
 import { jwtConfig } from '../common/config';
-import { Fixtures } from './helpers/fixtures';
+import { Seed } from './kit/seed';
 
 const CREATE_PRODUCT = `mutation($input: CreateProductInput!) {
   createProduct(input: $input) { product { id slug } errors { code field message } }
@@ -20,7 +20,7 @@ describe('gateway (real HTTP through Hive Gateway to the subgraphs)', () => {
 
   it('lets a portal admin create a product and anyone read published products of public catalogs', async () => {
     const slug = unique('gw');
-    const catalogId = await new Fixtures(platform.gatewayUrl, portalAdmin()).catalog();
+    const catalogId = await new Seed(platform.gatewayUrl, portalAdmin()).catalog();
     const created = await gatewayRequest(
       platform.gatewayUrl,
       CREATE_PRODUCT,

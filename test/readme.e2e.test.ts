@@ -21,7 +21,7 @@ import { freshDatabase } from './helpers/db';
 import { waitFor } from './helpers/wait';
 import { jwtConfig } from '../common/config';
 import { projectRoot } from '../scripts/paths';
-import { raiseQuotaWarning } from '../subgraphs/usage/warnings';
+import { raiseQuotaWarning } from './kit/quota-warnings';
 import { QuotaWarningKind } from '../subgraphs/usage/entities/quota-warning';
 
 const README = path.join(projectRoot(), 'README.md');

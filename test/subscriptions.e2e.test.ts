@@ -4,7 +4,7 @@ import { startPlatform, type TestPlatform } from './helpers/platform';
 import { developer, gatewayRequest, portalAdmin, tokenFor, type Identity } from './helpers/graphql';
 import { unique } from './helpers/db';
 import { waitFor } from './helpers/wait';
-import { raiseQuotaWarning } from '../subgraphs/usage/warnings';
+import { raiseQuotaWarning } from './kit/quota-warnings';
 import { QuotaWarningKind } from '../subgraphs/usage/entities/quota-warning';
 
 /** Realtime quota warnings through the gateway over graphql-ws, authorised per organization. */

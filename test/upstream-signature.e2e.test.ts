@@ -7,7 +7,7 @@ import { startPlatform, type TestPlatform } from './helpers/platform';
 import { portalAdmin } from './helpers/graphql';
 import { unique } from './helpers/db';
 import { waitFor } from './helpers/wait';
-import { signDevToken } from '../scripts/token';
+import { signDevToken } from './kit/token';
 import { signForwardedAuth } from '../common/auth';
 import type { SubgraphName } from '../common/config';
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { signForwardedAuth, type Claims } from '../../common/auth';
 import { gatewaySharedSecret } from '../../common/config';
-import { signDevToken } from '../../scripts/token';
+import { signDevToken } from '../../test/kit/token';
 
 export interface GraphQLResult<T = any> {
   status: number;

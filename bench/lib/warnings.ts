@@ -3,15 +3,16 @@ import { initOrm } from '../../common/db';
 import { createLogger } from '../../common/logger';
 import { PgPubSub } from '../../common/pubsub';
 import { usageSubgraph } from '../../subgraphs/usage';
-import { raiseQuotaWarning } from '../../subgraphs/usage/warnings';
+import { raiseQuotaWarning } from '../../test/kit/quota-warnings';
 import { QuotaWarningKind } from '../../subgraphs/usage/entities/quota-warning';
 
 const HOUR = 3_600_000;
 
 /**
- * Raises quota warnings the way the usage ingest does — `raiseQuotaWarning` from the usage
- * subgraph: the row and the `platform.event` are written and `pg_notify` is sent in one
- * transaction — from the benchmark process, on the usage schema of the benchmark's database.
+ * Raises quota warnings the way the usage ingest does — `raiseQuotaWarning` from the test kit
+ * runs the ingest's `insertQuotaWarnings`: the row and the `platform.event` are written and
+ * `pg_notify` is sent in one transaction — from the benchmark process, on the usage schema of the
+ * benchmark's database.
  * The usage subgraph processes pick the notification up and deliver it to their subscribers.
  */
 export class WarningRaiser {

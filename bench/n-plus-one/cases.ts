@@ -2,7 +2,7 @@ import { Fixtures } from '../../test/helpers/fixtures';
 import { gatewayRequest, type GraphQLResponse, type Identity } from '../../test/helpers/graphql';
 import { unique } from '../../test/helpers/db';
 import type { RunningSubgraph } from '../../common/server';
-import { raiseQuotaWarning } from '../../subgraphs/usage/warnings';
+import { raiseQuotaWarning } from '../../test/kit/quota-warnings';
 import { QuotaWarningKind } from '../../subgraphs/usage/entities/quota-warning';
 import { mapLimit } from '../lib/stats';
 

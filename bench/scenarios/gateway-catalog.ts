@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { projectRoot } from '../../scripts/paths';
 import { cannon, type CannonFigures, type CannonTarget } from '../lib/cannon';
 import { forwardedExtensions, post } from '../lib/graphql';
 import { freePort } from '../lib/platform';
@@ -73,7 +72,8 @@ export const gatewayCatalog: Scenario = {
     const port = await freePort();
     const peer = await platform.spawnExtra(
       APOLLO,
-      path.join(projectRoot(), 'dist', 'bench', 'apollo-gateway.js'),
+      // Compiled by the benchmark build (tsconfig.bench.json) one folder above this scenario.
+      path.join(__dirname, '..', 'apollo-gateway.js'),
       platform.gatewayEnv(port),
       `http://127.0.0.1:${port}/`,
       async () => (await post(`http://127.0.0.1:${port}/`, '{ __typename }')).status === 200,

@@ -216,7 +216,7 @@ export const subscriptions: Scenario = {
           ]),
         ),
         '',
-        `Latency: from the call that writes the warning and notifies (\`raiseQuotaWarning\`, the usage ingest's function; its commit took ~${(fanOut[0] as any).raiseMs} ms) to each subscriber's receipt, ${rounds} event(s) per row, over all ${GROUPS * perGroup} subscriptions being open.`,
+        `Latency: from the call that writes the warning and notifies (\`raiseQuotaWarning\`: the usage ingest's \`insertQuotaWarnings\` in a transaction of its own; its commit took ~${(fanOut[0] as any).raiseMs} ms) to each subscriber's receipt, ${rounds} event(s) per row, over all ${GROUPS * perGroup} subscriptions being open.`,
       ].join('\n');
       return {
         figures: {

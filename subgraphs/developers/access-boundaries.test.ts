@@ -11,7 +11,7 @@ import {
   subscribe,
   type AccessHarness,
   type AccessMutation,
-} from './access-harness';
+} from '../../test/kit/access';
 
 /**
  * Every id-taking operation of access requests and credentials, called by a developer of another

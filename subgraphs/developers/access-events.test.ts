@@ -11,7 +11,7 @@ import {
   type AccessHarness,
   type Collected,
   type Identity,
-} from './access-harness';
+} from '../../test/kit/access';
 import { sealSecret } from './secrets';
 import { ACCESS_REQUEST_EVENTS_TOPIC, AccessRequestEventType, type AccessRequestEventPayload } from './events';
 

@@ -1,6 +1,6 @@
-import { ManualClock } from '../../common/clock';
-import { call, offer, ok, organization, sql, startAccessHarness, type AccessHarness } from './access-harness';
-import { createApp } from './test-harness';
+import { ManualClock } from '../../test/kit/clock';
+import { call, offer, ok, organization, sql, startAccessHarness, type AccessHarness } from '../../test/kit/access';
+import { createApp } from '../../test/kit/developers';
 
 /**
  * The plan's access-request limit: `allowance` requests per organization and plan within

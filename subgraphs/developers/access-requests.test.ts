@@ -14,8 +14,8 @@ import {
   sql,
   startAccessHarness,
   type AccessHarness,
-} from './access-harness';
-import { createApp, M, mutate } from './test-harness';
+} from '../../test/kit/access';
+import { createApp, M, mutate } from '../../test/kit/developers';
 
 /** requestAccess: every refusal, kinds (NEW_ACCESS / PLAN_CHANGE), decisions and their transitions, lists. */
 describe('developers: access requests', () => {

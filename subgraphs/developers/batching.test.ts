@@ -13,7 +13,7 @@ import {
   unique,
   type Harness,
   type Identity,
-} from './test-harness';
+} from '../../test/kit/developers';
 
 /** SQL statements per request do not grow with list sizes (references, nested lists). */
 describe('developers: batching', () => {

@@ -15,8 +15,8 @@ import {
   startAccessHarness,
   type AccessHarness,
   type Identity,
-} from './access-harness';
-import { createApp, join } from './test-harness';
+} from '../../test/kit/access';
+import { createApp, join } from '../../test/kit/developers';
 import { openSecret } from './secrets';
 
 /** Credentials: secrets shown exactly once, the published view, rotation, revocation, entitlements. */

@@ -15,7 +15,7 @@ import {
   type Harness,
   type Identity,
   type MutationName,
-} from './test-harness';
+} from '../../test/kit/developers';
 
 /**
  * Every id-taking operation, called by a developer of another organization (who is an ORG_ADMIN

@@ -18,7 +18,7 @@ import {
   startAccessHarness,
   type AccessHarness,
   type Identity,
-} from './access-harness';
+} from '../../test/kit/access';
 
 const mfa = (identity: Identity): Identity => ({ ...identity, amr: ['pwd', 'mfa'] });
 

@@ -1,7 +1,7 @@
 import { developer, portalAdmin } from '../../test/helpers/graphql';
 import { waitFor } from '../../test/helpers/wait';
-import { call, errorsOf, offer, ok, organization, sql, startAccessHarness, unique, type AccessHarness } from './access-harness';
-import { call as callDevelopers, createApp } from './test-harness';
+import { call, errorsOf, offer, ok, organization, sql, startAccessHarness, unique, type AccessHarness } from '../../test/kit/access';
+import { call as callDevelopers, createApp } from '../../test/kit/developers';
 
 /**
  * `idempotencyKey` (issue 21 item 3) on requestAccess, the create mutations, the decisions on

@@ -14,7 +14,7 @@ import {
   unique,
   type Harness,
   type Identity,
-} from './test-harness';
+} from '../../test/kit/developers';
 
 /** Invitations, roles and membership removal. */
 describe('developers: invitations and members', () => {

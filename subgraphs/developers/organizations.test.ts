@@ -13,7 +13,7 @@ import {
   unique,
   type Harness,
   type Identity,
-} from './test-harness';
+} from '../../test/kit/developers';
 
 /** Developer profiles and the organization lifecycle (request, approve, reject, suspend, reactivate). */
 describe('developers: profiles and organization lifecycle', () => {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { checkSecretFormat, generateSecret, LEGACY_SECRET_LENGTH, SECRET_LENGTH, secretChecksum, secretHash } from './secrets';
-import { gql, startHarness, type Harness } from './test-harness';
+import { gql, startHarness, type Harness } from '../../test/kit/developers';
 import { developer } from '../../test/helpers/graphql';
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';

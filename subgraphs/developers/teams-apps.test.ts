@@ -13,7 +13,7 @@ import {
   startHarness,
   unique,
   type Harness,
-} from './test-harness';
+} from '../../test/kit/developers';
 
 /** Teams and apps. */
 describe('developers: teams and apps', () => {

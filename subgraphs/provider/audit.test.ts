@@ -19,7 +19,7 @@ import {
   startHarness,
   waitFor,
   type Harness,
-} from './test-harness';
+} from '../../test/kit/provider';
 
 const CONTRACT_COLUMNS =
   'id, app_id, organization_id, plan_id, product_ids, status, expires_at, revokes_at, alias, metadata, pending_secret_encrypted, replaces_credential_id, created_at, version';

@@ -4,7 +4,7 @@
  * next sync, and a second run changes nothing. (import.test.ts checks what provider sends, with
  * the owners' workers off.)
  */
-import { startHarness, waitFor, type Harness } from './test-harness';
+import { startHarness, waitFor, type Harness } from '../../test/kit/provider';
 
 const SYNC = `mutation($input: SyncProviderInput!) { syncProvider(input: $input) {
   result { newPolicies renamedPolicies updatedPolicies missingPolicies linkedPolicies unchangedPolicies } errors { code message } } }`;

@@ -21,7 +21,7 @@ import {
   waitFor,
   waitForLink,
   type Harness,
-} from './test-harness';
+} from '../../test/kit/provider';
 
 const SYNC = `mutation($input: SyncProviderInput!) { syncProvider(input: $input) {
   provider { id } result { newPolicies renamedPolicies updatedPolicies missingPolicies linkedPolicies unchangedPolicies repairedPolicies }

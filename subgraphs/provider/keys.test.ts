@@ -23,7 +23,7 @@ import {
   SYNC_STATE,
   waitFor,
   type Harness,
-} from './test-harness';
+} from '../../test/kit/provider';
 
 const CONTRACT_COLUMNS = [
   'id',

@@ -4,7 +4,7 @@ import { decryptSecret, keyRingFromEnv, sealedWith } from '../../common/crypto';
 import { providerSubgraph } from '.';
 import { healthOf, ProviderHealthStatus } from './entities/provider';
 import { unique } from '../../test/helpers/db';
-import { createDatabase, waitFor } from './test-harness';
+import { createDatabase, waitFor } from '../../test/kit/provider';
 import { freePort } from '../../test/helpers/ports';
 import { developer, portalAdmin, subgraphRequest, type GraphQLResponse, type Identity } from '../../test/helpers/graphql';
 

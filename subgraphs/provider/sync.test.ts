@@ -26,7 +26,7 @@ import {
   waitFor,
   waitForLink,
   type Harness,
-} from './test-harness';
+} from '../../test/kit/provider';
 
 const UPDATE_PLAN = 'UpdatePlanInput';
 

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import pg from 'pg';
 import type { Client } from 'graphql-ws';
-import { ManualClock } from '../../common/clock';
+import { ManualClock } from '../../test/kit/clock';
 import { createLogger } from '../../common/logger';
 import { startSubgraph, type RunningSubgraph } from '../../common/server';
 import { testDatabaseUrl } from '../../test/helpers/db';
@@ -16,7 +16,7 @@ import { developer, portalAdmin, subgraphRequest, tokenFor, type Identity } from
 import { waitFor } from '../../test/helpers/wait';
 import { usageSubgraph } from '.';
 import { QuotaWarningKind } from './entities/quota-warning';
-import { raiseQuotaWarning } from './warnings';
+import { raiseQuotaWarning } from '../../test/kit/quota-warnings';
 import { closeTailPools, tailAnalytics } from './tail';
 import {
   analytics,
@@ -27,7 +27,7 @@ import {
   type FixtureCredential,
   type FixtureOrg,
   type FixturePlan,
-} from './usage-harness';
+} from '../../test/kit/usage';
 
 const QUOTA =
   'scope limit used remaining percentUsed periodSeconds windowStart resetsAt burnRatePerHour projectedExhaustionAt plan { id } app { id } credential { id }';

@@ -2,7 +2,7 @@
  * Unit tests of the metering rules, without a database: record parsing and identity, Tyk quota
  * windows, the latency histogram, the spike rule, and quota status at a given "now" (ManualClock).
  */
-import { ManualClock } from '../../common/clock';
+import { ManualClock } from '../../test/kit/clock';
 import { bucketOf, emptyHistogram, HISTOGRAM_SIZE, LATENCY_BOUNDS_MS, percentile } from './histogram';
 import { parseBatch } from './services/ingest';
 import { microsToIso, parseRecord, parseTimestamp, policyIdsOf } from './records';

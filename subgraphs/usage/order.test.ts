@@ -10,13 +10,13 @@
  * warnings, each published once.
  */
 import pg from 'pg';
-import { ManualClock } from '../../common/clock';
+import { ManualClock } from '../../test/kit/clock';
 import { createLogger } from '../../common/logger';
 import { startSubgraph, type RunningSubgraph } from '../../common/server';
 import { testDatabaseUrl } from '../../test/helpers/db';
 import { portalAdmin, subgraphRequest, tokenFor } from '../../test/helpers/graphql';
 import { usageSubgraph } from '.';
-import { analytics, Fixtures, migrateOwners, type FixtureCredential } from './usage-harness';
+import { analytics, Fixtures, migrateOwners, type FixtureCredential } from '../../test/kit/usage';
 import { projectedUse } from './windows';
 
 const S = 1000;

@@ -16,7 +16,8 @@ import { waitFor } from '../../test/helpers/wait';
 import { usageSubgraph } from '.';
 import { QuotaWarningKind } from './entities/quota-warning';
 import { effectiveQuotaAlertRules } from './resolvers/quota-alert-rules.resolver';
-import { raiseQuotaWarning, QUOTA_WARNINGS_TOPIC, type RaiseQuotaWarningInput } from './warnings';
+import { QUOTA_WARNINGS_TOPIC } from './warnings';
+import { raiseQuotaWarning, type RaiseQuotaWarningInput } from '../../test/kit/quota-warnings';
 
 /**
  * `initOrm` refuses an empty entity list (MikroORM: "No entities found"), so the developers

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { PgPubSub } from '../../common/pubsub';
-import { ormNow } from '../../common/clock';
 import { QuotaWarning, QuotaWarningKind } from './entities/quota-warning';
 import { isUuid } from './membership';
 
@@ -113,7 +112,7 @@ function checkInput(input: RaiseQuotaWarningInput): void {
   if (Number.isNaN(start)) problems.push('windowStart must be a valid Date');
   if (Number.isNaN(reset)) problems.push('resetsAt must be a valid Date');
   else if (!Number.isNaN(start) && reset <= start) problems.push('resetsAt must be after windowStart');
-  if (problems.length) throw new RangeError(`raiseQuotaWarning: ${problems.join('; ')}`);
+  if (problems.length) throw new RangeError(`insertQuotaWarnings: ${problems.join('; ')}`);
 }
 
 const NO_ID = '00000000-0000-0000-0000-000000000000';
@@ -168,23 +167,4 @@ export async function insertQuotaWarnings(
   const stored = rows.map((row) => tx.map(QuotaWarning, row)).sort((a, b) => order.get(a.id)! - order.get(b.id)!);
   for (const warning of stored) await pubsub.emit(tx, QUOTA_WARNINGS_TOPIC, toQuotaWarningEvent(warning));
   return stored;
-}
-
-/**
- * Stores a quota warning and publishes it on `quotaWarnings`, in ONE transaction (the event is
- * delivered to subscribers when it commits). A warning fires once per scope (organization, app,
- * credential), kind, threshold and quota window: raising the same one again stores nothing,
- * publishes nothing and returns null. The ingest raises its warnings with `insertQuotaWarnings`
- * inside its own transaction.
- */
-export async function raiseQuotaWarning(
-  em: EntityManager,
-  pubsub: Pick<PgPubSub, 'emit'>,
-  input: RaiseQuotaWarningInput,
-): Promise<QuotaWarning | null> {
-  checkInput(input);
-  return em.transactional(async (tx) => {
-    const [warning] = await insertQuotaWarnings(tx as EntityManager, pubsub, [input], ormNow(tx));
-    return warning ?? null;
-  });
 }

@@ -3,7 +3,7 @@ import WebSocket from 'ws';
 import { createClient, type Client } from 'graphql-ws';
 import { buildSchema, isObjectType, type GraphQLSchema } from 'graphql';
 import { compose } from '../../scripts/compose';
-import { authorizationMarkdown, AUTHORIZATION_FILE } from '../../scripts/authz-table';
+import { authorizationMarkdown, AUTHORIZATION_FILE } from './table';
 import { gatewayRequest, tokenFor, type Identity } from '../helpers/graphql';
 import { waitFor } from '../helpers/wait';
 import {

@@ -24,7 +24,7 @@
  * - REFUSED: a subscription that ends with an error and delivers nothing.
  *
  * This file only describes; it imports nothing at run time but GraphQL-free helpers, so the
- * table generator (scripts/authz-table.ts) can load it.
+ * table generator (`./table.ts`) can load it.
  */
 import type { WorldIds } from './world';
 

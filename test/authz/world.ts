@@ -5,7 +5,7 @@ import { unique } from '../helpers/db';
 import { Fixtures } from '../helpers/fixtures';
 import { waitFor } from '../helpers/wait';
 import { TykTestServer } from '../tyk/server';
-import { raiseQuotaWarning } from '../../subgraphs/usage/warnings';
+import { raiseQuotaWarning } from '../kit/quota-warnings';
 import { QuotaWarningKind } from '../../subgraphs/usage/entities/quota-warning';
 import { AccessRequestEventType, emitAccessEvent } from '../../subgraphs/developers/events';
 import { CALLERS, type CallerName } from './matrix';

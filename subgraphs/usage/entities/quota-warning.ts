@@ -21,7 +21,7 @@ registerEnumType(QuotaWarningKind, {
 
 /**
  * A quota warning: raised once per scope (organization, app, credential), kind, threshold and
- * quota window by the usage ingest (`raiseQuotaWarning`), stored, and pushed to subscribers.
+ * quota window by the usage ingest (`insertQuotaWarnings`), stored, and pushed to subscribers.
  */
 @ObjectType({ description: 'A warning that an organization, app or credential is close to (or at) its quota in one quota window.' })
 @Directive('@key(fields: "id")')

@@ -1,8 +1,9 @@
 /**
- * Fixtures of the access-request and credential tests (`access-*.test.ts`, `credentials*.test.ts`).
- * Not used by the running service. Starts the products and plans subgraphs next to developers
- * (their migrations create the published views requestAccess decides with) and builds catalogs,
- * products and plans through their GraphQL APIs as a portal admin, like a portal would.
+ * Fixtures of the developers subgraph's access-request and credential tests
+ * (`subgraphs/developers/access-*.test.ts`, `credentials*.test.ts`). Starts the products and
+ * plans subgraphs next to developers (their migrations create the published views requestAccess
+ * decides with) and builds catalogs, products and plans through their GraphQL APIs as a portal
+ * admin, like a portal would.
  */
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
@@ -11,12 +12,13 @@ import { startSubgraph, type RunningSubgraph } from '../../common/server';
 import type { Clock } from '../../common/clock';
 import { signForwardedAuth, type Claims } from '../../common/auth';
 import { gatewaySharedSecret } from '../../common/config';
-import { testDatabaseUrl, unique } from '../../test/helpers/db';
-import { developer, portalAdmin, subgraphRequest, type GraphQLResponse, type Identity } from '../../test/helpers/graphql';
-import { productsSubgraph } from '../products';
-import { plansSubgraph } from '../plans';
-import { developersSubgraph } from '.';
-import { activeOrganization, createApp, join, type Harness } from './test-harness';
+import { testDatabaseUrl, unique } from '../helpers/db';
+import { developer, portalAdmin, subgraphRequest, type GraphQLResponse, type Identity } from '../helpers/graphql';
+import { productsSubgraph } from '../../subgraphs/products';
+import { plansSubgraph } from '../../subgraphs/plans';
+import { developersSubgraph } from '../../subgraphs/developers';
+import { activeOrganization, createApp, join, type Harness } from './developers';
+import { Seed } from './seed';
 
 export { developer, portalAdmin, unique, type Identity };
 
@@ -111,61 +113,20 @@ export async function sql<T = any>(h: Harness, text: string, params: unknown[] =
   return h.subgraph.orm.em.getConnection().execute<T[]>(text, params);
 }
 
-async function adminMutation(
-  url: string,
-  mutation: string,
-  inputType: string,
-  field: string,
-  input: Record<string, unknown>,
-  admin: Identity,
-): Promise<string> {
-  const response = await subgraphRequest(
-    url,
-    `mutation($i: ${inputType}!) { ${mutation}(input: $i) { ${field} { id } errors { code field message } } }`,
-    { i: input },
-    admin,
-  );
-  const payload = response.data?.[mutation];
-  if (response.errors || !payload || payload.errors.length)
-    throw new Error(`${mutation} failed: ${JSON.stringify(response.errors ?? payload?.errors)}`);
-  return payload[field].id;
+/** The access tests' seed: catalogs and products through the products subgraph, plans through plans. */
+export function seedOf(h: AccessHarness): Seed {
+  return new Seed({ products: h.products.url, plans: h.plans.url, developers: h.subgraph.url }, h.admin);
 }
 
 export function catalog(
   h: AccessHarness,
   options: { visibility?: 'PUBLIC' | 'PRIVATE'; organizationIds?: string[]; teamIds?: string[] } = {},
 ): Promise<string> {
-  const visibility = options.visibility ?? 'PUBLIC';
-  return adminMutation(
-    h.products.url,
-    'createCatalog',
-    'CreateCatalogInput',
-    'catalog',
-    {
-      name: unique('catalog'),
-      visibility,
-      ...(visibility === 'PRIVATE' ? { audience: { organizationIds: options.organizationIds ?? [], teamIds: options.teamIds ?? [] } } : {}),
-    },
-    h.admin,
-  );
+  return seedOf(h).catalog(options);
 }
 
 export function product(h: AccessHarness, options: { catalogIds?: string[]; status?: 'DRAFT' | 'PUBLISHED' } = {}): Promise<string> {
-  const slug = unique('product');
-  return adminMutation(
-    h.products.url,
-    'createProduct',
-    'CreateProductInput',
-    'product',
-    {
-      slug,
-      name: slug,
-      status: options.status ?? 'PUBLISHED',
-      tykApiIds: [`api-${slug}`],
-      catalogIds: options.catalogIds ?? [],
-    },
-    h.admin,
-  );
+  return seedOf(h).product(options);
 }
 
 export interface PlanOptions {
@@ -177,39 +138,23 @@ export interface PlanOptions {
   credentialMetadata?: { key: string; value: string }[];
 }
 
-export function plan(h: AccessHarness, options: PlanOptions): Promise<string> {
+/** The access tests' plans: tier 0 (the default) and no credential metadata unless told. */
+function planDefaults(options: Omit<PlanOptions, 'catalogIds'>) {
   const name = unique('plan');
-  return adminMutation(
-    h.plans.url,
-    'createPlan',
-    'CreatePlanInput',
-    'plan',
-    {
-      name,
-      displayName: `Plan ${name}`,
-      catalogIds: options.catalogIds,
-      status: options.status ?? 'PUBLISHED',
-      quota: { requests: 1000, period: 'DAY' },
-      rateLimit: { requests: 10, perSeconds: 1 },
-      autoApprove: options.autoApprove ?? false,
-      accessRequestLimit: options.accessRequestLimit ?? null,
-      keyExpiresAfterSeconds: options.keyExpiresAfterSeconds ?? null,
-      credentialMetadata: options.credentialMetadata ?? [],
-    },
-    h.admin,
-  );
+  return { ...options, name, displayName: `Plan ${name}`, tier: 0, credentialMetadata: options.credentialMetadata ?? [] };
+}
+
+export function plan(h: AccessHarness, options: PlanOptions): Promise<string> {
+  return seedOf(h).plan({ ...planDefaults(options), catalogIds: options.catalogIds });
 }
 
 export async function archivePlan(h: AccessHarness, planId: string): Promise<void> {
-  await adminMutation(h.plans.url, 'archivePlan', 'ArchivePlanInput', 'plan', { id: planId }, h.admin);
+  await seedOf(h).archivePlan(planId);
 }
 
 /** A public catalog with two published products and a plan offering them. */
 export async function offer(h: AccessHarness, options: Omit<PlanOptions, 'catalogIds'> = {}) {
-  const catalogId = await catalog(h);
-  const productIds = [await product(h, { catalogIds: [catalogId] }), await product(h, { catalogIds: [catalogId] })];
-  const planId = await plan(h, { ...options, catalogIds: [catalogId] });
-  return { catalogId, productIds, planId };
+  return seedOf(h).offer().withProducts(2).withPlan(planDefaults(options));
 }
 
 /** An ACTIVE organization with an ORG_ADMIN (`owner`), a MEMBER and one app. */

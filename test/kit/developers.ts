@@ -1,12 +1,11 @@
 /**
- * Shared fixtures of the developers subgraph's tests (`*.test.ts` in this folder). Not used by
- * the running service. Builds every fixture through the public API, so tests exercise the same
- * paths clients use.
+ * Shared fixtures of the developers subgraph's tests (`subgraphs/developers/*.test.ts`). Builds
+ * every fixture through the public API, so tests exercise the same paths clients use.
  */
 import { startSubgraph, type RunningSubgraph } from '../../common/server';
-import { testDatabaseUrl, unique } from '../../test/helpers/db';
-import { developer, portalAdmin, subgraphRequest, type GraphQLResponse, type Identity } from '../../test/helpers/graphql';
-import { developersSubgraph } from '.';
+import { testDatabaseUrl, unique } from '../helpers/db';
+import { developer, portalAdmin, subgraphRequest, type GraphQLResponse, type Identity } from '../helpers/graphql';
+import { developersSubgraph } from '../../subgraphs/developers';
 
 export { developer, portalAdmin, unique, type Identity };
 

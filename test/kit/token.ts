@@ -1,5 +1,5 @@
 import jwt from 'jsonwebtoken';
-import { jwtConfig } from '../common/config';
+import { jwtConfig } from '../../common/config';
 
 /**
  * A development token signed with JWT_SECRET (HS256), for TypeScript callers: the tests and the

@@ -1,5 +1,5 @@
 /**
- * Fixtures of the usage subgraph's database tests (not used by the running service). The usage
+ * Fixtures of the usage subgraph's database tests (`subgraphs/usage/*.test.ts`). The usage
  * ingest reads the other subgraphs' published views (`developers.credential_contract`,
  * `plans.plan_contract`, `products.product_contract`, `provider.credential_key_contract`,
  * `provider.policy_link_contract`), so the owners' migrations run here (through ORMs that know a
@@ -17,12 +17,12 @@ import { initOrm, migrate } from '../../common/db';
 import { createLogger } from '../../common/logger';
 import { signForwardedAuth, type Claims } from '../../common/auth';
 import { gatewaySharedSecret } from '../../common/config';
-import { migrations as developersMigrations } from '../developers/migrations';
-import { migrations as plansMigrations } from '../plans/migrations';
-import { migrations as productsMigrations } from '../products/migrations';
-import { migrations as providerMigrations } from '../provider/migrations';
-import { developer, type Identity } from '../../test/helpers/graphql';
-import { unique } from '../../test/helpers/db';
+import { migrations as developersMigrations } from '../../subgraphs/developers/migrations';
+import { migrations as plansMigrations } from '../../subgraphs/plans/migrations';
+import { migrations as productsMigrations } from '../../subgraphs/products/migrations';
+import { migrations as providerMigrations } from '../../subgraphs/provider/migrations';
+import { developer, type Identity } from '../helpers/graphql';
+import { unique } from '../helpers/db';
 
 @Entity({ tableName: 'plangraph_usage_migration_anchor' })
 class MigrationAnchor {

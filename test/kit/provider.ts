@@ -1,19 +1,19 @@
 /**
- * Shared fixtures of the provider subgraph's tests (`*.test.ts` in this folder). Not used by the
- * running service. Each test file gets a database of its own (so no other test file's plans,
- * products or providers — and none of their sync jobs — reach its Tyk test server), the
- * subgraphs it needs on free ports, a Tyk test server registered as the default provider, and
- * helpers that build plans and products through the owners' GraphQL APIs.
+ * Shared fixtures of the provider subgraph's tests (`subgraphs/provider/*.test.ts`). Each test
+ * file gets a database of its own (so no other test file's plans, products or providers — and
+ * none of their sync jobs — reach its Tyk test server), the subgraphs it needs on free ports, a
+ * Tyk test server registered as the default provider, and helpers that build plans and products
+ * through the owners' GraphQL APIs.
  */
 import pg from 'pg';
 import { startSubgraph, type RunningSubgraph } from '../../common/server';
 import type { SubgraphName } from '../../common/config';
 import { createLogger } from '../../common/logger';
 import { SUBGRAPHS } from '../../scripts/subgraphs';
-import { TykTestServer, type TykTestServerOptions } from '../../test/tyk/server';
-import { developer, portalAdmin, subgraphRequest, type GraphQLResponse, type Identity } from '../../test/helpers/graphql';
-import { unique } from '../../test/helpers/db';
-import { waitFor } from '../../test/helpers/wait';
+import { TykTestServer, type TykTestServerOptions } from '../tyk/server';
+import { developer, portalAdmin, subgraphRequest, type GraphQLResponse, type Identity } from '../helpers/graphql';
+import { unique } from '../helpers/db';
+import { waitFor } from '../helpers/wait';
 
 export { developer, portalAdmin, unique, waitFor, type Identity };
 

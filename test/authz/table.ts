@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { CALLER_TITLES, CALLERS, MATRIX, type MatrixRow, type Outcome } from '../test/authz/matrix';
-import { projectRoot } from './paths';
+import { CALLER_TITLES, CALLERS, MATRIX, type MatrixRow, type Outcome } from './matrix';
+import { projectRoot } from '../../scripts/paths';
 
 /** Where `npm run authz:table` writes the table (committed; a test checks it is current). */
 export const AUTHORIZATION_FILE = path.join(projectRoot(), 'docs', 'AUTHORIZATION.md');
