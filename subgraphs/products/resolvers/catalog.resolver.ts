@@ -20,7 +20,7 @@ import {
 import { enqueueProductSync } from '../jobs';
 import { addCatalogProducts, removeCatalogProducts, touchProducts } from '../links';
 import { LIMITS, checkDescription, checkExisting, checkName, idList } from '../validation';
-import { ProductConnection } from './product.resolver';
+import { ProductConnection } from './product.types';
 import { SEARCH_RULE, searchPattern } from '../../../common/search';
 
 export const CatalogConnection = connectionType(Catalog, 'Catalog', 'catalog');
