@@ -1,4 +1,7 @@
-import { canonicalInput, requestHash } from './idempotency';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildSchema, getNamedType, isInputObjectType } from 'graphql';
+import { canonicalInput, IDEMPOTENT_MUTATIONS, requestHash } from './idempotency';
 
 /** What "the same input" means for the create mutations that hash their raw input. */
 describe('canonicalInput', () => {
@@ -12,5 +15,24 @@ describe('canonicalInput', () => {
       at: '2026-01-01T00:00:00.000Z',
       list: [null, { b: 1 }],
     });
+  });
+});
+
+/** The list clients read (docs/CLIENTS.md, the field descriptions) is the list the schema has. */
+describe('IDEMPOTENT_MUTATIONS', () => {
+  it('names exactly the mutations whose input takes `idempotencyKey` in the public schema, as docs/CLIENTS.md does', () => {
+    const schema = buildSchema(readFileSync(join(__dirname, '..', 'schema', 'public.graphql'), 'utf8'));
+    const withKey = Object.values(schema.getMutationType()!.getFields())
+      .filter((field) => {
+        const input = field.args.find((arg) => arg.name === 'input');
+        const type = input && getNamedType(input.type);
+        return isInputObjectType(type) && 'idempotencyKey' in type.getFields();
+      })
+      .map((field) => field.name);
+    expect([...withKey].sort()).toEqual([...IDEMPOTENT_MUTATIONS].sort());
+
+    const clients = readFileSync(join(__dirname, '..', 'docs', 'CLIENTS.md'), 'utf8');
+    const which = clients.slice(clients.indexOf('- **Which mutations**'), clients.indexOf('Other mutations take no key'));
+    expect([...which.matchAll(/`([a-zA-Z]+)`/g)].map((m) => m[1]).sort()).toEqual([...IDEMPOTENT_MUTATIONS].sort());
   });
 });

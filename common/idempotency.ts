@@ -38,6 +38,13 @@ export const IDEMPOTENT_MUTATIONS = [
   'createProduct',
   'createCatalog',
   'createPlan',
+  'proposePlanChange',
+  'approvePlanChange',
+  'rejectPlanChange',
+  'inviteMember',
+  'approveOrganization',
+  'rejectOrganization',
+  'registerProvider',
 ] as const;
 
 /** 1–128 printable ASCII characters without spaces (e.g. a UUID). */
@@ -135,15 +142,7 @@ export class IdempotentCall {
       ctx,
     );
     if (!rows.length) return null;
-    if (rows[0].request_hash !== this.hash) {
-      throw new UserErrorException([
-        userError(
-          'IDEMPOTENCY_KEY_REUSED',
-          this.field,
-          'This idempotency key was used for a different request in the last 24 hours: use a new key for a new request.',
-        ),
-      ]);
-    }
+    if (rows[0].request_hash !== this.hash) throw keyReused(this.field);
     return {
       resultId: rows[0].result_id,
       resultSecretEncrypted: rows[0].result_secret_encrypted,
@@ -187,6 +186,20 @@ export function idempotentCall(
 }
 
 /**
+ * The same key with other input. Thrown by `IdempotentCall.find` when the input's hash differs, and
+ * by a replay that compares a part of the input kept out of the hash (a secret) with the result.
+ */
+export function keyReused(field: string = IDEMPOTENCY_KEY_FIELD): UserErrorException {
+  return new UserErrorException([
+    userError(
+      'IDEMPOTENCY_KEY_REUSED',
+      field,
+      'This idempotency key was used for a different request in the last 24 hours: use a new key for a new request.',
+    ),
+  ]);
+}
+
+/**
  * For a retry whose first result was deleted since (an app, team or plan removed after it was
  * created): there is nothing to return, and running again would be the second effect the key
  * exists to prevent.
@@ -199,7 +212,9 @@ export function firstResultGone(what: string, field: string = IDEMPOTENCY_KEY_FI
 
 /**
  * Runs `run` once per key: without a call it just runs; with one, a retry within the window gets
- * `replay(first)` and a first call stores `resultOf(payload)` in the same transaction.
+ * `replay(first)` and a first call stores `resultOf(payload)` in the same transaction. `resultOf`
+ * returns null for a payload that reports errors but commits (a request marked SUPERSEDED): such a
+ * call stores no key, like any failed call, and its retry runs again.
  */
 export async function runIdempotent<P>(
   em: EntityManager,
@@ -208,7 +223,7 @@ export async function runIdempotent<P>(
   steps: {
     replay: (first: FirstResult) => Promise<P>;
     run: () => Promise<P>;
-    resultOf: (payload: P) => { id: string; secretEncrypted?: string | null };
+    resultOf: (payload: P) => { id: string; secretEncrypted?: string | null } | null;
   },
 ): Promise<P> {
   if (!call) return steps.run();
@@ -216,6 +231,6 @@ export async function runIdempotent<P>(
   if (first) return steps.replay(first);
   const payload = await steps.run();
   const result = steps.resultOf(payload);
-  await call.store(em, result.id, now, result.secretEncrypted ?? null);
+  if (result) await call.store(em, result.id, now, result.secretEncrypted ?? null);
   return payload;
 }

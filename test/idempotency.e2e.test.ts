@@ -7,7 +7,7 @@ import { Fixtures } from './helpers/fixtures';
 /**
  * Idempotent retries through the gateway (issue 21 item 3): a client that lost a response sends
  * the same mutation with the same `idempotencyKey` and gets the first result — the same app,
- * access request, credential and plan — with no second row; the same key with other input is
+ * access request, credential, plan, invitation and plan change — with no second row; the same key with other input is
  * IDEMPOTENCY_KEY_REUSED, and another caller's key of the same text is theirs.
  */
 describe('idempotent retries through the gateway', () => {
@@ -88,5 +88,33 @@ describe('idempotent retries through the gateway', () => {
     const secondAdmin = { ...portalAdmin(), amr: ['pwd', 'mfa'] };
     const bySecond = await mutate('createPlan', 'CreatePlanInput', input, 'plan { id }', secondAdmin);
     expect(bySecond.errors).toEqual([{ code: 'ALREADY_EXISTS', field: 'input.name' }]);
+  });
+
+  it('inviteMember, proposePlanChange and approvePlanChange: each retry returns the first result, once', async () => {
+    const organizationId = await fixtures.organization(dave.sub);
+    const email = `${unique('invitee')}@example.com`;
+    const inviteInput = { organizationId, email, role: 'MEMBER', idempotencyKey: `invite-${organizationId}` };
+    const invited = await mutate('inviteMember', 'InviteMemberInput', inviteInput, 'invitation { id email status }', dave);
+    expect(invited.errors).toEqual([]);
+    expect(await mutate('inviteMember', 'InviteMemberInput', inviteInput, 'invitation { id email status }', dave)).toEqual(invited);
+    expect(await count('select count(*)::int as n from developers.invitation where organization_id = $1', [organizationId])).toBe(1);
+
+    const planId = await fixtures.plan({ tier: 1, status: 'DRAFT' });
+    const proposeInput = { id: planId, reason: 'Tier 2', changes: { tier: 2 }, idempotencyKey: `propose-${planId}` };
+    const select = 'changeRequest { id status }';
+    const proposed = await mutate('proposePlanChange', 'ProposePlanChangeInput', proposeInput, select, admin);
+    expect(proposed.errors).toEqual([]);
+    expect(await mutate('proposePlanChange', 'ProposePlanChangeInput', proposeInput, select, admin)).toEqual(proposed);
+    expect(await count('select count(*)::int as n from plans.plan_change_request where plan_id = $1', [planId])).toBe(1);
+
+    const approver = { ...portalAdmin(), amr: ['pwd', 'mfa'] };
+    const approveInput = { id: proposed.changeRequest.id, idempotencyKey: `approve-${planId}` };
+    const approveSelect = 'changeRequest { id status appliedVersion } plan { id version tier }';
+    const approved = await mutate('approvePlanChange', 'ApprovePlanChangeInput', approveInput, approveSelect, approver);
+    expect(approved).toMatchObject({ changeRequest: { status: 'APPROVED', appliedVersion: 2 }, plan: { version: 2, tier: 2 }, errors: [] });
+    expect(await mutate('approvePlanChange', 'ApprovePlanChangeInput', approveInput, approveSelect, approver)).toEqual(approved);
+    expect(await count('select count(*)::int as n from plans.plan_version where plan_id = $1', [planId])).toBe(2);
+    const reused = await mutate('proposePlanChange', 'ProposePlanChangeInput', { ...proposeInput, changes: { tier: 3 } }, select, admin);
+    expect(reused.errors).toEqual([{ code: 'IDEMPOTENCY_KEY_REUSED', field: 'input.idempotencyKey' }]);
   });
 });

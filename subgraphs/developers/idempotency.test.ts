@@ -314,4 +314,120 @@ describe('developers: idempotent retries', () => {
       );
     });
   });
+
+  describe('inviteMember', () => {
+    it('a retry returns the first invitation, as it is now: one invitation; other input is refused; another caller’s key is theirs', async () => {
+      const org = await organization(h);
+      const email = `${unique('invitee')}@example.com`;
+      const input = { organizationId: org.id, email, role: 'MEMBER', idempotencyKey: `invite-${org.id}` };
+      const invitations = () =>
+        countOf('select count(*)::int as n from developers.invitation where organization_id = ? and email = ?', [org.id, email]);
+      const first = await callDevelopers(h, 'inviteMember', input, org.owner);
+      expect(first.data!.inviteMember.errors).toEqual([]);
+      const invitation = first.data!.inviteMember.invitation;
+      expect(invitation.status).toBe('PENDING');
+      // The address is compared as stored (lowercase), the organization id in any case.
+      const retry = await callDevelopers(
+        h,
+        'inviteMember',
+        { ...input, organizationId: org.id.toUpperCase(), email: ` ${email.toUpperCase()} ` },
+        org.owner,
+      );
+      expect(retry.data!.inviteMember).toEqual({ invitation, errors: [] });
+      expect(await invitations()).toBe(1);
+      // Without the key, the same invitation again is the conflict it always was.
+      const plain = await callDevelopers(h, 'inviteMember', { organizationId: org.id, email, role: 'MEMBER' }, org.owner);
+      expect(payloadErrors(plain, 'inviteMember')).toEqual([{ code: 'ALREADY_EXISTS', field: 'input.email' }]);
+      const other = await callDevelopers(h, 'inviteMember', { ...input, role: 'ORG_ADMIN' }, org.owner);
+      expect(payloadErrors(other, 'inviteMember')).toEqual([{ code: 'IDEMPOTENCY_KEY_REUSED', field: 'input.idempotencyKey' }]);
+      expect(other.data!.inviteMember.invitation).toBeNull();
+      // A portal admin's key of the same text is another key: the same input is judged on its own.
+      const byAdmin = await callDevelopers(h, 'inviteMember', input, h.admin);
+      expect(payloadErrors(byAdmin, 'inviteMember')).toEqual([{ code: 'ALREADY_EXISTS', field: 'input.email' }]);
+      expect(await invitations()).toBe(1);
+
+      // Revoked since: the retry gets the invitation as it is now, and sends no new one.
+      const revoked = await callDevelopers(h, 'revokeInvitation', { invitationId: invitation.id }, org.owner);
+      expect(revoked.data!.revokeInvitation.errors).toEqual([]);
+      const afterRevoke = await callDevelopers(h, 'inviteMember', input, org.owner);
+      expect(afterRevoke.data!.inviteMember).toEqual({ invitation: { ...invitation, status: 'REVOKED' }, errors: [] });
+      expect(await invitations()).toBe(1);
+    });
+  });
+
+  describe('approveOrganization and rejectOrganization', () => {
+    async function pending() {
+      const slug = unique('idem-decide');
+      const requested = await callDevelopers(h, 'requestOrganization', { name: 'Decide me', slug }, developer());
+      expect(requested.data!.requestOrganization.errors).toEqual([]);
+      return requested.data!.requestOrganization.organization.id as string;
+    }
+    const decide = async (
+      name: 'approveOrganization' | 'rejectOrganization' | 'suspendOrganization',
+      input: Record<string, unknown>,
+      as = h.admin,
+    ) => (await callDevelopers(h, name, input, as)).data![name];
+    const auditEntries = (id: string) =>
+      countOf(`select count(*)::int as n from platform.audit_log where target_type = 'Organization' and target_id = ?`, [id]);
+
+    it('without a key a repeated decision already returns the same organization and changes nothing', async () => {
+      const id = await pending();
+      const first = await decide('approveOrganization', { id });
+      expect(first.organization).toMatchObject({ id, status: 'ACTIVE', decidedBy: h.admin.sub });
+      const entries = await auditEntries(id);
+      expect(await decide('approveOrganization', { id })).toEqual(first);
+      expect(await auditEntries(id)).toBe(entries);
+      // What the key adds: after a later decision, a plain repeat is INVALID_TRANSITION.
+      expect((await decide('suspendOrganization', { id, reason: 'Unpaid.' })).errors).toEqual([]);
+      expect((await decide('approveOrganization', { id })).errors.map((e: any) => e.code)).toEqual(['INVALID_TRANSITION']);
+
+      const rejectedId = await pending();
+      const rejected = await decide('rejectOrganization', { id: rejectedId, reason: 'Not a company.' });
+      expect(rejected.organization).toMatchObject({ status: 'REJECTED', decisionReason: 'Not a company.' });
+      // Another reason without a key: the first decision stands, silently.
+      expect(await decide('rejectOrganization', { id: rejectedId, reason: 'Another reason.' })).toEqual(rejected);
+    });
+
+    it('approveOrganization with a key: the retry returns the first result even after a suspension; other input is refused; keys are per caller', async () => {
+      const id = await pending();
+      const input = { id, idempotencyKey: `approve-org-${id}` };
+      const first = await decide('approveOrganization', input);
+      expect(first.organization).toMatchObject({ id, status: 'ACTIVE' });
+      const entries = await auditEntries(id);
+      expect(await decide('approveOrganization', { ...input, id: id.toUpperCase() })).toEqual(first);
+      expect(await auditEntries(id)).toBe(entries);
+      expect((await decide('suspendOrganization', { id, reason: 'Unpaid.' })).errors).toEqual([]);
+      const retry = await decide('approveOrganization', input);
+      expect(retry).toEqual({
+        organization: { ...first.organization, status: 'SUSPENDED', decisionReason: 'Unpaid.', decidedAt: expect.any(String) },
+        errors: [],
+      });
+
+      const otherId = await pending();
+      const reused = await callDevelopers(h, 'approveOrganization', { id: otherId, idempotencyKey: input.idempotencyKey }, h.admin);
+      expect(payloadErrors(reused, 'approveOrganization')).toEqual([{ code: 'IDEMPOTENCY_KEY_REUSED', field: 'input.idempotencyKey' }]);
+      expect(await sql(h, 'select status from developers.organization where id = ?', [otherId])).toEqual([{ status: 'PENDING' }]);
+      // Another admin's key of the same text is theirs: it approves that organization.
+      const secondAdmin = portalAdmin();
+      const bySecond = await decide('approveOrganization', { id: otherId, idempotencyKey: input.idempotencyKey }, secondAdmin);
+      expect(bySecond.organization).toMatchObject({ id: otherId, status: 'ACTIVE', decidedBy: secondAdmin.sub });
+    });
+
+    it('rejectOrganization with a key: the retry returns the first rejection; another reason is refused; keys are per caller', async () => {
+      const id = await pending();
+      const input = { id, reason: 'Not a company.', idempotencyKey: `reject-org-${id}` };
+      const first = await decide('rejectOrganization', input);
+      expect(first.organization).toMatchObject({ id, status: 'REJECTED', decidedBy: h.admin.sub, decisionReason: 'Not a company.' });
+      const entries = await auditEntries(id);
+      expect(await decide('rejectOrganization', { ...input, reason: '  Not a company. ' })).toEqual(first);
+      expect(await auditEntries(id)).toBe(entries);
+      const other = await callDevelopers(h, 'rejectOrganization', { ...input, reason: 'Another reason.' }, h.admin);
+      expect(payloadErrors(other, 'rejectOrganization')).toEqual([{ code: 'IDEMPOTENCY_KEY_REUSED', field: 'input.idempotencyKey' }]);
+      // Another admin's key of the same text is theirs: their call runs, and finds the decision made (first reason kept).
+      const bySecond = await decide('rejectOrganization', input, portalAdmin());
+      expect(bySecond).toEqual(first);
+      const malformed = await callDevelopers(h, 'rejectOrganization', { ...input, idempotencyKey: 'has space' }, h.admin);
+      expect(payloadErrors(malformed, 'rejectOrganization')).toEqual([{ code: 'VALIDATION_FAILED', field: 'input.idempotencyKey' }]);
+    });
+  });
 });

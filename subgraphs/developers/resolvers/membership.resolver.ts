@@ -3,6 +3,13 @@ import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { userError, UserErrorException } from '../../../common/errors';
 import { Validation } from '../../../common/mutation';
+import {
+  checkIdempotencyKey,
+  firstResultGone,
+  idempotencyKeyDescription,
+  idempotentCall,
+  runIdempotent,
+} from '../../../common/idempotency';
 import type { SubgraphContext } from '../../../common/server';
 import { Organization } from '../entities/organization';
 import { OrganizationMember, OrganizationRole } from '../entities/organization-member';
@@ -24,6 +31,14 @@ export class InviteMemberInput {
 
   @Field(() => OrganizationRole, { description: 'Role the invitee gets on accepting.' })
   role!: OrganizationRole;
+
+  @Field(() => String, {
+    nullable: true,
+    description: idempotencyKeyDescription(
+      'the same invitation, as it is now (an invitation carries no token: the invitee accepts it by signing in with the email address; the address is compared case-insensitively)',
+    ),
+  })
+  idempotencyKey?: string | null;
 }
 
 @InputType({ description: 'Which invitation to accept.' })
@@ -140,41 +155,60 @@ export class MembershipResolver {
       async (em, inviter) => {
         const { organization } = await authorizeOrganization(context, em, input.organizationId, OrganizationRole.ORG_ADMIN);
         const email = input.email.trim().toLowerCase();
-        checkEmail(new Validation(), email, 'input.email').done();
-        requireActive(organization);
-        const at = now(context);
-        // Pending invitations past their expiry are EXPIRED: mark them so they do not block a new one.
-        await em.nativeUpdate(
-          Invitation,
-          { organization, email, status: InvitationStatus.PENDING, expiresAt: { $lte: at } },
-          { status: InvitationStatus.EXPIRED },
-        );
-        const members = await em.getConnection().execute<{ n: number }[]>(
-          `select count(*)::int as n from developers.organization_member m
-               join developers.developer d on d.subject = m.subject
-              where m.organization_id = ? and lower(d.email) = ?`,
-          [organization.id, email],
-          'all',
-          em.getTransactionContext(),
-        );
-        if (Number(members[0].n) > 0) throw fail('ALREADY_MEMBER', 'input.email', 'Someone with this email address is a member already.');
-        if (await em.findOne(Invitation, { organization, email, status: InvitationStatus.PENDING })) {
-          throw fail(
-            'ALREADY_EXISTS',
-            'input.email',
-            'This email address has a pending invitation already: revoke it first to send a new one.',
-          );
-        }
-        const invitation = em.create(Invitation, {
-          organization,
+        const v = new Validation();
+        checkEmail(v, email, 'input.email');
+        checkIdempotencyKey(v, input.idempotencyKey);
+        v.done();
+        const idempotency = idempotentCall('developers', inviter.subject, 'inviteMember', input.idempotencyKey, {
+          organizationId: organization.id,
           email,
           role: input.role,
-          invitedBy: inviter.subject,
-          createdAt: at,
-          expiresAt: new Date(at.getTime() + INVITATION_LIFETIME_SECONDS * 1000),
         });
-        await em.flush();
-        return { invitation };
+        return runIdempotent<InvitationResult>(em, idempotency, context.clock.now(), {
+          replay: async (first) => {
+            const invitation = await em.findOne(Invitation, { id: first.resultId }, { refresh: true });
+            if (!invitation) throw firstResultGone('invitation');
+            return { invitation };
+          },
+          resultOf: (result) => ({ id: result.invitation!.id }),
+          run: async () => {
+            requireActive(organization);
+            const at = now(context);
+            // Pending invitations past their expiry are EXPIRED: mark them so they do not block a new one.
+            await em.nativeUpdate(
+              Invitation,
+              { organization, email, status: InvitationStatus.PENDING, expiresAt: { $lte: at } },
+              { status: InvitationStatus.EXPIRED },
+            );
+            const members = await em.getConnection().execute<{ n: number }[]>(
+              `select count(*)::int as n from developers.organization_member m
+                   join developers.developer d on d.subject = m.subject
+                  where m.organization_id = ? and lower(d.email) = ?`,
+              [organization.id, email],
+              'all',
+              em.getTransactionContext(),
+            );
+            if (Number(members[0].n) > 0)
+              throw fail('ALREADY_MEMBER', 'input.email', 'Someone with this email address is a member already.');
+            if (await em.findOne(Invitation, { organization, email, status: InvitationStatus.PENDING })) {
+              throw fail(
+                'ALREADY_EXISTS',
+                'input.email',
+                'This email address has a pending invitation already: revoke it first to send a new one.',
+              );
+            }
+            const invitation = em.create(Invitation, {
+              organization,
+              email,
+              role: input.role,
+              invitedBy: inviter.subject,
+              createdAt: at,
+              expiresAt: new Date(at.getTime() + INVITATION_LIFETIME_SECONDS * 1000),
+            });
+            await em.flush();
+            return { invitation };
+          },
+        });
       },
       () => ({ invitation: null }),
       {

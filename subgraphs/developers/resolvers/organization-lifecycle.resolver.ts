@@ -2,7 +2,13 @@ import { Arg, Ctx, Field, ID, InputType, Mutation, Resolver } from 'type-graphql
 import { LockMode } from '@mikro-orm/core';
 import { userError, UserErrorException } from '../../../common/errors';
 import { Validation } from '../../../common/mutation';
-import { checkIdempotencyKey, idempotencyKeyDescription, idempotentCall, runIdempotent } from '../../../common/idempotency';
+import {
+  checkIdempotencyKey,
+  firstResultGone,
+  idempotencyKeyDescription,
+  idempotentCall,
+  runIdempotent,
+} from '../../../common/idempotency';
 import type { SubgraphContext } from '../../../common/server';
 import { Organization, OrganizationStatus } from '../entities/organization';
 import { OrganizationMember, OrganizationRole } from '../entities/organization-member';
@@ -31,6 +37,14 @@ export class RequestOrganizationInput {
 export class ApproveOrganizationInput {
   @Field(() => ID, { description: 'Organization id.' })
   id!: string;
+
+  @Field(() => String, {
+    nullable: true,
+    description: idempotencyKeyDescription(
+      'the same organization, as it is now (without a key, approving an ACTIVE organization again also changes nothing)',
+    ),
+  })
+  idempotencyKey?: string | null;
 }
 
 @InputType({ description: 'Which organization to reject, and why.' })
@@ -40,6 +54,14 @@ export class RejectOrganizationInput {
 
   @Field(() => String, { description: "Why the request is turned down, 1–1000 characters; shown to the organization's ORG_ADMINs." })
   reason!: string;
+
+  @Field(() => String, {
+    nullable: true,
+    description: idempotencyKeyDescription(
+      'the same organization, as it is now (the reason compared after trimming; without a key, rejecting a REJECTED organization again also changes nothing and keeps the first reason)',
+    ),
+  })
+  idempotencyKey?: string | null;
 }
 
 @InputType({ description: 'Which organization to suspend, and why.' })
@@ -161,7 +183,7 @@ export class OrganizationLifecycleResolver {
     @Arg('input', () => ApproveOrganizationInput, { description: 'The organization to approve.' }) input: ApproveOrganizationInput,
     @Ctx() context: SubgraphContext,
   ): Promise<OrganizationResult> {
-    return decide(context, 'approve', input.id, null);
+    return decide(context, 'approve', input.id, null, input.idempotencyKey);
   }
 
   @Mutation(() => RejectOrganizationPayload, {
@@ -172,7 +194,7 @@ export class OrganizationLifecycleResolver {
     @Arg('input', () => RejectOrganizationInput, { description: 'The organization to reject and why.' }) input: RejectOrganizationInput,
     @Ctx() context: SubgraphContext,
   ): Promise<OrganizationResult> {
-    return decide(context, 'reject', input.id, input.reason);
+    return decide(context, 'reject', input.id, input.reason, input.idempotencyKey);
   }
 
   @Mutation(() => SuspendOrganizationPayload, {
@@ -198,28 +220,54 @@ export class OrganizationLifecycleResolver {
   }
 }
 
-async function decide(context: SubgraphContext, decision: Decision, id: string, reasonInput: string | null): Promise<OrganizationResult> {
+/**
+ * Makes a decision. Repeating one changes nothing anyway; `idempotencyKey` (approve and reject)
+ * adds what a repeat lacks: a retry gets the first result even after a later decision (a
+ * suspension) instead of INVALID_TRANSITION, and the same key with another reason is refused.
+ */
+async function decide(
+  context: SubgraphContext,
+  decision: Decision,
+  id: string,
+  reasonInput: string | null,
+  idempotencyKey: string | null | undefined = null,
+): Promise<OrganizationResult> {
   const decidedBy = context.caller.requirePortalAdmin();
   const rule = DECISIONS[decision];
   return developerMutation<OrganizationResult>(
     context,
     async (em) => {
       const reason = reasonInput === null ? null : reasonInput.trim();
-      if (reason !== null) checkReason(new Validation(), reason, 'input.reason').done();
-      const organization = isUuid(id)
-        ? await em.findOne(Organization, { id: id.toLowerCase() }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true })
-        : null;
-      if (!organization) throw notFoundError('input.id', 'organization');
-      if (organization.status === rule.to) return { organization }; // decided already: idempotent
-      if (!(rule.from as readonly OrganizationStatus[]).includes(organization.status)) {
-        throw new UserErrorException([userError('INVALID_TRANSITION', null, `${rule.hint}; this one is ${organization.status}.`)]);
-      }
-      organization.status = rule.to;
-      organization.decidedBy = decidedBy;
-      organization.decidedAt = context.clock.now();
-      organization.decisionReason = reason;
-      await em.flush();
-      return { organization };
+      const v = new Validation();
+      if (reason !== null) checkReason(v, reason, 'input.reason');
+      checkIdempotencyKey(v, idempotencyKey);
+      v.done();
+      const operation = `${decision}Organization`;
+      const idempotency = idempotentCall('developers', decidedBy, operation, idempotencyKey, { id: id.toLowerCase(), reason });
+      return runIdempotent<OrganizationResult>(em, idempotency, context.clock.now(), {
+        replay: async (first) => {
+          const organization = await em.findOne(Organization, { id: first.resultId }, { refresh: true });
+          if (!organization) throw firstResultGone('organization');
+          return { organization };
+        },
+        resultOf: (result) => ({ id: result.organization!.id }),
+        run: async () => {
+          const organization = isUuid(id)
+            ? await em.findOne(Organization, { id: id.toLowerCase() }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true })
+            : null;
+          if (!organization) throw notFoundError('input.id', 'organization');
+          if (organization.status === rule.to) return { organization }; // decided already: idempotent
+          if (!(rule.from as readonly OrganizationStatus[]).includes(organization.status)) {
+            throw new UserErrorException([userError('INVALID_TRANSITION', null, `${rule.hint}; this one is ${organization.status}.`)]);
+          }
+          organization.status = rule.to;
+          organization.decidedBy = decidedBy;
+          organization.decidedAt = context.clock.now();
+          organization.decisionReason = reason;
+          await em.flush();
+          return { organization };
+        },
+      });
     },
     () => ({ organization: null }),
   );

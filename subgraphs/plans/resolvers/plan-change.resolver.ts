@@ -24,6 +24,14 @@ import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
 import { badInput, userError, UserError } from '../../../common/errors';
 import { byKeys, requestLoader } from '../../../common/loaders';
 import { runMutation, Validation } from '../../../common/mutation';
+import {
+  canonicalInput,
+  checkIdempotencyKey,
+  firstResultGone,
+  idempotencyKeyDescription,
+  idempotentCall,
+  runIdempotent,
+} from '../../../common/idempotency';
 import { connectionType, PageArgs, paginate } from '../../../common/relay';
 import type { SubgraphContext } from '../../../common/server';
 import { PlanChangeAction } from '../entities/enums';
@@ -77,12 +85,26 @@ export class ProposePlanChangeInput {
 
   @Field(() => String, { description: `Why, for the approver: 1–${MAX_REASON} characters.` })
   reason!: string;
+
+  @Field(() => String, {
+    nullable: true,
+    description: idempotencyKeyDescription(
+      'the same change request, as it is now (a setting sent as null, which unsets it, differs from one left out)',
+    ),
+  })
+  idempotencyKey?: string | null;
 }
 
 @InputType({ description: 'Which change request to approve.' })
 export class ApprovePlanChangeInput {
   @Field(() => ID, { description: 'The PENDING change request.' })
   id!: string;
+
+  @Field(() => String, {
+    nullable: true,
+    description: idempotencyKeyDescription('the same change request and plan, as they are now (a SUPERSEDED answer stores no key)'),
+  })
+  idempotencyKey?: string | null;
 }
 
 @InputType({ description: 'Which change request to reject, and why.' })
@@ -92,6 +114,12 @@ export class RejectPlanChangeInput {
 
   @Field(() => String, { description: `Why it is rejected, for the proposer: 1–${MAX_REASON} characters.` })
   reason!: string;
+
+  @Field(() => String, {
+    nullable: true,
+    description: idempotencyKeyDescription('the same change request, as it is now (the reason compared after trimming)'),
+  })
+  idempotencyKey?: string | null;
 }
 
 @ObjectType({ description: 'Result of `proposePlanChange`.' })
@@ -214,6 +242,13 @@ function checkReason(v: Validation, raw: string, field: string): string {
   return reason;
 }
 
+/** A change request by id, for a replay: the first result, as it is now. */
+async function replayedRequest(em: EntityManager, id: string): Promise<PlanChangeRequest> {
+  const request = await em.findOne(PlanChangeRequest, { id }, { refresh: true });
+  if (!request) throw firstResultGone('plan change request');
+  return request;
+}
+
 type RequestResult = { changeRequest: PlanChangeRequest | null; errors?: UserError[] };
 type ApproveResult = RequestResult & { plan: Plan | null };
 
@@ -262,8 +297,6 @@ export class PlanChangeRequestResolver {
     return runMutation<RequestResult>(
       context,
       async (em) => {
-        const plan = await lockPlan(em, input.id);
-        checkVersion(plan, input.expectedVersion);
         const v = new Validation();
         const settings = validateSettings(v, input.changes, 'input.changes');
         const status = input.changes.status ?? null;
@@ -274,27 +307,50 @@ export class PlanChangeRequestResolver {
           'INVALID_TRANSITION',
         );
         const reason = checkReason(v, input.reason, 'input.reason');
+        checkIdempotencyKey(v, input.idempotencyKey);
         v.done();
-        if (
-          settings.name !== undefined &&
-          settings.name !== plan.name &&
-          (await em.count(Plan, { name: settings.name, id: { $ne: plan.id } }))
-        ) {
-          refuse('ALREADY_EXISTS', 'input.changes.name', 'A plan with this name exists already: choose another name.');
-        }
-        const { diff } = await afterChange(em, plan, { settings, status }, 'input.changes');
-        if (!diff.length) refuse('NO_CHANGES', 'input.changes', 'The plan has these settings already: there is nothing to propose.');
-        const changeRequest = em.create(PlanChangeRequest, {
-          planId: plan.id,
-          proposedBy: subject,
-          createdAt: context.clock.now(),
-          baseVersion: plan.version,
-          proposedJson: { settings: settings as Record<string, unknown>, status: status as ProposedPlanChange['status'] },
-          changesJson: diff,
-          reason,
+        // A setting sent as null unsets it, so it must differ from one left out: the settings go in as [name, value] pairs.
+        const idempotency = idempotentCall(
+          'plans',
+          subject,
+          'proposePlanChange',
+          input.idempotencyKey,
+          canonicalInput({
+            id: input.id.trim().toLowerCase(),
+            expectedVersion: input.expectedVersion,
+            settings: Object.entries(settings).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+            status,
+            reason,
+          }),
+        );
+        return runIdempotent<RequestResult>(em, idempotency, context.clock.now(), {
+          replay: async (first) => ({ changeRequest: await replayedRequest(em, first.resultId) }),
+          resultOf: (result) => ({ id: result.changeRequest!.id }),
+          run: async () => {
+            const plan = await lockPlan(em, input.id);
+            checkVersion(plan, input.expectedVersion);
+            if (
+              settings.name !== undefined &&
+              settings.name !== plan.name &&
+              (await em.count(Plan, { name: settings.name, id: { $ne: plan.id } }))
+            ) {
+              refuse('ALREADY_EXISTS', 'input.changes.name', 'A plan with this name exists already: choose another name.');
+            }
+            const { diff } = await afterChange(em, plan, { settings, status }, 'input.changes');
+            if (!diff.length) refuse('NO_CHANGES', 'input.changes', 'The plan has these settings already: there is nothing to propose.');
+            const changeRequest = em.create(PlanChangeRequest, {
+              planId: plan.id,
+              proposedBy: subject,
+              createdAt: context.clock.now(),
+              baseVersion: plan.version,
+              proposedJson: { settings: settings as Record<string, unknown>, status: status as ProposedPlanChange['status'] },
+              changesJson: diff,
+              reason,
+            });
+            await em.flush();
+            return { changeRequest };
+          },
         });
-        await em.flush();
-        return { changeRequest };
       },
       () => ({ changeRequest: null }),
     );
@@ -312,47 +368,60 @@ export class PlanChangeRequestResolver {
     return runMutation<ApproveResult>(
       context,
       async (em) => {
-        const request = await lockRequest(em, input.id);
-        refuseUndecidable(request, subject, 'approve');
-        const now = context.clock.now();
-        const plan = await em.findOne(Plan, { id: request.planId }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
-        if (!plan || plan.version !== request.baseVersion) {
-          // Committed on purpose: the request can never be applied any more.
-          request.status = PlanChangeRequestStatus.SUPERSEDED;
-          request.decidedAt = now;
-          request.decisionReason = plan
-            ? `The plan changed to version ${plan.version} after this change was proposed against version ${request.baseVersion}: propose it again.`
-            : 'The plan was deleted.';
-          await em.flush();
-          const error = plan
-            ? userError(
-                'VERSION_CONFLICT',
-                'input.id',
-                `The plan is at version ${plan.version}, not ${request.baseVersion} as when this change was proposed: it is SUPERSEDED now. Propose the change again against the current settings.`,
-              )
-            : userError('NOT_FOUND', 'input.id', 'The plan was deleted since this change was proposed: the request is SUPERSEDED now.');
-          return { changeRequest: request, plan: null, errors: [error] };
-        }
-        const change = readProposal(request.proposedJson);
-        const { before, after } = await afterChange(em, plan, change, 'input.id');
-        applySettings(plan, change.settings);
-        if (after.status !== plan.status) {
-          if (after.status === PlanStatus.PUBLISHED) {
-            plan.publishedAt = now;
-            plan.archivedAt = null;
-          } else if (after.status === PlanStatus.ARCHIVED) {
-            plan.archivedAt = now;
-          }
-          plan.status = after.status;
-        }
-        plan.version += 1;
-        request.status = PlanChangeRequestStatus.APPROVED;
-        request.decidedBy = subject;
-        request.decidedAt = now;
-        request.appliedVersion = plan.version;
-        await em.flush();
-        await recordChange(em, plan, PlanChangeAction.UPDATED, before, { changedBy: request.proposedBy, approvedBy: subject });
-        return { changeRequest: request, plan };
+        const idempotency = idempotentCall('plans', subject, 'approvePlanChange', input.idempotencyKey, {
+          id: input.id.trim().toLowerCase(),
+        });
+        return runIdempotent<ApproveResult>(em, idempotency, context.clock.now(), {
+          replay: async (first) => {
+            const changeRequest = await replayedRequest(em, first.resultId);
+            return { changeRequest, plan: await em.findOne(Plan, { id: changeRequest.planId }, { refresh: true }) };
+          },
+          // A SUPERSEDED answer commits but is an error: it stores no key.
+          resultOf: (result) => (result.errors?.length ? null : { id: result.changeRequest!.id }),
+          run: async () => {
+            const request = await lockRequest(em, input.id);
+            refuseUndecidable(request, subject, 'approve');
+            const now = context.clock.now();
+            const plan = await em.findOne(Plan, { id: request.planId }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+            if (!plan || plan.version !== request.baseVersion) {
+              // Committed on purpose: the request can never be applied any more.
+              request.status = PlanChangeRequestStatus.SUPERSEDED;
+              request.decidedAt = now;
+              request.decisionReason = plan
+                ? `The plan changed to version ${plan.version} after this change was proposed against version ${request.baseVersion}: propose it again.`
+                : 'The plan was deleted.';
+              await em.flush();
+              const error = plan
+                ? userError(
+                    'VERSION_CONFLICT',
+                    'input.id',
+                    `The plan is at version ${plan.version}, not ${request.baseVersion} as when this change was proposed: it is SUPERSEDED now. Propose the change again against the current settings.`,
+                  )
+                : userError('NOT_FOUND', 'input.id', 'The plan was deleted since this change was proposed: the request is SUPERSEDED now.');
+              return { changeRequest: request, plan: null, errors: [error] };
+            }
+            const change = readProposal(request.proposedJson);
+            const { before, after } = await afterChange(em, plan, change, 'input.id');
+            applySettings(plan, change.settings);
+            if (after.status !== plan.status) {
+              if (after.status === PlanStatus.PUBLISHED) {
+                plan.publishedAt = now;
+                plan.archivedAt = null;
+              } else if (after.status === PlanStatus.ARCHIVED) {
+                plan.archivedAt = now;
+              }
+              plan.status = after.status;
+            }
+            plan.version += 1;
+            request.status = PlanChangeRequestStatus.APPROVED;
+            request.decidedBy = subject;
+            request.decidedAt = now;
+            request.appliedVersion = plan.version;
+            await em.flush();
+            await recordChange(em, plan, PlanChangeAction.UPDATED, before, { changedBy: request.proposedBy, approvedBy: subject });
+            return { changeRequest: request, plan };
+          },
+        });
       },
       () => ({ changeRequest: null, plan: null }),
       {
@@ -380,15 +449,26 @@ export class PlanChangeRequestResolver {
       async (em) => {
         const v = new Validation();
         const reason = checkReason(v, input.reason, 'input.reason');
+        checkIdempotencyKey(v, input.idempotencyKey);
         v.done();
-        const request = await lockRequest(em, input.id);
-        refuseUndecidable(request, subject, 'reject');
-        request.status = PlanChangeRequestStatus.REJECTED;
-        request.decidedBy = subject;
-        request.decidedAt = context.clock.now();
-        request.decisionReason = reason;
-        await em.flush();
-        return { changeRequest: request };
+        const idempotency = idempotentCall('plans', subject, 'rejectPlanChange', input.idempotencyKey, {
+          id: input.id.trim().toLowerCase(),
+          reason,
+        });
+        return runIdempotent<RequestResult>(em, idempotency, context.clock.now(), {
+          replay: async (first) => ({ changeRequest: await replayedRequest(em, first.resultId) }),
+          resultOf: (result) => ({ id: result.changeRequest!.id }),
+          run: async () => {
+            const request = await lockRequest(em, input.id);
+            refuseUndecidable(request, subject, 'reject');
+            request.status = PlanChangeRequestStatus.REJECTED;
+            request.decidedBy = subject;
+            request.decidedAt = context.clock.now();
+            request.decisionReason = reason;
+            await em.flush();
+            return { changeRequest: request };
+          },
+        });
       },
       () => ({ changeRequest: null }),
     );

@@ -1,6 +1,16 @@
 import { Arg, Args, Ctx, Field, FieldResolver, ID, InputType, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { LockMode } from '@mikro-orm/core';
-import { encryptSecret, keyRingFromEnv, sealedWith } from '../../../common/crypto';
+import { decryptSecret, encryptSecret, keyRingFromEnv, sealedWith } from '../../../common/crypto';
+import {
+  canonicalInput,
+  checkIdempotencyKey,
+  firstResultGone,
+  idempotencyKeyDescription,
+  idempotentCall,
+  keyReused,
+  runIdempotent,
+} from '../../../common/idempotency';
 import { connectionType, PageArgs, paginate } from '../../../common/relay';
 import { UserError } from '../../../common/errors';
 import { runMutation, Validation } from '../../../common/mutation';
@@ -53,6 +63,14 @@ export class RegisterProviderInput {
       'Make this the default provider (the previous default stops being one). The first provider registered is always the default.',
   })
   makeDefault?: boolean | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: idempotencyKeyDescription(
+      'the same provider, as it is now (the input is compared after normalising, like the stored values; the secret is never kept with the key: a retry must send the secret the provider has now)',
+    ),
+  })
+  idempotencyKey?: string | null;
 }
 
 @ObjectType({ description: 'Result of `registerProvider`.' })
@@ -116,6 +134,12 @@ const NAME_TAKEN = {
   provider_name_key: { field: 'input.name', message: 'A provider with this name exists already: choose another name.' },
 };
 
+/** Whether two secrets are equal, in constant time (their digests have one length). */
+function sameSecret(a: string, b: string): boolean {
+  const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
+  return timingSafeEqual(digest(a), digest(b));
+}
+
 function checkName(validation: Validation, raw: string): string {
   const name = raw.trim();
   validation.check(name.length >= 1 && name.length <= NAME_MAX, 'input.name', `Give a name of 1 to ${NAME_MAX} characters.`);
@@ -167,7 +191,7 @@ export class ProviderResolver {
     @Arg('input', () => RegisterProviderInput, { description: 'The provider to register.' }) input: RegisterProviderInput,
     @Ctx() context: SubgraphContext,
   ): Promise<RegisterProviderPayload> {
-    context.caller.requirePortalAdmin();
+    const subject = context.caller.requirePortalAdmin();
     context.caller.requireMfa('Registering a provider');
     return runMutation<{ provider: Provider | null }>(
       context,
@@ -178,37 +202,58 @@ export class ProviderResolver {
         const tykOrgId = checkOrgId(validation, input.tykOrgId);
         const policyTags = checkPolicyTags(validation, 'input.policyTags', input.policyTags ?? DEFAULT_POLICY_TAGS);
         checkSecret(validation, 'input.secret', input.secret);
+        checkIdempotencyKey(validation, input.idempotencyKey);
         validation.done();
 
-        // One registration at a time decides the default flag; the partial unique index is the backstop.
-        await em.execute('select pg_advisory_xact_lock(hashtext(?))', [DEFAULT_LOCK]);
-        let isDefault = Boolean(input.makeDefault);
-        if (isDefault) await em.nativeUpdate(Provider, { isDefault: true }, { isDefault: false });
-        else isDefault = (await em.count(Provider, { isDefault: true })) === 0;
-
-        const secretEncrypted = encryptSecret(keyRingFromEnv(context.env), input.secret);
-        const provider = em.create(Provider, {
-          name,
-          kind: input.kind,
-          baseUrl,
-          tykOrgId,
-          policyTags,
-          secretEncrypted,
-          secretKeyId: sealedWith(secretEncrypted)!,
-          isDefault,
-        });
-        await em.flush();
-        // First periodic sync (dashboard-first import, drift repair) after one interval; `syncProvider` runs one at once.
-        const interval = providerSettings(context.env).syncIntervalSeconds;
-        await enqueueJob(
-          em,
-          JOB_TASKS.syncProvider,
-          { providerId: provider.id },
-          { jobKey: `provider-sync:${provider.id}`, delaySeconds: interval },
+        // The secret stays out of the key's row, even hashed (a weak or default Tyk secret would be found by
+        // hashing guesses): a replay compares it with the secret the provider holds instead.
+        const idempotency = idempotentCall(
+          'provider',
+          subject,
+          'registerProvider',
+          input.idempotencyKey,
+          canonicalInput({ name, kind: input.kind, baseUrl, tykOrgId, policyTags, makeDefault: input.makeDefault ?? false }),
         );
-        // Plans and products created while no provider was registered go to the new default now.
-        if (isDefault) await enqueueOrphanSyncs(em);
-        return { provider };
+        return runIdempotent<{ provider: Provider | null }>(em, idempotency, context.clock.now(), {
+          replay: async (first) => {
+            const provider = await em.findOne(Provider, { id: first.resultId }, { refresh: true });
+            if (!provider) throw firstResultGone('provider');
+            if (!sameSecret(decryptSecret(keyRingFromEnv(context.env), provider.secretEncrypted), input.secret)) throw keyReused();
+            return { provider };
+          },
+          resultOf: (result) => ({ id: result.provider!.id }),
+          run: async () => {
+            // One registration at a time decides the default flag; the partial unique index is the backstop.
+            await em.execute('select pg_advisory_xact_lock(hashtext(?))', [DEFAULT_LOCK]);
+            let isDefault = Boolean(input.makeDefault);
+            if (isDefault) await em.nativeUpdate(Provider, { isDefault: true }, { isDefault: false });
+            else isDefault = (await em.count(Provider, { isDefault: true })) === 0;
+
+            const secretEncrypted = encryptSecret(keyRingFromEnv(context.env), input.secret);
+            const provider = em.create(Provider, {
+              name,
+              kind: input.kind,
+              baseUrl,
+              tykOrgId,
+              policyTags,
+              secretEncrypted,
+              secretKeyId: sealedWith(secretEncrypted)!,
+              isDefault,
+            });
+            await em.flush();
+            // First periodic sync (dashboard-first import, drift repair) after one interval; `syncProvider` runs one at once.
+            const interval = providerSettings(context.env).syncIntervalSeconds;
+            await enqueueJob(
+              em,
+              JOB_TASKS.syncProvider,
+              { providerId: provider.id },
+              { jobKey: `provider-sync:${provider.id}`, delaySeconds: interval },
+            );
+            // Plans and products created while no provider was registered go to the new default now.
+            if (isDefault) await enqueueOrphanSyncs(em);
+            return { provider };
+          },
+        });
       },
       () => ({ provider: null }),
       { uniqueFields: NAME_TAKEN },
