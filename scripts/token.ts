@@ -1,5 +1,5 @@
 import jwt from 'jsonwebtoken';
-import { jwtConfig } from '../common/config';
+import { jwtConfig, processEnv } from '../common/config';
 
 /**
  * A development token signed with JWT_SECRET (HS256), for TypeScript callers: the tests and the
@@ -7,7 +7,7 @@ import { jwtConfig } from '../common/config';
  * `scripts/token-cli.cjs` (plain JavaScript, so it needs no build); scripts/token.test.ts checks
  * that both sign alike.
  */
-export function signDevToken(claims: Record<string, unknown>, ttl = 3600, env: NodeJS.ProcessEnv = process.env): string {
+export function signDevToken(claims: Record<string, unknown>, ttl = 3600, env: NodeJS.ProcessEnv = processEnv()): string {
   const config = jwtConfig(env);
   if (!config.secret) throw new Error('JWT_SECRET is not set: tokens for a JWKS setup come from your identity provider');
   return jwt.sign(claims, config.secret, {
