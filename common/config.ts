@@ -171,6 +171,12 @@ function url(o: {
   };
 }
 
+/** Default lead time of CREDENTIAL_EXPIRING events: 7 days before `expiresAt`. */
+export const DEFAULT_CREDENTIAL_EXPIRY_WARNING_SECONDS = 604_800;
+
+/** `name` or `schema.name`, each a plain lower-case SQL identifier (`TYK_ANALYTICS_TABLE`). */
+export const TABLE_NAME = /^([a-z_][a-z0-9_]{0,62}\.)?[a-z_][a-z0-9_]{0,62}$/;
+
 const POSTGRES_URL = { protocols: /^postgres(ql)?$/, allowed: '`postgres://…`' };
 const HTTP_URL = { protocols: /^https?$/, allowed: '`http(s)://…`' };
 
@@ -387,7 +393,7 @@ export const VARIABLES = {
     true,
   ),
   CREDENTIAL_EXPIRY_WARNING_SECONDS: integer({
-    default: 604_800,
+    default: DEFAULT_CREDENTIAL_EXPIRY_WARNING_SECONDS,
     defaultText: '`604800` (7 days)',
     min: 0,
     max: Number.MAX_SAFE_INTEGER,
@@ -448,7 +454,7 @@ export const VARIABLES = {
       },
       z
         .string()
-        .regex(/^([a-z_][a-z0-9_]{0,62}\.)?[a-z_][a-z0-9_]{0,62}$/, {
+        .regex(TABLE_NAME, {
           error: 'must be a table name like tyk_analytics or schema.tyk_analytics',
         })
         .optional()
@@ -959,9 +965,6 @@ export function jobConcurrency(env: Env = processEnv()): number {
 export function syncStuckSeconds(env: Env = processEnv()): number {
   return read(provider, env).syncStuckSeconds;
 }
-
-/** Default lead time of CREDENTIAL_EXPIRING events: 7 days before `expiresAt`. */
-export const DEFAULT_CREDENTIAL_EXPIRY_WARNING_SECONDS = 604_800;
 
 export function credentialExpiryWarningSeconds(env: Env = processEnv()): number {
   return read(developers, env).credentialExpiryWarningSeconds;
