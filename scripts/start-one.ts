@@ -12,31 +12,29 @@ import { SUBGRAPHS } from './subgraphs';
  * with <name> one of the subgraphs or `gateway`. SIGINT/SIGTERM stop it cleanly.
  */
 async function main(name: string): Promise<void> {
+  const module = name === 'gateway' ? null : SUBGRAPHS[name as SubgraphName];
+  if (module === undefined) throw new Error(`unknown process "${name}": use gateway or one of ${SUBGRAPH_NAMES.join(', ')}`);
+  // The whole configuration is checked before anything starts (a ConfigError names every bad variable).
+  const config = module ? processConfig(module.name) : processConfig('gateway');
+  const log = createLogger(name);
   let stop: () => Promise<void>;
-  if (name === 'gateway') {
-    // The whole configuration is checked before anything starts (ConfigError names every bad variable).
-    const { listen } = processConfig('gateway');
-    const log = createLogger(name);
+  if (!module) {
     const gateway = await startGateway({
       supergraph: fs.readFileSync(SUPERGRAPH_FILE, 'utf8'),
-      port: listen.port,
-      host: listen.host,
+      port: config.listen.port,
+      host: config.listen.host,
       log,
     });
     stop = gateway.stop;
   } else {
-    const module = SUBGRAPHS[name as SubgraphName];
-    if (!module) throw new Error(`unknown process "${name}": use gateway or one of ${SUBGRAPH_NAMES.join(', ')}`);
-    const { listen, database } = processConfig(module.name);
     const subgraph = await startSubgraph(module, {
-      databaseUrl: database.url,
-      port: listen.port,
-      host: listen.host,
-      log: createLogger(name),
+      databaseUrl: processConfig(module.name).database.url, // parsed above: a cache hit
+      port: config.listen.port,
+      host: config.listen.host,
+      log,
     });
     stop = subgraph.stop;
   }
-  const log = createLogger(name);
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
