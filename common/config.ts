@@ -551,9 +551,9 @@ function productionSecret(
   return devDefault;
 }
 
-export const runtime = part('runtime', ['NODE_ENV'], (v) => ({ production: v.NODE_ENV === 'production' }));
+const runtime = part('runtime', ['NODE_ENV'], (v) => ({ production: v.NODE_ENV === 'production' }));
 
-export const logging = part('logging', ['LOG_LEVEL'], (v) => ({ level: v.LOG_LEVEL }));
+const logging = part('logging', ['LOG_LEVEL'], (v) => ({ level: v.LOG_LEVEL }));
 
 /** Interface and port of one process: `<NAME>_PORT` over `PORT` over the default. */
 function listen(name: SubgraphName | 'gateway') {
@@ -568,13 +568,13 @@ const LISTEN = Object.fromEntries((['gateway', ...SUBGRAPH_NAMES] as const).map(
   ReturnType<typeof listen>
 >;
 
-export const database = part('database', ['DATABASE_URL'], (v, checks) => {
+const database = part('database', ['DATABASE_URL'], (v, checks) => {
   if (!v.DATABASE_URL) checks.fail('DATABASE_URL', 'must be set (npm start sets it for the embedded PostgreSQL)');
   return { url: v.DATABASE_URL ?? '' };
 });
 
 /** `npm start`: an embedded PostgreSQL unless DATABASE_URL is set, and the ports of every process. */
-export const startAll = part(
+const startAll = part(
   'npm start',
   ['DATABASE_URL', 'PLANGRAPH_DATA_DIR', 'EMBEDDED_PG_PORT', 'HOST', 'PORT', ...(Object.keys(PORTS) as (keyof typeof PORTS)[])],
   (v) => ({
@@ -592,7 +592,7 @@ export const startAll = part(
 );
 
 /** How tokens are verified: the gateway, the usage subgraph's service tokens, `npm run token`. */
-export const jwtKeys = part('jwt', ['NODE_ENV', 'JWT_SECRET', 'JWT_JWKS_URL', 'JWT_ISSUER', 'JWT_AUDIENCE'], (v, checks) => {
+const jwtKeys = part('jwt', ['NODE_ENV', 'JWT_SECRET', 'JWT_JWKS_URL', 'JWT_ISSUER', 'JWT_AUDIENCE'], (v, checks) => {
   const production = v.NODE_ENV === 'production';
   const jwksUrl = v.JWT_JWKS_URL;
   return {
@@ -607,19 +607,19 @@ export const jwtKeys = part('jwt', ['NODE_ENV', 'JWT_SECRET', 'JWT_JWKS_URL', 'J
   };
 });
 
-export const tokenLifetime = part('token lifetime', ['JWT_MAX_AGE'], (v) => ({ maxAgeSeconds: v.JWT_MAX_AGE }));
+const tokenLifetime = part('token lifetime', ['JWT_MAX_AGE'], (v) => ({ maxAgeSeconds: v.JWT_MAX_AGE }));
 
 /** What subgraphs take from the verified claims. */
-export const claims = part('claims', ['JWT_ROLES_CLAIM', 'JWT_MFA_CLAIM'], (v) => ({
+const claims = part('claims', ['JWT_ROLES_CLAIM', 'JWT_MFA_CLAIM'], (v) => ({
   rolesClaim: v.JWT_ROLES_CLAIM ?? 'roles',
   mfaClaim: v.JWT_MFA_CLAIM ?? null,
 }));
 
-export const sharedSecret = part('gateway signature', ['NODE_ENV', 'GATEWAY_SHARED_SECRET'], (v, checks) => ({
+const sharedSecret = part('gateway signature', ['NODE_ENV', 'GATEWAY_SHARED_SECRET'], (v, checks) => ({
   secret: productionSecret(checks, 'GATEWAY_SHARED_SECRET', v.GATEWAY_SHARED_SECRET, v.NODE_ENV === 'production', DEV_GATEWAY_SECRET),
 }));
 
-export const signatureCheck = part('signature check', ['NODE_ENV', 'GATEWAY_SIGNATURE_MAX_AGE_SECONDS'], (v) => ({
+const signatureCheck = part('signature check', ['NODE_ENV', 'GATEWAY_SIGNATURE_MAX_AGE_SECONDS'], (v) => ({
   maxAgeSeconds: v.GATEWAY_SIGNATURE_MAX_AGE_SECONDS,
   /**
    * Whether GraphQL requests without a gateway signature — `_service` and `_entities` included —
@@ -629,14 +629,14 @@ export const signatureCheck = part('signature check', ['NODE_ENV', 'GATEWAY_SIGN
   required: v.NODE_ENV === 'production',
 }));
 
-export const encryption = part('encryption', ['NODE_ENV', 'ENCRYPTION_KEYS'], (v, checks): KeyRing => {
+const encryption = part('encryption', ['NODE_ENV', 'ENCRYPTION_KEYS'], (v, checks): KeyRing => {
   if (v.ENCRYPTION_KEYS) return v.ENCRYPTION_KEYS;
   if (v.NODE_ENV === 'production') checks.fail('ENCRYPTION_KEYS', 'must be set when NODE_ENV=production');
   const key = createHash('sha256').update(DEV_KEY_SOURCE).digest();
   return { current: { id: 'dev', key }, all: new Map([['dev', key]]) };
 });
 
-export const graphqlLimits = part(
+const graphqlLimits = part(
   'graphql limits',
   [
     'NODE_ENV',
@@ -676,7 +676,7 @@ export const graphqlLimits = part(
   },
 );
 
-export const subgraphUrls = part(
+const subgraphUrls = part(
   'subgraph urls',
   Object.keys(SUBGRAPH_URLS) as (keyof typeof SUBGRAPH_URLS)[],
   (v) =>
@@ -688,18 +688,18 @@ export const subgraphUrls = part(
     ) as Record<SubgraphName, string>,
 );
 
-export const jobs = part('jobs', ['JOB_CONCURRENCY', 'JOB_LOCK_TIMEOUT_SECONDS'], (v) => ({
+const jobs = part('jobs', ['JOB_CONCURRENCY', 'JOB_LOCK_TIMEOUT_SECONDS'], (v) => ({
   concurrency: v.JOB_CONCURRENCY,
   lockTimeoutSeconds: v.JOB_LOCK_TIMEOUT_SECONDS,
 }));
 
-export const plans = part('plans', ['PLAN_CHANGE_APPROVAL'], (v) => ({ planChangeApproval: v.PLAN_CHANGE_APPROVAL }));
+const plans = part('plans', ['PLAN_CHANGE_APPROVAL'], (v) => ({ planChangeApproval: v.PLAN_CHANGE_APPROVAL }));
 
-export const developers = part('developers', ['CREDENTIAL_EXPIRY_WARNING_SECONDS'], (v) => ({
+const developers = part('developers', ['CREDENTIAL_EXPIRY_WARNING_SECONDS'], (v) => ({
   credentialExpiryWarningSeconds: v.CREDENTIAL_EXPIRY_WARNING_SECONDS,
 }));
 
-export const provider = part(
+const provider = part(
   'provider',
   ['SYNC_STUCK_SECONDS', 'PROVIDER_HTTP_TIMEOUT_MS', 'PROVIDER_SYNC_INTERVAL_SECONDS', 'PROVIDER_TYK_RELOAD'],
   (v) => ({
@@ -710,7 +710,7 @@ export const provider = part(
   }),
 );
 
-export const usage = part(
+const usage = part(
   'usage',
   [
     'TYK_ANALYTICS_DATABASE_URL',
@@ -875,8 +875,8 @@ export function processConfig<P extends ProcessName>(name: P, env: Env = process
   return parseConfig(name, PROCESSES[name], env) as ConfigOf<(typeof PROCESSES)[P]>;
 }
 
-/** One part of a configuration: the typed accessors below. Throws `ConfigError` when it is invalid. */
-export function read<T>(part: Part<T>, env: Env = processEnv()): T {
+/** One part of a configuration, for the typed accessors below. Throws `ConfigError` when it is invalid. */
+function read<T>(part: Part<T>, env: Env = processEnv()): T {
   return parseConfig(part.name, { part }, env).part;
 }
 
