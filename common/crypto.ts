@@ -1,5 +1,5 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { isProduction } from './config';
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { encryptionKeyRing, processEnv } from './config';
 
 /**
  * AES-256-GCM for secrets kept at rest (provider secrets, pending key material). Keys come
@@ -11,32 +11,9 @@ export interface KeyRing {
   all: Map<string, Buffer>;
 }
 
-const DEV_KEY_SOURCE = 'plangraph-development-encryption-key-not-for-production';
-
-export function keyRingFromEnv(env: NodeJS.ProcessEnv = process.env): KeyRing {
-  const raw = env.ENCRYPTION_KEYS;
-  if (!raw) {
-    if (isProduction(env)) throw new Error('ENCRYPTION_KEYS must be set when NODE_ENV=production');
-    const key = createHash('sha256').update(DEV_KEY_SOURCE).digest();
-    return { current: { id: 'dev', key }, all: new Map([['dev', key]]) };
-  }
-  const all = new Map<string, Buffer>();
-  let current: KeyRing['current'] | null = null;
-  for (const entry of raw
-    .split(',')
-    .map((e) => e.trim())
-    .filter(Boolean)) {
-    const colon = entry.indexOf(':');
-    const id = entry.slice(0, colon);
-    const key = Buffer.from(entry.slice(colon + 1), 'base64');
-    if (colon < 1 || !/^[A-Za-z0-9_-]+$/.test(id) || key.length !== 32) {
-      throw new Error('ENCRYPTION_KEYS entries must look like `id:<32 bytes in base64>`');
-    }
-    all.set(id, key);
-    current ??= { id, key };
-  }
-  if (!current) throw new Error('ENCRYPTION_KEYS is empty');
-  return { current, all };
+/** The key ring of an environment (`ENCRYPTION_KEYS`, parsed and checked by `common/config.ts`). */
+export function keyRingFromEnv(env: NodeJS.ProcessEnv = processEnv()): KeyRing {
+  return encryptionKeyRing(env);
 }
 
 export function encryptSecret(ring: KeyRing, plaintext: string): string {

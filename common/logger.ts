@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino';
+import { logLevel } from './config';
 
 /** Structured JSON logs on stdout. Tokens, secrets and passwords never reach a log line. */
 export const REDACT_PATHS = [
@@ -102,7 +103,7 @@ export function safeError(error: unknown, depth = 0): unknown {
 }
 
 /** A pino logger for a service; `destination` (default stdout) lets tests read the lines. */
-export function createLogger(name: string, level = process.env.LOG_LEVEL || 'info', destination?: pino.DestinationStream): Logger {
+export function createLogger(name: string, level = logLevel(), destination?: pino.DestinationStream): Logger {
   const options: pino.LoggerOptions = {
     name,
     level,

@@ -12,7 +12,7 @@ import type { GraphQLSchema, ExecutionResult } from 'graphql';
 import type { MikroORM, EntityManager } from '@mikro-orm/postgresql';
 import type { MigrationObject } from '@mikro-orm/core';
 import { Caller, gatewaySignatureCheck, type UpstreamRequest } from './auth';
-import { jobConcurrency, jobLockTimeoutSeconds, jwtConfig, type SubgraphName } from './config';
+import { claimsConfig, jobConcurrency, jobLockTimeoutSeconds, processEnv, subgraphConfig, type SubgraphName } from './config';
 import { initOrm, migrate, readiness } from './db';
 import { auditLoggerContext, type AuditActor } from './audit';
 import { JobRunner } from './jobs';
@@ -41,7 +41,10 @@ export interface SubgraphContext {
   pubsub: PgPubSub;
   /** "Now" for every time-dependent rule; injected in tests. */
   clock: Clock;
-  /** The environment the subgraph was started with: read settings from here (through `common/config.ts`), never from `process.env`. */
+  /**
+   * The environment the subgraph was started with, validated at start: read settings from it through the typed
+   * accessors of `common/config.ts` (parsed once per environment), never from `process.env` or by variable name.
+   */
   env: NodeJS.ProcessEnv;
 }
 
@@ -95,7 +98,7 @@ export interface RunningSubgraph {
 }
 
 function contextFactory(orm: MikroORM, pubsub: PgPubSub, log: Logger, env: NodeJS.ProcessEnv, clock: Clock) {
-  const { rolesClaim, mfaClaim } = jwtConfig(env);
+  const { rolesClaim, mfaClaim } = claimsConfig(env);
   const check = gatewaySignatureCheck(env, signatureClock);
   return (
     request: UpstreamRequest & { extensions?: { plangraph?: unknown } | null },
@@ -170,7 +173,9 @@ function maskResult(result: ExecutionResult, log: Logger, requestId: string) {
  * port when the schema has subscriptions.
  */
 export async function startSubgraph(module: SubgraphModule, options: StartOptions): Promise<RunningSubgraph> {
-  const env = options.env ?? process.env;
+  const env = options.env ?? processEnv();
+  // Every setting of this subgraph checked before anything starts: one ConfigError names every bad variable.
+  subgraphConfig(module.name, env);
   const log = options.log ?? createLogger(module.name);
   await migratePlatform(options.databaseUrl);
   const clock = options.clock ?? systemClock;

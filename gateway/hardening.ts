@@ -7,9 +7,9 @@ import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import { maxDirectivesPlugin } from '@escape.tech/graphql-armor-max-directives';
 import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
-import { isProduction } from '../common/config';
+import { graphqlLimitsConfig } from '../common/config';
 
-/** Limits the gateway enforces on every operation, from the environment. */
+/** Limits the gateway enforces on every operation, from the environment (`graphqlLimits` in common/config.ts). */
 export interface HardeningConfig {
   maxDepth: number;
   maxAliases: number;
@@ -36,41 +36,8 @@ export interface HardeningConfig {
   csrfHeaders: string[];
 }
 
-function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer ≥ ${min}`);
-  return value;
-}
-
-function bool(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  return ['1', 'true', 'yes', 'on'].includes(raw.toLowerCase());
-}
-
-export function hardeningConfig(env: NodeJS.ProcessEnv = process.env): HardeningConfig {
-  const production = isProduction(env);
-  const rate = /^(\d+)\/(\d+)$/.exec(env.PLATFORM_RATE_LIMIT ?? '600/60');
-  if (!rate) throw new Error('PLATFORM_RATE_LIMIT must look like `<requests>/<seconds>`, e.g. 600/60 (0/60 turns it off)');
-  return {
-    maxDepth: int(env, 'GRAPHQL_MAX_DEPTH', 12, 1),
-    maxAliases: int(env, 'GRAPHQL_MAX_ALIASES', 15),
-    maxTokens: int(env, 'GRAPHQL_MAX_TOKENS', 3000, 1),
-    maxDirectives: int(env, 'GRAPHQL_MAX_DIRECTIVES', 20),
-    batchLimit: int(env, 'GRAPHQL_BATCH_LIMIT', 0),
-    maxBodyBytes: int(env, 'GRAPHQL_MAX_BODY_BYTES', 100_000, 1),
-    requestTimeoutMs: int(env, 'GRAPHQL_REQUEST_TIMEOUT_MS', 30_000, 1),
-    upstreamTimeoutMs: int(env, 'GRAPHQL_UPSTREAM_TIMEOUT_MS', 15_000, 1),
-    introspection: bool(env, 'GRAPHQL_INTROSPECTION', !production),
-    fieldSuggestions: bool(env, 'GRAPHQL_FIELD_SUGGESTIONS', !production),
-    trustedDocumentsFile: env.TRUSTED_DOCUMENTS_FILE || null,
-    rateLimit: { requests: Number(rate[1]), windowSeconds: Math.max(1, Number(rate[2])) },
-    maxSubscriptionsPerConnection: int(env, 'GRAPHQL_MAX_SUBSCRIPTIONS_PER_CONNECTION', 50, 1),
-    maxSubscriptionsPerCaller: int(env, 'GRAPHQL_MAX_SUBSCRIPTIONS_PER_CALLER', 200, 1),
-    csrfHeaders: ['x-graphql-csrf', 'apollo-require-preflight'],
-  };
+export function hardeningConfig(env: NodeJS.ProcessEnv): HardeningConfig {
+  return { ...graphqlLimitsConfig(env), csrfHeaders: ['x-graphql-csrf', 'apollo-require-preflight'] };
 }
 
 /**

@@ -9,7 +9,17 @@ import { GraphQLError } from 'graphql';
 import { maskError as defaultMaskError } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
 import { signForwardedAuth, upstreamPrint, type Claims } from '../common/auth';
-import { gatewaySharedSecret, isProduction, jwtConfig, SUBGRAPH_NAMES, subgraphUrl, type SubgraphName } from '../common/config';
+import {
+  gatewayConfig,
+  gatewaySharedSecret,
+  isProduction,
+  jwtConfig,
+  logLevel,
+  processEnv,
+  SUBGRAPH_NAMES,
+  subgraphUrl,
+  type SubgraphName,
+} from '../common/config';
 import { createLogger, type Logger } from '../common/logger';
 import { systemClock, type Clock } from '../common/clock';
 import {
@@ -214,8 +224,8 @@ function gatewayParts(env: NodeJS.ProcessEnv): GatewayParts {
   };
 }
 
-export function createGateway(options: GatewayOptions, parts: GatewayParts = gatewayParts(options.env ?? process.env)) {
-  const env = options.env ?? process.env;
+export function createGateway(options: GatewayOptions, parts: GatewayParts = gatewayParts(options.env ?? processEnv())) {
+  const env = options.env ?? processEnv();
   const log = options.log ?? createLogger('gateway');
   const jwt = jwtConfig(env);
   const production = isProduction(env);
@@ -249,7 +259,7 @@ export function createGateway(options: GatewayOptions, parts: GatewayParts = gat
         }
       : {}),
     transportEntries: transportEntries as never,
-    logging: hiveLogger(log, env.LOG_LEVEL || 'info'),
+    logging: hiveLogger(log, logLevel(env)),
     graphiql: production ? false : { title: 'Plangraph' },
     landingPage: false,
     healthCheckEndpoint: '/healthz',
@@ -288,13 +298,15 @@ export function createGateway(options: GatewayOptions, parts: GatewayParts = gat
 
 /** Starts the gateway on Node's http server with graphql-ws on the same `/graphql` path. */
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
+  const env = options.env ?? processEnv();
+  // Every setting checked before anything starts: one ConfigError names every bad variable.
+  gatewayConfig(env);
   const log = options.log ?? createLogger('gateway');
-  const parts = gatewayParts(options.env ?? process.env);
+  const parts = gatewayParts(env);
   const gateway = createGateway({ ...options, log }, parts);
   // Load the supergraph before accepting traffic: otherwise a first operation arriving over
   // graphql-ws (which does not trigger the lazy load an HTTP request does) finds no schema.
   await gateway.getSchema();
-  const env = options.env ?? process.env;
   const readiness = readinessProbe({
     subgraphUrls: Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, options.subgraphUrls?.[name] ?? subgraphUrl(name, env)])),
     schemaLoaded: async () => gateway.getSchema(),

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { DEFAULT_PORTS, SUBGRAPH_NAMES, listenHost, portFor } from '../common/config';
+import { checkAll, ConfigError, gatewayConfig, processConfig, processEnv, SUBGRAPH_NAMES, subgraphConfig } from '../common/config';
 import { projectRoot } from './paths';
 import { SUBGRAPHS } from './subgraphs';
 
@@ -84,25 +84,36 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stopAll(0));
   process.on('SIGTERM', () => void stopAll(0));
 
-  let databaseUrl = process.env.DATABASE_URL;
+  const processes = processEnv();
+  // Its own settings and its children's, before anything starts: one message names every bad
+  // variable, instead of a child exiting after PostgreSQL has started.
+  checkAll('npm start', [
+    () => processConfig('npm start', processes),
+    () => gatewayConfig(processes),
+    ...SUBGRAPH_NAMES.map((name) => () => subgraphConfig(name, processes)),
+  ]);
+  const config = processConfig('npm start', processes).startAll;
+  const { ports } = config;
+
+  let databaseUrl = config.databaseUrl;
   if (!databaseUrl) {
-    const port = Number(process.env.EMBEDDED_PG_PORT || 54329);
-    const dataDir = process.env.PLANGRAPH_DATA_DIR ? path.resolve(process.env.PLANGRAPH_DATA_DIR) : path.join(root, '.data', 'postgres');
+    const port = config.embeddedPort;
+    const dataDir = config.dataDir ? path.resolve(config.dataDir) : path.join(root, '.data', 'postgres');
     databaseUrl = await startDatabase(dataDir, port);
     say(`embedded PostgreSQL on 127.0.0.1:${port} (data in ${path.relative(root, dataDir) || dataDir})`);
   } else {
     say('using DATABASE_URL');
   }
 
-  const host = listenHost();
+  const host = config.host;
   const local = host === '0.0.0.0' ? '127.0.0.1' : host;
-  const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: databaseUrl, HOST: host };
+  const env: NodeJS.ProcessEnv = { ...processes, DATABASE_URL: databaseUrl, HOST: host };
   for (const name of SUBGRAPH_NAMES) {
-    env[`SUBGRAPH_${name.toUpperCase()}_URL`] ??= `http://${local}:${portFor(name)}/graphql`;
+    env[`SUBGRAPH_${name.toUpperCase()}_URL`] ??= `http://${local}:${ports[name]}/graphql`;
   }
   const spawnProcess = (name: string) => {
     const child = spawn(process.execPath, [path.join(root, 'dist', 'scripts', 'start-one.js'), name], {
-      env: { ...env, PORT: String(portFor(name as keyof typeof DEFAULT_PORTS)) },
+      env: { ...env, PORT: String(ports[name as keyof typeof ports]) },
       stdio: ['ignore', 'inherit', 'inherit'],
     });
     children.set(name, child);
@@ -120,11 +131,11 @@ async function main(): Promise<void> {
   await Promise.all(
     started.map((name) => {
       const child = children.get(name)!;
-      return waitFor(`http://${local}:${portFor(name as keyof typeof DEFAULT_PORTS)}/readyz`, 90_000, () => child.exitCode === null);
+      return waitFor(`http://${local}:${ports[name as keyof typeof ports]}/readyz`, 90_000, () => child.exitCode === null);
     }),
   );
   const gateway = spawnProcess('gateway');
-  const gatewayPort = portFor('gateway');
+  const gatewayPort = ports.gateway;
   await waitFor(`http://${local}:${gatewayPort}/healthz`, 60_000, () => gateway.exitCode === null);
   say(`ready: ${started.length} subgraphs and the gateway`);
   say(`GraphiQL: http://localhost:${gatewayPort}/graphql`);
@@ -132,6 +143,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
+  if (error instanceof ConfigError) {
+    // Nothing has started yet: the message names every bad variable, a stack trace would only hide it.
+    process.stderr.write(`[plangraph] ${error.message}\n`);
+    process.exit(1);
+  }
   say(`failed to start: ${(error as Error).stack ?? error}`);
   void stopAll(1);
 });

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import fs from 'node:fs';
-import { databaseUrl, listenHost, portFor, SUBGRAPH_NAMES, type SubgraphName } from '../common/config';
+import { ConfigError, processConfig, SUBGRAPH_NAMES, type SubgraphName } from '../common/config';
 import { createLogger } from '../common/logger';
 import { startGateway } from '../gateway';
 import { startSubgraph } from '../common/server';
@@ -12,23 +12,25 @@ import { SUBGRAPHS } from './subgraphs';
  * with <name> one of the subgraphs or `gateway`. SIGINT/SIGTERM stop it cleanly.
  */
 async function main(name: string): Promise<void> {
+  const module = name === 'gateway' ? null : SUBGRAPHS[name as SubgraphName];
+  if (module === undefined) throw new Error(`unknown process "${name}": use gateway or one of ${SUBGRAPH_NAMES.join(', ')}`);
+  // The whole configuration is checked before anything starts (a ConfigError names every bad variable).
+  const config = module ? processConfig(module.name) : processConfig('gateway');
   const log = createLogger(name);
   let stop: () => Promise<void>;
-  if (name === 'gateway') {
+  if (!module) {
     const gateway = await startGateway({
       supergraph: fs.readFileSync(SUPERGRAPH_FILE, 'utf8'),
-      port: portFor('gateway'),
-      host: listenHost(),
+      port: config.listen.port,
+      host: config.listen.host,
       log,
     });
     stop = gateway.stop;
   } else {
-    const module = SUBGRAPHS[name as SubgraphName];
-    if (!module) throw new Error(`unknown process "${name}": use gateway or one of ${SUBGRAPH_NAMES.join(', ')}`);
     const subgraph = await startSubgraph(module, {
-      databaseUrl: databaseUrl(),
-      port: portFor(module.name),
-      host: listenHost(),
+      databaseUrl: processConfig(module.name).database.url, // parsed above: a cache hit
+      port: config.listen.port,
+      host: config.listen.host,
       log,
     });
     stop = subgraph.stop;
@@ -52,6 +54,11 @@ async function main(name: string): Promise<void> {
 }
 
 main(process.argv[2] ?? '').catch((error) => {
+  if (error instanceof ConfigError) {
+    // What to fix, and nothing else: a stack trace would only hide the list of bad variables.
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
   createLogger(process.argv[2] || 'start').fatal({ err: error }, 'failed to start');
   process.exit(1);
 });

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
+import { processEnv } from '../../common/config';
 import { decryptSecret, encryptSecret, keyRingFromEnv, type KeyRing } from '../../common/crypto';
 
 /**
@@ -107,10 +108,10 @@ function keyRing(env: NodeJS.ProcessEnv): KeyRing {
 }
 
 /** Encrypts with the first key of `ENCRYPTION_KEYS` (`context.env` / `ops.env`; default: this process's). */
-export function sealSecret(secret: string, env: NodeJS.ProcessEnv = process.env): string {
+export function sealSecret(secret: string, env: NodeJS.ProcessEnv = processEnv()): string {
   return encryptSecret(keyRing(env), secret);
 }
 
-export function openSecret(sealed: string, env: NodeJS.ProcessEnv = process.env): string {
+export function openSecret(sealed: string, env: NodeJS.ProcessEnv = processEnv()): string {
   return decryptSecret(keyRing(env), sealed);
 }

@@ -109,7 +109,7 @@ export async function tailAnalytics(deps: TailDeps, options: TailOptions = {}): 
   const settings = usageSettings(deps.env);
   const table = (options.table ?? settings.analyticsTable).toLowerCase();
   if (!TABLE_NAME.test(table)) throw new Error(`not a table name: ${table}`);
-  const url = options.databaseUrl ?? deps.env.TYK_ANALYTICS_DATABASE_URL ?? deps.databaseUrl;
+  const url = options.databaseUrl ?? settings.analyticsDatabaseUrl ?? deps.databaseUrl;
   const sharding = options.sharding ?? settings.tableSharding;
   const batchSize = options.batchSize ?? settings.tailBatchSize;
   const settleSeconds = options.settleSeconds ?? settings.tailSettleSeconds;
