@@ -8,7 +8,18 @@
  * - a policy the portal created (portal-first) is the portal's whole: an operator's path
  *   permissions or throttling on it are undone by the next provider sync, and `sync` says so.
  */
-import { createProduct, mutate, productPolicyIdOf, startHarness, waitFor, waitForLink, type Harness } from './test-harness';
+import {
+  compact,
+  createPlan,
+  createProduct,
+  mutate,
+  planPolicyIdOf,
+  productPolicyIdOf,
+  startHarness,
+  waitFor,
+  waitForLink,
+  type Harness,
+} from './test-harness';
 
 const SYNC = `mutation($input: SyncProviderInput!) { syncProvider(input: $input) { result { newPolicies repairedPolicies } errors { code message } } }`;
 
@@ -167,5 +178,20 @@ describe('provider sync: who owns which field of a policy', () => {
       { what: 'the product to be in sync' },
     );
     expect(seen).toEqual({ status: 'SYNCED', repairs: 1, lastRepairReason: 'Changed in the provider: throttle_interval, access_rights.' });
+  });
+  it('restores the tags an operator removed from portal-owned policies: the portal wrote them, so they stay its own', async () => {
+    const product = await createProduct(h, { tykApiIds: ['tiles-api'] });
+    const plan = await createPlan(h, { endpointRules: [{ productId: product.id, allow: [{ path: '/tiles', methods: ['GET'] }] }] });
+    await waitForLink(h, 'PLAN', plan.id, (row) => row.status === 'SYNCED' && row.rule_policy_ids.length === 1);
+    const ids = [planPolicyIdOf(plan.id), `pg-rules-${compact(plan.id)}-${compact(product.id)}`];
+    const portal = ids.map((id) => h.tyk.policy(id)!);
+    for (const policy of portal) h.tyk.putPolicyDirect({ ...policy, tags: ['ops-team'] });
+    expect((await syncProvider()).repairedPolicies).toBe(1);
+    await waitFor(() => ids.every((id, i) => JSON.stringify(h.tyk.policy(id)) === JSON.stringify(portal[i])), {
+      timeoutMs: 30_000,
+      what: 'both policies to get their tags back',
+    });
+    const link = await waitForLink(h, 'PLAN', plan.id, (row) => row.status === 'SYNCED' && row.repairs === 1);
+    expect(link.last_repair_reason).toBe(`Changed in the provider: tags, ${ids[1]}.tags.`);
   });
 });

@@ -316,8 +316,8 @@ export function keyRulePolicyIds(plan: PlanContractRow | null, productIds: reado
  * Writes the plan's restriction policies (one per endpoint rule, `pg-rules-<plan>-<product>`, see
  * tyk/bodies.ts `rulesPolicy`) while the plan's own policy exists, and deletes the ones no rule
  * needs once no live key uses them. A policy with such an id but without the provider's policy
- * tags is someone else's: never overwritten or deleted (a SyncConflict says so). Returns the ids
- * written (and still present).
+ * tags, that the portal did not write there, is someone else's: never overwritten or deleted (a
+ * SyncConflict says so). Returns the ids written (and still present).
  */
 async function writeRulePolicies(
   tx: EntityManager,
@@ -341,9 +341,11 @@ async function writeRulePolicies(
     }
   }
   let wrote = false;
+  // Written here before (recorded on the link): the portal's, even if its tags were removed in Tyk.
+  const recorded = (policyId: string) => previous.includes(policyId) && state.syncedProviderId === provider.id;
   for (const policy of desired.values()) {
     const current = await client.getPolicy(policy.id);
-    if (current && !carriesTags(current, provider.policyTags)) {
+    if (current && !carriesTags(current, provider.policyTags) && !recorded(policy.id)) {
       throw new SyncConflict(
         `The provider has a policy ${policy.id} without the portal's policy tags: the portal does not overwrite it. Delete it or add a policy tag, then the plan syncs.`,
       );
@@ -365,7 +367,7 @@ async function writeRulePolicies(
       continue;
     }
     const current = await client.getPolicy(policyId);
-    if (current && !carriesTags(current, provider.policyTags)) continue;
+    if (current && !carriesTags(current, provider.policyTags) && !recorded(policyId)) continue;
     if ((await client.deletePolicy(policyId)) === 'deleted') {
       state.writes += 1;
       wrote = true;

@@ -8,7 +8,8 @@
  *    name), disappearance (MISSING, and the plan's/product's sync becomes MISSING) and
  *    re-appearance. A run over an unchanged provider changes nothing and sends nothing.
  * 2. Drift repair: a portal-owned policy that was edited or deleted in Tyk gets its sync job
- *    again (which restores it), and the repair is logged.
+ *    again (which restores it); the repair is logged and counted on its link, which `sync`
+ *    shows (`repairs`, `lastRepairAt`, `lastRepairReason`). See docs/PROVIDER-SYNC.md.
  * 3. Catch-up: plans and products that never reached a provider (none was registered) are synced
  *    to the default provider.
  *
@@ -367,7 +368,7 @@ async function ruleDrift(
     const desired = rulesPolicy(plan, product, rule, { orgId: provider.tykOrgId, tags: provider.policyTags });
     const current = byId.get(desired.id);
     if (!current) out.push(`${desired.id} (${link.rulePolicyIds.includes(desired.id) ? 'deleted in the provider' : 'not written yet'})`);
-    else if (carriesTags(current, provider.policyTags))
+    else if (carriesTags(current, provider.policyTags) || link.rulePolicyIds.includes(desired.id))
       out.push(...policyDifferences(current, desired).map((field) => `${desired.id}.${field}`));
   }
   return out;
