@@ -34,7 +34,7 @@ export async function scheduleProviderSync(
     em,
     JOB_TASKS.syncProvider,
     { providerId },
-    { jobKey: `provider-sync:${providerId}`, runAt: new Date(Date.now() + delaySeconds * 1000) },
+    { jobKey: `provider-sync:${providerId}`, runAt: new Date(deps.clock.now().getTime() + delaySeconds * 1000) },
   );
 }
 
