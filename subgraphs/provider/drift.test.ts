@@ -15,10 +15,10 @@ import {
   createProduct,
   mutate,
   planPolicyIdOf,
-  queuedJobs,
   runJobsNow,
   startHarness,
   waitFor,
+  waitForIdle,
   waitForLink,
   type Harness,
 } from './test-harness';
@@ -45,16 +45,30 @@ describe('provider sync: out-of-band changes in Tyk', () => {
     return response.data._entities[0].sync;
   };
 
-  /** Resolves once a periodic run that started after this call has finished (its successor is queued). */
-  const periodicRunAfterNow = async () => {
-    const since = Date.now();
-    await waitFor(
+  /** The id of the queued (not running) periodic run, or null while only a running one exists. */
+  const queuedRun = async () =>
+    (
+      await h.sql<{ id: string }>(
+        `select id::text as id from graphile_worker.jobs where task_identifier = 'provider.syncProvider' and locked_at is null`,
+      )
+    )[0]?.id ?? null;
+  const nextQueuedRun = (other: string | null) =>
+    waitFor(
       async () => {
-        const jobs = await queuedJobs(h, 'provider.syncProvider');
-        return jobs.length === 1 && new Date(jobs[0].run_at).getTime() > since + 1000;
+        const id = await queuedRun();
+        return id !== null && id !== other ? id : null;
       },
-      { timeoutMs: INTERVAL_SECONDS * 2000 + RUN_SLACK_MS, intervalMs: 100, what: 'a periodic provider sync to run' },
+      { timeoutMs: INTERVAL_SECONDS * 1000 + RUN_SLACK_MS, intervalMs: 100, what: 'a periodic provider sync to run' },
     );
+  /**
+   * Resolves once a periodic run that started after this call has finished: a run queues its
+   * successor (a new job) when it ends, so the queued job's id changes once per finished run.
+   */
+  const periodicRunAfterNow = async () => {
+    let queued = await queuedRun();
+    // Only a running one: it started before now; its successor is the first run to wait for.
+    if (queued === null) queued = await nextQueuedRun(null);
+    await nextQueuedRun(queued);
   };
 
   it('restores a policy edited in Tyk and one deleted there within one interval, and shows the repair in sync', async () => {
@@ -63,6 +77,7 @@ describe('provider sync: out-of-band changes in Tyk', () => {
     const editedId = planPolicyIdOf(edited.id);
     const deletedId = planPolicyIdOf(deleted.id);
     for (const plan of [edited, deleted]) await waitForLink(h, 'PLAN', plan.id, (row) => row.status === 'SYNCED', 'the first sync', 30_000);
+    await waitForIdle(h);
     const editedBefore = h.tyk.policy(editedId)!;
     const deletedBefore = h.tyk.policy(deletedId)!;
     expect(await planSync(edited.id)).toMatchObject({ status: 'SYNCED', repairs: 0, lastRepairAt: null, lastRepairReason: null });

@@ -24,7 +24,7 @@ import {
   productPolicyIdOf,
   startHarness,
   unique,
-  waitFor,
+  waitForIdle,
   waitForLink,
   type FixtureCredential,
   type Harness,
@@ -112,15 +112,7 @@ describe('provider sync: each plan field, changed alone', () => {
   /** Waits until the plan's version is in Tyk and no provider job (but the periodic one) waits or runs. */
   async function settled(): Promise<void> {
     await waitForLink(h, 'PLAN', planId, (row) => row.status === 'SYNCED' && row.synced_version === version, 'the plan sync', 60_000);
-    await waitFor(
-      async () =>
-        (
-          await h.sql(
-            `select 1 from graphile_worker.jobs where task_identifier like 'provider.%' and task_identifier <> 'provider.syncProvider'`,
-          )
-        ).length === 0,
-      { timeoutMs: 60_000, intervalMs: 100, what: 'the provider queue to drain' },
-    );
+    await waitForIdle(h);
   }
 
   const ENFORCED = ['access_rights', 'apply_policies', 'expires', 'meta_data', 'per', 'quota_max', 'quota_renewal_rate', 'rate', 'tags'];

@@ -17,6 +17,7 @@ import {
   productPolicyIdOf,
   startHarness,
   waitFor,
+  waitForIdle,
   waitForLink,
   type Harness,
 } from './test-harness';
@@ -157,6 +158,7 @@ describe('provider sync: who owns which field of a policy', () => {
     const product = await createProduct(h, { tykApiIds: ['maps-api'] });
     const policyId = productPolicyIdOf(product.id);
     await waitForLink(h, 'PRODUCT', product.id, (row) => row.status === 'SYNCED');
+    await waitForIdle(h);
     const portal = h.tyk.policy(policyId)!;
     h.tyk.putPolicyDirect({
       ...portal,
@@ -183,6 +185,7 @@ describe('provider sync: who owns which field of a policy', () => {
     const product = await createProduct(h, { tykApiIds: ['tiles-api'] });
     const plan = await createPlan(h, { endpointRules: [{ productId: product.id, allow: [{ path: '/tiles', methods: ['GET'] }] }] });
     await waitForLink(h, 'PLAN', plan.id, (row) => row.status === 'SYNCED' && row.rule_policy_ids.length === 1);
+    await waitForIdle(h);
     const ids = [planPolicyIdOf(plan.id), `pg-rules-${compact(plan.id)}-${compact(product.id)}`];
     const portal = ids.map((id) => h.tyk.policy(id)!);
     for (const policy of portal) h.tyk.putPolicyDirect({ ...policy, tags: ['ops-team'] });

@@ -249,6 +249,22 @@ export async function runJobsNow(h: Harness): Promise<void> {
   );
 }
 
+/**
+ * Waits until no provider job but the periodic one waits or runs (the provider has caught up with
+ * every change; a provider sync does not count what a queued job will write anyway as drift).
+ */
+export async function waitForIdle(h: Harness, timeoutMs = 60_000): Promise<void> {
+  await waitFor(
+    async () =>
+      (
+        await h.sql(
+          `select 1 from graphile_worker.jobs where task_identifier like 'provider.%' and task_identifier <> 'provider.syncProvider'`,
+        )
+      ).length === 0,
+    { timeoutMs, intervalMs: 100, what: 'the provider job queue to drain' },
+  );
+}
+
 /** Enqueues a provider job as the owners do. */
 export async function enqueue(h: Harness, task: string, payload: Record<string, unknown>, jobKey: string): Promise<void> {
   await h.sql(`select graphile_worker.add_job(?, ?::json, job_key := ?)`, [task, JSON.stringify(payload), jobKey]);
