@@ -24,6 +24,7 @@ import {
   productPolicyIdOf,
   startHarness,
   unique,
+  waitFor,
   waitForIdle,
   waitForLink,
   type FixtureCredential,
@@ -282,5 +283,41 @@ describe('provider sync: each plan field, changed alone', () => {
     expect(writesSeen()).toEqual([]);
     // The sync did run (it read the policy), it just had nothing to write.
     expect(h.tyk.requests.some((r) => r.method === 'GET' && r.path === `/tyk/policies/${planPolicy()}`)).toBe(true);
+  });
+  it("never overwrites a JWT policy without the portal's tags that the portal did not write", async () => {
+    const other = await mutate(h, 'plans', 'createPlan', 'CreatePlanInput', 'plan { id }', {
+      name: unique('other'),
+      displayName: 'Other',
+      status: 'PUBLISHED',
+      catalogIds: [catalogs[0]],
+      jwtScopes: ['fields:other'],
+    });
+    const otherId = other.plan.id as string;
+    const foreignId = jwtPolicyId(otherId);
+    // An operator's policy under the id the portal would give the plan's JWT policy.
+    h.tyk.putPolicyDirect({ ...h.tyk.policy(jwtPolicyId(planId))!, id: foreignId, name: 'ops', tags: ['ops'], quota_max: 5 });
+    const before = JSON.stringify([h.tyk.policyFiles.get(foreignId), h.tyk.policy(foreignId)]);
+    const mapping = h.tyk.scopeMapping(JWT_API);
+    const mark = h.tyk.history.length;
+
+    // A key under the plan makes its scopes due on the API: the scope sync stops at the foreign policy.
+    const credential = await insertCredential(h, otherId, [productId]);
+    await enqueue(h, 'provider.issueKey', { credentialId: credential.id }, `key:${credential.id}`);
+    const [link] = await waitFor(
+      async () => {
+        const rows = await h.sql(`select status, last_error from provider.api_scope_link where api_id = ? and status = 'FAILED'`, [
+          JWT_API,
+        ]);
+        return rows.length ? rows : null;
+      },
+      { timeoutMs: 60_000, what: 'the scope sync to refuse the foreign policy' },
+    );
+    expect(link.last_error).toContain(`${foreignId} without the portal's policy tags`);
+    expect(JSON.stringify([h.tyk.policyFiles.get(foreignId), h.tyk.policy(foreignId)])).toBe(before);
+    expect(h.tyk.scopeMapping(JWT_API)).toEqual(mapping);
+    const touching = h.tyk.history
+      .slice(mark)
+      .filter((r) => r.method !== 'GET' && (r.path.endsWith(`/${foreignId}`) || (r.body as { id?: string } | undefined)?.id === foreignId));
+    expect(touching).toEqual([]);
   });
 });
