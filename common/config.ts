@@ -487,6 +487,7 @@ export const VARIABLES = {
     description: 'run the tests against this server (a fresh database is created and dropped); read by `test/global-setup.mjs`',
     secret: true,
   }),
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each variable has a value type of its own
 } satisfies Record<string, Variable<any>>;
 
 export type VariableName = keyof typeof VARIABLES;

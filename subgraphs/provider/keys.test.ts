@@ -4,15 +4,16 @@
  * view with exactly the contract's columns (over a fixture table it fills), as the access/provider
  * contract describes them. The real view comes from the developers subgraph's migration.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import { encryptSecret, keyRingFromEnv } from '../../common/crypto';
+import { randomUUID } from 'node:crypto';
 import { TykTestServer } from '../../test/tyk/server';
 import { contractProblems, loadSpec } from '../../test/tyk/openapi';
 import {
   createPlan,
   createProduct,
+  credentialContractFixture,
   developer,
   enqueue,
+  insertCredential,
   mutate,
   planPolicyIdOf,
   productPolicyIdOf,
@@ -25,46 +26,6 @@ import {
   type Harness,
 } from '../../test/kit/provider';
 
-const CONTRACT_COLUMNS = [
-  'id',
-  'app_id',
-  'organization_id',
-  'plan_id',
-  'product_ids',
-  'status',
-  'expires_at',
-  'revokes_at',
-  'alias',
-  'metadata',
-  'pending_secret_encrypted',
-  'replaces_credential_id',
-  'created_at',
-  'version',
-];
-
-async function credentialContractFixture(sql: Harness['sql']): Promise<void> {
-  const [{ present }] = await sql<{ present: boolean }>(`select to_regclass('developers.credential_contract') is not null as present`);
-  if (present) return;
-  await sql(`create schema if not exists developers`);
-  await sql(`
-    create table developers.credential_fixture (
-      id uuid primary key, app_id uuid not null, organization_id uuid not null, plan_id uuid not null, product_ids uuid[] not null,
-      status text not null, expires_at timestamptz, revokes_at timestamptz, alias text not null, metadata jsonb not null,
-      pending_secret_encrypted text, replaces_credential_id uuid, created_at timestamptz not null default now(), version integer not null default 1)`);
-  await sql(`create view developers.credential_contract as select ${CONTRACT_COLUMNS.join(', ')} from developers.credential_fixture`);
-}
-
-const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-const newSecret = () => `pgk_${[...randomBytes(40)].map((b) => BASE62[b % 62]).join('')}`;
-
-interface FixtureCredential {
-  id: string;
-  secret: string;
-  appId: string;
-  organizationId: string;
-  developerId: string;
-}
-
 describe('provider sync: keys', () => {
   let h: Harness;
   beforeAll(async () => {
@@ -74,42 +35,8 @@ describe('provider sync: keys', () => {
     await h?.stop();
   });
 
-  async function credential(planId: string, productIds: string[], overrides: Record<string, unknown> = {}): Promise<FixtureCredential> {
-    const id = randomUUID();
-    const secret = newSecret();
-    const appId = randomUUID();
-    const organizationId = randomUUID();
-    const developerId = `dev-${randomUUID()}`;
-    const values = {
-      status: 'ACTIVE',
-      expires_at: null,
-      revokes_at: null,
-      pending_secret_encrypted: encryptSecret(keyRingFromEnv(), secret),
-      metadata: { tier: 'gold', DeveloperID: developerId, ApplicationID: appId, OrganisationID: organizationId },
-      version: 1,
-      ...overrides,
-    };
-    await h.sql(
-      `insert into developers.credential_fixture (id, app_id, organization_id, plan_id, product_ids, status, expires_at, revokes_at, alias, metadata, pending_secret_encrypted, version)
-       values (?, ?, ?, ?, ?::uuid[], ?, ?, ?, ?, ?::jsonb, ?, ?)`,
-      [
-        id,
-        appId,
-        organizationId,
-        planId,
-        `{${productIds.join(',')}}`,
-        values.status,
-        values.expires_at,
-        values.revokes_at,
-        `Weather app (${secret.slice(0, 12)})`,
-        JSON.stringify(values.metadata),
-        values.pending_secret_encrypted,
-        values.version,
-      ],
-    );
-    return { id, secret, appId, organizationId, developerId };
-  }
-
+  const credential = (planId: string, productIds: string[], overrides: Record<string, unknown> = {}) =>
+    insertCredential(h, planId, productIds, overrides);
   const keyRow = async (credentialId: string) =>
     (await h.sql('select * from provider.credential_key where credential_id = ?', [credentialId]))[0] ?? null;
   const waitForKey = (credentialId: string, check: (row: any) => boolean, what = 'credential key') =>

@@ -5,7 +5,9 @@
  * Tyk test server registered as the default provider, and helpers that build plans and products
  * through the owners' GraphQL APIs.
  */
+import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
+import { encryptSecret, keyRingFromEnv } from '../../common/crypto';
 import { startSubgraph, type RunningSubgraph } from '../../common/server';
 import type { SubgraphName } from '../../common/config';
 import { createLogger } from '../../common/logger';
@@ -247,6 +249,22 @@ export async function runJobsNow(h: Harness): Promise<void> {
   );
 }
 
+/**
+ * Waits until no provider job but the periodic one waits or runs (the provider has caught up with
+ * every change; a provider sync does not count what a queued job will write anyway as drift).
+ */
+export async function waitForIdle(h: Harness, timeoutMs = 60_000): Promise<void> {
+  await waitFor(
+    async () =>
+      (
+        await h.sql(
+          `select 1 from graphile_worker.jobs where task_identifier like 'provider.%' and task_identifier <> 'provider.syncProvider'`,
+        )
+      ).length === 0,
+    { timeoutMs, intervalMs: 100, what: 'the provider job queue to drain' },
+  );
+}
+
 /** Enqueues a provider job as the owners do. */
 export async function enqueue(h: Harness, task: string, payload: Record<string, unknown>, jobKey: string): Promise<void> {
   await h.sql(`select graphile_worker.add_job(?, ?::json, job_key := ?)`, [task, JSON.stringify(payload), jobKey]);
@@ -272,4 +290,94 @@ export async function syncOf(h: Harness, typename: 'Plan' | 'Product', id: strin
   const response = await h.gql('provider', ENTITIES_SYNC(typename), { reps: [{ __typename: typename, id }] }, identity);
   if (response.errors) throw new Error(JSON.stringify(response.errors));
   return response.data._entities[0];
+}
+
+// ------------------------------------------------------------------ credentials without the developers subgraph
+
+const CONTRACT_COLUMNS = [
+  'id',
+  'app_id',
+  'organization_id',
+  'plan_id',
+  'product_ids',
+  'status',
+  'expires_at',
+  'revokes_at',
+  'alias',
+  'metadata',
+  'pending_secret_encrypted',
+  'replaces_credential_id',
+  'created_at',
+  'version',
+];
+
+/**
+ * `beforeProvider` fixture for tests that run without the developers subgraph: a view with
+ * exactly the columns of `developers.credential_contract` (see the access/provider contract)
+ * over a table the test fills with `insertCredential`. The real view comes from the developers
+ * subgraph's migration.
+ */
+export async function credentialContractFixture(sql: Harness['sql']): Promise<void> {
+  const [{ present }] = await sql<{ present: boolean }>(`select to_regclass('developers.credential_contract') is not null as present`);
+  if (present) return;
+  await sql(`create schema if not exists developers`);
+  await sql(`
+    create table developers.credential_fixture (
+      id uuid primary key, app_id uuid not null, organization_id uuid not null, plan_id uuid not null, product_ids uuid[] not null,
+      status text not null, expires_at timestamptz, revokes_at timestamptz, alias text not null, metadata jsonb not null,
+      pending_secret_encrypted text, replaces_credential_id uuid, created_at timestamptz not null default now(), version integer not null default 1)`);
+  await sql(`create view developers.credential_contract as select ${CONTRACT_COLUMNS.join(', ')} from developers.credential_fixture`);
+}
+
+const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+export const newSecret = () => `pgk_${[...randomBytes(40)].map((b) => BASE62[b % 62]).join('')}`;
+
+export interface FixtureCredential {
+  id: string;
+  secret: string;
+  appId: string;
+  organizationId: string;
+  developerId: string;
+}
+
+/** An approved credential as the developers subgraph would publish it (needs `credentialContractFixture`). */
+export async function insertCredential(
+  h: Harness,
+  planId: string,
+  productIds: string[],
+  overrides: Record<string, unknown> = {},
+): Promise<FixtureCredential> {
+  const id = randomUUID();
+  const secret = newSecret();
+  const appId = randomUUID();
+  const organizationId = randomUUID();
+  const developerId = `dev-${randomUUID()}`;
+  const values = {
+    status: 'ACTIVE',
+    expires_at: null,
+    revokes_at: null,
+    pending_secret_encrypted: encryptSecret(keyRingFromEnv(), secret),
+    metadata: { tier: 'gold', DeveloperID: developerId, ApplicationID: appId, OrganisationID: organizationId },
+    version: 1,
+    ...overrides,
+  };
+  await h.sql(
+    `insert into developers.credential_fixture (id, app_id, organization_id, plan_id, product_ids, status, expires_at, revokes_at, alias, metadata, pending_secret_encrypted, version)
+     values (?, ?, ?, ?, ?::uuid[], ?, ?, ?, ?, ?::jsonb, ?, ?)`,
+    [
+      id,
+      appId,
+      organizationId,
+      planId,
+      `{${productIds.join(',')}}`,
+      values.status,
+      values.expires_at,
+      values.revokes_at,
+      `Weather app (${secret.slice(0, 12)})`,
+      JSON.stringify(values.metadata),
+      values.pending_secret_encrypted,
+      values.version,
+    ],
+  );
+  return { id, secret, appId, organizationId, developerId };
 }

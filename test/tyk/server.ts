@@ -267,6 +267,11 @@ export class TykTestServer {
   private port = 0;
   private failures: { remaining: number; status: number; message: string } = { remaining: 0, status: 500, message: '' };
   private delayMs = 0;
+  private readonly holds: {
+    match: (request: RecordedRequest) => boolean;
+    arrived: (request: RecordedRequest) => void;
+    released: Promise<void>;
+  }[] = [];
   private readonly strict: boolean;
   private readonly groupReloadDelayMs: number;
   private readonly minTokenLength: number;
@@ -485,6 +490,20 @@ export class TykTestServer {
     this.delayMs = ms;
   }
 
+  /**
+   * Holds the next request that `match`es (after recording it) until `release()`: the request
+   * has reached Tyk but is not answered yet, so a client can die in the middle of it. On release
+   * it is handled as usual (a write takes effect even if its client is gone, as in Tyk).
+   */
+  hold(match: (request: RecordedRequest) => boolean): { arrived: Promise<RecordedRequest>; release(): void } {
+    let release!: () => void;
+    let arrived!: (request: RecordedRequest) => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const arrival = new Promise<RecordedRequest>((resolve) => (arrived = resolve));
+    this.holds.push({ match, arrived, released });
+    return { arrived: arrival, release };
+  }
+
   /** Ends all faults. */
   heal(): void {
     this.failures.remaining = 0;
@@ -584,6 +603,12 @@ export class TykTestServer {
     this.history.push(record);
 
     if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
+    const hold = this.holds.find((candidate) => candidate.match(record));
+    if (hold) {
+      this.holds.splice(this.holds.indexOf(hold), 1);
+      hold.arrived(record);
+      await hold.released;
+    }
     const reply = (status: number, payload: unknown) => {
       record.status = status;
       record.response = payload;

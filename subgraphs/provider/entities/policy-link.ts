@@ -36,6 +36,9 @@ export class PolicyLink {
     | 'policyPresent'
     | 'writes'
     | 'rulePolicyIds'
+    | 'repairs'
+    | 'lastRepairAt'
+    | 'lastRepairReason'
     | 'createdAt'
     | 'updatedAt';
 
@@ -95,6 +98,18 @@ export class PolicyLink {
   /** Plans only: the endpoint-rule restriction policies (`pg-rules-…`) written to `syncedProviderId`. */
   @Property({ type: TextArrayType, columnType: 'text[]' })
   rulePolicyIds: string[] = [];
+
+  /** Times the periodic provider sync found the policy edited or deleted in the provider and restored it. */
+  @Property({ type: 'integer' })
+  repairs: number = 0;
+
+  /** When the last such drift was found (the restore is the sync job it enqueued). */
+  @Property({ type: 'timestamptz', nullable: true })
+  lastRepairAt: Date | null = null;
+
+  /** What differed then: the managed fields, or that the policy was deleted (capped at 1000 characters). */
+  @Property({ type: 'text', nullable: true })
+  lastRepairReason: string | null = null;
 
   @Property({ type: 'timestamptz', onCreate: entityNow })
   createdAt!: Date;

@@ -74,6 +74,26 @@ export class SyncState {
   @Field(() => Date, { nullable: true, description: 'When the next attempt is due; null when nothing waits or an attempt is running now.' })
   nextAttemptAt: Date | null = null;
 
+  @Field(() => Int, {
+    description:
+      'Times the periodic provider sync (every PROVIDER_SYNC_INTERVAL_SECONDS, or `syncProvider`) found the policy edited or deleted in the provider, out of band, and restored it; always 0 for credentials.',
+  })
+  repairs = 0;
+
+  @Field(() => Date, {
+    nullable: true,
+    description:
+      'When the last such out-of-band change was found and its restore queued; null if never. While the restore waits the status is PENDING (or MISSING for a deleted policy).',
+  })
+  lastRepairAt: Date | null = null;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'What the last repair found: the policy fields that differed from the plan or product (e.g. `quota_max`), or that the policy was deleted; null if never.',
+  })
+  lastRepairReason: string | null = null;
+
   @Field(() => Boolean, {
     description:
       'True when a change has waited longer than SYNC_STUCK_SECONDS (default 300) without reaching the provider, or its retries are exhausted: someone should look (see `lastError` and the provider’s health).',

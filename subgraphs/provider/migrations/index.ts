@@ -4,6 +4,7 @@ import { Migration20261124000000 } from './Migration20261124000000';
 import { Migration20261201000000 } from './Migration20261201000000';
 import { Migration20261205100000 } from './Migration20261205100000';
 import { Migration20261206010000 } from './Migration20261206010000';
+import { Migration20261207000000 } from './Migration20261207000000';
 import { Migration20261209120000 } from './Migration20261209120000';
 
 /** Applied in order; append new migrations, never edit applied ones. */
@@ -13,5 +14,6 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261201000000', class: Migration20261201000000 },
   { name: 'Migration20261205100000', class: Migration20261205100000 },
   { name: 'Migration20261206010000', class: Migration20261206010000 },
+  { name: 'Migration20261207000000', class: Migration20261207000000 },
   { name: 'Migration20261209120000', class: Migration20261209120000 },
 ];

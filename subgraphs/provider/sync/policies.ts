@@ -238,8 +238,9 @@ async function writePolicy(tx: EntityManager, deps: SyncDeps, subject: Subject, 
         return;
       }
       desired = mergeImported(current, desired);
-    } else if (current?._id) {
-      desired._id = current._id;
+    } else {
+      refuseForeign(current, subject, state);
+      if (current?._id) desired._id = current._id;
     }
     const differences = current ? policyDifferences(current, desired) : ['(created)'];
     if (differences.length) {
@@ -263,6 +264,11 @@ async function writePolicy(tx: EntityManager, deps: SyncDeps, subject: Subject, 
   if (subject.origin === LinkOrigin.PROVIDER) return; // the portal never deletes policies it imported
   const current = await client.getPolicy(policyId);
   if (!current && !state.present) return; // already gone
+  if (current && !carriesTags(current, provider.policyTags) && !state.present) {
+    // Someone else's policy under the id the portal would have used: never deleted.
+    deps.log.warn({ policyId, providerId: provider.id }, 'policy without the portal policy tags left alone');
+    return;
+  }
   if (await liveKeysUse(tx, provider.id, policyId)) {
     deps.log.info({ policyId, providerId: provider.id }, 'policy kept: live keys still use it (deleted after the last one is revoked)');
     return;
@@ -281,6 +287,22 @@ async function writePolicy(tx: EntityManager, deps: SyncDeps, subject: Subject, 
   state.present = false;
 }
 
+/**
+ * Who owns a policy in Tyk: the portal's own (portal-first) policies are recognised by the
+ * record that the portal wrote them there (`policy_link.policy_present` on this provider), so a
+ * tag an operator removed, or a change of the provider's policy tags, does not orphan them: they
+ * are restored whole. Any other policy is the portal's only if it carries one of the provider's
+ * policy tags. A policy under the portal's id that is neither (someone else made it) is never
+ * overwritten: a SyncConflict says so.
+ */
+function refuseForeign(current: TykPolicy | null, subject: Subject, state: WriteState): void {
+  if (!current || carriesTags(current, subject.provider.policyTags)) return;
+  if (state.present && state.syncedProviderId === subject.provider.id) return;
+  throw new SyncConflict(
+    `The provider has a policy ${subject.policyId} without the portal's policy tags that the portal did not write: the portal does not overwrite it. Delete it or add a policy tag, then the ${subject.kind === LinkKind.PLAN ? 'plan' : 'product'} syncs.`,
+  );
+}
+
 // ------------------------------------------------------------------ premium endpoints
 
 /** The restriction policy ids a key under `plan` with these products should carry (in product order). */
@@ -294,8 +316,8 @@ export function keyRulePolicyIds(plan: PlanContractRow | null, productIds: reado
  * Writes the plan's restriction policies (one per endpoint rule, `pg-rules-<plan>-<product>`, see
  * tyk/bodies.ts `rulesPolicy`) while the plan's own policy exists, and deletes the ones no rule
  * needs once no live key uses them. A policy with such an id but without the provider's policy
- * tags is someone else's: never overwritten or deleted (a SyncConflict says so). Returns the ids
- * written (and still present).
+ * tags, that the portal did not write there, is someone else's: never overwritten or deleted (a
+ * SyncConflict says so). Returns the ids written (and still present).
  */
 async function writeRulePolicies(
   tx: EntityManager,
@@ -319,9 +341,11 @@ async function writeRulePolicies(
     }
   }
   let wrote = false;
+  // Written here before (recorded on the link): the portal's, even if its tags were removed in Tyk.
+  const recorded = (policyId: string) => previous.includes(policyId) && state.syncedProviderId === provider.id;
   for (const policy of desired.values()) {
     const current = await client.getPolicy(policy.id);
-    if (current && !carriesTags(current, provider.policyTags)) {
+    if (current && !carriesTags(current, provider.policyTags) && !recorded(policy.id)) {
       throw new SyncConflict(
         `The provider has a policy ${policy.id} without the portal's policy tags: the portal does not overwrite it. Delete it or add a policy tag, then the plan syncs.`,
       );
@@ -343,7 +367,7 @@ async function writeRulePolicies(
       continue;
     }
     const current = await client.getPolicy(policyId);
-    if (current && !carriesTags(current, provider.policyTags)) continue;
+    if (current && !carriesTags(current, provider.policyTags) && !recorded(policyId)) continue;
     if ((await client.deletePolicy(policyId)) === 'deleted') {
       state.writes += 1;
       wrote = true;

@@ -8,7 +8,8 @@
  *    name), disappearance (MISSING, and the plan's/product's sync becomes MISSING) and
  *    re-appearance. A run over an unchanged provider changes nothing and sends nothing.
  * 2. Drift repair: a portal-owned policy that was edited or deleted in Tyk gets its sync job
- *    again (which restores it), and the repair is logged.
+ *    again (which restores it); the repair is logged and counted on its link, which `sync`
+ *    shows (`repairs`, `lastRepairAt`, `lastRepairReason`). See docs/PROVIDER-SYNC.md.
  * 3. Catch-up: plans and products that never reached a provider (none was registered) are synced
  *    to the default provider.
  *
@@ -135,6 +136,8 @@ export async function runProviderSync(deps: SyncDeps, providerId: string): Promi
   const reader = deps.fork();
   const provider = await reader.findOne(Provider, { id: providerId });
   if (!provider) return null;
+  // A policy link written after this instant may already hold what the listing below predates.
+  const listedAt = deps.clock.now();
   const listed = await clientFor(provider, deps).listPolicies();
   const byId = new Map(listed.filter((p) => p && typeof p.id === 'string' && p.id).map((p) => [p.id, p]));
   const counts: ProviderSyncCounts = {
@@ -274,8 +277,20 @@ export async function runProviderSync(deps: SyncDeps, providerId: string): Promi
     }
 
     // ---- 2. drift repair of portal-owned policies
+    // Not drift: a change whose sync job still waits or runs (it writes the policy anyway), and a
+    // sync that ran after the policies were listed (the listing may predate its write).
+    const busy = await pendingJobKeys(
+      tx,
+      links.map((l) => subjectJobKey(l.kind, l.subjectId)),
+    );
     const portalLinks = links.filter(
-      (l) => l.origin === LinkOrigin.PORTAL && l.providerId === providerId && l.status === SyncStatus.SYNCED && l.policyPresent,
+      (l) =>
+        l.origin === LinkOrigin.PORTAL &&
+        l.providerId === providerId &&
+        l.status === SyncStatus.SYNCED &&
+        l.policyPresent &&
+        !busy.has(subjectJobKey(l.kind, l.subjectId)) &&
+        !(l.lastAttemptAt && l.lastAttemptAt >= listedAt),
     );
     const plans = await readPlans(
       tx,
@@ -305,6 +320,15 @@ export async function runProviderSync(deps: SyncDeps, providerId: string): Promi
           status: SyncStatus.MISSING,
           lastError: `The policy ${link.policyId} was deleted in the provider; it is being restored.`,
         });
+      // Shown in `sync` (repairs, lastRepairAt, lastRepairReason): a repair is news for the
+      // portal's admins (someone changes Tyk behind the portal's back), not only a log line.
+      link.repairs += 1;
+      link.lastRepairAt = now;
+      link.lastRepairReason = (
+        current
+          ? `Changed in the provider: ${differences.join(', ')}.`
+          : `Deleted in the provider${differences.length > 1 ? ` (and ${differences.slice(1).join(', ')})` : ''}.`
+      ).slice(0, 1000);
       await enqueueSubjectSync(tx, link.kind, link.subjectId);
       counts.repairedPolicies += 1;
     }
@@ -344,15 +368,18 @@ async function ruleDrift(
     const desired = rulesPolicy(plan, product, rule, { orgId: provider.tykOrgId, tags: provider.policyTags });
     const current = byId.get(desired.id);
     if (!current) out.push(`${desired.id} (${link.rulePolicyIds.includes(desired.id) ? 'deleted in the provider' : 'not written yet'})`);
-    else if (carriesTags(current, provider.policyTags))
+    else if (carriesTags(current, provider.policyTags) || link.rulePolicyIds.includes(desired.id))
       out.push(...policyDifferences(current, desired).map((field) => `${desired.id}.${field}`));
   }
   return out;
 }
 
+/** The job key of a plan's or product's policy sync. */
+const subjectJobKey = (kind: LinkKind, subjectId: string) => `${kind === LinkKind.PLAN ? 'plan' : 'product'}:${subjectId}`;
+
 export async function enqueueSubjectSync(em: EntityManager, kind: LinkKind, subjectId: string): Promise<void> {
-  if (kind === LinkKind.PLAN) await enqueueJob(em, JOB_TASKS.syncPlan, { planId: subjectId }, { jobKey: `plan:${subjectId}` });
-  else await enqueueJob(em, JOB_TASKS.syncProduct, { productId: subjectId }, { jobKey: `product:${subjectId}` });
+  if (kind === LinkKind.PLAN) await enqueueJob(em, JOB_TASKS.syncPlan, { planId: subjectId }, { jobKey: subjectJobKey(kind, subjectId) });
+  else await enqueueJob(em, JOB_TASKS.syncProduct, { productId: subjectId }, { jobKey: subjectJobKey(kind, subjectId) });
 }
 
 /**

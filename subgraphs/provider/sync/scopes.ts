@@ -25,11 +25,11 @@ import { ApiScopeLink } from '../entities/api-scope-link';
 import { Provider } from '../entities/provider';
 import { SyncStatus } from '../entities/sync-state';
 import { appendProviderAudits, type AuditTrail } from '../tyk/audited-client';
-import { policyDifferences, ruleFor, ruleRights, type PlanContractRow } from '../tyk/bodies';
+import { carriesTags, policyDifferences, ruleFor, ruleRights, type PlanContractRow } from '../tyk/bodies';
 import type { TykClient } from '../tyk/client';
 import { jwtPolicy, jwtPolicyId, planMapping, readScopeMapping, sameMapping, usesJwt, withScopeMapping } from '../tyk/scopes';
 import type { TykAccessDefinition } from '../tyk/types';
-import { clientFor, lock, query, targetOf, type SyncDeps } from './deps';
+import { clientFor, lock, query, SyncConflict, targetOf, type SyncDeps } from './deps';
 import { isExpectedFailure } from './policies';
 import { readPlans } from './views';
 
@@ -173,9 +173,23 @@ interface RunState {
   audits: AuditTrail;
 }
 
-/** Creates or updates a policy so that it equals `desired` in what the portal manages. */
-async function ensurePolicy(client: TykClient, desired: ReturnType<typeof jwtPolicy>, state: RunState): Promise<boolean> {
+/**
+ * Creates or updates a policy so that it equals `desired` in what the portal manages. A policy
+ * under that id without the provider's policy tags is someone else's unless the portal mapped a
+ * scope to it (`recorded`): then it is never overwritten (a SyncConflict says so).
+ */
+async function ensurePolicy(
+  client: TykClient,
+  desired: ReturnType<typeof jwtPolicy>,
+  state: RunState,
+  recorded: () => Promise<boolean>,
+): Promise<boolean> {
   const current = await client.getPolicy(desired.id);
+  if (current && !carriesTags(current, desired.tags) && !(await recorded())) {
+    throw new SyncConflict(
+      `The provider has a policy ${desired.id} without the portal's policy tags that the portal did not write: the portal does not overwrite it. Delete it or add a policy tag, then the scopes sync.`,
+    );
+  }
   if (current && !policyDifferences(current, desired).length) return false;
   if (current?._id) desired._id = current._id;
   if (current) await client.updatePolicy(desired);
@@ -237,7 +251,15 @@ export async function syncApiScopes(deps: SyncDeps, providerId: string, apiId: s
           [...apis].map(([id, rights]) => ({ apiId: id, rights: mergeRights(rights) })),
           targetOf(provider),
         );
-        reload = (await ensurePolicy(client, policy, state)) || reload;
+        const recorded = async () =>
+          (
+            await query<{ recorded: boolean }>(
+              tx,
+              `select exists (select 1 from provider.api_scope_link l, jsonb_each_text(l.mapping) e where l.provider_id = ? and e.value = ?) as recorded`,
+              [providerId, policy.id],
+            )
+          )[0]?.recorded === true;
+        reload = (await ensurePolicy(client, policy, state, recorded)) || reload;
       }
       // 2. The mapping, changing only the portal's entries.
       const api = await client.getApi(apiId);
