@@ -9,7 +9,7 @@ import { enqueueJob, JOB_TASKS } from '../../common/jobs';
 import type { JobRuntime } from '../../common/server';
 import { LinkKind } from './entities/policy-link';
 import { providerSettings, type SyncDeps } from './sync/deps';
-import { ensureKey, revokeKey } from './sync/keys';
+import { syncKey, revokeKey } from './sync/keys';
 import { registerClient, REGISTER_CLIENT_TASK, revokeClient } from './oauth/clients';
 import { syncPolicy } from './sync/policies';
 import { runProviderSync } from './sync/provider-sync';
@@ -43,8 +43,8 @@ export function providerJobs(runtime: JobRuntime): TaskList {
   return {
     [JOB_TASKS.syncPlan]: withId(JOB_TASKS.syncPlan, 'planId', (id) => syncPolicy(deps, LinkKind.PLAN, id)),
     [JOB_TASKS.syncProduct]: withId(JOB_TASKS.syncProduct, 'productId', (id) => syncPolicy(deps, LinkKind.PRODUCT, id)),
-    [JOB_TASKS.issueKey]: withId(JOB_TASKS.issueKey, 'credentialId', (id) => ensureKey(deps, id)),
-    [JOB_TASKS.updateKeyPolicies]: withId(JOB_TASKS.updateKeyPolicies, 'credentialId', (id) => ensureKey(deps, id)),
+    [JOB_TASKS.issueKey]: withId(JOB_TASKS.issueKey, 'credentialId', (id) => syncKey(deps, id)),
+    [JOB_TASKS.updateKeyPolicies]: withId(JOB_TASKS.updateKeyPolicies, 'credentialId', (id) => syncKey(deps, id)),
     // Deletes the Tyk key and, for an OAUTH_CLIENT credential, its client at the identity provider.
     [JOB_TASKS.revokeKey]: withId(JOB_TASKS.revokeKey, 'credentialId', async (id) => {
       await revokeKey(deps, id);

@@ -154,10 +154,12 @@ async function presyncPolicies(deps: SyncDeps, credentialId: string): Promise<Ma
 }
 
 /**
- * Makes sure the credential's key exists with its current policies: issues it (custom id = the
- * secret) when there is none, otherwise swaps its policies without resetting the quota.
+ * The handler of the jobs `provider.issueKey` and `provider.updateKeyPolicies` (one job key per
+ * credential, so they replace each other): makes sure the credential's key exists with its current
+ * policies — issues it (custom id = the secret) when there is none, otherwise swaps its policies
+ * without resetting the quota.
  */
-export async function ensureKey(deps: SyncDeps, credentialId: string): Promise<void> {
+export async function syncKey(deps: SyncDeps, credentialId: string): Promise<void> {
   // The policies must exist (and be loaded) before a key can use them: sync them first
   // (idempotent: usually one GET each), each in its own short transaction and BEFORE the
   // credential's transaction opens, so a job never holds one connection while waiting for
