@@ -38,6 +38,24 @@ export class UserErrorException extends Error {
 }
 
 /** A GraphQL error for bad arguments of queries (mutations return UserError instead). */
+/**
+ * A refused mutation as the exception `runMutation` turns into the payload's `errors` (nothing is
+ * written): `throw refusal(...)`. `refuse(...)` throws it itself, for code that reads better
+ * without the `throw`.
+ */
+export function refusal(code: string, field: string | null, message: string, retryAfter: number | null = null): UserErrorException {
+  return new UserErrorException([userError(code, field, message, retryAfter)]);
+}
+
+export function refuse(code: string, field: string | null, message: string, retryAfter: number | null = null): never {
+  throw refusal(code, field, message, retryAfter);
+}
+
+/** FORBIDDEN, with the organization role that would have been enough when there is one. */
+export function forbidden(message: string, requiredRole?: string): GraphQLError {
+  return new GraphQLError(message, { extensions: requiredRole ? { code: 'FORBIDDEN', requiredRole } : { code: 'FORBIDDEN' } });
+}
+
 export function badInput(field: string, message: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', field } });
 }

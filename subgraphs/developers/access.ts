@@ -1,16 +1,16 @@
 import { wrap, type FilterQuery } from '@mikro-orm/core';
-import { GraphQLError } from 'graphql';
+import type { Caller } from '../../common/auth';
+import { forbidden } from '../../common/errors';
+import { isUuid } from '../../common/ids';
 import { byKeys, groupByKeys, requestLoader } from '../../common/loaders';
 import type { SubgraphContext } from '../../common/server';
-import { isUuid } from '../../common/ids';
-import type { Caller } from '../../common/auth';
+import { App } from './entities/app';
+import { Developer } from './entities/developer';
+import { Invitation } from './entities/invitation';
 import { Organization } from './entities/organization';
 import { OrganizationMember, OrganizationRole } from './entities/organization-member';
-import { Developer } from './entities/developer';
 import { Team } from './entities/team';
 import { TeamMember } from './entities/team-member';
-import { App } from './entities/app';
-import { Invitation } from './entities/invitation';
 
 /**
  * Who may see what, and the per-request loaders every read resolver shares. All lookups are
@@ -29,6 +29,7 @@ import { Invitation } from './entities/invitation';
  */
 
 export { isUuid };
+export { forbidden };
 
 /** The current time by the subgraph's clock (`context.clock`; tests inject a manual one). */
 export function now(context: SubgraphContext): Date {
@@ -65,11 +66,6 @@ export function requestTime(context: SubgraphContext): Date {
     requestTimes.set(scope, at);
   }
   return at;
-}
-
-/** A GraphQL FORBIDDEN error: the caller may not do or see this. */
-export function forbidden(message: string, requiredRole?: string): GraphQLError {
-  return new GraphQLError(message, { extensions: requiredRole ? { code: 'FORBIDDEN', requiredRole } : { code: 'FORBIDDEN' } });
 }
 
 /**

@@ -1,14 +1,13 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
 import { LockMode } from '@mikro-orm/core';
-import { enqueueJob, JOB_TASKS } from '../../common/jobs';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { randomUUID } from 'node:crypto';
 import { credentialExpiryWarningSeconds } from '../../common/config';
+import { enqueueJob, JOB_TASKS } from '../../common/jobs';
 import type { PgPubSub } from '../../common/pubsub';
-import { userError, UserErrorException } from '../../common/errors';
+import type { PlanOffer } from './contracts/offer';
 import { AccessRequest, AccessRequestKind, AccessRequestStatus } from './entities/access-request';
 import { Credential, CredentialKind, CredentialStatus, effectiveCredentialStatus, StoredCredentialStatus } from './entities/credential';
 import { AccessRequestEventType, emitAccessEvent } from './events';
-import type { PlanOffer } from './contracts/offer';
-import { randomUUID } from 'node:crypto';
 import { generateSecret, sealSecret } from './secrets';
 
 /**
@@ -272,9 +271,4 @@ export async function revokeNow(ops: Ops, credential: Credential, revokedBy: str
     at: ops.now,
   });
   return true;
-}
-
-/** A typed refusal of one field. */
-export function refuse(code: string, field: string | null, message: string, retryAfter: number | null = null): UserErrorException {
-  return new UserErrorException([userError(code, field, message, retryAfter)]);
 }

@@ -5,7 +5,7 @@
  */
 import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
 import { planChangeApproval } from '../../common/config';
-import { userError, UserErrorException } from '../../common/errors';
+import { refuse } from '../../common/errors';
 import { enqueueJob, JOB_TASKS } from '../../common/jobs';
 import { PlanChangeAction } from './entities/enums';
 import { Plan, PlanStatus } from './entities/plan';
@@ -13,10 +13,6 @@ import { PlanChangeRequest, PlanChangeRequestStatus } from './entities/plan-chan
 import { PlanVersion } from './entities/plan-version';
 import { isUuid, missingCatalogIds } from './plan.reference';
 import { diffSettings, settingsOf, type EndpointRuleSetting, type PlanSettingsData, type SettingChange } from './settings';
-
-export function refuse(code: string, field: string | null, message: string): never {
-  throw new UserErrorException([userError(code, field, message)]);
-}
 
 /** Loads the plan and locks its row for the rest of the transaction (concurrent changes wait). */
 export async function lockPlan(em: EntityManager, id: string, field = 'input.id'): Promise<Plan> {

@@ -14,6 +14,7 @@
  * - No provider sync is enqueued (the change came from the provider). An ARCHIVED product is not
  *   changed (archived products are frozen), which is logged.
  */
+import { IMPORT_REASONS, type ProductImportPayload } from '../../common/job-payloads';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { LockMode } from '@mikro-orm/core';
 import type { AuditActor } from '../../common/audit';
@@ -25,16 +26,8 @@ import { Product, ProductStatus } from './entities/product';
 import { LIMITS, SLUG_PATTERN, TYK_API_ID_PATTERN } from './validation';
 
 export const IMPORT_ACTOR = 'system:import';
-const REASONS = ['NEW', 'RENAMED', 'CHANGED', 'REAPPEARED'] as const;
-
-export interface ProductImportPayload {
-  providerId: string;
-  policyId: string;
-  productId: string;
-  name: string;
-  tykApiIds: string[];
-  reason: (typeof REASONS)[number];
-}
+const REASONS = IMPORT_REASONS;
+export type { ProductImportPayload };
 
 export function parseProductImport(payload: unknown, log: Logger): ProductImportPayload | null {
   const p = (typeof payload === 'object' && payload !== null ? payload : {}) as Record<string, unknown>;

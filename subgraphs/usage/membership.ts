@@ -1,9 +1,8 @@
-import { GraphQLError } from 'graphql';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { requestLoader } from '../../common/loaders';
-import { badInput } from '../../common/errors';
-import type { SubgraphContext } from '../../common/server';
+import { badInput, forbidden } from '../../common/errors';
 import { isUuid } from '../../common/ids';
+import { requestLoader } from '../../common/loaders';
+import type { SubgraphContext } from '../../common/server';
 
 /** Organization roles as the developers subgraph publishes them. */
 export type OrganizationRole = 'ORG_ADMIN' | 'MEMBER';
@@ -41,10 +40,6 @@ export function membershipRole(em: EntityManager, organizationId: string, subjec
     for (const row of rows) roles.set(keyOf(String(row.organization_id), row.subject), row.role);
     return keys.map((key) => roles.get(key) ?? null);
   }).load(keyOf(organizationId, subject));
-}
-
-function forbidden(message: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: 'FORBIDDEN' } });
 }
 
 /**

@@ -5,7 +5,7 @@ import { idempotencyKeyDescription } from '../../../common/idempotency';
 import { connectionType } from '../../../common/relay';
 import { AccessRequest, AccessRequestStatus } from '../entities/access-request';
 import { Credential } from '../entities/credential';
-import { payloadType } from '../payloads';
+import { payloadType } from '../../../common/payloads';
 import { MAX_PRODUCTS_PER_REQUEST } from '../settings';
 
 export const AccessRequestConnection = connectionType(AccessRequest, 'AccessRequest', 'access request');

@@ -20,7 +20,7 @@ import { App } from '../entities/app';
 import { isUuid, loadVisibleApp, parentOrganization, teamByIdLoader, visibleApps } from '../access';
 import { authorizeApp, authorizeOrganization, requireActive } from '../authorize';
 import { developerMutation } from '../profile';
-import { payloadType } from '../payloads';
+import { payloadType } from '../../../common/payloads';
 import { readCursor } from '../pagination';
 import { checkName, checkRedirectUris, MAX_DESCRIPTION_LENGTH } from '../validation';
 

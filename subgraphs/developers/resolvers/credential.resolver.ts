@@ -15,11 +15,12 @@ import { PlanRef, planRef, ProductRef, productRefs } from '../entities/refs';
 import { forbidden, isUuid, organizationByIdLoader, requestTime, requireOrganizationMember } from '../access';
 import { notFoundError, requireActive } from '../authorize';
 import { appByIdLoader, credentialByIdLoader, isMember, loadVisibleCredential, replacedByLoader } from '../grant-loaders';
-import { issueCredential, refuse, revokeNow, runAtFor, type Ops } from '../grants';
+import { issueCredential, revokeNow, runAtFor, type Ops } from '../grants';
+import { refusal } from '../../../common/errors';
 import { AccessRequestEventType, emitAccessEvent } from '../events';
 import { loadPlanOffer, type PlanOffer } from '../contracts/offer';
 import { childConnection, type SqlCondition } from '../pagination';
-import { payloadType } from '../payloads';
+import { payloadType } from '../../../common/payloads';
 import { developerMutation } from '../profile';
 import { openSecret, sealSecret } from '../secrets';
 import { DEFAULT_GRACE_PERIOD_SECONDS, MAX_GRACE_PERIOD_SECONDS, ROTATION_REPLAY_SECRET_MS } from '../settings';
@@ -190,10 +191,10 @@ async function rotate(
 ): Promise<RotateResult> {
   requireActive(await em.findOneOrFail(Organization, { id: old.organizationId }, { refresh: true }));
   if (effectiveCredentialStatus(old, now) !== CredentialStatus.ACTIVE) {
-    throw refuse('CREDENTIAL_NOT_ACTIVE', 'input.id', 'Only ACTIVE credentials can be rotated: request access again.');
+    throw refusal('CREDENTIAL_NOT_ACTIVE', 'input.id', 'Only ACTIVE credentials can be rotated: request access again.');
   }
   if (old.revokesAt !== null) {
-    throw refuse('ALREADY_ROTATED', 'input.id', 'This credential was rotated already: rotate the credential that replaced it.');
+    throw refusal('ALREADY_ROTATED', 'input.id', 'This credential was rotated already: rotate the credential that replaced it.');
   }
   const ops: Ops = { em, pubsub: context.pubsub, now, env: context.env };
   const plan = planForRotation(await loadPlanOffer(em, old.planId), old);
@@ -332,21 +333,21 @@ export class CredentialResolver {
           throw forbidden('The portal admin who approved a credential may not see its secret: a member of the organization reveals it.');
         }
         if (effectiveCredentialStatus(credential, now) !== CredentialStatus.ACTIVE) {
-          throw refuse(
+          throw refusal(
             'CREDENTIAL_NOT_ACTIVE',
             'input.id',
             'This credential no longer works, so its secret is not shown: request access again.',
           );
         }
         if (credential.kind === CredentialKind.OAUTH_CLIENT && credential.clientId === null && !credential.secretRevealed) {
-          throw refuse(
+          throw refusal(
             'NOT_READY',
             'input.id',
             'The OAuth2 client is still being registered at the identity provider: reveal its secret once `clientId` is set (usually within seconds).',
           );
         }
         if (credential.secretRevealed || credential.revealSecretEncrypted === null) {
-          throw refuse(
+          throw refusal(
             'ALREADY_REVEALED',
             'input.id',
             'The secret of this credential was shown already and cannot be shown again: rotate the credential to get a new secret.',

@@ -3,7 +3,7 @@ import { Validation } from '../../../common/mutation';
 import type { SubgraphContext } from '../../../common/server';
 import { Developer } from '../entities/developer';
 import { developerMutation, MAX_DISPLAY_NAME_LENGTH } from '../profile';
-import { payloadType } from '../payloads';
+import { payloadType } from '../../../common/payloads';
 
 @InputType({ description: "The caller's profile. Subject and email always come from the token." })
 export class RegisterDeveloperInput {

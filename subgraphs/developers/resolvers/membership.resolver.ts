@@ -18,7 +18,7 @@ import { Invitation, InvitationStatus, INVITATION_LIFETIME_SECONDS, effectiveSta
 import { developerBySubjectLoader, forbidden, isUuid, now, parentOrganization, requestTime, verifiedEmail } from '../access';
 import { authorizeInvitation, authorizeOrganization, requireActive } from '../authorize';
 import { developerMutation } from '../profile';
-import { payloadType } from '../payloads';
+import { payloadType } from '../../../common/payloads';
 import { checkEmail, checkSubject } from '../validation';
 
 @InputType({ description: 'Who to invite into which organization, with which role.' })

@@ -15,7 +15,7 @@ import { OrganizationMember, OrganizationRole } from '../entities/organization-m
 import { isUuid } from '../access';
 import { notFoundError } from '../authorize';
 import { developerMutation } from '../profile';
-import { payloadType } from '../payloads';
+import { payloadType } from '../../../common/payloads';
 import { checkName, checkReason, checkSlug } from '../validation';
 import { SLUG_TAKEN } from './organization.resolver';
 

@@ -17,7 +17,7 @@ import { TeamMember } from '../entities/team-member';
 import { developerBySubjectLoader, parentOrganization, teamMembersLoader } from '../access';
 import { authorizeOrganization, authorizeTeam, requireActive } from '../authorize';
 import { developerMutation } from '../profile';
-import { payloadType } from '../payloads';
+import { payloadType } from '../../../common/payloads';
 import { checkName, checkSubject } from '../validation';
 
 @InputType({ description: 'A new team in an organization.' })

@@ -15,7 +15,8 @@ import { OrganizationRole } from '../entities/organization-member';
 import { forbidden, isUuid } from '../access';
 import { requireActive } from '../authorize';
 import { isMember } from '../grant-loaders';
-import { approveRequest, isCurrent, refuse, sameProducts, type Ops } from '../grants';
+import { approveRequest, isCurrent, sameProducts, type Ops } from '../grants';
+import { refusal } from '../../../common/errors';
 import { AccessRequestEventType, emitAccessEvent } from '../events';
 import { loadPlanOffer, loadProductOffers, organizationCatalogIds, type PlanOffer } from '../contracts/offer';
 import { MAX_PRODUCTS_PER_REQUEST } from '../settings';
@@ -127,7 +128,7 @@ async function checkAccessRequestLimit(em: EntityManager, organizationId: string
   // when the count equals the allowance, which the lock guarantees unless the plan lowered it).
   const leaving = counted[counted.length - allowance];
   const retryAfter = Math.max(1, Math.ceil((leaving.getTime() + renewal * 1000 - now.getTime()) / 1000));
-  throw refuse(
+  throw refusal(
     'PLAN_ACCESS_QUOTA_EXCEEDED',
     'input.planId',
     `Plan access quota exceeded: your organization may make ${allowance} access request(s) for this plan every ${renewal} seconds (rejected and cancelled requests count too). Try again in ${retryAfter} seconds.`,
@@ -173,7 +174,7 @@ export async function requestAccess(ops: Ops, requester: Requester, input: Reque
   await lockOrganizationPlan(em, organization.id, plan!.id);
   const pending = await em.findOne(AccessRequest, { appId: app.id, planId: plan!.id, status: AccessRequestStatus.PENDING });
   if (pending) {
-    throw refuse(
+    throw refusal(
       'ALREADY_EXISTS',
       'input.planId',
       'The app has a PENDING access request for this plan already: wait for its decision or cancel it.',
@@ -186,7 +187,11 @@ export async function requestAccess(ops: Ops, requester: Requester, input: Reque
   );
   const current = live.filter((c) => isCurrent(c, now) && sameProducts(c.productIds, productIds));
   if (current.some((c) => c.planId === plan!.id)) {
-    throw refuse('ALREADY_GRANTED', 'input.planId', 'The app has an ACTIVE credential for exactly these products under this plan already.');
+    throw refusal(
+      'ALREADY_GRANTED',
+      'input.planId',
+      'The app has an ACTIVE credential for exactly these products under this plan already.',
+    );
   }
   const changeFrom = current.find((c) => c.planId !== plan!.id) ?? null;
   await checkAccessRequestLimit(em, organization.id, plan!, now);
@@ -229,13 +234,13 @@ export async function approveAccessRequest(ops: Ops, decidedBy: string, input: D
       const request = await lockRequest(em, input.id);
       if (request.status === AccessRequestStatus.APPROVED) return { accessRequest: request }; // decided already: idempotent
       if (request.status !== AccessRequestStatus.PENDING) {
-        throw refuse('INVALID_TRANSITION', null, `Only PENDING access requests can be approved; this one is ${request.status}.`);
+        throw refusal('INVALID_TRANSITION', null, `Only PENDING access requests can be approved; this one is ${request.status}.`);
       }
       const organization = await em.findOneOrFail(Organization, { id: request.organizationId });
       requireActive(organization);
       const plan = await loadPlanOffer(em, request.planId);
       if (!plan || plan.status !== 'PUBLISHED') {
-        throw refuse('PLAN_NOT_PUBLISHED', null, `The plan is ${plan?.status ?? 'gone'}, not PUBLISHED: reject the request instead.`);
+        throw refusal('PLAN_NOT_PUBLISHED', null, `The plan is ${plan?.status ?? 'gone'}, not PUBLISHED: reject the request instead.`);
       }
       await approveRequest(ops, request, plan, decidedBy);
       return { accessRequest: request };
@@ -262,7 +267,7 @@ export async function rejectAccessRequest(ops: Ops, decidedBy: string, input: Re
       const request = await lockRequest(em, input.id);
       if (request.status === AccessRequestStatus.REJECTED) return { accessRequest: request }; // decided already: idempotent
       if (request.status !== AccessRequestStatus.PENDING) {
-        throw refuse('INVALID_TRANSITION', null, `Only PENDING access requests can be rejected; this one is ${request.status}.`);
+        throw refusal('INVALID_TRANSITION', null, `Only PENDING access requests can be rejected; this one is ${request.status}.`);
       }
       request.status = AccessRequestStatus.REJECTED;
       request.decidedBy = decidedBy;
@@ -291,7 +296,7 @@ export async function cancelAccessRequest(ops: Ops, subject: string, input: Deci
   const request = await lockRequest(em, found.id);
   if (request.status === AccessRequestStatus.CANCELLED) return { accessRequest: request }; // cancelled already: idempotent
   if (request.status !== AccessRequestStatus.PENDING) {
-    throw refuse('INVALID_TRANSITION', null, `Only PENDING access requests can be cancelled; this one is ${request.status}.`);
+    throw refusal('INVALID_TRANSITION', null, `Only PENDING access requests can be cancelled; this one is ${request.status}.`);
   }
   request.status = AccessRequestStatus.CANCELLED;
   request.decidedBy = subject;

@@ -16,6 +16,7 @@
  * - A plan deleted in the portal (its history remains) is not re-created; an ARCHIVED plan is
  *   not changed (archived settings are frozen). Both are logged.
  */
+import { IMPORT_REASONS, type ImportReason, type PlanImportPayload } from '../../../common/job-payloads';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { LockMode } from '@mikro-orm/core';
 import type { AuditActor } from '../../../common/audit';
@@ -51,20 +52,9 @@ import {
 /** Who import changes are recorded as (plan versions and audit entries). */
 export const IMPORT_ACTOR = 'system:import';
 
-const REASONS = ['NEW', 'RENAMED', 'CHANGED', 'REAPPEARED'] as const;
-type Reason = (typeof REASONS)[number];
-
-export interface PlanImportPayload {
-  providerId: string;
-  policyId: string;
-  planId: string;
-  name: string;
-  quota: { requests: number; periodSeconds: number | null } | null;
-  rateLimit: { requests: number; perSeconds: number } | null;
-  keyExpiresAfterSeconds: number | null;
-  credentialMetadata: { key: string; value: string }[];
-  reason: Reason;
-}
+const REASONS = IMPORT_REASONS;
+type Reason = ImportReason;
+export type { PlanImportPayload };
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 const isNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);

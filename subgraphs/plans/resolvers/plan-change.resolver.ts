@@ -42,12 +42,12 @@ import {
   checkVersion,
   lockPlan,
   recordChange,
-  refuse,
   refuseMissingCatalogs,
   refuseMissingProducts,
   snapshot,
   type PlanSnapshot,
 } from '../changes';
+import { refuse } from '../../../common/errors';
 import { isUuid, missingCatalogIds } from '../plan.reference';
 import { applySettings, diffSettings, normalizeSettings, validateSettings, type PlanSettingsData, type SettingChange } from '../settings';
 import { PlanSettingsChanges } from './inputs';

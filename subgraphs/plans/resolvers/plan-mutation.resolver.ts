@@ -13,7 +13,6 @@ import {
   INPUT_FIELD,
   lockPlan,
   recordChange,
-  refuse,
   refuseMissingCatalogs,
   refuseMissingProducts,
   refuseScopelessOAuthClients,
@@ -21,6 +20,7 @@ import {
   snapshot,
   supersedePending,
 } from '../changes';
+import { refuse } from '../../../common/errors';
 import { applySettings, defaultSettings, diffSettings, normalizeSettings, validateSettings, type PlanSettingsData } from '../settings';
 import {
   ArchivePlanInput,

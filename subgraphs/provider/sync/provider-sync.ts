@@ -16,6 +16,7 @@
  * The provider is read first (no transaction open); the database is then updated in one short
  * transaction.
  */
+import type { PlanImportPayload, ProductImportPayload } from '../../../common/job-payloads';
 import { createHash, randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { enqueueJob, JOB_TASKS } from '../../../common/jobs';
@@ -50,30 +51,7 @@ export interface ProviderSyncCounts {
   repairedPolicies: number;
 }
 
-/** Payload of `plans.importPolicy` (handled by the plans subgraph). */
-export interface PlanImportPayload {
-  providerId: string;
-  policyId: string;
-  /** Create the plan with this id (or rename / update the plan that has it). */
-  planId: string;
-  name: string;
-  quota: { requests: number; periodSeconds: number | null } | null;
-  rateLimit: { requests: number; perSeconds: number } | null;
-  keyExpiresAfterSeconds: number | null;
-  credentialMetadata: { key: string; value: string }[];
-  reason: 'NEW' | 'RENAMED' | 'CHANGED' | 'REAPPEARED';
-}
-
-/** Payload of `products.importPolicy` (handled by the products subgraph). */
-export interface ProductImportPayload {
-  providerId: string;
-  policyId: string;
-  /** Create the product with this id (or rename / update the product that has it). */
-  productId: string;
-  name: string;
-  tykApiIds: string[];
-  reason: 'NEW' | 'RENAMED' | 'CHANGED' | 'REAPPEARED';
-}
+export type { PlanImportPayload, ProductImportPayload };
 
 const PLATFORM_METADATA = new Set(['rate_limit_pattern', 'quota_pattern']);
 /** Ids of the policies the portal writes itself (`pg-plan-…`, `pg-product-…`, endpoint-rule `pg-rules-…-…`). */

@@ -1,5 +1,5 @@
 import { Field, ObjectType, type ClassType } from 'type-graphql';
-import { UserError } from '../../common/errors';
+import { UserError } from './errors';
 
 /**
  * `<Name>Payload { <field>: <Type>, errors: [UserError!]! }` for a mutation: the changed thing

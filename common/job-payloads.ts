@@ -1,0 +1,33 @@
+/**
+ * Payloads of the jobs one subgraph enqueues for another (the job names are `JOB_TASKS` in
+ * `jobs.ts`): declared once here, sent by the producer, parsed and checked by the consumer.
+ */
+
+/** Why the provider sends an import: a policy it had not seen, renamed, changed, or back after a deletion. */
+export const IMPORT_REASONS = ['NEW', 'RENAMED', 'CHANGED', 'REAPPEARED'] as const;
+export type ImportReason = (typeof IMPORT_REASONS)[number];
+
+/** `plans.importPolicy`: sent by the provider subgraph, handled by the plans subgraph. */
+export interface PlanImportPayload {
+  providerId: string;
+  policyId: string;
+  /** Create the plan with this id (or rename / update the plan that has it). */
+  planId: string;
+  name: string;
+  quota: { requests: number; periodSeconds: number | null } | null;
+  rateLimit: { requests: number; perSeconds: number } | null;
+  keyExpiresAfterSeconds: number | null;
+  credentialMetadata: { key: string; value: string }[];
+  reason: ImportReason;
+}
+
+/** `products.importPolicy`: sent by the provider subgraph, handled by the products subgraph. */
+export interface ProductImportPayload {
+  providerId: string;
+  policyId: string;
+  /** Create the product with this id (or rename / update the product that has it). */
+  productId: string;
+  name: string;
+  tykApiIds: string[];
+  reason: ImportReason;
+}
