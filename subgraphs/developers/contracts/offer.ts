@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { readPlanContracts, type PlanContractRow } from '../../../common/contracts/plans';
 
 /**
  * What the plans and products subgraphs publish about an offer, read from their published views
@@ -31,28 +32,39 @@ function run<T>(em: EntityManager, sql: string, params: unknown[]): Promise<T[]>
   return em.getConnection().execute<T[]>(sql, params, 'all', em.getTransactionContext());
 }
 
-interface PlanRow {
-  id: string;
-  name: string;
-  status: string;
-  catalog_ids: string[];
-  auto_approve: boolean;
-  access_request_allowance: number | null;
-  access_request_renewal_seconds: number | null;
-  key_expires_after_seconds: number | null;
-  credential_metadata: Record<string, unknown> | null;
-  credential_kind: string | null;
-}
+type PlanRow = Pick<
+  PlanContractRow,
+  | 'id'
+  | 'name'
+  | 'status'
+  | 'catalog_ids'
+  | 'auto_approve'
+  | 'access_request_allowance'
+  | 'access_request_renewal_seconds'
+  | 'key_expires_after_seconds'
+  | 'credential_metadata'
+  | 'credential_kind'
+>;
 
 /** The plan as `plans.plan_contract` publishes it; null when there is no such plan. */
 export async function loadPlanOffer(em: EntityManager, planId: string): Promise<PlanOffer | null> {
-  const [row] = await run<PlanRow>(
-    em,
-    `select id::text as id, name, status, catalog_ids::text[] as catalog_ids, auto_approve, access_request_allowance,
-            access_request_renewal_seconds, key_expires_after_seconds, credential_metadata, credential_kind
-       from plans.plan_contract where id = ?`,
-    [planId],
-  );
+  const row: PlanRow | undefined = (
+    await readPlanContracts(
+      em,
+      [planId],
+      [
+        'name',
+        'status',
+        'catalog_ids',
+        'auto_approve',
+        'access_request_allowance',
+        'access_request_renewal_seconds',
+        'key_expires_after_seconds',
+        'credential_metadata',
+        'credential_kind',
+      ],
+    )
+  ).get(planId);
   if (!row) return null;
   const metadata: Record<string, string> = {};
   for (const [key, value] of Object.entries(row.credential_metadata ?? {})) metadata[key] = String(value);

@@ -3,11 +3,9 @@
  * `plans.plan_contract`, `products.product_contract`, `developers.credential_contract`.
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { CredentialContractRow, PlanContractRow, ProductContractRow } from '../tyk/bodies';
+import { readPlanContracts } from '../../../common/contracts/plans';
+import { PROVIDER_PLAN_COLUMNS, type CredentialContractRow, type PlanContractRow, type ProductContractRow } from '../tyk/bodies';
 import { query } from './deps';
-
-const PLAN_COLUMNS = `id::text as id, name, status, key_expires_after_seconds, quota_scope, quota_requests, quota_period_seconds,
-  rate_requests, rate_per_seconds, credential_metadata, version, jwt_scopes, endpoint_rules`;
 
 const PRODUCT_COLUMNS = 'id::text as id, slug, name, status, tyk_api_ids';
 
@@ -16,9 +14,7 @@ const CREDENTIAL_COLUMNS = `id::text as id, app_id::text as app_id, organization
   replaces_credential_id::text as replaces_credential_id, created_at, version`;
 
 export async function readPlans(em: EntityManager, ids: readonly string[]): Promise<Map<string, PlanContractRow>> {
-  if (!ids.length) return new Map();
-  const rows = await query<PlanContractRow>(em, `select ${PLAN_COLUMNS} from plans.plan_contract where id in (?)`, [[...ids]]);
-  return new Map(rows.map((row) => [row.id, row]));
+  return readPlanContracts(em, ids, PROVIDER_PLAN_COLUMNS);
 }
 
 export async function readPlan(em: EntityManager, id: string): Promise<PlanContractRow | null> {

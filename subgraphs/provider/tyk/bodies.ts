@@ -14,34 +14,45 @@
  * Every policy carries the provider's org id and policy tags. Ids are deterministic
  * (`pg-plan-<uuid hex>`, `pg-product-<uuid hex>`) and valid for Tyk 5.13+ (`[A-Za-z0-9._~-]`).
  */
+import type { EndpointRuleRow, PlanContractColumn, PlanContractRow as PlanContract } from '../../../common/contracts/plans';
 import type { TykAccessDefinition, TykPartitions, TykPolicy, TykSession } from './types';
 
-/** A row of `plans.plan_contract` (the columns provider sync uses). */
-export interface PlanContractRow {
-  id: string;
-  name: string;
-  status: 'DRAFT' | 'PUBLISHED' | 'ARCHIVED';
-  key_expires_after_seconds: number | null;
-  quota_scope: 'CREDENTIAL' | 'APP' | 'ORGANIZATION';
-  quota_requests: number | null;
-  quota_period_seconds: number | null;
-  rate_requests: number | null;
-  rate_per_seconds: number | null;
-  credential_metadata: Record<string, string> | null;
-  version: number;
-  /** The plan's JWT scopes (mapped to its JWT policy in the API definitions, see ./scopes.ts). */
-  jwt_scopes?: string[];
-  /** Premium endpoints: per product, what the plan's credentials may call (see `rulesPolicy`). */
-  endpoint_rules?: EndpointRuleRow[];
-}
+/** The columns of `plans.plan_contract` provider sync uses (`jwt_scopes` and `endpoint_rules` may be left out). */
+export type PlanContractRow = Pick<
+  PlanContract,
+  | 'id'
+  | 'name'
+  | 'status'
+  | 'key_expires_after_seconds'
+  | 'quota_scope'
+  | 'quota_requests'
+  | 'quota_period_seconds'
+  | 'rate_requests'
+  | 'rate_per_seconds'
+  | 'version'
+> &
+  Partial<Pick<PlanContract, 'jwt_scopes' | 'endpoint_rules'>> & {
+    /** The view never gives null; bodies treat null as no metadata. */
+    credential_metadata: PlanContract['credential_metadata'] | null;
+  };
 
-/** One entry of `plan_contract.endpoint_rules` (the plans subgraph's `EndpointRuleSetting`). */
-export interface EndpointRuleRow {
-  productId: string;
-  allow: { path: string; methods: string[] }[];
-  allowedTypes: { name: string; fields: string[] }[];
-  restrictedTypes: { name: string; fields: string[] }[];
-}
+/** The columns provider sync reads. */
+export const PROVIDER_PLAN_COLUMNS = [
+  'name',
+  'status',
+  'key_expires_after_seconds',
+  'quota_scope',
+  'quota_requests',
+  'quota_period_seconds',
+  'rate_requests',
+  'rate_per_seconds',
+  'credential_metadata',
+  'version',
+  'jwt_scopes',
+  'endpoint_rules',
+] as const satisfies readonly PlanContractColumn[];
+
+export type { EndpointRuleRow };
 
 /** A row of `products.product_contract`. */
 export interface ProductContractRow {

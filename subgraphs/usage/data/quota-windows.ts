@@ -11,6 +11,7 @@
  * that crossed the threshold (`used`), not the size of the batch that carried it.
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { readPlanContracts, type PlanContractRow } from '../../../common/contracts/plans';
 import { QuotaWarningKind } from '../entities/quota-warning';
 import { DEFAULT_QUOTA_ALERT_THRESHOLDS } from '../resolvers/quota-alert-rules.resolver';
 import { microsToDate, microsToIso, type UsageRecord } from '../records';
@@ -24,12 +25,7 @@ const MAX_INT = 2_147_483_647;
 
 export type QuotaScopeName = 'CREDENTIAL' | 'APP' | 'ORGANIZATION';
 
-interface PlanRow {
-  id: string;
-  quota_scope: QuotaScopeName;
-  quota_requests: number | null;
-  quota_period_seconds: number | null;
-}
+type PlanRow = Pick<PlanContractRow, 'id' | 'quota_scope' | 'quota_requests' | 'quota_period_seconds'>;
 
 /** Where a quota counter lives: scope + subject (credential, app or organization) + plan. */
 interface CounterKey {
@@ -93,12 +89,8 @@ export async function countersOf(tx: EntityManager, records: UsageRecord[], attr
   const planIds = [...new Set(records.map((r) => attribution.get(r)!.planId).filter((id): id is string => id !== null))];
   const plans = new Map<string, PlanRow>();
   if (planIds.length) {
-    const rows = await bulk<PlanRow>(
-      tx,
-      `select id::text as id, quota_scope, quota_requests, quota_period_seconds from plans.plan_contract where id = any(?::uuid[])`,
-      [pgArray(planIds)],
-    );
-    for (const row of rows) plans.set(row.id, row);
+    const rows = await readPlanContracts(tx, planIds, ['quota_scope', 'quota_requests', 'quota_period_seconds']);
+    for (const row of rows.values()) plans.set(row.id, row);
   }
   const entries = new Map<string, CounterEntry>();
   const entryOf = new Map<Attribution, CounterEntry | null>();
