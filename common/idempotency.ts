@@ -234,3 +234,35 @@ export async function runIdempotent<P>(
   if (result) await call.store(em, result.id, now, result.secretEncrypted ?? null);
   return payload;
 }
+
+/** The job every subgraph with an `idempotency_key` table runs every hour (`common/server.ts`). */
+export const purgeTaskName = (schema: string): string => `${schema}.purgeIdempotencyKeys`;
+
+/** Purge schedule: minute 17 of every hour. */
+export const purgeSchedule = (schema: string): { task: string; match: string } => ({ task: purgeTaskName(schema), match: '17 * * * *' });
+
+/**
+ * Deletes the keys of `schema` older than the retention window (their retries would run again
+ * anyway: `find` ignores them), with any secret kept for a replay. Returns how many went.
+ */
+export async function purgeExpiredIdempotencyKeys(em: EntityManager, schema: string, now: Date): Promise<number> {
+  if (!SCHEMA.test(schema)) throw new Error(`not a schema name: ${schema}`);
+  const rows = await em
+    .getConnection()
+    .execute<{ n: string | number }[]>(
+      `with gone as (delete from ${schema}.idempotency_key where created_at <= ? returning 1) select count(*) as n from gone`,
+      [new Date(now.getTime() - IDEMPOTENCY_KEY_RETENTION_MS).toISOString()],
+      'all',
+      em.getTransactionContext(),
+    );
+  return Number(rows[0]?.n ?? 0);
+}
+
+/** Whether `schema` keeps idempotency keys (has the table). */
+export async function hasIdempotencyKeys(em: EntityManager, schema: string): Promise<boolean> {
+  if (!SCHEMA.test(schema)) return false;
+  const rows = await em
+    .getConnection()
+    .execute<{ present: boolean }[]>('select to_regclass(?) is not null as present', [`${schema}.idempotency_key`]);
+  return Boolean(rows[0]?.present);
+}

@@ -4,6 +4,7 @@ import pg from 'pg';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import {
   Logger as WorkerLogger,
+  parseCronItems,
   run,
   runMigrations,
   type JobHelpers,
@@ -125,6 +126,8 @@ export interface JobRunnerOptions {
   lockTimeoutMs: number;
   /** Fallback polling when no LISTEN notification arrives (default 2000 ms). */
   pollIntervalMs?: number;
+  /** Recurring jobs: the task and when, as a cron pattern (each tick enqueues one job across replicas). */
+  recurring?: { task: string; match: string }[];
 }
 
 export interface JobRunnerHealth {
@@ -268,6 +271,8 @@ export class JobRunner {
       concurrency: this.options.concurrency ?? 4,
       noHandleSignals: true,
       pollInterval: this.options.pollIntervalMs ?? 2000,
+      // Given parsed: the crontab text format does not accept our dotted task names.
+      ...(this.options.recurring?.length ? { parsedCronItems: parseCronItems(this.options.recurring) } : {}),
       logger: workerLogger(log),
       events,
     });

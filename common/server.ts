@@ -15,6 +15,7 @@ import { Caller, gatewaySignatureCheck, type UpstreamRequest } from './auth';
 import { claimsConfig, jobConcurrency, jobLockTimeoutSeconds, processEnv, subgraphConfig, type SubgraphName } from './config';
 import { initOrm, migrate, readiness } from './db';
 import { auditLoggerContext, type AuditActor } from './audit';
+import { hasIdempotencyKeys, purgeSchedule, purgeExpiredIdempotencyKeys, purgeTaskName } from './idempotency';
 import { JobRunner } from './jobs';
 import type { TaskList } from 'graphile-worker';
 import { databaseUnavailable, formatError, isDatabaseUnavailable, isPublicError, logUnexpected, MASKED_MESSAGE } from './errors';
@@ -208,13 +209,24 @@ export async function startSubgraph(module: SubgraphModule, options: StartOption
         poolMax: 10,
         clock,
       });
+      const taskList = module.jobs({ orm: jobOrm, pubsub, log, clock, databaseUrl: options.databaseUrl, env });
+      // Idempotency keys past their retention window are deleted hourly where the subgraph keeps them.
+      const keepsKeys = await hasIdempotencyKeys(jobOrm.em.fork(), module.name);
+      const purgeOrm = jobOrm;
+      if (keepsKeys) {
+        taskList[purgeTaskName(module.name)] = async () => {
+          const purged = await purgeExpiredIdempotencyKeys(purgeOrm.em.fork(), module.name, clock.now());
+          if (purged) log.info({ purged }, 'expired idempotency keys deleted');
+        };
+      }
       worker = new JobRunner({
         databaseUrl: options.databaseUrl,
-        taskList: module.jobs({ orm: jobOrm, pubsub, log, clock, databaseUrl: options.databaseUrl, env }),
+        taskList,
         log,
         owner: module.name,
         concurrency: jobConcurrency(env),
         lockTimeoutMs: jobLockTimeoutSeconds(env) * 1000,
+        recurring: keepsKeys ? [purgeSchedule(module.name)] : [],
       });
       await worker.start();
     }
