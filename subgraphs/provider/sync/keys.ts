@@ -18,7 +18,7 @@ import { CredentialKey, KeyStatus } from '../entities/credential-key';
 import { LinkKind } from '../entities/policy-link';
 import { Provider } from '../entities/provider';
 import { SyncStatus } from '../entities/sync-state';
-import { keySession, type CredentialContractRow } from '../tyk/bodies';
+import { keySession, RULES_POLICY_ID, type CredentialContractRow } from '../tyk/bodies';
 import { appendProviderAudits, type AuditTrail } from '../tyk/audited-client';
 import { clientFor, lock, SyncConflict, targetOf, type SyncDeps } from './deps';
 import { isExpectedFailure, keyRulePolicyIds, syncPolicy, type PolicySyncResult } from './policies';
@@ -249,11 +249,14 @@ export async function syncKey(deps: SyncDeps, credentialId: string): Promise<voi
       }
       const previousPlan = row?.planId ?? null;
       const previousProducts = row?.productIds ?? [];
+      // Restriction policies of a dropped endpoint rule stay while a key uses them: this key just let go.
+      const droppedRules = (row?.policyIds ?? []).some((id) => RULES_POLICY_ID.test(id) && !policyIds.includes(id));
       record(tx, credentialId, row, now, { status: SyncStatus.SYNCED, error: null }, patch);
-      // Policies this key no longer uses may now be deletable (archived plans/products).
+      // Policies this key no longer uses may now be deletable (archived plans/products, dropped rules):
+      // the plan's or product's sync deletes them once no live key uses them.
       await enqueueCleanup(
         tx,
-        previousPlan && previousPlan !== credential.plan_id ? [previousPlan] : [],
+        [previousPlan && previousPlan !== credential.plan_id ? previousPlan : null, droppedRules ? credential.plan_id : null],
         previousProducts.filter((id) => !credential.product_ids.includes(id)),
       );
       return null;
