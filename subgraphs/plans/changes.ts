@@ -12,7 +12,7 @@ import { Plan, PlanStatus } from './entities/plan';
 import { PlanChangeRequest, PlanChangeRequestStatus } from './entities/plan-change-request';
 import { PlanVersion } from './entities/plan-version';
 import { isUuid, missingCatalogIds } from './plan.reference';
-import { diffSettings, settingsOf, type EndpointRuleSetting, type PlanSettingsData, type SettingChange } from './settings';
+import { diffSettings, settingsOf, type EndpointRuleSetting, type PlanSettingsData, type SettingChange } from './services/settings';
 
 /** Loads the plan and locks its row for the rest of the transaction (concurrent changes wait). */
 export async function lockPlan(em: EntityManager, id: string, field = 'input.id'): Promise<Plan> {

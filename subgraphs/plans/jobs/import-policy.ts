@@ -30,10 +30,6 @@ import { PERIOD_SECONDS, PlanChangeAction, PlanStatus, QuotaPeriod } from '../en
 import { Plan } from '../entities/plan';
 import { PlanVersion } from '../entities/plan-version';
 import {
-  applySettings,
-  defaultSettings,
-  diffSettings,
-  normalizeSettings,
   MAX_CUSTOM_PERIOD,
   MAX_DISPLAY_NAME,
   MAX_KEY_EXPIRY,
@@ -43,11 +39,17 @@ import {
   MIN_CUSTOM_PERIOD,
   MIN_KEY_EXPIRY,
   PLAN_NAME_PATTERN,
-  validateSettings,
+} from '../services/limits';
+import {
+  applySettings,
+  defaultSettings,
+  diffSettings,
+  normalizeSettings,
   type PlanSettingsData,
   type QuotaSetting,
   type RateLimitSetting,
-} from '../settings';
+} from '../services/settings';
+import { validateSettings } from '../services/validation';
 
 /** Who import changes are recorded as (plan versions and audit entries). */
 export const IMPORT_ACTOR = 'system:import';

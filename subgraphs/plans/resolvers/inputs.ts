@@ -22,7 +22,7 @@ import {
   MIN_CUSTOM_PERIOD,
   MIN_KEY_EXPIRY,
   MIN_RENEWAL,
-} from '../settings';
+} from '../services/limits';
 
 @InputType({ description: 'Filters for `plans` (all given filters must match).' })
 export class PlanFilter {

@@ -49,12 +49,12 @@ import {
 } from '../changes';
 import { refuse } from '../../../common/errors';
 import { isUuid, missingCatalogIds } from '../plan.reference';
-import { applySettings, diffSettings, normalizeSettings, validateSettings, type PlanSettingsData, type SettingChange } from '../settings';
+import { applySettings, diffSettings, normalizeSettings, type PlanSettingsData, type SettingChange } from '../services/settings';
+import { validateSettings } from '../services/validation';
+import { MAX_REASON } from '../services/limits';
 import { PlanSettingsChanges } from './inputs';
 
 export const PlanChangeRequestConnection = connectionType(PlanChangeRequest, 'PlanChangeRequest', 'plan change request');
-
-const MAX_REASON = 1000;
 
 @InputType({
   description:

@@ -21,7 +21,8 @@ import {
   supersedePending,
 } from '../changes';
 import { refuse } from '../../../common/errors';
-import { applySettings, defaultSettings, diffSettings, normalizeSettings, validateSettings, type PlanSettingsData } from '../settings';
+import { applySettings, defaultSettings, diffSettings, normalizeSettings, type PlanSettingsData } from '../services/settings';
+import { validateSettings } from '../services/validation';
 import {
   ArchivePlanInput,
   ArchivePlanPayload,

@@ -6,7 +6,7 @@ import type { SubgraphContext } from '../../../common/server';
 import { CatalogRef, catalogRef } from '../entities/catalog-ref';
 import { PlanSettingChange, PlanSettings, PlanVersion } from '../entities/plan-version';
 import { isUuid, shownCatalogIds } from '../plan.reference';
-import { normalizeSettings } from '../settings';
+import { normalizeSettings } from '../services/settings';
 import { accessRequestLimit, rateLimit, usageQuota } from './plan.resolver';
 
 export const PlanVersionConnection = connectionType(PlanVersion, 'PlanVersion', 'plan version');

@@ -9,7 +9,7 @@ import { CatalogRef, catalogRef } from '../entities/catalog-ref';
 import { AccessRequestLimit, Plan, RateLimit, UsageQuota } from '../entities/plan';
 import { catalogIdsOfProducts, inCatalogs, isUuid, shownCatalogIds, visiblePlans } from '../plan.reference';
 import { visibleCatalogIds } from '../../../common/audience';
-import type { AccessRequestLimitSetting, QuotaSetting, RateLimitSetting } from '../settings';
+import type { AccessRequestLimitSetting, QuotaSetting, RateLimitSetting } from '../services/settings';
 import { PlanFilter } from './inputs';
 
 export const PlanConnection = connectionType(Plan, 'Plan', 'plan');
