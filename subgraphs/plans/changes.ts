@@ -11,7 +11,8 @@ import { PlanChangeAction } from './entities/enums';
 import { Plan, PlanStatus } from './entities/plan';
 import { PlanChangeRequest, PlanChangeRequestStatus } from './entities/plan-change-request';
 import { PlanVersion } from './entities/plan-version';
-import { isUuid, missingCatalogIds } from './plan.reference';
+import { isUuid } from '../../common/ids';
+import { existingProductIds, missingCatalogIds } from './contracts/products';
 import { diffSettings, settingsOf, type EndpointRuleSetting, type PlanSettingsData, type SettingChange } from './services/settings';
 
 /** Loads the plan and locks its row for the rest of the transaction (concurrent changes wait). */
@@ -52,15 +53,7 @@ export async function refuseMissingCatalogs(em: EntityManager, ids: string[], fi
 export async function refuseMissingProducts(em: EntityManager, rules: readonly EndpointRuleSetting[], field: string): Promise<void> {
   const ids = [...new Set(rules.map((r) => r.productId))];
   if (!ids.length) return;
-  const rows = await em
-    .getConnection()
-    .execute<{ id: string }[]>(
-      'select id::text as id from products.product_contract where id in (?)',
-      [ids],
-      'all',
-      em.getTransactionContext(),
-    );
-  const found = new Set(rows.map((r) => r.id));
+  const found = await existingProductIds(em, ids);
   const index = rules.findIndex((r) => !found.has(r.productId));
   if (index >= 0)
     refuse(

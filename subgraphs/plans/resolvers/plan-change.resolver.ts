@@ -48,7 +48,8 @@ import {
   type PlanSnapshot,
 } from '../changes';
 import { refuse } from '../../../common/errors';
-import { isUuid, missingCatalogIds } from '../plan.reference';
+import { isUuid } from '../../../common/ids';
+import { missingCatalogIds } from '../contracts/products';
 import { applySettings, diffSettings, normalizeSettings, type PlanSettingsData, type SettingChange } from '../services/settings';
 import { validateSettings } from '../services/validation';
 import { MAX_REASON } from '../services/limits';

@@ -7,7 +7,7 @@ import type { SubgraphContext } from '../../../common/server';
 import { PlanChangeAction } from '../entities/enums';
 import { Plan, PlanStatus } from '../entities/plan';
 import { PlanVersion } from '../entities/plan-version';
-import { missingCatalogIds } from '../plan.reference';
+import { missingCatalogIds } from '../contracts/products';
 import {
   checkVersion,
   INPUT_FIELD,
