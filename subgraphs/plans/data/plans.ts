@@ -1,15 +1,25 @@
 /**
- * Who sees which plans, and the batched plan lists of `Catalog.plans` and
- * `Product.availablePlans`. Each is one SQL statement per request (plus the caller's visible
- * catalogs, memoised per request), whatever the number of parents.
+ * The plan rows: the lock every change of a plan takes, who sees which plans, and the batched plan
+ * lists of `Catalog.plans` and `Product.availablePlans`. Each list is one SQL statement per
+ * request (plus the caller's visible catalogs, memoised per request), whatever the number of
+ * parents.
  */
-import type { FilterQuery } from '@mikro-orm/postgresql';
+import { LockMode, type EntityManager, type FilterQuery } from '@mikro-orm/postgresql';
 import { visibleCatalogIds } from '../../../common/audience';
+import { refuse } from '../../../common/errors';
 import { isUuid } from '../../../common/ids';
 import { requestLoader } from '../../../common/loaders';
 import type { SubgraphContext } from '../../../common/server';
 import { catalogIdsOfProducts } from '../contracts/products';
 import { Plan, PlanStatus } from '../entities/plan';
+
+/** Loads the plan and locks its row for the rest of the transaction (concurrent changes wait). */
+export async function lockPlan(em: EntityManager, id: string, field = 'input.id'): Promise<Plan> {
+  const key = id.trim().toLowerCase();
+  const plan = isUuid(key) ? await em.findOne(Plan, { id: key }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true }) : null;
+  if (!plan) refuse('NOT_FOUND', field, `No plan has the id ${JSON.stringify(id)}: check the id (plans(filter) lists them).`);
+  return plan;
+}
 
 /** Matches no row (MikroORM renders an empty `$in` as `1 = 0`). */
 const NOTHING: FilterQuery<Plan> = { id: { $in: [] } };

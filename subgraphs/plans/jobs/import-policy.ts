@@ -25,7 +25,7 @@ import { JOB_TASKS } from '../../../common/jobs';
 import type { Logger } from '../../../common/logger';
 import { Validation } from '../../../common/mutation';
 import type { JobRuntime } from '../../../common/server';
-import { recordChange, snapshot } from '../changes';
+import { recordChange, snapshot } from '../services/change-rules';
 import { PERIOD_SECONDS, PlanChangeAction, PlanStatus, QuotaPeriod } from '../entities/enums';
 import { Plan } from '../entities/plan';
 import { PlanVersion } from '../entities/plan-version';

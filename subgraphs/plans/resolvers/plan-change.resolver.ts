@@ -40,13 +40,14 @@ import { PlanChangeRequest, PlanChangeRequestStatus, type ProposedPlanChange } f
 import { PlanSettingChange } from '../entities/plan-version';
 import {
   checkVersion,
-  lockPlan,
   recordChange,
   refuseMissingCatalogs,
   refuseMissingProducts,
   snapshot,
   type PlanSnapshot,
-} from '../changes';
+} from '../services/change-rules';
+import { lockPlan } from '../data/plans';
+import { lockRequest } from '../data/plan-change-requests';
 import { refuse } from '../../../common/errors';
 import { isUuid } from '../../../common/ids';
 import { missingCatalogIds } from '../contracts/products';
@@ -213,15 +214,6 @@ async function afterChange(
   }
   const after = { settings, status };
   return { before, after, diff: diffSettings(before, after) };
-}
-
-async function lockRequest(em: EntityManager, id: string): Promise<PlanChangeRequest> {
-  const key = id.trim().toLowerCase();
-  const request = isUuid(key)
-    ? await em.findOne(PlanChangeRequest, { id: key }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true })
-    : null;
-  if (!request) refuse('NOT_FOUND', 'input.id', 'No plan change request has this id: planChangeRequests lists them.');
-  return request;
 }
 
 function refuseUndecidable(request: PlanChangeRequest, subject: string, what: 'approve' | 'reject'): void {

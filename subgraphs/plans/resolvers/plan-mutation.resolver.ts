@@ -11,15 +11,15 @@ import { missingCatalogIds } from '../contracts/products';
 import {
   checkVersion,
   INPUT_FIELD,
-  lockPlan,
   recordChange,
   refuseMissingCatalogs,
   refuseMissingProducts,
   refuseScopelessOAuthClients,
   refuseUnapproved,
   snapshot,
-  supersedePending,
-} from '../changes';
+} from '../services/change-rules';
+import { lockPlan } from '../data/plans';
+import { supersedePending } from '../data/plan-change-requests';
 import { refuse } from '../../../common/errors';
 import { applySettings, defaultSettings, diffSettings, normalizeSettings, type PlanSettingsData } from '../services/settings';
 import { validateSettings } from '../services/validation';

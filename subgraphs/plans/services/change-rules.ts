@@ -1,27 +1,18 @@
 /**
- * How a plan changes, shared by the mutations, the change requests (separation of duties) and
- * the provider import: locking, version checks, recording an immutable version plus the provider
- * sync in the same transaction, and which settings need a second portal admin.
+ * How a plan changes, shared by the plan use cases (`plans.ts`), the change requests
+ * (`plan-changes.ts`, separation of duties) and the provider import: version checks, recording an
+ * immutable version plus the provider sync in the same transaction, and which settings need a
+ * second portal admin. The row locks are in `../data/`.
  */
-import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
-import { planChangeApproval } from '../../common/config';
-import { refuse } from '../../common/errors';
-import { enqueueJob, JOB_TASKS } from '../../common/jobs';
-import { PlanChangeAction } from './entities/enums';
-import { Plan, PlanStatus } from './entities/plan';
-import { PlanChangeRequest, PlanChangeRequestStatus } from './entities/plan-change-request';
-import { PlanVersion } from './entities/plan-version';
-import { isUuid } from '../../common/ids';
-import { existingProductIds, missingCatalogIds } from './contracts/products';
-import { diffSettings, settingsOf, type EndpointRuleSetting, type PlanSettingsData, type SettingChange } from './services/settings';
-
-/** Loads the plan and locks its row for the rest of the transaction (concurrent changes wait). */
-export async function lockPlan(em: EntityManager, id: string, field = 'input.id'): Promise<Plan> {
-  const key = id.trim().toLowerCase();
-  const plan = isUuid(key) ? await em.findOne(Plan, { id: key }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true }) : null;
-  if (!plan) refuse('NOT_FOUND', field, `No plan has the id ${JSON.stringify(id)}: check the id (plans(filter) lists them).`);
-  return plan;
-}
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { planChangeApproval } from '../../../common/config';
+import { refuse } from '../../../common/errors';
+import { enqueueJob, JOB_TASKS } from '../../../common/jobs';
+import { PlanChangeAction } from '../entities/enums';
+import { Plan, PlanStatus } from '../entities/plan';
+import { PlanVersion } from '../entities/plan-version';
+import { existingProductIds, missingCatalogIds } from '../contracts/products';
+import { diffSettings, settingsOf, type EndpointRuleSetting, type PlanSettingsData, type SettingChange } from './settings';
 
 /** OAuth2 clients are registered with the plan's scopes: a plan that issues them needs at least one. */
 export function refuseScopelessOAuthClients(settings: PlanSettingsData, field: string): void {
@@ -106,22 +97,6 @@ export async function recordChange(
   });
   await em.flush();
   if (options.sync ?? true) await enqueueJob(em, JOB_TASKS.syncPlan, { planId: plan.id }, { jobKey: `plan:${plan.id}` });
-}
-
-/** Marks the plan's PENDING change requests SUPERSEDED (they can no longer be applied, e.g. the plan was deleted). */
-export async function supersedePending(em: EntityManager, planId: string, why: string, now: Date): Promise<void> {
-  const pending = await em.find(
-    PlanChangeRequest,
-    { planId, status: PlanChangeRequestStatus.PENDING },
-    { lockMode: LockMode.PESSIMISTIC_WRITE },
-  );
-  if (!pending.length) return;
-  for (const request of pending) {
-    request.status = PlanChangeRequestStatus.SUPERSEDED;
-    request.decidedAt = now;
-    request.decisionReason = why;
-  }
-  await em.flush();
 }
 
 // ---------------------------------------------------------------------------------------------
