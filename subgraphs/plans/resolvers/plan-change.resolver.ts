@@ -54,7 +54,7 @@ import { missingCatalogIds } from '../contracts/products';
 import { applySettings, diffSettings, normalizeSettings, type PlanSettingsData, type SettingChange } from '../services/settings';
 import { validateSettings } from '../services/validation';
 import { MAX_REASON } from '../services/limits';
-import { PlanSettingsChanges } from './inputs';
+import { PlanSettingsChanges } from './plan.types';
 
 export const PlanChangeRequestConnection = connectionType(PlanChangeRequest, 'PlanChangeRequest', 'plan change request');
 

@@ -3,7 +3,7 @@ import type { FilterQuery } from '@mikro-orm/postgresql';
 import { badInput } from '../../../common/errors';
 import { keyValue, KeyValue } from '../../../common/key-value';
 import { renderMarkdown } from '../../../common/markdown';
-import { connectionType, PageArgs, paginate } from '../../../common/relay';
+import { PageArgs, paginate } from '../../../common/relay';
 import { searchPattern } from '../../../common/search';
 import type { SubgraphContext } from '../../../common/server';
 import { CatalogRef, catalogRef } from '../entities/catalog-ref';
@@ -13,9 +13,7 @@ import { catalogIdsOfProducts, shownCatalogIds } from '../contracts/products';
 import { inCatalogs, visiblePlans } from '../data/plans';
 import { visibleCatalogIds } from '../../../common/audience';
 import type { AccessRequestLimitSetting, QuotaSetting, RateLimitSetting } from '../services/settings';
-import { PlanFilter } from './inputs';
-
-export const PlanConnection = connectionType(Plan, 'Plan', 'plan');
+import { PlanConnection, PlanFilter } from './plan.types';
 
 export function usageQuota(quota: QuotaSetting | null): UsageQuota {
   return Object.assign(new UsageQuota(), {
