@@ -9,6 +9,7 @@ import { byKeys, requestLoader } from '../../common/loaders';
 import type { SubgraphContext } from '../../common/server';
 import { visiblePlans } from './data/plans';
 import { Plan } from './entities/plan';
+import { PlanChangeRequest } from './entities/plan-change-request';
 import { PlanVersion } from './entities/plan-version';
 
 /** Batched `__resolveReference` for Plan: one SELECT for all plans referenced in a request. */
@@ -37,4 +38,14 @@ export function resolvePlanVersionReference(reference: Record<string, unknown>, 
 /** `__resolveReference` for stubs plans only adds fields to (Product, Catalog): the key is enough. */
 export function resolveStubReference(reference: Record<string, unknown>) {
   return { id: String(reference.id) };
+}
+
+/** Batched `__resolveReference` for PlanChangeRequest: portal admins only (others get null). */
+export function resolvePlanChangeRequestReference(reference: Record<string, unknown>, context: SubgraphContext) {
+  const id = String(reference.id).toLowerCase();
+  if (!isUuid(id) || !context.caller.isPortalAdmin) return null;
+  return requestLoader<string, PlanChangeRequest | null>(context, 'planChangeRequest', async (ids) => {
+    const rows = await context.em.find(PlanChangeRequest, { id: { $in: [...ids] } });
+    return byKeys(ids, rows, (r) => r.id);
+  }).load(id);
 }
