@@ -9,7 +9,7 @@ import { startSubgraph, type RunningSubgraph } from '../../common/server';
 import { testDatabaseUrl, unique } from '../../test/helpers/db';
 import { portalAdmin, subgraphRequest } from '../../test/helpers/graphql';
 import { waitFor } from '../../test/helpers/wait';
-import { clampLimits } from './jobs/import-policy';
+import { clampLimits } from './services/import';
 import { plansSubgraph } from '.';
 
 const admin = { ...portalAdmin(), amr: ['pwd', 'mfa'] };

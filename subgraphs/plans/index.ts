@@ -3,7 +3,7 @@ import { buildFederatedSchema } from '../../common/federation';
 import { Plan } from './entities/plan';
 import { PlanVersion } from './entities/plan-version';
 import { PlanChangeRequest } from './entities/plan-change-request';
-import { PlanChangeRequestResolver, resolvePlanChangeRequestReference } from './resolvers/plan-change.resolver';
+import { PlanChangeRequestResolver } from './resolvers/plan-change.resolver';
 import { plansJobs } from './jobs';
 import { migrations } from './migrations';
 import { PlanResolver } from './resolvers/plan.resolver';
@@ -12,7 +12,12 @@ import { PlanSettingsResolver, PlanVersionResolver } from './resolvers/plan-vers
 import { ProductPlansResolver } from './resolvers/product.resolver';
 import { CatalogPlansResolver } from './resolvers/catalog.resolver';
 import { ProductRef } from './entities/product-ref';
-import { resolvePlanReference, resolvePlanVersionReference, resolveStubReference } from './plan.reference';
+import {
+  resolvePlanChangeRequestReference,
+  resolvePlanReference,
+  resolvePlanVersionReference,
+  resolveStubReference,
+} from './plan.reference';
 
 /**
  * The plans subgraph: what developers get (plans: quota, rate limit, credential settings, access

@@ -1,5 +1,12 @@
 import { Field, ID, InputType, ObjectType } from 'type-graphql';
-import { HTTP_METHODS, MAX_ENDPOINT_RULES, MAX_GRAPHQL_FIELDS, MAX_GRAPHQL_TYPES, MAX_RULE_PATHS, MAX_RULE_PATH_LENGTH } from '../settings';
+import {
+  HTTP_METHODS,
+  MAX_ENDPOINT_RULES,
+  MAX_GRAPHQL_FIELDS,
+  MAX_GRAPHQL_TYPES,
+  MAX_RULE_PATHS,
+  MAX_RULE_PATH_LENGTH,
+} from '../services/limits';
 
 /**
  * Premium endpoints: what a plan lets its credentials call on one product (Tyk `allowed_urls`,

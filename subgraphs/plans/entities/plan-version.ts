@@ -116,7 +116,7 @@ export class PlanVersion {
   @Enum({ items: () => PlanStatus })
   status!: PlanStatus;
 
-  /** Full settings after the change (see `settings.ts`); GraphQL shows them as `PlanSettings`. */
+  /** Full settings after the change (see `services/settings.ts`); GraphQL shows them as `PlanSettings`. */
   @Property({ type: 'json', columnType: 'jsonb', fieldName: 'settings' })
   settingsJson!: Record<string, unknown>;
 

@@ -4,7 +4,7 @@ import { Directive, Field, ID, Int, ObjectType } from 'type-graphql';
 import { randomUUID } from 'node:crypto';
 import { CredentialKind, PlanStatus, QuotaPeriod, QuotaScope } from './enums';
 import { ENDPOINT_RULES_DESCRIPTION, EndpointRule } from './endpoint-rule';
-import type { EndpointRuleSetting } from '../settings';
+import type { EndpointRuleSetting } from '../services/settings';
 import { entityNow } from '../../../common/clock';
 
 export { CredentialKind, PlanStatus, QuotaPeriod, QuotaScope };

@@ -2,7 +2,7 @@ import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
 import type { SubgraphContext } from '../../../common/server';
 import { CatalogRef } from '../entities/catalog-ref';
 import { Plan } from '../entities/plan';
-import { plansOfCatalog } from '../plan.reference';
+import { plansOfCatalog } from '../data/plans';
 
 /** Fields plans adds to the products subgraph's `Catalog`. */
 @Resolver(() => CatalogRef)

@@ -5,8 +5,9 @@ import { connectionType, lazy, PageArgs, PageInfo, pageSize, type ConnectionShap
 import type { SubgraphContext } from '../../../common/server';
 import { CatalogRef, catalogRef } from '../entities/catalog-ref';
 import { PlanSettingChange, PlanSettings, PlanVersion } from '../entities/plan-version';
-import { isUuid, shownCatalogIds } from '../plan.reference';
-import { normalizeSettings } from '../settings';
+import { isUuid } from '../../../common/ids';
+import { shownCatalogIds } from '../contracts/products';
+import { normalizeSettings } from '../services/settings';
 import { accessRequestLimit, rateLimit, usageQuota } from './plan.resolver';
 
 export const PlanVersionConnection = connectionType(PlanVersion, 'PlanVersion', 'plan version');

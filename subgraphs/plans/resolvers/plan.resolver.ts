@@ -3,18 +3,17 @@ import type { FilterQuery } from '@mikro-orm/postgresql';
 import { badInput } from '../../../common/errors';
 import { keyValue, KeyValue } from '../../../common/key-value';
 import { renderMarkdown } from '../../../common/markdown';
-import { connectionType, PageArgs, paginate } from '../../../common/relay';
+import { PageArgs, paginate } from '../../../common/relay';
+import { searchPattern } from '../../../common/search';
 import type { SubgraphContext } from '../../../common/server';
 import { CatalogRef, catalogRef } from '../entities/catalog-ref';
 import { AccessRequestLimit, Plan, RateLimit, UsageQuota } from '../entities/plan';
-import { catalogIdsOfProducts, inCatalogs, isUuid, shownCatalogIds, visiblePlans } from '../plan.reference';
+import { isUuid } from '../../../common/ids';
+import { catalogIdsOfProducts, shownCatalogIds } from '../contracts/products';
+import { inCatalogs, visiblePlans } from '../data/plans';
 import { visibleCatalogIds } from '../../../common/audience';
-import type { AccessRequestLimitSetting, QuotaSetting, RateLimitSetting } from '../settings';
-import { PlanFilter } from './inputs';
-
-export const PlanConnection = connectionType(Plan, 'Plan', 'plan');
-
-export const MAX_SEARCH = 100;
+import type { AccessRequestLimitSetting, QuotaSetting, RateLimitSetting } from '../services/settings';
+import { PlanConnection, PlanFilter } from './plan.types';
 
 export function usageQuota(quota: QuotaSetting | null): UsageQuota {
   return Object.assign(new UsageQuota(), {
@@ -39,11 +38,6 @@ export function accessRequestLimit(limit: AccessRequestLimitSetting | null): Acc
     allowance: limit?.allowance ?? null,
     renewalSeconds: limit?.renewalSeconds ?? null,
   });
-}
-
-/** `%`, `_` and `\` match themselves in an ILIKE pattern. */
-function likePattern(text: string): string {
-  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
 @Resolver(() => Plan)
@@ -71,14 +65,8 @@ export class PlanResolver {
       where.push(inCatalogs(visible ? catalogs.filter((id) => visible.has(id)) : catalogs));
     }
     if (filter?.status?.length) where.push({ status: { $in: filter.status } });
-    if (filter?.search !== undefined && filter?.search !== null) {
-      const search = filter.search.trim();
-      if (search.length > MAX_SEARCH) throw badInput('filter.search', `Search for at most ${MAX_SEARCH} characters.`);
-      if (search) {
-        const pattern = likePattern(search);
-        where.push({ $or: [{ name: { $ilike: pattern } }, { displayName: { $ilike: pattern } }] });
-      }
-    }
+    const pattern = searchPattern(filter?.search);
+    if (pattern) where.push({ $or: [{ name: { $ilike: pattern } }, { displayName: { $ilike: pattern } }] });
     return paginate(context.em, Plan, { $and: where }, page);
   }
 

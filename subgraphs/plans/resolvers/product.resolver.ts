@@ -2,7 +2,7 @@ import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
 import type { SubgraphContext } from '../../../common/server';
 import { Plan } from '../entities/plan';
 import { ProductRef } from '../entities/product-ref';
-import { availablePlans } from '../plan.reference';
+import { availablePlans } from '../data/plans';
 
 /** Fields plans adds to the products subgraph's `Product`. */
 @Resolver(() => ProductRef)

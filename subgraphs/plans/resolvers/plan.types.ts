@@ -1,7 +1,10 @@
+/** GraphQL inputs, payloads, filters and the connection of the plan operations. */
 import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { idempotencyKeyDescription } from '../../../common/idempotency';
 import { UserError } from '../../../common/errors';
 import { KeyValueInput } from '../../../common/key-value';
+import { payloadType } from '../../../common/payloads';
+import { connectionType } from '../../../common/relay';
 import { CredentialKind, Plan, PlanStatus, QuotaPeriod, QuotaScope } from '../entities/plan';
 import { ENDPOINT_RULES_DESCRIPTION, EndpointRuleInput } from '../entities/endpoint-rule';
 import {
@@ -22,7 +25,9 @@ import {
   MIN_CUSTOM_PERIOD,
   MIN_KEY_EXPIRY,
   MIN_RENEWAL,
-} from '../settings';
+} from '../services/limits';
+
+export const PlanConnection = connectionType(Plan, 'Plan', 'plan');
 
 @InputType({ description: 'Filters for `plans` (all given filters must match).' })
 export class PlanFilter {
@@ -243,10 +248,6 @@ function transitionInput(name: string, what: string) {
 
 export const PublishPlanInput = transitionInput('PublishPlanInput', 'publish');
 export const ArchivePlanInput = transitionInput('ArchivePlanInput', 'archive');
-export interface PlanTransitionInput {
-  id: string;
-  expectedVersion?: number | null;
-}
 
 @InputType({ description: 'Which plan to roll back, and to which version.' })
 export class RollbackPlanInput {
@@ -269,17 +270,7 @@ export class DeletePlanInput {
   id!: string;
 }
 
-function payload(name: string, what: string) {
-  @ObjectType(name, { description: `Result of \`${what}\`.` })
-  class PlanPayload {
-    @Field(() => Plan, { nullable: true, description: 'The plan after the change; null when `errors` is not empty.' })
-    plan!: Plan | null;
-
-    @Field(() => [UserError], { description: 'Why nothing changed; empty on success.' })
-    errors!: UserError[];
-  }
-  return PlanPayload;
-}
+const payload = (name: string, mutation: string) => payloadType(name, mutation, 'plan', Plan, 'The plan after the change');
 
 export const CreatePlanPayload = payload('CreatePlanPayload', 'createPlan');
 export const UpdatePlanPayload = payload('UpdatePlanPayload', 'updatePlan');

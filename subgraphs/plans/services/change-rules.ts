@@ -1,25 +1,29 @@
 /**
- * How a plan changes, shared by the mutations, the change requests (separation of duties) and
- * the provider import: locking, version checks, recording an immutable version plus the provider
- * sync in the same transaction, and which settings need a second portal admin.
+ * How a plan changes, shared by the plan use cases (`plans.ts`), the change requests
+ * (`plan-changes.ts`, separation of duties) and the provider import: version checks, recording an
+ * immutable version plus the provider sync in the same transaction, and which settings need a
+ * second portal admin. The row locks are in `../data/`.
  */
-import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
-import { planChangeApproval } from '../../common/config';
-import { refuse } from '../../common/errors';
-import { enqueueJob, JOB_TASKS } from '../../common/jobs';
-import { PlanChangeAction } from './entities/enums';
-import { Plan, PlanStatus } from './entities/plan';
-import { PlanChangeRequest, PlanChangeRequestStatus } from './entities/plan-change-request';
-import { PlanVersion } from './entities/plan-version';
-import { isUuid, missingCatalogIds } from './plan.reference';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { planChangeApproval } from '../../../common/config';
+import { refuse } from '../../../common/errors';
+import { enqueueJob, JOB_TASKS } from '../../../common/jobs';
+import { PlanChangeAction } from '../entities/enums';
+import { Plan, PlanStatus } from '../entities/plan';
+import { PlanVersion } from '../entities/plan-version';
+import { existingProductIds, missingCatalogIds } from '../contracts/products';
 import { diffSettings, settingsOf, type EndpointRuleSetting, type PlanSettingsData, type SettingChange } from './settings';
 
-/** Loads the plan and locks its row for the rest of the transaction (concurrent changes wait). */
-export async function lockPlan(em: EntityManager, id: string, field = 'input.id'): Promise<Plan> {
-  const key = id.trim().toLowerCase();
-  const plan = isUuid(key) ? await em.findOne(Plan, { id: key }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true }) : null;
-  if (!plan) refuse('NOT_FOUND', field, `No plan has the id ${JSON.stringify(id)}: check the id (plans(filter) lists them).`);
-  return plan;
+/** One plan operation's environment: its transaction, its "now" and the settings' environment. */
+export interface Ops {
+  em: EntityManager;
+  now: Date;
+  env: NodeJS.ProcessEnv;
+}
+
+/** The Ops of a mutation: its transaction, with the clock and settings the request runs with. */
+export function serviceOps(request: { clock: { now(): Date }; env: NodeJS.ProcessEnv }, em: EntityManager): Ops {
+  return { em, now: request.clock.now(), env: request.env };
 }
 
 /** OAuth2 clients are registered with the plan's scopes: a plan that issues them needs at least one. */
@@ -52,15 +56,7 @@ export async function refuseMissingCatalogs(em: EntityManager, ids: string[], fi
 export async function refuseMissingProducts(em: EntityManager, rules: readonly EndpointRuleSetting[], field: string): Promise<void> {
   const ids = [...new Set(rules.map((r) => r.productId))];
   if (!ids.length) return;
-  const rows = await em
-    .getConnection()
-    .execute<{ id: string }[]>(
-      'select id::text as id from products.product_contract where id in (?)',
-      [ids],
-      'all',
-      em.getTransactionContext(),
-    );
-  const found = new Set(rows.map((r) => r.id));
+  const found = await existingProductIds(em, ids);
   const index = rules.findIndex((r) => !found.has(r.productId));
   if (index >= 0)
     refuse(
@@ -113,22 +109,6 @@ export async function recordChange(
   });
   await em.flush();
   if (options.sync ?? true) await enqueueJob(em, JOB_TASKS.syncPlan, { planId: plan.id }, { jobKey: `plan:${plan.id}` });
-}
-
-/** Marks the plan's PENDING change requests SUPERSEDED (they can no longer be applied, e.g. the plan was deleted). */
-export async function supersedePending(em: EntityManager, planId: string, why: string, now: Date): Promise<void> {
-  const pending = await em.find(
-    PlanChangeRequest,
-    { planId, status: PlanChangeRequestStatus.PENDING },
-    { lockMode: LockMode.PESSIMISTIC_WRITE },
-  );
-  if (!pending.length) return;
-  for (const request of pending) {
-    request.status = PlanChangeRequestStatus.SUPERSEDED;
-    request.decidedAt = now;
-    request.decisionReason = why;
-  }
-  await em.flush();
 }
 
 // ---------------------------------------------------------------------------------------------
