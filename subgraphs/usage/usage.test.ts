@@ -16,7 +16,7 @@ import { waitFor } from '../../test/helpers/wait';
 import { usageSubgraph } from '.';
 import { QuotaWarningKind } from './entities/quota-warning';
 import { effectiveQuotaAlertRules } from './resolvers/quota-alert-rules.resolver';
-import { QUOTA_WARNINGS_TOPIC } from './warnings';
+import { QUOTA_WARNINGS_TOPIC } from './services/quota-warnings';
 import { raiseQuotaWarning, type RaiseQuotaWarningInput } from '../../test/kit/quota-warnings';
 
 /**

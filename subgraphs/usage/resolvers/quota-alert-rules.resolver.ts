@@ -5,7 +5,8 @@ import { UserError, userError, UserErrorException } from '../../../common/errors
 import { runMutation, Validation } from '../../../common/mutation';
 import type { SubgraphContext } from '../../../common/server';
 import { QuotaAlertRule } from '../entities/quota-alert-rule';
-import { isUuid, requireOrganizationAdmin, requireOrganizationReader } from '../membership';
+import { isUuid } from '../../../common/ids';
+import { requireOrganizationAdmin, requireOrganizationReader } from '../services/authorization';
 
 /** Thresholds (percent of quota) used when an organization has set none. */
 export const DEFAULT_QUOTA_ALERT_THRESHOLDS: readonly number[] = Object.freeze([80, 90, 100]);

@@ -6,8 +6,9 @@ import { parseEventCursor, type StoredEvent } from '../../../common/pubsub';
 import type { SubgraphContext } from '../../../common/server';
 import { QuotaWarning } from '../entities/quota-warning';
 import { OrganizationRef, organizationRef } from '../entities/organization-ref';
-import { isUuid, requireOrganizationReader } from '../membership';
-import { QUOTA_WARNINGS_TOPIC, quotaWarningFromEvent, type QuotaWarningEvent } from '../warnings';
+import { isUuid } from '../../../common/ids';
+import { requireOrganizationReader } from '../services/authorization';
+import { QUOTA_WARNINGS_TOPIC, quotaWarningFromEvent, type QuotaWarningEvent } from '../services/quota-warnings';
 
 export const QuotaWarningConnection = connectionType(QuotaWarning, 'QuotaWarning', 'quota warning');
 
