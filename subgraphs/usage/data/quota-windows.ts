@@ -13,7 +13,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { readPlanContracts, type PlanContractRow } from '../../../common/contracts/plans';
 import { QuotaWarningKind } from '../entities/quota-warning';
-import { DEFAULT_QUOTA_ALERT_THRESHOLDS } from '../resolvers/quota-alert-rules.resolver';
+import { DEFAULT_QUOTA_ALERT_THRESHOLDS } from '../services/quota-alert-thresholds';
 import { microsToDate, microsToIso, type UsageRecord } from '../services/records';
 import { bulk, pgArray } from '../../../common/sql';
 import type { RaiseQuotaWarningInput } from '../services/quota-warnings';

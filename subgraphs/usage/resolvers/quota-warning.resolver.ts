@@ -1,6 +1,6 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Query, Resolver, Root, Subscription } from 'type-graphql';
 import type { SubscribeResolverData } from 'type-graphql';
-import { connectionType, lazy, PageArgs, PageInfo, pageSize, type ConnectionShape } from '../../../common/relay';
+import { lazy, PageArgs, PageInfo, pageSize, type ConnectionShape } from '../../../common/relay';
 import { badInput } from '../../../common/errors';
 import { parseEventCursor, type StoredEvent } from '../../../common/pubsub';
 import type { SubgraphContext } from '../../../common/server';
@@ -9,8 +9,7 @@ import { OrganizationRef, organizationRef } from '../entities/organization-ref';
 import { isUuid } from '../../../common/ids';
 import { requireOrganizationReader } from '../services/authorization';
 import { QUOTA_WARNINGS_TOPIC, quotaWarningFromEvent, type QuotaWarningEvent } from '../services/quota-warnings';
-
-export const QuotaWarningConnection = connectionType(QuotaWarning, 'QuotaWarning', 'quota warning');
+import { QuotaWarningConnection } from './quota-warning.types';
 
 interface QuotaWarningsArgs {
   organizationId: string;
