@@ -6,7 +6,7 @@ import { developer, gatewayRequest, portalAdmin, tokenFor, type Identity } from 
 import { waitFor } from './helpers/wait';
 import type { RunningGateway } from '../gateway';
 import { emitAccessEvent, AccessRequestEventType, ACCESS_REQUEST_EVENTS_TOPIC } from '../subgraphs/developers/events';
-import { QUOTA_WARNINGS_TOPIC } from '../subgraphs/usage/warnings';
+import { QUOTA_WARNINGS_TOPIC } from '../subgraphs/usage/services/quota-warnings';
 import { raiseQuotaWarning } from './kit/quota-warnings';
 import { QuotaWarningKind } from '../subgraphs/usage/entities/quota-warning';
 

@@ -1,5 +1,5 @@
 import type { SubgraphContext } from '../../common/server';
-import { loadVisibleCatalog } from './access';
+import { loadVisibleCatalog } from './data/loaders';
 
 /**
  * Batched `__resolveReference` for Catalog: one SELECT for all catalogs referenced in a request,

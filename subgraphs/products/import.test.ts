@@ -9,7 +9,7 @@ import { startSubgraph, type RunningSubgraph } from '../../common/server';
 import { testDatabaseUrl, unique } from '../../test/helpers/db';
 import { portalAdmin, subgraphRequest } from '../../test/helpers/graphql';
 import { waitFor } from '../../test/helpers/wait';
-import { acceptedApiIds, slugOf } from './import';
+import { acceptedApiIds, slugOf } from './jobs/import-policy';
 import { productsSubgraph } from '.';
 
 const admin = portalAdmin();

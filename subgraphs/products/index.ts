@@ -7,7 +7,7 @@ import { ProductResolver } from './resolvers/product.resolver';
 import { CatalogResolver } from './resolvers/catalog.resolver';
 import { resolveProductReference } from './product.reference';
 import { resolveCatalogReference } from './catalog.reference';
-import { productsJobs } from './import';
+import { productsJobs } from './jobs';
 
 /** The products subgraph: what APIs offer (products) and to whom (catalogs); bare products imported from providers. */
 export const productsSubgraph: SubgraphModule = {

@@ -3,7 +3,7 @@ import { heldGrants } from '../../common/audience';
 import { isUuid } from '../../common/ids';
 import type { SubgraphContext } from '../../common/server';
 import { Product } from './entities/product';
-import { loadVisibleProduct } from './access';
+import { loadVisibleProduct } from './data/loaders';
 
 /**
  * Batched `__resolveReference` for Product: one SELECT for all products referenced in a request,

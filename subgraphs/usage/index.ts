@@ -15,8 +15,8 @@ import {
   UsageReportResolver,
 } from './resolvers/usage.resolver';
 import { resolveQuotaWarningReference } from './quota-warning.reference';
-import { usageRoutes } from './routes';
-import { usageJobs } from './tail';
+import { usageRoutes } from './routes/ingest';
+import { usageJobs } from './jobs';
 
 /**
  * The usage subgraph: ingest of Tyk analytics (HTTP `POST /ingest/tyk` and a tailer of the SQL

@@ -17,7 +17,7 @@ import { waitFor } from '../../test/helpers/wait';
 import { usageSubgraph } from '.';
 import { QuotaWarningKind } from './entities/quota-warning';
 import { raiseQuotaWarning } from '../../test/kit/quota-warnings';
-import { closeTailPools, tailAnalytics } from './tail';
+import { closeTailPools, tailAnalytics } from './jobs/tail-analytics';
 import {
   analytics,
   Fixtures,

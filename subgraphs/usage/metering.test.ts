@@ -3,14 +3,14 @@
  * windows, the latency histogram, the spike rule, and quota status at a given "now" (ManualClock).
  */
 import { ManualClock } from '../../test/kit/clock';
-import { bucketOf, emptyHistogram, HISTOGRAM_SIZE, LATENCY_BOUNDS_MS, percentile } from './histogram';
+import { bucketOf, emptyHistogram, HISTOGRAM_SIZE, LATENCY_BOUNDS_MS, percentile } from './services/histogram';
 import { parseBatch } from './services/ingest';
-import { microsToIso, parseRecord, parseTimestamp, policyIdsOf } from './records';
-import { quotaStatusOf, type Counter } from './quota';
-import { parseBody } from './routes';
-import { spikeOf } from './spike';
-import { QuotaScope } from './types';
-import { classify, crossedThresholds, projectedUse, QuotaCounter } from './windows';
+import { microsToIso, parseRecord, parseTimestamp, policyIdsOf } from './services/records';
+import { quotaStatusOf, type Counter } from './services/quota-status';
+import { parseBody } from './routes/ingest';
+import { spikeOf } from './services/spike';
+import { QuotaScope } from './resolvers/usage.types';
+import { classify, crossedThresholds, projectedUse, QuotaCounter } from './services/windows';
 
 const NOW = new Date('2026-03-01T12:00:00Z');
 const S = 1e6; // microseconds per second

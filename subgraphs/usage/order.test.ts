@@ -17,7 +17,7 @@ import { testDatabaseUrl } from '../../test/helpers/db';
 import { portalAdmin, subgraphRequest, tokenFor } from '../../test/helpers/graphql';
 import { usageSubgraph } from '.';
 import { analytics, Fixtures, migrateOwners, type FixtureCredential } from '../../test/kit/usage';
-import { projectedUse } from './windows';
+import { projectedUse } from './services/windows';
 
 const S = 1000;
 const HOUR = 3600 * S;

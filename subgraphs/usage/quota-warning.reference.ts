@@ -1,7 +1,8 @@
 import { byKeys, requestLoader } from '../../common/loaders';
 import type { SubgraphContext } from '../../common/server';
 import { QuotaWarning } from './entities/quota-warning';
-import { isUuid, membershipRole } from './membership';
+import { isUuid } from '../../common/ids';
+import { membershipRole } from './contracts/membership';
 
 /**
  * Batched `__resolveReference`: one SELECT for every QuotaWarning referenced in a request, plus

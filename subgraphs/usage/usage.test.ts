@@ -15,8 +15,8 @@ import { developer, portalAdmin, subgraphRequest, type Identity } from '../../te
 import { waitFor } from '../../test/helpers/wait';
 import { usageSubgraph } from '.';
 import { QuotaWarningKind } from './entities/quota-warning';
-import { effectiveQuotaAlertRules } from './resolvers/quota-alert-rules.resolver';
-import { QUOTA_WARNINGS_TOPIC } from './warnings';
+import { effectiveQuotaAlertRules } from './services/quota-alert-rules';
+import { QUOTA_WARNINGS_TOPIC } from './services/quota-warnings';
 import { raiseQuotaWarning, type RaiseQuotaWarningInput } from '../../test/kit/quota-warnings';
 
 /**

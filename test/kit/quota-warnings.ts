@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { ormNow } from '../../common/clock';
 import type { PgPubSub } from '../../common/pubsub';
 import type { QuotaWarning } from '../../subgraphs/usage/entities/quota-warning';
-import { insertQuotaWarnings, type RaiseQuotaWarningInput } from '../../subgraphs/usage/warnings';
+import { insertQuotaWarnings, type RaiseQuotaWarningInput } from '../../subgraphs/usage/services/quota-warnings';
 
 export type { RaiseQuotaWarningInput };
 

@@ -7,11 +7,10 @@ import { runMutation } from '../../../common/mutation';
 import { PageArgs, paginate } from '../../../common/relay';
 import { searchPattern } from '../../../common/search';
 import type { SubgraphContext } from '../../../common/server';
-import { canSeeCatalog, clearLoaders, loadVisibleProduct, productCatalogsLoader, visibleProductsFilter } from '../access';
+import { canSeeCatalog, clearLoaders, loadVisibleProduct, productCatalogsLoader, visibleProductsFilter } from '../data/loaders';
 import { Catalog } from '../entities/catalog';
 import { DocumentationFormat, Product } from '../entities/product';
-import { ProductDocumentation } from '../types';
-import { LIMITS } from '../validation';
+import { LIMITS } from '../services/validation';
 
 import { archiveProduct, createProduct, given, SLUG_TAKEN, updateProduct } from '../services/products';
 import {
@@ -20,6 +19,7 @@ import {
   CreateProductInput,
   CreateProductPayload,
   ProductConnection,
+  ProductDocumentation,
   ProductFilter,
   UpdateProductInput,
   UpdateProductPayload,

@@ -10,8 +10,7 @@ import { canonicalInput, idempotentCall, runIdempotent } from '../../../common/i
 import { isUuid } from '../../../common/ids';
 import { Validation } from '../../../common/mutation';
 import { Product, ProductStatus } from '../entities/product';
-import { enqueueProductSync } from '../jobs';
-import { replaceProductCatalogs } from '../links';
+import { replaceProductCatalogs } from '../data/catalog-products';
 import type { ArchiveProductInput, CreateProductInput, UpdateProductInput } from '../resolvers/product.types';
 import {
   checkCustomFields,
@@ -24,7 +23,8 @@ import {
   checkTykApiIds,
   idList,
   type DocumentationValue,
-} from '../validation';
+} from './validation';
+import { enqueueProductSync } from './product-sync';
 
 type ProductResult = { product: Product | null };
 

@@ -6,7 +6,7 @@
  * and the products that serve the record's API in `products.product_contract`.
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { policyIdsOf, UNAUTHENTICATED_KEY, type UsageRecord } from '../records';
+import { policyIdsOf, UNAUTHENTICATED_KEY, type UsageRecord } from '../services/records';
 import { bulk, pgArray } from '../../../common/sql';
 import { NIL_UUID, type RollupScope } from '../data/rollups';
 

@@ -3,7 +3,7 @@
  * batch that needs them, in their own short transaction.
  */
 import type { MikroORM } from '@mikro-orm/postgresql';
-import type { UsageRecord } from '../records';
+import type { UsageRecord } from '../services/records';
 import { query } from '../../../common/sql';
 
 /** Partitions known to exist in this process (`usage_record_pYYYYMMDD`). */

@@ -2,7 +2,7 @@
  * Quota windows (`usage.quota_window`) and the warnings their thresholds raise.
  *
  * Quota windows are a function of the SET of stored records, whatever order and batching they
- * arrive in (`../windows.ts`). Each raw row records the counter it counts against
+ * arrive in (`../services/windows.ts`). Each raw row records the counter it counts against
  * (`quota_subject_id`). Records not older than their counter's latest counted record are appended
  * to its latest window; a late one makes the ingest replay the counter's stored records from the
  * window it falls in (or from itself, between windows), replace those windows, retract warnings of
@@ -13,11 +13,11 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { readPlanContracts, type PlanContractRow } from '../../../common/contracts/plans';
 import { QuotaWarningKind } from '../entities/quota-warning';
-import { DEFAULT_QUOTA_ALERT_THRESHOLDS } from '../resolvers/quota-alert-rules.resolver';
-import { microsToDate, microsToIso, type UsageRecord } from '../records';
+import { DEFAULT_QUOTA_ALERT_THRESHOLDS } from '../services/quota-alert-thresholds';
+import { microsToDate, microsToIso, type UsageRecord } from '../services/records';
 import { bulk, pgArray } from '../../../common/sql';
-import type { RaiseQuotaWarningInput } from '../warnings';
-import { classify, crossedThresholds, crossingCount, QuotaCounter, type Outcome, type QuotaWindowState } from '../windows';
+import type { RaiseQuotaWarningInput } from '../services/quota-warnings';
+import { classify, crossedThresholds, crossingCount, QuotaCounter, type Outcome, type QuotaWindowState } from '../services/windows';
 import type { Attribution } from '../contracts/attribution';
 import type { IngestDeps } from '../services/ingest';
 

@@ -3,8 +3,8 @@
  * minute, hour and day, added to in one statement per ingest batch.
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { bucketOf, HISTOGRAM_SIZE } from '../histogram';
-import type { UsageRecord } from '../records';
+import { bucketOf, HISTOGRAM_SIZE } from '../services/histogram';
+import type { UsageRecord } from '../services/records';
 import { bulk, pgArray } from '../../../common/sql';
 import type { Attribution } from '../contracts/attribution';
 import { classifyPlain, type QuotaOutcomes } from './quota-windows';

@@ -1,15 +1,16 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Query, Resolver, Root, Subscription } from 'type-graphql';
 import type { SubscribeResolverData } from 'type-graphql';
-import { connectionType, lazy, PageArgs, PageInfo, pageSize, type ConnectionShape } from '../../../common/relay';
+import { PageArgs, type ConnectionShape } from '../../../common/relay';
 import { badInput } from '../../../common/errors';
 import { parseEventCursor, type StoredEvent } from '../../../common/pubsub';
 import type { SubgraphContext } from '../../../common/server';
 import { QuotaWarning } from '../entities/quota-warning';
 import { OrganizationRef, organizationRef } from '../entities/organization-ref';
-import { isUuid, requireOrganizationReader } from '../membership';
-import { QUOTA_WARNINGS_TOPIC, quotaWarningFromEvent, type QuotaWarningEvent } from '../warnings';
-
-export const QuotaWarningConnection = connectionType(QuotaWarning, 'QuotaWarning', 'quota warning');
+import { isUuid } from '../../../common/ids';
+import { requireOrganizationReader } from '../services/authorization';
+import { QUOTA_WARNINGS_TOPIC, quotaWarningFromEvent, type QuotaWarningEvent } from '../services/quota-warnings';
+import { quotaWarningsHistory } from '../services/quota-warning-history';
+import { QuotaWarningConnection } from './quota-warning.types';
 
 interface QuotaWarningsArgs {
   organizationId: string;
@@ -63,48 +64,7 @@ export class QuotaWarningResolver {
   ): Promise<ConnectionShape<QuotaWarning>> {
     await requireOrganizationReader(context, organizationId);
     checkAppId(appId);
-    const limit = pageSize(page.first);
-    const after = parseEventCursor(page.after);
-    if (since !== null && since !== undefined && Number.isNaN(since.getTime())) throw badInput('since', 'Pass a valid date-time.');
-    const match = JSON.stringify(
-      appId
-        ? { organizationId: organizationId.toLowerCase(), appId: appId.toLowerCase() }
-        : { organizationId: organizationId.toLowerCase() },
-    );
-    const sinceText = (since ?? new Date(0)).toISOString();
-    // In event order (the stream `quotaWarnings` delivers, ids in commit order: an exact resume
-    // point), showing each warning as it is now; warnings retracted since (their quota window was
-    // replaced by late usage) are left out.
-    const from = `from platform.event e join usage.quota_warning w on w.id = (e.payload->>'id')::uuid
-      where e.topic = ? and e.payload @> ?::jsonb and w.created_at >= ?`;
-    const connection = context.em.getConnection();
-    const rows = await connection.execute<Record<string, unknown>[]>(
-      `select e.id as event_cursor, w.* ${from} and e.id > ? order by e.id limit ?`,
-      [QUOTA_WARNINGS_TOPIC, match, sinceText, after ?? '0', limit + 1],
-    );
-    const edges = rows.slice(0, limit).map((row) => {
-      const cursor = String(row.event_cursor);
-      const { event_cursor: _cursor, ...columns } = row;
-      const node = Object.assign(context.em.map(QuotaWarning, columns), { cursor });
-      return { cursor, node };
-    });
-    return {
-      edges,
-      pageInfo: Object.assign(new PageInfo(), {
-        hasNextPage: rows.length > limit,
-        hasPreviousPage: after !== null,
-        startCursor: edges[0]?.cursor ?? null,
-        endCursor: edges[edges.length - 1]?.cursor ?? null,
-      }),
-      totalCount: lazy(async () => {
-        const counted = await connection.execute<{ n: number }[]>(`select count(*)::int as n ${from}`, [
-          QUOTA_WARNINGS_TOPIC,
-          match,
-          sinceText,
-        ]);
-        return Number(counted[0]?.n ?? 0);
-      }),
-    };
+    return quotaWarningsHistory(context.em, { organizationId, appId, since, page });
   }
 
   @Subscription(() => QuotaWarning, {

@@ -2,20 +2,12 @@ import { Arg, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
 import type { SubgraphContext } from '../../../common/server';
 import { AppRef, CredentialRef, PlanRef } from '../entities/refs';
 import { OrganizationRef } from '../entities/organization-ref';
-import { isUuid } from '../membership';
-import {
-  canReadOrganization,
-  counterOf,
-  credentialById,
-  credentialsOf,
-  latestWindow,
-  organizationOfApp,
-  quotaStatusOf,
-  requestNow,
-  statusesOf,
-} from '../quota';
-import { planUsageReport, seriesOf, seriesRange, unmatchedUsage } from '../series';
-import { PlanUsageReport, QuotaStatus, UnmatchedUsage, UsageGranularity, UsageSeries } from '../types';
+import { isUuid } from '../../../common/ids';
+import { credentialById, credentialsOf, organizationOfApp } from '../contracts/credentials';
+import { canReadOrganization } from '../services/authorization';
+import { counterOf, latestWindow, quotaStatusOf, requestNow, statusesOf } from '../services/quota-status';
+import { planUsageReport, seriesOf, seriesRange, unmatchedUsage } from '../services/series';
+import { PlanUsageReport, QuotaStatus, UnmatchedUsage, UsageGranularity, UsageSeries } from './usage.types';
 
 const FROM = 'Start of the range (inclusive; rounded down to the granularity).';
 const TO = 'End of the range (exclusive; rounded up to the granularity).';

@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
  * 3. Raw rows go in with one `insert … select from unnest(…) on conflict do nothing returning`:
  *    only records that were not there before feed the rollups and quota windows (idempotent).
  * 4. Rollups (per credential, app, organization, product, plan; minute, hour, day) and quota
- *    windows are upserted, thresholds crossed in this batch raise warnings (`../warnings.ts`).
+ *    windows are upserted, thresholds crossed in this batch raise warnings (`quota-warnings.ts`).
  *
  * The parts: `../data/partitions.ts` (day partitions), `../contracts/attribution.ts` (step 2),
  * `../data/quota-windows.ts` (windows and warnings, whatever order records arrive in),
@@ -30,9 +30,9 @@ import { attribute } from '../contracts/attribution';
 import { daysOf, ensurePartitions, forgetKnownPartitions, isMissingPartition } from '../data/partitions';
 import { applyQuotaWindows, countersOf } from '../data/quota-windows';
 import { upsertRollups } from '../data/rollups';
-import { microsToIso, parseRecord, type UsageRecord } from '../records';
+import { microsToIso, parseRecord, type UsageRecord } from './records';
 import { bulk, pgArray, pgArrayOfArrays } from '../../../common/sql';
-import { insertQuotaWarnings } from '../warnings';
+import { insertQuotaWarnings } from './quota-warnings';
 
 const INGEST_LOCK = 'plangraph:usage:ingest';
 

@@ -15,12 +15,11 @@
  * after each run for `USAGE_TAIL_INTERVAL_SECONDS` later; `tailAnalytics()` runs it on demand.
  */
 import pg from 'pg';
-import type { JobHelpers, TaskList } from 'graphile-worker';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { JobRuntime } from '../../common/server';
-import { ingestAnalytics, type IngestDeps } from './services/ingest';
-import { usageSettings, TABLE_NAME } from './settings';
-import { query } from '../../common/sql';
+import type { JobRuntime } from '../../../common/server';
+import { ingestAnalytics, type IngestDeps } from '../services/ingest';
+import { TABLE_NAME, usageConfig } from '../../../common/config';
+import { query } from '../../../common/sql';
 
 export const TAIL_TASK = 'usage.tailAnalytics';
 
@@ -106,7 +105,7 @@ export interface TailDeps extends IngestDeps {
 }
 
 export async function tailAnalytics(deps: TailDeps, options: TailOptions = {}): Promise<TailResult> {
-  const settings = usageSettings(deps.env);
+  const settings = usageConfig(deps.env);
   const table = (options.table ?? settings.analyticsTable).toLowerCase();
   if (!TABLE_NAME.test(table)) throw new Error(`not a table name: ${table}`);
   const url = options.databaseUrl ?? settings.analyticsDatabaseUrl ?? deps.databaseUrl;
@@ -212,7 +211,7 @@ export async function scheduleTail(
   delaySeconds: number,
   mode: 'replace' | 'preserve_run_at' = 'replace',
 ): Promise<void> {
-  const settings = usageSettings(runtime.env);
+  const settings = usageConfig(runtime.env);
   // The delay is counted on the queue's (database's) clock, not on `runtime.clock`: it is a pause
   // between runs, and a manual clock must not make the next run due at once or never.
   await query(
@@ -220,33 +219,4 @@ export async function scheduleTail(
     `select graphile_worker.add_job(?, ?::json, run_at := now() + ?::float8 * interval '1 second', max_attempts := 1, job_key := ?, job_key_mode := ?)`,
     [TAIL_TASK, JSON.stringify({ table: settings.analyticsTable }), delaySeconds, `usage:tail:${settings.analyticsTable}`, mode],
   );
-}
-
-/** Job handlers of the usage subgraph; schedules the first tail run unless the interval is 0. */
-export function usageJobs(runtime: JobRuntime): TaskList {
-  const settings = usageSettings(runtime.env);
-  const deps: TailDeps = {
-    orm: runtime.orm,
-    pubsub: runtime.pubsub,
-    clock: runtime.clock,
-    log: runtime.log,
-    env: runtime.env,
-    databaseUrl: runtime.databaseUrl,
-  };
-  if (settings.tailIntervalSeconds > 0) {
-    scheduleTail(runtime, 1, 'preserve_run_at').catch((error) =>
-      runtime.log.warn({ err: error }, 'could not schedule the analytics tailer'),
-    );
-  }
-  return {
-    [TAIL_TASK]: async (_payload: unknown, _helpers: JobHelpers) => {
-      try {
-        const result = await tailAnalytics(deps);
-        if (result.rowsRead) runtime.log.info(result, 'analytics tailed');
-      } catch (error) {
-        runtime.log.warn({ err: error }, 'analytics tail run failed; next run as scheduled');
-      }
-      if (settings.tailIntervalSeconds > 0) await scheduleTail(runtime, settings.tailIntervalSeconds);
-    },
-  };
 }

@@ -1,13 +1,13 @@
 import type { FilterQuery } from '@mikro-orm/core';
-import type { EntityManager } from '@mikro-orm/postgresql';
 import { GraphQLError } from 'graphql';
-import { visibleCatalogIds } from '../../common/audience';
-import { byKeys, groupByKeys, requestLoader } from '../../common/loaders';
-import { decodeCursor, pageSize, toConnection, type ConnectionShape, type PageArgs } from '../../common/relay';
-import type { SubgraphContext } from '../../common/server';
-import { isUuid } from '../../common/ids';
-import { Catalog, CatalogAudienceMember } from './entities/catalog';
-import { Product, ProductStatus } from './entities/product';
+import { visibleCatalogIds } from '../../../common/audience';
+import { byKeys, groupByKeys, requestLoader } from '../../../common/loaders';
+import { decodeCursor, pageSize, toConnection, type ConnectionShape, type PageArgs } from '../../../common/relay';
+import type { SubgraphContext } from '../../../common/server';
+import { query } from '../../../common/sql';
+import { isUuid } from '../../../common/ids';
+import { Catalog, CatalogAudienceMember } from '../entities/catalog';
+import { Product, ProductStatus } from '../entities/product';
 
 /**
  * Who may see which catalogs and products, and the per-request loaders every resolver shares.
@@ -16,11 +16,6 @@ import { Product, ProductStatus } from './entities/product';
  * `visibleCatalogIds(context)` and the PUBLISHED products that belong to at least one of them.
  * Every lookup is batched: the number of SQL statements per request does not grow with list sizes.
  */
-
-/** Runs SQL on the given EntityManager, inside its transaction when it has one. */
-export async function execute<T = Record<string, unknown>[]>(em: EntityManager, sql: string, params: unknown[] = []): Promise<T> {
-  return (await em.getConnection().execute(sql, params, 'all', em.getTransactionContext())) as T;
-}
 
 /** Catalogs filter for the caller (portal admins: no restriction). */
 export async function visibleCatalogsFilter(context: SubgraphContext): Promise<FilterQuery<Catalog>> {
@@ -89,7 +84,7 @@ export function loadVisibleCatalog(context: SubgraphContext, id: unknown): Promi
 export function productCatalogsLoader(context: SubgraphContext) {
   return requestLoader<string, Catalog[]>(context, loaderName(context, 'productCatalogs'), async (productIds) => {
     const [rows, visible] = await Promise.all([
-      execute<(Record<string, unknown> & { __product_id: string })[]>(
+      query<Record<string, unknown> & { __product_id: string }>(
         context.em,
         `select c.*, cp.product_id as __product_id
            from products.catalog_product cp
@@ -150,7 +145,7 @@ export async function catalogProducts(context: SubgraphContext, catalogId: strin
         params.push(after.createdAt, after.createdAt, after.id);
       }
       params.push(limit + 1);
-      const rows = await execute<(Record<string, unknown> & { __catalog_id: string; __rank: string })[]>(
+      const rows = await query<Record<string, unknown> & { __catalog_id: string; __rank: string }>(
         context.em,
         `select * from (
          select p.*, cp.catalog_id as __catalog_id,
@@ -177,7 +172,7 @@ export async function catalogProducts(context: SubgraphContext, catalogId: strin
 function catalogProductCountLoader(context: SubgraphContext) {
   return requestLoader<string, number>(context, loaderName(context, 'catalogProductCounts'), async (catalogIds) => {
     const onlyPublished = !context.caller.isPortalAdmin;
-    const rows = await execute<{ catalog_id: string; count: string }[]>(
+    const rows = await query<{ catalog_id: string; count: string }>(
       context.em,
       `select cp.catalog_id, count(*) as count
          from products.catalog_product cp

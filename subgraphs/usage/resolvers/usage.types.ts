@@ -1,6 +1,6 @@
 import { Field, Float, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { AppRef, CredentialRef, PlanRef } from './entities/refs';
-import { SPIKE_BASELINE_BUCKETS, SPIKE_FACTOR, SPIKE_MIN_REQUESTS, SPIKE_SIGMAS } from './spike';
+import { AppRef, CredentialRef, PlanRef } from '../entities/refs';
+import { SPIKE_BASELINE_BUCKETS, SPIKE_FACTOR, SPIKE_MIN_REQUESTS, SPIKE_SIGMAS } from '../services/spike';
 
 /** The plans subgraph's enum, repeated with its values and descriptions (output only here). */
 export enum QuotaScope {

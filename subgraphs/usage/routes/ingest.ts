@@ -14,13 +14,13 @@
  * - `POST /ingest/tyk/tail`: runs the analytics tailer now and answers what it read.
  */
 import express from 'express';
-import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../../common/errors';
-import type { JobRuntime } from '../../common/server';
-import { ingestAnalytics } from './services/ingest';
-import { InvalidJson } from './records';
+import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../../../common/errors';
+import type { JobRuntime } from '../../../common/server';
+import { ingestAnalytics } from '../services/ingest';
+import { InvalidJson } from '../services/records';
 import { serviceTokenVerifier } from './service-auth';
-import { usageSettings } from './settings';
-import { tailAnalytics } from './tail';
+import { usageConfig } from '../../../common/config';
+import { tailAnalytics } from '../jobs/tail-analytics';
 
 export const INGEST_BODY_LIMIT = '64mb';
 
@@ -53,7 +53,7 @@ export function parseBody(body: string): unknown[] | { error: string } {
 
 export function usageRoutes(app: express.Express, runtime: JobRuntime): void {
   const verify = serviceTokenVerifier(runtime.env);
-  const settings = usageSettings(runtime.env);
+  const settings = usageConfig(runtime.env);
   const deps = { orm: runtime.orm, pubsub: runtime.pubsub, clock: runtime.clock, log: runtime.log };
 
   const authenticate: express.RequestHandler = (req, res, next) => {

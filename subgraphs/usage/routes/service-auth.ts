@@ -7,8 +7,8 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import jwt, { type JwtHeader, type JwtPayload, type SigningKeyCallback } from 'jsonwebtoken';
 import { createRemoteJwksSigningKeyProvider } from '@graphql-mesh/plugin-jwt-auth';
-import { Caller, type Claims } from '../../common/auth';
-import { jwtConfig } from '../../common/config';
+import { Caller, type Claims } from '../../../common/auth';
+import { jwtConfig } from '../../../common/config';
 
 export type ServiceAuth = { ok: true; caller: Caller } | { ok: false; status: 401 | 403; message: string };
 

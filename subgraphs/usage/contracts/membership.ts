@@ -1,13 +1,10 @@
+/** Who belongs to which organization, as the developers subgraph publishes it (`developers.membership_contract`). */
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { badInput, forbidden } from '../../common/errors';
-import { isUuid } from '../../common/ids';
-import { requestLoader } from '../../common/loaders';
-import type { SubgraphContext } from '../../common/server';
+import { isUuid } from '../../../common/ids';
+import { requestLoader } from '../../../common/loaders';
 
 /** Organization roles as the developers subgraph publishes them. */
 export type OrganizationRole = 'ORG_ADMIN' | 'MEMBER';
-
-export { isUuid };
 
 interface MembershipRow {
   organization_id: string;
@@ -40,25 +37,4 @@ export function membershipRole(em: EntityManager, organizationId: string, subjec
     for (const row of rows) roles.set(keyOf(String(row.organization_id), row.subject), row.role);
     return keys.map((key) => roles.get(key) ?? null);
   }).load(keyOf(organizationId, subject));
-}
-
-/**
- * Members (any role) of the ACTIVE organization and portal admins pass; anonymous callers get
- * UNAUTHENTICATED, everyone else FORBIDDEN. A malformed id is BAD_USER_INPUT on `field`.
- */
-export async function requireOrganizationReader(context: SubgraphContext, organizationId: string, field = 'organizationId'): Promise<void> {
-  const subject = context.caller.requireAuthenticated();
-  if (!isUuid(organizationId)) throw badInput(field, 'Pass the organization id (a UUID).');
-  if (context.caller.isPortalAdmin) return;
-  const role = await membershipRole(context.em, organizationId, subject);
-  if (!role) throw forbidden('Only members of this organization and portal admins may see its quota data.');
-}
-
-/** ORG_ADMINs of the ACTIVE organization and portal admins pass; see `requireOrganizationReader`. */
-export async function requireOrganizationAdmin(context: SubgraphContext, organizationId: string): Promise<void> {
-  const subject = context.caller.requireAuthenticated();
-  if (context.caller.isPortalAdmin) return;
-  const role = await membershipRole(context.em, organizationId, subject);
-  if (role !== 'ORG_ADMIN')
-    throw forbidden('Only admins of this organization (ORG_ADMIN) and portal admins may change its quota alert rules.');
 }

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { PgPubSub } from '../../common/pubsub';
-import { QuotaWarning, QuotaWarningKind } from './entities/quota-warning';
-import { isUuid } from './membership';
+import type { PgPubSub } from '../../../common/pubsub';
+import { QuotaWarning, QuotaWarningKind } from '../entities/quota-warning';
+import { isUuid } from '../../../common/ids';
 
 /** PubSub topic of quota warnings (`PgPubSub.emit`), consumed by `Subscription.quotaWarnings`. */
 export const QUOTA_WARNINGS_TOPIC = 'quotaWarnings';

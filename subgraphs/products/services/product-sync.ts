@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { enqueueJob, JOB_TASKS } from '../../common/jobs';
+import { enqueueJob, JOB_TASKS } from '../../../common/jobs';
 
 /**
  * Asks the provider to write a product's access policy, in the transaction of the change that

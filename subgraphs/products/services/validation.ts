@@ -1,9 +1,9 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { KeyValue, KeyValueInput } from '../../common/key-value';
-import type { Validation } from '../../common/mutation';
-import { isUuid } from '../../common/ids';
-import { DocumentationFormat } from './entities/product';
-import { execute } from './access';
+import type { KeyValue, KeyValueInput } from '../../../common/key-value';
+import type { Validation } from '../../../common/mutation';
+import { isUuid } from '../../../common/ids';
+import { DocumentationFormat } from '../entities/product';
+import { query } from '../../../common/sql';
 
 /** Limits of product and catalog settings (also quoted in the schema's descriptions). */
 export const LIMITS = {
@@ -204,7 +204,7 @@ export async function checkExisting(
 ): Promise<void> {
   if (!ids.length) return;
   const uuids = ids.filter((id) => isUuid(id));
-  const rows = uuids.length ? await execute<{ id: string }[]>(em, `select id from ${table} where id in (?)`, [uuids]) : [];
+  const rows = uuids.length ? await query<{ id: string }>(em, `select id from ${table} where id in (?)`, [uuids]) : [];
   const found = new Set(rows.map((row) => row.id));
   const missing = ids.filter((id) => !found.has(id));
   if (missing.length)

@@ -2,13 +2,13 @@
  * Usage series and reports from the rollups (`usage.usage_rollup`). Series of many parents with
  * the same arguments are one SELECT per request.
  */
-import { badInput } from '../../common/errors';
-import { requestLoader } from '../../common/loaders';
-import type { SubgraphContext } from '../../common/server';
+import { badInput } from '../../../common/errors';
+import { requestLoader } from '../../../common/loaders';
+import type { SubgraphContext } from '../../../common/server';
 import { addHistogram, emptyHistogram, percentile } from './histogram';
-import { GRANULARITY_MS, NIL_UUID, type RollupScope } from './data/rollups';
-import { isUuid } from './membership';
-import { pgArray, query } from '../../common/sql';
+import { GRANULARITY_MS, type RollupScope } from '../data/rollups';
+import { isUuid } from '../../../common/ids';
+import { pgArray, query } from '../../../common/sql';
 import { SPIKE_BASELINE_BUCKETS, spikeOf } from './spike';
 import {
   PlanUsageReport,
@@ -20,8 +20,8 @@ import {
   UsagePoint,
   UsageSeries,
   UsageTotals,
-} from './types';
-import { planRef } from './entities/refs';
+} from '../resolvers/usage.types';
+import { planRef } from '../entities/refs';
 
 export const MAX_SERIES_POINTS = 1500;
 export const MAX_REPORT_DAYS = 1500;
@@ -283,5 +283,3 @@ export async function unmatchedUsage(context: SubgraphContext, from: Date, to: D
     ),
   });
 }
-
-export { NIL_UUID };

@@ -14,16 +14,15 @@
  * - No provider sync is enqueued (the change came from the provider). An ARCHIVED product is not
  *   changed (archived products are frozen), which is logged.
  */
-import { IMPORT_REASONS, type ProductImportPayload } from '../../common/job-payloads';
+import { IMPORT_REASONS, type ProductImportPayload } from '../../../common/job-payloads';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { LockMode } from '@mikro-orm/core';
-import type { AuditActor } from '../../common/audit';
-import { isUuid } from '../../common/ids';
-import { JOB_TASKS } from '../../common/jobs';
-import type { Logger } from '../../common/logger';
-import type { JobRuntime } from '../../common/server';
-import { Product, ProductStatus } from './entities/product';
-import { LIMITS, SLUG_PATTERN, TYK_API_ID_PATTERN } from './validation';
+import type { AuditActor } from '../../../common/audit';
+import { isUuid } from '../../../common/ids';
+import { JOB_TASKS } from '../../../common/jobs';
+import type { Logger } from '../../../common/logger';
+import { Product, ProductStatus } from '../entities/product';
+import { LIMITS, SLUG_PATTERN, TYK_API_ID_PATTERN } from '../services/validation';
 
 export const IMPORT_ACTOR = 'system:import';
 const REASONS = IMPORT_REASONS;
@@ -149,16 +148,6 @@ export async function importProduct(
   });
 }
 
-function importActor(): { audit: AuditActor } {
+export function importActor(): { audit: AuditActor } {
   return { audit: { actor: IMPORT_ACTOR, roles: [], requestId: null, action: JOB_TASKS.importProduct } };
-}
-
-/** Job handlers of the products subgraph (graphile-worker). Each is idempotent. */
-export function productsJobs(runtime: JobRuntime) {
-  return {
-    [JOB_TASKS.importProduct]: async (payload: unknown) => {
-      const parsed = parseProductImport(payload, runtime.log);
-      if (parsed) await importProduct(runtime.orm.em.fork({ loggerContext: importActor() }) as EntityManager, parsed, runtime.log);
-    },
-  };
 }
