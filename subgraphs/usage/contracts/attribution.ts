@@ -8,7 +8,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { policyIdsOf, UNAUTHENTICATED_KEY, type UsageRecord } from '../services/records';
 import { bulk, pgArray } from '../../../common/sql';
-import { NIL_UUID, type RollupScope } from '../data/rollups';
+import { NIL_UUID } from '../../../common/ids';
+import type { RollupScope } from '../data/rollups';
 
 interface KeyRow {
   key_hash: string;

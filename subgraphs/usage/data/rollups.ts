@@ -9,9 +9,6 @@ import { bulk, pgArray } from '../../../common/sql';
 import type { Attribution } from '../contracts/attribution';
 import { classifyPlain, type QuotaOutcomes } from './quota-windows';
 
-/** The id rollups of records whose key matched no credential are kept under. */
-export const NIL_UUID = '00000000-0000-0000-0000-000000000000';
-
 export type RollupScope = 'CREDENTIAL' | 'APP' | 'ORGANIZATION' | 'PRODUCT' | 'PLAN' | 'UNMATCHED';
 export type Granularity = 'MINUTE' | 'HOUR' | 'DAY';
 

@@ -6,13 +6,11 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { userError, UserErrorException } from '../../../common/errors';
-import { isUuid } from '../../../common/ids';
+import { isUuid, NIL_UUID } from '../../../common/ids';
 import { Validation } from '../../../common/mutation';
 import { QuotaAlertRule } from '../entities/quota-alert-rule';
 import { QuotaAlertRules, type SetQuotaAlertRulesInput } from '../resolvers/quota-alert-rules.types';
 import { DEFAULT_QUOTA_ALERT_THRESHOLDS, validateThresholds } from './quota-alert-thresholds';
-
-const NO_ID = '00000000-0000-0000-0000-000000000000';
 
 export function toQuotaAlertRules(rule: QuotaAlertRule): QuotaAlertRules {
   return Object.assign(new QuotaAlertRules(), {
@@ -93,7 +91,7 @@ export async function setQuotaAlertRules(
   const rows = await em.getConnection().execute<Record<string, unknown>[]>(
     `insert into usage.quota_alert_rule (id, organization_id, app_id, thresholds, updated_by, created_at, updated_at)
      values (?, ?, ?, ?::integer[], ?, ?::timestamptz, ?::timestamptz)
-     on conflict (organization_id, (coalesce(app_id, '${NO_ID}'::uuid)))
+     on conflict (organization_id, (coalesce(app_id, '${NIL_UUID}'::uuid)))
      do update set thresholds = excluded.thresholds, updated_by = excluded.updated_by, updated_at = excluded.updated_at
      returning *`,
     [randomUUID(), input.organizationId, appId, `{${thresholds.join(',')}}`, subject, at, at],

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { PgPubSub } from '../../../common/pubsub';
 import { QuotaWarning, QuotaWarningKind } from '../entities/quota-warning';
-import { isUuid } from '../../../common/ids';
+import { isUuid, NIL_UUID } from '../../../common/ids';
 
 /** PubSub topic of quota warnings (`PgPubSub.emit`), consumed by `Subscription.quotaWarnings`. */
 export const QUOTA_WARNINGS_TOPIC = 'quotaWarnings';
@@ -115,8 +115,6 @@ function checkInput(input: RaiseQuotaWarningInput): void {
   if (problems.length) throw new RangeError(`insertQuotaWarnings: ${problems.join('; ')}`);
 }
 
-const NO_ID = '00000000-0000-0000-0000-000000000000';
-
 /**
  * Stores quota warnings and publishes each stored one on `quotaWarnings`, inside the caller's
  * transaction `tx` (events reach subscribers when it commits). Warnings that were raised before
@@ -142,7 +140,7 @@ export async function insertQuotaWarnings(
        from unnest(?::uuid[], ?::uuid[], ?::uuid[], ?::uuid[], ?::uuid[], ?::text[], ?::integer[], ?::integer[], ?::integer[],
                    ?::timestamptz[], ?::timestamptz[])
             as t(id, organization_id, app_id, credential_id, plan_id, kind, threshold_percent, used, quota_limit, window_start, resets_at)
-     on conflict (organization_id, (coalesce(app_id, '${NO_ID}'::uuid)), (coalesce(credential_id, '${NO_ID}'::uuid)),
+     on conflict (organization_id, (coalesce(app_id, '${NIL_UUID}'::uuid)), (coalesce(credential_id, '${NIL_UUID}'::uuid)),
                   kind, threshold_percent, window_start)
      do nothing
      returning *`,
