@@ -21,8 +21,9 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { appendAudit, type AuditEntryInput } from '../../../common/audit';
 import { decryptSecret, encryptSecret, keyRingFromEnv } from '../../../common/crypto';
 import { enqueueJob } from '../../../common/jobs';
-import { defaultProviderId, lock, providerSettings, query, type SyncDeps } from '../sync/deps';
-import { enqueuePlanScopeSyncs } from '../sync/scopes';
+import { query } from '../../../common/sql';
+import { defaultProviderId, lock, providerSettings, type SyncDeps } from '../services/deps';
+import { enqueuePlanScopeSyncs } from '../services/scope-sync';
 
 /** The developers subgraph's job that receives a registered client (contract string). */
 export const CLIENT_REGISTERED_TASK = 'developers.clientRegistered';
@@ -344,7 +345,7 @@ export async function registerClient(deps: SyncDeps, credentialId: string): Prom
         { credentialId, clientId, secretEncrypted: encryptSecret(ring, body.client_secret) },
         { jobKey: `client-registered:${credentialId}` },
       );
-      // Live access under the plan now covers its products' APIs: map the plan's scopes there (./sync/scopes.ts).
+      // Live access under the plan now covers its products' APIs: map the plan's scopes there (../services/scope-sync.ts).
       await enqueuePlanScopeSyncs(tx, live.plan_id);
       return null;
     } catch (error) {

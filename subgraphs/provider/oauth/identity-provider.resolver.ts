@@ -5,8 +5,9 @@ import { UserError, userError, UserErrorException } from '../../../common/errors
 import { runMutation, Validation } from '../../../common/mutation';
 import type { SubgraphContext } from '../../../common/server';
 import { Provider } from '../entities/provider';
-import { query } from '../sync/deps';
-import { checkSecret, isUuid, normalizeBaseUrl } from '../validation';
+import { query } from '../../../common/sql';
+import { isUuid } from '../../../common/ids';
+import { checkSecret, normalizeBaseUrl } from '../services/validation';
 
 /** The OpenID Connect issuer a provider names for OAuth2 clients (`provider.identity_provider`). */
 @ObjectType({

@@ -17,10 +17,11 @@ import { runMutation, Validation } from '../../../common/mutation';
 import type { SubgraphContext } from '../../../common/server';
 import { DEFAULT_POLICY_TAGS, healthOf, Provider, ProviderHealth, ProviderKind } from '../entities/provider';
 import { enqueueJob, JOB_TASKS } from '../../../common/jobs';
-import { providerSettings } from '../sync/deps';
+import { providerSettings } from '../services/deps';
 import { userError, UserErrorException } from '../../../common/errors';
-import { enqueueOrphanSyncs } from '../sync/provider-sync';
-import { checkPolicyTags, checkSecret, isUuid, NAME_MAX, normalizeBaseUrl, ORG_ID_PATTERN } from '../validation';
+import { enqueueOrphanSyncs } from '../services/provider-sync';
+import { isUuid } from '../../../common/ids';
+import { checkPolicyTags, checkSecret, NAME_MAX, normalizeBaseUrl, ORG_ID_PATTERN } from '../services/validation';
 
 export const ProviderConnection = connectionType(Provider, 'Provider', 'provider');
 

@@ -4,9 +4,9 @@ import { ApiScopeLink } from '../entities/api-scope-link';
 import { ProductRef } from '../entities/refs';
 import { SyncStatus } from '../entities/sync-state';
 import { syncStuckSeconds } from '../../../common/config';
-import { pendingJobOf } from '../sync.loaders';
-import { query } from '../sync/deps';
-import { isUuid } from '../validation';
+import { pendingJobOf } from '../data/loaders';
+import { query } from '../../../common/sql';
+import { isUuid } from '../../../common/ids';
 
 @ObjectType({ description: 'A JWT scope the portal maps to a policy in a Tyk API definition.' })
 export class ScopeMappingEntry {

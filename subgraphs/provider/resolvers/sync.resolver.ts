@@ -9,12 +9,13 @@ import { LinkKind, LinkOrigin, PolicyLink } from '../entities/policy-link';
 import { Provider } from '../entities/provider';
 import { CredentialRef, PlanRef, planRef, ProductRef, productRef } from '../entities/refs';
 import { SyncState, SyncStatus } from '../entities/sync-state';
-import { credentialSyncState, importedCountOf, importedPoliciesOf, subjectProvider, subjectSyncState } from '../sync.loaders';
-import { query, type SyncDeps } from '../sync/deps';
-import { defaultPolicyId, liveKeysUse } from '../sync/policies';
-import { enqueueSubjectSync, runProviderSync } from '../sync/provider-sync';
+import { credentialSyncState, importedCountOf, importedPoliciesOf, subjectProvider, subjectSyncState } from '../data/loaders';
+import { query } from '../../../common/sql';
+import type { SyncDeps } from '../services/deps';
+import { defaultPolicyId, liveKeysUse } from '../services/policy-sync';
+import { enqueueSubjectSync, runProviderSync } from '../services/provider-sync';
 import { ProviderError } from '../tyk/errors';
-import { isUuid } from '../validation';
+import { isUuid } from '../../../common/ids';
 
 const SYNC_DESCRIPTION =
   'How the plan stands in the provider that enforces it (its consumption-limit policy): PENDING before the first attempt. Portal admins only; null for everyone else.';

@@ -5,7 +5,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { readPlanContracts } from '../../../common/contracts/plans';
 import { PROVIDER_PLAN_COLUMNS, type CredentialContractRow, type PlanContractRow, type ProductContractRow } from '../tyk/bodies';
-import { query } from './deps';
+import { query } from '../../../common/sql';
 
 const PRODUCT_COLUMNS = 'id::text as id, slug, name, status, tyk_api_ids';
 

@@ -35,9 +35,10 @@ import {
   type ProductContractRow,
 } from '../tyk/bodies';
 import type { TykPolicy } from '../tyk/types';
-import { clientFor, defaultProviderId, lock, query, SyncConflict, targetOf, type SyncDeps } from './deps';
-import { readPlan, readProduct, readProducts } from './views';
-import { enqueuePlanScopeSyncs } from './scopes';
+import { query } from '../../../common/sql';
+import { clientFor, defaultProviderId, lock, SyncConflict, targetOf, type SyncDeps } from './deps';
+import { readPlan, readProduct, readProducts } from '../contracts/views';
+import { enqueuePlanScopeSyncs } from './scope-sync';
 
 export const NO_PROVIDER_MESSAGE = 'No provider is registered yet: register one with registerProvider; the sync then runs by itself.';
 
@@ -162,9 +163,9 @@ export async function syncPolicy(
     }
     await tx.flush();
     await appendProviderAudits(tx, state.audits, link.attempts);
-    // A plan's JWT scopes live in API definitions: every change of the plan re-syncs them (./scopes.ts).
+    // A plan's JWT scopes live in API definitions: every change of the plan re-syncs them (./scope-sync.ts).
     if (kind === LinkKind.PLAN) await enqueuePlanScopeSyncs(tx, subjectId);
-    // Keys whose set of policies changed with the plan's endpoint rules get it (./keys.ts).
+    // Keys whose set of policies changed with the plan's endpoint rules get it (./key-sync.ts).
     if (kind === LinkKind.PLAN && source && status === SyncStatus.SYNCED) await enqueueKeyPolicyUpdates(tx, source as PlanContractRow);
     // A product's Tyk APIs are in the restriction policies of the plans with a rule on it.
     if (kind === LinkKind.PRODUCT) await enqueueRulePlanSyncs(tx, subjectId);

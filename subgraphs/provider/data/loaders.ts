@@ -3,17 +3,17 @@
  * `Provider.importedPolicies`: one SQL statement per kind of read per request, whatever the
  * number of parents.
  */
-import { byKeys, requestLoader } from '../../common/loaders';
-import type { SubgraphContext } from '../../common/server';
-import { CredentialKey } from './entities/credential-key';
-import { ImportedPolicy, ImportedPolicyState } from './entities/imported-policy';
-import { LinkKind, PolicyLink } from './entities/policy-link';
-import { Provider } from './entities/provider';
-import { SyncStatus, syncState, withPendingJobs, type PendingJob, type SyncState } from './entities/sync-state';
-import { syncStuckSeconds } from '../../common/config';
-import { resolveProviderReference } from './provider.reference';
-import { defaultPolicyId } from './sync/policies';
-import { isUuid } from './validation';
+import { byKeys, requestLoader } from '../../../common/loaders';
+import type { SubgraphContext } from '../../../common/server';
+import { CredentialKey } from '../entities/credential-key';
+import { ImportedPolicy, ImportedPolicyState } from '../entities/imported-policy';
+import { LinkKind, PolicyLink } from '../entities/policy-link';
+import { Provider } from '../entities/provider';
+import { SyncStatus, syncState, withPendingJobs, type PendingJob, type SyncState } from '../entities/sync-state';
+import { syncStuckSeconds } from '../../../common/config';
+import { resolveProviderReference } from '../provider.reference';
+import { defaultPolicyId } from '../services/policy-sync';
+import { isUuid } from '../../../common/ids';
 
 export function linkOf(context: SubgraphContext, kind: LinkKind, subjectId: string): Promise<PolicyLink | null> {
   return requestLoader<string, PolicyLink | null>(context, `policyLink:${kind}`, async (ids) => {
