@@ -1,6 +1,7 @@
 /**
  * Reads of the other subgraphs' published views (the only surface provider may read):
- * `plans.plan_contract`, `products.product_contract`, `developers.credential_contract`.
+ * `plans.plan_contract` (through `common/contracts/plans.ts`), `products.product_contract`,
+ * `developers.credential_contract`.
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { readPlanContracts } from '../../../common/contracts/plans';
@@ -33,6 +34,34 @@ export async function readProduct(em: EntityManager, id: string): Promise<Produc
 
 export async function readCredential(em: EntityManager, id: string): Promise<CredentialContractRow | null> {
   const rows = await query<CredentialContractRow>(em, `select ${CREDENTIAL_COLUMNS} from developers.credential_contract where id = ?`, [
+    id,
+  ]);
+  return rows[0] ?? null;
+}
+
+/** A credential as its OAuth2 client's registration needs it (`kind`: OAUTH_CLIENT ones have a client). */
+export interface ClientCredentialRow {
+  id: string;
+  organization_id: string;
+  plan_id: string;
+  status: string;
+  revokes_at: Date | null;
+  kind: string;
+}
+
+export async function readClientCredential(em: EntityManager, id: string): Promise<ClientCredentialRow | null> {
+  const rows = await query<ClientCredentialRow>(
+    em,
+    `select id::text as id, organization_id::text as organization_id, plan_id::text as plan_id, status, revokes_at, kind
+       from developers.credential_contract where id = ?`,
+    [id],
+  );
+  return rows[0] ?? null;
+}
+
+/** The plan of a credential (null when the credential does not exist). */
+export async function readCredentialPlan(em: EntityManager, id: string): Promise<{ plan_id: string } | null> {
+  const rows = await query<{ plan_id: string }>(em, 'select plan_id::text as plan_id from developers.credential_contract where id = ?', [
     id,
   ]);
   return rows[0] ?? null;

@@ -10,7 +10,7 @@ import type { JobRuntime } from '../../../common/server';
 import { LinkKind } from '../entities/policy-link';
 import { providerSettings, type SyncDeps } from '../services/deps';
 import { syncKey, revokeKey } from '../services/key-sync';
-import { registerClient, REGISTER_CLIENT_TASK, revokeClient } from '../oauth/clients';
+import { registerClient, REGISTER_CLIENT_TASK, revokeClient } from '../services/client-registration';
 import { syncPolicy } from '../services/policy-sync';
 import { runProviderSync } from '../services/provider-sync';
 import { SYNC_API_SCOPES_TASK, syncApiScopes } from '../services/scope-sync';
