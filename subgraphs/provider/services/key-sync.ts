@@ -21,7 +21,8 @@ import { SyncStatus } from '../entities/sync-state';
 import { keySession, type CredentialContractRow } from '../tyk/bodies';
 import { appendProviderAudits, type AuditTrail } from '../tyk/audited-client';
 import { clientFor, lock, SyncConflict, targetOf, type SyncDeps } from './deps';
-import { isExpectedFailure, keyRulePolicyIds, syncPolicy, type PolicySyncResult } from './policy-sync';
+import { isExpectedFailure, syncPolicy, type PolicySyncResult } from './policy-sync';
+import { keyRulePolicyIds } from './rule-policy-sync';
 import { readCredential, readPlan } from '../contracts/views';
 
 /** Revocation jobs may run a little before `revokes_at` by the database clock. */

@@ -13,7 +13,8 @@ import { LinkKind, LinkOrigin, PolicyLink } from '../entities/policy-link';
 import { Provider } from '../entities/provider';
 import { type PlanRef, planRef, type ProductRef, productRef } from '../entities/refs';
 import { SyncState, SyncStatus } from '../entities/sync-state';
-import { defaultPolicyId, liveKeysUse } from './policy-sync';
+import { liveKeysUse } from '../data/credential-keys';
+import { defaultPolicyId } from './policy-sync';
 import { enqueueSubjectSync } from './provider-sync';
 
 /** Exactly one of `planId` and `productId`. */
