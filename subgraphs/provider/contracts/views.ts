@@ -67,6 +67,12 @@ export async function readCredentialPlan(em: EntityManager, id: string): Promise
   return rows[0] ?? null;
 }
 
+/** The Tyk API ids of a product (none when it has none or does not exist). */
+export async function readProductApiIds(em: EntityManager, id: string): Promise<string[]> {
+  const [row] = await query<{ tyk_api_ids: string[] | null }>(em, `select tyk_api_ids from products.product_contract where id = ?`, [id]);
+  return row?.tyk_api_ids ?? [];
+}
+
 /** Ids among `ids` that exist in the owner's view (plans for PLAN, products for PRODUCT). */
 export async function existingSubjects(em: EntityManager, kind: 'PLAN' | 'PRODUCT', ids: readonly string[]): Promise<Set<string>> {
   if (!ids.length) return new Set();

@@ -1,7 +1,8 @@
 /**
- * Job handlers of the provider subgraph (graphile-worker). Each is idempotent. A provider failure
- * is recorded (FAILED, with the provider's message) and rethrown, so graphile-worker retries with
- * exponential back-off; nothing is lost. A malformed payload is logged and dropped.
+ * The provider subgraph's task table (graphile-worker): each job runs its handler, a use case in
+ * ../services/. Each is idempotent. A provider failure is recorded (FAILED, with the provider's
+ * message) and rethrown, so graphile-worker retries with exponential back-off; nothing is lost. A
+ * malformed payload is logged and dropped.
  */
 import type { JobHelpers, TaskList } from 'graphile-worker';
 import { isUuid } from '../../../common/ids';
