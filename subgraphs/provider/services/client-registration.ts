@@ -26,15 +26,13 @@ import { query } from '../../../common/sql';
 import { readClientCredential, readCredentialPlan, type ClientCredentialRow } from '../contracts/views';
 import { call, clientMetadata, errorText, IdentityProviderError, registrationEndpoint } from '../oauth/client';
 import { defaultProviderId, lock, type SyncDeps } from './deps';
+import { revocationDue } from './key-sync';
 import { enqueuePlanScopeSyncs } from './scope-sync';
 
 /** The developers subgraph's job that receives a registered client (contract string). */
 export const CLIENT_REGISTERED_TASK = 'developers.clientRegistered';
 /** This subgraph's job that registers a client (contract string, enqueued by developers). */
 export const REGISTER_CLIENT_TASK = 'provider.registerClient';
-
-/** Revocation jobs may run a little before `revokes_at` by the database clock (as for keys). */
-const REVOKE_SLACK_MS = 60_000;
 
 interface ClientRow {
   credential_id: string;
@@ -266,12 +264,7 @@ export async function revokeClient(deps: SyncDeps, credentialId: string): Promis
     if (!row) return null;
     const credential = await readClientCredential(tx, credentialId);
     const now = deps.clock.now();
-    if (
-      credential &&
-      credential.status === 'ACTIVE' &&
-      !(credential.revokes_at && new Date(credential.revokes_at).getTime() <= now.getTime() + REVOKE_SLACK_MS)
-    )
-      return null;
+    if (!revocationDue(credential, now)) return null; // as for keys
     return deleteIn(tx, deps, credential ?? { id: credentialId }, row, audits);
   });
 }
