@@ -18,7 +18,7 @@ import {
 import { resolveProviderReference } from './provider.reference';
 import { ProductScopeSyncResolver } from './resolvers/scope-sync.resolver';
 import { providerJobs } from './jobs';
-import { IdentityProviderResolver } from './oauth/identity-provider.resolver';
+import { IdentityProviderResolver } from './resolvers/identity-provider.resolver';
 
 /**
  * The provider subgraph: the Tyk Gateways / Dashboards plans (as policies) and approved access

@@ -1,7 +1,7 @@
 import { requestLoader, byKeys } from '../../common/loaders';
 import type { SubgraphContext } from '../../common/server';
 import { Provider } from './entities/provider';
-import { isUuid } from './validation';
+import { isUuid } from '../../common/ids';
 
 /** Batched `__resolveReference`: one SELECT for all providers referenced in a request; null for non-admins. */
 export function resolveProviderReference(reference: Record<string, unknown>, context: SubgraphContext) {

@@ -1,20 +1,28 @@
-import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, InputType, Int, Mutation, ObjectType, Resolver, Root } from 'type-graphql';
-import { LockMode } from '@mikro-orm/core';
-import { UserError, userError } from '../../../common/errors';
-import { runMutation, Validation } from '../../../common/mutation';
-import { connectionType, decodeCursor, encodeCursor, lazy, PageInfo, pageSize } from '../../../common/relay';
+import { Arg, Args, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
+import { userError } from '../../../common/errors';
+import { isUuid } from '../../../common/ids';
+import { runMutation } from '../../../common/mutation';
+import { decodeCursor, encodeCursor, lazy, PageInfo, pageSize } from '../../../common/relay';
 import type { SubgraphContext } from '../../../common/server';
-import { ImportedPolicy, ImportedPolicyState } from '../entities/imported-policy';
-import { LinkKind, LinkOrigin, PolicyLink } from '../entities/policy-link';
+import { importedCountOf, importedPoliciesOf } from '../data/loaders';
+import { LinkKind } from '../entities/policy-link';
 import { Provider } from '../entities/provider';
-import { CredentialRef, PlanRef, planRef, ProductRef, productRef } from '../entities/refs';
-import { SyncState, SyncStatus } from '../entities/sync-state';
-import { credentialSyncState, importedCountOf, importedPoliciesOf, subjectProvider, subjectSyncState } from '../sync.loaders';
-import { query, type SyncDeps } from '../sync/deps';
-import { defaultPolicyId, liveKeysUse } from '../sync/policies';
-import { enqueueSubjectSync, runProviderSync } from '../sync/provider-sync';
+import { CredentialRef, PlanRef, ProductRef } from '../entities/refs';
+import { SyncState } from '../entities/sync-state';
+import type { SyncDeps } from '../services/deps';
+import { assignProvider, type AssignProviderResult } from '../services/provider-assignment';
+import { runProviderSync } from '../services/provider-sync';
+import { credentialSyncState, subjectProvider, subjectSyncState } from '../services/sync-state';
 import { ProviderError } from '../tyk/errors';
-import { isUuid } from '../validation';
+import {
+  AssignProviderInput,
+  AssignProviderPayload,
+  ImportedPoliciesArgs,
+  ImportedPolicyConnection,
+  ProviderSyncResult,
+  SyncProviderInput,
+  SyncProviderPayload,
+} from './sync.types';
 
 const SYNC_DESCRIPTION =
   'How the plan stands in the provider that enforces it (its consumption-limit policy): PENDING before the first attempt. Portal admins only; null for everyone else.';
@@ -70,20 +78,6 @@ export class CredentialSyncResolver {
 
 // ------------------------------------------------------------------ Provider.importedPolicies
 
-export const ImportedPolicyConnection = connectionType(ImportedPolicy, 'ImportedPolicy', 'imported policy');
-
-@ArgsType()
-class ImportedPoliciesArgs {
-  @Field(() => Int, { nullable: true, description: 'How many items to return (1–100, default 20).' })
-  first?: number | null;
-
-  @Field(() => String, { nullable: true, description: 'Return items after this cursor (a `pageInfo.endCursor`).' })
-  after?: string | null;
-
-  @Field(() => ImportedPolicyState, { nullable: true, description: 'Only policies in this state.' })
-  state?: ImportedPolicyState | null;
-}
-
 @Resolver(() => Provider)
 export class ProviderImportResolver {
   @FieldResolver(() => ImportedPolicyConnection, {
@@ -115,86 +109,6 @@ export class ProviderImportResolver {
 
 // ------------------------------------------------------------------ mutations
 
-@InputType({ description: 'Which plan or product to assign (give exactly one of `planId` and `productId`) and to which provider.' })
-export class AssignProviderInput {
-  @Field(() => ID, { nullable: true, description: 'The plan whose policy the provider should hold.' })
-  planId?: string | null;
-
-  @Field(() => ID, { nullable: true, description: 'The product whose policy the provider should hold.' })
-  productId?: string | null;
-
-  @Field(() => ID, { description: 'The provider that should enforce it.' })
-  providerId!: string;
-}
-
-@ObjectType({ description: 'Result of `assignProvider`.' })
-export class AssignProviderPayload {
-  @Field(() => PlanRef, {
-    nullable: true,
-    description: 'The plan, when a plan was assigned; null otherwise or when `errors` is not empty.',
-  })
-  plan!: PlanRef | null;
-
-  @Field(() => ProductRef, {
-    nullable: true,
-    description: 'The product, when a product was assigned; null otherwise or when `errors` is not empty.',
-  })
-  product!: ProductRef | null;
-
-  @Field(() => SyncState, {
-    nullable: true,
-    description: 'Its sync state right after the assignment (PENDING until the sync job ran); null when `errors` is not empty.',
-  })
-  sync!: SyncState | null;
-
-  @Field(() => [UserError], { description: 'Why nothing was assigned; empty on success.' })
-  errors!: UserError[];
-}
-
-@InputType({ description: 'The provider to sync.' })
-export class SyncProviderInput {
-  @Field(() => ID, { description: 'Provider id.' })
-  id!: string;
-}
-
-@ObjectType({ description: 'What one provider sync run found and did.' })
-export class ProviderSyncResult {
-  @Field(() => Int, { description: 'Policies found for the first time (or again after missing): their plans/products are being created.' })
-  newPolicies!: number;
-
-  @Field(() => Int, { description: 'Imported policies renamed in the provider: their plans/products are being renamed.' })
-  renamedPolicies!: number;
-
-  @Field(() => Int, { description: 'Imported policies whose limits or APIs changed in the provider: sent to their plans/products again.' })
-  updatedPolicies!: number;
-
-  @Field(() => Int, { description: 'Imported policies that disappeared from the provider since the last run (now MISSING).' })
-  missingPolicies!: number;
-
-  @Field(() => Int, { description: 'Imported policies whose plan/product now exists (now LINKED).' })
-  linkedPolicies!: number;
-
-  @Field(() => Int, { description: 'Imported policies with nothing new.' })
-  unchangedPolicies!: number;
-
-  @Field(() => Int, { description: 'Portal-owned policies edited or deleted in the provider, being restored.' })
-  repairedPolicies!: number;
-}
-
-@ObjectType({ description: 'Result of `syncProvider`.' })
-export class SyncProviderPayload {
-  @Field(() => Provider, { nullable: true, description: 'The provider (with its health after the run); null when it does not exist.' })
-  provider!: Provider | null;
-
-  @Field(() => ProviderSyncResult, { nullable: true, description: 'What the run found and did; null when `errors` is not empty.' })
-  result!: ProviderSyncResult | null;
-
-  @Field(() => [UserError], {
-    description: 'Why the run failed (e.g. PROVIDER_UNAVAILABLE with the provider’s message); empty on success.',
-  })
-  errors!: UserError[];
-}
-
 function requestDeps(context: SubgraphContext): SyncDeps {
   return { fork: () => context.em.fork(), log: context.log, clock: context.clock, env: context.env };
 }
@@ -211,77 +125,9 @@ export class SyncMutationResolver {
   ): Promise<AssignProviderPayload> {
     context.caller.requirePortalAdmin();
     context.caller.requireMfa('Assigning a provider');
-    return runMutation<{ plan: PlanRef | null; product: ProductRef | null; sync: SyncState | null }>(
+    return runMutation<AssignProviderResult>(
       context,
-      async (em) => {
-        const validation = new Validation();
-        const planId = input.planId ?? null;
-        const productId = input.productId ?? null;
-        validation.check(
-          (planId === null) !== (productId === null),
-          planId === null ? 'input.planId' : 'input.productId',
-          'Give exactly one of `planId` and `productId`.',
-        );
-        validation.check(isUuid(input.providerId), 'input.providerId', 'Give a provider id (a UUID from `providers`).');
-        const subjectId = (planId ?? productId ?? '').toLowerCase();
-        const field = planId !== null ? 'input.planId' : 'input.productId';
-        validation.check(!subjectId || isUuid(subjectId), field, 'Give a plan or product id (a UUID).');
-        validation.done();
-        const kind = planId !== null ? LinkKind.PLAN : LinkKind.PRODUCT;
-        const what = kind === LinkKind.PLAN ? 'plan' : 'product';
-
-        const provider = await em.findOne(Provider, { id: input.providerId.toLowerCase() });
-        if (!provider) validation.fail('input.providerId', 'No provider has this id: pick one from `providers`.', 'NOT_FOUND');
-        const view = kind === LinkKind.PLAN ? 'plans.plan_contract' : 'products.product_contract';
-        const found = await query(em, `select id from ${view} where id = ?`, [subjectId]);
-        if (!found.length) validation.fail(field, `No ${what} has this id.`, 'NOT_FOUND');
-        validation.done();
-
-        await em.execute('select pg_advisory_xact_lock(hashtext(?))', [`plangraph:provider:policy:${kind}:${subjectId}`]);
-        let link = await em.findOne(PolicyLink, { kind, subjectId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-        if (link?.origin === LinkOrigin.PROVIDER && link.providerId !== provider!.id) {
-          validation.fail(
-            field,
-            `This ${what} was imported from a provider and stays there: its policy belongs to that provider.`,
-            'IMPORTED',
-          );
-        }
-        if (
-          link?.providerId &&
-          link.providerId !== provider!.id &&
-          link.policyPresent &&
-          (await liveKeysUse(em, link.providerId, link.policyId))
-        ) {
-          validation.fail(
-            field,
-            `Live keys on the current provider use this ${what}'s policy: revoke or rotate them first, then assign it again.`,
-            'IN_USE',
-          );
-        }
-        validation.done();
-        if (!link) link = em.create(PolicyLink, { kind, subjectId, policyId: defaultPolicyId(kind, subjectId) });
-        if (link.providerId !== provider!.id) {
-          link.providerId = provider!.id;
-          link.status = SyncStatus.PENDING;
-          link.lastError = null;
-        }
-        await em.flush();
-        await enqueueSubjectSync(em, kind, subjectId);
-        const sync = Object.assign(new SyncState(), {
-          status: link.status,
-          providerId: link.providerId,
-          externalId: link.policyId,
-          attempts: link.attempts,
-          lastError: link.lastError,
-          lastAttemptAt: link.lastAttemptAt,
-          syncedAt: link.syncedAt,
-        });
-        return {
-          plan: kind === LinkKind.PLAN ? planRef(subjectId) : null,
-          product: kind === LinkKind.PRODUCT ? productRef(subjectId) : null,
-          sync,
-        };
-      },
+      (em) => assignProvider(em, input),
       () => ({ plan: null, product: null, sync: null }),
     );
   }

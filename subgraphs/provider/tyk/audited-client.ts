@@ -1,5 +1,5 @@
 /**
- * The audit trail of every write the portal makes to a provider. `clientFor` (sync/deps.ts) hands
+ * The audit trail of every write the portal makes to a provider. `clientFor` (services/deps.ts) hands
  * out every Tyk client wrapped in this, so each policy create/update/delete, key
  * create/update/delete and gateway reload that HAPPENED (succeeded) produces one
  * `platform.audit_log` entry (`action: 'tyk.<operation>'`, `change: 'CALL'`). Reads (list/get)
@@ -13,7 +13,7 @@
  * - the job's last attempt (graphile-worker `attempts >= max_attempts`: retries are exhausted), or
  * - a call outside any job (nothing retries it).
  * Sync code passes the row's attempt count to `appendProviderAudits` (`streakAttempts`), the job
- * handlers run inside `withJobAttempt` (sync/../jobs.ts).
+ * handlers run inside `withJobAttempt` (jobs/index.ts).
  *
  * - Targets: `TykPolicy` (policy id), `TykApi` (API id, for scope-mapping writes), `TykKey` (Tyk's key HASH — never the key id, which is the
  *   credential's secret), `TykGateway` (the provider id, for reloads).

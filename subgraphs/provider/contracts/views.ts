@@ -1,11 +1,12 @@
 /**
  * Reads of the other subgraphs' published views (the only surface provider may read):
- * `plans.plan_contract`, `products.product_contract`, `developers.credential_contract`.
+ * `plans.plan_contract` (through `common/contracts/plans.ts`), `products.product_contract`,
+ * `developers.credential_contract`.
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { readPlanContracts } from '../../../common/contracts/plans';
 import { PROVIDER_PLAN_COLUMNS, type CredentialContractRow, type PlanContractRow, type ProductContractRow } from '../tyk/bodies';
-import { query } from './deps';
+import { query } from '../../../common/sql';
 
 const PRODUCT_COLUMNS = 'id::text as id, slug, name, status, tyk_api_ids';
 
@@ -36,6 +37,40 @@ export async function readCredential(em: EntityManager, id: string): Promise<Cre
     id,
   ]);
   return rows[0] ?? null;
+}
+
+/** A credential as its OAuth2 client's registration needs it (`kind`: OAUTH_CLIENT ones have a client). */
+export interface ClientCredentialRow {
+  id: string;
+  organization_id: string;
+  plan_id: string;
+  status: string;
+  revokes_at: Date | null;
+  kind: string;
+}
+
+export async function readClientCredential(em: EntityManager, id: string): Promise<ClientCredentialRow | null> {
+  const rows = await query<ClientCredentialRow>(
+    em,
+    `select id::text as id, organization_id::text as organization_id, plan_id::text as plan_id, status, revokes_at, kind
+       from developers.credential_contract where id = ?`,
+    [id],
+  );
+  return rows[0] ?? null;
+}
+
+/** The plan of a credential (null when the credential does not exist). */
+export async function readCredentialPlan(em: EntityManager, id: string): Promise<{ plan_id: string } | null> {
+  const rows = await query<{ plan_id: string }>(em, 'select plan_id::text as plan_id from developers.credential_contract where id = ?', [
+    id,
+  ]);
+  return rows[0] ?? null;
+}
+
+/** The Tyk API ids of a product (none when it has none or does not exist). */
+export async function readProductApiIds(em: EntityManager, id: string): Promise<string[]> {
+  const [row] = await query<{ tyk_api_ids: string[] | null }>(em, `select tyk_api_ids from products.product_contract where id = ?`, [id]);
+  return row?.tyk_api_ids ?? [];
 }
 
 /** Ids among `ids` that exist in the owner's view (plans for PLAN, products for PRODUCT). */

@@ -16,7 +16,7 @@
  * mapped to another policy is left alone and reported in `lastError` (see ../tyk/scopes.ts).
  *
  * Every write goes through the audited client; rows are written after the calls to Tyk, in the
- * job's one transaction (like ./policies.ts).
+ * job's one transaction (like ./policy-sync.ts).
  */
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
@@ -29,9 +29,10 @@ import { carriesTags, policyDifferences, ruleFor, ruleRights, type PlanContractR
 import type { TykClient } from '../tyk/client';
 import { jwtPolicy, jwtPolicyId, planMapping, readScopeMapping, sameMapping, usesJwt, withScopeMapping } from '../tyk/scopes';
 import type { TykAccessDefinition } from '../tyk/types';
-import { clientFor, lock, query, SyncConflict, targetOf, type SyncDeps } from './deps';
-import { isExpectedFailure } from './policies';
-import { readPlans } from './views';
+import { query } from '../../../common/sql';
+import { clientFor, lock, SyncConflict, targetOf, type SyncDeps } from './deps';
+import { isExpectedFailure } from './policy-sync';
+import { readPlans } from '../contracts/views';
 
 /** Task name (handled by provider only, enqueued by provider only). */
 export const SYNC_API_SCOPES_TASK = 'provider.syncApiScopes';

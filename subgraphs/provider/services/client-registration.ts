@@ -21,31 +21,18 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { appendAudit, type AuditEntryInput } from '../../../common/audit';
 import { decryptSecret, encryptSecret, keyRingFromEnv } from '../../../common/crypto';
 import { enqueueJob } from '../../../common/jobs';
-import { defaultProviderId, lock, providerSettings, query, type SyncDeps } from '../sync/deps';
-import { enqueuePlanScopeSyncs } from '../sync/scopes';
+import { readPlanContracts } from '../../../common/contracts/plans';
+import { query } from '../../../common/sql';
+import { readClientCredential, readCredentialPlan, type ClientCredentialRow } from '../contracts/views';
+import { call, clientMetadata, errorText, IdentityProviderError, registrationEndpoint } from '../oauth/client';
+import { defaultProviderId, lock, type SyncDeps } from './deps';
+import { revocationDue } from './key-sync';
+import { enqueuePlanScopeSyncs } from './scope-sync';
 
 /** The developers subgraph's job that receives a registered client (contract string). */
 export const CLIENT_REGISTERED_TASK = 'developers.clientRegistered';
 /** This subgraph's job that registers a client (contract string, enqueued by developers). */
 export const REGISTER_CLIENT_TASK = 'provider.registerClient';
-
-/** Revocation jobs may run a little before `revokes_at` by the database clock (as for keys). */
-const REVOKE_SLACK_MS = 60_000;
-const MAX_ERROR_TEXT = 300;
-
-/** A failure the identity provider reported (or a missing setting); recorded, then retried by the job. */
-export class IdentityProviderError extends Error {
-  override readonly name = 'IdentityProviderError';
-}
-
-interface CredentialRow {
-  id: string;
-  organization_id: string;
-  plan_id: string;
-  status: string;
-  revokes_at: Date | null;
-  kind: string;
-}
 
 interface ClientRow {
   credential_id: string;
@@ -64,91 +51,7 @@ interface IdentityProviderRow {
   initial_access_token_encrypted: string | null;
 }
 
-// ------------------------------------------------------------------ HTTP
-
-/** Short, secret-free text of an identity provider's error answer. */
-function errorText(status: number, body: unknown): string {
-  const record = (body ?? {}) as Record<string, unknown>;
-  const code = typeof record.error === 'string' ? record.error.slice(0, 64) : null;
-  const description = typeof record.error_description === 'string' ? record.error_description.slice(0, MAX_ERROR_TEXT) : null;
-  return `the identity provider answered ${status}${code ? ` ${code}` : ''}${description ? `: ${description}` : ''}`;
-}
-
-async function call(
-  deps: SyncDeps,
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
-  url: string,
-  options: { bearer?: string | null; body?: unknown } = {},
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- identity provider responses are foreign JSON, checked field by field
-): Promise<{ status: number; body: any }> {
-  const headers: Record<string, string> = { accept: 'application/json' };
-  if (options.bearer) headers.authorization = `Bearer ${options.bearer}`;
-  if (options.body !== undefined) headers['content-type'] = 'application/json';
-  let response: Response;
-  try {
-    response = await fetch(url, {
-      method,
-      headers,
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
-      signal: AbortSignal.timeout(providerSettings(deps.env).timeoutMs),
-      redirect: 'error',
-    });
-  } catch (error) {
-    // The URL is the issuer's or the management URI (no secrets in either); the cause's message only.
-    throw new IdentityProviderError(
-      `the identity provider could not be reached (${method} ${new URL(url).origin}): ${(error as Error).message}`,
-    );
-  }
-  const text = await response.text();
-  let body: unknown;
-  try {
-    body = text ? JSON.parse(text) : null;
-  } catch {
-    body = null;
-  }
-  return { status: response.status, body };
-}
-
-/** OpenID Connect discovery: the issuer's registration endpoint (RFC 8414 / OIDC Discovery). */
-async function registrationEndpoint(deps: SyncDeps, issuer: string): Promise<string> {
-  const { status, body } = await call(deps, 'GET', `${issuer}/.well-known/openid-configuration`);
-  if (status !== 200 || !body || typeof body !== 'object')
-    throw new IdentityProviderError(`discovery at ${issuer} failed: ${errorText(status, body)}`);
-  if (body.issuer !== issuer)
-    throw new IdentityProviderError(
-      `discovery at ${issuer} names another issuer (${String(body.issuer).slice(0, 200)}): fix the identity provider's issuer`,
-    );
-  if (typeof body.registration_endpoint !== 'string') {
-    throw new IdentityProviderError(
-      `the identity provider ${issuer} offers no registration_endpoint (RFC 7591 Dynamic Client Registration is not enabled there)`,
-    );
-  }
-  return body.registration_endpoint;
-}
-
-/** The client metadata the platform registers: a confidential client for the client-credentials grant only. */
-function clientMetadata(credential: CredentialRow, scope: string): Record<string, unknown> {
-  return {
-    client_name: `plangraph credential ${credential.id}`,
-    grant_types: ['client_credentials'],
-    response_types: [],
-    redirect_uris: [],
-    token_endpoint_auth_method: 'client_secret_basic',
-    scope,
-  };
-}
-
 // ------------------------------------------------------------------ state
-
-async function readCredential(em: EntityManager, id: string): Promise<CredentialRow | null> {
-  const rows = await query<CredentialRow>(
-    em,
-    `select id::text as id, organization_id::text as organization_id, plan_id::text as plan_id, status, revokes_at, kind
-       from developers.credential_contract where id = ?`,
-    [id],
-  );
-  return rows[0] ?? null;
-}
 
 async function readClient(em: EntityManager, credentialId: string): Promise<ClientRow | null> {
   const rows = await query<ClientRow>(em, 'select * from provider.oauth_client where credential_id = ? for update', [credentialId]);
@@ -191,7 +94,7 @@ async function identityProviderOf(em: EntityManager, providerId: string): Promis
   return rows[0] ?? null;
 }
 
-function isRevoked(credential: CredentialRow | null, now: Date): boolean {
+function isRevoked(credential: ClientCredentialRow | null, now: Date): boolean {
   return (
     !credential ||
     credential.status === 'REVOKED' ||
@@ -264,17 +167,15 @@ async function deleteIn(
     [credential.id],
   );
   // The plan may have lost its last live access on some API: its scope mapping follows.
-  const plan = await query<{ plan_id: string }>(tx, 'select plan_id::text as plan_id from developers.credential_contract where id = ?', [
-    credential.id,
-  ]);
-  if (plan[0]) await enqueuePlanScopeSyncs(tx, plan[0].plan_id);
+  const plan = await readCredentialPlan(tx, credential.id);
+  if (plan) await enqueuePlanScopeSyncs(tx, plan.plan_id);
   return null;
 }
 
 /** `provider.registerClient`: registers (or updates) the credential's client; deletes it when the credential is revoked. */
 export async function registerClient(deps: SyncDeps, credentialId: string): Promise<void> {
   await withClient(deps, credentialId, async (tx, audits) => {
-    const credential = await readCredential(tx, credentialId);
+    const credential = await readClientCredential(tx, credentialId);
     const row = await readClient(tx, credentialId);
     const now = deps.clock.now();
     if (isRevoked(credential, now) || credential!.kind !== 'OAUTH_CLIENT') {
@@ -283,8 +184,8 @@ export async function registerClient(deps: SyncDeps, credentialId: string): Prom
     const live = credential!;
     if (row?.status === 'DELETED') return null; // a deleted client is never registered again: rotate instead
     try {
-      const plans = await query<{ jwt_scopes: string[] }>(tx, 'select jwt_scopes from plans.plan_contract where id = ?', [live.plan_id]);
-      const scope = (plans[0]?.jwt_scopes ?? []).join(' ');
+      const plan = (await readPlanContracts(tx, [live.plan_id], ['jwt_scopes'])).get(live.plan_id);
+      const scope = (plan?.jwt_scopes ?? []).join(' ');
       if (!scope)
         throw new IdentityProviderError(
           `plan ${live.plan_id} has no JWT scopes, so no OAuth2 client can be registered for it: give the plan jwtScopes`,
@@ -344,7 +245,7 @@ export async function registerClient(deps: SyncDeps, credentialId: string): Prom
         { credentialId, clientId, secretEncrypted: encryptSecret(ring, body.client_secret) },
         { jobKey: `client-registered:${credentialId}` },
       );
-      // Live access under the plan now covers its products' APIs: map the plan's scopes there (./sync/scopes.ts).
+      // Live access under the plan now covers its products' APIs: map the plan's scopes there (./scope-sync.ts).
       await enqueuePlanScopeSyncs(tx, live.plan_id);
       return null;
     } catch (error) {
@@ -361,14 +262,9 @@ export async function revokeClient(deps: SyncDeps, credentialId: string): Promis
   await withClient(deps, credentialId, async (tx, audits) => {
     const row = await readClient(tx, credentialId);
     if (!row) return null;
-    const credential = await readCredential(tx, credentialId);
+    const credential = await readClientCredential(tx, credentialId);
     const now = deps.clock.now();
-    if (
-      credential &&
-      credential.status === 'ACTIVE' &&
-      !(credential.revokes_at && new Date(credential.revokes_at).getTime() <= now.getTime() + REVOKE_SLACK_MS)
-    )
-      return null;
+    if (!revocationDue(credential, now)) return null; // as for keys
     return deleteIn(tx, deps, credential ?? { id: credentialId }, row, audits);
   });
 }

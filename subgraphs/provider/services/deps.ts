@@ -40,8 +40,6 @@ export function providerSettings(env: NodeJS.ProcessEnv): ProviderSettings {
   };
 }
 
-export { query };
-
 /** Serialises work on one thing (a plan's policy, a credential's key) across processes, until commit. */
 export async function lock(em: EntityManager, key: string): Promise<void> {
   await query(em, 'select pg_advisory_xact_lock(hashtext(?))', [`plangraph:provider:${key}`]);

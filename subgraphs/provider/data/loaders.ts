@@ -3,17 +3,13 @@
  * `Provider.importedPolicies`: one SQL statement per kind of read per request, whatever the
  * number of parents.
  */
-import { byKeys, requestLoader } from '../../common/loaders';
-import type { SubgraphContext } from '../../common/server';
-import { CredentialKey } from './entities/credential-key';
-import { ImportedPolicy, ImportedPolicyState } from './entities/imported-policy';
-import { LinkKind, PolicyLink } from './entities/policy-link';
-import { Provider } from './entities/provider';
-import { SyncStatus, syncState, withPendingJobs, type PendingJob, type SyncState } from './entities/sync-state';
-import { syncStuckSeconds } from '../../common/config';
-import { resolveProviderReference } from './provider.reference';
-import { defaultPolicyId } from './sync/policies';
-import { isUuid } from './validation';
+import { byKeys, requestLoader } from '../../../common/loaders';
+import type { SubgraphContext } from '../../../common/server';
+import { CredentialKey } from '../entities/credential-key';
+import { ImportedPolicy, ImportedPolicyState } from '../entities/imported-policy';
+import { LinkKind, PolicyLink } from '../entities/policy-link';
+import { Provider } from '../entities/provider';
+import type { PendingJob } from '../entities/sync-state';
 
 export function linkOf(context: SubgraphContext, kind: LinkKind, subjectId: string): Promise<PolicyLink | null> {
   return requestLoader<string, PolicyLink | null>(context, `policyLink:${kind}`, async (ids) => {
@@ -60,82 +56,6 @@ export function pendingJobOf(context: SubgraphContext, key: string): Promise<Pen
     }));
     return byKeys(keys, jobs, (row) => row.key).map((row) => row?.job ?? null);
   }).load(key);
-}
-
-function withQueue(context: SubgraphContext, state: SyncState, jobs: (PendingJob | null)[]): SyncState {
-  return withPendingJobs(state, jobs, context.clock.now(), syncStuckSeconds(context.env));
-}
-
-/** `Plan.sync` / `Product.sync` for portal admins (null for everyone else). */
-export async function subjectSyncState(context: SubgraphContext, kind: LinkKind, subjectId: string): Promise<SyncState | null> {
-  if (!context.caller.isPortalAdmin || !isUuid(subjectId)) return null;
-  const id = subjectId.toLowerCase();
-  const [link, job] = await Promise.all([
-    linkOf(context, kind, id),
-    pendingJobOf(context, `${kind === LinkKind.PLAN ? 'plan' : 'product'}:${id}`),
-  ]);
-  if (!link) {
-    const fallback = await defaultProviderOf(context);
-    return withQueue(
-      context,
-      syncState({ status: SyncStatus.PENDING, providerId: fallback?.id ?? null, externalId: defaultPolicyId(kind, id) }),
-      [job],
-    );
-  }
-  const gone = link.status === SyncStatus.SYNCED && !link.policyPresent;
-  return withQueue(
-    context,
-    syncState({
-      status: link.status,
-      providerId: link.providerId,
-      externalId: gone ? null : link.policyId,
-      attempts: link.attempts,
-      lastError: link.lastError,
-      lastAttemptAt: link.lastAttemptAt,
-      syncedAt: link.syncedAt,
-      repairs: link.repairs,
-      lastRepairAt: link.lastRepairAt,
-      lastRepairReason: link.lastRepairReason,
-    }),
-    [job],
-  );
-}
-
-/** `Plan.provider` / `Product.provider`: the assigned provider, else the default one; portal admins only. */
-export async function subjectProvider(context: SubgraphContext, kind: LinkKind, subjectId: string): Promise<Provider | null> {
-  if (!context.caller.isPortalAdmin || !isUuid(subjectId)) return null;
-  const link = await linkOf(context, kind, subjectId);
-  if (link?.providerId) return (await resolveProviderReference({ id: link.providerId }, context)) ?? null;
-  return defaultProviderOf(context);
-}
-
-/**
- * `Credential.sync`: portal admins see everything; anyone else who got the credential from the
- * developers subgraph sees the status and times only (never provider ids, key hashes or errors).
- */
-export async function credentialSyncState(context: SubgraphContext, credentialId: string): Promise<SyncState> {
-  if (!isUuid(credentialId)) return syncState({ status: SyncStatus.PENDING });
-  const id = credentialId.toLowerCase();
-  const [row, issue, revoke] = await Promise.all([
-    credentialKeyOf(context, id),
-    pendingJobOf(context, `key:${id}`),
-    pendingJobOf(context, `revoke:${id}`),
-  ]);
-  if (!row) return withQueue(context, syncState({ status: SyncStatus.PENDING }), [issue, revoke]);
-  const admin = context.caller.isPortalAdmin;
-  return withQueue(
-    context,
-    syncState({
-      status: row.syncStatus,
-      providerId: admin ? row.providerId : null,
-      externalId: admin && row.keyHash ? row.keyHash.slice(0, 12) : null,
-      attempts: row.attempts,
-      lastError: admin ? row.lastError : null,
-      lastAttemptAt: row.lastAttemptAt,
-      syncedAt: row.syncedAt,
-    }),
-    [issue, revoke],
-  );
 }
 
 export interface ImportedPage {

@@ -36,10 +36,11 @@ import {
   type ProductContractRow,
 } from '../tyk/bodies';
 import type { TykPolicy } from '../tyk/types';
-import { clientFor, lock, query, type SyncDeps } from './deps';
-import { wantsPolicy } from './policies';
-import { enqueueProviderScopeSyncs } from './scopes';
-import { existingSubjects, readPlans, readProducts } from './views';
+import { query } from '../../../common/sql';
+import { clientFor, lock, type SyncDeps } from './deps';
+import { wantsPolicy } from './policy-sync';
+import { enqueueProviderScopeSyncs } from './scope-sync';
+import { existingSubjects, readPlans, readProducts } from '../contracts/views';
 
 export interface ProviderSyncCounts {
   newPolicies: number;

@@ -21,11 +21,24 @@ import { SyncStatus } from '../entities/sync-state';
 import { keySession, RULES_POLICY_ID, type CredentialContractRow } from '../tyk/bodies';
 import { appendProviderAudits, type AuditTrail } from '../tyk/audited-client';
 import { clientFor, lock, SyncConflict, targetOf, type SyncDeps } from './deps';
-import { isExpectedFailure, keyRulePolicyIds, syncPolicy, type PolicySyncResult } from './policies';
-import { readCredential, readPlan } from './views';
+import { isExpectedFailure, syncPolicy, type PolicySyncResult } from './policy-sync';
+import { keyRulePolicyIds } from './rule-policy-sync';
+import { readCredential, readPlan } from '../contracts/views';
 
 /** Revocation jobs may run a little before `revokes_at` by the database clock. */
 const REVOKE_SLACK_MS = 60_000;
+
+/**
+ * Whether a revocation job (`provider.revokeKey`) may delete the credential's key and client now:
+ * the credential is gone, revoked, or at the end of its grace period.
+ */
+export function revocationDue(credential: { status: string; revokes_at: Date | null } | null, now: Date): boolean {
+  return !(
+    credential &&
+    credential.status === 'ACTIVE' &&
+    !(credential.revokes_at && new Date(credential.revokes_at).getTime() <= now.getTime() + REVOKE_SLACK_MS)
+  );
+}
 
 function isRevoked(credential: CredentialContractRow, now: Date): boolean {
   return credential.status === 'REVOKED' || (credential.revokes_at !== null && new Date(credential.revokes_at).getTime() <= now.getTime());
@@ -271,11 +284,7 @@ export async function syncKey(deps: SyncDeps, credentialId: string): Promise<voi
 /** Deletes the credential's key, once the credential is revoked or its rotation grace period ended. */
 export async function revokeKey(deps: SyncDeps, credentialId: string): Promise<void> {
   await withCredential(deps, credentialId, async (tx, credential, row, now, audits) => {
-    if (
-      credential &&
-      credential.status === 'ACTIVE' &&
-      !(credential.revokes_at && new Date(credential.revokes_at).getTime() <= now.getTime() + REVOKE_SLACK_MS)
-    ) {
+    if (!revocationDue(credential, now)) {
       deps.log.warn({ credentialId }, 'revokeKey for a credential that is neither revoked nor at the end of its grace period: skipped');
       return null;
     }

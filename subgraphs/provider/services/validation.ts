@@ -1,4 +1,4 @@
-import { Validation } from '../../common/mutation';
+import { Validation } from '../../../common/mutation';
 
 export const NAME_MAX = 80;
 export const ORG_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
@@ -6,10 +6,6 @@ export const POLICY_TAG_PATTERN = /^[A-Za-z0-9:._-]{1,64}$/;
 export const POLICY_TAGS_MAX = 20;
 export const SECRET_MAX = 4096;
 export const BASE_URL_MAX = 2048;
-
-import { isUuid } from '../../common/ids';
-
-export { isUuid };
 
 /**
  * Parses an admin-given base URL: absolute http(s), no query, fragment or credentials. Returns

@@ -1,20 +1,21 @@
 /**
- * Job handlers of the provider subgraph (graphile-worker). Each is idempotent. A provider failure
- * is recorded (FAILED, with the provider's message) and rethrown, so graphile-worker retries with
- * exponential back-off; nothing is lost. A malformed payload is logged and dropped.
+ * The provider subgraph's task table (graphile-worker): each job runs its handler, a use case in
+ * ../services/. Each is idempotent. A provider failure is recorded (FAILED, with the provider's
+ * message) and rethrown, so graphile-worker retries with exponential back-off; nothing is lost. A
+ * malformed payload is logged and dropped.
  */
 import type { JobHelpers, TaskList } from 'graphile-worker';
-import { isUuid } from '../../common/ids';
-import { enqueueJob, JOB_TASKS } from '../../common/jobs';
-import type { JobRuntime } from '../../common/server';
-import { LinkKind } from './entities/policy-link';
-import { providerSettings, type SyncDeps } from './sync/deps';
-import { syncKey, revokeKey } from './sync/keys';
-import { registerClient, REGISTER_CLIENT_TASK, revokeClient } from './oauth/clients';
-import { syncPolicy } from './sync/policies';
-import { runProviderSync } from './sync/provider-sync';
-import { SYNC_API_SCOPES_TASK, syncApiScopes } from './sync/scopes';
-import { withJobAttempt } from './tyk/audited-client';
+import { isUuid } from '../../../common/ids';
+import { enqueueJob, JOB_TASKS } from '../../../common/jobs';
+import type { JobRuntime } from '../../../common/server';
+import { LinkKind } from '../entities/policy-link';
+import { providerSettings, type SyncDeps } from '../services/deps';
+import { syncKey, revokeKey } from '../services/key-sync';
+import { registerClient, REGISTER_CLIENT_TASK, revokeClient } from '../services/client-registration';
+import { syncPolicy } from '../services/policy-sync';
+import { runProviderSync } from '../services/provider-sync';
+import { SYNC_API_SCOPES_TASK, syncApiScopes } from '../services/scope-sync';
+import { withJobAttempt } from '../tyk/audited-client';
 
 function idOf(deps: SyncDeps, task: string, payload: unknown, field: string): string | null {
   const value = (payload as Record<string, unknown> | null)?.[field];
@@ -51,7 +52,7 @@ export function providerJobs(runtime: JobRuntime): TaskList {
       await revokeClient(deps, id);
     }),
     [REGISTER_CLIENT_TASK]: withId(REGISTER_CLIENT_TASK, 'credentialId', (id) => registerClient(deps, id)),
-    // Payload { providerId, apiId }; job key `api-scopes:<providerId>:<apiId>` (see sync/scopes.ts).
+    // Payload { providerId, apiId }; job key `api-scopes:<providerId>:<apiId>` (see services/scope-sync.ts).
     [SYNC_API_SCOPES_TASK]: async (payload: unknown, _helpers: JobHelpers) => {
       const providerId = idOf(deps, SYNC_API_SCOPES_TASK, payload, 'providerId');
       const apiId = (payload as Record<string, unknown> | null)?.apiId;
