@@ -4,7 +4,7 @@ import { isUuid } from '../../common/ids';
 import { groupByKeys, requestLoader } from '../../common/loaders';
 import { decodeCursor, pageSize, toConnection, type ConnectionShape, type PageArgs } from '../../common/relay';
 import type { SubgraphContext } from '../../common/server';
-import { scopeOf } from './access';
+import { scopeOf } from './data/loaders';
 
 /**
  * Relay connections nested under a list of parents (`organizations { apps(first: 10) { … } }`)

@@ -12,8 +12,15 @@ import { Developer } from '../entities/developer';
 import { Organization } from '../entities/organization';
 import { OrganizationMember } from '../entities/organization-member';
 import { PlanRef, planRef, ProductRef, productRefs } from '../entities/refs';
-import { developerBySubjectLoader, isOrganizationAdmin, isUuid, organizationByIdLoader, requireOrganizationMember } from '../access';
-import { appByIdLoader, credentialByIdLoader, loadVisibleAccessRequest } from '../grant-loaders';
+import {
+  developerBySubjectLoader,
+  organizationByIdLoader,
+  appByIdLoader,
+  credentialByIdLoader,
+  loadVisibleAccessRequest,
+} from '../data/loaders';
+import { isOrganizationAdmin, requireOrganizationMember } from '../services/authorize';
+import { isUuid } from '../../../common/ids';
 import type { Ops } from '../grants';
 import { childConnection, readCursor } from '../pagination';
 import { developerMutation } from '../profile';

@@ -3,7 +3,7 @@ import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { enqueueJob, JOB_TASKS } from '../../../common/jobs';
 import { KeyValue, keyValue } from '../../../common/key-value';
-import { UserError } from '../../../common/errors';
+import { UserError, forbidden } from '../../../common/errors';
 import { Validation } from '../../../common/mutation';
 import { connectionType, PageArgs } from '../../../common/relay';
 import type { SubgraphContext } from '../../../common/server';
@@ -12,9 +12,16 @@ import { Credential, CredentialKind, CredentialStatus, effectiveCredentialStatus
 import { Organization } from '../entities/organization';
 import { OrganizationRole } from '../entities/organization-member';
 import { PlanRef, planRef, ProductRef, productRefs } from '../entities/refs';
-import { forbidden, isUuid, organizationByIdLoader, requestTime, requireOrganizationMember } from '../access';
-import { notFoundError, requireActive } from '../authorize';
-import { appByIdLoader, credentialByIdLoader, isMember, loadVisibleCredential, replacedByLoader } from '../grant-loaders';
+import { isUuid } from '../../../common/ids';
+import {
+  organizationByIdLoader,
+  requestTime,
+  appByIdLoader,
+  credentialByIdLoader,
+  loadVisibleCredential,
+  replacedByLoader,
+} from '../data/loaders';
+import { requireOrganizationMember, notFoundError, requireActive, isMember } from '../services/authorize';
 import { issueCredential, revokeNow, runAtFor, type Ops } from '../grants';
 import { refusal } from '../../../common/errors';
 import { AccessRequestEventType, emitAccessEvent } from '../events';

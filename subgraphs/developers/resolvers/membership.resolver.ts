@@ -1,7 +1,7 @@
 import { Arg, Ctx, Field, FieldResolver, ID, InputType, Mutation, Resolver, Root } from 'type-graphql';
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { userError, UserErrorException } from '../../../common/errors';
+import { userError, UserErrorException, forbidden } from '../../../common/errors';
 import { Validation } from '../../../common/mutation';
 import {
   checkIdempotencyKey,
@@ -15,8 +15,9 @@ import { Organization } from '../entities/organization';
 import { OrganizationMember, OrganizationRole } from '../entities/organization-member';
 import { Developer } from '../entities/developer';
 import { Invitation, InvitationStatus, INVITATION_LIFETIME_SECONDS, effectiveStatus } from '../entities/invitation';
-import { developerBySubjectLoader, forbidden, isUuid, now, parentOrganization, requestTime, verifiedEmail } from '../access';
-import { authorizeInvitation, authorizeOrganization, requireActive } from '../authorize';
+import { developerBySubjectLoader, now, parentOrganization, requestTime, verifiedEmail } from '../data/loaders';
+import { isUuid } from '../../../common/ids';
+import { authorizeInvitation, authorizeOrganization, requireActive } from '../services/authorize';
 import { developerMutation } from '../profile';
 import { payloadType } from '../../../common/payloads';
 import { checkEmail, checkSubject } from '../validation';

@@ -12,8 +12,8 @@ import {
 import type { SubgraphContext } from '../../../common/server';
 import { Organization, OrganizationStatus } from '../entities/organization';
 import { OrganizationMember, OrganizationRole } from '../entities/organization-member';
-import { isUuid } from '../access';
-import { notFoundError } from '../authorize';
+import { isUuid } from '../../../common/ids';
+import { notFoundError } from '../services/authorize';
 import { developerMutation } from '../profile';
 import { payloadType } from '../../../common/payloads';
 import { checkName, checkReason, checkSlug } from '../validation';

@@ -11,17 +11,14 @@ import { OrganizationMember, OrganizationRole } from '../entities/organization-m
 import { Team } from '../entities/team';
 import { App } from '../entities/app';
 import { Invitation, InvitationStatus } from '../entities/invitation';
+import { isOrganizationAdmin, requireOrganizationAdmin, requireOrganizationMember, viewerRole } from '../services/authorize';
 import {
-  isOrganizationAdmin,
   loadVisibleOrganization,
   organizationMembersLoader,
   requestTime,
-  requireOrganizationAdmin,
-  requireOrganizationMember,
   teamsByOrganizationLoader,
-  viewerRole,
   visibleOrganizations,
-} from '../access';
+} from '../data/loaders';
 import { developerMutation } from '../profile';
 import { childConnection, readCursor, type SqlCondition } from '../pagination';
 import { checkName, checkSlug, checkSubject, MAX_NAME_LENGTH, MAX_SLUG_LENGTH, MAX_SUBJECT_LENGTH, SLUG_PATTERN } from '../validation';

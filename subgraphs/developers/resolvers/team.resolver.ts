@@ -14,8 +14,8 @@ import { OrganizationMember, OrganizationRole } from '../entities/organization-m
 import { Developer } from '../entities/developer';
 import { Team } from '../entities/team';
 import { TeamMember } from '../entities/team-member';
-import { developerBySubjectLoader, parentOrganization, teamMembersLoader } from '../access';
-import { authorizeOrganization, authorizeTeam, requireActive } from '../authorize';
+import { developerBySubjectLoader, parentOrganization, teamMembersLoader } from '../data/loaders';
+import { authorizeOrganization, authorizeTeam, requireActive } from '../services/authorize';
 import { developerMutation } from '../profile';
 import { payloadType } from '../../../common/payloads';
 import { checkName, checkSubject } from '../validation';

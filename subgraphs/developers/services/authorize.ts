@@ -1,15 +1,20 @@
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { userError, UserErrorException } from '../../common/errors';
-import type { SubgraphContext } from '../../common/server';
-import { forbidden, isUuid } from './access';
-import { Organization, OrganizationStatus } from './entities/organization';
-import { OrganizationMember, OrganizationRole } from './entities/organization-member';
-import { Team } from './entities/team';
-import { App } from './entities/app';
-import { Invitation } from './entities/invitation';
+import { forbidden, userError, UserErrorException } from '../../../common/errors';
+import { isUuid } from '../../../common/ids';
+import type { SubgraphContext } from '../../../common/server';
+import { viewerMembershipLoader } from '../data/loaders';
+import { Organization, OrganizationStatus } from '../entities/organization';
+import { OrganizationMember, OrganizationRole } from '../entities/organization-member';
+import { Team } from '../entities/team';
+import { App } from '../entities/app';
+import { Invitation } from '../entities/invitation';
 
 /**
+ * Who may do what in the developers subgraph: the checks of reads (`requireOrganization…`,
+ * `isOrganizationAdmin`) and of mutations. What a caller may see of lists and by id is applied by
+ * the `visible…` loaders of `../data/loaders.ts`.
+ *
  * Authorisation of mutations, inside their transaction (`em`). The rule everywhere:
  * - anonymous callers get UNAUTHENTICATED;
  * - a caller without the required organization role gets a GraphQL FORBIDDEN error, whether or
@@ -39,6 +44,41 @@ function roleForbidden(required: RequiredRole) {
     ? forbidden('Only ORG_ADMINs of this organization and portal admins may do this.', OrganizationRole.ORG_ADMIN)
     : forbidden('Only members of this organization and portal admins may do this.', OrganizationRole.MEMBER);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Reads
+
+/** The caller's role in an organization, from the database; null when not a member. */
+export async function viewerRole(context: SubgraphContext, organizationId: string): Promise<OrganizationRole | null> {
+  if (context.caller.isAnonymous) return null;
+  const membership = await viewerMembershipLoader(context).load(organizationId);
+  return membership?.role ?? null;
+}
+
+/** True when the caller is a portal admin or an ORG_ADMIN of the organization (reads). */
+export async function isOrganizationAdmin(context: SubgraphContext, organizationId: string): Promise<boolean> {
+  if (context.caller.isPortalAdmin) return true;
+  return (await viewerRole(context, organizationId)) === OrganizationRole.ORG_ADMIN;
+}
+
+/** Throws FORBIDDEN unless the caller is a portal admin or an ORG_ADMIN of the organization. */
+export async function requireOrganizationAdmin(context: SubgraphContext, organizationId: string): Promise<void> {
+  if (context.caller.isPortalAdmin) return;
+  context.caller.requireAuthenticated();
+  if ((await viewerRole(context, organizationId)) === OrganizationRole.ORG_ADMIN) return;
+  throw forbidden('Only ORG_ADMINs of this organization and portal admins may do this.', OrganizationRole.ORG_ADMIN);
+}
+
+/** Throws FORBIDDEN unless the caller is a portal admin or a member (any role) of the organization. */
+export async function requireOrganizationMember(context: SubgraphContext, organizationId: string): Promise<void> {
+  if (context.caller.isPortalAdmin) return;
+  context.caller.requireAuthenticated();
+  if ((await viewerRole(context, organizationId)) !== null) return;
+  throw forbidden('Only members of this organization and portal admins may see this.', OrganizationRole.MEMBER);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mutations
 
 export function notFoundError(field: string, what: string): UserErrorException {
   return new UserErrorException([userError('NOT_FOUND', field, `No ${what} has this id: check the id.`)]);
@@ -143,4 +183,13 @@ export async function authorizeInvitation(
   // Re-read under the organization lock: accept and revoke of one invitation are serialised.
   const invitation = await em.findOneOrFail(Invitation, { id: found.id }, { refresh: true });
   return { ...access, invitation };
+}
+
+/**
+ * True when `subject` belongs to the organization (any role), read inside the mutation's
+ * transaction. Operations reserved to members use it instead of `authorizeOrganization`, which
+ * lets portal admins through.
+ */
+export async function isMember(em: EntityManager, organizationId: string, subject: string): Promise<boolean> {
+  return (await em.count(OrganizationMember, { organization: organizationId, subject })) > 0;
 }
