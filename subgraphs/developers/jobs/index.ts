@@ -117,7 +117,7 @@ async function credentialRevoked(runtime: JobRuntime, payload: unknown): Promise
   });
 }
 
-/** Sent by the provider once it registered a credential's OAuth2 client (contract string, see grants.ts). */
+/** Sent by the provider once it registered a credential's OAuth2 client (contract string, see services/credentials.ts). */
 export const CLIENT_REGISTERED_TASK = 'developers.clientRegistered';
 
 /**

@@ -1,6 +1,5 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { type FilterQuery } from '@mikro-orm/core';
-import type { EntityManager } from '@mikro-orm/postgresql';
 import { visibleCatalogIds } from '../../../common/audience';
 import { badInput } from '../../../common/errors';
 import { PageArgs, paginate } from '../../../common/relay';
@@ -21,7 +20,7 @@ import {
 } from '../data/loaders';
 import { isOrganizationAdmin, requireOrganizationMember } from '../services/authorize';
 import { isUuid } from '../../../common/ids';
-import type { Ops } from '../grants';
+import { serviceOps } from '../services/ops';
 import { childConnection, readCursor } from '../pagination';
 import { developerMutation } from '../profile';
 import { accessRequestCondition } from '../data/access-requests';
@@ -45,11 +44,6 @@ import {
   RequestAccessInput,
   RequestAccessPayload,
 } from './access-request.types';
-
-/** What a use case needs from the request: its transaction, the event bus, the time, the settings. */
-function serviceOps(context: SubgraphContext, em: EntityManager): Ops {
-  return { em, pubsub: context.pubsub, now: context.clock.now(), env: context.env };
-}
 
 @Resolver(() => AccessRequest)
 export class AccessRequestResolver {

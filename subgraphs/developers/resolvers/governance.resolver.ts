@@ -17,7 +17,8 @@ import { authorizeOrganization } from '../services/authorize';
 import { Credential, StoredCredentialStatus } from '../entities/credential';
 import { Organization } from '../entities/organization';
 import { OrganizationMember, OrganizationRole } from '../entities/organization-member';
-import { revokeNow, type Ops } from '../grants';
+import { revokeNow } from '../services/credentials';
+import type { Ops } from '../services/ops';
 import { developerMutation } from '../profile';
 import { checkReason } from '../validation';
 

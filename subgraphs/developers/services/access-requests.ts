@@ -1,7 +1,7 @@
 /**
  * The access-request use cases: request, approve, reject, cancel. Each runs inside the mutation's
  * transaction (`developerMutation`), authorises, validates, locks, writes, emits its event and,
- * for approvals, issues or moves the credential (`../grants.ts`), whose Tyk key the provider
+ * for approvals, issues or moves the credential (`credentials.ts`), whose Tyk key the provider
  * subgraph writes from the job enqueued in the same transaction.
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
@@ -14,7 +14,8 @@ import { Organization } from '../entities/organization';
 import { OrganizationRole } from '../entities/organization-member';
 import { isUuid } from '../../../common/ids';
 import { requireActive, isMember } from './authorize';
-import { approveRequest, isCurrent, sameProducts, type Ops } from '../grants';
+import { approveRequest, isCurrent, sameProducts } from './credentials';
+import type { Ops } from './ops';
 import { refusal, forbidden } from '../../../common/errors';
 import { AccessRequestEventType, emitAccessEvent } from '../events';
 import { loadPlanOffer, loadProductOffers, organizationCatalogIds, type PlanOffer } from '../contracts/offer';

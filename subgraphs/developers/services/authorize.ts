@@ -1,5 +1,6 @@
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Caller } from '../../../common/auth';
 import { forbidden, userError, UserErrorException } from '../../../common/errors';
 import { isUuid } from '../../../common/ids';
 import type { SubgraphContext } from '../../../common/server';
@@ -8,6 +9,7 @@ import { Organization, OrganizationStatus } from '../entities/organization';
 import { OrganizationMember, OrganizationRole } from '../entities/organization-member';
 import { Team } from '../entities/team';
 import { App } from '../entities/app';
+import { Credential } from '../entities/credential';
 import { Invitation } from '../entities/invitation';
 
 /**
@@ -183,6 +185,29 @@ export async function authorizeInvitation(
   // Re-read under the organization lock: accept and revoke of one invitation are serialised.
   const invitation = await em.findOneOrFail(Invitation, { id: found.id }, { refresh: true });
   return { ...access, invitation };
+}
+
+/**
+ * Loads and locks a credential for a mutation. Members (any role) of its organization pass; with
+ * `admins`, portal admins too (a missing id is then a NOT_FOUND UserError for them). Everyone else
+ * gets FORBIDDEN, whether or not the id exists.
+ */
+export async function authorizeCredential(
+  caller: Caller,
+  em: EntityManager,
+  id: string,
+  admins: boolean,
+): Promise<{ credential: Credential; member: boolean }> {
+  const subject = caller.requireAuthenticated();
+  const refusal = admins
+    ? forbidden("Only members of the credential's organization and portal admins may do this.", OrganizationRole.MEMBER)
+    : forbidden("Only members of the credential's organization may do this.", OrganizationRole.MEMBER);
+  const found = isUuid(id) ? await em.findOne(Credential, { id: id.toLowerCase() }) : null;
+  const member = found ? await isMember(em, found.organizationId, subject) : false;
+  if (!member && !(admins && caller.isPortalAdmin)) throw refusal;
+  if (!found) throw notFoundError('input.id', 'credential');
+  const credential = await em.findOneOrFail(Credential, { id: found.id }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+  return { credential, member };
 }
 
 /**
