@@ -24,6 +24,7 @@ import { Invitation } from '../entities/invitation';
  * - portal admins pass; for them a missing id is a NOT_FOUND UserError on the id's field;
  * - an allowed caller whose request cannot be carried out gets typed UserErrors.
  * Organization roles come from the database (`organization_member`), never from the token.
+ * Mutation checks need only the caller of the context (services pass `{ caller }`).
  */
 
 /** What an organization-scoped mutation needs: the organization (locked) and the caller's role. */
@@ -92,7 +93,7 @@ export function notFoundError(field: string, what: string): UserErrorException {
  * without ORG_ADMIN), then checks the caller's role.
  */
 export async function authorizeOrganization(
-  context: SubgraphContext,
+  context: Pick<SubgraphContext, 'caller'>,
   em: EntityManager,
   organizationId: string,
   required: RequiredRole,
@@ -133,7 +134,7 @@ export function requireActive(organization: Organization, field: string | null =
 
 /** Loads a team and authorises the caller on its organization. */
 export async function authorizeTeam(
-  context: SubgraphContext,
+  context: Pick<SubgraphContext, 'caller'>,
   em: EntityManager,
   teamId: string,
   required: RequiredRole,
@@ -151,7 +152,7 @@ export async function authorizeTeam(
 
 /** Loads an app and authorises the caller on its organization. */
 export async function authorizeApp(
-  context: SubgraphContext,
+  context: Pick<SubgraphContext, 'caller'>,
   em: EntityManager,
   appId: string,
   required: RequiredRole,
@@ -169,7 +170,7 @@ export async function authorizeApp(
 
 /** Loads an invitation and authorises the caller on its organization (after locking it). */
 export async function authorizeInvitation(
-  context: SubgraphContext,
+  context: Pick<SubgraphContext, 'caller'>,
   em: EntityManager,
   invitationId: string,
   required: RequiredRole,
