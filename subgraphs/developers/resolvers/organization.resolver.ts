@@ -22,7 +22,7 @@ import {
 import { developerMutation } from '../profile';
 import { childConnection, readCursor, type SqlCondition } from '../pagination';
 import { checkName, checkSlug, checkSubject, MAX_NAME_LENGTH, MAX_SLUG_LENGTH, MAX_SUBJECT_LENGTH, SLUG_PATTERN } from '../validation';
-import { AppConnection } from './app.resolver';
+import { AppConnection } from './app.types';
 
 export { SLUG_PATTERN, MAX_SLUG_LENGTH, MAX_NAME_LENGTH, MAX_SUBJECT_LENGTH };
 
