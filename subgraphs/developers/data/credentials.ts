@@ -1,6 +1,6 @@
 /** SQL of the credential table that more than one resolver needs. */
 import { CredentialStatus } from '../entities/credential';
-import type { SqlCondition } from '../pagination';
+import type { SqlCondition } from './pagination';
 
 /** SQL for "effective status in …" on `developers.credential t` at `now`. */
 export function credentialStatusCondition(statuses: CredentialStatus[] | null | undefined, now: Date): SqlCondition | undefined {

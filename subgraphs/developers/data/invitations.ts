@@ -1,6 +1,6 @@
 /** SQL of the invitation table that the organization resolvers need. */
 import { InvitationStatus } from '../entities/invitation';
-import type { SqlCondition } from '../pagination';
+import type { SqlCondition } from './pagination';
 
 /** SQL for "effective status in …" on `developers.invitation t` (PENDING past expiry is EXPIRED). */
 export function invitationStatusCondition(statuses: InvitationStatus[], at: Date): SqlCondition {

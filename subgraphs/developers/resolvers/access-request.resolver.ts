@@ -21,7 +21,7 @@ import {
 import { isOrganizationAdmin, requireOrganizationMember } from '../services/authorize';
 import { isUuid } from '../../../common/ids';
 import { serviceOps } from '../services/ops';
-import { childConnection, readCursor } from '../pagination';
+import { childConnection, readCursor } from '../data/pagination';
 import { developerMutation } from '../profile';
 import { accessRequestCondition } from '../data/access-requests';
 import {

@@ -9,7 +9,7 @@ import { App } from '../entities/app';
 import { Organization } from '../entities/organization';
 import { Team } from '../entities/team';
 import { loadVisibleApp, parentOrganization, teamByIdLoader, visibleApps } from '../data/loaders';
-import { readCursor } from '../pagination';
+import { readCursor } from '../data/pagination';
 import { developerMutation } from '../profile';
 import { createApp, deleteApp, NAME_TAKEN, updateApp, type AppResult } from '../services/apps';
 import { serviceOps } from '../services/ops';

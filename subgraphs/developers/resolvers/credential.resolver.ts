@@ -15,7 +15,7 @@ import {
   requestTime,
 } from '../data/loaders';
 import { credentialStatusCondition } from '../data/credentials';
-import { childConnection } from '../pagination';
+import { childConnection } from '../data/pagination';
 import { developerMutation } from '../profile';
 import { requireOrganizationMember } from '../services/authorize';
 import { rotateCredential, type RotateResult } from '../services/credential-rotation';

@@ -18,7 +18,7 @@ import {
 } from '../data/loaders';
 import { invitationStatusCondition } from '../data/invitations';
 import { developerMutation } from '../profile';
-import { childConnection, readCursor } from '../pagination';
+import { childConnection, readCursor } from '../data/pagination';
 import { serviceOps } from '../services/ops';
 import { createOrganization, SLUG_TAKEN } from '../services/organizations';
 import { AppConnection } from './app.types';

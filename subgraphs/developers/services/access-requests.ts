@@ -20,7 +20,7 @@ import { refusal, forbidden } from '../../../common/errors';
 import { AccessRequestEventType, emitAccessEvent } from '../events';
 import { loadPlanOffer, loadProductOffers, organizationCatalogIds, type PlanOffer } from '../contracts/offer';
 import { MAX_PRODUCTS_PER_REQUEST } from '../settings';
-import { checkReason } from '../validation';
+import { checkReason } from './validation';
 import { lockOrganizationPlan, lockRequest, requestTimesSince } from '../data/access-requests';
 
 export type RequestResult = { accessRequest: AccessRequest | null; credential: Credential | null; secret: string | null };

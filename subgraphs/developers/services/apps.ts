@@ -12,7 +12,7 @@ import { App } from '../entities/app';
 import type { Organization } from '../entities/organization';
 import { OrganizationRole } from '../entities/organization-member';
 import { Team } from '../entities/team';
-import { checkName, checkRedirectUris, MAX_DESCRIPTION_LENGTH } from '../validation';
+import { checkName, checkRedirectUris, MAX_DESCRIPTION_LENGTH } from './validation';
 import { authorizeApp, authorizeOrganization, requireActive } from './authorize';
 import type { Ops } from './ops';
 

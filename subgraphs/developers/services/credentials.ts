@@ -24,7 +24,7 @@ import type { Ops } from './ops';
 /**
  * Provider job that registers (or updates) a credential's OAuth2 client at the identity provider.
  * Payload { credentialId }; job key `oauth-client:<credentialId>`. The provider answers with
- * `developers.clientRegistered` (see jobs/index.ts). Task names are the contract between the two
+ * `developers.clientRegistered` (see jobs/credentials.ts). Task names are the contract between the two
  * subgraphs, spelled out on both sides (neither imports the other's code).
  */
 export const REGISTER_CLIENT_TASK = 'provider.registerClient';

@@ -14,7 +14,7 @@ import { Credential, StoredCredentialStatus } from '../entities/credential';
 import type { Organization } from '../entities/organization';
 import { OrganizationMember, OrganizationRole } from '../entities/organization-member';
 import { AuditEntry, type AuditChange, type AuditLogArgs } from '../resolvers/governance.types';
-import { checkReason } from '../validation';
+import { checkReason } from './validation';
 import { authorizeOrganization } from './authorize';
 import { revokeNow } from './credentials';
 import type { Ops } from './ops';

@@ -15,7 +15,7 @@ import { Organization } from '../entities/organization';
 import { OrganizationMember, OrganizationRole } from '../entities/organization-member';
 import { Invitation, InvitationStatus, INVITATION_LIFETIME_SECONDS, effectiveStatus } from '../entities/invitation';
 import { verifiedEmail } from '../data/loaders';
-import { checkEmail, checkSubject } from '../validation';
+import { checkEmail, checkSubject } from './validation';
 import { authorizeInvitation, authorizeOrganization, requireActive } from './authorize';
 import type { Ops } from './ops';
 

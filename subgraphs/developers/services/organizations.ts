@@ -10,7 +10,7 @@ import { isUuid } from '../../../common/ids';
 import { Validation } from '../../../common/mutation';
 import { Organization, OrganizationStatus } from '../entities/organization';
 import { OrganizationMember, OrganizationRole } from '../entities/organization-member';
-import { checkName, checkReason, checkSlug, checkSubject } from '../validation';
+import { checkName, checkReason, checkSlug, checkSubject } from './validation';
 import { notFoundError } from './authorize';
 import type { Ops } from './ops';
 

@@ -10,7 +10,7 @@ import type { Organization } from '../entities/organization';
 import { OrganizationMember, OrganizationRole } from '../entities/organization-member';
 import { Team } from '../entities/team';
 import { TeamMember } from '../entities/team-member';
-import { checkName, checkSubject } from '../validation';
+import { checkName, checkSubject } from './validation';
 import { authorizeOrganization, authorizeTeam, requireActive } from './authorize';
 import type { Ops } from './ops';
 
