@@ -22,7 +22,7 @@ import { isOrganizationAdmin, requireOrganizationMember } from '../services/auth
 import { isUuid } from '../../../common/ids';
 import { serviceOps } from '../services/ops';
 import { childConnection, readCursor } from '../data/pagination';
-import { developerMutation } from '../profile';
+import { developerMutation } from '../services/profile';
 import { accessRequestCondition } from '../data/access-requests';
 import {
   approveAccessRequest,

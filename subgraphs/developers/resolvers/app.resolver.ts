@@ -10,7 +10,7 @@ import { Organization } from '../entities/organization';
 import { Team } from '../entities/team';
 import { loadVisibleApp, parentOrganization, teamByIdLoader, visibleApps } from '../data/loaders';
 import { readCursor } from '../data/pagination';
-import { developerMutation } from '../profile';
+import { developerMutation } from '../services/profile';
 import { createApp, deleteApp, NAME_TAKEN, updateApp, type AppResult } from '../services/apps';
 import { serviceOps } from '../services/ops';
 import {

@@ -16,7 +16,7 @@ import {
 } from '../data/loaders';
 import { credentialStatusCondition } from '../data/credentials';
 import { childConnection } from '../data/pagination';
-import { developerMutation } from '../profile';
+import { developerMutation } from '../services/profile';
 import { requireOrganizationMember } from '../services/authorize';
 import { rotateCredential, type RotateResult } from '../services/credential-rotation';
 import { revealCredentialSecret, revokeCredential, type RevealResult } from '../services/credentials';

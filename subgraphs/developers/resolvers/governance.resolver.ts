@@ -9,7 +9,7 @@ import type { ConnectionShape } from '../../../common/relay';
 import type { SubgraphContext } from '../../../common/server';
 import type { Credential } from '../entities/credential';
 import type { Organization } from '../entities/organization';
-import { developerMutation } from '../profile';
+import { developerMutation } from '../services/profile';
 import { readAuditLog, revokeOrganizationCredentials } from '../services/governance';
 import { serviceOps } from '../services/ops';
 import {

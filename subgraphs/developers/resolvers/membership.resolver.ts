@@ -5,7 +5,7 @@ import type { OrganizationMember } from '../entities/organization-member';
 import { Developer } from '../entities/developer';
 import { Invitation, InvitationStatus, effectiveStatus } from '../entities/invitation';
 import { developerBySubjectLoader, parentOrganization, requestTime } from '../data/loaders';
-import { developerMutation } from '../profile';
+import { developerMutation } from '../services/profile';
 import {
   acceptInvitation,
   inviteMember,

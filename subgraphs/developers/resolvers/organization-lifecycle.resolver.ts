@@ -1,6 +1,6 @@
 import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
 import type { SubgraphContext } from '../../../common/server';
-import { developerMutation } from '../profile';
+import { developerMutation } from '../services/profile';
 import { serviceOps } from '../services/ops';
 import { decideOrganization, requestOrganization, SLUG_TAKEN, type Decision, type OrganizationResult } from '../services/organizations';
 import {

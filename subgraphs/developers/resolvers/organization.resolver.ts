@@ -17,7 +17,7 @@ import {
   visibleOrganizations,
 } from '../data/loaders';
 import { invitationStatusCondition } from '../data/invitations';
-import { developerMutation } from '../profile';
+import { developerMutation } from '../services/profile';
 import { childConnection, readCursor } from '../data/pagination';
 import { serviceOps } from '../services/ops';
 import { createOrganization, SLUG_TAKEN } from '../services/organizations';

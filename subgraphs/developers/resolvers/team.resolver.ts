@@ -5,7 +5,7 @@ import { Developer } from '../entities/developer';
 import { Team } from '../entities/team';
 import { TeamMember } from '../entities/team-member';
 import { developerBySubjectLoader, parentOrganization, teamMembersLoader } from '../data/loaders';
-import { developerMutation } from '../profile';
+import { developerMutation } from '../services/profile';
 import { serviceOps } from '../services/ops';
 import { addTeamMember, createTeam, deleteTeam, removeTeamMember, type TeamResult } from '../services/teams';
 import {
