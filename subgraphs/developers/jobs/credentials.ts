@@ -8,7 +8,8 @@ import type { JobRuntime } from '../../../common/server';
 import { isUuid } from '../../../common/ids';
 import { Credential, CredentialKind, CredentialStatus, effectiveCredentialStatus, StoredCredentialStatus } from '../entities/credential';
 import { openSecret, secretHash } from '../secrets';
-import { AccessRequestEventType, emitAccessEvent } from '../events';
+import { AccessRequestEventType } from '../entities/access-request-event';
+import { emitAccessEvent } from '../services/events';
 import { JOB_TASKS } from '../../../common/jobs';
 
 interface CredentialPayload {

@@ -9,7 +9,8 @@ import { Credential } from '../entities/credential';
 import { OrganizationRole } from '../entities/organization-member';
 import { beginEventScope, loadVisibleAccessRequest, loadVisibleCredential } from '../data/loaders';
 import { isUuid } from '../../../common/ids';
-import { ACCESS_REQUEST_EVENTS_TOPIC, AccessRequestEvent, eventFromPayload, type AccessRequestEventPayload } from '../events';
+import { ACCESS_REQUEST_EVENTS_TOPIC, eventFromPayload, type AccessRequestEventPayload } from '../services/events';
+import { AccessRequestEvent } from '../entities/access-request-event';
 
 interface EventsArgs {
   organizationId?: string | null;
