@@ -1,7 +1,7 @@
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Caller } from '../../../common/auth';
-import { forbidden, userError, UserErrorException } from '../../../common/errors';
+import { forbidden, refusal, type UserErrorException } from '../../../common/errors';
 import { isUuid } from '../../../common/ids';
 import type { SubgraphContext } from '../../../common/server';
 import { viewerMembershipLoader } from '../data/loaders';
@@ -84,7 +84,7 @@ export async function requireOrganizationMember(context: SubgraphContext, organi
 // Mutations
 
 export function notFoundError(field: string, what: string): UserErrorException {
-  return new UserErrorException([userError('NOT_FOUND', field, `No ${what} has this id: check the id.`)]);
+  return refusal('NOT_FOUND', field, `No ${what} has this id: check the id.`);
 }
 
 /**
@@ -123,13 +123,11 @@ export function requireActive(organization: Organization, field: string | null =
       : organization.status === OrganizationStatus.SUSPENDED
         ? 'a portal admin suspended it'
         : 'a portal admin rejected it';
-  throw new UserErrorException([
-    userError(
-      'ORGANIZATION_NOT_ACTIVE',
-      field,
-      `The organization is ${organization.status}: ${why}. This works in ACTIVE organizations only.`,
-    ),
-  ]);
+  throw refusal(
+    'ORGANIZATION_NOT_ACTIVE',
+    field,
+    `The organization is ${organization.status}: ${why}. This works in ACTIVE organizations only.`,
+  );
 }
 
 /** Loads a team and authorises the caller on its organization. */
@@ -200,12 +198,12 @@ export async function authorizeCredential(
   admins: boolean,
 ): Promise<{ credential: Credential; member: boolean }> {
   const subject = caller.requireAuthenticated();
-  const refusal = admins
+  const denied = admins
     ? forbidden("Only members of the credential's organization and portal admins may do this.", OrganizationRole.MEMBER)
     : forbidden("Only members of the credential's organization may do this.", OrganizationRole.MEMBER);
   const found = isUuid(id) ? await em.findOne(Credential, { id: id.toLowerCase() }) : null;
   const member = found ? await isMember(em, found.organizationId, subject) : false;
-  if (!member && !(admins && caller.isPortalAdmin)) throw refusal;
+  if (!member && !(admins && caller.isPortalAdmin)) throw denied;
   if (!found) throw notFoundError('input.id', 'credential');
   const credential = await em.findOneOrFail(Credential, { id: found.id }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
   return { credential, member };
