@@ -13,7 +13,8 @@ import {
   type Identity,
 } from '../../test/kit/access';
 import { sealSecret } from './secrets';
-import { ACCESS_REQUEST_EVENTS_TOPIC, AccessRequestEventType, type AccessRequestEventPayload } from './events';
+import { ACCESS_REQUEST_EVENTS_TOPIC, type AccessRequestEventPayload } from './services/events';
+import { AccessRequestEventType } from './entities/access-request-event';
 
 /** Realtime events over graphql-ws straight to the subgraph, and the job handlers behind some of them. */
 describe('developers: access-request events and jobs', () => {

@@ -1,5 +1,5 @@
 import type { SubgraphContext } from '../../common/server';
-import { loadVisibleAccessRequest } from './grant-loaders';
+import { loadVisibleAccessRequest } from './data/loaders';
 
 /**
  * Batched `__resolveReference` for AccessRequest: one SELECT for all access requests referenced

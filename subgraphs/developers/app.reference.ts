@@ -1,5 +1,5 @@
 import type { SubgraphContext } from '../../common/server';
-import { loadVisibleApp } from './access';
+import { loadVisibleApp } from './data/loaders';
 
 /**
  * Batched `__resolveReference` for App: one SELECT for all apps referenced in a request, with

@@ -1,5 +1,5 @@
 import type { SubgraphContext } from '../../common/server';
-import { loadVisibleCredential } from './grant-loaders';
+import { loadVisibleCredential } from './data/loaders';
 
 /**
  * Batched `__resolveReference` for Credential: one SELECT for all credentials referenced in a

@@ -1,5 +1,6 @@
 import type { SubgraphContext } from '../../common/server';
-import { isUuid, visibleDeveloperLoader } from './access';
+import { isUuid } from '../../common/ids';
+import { visibleDeveloperLoader } from './data/loaders';
 
 /**
  * Batched `__resolveReference` for Developer: one SELECT for all developers referenced in a

@@ -10,13 +10,15 @@ import { App } from './entities/app';
 import { AccessRequest } from './entities/access-request';
 import { Credential } from './entities/credential';
 import { migrations } from './migrations';
+// type-graphql registers types in import order and the printed schema follows it: the app
+// types and operations are registered before the organization ones (keep this order).
+import { AppResolver } from './resolvers/app.resolver';
 import { OrganizationResolver } from './resolvers/organization.resolver';
 import { OrganizationLifecycleResolver } from './resolvers/organization-lifecycle.resolver';
 import { OrganizationMemberResolver } from './resolvers/organization-member.resolver';
 import { MembershipResolver } from './resolvers/membership.resolver';
 import { DeveloperResolver } from './resolvers/developer.resolver';
 import { TeamMemberResolver, TeamResolver } from './resolvers/team.resolver';
-import { AppResolver } from './resolvers/app.resolver';
 import { ViewerResolver } from './resolvers/viewer.resolver';
 import { AccessRequestResolver, AppAccessRequestsResolver, OrganizationAccessRequestsResolver } from './resolvers/access-request.resolver';
 import { AppCredentialsResolver, CredentialResolver, OrganizationCredentialsResolver } from './resolvers/credential.resolver';

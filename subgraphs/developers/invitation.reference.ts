@@ -1,5 +1,6 @@
 import type { SubgraphContext } from '../../common/server';
-import { isUuid, visibleInvitationLoader } from './access';
+import { isUuid } from '../../common/ids';
+import { visibleInvitationLoader } from './data/loaders';
 
 /**
  * Batched `__resolveReference` for Invitation: one SELECT for all invitations referenced in a

@@ -1,5 +1,5 @@
 import type { SubgraphContext } from '../../common/server';
-import { loadVisibleOrganization } from './access';
+import { loadVisibleOrganization } from './data/loaders';
 
 /**
  * Batched `__resolveReference` for Organization: one SELECT for all organizations referenced in

@@ -1,5 +1,6 @@
 import type { SubgraphContext } from '../../common/server';
-import { isUuid, visibleTeamLoader } from './access';
+import { isUuid } from '../../common/ids';
+import { visibleTeamLoader } from './data/loaders';
 
 /**
  * Batched `__resolveReference` for Team: one SELECT for all teams referenced in a request.

@@ -7,7 +7,8 @@ import { waitFor } from '../helpers/wait';
 import { TykTestServer } from '../tyk/server';
 import { raiseQuotaWarning } from '../kit/quota-warnings';
 import { QuotaWarningKind } from '../../subgraphs/usage/entities/quota-warning';
-import { AccessRequestEventType, emitAccessEvent } from '../../subgraphs/developers/events';
+import { AccessRequestEventType } from '../../subgraphs/developers/entities/access-request-event';
+import { emitAccessEvent } from '../../subgraphs/developers/services/events';
 import { CALLERS, type CallerName } from './matrix';
 
 /**

@@ -2,9 +2,9 @@
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { AccessRequest, type AccessRequestStatus } from '../entities/access-request';
-import { isUuid } from '../access';
-import { notFoundError } from '../authorize';
-import type { SqlCondition } from '../pagination';
+import { isUuid } from '../../../common/ids';
+import { notFoundError } from '../services/authorize';
+import type { SqlCondition } from './pagination';
 
 /** SQL for `status in (…)` on `developers.access_request t`, hiding requests of deleted apps. */
 export function accessRequestCondition(statuses: AccessRequestStatus[] | null | undefined): SqlCondition {

@@ -1,15 +1,16 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
 import { filter, pipe } from '@graphql-yoga/subscription';
-import { badInput } from '../../../common/errors';
+import { badInput, forbidden } from '../../../common/errors';
 import { parseEventCursor, type StoredEvent } from '../../../common/pubsub';
 import { connectionType, lazy, PageInfo, pageSize, type ConnectionShape } from '../../../common/relay';
 import type { SubgraphContext } from '../../../common/server';
 import { AccessRequest } from '../entities/access-request';
 import { Credential } from '../entities/credential';
 import { OrganizationRole } from '../entities/organization-member';
-import { beginEventScope, forbidden, isUuid } from '../access';
-import { loadVisibleAccessRequest, loadVisibleCredential } from '../grant-loaders';
-import { ACCESS_REQUEST_EVENTS_TOPIC, AccessRequestEvent, eventFromPayload, type AccessRequestEventPayload } from '../events';
+import { beginEventScope, loadVisibleAccessRequest, loadVisibleCredential } from '../data/loaders';
+import { isUuid } from '../../../common/ids';
+import { ACCESS_REQUEST_EVENTS_TOPIC, eventFromPayload, type AccessRequestEventPayload } from '../services/events';
+import { AccessRequestEvent } from '../entities/access-request-event';
 
 interface EventsArgs {
   organizationId?: string | null;

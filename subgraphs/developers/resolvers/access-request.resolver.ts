@@ -1,6 +1,5 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { type FilterQuery } from '@mikro-orm/core';
-import type { EntityManager } from '@mikro-orm/postgresql';
 import { visibleCatalogIds } from '../../../common/audience';
 import { badInput } from '../../../common/errors';
 import { PageArgs, paginate } from '../../../common/relay';
@@ -12,11 +11,18 @@ import { Developer } from '../entities/developer';
 import { Organization } from '../entities/organization';
 import { OrganizationMember } from '../entities/organization-member';
 import { PlanRef, planRef, ProductRef, productRefs } from '../entities/refs';
-import { developerBySubjectLoader, isOrganizationAdmin, isUuid, organizationByIdLoader, requireOrganizationMember } from '../access';
-import { appByIdLoader, credentialByIdLoader, loadVisibleAccessRequest } from '../grant-loaders';
-import type { Ops } from '../grants';
-import { childConnection, readCursor } from '../pagination';
-import { developerMutation } from '../profile';
+import {
+  developerBySubjectLoader,
+  organizationByIdLoader,
+  appByIdLoader,
+  credentialByIdLoader,
+  loadVisibleAccessRequest,
+} from '../data/loaders';
+import { isOrganizationAdmin, requireOrganizationMember } from '../services/authorize';
+import { isUuid } from '../../../common/ids';
+import { serviceOps } from '../services/ops';
+import { childConnection, readCursor } from '../data/pagination';
+import { developerMutation } from '../services/profile';
 import { accessRequestCondition } from '../data/access-requests';
 import {
   approveAccessRequest,
@@ -38,11 +44,6 @@ import {
   RequestAccessInput,
   RequestAccessPayload,
 } from './access-request.types';
-
-/** What a use case needs from the request: its transaction, the event bus, the time, the settings. */
-function serviceOps(context: SubgraphContext, em: EntityManager): Ops {
-  return { em, pubsub: context.pubsub, now: context.clock.now(), env: context.env };
-}
 
 @Resolver(() => AccessRequest)
 export class AccessRequestResolver {

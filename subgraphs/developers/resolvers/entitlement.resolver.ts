@@ -4,8 +4,8 @@ import { App } from '../entities/app';
 import { Credential, CredentialStatus, effectiveCredentialStatus } from '../entities/credential';
 import { Organization } from '../entities/organization';
 import { PlanRef, planRef, ProductRef, productRefs } from '../entities/refs';
-import { requestTime, requireOrganizationMember } from '../access';
-import { appByIdLoader, entitlementCredentialsLoader } from '../grant-loaders';
+import { requestTime, appByIdLoader, entitlementCredentialsLoader } from '../data/loaders';
+import { requireOrganizationMember } from '../services/authorize';
 import { Viewer } from './viewer.resolver';
 
 @ObjectType({

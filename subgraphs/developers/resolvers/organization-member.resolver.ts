@@ -4,7 +4,7 @@ import type { SubgraphContext } from '../../../common/server';
 import { Organization } from '../entities/organization';
 import { OrganizationMember } from '../entities/organization-member';
 import { Developer } from '../entities/developer';
-import { developerBySubjectLoader, loadVisibleOrganization } from '../access';
+import { developerBySubjectLoader, loadVisibleOrganization } from '../data/loaders';
 
 @Resolver(() => OrganizationMember)
 export class OrganizationMemberResolver {

@@ -1,100 +1,34 @@
-import { Arg, Args, Ctx, Field, FieldResolver, ID, InputType, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { FilterQuery } from '@mikro-orm/core';
-import { connectionType, PageArgs, paginate } from '../../../common/relay';
-import { UserError } from '../../../common/errors';
-import { Validation } from '../../../common/mutation';
-import { checkIdempotencyKey, idempotencyKeyDescription, idempotentCall, runIdempotent } from '../../../common/idempotency';
-import { SEARCH_RULE, searchPattern } from '../../../common/search';
+import { PageArgs, paginate } from '../../../common/relay';
+import { searchPattern } from '../../../common/search';
 import type { SubgraphContext } from '../../../common/server';
-import { Organization, OrganizationStatus } from '../entities/organization';
+import { Organization } from '../entities/organization';
 import { OrganizationMember, OrganizationRole } from '../entities/organization-member';
 import { Team } from '../entities/team';
 import { App } from '../entities/app';
 import { Invitation, InvitationStatus } from '../entities/invitation';
+import { isOrganizationAdmin, requireOrganizationAdmin, requireOrganizationMember, viewerRole } from '../services/authorize';
 import {
-  isOrganizationAdmin,
   loadVisibleOrganization,
   organizationMembersLoader,
   requestTime,
-  requireOrganizationAdmin,
-  requireOrganizationMember,
   teamsByOrganizationLoader,
-  viewerRole,
   visibleOrganizations,
-} from '../access';
-import { developerMutation } from '../profile';
-import { childConnection, readCursor, type SqlCondition } from '../pagination';
-import { checkName, checkSlug, checkSubject, MAX_NAME_LENGTH, MAX_SLUG_LENGTH, MAX_SUBJECT_LENGTH, SLUG_PATTERN } from '../validation';
-import { AppConnection } from './app.resolver';
-
-export { SLUG_PATTERN, MAX_SLUG_LENGTH, MAX_NAME_LENGTH, MAX_SUBJECT_LENGTH };
-
-export const OrganizationConnection = connectionType(Organization, 'Organization', 'organization');
-export const InvitationConnection = connectionType(Invitation, 'Invitation', 'invitation');
-
-/** The constraint behind "slug taken", for `runMutation`'s `uniqueFields`. */
-export const SLUG_TAKEN = {
-  organization_slug_key: { field: 'input.slug', message: 'An organization with this slug exists already: choose another slug.' },
-};
-
-@InputType({ description: 'Filters for `organizations`.' })
-export class OrganizationFilter {
-  @Field(() => [OrganizationStatus], { nullable: true, description: 'Only organizations with one of these statuses.' })
-  status?: OrganizationStatus[] | null;
-
-  @Field(() => String, { nullable: true, description: `Only organizations whose name or slug contains this text (${SEARCH_RULE}).` })
-  search?: string | null;
-}
-
-@InputType({ description: 'A new organization, created by a portal admin.' })
-export class CreateOrganizationInput {
-  @Field(() => String, { description: 'Display name, 1–120 characters.' })
-  name!: string;
-
-  @Field(() => String, {
-    description: 'Unique URL-safe slug: lowercase letters, digits and single hyphens, at most 64 characters (`acme-corp`).',
-  })
-  slug!: string;
-
-  @Field(() => String, {
-    nullable: true,
-    description:
-      'Token subject (`sub` claim) of the person who administers the organization; they become its ORG_ADMIN. Omit to add members later.',
-  })
-  adminSubject?: string | null;
-
-  @Field(() => String, { nullable: true, description: idempotencyKeyDescription('the same organization, as it is now') })
-  idempotencyKey?: string | null;
-}
-
-@ObjectType({ description: 'Result of `createOrganization`.' })
-export class CreateOrganizationPayload {
-  @Field(() => Organization, { nullable: true, description: 'The new organization; null when `errors` is not empty.' })
-  organization!: Organization | null;
-
-  @Field(() => [UserError], { description: 'Why nothing was created; empty on success.' })
-  errors!: UserError[];
-}
-
-/** SQL for "effective status in …" on `developers.invitation t` (PENDING past expiry is EXPIRED). */
-export function invitationStatusCondition(statuses: InvitationStatus[], at: Date): SqlCondition {
-  const unique = [...new Set(statuses)].sort();
-  const parts: string[] = [];
-  const params: unknown[] = [];
-  for (const status of unique) {
-    if (status === InvitationStatus.PENDING) {
-      parts.push(`(t.status = 'PENDING' and t.expires_at > ?)`);
-      params.push(at);
-    } else if (status === InvitationStatus.EXPIRED) {
-      parts.push(`(t.status = 'EXPIRED' or (t.status = 'PENDING' and t.expires_at <= ?))`);
-      params.push(at);
-    } else {
-      parts.push(`t.status = ?`);
-      params.push(status);
-    }
-  }
-  return { key: unique.join(','), sql: parts.length ? parts.join(' or ') : 'true', params };
-}
+} from '../data/loaders';
+import { invitationStatusCondition } from '../data/invitations';
+import { developerMutation } from '../services/profile';
+import { childConnection, readCursor } from '../data/pagination';
+import { serviceOps } from '../services/ops';
+import { createOrganization, SLUG_TAKEN } from '../services/organizations';
+import { AppConnection } from './app.types';
+import {
+  CreateOrganizationInput,
+  CreateOrganizationPayload,
+  InvitationConnection,
+  OrganizationConnection,
+  OrganizationFilter,
+} from './organization.types';
 
 @Resolver(() => Organization)
 export class OrganizationResolver {
@@ -235,44 +169,7 @@ export class OrganizationResolver {
     const createdBy = context.caller.requirePortalAdmin();
     return developerMutation<{ organization: Organization | null }>(
       context,
-      async (em) => {
-        const name = input.name.trim();
-        const slug = input.slug.trim();
-        const adminSubject = input.adminSubject === null || input.adminSubject === undefined ? null : input.adminSubject.trim();
-        const v = new Validation();
-        checkName(v, name, 'input.name');
-        checkSlug(v, slug, 'input.slug');
-        if (adminSubject !== null) checkSubject(v, adminSubject, 'input.adminSubject');
-        checkIdempotencyKey(v, input.idempotencyKey);
-        v.done();
-        const idempotency = idempotentCall('developers', createdBy, 'createOrganization', input.idempotencyKey, {
-          name,
-          slug,
-          adminSubject,
-        });
-        return runIdempotent<{ organization: Organization | null }>(em, idempotency, context.clock.now(), {
-          replay: async (first) => ({ organization: await em.findOneOrFail(Organization, { id: first.resultId }, { refresh: true }) }),
-          resultOf: (result) => ({ id: result.organization!.id }),
-          run: async () => {
-            const at = context.clock.now();
-            const organization = em.create(Organization, {
-              name,
-              slug,
-              status: OrganizationStatus.ACTIVE,
-              createdBy,
-              decidedBy: createdBy,
-              decidedAt: at,
-              createdAt: at,
-              updatedAt: at,
-            });
-            if (adminSubject !== null) {
-              em.create(OrganizationMember, { organization, subject: adminSubject, role: OrganizationRole.ORG_ADMIN });
-            }
-            await em.flush();
-            return { organization };
-          },
-        });
-      },
+      (em) => createOrganization(serviceOps(context, em), createdBy, input),
       () => ({ organization: null }),
       { uniqueFields: SLUG_TAKEN },
     );

@@ -1,84 +1,23 @@
-import { Arg, Ctx, Field, FieldResolver, ID, InputType, Mutation, ObjectType, Resolver, Root } from 'type-graphql';
-import { userError, UserError, UserErrorException } from '../../../common/errors';
-import { Validation } from '../../../common/mutation';
-import {
-  checkIdempotencyKey,
-  firstResultGone,
-  idempotencyKeyDescription,
-  idempotentCall,
-  runIdempotent,
-} from '../../../common/idempotency';
+import { Arg, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
 import type { SubgraphContext } from '../../../common/server';
 import { Organization } from '../entities/organization';
-import { OrganizationMember, OrganizationRole } from '../entities/organization-member';
 import { Developer } from '../entities/developer';
 import { Team } from '../entities/team';
 import { TeamMember } from '../entities/team-member';
-import { developerBySubjectLoader, parentOrganization, teamMembersLoader } from '../access';
-import { authorizeOrganization, authorizeTeam, requireActive } from '../authorize';
-import { developerMutation } from '../profile';
-import { payloadType } from '../../../common/payloads';
-import { checkName, checkSubject } from '../validation';
-
-@InputType({ description: 'A new team in an organization.' })
-export class CreateTeamInput {
-  @Field(() => ID, { description: 'Organization the team belongs to (must be ACTIVE).' })
-  organizationId!: string;
-
-  @Field(() => String, { description: 'Name, 1–120 characters, unique within the organization.' })
-  name!: string;
-
-  @Field(() => String, { nullable: true, description: idempotencyKeyDescription('the same team, as it is now') })
-  idempotencyKey?: string | null;
-}
-
-@InputType({ description: 'A member of the organization to add to one of its teams.' })
-export class AddTeamMemberInput {
-  @Field(() => ID, { description: 'Team id.' })
-  teamId!: string;
-
-  @Field(() => String, { description: "Token subject of the person to add; they must be a member of the team's organization." })
-  subject!: string;
-}
-
-@InputType({ description: 'Someone to take out of a team.' })
-export class RemoveTeamMemberInput {
-  @Field(() => ID, { description: 'Team id.' })
-  teamId!: string;
-
-  @Field(() => String, { description: 'Token subject of the person to remove from the team.' })
-  subject!: string;
-}
-
-@InputType({ description: 'Which team to delete.' })
-export class DeleteTeamInput {
-  @Field(() => ID, { description: 'Team id.' })
-  id!: string;
-}
-
-export const CreateTeamPayload = payloadType('CreateTeamPayload', 'createTeam', 'team', Team, 'The new team');
-export const AddTeamMemberPayload = payloadType('AddTeamMemberPayload', 'addTeamMember', 'team', Team, 'The team with its members');
-export const RemoveTeamMemberPayload = payloadType(
-  'RemoveTeamMemberPayload',
-  'removeTeamMember',
-  'team',
-  Team,
-  'The team with its members',
-);
-
-@ObjectType({ description: 'Result of `deleteTeam`.' })
-export class DeleteTeamPayload {
-  @Field(() => ID, { nullable: true, description: 'Id of the deleted team; null when `errors` is not empty.' })
-  deletedTeamId!: string | null;
-
-  @Field(() => Organization, { nullable: true, description: 'The organization the team belonged to; null when `errors` is not empty.' })
-  organization!: Organization | null;
-
-  @Field(() => [UserError], { description: 'Why nothing changed; empty on success.' })
-  errors!: UserError[];
-}
-
-type TeamResult = { team: Team | null };
+import { developerBySubjectLoader, parentOrganization, teamMembersLoader } from '../data/loaders';
+import { developerMutation } from '../services/profile';
+import { serviceOps } from '../services/ops';
+import { addTeamMember, createTeam, deleteTeam, removeTeamMember, type TeamResult } from '../services/teams';
+import {
+  AddTeamMemberInput,
+  AddTeamMemberPayload,
+  CreateTeamInput,
+  CreateTeamPayload,
+  DeleteTeamInput,
+  DeleteTeamPayload,
+  RemoveTeamMemberInput,
+  RemoveTeamMemberPayload,
+} from './team.types';
 
 @Resolver(() => Team)
 export class TeamResolver {
@@ -101,33 +40,7 @@ export class TeamResolver {
   ): Promise<TeamResult> {
     return developerMutation<TeamResult>(
       context,
-      async (em) => {
-        const { organization } = await authorizeOrganization(context, em, input.organizationId, OrganizationRole.ORG_ADMIN);
-        const name = input.name.trim();
-        const v = new Validation();
-        checkName(v, name, 'input.name');
-        checkIdempotencyKey(v, input.idempotencyKey);
-        v.done();
-        const idempotency = idempotentCall('developers', context.caller.requireAuthenticated(), 'createTeam', input.idempotencyKey, {
-          organizationId: organization.id,
-          name,
-        });
-        return runIdempotent<TeamResult>(em, idempotency, context.clock.now(), {
-          replay: async (first) => {
-            const team = await em.findOne(Team, { id: first.resultId }, { refresh: true });
-            if (!team) throw firstResultGone('team');
-            return { team };
-          },
-          resultOf: (result) => ({ id: result.team!.id }),
-          run: async () => {
-            requireActive(organization);
-            const at = context.clock.now();
-            const team = em.create(Team, { organization, name, createdAt: at, updatedAt: at });
-            await em.flush();
-            return { team };
-          },
-        });
-      },
+      (em) => createTeam(serviceOps(context, em), context.caller, input),
       () => ({ team: null }),
       {
         uniqueFields: {
@@ -150,22 +63,7 @@ export class TeamResolver {
   ): Promise<TeamResult> {
     return developerMutation<TeamResult>(
       context,
-      async (em) => {
-        const { team, organization } = await authorizeTeam(context, em, input.teamId, OrganizationRole.ORG_ADMIN);
-        const subject = input.subject.trim();
-        checkSubject(new Validation(), subject, 'input.subject').done();
-        requireActive(organization);
-        if (!(await em.findOne(OrganizationMember, { organization, subject }))) {
-          throw new UserErrorException([
-            userError('NOT_A_MEMBER', 'input.subject', "This subject is not a member of the team's organization: invite them first."),
-          ]);
-        }
-        if (!(await em.findOne(TeamMember, { team, subject }))) {
-          em.create(TeamMember, { team, subject });
-          await em.flush();
-        }
-        return { team };
-      },
+      (em) => addTeamMember(serviceOps(context, em), context.caller, input),
       () => ({ team: null }),
       // A concurrent add of the same person: the other request added them.
       { uniqueFields: { team_member_key: { field: 'input.subject', message: 'This member was just added to the team by someone else.' } } },
@@ -182,13 +80,7 @@ export class TeamResolver {
   ): Promise<TeamResult> {
     return developerMutation<TeamResult>(
       context,
-      async (em) => {
-        const { team } = await authorizeTeam(context, em, input.teamId, OrganizationRole.ORG_ADMIN);
-        const subject = input.subject.trim();
-        checkSubject(new Validation(), subject, 'input.subject').done();
-        await em.nativeDelete(TeamMember, { team, subject });
-        return { team };
-      },
+      (em) => removeTeamMember(serviceOps(context, em), context.caller, input),
       () => ({ team: null }),
     );
   }
@@ -203,12 +95,7 @@ export class TeamResolver {
   ): Promise<DeleteTeamPayload> {
     return developerMutation<{ deletedTeamId: string | null; organization: Organization | null }>(
       context,
-      async (em) => {
-        const { team, organization } = await authorizeTeam(context, em, input.id, OrganizationRole.ORG_ADMIN, 'input.id');
-        // team_member rows cascade; apps keep their organization and lose the team (on delete set null).
-        await em.nativeDelete(Team, { id: team.id });
-        return { deletedTeamId: team.id, organization };
-      },
+      (em) => deleteTeam(serviceOps(context, em), context.caller, input),
       () => ({ deletedTeamId: null, organization: null }),
     );
   }

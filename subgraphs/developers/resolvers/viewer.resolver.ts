@@ -5,7 +5,7 @@ import { OrganizationMember, OrganizationRole } from '../entities/organization-m
 import { Developer } from '../entities/developer';
 import { Invitation, InvitationStatus } from '../entities/invitation';
 import { OrganizationStatus } from '../entities/organization';
-import { developerBySubjectLoader, requestTime, verifiedEmail, viewerMembershipLoader } from '../access';
+import { developerBySubjectLoader, requestTime, verifiedEmail, viewerMembershipLoader } from '../data/loaders';
 
 @ObjectType({ description: "The caller's membership of one organization." })
 export class OrganizationMembership {

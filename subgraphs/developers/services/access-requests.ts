@@ -1,7 +1,7 @@
 /**
  * The access-request use cases: request, approve, reject, cancel. Each runs inside the mutation's
  * transaction (`developerMutation`), authorises, validates, locks, writes, emits its event and,
- * for approvals, issues or moves the credential (`../grants.ts`), whose Tyk key the provider
+ * for approvals, issues or moves the credential (`credentials.ts`), whose Tyk key the provider
  * subgraph writes from the job enqueued in the same transaction.
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
@@ -12,15 +12,16 @@ import { App } from '../entities/app';
 import { Credential, StoredCredentialStatus } from '../entities/credential';
 import { Organization } from '../entities/organization';
 import { OrganizationRole } from '../entities/organization-member';
-import { forbidden, isUuid } from '../access';
-import { requireActive } from '../authorize';
-import { isMember } from '../grant-loaders';
-import { approveRequest, isCurrent, sameProducts, type Ops } from '../grants';
-import { refusal } from '../../../common/errors';
-import { AccessRequestEventType, emitAccessEvent } from '../events';
+import { isUuid } from '../../../common/ids';
+import { requireActive, isMember } from './authorize';
+import { approveRequest, isCurrent, sameProducts } from './credentials';
+import type { Ops } from './ops';
+import { refusal, forbidden } from '../../../common/errors';
+import { AccessRequestEventType } from '../entities/access-request-event';
+import { emitAccessEvent } from './events';
 import { loadPlanOffer, loadProductOffers, organizationCatalogIds, type PlanOffer } from '../contracts/offer';
 import { MAX_PRODUCTS_PER_REQUEST } from '../settings';
-import { checkReason } from '../validation';
+import { checkReason } from './validation';
 import { lockOrganizationPlan, lockRequest, requestTimesSince } from '../data/access-requests';
 
 export type RequestResult = { accessRequest: AccessRequest | null; credential: Credential | null; secret: string | null };

@@ -1,20 +1,22 @@
 import { wrap, type FilterQuery } from '@mikro-orm/core';
-import type { Caller } from '../../common/auth';
-import { forbidden } from '../../common/errors';
-import { isUuid } from '../../common/ids';
-import { byKeys, groupByKeys, requestLoader } from '../../common/loaders';
-import type { SubgraphContext } from '../../common/server';
-import { App } from './entities/app';
-import { Developer } from './entities/developer';
-import { Invitation } from './entities/invitation';
-import { Organization } from './entities/organization';
-import { OrganizationMember, OrganizationRole } from './entities/organization-member';
-import { Team } from './entities/team';
-import { TeamMember } from './entities/team-member';
+import type { Caller } from '../../../common/auth';
+import { isUuid } from '../../../common/ids';
+import { byKeys, groupByKeys, requestLoader } from '../../../common/loaders';
+import type { SubgraphContext } from '../../../common/server';
+import { AccessRequest } from '../entities/access-request';
+import { App } from '../entities/app';
+import { Credential, StoredCredentialStatus } from '../entities/credential';
+import { Developer } from '../entities/developer';
+import { Invitation } from '../entities/invitation';
+import { Organization } from '../entities/organization';
+import { OrganizationMember, OrganizationRole } from '../entities/organization-member';
+import { Team } from '../entities/team';
+import { TeamMember } from '../entities/team-member';
 
 /**
- * Who may see what, and the per-request loaders every read resolver shares. All lookups are
- * batched: the number of SQL statements per request does not grow with list sizes.
+ * The per-request loaders every read resolver shares, and the read rules (who may see what) the
+ * `visible…` ones apply. All lookups are batched: the number of SQL statements per request does
+ * not grow with list sizes. The checks that refuse a caller are in `../services/authorize.ts`.
  *
  * Two kinds of loaders:
  * - `visible…Loader`: the read rule applied (null when missing or hidden). Used for root fields
@@ -27,9 +29,6 @@ import { TeamMember } from './entities/team-member';
  * different depths would otherwise batch together or not depending on timing. This keeps the
  * number of statements for a query shape fixed, whatever the list sizes.
  */
-
-export { isUuid };
-export { forbidden };
 
 /** The current time by the subgraph's clock (`context.clock`; tests inject a manual one). */
 export function now(context: SubgraphContext): Date {
@@ -135,35 +134,6 @@ export function viewerMembershipLoader(context: SubgraphContext) {
     const rows = await context.em.find(OrganizationMember, { subject, organization: { $in: [...organizationIds] } });
     return byKeys(organizationIds, rows, (m) => m.organization.id);
   });
-}
-
-/** The caller's role in an organization, from the database; null when not a member. */
-export async function viewerRole(context: SubgraphContext, organizationId: string): Promise<OrganizationRole | null> {
-  if (context.caller.isAnonymous) return null;
-  const membership = await viewerMembershipLoader(context).load(organizationId);
-  return membership?.role ?? null;
-}
-
-/** True when the caller is a portal admin or an ORG_ADMIN of the organization (reads). */
-export async function isOrganizationAdmin(context: SubgraphContext, organizationId: string): Promise<boolean> {
-  if (context.caller.isPortalAdmin) return true;
-  return (await viewerRole(context, organizationId)) === OrganizationRole.ORG_ADMIN;
-}
-
-/** Throws FORBIDDEN unless the caller is a portal admin or an ORG_ADMIN of the organization. */
-export async function requireOrganizationAdmin(context: SubgraphContext, organizationId: string): Promise<void> {
-  if (context.caller.isPortalAdmin) return;
-  context.caller.requireAuthenticated();
-  if ((await viewerRole(context, organizationId)) === OrganizationRole.ORG_ADMIN) return;
-  throw forbidden('Only ORG_ADMINs of this organization and portal admins may do this.', OrganizationRole.ORG_ADMIN);
-}
-
-/** Throws FORBIDDEN unless the caller is a portal admin or a member (any role) of the organization. */
-export async function requireOrganizationMember(context: SubgraphContext, organizationId: string): Promise<void> {
-  if (context.caller.isPortalAdmin) return;
-  context.caller.requireAuthenticated();
-  if ((await viewerRole(context, organizationId)) !== null) return;
-  throw forbidden('Only members of this organization and portal admins may see this.', OrganizationRole.MEMBER);
 }
 
 /** Members of each organization, oldest first. Authorise before calling. */
@@ -300,5 +270,118 @@ export function visibleInvitationLoader(context: SubgraphContext) {
       where = { $and: [where, email ? { $or: [asAdmin, { email }] } : asAdmin] };
     }
     return byKeys(ids, await em.find(Invitation, where), (i) => i.id);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Access requests and credentials
+
+/**
+ * Batched reads of access requests and credentials (one SQL statement per loader and request,
+ * whatever the list sizes). `visible…` loaders apply the read rule — members of the owning
+ * organization and portal admins; null for everyone else, whether or not the id exists — and are
+ * used where the caller chooses the id. `…ById` loaders apply none and serve field resolvers whose
+ * parent the caller may already see.
+ */
+
+type Row = Record<string, unknown>;
+
+function rows(context: SubgraphContext, sql: string, params: unknown[]): Promise<Row[]> {
+  return context.em.getConnection().execute<Row[]>(sql, params);
+}
+
+/** `?`-parameters of the "caller may see this organization's data" condition on column `column`. */
+function readRule(context: SubgraphContext, column: string): { sql: string; params: unknown[] } {
+  if (context.caller.isPortalAdmin) return { sql: 'true', params: [] };
+  return {
+    sql: `${column} in (select m.organization_id from developers.organization_member m where m.subject = ?)`,
+    params: [context.caller.subject],
+  };
+}
+
+export function visibleAccessRequestLoader(context: SubgraphContext) {
+  return requestLoader<string, AccessRequest | null>(scopeOf(context), 'developers:visibleAccessRequest', async (ids) => {
+    if (context.caller.isAnonymous) return ids.map(() => null);
+    const rule = readRule(context, 'r.organization_id');
+    const found = await rows(
+      context,
+      `select r.* from developers.access_request r where r.id in (?) and r.app_id is not null and ${rule.sql}`,
+      [[...ids], ...rule.params],
+    );
+    return byKeys(
+      ids,
+      found.map((row) => context.em.map(AccessRequest, row)),
+      (r) => r.id,
+    );
+  });
+}
+
+export async function loadVisibleAccessRequest(context: SubgraphContext, id: string): Promise<AccessRequest | null> {
+  if (!isUuid(id) || context.caller.isAnonymous) return null;
+  return visibleAccessRequestLoader(context).load(id.toLowerCase());
+}
+
+export function visibleCredentialLoader(context: SubgraphContext) {
+  return requestLoader<string, Credential | null>(scopeOf(context), 'developers:visibleCredential', async (ids) => {
+    if (context.caller.isAnonymous) return ids.map(() => null);
+    const rule = readRule(context, 'c.organization_id');
+    const found = await rows(context, `select c.* from developers.credential c where c.id in (?) and ${rule.sql}`, [
+      [...ids],
+      ...rule.params,
+    ]);
+    return byKeys(
+      ids,
+      found.map((row) => context.em.map(Credential, row)),
+      (c) => c.id,
+    );
+  });
+}
+
+export async function loadVisibleCredential(context: SubgraphContext, id: string): Promise<Credential | null> {
+  if (!isUuid(id) || context.caller.isAnonymous) return null;
+  return visibleCredentialLoader(context).load(id.toLowerCase());
+}
+
+/** Credentials by id, no rule (one loader per schema site, see the top of this file). */
+export function credentialByIdLoader(context: SubgraphContext, site: string) {
+  return requestLoader<string, Credential | null>(scopeOf(context), `developers:credentialById:${site}`, async (ids) => {
+    const found = await context.em.find(Credential, { id: { $in: [...ids] } });
+    return byKeys(ids, found, (c) => c.id);
+  });
+}
+
+/** The credential that replaced each credential (rotation), if any. */
+export function replacedByLoader(context: SubgraphContext) {
+  return requestLoader<string, Credential | null>(scopeOf(context), 'developers:credentialReplacedBy', async (ids) => {
+    const found = await context.em.find(Credential, { replacesCredentialId: { $in: [...ids] } });
+    return byKeys(ids, found, (c) => c.replacesCredentialId!);
+  });
+}
+
+/** Apps by id, no rule: for the app of an access request, credential or entitlement the caller may see. */
+export function appByIdLoader(context: SubgraphContext, site: string) {
+  return requestLoader<string, App | null>(scopeOf(context), `developers:appById:${site}`, async (ids) => {
+    const found = await context.em.find(App, { id: { $in: [...ids] } });
+    return byKeys(ids, found, (a) => a.id);
+  });
+}
+
+/**
+ * Credentials that are entitlements at `now` for each organization: not revoked (stored status
+ * ACTIVE, and not past a rotation's `revokesAt`) — ACTIVE or EXPIRED. Oldest first. Authorise
+ * before calling.
+ */
+export function entitlementCredentialsLoader(context: SubgraphContext, now: Date) {
+  return requestLoader<string, Credential[]>(scopeOf(context), `developers:entitlements:${now.toISOString()}`, async (organizationIds) => {
+    const found = await context.em.find(
+      Credential,
+      {
+        organizationId: { $in: [...organizationIds] },
+        status: StoredCredentialStatus.ACTIVE,
+        $or: [{ revokesAt: null }, { revokesAt: { $gt: now } }],
+      },
+      { orderBy: { createdAt: 'asc', id: 'asc' } },
+    );
+    return groupByKeys(organizationIds, found, (c) => c.organizationId);
   });
 }

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Caller } from '../../common/auth';
-import { runMutation, type MutationOptions } from '../../common/mutation';
-import type { UserError } from '../../common/errors';
-import type { SubgraphContext } from '../../common/server';
-import { Developer } from './entities/developer';
+import type { Caller } from '../../../common/auth';
+import { runMutation, Validation, type MutationOptions } from '../../../common/mutation';
+import type { UserError } from '../../../common/errors';
+import type { SubgraphContext } from '../../../common/server';
+import { Developer } from '../entities/developer';
 
 export const MAX_DISPLAY_NAME_LENGTH = 120;
 
@@ -65,4 +65,23 @@ export function developerMutation<P extends object>(
     failed,
     options,
   );
+}
+
+/** `registerDeveloper`: the caller's own profile (`developer`, made from the token) gets the display name. */
+export async function registerDeveloper(
+  em: EntityManager,
+  developer: Developer,
+  input: { displayName: string },
+): Promise<{ developer: Developer | null }> {
+  const displayName = input.displayName.trim();
+  new Validation()
+    .check(
+      displayName.length >= 1 && displayName.length <= MAX_DISPLAY_NAME_LENGTH,
+      'input.displayName',
+      `Give a display name of 1 to ${MAX_DISPLAY_NAME_LENGTH} characters.`,
+    )
+    .done();
+  developer.displayName = displayName;
+  await em.flush();
+  return { developer };
 }

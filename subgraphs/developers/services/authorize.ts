@@ -1,15 +1,22 @@
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { userError, UserErrorException } from '../../common/errors';
-import type { SubgraphContext } from '../../common/server';
-import { forbidden, isUuid } from './access';
-import { Organization, OrganizationStatus } from './entities/organization';
-import { OrganizationMember, OrganizationRole } from './entities/organization-member';
-import { Team } from './entities/team';
-import { App } from './entities/app';
-import { Invitation } from './entities/invitation';
+import type { Caller } from '../../../common/auth';
+import { forbidden, refusal, type UserErrorException } from '../../../common/errors';
+import { isUuid } from '../../../common/ids';
+import type { SubgraphContext } from '../../../common/server';
+import { viewerMembershipLoader } from '../data/loaders';
+import { Organization, OrganizationStatus } from '../entities/organization';
+import { OrganizationMember, OrganizationRole } from '../entities/organization-member';
+import { Team } from '../entities/team';
+import { App } from '../entities/app';
+import { Credential } from '../entities/credential';
+import { Invitation } from '../entities/invitation';
 
 /**
+ * Who may do what in the developers subgraph: the checks of reads (`requireOrganization…`,
+ * `isOrganizationAdmin`) and of mutations. What a caller may see of lists and by id is applied by
+ * the `visible…` loaders of `../data/loaders.ts`.
+ *
  * Authorisation of mutations, inside their transaction (`em`). The rule everywhere:
  * - anonymous callers get UNAUTHENTICATED;
  * - a caller without the required organization role gets a GraphQL FORBIDDEN error, whether or
@@ -17,6 +24,7 @@ import { Invitation } from './entities/invitation';
  * - portal admins pass; for them a missing id is a NOT_FOUND UserError on the id's field;
  * - an allowed caller whose request cannot be carried out gets typed UserErrors.
  * Organization roles come from the database (`organization_member`), never from the token.
+ * Mutation checks need only the caller of the context (services pass `{ caller }`).
  */
 
 /** What an organization-scoped mutation needs: the organization (locked) and the caller's role. */
@@ -40,8 +48,43 @@ function roleForbidden(required: RequiredRole) {
     : forbidden('Only members of this organization and portal admins may do this.', OrganizationRole.MEMBER);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Reads
+
+/** The caller's role in an organization, from the database; null when not a member. */
+export async function viewerRole(context: SubgraphContext, organizationId: string): Promise<OrganizationRole | null> {
+  if (context.caller.isAnonymous) return null;
+  const membership = await viewerMembershipLoader(context).load(organizationId);
+  return membership?.role ?? null;
+}
+
+/** True when the caller is a portal admin or an ORG_ADMIN of the organization (reads). */
+export async function isOrganizationAdmin(context: SubgraphContext, organizationId: string): Promise<boolean> {
+  if (context.caller.isPortalAdmin) return true;
+  return (await viewerRole(context, organizationId)) === OrganizationRole.ORG_ADMIN;
+}
+
+/** Throws FORBIDDEN unless the caller is a portal admin or an ORG_ADMIN of the organization. */
+export async function requireOrganizationAdmin(context: SubgraphContext, organizationId: string): Promise<void> {
+  if (context.caller.isPortalAdmin) return;
+  context.caller.requireAuthenticated();
+  if ((await viewerRole(context, organizationId)) === OrganizationRole.ORG_ADMIN) return;
+  throw forbidden('Only ORG_ADMINs of this organization and portal admins may do this.', OrganizationRole.ORG_ADMIN);
+}
+
+/** Throws FORBIDDEN unless the caller is a portal admin or a member (any role) of the organization. */
+export async function requireOrganizationMember(context: SubgraphContext, organizationId: string): Promise<void> {
+  if (context.caller.isPortalAdmin) return;
+  context.caller.requireAuthenticated();
+  if ((await viewerRole(context, organizationId)) !== null) return;
+  throw forbidden('Only members of this organization and portal admins may see this.', OrganizationRole.MEMBER);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mutations
+
 export function notFoundError(field: string, what: string): UserErrorException {
-  return new UserErrorException([userError('NOT_FOUND', field, `No ${what} has this id: check the id.`)]);
+  return refusal('NOT_FOUND', field, `No ${what} has this id: check the id.`);
 }
 
 /**
@@ -50,7 +93,7 @@ export function notFoundError(field: string, what: string): UserErrorException {
  * without ORG_ADMIN), then checks the caller's role.
  */
 export async function authorizeOrganization(
-  context: SubgraphContext,
+  context: Pick<SubgraphContext, 'caller'>,
   em: EntityManager,
   organizationId: string,
   required: RequiredRole,
@@ -80,18 +123,16 @@ export function requireActive(organization: Organization, field: string | null =
       : organization.status === OrganizationStatus.SUSPENDED
         ? 'a portal admin suspended it'
         : 'a portal admin rejected it';
-  throw new UserErrorException([
-    userError(
-      'ORGANIZATION_NOT_ACTIVE',
-      field,
-      `The organization is ${organization.status}: ${why}. This works in ACTIVE organizations only.`,
-    ),
-  ]);
+  throw refusal(
+    'ORGANIZATION_NOT_ACTIVE',
+    field,
+    `The organization is ${organization.status}: ${why}. This works in ACTIVE organizations only.`,
+  );
 }
 
 /** Loads a team and authorises the caller on its organization. */
 export async function authorizeTeam(
-  context: SubgraphContext,
+  context: Pick<SubgraphContext, 'caller'>,
   em: EntityManager,
   teamId: string,
   required: RequiredRole,
@@ -109,7 +150,7 @@ export async function authorizeTeam(
 
 /** Loads an app and authorises the caller on its organization. */
 export async function authorizeApp(
-  context: SubgraphContext,
+  context: Pick<SubgraphContext, 'caller'>,
   em: EntityManager,
   appId: string,
   required: RequiredRole,
@@ -127,7 +168,7 @@ export async function authorizeApp(
 
 /** Loads an invitation and authorises the caller on its organization (after locking it). */
 export async function authorizeInvitation(
-  context: SubgraphContext,
+  context: Pick<SubgraphContext, 'caller'>,
   em: EntityManager,
   invitationId: string,
   required: RequiredRole,
@@ -143,4 +184,36 @@ export async function authorizeInvitation(
   // Re-read under the organization lock: accept and revoke of one invitation are serialised.
   const invitation = await em.findOneOrFail(Invitation, { id: found.id }, { refresh: true });
   return { ...access, invitation };
+}
+
+/**
+ * Loads and locks a credential for a mutation. Members (any role) of its organization pass; with
+ * `admins`, portal admins too (a missing id is then a NOT_FOUND UserError for them). Everyone else
+ * gets FORBIDDEN, whether or not the id exists.
+ */
+export async function authorizeCredential(
+  caller: Caller,
+  em: EntityManager,
+  id: string,
+  admins: boolean,
+): Promise<{ credential: Credential; member: boolean }> {
+  const subject = caller.requireAuthenticated();
+  const denied = admins
+    ? forbidden("Only members of the credential's organization and portal admins may do this.", OrganizationRole.MEMBER)
+    : forbidden("Only members of the credential's organization may do this.", OrganizationRole.MEMBER);
+  const found = isUuid(id) ? await em.findOne(Credential, { id: id.toLowerCase() }) : null;
+  const member = found ? await isMember(em, found.organizationId, subject) : false;
+  if (!member && !(admins && caller.isPortalAdmin)) throw denied;
+  if (!found) throw notFoundError('input.id', 'credential');
+  const credential = await em.findOneOrFail(Credential, { id: found.id }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+  return { credential, member };
+}
+
+/**
+ * True when `subject` belongs to the organization (any role), read inside the mutation's
+ * transaction. Operations reserved to members use it instead of `authorizeOrganization`, which
+ * lets portal admins through.
+ */
+export async function isMember(em: EntityManager, organizationId: string, subject: string): Promise<boolean> {
+  return (await em.count(OrganizationMember, { organization: organizationId, subject })) > 0;
 }

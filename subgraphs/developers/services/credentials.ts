@@ -1,17 +1,23 @@
 import { LockMode } from '@mikro-orm/core';
+import type { Caller } from '../../../common/auth';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { randomUUID } from 'node:crypto';
-import { credentialExpiryWarningSeconds } from '../../common/config';
-import { enqueueJob, JOB_TASKS } from '../../common/jobs';
-import type { PgPubSub } from '../../common/pubsub';
-import type { PlanOffer } from './contracts/offer';
-import { AccessRequest, AccessRequestKind, AccessRequestStatus } from './entities/access-request';
-import { Credential, CredentialKind, CredentialStatus, effectiveCredentialStatus, StoredCredentialStatus } from './entities/credential';
-import { AccessRequestEventType, emitAccessEvent } from './events';
-import { generateSecret, sealSecret } from './secrets';
+import { credentialExpiryWarningSeconds } from '../../../common/config';
+import { forbidden, refusal } from '../../../common/errors';
+import { enqueueJob, JOB_TASKS } from '../../../common/jobs';
+import type { PlanOffer } from '../contracts/offer';
+import { AccessRequest, AccessRequestKind, AccessRequestStatus } from '../entities/access-request';
+import { Credential, CredentialKind, CredentialStatus, effectiveCredentialStatus, StoredCredentialStatus } from '../entities/credential';
+import { AccessRequestEventType } from '../entities/access-request-event';
+import { emitAccessEvent } from './events';
+import { generateSecret, openSecret, sealSecret } from '../secrets';
+import { authorizeCredential } from './authorize';
+import type { Ops } from './ops';
 
 /**
- * What happens to access requests and credentials, shared by the mutations and the job handlers.
+ * What happens to access requests and credentials, shared by the mutations and the job handlers,
+ * and the credential use cases `revealCredentialSecret` and `revokeCredential` (rotation:
+ * `credential-rotation.ts`).
  * Everything runs inside the caller's transaction (`em`): rows, jobs (transactional outbox) and
  * realtime events commit together or not at all.
  */
@@ -19,7 +25,7 @@ import { generateSecret, sealSecret } from './secrets';
 /**
  * Provider job that registers (or updates) a credential's OAuth2 client at the identity provider.
  * Payload { credentialId }; job key `oauth-client:<credentialId>`. The provider answers with
- * `developers.clientRegistered` (see jobs/index.ts). Task names are the contract between the two
+ * `developers.clientRegistered` (see jobs/credentials.ts). Task names are the contract between the two
  * subgraphs, spelled out on both sides (neither imports the other's code).
  */
 export const REGISTER_CLIENT_TASK = 'provider.registerClient';
@@ -27,14 +33,6 @@ export const REGISTER_CLIENT_TASK = 'provider.registerClient';
 /** Asks the provider to register (or bring up to date) the OAuth2 client of a credential. */
 export async function enqueueClientRegistration(em: EntityManager, credentialId: string): Promise<void> {
   await enqueueJob(em, REGISTER_CLIENT_TASK, { credentialId }, { jobKey: `oauth-client:${credentialId}` });
-}
-
-/** One operation's environment: its transaction, the event bus, its "now" and the settings' environment. */
-export interface Ops {
-  em: EntityManager;
-  pubsub: PgPubSub;
-  now: Date;
-  env: NodeJS.ProcessEnv;
 }
 
 /** `runAt` for a job due at `at`: undefined (run at once) when that is not in the future. */
@@ -271,4 +269,58 @@ export async function revokeNow(ops: Ops, credential: Credential, revokedBy: str
     at: ops.now,
   });
   return true;
+}
+
+export type RevealResult = { credential: Credential | null; secret: string | null };
+
+export interface CredentialCommand {
+  id: string;
+}
+
+/**
+ * `revealCredentialSecret`: the secret of a credential issued by a manual approval, once, to a
+ * member of its organization (never to the portal admin who approved it).
+ */
+export async function revealCredentialSecret(ops: Ops, caller: Caller, input: CredentialCommand): Promise<RevealResult> {
+  const { em, now } = ops;
+  const subject = caller.requireAuthenticated();
+  const { credential } = await authorizeCredential(caller, em, input.id, false);
+  if (credential.approvedBy !== null && credential.approvedBy === subject) {
+    throw forbidden('The portal admin who approved a credential may not see its secret: a member of the organization reveals it.');
+  }
+  if (effectiveCredentialStatus(credential, now) !== CredentialStatus.ACTIVE) {
+    throw refusal(
+      'CREDENTIAL_NOT_ACTIVE',
+      'input.id',
+      'This credential no longer works, so its secret is not shown: request access again.',
+    );
+  }
+  if (credential.kind === CredentialKind.OAUTH_CLIENT && credential.clientId === null && !credential.secretRevealed) {
+    throw refusal(
+      'NOT_READY',
+      'input.id',
+      'The OAuth2 client is still being registered at the identity provider: reveal its secret once `clientId` is set (usually within seconds).',
+    );
+  }
+  if (credential.secretRevealed || credential.revealSecretEncrypted === null) {
+    throw refusal(
+      'ALREADY_REVEALED',
+      'input.id',
+      'The secret of this credential was shown already and cannot be shown again: rotate the credential to get a new secret.',
+    );
+  }
+  const secret = openSecret(credential.revealSecretEncrypted, ops.env);
+  credential.revealSecretEncrypted = null;
+  credential.secretRevealed = true;
+  credential.updatedAt = now;
+  await em.flush();
+  return { credential, secret };
+}
+
+/** `revokeCredential`: members of the credential's organization and portal admins. */
+export async function revokeCredential(ops: Ops, caller: Caller, input: CredentialCommand): Promise<{ credential: Credential | null }> {
+  const subject = caller.requireAuthenticated();
+  const { credential } = await authorizeCredential(caller, ops.em, input.id, true);
+  await revokeNow(ops, credential, subject);
+  return { credential };
 }

@@ -1,10 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import type { EntityManager } from '@mikro-orm/postgresql';
+/** The access-request event as subscribers get it (a GraphQL object type, not stored as an entity). */
 import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
-import type { PgPubSub } from '../../common/pubsub';
-
-/** The PgPubSub topic of access-request and credential events. */
-export const ACCESS_REQUEST_EVENTS_TOPIC = 'accessRequestEvents';
 
 export enum AccessRequestEventType {
   REQUESTED = 'REQUESTED',
@@ -36,16 +31,6 @@ registerEnumType(AccessRequestEventType, {
   },
 });
 
-/** What travels through PostgreSQL NOTIFY: ids only; the fields are read from the database. */
-export interface AccessRequestEventPayload {
-  id: string;
-  type: AccessRequestEventType;
-  occurredAt: string;
-  organizationId: string;
-  accessRequestId: string | null;
-  credentialId: string | null;
-}
-
 @ObjectType({ description: 'Something that happened to an access request or credential of an organization.' })
 export class AccessRequestEvent {
   @Field(() => ID, { description: 'Unique id of this event (stable: the same whether delivered live or read back from history).' })
@@ -71,33 +56,4 @@ export class AccessRequestEvent {
 
   /** Resolved from the database by `AccessRequestEvent.credential`. */
   credentialId!: string | null;
-}
-
-export function eventFromPayload(payload: AccessRequestEventPayload, cursor: string): AccessRequestEvent {
-  return Object.assign(new AccessRequestEvent(), {
-    id: payload.id,
-    cursor,
-    type: payload.type,
-    occurredAt: new Date(payload.occurredAt),
-    organizationId: payload.organizationId,
-    accessRequestId: payload.accessRequestId,
-    credentialId: payload.credentialId,
-  });
-}
-
-/** Publishes an event inside the transaction of `em` (delivered when it commits). */
-export async function emitAccessEvent(
-  pubsub: PgPubSub,
-  em: EntityManager,
-  event: { type: AccessRequestEventType; organizationId: string; accessRequestId?: string | null; credentialId?: string | null; at: Date },
-): Promise<void> {
-  const payload: AccessRequestEventPayload = {
-    id: randomUUID(),
-    type: event.type,
-    occurredAt: event.at.toISOString(),
-    organizationId: event.organizationId,
-    accessRequestId: event.accessRequestId ?? null,
-    credentialId: event.credentialId ?? null,
-  };
-  await pubsub.emit(em, ACCESS_REQUEST_EVENTS_TOPIC, payload);
 }

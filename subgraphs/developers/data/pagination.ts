@@ -1,10 +1,10 @@
 import type { EntityName } from '@mikro-orm/core';
-import { badInput } from '../../common/errors';
-import { isUuid } from '../../common/ids';
-import { groupByKeys, requestLoader } from '../../common/loaders';
-import { decodeCursor, pageSize, toConnection, type ConnectionShape, type PageArgs } from '../../common/relay';
-import type { SubgraphContext } from '../../common/server';
-import { scopeOf } from './access';
+import { badInput } from '../../../common/errors';
+import { isUuid } from '../../../common/ids';
+import { groupByKeys, requestLoader } from '../../../common/loaders';
+import { decodeCursor, pageSize, toConnection, type ConnectionShape, type PageArgs } from '../../../common/relay';
+import type { SubgraphContext } from '../../../common/server';
+import { scopeOf } from './loaders';
 
 /**
  * Relay connections nested under a list of parents (`organizations { apps(first: 10) { … } }`)

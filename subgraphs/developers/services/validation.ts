@@ -1,4 +1,4 @@
-import type { Validation } from '../../common/mutation';
+import type { Validation } from '../../../common/mutation';
 
 export const MAX_NAME_LENGTH = 120;
 export const MAX_SLUG_LENGTH = 64;

@@ -1,0 +1,51 @@
+/**
+ * The access-request events: stored in `platform.event` and sent with `pg_notify` in the
+ * transaction of the change that causes them (`emitAccessEvent`), so subscribers see them exactly
+ * when it commits.
+ */
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { PgPubSub } from '../../../common/pubsub';
+import { AccessRequestEvent, type AccessRequestEventType } from '../entities/access-request-event';
+
+/** The PgPubSub topic of access-request and credential events. */
+export const ACCESS_REQUEST_EVENTS_TOPIC = 'accessRequestEvents';
+
+/** What travels through PostgreSQL NOTIFY: ids only; the fields are read from the database. */
+export interface AccessRequestEventPayload {
+  id: string;
+  type: AccessRequestEventType;
+  occurredAt: string;
+  organizationId: string;
+  accessRequestId: string | null;
+  credentialId: string | null;
+}
+
+export function eventFromPayload(payload: AccessRequestEventPayload, cursor: string): AccessRequestEvent {
+  return Object.assign(new AccessRequestEvent(), {
+    id: payload.id,
+    cursor,
+    type: payload.type,
+    occurredAt: new Date(payload.occurredAt),
+    organizationId: payload.organizationId,
+    accessRequestId: payload.accessRequestId,
+    credentialId: payload.credentialId,
+  });
+}
+
+/** Publishes an event inside the transaction of `em` (delivered when it commits). */
+export async function emitAccessEvent(
+  pubsub: PgPubSub,
+  em: EntityManager,
+  event: { type: AccessRequestEventType; organizationId: string; accessRequestId?: string | null; credentialId?: string | null; at: Date },
+): Promise<void> {
+  const payload: AccessRequestEventPayload = {
+    id: randomUUID(),
+    type: event.type,
+    occurredAt: event.at.toISOString(),
+    organizationId: event.organizationId,
+    accessRequestId: event.accessRequestId ?? null,
+    credentialId: event.credentialId ?? null,
+  };
+  await pubsub.emit(em, ACCESS_REQUEST_EVENTS_TOPIC, payload);
+}
