@@ -20,7 +20,7 @@ import {
 } from '../data/loaders';
 import { isOrganizationAdmin, requireOrganizationMember } from '../services/authorize';
 import { isUuid } from '../../../common/ids';
-import { serviceOps } from '../services/ops';
+import { serviceOps } from '../../../common/ops';
 import { childConnection, readCursor } from '../data/pagination';
 import { developerMutation } from '../services/profile';
 import { accessRequestCondition } from '../data/access-requests';

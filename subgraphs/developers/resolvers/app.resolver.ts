@@ -12,7 +12,7 @@ import { loadVisibleApp, parentOrganization, teamByIdLoader, visibleApps } from 
 import { readCursor } from '../data/pagination';
 import { developerMutation } from '../services/profile';
 import { createApp, deleteApp, NAME_TAKEN, updateApp, type AppResult } from '../services/apps';
-import { serviceOps } from '../services/ops';
+import { serviceOps } from '../../../common/ops';
 import {
   AppConnection,
   AppFilter,

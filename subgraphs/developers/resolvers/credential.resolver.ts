@@ -20,7 +20,7 @@ import { developerMutation } from '../services/profile';
 import { requireOrganizationMember } from '../services/authorize';
 import { rotateCredential, type RotateResult } from '../services/credential-rotation';
 import { revealCredentialSecret, revokeCredential, type RevealResult } from '../services/credentials';
-import { serviceOps } from '../services/ops';
+import { serviceOps } from '../../../common/ops';
 import {
   CredentialConnection,
   RevealCredentialSecretInput,

@@ -11,7 +11,7 @@ import type { Credential } from '../entities/credential';
 import type { Organization } from '../entities/organization';
 import { developerMutation } from '../services/profile';
 import { readAuditLog, revokeOrganizationCredentials } from '../services/governance';
-import { serviceOps } from '../services/ops';
+import { serviceOps } from '../../../common/ops';
 import {
   AuditEntry,
   AuditEntryConnection,

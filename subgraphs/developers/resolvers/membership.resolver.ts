@@ -14,7 +14,7 @@ import {
   setMemberRole,
   type InvitationResult,
 } from '../services/memberships';
-import { serviceOps } from '../services/ops';
+import { serviceOps } from '../../../common/ops';
 import {
   AcceptInvitationInput,
   AcceptInvitationPayload,

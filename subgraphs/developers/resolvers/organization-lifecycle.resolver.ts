@@ -1,7 +1,7 @@
 import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
 import type { SubgraphContext } from '../../../common/server';
 import { developerMutation } from '../services/profile';
-import { serviceOps } from '../services/ops';
+import { serviceOps } from '../../../common/ops';
 import { decideOrganization, requestOrganization, SLUG_TAKEN, type Decision, type OrganizationResult } from '../services/organizations';
 import {
   ApproveOrganizationInput,

@@ -19,7 +19,7 @@ import {
 import { invitationStatusCondition } from '../data/invitations';
 import { developerMutation } from '../services/profile';
 import { childConnection, readCursor } from '../data/pagination';
-import { serviceOps } from '../services/ops';
+import { serviceOps } from '../../../common/ops';
 import { createOrganization, SLUG_TAKEN } from '../services/organizations';
 import { AppConnection } from './app.types';
 import {

@@ -6,7 +6,7 @@ import { Team } from '../entities/team';
 import { TeamMember } from '../entities/team-member';
 import { developerBySubjectLoader, parentOrganization, teamMembersLoader } from '../data/loaders';
 import { developerMutation } from '../services/profile';
-import { serviceOps } from '../services/ops';
+import { serviceOps } from '../../../common/ops';
 import { addTeamMember, createTeam, deleteTeam, removeTeamMember, type TeamResult } from '../services/teams';
 import {
   AddTeamMemberInput,

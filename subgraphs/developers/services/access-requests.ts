@@ -15,7 +15,7 @@ import { OrganizationRole } from '../entities/organization-member';
 import { isUuid } from '../../../common/ids';
 import { requireActive, isMember } from './authorize';
 import { approveRequest, isCurrent, sameProducts } from './credentials';
-import type { Ops } from './ops';
+import type { Ops } from '../../../common/ops';
 import { refusal, forbidden } from '../../../common/errors';
 import { AccessRequestEventType } from '../entities/access-request-event';
 import { emitAccessEvent } from './events';

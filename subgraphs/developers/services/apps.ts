@@ -14,7 +14,7 @@ import { OrganizationRole } from '../entities/organization-member';
 import { Team } from '../entities/team';
 import { checkName, checkRedirectUris, MAX_DESCRIPTION_LENGTH } from './validation';
 import { authorizeApp, authorizeOrganization, requireActive } from './authorize';
-import type { Ops } from './ops';
+import type { Ops } from '../../../common/ops';
 
 export type AppResult = { app: App | null };
 

@@ -17,7 +17,7 @@ import { openSecret, sealSecret } from '../secrets';
 import { DEFAULT_GRACE_PERIOD_SECONDS, MAX_GRACE_PERIOD_SECONDS, ROTATION_REPLAY_SECRET_MS } from '../settings';
 import { authorizeCredential, requireActive } from './authorize';
 import { issueCredential, runAtFor, type RevealResult } from './credentials';
-import type { Ops } from './ops';
+import type { Ops } from '../../../common/ops';
 
 export type RotateResult = RevealResult & { replacedCredential: Credential | null };
 

@@ -12,7 +12,7 @@ import { AccessRequestEventType } from '../entities/access-request-event';
 import { emitAccessEvent } from './events';
 import { generateSecret, openSecret, sealSecret } from '../secrets';
 import { authorizeCredential } from './authorize';
-import type { Ops } from './ops';
+import type { Ops } from '../../../common/ops';
 
 /**
  * What happens to access requests and credentials, shared by the mutations and the job handlers,

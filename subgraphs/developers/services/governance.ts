@@ -17,7 +17,7 @@ import { AuditEntry, type AuditChange, type AuditLogArgs } from '../resolvers/go
 import { checkReason } from './validation';
 import { authorizeOrganization } from './authorize';
 import { revokeNow } from './credentials';
-import type { Ops } from './ops';
+import type { Ops } from '../../../common/ops';
 
 interface AuditRow {
   id: string;

@@ -17,7 +17,7 @@ import { Invitation, InvitationStatus, INVITATION_LIFETIME_SECONDS, effectiveSta
 import { verifiedEmail } from '../data/loaders';
 import { checkEmail, checkSubject } from './validation';
 import { authorizeInvitation, authorizeOrganization, requireActive } from './authorize';
-import type { Ops } from './ops';
+import type { Ops } from '../../../common/ops';
 
 export type InvitationResult = { invitation: Invitation | null };
 

@@ -12,7 +12,7 @@ import { Organization, OrganizationStatus } from '../entities/organization';
 import { OrganizationMember, OrganizationRole } from '../entities/organization-member';
 import { checkName, checkReason, checkSlug, checkSubject } from './validation';
 import { notFoundError } from './authorize';
-import type { Ops } from './ops';
+import type { Ops } from '../../../common/ops';
 
 export type OrganizationResult = { organization: Organization | null };
 

@@ -12,7 +12,7 @@ import { Team } from '../entities/team';
 import { TeamMember } from '../entities/team-member';
 import { checkName, checkSubject } from './validation';
 import { authorizeOrganization, authorizeTeam, requireActive } from './authorize';
-import type { Ops } from './ops';
+import type { Ops } from '../../../common/ops';
 
 export type TeamResult = { team: Team | null };
 

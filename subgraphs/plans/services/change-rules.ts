@@ -14,17 +14,7 @@ import { PlanVersion } from '../entities/plan-version';
 import { existingProductIds, missingCatalogIds } from '../contracts/products';
 import { diffSettings, settingsOf, type EndpointRuleSetting, type PlanSettingsData, type SettingChange } from './settings';
 
-/** One plan operation's environment: its transaction, its "now" and the settings' environment. */
-export interface Ops {
-  em: EntityManager;
-  now: Date;
-  env: NodeJS.ProcessEnv;
-}
-
-/** The Ops of a mutation: its transaction, with the clock and settings the request runs with. */
-export function serviceOps(request: { clock: { now(): Date }; env: NodeJS.ProcessEnv }, em: EntityManager): Ops {
-  return { em, now: request.clock.now(), env: request.env };
-}
+export { serviceOps, type Ops } from '../../../common/ops';
 
 /** OAuth2 clients are registered with the plan's scopes: a plan that issues them needs at least one. */
 export function refuseScopelessOAuthClients(settings: PlanSettingsData, field: string): void {

@@ -1,8 +1,12 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { PgPubSub } from '../../../common/pubsub';
-import type { SubgraphContext } from '../../../common/server';
+import type { PgPubSub } from './pubsub';
+import type { SubgraphContext } from './server';
 
-/** One operation's environment: its transaction, the event bus, its "now" and the settings' environment. */
+/**
+ * One operation's environment, what every use case (`subgraphs/<name>/services/`) takes instead of the
+ * GraphQL context: its transaction, the event bus, its "now" (read once, from the subgraph's clock)
+ * and the settings' environment.
+ */
 export interface Ops {
   em: EntityManager;
   pubsub: PgPubSub;
