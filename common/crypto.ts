@@ -11,7 +11,7 @@ export interface KeyRing {
   all: Map<string, Buffer>;
 }
 
-/** The key ring of an environment (`ENCRYPTION_KEYS`, parsed and checked by `common/config.ts`). */
+/** The key ring of an environment (`ENCRYPTION_KEYS`, parsed and checked by `common/config`). */
 export function keyRingFromEnv(env: NodeJS.ProcessEnv = processEnv()): KeyRing {
   return encryptionKeyRing(env);
 }

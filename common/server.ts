@@ -44,7 +44,7 @@ export interface SubgraphContext {
   clock: Clock;
   /**
    * The environment the subgraph was started with, validated at start: read settings from it through the typed
-   * accessors of `common/config.ts` (parsed once per environment), never from `process.env` or by variable name.
+   * accessors of `common/config` (parsed once per environment), never from `process.env` or by variable name.
    */
   env: NodeJS.ProcessEnv;
 }

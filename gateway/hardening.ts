@@ -9,7 +9,7 @@ import { maxDirectivesPlugin } from '@escape.tech/graphql-armor-max-directives';
 import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
 import { graphqlLimitsConfig } from '../common/config';
 
-/** Limits the gateway enforces on every operation, from the environment (`graphqlLimits` in common/config.ts). */
+/** Limits the gateway enforces on every operation, from the environment (`graphqlLimits` in common/config). */
 export interface HardeningConfig {
   maxDepth: number;
   maxAliases: number;

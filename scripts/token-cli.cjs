@@ -5,7 +5,7 @@
  *   npm run token -- --sub alice --roles portal_admin [--email a@example.com] [--mfa] [--ttl 3600] [--claim k=v]
  *
  * Plain JavaScript on purpose: it runs without a TypeScript build, so it answers at once. It
- * reads the same settings as the gateway (the `jwt` part of common/config.ts) and the same
+ * reads the same settings as the gateway (the `jwt` part of common/config) and the same
  * development secret (common/development-secrets.json); scripts/token.test.ts checks that every
  * token it prints is one the gateway's settings accept.
  */
@@ -57,11 +57,11 @@ function parseTokenArgs(argv) {
   return { claims, ttl };
 }
 
-/** The HS256 secret, issuer and audience the gateway verifies with, by the rules of the `jwt` part of common/config.ts. */
+/** The HS256 secret, issuer and audience the gateway verifies with, by the rules of the `jwt` part of common/config. */
 function signingSettings(env) {
   let secret = env.JWT_SECRET || undefined;
   if (!secret && env.JWT_JWKS_URL) throw new Error('JWT_SECRET is not set: tokens for a JWKS setup come from your identity provider');
-  // The message of a ConfigError of common/config.ts, which this file cannot import (it needs no build).
+  // The message of a ConfigError of common/config, which this file cannot import (it needs no build).
   if (!secret && env.NODE_ENV === 'production')
     throw new Error(
       'npm run token: invalid configuration (1 variable):\n  JWT_SECRET: must be set when NODE_ENV=production (or set JWT_JWKS_URL)',

@@ -1,6 +1,6 @@
 /** Settings of the developers subgraph read from the environment (documented in the README's table). */
 
-// CREDENTIAL_EXPIRY_WARNING_SECONDS is read by `credentialExpiryWarningSeconds(env)` in common/config.ts.
+// CREDENTIAL_EXPIRY_WARNING_SECONDS is read by `credentialExpiryWarningSeconds(env)` in common/config.
 
 /** Rotation grace periods: 0 to 30 days, default 1 day. */
 export const MAX_GRACE_PERIOD_SECONDS = 2_592_000;

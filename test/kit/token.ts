@@ -3,7 +3,7 @@ import { processConfig, processEnv } from '../../common/config';
 
 /**
  * A development token signed with JWT_SECRET (HS256), for TypeScript callers: the tests and the
- * bench. It signs with the gateway's own settings (the `jwt` part of common/config.ts). The `npm run token` command is
+ * bench. It signs with the gateway's own settings (the `jwt` part of common/config). The `npm run token` command is
  * `scripts/token-cli.cjs` (plain JavaScript, so it needs no build); scripts/token.test.ts checks
  * that both sign alike.
  */

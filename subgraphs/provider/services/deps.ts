@@ -31,7 +31,7 @@ export interface ProviderSettings {
   reloadMode: ReloadMode;
 }
 
-/** The provider settings of an environment (read by `common/config.ts`). */
+/** The provider settings of an environment (read by `common/config`). */
 export function providerSettings(env: NodeJS.ProcessEnv): ProviderSettings {
   return {
     timeoutMs: providerHttpTimeoutMs(env),

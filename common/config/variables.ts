@@ -1,0 +1,479 @@
+/** The variables: each one declared once, with its type, bounds, default, meaning and whether it is a secret. */
+import { z } from 'zod';
+import type { KeyRing } from '../crypto';
+import developmentSecrets from '../development-secrets.json';
+
+export const SUBGRAPH_NAMES = ['products', 'plans', 'developers', 'usage', 'provider'] as const;
+export type SubgraphName = (typeof SUBGRAPH_NAMES)[number];
+
+/** Default ports of `npm start` and docker-compose; tests pick free ports instead. */
+export const DEFAULT_PORTS: Record<SubgraphName | 'gateway', number> = {
+  gateway: 4000,
+  products: 4001,
+  plans: 4002,
+  developers: 4003,
+  usage: 4004,
+  provider: 4005,
+};
+
+/** An environment: `process.env` of a process, or the settings a test starts a process with. */
+export type Env = NodeJS.ProcessEnv;
+
+/**
+ * Development values of the secrets, refused in production. They live in a JSON file so that
+ * `npm run token` (`scripts/token-cli.cjs`, plain JavaScript that needs no build) signs with the
+ * same JWT secret the gateway checks.
+ */
+export const DEV_JWT_SECRET: string = developmentSecrets.JWT_SECRET;
+export const DEV_GATEWAY_SECRET: string = developmentSecrets.GATEWAY_SHARED_SECRET;
+export const DEV_KEY_SOURCE = 'plangraph-development-encryption-key-not-for-production';
+
+// ---------------------------------------------------------------------------------------------
+// Variables
+
+/** Who reads a variable, as the README's table names them. */
+export type Reader = 'gateway' | SubgraphName | 'npm start' | 'npm run token' | 'npm test';
+
+export interface Variable<T = unknown> {
+  /** From the raw value (undefined when unset; blank counts as unset) to the typed value. */
+  schema: z.ZodType<T>;
+  /** What the table shows as the default. */
+  default: string;
+  /** What the table shows as the allowed values (the bounds the schema checks). */
+  allowed: string;
+  description: string;
+  /** A secret: its value never appears in an error message, and the table marks it. */
+  secret?: boolean;
+}
+
+/** Blank counts as unset, as it always has (`FOO=` in a shell or compose file). */
+export const unsetIfBlank = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
+
+export function integer(o: {
+  default: number;
+  min: number;
+  max: number;
+  unit?: string;
+  description: string;
+  defaultText?: string;
+}): Variable<number> {
+  const rule = `a whole number${o.unit ? ` of ${o.unit}` : ''} ${o.max === Number.MAX_SAFE_INTEGER ? `≥ ${o.min}` : `from ${o.min} to ${o.max}`}`;
+  const must = { error: `must be ${rule}` };
+  return {
+    schema: z
+      .preprocess(unsetIfBlank, z.string().transform(Number).pipe(z.number(must).int(must).min(o.min, must).max(o.max, must)).optional())
+      .transform((value) => value ?? o.default),
+    default: o.defaultText ?? `\`${o.default}\``,
+    allowed: `${o.max === Number.MAX_SAFE_INTEGER ? `≥ ${o.min}` : `${o.min}–${o.max}`}${o.unit ? ` ${o.unit}` : ''}`,
+    description: o.description,
+  };
+}
+
+/** An optional whole number without a default of its own (ports: the default depends on the process). */
+export function optionalInteger(o: { min: number; max: number; default: string; description: string }): Variable<number | undefined> {
+  const must = { error: `must be a whole number from ${o.min} to ${o.max}` };
+  return {
+    schema: z.preprocess(
+      unsetIfBlank,
+      z.string().transform(Number).pipe(z.number(must).int(must).min(o.min, must).max(o.max, must)).optional(),
+    ),
+    default: o.default,
+    allowed: `${o.min}–${o.max}`,
+    description: o.description,
+  };
+}
+
+export function oneOf<const T extends string>(values: readonly T[], fallback: T, description: string, normalize = false): Variable<T> {
+  const must = { error: `must be one of ${values.join(', ')}` };
+  return {
+    schema: z
+      .preprocess(
+        (value) => {
+          const blankless = unsetIfBlank(value);
+          return normalize && typeof blankless === 'string' ? blankless.trim().toLowerCase() : blankless;
+        },
+        z.enum(values as unknown as [T, ...T[]], must).optional(),
+      )
+      .transform((value) => value ?? fallback),
+    default: `\`${fallback}\``,
+    allowed: values.map((v) => `\`${v}\``).join(', '),
+    description,
+  };
+}
+
+export const BOOLEAN_WORDS: Record<string, boolean> = {
+  true: true,
+  '1': true,
+  yes: true,
+  on: true,
+  false: false,
+  '0': false,
+  no: false,
+  off: false,
+};
+
+export function flag(o: { default: string; description: string }): Variable<boolean | undefined> {
+  return {
+    schema: z.preprocess(
+      (value) => {
+        const v = unsetIfBlank(value);
+        return typeof v === 'string' ? v.trim().toLowerCase() : v;
+      },
+      z
+        .enum(Object.keys(BOOLEAN_WORDS) as [string, ...string[]], { error: 'must be true or false (also 1/0, yes/no, on/off)' })
+        .transform((v) => BOOLEAN_WORDS[v]!)
+        .optional(),
+    ),
+    default: o.default,
+    allowed: '`true`, `false`',
+    description: o.description,
+  };
+}
+
+export function text(o: { default?: string; description: string; secret?: boolean; allowed?: string }): Variable<string | undefined> {
+  return {
+    schema: z.preprocess(unsetIfBlank, z.string().optional()),
+    default: o.default ?? '–',
+    allowed: o.allowed ?? 'text',
+    description: o.description,
+    secret: o.secret,
+  };
+}
+
+export function url(o: {
+  default?: string;
+  description: string;
+  protocols: RegExp;
+  allowed: string;
+  secret?: boolean;
+}): Variable<string | undefined> {
+  return {
+    schema: z.preprocess(unsetIfBlank, z.url({ protocol: o.protocols, error: `must be a URL (${o.allowed})` }).optional()),
+    default: o.default ?? '–',
+    allowed: o.allowed,
+    description: o.description,
+    secret: o.secret,
+  };
+}
+
+/** Default lead time of CREDENTIAL_EXPIRING events: 7 days before `expiresAt`. */
+export const DEFAULT_CREDENTIAL_EXPIRY_WARNING_SECONDS = 604_800;
+
+/** `name` or `schema.name`, each a plain lower-case SQL identifier (`TYK_ANALYTICS_TABLE`). */
+export const TABLE_NAME = /^([a-z_][a-z0-9_]{0,62}\.)?[a-z_][a-z0-9_]{0,62}$/;
+
+export const POSTGRES_URL = { protocols: /^postgres(ql)?$/, allowed: '`postgres://…`' };
+export const HTTP_URL = { protocols: /^https?$/, allowed: '`http(s)://…`' };
+
+/** `id:<32 bytes in base64>` entries, comma-separated: the first encrypts, all decrypt. */
+export const encryptionKeys: Variable<KeyRing | undefined> = {
+  schema: z.preprocess(
+    unsetIfBlank,
+    z
+      .string()
+      .transform((raw, ctx) => {
+        const all = new Map<string, Buffer>();
+        let current: KeyRing['current'] | null = null;
+        for (const entry of raw
+          .split(',')
+          .map((e) => e.trim())
+          .filter(Boolean)) {
+          const colon = entry.indexOf(':');
+          const id = entry.slice(0, colon);
+          const key = Buffer.from(entry.slice(colon + 1), 'base64');
+          if (colon < 1 || !/^[A-Za-z0-9_-]+$/.test(id) || key.length !== 32) {
+            ctx.addIssue({ code: 'custom', message: 'must be `id:<32 bytes in base64>` entries, comma-separated' });
+            return z.NEVER;
+          }
+          all.set(id, key);
+          current ??= { id, key };
+        }
+        if (!current) {
+          ctx.addIssue({ code: 'custom', message: 'must name at least one key (`id:<32 bytes in base64>`)' });
+          return z.NEVER;
+        }
+        return { current, all } satisfies KeyRing;
+      })
+      .optional(),
+  ),
+  default: 'a development key',
+  allowed: '`id:<32 bytes base64>,…`',
+  description:
+    'AES-256-GCM keys for secrets at rest; the first encrypts, all decrypt (put a new key first to rotate); required in production',
+  secret: true,
+};
+
+export const PORTS = Object.fromEntries(
+  (['gateway', ...SUBGRAPH_NAMES] as const).map((name) => [
+    `${name.toUpperCase()}_PORT`,
+    optionalInteger({
+      min: 0,
+      max: 65535,
+      default: `\`${DEFAULT_PORTS[name]}\``,
+      description: `listening port of the ${name === 'gateway' ? 'gateway' : `${name} subgraph`} (over \`PORT\`)`,
+    }),
+  ]),
+) as Record<`${Uppercase<SubgraphName | 'gateway'>}_PORT`, Variable<number | undefined>>;
+
+export const SUBGRAPH_URLS = Object.fromEntries(
+  SUBGRAPH_NAMES.map((name) => [
+    `SUBGRAPH_${name.toUpperCase()}_URL`,
+    url({
+      ...HTTP_URL,
+      default: `\`http://127.0.0.1:${DEFAULT_PORTS[name]}/graphql\``,
+      description: `where the gateway reaches the ${name} subgraph`,
+    }),
+  ]),
+) as Record<`SUBGRAPH_${Uppercase<SubgraphName>}_URL`, Variable<string | undefined>>;
+
+/** Every variable, in the order of the README's table. */
+export const VARIABLES = {
+  NODE_ENV: text({
+    description:
+      '`production` turns GraphiQL, introspection and field suggestions off, makes the secrets mandatory and refuses the development ones',
+    allowed: '`production`, or anything else',
+  }),
+  LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info', 'pino log level (the tests use `warn`)'),
+  DATABASE_URL: url({
+    ...POSTGRES_URL,
+    default: 'embedded PostgreSQL (`npm start`)',
+    description: 'PostgreSQL to use; required by a subgraph started on its own; with it set, `npm start` starts no embedded server',
+    secret: true,
+  }),
+  PLANGRAPH_DATA_DIR: text({ default: '`.data/postgres`', description: 'data directory of the embedded PostgreSQL', allowed: 'a path' }),
+  EMBEDDED_PG_PORT: integer({ default: 54329, min: 1, max: 65535, description: 'port of the embedded PostgreSQL' }),
+  HOST: text({ default: '`127.0.0.1`', description: 'interface to listen on (`0.0.0.0` in containers)', allowed: 'an address' }),
+  PORT: optionalInteger({
+    min: 0,
+    max: 65535,
+    default: '4000 gateway, 4001–4005 subgraphs',
+    description: 'listening port, when the process-specific variable below is not set',
+  }),
+  ...PORTS,
+  ...SUBGRAPH_URLS,
+  JWT_SECRET: text({
+    default: 'a development secret',
+    description:
+      'HS256 secret for bearer tokens (and service tokens of the usage ingest); required in production unless `JWT_JWKS_URL` is set',
+    secret: true,
+  }),
+  JWT_JWKS_URL: url({
+    ...HTTP_URL,
+    description: 'JWKS endpoint for RS256/ES256/PS256 tokens (production); takes precedence over `JWT_SECRET`',
+  }),
+  JWT_ISSUER: text({ description: 'issuer a token must have, when set' }),
+  JWT_AUDIENCE: text({ description: 'audience a token must have, when set' }),
+  JWT_MAX_AGE: integer({
+    default: 86_400,
+    defaultText: '`86400` (24 h)',
+    min: 1,
+    max: 31_536_000,
+    unit: 'seconds',
+    description:
+      'longest token lifetime accepted: tokens without `exp`, or whose `exp` lies further than this after `iat` (or now, when `iat` is missing or in the future), are refused with UNAUTHENTICATED saying why',
+  }),
+  JWT_ROLES_CLAIM: text({
+    default: '`roles`',
+    description: 'claim that lists platform roles (`portal_admin`, `service`)',
+    allowed: 'a claim name',
+  }),
+  JWT_MFA_CLAIM: text({
+    description:
+      'a claim that asserts multi-factor authentication when `true` (besides `amr` containing `mfa`); step-up operations need one of the two',
+    allowed: 'a claim name',
+  }),
+  GATEWAY_SHARED_SECRET: text({
+    default: 'a development secret',
+    description:
+      'HMAC key the gateway signs each upstream request with (document, variables, operation name, claims, request id, time); subgraphs refuse altered, forged or stale signatures, and in production unsigned requests too (in development an unsigned caller is anonymous); required in production',
+    secret: true,
+  }),
+  GATEWAY_SIGNATURE_MAX_AGE_SECONDS: integer({
+    default: 60,
+    min: 1,
+    max: 3600,
+    unit: 'seconds',
+    description:
+      'how long after the gateway signed a request a subgraph still accepts it; older, future-dated or altered signatures are refused with FORBIDDEN, and in production unsigned requests too',
+  }),
+  ENCRYPTION_KEYS: encryptionKeys,
+  GRAPHQL_MAX_DEPTH: integer({
+    default: 12,
+    min: 1,
+    max: Number.MAX_SAFE_INTEGER,
+    description: 'deepest field nesting an operation may have',
+  }),
+  GRAPHQL_MAX_ALIASES: integer({ default: 15, min: 0, max: Number.MAX_SAFE_INTEGER, description: 'aliases per operation' }),
+  GRAPHQL_MAX_TOKENS: integer({ default: 3000, min: 1, max: Number.MAX_SAFE_INTEGER, description: 'lexer tokens per document' }),
+  GRAPHQL_MAX_DIRECTIVES: integer({ default: 20, min: 0, max: Number.MAX_SAFE_INTEGER, description: 'directives per operation' }),
+  GRAPHQL_BATCH_LIMIT: integer({
+    default: 0,
+    defaultText: '`0` (off)',
+    min: 0,
+    max: Number.MAX_SAFE_INTEGER,
+    description: 'operations per batched HTTP request; `0` turns batching off',
+  }),
+  GRAPHQL_MAX_BODY_BYTES: integer({
+    default: 100_000,
+    min: 1,
+    max: Number.MAX_SAFE_INTEGER,
+    description: 'largest request body (413 above)',
+  }),
+  // Node's timers hold at most 2^31 - 1 ms; a longer timeout would fire at once.
+  GRAPHQL_REQUEST_TIMEOUT_MS: integer({
+    default: 30_000,
+    min: 1,
+    max: 2_147_483_647,
+    unit: 'milliseconds',
+    description: 'hard limit for one HTTP request',
+  }),
+  GRAPHQL_UPSTREAM_TIMEOUT_MS: integer({
+    default: 15_000,
+    min: 1,
+    max: 2_147_483_647,
+    unit: 'milliseconds',
+    description: 'limit for one subgraph call (not for subscriptions)',
+  }),
+  GRAPHQL_INTROSPECTION: flag({ default: 'on, off in production', description: 'allow introspection' }),
+  GRAPHQL_FIELD_SUGGESTIONS: flag({ default: 'on, off in production', description: '"Did you mean …" in validation errors' }),
+  TRUSTED_DOCUMENTS_FILE: text({
+    description: 'JSON `{ "<sha256>": "<document>" }`: only these documents run (persisted-query hashes)',
+    allowed: 'a path',
+  }),
+  PLATFORM_RATE_LIMIT: {
+    schema: z.preprocess(
+      unsetIfBlank,
+      z
+        .string()
+        .trim()
+        .regex(/^\d+\/\d+$/, { error: 'must look like `<requests>/<seconds>`, e.g. 600/60 (0/60 turns it off)' })
+        .transform((value) => {
+          const [requests, seconds] = value.split('/').map(Number) as [number, number];
+          return { requests, windowSeconds: Math.max(1, seconds) };
+        })
+        .optional(),
+    ),
+    default: '`600/60`',
+    allowed: '`<requests>/<seconds>`',
+    description:
+      'operations per caller (token subject, else address) per window, subscriptions included; failed requests (refused tokens, invalid documents, refused handshakes) count in a window of their own per address with the same numbers; `0/60` turns it off',
+  } satisfies Variable<{ requests: number; windowSeconds: number } | undefined>,
+  GRAPHQL_MAX_SUBSCRIPTIONS_PER_CONNECTION: integer({
+    default: 50,
+    min: 1,
+    max: Number.MAX_SAFE_INTEGER,
+    description:
+      'subscriptions one graphql-ws connection may run at once; one more gets a SUBSCRIPTION_LIMIT error (the socket stays open)',
+  }),
+  GRAPHQL_MAX_SUBSCRIPTIONS_PER_CALLER: integer({
+    default: 200,
+    min: 1,
+    max: Number.MAX_SAFE_INTEGER,
+    description: 'subscriptions one caller (token subject, else address) may run at once over all its connections to one gateway process',
+  }),
+  PLAN_CHANGE_APPROVAL: oneOf(
+    ['off', 'required'],
+    'off',
+    '`required`: changes of a plan’s limits, JWT scopes or visibility (catalogs, publishing) need a second portal admin (`proposePlanChange` → `approvePlanChange`)',
+    true,
+  ),
+  CREDENTIAL_EXPIRY_WARNING_SECONDS: integer({
+    default: DEFAULT_CREDENTIAL_EXPIRY_WARNING_SECONDS,
+    defaultText: '`604800` (7 days)',
+    min: 0,
+    max: Number.MAX_SAFE_INTEGER,
+    unit: 'seconds',
+    description: 'how long before `expiresAt` the CREDENTIAL_EXPIRING event is published',
+  }),
+  JOB_CONCURRENCY: integer({
+    default: 4,
+    min: 0,
+    max: 64,
+    description: 'jobs one process runs at once; `0` makes an API-only replica whose jobs other replicas run',
+  }),
+  JOB_LOCK_TIMEOUT_SECONDS: integer({
+    default: 30,
+    min: 1,
+    max: 3600,
+    unit: 'seconds',
+    description:
+      'a job held by a worker that sent no heartbeat for this long (its process was killed or cut off) runs again on another worker; live workers beat every fifth of it',
+  }),
+  SYNC_STUCK_SECONDS: integer({
+    default: 300,
+    min: 10,
+    max: 604_800,
+    unit: 'seconds',
+    description: 'a change that has not reached the provider after this long shows `stuck: true` in its `sync` state',
+  }),
+  PROVIDER_HTTP_TIMEOUT_MS: integer({
+    default: 10_000,
+    min: 50,
+    max: 600_000,
+    unit: 'milliseconds',
+    description: 'timeout of one call to a Tyk Gateway or Dashboard',
+  }),
+  PROVIDER_SYNC_INTERVAL_SECONDS: integer({
+    default: 600,
+    min: 5,
+    max: 31_536_000,
+    unit: 'seconds',
+    description: 'seconds between periodic syncs of each provider (dashboard-first import, drift repair)',
+  }),
+  PROVIDER_TYK_RELOAD: oneOf(
+    ['node', 'group', 'both'],
+    'both',
+    'how a Tyk Gateway loads written policies: `node` (blocking reload of the node called), `group` (signal to all nodes) or `both`',
+  ),
+  TYK_ANALYTICS_DATABASE_URL: url({
+    ...POSTGRES_URL,
+    default: 'the usage subgraph’s database',
+    description: 'database Tyk Pump’s `sql` pump writes `tyk_analytics` to',
+    secret: true,
+  }),
+  TYK_ANALYTICS_TABLE: {
+    schema: z.preprocess(
+      (value) => {
+        const v = unsetIfBlank(value);
+        return typeof v === 'string' ? v.toLowerCase() : v;
+      },
+      z
+        .string()
+        .regex(TABLE_NAME, {
+          error: 'must be a table name like tyk_analytics or schema.tyk_analytics',
+        })
+        .optional()
+        .transform((value) => value ?? 'tyk_analytics'),
+    ),
+    default: '`tyk_analytics`',
+    allowed: '`table` or `schema.table`',
+    description: 'table the tailer reads',
+  } satisfies Variable<string>,
+  TYK_ANALYTICS_TABLE_SHARDING: flag({ default: '`false`', description: '`true` for the pump’s per-day tables (`<table>_YYYYMMDD`)' }),
+  USAGE_TAIL_INTERVAL_SECONDS: integer({
+    default: 10,
+    min: 0,
+    max: 86_400,
+    unit: 'seconds',
+    description: 'how often the tailer reads new analytics rows; `0` turns it off',
+  }),
+  USAGE_TAIL_SETTLE_SECONDS: integer({
+    default: 30,
+    min: 0,
+    max: 3600,
+    unit: 'seconds',
+    description: 'rows younger than this wait for the next run (the pump writes in batches)',
+  }),
+  USAGE_TAIL_BATCH_SIZE: integer({ default: 5000, min: 1, max: 100_000, description: 'rows per tailer transaction' }),
+  USAGE_INGEST_MAX_RECORDS: integer({ default: 50_000, min: 1, max: 1_000_000, description: 'records per `POST /ingest/tyk` request' }),
+  TEST_DATABASE_URL: url({
+    ...POSTGRES_URL,
+    default: 'embedded PostgreSQL',
+    description: 'run the tests against this server (a fresh database is created and dropped); read by `test/global-setup.mjs`',
+    secret: true,
+  }),
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each variable has a value type of its own
+} satisfies Record<string, Variable<any>>;
+
+export type VariableName = keyof typeof VARIABLES;
+export type Values<K extends VariableName> = { [P in K]: z.output<(typeof VARIABLES)[P]['schema']> };
