@@ -9,11 +9,12 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { isUuid } from '../../../common/ids';
 import { Validation } from '../../../common/mutation';
 import { existingSubjects } from '../contracts/views';
+import { liveKeysUse } from '../data/credential-keys';
 import { LinkKind, LinkOrigin, PolicyLink } from '../entities/policy-link';
 import { Provider } from '../entities/provider';
 import { type PlanRef, planRef, type ProductRef, productRef } from '../entities/refs';
 import { SyncState, SyncStatus } from '../entities/sync-state';
-import { liveKeysUse } from '../data/credential-keys';
+import { lock } from './deps';
 import { defaultPolicyId } from './policy-sync';
 import { enqueueSubjectSync } from './provider-sync';
 
@@ -50,7 +51,7 @@ export async function assignProvider(em: EntityManager, input: AssignProviderCom
   if (!found.has(subjectId)) validation.fail(field, `No ${what} has this id.`, 'NOT_FOUND');
   validation.done();
 
-  await em.execute('select pg_advisory_xact_lock(hashtext(?))', [`plangraph:provider:policy:${kind}:${subjectId}`]);
+  await lock(em, `policy:${kind}:${subjectId}`);
   let link = await em.findOne(PolicyLink, { kind, subjectId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
   if (link?.origin === LinkOrigin.PROVIDER && link.providerId !== provider!.id) {
     validation.fail(field, `This ${what} was imported from a provider and stays there: its policy belongs to that provider.`, 'IMPORTED');

@@ -4,9 +4,8 @@
  * a portal admin with MFA; each enqueues the provider sync its change needs in the same
  * transaction.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { LockMode } from '@mikro-orm/core';
-import type { EntityManager } from '@mikro-orm/postgresql';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { decryptSecret, encryptSecret, keyRingFromEnv, sealedWith } from '../../../common/crypto';
 import { refuse } from '../../../common/errors';
 import {
@@ -20,17 +19,14 @@ import {
 import { isUuid } from '../../../common/ids';
 import { enqueueJob, JOB_TASKS } from '../../../common/jobs';
 import { Validation } from '../../../common/mutation';
+import type { Ops } from '../../../common/ops';
 import { DEFAULT_POLICY_TAGS, Provider, ProviderKind } from '../entities/provider';
-import { providerSettings } from './deps';
+import { lock, providerSettings } from './deps';
 import { enqueueOrphanSyncs } from './provider-sync';
 import { checkPolicyTags, checkSecret, NAME_MAX, normalizeBaseUrl, ORG_ID_PATTERN } from './validation';
 
 /** What the use cases need from the request: its transaction's EntityManager, "now" and settings. */
-export interface ProviderOps {
-  em: EntityManager;
-  now: Date;
-  env: NodeJS.ProcessEnv;
-}
+export type ProviderOps = Pick<Ops, 'em' | 'now' | 'env'>;
 
 export interface RegisterProviderCommand {
   name: string;
@@ -57,8 +53,6 @@ export interface UpdateProviderCommand {
 type ProviderResult = { provider: Provider | null };
 
 /** Serializes default-flag changes, so two concurrent registrations cannot both become default. */
-const DEFAULT_LOCK = 'plangraph:provider:default';
-
 export const NAME_TAKEN = {
   provider_name_key: { field: 'input.name', message: 'A provider with this name exists already: choose another name.' },
 };
@@ -125,7 +119,7 @@ export async function registerProvider(ops: ProviderOps, subject: string, input:
     resultOf: (result) => ({ id: result.provider!.id }),
     run: async () => {
       // One registration at a time decides the default flag; the partial unique index is the backstop.
-      await em.execute('select pg_advisory_xact_lock(hashtext(?))', [DEFAULT_LOCK]);
+      await lock(em, 'default');
       let isDefault = Boolean(input.makeDefault);
       if (isDefault) await em.nativeUpdate(Provider, { isDefault: true }, { isDefault: false });
       else isDefault = (await em.count(Provider, { isDefault: true })) === 0;
@@ -176,7 +170,7 @@ export async function updateProvider(ops: ProviderOps, input: UpdateProviderComm
   if (typeof input.secret === 'string') checkSecret(validation, 'input.secret', input.secret);
   validation.done();
 
-  await em.execute('select pg_advisory_xact_lock(hashtext(?))', [DEFAULT_LOCK]);
+  await lock(em, 'default');
   const provider = await em.findOne(Provider, { id: input.id.toLowerCase() }, { lockMode: LockMode.PESSIMISTIC_WRITE });
   if (!provider) refuse('NOT_FOUND', 'input.id', 'No provider has this id: pick one from `providers`.');
   if (input.makeDefault === false && provider.isDefault) {
