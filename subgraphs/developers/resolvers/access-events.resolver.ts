@@ -1,16 +1,17 @@
-import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
 import { filter, pipe } from '@graphql-yoga/subscription';
+import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
 import { badInput, forbidden } from '../../../common/errors';
+import { isUuid } from '../../../common/ids';
 import { parseEventCursor, type StoredEvent } from '../../../common/pubsub';
 import { connectionType, lazy, PageInfo, pageSize, type ConnectionShape } from '../../../common/relay';
 import type { SubgraphContext } from '../../../common/server';
+import { beginEventScope, loadVisibleAccessRequest, loadVisibleCredential } from '../data/loaders';
 import { AccessRequest } from '../entities/access-request';
+import { AccessRequestEvent } from '../entities/access-request-event';
 import { Credential } from '../entities/credential';
 import { OrganizationRole } from '../entities/organization-member';
-import { beginEventScope, loadVisibleAccessRequest, loadVisibleCredential } from '../data/loaders';
-import { isUuid } from '../../../common/ids';
+import { isMember } from '../services/authorize';
 import { ACCESS_REQUEST_EVENTS_TOPIC, eventFromPayload, type AccessRequestEventPayload } from '../services/events';
-import { AccessRequestEvent } from '../entities/access-request-event';
 
 interface EventsArgs {
   organizationId?: string | null;
@@ -19,16 +20,8 @@ interface EventsArgs {
 
 export const AccessRequestEventConnection = connectionType(AccessRequestEvent, 'AccessRequestEvent', 'access-request event');
 
-/** True when `subject` still belongs to the organization (checked again for every event). */
-async function stillMember(context: SubgraphContext, organizationId: string, subject: string): Promise<boolean> {
-  const rows = await context.em
-    .getConnection()
-    .execute<{ n: number }[]>('select count(*)::int as n from developers.organization_member where organization_id = ? and subject = ?', [
-      organizationId,
-      subject,
-    ]);
-  return Number(rows[0]?.n ?? 0) > 0;
-}
+/** True when `subject` still belongs to the organization (asked again for every event: a count, never a cached entity). */
+const stillMember = (context: SubgraphContext, organizationId: string, subject: string) => isMember(context.em, organizationId, subject);
 
 /**
  * Authorises when subscribing — before anything is delivered: portal admins may watch one
