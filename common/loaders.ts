@@ -1,6 +1,24 @@
 import DataLoader from 'dataloader';
 
 const loadersByContext = new WeakMap<object, Map<string, DataLoader<unknown, unknown>>>();
+const scopes = new WeakMap<object, object>();
+
+/**
+ * The object a request's loaders (and other per-request state) hang off: the context itself until
+ * `renewLoaderScope` starts a fresh one.
+ */
+export function loaderScope(context: object): object {
+  return scopes.get(context) ?? context;
+}
+
+/**
+ * Forgets what the request's loaders cached: after a mutation changed the data, or for each event
+ * of a subscription, which keeps one context for its whole life and must read every event's
+ * fields fresh.
+ */
+export function renewLoaderScope(context: object): void {
+  scopes.set(context, {});
+}
 
 /**
  * A DataLoader that lives as long as one request's context: every `load` in the same tick
@@ -11,10 +29,11 @@ export function requestLoader<K, V>(
   name: string,
   batch: (keys: readonly K[]) => Promise<(V | Error)[]>,
 ): DataLoader<K, V> {
-  let loaders = loadersByContext.get(context);
+  const scope = loaderScope(context);
+  let loaders = loadersByContext.get(scope);
   if (!loaders) {
     loaders = new Map();
-    loadersByContext.set(context, loaders);
+    loadersByContext.set(scope, loaders);
   }
   let loader = loaders.get(name) as DataLoader<K, V> | undefined;
   if (!loader) {

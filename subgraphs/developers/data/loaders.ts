@@ -1,7 +1,7 @@
 import { wrap, type FilterQuery } from '@mikro-orm/core';
 import type { Caller } from '../../../common/auth';
 import { isUuid } from '../../../common/ids';
-import { byKeys, groupByKeys, requestLoader } from '../../../common/loaders';
+import { byKeys, groupByKeys, loaderScope, renewLoaderScope, requestLoader } from '../../../common/loaders';
 import type { SubgraphContext } from '../../../common/server';
 import { AccessRequest } from '../entities/access-request';
 import { App } from '../entities/app';
@@ -35,22 +35,13 @@ export function now(context: SubgraphContext): Date {
   return context.clock.now();
 }
 
-const SCOPE = Symbol('developers:scope');
-type Scoped = SubgraphContext & { [SCOPE]?: object };
-
 /**
- * The object per-request state (loaders, "now") hangs off: the context itself for queries and
- * mutations. A subscription keeps one context for its whole life, so every delivered event
- * starts a new scope (`beginEventScope`): its fields are read fresh from the database instead
- * of from the previous event's loaders.
+ * A fresh loader scope (`common/loaders.ts`) and EntityManager for one subscription event: a
+ * subscription keeps one context for its whole life, so each event's fields are read fresh from
+ * the database instead of from the previous event's loaders.
  */
-export function scopeOf(context: SubgraphContext): object {
-  return (context as Scoped)[SCOPE] ?? context;
-}
-
-/** A fresh scope and EntityManager for one subscription event (see `scopeOf`). */
 export function beginEventScope(context: SubgraphContext): void {
-  (context as Scoped)[SCOPE] = {};
+  renewLoaderScope(context);
   context.em = context.em.fork();
 }
 
@@ -58,7 +49,7 @@ const requestTimes = new WeakMap<object, Date>();
 
 /** One "now" per request (or subscription event), so every field of a response judges time alike. */
 export function requestTime(context: SubgraphContext): Date {
-  const scope = scopeOf(context);
+  const scope = loaderScope(context);
   let at = requestTimes.get(scope);
   if (!at) {
     at = now(context);
@@ -94,7 +85,7 @@ export function visibleOrganizations(context: SubgraphContext): FilterQuery<Orga
 
 /** Organizations by id with the visibility rule applied; null when missing or not visible. */
 export function visibleOrganizationLoader(context: SubgraphContext) {
-  return requestLoader<string, Organization | null>(scopeOf(context), 'developers:visibleOrganization', async (ids) => {
+  return requestLoader<string, Organization | null>(context, 'developers:visibleOrganization', async (ids) => {
     const visible = visibleOrganizations(context);
     if (visible === null) return ids.map(() => null);
     const rows = await context.em.find(Organization, { $and: [visible, { id: { $in: [...ids] } }] });
@@ -120,7 +111,7 @@ export async function parentOrganization(context: SubgraphContext, organization:
 
 /** Organizations by id, no rule: for parents the caller may already see (apps, teams, invitations). */
 export function organizationByIdLoader(context: SubgraphContext, site: string) {
-  return requestLoader<string, Organization | null>(scopeOf(context), `developers:organizationById:${site}`, async (ids) => {
+  return requestLoader<string, Organization | null>(context, `developers:organizationById:${site}`, async (ids) => {
     const rows = await context.em.find(Organization, { id: { $in: [...ids] } });
     return byKeys(ids, rows, (o) => o.id);
   });
@@ -128,7 +119,7 @@ export function organizationByIdLoader(context: SubgraphContext, site: string) {
 
 /** The caller's own membership of each organization (null when not a member). */
 export function viewerMembershipLoader(context: SubgraphContext) {
-  return requestLoader<string, OrganizationMember | null>(scopeOf(context), 'developers:viewerMembership', async (organizationIds) => {
+  return requestLoader<string, OrganizationMember | null>(context, 'developers:viewerMembership', async (organizationIds) => {
     const subject = context.caller.subject;
     if (subject === null) return organizationIds.map(() => null);
     const rows = await context.em.find(OrganizationMember, { subject, organization: { $in: [...organizationIds] } });
@@ -138,7 +129,7 @@ export function viewerMembershipLoader(context: SubgraphContext) {
 
 /** Members of each organization, oldest first. Authorise before calling. */
 export function organizationMembersLoader(context: SubgraphContext) {
-  return requestLoader<string, OrganizationMember[]>(scopeOf(context), 'developers:organizationMembers', async (organizationIds) => {
+  return requestLoader<string, OrganizationMember[]>(context, 'developers:organizationMembers', async (organizationIds) => {
     const rows = await context.em.find(
       OrganizationMember,
       { organization: { $in: [...organizationIds] } },
@@ -153,7 +144,7 @@ export function organizationMembersLoader(context: SubgraphContext) {
 
 /** Profiles by token subject, no rule: for members the caller may already see, and the caller. */
 export function developerBySubjectLoader(context: SubgraphContext, site: string) {
-  return requestLoader<string, Developer | null>(scopeOf(context), `developers:developerBySubject:${site}`, async (subjects) => {
+  return requestLoader<string, Developer | null>(context, `developers:developerBySubject:${site}`, async (subjects) => {
     const rows = await context.em.find(Developer, { subject: { $in: [...subjects] } });
     return byKeys(subjects, rows, (d) => d.subject);
   });
@@ -164,7 +155,7 @@ export function developerBySubjectLoader(context: SubgraphContext, site: string)
  * sees their own and those of people who share an organization with them; anonymous callers none.
  */
 export function visibleDeveloperLoader(context: SubgraphContext) {
-  return requestLoader<string, Developer | null>(scopeOf(context), 'developers:visibleDeveloper', async (ids) => {
+  return requestLoader<string, Developer | null>(context, 'developers:visibleDeveloper', async (ids) => {
     const { caller, em } = context;
     if (caller.isAnonymous) return ids.map(() => null);
     if (caller.isPortalAdmin) return byKeys(ids, await em.find(Developer, { id: { $in: [...ids] } }), (d) => d.id);
@@ -191,7 +182,7 @@ export function visibleDeveloperLoader(context: SubgraphContext) {
 
 /** Teams by id, no rule: for an app's team (the app is visible, so is its organization). */
 export function teamByIdLoader(context: SubgraphContext) {
-  return requestLoader<string, Team | null>(scopeOf(context), 'developers:teamById', async (ids) => {
+  return requestLoader<string, Team | null>(context, 'developers:teamById', async (ids) => {
     const rows = await context.em.find(Team, { id: { $in: [...ids] } });
     return byKeys(ids, rows, (t) => t.id);
   });
@@ -199,7 +190,7 @@ export function teamByIdLoader(context: SubgraphContext) {
 
 /** Teams by id, visible to members of their organization and portal admins; null otherwise. */
 export function visibleTeamLoader(context: SubgraphContext) {
-  return requestLoader<string, Team | null>(scopeOf(context), 'developers:visibleTeam', async (ids) => {
+  return requestLoader<string, Team | null>(context, 'developers:visibleTeam', async (ids) => {
     const { caller, em } = context;
     if (caller.isAnonymous) return ids.map(() => null);
     const where: FilterQuery<Team> = caller.isPortalAdmin
@@ -211,7 +202,7 @@ export function visibleTeamLoader(context: SubgraphContext) {
 
 /** Teams of each organization, by name. Authorise before calling. */
 export function teamsByOrganizationLoader(context: SubgraphContext) {
-  return requestLoader<string, Team[]>(scopeOf(context), 'developers:teamsByOrganization', async (organizationIds) => {
+  return requestLoader<string, Team[]>(context, 'developers:teamsByOrganization', async (organizationIds) => {
     const rows = await context.em.find(Team, { organization: { $in: [...organizationIds] } }, { orderBy: { name: 'asc', id: 'asc' } });
     return groupByKeys(organizationIds, rows, (t) => t.organization.id);
   });
@@ -219,7 +210,7 @@ export function teamsByOrganizationLoader(context: SubgraphContext) {
 
 /** Members of each team, oldest first. Authorise before calling. */
 export function teamMembersLoader(context: SubgraphContext) {
-  return requestLoader<string, TeamMember[]>(scopeOf(context), 'developers:teamMembers', async (teamIds) => {
+  return requestLoader<string, TeamMember[]>(context, 'developers:teamMembers', async (teamIds) => {
     const rows = await context.em.find(TeamMember, { team: { $in: [...teamIds] } }, { orderBy: { addedAt: 'asc', id: 'asc' } });
     return groupByKeys(teamIds, rows, (m) => m.team.id);
   });
@@ -238,7 +229,7 @@ export function visibleApps(context: SubgraphContext): FilterQuery<App> | null {
 
 /** Apps by id, visible to members of their organization and portal admins; null otherwise. */
 export function visibleAppLoader(context: SubgraphContext) {
-  return requestLoader<string, App | null>(scopeOf(context), 'developers:visibleApp', async (ids) => {
+  return requestLoader<string, App | null>(context, 'developers:visibleApp', async (ids) => {
     const visible = visibleApps(context);
     if (visible === null) return ids.map(() => null);
     return byKeys(ids, await context.em.find(App, { $and: [visible, { id: { $in: [...ids] } }] }), (a) => a.id);
@@ -258,7 +249,7 @@ export async function loadVisibleApp(context: SubgraphContext, id: string): Prom
  * invitee (a caller whose verified token email is the invitation's email); null otherwise.
  */
 export function visibleInvitationLoader(context: SubgraphContext) {
-  return requestLoader<string, Invitation | null>(scopeOf(context), 'developers:visibleInvitation', async (ids) => {
+  return requestLoader<string, Invitation | null>(context, 'developers:visibleInvitation', async (ids) => {
     const { caller, em } = context;
     if (caller.isAnonymous) return ids.map(() => null);
     let where: FilterQuery<Invitation> = { id: { $in: [...ids] } };
@@ -300,7 +291,7 @@ function readRule(context: SubgraphContext, column: string): { sql: string; para
 }
 
 export function visibleAccessRequestLoader(context: SubgraphContext) {
-  return requestLoader<string, AccessRequest | null>(scopeOf(context), 'developers:visibleAccessRequest', async (ids) => {
+  return requestLoader<string, AccessRequest | null>(context, 'developers:visibleAccessRequest', async (ids) => {
     if (context.caller.isAnonymous) return ids.map(() => null);
     const rule = readRule(context, 'r.organization_id');
     const found = await rows(
@@ -322,7 +313,7 @@ export async function loadVisibleAccessRequest(context: SubgraphContext, id: str
 }
 
 export function visibleCredentialLoader(context: SubgraphContext) {
-  return requestLoader<string, Credential | null>(scopeOf(context), 'developers:visibleCredential', async (ids) => {
+  return requestLoader<string, Credential | null>(context, 'developers:visibleCredential', async (ids) => {
     if (context.caller.isAnonymous) return ids.map(() => null);
     const rule = readRule(context, 'c.organization_id');
     const found = await rows(context, `select c.* from developers.credential c where c.id in (?) and ${rule.sql}`, [
@@ -344,7 +335,7 @@ export async function loadVisibleCredential(context: SubgraphContext, id: string
 
 /** Credentials by id, no rule (one loader per schema site, see the top of this file). */
 export function credentialByIdLoader(context: SubgraphContext, site: string) {
-  return requestLoader<string, Credential | null>(scopeOf(context), `developers:credentialById:${site}`, async (ids) => {
+  return requestLoader<string, Credential | null>(context, `developers:credentialById:${site}`, async (ids) => {
     const found = await context.em.find(Credential, { id: { $in: [...ids] } });
     return byKeys(ids, found, (c) => c.id);
   });
@@ -352,7 +343,7 @@ export function credentialByIdLoader(context: SubgraphContext, site: string) {
 
 /** The credential that replaced each credential (rotation), if any. */
 export function replacedByLoader(context: SubgraphContext) {
-  return requestLoader<string, Credential | null>(scopeOf(context), 'developers:credentialReplacedBy', async (ids) => {
+  return requestLoader<string, Credential | null>(context, 'developers:credentialReplacedBy', async (ids) => {
     const found = await context.em.find(Credential, { replacesCredentialId: { $in: [...ids] } });
     return byKeys(ids, found, (c) => c.replacesCredentialId!);
   });
@@ -360,7 +351,7 @@ export function replacedByLoader(context: SubgraphContext) {
 
 /** Apps by id, no rule: for the app of an access request, credential or entitlement the caller may see. */
 export function appByIdLoader(context: SubgraphContext, site: string) {
-  return requestLoader<string, App | null>(scopeOf(context), `developers:appById:${site}`, async (ids) => {
+  return requestLoader<string, App | null>(context, `developers:appById:${site}`, async (ids) => {
     const found = await context.em.find(App, { id: { $in: [...ids] } });
     return byKeys(ids, found, (a) => a.id);
   });
@@ -372,7 +363,7 @@ export function appByIdLoader(context: SubgraphContext, site: string) {
  * before calling.
  */
 export function entitlementCredentialsLoader(context: SubgraphContext, now: Date) {
-  return requestLoader<string, Credential[]>(scopeOf(context), `developers:entitlements:${now.toISOString()}`, async (organizationIds) => {
+  return requestLoader<string, Credential[]>(context, `developers:entitlements:${now.toISOString()}`, async (organizationIds) => {
     const found = await context.em.find(
       Credential,
       {

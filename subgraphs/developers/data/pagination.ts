@@ -4,7 +4,6 @@ import { isUuid } from '../../../common/ids';
 import { groupByKeys, requestLoader } from '../../../common/loaders';
 import { decodeCursor, pageSize, toConnection, type ConnectionShape, type PageArgs } from '../../../common/relay';
 import type { SubgraphContext } from '../../../common/server';
-import { scopeOf } from './loaders';
 
 /**
  * Relay connections nested under a list of parents (`organizations { apps(first: 10) { … } }`)
@@ -51,7 +50,7 @@ export async function childConnection<T extends { id: string; createdAt: Date }>
   const cursor = page.after ? readCursor(page.after) : null;
   const where = spec.where ?? { key: '', sql: 'true', params: [] };
   const name = `developers:page:${spec.table}:${spec.parentColumn}:${where.key}:${limit}:${page.after ?? ''}`;
-  const loader = requestLoader<string, T[]>(scopeOf(context), name, async (parentIds) => {
+  const loader = requestLoader<string, T[]>(context, name, async (parentIds) => {
     const params: unknown[] = [[...parentIds], ...where.params];
     let after = '';
     if (cursor) {
@@ -83,7 +82,7 @@ export async function childConnection<T extends { id: string; createdAt: Date }>
 function childCount<T>(context: SubgraphContext, spec: ChildConnectionSpec<T>, parentId: string): Promise<number> {
   const where = spec.where ?? { key: '', sql: 'true', params: [] };
   const name = `developers:count:${spec.table}:${spec.parentColumn}:${where.key}`;
-  return requestLoader<string, number>(scopeOf(context), name, async (parentIds) => {
+  return requestLoader<string, number>(context, name, async (parentIds) => {
     const rows = await context.em.getConnection().execute<{ parent: string; n: number }[]>(
       `select t.${spec.parentColumn} as parent, count(*)::int as n
          from ${spec.table} t

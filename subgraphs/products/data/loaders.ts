@@ -1,7 +1,7 @@
 import type { FilterQuery } from '@mikro-orm/core';
 import { GraphQLError } from 'graphql';
 import { visibleCatalogIds } from '../../../common/audience';
-import { byKeys, groupByKeys, requestLoader } from '../../../common/loaders';
+import { byKeys, groupByKeys, renewLoaderScope, requestLoader } from '../../../common/loaders';
 import { decodeCursor, pageSize, toConnection, type ConnectionShape, type PageArgs } from '../../../common/relay';
 import type { SubgraphContext } from '../../../common/server';
 import { query } from '../../../common/sql';
@@ -37,24 +37,14 @@ export async function canSeeCatalog(context: SubgraphContext, catalogId: string)
   return (await visibleCatalogIds(context)).has(catalogId);
 }
 
-/**
- * Loader names carry a generation per request: after a mutation `clearLoaders()` starts a new
- * generation, so later reads in the same request never see what the loaders cached before.
- */
-const generations = new WeakMap<object, number>();
-
-function loaderName(context: SubgraphContext, name: string): string {
-  return `products:${generations.get(context) ?? 0}:${name}`;
-}
-
-/** Forgets everything the request's loaders cached (after a mutation changed it). */
+/** Forgets everything the request's loaders cached (after a mutation changed it): a fresh loader scope. */
 export function clearLoaders(context: SubgraphContext): void {
-  generations.set(context, (generations.get(context) ?? 0) + 1);
+  renewLoaderScope(context);
 }
 
 /** Visible products by id (null when missing or hidden): one SELECT per request. */
 export function visibleProductLoader(context: SubgraphContext) {
-  return requestLoader<string, Product | null>(context, loaderName(context, 'visibleProduct'), async (ids) => {
+  return requestLoader<string, Product | null>(context, 'products:visibleProduct', async (ids) => {
     const rows = await context.em.find(Product, { $and: [await visibleProductsFilter(context), { id: { $in: [...ids] } }] });
     return byKeys(ids, rows, (p) => p.id);
   });
@@ -68,7 +58,7 @@ export function loadVisibleProduct(context: SubgraphContext, id: unknown): Promi
 
 /** Visible catalogs by id (null when missing or hidden): one SELECT per request. */
 export function visibleCatalogLoader(context: SubgraphContext) {
-  return requestLoader<string, Catalog | null>(context, loaderName(context, 'visibleCatalog'), async (ids) => {
+  return requestLoader<string, Catalog | null>(context, 'products:visibleCatalog', async (ids) => {
     const rows = await context.em.find(Catalog, { $and: [await visibleCatalogsFilter(context), { id: { $in: [...ids] } }] });
     return byKeys(ids, rows, (c) => c.id);
   });
@@ -82,7 +72,7 @@ export function loadVisibleCatalog(context: SubgraphContext, id: unknown): Promi
 
 /** The catalogs of each product that the caller may see, oldest first: one SELECT per request. */
 export function productCatalogsLoader(context: SubgraphContext) {
-  return requestLoader<string, Catalog[]>(context, loaderName(context, 'productCatalogs'), async (productIds) => {
+  return requestLoader<string, Catalog[]>(context, 'products:productCatalogs', async (productIds) => {
     const [rows, visible] = await Promise.all([
       query<Record<string, unknown> & { __product_id: string }>(
         context.em,
@@ -104,7 +94,7 @@ export function productCatalogsLoader(context: SubgraphContext) {
 
 /** The audience of each catalog, organizations then teams, oldest first: one SELECT per request. Authorise before calling. */
 export function catalogAudienceLoader(context: SubgraphContext) {
-  return requestLoader<string, CatalogAudienceMember[]>(context, loaderName(context, 'catalogAudience'), async (catalogIds) => {
+  return requestLoader<string, CatalogAudienceMember[]>(context, 'products:catalogAudience', async (catalogIds) => {
     const rows = await context.em.find(
       CatalogAudienceMember,
       { catalogId: { $in: [...catalogIds] } },
@@ -133,21 +123,18 @@ export async function catalogProducts(context: SubgraphContext, catalogId: strin
   const limit = pageSize(page.first);
   const after = page.after ? decodeCursor(page.after) : null;
   const onlyPublished = !context.caller.isPortalAdmin;
-  const loader = requestLoader<string, Product[]>(
-    context,
-    loaderName(context, `catalogProducts:${limit}:${page.after ?? ''}`),
-    async (catalogIds) => {
-      const params: unknown[] = [[...catalogIds]];
-      let conditions = '';
-      if (onlyPublished) conditions += ` and p.status = 'PUBLISHED'`;
-      if (after) {
-        conditions += ` and (p.created_at > ? or (p.created_at = ? and p.id > ?))`;
-        params.push(after.createdAt, after.createdAt, after.id);
-      }
-      params.push(limit + 1);
-      const rows = await query<Record<string, unknown> & { __catalog_id: string; __rank: string }>(
-        context.em,
-        `select * from (
+  const loader = requestLoader<string, Product[]>(context, `products:catalogProducts:${limit}:${page.after ?? ''}`, async (catalogIds) => {
+    const params: unknown[] = [[...catalogIds]];
+    let conditions = '';
+    if (onlyPublished) conditions += ` and p.status = 'PUBLISHED'`;
+    if (after) {
+      conditions += ` and (p.created_at > ? or (p.created_at = ? and p.id > ?))`;
+      params.push(after.createdAt, after.createdAt, after.id);
+    }
+    params.push(limit + 1);
+    const rows = await query<Record<string, unknown> & { __catalog_id: string; __rank: string }>(
+      context.em,
+      `select * from (
          select p.*, cp.catalog_id as __catalog_id,
                 row_number() over (partition by cp.catalog_id order by p.created_at, p.id) as __rank
            from products.catalog_product cp
@@ -156,21 +143,20 @@ export async function catalogProducts(context: SubgraphContext, catalogId: strin
        ) ranked
        where __rank <= ?
        order by __catalog_id, created_at, id`,
-        params,
-      );
-      const pairs = rows.map(({ __catalog_id, __rank: _rank, ...row }) => ({
-        catalogId: __catalog_id,
-        product: context.em.map(Product, row),
-      }));
-      return groupByKeys(catalogIds, pairs, (pair) => pair.catalogId).map((group) => group.map((pair) => pair.product));
-    },
-  );
+      params,
+    );
+    const pairs = rows.map(({ __catalog_id, __rank: _rank, ...row }) => ({
+      catalogId: __catalog_id,
+      product: context.em.map(Product, row),
+    }));
+    return groupByKeys(catalogIds, pairs, (pair) => pair.catalogId).map((group) => group.map((pair) => pair.product));
+  });
   const rows = await loader.load(catalogId);
   return toConnection(rows, limit, page.after, () => catalogProductCountLoader(context).load(catalogId));
 }
 
 function catalogProductCountLoader(context: SubgraphContext) {
-  return requestLoader<string, number>(context, loaderName(context, 'catalogProductCounts'), async (catalogIds) => {
+  return requestLoader<string, number>(context, 'products:catalogProductCounts', async (catalogIds) => {
     const onlyPublished = !context.caller.isPortalAdmin;
     const rows = await query<{ catalog_id: string; count: string }>(
       context.em,
