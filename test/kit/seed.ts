@@ -32,6 +32,7 @@ export interface PlanOptions {
   catalogIds?: string[];
   status?: string;
   tier?: number;
+  quota?: { requests: number; period: string };
   autoApprove?: boolean;
   accessRequestLimit?: { allowance: number; renewalSeconds: number } | null;
   keyExpiresAfterSeconds?: number | null;
@@ -117,7 +118,7 @@ export class Seed {
     });
   }
 
-  /** A plan (PUBLISHED, tier 1, 1000 requests a day, 10 a second unless told). */
+  /** A plan (PUBLISHED, tier 1, 1000 requests a day unless told, 10 a second). */
   plan(options: PlanOptions = {}): Promise<string> {
     return this.mutate('plans', 'createPlan', 'CreatePlanInput', 'plan', {
       name: options.name ?? unique('plan'),
@@ -125,7 +126,7 @@ export class Seed {
       catalogIds: options.catalogIds ?? [],
       status: options.status ?? 'PUBLISHED',
       tier: options.tier ?? 1,
-      quota: { requests: 1000, period: 'DAY' },
+      quota: options.quota ?? { requests: 1000, period: 'DAY' },
       rateLimit: { requests: 10, perSeconds: 1 },
       autoApprove: options.autoApprove ?? false,
       accessRequestLimit: options.accessRequestLimit ?? null,
