@@ -24,6 +24,7 @@ export interface ProductOptions {
   displayName?: string;
   catalogIds?: string[];
   status?: string;
+  tykApiIds?: string[];
 }
 
 export interface PlanOptions {
@@ -33,6 +34,9 @@ export interface PlanOptions {
   status?: string;
   tier?: number;
   quota?: { requests: number; period: string };
+  /** `null`: no rate limit. */
+  rateLimit?: { requests: number; perSeconds: number } | null;
+  jwtScopes?: string[];
   autoApprove?: boolean;
   accessRequestLimit?: { allowance: number; renewalSeconds: number } | null;
   keyExpiresAfterSeconds?: number | null;
@@ -105,7 +109,7 @@ export class Seed {
     });
   }
 
-  /** A product (PUBLISHED unless told) with one Tyk API named after its slug. */
+  /** A product (PUBLISHED unless told) with one Tyk API named after its slug unless told. */
   product(options: ProductOptions = {}): Promise<string> {
     const slug = options.slug ?? unique('product');
     return this.mutate('products', 'createProduct', 'CreateProductInput', 'product', {
@@ -113,12 +117,12 @@ export class Seed {
       name: options.name ?? slug,
       ...(options.displayName !== undefined ? { displayName: options.displayName } : {}),
       status: options.status ?? 'PUBLISHED',
-      tykApiIds: [`api-${slug}`],
+      tykApiIds: options.tykApiIds ?? [`api-${slug}`],
       catalogIds: options.catalogIds ?? [],
     });
   }
 
-  /** A plan (PUBLISHED, tier 1, 1000 requests a day unless told, 10 a second). */
+  /** A plan (PUBLISHED, tier 1, 1000 requests a day, 10 a second unless told). */
   plan(options: PlanOptions = {}): Promise<string> {
     return this.mutate('plans', 'createPlan', 'CreatePlanInput', 'plan', {
       name: options.name ?? unique('plan'),
@@ -127,11 +131,12 @@ export class Seed {
       status: options.status ?? 'PUBLISHED',
       tier: options.tier ?? 1,
       quota: options.quota ?? { requests: 1000, period: 'DAY' },
-      rateLimit: { requests: 10, perSeconds: 1 },
+      rateLimit: options.rateLimit === undefined ? { requests: 10, perSeconds: 1 } : options.rateLimit,
       autoApprove: options.autoApprove ?? false,
       accessRequestLimit: options.accessRequestLimit ?? null,
       keyExpiresAfterSeconds: options.keyExpiresAfterSeconds ?? null,
       ...(options.credentialMetadata ? { credentialMetadata: options.credentialMetadata } : {}),
+      ...(options.jwtScopes ? { jwtScopes: options.jwtScopes } : {}),
     });
   }
 
