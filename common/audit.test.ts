@@ -5,6 +5,7 @@ import { productsSubgraph } from '../subgraphs/products';
 import { developersSubgraph } from '../subgraphs/developers';
 import { unique } from '../test/helpers/db';
 import { portalAdmin, subgraphRequest } from '../test/helpers/graphql';
+import { Seed } from '../test/kit/seed';
 
 /** The audit trail on a database of its own (the tamper test breaks the chain on purpose). */
 describe('audit log', () => {
@@ -47,13 +48,7 @@ describe('audit log', () => {
 
   it('records who changed what, with before and after, in the transaction of the mutation', async () => {
     const catalogName = unique('Audited');
-    const created = await subgraphRequest(
-      products.url,
-      `mutation($i: CreateCatalogInput!) { createCatalog(input: $i) { catalog { id } errors { code } } }`,
-      { i: { name: catalogName, visibility: 'PUBLIC' } },
-      admin,
-    );
-    const id = created.data.createCatalog.catalog.id;
+    const id = await new Seed({ products: products.url }, admin).catalog({ name: catalogName });
     await subgraphRequest(
       products.url,
       `mutation($i: UpdateCatalogInput!) { updateCatalog(input: $i) { errors { code } } }`,

@@ -75,24 +75,13 @@ describe('premium endpoints are enforced by Tyk', () => {
       )
     ).provider.id;
     ids.catalog = await fixtures.catalog();
-    ids.product = (
-      await mutate(
-        'createProduct',
-        'CreateProductInput',
-        { slug: unique('weather'), name: unique('Weather'), status: 'PUBLISHED', tykApiIds: [keyApi, jwtApi], catalogIds: [ids.catalog] },
-        'product { id }',
-        admin,
-      )
-    ).product.id;
-    ids.graph = (
-      await mutate(
-        'createProduct',
-        'CreateProductInput',
-        { slug: unique('graph'), name: unique('Graph'), status: 'PUBLISHED', tykApiIds: [gqlApi], catalogIds: [ids.catalog] },
-        'product { id }',
-        admin,
-      )
-    ).product.id;
+    ids.product = await fixtures.product({
+      slug: unique('weather'),
+      name: unique('Weather'),
+      tykApiIds: [keyApi, jwtApi],
+      catalogIds: [ids.catalog],
+    });
+    ids.graph = await fixtures.product({ slug: unique('graph'), name: unique('Graph'), tykApiIds: [gqlApi], catalogIds: [ids.catalog] });
   });
   afterAll(async () => {
     await platform?.stop();

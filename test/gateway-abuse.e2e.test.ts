@@ -7,6 +7,7 @@ import { unique } from './helpers/db';
 import { waitFor } from './helpers/wait';
 import { jwtConfig } from '../common/config';
 import { raiseQuotaWarning } from './kit/quota-warnings';
+import { Seed } from './kit/seed';
 import { QuotaWarningKind } from '../subgraphs/usage/entities/quota-warning';
 
 /**
@@ -27,15 +28,7 @@ describe('gateway against abuse', () => {
 
   beforeAll(async () => {
     platform = await startPlatform();
-    const slug = unique('abuse');
-    const r = await gatewayRequest(
-      platform.gatewayUrl,
-      `mutation($i: CreateOrganizationInput!) { createOrganization(input: $i) { organization { id } errors { code message } } }`,
-      { i: { name: slug, slug, adminSubject: developer().sub } },
-      admin,
-    );
-    expect(r.data.createOrganization.errors).toEqual([]);
-    org = r.data.createOrganization.organization.id;
+    org = await new Seed(platform.gatewayUrl, admin).organization(developer().sub, { slug: unique('abuse') });
   });
   afterAll(async () => {
     for (const c of clients) await c.dispose();

@@ -127,14 +127,12 @@ describe('OAuth2 client credentials through Dynamic Client Registration', () => 
     expect(registered.errors).toEqual([]);
     ids.provider = registered.provider.id;
     ids.catalog = await fixtures.catalog();
-    const product = await mutate(
-      'createProduct',
-      'CreateProductInput',
-      { slug: unique('forecast'), name: unique('Forecast'), status: 'PUBLISHED', tykApiIds: [apiId], catalogIds: [ids.catalog] },
-      'product { id }',
-      admin,
-    );
-    ids.product = product.product.id;
+    ids.product = await fixtures.product({
+      slug: unique('forecast'),
+      name: unique('Forecast'),
+      tykApiIds: [apiId],
+      catalogIds: [ids.catalog],
+    });
   });
   afterAll(async () => {
     await db?.end();

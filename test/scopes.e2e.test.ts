@@ -68,41 +68,22 @@ describe('JWT scopes reach Tyk', () => {
       )
     ).provider.id;
     ids.catalog = await fixtures.catalog();
-    ids.product = (
-      await mutate(
-        'createProduct',
-        'CreateProductInput',
-        {
-          slug: unique('weather'),
-          name: unique('Weather'),
-          status: 'PUBLISHED',
-          tykApiIds: [classicApi, oasApi],
-          catalogIds: [ids.catalog],
-        },
-        'product { id }',
-        admin,
-      )
-    ).product.id;
-    const plan = async (name: string, quota: number, scopes: string[]) =>
-      (
-        await mutate(
-          'createPlan',
-          'CreatePlanInput',
-          {
-            name: unique(name),
-            displayName: name,
-            catalogIds: [ids.catalog],
-            status: 'PUBLISHED',
-            tier: 1,
-            quota: { requests: quota, period: 'DAY' },
-            rateLimit: { requests: 100, perSeconds: 1 },
-            autoApprove: true,
-            jwtScopes: scopes,
-          },
-          'plan { id }',
-          admin,
-        )
-      ).plan.id;
+    ids.product = await fixtures.product({
+      slug: unique('weather'),
+      name: unique('Weather'),
+      tykApiIds: [classicApi, oasApi],
+      catalogIds: [ids.catalog],
+    });
+    const plan = (name: string, quota: number, scopes: string[]) =>
+      fixtures.plan({
+        name: unique(name),
+        displayName: name,
+        catalogIds: [ids.catalog],
+        quota: { requests: quota, period: 'DAY' },
+        rateLimit: { requests: 100, perSeconds: 1 },
+        autoApprove: true,
+        jwtScopes: scopes,
+      });
     ids.gold = await plan('Gold', 3, ['weather:gold']);
     ids.basic = await plan('Basic', 1, ['weather:basic']);
   });

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { startPlatform, type TestPlatform } from './helpers/platform';
 import { gatewayRequest, portalAdmin, type Identity } from './helpers/graphql';
+import { Seed } from './kit/seed';
 
 /**
  * Search costs about the same whatever the text's length (issue: a 95,000-character `search`
@@ -25,28 +26,13 @@ describe('search cost does not grow with the pattern', () => {
 
   beforeAll(async () => {
     platform = await startPlatform({ gatewayEnv: { ...process.env, PLATFORM_RATE_LIMIT: '0/60' } });
-    const run = async (query: string, input: Record<string, unknown>) => {
-      const res = await gatewayRequest(platform.gatewayUrl, query, { input }, admin);
-      expect(res.errors).toBeUndefined();
-    };
+    const seed = new Seed(platform.gatewayUrl, admin);
     const words = ['payments', 'weather', 'maps', 'billing', 'identity', 'search', 'storage', 'messaging'];
     for (let i = 0; i < ROWS; i++) {
       const word = `${words[i % words.length]}-${i}`;
-      await run(`mutation($input: CreateProductInput!) { createProduct(input: $input) { errors { code } } }`, {
-        slug: `${word}-api`,
-        name: `${word} API`,
-        displayName: `The ${word} API`,
-      });
-      if (i % 3 === 0)
-        await run(`mutation($input: CreateCatalogInput!) { createCatalog(input: $input) { errors { code } } }`, {
-          name: `${word} catalog`,
-          visibility: 'PUBLIC',
-        });
-      if (i % 3 === 1)
-        await run(`mutation($input: CreateOrganizationInput!) { createOrganization(input: $input) { errors { code } } }`, {
-          name: `${word} Inc`,
-          slug: `${word}-inc`,
-        });
+      await seed.product({ slug: `${word}-api`, name: `${word} API`, displayName: `The ${word} API`, status: 'DRAFT' });
+      if (i % 3 === 0) await seed.catalog({ name: `${word} catalog` });
+      if (i % 3 === 1) await seed.organization(undefined, { name: `${word} Inc`, slug: `${word}-inc` });
     }
   }, 300_000);
   afterAll(async () => {

@@ -1,10 +1,10 @@
 import WebSocket from 'ws';
 import { createClient, type Client } from 'graphql-ws';
 import { startPlatform, type TestPlatform } from './helpers/platform';
-import { developer, gatewayRequest, portalAdmin, tokenFor, type Identity } from './helpers/graphql';
-import { unique } from './helpers/db';
+import { developer, portalAdmin, tokenFor, type Identity } from './helpers/graphql';
 import { waitFor } from './helpers/wait';
 import { raiseQuotaWarning } from './kit/quota-warnings';
+import { Seed } from './kit/seed';
 import { QuotaWarningKind } from '../subgraphs/usage/entities/quota-warning';
 
 /** Realtime quota warnings through the gateway over graphql-ws, authorised per organization. */
@@ -16,18 +16,6 @@ describe('quotaWarnings subscription through the gateway', () => {
   const bob = developer();
   let orgA: string;
   let orgB: string;
-
-  async function createOrganization(adminSubject: string): Promise<string> {
-    const slug = unique('org');
-    const r = await gatewayRequest(
-      platform.gatewayUrl,
-      `mutation($i: CreateOrganizationInput!) { createOrganization(input: $i) { organization { id } errors { code message } } }`,
-      { i: { name: slug, slug, adminSubject } },
-      admin,
-    );
-    expect(r.data.createOrganization.errors).toEqual([]);
-    return r.data.createOrganization.organization.id;
-  }
 
   function client(identity: Identity | null, via: 'authorization' | 'token' = 'authorization', url = platform.wsUrl): Client {
     const c = createClient({
@@ -103,8 +91,9 @@ describe('quotaWarnings subscription through the gateway', () => {
 
   beforeAll(async () => {
     platform = await startPlatform();
-    orgA = await createOrganization(alice.sub);
-    orgB = await createOrganization(bob.sub);
+    const seed = new Seed(platform.gatewayUrl, admin);
+    orgA = await seed.organization(alice.sub);
+    orgB = await seed.organization(bob.sub);
   });
   afterAll(async () => {
     for (const c of clients) await c.dispose();

@@ -146,22 +146,17 @@ describe('usage metering end to end (Tyk test server → ingest → gateway)', (
     const apiId = unique('api');
     tyk.addApi({ apiId, listenPath: `/${apiId}/` });
     const slug = unique('weather');
-    const product = await mutate('createProduct', 'CreateProductInput', 'product { id }', {
-      slug,
-      name: slug,
-      status: 'PUBLISHED',
-      tykApiIds: [apiId],
-      catalogIds: [catalogId],
-    });
-    const plan = await mutate('createPlan', 'CreatePlanInput', 'plan { id }', {
+    const productId = await fixtures.product({ slug, tykApiIds: [apiId], catalogIds: [catalogId] });
+    const planId = await fixtures.plan({
       name: unique('metered'),
       displayName: 'Metered',
       catalogIds: [catalogId],
-      status: 'PUBLISHED',
+      tier: 0,
       quota: { requests: 10, period: 'HOUR' },
+      rateLimit: null,
       autoApprove: true,
     });
-    for (const subject of [{ planId: plan.plan.id }, { productId: product.product.id }]) {
+    for (const subject of [{ planId }, { productId }]) {
       await mutate('assignProvider', 'AssignProviderInput', '__typename', { ...subject, providerId: provider.provider.id });
     }
 
@@ -173,7 +168,7 @@ describe('usage metering end to end (Tyk test server → ingest → gateway)', (
       'requestAccess',
       'RequestAccessInput',
       'credential { id } secret',
-      { appId: app.app.id, planId: plan.plan.id, productIds: [product.product.id] },
+      { appId: app.app.id, planId, productIds: [productId] },
       alice,
     );
     const credentialId: string = access.credential.id;
@@ -294,23 +289,18 @@ describe('usage metering end to end (Tyk test server → ingest → gateway)', (
     const apiId = unique('api');
     tyk.addApi({ apiId, listenPath: `/${apiId}/` });
     const slug = unique('daily');
-    const product = await mutate('createProduct', 'CreateProductInput', 'product { id }', {
-      slug,
-      name: slug,
-      status: 'PUBLISHED',
-      tykApiIds: [apiId],
-      catalogIds: [catalogId],
-    });
-    const plan = await mutate('createPlan', 'CreatePlanInput', 'plan { id }', {
+    const productId = await fixtures.product({ slug, tykApiIds: [apiId], catalogIds: [catalogId] });
+    const planId = await fixtures.plan({
       name: unique('daily'),
       displayName: 'Daily',
       catalogIds: [catalogId],
-      status: 'PUBLISHED',
+      tier: 0,
       quota: { requests: 100, period: 'DAY' },
+      rateLimit: null,
       autoApprove: true,
     });
     const providerIdValue = await providerId();
-    for (const subject of [{ planId: plan.plan.id }, { productId: product.product.id }]) {
+    for (const subject of [{ planId }, { productId }]) {
       await mutate('assignProvider', 'AssignProviderInput', '__typename', { ...subject, providerId: providerIdValue });
     }
     const carol = developer();
@@ -320,7 +310,7 @@ describe('usage metering end to end (Tyk test server → ingest → gateway)', (
       'requestAccess',
       'RequestAccessInput',
       'credential { id } secret',
-      { appId: app.app.id, planId: plan.plan.id, productIds: [product.product.id] },
+      { appId: app.app.id, planId, productIds: [productId] },
       carol,
     );
     const usage = platform.subgraphs.usage!;

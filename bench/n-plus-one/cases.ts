@@ -197,13 +197,7 @@ export async function createNPlusOneData(
   await mapLimit(indexes, concurrency, (i) => fixtures.plan({ name: name('l', i), catalogIds: [catalogIds[i]] }));
   // Organization 0 belongs to memberOfOne; 1..size to memberOfMany (first: size skips none of theirs).
   const owners = [memberOfOne, ...indexes.map(() => memberOfMany)];
-  const organizationIds = await mapLimit(owners, concurrency, (owner, i) =>
-    mutate(gatewayUrl, admin, 'createOrganization', 'CreateOrganizationInput', 'organization', {
-      name: name('o', i),
-      slug: name('o', i),
-      adminSubject: owner.sub,
-    }),
-  );
+  const organizationIds = await mapLimit(owners, concurrency, (owner, i) => fixtures.organization(owner.sub, { slug: name('o', i) }));
   await mapLimit(organizationIds, concurrency, async (organizationId, i) => {
     const teamId = await mutate(gatewayUrl, admin, 'createTeam', 'CreateTeamInput', 'team', { organizationId, name: 'team' });
     await mutate(gatewayUrl, admin, 'addTeamMember', 'AddTeamMemberInput', 'team', { teamId, subject: owners[i].sub });

@@ -2,6 +2,7 @@ import { startSubgraph, type RunningSubgraph } from '../../common/server';
 import { developersSubgraph } from '.';
 import { testDatabaseUrl, unique } from '../../test/helpers/db';
 import { developer, portalAdmin, subgraphRequest, type Identity } from '../../test/helpers/graphql';
+import { Seed } from '../../test/kit/seed';
 
 const CREATE = `mutation($input: CreateOrganizationInput!) {
   createOrganization(input: $input) { organization { id name slug status createdBy } errors { code field message } }
@@ -13,6 +14,7 @@ const MEMBER_TABLE = /"developers"\."organization_member"/;
 
 describe('developers subgraph', () => {
   let subgraph: RunningSubgraph;
+  let seed: Seed;
   const queries: string[] = [];
   const admin = portalAdmin();
 
@@ -22,28 +24,16 @@ describe('developers subgraph', () => {
       port: 0,
       onQuery: (sql) => queries.push(sql),
     });
+    seed = new Seed({ developers: subgraph.url }, admin);
   });
   afterAll(async () => {
     await subgraph?.stop();
   });
 
-  async function createOrganization(input: { name?: string; slug?: string; adminSubject?: string | null } = {}) {
-    const slug = input.slug ?? unique('org');
-    const response = await subgraphRequest(
-      subgraph.url,
-      CREATE,
-      { input: { name: input.name ?? `Org ${slug}`, slug, adminSubject: input.adminSubject } },
-      admin,
-    );
-    expect(response.errors).toBeUndefined();
-    expect(response.data.createOrganization.errors).toEqual([]);
-    return response.data.createOrganization.organization as {
-      id: string;
-      name: string;
-      slug: string;
-      status: string;
-      createdBy: string | null;
-    };
+  /** An organization to look at (the first test covers what createOrganization itself returns). */
+  async function createOrganization(options: { slug?: string; adminSubject?: string } = {}) {
+    const slug = options.slug ?? unique('org');
+    return { id: await seed.organization(options.adminSubject, { slug }), slug };
   }
 
   /** Test fixture: adds a member directly in SQL (members.test.ts covers invitations). */
@@ -69,7 +59,10 @@ describe('developers subgraph', () => {
   it('lets a portal admin create an ACTIVE organization whose admin subject becomes ORG_ADMIN', async () => {
     const owner = developer();
     const slug = unique('acme');
-    const org = await createOrganization({ name: '  Acme Corp ', slug, adminSubject: owner.sub });
+    const created = await subgraphRequest(subgraph.url, CREATE, { input: { name: '  Acme Corp ', slug, adminSubject: owner.sub } }, admin);
+    expect(created.errors).toBeUndefined();
+    expect(created.data.createOrganization.errors).toEqual([]);
+    const org = created.data.createOrganization.organization;
     expect(org).toMatchObject({ name: 'Acme Corp', slug, status: 'ACTIVE', createdBy: admin.sub });
 
     const asOwner = await subgraphRequest(

@@ -9,6 +9,7 @@ import pg from 'pg';
 import { startSubgraph, type RunningSubgraph } from '../../common/server';
 import { testDatabaseUrl, unique } from '../../test/helpers/db';
 import { developer, portalAdmin, subgraphRequest, type Identity } from '../../test/helpers/graphql';
+import { Seed } from '../../test/kit/seed';
 import { productsSubgraph } from '../products';
 import { plansSubgraph } from '.';
 
@@ -39,6 +40,7 @@ describe('plans governance', () => {
   let open: RunningSubgraph;
   let governed: RunningSubgraph;
   let db: pg.Pool;
+  let seed: Seed;
   const alice = mfa(portalAdmin());
   const bob = mfa(portalAdmin());
 
@@ -47,6 +49,7 @@ describe('plans governance', () => {
     products = await startSubgraph(productsSubgraph, { databaseUrl, port: 0 });
     open = await startSubgraph(plansSubgraph, { databaseUrl, port: 0 });
     governed = await startSubgraph(plansSubgraph, { databaseUrl, port: 0, env: { ...process.env, PLAN_CHANGE_APPROVAL: 'required' } });
+    seed = new Seed({ products: products.url, plans: governed.url }, alice);
     db = new pg.Pool({ connectionString: databaseUrl, max: 2 });
   });
   afterAll(async () => {
@@ -63,19 +66,9 @@ describe('plans governance', () => {
     if (response.errors) throw new Error(JSON.stringify(response.errors));
     return Object.values(response.data as Record<string, any>)[0];
   };
-  const catalog = async () => {
-    const id = randomUUID();
-    await db.query(`insert into products.catalog (id, name, description, visibility) values ($1, $2, '', 'PUBLIC')`, [
-      id,
-      unique('catalog'),
-    ]);
-    return id;
-  };
-  const draft = async (input: Record<string, unknown> = {}) => {
-    const payload = await run('create', { name: unique('plan'), displayName: 'Plan', quota: { requests: 100, period: 'DAY' }, ...input });
-    expect(payload.errors).toEqual([]);
-    return payload.plan;
-  };
+  const catalog = () => seed.catalog();
+  /** A DRAFT plan of 100 requests a day, created by alice on the governed subgraph. */
+  const draft = async () => ({ id: await seed.plan({ status: 'DRAFT', quota: { requests: 100, period: 'DAY' } }) });
   const planRow = async (id: string) =>
     (await db.query('select name, version, status, quota_requests from plans.plan where id = $1', [id])).rows[0];
 

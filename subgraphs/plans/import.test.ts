@@ -8,6 +8,7 @@ import pg from 'pg';
 import { startSubgraph, type RunningSubgraph } from '../../common/server';
 import { testDatabaseUrl, unique } from '../../test/helpers/db';
 import { portalAdmin, subgraphRequest } from '../../test/helpers/graphql';
+import { Seed } from '../../test/kit/seed';
 import { waitFor } from '../../test/helpers/wait';
 import { clampLimits } from './services/import';
 import { plansSubgraph } from '.';
@@ -20,10 +21,12 @@ const VERSIONS = `query($id: ID!) { planVersions(planId: $id, first: 10) { total
 describe('plans.importPolicy', () => {
   let plans: RunningSubgraph;
   let db: pg.Pool;
+  let seed: Seed;
   const providerId = randomUUID();
 
   beforeAll(async () => {
     plans = await startSubgraph(plansSubgraph, { databaseUrl: testDatabaseUrl(), port: 0 });
+    seed = new Seed({ plans: plans.url }, admin);
     db = new pg.Pool({ connectionString: testDatabaseUrl(), max: 2 });
   });
   afterAll(async () => {
@@ -129,13 +132,7 @@ describe('plans.importPolicy', () => {
 
   it('suffixes a name another plan holds, and stays with it', async () => {
     const name = unique('Taken');
-    const created = await subgraphRequest(
-      plans.url,
-      `mutation($i: CreatePlanInput!) { createPlan(input: $i) { plan { id } errors { code } } }`,
-      { i: { name, displayName: name } },
-      admin,
-    );
-    expect(created.data.createPlan.errors).toEqual([]);
+    await seed.plan({ name, status: 'DRAFT' });
     const job = payload({ name });
     await runImport(job);
     expect(await plan(job.planId)).toMatchObject({ name: `${name} 2`, displayName: name, version: 1 });
@@ -199,13 +196,7 @@ describe('plans.importPolicy', () => {
 
   it('does not re-create a plan deleted in the portal, and drops malformed jobs', async () => {
     const name = unique('Deleted');
-    const created = await subgraphRequest(
-      plans.url,
-      `mutation($i: CreatePlanInput!) { createPlan(input: $i) { plan { id } errors { code } } }`,
-      { i: { name, displayName: name } },
-      admin,
-    );
-    const id = created.data.createPlan.plan.id;
+    const id = await seed.plan({ name, status: 'DRAFT' });
     const deleted = await subgraphRequest(
       plans.url,
       `mutation($i: DeletePlanInput!) { deletePlan(input: $i) { errors { code } } }`,

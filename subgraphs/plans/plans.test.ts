@@ -16,15 +16,15 @@ import { startSubgraph, type RunningSubgraph } from '../../common/server';
 import { PgPubSub } from '../../common/pubsub';
 import { testDatabaseUrl, unique } from '../../test/helpers/db';
 import { developer, portalAdmin, subgraphRequest, type Identity } from '../../test/helpers/graphql';
+import { Seed } from '../../test/kit/seed';
 import { developersSubgraph } from '../developers';
 import { productsSubgraph } from '../products';
 import { plansSubgraph } from '.';
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures. The products and developers subgraphs run too (their migrations create the views the
-// plans subgraph reads). Catalogs, audiences, catalog↔product links and products are inserted
-// with SQL (test fixtures only; the plans subgraph itself reads only the *_contract views);
-// organizations go through the developers API.
+// plans subgraph reads). Catalogs, products and organizations go through their owners' APIs (Seed;
+// the plans subgraph itself reads only the *_contract views); teams are inserted with SQL.
 
 const PLAN_FIELDS = `id name displayName description descriptionHtml status version tier trialDays autoApprove quotaScope
   keyExpiresAfterSeconds jwtScopes publishedAt archivedAt createdAt updatedAt
@@ -76,6 +76,8 @@ interface Harness {
   /** Every SQL statement the plans subgraph ran (clear it with `queries.length = 0`). */
   queries: string[];
   admin: Identity;
+  /** Catalogs, products and organizations through the products and developers APIs. */
+  seed: Seed;
   stop(): Promise<void>;
 }
 
@@ -86,13 +88,15 @@ async function startHarness(): Promise<Harness> {
   const developers = await startSubgraph(developersSubgraph, { databaseUrl, port: 0 });
   const plans = await startSubgraph(plansSubgraph, { databaseUrl, port: 0, onQuery: (sql) => queries.push(sql) });
   const db = new pg.Pool({ connectionString: databaseUrl, max: 3 });
+  const admin: Identity = { ...portalAdmin(), amr: ['pwd', 'mfa'] };
   return {
     plans,
     products,
     developers,
     db,
     queries,
-    admin: { ...portalAdmin(), amr: ['pwd', 'mfa'] },
+    admin,
+    seed: new Seed({ products: products.url, developers: developers.url }, admin),
     async stop() {
       await db.end();
       await plans.stop();
@@ -122,58 +126,21 @@ async function createPlan(h: Harness, input: Record<string, unknown> = {}): Prom
   return ok(h, 'createPlan', { name: unique('plan'), displayName: 'Plan', ...input });
 }
 
-async function createCatalog(
+function createCatalog(
   h: Harness,
   visibility: 'PUBLIC' | 'PRIVATE',
   audience: { organizationIds?: string[]; teamIds?: string[] } = {},
 ): Promise<string> {
-  const id = randomUUID();
-  await h.db.query(`insert into products.catalog (id, name, description, visibility) values ($1, $2, '', $3)`, [
-    id,
-    unique('catalog'),
-    visibility,
-  ]);
-  for (const organizationId of audience.organizationIds ?? []) {
-    await h.db.query(`insert into products.catalog_audience (id, catalog_id, organization_id) values ($1, $2, $3)`, [
-      randomUUID(),
-      id,
-      organizationId,
-    ]);
-  }
-  for (const teamId of audience.teamIds ?? []) {
-    await h.db.query(`insert into products.catalog_audience (id, catalog_id, team_id) values ($1, $2, $3)`, [randomUUID(), id, teamId]);
-  }
-  return id;
+  return h.seed.catalog({ visibility, ...audience });
 }
 
-async function createProduct(h: Harness, catalogIds: string[] = []): Promise<string> {
-  const id = randomUUID();
-  const slug = unique('product');
-  await h.db.query(
-    `insert into products.product (id, slug, name, description, status, created_at, updated_at, display_name, tyk_api_ids, tags,
-       custom_fields, documentation_format, documentation, version)
-     values ($1, $2, $3, '', 'PUBLISHED', now(), now(), $3, '{}', '{}', '[]', null, null, 1)`,
-    [id, slug, slug],
-  );
-  for (const catalogId of catalogIds) {
-    await h.db.query(`insert into products.catalog_product (catalog_id, product_id) values ($1, $2)`, [catalogId, id]);
-  }
-  return id;
+function createProduct(h: Harness, catalogIds: string[] = []): Promise<string> {
+  return h.seed.product({ catalogIds });
 }
 
-/** An ACTIVE organization (through the developers API) with `subject` as its admin member. */
-async function createOrganization(h: Harness, subject: string): Promise<string> {
-  const slug = unique('org');
-  const res = await subgraphRequest(
-    h.developers.url,
-    `mutation($input: CreateOrganizationInput!) { createOrganization(input: $input) { organization { id status } errors { code field message } } }`,
-    { input: { name: `Org ${slug}`, slug, adminSubject: subject } },
-    h.admin,
-  );
-  expect(res.errors).toBeUndefined();
-  expect(res.data.createOrganization.errors).toEqual([]);
-  expect(res.data.createOrganization.organization.status).toBe('ACTIVE');
-  return res.data.createOrganization.organization.id;
+/** An ACTIVE organization with `subject` as its admin member. */
+function createOrganization(h: Harness, subject: string): Promise<string> {
+  return h.seed.organization(subject);
 }
 
 /**

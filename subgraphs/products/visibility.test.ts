@@ -4,6 +4,7 @@ import { productsSubgraph } from '.';
 import { developersSubgraph } from '../developers';
 import { testDatabaseUrl, unique } from '../../test/helpers/db';
 import { developer, portalAdmin, subgraphRequest, type Identity } from '../../test/helpers/graphql';
+import { Seed } from '../../test/kit/seed';
 
 /**
  * Who sees what. Org A (alice ORG_ADMIN, carol MEMBER), org B (bob), team T of org A (carol only):
@@ -23,52 +24,25 @@ describe('products and catalogs visibility', () => {
   const tag = unique('vis');
   const ids = {} as Record<'P0' | 'P1' | 'P2' | 'P3' | 'D' | 'PUB' | 'PRIV_A' | 'PRIV_T' | 'orgA' | 'orgB' | 'team', string>;
 
+  let seed: Seed;
+
   async function ok(url: string, query: string, variables: Record<string, unknown>, as: Identity | null) {
     const r = await subgraphRequest(url, query, variables, as);
     expect(r.errors).toBeUndefined();
     return r.data;
   }
 
-  async function createOrganization(adminSubject: string) {
-    const slug = unique('org');
-    const data = await ok(
-      developers.url,
-      `mutation($input: CreateOrganizationInput!) { createOrganization(input: $input) { organization { id } errors { code message } } }`,
-      { input: { name: slug, slug, adminSubject } },
-      admin,
-    );
-    expect(data.createOrganization.errors).toEqual([]);
-    return data.createOrganization.organization.id as string;
-  }
-
-  async function createProduct(name: string, status: string) {
-    const data = await ok(
-      products.url,
-      `mutation($input: CreateProductInput!) { createProduct(input: $input) { product { id } errors { code message } } }`,
-      { input: { slug: `${tag}-${name.toLowerCase()}`, name: `${tag} ${name}`, status, tykApiIds: [`api-${name}`] } },
-      admin,
-    );
-    expect(data.createProduct.errors).toEqual([]);
-    return data.createProduct.product.id as string;
-  }
-
-  async function createCatalog(name: string, input: Record<string, unknown>) {
-    const data = await ok(
-      products.url,
-      `mutation($input: CreateCatalogInput!) { createCatalog(input: $input) { catalog { id } errors { code field message } } }`,
-      { input: { name, ...input } },
-      admin,
-    );
-    expect(data.createCatalog.errors).toEqual([]);
-    return data.createCatalog.catalog.id as string;
-  }
+  /** P0, P1, …: products named after the suite's tag. */
+  const createProduct = (name: string, status: string) =>
+    seed.product({ slug: `${tag}-${name.toLowerCase()}`, name: `${tag} ${name}`, status });
 
   beforeAll(async () => {
     developers = await startSubgraph(developersSubgraph, { databaseUrl: testDatabaseUrl(), port: 0 });
     products = await startSubgraph(productsSubgraph, { databaseUrl: testDatabaseUrl(), port: 0, onQuery: (sql) => statements.push(sql) });
+    seed = new Seed({ products: products.url, developers: developers.url }, admin);
 
-    ids.orgA = await createOrganization(alice.sub);
-    ids.orgB = await createOrganization(bob.sub);
+    ids.orgA = await seed.organization(alice.sub);
+    ids.orgB = await seed.organization(bob.sub);
     // Teams have no API yet: rows straight into the developers tables.
     ids.team = randomUUID();
     const connection = developers.orm.em.getConnection();
@@ -94,13 +68,14 @@ describe('products and catalogs visibility', () => {
     ids.P2 = await createProduct('P2', 'PUBLISHED');
     ids.P3 = await createProduct('P3', 'PUBLISHED');
     ids.D = await createProduct('D', 'DRAFT');
-    ids.PUB = await createCatalog(`${tag} public`, { visibility: 'PUBLIC', productIds: [ids.P1, ids.D] });
-    ids.PRIV_A = await createCatalog(`${tag} org-a`, {
+    ids.PUB = await seed.catalog({ name: `${tag} public`, productIds: [ids.P1, ids.D] });
+    ids.PRIV_A = await seed.catalog({
+      name: `${tag} org-a`,
       visibility: 'PRIVATE',
-      audience: { organizationIds: [ids.orgA] },
+      organizationIds: [ids.orgA],
       productIds: [ids.P2, ids.P1],
     });
-    ids.PRIV_T = await createCatalog(`${tag} team-t`, { visibility: 'PRIVATE', audience: { teamIds: [ids.team] }, productIds: [ids.P3] });
+    ids.PRIV_T = await seed.catalog({ name: `${tag} team-t`, visibility: 'PRIVATE', teamIds: [ids.team], productIds: [ids.P3] });
   });
   afterAll(async () => {
     await products?.stop();
@@ -261,18 +236,10 @@ describe('products and catalogs visibility', () => {
 
     beforeAll(async () => {
       catalogs = [
-        await createCatalog(`${batchTag} c1`, { visibility: 'PUBLIC' }),
-        await createCatalog(`${batchTag} c2`, { visibility: 'PRIVATE', audience: { organizationIds: [ids.orgA] } }),
+        await seed.catalog({ name: `${batchTag} c1` }),
+        await seed.catalog({ name: `${batchTag} c2`, visibility: 'PRIVATE', organizationIds: [ids.orgA] }),
       ];
-      for (let i = 0; i < 10; i++) {
-        const data = await ok(
-          products.url,
-          `mutation($input: CreateProductInput!) { createProduct(input: $input) { product { id } errors { code message } } }`,
-          { input: { slug: `${batchTag}-${i}`, name: `${batchTag}-${i}`, status: 'PUBLISHED', tykApiIds: ['api'], catalogIds: catalogs } },
-          admin,
-        );
-        expect(data.createProduct.errors).toEqual([]);
-      }
+      for (let i = 0; i < 10; i++) await seed.product({ slug: `${batchTag}-${i}`, catalogIds: catalogs });
     });
 
     async function countStatements(query: string, variables: Record<string, unknown>, as: Identity | null) {

@@ -175,15 +175,7 @@ async function populate(platform: TestPlatform, tyk: TykTestServer): Promise<Wor
 
   // Organizations: A with an ORG_ADMIN and a MEMBER (joined by invitation), B with the outsider.
   const orgASlug = unique('org-a');
-  const orgA = (
-    await mutate(
-      'createOrganization',
-      'CreateOrganizationInput',
-      { name: orgASlug, slug: orgASlug, adminSubject: orgAdmin.sub },
-      'organization { id }',
-      admin,
-    )
-  ).organization.id as string;
+  const orgA = await fixtures.organization(orgAdmin.sub, { slug: orgASlug });
   const orgB = await fixtures.organization(identities.outsider!.sub);
   const join = (
     await mutate(
@@ -227,16 +219,7 @@ async function populate(platform: TestPlatform, tyk: TykTestServer): Promise<Wor
   ).invitation.id as string;
 
   // A suspended organization with the same two people, for the decision fields.
-  const suspendedSlug = unique('org-suspended');
-  const orgSuspended = (
-    await mutate(
-      'createOrganization',
-      'CreateOrganizationInput',
-      { name: suspendedSlug, slug: suspendedSlug, adminSubject: orgAdmin.sub },
-      'organization { id }',
-      admin,
-    )
-  ).organization.id as string;
+  const orgSuspended = await fixtures.organization(orgAdmin.sub, { slug: unique('org-suspended') });
   const joinSuspended = (
     await mutate(
       'inviteMember',

@@ -6,6 +6,7 @@ import { startSubgraph, type RunningSubgraph } from '../../common/server';
 import { testDatabaseUrl, unique } from '../helpers/db';
 import { developer, portalAdmin, subgraphRequest, type GraphQLResponse, type Identity } from '../helpers/graphql';
 import { developersSubgraph } from '../../subgraphs/developers';
+import { Seed } from './seed';
 
 export { developer, portalAdmin, unique, type Identity };
 
@@ -89,14 +90,7 @@ export function call(h: Harness, name: MutationName, input: Record<string, unkno
 
 /** An ACTIVE organization created by a portal admin, with `owner` as its ORG_ADMIN. */
 export async function activeOrganization(h: Harness, owner: Identity, slug = unique('org')): Promise<{ id: string; slug: string }> {
-  const payload = await mutate(
-    h,
-    'createOrganization',
-    M.createOrganization,
-    { name: `Org ${slug}`, slug, adminSubject: owner.sub },
-    h.admin,
-  );
-  return payload.organization;
+  return { id: await new Seed({ developers: h.subgraph.url }, h.admin).organization(owner.sub, { slug, name: `Org ${slug}` }), slug };
 }
 
 /** Makes `who` a member with `role` the way people join: invited by a portal admin, then accepting. */

@@ -4,21 +4,27 @@ import { gatewayRequest, portalAdmin, subgraphRequest, type GraphQLResponse, typ
 /** The subgraph that owns each kind of seed data. */
 type Owner = 'products' | 'plans' | 'developers';
 
-/** Where seed mutations go: the gateway's URL, or each owner subgraph's URL (suites that start subgraphs alone). */
-export type SeedTarget = string | ({ products: string; plans: string } & Partial<Record<Owner, string>>);
+/**
+ * Where seed mutations go: the gateway's URL, or the URL of each owner subgraph a suite starts alone
+ * (seeding for an owner it did not start throws).
+ */
+export type SeedTarget = string | Partial<Record<Owner, string>>;
 
 export interface CatalogOptions {
   name?: string;
   visibility?: 'PUBLIC' | 'PRIVATE';
   organizationIds?: string[];
   teamIds?: string[];
+  productIds?: string[];
 }
 
 export interface ProductOptions {
   slug?: string;
   name?: string;
+  displayName?: string;
   catalogIds?: string[];
   status?: string;
+  tykApiIds?: string[];
 }
 
 export interface PlanOptions {
@@ -27,10 +33,19 @@ export interface PlanOptions {
   catalogIds?: string[];
   status?: string;
   tier?: number;
+  quota?: { requests: number; period: string };
+  /** `null`: no rate limit. */
+  rateLimit?: { requests: number; perSeconds: number } | null;
+  jwtScopes?: string[];
   autoApprove?: boolean;
   accessRequestLimit?: { allowance: number; renewalSeconds: number } | null;
   keyExpiresAfterSeconds?: number | null;
   credentialMetadata?: { key: string; value: string }[];
+}
+
+export interface OrganizationOptions {
+  name?: string;
+  slug?: string;
 }
 
 export interface Offer {
@@ -90,17 +105,19 @@ export class Seed {
       name: options.name ?? unique('catalog'),
       visibility,
       ...(visibility === 'PRIVATE' ? { audience: { organizationIds: options.organizationIds ?? [], teamIds: options.teamIds ?? [] } } : {}),
+      ...(options.productIds ? { productIds: options.productIds } : {}),
     });
   }
 
-  /** A product (PUBLISHED unless told) with one Tyk API named after its slug. */
+  /** A product (PUBLISHED unless told) with one Tyk API named after its slug unless told. */
   product(options: ProductOptions = {}): Promise<string> {
     const slug = options.slug ?? unique('product');
     return this.mutate('products', 'createProduct', 'CreateProductInput', 'product', {
       slug,
       name: options.name ?? slug,
+      ...(options.displayName !== undefined ? { displayName: options.displayName } : {}),
       status: options.status ?? 'PUBLISHED',
-      tykApiIds: [`api-${slug}`],
+      tykApiIds: options.tykApiIds ?? [`api-${slug}`],
       catalogIds: options.catalogIds ?? [],
     });
   }
@@ -113,12 +130,13 @@ export class Seed {
       catalogIds: options.catalogIds ?? [],
       status: options.status ?? 'PUBLISHED',
       tier: options.tier ?? 1,
-      quota: { requests: 1000, period: 'DAY' },
-      rateLimit: { requests: 10, perSeconds: 1 },
+      quota: options.quota ?? { requests: 1000, period: 'DAY' },
+      rateLimit: options.rateLimit === undefined ? { requests: 10, perSeconds: 1 } : options.rateLimit,
       autoApprove: options.autoApprove ?? false,
       accessRequestLimit: options.accessRequestLimit ?? null,
       keyExpiresAfterSeconds: options.keyExpiresAfterSeconds ?? null,
       ...(options.credentialMetadata ? { credentialMetadata: options.credentialMetadata } : {}),
+      ...(options.jwtScopes ? { jwtScopes: options.jwtScopes } : {}),
     });
   }
 
@@ -126,10 +144,14 @@ export class Seed {
     await this.mutate('plans', 'archivePlan', 'ArchivePlanInput', 'plan', { id: planId });
   }
 
-  /** An ACTIVE organization created by the portal admin, with `adminSubject` as its ORG_ADMIN. */
-  organization(adminSubject: string): Promise<string> {
-    const slug = unique('org');
-    return this.mutate('developers', 'createOrganization', 'CreateOrganizationInput', 'organization', { name: slug, slug, adminSubject });
+  /** An ACTIVE organization created by the portal admin, with `adminSubject` (if any) as its ORG_ADMIN; named after its slug unless told. */
+  organization(adminSubject?: string, options: OrganizationOptions = {}): Promise<string> {
+    const slug = options.slug ?? unique('org');
+    return this.mutate('developers', 'createOrganization', 'CreateOrganizationInput', 'organization', {
+      name: options.name ?? slug,
+      slug,
+      ...(adminSubject !== undefined ? { adminSubject } : {}),
+    });
   }
 
   /**
