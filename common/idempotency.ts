@@ -1,7 +1,8 @@
-import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { createHash } from 'node:crypto';
 import { userError, UserErrorException } from './errors';
 import { Validation } from './mutation';
+import { transactionLock } from './sql';
 
 /**
  * Idempotency keys for mutations a client may retry after losing a response (a create, an
@@ -124,14 +125,9 @@ export class IdempotentCall {
    * IDEMPOTENCY_KEY_REUSED.
    */
   async find(em: EntityManager, now: Date): Promise<FirstResult | null> {
+    await transactionLock(em, `plangraph:idempotency:${JSON.stringify([this.schema, this.subject, this.operation, this.key])}`);
     const connection = em.getConnection();
     const ctx = em.getTransactionContext();
-    await connection.execute(
-      'select pg_advisory_xact_lock(hashtext(?))',
-      [`plangraph:idempotency:${JSON.stringify([this.schema, this.subject, this.operation, this.key])}`],
-      'all',
-      ctx,
-    );
     const rows = await connection.execute<
       { request_hash: string; result_id: string; result_secret_encrypted: string | null; created_at: Date | string }[]
     >(

@@ -2,8 +2,7 @@
  * Raw SQL beside MikroORM, in the EntityManager's transaction when there is one: `query` for
  * ordinary statements, `bulk` with `pgArray` for set-based statements over whole columns.
  */
-import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Knex } from '@mikro-orm/postgresql';
+import type { EntityManager, Knex } from '@mikro-orm/postgresql';
 
 /**
  * A PostgreSQL array literal (`{"a","b",NULL}`) for one `?::type[]` parameter: bulk statements
@@ -41,4 +40,12 @@ export async function bulk<T = Record<string, unknown>>(em: EntityManager, sql: 
 /** Runs SQL in the EntityManager's transaction (if any). */
 export function query<T = Record<string, unknown>>(em: EntityManager, sql: string, params: unknown[] = []): Promise<T[]> {
   return em.getConnection().execute<T[]>(sql, params, 'all', em.getTransactionContext());
+}
+
+/**
+ * Serialises work on one thing across processes until the transaction ends: a transaction-scoped
+ * advisory lock on `key` (namespaced by the caller, e.g. `plangraph:provider:…`).
+ */
+export async function transactionLock(em: EntityManager, key: string): Promise<void> {
+  await query(em, 'select pg_advisory_xact_lock(hashtext(?))', [key]);
 }

@@ -1,8 +1,9 @@
 /** SQL of the access-request tables that more than one use case or resolver needs. */
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { AccessRequest, type AccessRequestStatus } from '../entities/access-request';
 import { isUuid } from '../../../common/ids';
+import { transactionLock } from '../../../common/sql';
+import { AccessRequest, type AccessRequestStatus } from '../entities/access-request';
 import { notFoundError } from '../services/authorize';
 import type { SqlCondition } from './pagination';
 
@@ -15,14 +16,7 @@ export function accessRequestCondition(statuses: AccessRequestStatus[] | null | 
 
 /** Serialises access requests of one organization for one plan until the transaction ends. */
 export async function lockOrganizationPlan(em: EntityManager, organizationId: string, planId: string): Promise<void> {
-  await em
-    .getConnection()
-    .execute(
-      'select pg_advisory_xact_lock(hashtextextended(?, 0))',
-      [`developers:access-request:${organizationId}:${planId}`],
-      'all',
-      em.getTransactionContext(),
-    );
+  await transactionLock(em, `plangraph:developers:access-request:${organizationId}:${planId}`);
 }
 
 /** Loads and locks an access request (of an existing app); NOT_FOUND on `input.id` otherwise. */

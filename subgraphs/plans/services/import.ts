@@ -17,11 +17,12 @@
  * - A plan deleted in the portal (its history remains) is not re-created; an ARCHIVED plan is
  *   not changed (archived settings are frozen). Both are logged.
  */
-import type { EntityManager } from '@mikro-orm/postgresql';
 import { LockMode } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import type { PlanImportPayload } from '../../../common/job-payloads';
 import type { Logger } from '../../../common/logger';
 import { Validation } from '../../../common/mutation';
+import { transactionLock } from '../../../common/sql';
 import { PERIOD_SECONDS, PlanChangeAction, PlanStatus, QuotaPeriod } from '../entities/enums';
 import { Plan } from '../entities/plan';
 import { PlanVersion } from '../entities/plan-version';
@@ -163,9 +164,7 @@ export async function importPlan(
   return em.transactional(async (tx) => {
     const t = tx as EntityManager;
     // Serialises imports of one plan id (the row lock alone cannot cover a plan that does not exist yet).
-    await t
-      .getConnection()
-      .execute('select pg_advisory_xact_lock(hashtext(?))', [`plangraph:plans:import:${payload.planId}`], 'all', t.getTransactionContext());
+    await transactionLock(t, `plangraph:plans:import:${payload.planId}`);
     const context = { providerId: payload.providerId, policyId: payload.policyId, planId: payload.planId, reason: payload.reason };
     const limits = clampLimits(payload);
     if (limits.notes.length)

@@ -14,13 +14,14 @@
  * - No provider sync is enqueued (the change came from the provider). An ARCHIVED product is not
  *   changed (archived products are frozen), which is logged.
  */
-import { IMPORT_REASONS, type ProductImportPayload } from '../../../common/job-payloads';
-import type { EntityManager } from '@mikro-orm/postgresql';
 import { LockMode } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import type { AuditActor } from '../../../common/audit';
 import { isUuid } from '../../../common/ids';
+import { IMPORT_REASONS, type ProductImportPayload } from '../../../common/job-payloads';
 import { JOB_TASKS } from '../../../common/jobs';
 import type { Logger } from '../../../common/logger';
+import { transactionLock } from '../../../common/sql';
 import { Product, ProductStatus } from '../entities/product';
 import { LIMITS, SLUG_PATTERN, TYK_API_ID_PATTERN } from '../services/validation';
 
@@ -110,14 +111,7 @@ export async function importProduct(
 ): Promise<'created' | 'updated' | 'unchanged' | 'skipped'> {
   return em.transactional(async (tx) => {
     const t = tx as EntityManager;
-    await t
-      .getConnection()
-      .execute(
-        'select pg_advisory_xact_lock(hashtext(?))',
-        [`plangraph:products:import:${payload.productId}`],
-        'all',
-        t.getTransactionContext(),
-      );
+    await transactionLock(t, `plangraph:products:import:${payload.productId}`);
     const context = { providerId: payload.providerId, policyId: payload.policyId, productId: payload.productId, reason: payload.reason };
     const apis = acceptedApiIds(payload.tykApiIds);
     if (apis.dropped.length)

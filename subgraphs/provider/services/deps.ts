@@ -3,16 +3,16 @@
  * provider lookups, Tyk clients with health bookkeeping, and small SQL helpers.
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { decryptSecret, keyRingFromEnv } from '../../../common/crypto';
-import { providerHttpTimeoutMs, providerSyncIntervalSeconds, providerTykReload } from '../../../common/config';
 import type { Clock } from '../../../common/clock';
+import { providerHttpTimeoutMs, providerSyncIntervalSeconds, providerTykReload } from '../../../common/config';
+import { decryptSecret, keyRingFromEnv } from '../../../common/crypto';
 import type { Logger } from '../../../common/logger';
-import { query } from '../../../common/sql';
+import { query, transactionLock } from '../../../common/sql';
 import { Provider } from '../entities/provider';
-import { createTykClient, type ReloadMode, type TykClient } from '../tyk/client';
 import { auditedClient, type AuditTrail } from '../tyk/audited-client';
-import type { CallOutcome } from '../tyk/http';
 import type { PolicyTarget } from '../tyk/bodies';
+import { createTykClient, type ReloadMode, type TykClient } from '../tyk/client';
+import type { CallOutcome } from '../tyk/http';
 
 export interface SyncDeps {
   /** A fresh EntityManager (own identity map, no transaction): `orm.em.fork()` in jobs, `context.em.fork()` in requests. */
@@ -42,7 +42,7 @@ export function providerSettings(env: NodeJS.ProcessEnv): ProviderSettings {
 
 /** Serialises work on one thing (a plan's policy, a credential's key) across processes, until commit. */
 export async function lock(em: EntityManager, key: string): Promise<void> {
-  await query(em, 'select pg_advisory_xact_lock(hashtext(?))', [`plangraph:provider:${key}`]);
+  await transactionLock(em, `plangraph:provider:${key}`);
 }
 
 export async function defaultProviderId(em: EntityManager): Promise<string | null> {

@@ -3,8 +3,8 @@
  * batch that needs them, in their own short transaction.
  */
 import type { MikroORM } from '@mikro-orm/postgresql';
+import { query, transactionLock } from '../../../common/sql';
 import type { UsageRecord } from '../services/records';
-import { query } from '../../../common/sql';
 
 /** Partitions known to exist in this process (`usage_record_pYYYYMMDD`). */
 const knownPartitions = new Set<string>();
@@ -21,7 +21,7 @@ export async function ensurePartitions(orm: MikroORM, days: Iterable<string>): P
   const missing = [...new Set(days)].filter((day) => !knownPartitions.has(day));
   if (!missing.length) return;
   await orm.em.fork().transactional(async (tx) => {
-    await query(tx, `select pg_advisory_xact_lock(hashtext('plangraph:usage:partitions'))`);
+    await transactionLock(tx, 'plangraph:usage:partitions');
     for (const day of missing) {
       const name = `usage_record_p${day.replace(/-/g, '')}`;
       const from = `${day}T00:00:00Z`;
