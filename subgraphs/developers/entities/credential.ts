@@ -1,7 +1,8 @@
 import { Entity, Enum, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
-import { Directive, Field, ID, ObjectType, registerEnumType } from 'type-graphql';
 import { randomUUID } from 'node:crypto';
+import { Directive, Field, ID, ObjectType, registerEnumType } from 'type-graphql';
 import { TextArrayType } from '../../../common/db-types';
+import { CredentialKind } from '../../../common/shared-enums';
 
 export enum CredentialStatus {
   ACTIVE = 'ACTIVE',
@@ -16,24 +17,6 @@ registerEnumType(CredentialStatus, {
     ACTIVE: { description: 'Works (a rotated-out credential works until its `revokesAt`).' },
     REVOKED: { description: 'Revoked by a member or a portal admin, or at the end of its rotation grace period; it no longer works.' },
     EXPIRED: { description: 'Its `expiresAt` has passed (the plan’s key lifetime); it no longer works.' },
-  },
-});
-
-export enum CredentialKind {
-  API_KEY = 'API_KEY',
-  OAUTH_CLIENT = 'OAUTH_CLIENT',
-}
-
-// Same name, values and description as the plans subgraph's enum (a shared value type).
-registerEnumType(CredentialKind, {
-  name: 'CredentialKind',
-  description: 'What an approved access request under a plan receives.',
-  valuesConfig: {
-    API_KEY: { description: 'An API key (`pgk_…`, see docs/CREDENTIALS.md), enforced by a Tyk key with the plan’s policies.' },
-    OAUTH_CLIENT: {
-      description:
-        'OAuth2 client credentials (client id and secret) registered for the app at the identity provider of the plan’s provider (RFC 7591), with the plan’s `jwtScopes`; the app gets JWT access tokens with the client-credentials grant and Tyk applies the plan that matches their scope.',
-    },
   },
 });
 
@@ -207,3 +190,5 @@ export function effectiveCredentialStatus(credential: Pick<Credential, 'status' 
   if (credential.expiresAt && credential.expiresAt.getTime() <= now.getTime()) return CredentialStatus.EXPIRED;
   return CredentialStatus.ACTIVE;
 }
+
+export { CredentialKind };

@@ -1,28 +1,7 @@
 import { Field, Float, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { QuotaScope } from '../../../common/shared-enums';
 import { AppRef, CredentialRef, PlanRef } from '../entities/refs';
 import { SPIKE_BASELINE_BUCKETS, SPIKE_FACTOR, SPIKE_MIN_REQUESTS, SPIKE_SIGMAS } from '../services/spike';
-
-/** The plans subgraph's enum, repeated with its values and descriptions (output only here). */
-export enum QuotaScope {
-  CREDENTIAL = 'CREDENTIAL',
-  APP = 'APP',
-  ORGANIZATION = 'ORGANIZATION',
-}
-
-registerEnumType(QuotaScope, {
-  name: 'QuotaScope',
-  description: [
-    'Who shares one quota and rate-limit counter. Tyk counts per key by default; for APP and ORGANIZATION the',
-    'provider sync sets the key’s `rate_limit_pattern` (quota pattern) metadata (Tyk 5.3+) to the app or',
-    'organization id, which makes Tyk key its rate-limit and quota counters on that value, so every credential of',
-    'the app or organization draws from the same allowance.',
-  ].join(' '),
-  valuesConfig: {
-    CREDENTIAL: { description: 'Each credential (Tyk key) has its own counter. The default, and Tyk’s own behavior.' },
-    APP: { description: 'All credentials of one app share one counter.' },
-    ORGANIZATION: { description: 'All credentials of one organization (all its apps) share one counter under this plan.' },
-  },
-});
 
 export enum UsageGranularity {
   MINUTE = 'MINUTE',
@@ -268,3 +247,5 @@ export class UnmatchedUsage {
   @Field(() => [UnmatchedKey], { description: 'The 20 busiest unknown keys, busiest first.' })
   topKeys!: UnmatchedKey[];
 }
+
+export { QuotaScope };
