@@ -233,10 +233,7 @@ export async function approveAccessRequest(ops: Ops, decidedBy: string, input: D
     resultOf: (result) => ({ id: result.accessRequest!.id }),
     run: async () => {
       const request = await lockRequest(em, input.id);
-      if (request.status === AccessRequestStatus.APPROVED) return { accessRequest: request }; // decided already: idempotent
-      if (request.status !== AccessRequestStatus.PENDING) {
-        throw refusal('INVALID_TRANSITION', null, `Only PENDING access requests can be approved; this one is ${request.status}.`);
-      }
+      if (alreadyThere(request, AccessRequestStatus.APPROVED, 'approved')) return { accessRequest: request };
       const organization = await em.findOneOrFail(Organization, { id: request.organizationId });
       requireActive(organization);
       const plan = await loadPlanOffer(em, request.planId);
@@ -266,22 +263,8 @@ export async function rejectAccessRequest(ops: Ops, decidedBy: string, input: Re
     resultOf: (result) => ({ id: result.accessRequest!.id }),
     run: async () => {
       const request = await lockRequest(em, input.id);
-      if (request.status === AccessRequestStatus.REJECTED) return { accessRequest: request }; // decided already: idempotent
-      if (request.status !== AccessRequestStatus.PENDING) {
-        throw refusal('INVALID_TRANSITION', null, `Only PENDING access requests can be rejected; this one is ${request.status}.`);
-      }
-      request.status = AccessRequestStatus.REJECTED;
-      request.decidedBy = decidedBy;
-      request.decidedAt = now;
-      request.decisionReason = reason;
-      request.updatedAt = now;
-      await em.flush();
-      await emitAccessEvent(ops.pubsub, em, {
-        type: AccessRequestEventType.REJECTED,
-        organizationId: request.organizationId,
-        accessRequestId: request.id,
-        at: now,
-      });
+      if (alreadyThere(request, AccessRequestStatus.REJECTED, 'rejected')) return { accessRequest: request };
+      await close(ops, request, AccessRequestStatus.REJECTED, decidedBy, reason);
       return { accessRequest: request };
     },
   });
@@ -289,26 +272,47 @@ export async function rejectAccessRequest(ops: Ops, decidedBy: string, input: Re
 
 /** `cancelAccessRequest`: members of the request's organization. */
 export async function cancelAccessRequest(ops: Ops, subject: string, input: DecideCommand): Promise<DecisionResult> {
-  const { em, now } = ops;
+  const { em } = ops;
   const found = isUuid(input.id) ? await em.findOne(AccessRequest, { id: input.id.toLowerCase(), appId: { $ne: null } }) : null;
   if (!found || !(await isMember(em, found.organizationId, subject))) {
     throw forbidden('Only members of the organization that made an access request may cancel it.', OrganizationRole.MEMBER);
   }
   const request = await lockRequest(em, found.id);
-  if (request.status === AccessRequestStatus.CANCELLED) return { accessRequest: request }; // cancelled already: idempotent
+  if (alreadyThere(request, AccessRequestStatus.CANCELLED, 'cancelled')) return { accessRequest: request };
+  await close(ops, request, AccessRequestStatus.CANCELLED, subject, null);
+  return { accessRequest: request };
+}
+
+/**
+ * A decision on a locked request: true when it is in `target` already (deciding again changes
+ * nothing); INVALID_TRANSITION unless it is PENDING.
+ */
+function alreadyThere(request: AccessRequest, target: AccessRequestStatus, done: string): boolean {
+  if (request.status === target) return true;
   if (request.status !== AccessRequestStatus.PENDING) {
-    throw refusal('INVALID_TRANSITION', null, `Only PENDING access requests can be cancelled; this one is ${request.status}.`);
+    throw refusal('INVALID_TRANSITION', null, `Only PENDING access requests can be ${done}; this one is ${request.status}.`);
   }
-  request.status = AccessRequestStatus.CANCELLED;
-  request.decidedBy = subject;
-  request.decidedAt = now;
-  request.updatedAt = now;
-  await em.flush();
-  await emitAccessEvent(ops.pubsub, em, {
-    type: AccessRequestEventType.CANCELLED,
+  return false;
+}
+
+/** Ends a PENDING request as REJECTED (with the reason) or CANCELLED, with its event, in the mutation's transaction. */
+async function close(
+  ops: Ops,
+  request: AccessRequest,
+  status: AccessRequestStatus.REJECTED | AccessRequestStatus.CANCELLED,
+  by: string,
+  reason: string | null,
+): Promise<void> {
+  request.status = status;
+  request.decidedBy = by;
+  request.decidedAt = ops.now;
+  if (reason !== null) request.decisionReason = reason;
+  request.updatedAt = ops.now;
+  await ops.em.flush();
+  await emitAccessEvent(ops.pubsub, ops.em, {
+    type: status === AccessRequestStatus.REJECTED ? AccessRequestEventType.REJECTED : AccessRequestEventType.CANCELLED,
     organizationId: request.organizationId,
     accessRequestId: request.id,
-    at: now,
+    at: ops.now,
   });
-  return { accessRequest: request };
 }
