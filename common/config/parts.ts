@@ -58,7 +58,7 @@ export function part<const K extends VariableName, T>(
 }
 
 /** A secret that has a development default: required, and not that default, in production. */
-export function productionSecret(
+function productionSecret(
   checks: Checks,
   name: VariableName,
   value: string | undefined,

@@ -47,9 +47,9 @@ export interface Variable<T = unknown> {
 }
 
 /** Blank counts as unset, as it always has (`FOO=` in a shell or compose file). */
-export const unsetIfBlank = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
+const unsetIfBlank = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 
-export function integer(o: {
+function integer(o: {
   default: number;
   min: number;
   max: number;
@@ -70,7 +70,7 @@ export function integer(o: {
 }
 
 /** An optional whole number without a default of its own (ports: the default depends on the process). */
-export function optionalInteger(o: { min: number; max: number; default: string; description: string }): Variable<number | undefined> {
+function optionalInteger(o: { min: number; max: number; default: string; description: string }): Variable<number | undefined> {
   const must = { error: `must be a whole number from ${o.min} to ${o.max}` };
   return {
     schema: z.preprocess(
@@ -83,7 +83,7 @@ export function optionalInteger(o: { min: number; max: number; default: string; 
   };
 }
 
-export function oneOf<const T extends string>(values: readonly T[], fallback: T, description: string, normalize = false): Variable<T> {
+function oneOf<const T extends string>(values: readonly T[], fallback: T, description: string, normalize = false): Variable<T> {
   const must = { error: `must be one of ${values.join(', ')}` };
   return {
     schema: z
@@ -101,7 +101,7 @@ export function oneOf<const T extends string>(values: readonly T[], fallback: T,
   };
 }
 
-export const BOOLEAN_WORDS: Record<string, boolean> = {
+const BOOLEAN_WORDS: Record<string, boolean> = {
   true: true,
   '1': true,
   yes: true,
@@ -112,7 +112,7 @@ export const BOOLEAN_WORDS: Record<string, boolean> = {
   off: false,
 };
 
-export function flag(o: { default: string; description: string }): Variable<boolean | undefined> {
+function flag(o: { default: string; description: string }): Variable<boolean | undefined> {
   return {
     schema: z.preprocess(
       (value) => {
@@ -130,7 +130,7 @@ export function flag(o: { default: string; description: string }): Variable<bool
   };
 }
 
-export function text(o: { default?: string; description: string; secret?: boolean; allowed?: string }): Variable<string | undefined> {
+function text(o: { default?: string; description: string; secret?: boolean; allowed?: string }): Variable<string | undefined> {
   return {
     schema: z.preprocess(unsetIfBlank, z.string().optional()),
     default: o.default ?? '–',
@@ -140,7 +140,7 @@ export function text(o: { default?: string; description: string; secret?: boolea
   };
 }
 
-export function url(o: {
+function url(o: {
   default?: string;
   description: string;
   protocols: RegExp;
@@ -162,11 +162,11 @@ export const DEFAULT_CREDENTIAL_EXPIRY_WARNING_SECONDS = 604_800;
 /** `name` or `schema.name`, each a plain lower-case SQL identifier (`TYK_ANALYTICS_TABLE`). */
 export const TABLE_NAME = /^([a-z_][a-z0-9_]{0,62}\.)?[a-z_][a-z0-9_]{0,62}$/;
 
-export const POSTGRES_URL = { protocols: /^postgres(ql)?$/, allowed: '`postgres://…`' };
-export const HTTP_URL = { protocols: /^https?$/, allowed: '`http(s)://…`' };
+const POSTGRES_URL = { protocols: /^postgres(ql)?$/, allowed: '`postgres://…`' };
+const HTTP_URL = { protocols: /^https?$/, allowed: '`http(s)://…`' };
 
 /** `id:<32 bytes in base64>` entries, comma-separated: the first encrypts, all decrypt. */
-export const encryptionKeys: Variable<KeyRing | undefined> = {
+const encryptionKeys: Variable<KeyRing | undefined> = {
   schema: z.preprocess(
     unsetIfBlank,
     z
