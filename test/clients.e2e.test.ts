@@ -222,15 +222,8 @@ describe('frontend clients through the gateway', () => {
   beforeAll(async () => {
     platform = await startPlatform();
     tyk = await TykTestServer.start();
-    const registered = await mutate(
-      'registerProvider',
-      'RegisterProviderInput',
-      { name: unique('tyk'), kind: 'TYK_GATEWAY', baseUrl: tyk.url, secret: tyk.secret, tykOrgId: tyk.orgId },
-      'provider { id }',
-      admin,
-    );
-    ids.provider = registered.provider.id;
     const fixtures = new Fixtures(platform.gatewayUrl, admin);
+    ids.provider = await fixtures.provider(tyk, { makeDefault: false });
     ids.catalog = await fixtures.catalog();
     ids.slug = unique('weather');
     ids.product = await fixtures.product({ slug: ids.slug, catalogIds: [ids.catalog] });

@@ -65,15 +65,7 @@ describe('premium endpoints are enforced by Tyk', () => {
       ],
     });
     fixtures = new Fixtures(platform.gatewayUrl, admin);
-    ids.provider = (
-      await mutate(
-        'registerProvider',
-        'RegisterProviderInput',
-        { name: unique('tyk'), kind: 'TYK_GATEWAY', baseUrl: tyk.url, secret: tyk.secret, tykOrgId: tyk.orgId, makeDefault: true },
-        'provider { id }',
-        admin,
-      )
-    ).provider.id;
+    ids.provider = await fixtures.provider(tyk);
     ids.catalog = await fixtures.catalog();
     ids.product = await fixtures.product({
       slug: unique('weather'),

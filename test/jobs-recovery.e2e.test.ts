@@ -110,14 +110,7 @@ describe('background work survives database restarts and crashes', () => {
     replica = await startReplica(proxiedUrl);
     tyk = await TykTestServer.start();
     fixtures = new Fixtures(platform.gatewayUrl, admin);
-    ids.provider = (
-      await mutate(
-        'registerProvider',
-        'RegisterProviderInput',
-        { name: unique('tyk'), kind: 'TYK_GATEWAY', baseUrl: tyk.url, secret: tyk.secret, tykOrgId: tyk.orgId, makeDefault: true },
-        'provider { id }',
-      )
-    ).provider.id;
+    ids.provider = await fixtures.provider(tyk);
     ids.catalog = await fixtures.catalog();
     ids.product = await fixtures.product({ catalogIds: [ids.catalog] });
     ids.keyPlan = await fixtures.plan({ name: unique('keys'), catalogIds: [ids.catalog], autoApprove: true });

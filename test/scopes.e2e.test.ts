@@ -58,15 +58,7 @@ describe('JWT scopes reach Tyk', () => {
       ],
     });
     fixtures = new Fixtures(platform.gatewayUrl, admin);
-    ids.provider = (
-      await mutate(
-        'registerProvider',
-        'RegisterProviderInput',
-        { name: unique('tyk'), kind: 'TYK_GATEWAY', baseUrl: tyk.url, secret: tyk.secret, tykOrgId: tyk.orgId, makeDefault: true },
-        'provider { id }',
-        admin,
-      )
-    ).provider.id;
+    ids.provider = await fixtures.provider(tyk);
     ids.catalog = await fixtures.catalog();
     ids.product = await fixtures.product({
       slug: unique('weather'),

@@ -146,15 +146,7 @@ async function populate(platform: TestPlatform, tyk: TykTestServer): Promise<Wor
   const dev = identities.developer!;
   const orgAdmin = identities.orgAdmin!;
 
-  const provider = (
-    await mutate(
-      'registerProvider',
-      'RegisterProviderInput',
-      { name: unique('tyk'), kind: 'TYK_GATEWAY', baseUrl: tyk.url, secret: tyk.secret, tykOrgId: tyk.orgId, makeDefault: true },
-      'provider { id }',
-      admin,
-    )
-  ).provider.id as string;
+  const provider = await fixtures.provider(tyk);
 
   // A policy created in Tyk (dashboard-first), imported by a sync: the provider has an imported policy.
   tyk.putPolicyDirect({

@@ -2,7 +2,7 @@ import { unique } from '../helpers/db';
 import { gatewayRequest, portalAdmin, subgraphRequest, type GraphQLResponse, type Identity } from '../helpers/graphql';
 
 /** The subgraph that owns each kind of seed data. */
-type Owner = 'products' | 'plans' | 'developers';
+type Owner = 'products' | 'plans' | 'developers' | 'provider';
 
 /**
  * Where seed mutations go: the gateway's URL, or the URL of each owner subgraph a suite starts alone
@@ -97,6 +97,18 @@ export class Seed {
       throw new Error(`${mutation}: ${JSON.stringify(response.errors ?? payload?.errors ?? response)}`);
     }
     return payload[field].id;
+  }
+
+  /** A Tyk Gateway provider (the Tyk test server, say), made the default unless told. */
+  provider(tyk: { url: string; secret: string; orgId: string }, options: { makeDefault?: boolean } = {}): Promise<string> {
+    return this.mutate('provider', 'registerProvider', 'RegisterProviderInput', 'provider', {
+      name: unique('tyk'),
+      kind: 'TYK_GATEWAY',
+      baseUrl: tyk.url,
+      secret: tyk.secret,
+      tykOrgId: tyk.orgId,
+      ...(options.makeDefault === false ? {} : { makeDefault: true }),
+    });
   }
 
   catalog(options: CatalogOptions = {}): Promise<string> {
