@@ -2,12 +2,16 @@
 // server named by TEST_DATABASE_URL. Each test file gets a database of its own there, named with
 // this run's prefix (test/setup-database.ts, test/helpers/suite-database.ts); the tests reach the
 // server as PLANGRAPH_TEST_ADMIN_URL and their own database as PLANGRAPH_TEST_DATABASE_URL.
+// Services some suites need besides (Redis: REDIS_URL) are in test/helpers/service-table.cjs: set, they
+// are checked here and handed to those suites only; unset, this says once which tests are skipped.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
 import pg from 'pg';
 import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+import services from './helpers/service-table.cjs';
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -31,7 +35,37 @@ function allowPostgresTraversal(target) {
   }
 }
 
-export default async function globalSetup() {
+/**
+ * For each service of test/helpers/service-table.cjs: when its variable is set, checks that the
+ * service answers and moves the variable to PLANGRAPH_TEST_<VARIABLE>, where only the suites that
+ * ask for it look; when unset, prints once which of this run's tests need it and are skipped.
+ */
+async function testServices(globalConfig, projectConfig) {
+  const roots = projectConfig?.roots ?? [globalConfig?.rootDir ?? process.cwd()];
+  const patterns = globalConfig?.testPathPatterns;
+  const inRun = patterns?.isSet?.() ? patterns.toExecutor({ rootDir: globalConfig.rootDir }) : null;
+  for (const service of services.TEST_SERVICES) {
+    const url = process.env[service.variable];
+    if (url) {
+      await services.reachable(service, url);
+      process.env[services.testVariable(service)] = url;
+      delete process.env[service.variable];
+      continue;
+    }
+    const files = services.testFiles(roots).filter((file) => !inRun || inRun.isMatch(file));
+    const suites = services.suitesNeeding(service, files, ts);
+    if (!suites.length) continue;
+    const count = suites.reduce((sum, suite) => sum + suite.tests, 0);
+    const names = suites.map((suite) => path.relative(globalConfig?.rootDir ?? process.cwd(), suite.file)).join(', ');
+    console.log(
+      `\n${service.variable} is not set: ${count} ${count === 1 ? 'test' : 'tests'} in ${names} need ${service.name} and are skipped; ` +
+        `run them with ${service.variable}=${service.example} npm test\n`,
+    );
+  }
+}
+
+export default async function globalSetup(globalConfig, projectConfig) {
+  await testServices(globalConfig, projectConfig);
   const name = `plangraph_test_${Date.now()}_${process.pid}`;
   let adminUrl = process.env.TEST_DATABASE_URL;
   if (!adminUrl) {

@@ -1,7 +1,7 @@
 import net from 'node:net';
 
 /**
- * A TCP proxy the tests put between the platform and PostgreSQL, to take the database away
+ * A TCP proxy the tests put between the platform and PostgreSQL or Redis, to take the service away
  * (every connection cut, new ones refused) and bring it back, as a restart looks from outside.
  */
 export class TcpProxy {
@@ -18,6 +18,16 @@ export class TcpProxy {
     const proxy = new TcpProxy(targetHost, targetPort, 0);
     await proxy.listen();
     return proxy;
+  }
+
+  /** A proxy in front of the server a URL names (`defaultPort` when it names none), and that URL pointed at the proxy. */
+  static async inFrontOf(serviceUrl: string, defaultPort: number): Promise<{ proxy: TcpProxy; url: string }> {
+    const target = new URL(serviceUrl);
+    const proxy = await TcpProxy.start(target.hostname || '127.0.0.1', Number(target.port || defaultPort));
+    const url = new URL(serviceUrl);
+    url.hostname = '127.0.0.1';
+    url.port = String(proxy.port);
+    return { proxy, url: url.toString() };
   }
 
   private listen(): Promise<void> {
@@ -42,6 +52,11 @@ export class TcpProxy {
         resolve();
       });
     });
+  }
+
+  /** Client connections open through the proxy now. */
+  get connections(): number {
+    return this.sockets.size / 2;
   }
 
   /** Cuts every connection and stops accepting new ones. */
