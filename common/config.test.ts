@@ -110,6 +110,12 @@ describe('configuration (common/config)', () => {
     });
     expect(config.subgraphUrls.plans).toBe('http://plans:4002/graphql');
     expect(config.subgraphUrls.products).toBe('http://127.0.0.1:4001/graphql');
+    // Without REDIS_URL each gateway process counts its own; with it, every replica counts in Redis.
+    expect(config.rateLimitStore).toEqual({ redisUrl: null, keyPrefix: 'plangraph:' });
+    expect(gatewayConfig({ REDIS_URL: 'rediss://:pw@cache:6380/1', REDIS_KEY_PREFIX: 'portal-eu:' }).rateLimitStore).toEqual({
+      redisUrl: 'rediss://:pw@cache:6380/1',
+      keyPrefix: 'portal-eu:',
+    });
     // Production turns introspection and suggestions off unless they are asked for.
     const production = { NODE_ENV: 'production', JWT_SECRET: 'own-jwt-secret', GATEWAY_SHARED_SECRET: 'own-gateway-secret' };
     expect(gatewayConfig(production).graphqlLimits).toMatchObject({ introspection: false, fieldSuggestions: false });
@@ -213,6 +219,14 @@ describe('configuration (common/config)', () => {
     const ring = subgraphConfig('developers', production).encryption;
     expect(ring.current.id).toBe('new');
     expect([...ring.all.keys()]).toEqual(['new', 'old']);
+
+    // A Redis URL may hold a password: a bad one is named, never shown.
+    const redis = configError(() => gatewayConfig({ REDIS_URL: 'http://:hunter2@cache:6379', REDIS_KEY_PREFIX: 'with space' }));
+    expect(redis.message.split('\n').slice(1)).toEqual([
+      '  REDIS_KEY_PREFIX="with space": must be 1 to 100 printable ASCII characters without spaces, e.g. `plangraph:`',
+      '  REDIS_URL (value hidden): must be a URL (`redis://…` or `rediss://…` (TLS))',
+    ]);
+    expect(redis.message).not.toContain('hunter2');
   });
 
   it('accessors parse an environment once, and again when one of its variables changed', () => {

@@ -89,8 +89,45 @@ export function trustedDocuments(config: HardeningConfig): Map<string, string> |
 /** Milliseconds on the monotonic clock: rate windows measure elapsed time, not a rule's "now". */
 export const monotonicMs = (): number => performance.now();
 
+/**
+ * Fixed windows of counts per key (a caller, an address): `RateWindows` in this gateway process,
+ * or `SharedRateWindows` (gateway/shared-rate-limit.ts) in Redis, shared by every replica.
+ * In-process answers come at once; Redis answers are promises.
+ */
+export interface RateCounter {
+  readonly requests: number;
+  readonly windowSeconds: number;
+  /** Counts one for `key`; the seconds to wait when that went over the limit, else null. */
+  hit(key: string): number | null | Promise<number | null>;
+  /** The seconds to wait when `key` has used up its window already (counts nothing), else null. */
+  exhausted(key: string): number | null | Promise<number | null>;
+}
+
+/** The two windows of `useRateLimit`: operations per caller, failed requests per address. */
+export interface RateLimitWindows {
+  operations: RateCounter;
+  failed: RateCounter;
+  /** Lets go of what the windows hold (the Redis connection); the gateway's dispose calls it. */
+  close(): Promise<void>;
+}
+
+/** Calls `then` with the value, at once when it is there, else when the promise resolves. */
+export function whenKnown<T, R>(value: T | Promise<T>, then: (known: T) => R): R | Promise<R> {
+  return value instanceof Promise ? value.then(then) : then(value);
+}
+
+/** Both windows in this gateway process: each replica counts its own callers. */
+export function localRateWindows(config: HardeningConfig, now: () => number = monotonicMs): RateLimitWindows {
+  const { requests, windowSeconds } = config.rateLimit;
+  return {
+    operations: new RateWindows(requests, windowSeconds, now),
+    failed: new RateWindows(requests, windowSeconds, now),
+    close: async () => undefined,
+  };
+}
+
 /** Fixed windows of counts per key (a caller, an address), kept in this gateway process. */
-export class RateWindows {
+export class RateWindows implements RateCounter {
   private readonly windows = new Map<string, { start: number; count: number }>();
   private lastSweep: number;
 
@@ -157,7 +194,8 @@ export function addressKey(req: http.IncomingMessage | undefined): string {
 
 /**
  * Fixed-window rate limit per caller: the verified token subject, else the client address.
- * Kept in this gateway process (each replica counts its own callers); refused operations get
+ * Counted in this gateway process (each replica counts its own callers), or with `REDIS_URL` in
+ * Redis, where every replica shares one count (`SharedRateWindows`). Refused operations get
  * HTTP 429, `extensions.code = RATE_LIMITED` and `retryAfter` seconds (also as `Retry-After`).
  * Every operation counts: queries and mutations (`onExecute`) and each subscription started,
  * over graphql-ws or HTTP (`onSubscribe`).
@@ -166,49 +204,55 @@ export function addressKey(req: http.IncomingMessage | undefined): string {
  * error (400), a CSRF refusal (403), an invalid document — never reach those hooks; they count against a
  * separate window per client address (`failed`, the same numbers), and an address that has used
  * it up gets 429 before its token is even looked at. `startGateway` counts refused graphql-ws
- * `connection_init`s there too.
+ * `connection_init`s there too. An invalid document is counted from `onValidate`, whose
+ * after-hook cannot wait: over HTTP `onResponse` waits for that count before the answer leaves.
  */
-export function useRateLimit(
-  config: HardeningConfig,
-  now: () => number = monotonicMs,
-  failed = new RateWindows(config.rateLimit.requests, config.rateLimit.windowSeconds, now),
-): GatewayPlugin {
+export function useRateLimit(config: HardeningConfig, windows: RateLimitWindows = localRateWindows(config)): GatewayPlugin {
   const { requests, windowSeconds } = config.rateLimit;
-  const operations = new RateWindows(requests, windowSeconds, now);
+  const { operations, failed } = windows;
   /** HTTP requests counted already: as operations (they ran) or as failed (invalid documents). */
   const counted = new WeakSet<object>();
+  /** Counts of invalid documents still on their way to Redis, by HTTP request. */
+  const pending = new WeakMap<object, Promise<unknown>>();
   const count = ({ args }: { args: { contextValue: unknown } }) => {
     const context = args.contextValue as Parameters<typeof callerKey>[0] & { request?: object };
     if (context.request) counted.add(context.request);
-    const retryAfter = operations.hit(callerKey(context));
-    if (retryAfter !== null) throw rateLimited(requests, windowSeconds, retryAfter);
+    return whenKnown(operations.hit(callerKey(context)), (retryAfter) => {
+      if (retryAfter !== null) throw rateLimited(requests, windowSeconds, retryAfter);
+    });
   };
   return {
     onRequest({ serverContext, endResponse, fetchAPI }) {
-      const retryAfter = failed.exhausted(addressKey((serverContext as { req?: http.IncomingMessage } | undefined)?.req));
-      if (retryAfter === null) return;
-      const error = rateLimited(requests, windowSeconds, retryAfter, 'failed requests');
-      endResponse(
-        new fetchAPI.Response(JSON.stringify({ errors: [{ message: error.message, extensions: { code: 'RATE_LIMITED', retryAfter } }] }), {
-          status: 429,
-          headers: { 'content-type': 'application/json', 'retry-after': String(retryAfter) },
-        }),
-      );
+      const address = addressKey((serverContext as { req?: http.IncomingMessage } | undefined)?.req);
+      return whenKnown(failed.exhausted(address), (retryAfter) => {
+        if (retryAfter === null) return;
+        const error = rateLimited(requests, windowSeconds, retryAfter, 'failed requests');
+        const body = { errors: [{ message: error.message, extensions: { code: 'RATE_LIMITED', retryAfter } }] };
+        endResponse(
+          new fetchAPI.Response(JSON.stringify(body), {
+            status: 429,
+            headers: { 'content-type': 'application/json', 'retry-after': String(retryAfter) },
+          }),
+        );
+      });
     },
     onValidate({ context }) {
       return ({ valid }) => {
         if (valid) return;
         const { request, req } = context as { request?: object; req?: http.IncomingMessage };
         if (request) counted.add(request);
-        failed.hit(addressKey(req));
+        const hit = failed.hit(addressKey(req));
+        if (request && hit instanceof Promise) pending.set(request, hit);
       };
     },
     onExecute: count,
     onSubscribe: count,
     onResponse({ request, response, serverContext }) {
-      if (counted.has(request) || ![400, 401, 403].includes(response.status)) return;
-      failed.hit(addressKey((serverContext as { req?: http.IncomingMessage } | undefined)?.req));
+      if (counted.has(request)) return pending.get(request);
+      if (![400, 401, 403].includes(response.status)) return;
+      return whenKnown(failed.hit(addressKey((serverContext as { req?: http.IncomingMessage } | undefined)?.req)), () => undefined);
     },
+    onDispose: () => windows.close(),
   } as GatewayPlugin;
 }
 

@@ -16,6 +16,7 @@ import {
   jwtConfig,
   logLevel,
   processEnv,
+  rateLimitStoreConfig,
   SUBGRAPH_NAMES,
   subgraphUrl,
   type SubgraphName,
@@ -26,14 +27,14 @@ import {
   armorPlugins,
   hardeningConfig,
   limitBodySize,
-  monotonicMs,
-  RateWindows,
   trustedDocuments,
   useCsrfPrevention,
   useRateLimit,
   useRequestDeadlineError,
   type HardeningConfig,
+  type RateLimitWindows,
 } from './hardening';
+import { rateLimitWindows } from './shared-rate-limit';
 import { useClientErrors, withErrorCode, withStableCode } from './errors';
 import { readinessProbe } from './readiness';
 import { withLifetimeCheck, type TokenCheck } from './tokens';
@@ -54,8 +55,8 @@ interface GatewayParts {
   /** How graphql-ws `connection_init` tokens are verified (as the JWT plugin verifies them). */
   tokens: TokenCheck;
   limits: HardeningConfig;
-  /** Failed requests per client address (see `useRateLimit`), shared with the WebSocket guard. */
-  failed: RateWindows;
+  /** The rate-limit windows (see `useRateLimit`); failed requests per address are shared with the WebSocket guard. */
+  rateLimit: RateLimitWindows;
   /** Running subscriptions per caller, over graphql-ws and HTTP. */
   subscriptions: CallerSubscriptions;
 }
@@ -199,7 +200,7 @@ function fromConnectionParamsAuthorization() {
 }
 
 /** Settings and state the HTTP side (plugins) and the graphql-ws side share. */
-function gatewayParts(env: NodeJS.ProcessEnv): GatewayParts {
+function gatewayParts(env: NodeJS.ProcessEnv, log: Logger): GatewayParts {
   const jwt = jwtConfig(env);
   const limits = hardeningConfig(env);
   // A KeyObject, not a string: given a string, jsonwebtoken's verify first tries
@@ -219,12 +220,15 @@ function gatewayParts(env: NodeJS.ProcessEnv): GatewayParts {
       maxAgeSeconds: jwt.maxAgeSeconds,
       clock: gatewayClock,
     },
-    failed: new RateWindows(limits.rateLimit.requests, limits.rateLimit.windowSeconds),
+    rateLimit: rateLimitWindows(limits, rateLimitStoreConfig(env), log),
     subscriptions: new CallerSubscriptions(limits.maxSubscriptionsPerCaller),
   };
 }
 
-export function createGateway(options: GatewayOptions, parts: GatewayParts = gatewayParts(options.env ?? processEnv())) {
+export function createGateway(
+  options: GatewayOptions,
+  parts: GatewayParts = gatewayParts(options.env ?? processEnv(), options.log ?? createLogger('gateway')),
+) {
   const env = options.env ?? processEnv();
   const log = options.log ?? createLogger('gateway');
   const jwt = jwtConfig(env);
@@ -287,7 +291,7 @@ export function createGateway(options: GatewayOptions, parts: GatewayParts = gat
         'UNAUTHENTICATED',
       ),
       useForwardedIdentity(gatewaySharedSecret(env)),
-      useRateLimit(limits, monotonicMs, parts.failed),
+      useRateLimit(limits, parts.rateLimit),
       useSubscriptionCap(parts.subscriptions),
       ...armorPlugins(limits),
       useClientErrors(),
@@ -302,7 +306,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   // Every setting checked before anything starts: one ConfigError names every bad variable.
   gatewayConfig(env);
   const log = options.log ?? createLogger('gateway');
-  const parts = gatewayParts(env);
+  const parts = gatewayParts(env, log);
   const gateway = createGateway({ ...options, log }, parts);
   // Load the supergraph before accepting traffic: otherwise a first operation arriving over
   // graphql-ws (which does not trigger the lazy load an HTTP request does) finds no schema.
@@ -323,7 +327,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         const extra = ctx.extra as { request?: unknown; socket?: unknown } | undefined;
         return { req: extra?.request, socket: extra?.socket };
       }),
-      { ...parts, log },
+      { ...parts, failed: parts.rateLimit.failed, log },
     ),
     wss,
   );

@@ -3,7 +3,7 @@ import { GraphQLError } from 'graphql';
 import type { Context, ServerOptions } from 'graphql-ws';
 import type { Logger } from '../common/logger';
 import type { GatewayPlugin } from '@graphql-hive/gateway-runtime';
-import { addressKey, callerKey, type HardeningConfig, type RateWindows } from './hardening';
+import { addressKey, callerKey, type HardeningConfig, type RateCounter } from './hardening';
 import { connectionToken, verifyToken, type TokenCheck } from './tokens';
 
 /** graphql-ws close codes used here (graphql-ws's own: 4403 Forbidden is what a refused `onConnect` gets). */
@@ -96,7 +96,7 @@ interface Extra {
  */
 export function guardWebSocket<P extends Record<string, unknown>, E>(
   base: ServerOptions<P, E>,
-  options: { limits: HardeningConfig; tokens: TokenCheck; failed: RateWindows; subscriptions: CallerSubscriptions; log: Logger },
+  options: { limits: HardeningConfig; tokens: TokenCheck; failed: RateCounter; subscriptions: CallerSubscriptions; log: Logger },
 ): ServerOptions<P, E> {
   const { limits, tokens, failed, subscriptions, log } = options;
   /** Caller key of each acknowledged connection. */
@@ -123,7 +123,7 @@ export function guardWebSocket<P extends Record<string, unknown>, E>(
         extra.socket?.close(code, reason);
         return false as const;
       };
-      const wait = failed.exhausted(address);
+      const wait = await failed.exhausted(address);
       if (wait !== null) return close(CLOSE_TOO_MANY_REQUESTS, `Too many failed requests: retry after ${wait} s`);
       const token = connectionToken(ctx.connectionParams);
       let caller = `ip:${extra.request?.socket?.remoteAddress ?? 'unknown'}`;
@@ -132,7 +132,7 @@ export function guardWebSocket<P extends Record<string, unknown>, E>(
           const claims = await verifyToken(token, tokens);
           if (typeof claims.sub === 'string' && claims.sub) caller = `sub:${claims.sub}`;
         } catch (error) {
-          failed.hit(address);
+          await failed.hit(address);
           const reason = error instanceof Error ? error.message : 'invalid token';
           log.debug({ reason }, 'graphql-ws connection refused');
           return close(CLOSE_FORBIDDEN, `Forbidden: ${reason}`.slice(0, 120));

@@ -31,6 +31,7 @@ import {
   plans,
   Problem,
   provider,
+  rateLimitStore,
   runtime,
   sharedSecret,
   signatureCheck,
@@ -68,7 +69,7 @@ const SUBGRAPH_SETTINGS = {
 } as const;
 
 /** The gateway's settings besides where it listens. */
-const GATEWAY_SETTINGS = { runtime, logging, jwtKeys, tokenLifetime, sharedSecret, graphqlLimits, subgraphUrls } as const;
+const GATEWAY_SETTINGS = { runtime, logging, jwtKeys, tokenLifetime, sharedSecret, graphqlLimits, rateLimitStore, subgraphUrls } as const;
 
 /** Every process and the parts it reads: the "read by" column of the table. */
 export const PROCESSES = {
@@ -318,6 +319,13 @@ export type GraphqlLimits = z.output<(typeof graphqlLimits)['schema']>;
 
 export function graphqlLimitsConfig(env: Env = processEnv()): GraphqlLimits {
   return read(graphqlLimits, env);
+}
+
+export type RateLimitStoreConfig = z.output<(typeof rateLimitStore)['schema']>;
+
+/** Where the gateway counts the rate limit: `redisUrl` (shared by every replica) or, when null, in its own process. */
+export function rateLimitStoreConfig(env: Env = processEnv()): RateLimitStoreConfig {
+  return read(rateLimitStore, env);
 }
 
 export type UsageConfig = z.output<(typeof usage)['schema']>;

@@ -200,6 +200,12 @@ export const graphqlLimits = part(
   },
 );
 
+/** Where the gateways keep the rate-limit windows: Redis, shared by every replica, or (unset) each process its own. */
+export const rateLimitStore = part('rate-limit store', ['REDIS_URL', 'REDIS_KEY_PREFIX'], (v) => ({
+  redisUrl: v.REDIS_URL ?? null,
+  keyPrefix: v.REDIS_KEY_PREFIX ?? 'plangraph:',
+}));
+
 export const subgraphUrls = part(
   'subgraph urls',
   Object.keys(SUBGRAPH_URLS) as (keyof typeof SUBGRAPH_URLS)[],
@@ -257,5 +263,9 @@ export const usage = part(
   }),
 );
 
-/** Documented here so the table lists it; the test runner (`test/global-setup.mjs`) reads it. */
-export const tests = part('tests', ['TEST_DATABASE_URL'], (v) => ({ databaseUrl: v.TEST_DATABASE_URL ?? null }));
+/** Documented here so the table lists them; the test runner (`test/global-setup.mjs`) reads them. */
+export const tests = part('tests', ['TEST_DATABASE_URL', 'REDIS_URL'], (v) => ({
+  databaseUrl: v.TEST_DATABASE_URL ?? null,
+  /** The suites that need Redis run only when it is set (test/helpers/service-table.cjs). */
+  redisUrl: v.REDIS_URL ?? null,
+}));

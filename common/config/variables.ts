@@ -371,6 +371,26 @@ export const VARIABLES = {
     max: Number.MAX_SAFE_INTEGER,
     description: 'subscriptions one caller (token subject, else address) may run at once over all its connections to one gateway process',
   }),
+  REDIS_URL: url({
+    protocols: /^rediss?$/,
+    allowed: '`redis://…` or `rediss://…` (TLS)',
+    default: '– (each gateway process counts its own)',
+    description:
+      'Redis the gateways count `PLATFORM_RATE_LIMIT` in, so that every replica shares one count per caller and per address (exact across replicas); while it cannot be reached a gateway counts in its own process and returns to Redis when it is back; `npm test` runs the suites that need Redis only when it is set',
+    secret: true,
+  }),
+  REDIS_KEY_PREFIX: {
+    schema: z.preprocess(
+      unsetIfBlank,
+      z
+        .string()
+        .regex(/^[\x21-\x7e]{1,100}$/, { error: 'must be 1 to 100 printable ASCII characters without spaces, e.g. `plangraph:`' })
+        .optional(),
+    ),
+    default: '`plangraph:`',
+    allowed: 'text without spaces',
+    description: 'start of every Redis key the gateway writes, so that several deployments (or test runs) can share one Redis',
+  } satisfies Variable<string | undefined>,
   PLAN_CHANGE_APPROVAL: oneOf(
     ['off', 'required'],
     'off',
