@@ -34,6 +34,7 @@ export const SECRET_STAND_INS: Record<string, string> = {
   TYK_ANALYTICS_DATABASE_URL: 'postgres://pump:stand-in-password@postgres:5432/analytics',
   POSTGRES_PASSWORD: 'stand-in-password',
   TYK_GW_SECRET: 'stand-in-tyk-secret',
+  REDIS_URL: 'redis://:stand-in-password@redis:6379',
 };
 
 /** A process's parsed configuration: where it listens, and for the gateway its subgraph URLs and limits. */
