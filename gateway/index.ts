@@ -38,6 +38,8 @@ import { useClientErrors, withErrorCode, withStableCode } from './errors';
 import { readinessProbe } from './readiness';
 import { withLifetimeCheck, type TokenCheck } from './tokens';
 import { CallerSubscriptions, guardWebSocket, useSubscriptionCap } from './websocket';
+import { createRegistry, isMetricsRequest, serveMetrics, type Registry } from '../common/metrics';
+import { observabilityPlugins } from './observability';
 
 export interface GatewayOptions {
   /** Composed supergraph SDL (schema/supergraph.graphql). */
@@ -48,6 +50,8 @@ export interface GatewayOptions {
   host?: string;
   env?: NodeJS.ProcessEnv;
   log?: Logger;
+  /** The process's Prometheus registry: the gateway's metrics (docs/OBSERVABILITY.md) go here. */
+  metrics?: Registry;
 }
 
 interface GatewayParts {
@@ -241,6 +245,7 @@ export function createGateway(options: GatewayOptions, parts: GatewayParts = gat
 
   const { limits } = parts;
   const trusted = trustedDocuments(limits);
+  const logging = hiveLogger(log, logLevel(env));
 
   return createGatewayRuntime({
     supergraph: options.supergraph,
@@ -259,7 +264,7 @@ export function createGateway(options: GatewayOptions, parts: GatewayParts = gat
         }
       : {}),
     transportEntries: transportEntries as never,
-    logging: hiveLogger(log, logLevel(env)),
+    logging,
     graphiql: production ? false : { title: 'Plangraph' },
     landingPage: false,
     healthCheckEndpoint: '/healthz',
@@ -292,6 +297,7 @@ export function createGateway(options: GatewayOptions, parts: GatewayParts = gat
       ...armorPlugins(limits),
       useClientErrors(),
       useRequestDeadlineError(limits),
+      ...(options.metrics ? observabilityPlugins(options.metrics, logging) : []),
     ],
   });
 }
@@ -303,7 +309,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   gatewayConfig(env);
   const log = options.log ?? createLogger('gateway');
   const parts = gatewayParts(env);
-  const gateway = createGateway({ ...options, log }, parts);
+  const metrics = options.metrics ?? createRegistry();
+  const gateway = createGateway({ ...options, log, metrics }, parts);
   // Load the supergraph before accepting traffic: otherwise a first operation arriving over
   // graphql-ws (which does not trigger the lazy load an HTTP request does) finds no schema.
   await gateway.getSchema();
@@ -314,6 +321,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const serveGraphql = limitBodySize(gateway, hardeningConfig(env).maxBodyBytes);
   const server = http.createServer((req, res) => {
     if (req.method === 'GET' && req.url?.split('?')[0] === '/readyz') void readiness.handle(res);
+    else if (isMetricsRequest(req)) void serveMetrics(metrics, res, log);
     else serveGraphql(req, res);
   });
   const wss = new WebSocketServer({ server, path: gateway.graphqlEndpoint });
