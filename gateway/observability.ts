@@ -32,9 +32,10 @@ function urlLabel(url: string): string {
  */
 export function usePrometheusMetrics(registry: Registry, log: HiveLogger): GatewayPlugin {
   const names = new OperationNames();
+  // Hive's plugin names an operation without a name `Anonymous`; the platform's metrics say `anonymous`.
   const operation = (params: FillLabelsFnParams) => ({
     operationType: params.operationType ?? 'unknown',
-    operationName: names.label(params.operationName),
+    operationName: names.label(params.operationName === 'Anonymous' ? null : params.operationName),
   });
   const subgraphCall = (params: { subgraphName: string; executionRequest: { operationType?: string; operationName?: string } }) => ({
     subgraphName: params.subgraphName,
