@@ -194,6 +194,7 @@ describe('operators can see inside the platform (traces across real processes, /
         const complete =
           spans.some(tykCall) &&
           spans.some((s) => s.name === 'job provider.issueKey') &&
+          spans.some((s) => s.name === 'job developers.keyIssued') &&
           spans.filter((s) => !s.parentSpanId).length === 1 &&
           spans.every((s) => !s.parentSpanId || spans.some((p) => p.spanId === s.parentSpanId));
         return complete ? spans : null;
@@ -243,6 +244,11 @@ describe('operators can see inside the platform (traces across real processes, /
     expect(ancestors(trace, call)).toContain(job);
     expect(call.attributes['url.full']).toBe(`${tyk.url}/tyk/keys/:id`);
     expect(String(call.attributes['server.port'])).toBe(tykPort);
+
+    // Then it tells the developers subgraph the key exists: a job of its own, in the same trace.
+    const issued = trace.find((s) => s.name === 'job developers.keyIssued')!;
+    expect(issued.service).toBe('plangraph-developers');
+    expect(ancestors(trace, issued)).toContain(job);
 
     // No subject, secret or token left any process in a span.
     const exported = receiver.bodies.join('\n');
