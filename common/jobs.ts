@@ -411,28 +411,33 @@ export class JobRunner {
   }
 
   /**
-   * Every handler runs in a span continuing the trace its payload carries (the handler gets the
-   * payload without it; a payload without one runs as before, untraced), and is measured.
+   * Every handler runs in a span (when the process traces): continuing the trace its payload
+   * carries (the handler gets the payload without it), else the root of a trace of its own; and is
+   * measured.
    */
   private wrapTasks(tasks: TaskList): TaskList {
     const wrapped: TaskList = {};
     for (const [name, task] of Object.entries(tasks)) {
       const run = (payload: unknown, helpers: JobHelpers) => {
         const carrier = traceCarrierOf(payload);
-        if (!carrier) return this.runTask(name, task as Task, payload, helpers);
-        const { traceparent: _traceparent, tracestate: _tracestate, ...rest } = payload as Record<string, unknown>;
+        let handed = payload;
+        if (carrier) {
+          const { traceparent: _traceparent, tracestate: _tracestate, ...rest } = payload as Record<string, unknown>;
+          handed = rest;
+        }
         return inSpan(
           `job ${name}`,
           {
             kind: SpanKind.CONSUMER,
             carrier,
+            root: true,
             attributes: {
               'plangraph.job.task': name,
               'plangraph.job.id': String(helpers.job.id),
               'plangraph.job.attempt': helpers.job.attempts,
             },
           },
-          () => this.runTask(name, task as Task, rest, helpers),
+          () => this.runTask(name, task as Task, handed, helpers),
         );
       };
       wrapped[name] = (async (payload: unknown, helpers: JobHelpers) => {

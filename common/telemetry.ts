@@ -83,18 +83,20 @@ export function traceCarrierOf(record: unknown): TraceCarrier | null {
 export interface SpanOptions {
   kind?: SpanKind;
   attributes?: Attributes;
-  /** Continue this trace (a remote parent); otherwise the active span is the parent. */
+  /** Continue this trace (a remote parent); otherwise the active span is the parent… */
   carrier?: TraceCarrier | null;
+  /** …unless the span starts a trace of its own without a carrier (a job nobody traced). */
+  root?: boolean;
 }
 
 /**
  * Runs `run` in a span: the child of `carrier` when given (a job, a subscription from the
- * gateway), else of the active span. A failure marks the span as failed with the error's class
+ * gateway), else of the active span (or none, with `root`). A failure marks the span as failed with the error's class
  * only (messages may carry data; the logs have them). Without tracing it just runs `run`.
  */
 export function inSpan<T>(name: string, options: SpanOptions, run: () => Promise<T>): Promise<T> {
   if (!tracing) return run();
-  const parent = options.carrier ? propagation.extract(ROOT_CONTEXT, options.carrier) : context.active();
+  const parent = options.carrier ? propagation.extract(ROOT_CONTEXT, options.carrier) : options.root ? ROOT_CONTEXT : context.active();
   return tracer().startActiveSpan(
     name,
     { kind: options.kind ?? SpanKind.INTERNAL, attributes: options.attributes },
