@@ -14,6 +14,7 @@ import {
   type WorkerEvents,
 } from 'graphile-worker';
 import type { Logger } from './logger';
+import { activeTraceCarrier, inSpan, SpanKind, traceCarrierOf } from './telemetry';
 
 /**
  * Transactional outbox on graphile-worker: a job is added with SQL inside the transaction of
@@ -67,12 +68,19 @@ export interface EnqueueOptions {
   queueName?: string;
 }
 
+/**
+ * Adds a job in the transaction of `em`. A job due now, enqueued inside a traced request or job,
+ * carries the trace context in its payload (`traceparent`, `tracestate`), and the worker runs it
+ * in a span of that trace (`JobRunner`); delayed and periodic jobs start traces of their own.
+ */
 export async function enqueueJob(
   em: EntityManager,
   task: JobTask | string,
   payload: Record<string, unknown>,
   options: EnqueueOptions = {},
 ): Promise<void> {
+  const trace = options.runAt || options.delaySeconds ? null : activeTraceCarrier();
+  if (trace) payload = { ...payload, ...trace };
   await em
     .getConnection()
     .execute(
@@ -128,6 +136,8 @@ export interface JobRunnerOptions {
   pollIntervalMs?: number;
   /** Recurring jobs: the task and when, as a cron pattern (each tick enqueues one job across replicas). */
   recurring?: { task: string; match: string }[];
+  /** Told how each run of a job ended and how long it took (the process's metrics). */
+  onJobRun?: (task: string, outcome: 'success' | 'failure', seconds: number) => void;
 }
 
 export interface JobRunnerHealth {
@@ -400,26 +410,65 @@ export class JobRunner {
     await this.pool.query(`delete from platform.job_worker where heartbeat_at < now() - interval '1 day'`);
   }
 
-  /** Every handler: a failure of a job that a newer one superseded while it ran ends cleanly. */
+  /**
+   * Every handler runs in a span (when the process traces): continuing the trace its payload
+   * carries (the handler gets the payload without it), else the root of a trace of its own; and is
+   * measured.
+   */
   private wrapTasks(tasks: TaskList): TaskList {
     const wrapped: TaskList = {};
     for (const [name, task] of Object.entries(tasks)) {
+      const run = (payload: unknown, helpers: JobHelpers) => {
+        const carrier = traceCarrierOf(payload);
+        let handed = payload;
+        if (carrier) {
+          const { traceparent: _traceparent, tracestate: _tracestate, ...rest } = payload as Record<string, unknown>;
+          handed = rest;
+        }
+        return inSpan(
+          `job ${name}`,
+          {
+            kind: SpanKind.CONSUMER,
+            carrier,
+            root: true,
+            attributes: {
+              'plangraph.job.task': name,
+              'plangraph.job.id': String(helpers.job.id),
+              'plangraph.job.attempt': helpers.job.attempts,
+            },
+          },
+          () => this.runTask(name, task as Task, handed, helpers),
+        );
+      };
       wrapped[name] = (async (payload: unknown, helpers: JobHelpers) => {
+        const started = performance.now();
         try {
-          return await (task as Task)(payload, helpers);
+          const result = await run(payload, helpers);
+          this.options.onJobRun?.(name, 'success', (performance.now() - started) / 1000);
+          return result;
         } catch (error) {
-          if (helpers.job.key && (await supersededWhileRunning(helpers).catch(() => false))) {
-            this.options.log.info(
-              { task: name, jobId: helpers.job.id, err: { message: (error as Error).message } },
-              'job failed after a newer one replaced it; the newer one does its work',
-            );
-            return;
-          }
+          this.options.onJobRun?.(name, 'failure', (performance.now() - started) / 1000);
           throw error;
         }
       }) as Task;
     }
     return wrapped;
+  }
+
+  /** Runs a handler; a failure of a job that a newer one superseded while it ran ends cleanly. */
+  private async runTask(name: string, task: Task, payload: unknown, helpers: JobHelpers): Promise<void | unknown[]> {
+    try {
+      return await task(payload, helpers);
+    } catch (error) {
+      if (helpers.job.key && (await supersededWhileRunning(helpers).catch(() => false))) {
+        this.options.log.info(
+          { task: name, jobId: helpers.job.id, err: { message: (error as Error).message } },
+          'job failed after a newer one replaced it; the newer one does its work',
+        );
+        return;
+      }
+      throw error;
+    }
   }
 }
 

@@ -24,6 +24,8 @@ import { migratePlatform } from './platform';
 import { PgPubSub } from './pubsub';
 import { inputBoundaryPlugin, subscribeWithinBoundary } from './input-boundary';
 import { systemClock, type Clock } from './clock';
+import { createRegistry, jobQueueMetrics, jobRunMetrics, serveMetrics, type Registry, type TaskQueueRow } from './metrics';
+import { SubgraphObservability } from './observability';
 
 /**
  * The clock gateway signatures are aged by: real time, as the gateway dates them. Their freshness
@@ -57,6 +59,8 @@ export interface JobRuntime {
   clock: Clock;
   databaseUrl: string;
   env: NodeJS.ProcessEnv;
+  /** The process's Prometheus registry (served at `/metrics`): a subgraph's own metrics go here. */
+  metrics: Registry;
 }
 
 export interface SubgraphModule {
@@ -73,6 +77,8 @@ export interface SubgraphModule {
   jobs?(runtime: JobRuntime): TaskList;
   /** Extra HTTP routes (e.g. an ingest endpoint), mounted before `/graphql`. */
   routes?(app: express.Express, runtime: JobRuntime): void;
+  /** Metrics of its own read at scrape time (e.g. the provider's sync state), added to `runtime.metrics`. */
+  metrics?(runtime: JobRuntime): void;
 }
 
 export interface StartOptions {
@@ -190,7 +196,10 @@ export async function startSubgraph(module: SubgraphModule, options: StartOption
     clock,
   });
   const pubsub = new PgPubSub(log);
+  const metrics = createRegistry();
+  const observability = new SubgraphObservability(module.name, metrics);
   let worker: JobRunner | null = null;
+  let taskNames: string[] = [];
   let jobOrm: MikroORM | null = null;
   try {
     await migrate(orm, options.databaseUrl, module.name, log);
@@ -209,7 +218,7 @@ export async function startSubgraph(module: SubgraphModule, options: StartOption
         poolMax: 10,
         clock,
       });
-      const taskList = module.jobs({ orm: jobOrm, pubsub, log, clock, databaseUrl: options.databaseUrl, env });
+      const taskList = module.jobs({ orm: jobOrm, pubsub, log, clock, databaseUrl: options.databaseUrl, env, metrics });
       // Idempotency keys past their retention window are deleted hourly where the subgraph keeps them.
       const keepsKeys = await hasIdempotencyKeys(jobOrm.em.fork(), module.name);
       const purgeOrm = jobOrm;
@@ -219,6 +228,7 @@ export async function startSubgraph(module: SubgraphModule, options: StartOption
           if (purged) log.info({ purged }, 'expired idempotency keys deleted');
         };
       }
+      taskNames = Object.keys(taskList);
       worker = new JobRunner({
         databaseUrl: options.databaseUrl,
         taskList,
@@ -227,9 +237,13 @@ export async function startSubgraph(module: SubgraphModule, options: StartOption
         concurrency: jobConcurrency(env),
         lockTimeoutMs: jobLockTimeoutSeconds(env) * 1000,
         recurring: keepsKeys ? [purgeSchedule(module.name)] : [],
+        onJobRun: jobRunMetrics(metrics),
       });
       await worker.start();
     }
+
+    // The queue of this subgraph's tasks, read at scrape time (API-only replicas report it too).
+    jobQueueMetrics(metrics, module.name, (sql, params) => orm.em.getConnection().execute<TaskQueueRow[]>(sql, params), taskNames);
 
     const app = express();
     app.disable('x-powered-by');
@@ -242,13 +256,13 @@ export async function startSubgraph(module: SubgraphModule, options: StartOption
       wsCleanup = useServer<Record<string, unknown>>(
         {
           schema,
-          subscribe: subscribeWithinBoundary,
           // Requests without a good gateway signature get an error for that subscription, not a closed socket.
           onSubscribe: (_ctx, _id, payload) => {
             const { refusal } = signatureCheck(payload);
             return refusal ? [refusal] : undefined;
           },
-          context: (_ctx, _id, payload) => makeContext(payload),
+          context: (_ctx, _id, payload) => observability.withTraceContext(makeContext(payload), payload),
+          subscribe: (args) => observability.subscribe(args, subscribeWithinBoundary),
           onNext: (_ctx, _id, _payload, args, result) => {
             const context = args.contextValue as SubgraphContext;
             return maskResult(result, log, context.requestId);
@@ -268,6 +282,7 @@ export async function startSubgraph(module: SubgraphModule, options: StartOption
         ApolloServerPluginInlineTraceDisabled(),
         errorPlugin(log),
         inputBoundaryPlugin(),
+        observability.apolloPlugin(),
         {
           async serverWillStart() {
             return {
@@ -281,7 +296,10 @@ export async function startSubgraph(module: SubgraphModule, options: StartOption
     });
     await apollo.start();
 
-    module.routes?.(app, { orm, pubsub, log, clock, databaseUrl: options.databaseUrl, env });
+    const runtime: JobRuntime = { orm, pubsub, log, clock, databaseUrl: options.databaseUrl, env, metrics };
+    module.routes?.(app, runtime);
+    module.metrics?.(runtime);
+    app.get('/metrics', (_req, res) => void serveMetrics(metrics, res, log));
     app.get('/healthz', (_req, res) => {
       res.json({ status: 'ok', service: module.name });
     });

@@ -39,6 +39,8 @@ import { useClientErrors, withErrorCode, withStableCode } from './errors';
 import { readinessProbe } from './readiness';
 import { withLifetimeCheck, type TokenCheck } from './tokens';
 import { CallerSubscriptions, guardWebSocket, useSubscriptionCap } from './websocket';
+import { createRegistry, isMetricsRequest, serveMetrics, type Registry } from '../common/metrics';
+import { observabilityPlugins } from './observability';
 
 export interface GatewayOptions {
   /** Composed supergraph SDL (schema/supergraph.graphql). */
@@ -49,6 +51,8 @@ export interface GatewayOptions {
   host?: string;
   env?: NodeJS.ProcessEnv;
   log?: Logger;
+  /** The process's Prometheus registry: the gateway's metrics (docs/OBSERVABILITY.md) go here. */
+  metrics?: Registry;
 }
 
 interface GatewayParts {
@@ -245,6 +249,7 @@ export function createGateway(
 
   const { limits } = parts;
   const trusted = trustedDocuments(limits);
+  const logging = hiveLogger(log, logLevel(env));
 
   return createGatewayRuntime({
     supergraph: options.supergraph,
@@ -263,7 +268,7 @@ export function createGateway(
         }
       : {}),
     transportEntries: transportEntries as never,
-    logging: hiveLogger(log, logLevel(env)),
+    logging,
     graphiql: production ? false : { title: 'Plangraph' },
     landingPage: false,
     healthCheckEndpoint: '/healthz',
@@ -296,6 +301,7 @@ export function createGateway(
       ...armorPlugins(limits),
       useClientErrors(),
       useRequestDeadlineError(limits),
+      ...(options.metrics ? observabilityPlugins(options.metrics, logging) : []),
     ],
   });
 }
@@ -307,7 +313,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   gatewayConfig(env);
   const log = options.log ?? createLogger('gateway');
   const parts = gatewayParts(env, log);
-  const gateway = createGateway({ ...options, log }, parts);
+  const metrics = options.metrics ?? createRegistry();
+  const gateway = createGateway({ ...options, log, metrics }, parts);
   // Load the supergraph before accepting traffic: otherwise a first operation arriving over
   // graphql-ws (which does not trigger the lazy load an HTTP request does) finds no schema.
   await gateway.getSchema();
@@ -318,6 +325,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const serveGraphql = limitBodySize(gateway, hardeningConfig(env).maxBodyBytes);
   const server = http.createServer((req, res) => {
     if (req.method === 'GET' && req.url?.split('?')[0] === '/readyz') void readiness.handle(res);
+    else if (isMetricsRequest(req)) void serveMetrics(metrics, res, log);
     else serveGraphql(req, res);
   });
   const wss = new WebSocketServer({ server, path: gateway.graphqlEndpoint });

@@ -1,9 +1,12 @@
 import 'reflect-metadata';
+// First: tracing starts before `http` and `pg` are loaded (when an OTLP endpoint is set).
+import './instrument';
 import fs from 'node:fs';
 import { ConfigError, processConfig, SUBGRAPH_NAMES, type SubgraphName } from '../common/config';
 import { createLogger } from '../common/logger';
 import { startGateway } from '../gateway';
 import { startSubgraph } from '../common/server';
+import { stopTelemetry } from '../common/telemetry';
 import { SUPERGRAPH_FILE } from './paths';
 import { SUBGRAPHS } from './subgraphs';
 
@@ -43,6 +46,7 @@ async function main(name: string): Promise<void> {
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
     stop()
+      .then(stopTelemetry)
       .then(() => process.exit(0))
       .catch((error) => {
         log.error({ err: error }, 'error while stopping');

@@ -37,6 +37,7 @@ import {
   signatureCheck,
   startAll,
   subgraphUrls,
+  telemetry,
   tests,
   tokenLifetime,
   usage,
@@ -61,15 +62,25 @@ export {
 
 /** Settings of one subgraph besides where it listens and which database it uses (a caller gives those). */
 const SUBGRAPH_SETTINGS = {
-  products: { runtime, logging, claims, signatureCheck, sharedSecret, jobs },
-  plans: { runtime, logging, claims, signatureCheck, sharedSecret, jobs, plans },
-  developers: { runtime, logging, claims, signatureCheck, sharedSecret, jobs, encryption, developers },
-  usage: { runtime, logging, claims, signatureCheck, sharedSecret, jobs, jwtKeys, usage },
-  provider: { runtime, logging, claims, signatureCheck, sharedSecret, jobs, encryption, provider },
+  products: { runtime, logging, claims, signatureCheck, sharedSecret, jobs, telemetry },
+  plans: { runtime, logging, claims, signatureCheck, sharedSecret, jobs, plans, telemetry },
+  developers: { runtime, logging, claims, signatureCheck, sharedSecret, jobs, encryption, developers, telemetry },
+  usage: { runtime, logging, claims, signatureCheck, sharedSecret, jobs, jwtKeys, usage, telemetry },
+  provider: { runtime, logging, claims, signatureCheck, sharedSecret, jobs, encryption, provider, telemetry },
 } as const;
 
 /** The gateway's settings besides where it listens. */
-const GATEWAY_SETTINGS = { runtime, logging, jwtKeys, tokenLifetime, sharedSecret, graphqlLimits, rateLimitStore, subgraphUrls } as const;
+const GATEWAY_SETTINGS = {
+  runtime,
+  logging,
+  jwtKeys,
+  tokenLifetime,
+  sharedSecret,
+  graphqlLimits,
+  rateLimitStore,
+  subgraphUrls,
+  telemetry,
+} as const;
 
 /** Every process and the parts it reads: the "read by" column of the table. */
 export const PROCESSES = {
@@ -332,4 +343,11 @@ export type UsageConfig = z.output<(typeof usage)['schema']>;
 
 export function usageConfig(env: Env = processEnv()): UsageConfig {
   return read(usage, env);
+}
+
+export type TelemetryConfig = z.output<(typeof telemetry)['schema']>;
+
+/** OpenTelemetry settings (the standard OTEL_* variables); `tracesUrl` null means tracing is off. */
+export function telemetryConfig(env: Env = processEnv()): TelemetryConfig {
+  return read(telemetry, env);
 }

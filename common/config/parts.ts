@@ -263,6 +263,40 @@ export const usage = part(
   }),
 );
 
+/**
+ * OpenTelemetry tracing (common/telemetry.ts): off unless an OTLP endpoint is set. The standard
+ * OTEL_* variables, read here and handed to the SDK explicitly.
+ */
+export const telemetry = part(
+  'telemetry',
+  [
+    'OTEL_SDK_DISABLED',
+    'OTEL_EXPORTER_OTLP_ENDPOINT',
+    'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+    'OTEL_EXPORTER_OTLP_PROTOCOL',
+    'OTEL_EXPORTER_OTLP_HEADERS',
+    'OTEL_SERVICE_NAME',
+    'OTEL_TRACES_SAMPLER',
+    'OTEL_TRACES_SAMPLER_ARG',
+    'OTEL_BSP_SCHEDULE_DELAY',
+  ],
+  (v) => {
+    const base = v.OTEL_EXPORTER_OTLP_ENDPOINT;
+    const tracesUrl = v.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? (base ? `${base.replace(/\/+$/, '')}/v1/traces` : null);
+    return {
+      /** Where spans are exported; null: tracing is off. */
+      tracesUrl: v.OTEL_SDK_DISABLED ? null : tracesUrl,
+      protocol: v.OTEL_EXPORTER_OTLP_PROTOCOL,
+      headers: v.OTEL_EXPORTER_OTLP_HEADERS ?? {},
+      /** null: `plangraph-<process>`. */
+      serviceName: v.OTEL_SERVICE_NAME ?? null,
+      sampler: v.OTEL_TRACES_SAMPLER,
+      samplerRatio: v.OTEL_TRACES_SAMPLER_ARG,
+      scheduleDelayMs: v.OTEL_BSP_SCHEDULE_DELAY,
+    };
+  },
+);
+
 /** Documented here so the table lists them; the test runner (`test/global-setup.mjs`) reads them. */
 export const tests = part('tests', ['TEST_DATABASE_URL', 'REDIS_URL'], (v) => ({
   databaseUrl: v.TEST_DATABASE_URL ?? null,

@@ -486,6 +486,94 @@ export const VARIABLES = {
   }),
   USAGE_TAIL_BATCH_SIZE: integer({ default: 5000, min: 1, max: 100_000, description: 'rows per tailer transaction' }),
   USAGE_INGEST_MAX_RECORDS: integer({ default: 50_000, min: 1, max: 1_000_000, description: 'records per `POST /ingest/tyk` request' }),
+  OTEL_SDK_DISABLED: flag({
+    default: '`false`',
+    description: '`true` keeps tracing off even when an OTLP endpoint is set (docs/OBSERVABILITY.md)',
+  }),
+  OTEL_EXPORTER_OTLP_ENDPOINT: url({
+    ...HTTP_URL,
+    description:
+      'OTLP/HTTP collector: setting it turns OpenTelemetry tracing on (off by default); spans go to `<url>/v1/traces` (docs/OBSERVABILITY.md)',
+  }),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: url({
+    ...HTTP_URL,
+    description: 'full OTLP/HTTP URL for spans, used as given (over `OTEL_EXPORTER_OTLP_ENDPOINT`); setting it turns tracing on',
+  }),
+  OTEL_EXPORTER_OTLP_PROTOCOL: oneOf(
+    ['http/protobuf', 'http/json'],
+    'http/protobuf',
+    'encoding of the OTLP/HTTP export (gRPC is not supported)',
+    true,
+  ),
+  OTEL_EXPORTER_OTLP_HEADERS: {
+    schema: z.preprocess(
+      unsetIfBlank,
+      z
+        .string()
+        .transform((raw, ctx) => {
+          const headers: Record<string, string> = {};
+          for (const entry of raw.split(',')) {
+            if (!entry.trim()) continue;
+            const equals = entry.indexOf('=');
+            const name = equals > 0 ? entry.slice(0, equals).trim() : '';
+            if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(name)) {
+              ctx.addIssue({ code: 'custom', message: 'must be `name=value` pairs, comma-separated (values URL-encoded)' });
+              return z.NEVER;
+            }
+            try {
+              headers[name.toLowerCase()] = decodeURIComponent(entry.slice(equals + 1).trim());
+            } catch {
+              ctx.addIssue({ code: 'custom', message: 'must be `name=value` pairs, comma-separated (values URL-encoded)' });
+              return z.NEVER;
+            }
+          }
+          return headers;
+        })
+        .optional(),
+    ),
+    default: '–',
+    allowed: '`name=value,…`',
+    description: 'headers sent with every span export (a collector’s credentials), values URL-encoded',
+    secret: true,
+  } satisfies Variable<Record<string, string> | undefined>,
+  OTEL_SERVICE_NAME: text({
+    default: '`plangraph-<process>` (`plangraph-gateway`, `plangraph-developers`, …)',
+    description: 'the `service.name` of the process’s spans; the resource always carries `plangraph.process` too',
+    allowed: 'a name',
+  }),
+  OTEL_TRACES_SAMPLER: oneOf(
+    ['parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio', 'always_on', 'always_off', 'traceidratio'],
+    'parentbased_always_on',
+    'which traces are recorded; `parentbased_*` follows the caller’s decision (the gateway’s, for the subgraphs)',
+    true,
+  ),
+  OTEL_TRACES_SAMPLER_ARG: {
+    schema: z
+      .preprocess(
+        unsetIfBlank,
+        z
+          .string()
+          .transform(Number)
+          .pipe(
+            z
+              .number({ error: 'must be a number from 0 to 1' })
+              .min(0, { error: 'must be a number from 0 to 1' })
+              .max(1, { error: 'must be a number from 0 to 1' }),
+          )
+          .optional(),
+      )
+      .transform((value) => value ?? 1),
+    default: '`1`',
+    allowed: '0–1',
+    description: 'the ratio of traces `*traceidratio` samplers record',
+  } satisfies Variable<number>,
+  OTEL_BSP_SCHEDULE_DELAY: integer({
+    default: 5000,
+    min: 1,
+    max: 600_000,
+    unit: 'milliseconds',
+    description: 'how long finished spans wait to be exported together',
+  }),
   TEST_DATABASE_URL: url({
     ...POSTGRES_URL,
     default: 'embedded PostgreSQL',

@@ -18,6 +18,7 @@ import {
 import { resolveProviderReference } from './provider.reference';
 import { ProductScopeSyncResolver } from './resolvers/scope-sync.resolver';
 import { providerJobs } from './jobs';
+import { providerMetrics } from './metrics';
 import { IdentityProviderResolver } from './resolvers/identity-provider.resolver';
 
 /**
@@ -49,4 +50,5 @@ export const providerSubgraph: SubgraphModule = {
       },
     }),
   jobs: providerJobs,
+  metrics: providerMetrics,
 };

@@ -17,6 +17,7 @@ import {
 import { resolveQuotaWarningReference } from './quota-warning.reference';
 import { usageRoutes } from './routes/ingest';
 import { usageJobs } from './jobs';
+import { usageMetrics } from './metrics';
 
 /**
  * The usage subgraph: ingest of Tyk analytics (HTTP `POST /ingest/tyk` and a tailer of the SQL
@@ -50,4 +51,5 @@ export const usageSubgraph: SubgraphModule = {
     }),
   jobs: usageJobs,
   routes: usageRoutes,
+  metrics: (runtime) => usageMetrics(runtime.metrics),
 };

@@ -2,6 +2,7 @@ import type { JobHelpers, TaskList } from 'graphile-worker';
 import { usageConfig } from '../../../common/config';
 import type { JobRuntime } from '../../../common/server';
 import { scheduleTail, TAIL_TASK, tailAnalytics, type TailDeps } from './tail-analytics';
+import { countTail } from '../metrics';
 
 /** Job handlers of the usage subgraph; schedules the first tail run unless the interval is 0. */
 export function usageJobs(runtime: JobRuntime): TaskList {
@@ -23,6 +24,7 @@ export function usageJobs(runtime: JobRuntime): TaskList {
     [TAIL_TASK]: async (_payload: unknown, _helpers: JobHelpers) => {
       try {
         const result = await tailAnalytics(deps);
+        countTail(runtime.metrics, result);
         if (result.rowsRead) runtime.log.info(result, 'analytics tailed');
       } catch (error) {
         runtime.log.warn({ err: error }, 'analytics tail run failed; next run as scheduled');

@@ -21,6 +21,7 @@ import { InvalidJson } from '../services/records';
 import { serviceTokenVerifier } from './service-auth';
 import { usageConfig } from '../../../common/config';
 import { tailAnalytics } from '../jobs/tail-analytics';
+import { countIngest, countTail } from '../metrics';
 
 export const INGEST_BODY_LIMIT = '64mb';
 
@@ -79,6 +80,7 @@ export function usageRoutes(app: express.Express, runtime: JobRuntime): void {
         return;
       }
       const result = await ingestAnalytics(deps, parsed);
+      countIngest(runtime.metrics, 'http', result);
       res.json(result);
     } catch (error) {
       next(error);
@@ -87,7 +89,9 @@ export function usageRoutes(app: express.Express, runtime: JobRuntime): void {
 
   app.post('/ingest/tyk/tail', authenticate, async (_req, res, next) => {
     try {
-      res.json(await tailAnalytics({ ...deps, env: runtime.env, databaseUrl: runtime.databaseUrl }));
+      const result = await tailAnalytics({ ...deps, env: runtime.env, databaseUrl: runtime.databaseUrl });
+      countTail(runtime.metrics, result);
+      res.json(result);
     } catch (error) {
       next(error);
     }
