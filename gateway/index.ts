@@ -3,7 +3,6 @@ import { createSecretKey, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { createGatewayRuntime, getGraphQLWSOptions, type GatewayPlugin } from '@graphql-hive/gateway-runtime';
 import useJWT, { createRemoteJwksSigningKeyProvider, extractFromConnectionParams, extractFromHeader } from '@graphql-mesh/plugin-jwt-auth';
-import { Logger as HiveLogger, type LogLevel } from '@graphql-hive/logger';
 import { WebSocketServer } from 'ws';
 import { GraphQLError } from 'graphql';
 import { maskError as defaultMaskError } from 'graphql-yoga';
@@ -36,6 +35,7 @@ import {
 } from './hardening';
 import { rateLimitWindows } from './shared-rate-limit';
 import { useClientErrors, withErrorCode, withStableCode } from './errors';
+import { hiveLogger } from './logging';
 import { readinessProbe } from './readiness';
 import { withLifetimeCheck, type TokenCheck } from './tokens';
 import { CallerSubscriptions, guardWebSocket, useSubscriptionCap } from './websocket';
@@ -158,39 +158,6 @@ function maskUnavailable(error: unknown, message: string, isDev?: boolean): Erro
     });
   }
   return defaultMaskError(error, message, isDev);
-}
-
-/** Hive passes errors positionally (`{ 0: err }`); give pino an `err` it can serialise. */
-function logAttributes(attrs: unknown): Record<string, unknown> {
-  if (!attrs || typeof attrs !== 'object') return {};
-  const entries = Array.isArray(attrs) ? attrs.map((v, i) => [String(i), v] as const) : Object.entries(attrs);
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of entries) {
-    if (value instanceof Error || (value && typeof value === 'object' && 'stack' in value && 'message' in value)) {
-      const error = value as { name?: string; message?: string; stack?: string; class?: string };
-      out.err = { type: error.class ?? error.name, message: error.message, stack: error.stack };
-    } else if (/^\d+$/.test(key)) {
-      out.details = value;
-    } else {
-      out[key] = value;
-    }
-  }
-  return out;
-}
-
-/** Hive's logger writing through pino, so the gateway's logs are JSON like every subgraph's. */
-function hiveLogger(log: Logger, level: string): HiveLogger {
-  const levels: LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error'];
-  return new HiveLogger({
-    level: (levels.includes(level as LogLevel) ? level : 'info') as LogLevel,
-    writers: [
-      {
-        write(lvl, attrs, msg) {
-          log[lvl](logAttributes(attrs), msg ?? '');
-        },
-      },
-    ],
-  });
 }
 
 /** Token from `connectionParams.authorization` ("Bearer …") as well as `connectionParams.token`. */
