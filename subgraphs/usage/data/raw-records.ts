@@ -1,0 +1,87 @@
+/**
+ * Raw usage rows (`usage.usage_record`): the batch's records that were not stored before, written
+ * with `COPY … FROM STDIN (FORMAT binary)` on the ingest transaction's own connection.
+ *
+ * 1. Which records are stored already: one SELECT probing the primary key `(occurred_at,
+ *    record_id)` per record (a nested loop of index lookups, pruned to the record's day partition).
+ *    The batch holds the ingest's advisory lock, so no other ingest can store a record between this
+ *    check and the COPY: the check is exact, and the rest are new.
+ * 2. The new ones go in with one binary COPY into the partitioned table (PostgreSQL routes each
+ *    row to its day; a day without a partition fails with the same "no partition … found for row"
+ *    as an INSERT, which the ingest retries once). COPY inserts rows in bulk, where `insert … select
+ *    … on conflict do nothing` inserts them one at a time with a speculative insertion each.
+ *
+ * Measured against the alternatives (subgraphs/usage/BENCHMARKS.md): COPY into a staging table
+ * (temporary, dropped at commit or kept per connection) followed by `insert … select … on conflict
+ * do nothing returning` is no faster than the old `unnest` insert, since the second insert is the
+ * cost; text-format COPY after the check also was not; binary COPY after the check was.
+ */
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { BinaryCopyWriter, copyIn } from '../../../common/copy';
+import { bulk, pgArray } from '../../../common/sql';
+import type { Attribution } from '../contracts/attribution';
+import { microsToIso, type UsageRecord } from '../services/records';
+import type { Counters } from './quota-windows';
+
+const COLUMNS = [
+  'occurred_at',
+  'record_id',
+  'key_hash',
+  'credential_id',
+  'app_id',
+  'organization_id',
+  'plan_id',
+  'product_ids',
+  'api_id',
+  'method',
+  'path',
+  'response_code',
+  'latency_ms',
+  'ip_address',
+  'quota_subject_id',
+] as const;
+
+/** Stores the records that are not stored yet (all or nothing, with the transaction) and returns them, in batch order. */
+export async function storeRawRecords(
+  tx: EntityManager,
+  records: readonly UsageRecord[],
+  attribution: Map<UsageRecord, Attribution>,
+  counters: Counters,
+): Promise<UsageRecord[]> {
+  if (!records.length) return [];
+  const stored = await bulk<{ record_id: string }>(
+    tx,
+    `select t.record_id::text as record_id
+       from unnest(?::timestamptz[], ?::uuid[]) as t(occurred_at, record_id)
+      where exists (select from usage.usage_record r where r.occurred_at = t.occurred_at and r.record_id = t.record_id)`,
+    [pgArray(records.map((r) => microsToIso(r.micros))), pgArray(records.map((r) => r.id))],
+  );
+  const known = new Set(stored.map((row) => row.record_id));
+  const fresh = known.size ? records.filter((r) => !known.has(r.id)) : [...records];
+  if (!fresh.length) return fresh;
+
+  const copy = new BinaryCopyWriter(fresh.length * 360);
+  for (const record of fresh) {
+    const a = attribution.get(record)!;
+    copy
+      .row(COLUMNS.length)
+      .timestamptz(record.micros)
+      .uuid(record.id)
+      .text(record.keyHash)
+      .uuid(a.credentialId)
+      .uuid(a.appId)
+      .uuid(a.organizationId)
+      .uuid(a.planId)
+      .uuidArray(a.productIds)
+      .text(record.apiId)
+      .text(record.method)
+      .text(record.path)
+      .int2(record.responseCode)
+      .int4(record.latencyMs)
+      .text(record.ip)
+      .uuid(counters.counterOf(record)?.key.subjectId ?? null);
+  }
+  const copied = await copyIn(tx, `copy usage.usage_record (${COLUMNS.join(', ')}) from stdin (format binary)`, copy.finish());
+  if (copied !== fresh.length) throw new Error(`COPY stored ${copied} of ${fresh.length} usage records`);
+  return fresh;
+}
