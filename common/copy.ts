@@ -17,7 +17,13 @@ const PG_EPOCH_MICROS = 946_684_800_000_000;
 const TWO_32 = 4_294_967_296;
 const UUID_OID = 2950;
 const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
-const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Value of a hex digit's UTF-16 code unit, -1 for any other code unit. */
+const HEX = new Int8Array(65_536).fill(-1);
+for (let i = 0; i < 10; i++) HEX[48 + i] = i;
+for (let i = 0; i < 6; i++) HEX[65 + i] = HEX[97 + i] = 10 + i;
+/** Where each of a UUID's 16 bytes starts in its text form. */
+const UUID_BYTE_AT = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
 
 /**
  * Builds the body of a `COPY … FROM STDIN (FORMAT binary)`: call `row(n)` and then exactly n
@@ -26,7 +32,6 @@ const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 export class BinaryCopyWriter {
   private buffer: Buffer;
   private offset = 0;
-  private readonly uuids = new Map<string, Buffer>();
 
   constructor(expectedBytes = 64 * 1024) {
     this.buffer = Buffer.allocUnsafe(Math.max(expectedBytes, 64));
@@ -98,12 +103,24 @@ export class BinaryCopyWriter {
     return this;
   }
 
-  /** `uuid` from its text form (the 16 bytes of each distinct value are computed once). */
+  /** `uuid` from its canonical text form (`xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`, either case). */
   uuid(value: string | null): this {
     if (value === null) return this.null();
+    if (value.length !== 36) throw new TypeError(`not a UUID: ${JSON.stringify(value)}`);
     this.ensure(20);
-    this.buffer.writeInt32BE(16, this.offset);
-    this.uuidBytes(value).copy(this.buffer, this.offset + 4);
+    const buffer = this.buffer;
+    buffer.writeInt32BE(16, this.offset);
+    if (value.charCodeAt(8) !== 45 || value.charCodeAt(13) !== 45 || value.charCodeAt(18) !== 45 || value.charCodeAt(23) !== 45) {
+      throw new TypeError(`not a UUID: ${JSON.stringify(value)}`);
+    }
+    const at = this.offset + 4;
+    for (let byte = 0; byte < 16; byte++) {
+      const i = UUID_BYTE_AT[byte];
+      const high = HEX[value.charCodeAt(i)];
+      const low = HEX[value.charCodeAt(i + 1)];
+      if (high < 0 || low < 0) throw new TypeError(`not a UUID: ${JSON.stringify(value)}`);
+      buffer[at + byte] = (high << 4) | low;
+    }
     this.offset += 20;
     return this;
   }
@@ -129,16 +146,6 @@ export class BinaryCopyWriter {
     this.offset += 24;
     for (const value of values) this.uuid(value);
     return this;
-  }
-
-  private uuidBytes(value: string): Buffer {
-    let bytes = this.uuids.get(value);
-    if (!bytes) {
-      if (!UUID_TEXT.test(value)) throw new TypeError(`not a UUID: ${JSON.stringify(value)}`);
-      bytes = Buffer.from(value.replace(/-/g, ''), 'hex');
-      this.uuids.set(value, bytes);
-    }
-    return bytes;
   }
 
   /** The COPY body (with its trailer); the writer is spent. */
