@@ -297,6 +297,102 @@ describe('usage ingest, quota and series (database)', () => {
       expect(plan.usage.totals).toMatchObject({ requests: 3 });
     });
 
+    it('stores attacker-controlled text byte for byte (tabs, newlines, backslashes, \\N, \\., quotes, unicode): nothing becomes a delimiter, an escape or NULL', async () => {
+      const w = await world({ requests: 1000 });
+      const start = day();
+      clock.set(new Date(start.getTime() + 10 * MINUTE));
+      const nasty = [
+        'tab\there',
+        'new\nline',
+        'carriage\rreturn',
+        'back\\slash',
+        '\\N',
+        '\\\\N',
+        '\\.',
+        '\n\\.\n',
+        'ends with a backslash\\',
+        '\\t is not a tab',
+        '"quoted" \'single\' {"a","b"} (1,2)',
+        "'); drop table usage.usage_record; --",
+        'é中文😀 \u202e rtl',
+        '\u0001\u001f control',
+      ];
+      const records = nasty.map((text, i) =>
+        analytics(w.credential, new Date(start.getTime() + i * 1000), {
+          method: 'POST',
+          path: `/${text}`,
+          api_id: text,
+          ip_address: text,
+          response_code: 201,
+          request_time: 100 + i,
+        }),
+      );
+      // An unknown key full of separators: its NULL columns must stay NULL, its text stays text.
+      const oddKey = 'key\twith\\N\nlines';
+      records.push(
+        analytics({ keyHash: oddKey, policyIds: [] }, new Date(start.getTime() + 60_000), { path: '\\N', api_id: '', ip_address: '' }),
+      );
+      records.push(analytics(w.credential, new Date(start.getTime() + 61_000), { path: '/nul\u0000byte' }));
+      expect(await ok(records)).toMatchObject({
+        accepted: nasty.length + 1,
+        unmatched: 1,
+        rejected: [{ index: nasty.length + 1, reason: 'path contains a NUL character (U+0000), which cannot be stored' }],
+      });
+      const stored = await db.query(
+        `select path, api_id, ip_address, method, response_code, latency_ms, credential_id::text as credential_id, app_id::text as app_id,
+                key_hash, octet_length(path) as path_bytes
+           from usage.usage_record where occurred_at >= $1 and occurred_at < $2 order by occurred_at`,
+        [start, new Date(start.getTime() + HOUR)],
+      );
+      expect(stored.rows).toEqual([
+        ...nasty.map((text, i) => ({
+          path: `/${text}`,
+          api_id: text,
+          ip_address: text,
+          method: 'POST',
+          response_code: 201,
+          latency_ms: 100 + i,
+          credential_id: w.credential.id,
+          app_id: w.appId,
+          key_hash: w.credential.keyHash,
+          path_bytes: Buffer.byteLength(`/${text}`),
+        })),
+        {
+          path: '\\N',
+          api_id: '',
+          ip_address: '',
+          method: 'GET',
+          response_code: 200,
+          latency_ms: 20,
+          credential_id: null,
+          app_id: null,
+          key_hash: oddKey,
+          path_bytes: 2,
+        },
+      ]);
+      // The same batch again is recognised record by record.
+      expect(await ok(records)).toMatchObject({ accepted: 0, duplicates: nasty.length + 1 });
+      expect(await quotaOf(w.credential)).toMatchObject({ used: nasty.length });
+    });
+
+    it('creates day partitions on demand, and when one was dropped behind its back, retries the batch once and stores it whole', async () => {
+      const w = await world({ requests: 1000 });
+      const start = day();
+      clock.set(new Date(start.getTime() + HOUR));
+      const partition = `usage.usage_record_p${start.toISOString().slice(0, 10).replace(/-/g, '')}`;
+      const exists = async () => (await db.query(`select to_regclass($1) is not null as present`, [partition])).rows[0].present;
+      expect(await exists()).toBe(false);
+      expect(await ok(burst(w.credential, start, 2))).toMatchObject({ accepted: 2 });
+      expect(await exists()).toBe(true);
+      // Retention drops the day while this process still believes it exists: the COPY fails with
+      // "no partition", the ingest forgets what it knew, creates the partition and runs the batch again.
+      await db.query(`drop table ${partition}`);
+      expect(await ok(burst(w.credential, new Date(start.getTime() + 10_000), 3))).toMatchObject({ accepted: 3, duplicates: 0 });
+      expect(await exists()).toBe(true);
+      const rows = await db.query(`select count(*)::int as n from ${partition}`);
+      expect(rows.rows[0].n).toBe(3);
+    });
+
     it('accepts the SQL pump’s column names too', async () => {
       const w = await world({ requests: 100 });
       const start = day();
