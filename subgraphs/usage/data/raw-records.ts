@@ -3,7 +3,9 @@
  * with `COPY … FROM STDIN (FORMAT binary)` on the ingest transaction's own connection.
  *
  * 1. Which records are stored already: one SELECT probing the primary key `(occurred_at,
- *    record_id)` per record (a nested loop of index lookups, pruned to the record's day partition).
+ *    record_id)` once per record (`lateral … limit 1`: always a nested loop of index lookups, each
+ *    pruned to the record's day partition at run time — never a scan of whole partitions, which
+ *    the planner picks for a plain join or `exists` once the batch is large or statistics are stale).
  *    The batch holds the ingest's advisory lock, so no other ingest can store a record between this
  *    check and the COPY: the check is exact, and the rest are new.
  * 2. The new ones go in with one binary COPY into the partitioned table (PostgreSQL routes each
@@ -53,7 +55,8 @@ export async function storeRawRecords(
     tx,
     `select t.record_id::text as record_id
        from unnest(?::timestamptz[], ?::uuid[]) as t(occurred_at, record_id)
-      where exists (select from usage.usage_record r where r.occurred_at = t.occurred_at and r.record_id = t.record_id)`,
+       cross join lateral (
+         select from usage.usage_record r where r.occurred_at = t.occurred_at and r.record_id = t.record_id limit 1) stored`,
     [pgArray(records.map((r) => microsToIso(r.micros))), pgArray(records.map((r) => r.id))],
   );
   const known = new Set(stored.map((row) => row.record_id));
