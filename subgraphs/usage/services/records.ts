@@ -131,12 +131,19 @@ export function parseTimestamp(text: string): number | null {
   return (ms - offsetMinutes * 60_000) * 1000 + micros;
 }
 
+/** The last second `microsToIso` formatted (records of a batch come in time order, many per second). */
+let isoSecond = Number.NaN;
+let isoSecondText = '';
+
 /** ISO-8601 text with microseconds (`2026-01-01T00:00:00.123456Z`), for SQL parameters. */
 export function microsToIso(micros: number): string {
-  const ms = Math.floor(micros / 1000);
-  const rest = micros - ms * 1000;
-  const iso = new Date(ms).toISOString();
-  return `${iso.slice(0, 23)}${String(rest).padStart(3, '0')}Z`;
+  const second = Math.floor(micros / 1_000_000);
+  if (second !== isoSecond) {
+    const iso = new Date(second * 1000).toISOString();
+    isoSecondText = iso.slice(0, iso.length - 5); // without `.000Z`
+    isoSecond = second;
+  }
+  return `${isoSecondText}.${String(micros - second * 1_000_000 + 1_000_000).slice(1)}Z`;
 }
 
 export function microsToDate(micros: number): Date {
