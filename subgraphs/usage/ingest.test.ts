@@ -375,6 +375,29 @@ describe('usage ingest, quota and series (database)', () => {
       expect(await quotaOf(w.credential)).toMatchObject({ used: nasty.length });
     });
 
+    it('attributes every record of a key seen with many tag sets and APIs alike (past the variants compared one by one)', async () => {
+      const w = await world({ requests: 1000 });
+      const start = day();
+      clock.set(new Date(start.getTime() + 10 * MINUTE));
+      // 12 variants of one key, each twice: the first 8 are compared, the rest found by a text key.
+      const records = Array.from({ length: 24 }, (_, i) => {
+        const base = analytics(w.credential, new Date(start.getTime() + i * 1000));
+        const variant = i % 12;
+        return { ...base, api_id: variant % 2 ? 'weather' : `other-${variant}`, tags: [...(base.tags as string[]), `variant-${variant}`] };
+      });
+      expect(await ok(records)).toMatchObject({ accepted: 24, unmatched: 0 });
+      const rollups = await db.query(
+        `select scope, sum(requests)::int as requests from usage.usage_rollup
+          where granularity = 'DAY' and bucket = $1 and scope_id = any($2::uuid[]) group by scope order by scope`,
+        [
+          new Date(Date.UTC(start.getUTCFullYear(), start.getUTCMonth(), start.getUTCDate())),
+          [w.credential.id, w.appId, w.org.id, w.plan.id, w.product.id],
+        ],
+      );
+      expect(rollups.rows).toEqual(['APP', 'CREDENTIAL', 'ORGANIZATION', 'PLAN', 'PRODUCT'].map((scope) => ({ scope, requests: 24 })));
+      expect(await quotaOf(w.credential)).toMatchObject({ used: 24 });
+    });
+
     it('creates day partitions on demand, and when one was dropped behind its back, retries the batch once and stores it whole', async () => {
       const w = await world({ requests: 1000 });
       const start = day();
