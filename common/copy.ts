@@ -26,35 +26,35 @@ for (let i = 0; i < 6; i++) HEX[65 + i] = HEX[97 + i] = 10 + i;
 const UUID_BYTE_AT = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
 
 /**
- * Builds the body of a `COPY … FROM STDIN (FORMAT binary)`: call `row(n)` and then exactly n
- * field writers per row, in the statement's column order; `finish()` gives the bytes.
+ * Fields in COPY's binary format (length, then bytes; -1 for NULL), appended to a growing buffer.
+ * On its own it pre-encodes fields that many rows share (`bytes()`), for `BinaryCopyWriter.fields`.
  */
-export class BinaryCopyWriter {
-  private buffer: Buffer;
-  private offset = 0;
+export class BinaryFields {
+  protected buffer: Buffer;
+  protected offset = 0;
 
-  constructor(expectedBytes = 64 * 1024) {
+  constructor(expectedBytes = 256) {
     this.buffer = Buffer.allocUnsafe(Math.max(expectedBytes, 64));
-    SIGNATURE.copy(this.buffer, 0);
-    this.offset = SIGNATURE.length;
-    this.buffer.writeInt32BE(0, this.offset); // flags: no OIDs
-    this.buffer.writeInt32BE(0, this.offset + 4); // no header extension
-    this.offset += 8;
   }
 
-  private ensure(bytes: number): void {
+  /** The fields written so far (a copy, safe to keep). */
+  bytes(): Buffer {
+    return Buffer.from(this.buffer.subarray(0, this.offset));
+  }
+
+  /** Fields pre-encoded by another `BinaryFields` (they count as that many fields of the row). */
+  fields(encoded: Uint8Array): this {
+    this.ensure(encoded.length);
+    this.buffer.set(encoded, this.offset);
+    this.offset += encoded.length;
+    return this;
+  }
+
+  protected ensure(bytes: number): void {
     if (this.offset + bytes <= this.buffer.length) return;
     const grown = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.offset + bytes));
     this.buffer.copy(grown, 0, 0, this.offset);
     this.buffer = grown;
-  }
-
-  /** Starts a row of `fields` columns. */
-  row(fields: number): this {
-    this.ensure(2);
-    this.buffer.writeInt16BE(fields, this.offset);
-    this.offset += 2;
-    return this;
   }
 
   null(): this {
@@ -145,6 +145,29 @@ export class BinaryCopyWriter {
     this.buffer.writeInt32BE(1, this.offset + 20); // lower bound
     this.offset += 24;
     for (const value of values) this.uuid(value);
+    return this;
+  }
+}
+
+/**
+ * Builds the body of a `COPY … FROM STDIN (FORMAT binary)`: call `row(n)` and then exactly n
+ * field writers per row, in the statement's column order; `finish()` gives the bytes.
+ */
+export class BinaryCopyWriter extends BinaryFields {
+  constructor(expectedBytes = 64 * 1024) {
+    super(expectedBytes);
+    SIGNATURE.copy(this.buffer, 0);
+    this.offset = SIGNATURE.length;
+    this.buffer.writeInt32BE(0, this.offset); // flags: no OIDs
+    this.buffer.writeInt32BE(0, this.offset + 4); // no header extension
+    this.offset += 8;
+  }
+
+  /** Starts a row of `fields` columns. */
+  row(fields: number): this {
+    this.ensure(2);
+    this.buffer.writeInt16BE(fields, this.offset);
+    this.offset += 2;
     return this;
   }
 

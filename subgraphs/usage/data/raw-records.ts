@@ -19,15 +19,22 @@
  * cost; text-format COPY after the check also was not; binary COPY after the check was.
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { BinaryCopyWriter, copyIn } from '../../../common/copy';
+import { BinaryCopyWriter, BinaryFields, copyIn } from '../../../common/copy';
 import { bulk, pgArray } from '../../../common/sql';
 import type { Attribution } from '../contracts/attribution';
 import { microsToIso, type UsageRecord } from '../services/records';
 import type { Counters } from './quota-windows';
 
+/** In COPY order: the record's own columns, then those that every record of one attribution shares (`SHARED`). */
 const COLUMNS = [
   'occurred_at',
   'record_id',
+  'method',
+  'path',
+  'response_code',
+  'latency_ms',
+  'ip_address',
+  'quota_subject_id',
   'key_hash',
   'credential_id',
   'app_id',
@@ -35,13 +42,27 @@ const COLUMNS = [
   'plan_id',
   'product_ids',
   'api_id',
-  'method',
-  'path',
-  'response_code',
-  'latency_ms',
-  'ip_address',
-  'quota_subject_id',
 ] as const;
+
+/** Records of one Attribution share the key and the API (it is keyed by them): their last seven fields are encoded once. */
+interface Shared {
+  keyHash: string;
+  apiId: string;
+  bytes: Buffer;
+}
+
+function sharedFields(record: UsageRecord, a: Attribution): Shared {
+  const bytes = new BinaryFields()
+    .text(record.keyHash)
+    .uuid(a.credentialId)
+    .uuid(a.appId)
+    .uuid(a.organizationId)
+    .uuid(a.planId)
+    .uuidArray(a.productIds)
+    .text(record.apiId)
+    .bytes();
+  return { keyHash: record.keyHash, apiId: record.apiId, bytes };
+}
 
 /** Stores the records that are not stored yet (all or nothing, with the transaction) and returns them, in batch order. */
 export async function storeRawRecords(
@@ -63,26 +84,23 @@ export async function storeRawRecords(
   const fresh = known.size ? records.filter((r) => !known.has(r.id)) : [...records];
   if (!fresh.length) return fresh;
 
-  const copy = new BinaryCopyWriter(fresh.length * 360);
+  const copy = new BinaryCopyWriter(fresh.length * 300);
+  const shared = new Map<Attribution, Shared>();
   for (const record of fresh) {
     const a = attribution.get(record)!;
+    let fields = shared.get(a);
+    if (!fields || fields.keyHash !== record.keyHash || fields.apiId !== record.apiId) shared.set(a, (fields = sharedFields(record, a)));
     copy
       .row(COLUMNS.length)
       .timestamptz(record.micros)
       .uuid(record.id)
-      .text(record.keyHash)
-      .uuid(a.credentialId)
-      .uuid(a.appId)
-      .uuid(a.organizationId)
-      .uuid(a.planId)
-      .uuidArray(a.productIds)
-      .text(record.apiId)
       .text(record.method)
       .text(record.path)
       .int2(record.responseCode)
       .int4(record.latencyMs)
       .text(record.ip)
-      .uuid(counters.counterOf(record)?.key.subjectId ?? null);
+      .uuid(counters.counterOf(record)?.key.subjectId ?? null)
+      .fields(fields.bytes);
   }
   const copied = await copyIn(tx, `copy usage.usage_record (${COLUMNS.join(', ')}) from stdin (format binary)`, copy.finish());
   if (copied !== fresh.length) throw new Error(`COPY stored ${copied} of ${fresh.length} usage records`);
