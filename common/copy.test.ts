@@ -86,7 +86,7 @@ describe('binary COPY FROM STDIN in a transaction', () => {
       'é中文😀 \u202e',
       '\u0001\u001f',
       '',
-      'x'.repeat(100_000), // more than the writer's first buffer
+      'é'.repeat(800_000), // 1.6 MB: the writer's buffer grows, and the input spans CopyData messages mid-character
     ];
     const ids = [randomUUID(), randomUUID().toUpperCase()];
     const rows: Row[] = [

@@ -16,6 +16,8 @@ import { from as copyFrom } from 'pg-copy-streams';
 const PG_EPOCH_MICROS = 946_684_800_000_000;
 const TWO_32 = 4_294_967_296;
 const UUID_OID = 2950;
+/** Largest CopyData message `copyIn` sends (rows may span messages: COPY's input is one byte stream). */
+const COPY_DATA_BYTES = 1024 * 1024;
 const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 
 /** Value of a hex digit's UTF-16 code unit, -1 for any other code unit. */
@@ -194,6 +196,8 @@ export async function copyIn(em: EntityManager, sql: string, data: Buffer): Prom
   return new Promise<number>((resolve, reject) => {
     stream.on('error', reject);
     stream.on('finish', () => resolve(stream.rowCount));
-    stream.end(data);
+    // CopyData messages of at most 1 MiB (views, not copies): the server reads each message whole.
+    for (let at = 0; at < data.length; at += COPY_DATA_BYTES) stream.write(data.subarray(at, at + COPY_DATA_BYTES));
+    stream.end();
   });
 }
