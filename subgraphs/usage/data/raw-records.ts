@@ -70,6 +70,8 @@ export async function storeRawRecords(
   records: readonly UsageRecord[],
   attribution: Map<UsageRecord, Attribution>,
   counters: Counters,
+  /** Called when the check is done (the ingest times the check and the COPY apart). */
+  checked?: () => void,
 ): Promise<UsageRecord[]> {
   if (!records.length) return [];
   const stored = await bulk<{ record_id: string }>(
@@ -80,6 +82,7 @@ export async function storeRawRecords(
          select from usage.usage_record r where r.occurred_at = t.occurred_at and r.record_id = t.record_id limit 1) stored`,
     [pgArray(records.map((r) => microsToIso(r.micros))), pgArray(records.map((r) => r.id))],
   );
+  checked?.();
   const known = new Set(stored.map((row) => row.record_id));
   const fresh = known.size ? records.filter((r) => !known.has(r.id)) : [...records];
   if (!fresh.length) return fresh;

@@ -64,7 +64,7 @@ export interface IngestResult {
   commitIssuedAt: string | null;
   /** When the commit was acknowledged to this process (ISO-8601, ms). */
   committedAt: string | null;
-  /** Where the time went, in ms: parse, lock (wait for other batches), match, raw, windows, rollups, warnings, commit. */
+  /** Where the time went, in ms: parse, lock (wait for other batches), match, check (records stored before), raw (COPY of the new ones), windows, rollups, warnings, commit. */
   timingsMs: Record<string, number>;
 }
 
@@ -193,7 +193,7 @@ async function writeBatch(
   watch.lap('match');
 
   // Raw rows: only records that were not stored before are written, and only they count below.
-  const accepted = await storeRawRecords(tx, records, attribution, counters);
+  const accepted = await storeRawRecords(tx, records, attribution, counters, () => watch.lap('check'));
   watch.lap('raw');
   const duplicates = records.length - accepted.length;
   const unmatched = accepted.filter((r) => attribution.get(r)!.credentialId === null).length;
