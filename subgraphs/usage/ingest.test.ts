@@ -264,6 +264,24 @@ describe('usage ingest, quota and series (database)', () => {
       expect(await quotaOf(w.credential)).toMatchObject({ used: 9, remaining: 1, limit: 10 });
     });
 
+    it('tells stored from new records anywhere in time: between, before and after what is stored, on two days', async () => {
+      const w = await world({ requests: 1000 });
+      const start = day();
+      clock.set(new Date(start.getTime() + 2 * 86_400_000));
+      const all = burst(w.credential, new Date(start.getTime() + 86_400_000 - 3000), 9); // 3 s before midnight to 6 s after
+      const stored = [all[1], all[3], all[6]];
+      expect(await ok(stored)).toMatchObject({ accepted: 3, duplicates: 0 });
+      // New records before the first stored one, between stored ones, on both days and after the last.
+      const result = await ok(all);
+      expect(result).toMatchObject({ accepted: 6, duplicates: 3 });
+      const rows = await db.query(
+        `select count(*)::int as n, count(distinct record_id)::int as ids from usage.usage_record where credential_id = $1`,
+        [w.credential.id],
+      );
+      expect(rows.rows[0]).toEqual({ n: 9, ids: 9 });
+      expect(await ok([...all].reverse())).toMatchObject({ accepted: 0, duplicates: 9 });
+    });
+
     it('counts records with unknown keys as unmatched (and for their plan, when a pol- tag names it)', async () => {
       const w = await world();
       const start = day();

@@ -2,12 +2,13 @@
  * Raw usage rows (`usage.usage_record`): the batch's records that were not stored before, written
  * with `COPY … FROM STDIN (FORMAT binary)` on the ingest transaction's own connection.
  *
- * 1. Which records are stored already: one SELECT probing the primary key `(occurred_at,
- *    record_id)` once per record (`lateral … limit 1`: always a nested loop of index lookups, each
- *    pruned to the record's day partition at run time — never a scan of whole partitions, which
- *    the planner picks for a plain join or `exists` once the batch is large or statistics are stale).
- *    The batch holds the ingest's advisory lock, so no other ingest can store a record between this
- *    check and the COPY: the check is exact, and the rest are new.
+ * 1. Which records are stored already: the newest stored record in the batch's time span (one
+ *    backward step in the primary key `(occurred_at, record_id)` per day partition) — records after
+ *    it are new — and then one primary-key probe per record up to it (`lateral … limit 1`: always a
+ *    nested loop of index lookups, each pruned to the record's day partition at run time, never a
+ *    scan of whole partitions, which the planner picks for a plain join or `exists` once the batch
+ *    is large or statistics are stale). The batch holds the ingest's advisory lock, so no other
+ *    ingest can store a record between this check and the COPY: the check is exact.
  * 2. The new ones go in with one binary COPY into the partitioned table (PostgreSQL routes each
  *    row to its day; a day without a partition fails with the same "no partition … found for row"
  *    as an INSERT, which the ingest retries once). COPY inserts rows in bulk, where `insert … select
@@ -25,7 +26,7 @@ import type { Attribution } from '../contracts/attribution';
 import { microsToIso, type UsageRecord } from '../services/records';
 import type { Counters } from './quota-windows';
 
-/** In COPY order: the record's own columns, then those that every record of one attribution shares (`SHARED`). */
+/** In COPY order: the record's own columns, then those that every record of one attribution shares (`sharedFields`). */
 const COLUMNS = [
   'occurred_at',
   'record_id',
@@ -64,6 +65,38 @@ function sharedFields(record: UsageRecord, a: Attribution): Shared {
   return { keyHash: record.keyHash, apiId: record.apiId, bytes };
 }
 
+/**
+ * Ids of the batch's records stored before. A record newer than every stored record in the batch's
+ * time span cannot be stored already, so only records up to the newest stored one are probed
+ * (none, for a batch of new traffic; all of a resent batch; the few read again by the tailer).
+ */
+async function storedBefore(tx: EntityManager, records: readonly UsageRecord[]): Promise<Set<string>> {
+  let first = records[0].micros;
+  let last = first;
+  for (const record of records) {
+    if (record.micros < first) first = record.micros;
+    if (record.micros > last) last = record.micros;
+  }
+  const [{ newest }] = await bulk<{ newest: string | null }>(
+    tx,
+    `select (extract(epoch from max(occurred_at)) * 1000000)::bigint::text as newest
+       from usage.usage_record where occurred_at >= ?::timestamptz and occurred_at <= ?::timestamptz`,
+    [microsToIso(first), microsToIso(last)],
+  );
+  if (newest === null) return new Set();
+  const candidates = records.filter((record) => record.micros <= Number(newest));
+  if (!candidates.length) return new Set();
+  const stored = await bulk<{ record_id: string }>(
+    tx,
+    `select t.record_id::text as record_id
+       from unnest(?::timestamptz[], ?::uuid[]) as t(occurred_at, record_id)
+       cross join lateral (
+         select from usage.usage_record r where r.occurred_at = t.occurred_at and r.record_id = t.record_id limit 1) stored`,
+    [pgArray(candidates.map((r) => microsToIso(r.micros))), pgArray(candidates.map((r) => r.id))],
+  );
+  return new Set(stored.map((row) => row.record_id));
+}
+
 /** Stores the records that are not stored yet (all or nothing, with the transaction) and returns them, in batch order. */
 export async function storeRawRecords(
   tx: EntityManager,
@@ -74,16 +107,8 @@ export async function storeRawRecords(
   checked?: () => void,
 ): Promise<UsageRecord[]> {
   if (!records.length) return [];
-  const stored = await bulk<{ record_id: string }>(
-    tx,
-    `select t.record_id::text as record_id
-       from unnest(?::timestamptz[], ?::uuid[]) as t(occurred_at, record_id)
-       cross join lateral (
-         select from usage.usage_record r where r.occurred_at = t.occurred_at and r.record_id = t.record_id limit 1) stored`,
-    [pgArray(records.map((r) => microsToIso(r.micros))), pgArray(records.map((r) => r.id))],
-  );
+  const known = await storedBefore(tx, records);
   checked?.();
-  const known = new Set(stored.map((row) => row.record_id));
   const fresh = known.size ? records.filter((r) => !known.has(r.id)) : [...records];
   if (!fresh.length) return fresh;
 
