@@ -16,6 +16,7 @@ import { developer, portalAdmin, subgraphRequest, tokenFor, type Identity } from
 import { waitFor } from '../../test/helpers/wait';
 import { usageSubgraph } from '.';
 import { QuotaWarningKind } from './entities/quota-warning';
+import { bucketOf, emptyHistogram } from './services/histogram';
 import { raiseQuotaWarning } from '../../test/kit/quota-warnings';
 import { closeTailPools, tailAnalytics } from './jobs/tail-analytics';
 import {
@@ -667,6 +668,73 @@ describe('usage ingest, quota and series (database)', () => {
   });
 
   describe('rollups and series', () => {
+    it('adds a later batch’s latency histogram to the stored one bucket by bucket (a stored shorter one padded with zeros)', async () => {
+      const w = await world({ requests: 100_000, periodSeconds: 86_400 });
+      const start = day();
+      clock.set(new Date(start.getTime() + HOUR));
+      const histogram = async () =>
+        (
+          await db.query(
+            `select requests::int, latency_histogram from usage.usage_rollup
+              where scope = 'CREDENTIAL' and scope_id = $1 and granularity = 'MINUTE' and bucket = $2`,
+            [w.credential.id, start],
+          )
+        ).rows[0];
+      const expected = (counts: [number, number][]) => {
+        const out = emptyHistogram();
+        for (const [ms, n] of counts) out[bucketOf(ms)] += n;
+        return out;
+      };
+      await ok(
+        burst(
+          w.credential,
+          start,
+          3,
+          () => 200,
+          () => 7,
+        ),
+      );
+      expect(await histogram()).toEqual({ requests: 3, latency_histogram: expected([[7, 3]]) });
+      await ok(
+        burst(
+          w.credential,
+          new Date(start.getTime() + 10_000),
+          4,
+          () => 200,
+          (i) => (i < 2 ? 7 : 900),
+        ),
+      );
+      expect(await histogram()).toEqual({
+        requests: 7,
+        latency_histogram: expected([
+          [7, 5],
+          [900, 2],
+        ]),
+      });
+      // A row written when histograms had fewer buckets.
+      await db.query(
+        `update usage.usage_rollup set latency_histogram = latency_histogram[1:10]
+          where scope = 'CREDENTIAL' and scope_id = $1 and granularity = 'MINUTE' and bucket = $2`,
+        [w.credential.id, start],
+      );
+      await ok(
+        burst(
+          w.credential,
+          new Date(start.getTime() + 20_000),
+          1,
+          () => 200,
+          () => 900,
+        ),
+      );
+      expect(await histogram()).toEqual({
+        requests: 8,
+        latency_histogram: expected([
+          [7, 5],
+          [900, 1],
+        ]),
+      });
+    });
+
     it('rolls up per minute, hour and day with outcomes and latency, and flags a spike', async () => {
       const w = await world({ requests: 100_000, periodSeconds: 86_400 });
       const start = day();
