@@ -16,6 +16,7 @@ import { developer, portalAdmin, subgraphRequest, tokenFor, type Identity } from
 import { waitFor } from '../../test/helpers/wait';
 import { usageSubgraph } from '.';
 import { QuotaWarningKind } from './entities/quota-warning';
+import { bucketOf, emptyHistogram } from './services/histogram';
 import { raiseQuotaWarning } from '../../test/kit/quota-warnings';
 import { closeTailPools, tailAnalytics } from './jobs/tail-analytics';
 import {
@@ -264,6 +265,24 @@ describe('usage ingest, quota and series (database)', () => {
       expect(await quotaOf(w.credential)).toMatchObject({ used: 9, remaining: 1, limit: 10 });
     });
 
+    it('tells stored from new records anywhere in time: between, before and after what is stored, on two days', async () => {
+      const w = await world({ requests: 1000 });
+      const start = day();
+      clock.set(new Date(start.getTime() + 2 * 86_400_000));
+      const all = burst(w.credential, new Date(start.getTime() + 86_400_000 - 3000), 9); // 3 s before midnight to 6 s after
+      const stored = [all[1], all[3], all[6]];
+      expect(await ok(stored)).toMatchObject({ accepted: 3, duplicates: 0 });
+      // New records before the first stored one, between stored ones, on both days and after the last.
+      const result = await ok(all);
+      expect(result).toMatchObject({ accepted: 6, duplicates: 3 });
+      const rows = await db.query(
+        `select count(*)::int as n, count(distinct record_id)::int as ids from usage.usage_record where credential_id = $1`,
+        [w.credential.id],
+      );
+      expect(rows.rows[0]).toEqual({ n: 9, ids: 9 });
+      expect(await ok([...all].reverse())).toMatchObject({ accepted: 0, duplicates: 9 });
+    });
+
     it('counts records with unknown keys as unmatched (and for their plan, when a pol- tag names it)', async () => {
       const w = await world();
       const start = day();
@@ -295,6 +314,125 @@ describe('usage ingest, quota and series (database)', () => {
         ', $from: DateTime!, $to: DateTime!',
       );
       expect(plan.usage.totals).toMatchObject({ requests: 3 });
+    });
+
+    it('stores attacker-controlled text byte for byte (tabs, newlines, backslashes, \\N, \\., quotes, unicode): nothing becomes a delimiter, an escape or NULL', async () => {
+      const w = await world({ requests: 1000 });
+      const start = day();
+      clock.set(new Date(start.getTime() + 10 * MINUTE));
+      const nasty = [
+        'tab\there',
+        'new\nline',
+        'carriage\rreturn',
+        'back\\slash',
+        '\\N',
+        '\\\\N',
+        '\\.',
+        '\n\\.\n',
+        'ends with a backslash\\',
+        '\\t is not a tab',
+        '"quoted" \'single\' {"a","b"} (1,2)',
+        "'); drop table usage.usage_record; --",
+        'é中文😀 \u202e rtl',
+        '\u0001\u001f control',
+      ];
+      const records = nasty.map((text, i) =>
+        analytics(w.credential, new Date(start.getTime() + i * 1000), {
+          method: 'POST',
+          path: `/${text}`,
+          api_id: text,
+          ip_address: text,
+          response_code: 201,
+          request_time: 100 + i,
+        }),
+      );
+      // An unknown key full of separators: its NULL columns must stay NULL, its text stays text.
+      const oddKey = 'key\twith\\N\nlines';
+      records.push(
+        analytics({ keyHash: oddKey, policyIds: [] }, new Date(start.getTime() + 60_000), { path: '\\N', api_id: '', ip_address: '' }),
+      );
+      records.push(analytics(w.credential, new Date(start.getTime() + 61_000), { path: '/nul\u0000byte' }));
+      expect(await ok(records)).toMatchObject({
+        accepted: nasty.length + 1,
+        unmatched: 1,
+        rejected: [{ index: nasty.length + 1, reason: 'path contains a NUL character (U+0000), which cannot be stored' }],
+      });
+      const stored = await db.query(
+        `select path, api_id, ip_address, method, response_code, latency_ms, credential_id::text as credential_id, app_id::text as app_id,
+                key_hash, octet_length(path) as path_bytes
+           from usage.usage_record where occurred_at >= $1 and occurred_at < $2 order by occurred_at`,
+        [start, new Date(start.getTime() + HOUR)],
+      );
+      expect(stored.rows).toEqual([
+        ...nasty.map((text, i) => ({
+          path: `/${text}`,
+          api_id: text,
+          ip_address: text,
+          method: 'POST',
+          response_code: 201,
+          latency_ms: 100 + i,
+          credential_id: w.credential.id,
+          app_id: w.appId,
+          key_hash: w.credential.keyHash,
+          path_bytes: Buffer.byteLength(`/${text}`),
+        })),
+        {
+          path: '\\N',
+          api_id: '',
+          ip_address: '',
+          method: 'GET',
+          response_code: 200,
+          latency_ms: 20,
+          credential_id: null,
+          app_id: null,
+          key_hash: oddKey,
+          path_bytes: 2,
+        },
+      ]);
+      // The same batch again is recognised record by record.
+      expect(await ok(records)).toMatchObject({ accepted: 0, duplicates: nasty.length + 1 });
+      expect(await quotaOf(w.credential)).toMatchObject({ used: nasty.length });
+    });
+
+    it('attributes every record of a key seen with many tag sets and APIs alike (past the variants compared one by one)', async () => {
+      const w = await world({ requests: 1000 });
+      const start = day();
+      clock.set(new Date(start.getTime() + 10 * MINUTE));
+      // 12 variants of one key, each twice: the first 8 are compared, the rest found by a text key.
+      const records = Array.from({ length: 24 }, (_, i) => {
+        const base = analytics(w.credential, new Date(start.getTime() + i * 1000));
+        const variant = i % 12;
+        return { ...base, api_id: variant % 2 ? 'weather' : `other-${variant}`, tags: [...(base.tags as string[]), `variant-${variant}`] };
+      });
+      expect(await ok(records)).toMatchObject({ accepted: 24, unmatched: 0 });
+      const rollups = await db.query(
+        `select scope, sum(requests)::int as requests from usage.usage_rollup
+          where granularity = 'DAY' and bucket = $1 and scope_id = any($2::uuid[]) group by scope order by scope`,
+        [
+          new Date(Date.UTC(start.getUTCFullYear(), start.getUTCMonth(), start.getUTCDate())),
+          [w.credential.id, w.appId, w.org.id, w.plan.id, w.product.id],
+        ],
+      );
+      expect(rollups.rows).toEqual(['APP', 'CREDENTIAL', 'ORGANIZATION', 'PLAN', 'PRODUCT'].map((scope) => ({ scope, requests: 24 })));
+      expect(await quotaOf(w.credential)).toMatchObject({ used: 24 });
+    });
+
+    it('creates day partitions on demand, and when one was dropped behind its back, retries the batch once and stores it whole', async () => {
+      const w = await world({ requests: 1000 });
+      const start = day();
+      clock.set(new Date(start.getTime() + HOUR));
+      const partition = `usage.usage_record_p${start.toISOString().slice(0, 10).replace(/-/g, '')}`;
+      const exists = async () => (await db.query(`select to_regclass($1) is not null as present`, [partition])).rows[0].present;
+      expect(await exists()).toBe(false);
+      expect(await ok(burst(w.credential, start, 2))).toMatchObject({ accepted: 2 });
+      expect(await exists()).toBe(true);
+      // Retention drops the day while this process still believes it exists: the COPY fails with
+      // "no partition", the ingest forgets what it knew, creates the partition and runs the batch again.
+      await db.query(`drop table ${partition}`);
+      expect(await ok(burst(w.credential, new Date(start.getTime() + 10_000), 3))).toMatchObject({ accepted: 3, duplicates: 0 });
+      expect(await exists()).toBe(true);
+      const rows = await db.query(`select count(*)::int as n from ${partition}`);
+      expect(rows.rows[0].n).toBe(3);
     });
 
     it('accepts the SQL pump’s column names too', async () => {
@@ -530,6 +668,73 @@ describe('usage ingest, quota and series (database)', () => {
   });
 
   describe('rollups and series', () => {
+    it('adds a later batch’s latency histogram to the stored one bucket by bucket (a stored shorter one padded with zeros)', async () => {
+      const w = await world({ requests: 100_000, periodSeconds: 86_400 });
+      const start = day();
+      clock.set(new Date(start.getTime() + HOUR));
+      const histogram = async () =>
+        (
+          await db.query(
+            `select requests::int, latency_histogram from usage.usage_rollup
+              where scope = 'CREDENTIAL' and scope_id = $1 and granularity = 'MINUTE' and bucket = $2`,
+            [w.credential.id, start],
+          )
+        ).rows[0];
+      const expected = (counts: [number, number][]) => {
+        const out = emptyHistogram();
+        for (const [ms, n] of counts) out[bucketOf(ms)] += n;
+        return out;
+      };
+      await ok(
+        burst(
+          w.credential,
+          start,
+          3,
+          () => 200,
+          () => 7,
+        ),
+      );
+      expect(await histogram()).toEqual({ requests: 3, latency_histogram: expected([[7, 3]]) });
+      await ok(
+        burst(
+          w.credential,
+          new Date(start.getTime() + 10_000),
+          4,
+          () => 200,
+          (i) => (i < 2 ? 7 : 900),
+        ),
+      );
+      expect(await histogram()).toEqual({
+        requests: 7,
+        latency_histogram: expected([
+          [7, 5],
+          [900, 2],
+        ]),
+      });
+      // A row written when histograms had fewer buckets.
+      await db.query(
+        `update usage.usage_rollup set latency_histogram = latency_histogram[1:10]
+          where scope = 'CREDENTIAL' and scope_id = $1 and granularity = 'MINUTE' and bucket = $2`,
+        [w.credential.id, start],
+      );
+      await ok(
+        burst(
+          w.credential,
+          new Date(start.getTime() + 20_000),
+          1,
+          () => 200,
+          () => 900,
+        ),
+      );
+      expect(await histogram()).toEqual({
+        requests: 8,
+        latency_histogram: expected([
+          [7, 5],
+          [900, 1],
+        ]),
+      });
+    });
+
     it('rolls up per minute, hour and day with outcomes and latency, and flags a spike', async () => {
       const w = await world({ requests: 100_000, periodSeconds: 86_400 });
       const start = day();

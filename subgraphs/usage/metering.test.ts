@@ -84,6 +84,42 @@ describe('analytics records', () => {
     expect(parseTimestamp('yesterday')).toBeNull();
   });
 
+  it('reads the common UTC form exactly like any other (leap days, bounds, separators, fractions)', () => {
+    const utc = (iso: string) => Date.parse(iso) * 1000;
+    expect(parseTimestamp('2024-02-29T00:00:00Z')).toBe(utc('2024-02-29T00:00:00Z'));
+    expect(parseTimestamp('2000-02-29T23:59:59.999999Z')).toBe(utc('2000-02-29T23:59:59Z') + 999_999);
+    expect(parseTimestamp('2026-03-01 12:00:00,5z')).toBe(utc('2026-03-01T12:00:00Z') + 500_000);
+    expect(parseTimestamp('2026-03-01T12:00:00.000001Z')).toBe(utc('2026-03-01T12:00:00Z') + 1);
+    expect(parseTimestamp('2026-03-01T12:00:00.1234567890123Z')).toBe(utc('2026-03-01T12:00:00Z') + 123_456);
+    expect(parseTimestamp('  2026-03-01T12:00:00.5Z  ')).toBe(utc('2026-03-01T12:00:00Z') + 500_000);
+    expect(parseTimestamp('2026-03-01T12:00:00.5 Z')).toBe(utc('2026-03-01T12:00:00Z') + 500_000);
+    expect(parseTimestamp('1969-12-31T23:59:59.5Z')).toBe(utc('1969-12-31T23:59:59Z') + 500_000);
+    for (const impossible of [
+      '2025-02-29T00:00:00Z',
+      '2100-02-29T00:00:00Z',
+      '2026-04-31T00:00:00Z',
+      '2026-03-01T24:00:00Z',
+      '2026-03-01T23:60:00Z',
+      '2026-03-01T23:00:60Z',
+      '2026-13-01T00:00:00Z',
+      '2026-00-10T00:00:00Z',
+      '2026-01-00T00:00:00Z',
+      '0050-01-01T00:00:00Z',
+      '2026-03-01T12:00:00.Z',
+      '2026-03-01T12:00:00.12aZ',
+      '2026-03-01T12:00:00.1234567xZ',
+      '2026-03-01T1a:00:00Z',
+      '2026-3-01T12:00:00Z',
+    ]) {
+      expect([impossible, parseTimestamp(impossible)]).toEqual([impossible, null]);
+    }
+  });
+
+  it('keeps record identities stable (a stored record must be recognised when it comes again)', () => {
+    const parsed = parseRecord(record(), 0, NOW);
+    expect(parsed.ok && parsed.record.id).toBe('407d7630-aaec-6e90-d71c-7905c0b72d57');
+  });
+
   it('rejects malformed records one by one with a reason', () => {
     const { records, rejected, duplicates } = parseBatch(
       [
@@ -97,6 +133,8 @@ describe('analytics records', () => {
         record({ tags: [1, 2] }),
         record({ timestamp: '2026-03-03T12:00:00Z' }),
         record({ timestamp: '2024-12-01T12:00:00Z' }),
+        record({ path: '/a\u0000b' }),
+        record({ api_key: 'k\u0000' }),
         record(), // same natural fields: a duplicate, not a rejection
       ],
       NOW,
@@ -113,6 +151,8 @@ describe('analytics records', () => {
       { index: 7, reason: 'tags must be a list of strings' },
       { index: 8, reason: 'timestamp is more than a day in the future' },
       { index: 9, reason: 'timestamp is more than 400 days in the past' },
+      { index: 10, reason: 'path contains a NUL character (U+0000), which cannot be stored' },
+      { index: 11, reason: 'api_key contains a NUL character (U+0000), which cannot be stored' },
     ]);
   });
 

@@ -33,10 +33,66 @@ export interface Attribution {
   scopes: [RollupScope, string][];
 }
 
+/** Attributions compared per key before falling back to a text key per record. */
+const MAX_VARIANTS = 8;
+
+interface Variant {
+  apiId: string;
+  tags: readonly string[];
+  attribution: Attribution;
+}
+
+function findVariant(variants: readonly Variant[], record: UsageRecord): Attribution | undefined {
+  for (const variant of variants) {
+    if (variant.apiId !== record.apiId || variant.tags.length !== record.tags.length) continue;
+    let same = true;
+    for (let i = 0; i < record.tags.length && same; i++) same = variant.tags[i] === record.tags[i];
+    if (same) return variant.attribution;
+  }
+  return undefined;
+}
+
+/** The attribution of a record of this key (found or not), API and tags. */
+function attributionOf(
+  record: UsageRecord,
+  key: KeyRow | undefined,
+  planByPolicy: Map<string, string>,
+  productByPolicy: Map<string, string>,
+  apisByProduct: Map<string, string[]>,
+): Attribution {
+  const tagged = policyIdsOf(record.tags);
+  const tagPlan = tagged.map((id) => planByPolicy.get(id)).find((id): id is string => Boolean(id)) ?? null;
+  const candidates = [
+    ...new Set([...tagged.map((id) => productByPolicy.get(id)).filter((id): id is string => Boolean(id)), ...(key?.product_ids ?? [])]),
+  ];
+  const serving = record.apiId ? candidates.filter((id) => apisByProduct.get(id)?.includes(record.apiId)) : [];
+  const a: Omit<Attribution, 'scopes'> = {
+    credentialId: key?.credential_id ?? null,
+    appId: key?.app_id ?? null,
+    organizationId: key?.organization_id ?? null,
+    // The plan Tyk enforced (tag) over the credential's current plan.
+    planId: tagPlan ?? key?.plan_id ?? key?.key_plan_id ?? null,
+    productIds: serving.length ? serving : candidates,
+  };
+  const scopes: [RollupScope, string][] = [a.credentialId ? ['CREDENTIAL', a.credentialId] : ['UNMATCHED', NIL_UUID]];
+  if (a.appId) scopes.push(['APP', a.appId]);
+  if (a.organizationId) scopes.push(['ORGANIZATION', a.organizationId]);
+  if (a.planId) scopes.push(['PLAN', a.planId]);
+  for (const productId of a.productIds) scopes.push(['PRODUCT', productId]);
+  return { ...a, scopes };
+}
+
 /** Credential, app, organization, plan and products of each record (three or four SELECTs per batch). */
 export async function attribute(tx: EntityManager, records: UsageRecord[]): Promise<Map<UsageRecord, Attribution>> {
-  const keyHashes = [...new Set(records.map((r) => r.keyHash).filter((k) => k !== UNAUTHENTICATED_KEY))];
-  const policyIds = [...new Set(records.flatMap((r) => policyIdsOf(r.tags)))];
+  const keySet = new Set<string>();
+  const tagSet = new Set<string>();
+  for (const record of records) {
+    keySet.add(record.keyHash);
+    for (const tag of record.tags) tagSet.add(tag);
+  }
+  keySet.delete(UNAUTHENTICATED_KEY);
+  const keyHashes = [...keySet];
+  const policyIds = [...new Set(policyIdsOf([...tagSet]))];
   const [keyRows, links] = await Promise.all([
     keyHashes.length
       ? bulk<KeyRow>(
@@ -84,34 +140,23 @@ export async function attribute(tx: EntityManager, records: UsageRecord[]): Prom
     for (const row of rows) apisByProduct.set(row.id, row.tyk_api_ids ?? []);
   }
   // Records of one key, API and tag set share one Attribution object (grouping below is by identity).
+  // Found by comparing the few variants seen per key (no string built per record); a key with
+  // unusually many variants falls back to a text key per record.
+  const variantsOf = new Map<string, Variant[]>();
   const shared = new Map<string, Attribution>();
   const out = new Map<UsageRecord, Attribution>();
   for (const record of records) {
-    const memo = `${record.keyHash}\u0000${record.apiId}\u0000${record.tags.join('\u0000')}`;
-    let attribution = shared.get(memo);
+    let variants = variantsOf.get(record.keyHash);
+    if (!variants) variantsOf.set(record.keyHash, (variants = []));
+    let attribution = findVariant(variants, record);
     if (!attribution) {
-      const key = keys.get(record.keyHash);
-      const tagged = policyIdsOf(record.tags);
-      const tagPlan = tagged.map((id) => planByPolicy.get(id)).find((id): id is string => Boolean(id)) ?? null;
-      const candidates = [
-        ...new Set([...tagged.map((id) => productByPolicy.get(id)).filter((id): id is string => Boolean(id)), ...(key?.product_ids ?? [])]),
-      ];
-      const serving = record.apiId ? candidates.filter((id) => apisByProduct.get(id)?.includes(record.apiId)) : [];
-      const a: Omit<Attribution, 'scopes'> = {
-        credentialId: key?.credential_id ?? null,
-        appId: key?.app_id ?? null,
-        organizationId: key?.organization_id ?? null,
-        // The plan Tyk enforced (tag) over the credential's current plan.
-        planId: tagPlan ?? key?.plan_id ?? key?.key_plan_id ?? null,
-        productIds: serving.length ? serving : candidates,
-      };
-      const scopes: [RollupScope, string][] = [a.credentialId ? ['CREDENTIAL', a.credentialId] : ['UNMATCHED', NIL_UUID]];
-      if (a.appId) scopes.push(['APP', a.appId]);
-      if (a.organizationId) scopes.push(['ORGANIZATION', a.organizationId]);
-      if (a.planId) scopes.push(['PLAN', a.planId]);
-      for (const productId of a.productIds) scopes.push(['PRODUCT', productId]);
-      attribution = { ...a, scopes };
-      shared.set(memo, attribution);
+      const memo = variants.length < MAX_VARIANTS ? null : `${record.keyHash}\u0000${record.apiId}\u0000${record.tags.join('\u0000')}`;
+      attribution = memo === null ? undefined : shared.get(memo);
+      if (!attribution) {
+        attribution = attributionOf(record, keys.get(record.keyHash), planByPolicy, productByPolicy, apisByProduct);
+        if (memo === null) variants.push({ apiId: record.apiId, tags: record.tags, attribution });
+        else shared.set(memo, attribution);
+      }
     }
     out.set(record, attribution);
   }

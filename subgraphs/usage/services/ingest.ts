@@ -10,14 +10,15 @@ import { performance } from 'node:perf_hooks';
  *    `pol-<policyId>` tags (`provider.policy_link_contract`; the credential's own plan and
  *    products when tags are missing) and products to the API (`products.product_contract`).
  *    Records with unknown keys are stored and counted as UNMATCHED, never dropped.
- * 3. Raw rows go in with one `insert … select from unnest(…) on conflict do nothing returning`:
- *    only records that were not there before feed the rollups and quota windows (idempotent).
+ * 3. Raw rows: the records not stored before go in with one binary `COPY … FROM STDIN` after one
+ *    SELECT that finds those stored before (`../data/raw-records.ts`); only the new records feed
+ *    the rollups and quota windows (idempotent).
  * 4. Rollups (per credential, app, organization, product, plan; minute, hour, day) and quota
  *    windows are upserted, thresholds crossed in this batch raise warnings (`quota-warnings.ts`).
  *
  * The parts: `../data/partitions.ts` (day partitions), `../contracts/attribution.ts` (step 2),
- * `../data/quota-windows.ts` (windows and warnings, whatever order records arrive in),
- * `../data/rollups.ts` (step 4).
+ * `../data/raw-records.ts` (step 3), `../data/quota-windows.ts` (windows and warnings, whatever
+ * order records arrive in), `../data/rollups.ts` (step 4).
  *
  * Batches are serialised by a transaction-scoped advisory lock (across all replicas, which share
  * the database): the read-modify-write of windows, and of rollups, stays simple and deadlock-free.
@@ -30,8 +31,9 @@ import { attribute } from '../contracts/attribution';
 import { daysOf, ensurePartitions, forgetKnownPartitions, isMissingPartition } from '../data/partitions';
 import { applyQuotaWindows, countersOf } from '../data/quota-windows';
 import { upsertRollups } from '../data/rollups';
-import { microsToIso, parseRecord, type UsageRecord } from './records';
-import { bulk, pgArray, pgArrayOfArrays } from '../../../common/sql';
+import { storeRawRecords } from '../data/raw-records';
+import { parseRecord, type UsageRecord } from './records';
+import { bulk } from '../../../common/sql';
 import { insertQuotaWarnings } from './quota-warnings';
 
 const INGEST_LOCK = 'plangraph:usage:ingest';
@@ -62,7 +64,7 @@ export interface IngestResult {
   commitIssuedAt: string | null;
   /** When the commit was acknowledged to this process (ISO-8601, ms). */
   committedAt: string | null;
-  /** Where the time went, in ms: parse, lock (wait for other batches), match, raw, windows, rollups, warnings, commit. */
+  /** Where the time went, in ms: parse, lock (wait for other batches), match, check (records stored before), raw (COPY of the new ones), windows, rollups, warnings, commit. */
   timingsMs: Record<string, number>;
 }
 
@@ -190,41 +192,9 @@ async function writeBatch(
   const counters = await countersOf(tx, records, attribution);
   watch.lap('match');
 
-  // Raw rows; `returning` tells which records are new (the rest were ingested before).
-  const inserted = await bulk<{ record_id: string }>(
-    tx,
-    `insert into usage.usage_record
-       (occurred_at, record_id, key_hash, credential_id, app_id, organization_id, plan_id, product_ids, api_id, method, path,
-        response_code, latency_ms, ip_address, quota_subject_id)
-     select occurred_at, record_id, key_hash, credential_id, app_id, organization_id, plan_id, product_ids::uuid[], api_id, method, path,
-            response_code, latency_ms, ip_address, quota_subject_id
-       from unnest(?::timestamptz[], ?::uuid[], ?::text[], ?::uuid[], ?::uuid[], ?::uuid[], ?::uuid[], ?::text[], ?::text[], ?::text[],
-                   ?::text[], ?::smallint[], ?::integer[], ?::text[], ?::uuid[])
-            as t(occurred_at, record_id, key_hash, credential_id, app_id, organization_id, plan_id, product_ids, api_id, method, path,
-                 response_code, latency_ms, ip_address, quota_subject_id)
-     on conflict do nothing
-     returning record_id::text as record_id`,
-    [
-      pgArray(records.map((r) => microsToIso(r.micros))),
-      pgArray(records.map((r) => r.id)),
-      pgArray(records.map((r) => r.keyHash)),
-      pgArray(records.map((r) => attribution.get(r)!.credentialId)),
-      pgArray(records.map((r) => attribution.get(r)!.appId)),
-      pgArray(records.map((r) => attribution.get(r)!.organizationId)),
-      pgArray(records.map((r) => attribution.get(r)!.planId)),
-      pgArrayOfArrays(records.map((r) => attribution.get(r)!.productIds)),
-      pgArray(records.map((r) => r.apiId)),
-      pgArray(records.map((r) => r.method)),
-      pgArray(records.map((r) => r.path)),
-      pgArray(records.map((r) => r.responseCode)),
-      pgArray(records.map((r) => r.latencyMs)),
-      pgArray(records.map((r) => r.ip)),
-      pgArray(records.map((r) => counters.counterOf(r)?.key.subjectId ?? null)),
-    ],
-  );
+  // Raw rows: only records that were not stored before are written, and only they count below.
+  const accepted = await storeRawRecords(tx, records, attribution, counters, () => watch.lap('check'));
   watch.lap('raw');
-  const fresh = new Set(inserted.map((row) => row.record_id));
-  const accepted = records.filter((r) => fresh.has(r.id));
   const duplicates = records.length - accepted.length;
   const unmatched = accepted.filter((r) => attribution.get(r)!.credentialId === null).length;
 

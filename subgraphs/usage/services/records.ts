@@ -58,8 +58,57 @@ export const MAX_FUTURE_MS = 24 * 3_600_000;
 /** Records older than this are refused: every day of raw usage is a partition, and replays older than a year are not usage any quota or chart shows. */
 export const MAX_AGE_MS = 400 * 86_400_000;
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** The number of `length` decimal digits at `at`, or -1 when one is not a digit. */
+function digitsAt(text: string, at: number, length: number): number {
+  let value = 0;
+  for (let i = at; i < at + length; i++) {
+    const digit = text.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return -1;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+/**
+ * The common form, `YYYY-MM-DDTHH:MM:SS[.fraction]Z` (what Tyk writes), read without a regular
+ * expression: microseconds, null when it is that form but no such instant, undefined when it is
+ * another form (the general parser decides). Same answers as the general parser.
+ */
+function parseUtcTimestamp(text: string): number | null | undefined {
+  const n = text.length;
+  const zone = text.charCodeAt(n - 1);
+  if (n < 20 || (zone !== 90 && zone !== 122)) return undefined; // Z, z
+  const separator = text.charCodeAt(10);
+  if (text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 || (separator !== 84 && separator !== 32)) return undefined;
+  if (text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58) return undefined;
+  const y = digitsAt(text, 0, 4);
+  const mo = digitsAt(text, 5, 2);
+  const d = digitsAt(text, 8, 2);
+  const h = digitsAt(text, 11, 2);
+  const mi = digitsAt(text, 14, 2);
+  const s = digitsAt(text, 17, 2);
+  if (y < 0 || mo < 0 || d < 0 || h < 0 || mi < 0 || s < 0) return undefined;
+  let micros = 0;
+  if (n > 20) {
+    const point = text.charCodeAt(19);
+    if ((point !== 46 && point !== 44) || n === 21) return undefined; // '.' or ',' and at least one digit
+    const digits = Math.min(n - 21, 6);
+    const fraction = digitsAt(text, 20, digits);
+    if (fraction < 0 || (n - 21 > 6 && digitsAt(text, 26, n - 27) < 0)) return undefined;
+    micros = fraction * 10 ** (6 - digits);
+  }
+  // Years below 100 are refused (Date.UTC would read them as 19xx), like impossible dates and times.
+  const leap = mo === 2 && y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+  if (y < 100 || mo < 1 || mo > 12 || d < 1 || d > DAYS_IN_MONTH[mo - 1] + (leap ? 1 : 0) || h > 23 || mi > 59 || s > 59) return null;
+  return Date.UTC(y, mo - 1, d, h, mi, s) * 1000 + micros;
+}
+
 /** Microseconds since the epoch of an RFC 3339 / PostgreSQL timestamp text; null when malformed. */
 export function parseTimestamp(text: string): number | null {
+  const utc = parseUtcTimestamp(text);
+  if (utc !== undefined) return utc;
   const m = TIMESTAMP.exec(text.trim());
   if (!m) return null;
   const [, y, mo, d, h, mi, s, fraction = '', zone = 'Z'] = m;
@@ -82,21 +131,34 @@ export function parseTimestamp(text: string): number | null {
   return (ms - offsetMinutes * 60_000) * 1000 + micros;
 }
 
+/** The last second `microsToIso` formatted (records of a batch come in time order, many per second). */
+let isoSecond = Number.NaN;
+let isoSecondText = '';
+
 /** ISO-8601 text with microseconds (`2026-01-01T00:00:00.123456Z`), for SQL parameters. */
 export function microsToIso(micros: number): string {
-  const ms = Math.floor(micros / 1000);
-  const rest = micros - ms * 1000;
-  const iso = new Date(ms).toISOString();
-  return `${iso.slice(0, 23)}${String(rest).padStart(3, '0')}Z`;
+  const second = Math.floor(micros / 1_000_000);
+  if (second !== isoSecond) {
+    const iso = new Date(second * 1000).toISOString();
+    isoSecondText = iso.slice(0, iso.length - 5); // without `.000Z`
+    isoSecond = second;
+  }
+  return `${isoSecondText}.${String(micros - second * 1_000_000 + 1_000_000).slice(1)}Z`;
 }
 
 export function microsToDate(micros: number): Date {
   return new Date(Math.floor(micros / 1000));
 }
 
-function pick(record: Record<string, unknown>, ...names: string[]): unknown {
-  for (const name of names) if (record[name] !== undefined && record[name] !== null) return record[name];
-  return undefined;
+/** The first of the field's names (gateway JSON, SQL pump, Go) present with a value; fixed arity (no array per call). */
+function pick(record: Record<string, unknown>, a: string, b: string, c?: string): unknown {
+  const first = record[a];
+  if (first !== undefined && first !== null) return first;
+  const second = record[b];
+  if (second !== undefined && second !== null) return second;
+  if (c === undefined) return undefined;
+  const third = record[c];
+  return third !== undefined && third !== null ? third : undefined;
 }
 
 function text(value: unknown): string {
@@ -190,6 +252,11 @@ export function parseRecord(raw: unknown, index: number, now: Date): ParseResult
   const rawPath = text(pick(r, 'raw_path', 'rawpath', 'RawPath'));
   const path = text(pick(r, 'path', 'Path')) || rawPath || '/';
   const ip = text(pick(r, 'ip_address', 'ipaddress', 'IPAddress'));
+  // Stored as PostgreSQL text, which cannot hold NUL: refused here, or the whole batch would fail.
+  if (keyHash.includes('\0') || apiId.includes('\0') || path.includes('\0') || ip.includes('\0')) {
+    const field = keyHash.includes('\0') ? 'api_key' : apiId.includes('\0') ? 'api_id' : path.includes('\0') ? 'path' : 'ip_address';
+    return { ok: false, reason: `${field} contains a NUL character (U+0000), which cannot be stored` };
+  }
   const method = methodValue.toUpperCase();
   const natural = [
     micros,
