@@ -307,6 +307,8 @@ export function createGateway(
         config: responseCacheConfig(env),
         store: rateLimitStoreConfig(env),
         supergraph: options.supergraph,
+        productsUrl: transportEntries.products.location,
+        secret: gatewaySharedSecret(env),
         log,
         metrics: options.metrics,
       }),

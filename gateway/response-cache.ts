@@ -17,6 +17,8 @@ import type { ExecutionResult } from 'graphql';
 import type { RateLimitStoreConfig, ResponseCacheConfig } from '../common/config';
 import type { Logger } from '../common/logger';
 import { counter, type Registry } from '../common/metrics';
+import { CATALOGUE_CHANGES_AUTH_HEADER, CATALOGUE_CHANGES_PATH, catalogueChangesAuth } from '../common/catalogue-changes';
+import { systemClock } from '../common/clock';
 import { redisTarget } from './shared-rate-limit';
 
 /**
@@ -271,6 +273,101 @@ export class RedisCatalogueStore implements CatalogueStore {
   }
 }
 
+/** Where the products subgraph streams catalogue changes made by jobs, next to its `/graphql`. */
+export function catalogueChangesUrl(productsGraphqlUrl: string): string {
+  const url = new URL(productsGraphqlUrl);
+  url.pathname = url.pathname.replace(/\/graphql\/?$/, '') + CATALOGUE_CHANGES_PATH;
+  url.search = '';
+  return url.toString();
+}
+
+/**
+ * Follows the products subgraph's stream of catalogue changes made outside the gateway's
+ * mutations (`common/catalogue-changes.ts`) and bumps the generation for each. While the stream
+ * is not open the cache is bypassed (`live` false); each time it opens, the generation is bumped
+ * before the cache is used again (changes may have been missed while it was closed).
+ */
+export class CatalogueFollower {
+  private connected = false;
+  private stopped = false;
+  private abort: AbortController | null = null;
+  private wake: (() => void) | null = null;
+  private lastWarning = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private readonly url: string,
+    private readonly secret: string,
+    private readonly store: CatalogueStore,
+    private readonly log: Logger,
+  ) {
+    void this.run();
+  }
+
+  get live(): boolean {
+    return this.connected;
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      const abort = (this.abort = new AbortController());
+      try {
+        const response = await fetch(this.url, {
+          headers: { [CATALOGUE_CHANGES_AUTH_HEADER]: catalogueChangesAuth(this.secret, systemClock.now().getTime()) },
+          signal: abort.signal,
+        });
+        if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);
+        const decoder = new TextDecoder();
+        let buffer = '';
+        for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+          buffer += decoder.decode(chunk, { stream: true });
+          for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
+            const message = buffer.slice(0, end);
+            buffer = buffer.slice(end + 2);
+            if (message.startsWith(': ready')) {
+              await this.store.bump();
+              this.connected = true;
+            } else if (/^data:/m.test(message)) {
+              await this.store.bump();
+            }
+          }
+          if (buffer.length > 10_000) throw new Error('malformed catalogue change stream');
+        }
+        throw new Error('stream ended');
+      } catch (error) {
+        this.connected = false;
+        if (!this.stopped) this.warn(error instanceof Error ? error.message : String(error));
+      }
+      if (this.stopped) break;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 1_000);
+        timer.unref();
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wake = null;
+    }
+  }
+
+  private warn(reason: string): void {
+    const now = performance.now();
+    if (now - this.lastWarning < WARNING_INTERVAL_MS) return;
+    this.lastWarning = now;
+    this.log.warn(
+      { reason: reason.slice(0, 200) },
+      'catalogue change stream of the products subgraph closed: the response cache is bypassed until it is back',
+    );
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.connected = false;
+    this.abort?.abort();
+    this.wake?.();
+  }
+}
+
 interface CacheContext {
   jwt?: { payload?: unknown };
   request?: { headers?: { get(name: string): string | null } };
@@ -290,6 +387,10 @@ export function responseCachePlugins(options: {
   config: ResponseCacheConfig;
   store: RateLimitStoreConfig;
   supergraph: string;
+  /** The products subgraph's `/graphql` URL: its catalogue change stream is next to it. */
+  productsUrl: string;
+  /** The gateway's shared secret, to open that stream. */
+  secret: string;
   log: Logger;
   metrics?: Registry;
 }): GatewayPlugin[] {
@@ -298,6 +399,7 @@ export function responseCachePlugins(options: {
   const store: CatalogueStore = options.store.redisUrl
     ? new RedisCatalogueStore(options.store.redisUrl, options.store.keyPrefix, options.log)
     : inProcessStore();
+  const follower = new CatalogueFollower(catalogueChangesUrl(options.productsUrl), options.secret, store, options.log);
   const coordinates = catalogueCoordinates(options.supergraph);
   let schema: GraphQLSchema | undefined;
   const classify = operationClassifier(() => schema, coordinates);
@@ -335,7 +437,7 @@ export function responseCachePlugins(options: {
         };
       }
       if (kind === 'catalogue-query' && anonymous(context)) {
-        const generation = await store.generation();
+        const generation = follower.live ? await store.generation() : null;
         if (generation !== null) {
           generations.set(context, generation);
           return undefined;
@@ -345,7 +447,10 @@ export function responseCachePlugins(options: {
       if (operation?.operation === 'query') count('bypass');
       return undefined;
     },
-    onDispose: () => store.close(),
+    onDispose: () => {
+      follower.stop();
+      return store.close();
+    },
   };
 
   const cache = useResponseCache<CacheContext & object>({

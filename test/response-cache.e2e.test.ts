@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
+import pg from 'pg';
 import { parse } from 'graphql';
 import { startPlatform, type TestPlatform } from './helpers/platform';
 import { developer, gatewayRequest, portalAdmin, type Identity } from './helpers/graphql';
 import { parseMetrics, valueOf } from './helpers/prometheus';
 import { describeWithRedis } from './helpers/services';
+import { testDatabaseUrl } from './helpers/db';
+import { waitFor } from './helpers/wait';
 import { Seed } from './kit/seed';
 import { compose } from '../scripts/compose';
 import { catalogueCoordinates } from '../gateway/response-cache';
@@ -196,6 +199,48 @@ describe('response cache at the gateway (in process)', () => {
     const after = await cacheCounts(gateway);
     expect(after.bypass).toBe(before.bypass + 2);
     expect(after.hit + after.miss).toBe(before.hit + before.miss);
+  });
+
+  it('follows catalogue changes made by jobs (a policy import renaming a product) well within the TTL', async () => {
+    const renamed = await seed.product({ catalogIds: [catalogId] });
+    await readPage(gateway, catalogId);
+    expect((await readPage(gateway, catalogId)).served).toBe('hit');
+    const name = `imported-${randomUUID().slice(0, 8)}`;
+    const db = new pg.Client({ connectionString: testDatabaseUrl() });
+    await db.connect();
+    try {
+      // As the provider's import enqueues it (common/job-payloads.ts); the products subgraph runs it.
+      await db.query('select graphile_worker.add_job($1, $2::json)', [
+        'products.importPolicy',
+        JSON.stringify({
+          productId: renamed,
+          name,
+          policyId: `policy-${renamed}`,
+          providerId: randomUUID(),
+          reason: 'RENAMED',
+          tykApiIds: [],
+        }),
+      ]);
+    } finally {
+      await db.end();
+    }
+    // The job has run when a signed-in read (never cached) shows it.
+    await waitFor(async () => productOf((await readPage(gateway, catalogId, admin)).data, renamed)?.name === name, {
+      timeoutMs: 20_000,
+      what: 'the import job',
+    });
+    // TTL 600 s: only the products subgraph's change stream can make the cached page go.
+    await waitFor(async () => productOf((await readPage(gateway, catalogId)).data, renamed)?.name === name, {
+      timeoutMs: 20_000,
+      what: 'the imported name in the anonymous page',
+    });
+  });
+
+  it('opens the catalogue change stream to the gateway only', async () => {
+    const url = new URL('/catalogue-changes', platform.subgraphs.products!.url);
+    expect((await fetch(url)).status).toBe(403);
+    const forged = JSON.stringify({ claims: null, requestId: 'x', ts: Math.floor(Date.now() / 1000), sig: 'AAAA' });
+    expect((await fetch(url, { headers: { 'x-plangraph-auth': forged } })).status).toBe(403);
   });
 
   /** Each row: a catalogue mutation, and what the next anonymous read must show. */
