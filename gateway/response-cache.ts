@@ -22,8 +22,8 @@ import { systemClock } from '../common/clock';
 import { redisTarget } from './shared-rate-limit';
 
 /**
- * The gateway's response cache for the public catalogue (docs/ARCHITECTURE.md, "The response
- * cache"). In short:
+ * The gateway's response cache for the public catalogue (docs/ARCHITECTURE.md, "The gateway's
+ * response cache"). In short:
  *
  * - **What is cached**: queries of anonymous callers (no `Authorization` header, no verified
  *   token) whose every field is served by the products or plans subgraph (read from the
@@ -36,6 +36,9 @@ import { redisTarget } from './shared-rate-limit';
  *   the gateway, the generation is bumped, so no later read finds an entry made before the
  *   change (a read that raced the mutation may still store its answer, under the old generation,
  *   where nobody looks any more). Entries age out by `RESPONSE_CACHE_TTL_SECONDS`.
+ * - **Changes made by jobs** (policy imports) arrive on the products subgraph's change stream
+ *   (`CatalogueFollower`, `common/catalogue-changes.ts`): one bump per change; while the stream is
+ *   closed the cache is bypassed, and it is bumped each time the stream opens.
  * - **Where**: with `REDIS_URL`, the generation (`INCR`) and the entries live in Redis, shared by
  *   every replica; while Redis cannot be reached the cache is bypassed (never an error), and a
  *   gateway that lost its connection bumps the generation when it is back (it may have missed
