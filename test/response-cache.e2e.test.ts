@@ -8,6 +8,7 @@ import { parseMetrics, valueOf } from './helpers/prometheus';
 import { describeWithRedis } from './helpers/services';
 import { testDatabaseUrl } from './helpers/db';
 import { waitFor } from './helpers/wait';
+import { TcpProxy } from './helpers/tcp-proxy';
 import { Seed } from './kit/seed';
 import { compose } from '../scripts/compose';
 import { catalogueCoordinates } from '../gateway/response-cache';
@@ -395,6 +396,41 @@ describeWithRedis('response cache shared by two gateways in Redis', (redisUrl) =
       const next = await readPage(reader, catalogId);
       expect(next.served).toBe('miss');
       expect(productOf(next.data, productId).displayName).toBe(displayName);
+    }
+  });
+
+  it('bypasses the cache while Redis is away, and a change made meanwhile is seen once it is back', async () => {
+    const { proxy, url } = await TcpProxy.inFrontOf(redisUrl, 6379);
+    try {
+      const gateway = await platform.extraGateway({
+        ...process.env,
+        REDIS_URL: url,
+        REDIS_KEY_PREFIX: prefix,
+        RESPONSE_CACHE_TTL_SECONDS: '600',
+      });
+      const seed = new Seed(gateway.url, admin);
+      const catalogId = await seed.catalog();
+      const productId = await seed.product({ catalogIds: [catalogId] });
+      await waitFor(async () => (await readPage(gateway, catalogId)).served === 'hit', { what: 'a hit through the proxy' });
+      await proxy.down();
+      // Away: answered by the subgraphs, never an error; a mutation cannot bump the shared generation.
+      const displayName = `Away ${randomUUID()}`;
+      await mutate(gateway, 'updateProduct', 'UpdateProductInput', { id: productId, displayName });
+      const away = await readPage(gateway, catalogId);
+      expect(away.served).toBe('bypass');
+      expect(productOf(away.data, productId).displayName).toBe(displayName);
+      await proxy.up();
+      // Back: the gateway bumps before it uses the cache, so the entry stored before the change is never served.
+      const back = await waitFor(
+        async () => {
+          const read = await readPage(gateway, catalogId);
+          return read.served !== 'bypass' ? read : null;
+        },
+        { what: 'the cache in use again' },
+      );
+      expect(productOf(back.data, productId).displayName).toBe(displayName);
+    } finally {
+      await proxy.stop();
     }
   });
 
