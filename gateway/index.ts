@@ -16,6 +16,7 @@ import {
   logLevel,
   processEnv,
   rateLimitStoreConfig,
+  responseCacheConfig,
   SUBGRAPH_NAMES,
   subgraphUrl,
   type SubgraphName,
@@ -41,6 +42,7 @@ import { withLifetimeCheck, type TokenCheck } from './tokens';
 import { CallerSubscriptions, guardWebSocket, useSubscriptionCap } from './websocket';
 import { createRegistry, isMetricsRequest, serveMetrics, type Registry } from '../common/metrics';
 import { observabilityPlugins } from './observability';
+import { responseCachePlugins } from './response-cache';
 
 export interface GatewayOptions {
   /** Composed supergraph SDL (schema/supergraph.graphql). */
@@ -268,6 +270,15 @@ export function createGateway(
       ...armorPlugins(limits),
       useClientErrors(),
       useRequestDeadlineError(limits),
+      ...responseCachePlugins({
+        config: responseCacheConfig(env),
+        store: rateLimitStoreConfig(env),
+        supergraph: options.supergraph,
+        productsUrl: transportEntries.products.location,
+        secret: gatewaySharedSecret(env),
+        log,
+        metrics: options.metrics,
+      }),
       ...(options.metrics ? observabilityPlugins(options.metrics, logging) : []),
     ],
   });

@@ -186,6 +186,30 @@ export class BenchPlatform {
     return entry;
   }
 
+  /** Another of our gateways in front of the same subgraphs (`extraEnv` on top of the platform's), e.g. with a setting changed. */
+  async spawnGateway(name: string, extraEnv: NodeJS.ProcessEnv): Promise<PlatformProcess> {
+    const port = await freePort();
+    const script = path.join(projectRoot(), 'dist', 'scripts', 'start-one.js');
+    const env = { ...this.gatewayEnv(port), ...extraEnv };
+    const url = `http://127.0.0.1:${port}/graphql`;
+    const child = this.spawnNode(name, script, ['gateway'], env);
+    const entry = {
+      name,
+      pid: child.pid!,
+      url,
+      child,
+      start: { script, args: ['gateway'], env, readyUrl: url.replace(/\/graphql$/, '/healthz') },
+    };
+    this.processes.set(name, entry);
+    try {
+      await waitUntilReady(entry.start.readyUrl, child, name);
+    } catch (error) {
+      await this.stopProcess(name);
+      throw error;
+    }
+    return entry;
+  }
+
   /**
    * Stops a platform process and starts it again the same way (same port; `extraEnv` on top), e.g.
    * so a scenario measures memory from a fresh process rather than one shaped by the ones before.

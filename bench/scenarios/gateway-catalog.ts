@@ -33,6 +33,8 @@ export const ENTITLEMENTS_QUERY = `query Entitlements {
 }`;
 
 const APOLLO = 'apollo-gateway';
+/** Our gateway with its response cache off (`RESPONSE_CACHE_TTL_SECONDS=0`), for the anonymous page without the cache. */
+const UNCACHED = 'gateway-uncached';
 
 async function check(target: CannonTarget, expect: (data: any) => boolean): Promise<void> {
   const result = await post(target.url, target.query, target.variables, { headers: target.headers, extensions: target.extensions });
@@ -61,7 +63,7 @@ function pooled(runs: CannonFigures[]): number {
 export const gatewayCatalog: Scenario = {
   name: 'gateway-catalog',
   description:
-    'Catalog page (20 products × 4 plans) and entitlements query with autocannon (10 connections): our gateway, the subgraph alone, and @apollo/gateway on the same supergraph, in one run.',
+    'Catalog page (20 products × 4 plans) and entitlements query with autocannon (10 connections): our gateway, the subgraph alone, and @apollo/gateway on the same supergraph, and the anonymous catalog page with and without the response cache, in one run.',
   async run(ctx: BenchContext): Promise<ScenarioResult> {
     const { platform, seed, options } = ctx;
     const seconds = options.durationSeconds;
@@ -79,6 +81,7 @@ export const gatewayCatalog: Scenario = {
       async () => (await post(`http://127.0.0.1:${port}/`, '{ __typename }')).status === 200,
     );
     try {
+      const uncached = await platform.spawnGateway(UNCACHED, { RESPONSE_CACHE_TTL_SECONDS: '0' });
       const hive = (label: string, query: string, extra: Record<string, string> = {}): CannonTarget => ({
         label,
         url: platform.gatewayUrl,
@@ -105,6 +108,9 @@ export const gatewayCatalog: Scenario = {
         hiveEntitlements: hive('gateway (ours)', ENTITLEMENTS_QUERY),
         apolloEntitlements: apollo('@apollo/gateway', ENTITLEMENTS_QUERY),
         directEntitlements: direct('developers subgraph alone', 'developers', ENTITLEMENTS_QUERY),
+        // Anonymous portal visitors: the page of a PUBLIC catalog, the same answer for all of them.
+        anonCached: { label: 'gateway (ours), anonymous, response cache', url: platform.gatewayUrl, query: CATALOG_PAGE_QUERY, variables },
+        anonUncached: { label: 'gateway (ours), anonymous, cache off', url: uncached.url, query: CATALOG_PAGE_QUERY, variables },
       };
       await check(targets.hive, fullPage);
       await check(targets.apollo, fullPage);
@@ -115,13 +121,18 @@ export const gatewayCatalog: Scenario = {
       await check(targets.hiveEntitlements, entitlements);
       await check(targets.apolloEntitlements, entitlements);
       await check(targets.directEntitlements, entitlements);
+      await check(targets.anonCached, fullPage);
+      await check(targets.anonUncached, fullPage);
 
+      // Signed again before each run: a subgraph refuses signatures older than GATEWAY_SIGNATURE_MAX_AGE_SECONDS (60 s).
+      const fresh = (target: CannonTarget): CannonTarget =>
+        target.extensions ? { ...target, extensions: forwardedExtensions(seed.viewer, { query: target.query, variables }) } : target;
       const run = async (target: CannonTarget) => {
         ctx.log(`  ${target.label}: ${/^query\s+(\w+)/.exec(target.query)?.[1] ?? 'query'} for ${seconds} s`);
-        return cannon(platform, target, seconds);
+        return cannon(platform, fresh(target), seconds);
       };
       ctx.log(`  warming up every target (${warmup} s each)`);
-      for (const target of Object.values(targets)) await cannon(platform, target, warmup);
+      for (const target of Object.values(targets)) await cannon(platform, fresh(target), warmup);
 
       // Our gateway and the peer alternate (A B B A) so drift on this shared machine hits both.
       const hive1 = await run(targets.hive);
@@ -135,6 +146,11 @@ export const gatewayCatalog: Scenario = {
       const directEntitlements = await run(targets.directEntitlements);
       const hiveEntitlements = await run(targets.hiveEntitlements);
       const apolloEntitlements = await run(targets.apolloEntitlements);
+      // With and without the response cache, alternated (A B B A) like the gateways above.
+      const anonCached1 = await run(targets.anonCached);
+      const anonUncached1 = await run(targets.anonUncached);
+      const anonUncached2 = await run(targets.anonUncached);
+      const anonCached2 = await run(targets.anonCached);
 
       const hiveRps = pooled([hive1, hive2]);
       const apolloRps = pooled([apollo1, apollo2]);
@@ -151,6 +167,11 @@ export const gatewayCatalog: Scenario = {
         sharedRequestIdVsShipped: ratio(shared.requestsPerSecond, hiveRps),
         oursVsApolloProducts: ratio(hiveProducts.requestsPerSecond, apolloProducts.requestsPerSecond),
         oursVsApolloEntitlements: ratio(hiveEntitlements.requestsPerSecond, apolloEntitlements.requestsPerSecond),
+        anonymousCachedVsUncached: ratio(pooled([anonCached1, anonCached2]), pooled([anonUncached1, anonUncached2])),
+        anonymousCachedVsUncachedRounds: [
+          ratio(anonCached1.requestsPerSecond, anonUncached1.requestsPerSecond),
+          ratio(anonCached2.requestsPerSecond, anonUncached2.requestsPerSecond),
+        ],
       };
       const runs = {
         hive1,
@@ -164,6 +185,10 @@ export const gatewayCatalog: Scenario = {
         directEntitlements,
         hiveEntitlements,
         apolloEntitlements,
+        anonCached1,
+        anonUncached1,
+        anonUncached2,
+        anonCached2,
       };
       // Gateway CPU per request is steadier than req/s when other work competes for the 2 cores.
       const cpuOf = (runs: CannonFigures[], name: string) => {
@@ -174,6 +199,7 @@ export const gatewayCatalog: Scenario = {
         catalogPage: ratio(cpuOf([hive1, hive2], 'gateway'), cpuOf([apollo1, apollo2], APOLLO)),
         catalogProducts: ratio(cpuOf([hiveProducts], 'gateway'), cpuOf([apolloProducts], APOLLO)),
         entitlements: ratio(cpuOf([hiveEntitlements], 'gateway'), cpuOf([apolloEntitlements], APOLLO)),
+        anonymousUncachedVsCached: ratio(cpuOf([anonUncached1, anonUncached2], UNCACHED), cpuOf([anonCached1, anonCached2], 'gateway')),
       };
       const memory = platform.memory();
       const gatewayMemory = { ours: memory.gateway, apollo: memory[APOLLO] };
@@ -182,7 +208,13 @@ export const gatewayCatalog: Scenario = {
 
       // The process that played the gateway in a run: ours, the peer, or none (subgraph alone).
       const gatewayCpu = (r: CannonFigures) =>
-        r.url === platform.gatewayUrl ? (r.cpuMsPerRequest.gateway ?? NaN) : r.url === peer.url ? (r.cpuMsPerRequest[APOLLO] ?? NaN) : NaN;
+        r.url === platform.gatewayUrl
+          ? (r.cpuMsPerRequest.gateway ?? NaN)
+          : r.url === peer.url
+            ? (r.cpuMsPerRequest[APOLLO] ?? NaN)
+            : r.url === uncached.url
+              ? (r.cpuMsPerRequest[UNCACHED] ?? NaN)
+              : NaN;
       const upstreamCpu = (r: CannonFigures) =>
         round(
           ['products', 'plans', 'developers'].reduce((sum, name) => sum + (r.cpuMsPerRequest[name] ?? 0), 0) +
@@ -214,6 +246,10 @@ export const gatewayCatalog: Scenario = {
             row('entitlements', directEntitlements),
             row('entitlements', hiveEntitlements),
             row('entitlements', apolloEntitlements),
+            row('catalog page, anonymous', anonCached1),
+            row('catalog page, anonymous', anonUncached1),
+            row('catalog page, anonymous', anonUncached2),
+            row('catalog page, anonymous', anonCached2),
           ],
         ),
         '',
@@ -221,6 +257,7 @@ export const gatewayCatalog: Scenario = {
         `- Gateway CPU per request, ours ÷ @apollo/gateway: catalog page **${cpuRatios.catalogPage}×**, products-only **${cpuRatios.catalogProducts}×**, entitlements **${cpuRatios.entitlements}×**.`,
         `- Gateway overhead (subgraph alone ÷ through the gateway, same query): products-only catalog **${ratios.gatewayOverheadProducts}×**, entitlements **${ratios.gatewayOverheadEntitlements}×** (@apollo/gateway: ${ratios.apolloOverheadProducts}×, ${ratios.apolloOverheadEntitlements}×).`,
         `- One \`x-request-id\` for every request (lets the gateway merge identical in-flight subgraph calls) ÷ as shipped: **${ratios.sharedRequestIdVsShipped}×**.`,
+        `- Anonymous catalog page, response cache ÷ cache off (req/s, both rounds pooled): **${ratios.anonymousCachedVsUncached}×** (rounds: ${ratios.anonymousCachedVsUncachedRounds.join(', ')}); gateway CPU per request, cache off ÷ cache: **${cpuRatios.anonymousUncachedVsCached}×**.`,
         `- Gateway RSS after these runs: ours ${mib(gatewayMemory.ours)} MiB, @apollo/gateway ${mib(gatewayMemory.apollo)} MiB.`,
       ].join('\n');
       return {
@@ -230,6 +267,7 @@ export const gatewayCatalog: Scenario = {
       };
     } finally {
       await platform.stopProcess(APOLLO);
+      await platform.stopProcess(UNCACHED);
     }
   },
 };

@@ -32,6 +32,7 @@ import {
   Problem,
   provider,
   rateLimitStore,
+  responseCache,
   runtime,
   sharedSecret,
   signatureCheck,
@@ -78,6 +79,7 @@ const GATEWAY_SETTINGS = {
   sharedSecret,
   graphqlLimits,
   rateLimitStore,
+  responseCache,
   subgraphUrls,
   telemetry,
 } as const;
@@ -337,6 +339,13 @@ export type RateLimitStoreConfig = z.output<(typeof rateLimitStore)['schema']>;
 /** Where the gateway counts the rate limit: `redisUrl` (shared by every replica) or, when null, in its own process. */
 export function rateLimitStoreConfig(env: Env = processEnv()): RateLimitStoreConfig {
   return read(rateLimitStore, env);
+}
+
+export type ResponseCacheConfig = z.output<(typeof responseCache)['schema']>;
+
+/** The gateway's response cache: how long an entry lives (0: no cache). */
+export function responseCacheConfig(env: Env = processEnv()): ResponseCacheConfig {
+  return read(responseCache, env);
 }
 
 export type UsageConfig = z.output<(typeof usage)['schema']>;

@@ -391,6 +391,14 @@ export const VARIABLES = {
     allowed: 'text without spaces',
     description: 'start of every Redis key the gateway writes, so that several deployments (or test runs) can share one Redis',
   } satisfies Variable<string | undefined>,
+  RESPONSE_CACHE_TTL_SECONDS: integer({
+    default: 60,
+    min: 0,
+    max: 86_400,
+    unit: 'seconds',
+    description:
+      "how long the gateway keeps an anonymous caller's answer to a public-catalogue query (in Redis with `REDIS_URL`, shared by every replica, else in its own process); catalogue mutations through the gateway invalidate it before they return, changes made by jobs (policy imports) as soon as the products subgraph streams them; this is the longest an entry lives, so the staleness bound when an invalidation is lost; 0 turns the cache off",
+  }),
   PLAN_CHANGE_APPROVAL: oneOf(
     ['off', 'required'],
     'off',

@@ -8,6 +8,7 @@ import { CatalogResolver } from './resolvers/catalog.resolver';
 import { resolveProductReference } from './product.reference';
 import { resolveCatalogReference } from './catalog.reference';
 import { productsJobs } from './jobs';
+import { catalogueChangesRoute } from '../../common/catalogue-changes';
 
 /** The products subgraph: what APIs offer (products) and to whom (catalogs); bare products imported from providers. */
 export const productsSubgraph: SubgraphModule = {
@@ -20,4 +21,6 @@ export const productsSubgraph: SubgraphModule = {
       references: { Product: resolveProductReference as never, Catalog: resolveCatalogReference as never },
     }),
   jobs: productsJobs,
+  // The gateways' response caches follow catalogue changes made by jobs here (common/catalogue-changes.ts).
+  routes: catalogueChangesRoute,
 };

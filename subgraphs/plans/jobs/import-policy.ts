@@ -6,6 +6,7 @@ import { IMPORT_REASONS, type ImportReason, type PlanImportPayload } from '../..
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { AuditActor } from '../../../common/audit';
 import { isUuid } from '../../../common/ids';
+import { announceCatalogueChange } from '../../../common/catalogue-changes';
 import { JOB_TASKS } from '../../../common/jobs';
 import type { Logger } from '../../../common/logger';
 import type { JobRuntime } from '../../../common/server';
@@ -69,5 +70,7 @@ export function importPlanHandler(runtime: JobRuntime) {
     const parsed = parsePlanImport(payload, runtime.log);
     if (!parsed) return;
     await importPlan(runtime.orm.em.fork({ loggerContext: importActor() }) as EntityManager, parsed, runtime.log);
+    // After the commit: the gateways' response caches drop what they hold (common/catalogue-changes.ts).
+    await announceCatalogueChange(runtime, JOB_TASKS.importPlan);
   };
 }
