@@ -123,7 +123,8 @@ describe('platform rate limit across gateway replicas', () => {
       proxies.push(proxy);
       const { a, b, prefix } = await replicas(url);
       expect(await served(a, developer())).toBe(true);
-      await waitFor(() => proxy.connections === 2, { what: 'both gateways connected to Redis' });
+      // A busy machine can time out a first connection attempt (2 s); the reconnect follows within a few seconds.
+      await waitFor(() => proxy.connections === 2, { timeoutMs: 30_000, what: 'both gateways connected to Redis' });
 
       await proxy.down();
       const during = developer();
@@ -152,6 +153,6 @@ describe('platform rate limit across gateway replicas', () => {
       await a.stop();
       await b.stop();
       await waitFor(() => proxy.connections === 0, { what: 'the stopped gateways to close their Redis connections' });
-    });
+    }, 120_000);
   });
 });
