@@ -123,8 +123,9 @@ describe('platform rate limit across gateway replicas', () => {
       proxies.push(proxy);
       const { a, b, prefix } = await replicas(url);
       expect(await served(a, developer())).toBe(true);
-      // A busy machine can time out a first connection attempt (2 s); the reconnect follows within a few seconds.
-      await waitFor(() => proxy.connections === 2, { timeoutMs: 30_000, what: 'both gateways connected to Redis' });
+      // Each gateway holds two connections: the rate limit's and the response cache's. A busy machine
+      // can time out a first connection attempt (2 s); the reconnect follows within a few seconds.
+      await waitFor(() => proxy.connections === 4, { timeoutMs: 30_000, what: 'both gateways connected to Redis' });
 
       await proxy.down();
       const during = developer();
