@@ -33,6 +33,7 @@ import {
   provider,
   runtime,
   sharedSecret,
+  shutdown,
   signatureCheck,
   startAll,
   subgraphUrls,
@@ -60,15 +61,15 @@ export {
 
 /** Settings of one subgraph besides where it listens and which database it uses (a caller gives those). */
 const SUBGRAPH_SETTINGS = {
-  products: { runtime, logging, claims, signatureCheck, sharedSecret, jobs },
-  plans: { runtime, logging, claims, signatureCheck, sharedSecret, jobs, plans },
-  developers: { runtime, logging, claims, signatureCheck, sharedSecret, jobs, encryption, developers },
-  usage: { runtime, logging, claims, signatureCheck, sharedSecret, jobs, jwtKeys, usage },
-  provider: { runtime, logging, claims, signatureCheck, sharedSecret, jobs, encryption, provider },
+  products: { runtime, logging, claims, signatureCheck, sharedSecret, jobs, shutdown },
+  plans: { runtime, logging, claims, signatureCheck, sharedSecret, jobs, shutdown, plans },
+  developers: { runtime, logging, claims, signatureCheck, sharedSecret, jobs, shutdown, encryption, developers },
+  usage: { runtime, logging, claims, signatureCheck, sharedSecret, jobs, shutdown, jwtKeys, usage },
+  provider: { runtime, logging, claims, signatureCheck, sharedSecret, jobs, shutdown, encryption, provider },
 } as const;
 
 /** The gateway's settings besides where it listens. */
-const GATEWAY_SETTINGS = { runtime, logging, jwtKeys, tokenLifetime, sharedSecret, graphqlLimits, subgraphUrls } as const;
+const GATEWAY_SETTINGS = { runtime, logging, jwtKeys, tokenLifetime, sharedSecret, graphqlLimits, subgraphUrls, shutdown } as const;
 
 /** Every process and the parts it reads: the "read by" column of the table. */
 export const PROCESSES = {
@@ -279,6 +280,11 @@ export function jobLockTimeoutSeconds(env: Env = processEnv()): number {
 
 export function jobConcurrency(env: Env = processEnv()): number {
   return read(jobs, env).concurrency;
+}
+
+/** `SHUTDOWN_GRACE_SECONDS`: how long a stopping process lets requests and jobs in flight finish. */
+export function shutdownGraceSeconds(env: Env = processEnv()): number {
+  return read(shutdown, env).graceSeconds;
 }
 
 export function syncStuckSeconds(env: Env = processEnv()): number {
