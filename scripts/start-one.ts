@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import fs from 'node:fs';
 import { ConfigError, processConfig, SUBGRAPH_NAMES, type SubgraphName } from '../common/config';
+import type { JobRunner } from '../common/jobs';
 import { createLogger } from '../common/logger';
 import { startGateway } from '../gateway';
 import { startSubgraph } from '../common/server';
@@ -9,7 +10,9 @@ import { SUBGRAPHS } from './subgraphs';
 
 /**
  * Runs one process of the platform, as production does: `node dist/scripts/start-one.js <name>`
- * with <name> one of the subgraphs or `gateway`. SIGINT/SIGTERM stop it cleanly.
+ * with <name> one of the subgraphs or `gateway`. SIGTERM (or SIGINT) drains it: it stops taking
+ * connections and jobs, lets those in flight finish and exits 0; whatever is still running when
+ * `SHUTDOWN_GRACE_SECONDS` is over is cut and the process exits 1 (a second signal cuts at once).
  */
 async function main(name: string): Promise<void> {
   const module = name === 'gateway' ? null : SUBGRAPHS[name as SubgraphName];
@@ -18,6 +21,7 @@ async function main(name: string): Promise<void> {
   const config = module ? processConfig(module.name) : processConfig('gateway');
   const log = createLogger(name);
   let stop: () => Promise<void>;
+  let jobs: JobRunner | null = null;
   if (!module) {
     const gateway = await startGateway({
       supergraph: fs.readFileSync(SUPERGRAPH_FILE, 'utf8'),
@@ -34,13 +38,29 @@ async function main(name: string): Promise<void> {
       log,
     });
     stop = subgraph.stop;
+    jobs = subgraph.jobs;
   }
+  const graceMs = config.shutdown.graceSeconds * 1000;
   let stopping = false;
+  /**
+   * Out of time: the jobs still running go back to the queue for another replica at once (they
+   * would otherwise wait for the lock timeout), then the process exits.
+   */
+  const cut = (reason: string) => {
+    log.warn({ reason }, 'stopping now: work still in flight is cut');
+    const released = jobs?.releaseLocks() ?? Promise.resolve(0);
+    const exit = setTimeout(() => process.exit(1), 1000);
+    exit.unref();
+    released
+      .then((count) => count && log.warn({ jobs: count }, 'jobs still running were handed back to the queue'))
+      .catch(() => undefined)
+      .finally(() => process.exit(1));
+  };
   const shutdown = (signal: string) => {
-    if (stopping) return;
+    if (stopping) return cut(`second ${signal}`);
     stopping = true;
-    log.info({ signal }, 'stopping');
-    const force = setTimeout(() => process.exit(1), 10_000);
+    log.info({ signal, graceSeconds: config.shutdown.graceSeconds }, 'draining');
+    const force = setTimeout(() => cut('grace period over'), graceMs);
     force.unref();
     stop()
       .then(() => process.exit(0))
