@@ -40,6 +40,7 @@ import { useClientErrors, withErrorCode, withStableCode } from './errors';
 import { readinessProbe } from './readiness';
 import { withLifetimeCheck, type TokenCheck } from './tokens';
 import { CallerSubscriptions, guardWebSocket, useSubscriptionCap } from './websocket';
+import { upstreamSubscriptions } from './upstream-subscriptions';
 
 export interface GatewayOptions {
   /** Composed supergraph SDL (schema/supergraph.graphql). */
@@ -268,6 +269,9 @@ export function createGateway(options: GatewayOptions, parts: GatewayParts = gat
         }
       : {}),
     transportEntries: transportEntries as never,
+    // Subscriptions to subgraphs end with an error the client can resume from when their socket
+    // is lost, instead of being re-sent silently (see upstreamSubscriptions).
+    transports: (kind: string) => (kind === 'ws' ? upstreamSubscriptions : import('@graphql-mesh/transport-http')) as never,
     logging: hiveLogger(log, logLevel(env)),
     graphiql: production ? false : { title: 'Plangraph' },
     landingPage: false,
