@@ -3,10 +3,8 @@ import fs from 'node:fs';
 import { ConfigError, processConfig, SUBGRAPH_NAMES, type SubgraphName } from '../common/config';
 import type { JobRunner } from '../common/jobs';
 import { createLogger } from '../common/logger';
-import { startGateway } from '../gateway';
-import { startSubgraph } from '../common/server';
 import { SUPERGRAPH_FILE } from './paths';
-import { SUBGRAPHS } from './subgraphs';
+import { loadSubgraph } from './subgraph-module';
 
 /**
  * Runs one process of the platform, as production does: `node dist/scripts/start-one.js <name>`
@@ -15,14 +13,17 @@ import { SUBGRAPHS } from './subgraphs';
  * `SHUTDOWN_GRACE_SECONDS` is over is cut and the process exits 1 (a second signal cuts at once).
  */
 async function main(name: string): Promise<void> {
-  const module = name === 'gateway' ? null : SUBGRAPHS[name as SubgraphName];
-  if (module === undefined) throw new Error(`unknown process "${name}": use gateway or one of ${SUBGRAPH_NAMES.join(', ')}`);
+  if (name !== 'gateway' && !SUBGRAPH_NAMES.includes(name as SubgraphName))
+    throw new Error(`unknown process "${name}": use gateway or one of ${SUBGRAPH_NAMES.join(', ')}`);
   // The whole configuration is checked before anything starts (a ConfigError names every bad variable).
-  const config = module ? processConfig(module.name) : processConfig('gateway');
+  const config = name === 'gateway' ? processConfig('gateway') : processConfig(name as SubgraphName);
+  // Only the code this process runs is loaded: the gateway's, or one subgraph's.
+  const module = name === 'gateway' ? null : await loadSubgraph(name as SubgraphName);
   const log = createLogger(name);
   let stop: () => Promise<void>;
   let jobs: JobRunner | null = null;
   if (!module) {
+    const { startGateway } = await import('../gateway/index.js');
     const gateway = await startGateway({
       supergraph: fs.readFileSync(SUPERGRAPH_FILE, 'utf8'),
       port: config.listen.port,
@@ -31,6 +32,7 @@ async function main(name: string): Promise<void> {
     });
     stop = gateway.stop;
   } else {
+    const { startSubgraph } = await import('../common/server.js');
     const subgraph = await startSubgraph(module, {
       databaseUrl: processConfig(module.name).database.url, // parsed above: a cache hit
       port: config.listen.port,
