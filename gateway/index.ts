@@ -41,6 +41,7 @@ import { readinessProbe } from './readiness';
 import { withLifetimeCheck, type TokenCheck } from './tokens';
 import { CallerSubscriptions, guardWebSocket, useSubscriptionCap } from './websocket';
 import { upstreamSubscriptions } from './upstream-subscriptions';
+import httpTransport from '@graphql-mesh/transport-http';
 
 export interface GatewayOptions {
   /** Composed supergraph SDL (schema/supergraph.graphql). */
@@ -271,7 +272,7 @@ export function createGateway(options: GatewayOptions, parts: GatewayParts = gat
     transportEntries: transportEntries as never,
     // Subscriptions to subgraphs end with an error the client can resume from when their socket
     // is lost, instead of being re-sent silently (see upstreamSubscriptions).
-    transports: (kind: string) => (kind === 'ws' ? upstreamSubscriptions : import('@graphql-mesh/transport-http')) as never,
+    transports: (kind: string) => (kind === 'ws' ? upstreamSubscriptions : kind === 'http' ? httpTransport : undefined) as never,
     logging: hiveLogger(log, logLevel(env)),
     graphiql: production ? false : { title: 'Plangraph' },
     landingPage: false,

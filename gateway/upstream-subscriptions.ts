@@ -27,14 +27,21 @@ export function subscriptionInterrupted(subgraph: string, close?: CloseEventLike
 /**
  * Ends a subscription with `subscriptionInterrupted` when its WebSocket to the subgraph closes
  * (a replica restarting sends 1012, a killed one just goes), instead of the transport error.
+ * A plain iterator, not an async generator: a generator would hold a `return()` (the client
+ * unsubscribing) until the subgraph's next event.
  */
-async function* endOnClose(source: AsyncIterableIterator<ExecutionResult>, subgraph: string): AsyncGenerator<ExecutionResult> {
-  try {
-    yield* source;
-  } catch (error) {
-    if (isCloseEvent(error)) throw subscriptionInterrupted(subgraph, error);
-    throw error;
-  }
+function endOnClose(source: AsyncIterableIterator<ExecutionResult>, subgraph: string): AsyncIterableIterator<ExecutionResult> {
+  const translate = (error: unknown): never => {
+    throw isCloseEvent(error) ? subscriptionInterrupted(subgraph, error) : error;
+  };
+  return {
+    next: () => source.next().catch(translate),
+    return: (value?: unknown) => source.return?.(value) ?? Promise.resolve({ done: true, value: undefined }),
+    throw: (error?: unknown) => source.throw?.(error) ?? Promise.reject(error),
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
 }
 
 interface TransportOptions {
