@@ -109,6 +109,29 @@ describe('HttpDrain', () => {
     expect(await slow).toBe('ECONNRESET');
   });
 
+  it('cuts a response that streams without end (server-sent events) when the drain starts', async () => {
+    const server = http.createServer((_req, res) => {
+      res.setHeader('content-type', 'text/event-stream');
+      res.writeHead(200);
+      res.write('data: 1\n\n');
+    });
+    const drain = new HttpDrain(server, { streams: (res) => res.getHeader('content-type') === 'text/event-stream' });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const ended = new Promise<string>((resolve) => {
+      http.get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
+        let body = '';
+        res.on('data', (chunk) => (body += chunk));
+        res.on('close', () => resolve(body));
+      });
+    });
+    await waitFor(() => drain.inFlight === 1, { what: 'the stream to start' });
+    const started = performance.now();
+    expect(await drain.drain(10_000)).toEqual({ graceful: true, cut: 0 });
+    expect(await ended).toBe('data: 1\n\n');
+    expect(performance.now() - started).toBeLessThan(5000);
+  });
+
   it('keeps a fifth of the grace period, at most 2 s, for closing databases', () => {
     expect(drainDeadline(25_000)).toBe(23_000);
     expect(drainDeadline(5000)).toBe(4000);

@@ -57,6 +57,10 @@ interface Tracked {
  *    (Node's agent, undici) drop an idle connection a second before that, so none is lost;
  * 4. at `deadlineMs`, destroys whatever is left.
  *
+ * Responses that never end by themselves (`streams`: server-sent events) are cut when the drain
+ * starts, since waiting for them would only wait for the deadline; their clients reconnect, as
+ * EventSource does by itself.
+ *
  * Node's own `server.close()` closes idle keep-alive connections immediately (step 3 without the
  * wait), which is why the listener is closed through `net.Server` here.
  */
@@ -66,7 +70,10 @@ export class HttpDrain {
   private draining = false;
   private done: Promise<DrainResult> | null = null;
 
-  constructor(private readonly server: http.Server) {
+  constructor(
+    private readonly server: http.Server,
+    private readonly options: { streams?: (res: http.ServerResponse) => boolean } = {},
+  ) {
     // Prepended: the drain must count a request before the application's handler may answer it.
     server.prependListener('connection', (socket: net.Socket) => {
       this.sockets.set(socket, { inFlight: 0, idleSince: performance.now(), upgraded: false });
@@ -114,7 +121,10 @@ export class HttpDrain {
     this.draining = true;
     // Stop listening without Node's http close, which would also close idle keep-alive connections at once.
     const listenerClosed = new Promise<void>((resolve) => net.Server.prototype.close.call(this.server, () => resolve()));
-    for (const res of this.responses) if (!res.headersSent) res.setHeader('connection', 'close');
+    for (const res of this.responses) {
+      if (this.options.streams?.(res)) res.destroy();
+      else if (!res.headersSent) res.setHeader('connection', 'close');
+    }
     const idleAfter = this.server.keepAliveTimeout > 0 ? this.server.keepAliveTimeout : 5000;
     const started = performance.now();
     let cut = 0;

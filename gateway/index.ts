@@ -209,6 +209,23 @@ function fromConnectionParamsAuthorization() {
   }) as never;
 }
 
+/**
+ * The Node responses that carry a subscription over HTTP (server-sent events): they never end by
+ * themselves, so a draining gateway cuts them at once (their clients reconnect, as EventSource
+ * does) instead of waiting for its deadline.
+ */
+const subscriptionStreams = new WeakSet<object>();
+
+function useSubscriptionStreams(): GatewayPlugin {
+  return {
+    onSubscribe({ args }) {
+      // Over HTTP the context holds the Node request and response; over graphql-ws it holds neither.
+      const res = (args.contextValue as { res?: object }).res;
+      if (res) subscriptionStreams.add(res);
+    },
+  } as GatewayPlugin;
+}
+
 /** Settings and state the HTTP side (plugins) and the graphql-ws side share. */
 function gatewayParts(env: NodeJS.ProcessEnv): GatewayParts {
   const jwt = jwtConfig(env);
@@ -303,6 +320,7 @@ export function createGateway(options: GatewayOptions, parts: GatewayParts = gat
       useForwardedIdentity(gatewaySharedSecret(env)),
       useRateLimit(limits, monotonicMs, parts.failed),
       useSubscriptionCap(parts.subscriptions),
+      useSubscriptionStreams(),
       ...armorPlugins(limits),
       useClientErrors(),
       useRequestDeadlineError(limits),
@@ -348,7 +366,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       } else void readiness.handle(res);
     } else serveGraphql(req, res);
   });
-  const drain = new HttpDrain(server);
+  const drain = new HttpDrain(server, { streams: (res) => subscriptionStreams.has(res) });
   const wss = new WebSocketServer({ server, path: gateway.graphqlEndpoint });
   const ws = useServer(
     guardWebSocket(

@@ -152,6 +152,29 @@ describe('two replicas of every process on one database', () => {
     return { events, closes, interruptions, problems, stop };
   }
 
+  /** A subscription to the organization's events over HTTP (server-sent events). */
+  function sse(url: string) {
+    const events: unknown[] = [];
+    let ended = false;
+    const controller = new AbortController();
+    void fetch(url, {
+      method: 'POST',
+      signal: controller.signal,
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${tokenFor(dave)}` },
+      body: JSON.stringify({
+        query: `subscription($org: ID) { accessRequestEvents(organizationId: $org) { id } }`,
+        variables: { org: orgId },
+      }),
+    })
+      .then(async (response) => {
+        for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>)
+          if (/^event: next$/m.test(Buffer.from(chunk).toString('utf8'))) events.push(chunk);
+      })
+      .catch(() => undefined)
+      .finally(() => (ended = true));
+    return { events, isEnded: () => ended, stop: () => controller.abort() };
+  }
+
   /** `/readyz` of a process through `through`, an agent that keeps its connection open (as a balancer's prober may). */
   const readyzOf = (p: PlatformProcess, through: http.Agent) =>
     new Promise<number>((resolve, reject) => {
@@ -349,15 +372,16 @@ describe('two replicas of every process on one database', () => {
     r.subgraphs.provider.setUpstreams(r.processes.provider.map((p) => p.port));
   }, 120_000);
 
-  it('drains a gateway on SIGTERM: not ready, new connections refused, the request in flight answered, WebSockets closed with 1012', async () => {
+  it('drains a gateway on SIGTERM: not ready, new connections refused, the request in flight answered, WebSockets closed with 1012, event streams cut', async () => {
     const gateway = r.processes.gateway[0]!;
     const sub = subscriber(direct(gateway), null);
+    const overHttp = sse(direct(gateway));
     await waitFor(
       async () => {
         await requestAccess(direct(gateway), await createApp(direct(gateway)), manualPlanId);
-        return sub.events.length > 0;
+        return sub.events.length > 0 && overHttp.events.length > 0;
       },
-      { timeoutMs: 30_000, intervalMs: 100, what: 'the subscription to be live' },
+      { timeoutMs: 30_000, intervalMs: 100, what: 'the subscriptions to be live' },
     );
     // A request kept in flight: its insert waits for a lock the test holds.
     const lock = new pg.Client({ connectionString: testDatabaseUrl() });
@@ -384,6 +408,8 @@ describe('two replicas of every process on one database', () => {
       prober.destroy();
       expect(await refused(gateway.port)).toBe(true);
       await waitFor(() => sub.closes.includes(CLOSE_SERVICE_RESTART), { what: 'the WebSocket to be closed with 1012' });
+      // The subscription over HTTP never ends by itself: it is cut at once, not at the deadline.
+      await waitFor(() => overHttp.isEnded(), { what: 'the server-sent events stream to end' });
       let exited = false;
       void gateway.exited.then(() => (exited = true));
       expect(exited).toBe(false);
@@ -394,6 +420,7 @@ describe('two replicas of every process on one database', () => {
       expect(answer.data.createApp).toEqual({ app: { id: expect.any(String), name }, errors: [] });
       expect(await gateway.exited).toEqual({ code: 0, signal: null });
       await sub.stop();
+      overHttp.stop();
     } finally {
       await lock.query('rollback').catch(() => undefined);
       await lock.end();
