@@ -177,6 +177,8 @@ export class JobRunner {
   private readonly deadWorkers = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
   private restartTimer: NodeJS.Timeout | null = null;
+  /** Ends the restart back-off early (on stop). */
+  private wakeRestart: (() => void) | null = null;
   private restarting: Promise<void> | null = null;
   // These measure elapsed time with `performance.now()` (monotonic): supervision timers, not rules.
   private downSince: number | null = null;
@@ -184,6 +186,9 @@ export class JobRunner {
   private beatingSince: number | null = null;
   /** Since when the current runner's workers have failed to fetch jobs without a success in between. */
   private fetchFailingSince: number | null = null;
+  /** `stop` was called: no restarts; the workers finish their jobs. */
+  private closing: Promise<void> | null = null;
+  /** The workers have stopped: no more heartbeats. */
   private stopped = false;
   private ticking = false;
   /** Restarts so far (tests and logs). */
@@ -217,7 +222,7 @@ export class JobRunner {
 
   /** Ready unless the runner has been unable to run for longer than the lock timeout. */
   health(): JobRunnerHealth {
-    if (this.stopped) return { ok: false, reason: 'job runner stopped' };
+    if (this.closing) return { ok: false, reason: this.stopped ? 'job runner stopped' : 'job runner stopping' };
     if (this.downSince !== null && performance.now() - this.downSince > this.options.lockTimeoutMs) {
       const downForSeconds = Math.round((performance.now() - this.downSince) / 1000);
       return { ok: false, reason: `job runner down for ${downForSeconds} s: ${this.lastFailure ?? 'restarting'}` };
@@ -225,19 +230,48 @@ export class JobRunner {
     return { ok: true };
   }
 
-  async stop(): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
+  /**
+   * Graceful stop (graphile-worker's): the workers take no more jobs and finish the ones they
+   * run, however long that takes (a process that cannot wait bounds it; see `releaseLocks`).
+   * Heartbeats go on until each worker is done, so no other replica takes a job from a worker
+   * that is finishing it. Calling it again returns the same stop.
+   */
+  stop(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
     if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.wakeRestart?.();
     await this.restarting?.catch(() => undefined);
     const runner = this.runner;
     this.runner = null;
     await runner?.stop().catch((error) => this.options.log.warn({ err: error }, 'job runner did not stop cleanly'));
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
     const ids = [...this.workers, ...this.deadWorkers];
     if (ids.length)
       await this.pool.query('delete from platform.job_worker where worker_id = any($1::text[])', [ids]).catch(() => undefined);
     await this.pool.end().catch(() => undefined);
+  }
+
+  /**
+   * Puts the jobs this process's workers still hold back in the queue at once, for another
+   * replica to run: for a process that must exit before they finish (its grace period is over).
+   * Without it they would wait for the sweep (`lockTimeoutMs`). Handlers are idempotent, so a
+   * job cut short and run again elsewhere does its work once.
+   */
+  async releaseLocks(): Promise<number> {
+    const ids = [...this.workers, ...this.deadWorkers];
+    if (!ids.length) return 0;
+    const { rows } = await this.pool.query<{ released: number }>(
+      `select count(*)::int as released from graphile_worker.jobs where locked_by = any($1::text[])`,
+      [ids],
+    );
+    await this.pool.query('select graphile_worker.force_unlock_workers($1::text[])', [ids]);
+    await this.pool.query('delete from platform.job_worker where worker_id = any($1::text[])', [ids]);
+    return rows[0]?.released ?? 0;
   }
 
   private async launch(): Promise<void> {
@@ -293,14 +327,14 @@ export class JobRunner {
 
   /** Replaces a runner whose worker died: stop it (bounded), then start a new one with back-off. */
   private restart(broken: Runner): void {
-    if (this.stopped || this.restarting) return;
+    if (this.closing || this.restarting) return;
     this.downSince ??= performance.now();
     this.restarting = (async () => {
       const old = broken;
       this.runner = null;
       // The old pool's other workers finish (or give up on) their jobs; never wait forever.
       if (old) await Promise.race([old.stop().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
-      for (let attempt = 0; !this.stopped; attempt++) {
+      for (let attempt = 0; !this.closing; attempt++) {
         try {
           await this.launch();
           break;
@@ -309,12 +343,13 @@ export class JobRunner {
           const wait = RESTART_BACKOFF_MS[Math.min(attempt, RESTART_BACKOFF_MS.length - 1)]!;
           this.options.log.warn({ err: { message: this.lastFailure }, retryInMs: wait }, 'job runner could not start; retrying');
           await new Promise<void>((resolve) => {
+            this.wakeRestart = resolve;
             this.restartTimer = setTimeout(resolve, wait);
             this.restartTimer.unref();
           });
         }
       }
-      if (this.stopped) return;
+      if (this.closing) return;
       this.restarts += 1;
       this.downSince = null;
       this.lastFailure = null;

@@ -1,3 +1,5 @@
+import http from 'node:http';
+import net from 'node:net';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { Arg, Query, Resolver } from 'type-graphql';
@@ -8,6 +10,7 @@ import { badInput, MASKED_MESSAGE } from './errors';
 import { testDatabaseUrl } from '../test/helpers/db';
 import { subgraphRequest } from '../test/helpers/graphql';
 import { productsSubgraph } from '../subgraphs/products';
+import { waitFor } from '../test/helpers/wait';
 
 /** MikroORM wants at least one entity; this one is never queried. */
 @Entity({ tableName: 'probe' })
@@ -27,6 +30,19 @@ class FaultyResolver {
   strict(@Arg('n', () => Number, { description: 'Must be positive.' }) n: number): string {
     if (n <= 0) throw badInput('n', 'Give a positive number.');
     return 'ok';
+  }
+}
+
+/** `slow` answers when the test lets it (`releaseSlow`). */
+const slowCalls: Array<() => void> = [];
+const releaseSlow = () => slowCalls.splice(0).forEach((release) => release());
+
+@Resolver()
+class SlowResolver {
+  @Query(() => String, { description: 'Answers when the test says so.' })
+  async slow(): Promise<string> {
+    await new Promise<void>((resolve) => slowCalls.push(resolve));
+    return 'done';
   }
 }
 
@@ -84,6 +100,63 @@ describe('readiness', () => {
       expect(await ready.json()).toMatchObject({ status: 'not ready', reason: expect.stringContaining('database unreachable') });
       expect((await fetch(`${base}/healthz`)).status).toBe(200);
     } finally {
+      await subgraph.stop();
+    }
+  });
+});
+
+describe('graceful stop', () => {
+  /** GET through `agent` (a kept-alive connection), with status and body. */
+  const get = (url: string, agent: http.Agent) =>
+    new Promise<{ status: number; body: any }>((resolve, reject) => {
+      http
+        .get(url, { agent }, (res) => {
+          let body = '';
+          res.on('data', (chunk) => (body += chunk));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(body) }));
+        })
+        .on('error', reject);
+    });
+  const refused = (port: number) =>
+    new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(false);
+      });
+      socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED'));
+    });
+
+  it('answers /readyz with 503 at once, refuses new connections and lets the request in flight finish', async () => {
+    const module: SubgraphModule = {
+      name: 'products',
+      entities: [Probe],
+      migrations: [],
+      buildSchema: () => buildFederatedSchema({ resolvers: [SlowResolver] }),
+    };
+    const subgraph = await startSubgraph(module, { databaseUrl: testDatabaseUrl(), port: 0 });
+    const readyz = subgraph.url.replace(/\/graphql$/, '/readyz');
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      expect((await get(readyz, agent)).status).toBe(200);
+      const slow = subgraphRequest(subgraph.url, '{ slow }', {}, null);
+      await waitFor(() => slowCalls.length === 1, { what: 'the slow request to run' });
+      const stopped = subgraph.stop({ graceMs: 20_000 });
+      let done = false;
+      void stopped.then(() => (done = true));
+      // The load balancer's next probe, on the connection it keeps open: not ready.
+      expect(await get(readyz, agent)).toEqual({
+        status: 503,
+        body: { status: 'not ready', reason: 'shutting down', service: 'products' },
+      });
+      expect(await refused(subgraph.port)).toBe(true);
+      expect(done).toBe(false);
+      releaseSlow();
+      expect(await slow).toEqual({ data: { slow: 'done' } });
+      await stopped;
+    } finally {
+      agent.destroy();
+      releaseSlow();
       await subgraph.stop();
     }
   });

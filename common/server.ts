@@ -4,7 +4,6 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
@@ -12,7 +11,15 @@ import type { GraphQLSchema, ExecutionResult } from 'graphql';
 import type { MikroORM, EntityManager } from '@mikro-orm/postgresql';
 import type { MigrationObject } from '@mikro-orm/core';
 import { Caller, gatewaySignatureCheck, type UpstreamRequest } from './auth';
-import { claimsConfig, jobConcurrency, jobLockTimeoutSeconds, processEnv, subgraphConfig, type SubgraphName } from './config';
+import {
+  claimsConfig,
+  jobConcurrency,
+  jobLockTimeoutSeconds,
+  processEnv,
+  shutdownGraceSeconds,
+  subgraphConfig,
+  type SubgraphName,
+} from './config';
 import { initOrm, migrate, readiness } from './db';
 import { auditLoggerContext, type AuditActor } from './audit';
 import { hasIdempotencyKeys, purgeSchedule, purgeExpiredIdempotencyKeys, purgeTaskName } from './idempotency';
@@ -26,6 +33,7 @@ import { inputBoundaryPlugin, subscribeWithinBoundary } from './input-boundary';
 import { systemClock, type Clock } from './clock';
 import { createRegistry, jobQueueMetrics, jobRunMetrics, serveMetrics, type Registry, type TaskQueueRow } from './metrics';
 import { SubgraphObservability } from './observability';
+import { closeWebSockets, drainDeadline, HttpDrain, type StopOptions } from './drain';
 
 /**
  * The clock gateway signatures are aged by: real time, as the gateway dates them. Their freshness
@@ -101,7 +109,13 @@ export interface RunningSubgraph {
   pubsub: PgPubSub;
   /** The supervised job runner, when the subgraph has job handlers. */
   jobs: JobRunner | null;
-  stop(): Promise<void>;
+  /**
+   * Graceful stop: `/readyz` answers 503 and the port refuses new connections at once;
+   * WebSockets are closed with 1012 (service restart); requests in flight finish (within the
+   * grace period, `SHUTDOWN_GRACE_SECONDS` unless `options.graceMs` says otherwise); the job
+   * workers take no more jobs and finish theirs; then the database connections close.
+   */
+  stop(options?: StopOptions): Promise<void>;
 }
 
 function contextFactory(orm: MikroORM, pubsub: PgPubSub, log: Logger, env: NodeJS.ProcessEnv, clock: Clock) {
@@ -248,11 +262,17 @@ export async function startSubgraph(module: SubgraphModule, options: StartOption
     const app = express();
     app.disable('x-powered-by');
     const httpServer = http.createServer(app);
+    // Server-sent event streams (the gateways' `/catalogue-changes`) never end by themselves: cut them
+    // when the drain starts; their clients reconnect to another replica.
+    const drain = new HttpDrain(httpServer, {
+      streams: (res) => String(res.getHeader('content-type') ?? '').startsWith('text/event-stream'),
+    });
 
     let wsCleanup: { dispose(): void | Promise<void> } | null = null;
+    let wss: WebSocketServer | null = null;
     if (schema.getSubscriptionType()) {
       await pubsub.connect(options.databaseUrl);
-      const wss = new WebSocketServer({ server: httpServer, path: '/graphql' });
+      wss = new WebSocketServer({ server: httpServer, path: '/graphql' });
       wsCleanup = useServer<Record<string, unknown>>(
         {
           schema,
@@ -277,8 +297,10 @@ export async function startSubgraph(module: SubgraphModule, options: StartOption
       formatError,
       includeStacktraceInErrorResponses: false,
       introspection: true,
+      // The process decides how to stop (scripts/start-one.ts drains, then exits): Apollo's own
+      // SIGTERM handler would stop it behind the drain's back and signal the process again.
+      stopOnTerminationSignals: false,
       plugins: [
-        ApolloServerPluginDrainHttpServer({ httpServer }),
         ApolloServerPluginInlineTraceDisabled(),
         errorPlugin(log),
         inputBoundaryPlugin(),
@@ -304,6 +326,11 @@ export async function startSubgraph(module: SubgraphModule, options: StartOption
       res.json({ status: 'ok', service: module.name });
     });
     app.get('/readyz', async (_req, res) => {
+      // A stopping replica is not ready from the first moment, so a load balancer stops sending it traffic.
+      if (drain.isDraining) {
+        res.status(503).json({ status: 'not ready', reason: 'shutting down', service: module.name });
+        return;
+      }
       const state = await readiness(orm);
       const jobs = worker?.health();
       if (state.ok && jobs && !jobs.ok) Object.assign(state, jobs);
@@ -328,7 +355,20 @@ export async function startSubgraph(module: SubgraphModule, options: StartOption
     const url = `http://${options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1'}:${port}/graphql`;
     log.info({ port, host: options.host ?? '127.0.0.1' }, `${module.name} subgraph listening`);
 
-    let stopped = false;
+    let stopping: Promise<void> | null = null;
+    const stop = async (graceMs: number) => {
+      const deadlineMs = drainDeadline(graceMs);
+      log.info({ graceMs }, `${module.name} subgraph stopping`);
+      // All at once: the port closes and /readyz fails, subscribers are told to reconnect
+      // elsewhere, requests in flight and jobs in flight finish.
+      const [requests] = await Promise.all([drain.drain(deadlineMs), wss ? closeWebSockets(wss, deadlineMs) : undefined, worker?.stop()]);
+      if (!requests.graceful) log.warn({ cut: requests.cut }, 'requests still running at the end of the grace period were cut');
+      await apollo.stop();
+      await jobOrm?.close(true);
+      await pubsub.close();
+      await orm.close(true);
+      log.info(`${module.name} subgraph stopped`);
+    };
     return {
       name: module.name,
       url,
@@ -336,14 +376,9 @@ export async function startSubgraph(module: SubgraphModule, options: StartOption
       orm,
       pubsub,
       jobs: worker,
-      async stop() {
-        if (stopped) return;
-        stopped = true;
-        await apollo.stop();
-        await worker?.stop();
-        await jobOrm?.close(true);
-        await pubsub.close();
-        await orm.close(true);
+      stop(stopOptions = {}) {
+        stopping ??= stop(stopOptions.graceMs ?? shutdownGraceSeconds(env) * 1000);
+        return stopping;
       },
     };
   } catch (error) {

@@ -17,12 +17,14 @@ import {
   processEnv,
   rateLimitStoreConfig,
   responseCacheConfig,
+  shutdownGraceSeconds,
   SUBGRAPH_NAMES,
   subgraphUrl,
   type SubgraphName,
 } from '../common/config';
 import { createLogger, type Logger } from '../common/logger';
 import { systemClock, type Clock } from '../common/clock';
+import { closeWebSockets, drainDeadline, HttpDrain, type StopOptions } from '../common/drain';
 import {
   armorPlugins,
   hardeningConfig,
@@ -43,6 +45,8 @@ import { CallerSubscriptions, guardWebSocket, useSubscriptionCap } from './webso
 import { createRegistry, isMetricsRequest, serveMetrics, type Registry } from '../common/metrics';
 import { observabilityPlugins } from './observability';
 import { responseCachePlugins } from './response-cache';
+import { upstreamSubscriptions } from './upstream-subscriptions';
+import httpTransport from '@graphql-mesh/transport-http';
 
 export interface GatewayOptions {
   /** Composed supergraph SDL (schema/supergraph.graphql). */
@@ -71,7 +75,14 @@ export interface RunningGateway {
   url: string;
   port: number;
   server: http.Server;
-  stop(): Promise<void>;
+  /**
+   * Graceful stop: `/readyz` answers 503 and the port refuses new connections at once; client
+   * WebSockets are closed with 1012 (service restart: graphql-ws clients reconnect, through a
+   * load balancer to another gateway); requests in flight finish (within the grace period,
+   * `SHUTDOWN_GRACE_SECONDS` unless `options.graceMs` says otherwise); then the connections to
+   * the subgraphs close.
+   */
+  stop(options?: StopOptions): Promise<void>;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -172,6 +183,23 @@ function fromConnectionParamsAuthorization() {
   }) as never;
 }
 
+/**
+ * The Node responses that carry a subscription over HTTP (server-sent events): they never end by
+ * themselves, so a draining gateway cuts them at once (their clients reconnect, as EventSource
+ * does) instead of waiting for its deadline.
+ */
+const subscriptionStreams = new WeakSet<object>();
+
+function useSubscriptionStreams(): GatewayPlugin {
+  return {
+    onSubscribe({ args }) {
+      // Over HTTP the context holds the Node request and response; over graphql-ws it holds neither.
+      const res = (args.contextValue as { res?: object }).res;
+      if (res) subscriptionStreams.add(res);
+    },
+  } as GatewayPlugin;
+}
+
 /** Settings and state the HTTP side (plugins) and the graphql-ws side share. */
 function gatewayParts(env: NodeJS.ProcessEnv, log: Logger): GatewayParts {
   const jwt = jwtConfig(env);
@@ -237,6 +265,9 @@ export function createGateway(
         }
       : {}),
     transportEntries: transportEntries as never,
+    // Subscriptions to subgraphs end with an error the client can resume from when their socket
+    // is lost, instead of being re-sent silently (see upstreamSubscriptions).
+    transports: (kind: string) => (kind === 'ws' ? upstreamSubscriptions : kind === 'http' ? httpTransport : undefined) as never,
     logging,
     graphiql: production ? false : { title: 'Plangraph' },
     landingPage: false,
@@ -267,6 +298,7 @@ export function createGateway(
       useForwardedIdentity(gatewaySharedSecret(env)),
       useRateLimit(limits, parts.rateLimit),
       useSubscriptionCap(parts.subscriptions),
+      useSubscriptionStreams(),
       ...armorPlugins(limits),
       useClientErrors(),
       useRequestDeadlineError(limits),
@@ -284,6 +316,18 @@ export function createGateway(
   });
 }
 
+/**
+ * @whatwg-node/server, under Hive Gateway, disposes every gateway of the process on the first
+ * SIGTERM or SIGINT (`disposeOnProcessTerminate`, which Hive turns on and offers no way to turn
+ * off): that would cut the very requests a drain lets finish. `stop` disposes the gateway when
+ * its drain is over instead. (Its handler for the process's `exit` stays.)
+ */
+function keepGatewayThroughSignals(): void {
+  for (const signal of ['SIGTERM', 'SIGINT'] as const)
+    for (const listener of process.listeners(signal))
+      if (listener.name === 'terminateHandler') process.removeListener(signal, listener as (...args: unknown[]) => void);
+}
+
 /** Starts the gateway on Node's http server with graphql-ws on the same `/graphql` path. */
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const env = options.env ?? processEnv();
@@ -296,16 +340,23 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   // Load the supergraph before accepting traffic: otherwise a first operation arriving over
   // graphql-ws (which does not trigger the lazy load an HTTP request does) finds no schema.
   await gateway.getSchema();
+  keepGatewayThroughSignals();
   const readiness = readinessProbe({
     subgraphUrls: Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, options.subgraphUrls?.[name] ?? subgraphUrl(name, env)])),
     schemaLoaded: async () => gateway.getSchema(),
   });
   const serveGraphql = limitBodySize(gateway, hardeningConfig(env).maxBodyBytes);
   const server = http.createServer((req, res) => {
-    if (req.method === 'GET' && req.url?.split('?')[0] === '/readyz') void readiness.handle(res);
-    else if (isMetricsRequest(req)) void serveMetrics(metrics, res, log);
+    if (req.method === 'GET' && req.url?.split('?')[0] === '/readyz') {
+      // A stopping gateway is not ready from the first moment, so a load balancer stops sending it traffic.
+      if (drain.isDraining) {
+        res.writeHead(503, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+        res.end(JSON.stringify({ status: 'not ready', reason: 'shutting down', service: 'gateway' }));
+      } else void readiness.handle(res);
+    } else if (isMetricsRequest(req)) void serveMetrics(metrics, res, log);
     else serveGraphql(req, res);
   });
+  const drain = new HttpDrain(server, { streams: (res) => subscriptionStreams.has(res) });
   const wss = new WebSocketServer({ server, path: gateway.graphqlEndpoint });
   const ws = useServer(
     guardWebSocket(
@@ -325,20 +376,23 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const host = options.host && options.host !== '0.0.0.0' ? options.host : 'localhost';
   const url = `http://${host}:${port}${gateway.graphqlEndpoint}`;
   log.info({ port, host: options.host ?? '127.0.0.1' }, 'gateway listening');
-  let stopped = false;
+  let stopping: Promise<void> | null = null;
+  const stop = async (graceMs: number) => {
+    const deadlineMs = drainDeadline(graceMs);
+    log.info({ graceMs }, 'gateway stopping');
+    const [requests] = await Promise.all([drain.drain(deadlineMs), closeWebSockets(wss, deadlineMs)]);
+    if (!requests.graceful) log.warn({ cut: requests.cut }, 'requests still running at the end of the grace period were cut');
+    await ws.dispose();
+    await gateway.dispose();
+    log.info('gateway stopped');
+  };
   return {
     url,
     port,
     server,
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      await ws.dispose();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      await gateway.dispose();
+    stop(stopOptions = {}) {
+      stopping ??= stop(stopOptions.graceMs ?? shutdownGraceSeconds(env) * 1000);
+      return stopping;
     },
   };
 }

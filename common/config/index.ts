@@ -35,6 +35,7 @@ import {
   responseCache,
   runtime,
   sharedSecret,
+  shutdown,
   signatureCheck,
   startAll,
   subgraphUrls,
@@ -63,11 +64,11 @@ export {
 
 /** Settings of one subgraph besides where it listens and which database it uses (a caller gives those). */
 const SUBGRAPH_SETTINGS = {
-  products: { runtime, logging, claims, signatureCheck, sharedSecret, jobs, telemetry },
-  plans: { runtime, logging, claims, signatureCheck, sharedSecret, jobs, plans, telemetry },
-  developers: { runtime, logging, claims, signatureCheck, sharedSecret, jobs, encryption, developers, telemetry },
-  usage: { runtime, logging, claims, signatureCheck, sharedSecret, jobs, jwtKeys, usage, telemetry },
-  provider: { runtime, logging, claims, signatureCheck, sharedSecret, jobs, encryption, provider, telemetry },
+  products: { runtime, logging, claims, signatureCheck, sharedSecret, jobs, shutdown, telemetry },
+  plans: { runtime, logging, claims, signatureCheck, sharedSecret, jobs, shutdown, plans, telemetry },
+  developers: { runtime, logging, claims, signatureCheck, sharedSecret, jobs, shutdown, encryption, developers, telemetry },
+  usage: { runtime, logging, claims, signatureCheck, sharedSecret, jobs, shutdown, jwtKeys, usage, telemetry },
+  provider: { runtime, logging, claims, signatureCheck, sharedSecret, jobs, shutdown, encryption, provider, telemetry },
 } as const;
 
 /** The gateway's settings besides where it listens. */
@@ -81,6 +82,7 @@ const GATEWAY_SETTINGS = {
   rateLimitStore,
   responseCache,
   subgraphUrls,
+  shutdown,
   telemetry,
 } as const;
 
@@ -293,6 +295,11 @@ export function jobLockTimeoutSeconds(env: Env = processEnv()): number {
 
 export function jobConcurrency(env: Env = processEnv()): number {
   return read(jobs, env).concurrency;
+}
+
+/** `SHUTDOWN_GRACE_SECONDS`: how long a stopping process lets requests and jobs in flight finish. */
+export function shutdownGraceSeconds(env: Env = processEnv()): number {
+  return read(shutdown, env).graceSeconds;
 }
 
 export function syncStuckSeconds(env: Env = processEnv()): number {

@@ -228,6 +228,9 @@ export const jobs = part('jobs', ['JOB_CONCURRENCY', 'JOB_LOCK_TIMEOUT_SECONDS']
   lockTimeoutSeconds: v.JOB_LOCK_TIMEOUT_SECONDS,
 }));
 
+/** How a process stops (`scripts/start-one.ts`, the `stop` of a subgraph or the gateway). */
+export const shutdown = part('shutdown', ['SHUTDOWN_GRACE_SECONDS'], (v) => ({ graceSeconds: v.SHUTDOWN_GRACE_SECONDS }));
+
 export const plans = part('plans', ['PLAN_CHANGE_APPROVAL'], (v) => ({ planChangeApproval: v.PLAN_CHANGE_APPROVAL }));
 
 export const developers = part('developers', ['CREDENTIAL_EXPIRY_WARNING_SECONDS'], (v) => ({

@@ -427,6 +427,14 @@ export const VARIABLES = {
     description:
       'a job held by a worker that sent no heartbeat for this long (its process was killed or cut off) runs again on another worker; live workers beat every fifth of it',
   }),
+  SHUTDOWN_GRACE_SECONDS: integer({
+    default: 25,
+    min: 0,
+    max: 3600,
+    unit: 'seconds',
+    description:
+      'after SIGTERM, how long requests and jobs in flight may take to finish (the process stops accepting connections at once and exits by then at the latest); keep it below Kubernetes’ `terminationGracePeriodSeconds` (30 s by default); `0` stops at once',
+  }),
   SYNC_STUCK_SECONDS: integer({
     default: 300,
     min: 10,
