@@ -8,6 +8,8 @@ import { CLOSE_SERVICE_RESTART } from '../common/drain';
 import { SUBSCRIPTION_INTERRUPTED } from '../gateway/upstream-subscriptions';
 import { planPolicyId } from '../subgraphs/provider/tyk/bodies';
 import { startReplicas, type PlatformProcess, type ProcessName, type Replicas } from './helpers/replicas';
+import { TcpBalancer } from './helpers/balancer';
+import { describeWithRedis } from './helpers/services';
 import { developer, gatewayRequest, portalAdmin, tokenFor, type Identity } from './helpers/graphql';
 import { testDatabaseUrl, unique } from './helpers/db';
 import { waitFor } from './helpers/wait';
@@ -430,14 +432,36 @@ describe('two replicas of every process on one database', () => {
     r.gateway.setUpstreams(r.processes.gateway.map((p) => p.port));
   }, 120_000);
 
-  // ---- TO ADD HERE: the rate limit shared by the gateways -----------------------------------
-  // With REDIS_URL set, every gateway counts a caller's operations in one Redis window, so two
-  // gateways behind the balancer allow what one would (PLATFORM_RATE_LIMIT n/60: n operations in
-  // all through `r.gateway.url`, then RATE_LIMITED from either gateway). Start gateways for it
-  // with `r.spawn('gateway', { REDIS_URL, PLATFORM_RATE_LIMIT })` behind a balancer of their own
-  // (`TcpBalancer.start([...ports])`): this topology's gateways run without a limit that matters.
-  // Added once the Redis-backed rate limit is merged.
-  // ---------------------------------------------------------------------------------------------
+  describeWithRedis('with REDIS_URL', (redisUrl) => {
+    // This topology's gateways run without a limit that matters; two more, counting in Redis under
+    // a prefix of their own, get a balancer of their own.
+    it('holds PLATFORM_RATE_LIMIT across two gateway processes: N operations of a caller in all, then RATE_LIMITED from either', async () => {
+      const N = 6;
+      const env = { REDIS_URL: redisUrl, REDIS_KEY_PREFIX: `${unique('replicas')}:`, PLATFORM_RATE_LIMIT: `${N}/60` };
+      const gateways = [await r.spawn('gateway', env), await r.spawn('gateway', env)];
+      const balancer = await TcpBalancer.start(gateways.map((g) => g.port));
+      try {
+        const caller = developer();
+        const viewer = async (url: string) => gatewayRequest(url, '{ viewer { subject } }', {}, caller);
+        const served: number[] = [];
+        for (let i = 0; i < N; i++) served.push((await viewer(balancer.url)).status);
+        expect(served).toEqual(Array(N).fill(200));
+        for (const gateway of gateways) {
+          const refused = await viewer(direct(gateway));
+          expect(refused.status).toBe(429);
+          expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfter: expect.any(Number) });
+        }
+        // Another caller has a window of its own.
+        expect((await gatewayRequest(balancer.url, '{ viewer { subject } }', {}, developer())).status).toBe(200);
+      } finally {
+        await balancer.stop();
+        for (const gateway of gateways) {
+          gateway.child.kill('SIGTERM');
+          await gateway.exited;
+        }
+      }
+    }, 120_000);
+  });
 
   it('restarts every process, one at a time, under traffic: no request fails, each mutation applies once, subscribers miss nothing', async () => {
     const start = await lastEventId();
