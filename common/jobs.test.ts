@@ -71,6 +71,7 @@ describe('job runner', () => {
       owner: 'jobs-test',
       lockTimeoutMs: 1_000,
       pollIntervalMs: 100,
+      concurrency: 1,
     });
     const holder = async () =>
       (
@@ -106,15 +107,18 @@ describe('job runner', () => {
   it('hands the jobs it still holds back to the queue at once when its process cannot wait (releaseLocks)', async () => {
     const { runner, waiting, holder, release } = blockingRunner('cut');
     await runner.start();
+    let stopped: Promise<void> = Promise.resolve();
     try {
       await db.query(`select graphile_worker.add_job('test.cut', '{"n": 2}'::json)`);
       await waitFor(() => waiting.length === 1, { what: 'the job to start' });
       expect(await holder()).toEqual(expect.any(String));
+      // As start-one does when the grace period is over: stopping (no new jobs), the job still running.
+      stopped = runner.stop();
       expect(await runner.releaseLocks()).toBe(1);
       expect(await holder()).toBeNull();
     } finally {
       release();
-      await runner.stop();
+      await stopped;
       await db.query(`select graphile_worker.complete_jobs(array(select id from graphile_worker.jobs where task_identifier = 'test.cut'))`);
     }
   });
