@@ -54,4 +54,72 @@ describe('job runner', () => {
       await db.query('drop trigger test_fail_first_lookup on graphile_worker._private_tasks');
     }
   });
+
+  /** A runner whose `test.<name>` jobs run until the test lets them finish. */
+  function blockingRunner(name: string) {
+    const waiting: Array<() => void> = [];
+    const finished: number[] = [];
+    const runner = new JobRunner({
+      databaseUrl: testDatabaseUrl(),
+      taskList: {
+        [`test.${name}`]: async (payload) => {
+          await new Promise<void>((resolve) => waiting.push(resolve));
+          finished.push((payload as { n: number }).n);
+        },
+      },
+      log: createLogger('jobs-test', 'fatal'),
+      owner: 'jobs-test',
+      lockTimeoutMs: 1_000,
+      pollIntervalMs: 100,
+      concurrency: 1,
+    });
+    const holder = async () =>
+      (
+        await db.query<{ locked_by: string | null }>(`select locked_by from graphile_worker.jobs where task_identifier = $1`, [
+          `test.${name}`,
+        ])
+      ).rows[0]?.locked_by;
+    return { runner, waiting, finished, holder, release: () => waiting.splice(0).forEach((go) => go()) };
+  }
+
+  it('finishes the job in flight when stopped, beating its heartbeat until then', async () => {
+    const { runner, waiting, finished, holder, release } = blockingRunner('drain');
+    await runner.start();
+    await db.query(`select graphile_worker.add_job('test.drain', '{"n": 1}'::json)`);
+    await waitFor(() => waiting.length === 1, { what: 'the job to start' });
+    const worker = await holder();
+    expect(worker).toEqual(expect.any(String));
+    const beat = async () =>
+      (
+        await db.query<{ at: Date }>('select heartbeat_at as at from platform.job_worker where worker_id = $1', [worker])
+      ).rows[0]?.at.getTime();
+    const stopped = runner.stop();
+    expect(runner.health()).toEqual({ ok: false, reason: 'job runner stopping' });
+    // Still beating while it finishes (every fifth of the lock timeout): no other replica may take the job.
+    const first = await beat();
+    await waitFor(async () => (await beat())! > first!, { what: 'a heartbeat while stopping' });
+    release();
+    await stopped;
+    expect(finished).toEqual([1]);
+    expect(await holder()).toBeUndefined(); // done, so gone from the queue
+  });
+
+  it('hands the jobs it still holds back to the queue at once when its process cannot wait (releaseLocks)', async () => {
+    const { runner, waiting, holder, release } = blockingRunner('cut');
+    await runner.start();
+    let stopped: Promise<void> = Promise.resolve();
+    try {
+      await db.query(`select graphile_worker.add_job('test.cut', '{"n": 2}'::json)`);
+      await waitFor(() => waiting.length === 1, { what: 'the job to start' });
+      expect(await holder()).toEqual(expect.any(String));
+      // As start-one does when the grace period is over: stopping (no new jobs), the job still running.
+      stopped = runner.stop();
+      expect(await runner.releaseLocks()).toBe(1);
+      expect(await holder()).toBeNull();
+    } finally {
+      release();
+      await stopped;
+      await db.query(`select graphile_worker.complete_jobs(array(select id from graphile_worker.jobs where task_identifier = 'test.cut'))`);
+    }
+  });
 });
