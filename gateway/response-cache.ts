@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import {
   BREAK,
   getOperationAST,
@@ -19,7 +19,7 @@ import type { Logger } from '../common/logger';
 import { counter, type Registry } from '../common/metrics';
 import { CATALOGUE_CHANGES_AUTH_HEADER, CATALOGUE_CHANGES_PATH, catalogueChangesAuth } from '../common/catalogue-changes';
 import { systemClock } from '../common/clock';
-import { redisTarget } from './shared-rate-limit';
+import { gatewayRedis, redisTarget, throttled } from './redis';
 
 /**
  * The gateway's response cache for the public catalogue (docs/ARCHITECTURE.md, "The gateway's
@@ -53,10 +53,6 @@ const PLAIN_DIRECTIVES = new Set(['include', 'skip']);
 const IN_PROCESS_ENTRIES = 500;
 /** Answers larger than this (JSON characters) are not stored in Redis. */
 const MAX_REDIS_VALUE_CHARS = 1_000_000;
-const CONNECT_TIMEOUT_MS = 2_000;
-const COMMAND_TIMEOUT_MS = 1_000;
-const MAX_RECONNECT_DELAY_MS = 2_000;
-const WARNING_INTERVAL_MS = 30_000;
 
 /** `Type.field` coordinates served by the products or plans subgraph, from the supergraph SDL. */
 export function catalogueCoordinates(supergraph: string): Set<string> {
@@ -183,8 +179,10 @@ export class RedisCatalogueStore implements CatalogueStore {
   private readonly target: string;
   /** Whether a command failed since Redis last was ready: bump when it is back (a mutation may have missed its bump). */
   private away = false;
-  private lastWarning = Number.NEGATIVE_INFINITY;
   private closed = false;
+  private readonly warnUnreachable = throttled((reason) =>
+    this.log.warn({ redis: this.target, reason }, 'Redis unreachable: the response cache is bypassed until Redis is back'),
+  );
 
   constructor(
     url: string,
@@ -193,13 +191,7 @@ export class RedisCatalogueStore implements CatalogueStore {
   ) {
     this.target = redisTarget(url);
     this.generationKey = `${prefix}cache:catalogue:generation`;
-    this.client = new Redis(url, {
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      connectTimeout: CONNECT_TIMEOUT_MS,
-      commandTimeout: COMMAND_TIMEOUT_MS,
-      retryStrategy: (attempt) => Math.min(attempt * 100, MAX_RECONNECT_DELAY_MS),
-    });
+    this.client = gatewayRedis(url);
     this.client.on('error', (error: Error & { code?: string }) => this.unreachable(error.code ?? error.message));
     this.client.on('ready', () => {
       if (!this.away) return;
@@ -259,13 +251,7 @@ export class RedisCatalogueStore implements CatalogueStore {
   private unreachable(reason: string): void {
     if (this.closed) return;
     this.away = true;
-    const now = performance.now();
-    if (now - this.lastWarning < WARNING_INTERVAL_MS) return;
-    this.lastWarning = now;
-    this.log.warn(
-      { redis: this.target, reason: reason.slice(0, 200) },
-      'Redis unreachable: the response cache is bypassed until Redis is back',
-    );
+    this.warnUnreachable(reason);
   }
 
   async close(): Promise<void> {
@@ -295,7 +281,6 @@ export class CatalogueFollower {
   private stopped = false;
   private abort: AbortController | null = null;
   private wake: (() => void) | null = null;
-  private lastWarning = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly url: string,
@@ -353,15 +338,9 @@ export class CatalogueFollower {
     }
   }
 
-  private warn(reason: string): void {
-    const now = performance.now();
-    if (now - this.lastWarning < WARNING_INTERVAL_MS) return;
-    this.lastWarning = now;
-    this.log.warn(
-      { reason: reason.slice(0, 200) },
-      'catalogue change stream of the products subgraph closed: the response cache is bypassed until it is back',
-    );
-  }
+  private readonly warn = throttled((reason) =>
+    this.log.warn({ reason }, 'catalogue change stream of the products subgraph closed: the response cache is bypassed until it is back'),
+  );
 
   stop(): void {
     this.stopped = true;

@@ -1,30 +1,16 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { RateLimitStoreConfig } from '../common/config';
 import type { Logger } from '../common/logger';
+import { CONNECT_TIMEOUT_MS, gatewayRedis, redisTarget, throttled } from './redis';
 import { localRateWindows, type HardeningConfig, type RateCounter, type RateLimitWindows } from './hardening';
-
-/** How long requests wait for the first connection to Redis, and how long one connection attempt may take. */
-const CONNECT_TIMEOUT_MS = 2_000;
-/** A Redis command not answered within this is counted in the process instead. */
-const COMMAND_TIMEOUT_MS = 1_000;
-/** Longest pause between reconnection attempts while Redis is away. */
-const MAX_RECONNECT_DELAY_MS = 2_000;
-/** At most one warning about an unreachable Redis per this long. */
-const WARNING_INTERVAL_MS = 30_000;
-
-/** Where a Redis URL points, for logs: host and port, never the credentials it may hold. */
-export function redisTarget(url: string): string {
-  const parsed = new URL(url);
-  return `${parsed.hostname}:${parsed.port || '6379'}`;
-}
 
 /**
  * The gateway's connection to Redis for the rate limit. It connects in the background (a gateway
  * starts whether Redis is there or not), reconnects by itself for as long as the gateway runs, and
  * never queues commands while disconnected: a command Redis cannot take at once fails at once, and
  * the limiter counts in the process instead (its insurance). It says so in the log, once per
- * `WARNING_INTERVAL_MS` at most, and once more when Redis is back.
+ * 30 s at most, and once more when Redis is back.
  */
 export class RateLimitRedis {
   readonly client: Redis;
@@ -34,7 +20,12 @@ export class RateLimitRedis {
   private firstAttemptOver = false;
   /** Whether counting has fallen back to the process (or the connection failed) since Redis last was ready. */
   private away = false;
-  private lastWarning = Number.NEGATIVE_INFINITY;
+  private readonly warnUnreachable = throttled((reason) =>
+    this.log.warn(
+      { redis: this.target, reason },
+      'Redis unreachable: this gateway counts the rate limit in its own process until Redis is back',
+    ),
+  );
   private closed = false;
 
   constructor(
@@ -42,13 +33,7 @@ export class RateLimitRedis {
     private readonly log: Logger,
   ) {
     this.target = redisTarget(url);
-    this.client = new Redis(url, {
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      connectTimeout: CONNECT_TIMEOUT_MS,
-      commandTimeout: COMMAND_TIMEOUT_MS,
-      retryStrategy: (attempt) => Math.min(attempt * 100, MAX_RECONNECT_DELAY_MS),
-    });
+    this.client = gatewayRedis(url);
     this.client.on('error', (error: Error & { code?: string }) => this.unreachable(error.code ?? error.message));
     this.client.on('ready', () => {
       if (!this.away) return;
@@ -77,13 +62,7 @@ export class RateLimitRedis {
   unreachable(reason: string): void {
     if (this.closed) return;
     this.away = true;
-    const now = performance.now();
-    if (now - this.lastWarning < WARNING_INTERVAL_MS) return;
-    this.lastWarning = now;
-    this.log.warn(
-      { redis: this.target, reason: reason.slice(0, 200) },
-      'Redis unreachable: this gateway counts the rate limit in its own process until Redis is back',
-    );
+    this.warnUnreachable(reason);
   }
 
   /** Ends the connection (and any reconnecting): politely when it is up, at once otherwise. */
@@ -200,3 +179,5 @@ export function rateLimitWindows(config: HardeningConfig, store: RateLimitStoreC
     close: () => redis.close(),
   };
 }
+
+export { redisTarget };
