@@ -1,4 +1,4 @@
-import { Entity, Enum, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
+import { ArrayType, Entity, Enum, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
 import { Directive, Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { randomUUID } from 'node:crypto';
 import { entityNow } from '../../../common/clock';
@@ -27,7 +27,7 @@ registerEnumType(QuotaWarningKind, {
 @Directive('@key(fields: "id")')
 @Entity({ tableName: 'quota_warning' })
 export class QuotaWarning {
-  [OptionalProps]?: 'id' | 'appId' | 'credentialId' | 'planId' | 'createdAt';
+  [OptionalProps]?: 'id' | 'appId' | 'credentialId' | 'planId' | 'suppressedReason' | 'channels' | 'createdAt';
 
   @Field(() => ID, { description: 'Stable identifier (UUID).' })
   @PrimaryKey({ type: 'uuid' })
@@ -82,6 +82,14 @@ export class QuotaWarning {
   @Field(() => Date, { description: 'When the warning was raised.' })
   @Property({ type: 'timestamptz', onCreate: entityNow })
   createdAt!: Date;
+
+  /** Why the alert rules' pacing held it back (stored, not delivered); null when delivered. */
+  @Property({ type: 'text', nullable: true })
+  suppressedReason: 'COOL_DOWN' | 'NOT_REARMED' | null = null;
+
+  /** The channels it was (or, when held back, would have been) delivered on. */
+  @Property({ type: new ArrayType<string>(), columnType: 'text[]' })
+  channels: string[] = ['SUBSCRIPTION', 'WEBHOOK'];
 
   /** Not stored in this table: the warning's event position (platform.event id), when known. */
   @Field(() => String, {

@@ -2,10 +2,12 @@ import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261122000000 } from './Migration20261122000000';
 import { Migration20261125000000 } from './Migration20261125000000';
 import { Migration20261205000000 } from './Migration20261205000000';
+import { Migration20261212000000 } from './Migration20261212000000';
 
 /** Applied in order; append new migrations, never edit applied ones. */
 export const migrations: MigrationObject[] = [
   { name: 'Migration20261122000000', class: Migration20261122000000 },
   { name: 'Migration20261125000000', class: Migration20261125000000 },
   { name: 'Migration20261205000000', class: Migration20261205000000 },
+  { name: 'Migration20261212000000', class: Migration20261212000000 },
 ];

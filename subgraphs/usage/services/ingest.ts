@@ -35,6 +35,7 @@ import { storeRawRecords } from '../data/raw-records';
 import { parseRecord, type UsageRecord } from './records';
 import { bulk } from '../../../common/sql';
 import { insertQuotaWarnings } from './quota-warnings';
+import { paceWarnings } from '../data/alert-policy';
 
 const INGEST_LOCK = 'plangraph:usage:ingest';
 
@@ -202,7 +203,9 @@ async function writeBatch(
   watch.lap('windows');
   await upsertRollups(tx, accepted, attribution, outcomes);
   watch.lap('rollups');
-  const warnings = outcomes.warnings.length ? await insertQuotaWarnings(tx, deps.pubsub, outcomes.warnings, deps.clock.now()) : [];
+  const warnings = outcomes.warnings.length
+    ? await insertQuotaWarnings(tx, deps.pubsub, await paceWarnings(tx, outcomes.warnings, deps.clock.now()), deps.clock.now())
+    : [];
   await options.afterWrite?.(tx);
   watch.lap('warnings');
   watch.commitIssuedAt = Stopwatch.instant(); // MikroORM commits right after this callback returns

@@ -10,13 +10,30 @@ import { isUuid, NIL_UUID } from '../../../common/ids';
 import { Validation } from '../../../common/mutation';
 import { QuotaAlertRule } from '../entities/quota-alert-rule';
 import { QuotaAlertRules, type SetQuotaAlertRulesInput } from '../resolvers/quota-alert-rules.types';
-import { DEFAULT_QUOTA_ALERT_THRESHOLDS, validateThresholds } from './quota-alert-thresholds';
+import {
+  ALL_QUOTA_ALERT_CHANNELS,
+  DEFAULT_QUOTA_ALERT_THRESHOLDS,
+  QuotaAlertChannel,
+  validatePolicy,
+  validateThresholds,
+} from './quota-alert-thresholds';
+
+/** Every threshold with its channels (stored ones, else every channel). */
+function channelList(thresholds: readonly number[], stored: Record<string, string[]>) {
+  return thresholds.map((thresholdPercent) => ({
+    thresholdPercent,
+    channels: (stored[String(thresholdPercent)] ?? ALL_QUOTA_ALERT_CHANNELS) as QuotaAlertChannel[],
+  }));
+}
 
 export function toQuotaAlertRules(rule: QuotaAlertRule): QuotaAlertRules {
   return Object.assign(new QuotaAlertRules(), {
     organizationId: rule.organizationId,
     appId: rule.appId,
     thresholds: [...rule.thresholds],
+    coolDownSeconds: rule.coolDownSeconds,
+    rearmMarginPercent: rule.rearmMarginPercent,
+    channels: channelList(rule.thresholds, rule.channels ?? {}),
     isDefault: false,
     updatedBy: rule.updatedBy,
     updatedAt: rule.updatedAt,
@@ -28,6 +45,9 @@ export function defaultQuotaAlertRules(organizationId: string, appId: string | n
     organizationId,
     appId,
     thresholds: [...DEFAULT_QUOTA_ALERT_THRESHOLDS],
+    coolDownSeconds: 0,
+    rearmMarginPercent: 0,
+    channels: channelList(DEFAULT_QUOTA_ALERT_THRESHOLDS, {}),
     isDefault: true,
     updatedBy: null,
     updatedAt: null,
@@ -70,6 +90,7 @@ export async function setQuotaAlertRules(
     'Pass an app id (a UUID), or leave `appId` out to set the organization default.',
   );
   validateThresholds(validation, input.thresholds);
+  validatePolicy(validation, input.thresholds, input);
   validation.done();
   if (appId !== null) {
     // Rules only for the organization's own apps (developers' published view): an app of
@@ -87,14 +108,34 @@ export async function setQuotaAlertRules(
     }
   }
   const thresholds = [...input.thresholds].sort((a, b) => a - b);
+  // Only thresholds whose channels differ from "every channel" are stored.
+  const channels = Object.fromEntries(
+    (input.channels ?? [])
+      .filter((entry) => !ALL_QUOTA_ALERT_CHANNELS.every((channel) => entry.channels.includes(channel)))
+      .map((entry) => [String(entry.thresholdPercent), ALL_QUOTA_ALERT_CHANNELS.filter((channel) => entry.channels.includes(channel))]),
+  );
   const at = now.toISOString();
   const rows = await em.getConnection().execute<Record<string, unknown>[]>(
-    `insert into usage.quota_alert_rule (id, organization_id, app_id, thresholds, updated_by, created_at, updated_at)
-     values (?, ?, ?, ?::integer[], ?, ?::timestamptz, ?::timestamptz)
+    `insert into usage.quota_alert_rule
+       (id, organization_id, app_id, thresholds, cool_down_seconds, rearm_margin_percent, channels, updated_by, created_at, updated_at)
+     values (?, ?, ?, ?::integer[], ?, ?, ?::jsonb, ?, ?::timestamptz, ?::timestamptz)
      on conflict (organization_id, (coalesce(app_id, '${NIL_UUID}'::uuid)))
-     do update set thresholds = excluded.thresholds, updated_by = excluded.updated_by, updated_at = excluded.updated_at
+     do update set thresholds = excluded.thresholds, cool_down_seconds = excluded.cool_down_seconds,
+                   rearm_margin_percent = excluded.rearm_margin_percent, channels = excluded.channels,
+                   updated_by = excluded.updated_by, updated_at = excluded.updated_at
      returning *`,
-    [randomUUID(), input.organizationId, appId, `{${thresholds.join(',')}}`, subject, at, at],
+    [
+      randomUUID(),
+      input.organizationId,
+      appId,
+      `{${thresholds.join(',')}}`,
+      input.coolDownSeconds ?? 0,
+      input.rearmMarginPercent ?? 0,
+      JSON.stringify(channels),
+      subject,
+      at,
+      at,
+    ],
     'all',
     em.getTransactionContext(),
   );

@@ -3,6 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { PgPubSub } from '../../../common/pubsub';
 import { QuotaWarning, QuotaWarningKind } from '../entities/quota-warning';
 import { isUuid, NIL_UUID } from '../../../common/ids';
+import { ALL_QUOTA_ALERT_CHANNELS, QuotaAlertChannel } from './quota-alert-thresholds';
 
 /** PubSub topic of quota warnings (`PgPubSub.emit`), consumed by `Subscription.quotaWarnings`. */
 export const QUOTA_WARNINGS_TOPIC = 'quotaWarnings';
@@ -22,6 +23,10 @@ export interface RaiseQuotaWarningInput {
   limit: number;
   windowStart: Date;
   resetsAt: Date;
+  /** Where it goes (the threshold's channels under the alert rules); absent: every channel. */
+  channels?: readonly QuotaAlertChannel[];
+  /** Held back by the rules' pacing (stored, not delivered); absent/null: delivered. */
+  suppressedReason?: 'COOL_DOWN' | 'NOT_REARMED' | null;
 }
 
 /** The JSON payload of a `quotaWarnings` event (dates as ISO-8601 strings). */
@@ -118,8 +123,10 @@ function checkInput(input: RaiseQuotaWarningInput): void {
 /**
  * Stores quota warnings and publishes each stored one on `quotaWarnings`, inside the caller's
  * transaction `tx` (events reach subscribers when it commits). Warnings that were raised before
- * (same scope, kind, threshold and window) are skipped. One INSERT for the whole list; returns
- * the stored warnings in the order given.
+ * (same scope, kind, threshold and window) are skipped. A warning held back by the alert rules'
+ * pacing (`suppressedReason`) is stored but not published; one whose channels leave out
+ * SUBSCRIPTION is not published either. One INSERT for the whole list; returns the stored warnings
+ * in the order given.
  */
 export async function insertQuotaWarnings(
   tx: EntityManager,
@@ -134,12 +141,13 @@ export async function insertQuotaWarnings(
   const rows = await tx.getConnection().execute<Record<string, unknown>[]>(
     `insert into usage.quota_warning
        (id, organization_id, app_id, credential_id, plan_id, kind, threshold_percent, used, quota_limit,
-        window_start, resets_at, created_at)
+        window_start, resets_at, suppressed_reason, channels, created_at)
      select id, organization_id, app_id, credential_id, plan_id, kind, threshold_percent, used, quota_limit,
-            window_start, resets_at, ?::timestamptz
+            window_start, resets_at, suppressed_reason, string_to_array(channels, ','), ?::timestamptz
        from unnest(?::uuid[], ?::uuid[], ?::uuid[], ?::uuid[], ?::uuid[], ?::text[], ?::integer[], ?::integer[], ?::integer[],
-                   ?::timestamptz[], ?::timestamptz[])
-            as t(id, organization_id, app_id, credential_id, plan_id, kind, threshold_percent, used, quota_limit, window_start, resets_at)
+                   ?::timestamptz[], ?::timestamptz[], ?::text[], ?::text[])
+            as t(id, organization_id, app_id, credential_id, plan_id, kind, threshold_percent, used, quota_limit, window_start, resets_at,
+                 suppressed_reason, channels)
      on conflict (organization_id, (coalesce(app_id, '${NIL_UUID}'::uuid)), (coalesce(credential_id, '${NIL_UUID}'::uuid)),
                   kind, threshold_percent, window_start)
      do nothing
@@ -157,12 +165,18 @@ export async function insertQuotaWarnings(
       column(inputs.map((i) => i.limit)),
       column(inputs.map((i) => i.windowStart.toISOString())),
       column(inputs.map((i) => i.resetsAt.toISOString())),
+      column(inputs.map((i) => i.suppressedReason ?? null)),
+      column(inputs.map((i) => (i.channels ?? ALL_QUOTA_ALERT_CHANNELS).join(','))),
     ],
     'all',
     tx.getTransactionContext(),
   );
   const order = new Map(ids.map((id, index) => [id, index]));
   const stored = rows.map((row) => tx.map(QuotaWarning, row)).sort((a, b) => order.get(a.id)! - order.get(b.id)!);
-  for (const warning of stored) await pubsub.emit(tx, QUOTA_WARNINGS_TOPIC, toQuotaWarningEvent(warning));
+  const delivered = (warning: QuotaWarning, channel: QuotaAlertChannel) =>
+    warning.suppressedReason === null && warning.channels.includes(channel);
+  for (const warning of stored) {
+    if (delivered(warning, QuotaAlertChannel.SUBSCRIPTION)) await pubsub.emit(tx, QUOTA_WARNINGS_TOPIC, toQuotaWarningEvent(warning));
+  }
   return stored;
 }
