@@ -387,6 +387,13 @@ export const MATRIX: MatrixRow[] = [
     variables: () => ({ from: '2026-01-01T00:00:00.000Z', to: '2026-01-02T00:00:00.000Z' }),
   },
   {
+    operation: 'Query.planChangeImpact',
+    who: 'portal admins',
+    cells: PORTAL_ADMIN_ONLY,
+    document: `query($input: PlanChangeImpactInput!) { planChangeImpact(input: $input) { countersWithTraffic } }`,
+    variables: (w) => ({ input: { planId: w.plan, quota: { requests: 1, periodSeconds: 60 }, days: 1 } }),
+  },
+  {
     operation: 'Query.unmatchedUsage',
     who: 'portal admins',
     cells: PORTAL_ADMIN_ONLY,
@@ -1089,6 +1096,15 @@ export const MATRIX: MatrixRow[] = [
     document: `query($id: ID!) { plan(id: $id) { id usage(${USAGE_RANGE}) { spike } } }`,
     variables: (w) => ({ id: w.publicPlan }),
     path: ['plan', 'usage'],
+  },
+  {
+    operation: 'PlanChangeRequest.impact',
+    who: 'portal admins (the change requests themselves are theirs only)',
+    cells: PORTAL_ADMIN_ONLY,
+    document: `query($plan: ID) { planChangeRequests(planId: $plan, first: 50) { edges { node { id impact(days: 1) { countersWithTraffic } } } } }`,
+    variables: (w) => ({ plan: w.plan }),
+    path: ['planChangeRequests', 'edges'],
+    select: (edges: any[], w) => edges?.find((edge) => edge.node.id === w.decidedChangeRequest)?.node.impact ?? null,
   },
   {
     operation: 'Catalog.audience',
