@@ -16,6 +16,7 @@
 import { z } from 'zod';
 import type { KeyRing } from '../crypto';
 import {
+  catalogClient,
   claims,
   database,
   developers,
@@ -94,6 +95,7 @@ export const PROCESSES = {
   }),
   'npm start': { startAll },
   'npm run token': { runtime, jwtKeys },
+  'npm run plangraph': { catalogClient },
   'npm test': { tests },
 } satisfies Record<Reader, Record<string, Part<unknown>>>;
 
