@@ -393,13 +393,13 @@ function crossChecks(c: Catalogue): { path: Path; message: string }[] {
  */
 export function parseCatalogue(text: string, file = 'catalog.yaml'): Catalogue {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length) {
     throw new CatalogueFileError(
       file,
       doc.errors.map((e) => {
         const pos = e.linePos?.[0] ?? { line: 1, col: 1 };
-        return { line: pos.line, column: pos.col, at: '', message: e.message.split('\n')[0]! };
+        return { line: pos.line, column: pos.col, at: '', message: e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '') };
       }),
     );
   }

@@ -166,7 +166,22 @@ export interface PlatformState {
 const PAGE = 'first: 100, after: $after';
 const PAGE_INFO = 'pageInfo { hasNextPage endCursor }';
 
+/**
+ * The whole catalogue is the portal admins' (drafts, archived objects, audiences): anyone else
+ * would see a part of it, and a diff against a part would retire what they cannot see. Refused
+ * before anything is read.
+ */
+export async function requirePortalAdmin(client: GraphqlClient): Promise<void> {
+  const { viewer } = await client.request<{ viewer: { isPortalAdmin: boolean } | null }>(
+    'query CatalogueViewer { viewer { isPortalAdmin } }',
+  );
+  if (!viewer) throw new ApiError('UNAUTHENTICATED: the platform did not accept PLANGRAPH_TOKEN as a signed-in caller', 'UNAUTHENTICATED');
+  if (!viewer.isPortalAdmin)
+    throw new ApiError('FORBIDDEN: the catalogue is managed by portal admins; PLANGRAPH_TOKEN is not a portal admin’s token', 'FORBIDDEN');
+}
+
 export async function readPlatform(client: GraphqlClient): Promise<PlatformState> {
+  await requirePortalAdmin(client);
   const products = await client.pages<ApiProduct>(
     'products',
     `query CatalogueProducts($after: String) { products(${PAGE}, filter: { status: [DRAFT, PUBLISHED, ARCHIVED] }) {
