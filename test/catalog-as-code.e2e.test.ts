@@ -317,7 +317,7 @@ describe('a catalogue exported from one platform applies to a fresh one', () => 
   test('a hand-made product survives apply; a managed one left out of the file is archived', async () => {
     await mutate(b, adminB, 'createProduct', 'CreateProductInput', { slug: 'made-by-hand', name: 'By hand' }, 'product { id }');
     const withoutWeather = exported
-      .replace(/  - slug: weather\n(    .*\n|      .*\n)*/, '')
+      .replace(/ {2}- slug: weather\n( {4}.*\n)*/, '')
       .replace('        - weather\n', '')
       .replace('      - weather\n', '');
     expect(withoutWeather).not.toContain('weather');
@@ -351,6 +351,51 @@ describe('a catalogue exported from one platform applies to a fresh one', () => 
     expect(requests.map((r) => r.id)).toEqual([id]);
     expect(requests[0]!.changes.map((c) => c.field).sort()).toEqual(['displayName', 'quota']);
     expect((await cli(b, adminB, 'diff', file)).stdout).toBe('~ plan gold: displayName, quota\ncreated 0, updated 1, deleted 0\n');
+  });
+});
+
+describe('keys and labels in the API', () => {
+  const ERRORS = 'errors { code field message }';
+
+  test('keys are validated and unique; a clash is a typed error and writes nothing', async () => {
+    const bad = await gql(
+      b,
+      adminB,
+      `mutation { createCatalog(input: { name: "x1", visibility: PUBLIC, key: "Not A Key" }) { catalog { id } ${ERRORS} } }`,
+    );
+    expect(bad.createCatalog).toMatchObject({ catalog: null, errors: [{ code: 'VALIDATION_FAILED', field: 'input.key' }] });
+    const taken = await gql(
+      b,
+      adminB,
+      `mutation { createCatalog(input: { name: "x2", visibility: PUBLIC, key: "partners" }) { catalog { id } ${ERRORS} } }`,
+    );
+    expect(taken.createCatalog).toMatchObject({ catalog: null, errors: [{ code: 'ALREADY_EXISTS', field: 'input.key' }] });
+    const plan = await gql(
+      b,
+      adminB,
+      `mutation { createPlan(input: { name: "x3", displayName: "x3", key: "gold" }) { plan { id } ${ERRORS} } }`,
+    );
+    expect(plan.createPlan).toMatchObject({ plan: null, errors: [{ code: 'ALREADY_EXISTS', field: 'input.key' }] });
+    const label = await gql(
+      b,
+      adminB,
+      `mutation { createProduct(input: { slug: "x4", name: "x4", managedBy: "-" }) { product { id } ${ERRORS} } }`,
+    );
+    expect(label.createProduct).toMatchObject({ product: null, errors: [{ code: 'VALIDATION_FAILED', field: 'input.managedBy' }] });
+    const names = (await gql(b, adminB, '{ catalogs(first: 100) { edges { node { name } } } }')).catalogs.edges.map(
+      (e: { node: { name: string } }) => e.node.name,
+    );
+    expect(names).not.toContain('x1');
+    expect(names).not.toContain('x2');
+  });
+
+  test('labels are not plan settings: changing them records no version and needs no second admin', async () => {
+    const gold = (await plans(b)).find((p) => p.key === 'gold')!;
+    const PLAN = 'plan { key managedBy version }';
+    const cleared = await mutate(b, adminB, 'updatePlan', 'UpdatePlanInput', { id: gold.id, managedBy: '', key: 'gold-2' }, PLAN);
+    expect(cleared.plan).toEqual({ key: 'gold-2', managedBy: null, version: gold.version });
+    const back = await mutate(b, adminB, 'updatePlan', 'UpdatePlanInput', { id: gold.id, managedBy: 'plangraph-cli', key: 'gold' }, PLAN);
+    expect(back.plan).toEqual({ key: 'gold', managedBy: 'plangraph-cli', version: gold.version });
   });
 });
 

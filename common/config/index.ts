@@ -1,7 +1,7 @@
 /**
  * The platform's configuration: every environment variable any process reads, with its type,
  * bounds, default and meaning, declared once here as a zod schema. Each process (the gateway, each
- * subgraph, `npm start`, `npm run token`) is a set of parts (database, logging, JWT, jobs, …) and is
+ * subgraph, `npm start`, `npm run token`, `npm run plangraph`) is a set of parts (database, logging, JWT, jobs, …) and is
  * validated as a whole when it starts: every bad variable is named in one `ConfigError`, and the
  * start scripts print that message and exit non-zero, without a stack trace.
  *
