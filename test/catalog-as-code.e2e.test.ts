@@ -350,7 +350,10 @@ describe('a catalogue exported from one platform applies to a fresh one', () => 
     const requests = (await pending()).filter((r) => r.planId === before.id);
     expect(requests.map((r) => r.id)).toEqual([id]);
     expect(requests[0]!.changes.map((c) => c.field).sort()).toEqual(['displayName', 'quota']);
-    expect((await cli(b, adminB, 'diff', file)).stdout).toBe('~ plan gold: displayName, quota\ncreated 0, updated 1, deleted 0\n');
+    const diff = await cli(b, adminB, 'diff', file);
+    expect(diff.stdout).toBe('~ plan gold: displayName, quota\ncreated 0, updated 1, deleted 0\n');
+    expect(diff.stderr).toContain(`note: plan gold: change request ${id} (`);
+    expect(diff.stderr).toContain(') awaits a second portal admin');
   });
 });
 

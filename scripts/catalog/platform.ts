@@ -156,11 +156,19 @@ export interface ApiOrganization {
   teams: { id: string; name: string }[] | null;
 }
 
+export interface ApiChangeRequest {
+  id: string;
+  planId: string;
+  changes: { field: string }[];
+}
+
 export interface PlatformState {
   products: ApiProduct[];
   catalogs: ApiCatalog[];
   plans: ApiPlan[];
   organizations: ApiOrganization[];
+  /** PENDING plan change requests (waiting for a second portal admin). */
+  pendingChanges: ApiChangeRequest[];
 }
 
 const PAGE = 'first: 100, after: $after';
@@ -207,7 +215,11 @@ export async function readPlatform(client: GraphqlClient): Promise<PlatformState
     'organizations',
     `query CatalogueOrganizations($after: String) { organizations(${PAGE}) { edges { node { id slug teams { id name } } } ${PAGE_INFO} } }`,
   );
-  return { products, catalogs, plans, organizations };
+  const pendingChanges = await client.pages<ApiChangeRequest>(
+    'planChangeRequests',
+    `query CataloguePendingChanges($after: String) { planChangeRequests(${PAGE}, status: PENDING) { edges { node { id planId changes { field } } } ${PAGE_INFO} } }`,
+  );
+  return { products, catalogs, plans, organizations, pendingChanges };
 }
 
 export const documentationOf = (doc: ApiProduct['documentation']): Documentation =>

@@ -270,6 +270,8 @@ function matchByKey<A extends { key: string | null; name: string }>(items: A[], 
   return found;
 }
 
+const pendingOf = (state: PlatformState, planId: string) => state.pendingChanges.filter((r) => r.planId === planId);
+
 async function plan(client: GraphqlClient, wanted: Catalogue): Promise<Plan_> {
   const state = await readPlatform(client);
   const changes: Change[] = [];
@@ -353,6 +355,10 @@ async function plan(client: GraphqlClient, wanted: Catalogue): Promise<Plan_> {
         ...labelFields(m.actual, m.file.key),
       ];
       if (fields.length) changes.push({ action: 'update', kind: 'plan', name: m.file.key, fields });
+      for (const request of pendingOf(state, m.actual.id))
+        notes.push(
+          `plan ${m.file.key}: change request ${request.id} (${request.changes.map((c) => c.field).join(', ')}) awaits a second portal admin`,
+        );
     }
   }
 
