@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -156,7 +157,21 @@ function markdown(report: {
   return lines.join('\n');
 }
 
+/**
+ * The platform runs as in production (`NODE_ENV=production`, as the Dockerfile, compose file and
+ * Kubernetes manifests set it): graphql-js then skips its development checks, and the secrets are
+ * mandatory, so the run gets fresh ones. Set in this process's environment, which every platform
+ * process inherits, so the tokens and gateway signatures the benchmark makes match.
+ */
+function productionEnv(): void {
+  process.env.NODE_ENV = 'production';
+  process.env.JWT_SECRET ??= randomBytes(32).toString('base64url');
+  process.env.GATEWAY_SHARED_SECRET ??= randomBytes(32).toString('base64url');
+  process.env.ENCRYPTION_KEYS ??= `bench:${randomBytes(32).toString('base64')}`;
+}
+
 async function main(): Promise<void> {
+  productionEnv();
   const { options, only } = parseArgs(process.argv.slice(2));
   const scenarios = only ? SCENARIOS.filter((s) => only.includes(s.name)) : SCENARIOS;
   const startedAt = new Date().toISOString();

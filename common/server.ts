@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
-import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { GraphQLSchema, ExecutionResult } from 'graphql';
@@ -302,6 +302,9 @@ export async function startSubgraph(module: SubgraphModule, options: StartOption
       stopOnTerminationSignals: false,
       plugins: [
         ApolloServerPluginInlineTraceDisabled(),
+        // No subgraph sets cache hints (the gateway's response cache has its own rules), so the
+        // default cache-control plugin would only add a hook to every resolved field.
+        ApolloServerPluginCacheControlDisabled(),
         errorPlugin(log),
         inputBoundaryPlugin(),
         observability.apolloPlugin(),

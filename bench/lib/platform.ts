@@ -61,6 +61,22 @@ async function waitUntilReady(
  * (`node dist/scripts/start-one.js <name>`) on free ports, so each process's memory and CPU
  * can be read from /proc.
  */
+/**
+ * `--cpu-prof` for the processes named in `BENCH_CPU_PROF` (comma-separated, or `all`), writing
+ * into `BENCH_CPU_PROF_DIR` (default `bench/results/profiles`); Node refuses `--cpu-prof` in
+ * `NODE_OPTIONS`. A process writes its profile when it exits (the bench stops every process at the end).
+ */
+export function profileFlags(name: string): string[] {
+  const wanted = (process.env.BENCH_CPU_PROF ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (!wanted.includes(name) && !wanted.includes('all')) return [];
+  const dir = process.env.BENCH_CPU_PROF_DIR ?? path.join(projectRoot(), 'bench', 'results', 'profiles');
+  fs.mkdirSync(dir, { recursive: true });
+  return ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`];
+}
+
 export class BenchPlatform {
   readonly processes = new Map<string, PlatformProcess>();
   private stopping = false;
@@ -126,7 +142,7 @@ export class BenchPlatform {
 
   private spawnNode(name: string, script: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
     const log = fs.openSync(path.join(this.logDir, `${name}.log`), 'a');
-    const child = spawn(process.execPath, [script, ...args], { env, stdio: ['ignore', log, log] });
+    const child = spawn(process.execPath, [...profileFlags(name), script, ...args], { env, stdio: ['ignore', log, log] });
     fs.closeSync(log);
     child.once('exit', (code, signal) => {
       if (!this.stopping && this.processes.get(name)?.child === child) {

@@ -1,5 +1,6 @@
 import type { Scenario } from '../lib/types';
 import { gatewayCatalog } from './gateway-catalog';
+import { catalogSql } from './catalog-sql';
 import { nPlusOne } from './n-plus-one';
 import { subscriptions } from './subscriptions';
 import { load } from './load';
@@ -12,4 +13,4 @@ import { providerSync } from './provider-sync';
  * `bench/scenarios/<name>.ts` exporting a `Scenario`, added here. `load` runs last: it is the
  * longest and leaves the most data behind.
  */
-export const SCENARIOS: Scenario[] = [gatewayCatalog, nPlusOne, subscriptions, usageIngest, warningLatency, providerSync, load];
+export const SCENARIOS: Scenario[] = [gatewayCatalog, catalogSql, nPlusOne, subscriptions, usageIngest, warningLatency, providerSync, load];

@@ -5,6 +5,7 @@
  * JavaScript types its row type promises.
  */
 import { PLAN_CONTRACT_COLUMNS, readPlanContracts } from '../../common/contracts/plans';
+import { PLAN_CHANGE_CONTRACT_COLUMNS, readPlanChangeContract } from '../../common/contracts/plan-changes';
 import { startSubgraph, type RunningSubgraph } from '../../common/server';
 import { testDatabaseUrl, unique } from '../../test/helpers/db';
 import { portalAdmin, subgraphRequest, type Identity } from '../../test/helpers/graphql';
@@ -82,5 +83,55 @@ describe('plans.plan_contract and its reader', () => {
     const read = await readPlanContracts(plans.orm.em.fork(), [id], ['quota_scope', 'tier']);
     expect(read.get(id)).toEqual({ id, quota_scope: 'CREDENTIAL', tier: 0 });
     expect((await readPlanContracts(plans.orm.em.fork(), [], ['name'])).size).toBe(0);
+  });
+
+  it('publishes each change request with the limits the plan would have once it is applied', async () => {
+    const columns = await plans.orm.em
+      .getConnection()
+      .execute<{ column_name: string }[]>(
+        `select column_name from information_schema.columns where table_schema = 'plans' and table_name = 'plan_change_request_contract' order by ordinal_position`,
+      );
+    expect(columns.map((row) => row.column_name)).toEqual(PLAN_CHANGE_CONTRACT_COLUMNS);
+
+    const input = {
+      name: unique('Proposed'),
+      displayName: 'Proposed',
+      quota: { requests: 1000, period: 'DAY' },
+      rateLimit: { requests: 10, perSeconds: 60 },
+    };
+    const created = await subgraphRequest(plans.url, CREATE, { input }, admin);
+    const id: string = created.data.createPlan.plan.id;
+    const propose = async (changes: Record<string, unknown>) => {
+      const response = await subgraphRequest(
+        plans.url,
+        `mutation($input: ProposePlanChangeInput!) { proposePlanChange(input: $input) { changeRequest { id } errors { code field message } } }`,
+        { input: { id, changes, reason: 'contract test' } },
+        admin,
+      );
+      expect(response.data.proposePlanChange.errors).toEqual([]);
+      return response.data.proposePlanChange.changeRequest.id as string;
+    };
+    // Unlimited quota and another scope; the rate limit is left as it is.
+    const first = await propose({ quota: null, quotaScope: 'ORGANIZATION' });
+    expect(await readPlanChangeContract(plans.orm.em.fork(), first)).toEqual({
+      id: first,
+      plan_id: id,
+      status: 'PENDING',
+      quota_requests: null,
+      quota_period_seconds: null,
+      rate_requests: 10,
+      rate_per_seconds: 60,
+      quota_scope: 'ORGANIZATION',
+    });
+    // A new rate limit; the quota is left as it is (a later proposal supersedes the first).
+    const second = await propose({ rateLimit: { requests: 5, perSeconds: 1 } });
+    expect(await readPlanChangeContract(plans.orm.em.fork(), second)).toMatchObject({
+      quota_requests: 1000,
+      quota_period_seconds: 86400,
+      rate_requests: 5,
+      rate_per_seconds: 1,
+      quota_scope: 'CREDENTIAL',
+    });
+    expect(await readPlanChangeContract(plans.orm.em.fork(), '00000000-0000-4000-8000-000000000000')).toBeNull();
   });
 });

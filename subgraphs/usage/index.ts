@@ -15,6 +15,8 @@ import {
   UsageReportResolver,
 } from './resolvers/usage.resolver';
 import { resolveQuotaWarningReference } from './quota-warning.reference';
+import { PlanChangeRequestImpactResolver, PlanImpactResolver } from './resolvers/plan-impact.resolver';
+import { PlanChangeRequestRef } from './resolvers/plan-impact.types';
 import { usageRoutes } from './routes/ingest';
 import { usageJobs } from './jobs';
 import { usageMetrics } from './metrics';
@@ -38,14 +40,17 @@ export const usageSubgraph: SubgraphModule = {
         OrganizationUsageResolver,
         PlanUsageResolver,
         UsageReportResolver,
+        PlanImpactResolver,
+        PlanChangeRequestImpactResolver,
       ],
-      orphanedTypes: [AppRef, CredentialRef, PlanRef, OrganizationRef],
+      orphanedTypes: [AppRef, CredentialRef, PlanRef, OrganizationRef, PlanChangeRequestRef],
       references: {
         QuotaWarning: resolveQuotaWarningReference as never,
         App: resolveStubReference as never,
         Credential: resolveStubReference as never,
         Plan: resolveStubReference as never,
         Organization: resolveStubReference as never,
+        PlanChangeRequest: resolveStubReference as never,
       },
       pubSub: pubsub.forTypeGraphQL(),
     }),
