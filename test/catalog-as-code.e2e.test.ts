@@ -392,6 +392,26 @@ describe('keys and labels in the API', () => {
     expect(names).not.toContain('x2');
   });
 
+  test('lookups by key keep the visibility rules: a private catalog or a draft plan is found by portal admins only', async () => {
+    const count = async (who: Identity | null, query: string) => {
+      const response = await gatewayRequest(b.gatewayUrl, query, {}, who);
+      expect(response.errors).toBeUndefined();
+      return Object.values(response.data as Record<string, { totalCount: number }>)[0]!.totalCount;
+    };
+    const catalog = (key: string) => `{ catalogs(filter: { key: "${key}" }) { totalCount } }`;
+    const plan = (key: string) => `{ plans(filter: { key: "${key}" }) { totalCount } }`;
+    const outsider = developer('catalog-outsider');
+    expect(await count(adminB, catalog('partners'))).toBe(1);
+    expect(await count(null, catalog('partners'))).toBe(0);
+    expect(await count(outsider, catalog('partners'))).toBe(0);
+    expect(await count(null, catalog('public-apis'))).toBe(1);
+    expect(await count(adminB, plan('free-tier'))).toBe(1);
+    expect(await count(outsider, plan('free-tier'))).toBe(0);
+    expect(await count(outsider, plan('gold'))).toBe(1);
+    const long = await gatewayRequest(b.gatewayUrl, plan('k'.repeat(65)), {}, adminB);
+    expect(long.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+  });
+
   test('labels are not plan settings: changing them records no version and needs no second admin', async () => {
     const gold = (await plans(b)).find((p) => p.key === 'gold')!;
     const PLAN = 'plan { key managedBy version }';

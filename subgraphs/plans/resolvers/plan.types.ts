@@ -49,6 +49,12 @@ export class PlanFilter {
     description: 'Only plans whose name or display name contains this text (case-insensitive, at most 100 characters).',
   })
   search?: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: `Only the plan with this key (at most ${LABEL_MAX} characters), if the caller may see it.`,
+  })
+  key?: string | null;
 }
 
 @InputType({ description: 'A usage quota: how many requests per period. Set the whole quota to null for unlimited.' })

@@ -17,6 +17,12 @@ export class CatalogFilter {
 
   @Field(() => String, { nullable: true, description: `Only catalogs whose name contains this text (${SEARCH_RULE}).` })
   search?: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: `Only the catalog with this key (at most ${LABEL_MAX} characters), if the caller may see it.`,
+  })
+  key?: string | null;
 }
 
 @InputType({ description: 'Who a PRIVATE catalog is offered to: members of these organizations and of these teams.' })
