@@ -1,7 +1,7 @@
 /**
  * The platform's configuration: every environment variable any process reads, with its type,
  * bounds, default and meaning, declared once here as a zod schema. Each process (the gateway, each
- * subgraph, `npm start`, `npm run token`) is a set of parts (database, logging, JWT, jobs, …) and is
+ * subgraph, `npm start`, `npm run token`, `npm run plangraph`) is a set of parts (database, logging, JWT, jobs, …) and is
  * validated as a whole when it starts: every bad variable is named in one `ConfigError`, and the
  * start scripts print that message and exit non-zero, without a stack trace.
  *
@@ -16,6 +16,7 @@
 import { z } from 'zod';
 import type { KeyRing } from '../crypto';
 import {
+  catalogClient,
   claims,
   database,
   developers,
@@ -94,6 +95,7 @@ export const PROCESSES = {
   }),
   'npm start': { startAll },
   'npm run token': { runtime, jwtKeys },
+  'npm run plangraph': { catalogClient },
   'npm test': { tests },
 } satisfies Record<Reader, Record<string, Part<unknown>>>;
 

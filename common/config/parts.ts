@@ -231,6 +231,13 @@ export const jobs = part('jobs', ['JOB_CONCURRENCY', 'JOB_LOCK_TIMEOUT_SECONDS']
 /** How a process stops (`scripts/start-one.ts`, the `stop` of a subgraph or the gateway). */
 export const shutdown = part('shutdown', ['SHUTDOWN_GRACE_SECONDS'], (v) => ({ graceSeconds: v.SHUTDOWN_GRACE_SECONDS }));
 
+/** `npm run plangraph`: where the platform is and who calls it (scripts/plangraph-cli.ts). */
+export const catalogClient = part('catalog client', ['PLANGRAPH_URL', 'PLANGRAPH_TOKEN'], (v, checks) => {
+  if (!v.PLANGRAPH_URL) checks.fail('PLANGRAPH_URL', 'must be set: the GraphQL URL of the gateway, e.g. http://127.0.0.1:4000/graphql');
+  if (!v.PLANGRAPH_TOKEN) checks.fail('PLANGRAPH_TOKEN', 'must be set: a portal admin’s bearer token (npm run token -- … in development)');
+  return { url: v.PLANGRAPH_URL ?? '', token: v.PLANGRAPH_TOKEN ?? '' };
+});
+
 export const plans = part('plans', ['PLAN_CHANGE_APPROVAL'], (v) => ({ planChangeApproval: v.PLAN_CHANGE_APPROVAL }));
 
 export const developers = part('developers', ['CREDENTIAL_EXPIRY_WARNING_SECONDS'], (v) => ({

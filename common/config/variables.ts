@@ -32,7 +32,7 @@ export const DEV_KEY_SOURCE = 'plangraph-development-encryption-key-not-for-prod
 // Variables
 
 /** Who reads a variable, as the README's table names them. */
-export type Reader = 'gateway' | SubgraphName | 'npm start' | 'npm run token' | 'npm test';
+export type Reader = 'gateway' | SubgraphName | 'npm start' | 'npm run token' | 'npm run plangraph' | 'npm test';
 
 export interface Variable<T = unknown> {
   /** From the raw value (undefined when unset; blank counts as unset) to the typed value. */
@@ -398,6 +398,15 @@ export const VARIABLES = {
     unit: 'seconds',
     description:
       "how long the gateway keeps an anonymous caller's answer to a public-catalogue query (in Redis with `REDIS_URL`, shared by every replica, else in its own process); catalogue mutations through the gateway invalidate it before they return, changes made by jobs (policy imports) as soon as the products subgraph streams them; this is the longest an entry lives, so the staleness bound when an invalidation is lost; 0 turns the cache off",
+  }),
+  PLANGRAPH_URL: url({
+    ...HTTP_URL,
+    description:
+      'GraphQL endpoint of the platform (the gateway, `…/graphql`) that `npm run plangraph` (catalogue export, diff, apply) talks to',
+  }),
+  PLANGRAPH_TOKEN: text({
+    description: 'Bearer token of a portal admin for `npm run plangraph`; never printed',
+    secret: true,
   }),
   PLAN_CHANGE_APPROVAL: oneOf(
     ['off', 'required'],

@@ -6,6 +6,7 @@ import { CredentialKind, PlanStatus, QuotaPeriod, QuotaScope } from './enums';
 import { ENDPOINT_RULES_DESCRIPTION, EndpointRule } from './endpoint-rule';
 import type { EndpointRuleSetting } from '../services/settings';
 import { entityNow } from '../../../common/clock';
+import { KEY_DESCRIPTION, MANAGED_BY_DESCRIPTION } from '../../../common/catalog-labels';
 
 export { CredentialKind, PlanStatus, QuotaPeriod, QuotaScope };
 
@@ -109,7 +110,9 @@ export class Plan {
     | 'publishedAt'
     | 'archivedAt'
     | 'createdAt'
-    | 'updatedAt';
+    | 'updatedAt'
+    | 'key'
+    | 'managedBy';
 
   @Field(() => ID, { description: 'Stable identifier (UUID).' })
   @PrimaryKey({ type: 'uuid' })
@@ -121,6 +124,17 @@ export class Plan {
   })
   @Property({ type: 'text', unique: 'plan_name_key' })
   name!: string;
+
+  @Field(() => String, { nullable: true, description: KEY_DESCRIPTION('plan') })
+  @Property({ type: 'text', nullable: true, unique: 'plan_key_key' })
+  key: string | null = null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: `${MANAGED_BY_DESCRIPTION} A label, not a setting: changing it records no plan version.`,
+  })
+  @Property({ type: 'text', nullable: true })
+  managedBy: string | null = null;
 
   @Field(() => String, { description: 'Name shown to developers in catalogs (1–120 characters).' })
   @Property({ type: 'text' })

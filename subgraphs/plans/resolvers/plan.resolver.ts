@@ -1,6 +1,7 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
 import type { FilterQuery } from '@mikro-orm/postgresql';
 import { badInput } from '../../../common/errors';
+import { LABEL_MAX } from '../../../common/catalog-labels';
 import { keyValue, KeyValue } from '../../../common/key-value';
 import { renderMarkdown } from '../../../common/markdown';
 import { PageArgs, paginate } from '../../../common/relay';
@@ -67,6 +68,11 @@ export class PlanResolver {
     if (filter?.status?.length) where.push({ status: { $in: filter.status } });
     const pattern = searchPattern(filter?.search);
     if (pattern) where.push({ $or: [{ name: { $ilike: pattern } }, { displayName: { $ilike: pattern } }] });
+    if (filter?.key !== undefined && filter?.key !== null) {
+      const key = filter.key.trim();
+      if (key.length > LABEL_MAX) throw badInput('filter.key', `Give a key of at most ${LABEL_MAX} characters.`);
+      where.push({ key });
+    }
     return paginate(context.em, Plan, { $and: where }, page);
   }
 

@@ -5,6 +5,7 @@ import { UserError } from '../../../common/errors';
 import { KeyValueInput } from '../../../common/key-value';
 import { payloadType } from '../../../common/payloads';
 import { connectionType } from '../../../common/relay';
+import { KEY_INPUT_DESCRIPTION, LABEL_MAX, MANAGED_BY_INPUT_DESCRIPTION } from '../../../common/catalog-labels';
 import { CredentialKind, Plan, PlanStatus, QuotaPeriod, QuotaScope } from '../entities/plan';
 import { ENDPOINT_RULES_DESCRIPTION, EndpointRuleInput } from '../entities/endpoint-rule';
 import {
@@ -48,6 +49,12 @@ export class PlanFilter {
     description: 'Only plans whose name or display name contains this text (case-insensitive, at most 100 characters).',
   })
   search?: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: `Only the plan with this key (at most ${LABEL_MAX} characters), if the caller may see it.`,
+  })
+  key?: string | null;
 }
 
 @InputType({ description: 'A usage quota: how many requests per period. Set the whole quota to null for unlimited.' })
@@ -157,6 +164,18 @@ export class CreatePlanInput {
   })
   status?: PlanStatus | null;
 
+  @Field(() => String, {
+    nullable: true,
+    description: `Stable key (1–${LABEL_MAX} lowercase letters and digits joined by single \`-\`, \`_\` or \`.\`), unique among plans, the same in every environment; leave out for none.`,
+  })
+  key?: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'Name of the tool that owns the plan (same rule as `key`); leave out for a hand-made plan.',
+  })
+  managedBy?: string | null;
+
   @Field(() => String, { nullable: true, description: idempotencyKeyDescription('the same plan, as it is now') })
   idempotencyKey?: string | null;
 }
@@ -229,6 +248,18 @@ export class UpdatePlanInput extends PlanSettingsChanges {
     description: 'The version you edited; when given and the plan has moved on, nothing changes (VERSION_CONFLICT).',
   })
   expectedVersion?: number | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: `${KEY_INPUT_DESCRIPTION('plan')} A label, not a setting: changing it records no version and needs no approval.`,
+  })
+  key?: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: `${MANAGED_BY_INPUT_DESCRIPTION} A label, not a setting: changing it records no version and needs no approval.`,
+  })
+  managedBy?: string | null;
 }
 
 function transitionInput(name: string, what: string) {

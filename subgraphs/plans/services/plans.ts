@@ -27,6 +27,7 @@ import {
 } from './change-rules';
 import { applySettings, defaultSettings, diffSettings, normalizeSettings, type PlanSettingsData } from './settings';
 import { validateSettings, type SettingsInput } from './validation';
+import { checkKey, checkManagedBy } from '../../../common/catalog-labels';
 
 export type PlanResult = { plan: Plan | null };
 export type DeletePlanResult = { deletedPlanId: string | null };
@@ -36,6 +37,8 @@ export interface CreatePlanCommand extends SettingsInput {
   name: string;
   displayName: string;
   status?: PlanStatus | null;
+  key?: string | null;
+  managedBy?: string | null;
   idempotencyKey?: string | null;
 }
 
@@ -43,6 +46,9 @@ export interface CreatePlanCommand extends SettingsInput {
 export interface UpdatePlanCommand extends SettingsInput {
   id: string;
   expectedVersion?: number | null;
+  /** Labels, not settings: no version, no approval. */
+  key?: string | null;
+  managedBy?: string | null;
 }
 
 /** `publishPlan`, `archivePlan`: the plan and the version seen. */
@@ -64,6 +70,7 @@ export interface DeletePlanCommand {
 /** Unique-constraint violations `runMutation` reports for create and update. */
 export const NAME_TAKEN = {
   plan_name_key: { field: 'input.name', message: 'A plan with this name exists already: choose another name.' },
+  plan_key_key: { field: 'input.key', message: 'A plan with this key exists already: choose another key.' },
 };
 
 /** Unique-constraint violations `runMutation` reports for a rollback. */
@@ -95,6 +102,8 @@ export async function createPlan({ em, now, env }: Ops, subject: string, input: 
         tier: input.tier ?? undefined,
         endpointRules: input.endpointRules ?? undefined,
       });
+      const key = checkKey(v, input.key, 'input.key') ?? null;
+      const managedBy = checkManagedBy(v, input.managedBy, 'input.managedBy') ?? null;
       const status = input.status ?? PlanStatus.DRAFT;
       v.check(
         status !== PlanStatus.ARCHIVED,
@@ -123,7 +132,7 @@ export async function createPlan({ em, now, env }: Ops, subject: string, input: 
           'A published plan must be in at least one catalog: give catalogIds, or create the plan as DRAFT.',
         );
       }
-      const plan = em.create(Plan, { name: settings.name, displayName: settings.displayName, status });
+      const plan = em.create(Plan, { name: settings.name, displayName: settings.displayName, status, key, managedBy });
       applySettings(plan, settings);
       if (status === PlanStatus.PUBLISHED) plan.publishedAt = now;
       await recordChange(em, plan, PlanChangeAction.CREATED, null, { changedBy: subject });
@@ -145,6 +154,8 @@ export async function updatePlan({ em, env }: Ops, subject: string, input: Updat
   }
   const v = new Validation();
   const changes = validateSettings(v, input);
+  const key = checkKey(v, input.key, 'input.key');
+  const managedBy = checkManagedBy(v, input.managedBy, 'input.managedBy');
   v.done();
   if (changes.catalogIds)
     await refuseMissingCatalogs(em, changes.catalogIds, 'input.catalogIds', 'Create the catalogs first or remove these ids.');
@@ -156,7 +167,12 @@ export async function updatePlan({ em, env }: Ops, subject: string, input: Updat
     refuse('NO_CATALOG', 'input.catalogIds', 'A published plan must stay in at least one catalog: keep one, or archive the plan.');
   }
   const diff = diffSettings(before, { settings: after, status: plan.status });
-  if (diff.length === 0) return { plan };
+  if (key !== undefined) plan.key = key;
+  if (managedBy !== undefined) plan.managedBy = managedBy;
+  if (diff.length === 0) {
+    await em.flush();
+    return { plan };
+  }
   refuseUnapproved(env, diff, (c) => `input.${INPUT_FIELD[c.field] ?? c.field}`, 'This update');
   applySettings(plan, changes);
   plan.version += 1;

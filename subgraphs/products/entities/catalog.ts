@@ -2,6 +2,7 @@ import { Entity, Enum, OptionalProps, PrimaryKey, Property } from '@mikro-orm/co
 import { Directive, Field, ID, ObjectType, registerEnumType } from 'type-graphql';
 import { randomUUID } from 'node:crypto';
 import { entityNow } from '../../../common/clock';
+import { KEY_DESCRIPTION, MANAGED_BY_DESCRIPTION } from '../../../common/catalog-labels';
 
 export enum CatalogVisibility {
   PUBLIC = 'PUBLIC',
@@ -24,7 +25,7 @@ export const CATALOG_DESCRIPTION =
 @Directive('@key(fields: "id")')
 @Entity({ tableName: 'catalog' })
 export class Catalog {
-  [OptionalProps]?: 'id' | 'description' | 'createdAt' | 'updatedAt';
+  [OptionalProps]?: 'id' | 'description' | 'createdAt' | 'updatedAt' | 'key' | 'managedBy';
 
   @Field(() => ID, { description: 'Stable identifier (UUID).' })
   @PrimaryKey({ type: 'uuid' })
@@ -33,6 +34,14 @@ export class Catalog {
   @Field(() => String, { description: 'Unique name, 1–120 characters.' })
   @Property({ type: 'text', unique: 'catalog_name_key' })
   name!: string;
+
+  @Field(() => String, { nullable: true, description: KEY_DESCRIPTION('catalog') })
+  @Property({ type: 'text', nullable: true, unique: 'catalog_key_key' })
+  key: string | null = null;
+
+  @Field(() => String, { nullable: true, description: MANAGED_BY_DESCRIPTION })
+  @Property({ type: 'text', nullable: true })
+  managedBy: string | null = null;
 
   @Field(() => String, { description: 'Markdown description of the catalog (see `descriptionHtml` for safe HTML).' })
   @Property({ type: 'text' })

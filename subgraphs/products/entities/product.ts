@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { KeyValue } from '../../../common/key-value';
 import { Catalog } from './catalog';
 import { entityNow } from '../../../common/clock';
+import { MANAGED_BY_DESCRIPTION } from '../../../common/catalog-labels';
 
 export enum ProductStatus {
   DRAFT = 'DRAFT',
@@ -53,7 +54,8 @@ export class Product {
     | 'customFields'
     | 'documentationFormat'
     | 'documentationBody'
-    | 'version';
+    | 'version'
+    | 'managedBy';
 
   @Field(() => ID, { description: 'Stable identifier (UUID).' })
   @PrimaryKey({ type: 'uuid' })
@@ -98,6 +100,10 @@ export class Product {
   @Field(() => ProductStatus, { description: 'Lifecycle status.' })
   @Enum({ items: () => ProductStatus })
   status: ProductStatus = ProductStatus.DRAFT;
+
+  @Field(() => String, { nullable: true, description: MANAGED_BY_DESCRIPTION })
+  @Property({ type: 'text', nullable: true })
+  managedBy: string | null = null;
 
   @Field(() => Int, {
     description:

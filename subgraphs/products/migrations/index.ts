@@ -3,6 +3,7 @@ import { Migration20261121000000 } from './Migration20261121000000';
 import { Migration20261122010000 } from './Migration20261122010000';
 import { Migration20261201000000 } from './Migration20261201000000';
 import { Migration20261208120000 } from './Migration20261208120000';
+import { Migration20261212090000 } from './Migration20261212090000';
 
 /** Applied in order; append new migrations, never edit applied ones. */
 export const migrations: MigrationObject[] = [
@@ -10,4 +11,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261122010000', class: Migration20261122010000 },
   { name: 'Migration20261201000000', class: Migration20261201000000 },
   { name: 'Migration20261208120000', class: Migration20261208120000 },
+  { name: 'Migration20261212090000', class: Migration20261212090000 },
 ];

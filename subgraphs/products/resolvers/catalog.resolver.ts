@@ -16,6 +16,8 @@ import {
 import { createCatalog, NAME_TAKEN, updateCatalog } from '../services/catalogs';
 import { ProductConnection } from './product.types';
 import { searchPattern } from '../../../common/search';
+import { badInput } from '../../../common/errors';
+import { LABEL_MAX } from '../../../common/catalog-labels';
 import {
   CatalogConnection,
   CatalogFilter,
@@ -40,6 +42,11 @@ export class CatalogResolver {
     if (filter?.visibility) where.push({ visibility: filter.visibility });
     const like = searchPattern(filter?.search);
     if (like) where.push({ name: { $ilike: like } });
+    if (filter?.key !== undefined && filter?.key !== null) {
+      const key = filter.key.trim();
+      if (key.length > LABEL_MAX) throw badInput('filter.key', `Give a key of at most ${LABEL_MAX} characters.`);
+      where.push({ key });
+    }
     return paginate(context.em, Catalog, { $and: where }, page);
   }
 

@@ -6,6 +6,7 @@ import { connectionType } from '../../../common/relay';
 import { SEARCH_RULE } from '../../../common/search';
 import { Catalog, CatalogVisibility } from '../entities/catalog';
 import { LIMITS } from '../services/validation';
+import { KEY_INPUT_DESCRIPTION, LABEL_MAX, MANAGED_BY_INPUT_DESCRIPTION } from '../../../common/catalog-labels';
 
 export const CatalogConnection = connectionType(Catalog, 'Catalog', 'catalog');
 
@@ -16,6 +17,12 @@ export class CatalogFilter {
 
   @Field(() => String, { nullable: true, description: `Only catalogs whose name contains this text (${SEARCH_RULE}).` })
   search?: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: `Only the catalog with this key (at most ${LABEL_MAX} characters), if the caller may see it.`,
+  })
+  key?: string | null;
 }
 
 @InputType({ description: 'Who a PRIVATE catalog is offered to: members of these organizations and of these teams.' })
@@ -46,6 +53,18 @@ export class CreateCatalogInput {
 
   @Field(() => [ID], { nullable: true, description: `Products the catalog contains (at most ${LIMITS.idList}).` })
   productIds?: string[] | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: `Stable key (1–${LABEL_MAX} lowercase letters and digits joined by single \`-\`, \`_\` or \`.\`), unique among catalogs, the same in every environment; leave out for none.`,
+  })
+  key?: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'Name of the tool that owns the catalog (same rule as `key`); leave out for a hand-made catalog.',
+  })
+  managedBy?: string | null;
 
   @Field(() => String, { nullable: true, description: idempotencyKeyDescription('the same catalog, as it is now') })
   idempotencyKey?: string | null;
@@ -82,6 +101,12 @@ export class UpdateCatalogInput {
     description: `Products to add (at most ${LIMITS.idList}); ones already in the catalog are ignored.`,
   })
   addProductIds?: string[] | null;
+
+  @Field(() => String, { nullable: true, description: KEY_INPUT_DESCRIPTION('catalog') })
+  key?: string | null;
+
+  @Field(() => String, { nullable: true, description: MANAGED_BY_INPUT_DESCRIPTION })
+  managedBy?: string | null;
 
   @Field(() => [ID], { nullable: true, description: `Products to remove (at most ${LIMITS.idList}); ones not in the catalog are ignored.` })
   removeProductIds?: string[] | null;

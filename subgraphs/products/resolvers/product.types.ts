@@ -7,6 +7,7 @@ import { connectionType } from '../../../common/relay';
 import { SEARCH_RULE } from '../../../common/search';
 import { DocumentationFormat, Product, ProductStatus } from '../entities/product';
 import { LIMITS } from '../services/validation';
+import { MANAGED_BY_INPUT_DESCRIPTION } from '../../../common/catalog-labels';
 
 /** A product's documentation as clients read it (built from the product's stored columns). */
 @ObjectType({
@@ -119,6 +120,13 @@ export class CreateProductInput {
   @Field(() => [ID], { nullable: true, description: 'Catalogs the product belongs to (developers see a published product through them).' })
   catalogIds?: string[] | null;
 
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'Name of the tool that owns the product (lowercase letters and digits joined by single `-`, `_` or `.`, at most 64); leave out for a hand-made product.',
+  })
+  managedBy?: string | null;
+
   @Field(() => String, { nullable: true, description: idempotencyKeyDescription('the same product, as it is now') })
   idempotencyKey?: string | null;
 }
@@ -168,6 +176,9 @@ export class UpdateProductInput {
     description: 'When given, REPLACES the catalogs the product belongs to (an empty list removes it from all).',
   })
   catalogIds?: string[] | null;
+
+  @Field(() => String, { nullable: true, description: MANAGED_BY_INPUT_DESCRIPTION })
+  managedBy?: string | null;
 }
 
 @InputType({ description: 'The product to archive.' })

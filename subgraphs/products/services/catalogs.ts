@@ -15,11 +15,13 @@ import { addCatalogProducts, removeCatalogProducts, touchProducts } from '../dat
 import type { CatalogAudienceInput, CreateCatalogInput, UpdateCatalogInput } from '../resolvers/catalog.types';
 import { enqueueProductSync } from './product-sync';
 import { checkDescription, checkExisting, checkName, idList } from './validation';
+import { checkKey, checkManagedBy } from '../../../common/catalog-labels';
 
 type CatalogResult = { catalog: Catalog | null };
 
 export const NAME_TAKEN = {
   catalog_name_key: { field: 'input.name', message: 'A catalog with this name exists already: choose another name.' },
+  catalog_key_key: { field: 'input.key', message: 'A catalog with this key exists already: choose another key.' },
 };
 
 const PUBLIC_HAS_NO_AUDIENCE =
@@ -73,12 +75,14 @@ export async function createCatalog(em: EntityManager, now: Date, subject: strin
       const hasAudience = audience.organizationIds.length + audience.teamIds.length > 0;
       v.check(!(input.visibility === CatalogVisibility.PUBLIC && hasAudience), 'input.audience', PUBLIC_HAS_NO_AUDIENCE);
       const productIds = idList(v, input.productIds, 'input.productIds');
+      const key = checkKey(v, input.key, 'input.key') ?? null;
+      const managedBy = checkManagedBy(v, input.managedBy, 'input.managedBy') ?? null;
       if (!v.errors.length) {
         await checkExisting(em, v, 'products.product', productIds, 'input.productIds', 'product');
         await checkAudienceExists(em, v, audience);
       }
       v.done();
-      const catalog = em.create(Catalog, { name, description, visibility: input.visibility });
+      const catalog = em.create(Catalog, { name, description, visibility: input.visibility, key, managedBy });
       await em.flush();
       for (const member of audienceMembers(catalog.id, audience)) em.create(CatalogAudienceMember, member as CatalogAudienceMember);
       await em.flush();
@@ -106,6 +110,8 @@ export async function updateCatalog(em: EntityManager, now: Date, input: UpdateC
   const audience = input.audience === undefined ? undefined : checkAudience(v, input.audience ?? {});
   const addProductIds = idList(v, input.addProductIds, 'input.addProductIds');
   const removeProductIds = idList(v, input.removeProductIds, 'input.removeProductIds');
+  const key = checkKey(v, input.key, 'input.key');
+  const managedBy = checkManagedBy(v, input.managedBy, 'input.managedBy');
   const both = addProductIds.filter((id) => removeProductIds.includes(id));
   v.check(!both.length, 'input.removeProductIds', `Add or remove a product, not both: ${both.map((id) => `\`${id}\``).join(', ')}.`);
   if (visibility === CatalogVisibility.PUBLIC) {
@@ -131,6 +137,8 @@ export async function updateCatalog(em: EntityManager, now: Date, input: UpdateC
   if (name !== undefined) catalog.name = name;
   if (input.description !== null && input.description !== undefined) catalog.description = input.description;
   catalog.visibility = visibility;
+  if (key !== undefined) catalog.key = key;
+  if (managedBy !== undefined) catalog.managedBy = managedBy;
   catalog.updatedAt = now;
   await em.flush();
   if (audience !== undefined) {

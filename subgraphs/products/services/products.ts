@@ -25,6 +25,7 @@ import {
   type DocumentationValue,
 } from './validation';
 import { enqueueProductSync } from './product-sync';
+import { checkManagedBy } from '../../../common/catalog-labels';
 
 type ProductResult = { product: Product | null };
 
@@ -45,6 +46,8 @@ interface ProductSettings {
   /** null: remove the documentation. */
   documentation?: DocumentationValue | null;
   catalogIds?: string[];
+  /** null: clear the label. */
+  managedBy?: string | null;
 }
 
 export function given<T>(value: T | null | undefined): value is T {
@@ -71,6 +74,8 @@ function checkSettings(v: Validation, input: CreateProductInput | UpdateProductI
   if (input.documentation === null) settings.documentation = null;
   else if (input.documentation !== undefined) settings.documentation = checkDocumentation(v, input.documentation);
   if (given(input.catalogIds)) settings.catalogIds = idList(v, input.catalogIds, 'input.catalogIds');
+  const managedBy = checkManagedBy(v, input.managedBy, 'input.managedBy');
+  if (managedBy !== undefined) settings.managedBy = managedBy;
   return settings;
 }
 
@@ -81,6 +86,7 @@ function apply(product: Product, settings: ProductSettings): void {
   if (settings.tykApiIds !== undefined) product.tykApiIds = settings.tykApiIds;
   if (settings.tags !== undefined) product.tags = settings.tags;
   if (settings.customFields !== undefined) product.customFields = settings.customFields;
+  if (settings.managedBy !== undefined) product.managedBy = settings.managedBy;
   if (settings.documentation !== undefined) {
     product.documentationFormat = settings.documentation?.format ?? null;
     product.documentationBody = settings.documentation?.body ?? null;
