@@ -8,7 +8,7 @@ import { WarningRaiser } from '../lib/warnings';
 
 /** Fields the usage subgraph answers alone. */
 export const WARNINGS_SUBSCRIPTION = `subscription($org: ID!) { quotaWarnings(organizationId: $org) { id kind thresholdPercent used limit resetsAt createdAt } }`;
-/** The same, plus the organization's name: the gateway fetches it from the developers subgraph for every subscriber. */
+/** The same, plus the organization's name: the gateway fetches it from the developers subgraph for each event (once per shared execution, see gateway/shared-subscriptions.ts). */
 export const WARNINGS_SUBSCRIPTION_JOINED = `subscription($org: ID!) { quotaWarnings(organizationId: $org) { id kind thresholdPercent used limit resetsAt createdAt organization { id name } } }`;
 
 const GROUPS = 10;
@@ -126,7 +126,7 @@ export const subscriptions: Scenario = {
       const fanOut: Record<string, unknown>[] = [];
       for (const [g, label] of [
         [0, 'usage fields only'],
-        [1, 'plus organization { id name } (developers subgraph, per subscriber)'],
+        [1, 'plus organization { id name } (developers subgraph)'],
       ] as const) {
         const handles = groups[g].filter(open);
         const others = groups.filter((_, i) => i !== g).flat();
