@@ -84,8 +84,13 @@ export const subscriptions: Scenario = {
         // Subscribers arrive one socket (50 subscriptions) every SOCKET_GAP_MS, not all at once.
         while (handles.length < perGroup) {
           const client = pool.socket(authorization);
-          for (let k = 0; k < PER_SOCKET && handles.length < perGroup; k++)
-            handles.push(pool.subscribe(client, query, { org: organizationIds[g] }));
+          for (let k = 0; k < PER_SOCKET && handles.length < perGroup; k++) {
+            // Unshared: a named operation per subscription, so no two have the same key at the gateway.
+            const document = ctx.options.unsharedSubscriptions
+              ? query.replace(/^subscription/, `subscription Warnings${g}x${handles.length}`)
+              : query;
+            handles.push(pool.subscribe(client, document, { org: organizationIds[g] }));
+          }
           await sleep(SOCKET_GAP_MS);
         }
         groups.push(handles);
