@@ -85,11 +85,12 @@ export const subscriptions: Scenario = {
         while (handles.length < perGroup) {
           const client = pool.socket(authorization);
           for (let k = 0; k < PER_SOCKET && handles.length < perGroup; k++) {
-            // Unshared: a named operation per subscription, so no two have the same key at the gateway.
-            const document = ctx.options.unsharedSubscriptions
-              ? query.replace(/^subscription/, `subscription Warnings${g}x${handles.length}`)
-              : query;
-            handles.push(pool.subscribe(client, document, { org: organizationIds[g] }));
+            // Unshared: a variable of its own (which the document does not use, so the subgraph's
+            // subscription is the same text), so no two subscriptions have the same key at the gateway.
+            const variables = ctx.options.unsharedSubscriptions
+              ? { org: organizationIds[g], subscriber: `${g}-${handles.length}` }
+              : { org: organizationIds[g] };
+            handles.push(pool.subscribe(client, query, variables));
           }
           await sleep(SOCKET_GAP_MS);
         }
