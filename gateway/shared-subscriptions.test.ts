@@ -55,7 +55,12 @@ function setup(joinableMs = 60_000) {
     const args = {
       document,
       variableValues: variables,
-      contextValue: { jwt: claims ? { payload: claims } : undefined, connectionParams: { token: 'secret' }, requestId: 'client' },
+      contextValue: {
+        jwt: claims ? { payload: claims } : undefined,
+        connectionParams: { token: 'secret' },
+        res: { stream: 'the first client’s' },
+        requestId: 'client',
+      },
     } as unknown as ExecutionArgs;
     let fn: (args: ExecutionArgs) => unknown = subscribeFn;
     plugin.onSubscribe({ args, subscribeFn, setSubscribeFn: (next) => (fn = next as typeof fn) });
@@ -94,7 +99,7 @@ describe('shared subscriptions (gateway/shared-subscriptions.ts)', () => {
   it('runs the upstream with the verified claims but not the first client’s connection, under a request id of its own', async () => {
     const { upstreams, subscribe } = setup();
     await subscribe(alice);
-    expect(upstreams[0].context).toMatchObject({ jwt: { payload: alice }, connectionParams: undefined });
+    expect(upstreams[0].context).toMatchObject({ jwt: { payload: alice }, connectionParams: undefined, res: undefined });
     expect(upstreams[0].context.requestId).not.toBe('client');
   });
 

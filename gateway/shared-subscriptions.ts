@@ -200,8 +200,9 @@ export function subscriptionKey(args: ExecutionArgs): string | null {
 
 /**
  * The context the shared execution runs with: the first client's (the verified claims, the
- * gateway's own parts), without what belongs to that client's connection (its socket, request
- * and connection parameters), and with a request id of its own for the subgraph calls.
+ * gateway's own parts), without what belongs to that client's connection (its socket, its HTTP
+ * request and response over server-sent events, its connection parameters), and with a request id
+ * of its own for the subgraph calls.
  */
 function sharedContext(context: unknown): Record<string, unknown> {
   return {
@@ -209,6 +210,7 @@ function sharedContext(context: unknown): Record<string, unknown> {
     req: undefined,
     socket: undefined,
     request: undefined,
+    res: undefined,
     connectionParams: undefined,
     requestId: randomUUID(),
   };
