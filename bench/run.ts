@@ -20,7 +20,7 @@ import { SCENARIOS } from './scenarios';
  */
 const say = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 
-const USAGE = `usage: npm run bench -- [--only <scenario,...>] [--duration <s>] [--load-duration <s>] [--subscriptions <n>] [--load-heap-mib <MiB>] [--quick]
+const USAGE = `usage: npm run bench -- [--only <scenario,...>] [--duration <s>] [--load-duration <s>] [--subscriptions <n>] [--unshared-subscriptions] [--load-heap-mib <MiB>] [--quick]
 scenarios: ${SCENARIOS.map((s) => s.name).join(', ')}`;
 
 export function parseArgs(argv: string[]): { options: BenchOptions; only: string[] | null } {
@@ -28,6 +28,7 @@ export function parseArgs(argv: string[]): { options: BenchOptions; only: string
   let loadSeconds: number | null = null;
   let subscriptions: number | null = null;
   let loadHeapMiB: number | null = null;
+  let unsharedSubscriptions = false;
   let quick = false;
   let only: string[] | null = null;
   const number = (flag: string, value: string | undefined, min: number) => {
@@ -61,6 +62,9 @@ export function parseArgs(argv: string[]): { options: BenchOptions; only: string
       case '--load-heap-mib':
         loadHeapMiB = Math.floor(number(flag, argv[++i], 64));
         break;
+      case '--unshared-subscriptions':
+        unsharedSubscriptions = true;
+        break;
       case '--quick':
         quick = true;
         break;
@@ -79,6 +83,7 @@ export function parseArgs(argv: string[]): { options: BenchOptions; only: string
       loadSeconds: loadSeconds ?? (quick ? 15 : 60),
       subscriptions: subscriptions ?? (quick ? 1000 : 10_000),
       loadHeapMiB,
+      unsharedSubscriptions,
       quick,
     },
     only,
@@ -131,7 +136,7 @@ function markdown(report: {
     '# Benchmark results (latest run)',
     '',
     `Run ${report.startedAt} on ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}; commit ${report.commit ?? 'unknown'}${report.dirty ? ' with uncommitted changes' : ''}.`,
-    `Options: ${report.options.durationSeconds} s per autocannon run, load ${report.options.loadSeconds} s${report.options.loadHeapMiB ? ` with a ${report.options.loadHeapMiB} MiB old-space limit` : ''}, ${report.options.subscriptions} subscriptions${report.options.quick ? ', --quick' : ''}.`,
+    `Options: ${report.options.durationSeconds} s per autocannon run, load ${report.options.loadSeconds} s${report.options.loadHeapMiB ? ` with a ${report.options.loadHeapMiB} MiB old-space limit` : ''}, ${report.options.subscriptions} subscriptions${report.options.unsharedSubscriptions ? ' (unshared)' : ''}${report.options.quick ? ', --quick' : ''}.`,
     `Every process runs on this one machine, so figures are noisy (±25 % between runs): compare figures of the same run. Load average (1 min) before the run ${report.loadAverage.atStart}, after ${report.loadAverage.atEnd}.`,
     '',
   ];

@@ -30,6 +30,7 @@ import { createLogger, type Logger } from './logger';
 import { migratePlatform } from './platform';
 import { PgPubSub } from './pubsub';
 import { inputBoundaryPlugin, subscribeWithinBoundary } from './input-boundary';
+import { documentCache } from './document-cache';
 import { systemClock, type Clock } from './clock';
 import { createRegistry, jobQueueMetrics, jobRunMetrics, serveMetrics, type Registry, type TaskQueueRow } from './metrics';
 import { SubgraphObservability } from './observability';
@@ -273,9 +274,13 @@ export async function startSubgraph(module: SubgraphModule, options: StartOption
     if (schema.getSubscriptionType()) {
       await pubsub.connect(options.databaseUrl);
       wss = new WebSocketServer({ server: httpServer, path: '/graphql' });
+      const documents = documentCache();
       wsCleanup = useServer<Record<string, unknown>>(
         {
           schema,
+          // One parsed, validated document per text the gateways send, not one per subscription.
+          parse: documents.parse,
+          validate: documents.validate,
           // Requests without a good gateway signature get an error for that subscription, not a closed socket.
           onSubscribe: (_ctx, _id, payload) => {
             const { refusal } = signatureCheck(payload);

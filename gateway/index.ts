@@ -46,6 +46,7 @@ import { createRegistry, isMetricsRequest, serveMetrics, type Registry } from '.
 import { observabilityPlugins } from './observability';
 import { responseCachePlugins } from './response-cache';
 import { upstreamSubscriptions } from './upstream-subscriptions';
+import { useSharedSubscriptions } from './shared-subscriptions';
 import httpTransport from '@graphql-mesh/transport-http';
 
 export interface GatewayOptions {
@@ -299,6 +300,8 @@ export function createGateway(
       useRateLimit(limits, parts.rateLimit),
       useSubscriptionCap(parts.subscriptions),
       useSubscriptionStreams(),
+      // Clients with the same subscription key share one execution and upstream subscription.
+      useSharedSubscriptions({ registry: options.metrics, clock: gatewayClock }),
       ...armorPlugins(limits),
       useClientErrors(),
       useRequestDeadlineError(limits),

@@ -27,6 +27,9 @@ export const BENCH_ENV: NodeJS.ProcessEnv = {
   LOG_LEVEL: 'warn',
   // The per-caller limit (600 per minute by default) would cap a single-token benchmark at 10 req/s.
   PLATFORM_RATE_LIMIT: '0/60',
+  // The `subscriptions` scenario holds 1,000 subscriptions per member (one member per organization);
+  // the default cap of running subscriptions per caller (200) would refuse 800 of them.
+  GRAPHQL_MAX_SUBSCRIPTIONS_PER_CALLER: '1000',
 };
 
 async function waitUntilReady(

@@ -9,6 +9,8 @@ export interface BenchOptions {
   loadSeconds: number;
   /** Idle subscriptions to hold (`--subscriptions`, default 10,000). */
   subscriptions: number;
+  /** Give every subscription a variable of its own (`--unshared-subscriptions`), so the gateway shares none. */
+  unsharedSubscriptions?: boolean;
   /**
    * V8 old-space limit (MiB) for the platform processes during `load` (`--load-heap-mib`); null
    * runs them as shipped. A capped heap tells a leak (the process runs out of memory) from a heap

@@ -38,7 +38,9 @@ async function subscribeQuotaWarnings({ args, context }: SubscribeResolverData<u
   const app = appId ? appId.toLowerCase() : null;
   const match: Record<string, string> = app === null ? { organizationId: organization } : { organizationId: organization, appId: app };
   // With `after`: the stored warnings after that cursor, then live ones (no gap, no duplicate).
-  return context.pubsub.subscribeFrom<QuotaWarningEvent>(context.em.fork(), QUOTA_WARNINGS_TOPIC, after, match);
+  // The subscription's own EntityManager (its context's) reads that history: no second fork to
+  // keep for as long as it runs.
+  return context.pubsub.subscribeFrom<QuotaWarningEvent>(context.em, QUOTA_WARNINGS_TOPIC, after, match);
 }
 
 @Resolver(() => QuotaWarning)
