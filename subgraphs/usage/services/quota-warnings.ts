@@ -3,6 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { PgPubSub } from '../../../common/pubsub';
 import { QuotaWarning, QuotaWarningKind } from '../entities/quota-warning';
 import { isUuid, NIL_UUID } from '../../../common/ids';
+import { recordWebhookEvents } from '../../../common/webhooks';
 
 /** PubSub topic of quota warnings (`PgPubSub.emit`), consumed by `Subscription.quotaWarnings`. */
 export const QUOTA_WARNINGS_TOPIC = 'quotaWarnings';
@@ -164,5 +165,26 @@ export async function insertQuotaWarnings(
   const order = new Map(ids.map((id, index) => [id, index]));
   const stored = rows.map((row) => tx.map(QuotaWarning, row)).sort((a, b) => order.get(a.id)! - order.get(b.id)!);
   for (const warning of stored) await pubsub.emit(tx, QUOTA_WARNINGS_TOPIC, toQuotaWarningEvent(warning));
+  // The same warnings as webhook events, in the same transaction (the webhooks' outbox).
+  await recordWebhookEvents(
+    tx,
+    stored.map((warning) => ({
+      type: 'QUOTA_WARNING' as const,
+      organizationId: warning.organizationId,
+      occurredAt: warning.createdAt,
+      data: {
+        quotaWarningId: warning.id,
+        appId: warning.appId,
+        credentialId: warning.credentialId,
+        planId: warning.planId,
+        kind: warning.kind,
+        thresholdPercent: warning.thresholdPercent,
+        used: warning.used,
+        limit: warning.limit,
+        windowStart: warning.windowStart.toISOString(),
+        resetsAt: warning.resetsAt.toISOString(),
+      },
+    })),
+  );
   return stored;
 }
