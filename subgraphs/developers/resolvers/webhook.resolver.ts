@@ -2,7 +2,8 @@ import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } fr
 import { badInput, forbidden, notFound } from '../../../common/errors';
 import { isUuid } from '../../../common/ids';
 import { serviceOps } from '../../../common/ops';
-import { PageArgs, paginate } from '../../../common/relay';
+import type { FilterQuery } from '@mikro-orm/core';
+import { PageArgs, pageSize, paginate, toConnection } from '../../../common/relay';
 import type { SubgraphContext } from '../../../common/server';
 import { organizationByIdLoader } from '../data/loaders';
 import { readCursor } from '../data/pagination';
@@ -81,7 +82,7 @@ export class WebhookEndpointResolver {
   }
 
   @Query(() => WebhookDeliveryConnection, {
-    description: `The deliveries of one webhook endpoint, oldest first (status, attempts, last answer and time, next retry), for ${WHO} Anyone else gets FORBIDDEN, whether or not the endpoint exists; a portal admin gets NOT_FOUND for an unknown id.`,
+    description: `The deliveries of one webhook endpoint in the order they are sent, oldest first (status, attempts, last answer and time, next retry), for ${WHO} Anyone else gets FORBIDDEN, whether or not the endpoint exists; a portal admin gets NOT_FOUND for an unknown id.`,
   })
   async webhookDeliveries(
     @Args(() => PageArgs) page: PageArgs,
@@ -101,7 +102,17 @@ export class WebhookEndpointResolver {
       throw forbidden(`Only ${WHO}`, OrganizationRole.ORG_ADMIN);
     }
     if (!endpoint) throw notFound('webhook endpoint', 'webhookEndpointId');
-    return paginate(context.em, WebhookDelivery, status ? { endpointId: id, status } : { endpointId: id }, page);
+    // In the endpoint's order of sending (`seq`): deliveries fanned out together share a creation time.
+    const limit = pageSize(page.first);
+    const where: FilterQuery<WebhookDelivery> = status ? { endpointId: id, status } : { endpointId: id };
+    let filter = where;
+    if (page.after) {
+      const anchor = await context.em.findOne(WebhookDelivery, { id: readCursor(page.after).id, endpointId: id });
+      if (!anchor) throw badInput('after', 'The cursor is not valid: pass a `pageInfo.endCursor` from an earlier page.');
+      filter = { ...where, seq: { $gt: anchor.seq } };
+    }
+    const rows = await context.em.find(WebhookDelivery, filter, { orderBy: { seq: 'asc' }, limit: limit + 1 });
+    return toConnection(rows, limit, page.after, () => context.em.count(WebhookDelivery, where));
   }
 
   @FieldResolver(() => Organization, {
