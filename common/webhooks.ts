@@ -17,11 +17,18 @@ export type WebhookEventScope = 'ORGANIZATION' | 'PLATFORM';
  * docs/WEBHOOKS.md; payloads carry ids and states only, never secrets.
  */
 export const WEBHOOK_EVENT_TYPES = {
-  DEVELOPER_REGISTERED: { scope: 'PLATFORM', description: 'A developer registered a profile (`data.developerId`, `data.subject`).' },
-  ORGANIZATION_CREATED: { scope: 'ORGANIZATION', description: 'A portal admin created an organization (`data.organizationId`).' },
+  DEVELOPER_REGISTERED: {
+    scope: 'PLATFORM',
+    description:
+      'A developer registered their profile, or registered it again with a new display name (`data.developerId`, `data.subject`).',
+  },
+  ORGANIZATION_CREATED: {
+    scope: 'ORGANIZATION',
+    description: 'A portal admin created an ACTIVE organization (`data.organizationId`, `data.slug`).',
+  },
   ORGANIZATION_REQUESTED: {
     scope: 'ORGANIZATION',
-    description: 'A developer asked for an organization; it waits for approval (`data.organizationId`).',
+    description: 'A developer asked for an organization; it waits for approval (`data.organizationId`, `data.slug`, `data.requestedBy`).',
   },
   ORGANIZATION_APPROVED: { scope: 'ORGANIZATION', description: 'A portal admin approved an organization (`data.organizationId`).' },
   ORGANIZATION_REJECTED: { scope: 'ORGANIZATION', description: 'A portal admin rejected an organization (`data.organizationId`).' },
@@ -32,7 +39,8 @@ export const WEBHOOK_EVENT_TYPES = {
   },
   MEMBER_JOINED: {
     scope: 'ORGANIZATION',
-    description: 'Someone accepted an invitation and joined an organization (`data.organizationId`, `data.subject`, `data.role`).',
+    description:
+      'Someone accepted an invitation and joined an organization (`data.organizationId`, `data.subject`, `data.role`, `data.invitationId`).',
   },
   APP_CREATED: { scope: 'ORGANIZATION', description: 'An app was created (`data.appId`, `data.organizationId`).' },
   APP_UPDATED: { scope: 'ORGANIZATION', description: 'An app was changed (`data.appId`, `data.organizationId`).' },
@@ -85,7 +93,7 @@ export const WEBHOOK_EVENT_TYPES = {
   SYNC_FAILED: {
     scope: 'PLATFORM',
     description:
-      'A change could not be written to the provider (Tyk) and will be retried (`data.providerId`, `data.target`, `data.targetId`, `data.message`).',
+      'A plan, product or credential key could not be written to the provider (Tyk) and will be retried: sent once per run of failures (`data.providerId`, `data.target` PLAN, PRODUCT or CREDENTIAL, `data.targetId`, `data.message`; `organizationId` is the credential’s organization for keys).',
   },
   WEBHOOK_ENDPOINT_DISABLED: {
     scope: 'ORGANIZATION',

@@ -25,6 +25,7 @@ import {
   type DocumentationValue,
 } from './validation';
 import { enqueueProductSync } from './product-sync';
+import { recordWebhookEvent } from '../../../common/webhooks';
 
 type ProductResult = { product: Product | null };
 
@@ -125,8 +126,19 @@ export async function createProduct(em: EntityManager, now: Date, subject: strin
       await em.flush();
       if (settings.catalogIds?.length) await replaceProductCatalogs(em, product.id, settings.catalogIds);
       await enqueueProductSync(em, [product.id]);
+      await productEvent(em, 'PRODUCT_CREATED', product, now);
       return { product };
     },
+  });
+}
+
+/** The product's webhook event, in the transaction of its change. */
+function productEvent(em: EntityManager, type: 'PRODUCT_CREATED' | 'PRODUCT_UPDATED', product: Product, now: Date): Promise<void> {
+  return recordWebhookEvent(em, {
+    type,
+    organizationId: null,
+    occurredAt: now,
+    data: { productId: product.id, slug: product.slug, status: product.status, version: product.version },
   });
 }
 
@@ -158,6 +170,7 @@ export async function updateProduct(em: EntityManager, now: Date, input: UpdateP
   await em.flush();
   if (settings.catalogIds !== undefined) await replaceProductCatalogs(em, product.id, settings.catalogIds);
   await enqueueProductSync(em, [product.id]);
+  await productEvent(em, 'PRODUCT_UPDATED', product, now);
   return { product };
 }
 
@@ -170,5 +183,6 @@ export async function archiveProduct(em: EntityManager, now: Date, input: Archiv
   product.updatedAt = now;
   await em.flush();
   await enqueueProductSync(em, [product.id]);
+  await productEvent(em, 'PRODUCT_UPDATED', product, now);
   return { product };
 }
