@@ -24,38 +24,37 @@ export const WEBHOOK_EVENT_TYPES = {
   },
   ORGANIZATION_CREATED: {
     scope: 'ORGANIZATION',
-    description: 'A portal admin created an ACTIVE organization (`data.organizationId`, `data.slug`).',
+    description: 'A portal admin created an ACTIVE organization (`data.slug`, `data.status`).',
   },
   ORGANIZATION_REQUESTED: {
     scope: 'ORGANIZATION',
-    description: 'A developer asked for an organization; it waits for approval (`data.organizationId`, `data.slug`, `data.requestedBy`).',
+    description: 'A developer asked for an organization; it waits for approval (`data.slug`, `data.status`, `data.requestedBy`).',
   },
-  ORGANIZATION_APPROVED: { scope: 'ORGANIZATION', description: 'A portal admin approved an organization (`data.organizationId`).' },
-  ORGANIZATION_REJECTED: { scope: 'ORGANIZATION', description: 'A portal admin rejected an organization (`data.organizationId`).' },
-  ORGANIZATION_SUSPENDED: { scope: 'ORGANIZATION', description: 'A portal admin suspended an organization (`data.organizationId`).' },
+  ORGANIZATION_APPROVED: { scope: 'ORGANIZATION', description: 'A portal admin approved a PENDING organization (`data.status`).' },
+  ORGANIZATION_REJECTED: { scope: 'ORGANIZATION', description: 'A portal admin rejected a PENDING organization (`data.status`).' },
+  ORGANIZATION_SUSPENDED: { scope: 'ORGANIZATION', description: 'A portal admin suspended an organization (`data.status`).' },
   ORGANIZATION_REACTIVATED: {
     scope: 'ORGANIZATION',
-    description: 'A portal admin reactivated a suspended organization (`data.organizationId`).',
+    description: 'A portal admin reactivated a suspended organization (`data.status`).',
   },
   MEMBER_JOINED: {
     scope: 'ORGANIZATION',
-    description:
-      'Someone accepted an invitation and joined an organization (`data.organizationId`, `data.subject`, `data.role`, `data.invitationId`).',
+    description: 'Someone accepted an invitation and joined an organization (`data.subject`, `data.role`, `data.invitationId`).',
   },
-  APP_CREATED: { scope: 'ORGANIZATION', description: 'An app was created (`data.appId`, `data.organizationId`).' },
-  APP_UPDATED: { scope: 'ORGANIZATION', description: 'An app was changed (`data.appId`, `data.organizationId`).' },
-  APP_DELETED: { scope: 'ORGANIZATION', description: 'An app was deleted (`data.appId`, `data.organizationId`).' },
+  APP_CREATED: { scope: 'ORGANIZATION', description: 'An app was created (`data.appId`, `data.name`).' },
+  APP_UPDATED: { scope: 'ORGANIZATION', description: 'An app was changed (`data.appId`, `data.name`).' },
+  APP_DELETED: { scope: 'ORGANIZATION', description: 'An app was deleted (`data.appId`).' },
   ACCESS_REQUESTED: {
     scope: 'ORGANIZATION',
-    description: 'A member requested access to a plan (`data.accessRequestId`, `data.organizationId`).',
+    description: 'A member requested access to a plan (`data.accessRequestId`; `data.credentialId` null).',
   },
   ACCESS_APPROVED: {
     scope: 'ORGANIZATION',
-    description: 'An access request was approved (`data.accessRequestId`, `data.credentialId`, `data.organizationId`).',
+    description: 'An access request was approved (`data.accessRequestId`, `data.credentialId`).',
   },
   ACCESS_REJECTED: {
     scope: 'ORGANIZATION',
-    description: 'An access request was rejected (`data.accessRequestId`, `data.organizationId`).',
+    description: 'An access request was rejected (`data.accessRequestId`).',
   },
   ACCESS_CANCELLED: { scope: 'ORGANIZATION', description: 'A member withdrew an access request (`data.accessRequestId`).' },
   CREDENTIAL_ISSUED: { scope: 'ORGANIZATION', description: 'A credential was issued (`data.credentialId`, `data.accessRequestId`).' },
@@ -73,23 +72,37 @@ export const WEBHOOK_EVENT_TYPES = {
     description:
       'Usage crossed a quota alert threshold (`data.quotaWarningId`, `data.planId`, `data.appId`, `data.credentialId`, `data.kind`, `data.thresholdPercent`, `data.used`, `data.limit`, `data.windowStart`, `data.resetsAt`).',
   },
-  PLAN_CREATED: { scope: 'PLATFORM', description: 'A plan was created (`data.planId`).' },
+  PLAN_CREATED: {
+    scope: 'PLATFORM',
+    description: 'A plan was created (`data.planId`, `data.name`, `data.status`, `data.version`, `data.action`).',
+  },
   PLAN_UPDATED: {
     scope: 'PLATFORM',
-    description: 'A plan was changed, published, archived or rolled back (`data.planId`, `data.status`).',
+    description:
+      'A plan was changed, published, archived, rolled back or imported again (`data.planId`, `data.name`, `data.status`, `data.version`, `data.action`: UPDATED, PUBLISHED, ARCHIVED or ROLLED_BACK).',
   },
   PLAN_DELETED: { scope: 'PLATFORM', description: 'A draft plan was deleted (`data.planId`).' },
   PLAN_CHANGE_PROPOSED: {
     scope: 'PLATFORM',
-    description: 'A plan change waits for a second portal admin (`data.planChangeRequestId`, `data.planId`).',
+    description: 'A plan change waits for a second portal admin (`data.planChangeRequestId`, `data.planId`, `data.proposedBy`).',
   },
   PLAN_CHANGE_APPROVED: {
     scope: 'PLATFORM',
-    description: 'A second portal admin approved a plan change and it was applied (`data.planChangeRequestId`, `data.planId`).',
+    description:
+      'A second portal admin approved a plan change and it was applied (`data.planChangeRequestId`, `data.planId`, `data.approvedBy`, `data.version`).',
   },
-  PLAN_CHANGE_REJECTED: { scope: 'PLATFORM', description: 'A plan change was rejected (`data.planChangeRequestId`, `data.planId`).' },
-  PRODUCT_CREATED: { scope: 'PLATFORM', description: 'A product was created (`data.productId`).' },
-  PRODUCT_UPDATED: { scope: 'PLATFORM', description: 'A product was changed or archived (`data.productId`, `data.status`).' },
+  PLAN_CHANGE_REJECTED: {
+    scope: 'PLATFORM',
+    description: 'A plan change was rejected (`data.planChangeRequestId`, `data.planId`, `data.rejectedBy`).',
+  },
+  PRODUCT_CREATED: {
+    scope: 'PLATFORM',
+    description: 'A product was created (`data.productId`, `data.slug`, `data.status`, `data.version`).',
+  },
+  PRODUCT_UPDATED: {
+    scope: 'PLATFORM',
+    description: 'A product was changed or archived (`data.productId`, `data.slug`, `data.status`, `data.version`).',
+  },
   SYNC_FAILED: {
     scope: 'PLATFORM',
     description:
