@@ -170,4 +170,56 @@ describe('webhooks end to end (gateway → subgraphs → outbox → signed deliv
     const refused = await gatewayRequest(platform.gatewayUrl, query, { id: endpointA.webhookEndpoint.id }, bob);
     expect(refused.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   });
+  it('tells a portal admin’s platform endpoint about organizations, members, apps, plans and products, in order', async () => {
+    const carol = developer();
+    receiver.respond = () => ({ status: 200 });
+    const types = [
+      'DEVELOPER_REGISTERED',
+      'ORGANIZATION_REQUESTED',
+      'ORGANIZATION_APPROVED',
+      'APP_CREATED',
+      'APP_UPDATED',
+      'APP_DELETED',
+      'PRODUCT_CREATED',
+      'PLAN_CREATED',
+      'PLAN_UPDATED',
+    ];
+    const endpoint = await mutate(
+      'createWebhookEndpoint',
+      'CreateWebhookEndpointInput',
+      'webhookEndpoint { id organization { id } } secret',
+      { url: receiver.url('/platform'), eventTypes: types },
+      admin,
+    );
+    expect(endpoint.webhookEndpoint.organization).toBeNull();
+    await mutate('registerDeveloper', 'RegisterDeveloperInput', 'developer { id }', { displayName: 'Carol' }, carol);
+    const org = (
+      await mutate(
+        'requestOrganization',
+        'RequestOrganizationInput',
+        'organization { id }',
+        { name: 'Carol Co', slug: `carol-${Date.now()}` },
+        carol,
+      )
+    ).organization.id;
+    await mutate('approveOrganization', 'ApproveOrganizationInput', 'organization { id }', { id: org }, admin);
+    const app = (await mutate('createApp', 'CreateAppInput', 'app { id }', { organizationId: org, name: 'Maps' }, carol)).app.id;
+    await mutate('updateApp', 'UpdateAppInput', 'app { id }', { id: app, name: 'Maps 2' }, carol);
+    await mutate('deleteApp', 'DeleteAppInput', 'deletedAppId', { id: app }, carol);
+    const seed = new Seed(platform.gatewayUrl, admin);
+    const product = await seed.product();
+    const plan = await seed.plan({ status: 'DRAFT' });
+    await mutate('archivePlan', 'ArchivePlanInput', 'plan { id }', { id: plan }, admin);
+
+    await waitFor(() => receiver.at('/platform').length === types.length, { what: 'every platform event', timeoutMs: 20_000 });
+    const got = receiver.at('/platform');
+    expect(got.map((r) => r.json.type)).toEqual(types);
+    for (const request of got) expect(verifyWebhook(endpoint.secret, request)).toBeTruthy();
+    const data = Object.fromEntries(got.map((r) => [r.json.type, r.json.data]));
+    expect(data.DEVELOPER_REGISTERED).toMatchObject({ organizationId: null, subject: carol.sub });
+    expect(data.ORGANIZATION_APPROVED).toEqual({ organizationId: org, status: 'ACTIVE' });
+    expect(data.APP_DELETED).toEqual({ organizationId: org, appId: app });
+    expect(data.PRODUCT_CREATED).toMatchObject({ organizationId: null, productId: product });
+    expect(data.PLAN_UPDATED).toMatchObject({ planId: plan, status: 'ARCHIVED', action: 'ARCHIVED' });
+  });
 });

@@ -3,7 +3,8 @@ import { recordWebhookEvent, type WebhookEventType } from '../../common/webhooks
 import { activeOrganization, developer, gql, join, sql, startHarness, type Harness, type Identity } from '../../test/kit/developers';
 import { verifyWebhook, WebhookReceiver, webhookTestEnv } from '../../test/kit/webhooks';
 import { waitFor } from '../../test/helpers/wait';
-import { addressRefusal } from './webhooks/address-guard';
+import { addressRefusal, pinnedLookup, resolveTarget } from './webhooks/address-guard';
+import { MAX_RETRY_DELAY_MS, retryDelayMs } from './jobs/webhooks';
 
 const ENDPOINT_FIELDS = 'id url description eventTypes enabled disabledAt disabledReason previousSecretExpiresAt organization { id }';
 const CREATE = `mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { webhookEndpoint { ${ENDPOINT_FIELDS} } secret errors { code field message } } }`;
@@ -268,6 +269,37 @@ describe('developers: webhooks', () => {
     expect(addressRefusal('127.0.0.1', allowed)).toBeNull();
     expect(addressRefusal('::ffff:127.0.0.1', allowed)).toBeNull();
     expect(addressRefusal('127.0.0.2', allowed)).toEqual(expect.any(String));
+  });
+
+  it('resolves a host once and pins the connection to the address it checked', async () => {
+    const policy = { production: false, allowedCidrs: [{ address: '127.0.0.1', prefix: 32, family: 'ipv4' as const }] };
+    // localhost may resolve to ::1 as well: only the allowed address is used.
+    const target = await resolveTarget(new URL('http://localhost:1/hooks'), policy, 2000);
+    expect(target).toMatchObject({ address: '127.0.0.1', family: 4 });
+    const lookup = pinnedLookup(target) as unknown as (host: string, options: object, cb: (...args: unknown[]) => void) => void;
+    const answers: unknown[][] = [];
+    lookup('rebound.example', {}, (...args) => answers.push(args));
+    lookup('rebound.example', { all: true }, (...args) => answers.push(args));
+    expect(answers).toEqual([
+      [null, '127.0.0.1', 4],
+      [null, [{ address: '127.0.0.1', family: 4 }]],
+    ]);
+    await expect(resolveTarget(new URL('http://localhost:1/'), { production: false, allowedCidrs: [] }, 2000)).rejects.toMatchObject({
+      code: 'WEBHOOK_ADDRESS_NOT_ALLOWED',
+    });
+  });
+
+  it('backs off exponentially for about a day by default', () => {
+    const delays: number[] = [];
+    let elapsed = 0;
+    for (let attempt = 1; elapsed + retryDelayMs(30_000, attempt) <= 86_400_000; attempt += 1) {
+      delays.push(retryDelayMs(30_000, attempt));
+      elapsed += retryDelayMs(30_000, attempt);
+    }
+    expect(delays.slice(0, 4)).toEqual([30_000, 60_000, 120_000, 240_000]);
+    expect(Math.max(...delays)).toBe(MAX_RETRY_DELAY_MS);
+    expect(delays.length + 1).toBeGreaterThanOrEqual(15); // attempts in the window, the first included
+    expect(elapsed).toBeGreaterThan(20 * 3_600_000);
   });
 
   it('checks every redirect: follows one to an allowed address, refuses one to a private address', async () => {
