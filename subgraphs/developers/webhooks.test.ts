@@ -130,6 +130,13 @@ describe('developers: webhooks', () => {
     ).toEqual([0, 1, 2, 3, 4, 5]);
     const list = await deliveries(endpoint.id);
     expect(list.map((d) => d.status)).toEqual(Array(6).fill('SUCCEEDED'));
+    // Pages follow the order of sending.
+    const page = `query($id: ID!, $after: String) { webhookDeliveries(webhookEndpointId: $id, first: 4, after: $after) { edges { node { id } } pageInfo { hasNextPage endCursor } } }`;
+    const first = (await gql(h, page, { id: endpoint.id }, owner)).data.webhookDeliveries;
+    const second = (await gql(h, page, { id: endpoint.id, after: first.pageInfo.endCursor }, owner)).data.webhookDeliveries;
+    expect(first.pageInfo.hasNextPage).toBe(true);
+    expect([...first.edges, ...second.edges].map((e: { node: { id: string } }) => e.node.id)).toEqual(list.map((d) => d.id));
+    expect(second.pageInfo.hasNextPage).toBe(false);
   });
 
   it('gives an organization’s endpoint only that organization’s events; a platform endpoint gets them all and platform events', async () => {
