@@ -222,4 +222,29 @@ describe('webhooks end to end (gateway → subgraphs → outbox → signed deliv
     expect(data.PRODUCT_CREATED).toMatchObject({ organizationId: null, productId: product });
     expect(data.PLAN_UPDATED).toMatchObject({ planId: plan, status: 'ARCHIVED', action: 'ARCHIVED' });
   });
+  it('tells platform endpoints once when a plan cannot be written to the provider', async () => {
+    receiver.respond = () => ({ status: 200 });
+    const endpoint = await mutate(
+      'createWebhookEndpoint',
+      'CreateWebhookEndpointInput',
+      'webhookEndpoint { id } secret',
+      { url: receiver.url('/sync'), eventTypes: ['SYNC_FAILED'] },
+      admin,
+    );
+    await tyk.down();
+    try {
+      const seed = new Seed(platform.gatewayUrl, admin);
+      const plan = await seed.plan({ catalogIds: [await seed.catalog()] });
+      const forPlan = () => receiver.at('/sync').filter((r) => r.json.data.targetId === plan);
+      await waitFor(() => forPlan().length > 0, { what: 'SYNC_FAILED for the plan', timeoutMs: 20_000 });
+      expect(forPlan()[0]!.json.data).toMatchObject({
+        organizationId: null,
+        target: 'PLAN',
+        message: expect.stringContaining('ECONNREFUSED'),
+      });
+      expect(verifyWebhook(endpoint.secret, forPlan()[0]!)).toBeTruthy();
+    } finally {
+      await tyk.up();
+    }
+  });
 });

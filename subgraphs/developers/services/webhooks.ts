@@ -24,6 +24,8 @@ import { generateWebhookSecret } from '../webhooks/signing';
 import { authorizeOrganization, notFoundError } from './authorize';
 
 export const MAX_WEBHOOK_DESCRIPTION_LENGTH = 500;
+/** Entries `eventTypes` may have (each type once is far fewer). */
+const MAX_EVENT_TYPES_LISTED = 100;
 /** Endpoints per organization (and on the platform). */
 export const MAX_WEBHOOK_ENDPOINTS = 20;
 /** How long the old secret still signs after a rotation, by default and at most. */
@@ -95,6 +97,7 @@ async function checkEndpointUrl(ops: Ops, v: Validation, url: string): Promise<s
 function checkEventTypes(v: Validation, types: WebhookEventType[], organizationId: string | null): WebhookEventType[] {
   const unique = [...new Set(types)];
   v.check(unique.length >= 1, 'input.eventTypes', 'Choose at least one event type.');
+  v.check(types.length <= MAX_EVENT_TYPES_LISTED, 'input.eventTypes', `List at most ${MAX_EVENT_TYPES_LISTED} event types.`);
   if (organizationId !== null) {
     const platformOnly = unique.filter((type) => WEBHOOK_EVENT_TYPES[type]?.scope === 'PLATFORM');
     v.check(
