@@ -16,6 +16,7 @@
  * Bookkeeping is SQL outside the ORM (no audit entry per attempt); the HTTP call is made outside
  * any transaction.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { appendAudit } from '../../../common/audit';
 import { systemClock } from '../../../common/clock';
@@ -32,6 +33,8 @@ import { signedHeaders } from '../webhooks/signing';
 const DISPATCH_BATCH = 500;
 /** Deliveries one run of an endpoint's job sends before it hands over to a new run (other endpoints get workers too). */
 const DELIVERIES_PER_RUN = 50;
+/** Retries due within this many milliseconds wait in the running job instead of the queue (short WEBHOOK_RETRY_BASE_MS only). */
+const IN_JOB_RETRY_MS = 1000;
 /** The longest wait between two attempts. */
 export const MAX_RETRY_DELAY_MS = 2 * 60 * 60 * 1000;
 
@@ -188,6 +191,17 @@ export async function deliverWebhooks(runtime: JobRuntime, payload: unknown): Pr
     const deadline = windowStart + config.retryWindowSeconds * 1000;
     const delay = retryDelayMs(config.retryBaseMs, attempts);
     const next = new Date(at.getTime() + delay);
+    if (next.getTime() <= deadline && delay <= IN_JOB_RETRY_MS) {
+      // A retry due sooner than the queue would notice it (it polls for jobs due later): waited here.
+      await connection.execute(
+        `update developers.webhook_delivery
+            set attempts = ?, last_attempt_at = ?, response_status = ?, response_time_ms = ?, last_error = ?, next_attempt_at = ?
+          where id = ? and status = 'PENDING'`,
+        [attempts, at, result.status, result.elapsedMs, result.error, next, head.id],
+      );
+      await sleep(delay);
+      continue;
+    }
     if (next.getTime() <= deadline) {
       await em.transactional(async (tx) => {
         await tx.getConnection().execute(
