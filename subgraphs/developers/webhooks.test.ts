@@ -421,4 +421,31 @@ describe('developers: webhooks', () => {
     expect(redelivered.data.redeliverWebhook.errors).toEqual([]);
     await waitFor(() => receiver.at('/dead').some((r) => r.status === 200 && r.json.data.n === 1), { what: 'the redelivered one' });
   });
+  it('forgets finished deliveries and dispatched events after 30 days', async () => {
+    const owner = developer();
+    const org = await activeOrganization(h, owner);
+    receiver.respond = () => ({ status: 200 });
+    const old = new Date(Date.now() - 31 * 86_400_000);
+    const [event] = await sql(
+      h,
+      `insert into platform.webhook_event (type, organization_id, occurred_at, data) values ('APP_CREATED', ?, ?, '{}') returning id`,
+      [org.id, old],
+    );
+    // Created after the event: it is never delivered there; only the delivery row below points at it.
+    const endpoint = await createEndpoint(owner, { organizationId: org.id, url: receiver.url('/retention'), eventTypes: ['APP_CREATED'] });
+    await sql(
+      h,
+      `insert into developers.webhook_delivery (id, endpoint_id, event_id, event_type, organization_id, status, attempts, created_at, completed_at)
+       values (gen_random_uuid(), ?, ?, 'APP_CREATED', ?, 'SUCCEEDED', 1, ?, ?)`,
+      [endpoint.id, event.id, org.id, old, old],
+    );
+    // The next dispatch purges them; the new event is delivered and kept.
+    await record('APP_CREATED', org.id, { n: 'new' });
+    await waitFor(() => receiver.at('/retention').length === 1, { what: 'the new event' });
+    await waitFor(async () => (await sql(h, 'select 1 from platform.webhook_event where id = ?', [event.id])).length === 0, {
+      what: 'the old event to be purged',
+    });
+    const left = await deliveries(endpoint.id);
+    expect(left.map((d) => [d.status, d.messageId === `msg_${event.id}`])).toEqual([['SUCCEEDED', false]]);
+  });
 });

@@ -31,6 +31,10 @@ import { signedHeaders } from '../webhooks/signing';
 
 /** Events fanned out per dispatch transaction (a longer backlog is dispatched by the next run, enqueued at once). */
 const DISPATCH_BATCH = 500;
+/** Finished deliveries, and dispatched events without deliveries, are kept this long. */
+export const RETENTION_DAYS = 30;
+/** Rows each dispatch deletes at most, per table. */
+const PURGE_BATCH = 1000;
 /** Deliveries one run of an endpoint's job sends before it hands over to a new run (other endpoints get workers too). */
 const DELIVERIES_PER_RUN = 50;
 /** Retries due within this many milliseconds wait in the running job instead of the queue (short WEBHOOK_RETRY_BASE_MS only). */
@@ -101,7 +105,35 @@ export async function dispatchWebhooks(runtime: JobRuntime): Promise<void> {
     await connection.execute('update developers.webhook_dispatch_cursor set last_event_id = ? where id = 1', [last], 'run', context);
     for (const endpointId of new Set(created.map((row) => row.endpoint_id))) await enqueueEndpointDelivery(em, endpointId);
     if (events.length === DISPATCH_BATCH) await enqueueJob(em, JOB_TASKS.dispatchWebhooks, {}, { jobKey: WEBHOOK_DISPATCH_JOB_KEY });
+    await purgeOld(em, now, last);
   });
+}
+
+/**
+ * Retention: deliveries that ended more than `RETENTION_DAYS` ago, and events of that age that
+ * are dispatched and have no delivery left, are deleted (a bounded number per dispatch).
+ */
+async function purgeOld(em: EntityManager, now: Date, dispatchedUpTo: string): Promise<void> {
+  const before = new Date(now.getTime() - RETENTION_DAYS * 86_400_000);
+  const connection = em.getConnection();
+  const context = em.getTransactionContext();
+  await connection.execute(
+    `delete from developers.webhook_delivery where id in (
+       select id from developers.webhook_delivery where status <> 'PENDING' and completed_at < ? limit ?)`,
+    [before, PURGE_BATCH],
+    'run',
+    context,
+  );
+  await connection.execute(
+    `delete from platform.webhook_event where id in (
+       select ev.id from platform.webhook_event ev
+        where ev.id <= ? and ev.occurred_at < ?
+          and not exists (select 1 from developers.webhook_delivery d where d.event_id = ev.id)
+        order by ev.id limit ?)`,
+    [dispatchedUpTo, before, PURGE_BATCH],
+    'run',
+    context,
+  );
 }
 
 interface EndpointRow {

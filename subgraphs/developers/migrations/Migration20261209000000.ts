@@ -51,6 +51,8 @@ export class Migration20261209000000 extends Migration {
       );`);
     this.addSql(`create index webhook_delivery_endpoint_idx on developers.webhook_delivery (endpoint_id, created_at, id);`);
     this.addSql(`create index webhook_delivery_pending_idx on developers.webhook_delivery (endpoint_id, seq) where status = 'PENDING';`);
+    this.addSql(`create index webhook_delivery_event_idx on developers.webhook_delivery (event_id);`);
+    this.addSql(`create index webhook_delivery_completed_idx on developers.webhook_delivery (completed_at) where status <> 'PENDING';`);
     this.addSql(`
       create table developers.webhook_dispatch_cursor (
         id integer primary key check (id = 1),
