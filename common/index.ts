@@ -23,3 +23,4 @@ export * from './key-value';
 export * from './clock';
 export * from './db-types';
 export * from './audit';
+export * from './webhooks';

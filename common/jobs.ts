@@ -44,6 +44,10 @@ export const JOB_TASKS = {
   credentialRevoked: 'developers.credentialRevoked',
   /** Erase the sealed secret a rotation's idempotency key keeps for replays. Payload { subject, operation, key, createdAt }; job key `replay-secret:<sha256 of subject, operation, key>`. */
   forgetReplaySecret: 'developers.forgetReplaySecret',
+  /** Fan new webhook events (`platform.webhook_event`) out to the endpoints that want them. Payload {}; job key `webhooks:dispatch` (every subgraph, with each webhook event). */
+  dispatchWebhooks: 'developers.dispatchWebhooks',
+  /** Send one endpoint's waiting deliveries, oldest first. Payload { endpointId }; job key and queue `webhook-endpoint:<endpointId>` (the dispatcher, redeliveries, its own retries). */
+  deliverWebhooks: 'developers.deliverWebhooks',
   // ---- handled by plans / products (sent by provider's dashboard-first import)
   /** Create or update a bare plan from an imported consumption-limit policy; job key `import:<providerId>:<policyId>`. */
   importPlan: 'plans.importPolicy',
@@ -66,6 +70,12 @@ export interface EnqueueOptions {
   maxAttempts?: number;
   /** Jobs in one queue run one at a time, in order. */
   queueName?: string;
+  /**
+   * What adding a job key that is queued already does: `replace` (default) takes this job's
+   * payload and run time; `preserve_run_at` keeps the queued job's run time (a retry scheduled
+   * for later stays later).
+   */
+  jobKeyMode?: 'replace' | 'preserve_run_at';
 }
 
 /**
@@ -84,7 +94,7 @@ export async function enqueueJob(
   await em
     .getConnection()
     .execute(
-      `select graphile_worker.add_job(?, ?::json, queue_name := ?, run_at := coalesce(?::timestamptz, now() + ?::float8 * interval '1 second'), max_attempts := ?, job_key := ?, job_key_mode := 'replace')`,
+      `select graphile_worker.add_job(?, ?::json, queue_name := ?, run_at := coalesce(?::timestamptz, now() + ?::float8 * interval '1 second'), max_attempts := ?, job_key := ?, job_key_mode := ?)`,
       [
         task,
         JSON.stringify(payload),
@@ -93,6 +103,7 @@ export async function enqueueJob(
         options.delaySeconds ?? null,
         options.maxAttempts ?? null,
         options.jobKey ?? null,
+        options.jobKeyMode ?? 'replace',
       ],
       'all',
       em.getTransactionContext(),

@@ -118,6 +118,34 @@ const PLATFORM_MIGRATIONS: { id: string; sql: string }[] = [
       create index event_topic_created_idx on platform.event (topic, created_at);
     `,
   },
+  {
+    id: '0005_webhook_event',
+    sql: `
+      -- The webhooks' transactional outbox (common/webhooks.ts): every subgraph stores the webhook
+      -- events of a change in the change's transaction; the developers subgraph fans them out to
+      -- the endpoints that want them. Ids are taken in COMMIT order (as platform.event's, 0004):
+      -- the dispatcher's cursor "every event up to id X is fanned out" can then never skip an event
+      -- of an older transaction that commits after a younger one. One lock for every type, since
+      -- the dispatcher reads them all in one order.
+      create table platform.webhook_event (
+        id bigserial primary key,
+        type text not null,
+        organization_id uuid,
+        occurred_at timestamptz not null,
+        data jsonb not null,
+        created_at timestamptz not null default now()
+      );
+      create function platform.webhook_event_commit_order() returns trigger language plpgsql as $f$
+        begin
+          perform pg_advisory_xact_lock(hashtext('plangraph:webhook_event'));
+          new.id := nextval(pg_get_serial_sequence('platform.webhook_event', 'id'));
+          return new;
+        end
+      $f$;
+      create trigger webhook_event_commit_order before insert on platform.webhook_event for each row execute function platform.webhook_event_commit_order();
+      create index webhook_event_created_idx on platform.webhook_event (created_at);
+    `,
+  },
 ];
 
 export async function migratePlatform(databaseUrl: string): Promise<void> {

@@ -44,6 +44,7 @@ import {
   tests,
   tokenLifetime,
   usage,
+  webhooks,
 } from './parts';
 import { Env, Reader, SUBGRAPH_NAMES, SubgraphName, Variable, VARIABLES } from './variables';
 export { type Part, type Problem } from './parts';
@@ -67,7 +68,7 @@ export {
 const SUBGRAPH_SETTINGS = {
   products: { runtime, logging, claims, signatureCheck, sharedSecret, jobs, shutdown, telemetry },
   plans: { runtime, logging, claims, signatureCheck, sharedSecret, jobs, shutdown, plans, telemetry },
-  developers: { runtime, logging, claims, signatureCheck, sharedSecret, jobs, shutdown, encryption, developers, telemetry },
+  developers: { runtime, logging, claims, signatureCheck, sharedSecret, jobs, shutdown, encryption, developers, webhooks, telemetry },
   usage: { runtime, logging, claims, signatureCheck, sharedSecret, jobs, shutdown, jwtKeys, usage, telemetry },
   provider: { runtime, logging, claims, signatureCheck, sharedSecret, jobs, shutdown, encryption, provider, telemetry },
 } as const;
@@ -310,6 +311,11 @@ export function syncStuckSeconds(env: Env = processEnv()): number {
 
 export function credentialExpiryWarningSeconds(env: Env = processEnv()): number {
   return read(developers, env).credentialExpiryWarningSeconds;
+}
+
+/** The webhook delivery settings (`WEBHOOK_*`): allowed private ranges, timeout, retry schedule. */
+export function webhookConfig(env: Env = processEnv()) {
+  return read(webhooks, env);
 }
 
 export function providerHttpTimeoutMs(env: Env = processEnv()): number {

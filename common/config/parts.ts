@@ -244,6 +244,20 @@ export const developers = part('developers', ['CREDENTIAL_EXPIRY_WARNING_SECONDS
   credentialExpiryWarningSeconds: v.CREDENTIAL_EXPIRY_WARNING_SECONDS,
 }));
 
+/** Webhook delivery (the developers subgraph's dispatcher, docs/WEBHOOKS.md). */
+export const webhooks = part(
+  'webhooks',
+  ['NODE_ENV', 'WEBHOOK_ALLOWED_CIDRS', 'WEBHOOK_TIMEOUT_MS', 'WEBHOOK_RETRY_BASE_MS', 'WEBHOOK_RETRY_WINDOW_SECONDS'],
+  (v) => ({
+    /** http:// URLs are accepted for localhost outside production. */
+    production: v.NODE_ENV === 'production',
+    allowedCidrs: v.WEBHOOK_ALLOWED_CIDRS,
+    timeoutMs: v.WEBHOOK_TIMEOUT_MS,
+    retryBaseMs: v.WEBHOOK_RETRY_BASE_MS,
+    retryWindowSeconds: v.WEBHOOK_RETRY_WINDOW_SECONDS,
+  }),
+);
+
 export const provider = part(
   'provider',
   ['SYNC_STUCK_SECONDS', 'PROVIDER_HTTP_TIMEOUT_MS', 'PROVIDER_SYNC_INTERVAL_SECONDS', 'PROVIDER_TYK_RELOAD'],

@@ -1,4 +1,5 @@
 /** The variables: each one declared once, with its type, bounds, default, meaning and whether it is a secret. */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import type { KeyRing } from '../crypto';
 import developmentSecrets from '../development-secrets.json';
@@ -153,6 +154,42 @@ function url(o: {
     allowed: o.allowed,
     description: o.description,
     secret: o.secret,
+  };
+}
+
+/** Comma-separated CIDRs (`10.0.0.0/8,::1/128`), parsed into address, prefix and family. */
+function cidrList(description: string): Variable<{ address: string; prefix: number; family: 'ipv4' | 'ipv6' }[]> {
+  const must = { error: 'must be comma-separated CIDR ranges such as `10.0.0.0/8,127.0.0.1/32,::1/128`' };
+  return {
+    schema: z
+      .preprocess(
+        unsetIfBlank,
+        z
+          .string()
+          .transform((value, ctx) => {
+            const out: { address: string; prefix: number; family: 'ipv4' | 'ipv6' }[] = [];
+            for (const entry of value
+              .split(',')
+              .map((e) => e.trim())
+              .filter(Boolean)) {
+              const [address, prefixText] = entry.split('/');
+              const version = isIP(address ?? '');
+              const prefix = Number(prefixText);
+              const max = version === 6 ? 128 : 32;
+              if (!version || prefixText === undefined || !Number.isInteger(prefix) || prefix < 0 || prefix > max) {
+                ctx.addIssue({ code: 'custom', message: must.error });
+                return z.NEVER;
+              }
+              out.push({ address: address!, prefix, family: version === 6 ? 'ipv6' : 'ipv4' });
+            }
+            return out;
+          })
+          .optional(),
+      )
+      .transform((value) => value ?? []),
+    default: 'none',
+    allowed: 'CIDR list',
+    description,
   };
 }
 
@@ -421,6 +458,35 @@ export const VARIABLES = {
     max: Number.MAX_SAFE_INTEGER,
     unit: 'seconds',
     description: 'how long before `expiresAt` the CREDENTIAL_EXPIRING event is published',
+  }),
+  WEBHOOK_ALLOWED_CIDRS: cidrList(
+    'address ranges webhook endpoints may resolve to although they are private, loopback, link-local or otherwise not public (refused by default: SSRF protection), comma-separated CIDRs such as `10.20.0.0/16,127.0.0.1/32`; for receivers inside your network, and for tests',
+  ),
+  WEBHOOK_TIMEOUT_MS: integer({
+    default: 5_000,
+    min: 50,
+    max: 60_000,
+    unit: 'milliseconds',
+    description:
+      'how long one webhook delivery attempt may take (connecting, sending, the answer’s status and headers), each redirect included',
+  }),
+  WEBHOOK_RETRY_BASE_MS: integer({
+    default: 30_000,
+    defaultText: '`30000` (30 s)',
+    min: 10,
+    max: 3_600_000,
+    unit: 'milliseconds',
+    description:
+      'the first retry of a failed webhook delivery comes this long after the failed attempt; each further one waits twice as long as the one before, at most 2 hours',
+  }),
+  WEBHOOK_RETRY_WINDOW_SECONDS: integer({
+    default: 86_400,
+    defaultText: '`86400` (1 day)',
+    min: 1,
+    max: 2_592_000,
+    unit: 'seconds',
+    description:
+      'how long a webhook delivery is retried (counted from its event, or from when its endpoint was enabled again); then it is FAILED and its endpoint is disabled',
   }),
   JOB_CONCURRENCY: integer({
     default: 4,

@@ -9,6 +9,8 @@ import { TeamMember } from './entities/team-member';
 import { App } from './entities/app';
 import { AccessRequest } from './entities/access-request';
 import { Credential } from './entities/credential';
+import { WebhookEndpoint } from './entities/webhook-endpoint';
+import { WebhookDelivery } from './entities/webhook-delivery';
 import { migrations } from './migrations';
 // type-graphql registers types in import order and the printed schema follows it: the app
 // types and operations are registered before the organization ones (keep this order).
@@ -26,6 +28,7 @@ import { CredentialFormatResolver } from './resolvers/credential-format.resolver
 import { AccessRequestEventResolver } from './resolvers/access-events.resolver';
 import { EntitlementResolver, OrganizationEntitlementsResolver, ViewerEntitlementsResolver } from './resolvers/entitlement.resolver';
 import { GovernanceResolver } from './resolvers/governance.resolver';
+import { WebhookEndpointResolver } from './resolvers/webhook.resolver';
 import { resolveAccessRequestReference } from './access-request.reference';
 import { resolveCredentialReference } from './credential.reference';
 import { developersJobs } from './jobs';
@@ -39,11 +42,24 @@ import { resolveInvitationReference } from './invitation.reference';
  * The developers subgraph: who uses the portal (viewer, developer profiles), their
  * organizations (requested, approved, suspended), memberships and invitations, teams, apps, access
  * requests and credentials (with realtime events and entitlements), the jobs that follow them, and
- * governance (the audit log, revoking every credential of an organization).
+ * governance (the audit log, revoking every credential of an organization), and webhooks (endpoints,
+ * the dispatcher of the outbox `platform.webhook_event`, signed deliveries with retries).
  */
 export const developersSubgraph: SubgraphModule = {
   name: 'developers',
-  entities: [Organization, OrganizationMember, Developer, Invitation, Team, TeamMember, App, AccessRequest, Credential],
+  entities: [
+    Organization,
+    OrganizationMember,
+    Developer,
+    Invitation,
+    Team,
+    TeamMember,
+    App,
+    AccessRequest,
+    Credential,
+    WebhookEndpoint,
+    WebhookDelivery,
+  ],
   migrations,
   buildSchema: (pubsub) =>
     buildFederatedSchema({
@@ -69,6 +85,7 @@ export const developersSubgraph: SubgraphModule = {
         OrganizationEntitlementsResolver,
         ViewerEntitlementsResolver,
         GovernanceResolver,
+        WebhookEndpointResolver,
       ],
       references: {
         Organization: resolveOrganizationReference as never,

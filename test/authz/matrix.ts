@@ -562,6 +562,78 @@ export const MATRIX: MatrixRow[] = [
     variables: (w, caller) => ({ i: { id: w.disposableTeams[caller] } }),
   },
   {
+    operation: 'Query.webhookEndpoints',
+    who: 'ORG_ADMINs of the organization, portal admins',
+    cells: cells(U, F, A, F, A, F),
+    document: `query($org: ID) { webhookEndpoints(organizationId: $org) { totalCount edges { node { id } } } }`,
+    variables: (w) => ({ org: w.orgA }),
+  },
+  {
+    operation: 'Query.webhookEndpoints (platform endpoints)',
+    who: 'portal admins',
+    cells: PORTAL_ADMIN_ONLY,
+    document: `query { webhookEndpoints { totalCount edges { node { id } } } }`,
+  },
+  {
+    operation: 'Query.webhookEndpoint',
+    who: 'ORG_ADMINs of the endpoint’s organization, portal admins; null for everyone else',
+    cells: cells(N, N, A, N, A, N),
+    document: `query($id: ID!) { webhookEndpoint(id: $id) { id url } }`,
+    variables: (w) => ({ id: w.webhookEndpoint }),
+  },
+  {
+    operation: 'Query.webhookDeliveries',
+    who: 'ORG_ADMINs of the endpoint’s organization, portal admins',
+    cells: cells(U, F, A, F, A, F),
+    document: `query($id: ID!) { webhookDeliveries(webhookEndpointId: $id) { totalCount edges { node { id status } } } }`,
+    variables: (w) => ({ id: w.webhookEndpoint }),
+  },
+  {
+    operation: 'Mutation.createWebhookEndpoint',
+    who: 'ORG_ADMINs of the organization, portal admins',
+    cells: ORG_ADMINS_WRITE,
+    // No event type: refused after the authorization check.
+    document: mutation('createWebhookEndpoint', 'CreateWebhookEndpointInput', 'secret'),
+    variables: (w) => ({ i: { organizationId: w.orgA, url: 'https://93.184.215.14/hooks', eventTypes: [] } }),
+  },
+  {
+    operation: 'Mutation.createWebhookEndpoint (platform endpoint)',
+    who: 'portal admins',
+    cells: PORTAL_ADMIN_ONLY,
+    document: mutation('createWebhookEndpoint', 'CreateWebhookEndpointInput', 'secret'),
+    variables: () => ({ i: { url: 'https://93.184.215.14/hooks', eventTypes: [] } }),
+  },
+  {
+    operation: 'Mutation.updateWebhookEndpoint',
+    who: 'ORG_ADMINs of the endpoint’s organization, portal admins',
+    cells: ORG_ADMINS_WRITE,
+    document: mutation('updateWebhookEndpoint', 'UpdateWebhookEndpointInput', 'webhookEndpoint { id }'),
+    variables: (w) => ({ i: { id: w.webhookEndpoint, eventTypes: [] } }),
+  },
+  {
+    operation: 'Mutation.rotateWebhookEndpointSecret',
+    who: 'ORG_ADMINs of the endpoint’s organization, portal admins',
+    cells: ORG_ADMINS_WRITE,
+    document: mutation('rotateWebhookEndpointSecret', 'RotateWebhookEndpointSecretInput', 'secret'),
+    variables: (w) => ({ i: { id: w.webhookEndpoint, overlapSeconds: -1 } }),
+  },
+  {
+    operation: 'Mutation.deleteWebhookEndpoint',
+    who: 'ORG_ADMINs of the endpoint’s organization, portal admins',
+    cells: ORG_ADMINS_WRITE,
+    // Destructive: every caller targets a disposable endpoint of A of its own.
+    document: mutation('deleteWebhookEndpoint', 'DeleteWebhookEndpointInput', 'deletedWebhookEndpointId'),
+    variables: (w, caller) => ({ i: { id: w.disposableWebhookEndpoints[caller] } }),
+  },
+  {
+    operation: 'Mutation.redeliverWebhook',
+    who: 'ORG_ADMINs of the endpoint’s organization, portal admins',
+    cells: ORG_ADMINS_WRITE,
+    // The endpoint is disabled: WEBHOOK_ENDPOINT_DISABLED after the authorization check.
+    document: mutation('redeliverWebhook', 'RedeliverWebhookInput', 'webhookDelivery { id }'),
+    variables: (w) => ({ i: { deliveryId: w.webhookDelivery } }),
+  },
+  {
     operation: 'Mutation.requestAccess',
     who: "members of the app's organization only",
     cells: MEMBERS_ONLY_WRITE,

@@ -85,6 +85,12 @@ export interface WorldIds {
   decidedChangeRequest: string;
   /** PENDING plan change request proposed by the portal admin of the column (its own). */
   ownChangeRequest: string;
+  /** Webhook endpoint of A (disabled, at a public address: nothing is ever sent). */
+  webhookEndpoint: string;
+  /** One webhook endpoint of A per caller, for `deleteWebhookEndpoint`. */
+  disposableWebhookEndpoints: Record<CallerName, string>;
+  /** A FAILED delivery of `webhookEndpoint` (a redelivery is refused while the endpoint is disabled). */
+  webhookDelivery: string;
   /** Subjects of the callers (for inputs that name members). */
   subjects: Record<CallerName, string | null>;
   /** Email the pending invitation is for (nobody among the callers). */
@@ -338,6 +344,29 @@ async function populate(platform: TestPlatform, tyk: TykTestServer): Promise<Wor
   await mutate('rejectPlanChange', 'RejectPlanChangeInput', { id: decidedChangeRequest, reason: 'Not now' }, 'changeRequest { id }', admin);
   const ownChangeRequest = await propose(admin);
 
+  // Webhook endpoints of A: disabled and at a public address, so nothing is ever sent from the world.
+  const endpointInput = { organizationId: orgA, url: 'https://93.184.215.14/hooks', eventTypes: ['CREDENTIAL_EXPIRING'], enabled: false };
+  const createEndpoint = async () =>
+    (await mutate('createWebhookEndpoint', 'CreateWebhookEndpointInput', endpointInput, 'webhookEndpoint { id }', orgAdmin)).webhookEndpoint
+      .id as string;
+  const webhookEndpoint = await createEndpoint();
+  const disposableWebhookEndpoints = {} as Record<CallerName, string>;
+  for (const caller of CALLERS) disposableWebhookEndpoints[caller] = await createEndpoint();
+  // A platform endpoint (portal admins'), so their list is not empty.
+  await mutate(
+    'createWebhookEndpoint',
+    'CreateWebhookEndpointInput',
+    { url: endpointInput.url, eventTypes: ['PLAN_CREATED'], enabled: false },
+    'webhookEndpoint { id }',
+    admin,
+  );
+  const webhookDelivery = randomUUID();
+  await platform.subgraphs.developers!.orm.em.getConnection().execute(
+    `insert into developers.webhook_delivery (id, endpoint_id, event_id, event_type, organization_id, status, attempts, created_at, completed_at)
+       values (?, ?, 1, 'CREDENTIAL_EXPIRING', ?, 'FAILED', 1, now(), now())`,
+    [webhookDelivery, webhookEndpoint, orgA],
+  );
+
   const subjects = Object.fromEntries(CALLERS.map((c) => [c, identities[c]?.sub ?? null])) as Record<CallerName, string | null>;
   return {
     platform,
@@ -374,6 +403,9 @@ async function populate(platform: TestPlatform, tyk: TykTestServer): Promise<Wor
       plan,
       autoPlan,
       provider,
+      webhookEndpoint,
+      disposableWebhookEndpoints,
+      webhookDelivery,
       subjects,
       inviteeEmail,
       decidedChangeRequest,

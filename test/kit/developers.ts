@@ -18,12 +18,14 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-export async function startHarness(): Promise<Harness> {
+/** `env`: settings of the subgraph (default: this process's environment). */
+export async function startHarness(env?: NodeJS.ProcessEnv): Promise<Harness> {
   const queries: string[] = [];
   const subgraph = await startSubgraph(developersSubgraph, {
     databaseUrl: testDatabaseUrl(),
     port: 0,
     onQuery: (sql) => queries.push(sql),
+    ...(env ? { env } : {}),
   });
   return { subgraph, queries, admin: portalAdmin(), stop: () => subgraph.stop() };
 }

@@ -15,6 +15,7 @@ import { Team } from '../entities/team';
 import { checkName, checkRedirectUris, MAX_DESCRIPTION_LENGTH } from './validation';
 import { authorizeApp, authorizeOrganization, requireActive } from './authorize';
 import type { Ops } from '../../../common/ops';
+import { recordWebhookEvent } from '../../../common/webhooks';
 
 export type AppResult = { app: App | null };
 
@@ -132,6 +133,7 @@ export async function createApp(ops: Ops, caller: Caller, createdBy: string, inp
         updatedAt: at,
       });
       await em.flush();
+      await recordWebhookEvent(em, { type: 'APP_CREATED', organizationId: organization.id, occurredAt: at, data: { appId: app.id, name } });
       return { app };
     },
   });
@@ -161,6 +163,12 @@ export async function updateApp(ops: Ops, caller: Caller, input: UpdateAppComman
   if (description !== null) app.description = description;
   if (redirectUris !== null) app.redirectUris = redirectUris;
   await em.flush();
+  await recordWebhookEvent(em, {
+    type: 'APP_UPDATED',
+    organizationId: organization.id,
+    occurredAt: ops.now,
+    data: { appId: app.id, name: app.name },
+  });
   return { app };
 }
 
@@ -174,5 +182,6 @@ export async function deleteApp(
   const { app, organization } = await authorizeApp({ caller }, em, input.id, OrganizationRole.ORG_ADMIN);
   await assertAppDeletable(em, app, ops.now);
   await em.nativeDelete(App, { id: app.id });
+  await recordWebhookEvent(em, { type: 'APP_DELETED', organizationId: organization.id, occurredAt: ops.now, data: { appId: app.id } });
   return { deletedAppId: app.id, organization };
 }

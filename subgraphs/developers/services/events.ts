@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { PgPubSub } from '../../../common/pubsub';
+import { recordWebhookEvent, type WebhookEventType } from '../../../common/webhooks';
 import { AccessRequestEvent, type AccessRequestEventType } from '../entities/access-request-event';
 
 /** The PgPubSub topic of access-request and credential events. */
@@ -33,7 +34,22 @@ export function eventFromPayload(payload: AccessRequestEventPayload, cursor: str
   });
 }
 
-/** Publishes an event inside the transaction of `em` (delivered when it commits). */
+/** The webhook event type of each access-request event. */
+const WEBHOOK_TYPES: Record<AccessRequestEventType, WebhookEventType> = {
+  REQUESTED: 'ACCESS_REQUESTED',
+  APPROVED: 'ACCESS_APPROVED',
+  REJECTED: 'ACCESS_REJECTED',
+  CANCELLED: 'ACCESS_CANCELLED',
+  CREDENTIAL_ISSUED: 'CREDENTIAL_ISSUED',
+  CREDENTIAL_ROTATED: 'CREDENTIAL_ROTATED',
+  CREDENTIAL_REVOKED: 'CREDENTIAL_REVOKED',
+  CREDENTIAL_EXPIRING: 'CREDENTIAL_EXPIRING',
+};
+
+/**
+ * Publishes an event inside the transaction of `em` (delivered when it commits), and stores its
+ * webhook event (`ACCESS_*`, `CREDENTIAL_*`) in the webhooks' outbox in the same transaction.
+ */
 export async function emitAccessEvent(
   pubsub: PgPubSub,
   em: EntityManager,
@@ -48,4 +64,10 @@ export async function emitAccessEvent(
     credentialId: event.credentialId ?? null,
   };
   await pubsub.emit(em, ACCESS_REQUEST_EVENTS_TOPIC, payload);
+  await recordWebhookEvent(em, {
+    type: WEBHOOK_TYPES[event.type],
+    organizationId: event.organizationId,
+    occurredAt: event.at,
+    data: { accessRequestId: payload.accessRequestId, credentialId: payload.credentialId },
+  });
 }

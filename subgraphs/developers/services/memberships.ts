@@ -18,6 +18,7 @@ import { verifiedEmail } from '../data/loaders';
 import { checkEmail, checkSubject } from './validation';
 import { authorizeInvitation, authorizeOrganization, requireActive } from './authorize';
 import type { Ops } from '../../../common/ops';
+import { recordWebhookEvent } from '../../../common/webhooks';
 
 export type InvitationResult = { invitation: Invitation | null };
 
@@ -144,6 +145,12 @@ export async function acceptInvitation(ops: Ops, caller: Caller, input: Invitati
   invitation.acceptedBy = subject;
   invitation.acceptedAt = at;
   await em.flush();
+  await recordWebhookEvent(em, {
+    type: 'MEMBER_JOINED',
+    organizationId: organization.id,
+    occurredAt: at,
+    data: { subject, role: invitation.role, invitationId: invitation.id },
+  });
   return { invitation };
 }
 

@@ -13,6 +13,7 @@ import { OrganizationMember, OrganizationRole } from '../entities/organization-m
 import { checkName, checkReason, checkSlug, checkSubject } from './validation';
 import { notFoundError } from './authorize';
 import type { Ops } from '../../../common/ops';
+import { recordWebhookEvent, type WebhookEventType } from '../../../common/webhooks';
 
 export type OrganizationResult = { organization: Organization | null };
 
@@ -74,6 +75,12 @@ export async function createOrganization(
         em.create(OrganizationMember, { organization, subject: adminSubject, role: OrganizationRole.ORG_ADMIN });
       }
       await em.flush();
+      await recordWebhookEvent(em, {
+        type: 'ORGANIZATION_CREATED',
+        organizationId: organization.id,
+        occurredAt: at,
+        data: { slug, status: organization.status },
+      });
       return { organization };
     },
   });
@@ -105,6 +112,12 @@ export async function requestOrganization(ops: Ops, subject: string, input: Requ
       });
       em.create(OrganizationMember, { organization, subject, role: OrganizationRole.ORG_ADMIN, createdAt: at });
       await em.flush();
+      await recordWebhookEvent(em, {
+        type: 'ORGANIZATION_REQUESTED',
+        organizationId: organization.id,
+        occurredAt: at,
+        data: { slug, status: organization.status, requestedBy: subject },
+      });
       return { organization };
     },
   });
@@ -127,6 +140,14 @@ const DECISIONS = {
 } as const;
 
 export type Decision = keyof typeof DECISIONS;
+
+/** The webhook event of each decision. */
+const DECISION_EVENTS: Record<Decision, WebhookEventType> = {
+  approve: 'ORGANIZATION_APPROVED',
+  reject: 'ORGANIZATION_REJECTED',
+  suspend: 'ORGANIZATION_SUSPENDED',
+  reactivate: 'ORGANIZATION_REACTIVATED',
+};
 
 /**
  * Makes a decision. Repeating one changes nothing anyway; `idempotencyKey` (approve and reject)
@@ -171,6 +192,12 @@ export async function decideOrganization(
       organization.decidedAt = ops.now;
       organization.decisionReason = reason;
       await em.flush();
+      await recordWebhookEvent(em, {
+        type: DECISION_EVENTS[decision],
+        organizationId: organization.id,
+        occurredAt: ops.now,
+        data: { status: organization.status },
+      });
       return { organization };
     },
   });

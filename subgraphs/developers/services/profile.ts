@@ -5,6 +5,8 @@ import { runMutation, Validation, type MutationOptions } from '../../../common/m
 import type { UserError } from '../../../common/errors';
 import type { SubgraphContext } from '../../../common/server';
 import { Developer } from '../entities/developer';
+import { recordWebhookEvent } from '../../../common/webhooks';
+import { ormNow } from '../../../common/clock';
 
 export const MAX_DISPLAY_NAME_LENGTH = 120;
 
@@ -83,5 +85,11 @@ export async function registerDeveloper(
     .done();
   developer.displayName = displayName;
   await em.flush();
+  await recordWebhookEvent(em, {
+    type: 'DEVELOPER_REGISTERED',
+    organizationId: null,
+    occurredAt: ormNow(em),
+    data: { developerId: developer.id, subject: developer.subject },
+  });
   return { developer };
 }

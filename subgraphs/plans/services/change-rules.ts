@@ -13,6 +13,8 @@ import { Plan, PlanStatus } from '../entities/plan';
 import { PlanVersion } from '../entities/plan-version';
 import { existingProductIds, missingCatalogIds } from '../contracts/products';
 import { diffSettings, settingsOf, type EndpointRuleSetting, type PlanSettingsData, type SettingChange } from './settings';
+import { recordWebhookEvent } from '../../../common/webhooks';
+import { ormNow } from '../../../common/clock';
 
 export { serviceOps, type Ops } from '../../../common/ops';
 
@@ -99,6 +101,12 @@ export async function recordChange(
   });
   await em.flush();
   if (options.sync ?? true) await enqueueJob(em, JOB_TASKS.syncPlan, { planId: plan.id }, { jobKey: `plan:${plan.id}` });
+  await recordWebhookEvent(em, {
+    type: action === PlanChangeAction.CREATED ? 'PLAN_CREATED' : 'PLAN_UPDATED',
+    organizationId: null,
+    occurredAt: ormNow(em),
+    data: { planId: plan.id, name: plan.name, status: plan.status, version: plan.version, action },
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ import {
 import { MAX_REASON } from './limits';
 import { applySettings, diffSettings, normalizeSettings, type PlanSettingsData, type SettingChange } from './settings';
 import { validateSettings, type SettingsInput } from './validation';
+import { recordWebhookEvent } from '../../../common/webhooks';
 
 /** Unique-constraint violations `runMutation` reports for an approval. */
 export const APPROVAL_NAME_TAKEN = {
@@ -186,6 +187,12 @@ export async function proposePlanChange({ em, now }: Ops, subject: string, input
         reason,
       });
       await em.flush();
+      await recordWebhookEvent(em, {
+        type: 'PLAN_CHANGE_PROPOSED',
+        organizationId: null,
+        occurredAt: now,
+        data: { planChangeRequestId: changeRequest.id, planId: plan.id, proposedBy: subject },
+      });
       return { changeRequest };
     },
   });
@@ -243,6 +250,12 @@ export async function approvePlanChange({ em, now }: Ops, subject: string, input
       request.appliedVersion = plan.version;
       await em.flush();
       await recordChange(em, plan, PlanChangeAction.UPDATED, before, { changedBy: request.proposedBy, approvedBy: subject });
+      await recordWebhookEvent(em, {
+        type: 'PLAN_CHANGE_APPROVED',
+        organizationId: null,
+        occurredAt: now,
+        data: { planChangeRequestId: request.id, planId: plan.id, approvedBy: subject, version: plan.version },
+      });
       return { changeRequest: request, plan };
     },
   });
@@ -269,6 +282,12 @@ export async function rejectPlanChange({ em, now }: Ops, subject: string, input:
       request.decidedAt = now;
       request.decisionReason = reason;
       await em.flush();
+      await recordWebhookEvent(em, {
+        type: 'PLAN_CHANGE_REJECTED',
+        organizationId: null,
+        occurredAt: now,
+        data: { planChangeRequestId: request.id, planId: request.planId, rejectedBy: subject },
+      });
       return { changeRequest: request };
     },
   });

@@ -28,6 +28,7 @@ import {
 import { applySettings, defaultSettings, diffSettings, normalizeSettings, type PlanSettingsData } from './settings';
 import { validateSettings, type SettingsInput } from './validation';
 import { checkKey, checkManagedBy } from '../../../common/catalog-labels';
+import { recordWebhookEvent } from '../../../common/webhooks';
 
 export type PlanResult = { plan: Plan | null };
 export type DeletePlanResult = { deletedPlanId: string | null };
@@ -273,5 +274,6 @@ export async function deletePlan({ em, now }: Ops, input: DeletePlanCommand): Pr
   await em.flush();
   await supersedePending(em, id, 'The plan was deleted.', now);
   await enqueueJob(em, JOB_TASKS.syncPlan, { planId: id }, { jobKey: `plan:${id}` });
+  await recordWebhookEvent(em, { type: 'PLAN_DELETED', organizationId: null, occurredAt: now, data: { planId: id } });
   return { deletedPlanId: id };
 }

@@ -26,6 +26,7 @@ import {
 } from './validation';
 import { enqueueProductSync } from './product-sync';
 import { checkManagedBy } from '../../../common/catalog-labels';
+import { recordWebhookEvent } from '../../../common/webhooks';
 
 type ProductResult = { product: Product | null };
 
@@ -131,8 +132,19 @@ export async function createProduct(em: EntityManager, now: Date, subject: strin
       await em.flush();
       if (settings.catalogIds?.length) await replaceProductCatalogs(em, product.id, settings.catalogIds);
       await enqueueProductSync(em, [product.id]);
+      await productEvent(em, 'PRODUCT_CREATED', product, now);
       return { product };
     },
+  });
+}
+
+/** The product's webhook event, in the transaction of its change. */
+function productEvent(em: EntityManager, type: 'PRODUCT_CREATED' | 'PRODUCT_UPDATED', product: Product, now: Date): Promise<void> {
+  return recordWebhookEvent(em, {
+    type,
+    organizationId: null,
+    occurredAt: now,
+    data: { productId: product.id, slug: product.slug, status: product.status, version: product.version },
   });
 }
 
@@ -164,6 +176,7 @@ export async function updateProduct(em: EntityManager, now: Date, input: UpdateP
   await em.flush();
   if (settings.catalogIds !== undefined) await replaceProductCatalogs(em, product.id, settings.catalogIds);
   await enqueueProductSync(em, [product.id]);
+  await productEvent(em, 'PRODUCT_UPDATED', product, now);
   return { product };
 }
 
@@ -176,5 +189,6 @@ export async function archiveProduct(em: EntityManager, now: Date, input: Archiv
   product.updatedAt = now;
   await em.flush();
   await enqueueProductSync(em, [product.id]);
+  await productEvent(em, 'PRODUCT_UPDATED', product, now);
   return { product };
 }

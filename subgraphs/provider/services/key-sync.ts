@@ -24,6 +24,7 @@ import { clientFor, lock, SyncConflict, targetOf, type SyncDeps } from './deps';
 import { isExpectedFailure, syncPolicy, type PolicySyncResult } from './policy-sync';
 import { keyRulePolicyIds } from './rule-policy-sync';
 import { readCredential, readPlan } from '../contracts/views';
+import { recordWebhookEvent } from '../../../common/webhooks';
 
 /** Revocation jobs may run a little before `revokes_at` by the database clock. */
 const REVOKE_SLACK_MS = 60_000;
@@ -131,12 +132,27 @@ async function withCredential(
     const credential = await readCredential(tx, credentialId);
     const row = await tx.findOne(CredentialKey, { credentialId }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
     const audits: AuditTrail = [];
+    const previousStatus = row?.syncStatus ?? null;
     failure = await work(tx, credential, row, deps.clock.now(), audits);
     await tx.flush();
     // The client recorded every write to Tyk; appended now, after the last flush, in this
     // transaction (failures only when final: the key row's attempts since its last success).
     const after = await tx.findOne(CredentialKey, { credentialId });
     await appendProviderAudits(tx, audits, after?.attempts ?? 1);
+    // The first failure of a run of failures is a webhook event of the credential's organization.
+    if (after?.syncStatus === SyncStatus.FAILED && previousStatus !== SyncStatus.FAILED && credential) {
+      await recordWebhookEvent(tx, {
+        type: 'SYNC_FAILED',
+        organizationId: credential.organization_id,
+        occurredAt: deps.clock.now(),
+        data: {
+          providerId: after.providerId ?? null,
+          target: 'CREDENTIAL',
+          targetId: credentialId,
+          message: (after.lastError ?? '').slice(0, 500),
+        },
+      });
+    }
   });
   if (failure) throw failure;
 }

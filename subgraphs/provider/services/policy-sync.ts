@@ -37,6 +37,7 @@ import { readPlan, readProduct } from '../contracts/views';
 import { liveKeysUse } from '../data/credential-keys';
 import { enqueueKeyPolicyUpdates, enqueueRulePlanSyncs, writeRulePolicies } from './rule-policy-sync';
 import { enqueuePlanScopeSyncs } from './scope-sync';
+import { recordWebhookEvent } from '../../../common/webhooks';
 
 export const NO_PROVIDER_MESSAGE = 'No provider is registered yet: register one with registerProvider; the sync then runs by itself.';
 
@@ -135,6 +136,7 @@ export async function syncPolicy(
     }
 
     // Rows are written only now, after every call to the provider.
+    const previousStatus = existing?.status ?? null;
     const link = existing ?? tx.create(PolicyLink, { kind, subjectId, policyId, origin });
     link.attempts = (link.status === SyncStatus.SYNCED || !existing ? 0 : link.attempts) + 1;
     link.providerId = providerId;
@@ -151,6 +153,15 @@ export async function syncPolicy(
     }
     await tx.flush();
     await appendProviderAudits(tx, state.audits, link.attempts);
+    // The first failure of a run of failures is a webhook event (the sync retries by itself).
+    if (status === SyncStatus.FAILED && previousStatus !== SyncStatus.FAILED) {
+      await recordWebhookEvent(tx, {
+        type: 'SYNC_FAILED',
+        organizationId: null,
+        occurredAt: now,
+        data: { providerId, target: kind, targetId: subjectId, message: (lastError ?? '').slice(0, 500) },
+      });
+    }
     // A plan's JWT scopes live in API definitions: every change of the plan re-syncs them (./scope-sync.ts).
     if (kind === LinkKind.PLAN) await enqueuePlanScopeSyncs(tx, subjectId);
     // Keys whose set of policies changed with the plan's endpoint rules get it (./key-sync.ts).

@@ -4,6 +4,7 @@ import type { PgPubSub } from '../../../common/pubsub';
 import { QuotaWarning, QuotaWarningKind } from '../entities/quota-warning';
 import { isUuid, NIL_UUID } from '../../../common/ids';
 import { ALL_QUOTA_ALERT_CHANNELS, QuotaAlertChannel } from './quota-alert-thresholds';
+import { recordWebhookEvents } from '../../../common/webhooks';
 
 /** PubSub topic of quota warnings (`PgPubSub.emit`), consumed by `Subscription.quotaWarnings`. */
 export const QUOTA_WARNINGS_TOPIC = 'quotaWarnings';
@@ -178,5 +179,28 @@ export async function insertQuotaWarnings(
   for (const warning of stored) {
     if (delivered(warning, QuotaAlertChannel.SUBSCRIPTION)) await pubsub.emit(tx, QUOTA_WARNINGS_TOPIC, toQuotaWarningEvent(warning));
   }
+  // The warnings routed to webhooks, in the same transaction (the webhooks' outbox).
+  await recordWebhookEvents(
+    tx,
+    stored
+      .filter((warning) => delivered(warning, QuotaAlertChannel.WEBHOOK))
+      .map((warning) => ({
+        type: 'QUOTA_WARNING' as const,
+        organizationId: warning.organizationId,
+        occurredAt: warning.createdAt,
+        data: {
+          quotaWarningId: warning.id,
+          appId: warning.appId,
+          credentialId: warning.credentialId,
+          planId: warning.planId,
+          kind: warning.kind,
+          thresholdPercent: warning.thresholdPercent,
+          used: warning.used,
+          limit: warning.limit,
+          windowStart: warning.windowStart.toISOString(),
+          resetsAt: warning.resetsAt.toISOString(),
+        },
+      })),
+  );
   return stored;
 }
