@@ -8,13 +8,15 @@ import { waitFor } from './helpers/wait';
 import { analytics, Fixtures, migrateOwners, type FixtureCredential, type FixtureOrg } from './kit/usage';
 import { raiseQuotaWarning } from './kit/quota-warnings';
 import { QuotaWarningKind } from '../subgraphs/usage/entities/quota-warning';
+import { verifyWebhook, WebhookReceiver, webhookTestEnv } from './kit/webhooks';
 
 /**
  * Quota warnings without flapping, through the gateway: an organization admin sets a re-arm
  * margin (hysteresis), a cool-down and per-threshold channels; a counter that hovers at its 80 %
  * threshold window after window is warned once until a quiet window re-arms it, a cool-down holds
- * repeats back, a threshold routed to webhooks only never reaches the subscription, and only the
- * organization's admins may change any of it.
+ * repeats back, a threshold routed to webhooks only never reaches the subscription (and reaches the
+ * organization's webhook endpoint, which gets no held-back warning), and only the organization's
+ * admins may change any of it.
  */
 describe('quota warnings without flapping', () => {
   let platform: TestPlatform;
@@ -108,9 +110,20 @@ describe('quota warnings without flapping', () => {
     }));
 
   let org: FixtureOrg;
+  let receiver: WebhookReceiver;
 
   beforeAll(async () => {
-    platform = await startPlatform();
+    const env = webhookTestEnv();
+    platform = await startPlatform({
+      envOf: {
+        developers: {
+          WEBHOOK_ALLOWED_CIDRS: env.WEBHOOK_ALLOWED_CIDRS,
+          WEBHOOK_TIMEOUT_MS: env.WEBHOOK_TIMEOUT_MS,
+          WEBHOOK_RETRY_BASE_MS: env.WEBHOOK_RETRY_BASE_MS,
+        },
+      },
+    });
+    receiver = await new WebhookReceiver().start();
     db = new pg.Client({ connectionString: testDatabaseUrl() });
     await db.connect();
     await migrateOwners(testDatabaseUrl());
@@ -120,6 +133,7 @@ describe('quota warnings without flapping', () => {
 
   afterAll(async () => {
     for (const client of clients) await client.dispose();
+    await receiver?.stop();
     await db?.end();
     await platform?.stop();
   });
@@ -157,6 +171,14 @@ describe('quota warnings without flapping', () => {
     const credential = await fixtures.credential(org.id, await fixtures.app(org.id), plan, [product]);
     const sub = subscribe(org.member, org.id);
     await ready(sub, org.id);
+    const endpoint = await gatewayRequest(
+      platform.gatewayUrl,
+      `mutation($i: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $i) { secret errors { code field message } } }`,
+      { i: { organizationId: org.id, url: receiver.url('/warnings'), eventTypes: ['QUOTA_WARNING'] } },
+      org.admin,
+    );
+    expect(endpoint.data.createWebhookEndpoint.errors).toEqual([]);
+    const secret: string = endpoint.data.createWebhookEndpoint.secret;
 
     // Hour windows of 10 requests: 8 (80 %), 8, 8 — hovering; then 3 (30 %, below 80 − 20); then 10.
     await ingest(burst(credential, base, 8));
@@ -191,6 +213,16 @@ describe('quota warnings without flapping', () => {
       [80, windows[3]],
     ]);
     expect(sub.errors).toEqual([]);
+    // The webhook endpoint gets the delivered warnings of both thresholds (80 % twice, 100 % once),
+    // signed, and none of the held-back ones.
+    const hooks = () => receiver.at('/warnings').filter((r) => r.json.data.thresholdPercent !== 1 && r.status === 200);
+    await waitFor(() => hooks().length >= 3, { timeoutMs: 15_000, what: 'three webhook deliveries' });
+    for (const hook of hooks()) expect(verifyWebhook(secret, hook)).toBeTruthy();
+    expect(hooks().map((r) => [r.json.type, r.json.data.thresholdPercent, new Date(String(r.json.data.windowStart)).getTime()])).toEqual([
+      ['QUOTA_WARNING', 80, windows[0]],
+      ['QUOTA_WARNING', 80, windows[3]],
+      ['QUOTA_WARNING', 100, windows[3]],
+    ]);
   });
 
   it('holds repeats back for the cool-down, even in new windows', async () => {
