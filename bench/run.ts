@@ -13,13 +13,13 @@ import { SCENARIOS } from './scenarios';
 
 /**
  * `npm run bench [-- --only gateway-catalog,n-plus-one] [--duration 10] [--load-duration 60]
- * [--subscriptions 10000] [--load-heap-mib 256] [--quick]`: starts a fresh platform (embedded PostgreSQL in a temporary
+ * [--subscriptions 10000] [--load-heap-mib 256] [--cpu-prof gateway,apollo-gateway] [--quick]`: starts a fresh platform (embedded PostgreSQL in a temporary
  * directory, every subgraph and the gateway as child processes), seeds it through the gateway,
  * runs the scenarios and writes bench/results/latest.{json,md} and bench/results/runs/<time>.json.
  */
 const say = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 
-const USAGE = `usage: npm run bench -- [--only <scenario,...>] [--duration <s>] [--load-duration <s>] [--subscriptions <n>] [--load-heap-mib <MiB>] [--quick]
+const USAGE = `usage: npm run bench -- [--only <scenario,...>] [--duration <s>] [--load-duration <s>] [--subscriptions <n>] [--load-heap-mib <MiB>] [--cpu-prof <process,...|all>] [--quick]
 scenarios: ${SCENARIOS.map((s) => s.name).join(', ')}`;
 
 export function parseArgs(argv: string[]): { options: BenchOptions; only: string[] | null } {
@@ -28,6 +28,7 @@ export function parseArgs(argv: string[]): { options: BenchOptions; only: string
   let subscriptions: number | null = null;
   let loadHeapMiB: number | null = null;
   let quick = false;
+  let cpuProf: string[] = [];
   let only: string[] | null = null;
   const number = (flag: string, value: string | undefined, min: number) => {
     const n = Number(value);
@@ -60,6 +61,15 @@ export function parseArgs(argv: string[]): { options: BenchOptions; only: string
       case '--load-heap-mib':
         loadHeapMiB = Math.floor(number(flag, argv[++i], 64));
         break;
+      case '--cpu-prof': {
+        const value = argv[++i];
+        if (!value) throw new Error(`--cpu-prof needs process names (gateway, apollo-gateway, products, …) or all\n${USAGE}`);
+        cpuProf = value
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
+        break;
+      }
       case '--quick':
         quick = true;
         break;
@@ -79,6 +89,7 @@ export function parseArgs(argv: string[]): { options: BenchOptions; only: string
       subscriptions: subscriptions ?? (quick ? 1000 : 10_000),
       loadHeapMiB,
       quick,
+      cpuProf,
     },
     only,
   };
@@ -169,7 +180,12 @@ async function main(): Promise<void> {
   const logDir = path.join(runsDir, `${stamp}-logs`);
 
   say(`scenarios: ${scenarios.map((s) => s.name).join(', ')}; process logs in ${path.relative(projectRoot(), logDir)}`);
-  const platform = await BenchPlatform.start({ logDir, log: say });
+  const profileDir = path.join(runsDir, `${stamp}-profiles`);
+  const platform = await BenchPlatform.start({
+    logDir,
+    log: say,
+    cpuProfiling: options.cpuProf.length ? { names: options.cpuProf, dir: profileDir } : null,
+  });
   let interrupted = false;
   const onSignal = () => {
     if (interrupted) return;
@@ -229,6 +245,10 @@ async function main(): Promise<void> {
   fs.writeFileSync(path.join(resultsDir, 'latest.json'), json);
   fs.writeFileSync(path.join(resultsDir, 'latest.md'), markdown(report));
   say(`wrote bench/results/latest.md, bench/results/latest.json and bench/results/runs/${stamp}.json`);
+  if (options.cpuProf.length)
+    say(
+      `CPU profiles in ${path.relative(projectRoot(), profileDir)}; summarise one with node dist-tools/bench/profile.js <file> --results bench/results/runs/${stamp}.json --runs hive1,hive2`,
+    );
   if (records.some((r) => r.error)) process.exitCode = 1;
 }
 
