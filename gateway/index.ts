@@ -7,7 +7,7 @@ import { WebSocketServer } from 'ws';
 import { GraphQLError } from 'graphql';
 import { maskError as defaultMaskError } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
-import { signForwardedAuth, upstreamPrint, type Claims } from '../common/auth';
+import { REQUEST_ID_HEADER, REQUEST_ID_SIG_HEADER, signForwardedAuth, signRequestId, upstreamPrint, type Claims } from '../common/auth';
 import {
   gatewayConfig,
   gatewaySharedSecret,
@@ -15,6 +15,7 @@ import {
   jwtConfig,
   logLevel,
   processEnv,
+  queryPlannerConfig,
   rateLimitStoreConfig,
   responseCacheConfig,
   shutdownGraceSeconds,
@@ -47,6 +48,7 @@ import { observabilityPlugins } from './observability';
 import { responseCachePlugins } from './response-cache';
 import { upstreamSubscriptions } from './upstream-subscriptions';
 import httpTransport from '@graphql-mesh/transport-http';
+import { unifiedGraphHandler } from '@graphql-hive/router-runtime';
 
 export interface GatewayOptions {
   /** Composed supergraph SDL (schema/supergraph.graphql). */
@@ -59,6 +61,11 @@ export interface GatewayOptions {
   log?: Logger;
   /** The process's Prometheus registry: the gateway's metrics (docs/OBSERVABILITY.md) go here. */
   metrics?: Registry;
+  /**
+   * The time that dates the signatures of subgraph calls (real time unless a test holds it still,
+   * e.g. to keep calls within one second; subgraphs still refuse it once it is too old).
+   */
+  signingClock?: Clock;
 }
 
 interface GatewayParts {
@@ -95,16 +102,21 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const gatewayClock: Clock = systemClock;
 
 /**
- * Attaches the verified claims and the request id to every subgraph call, signed with the
- * gateway's shared secret together with the whole operation and the time (HTTP bodies and
- * graphql-ws subscribe messages alike; see `ForwardedAuth` for why not Hive's `hmacSignature`),
- * and echoes the request id to the client.
+ * Attaches the verified claims to every subgraph call, signed with the gateway's shared secret
+ * together with the whole operation and the time (HTTP bodies and graphql-ws subscribe messages
+ * alike; see `ForwardedAuth` for why not Hive's `hmacSignature`), and the request id beside it
+ * with its own HMAC bound to the signed request: over HTTP in the `x-request-id` and
+ * `x-plangraph-request-id-sig` headers (bound to the body), set when the call is actually sent
+ * (`onFetch`, after Hive's in-flight deduplication has looked at the body), and in the payload over
+ * graphql-ws. So identical queries of the same caller that are in flight at the same time go
+ * upstream once, while calls of different callers, whose claims differ, never share an answer.
+ * Echoes the request id to the client.
  */
-function useForwardedIdentity(secret: string): GatewayPlugin {
+function useForwardedIdentity(secret: string, clock: Clock): GatewayPlugin {
   const ids = new WeakMap<object, string>();
   return {
     onRequest({ request }) {
-      const given = request.headers.get('x-request-id');
+      const given = request.headers.get(REQUEST_ID_HEADER);
       ids.set(request, given && REQUEST_ID.test(given) ? given : randomUUID());
     },
     onContextBuilding({ context, extendContext }) {
@@ -115,7 +127,6 @@ function useForwardedIdentity(secret: string): GatewayPlugin {
     onSubgraphExecute({ executionRequest, setExecutionRequest }) {
       const context = (executionRequest.context ?? {}) as { jwt?: { payload?: Claims }; requestId?: string };
       const claims = context.jwt?.payload ?? null;
-      const requestId = context.requestId ?? randomUUID();
       // Signed over exactly what the transport sends: the document as the HTTP and graphql-ws
       // executors print it (`upstreamPrint` = their default print), the variables and the
       // operation name. (Their `print` option cannot be set from here: transport options end up
@@ -125,17 +136,32 @@ function useForwardedIdentity(secret: string): GatewayPlugin {
         variables: executionRequest.variables,
         operationName: executionRequest.operationName,
       };
-      setExecutionRequest({
-        ...executionRequest,
-        extensions: {
-          ...executionRequest.extensions,
-          plangraph: signForwardedAuth(secret, claims, requestId, request, gatewayClock.now().getTime()),
+      const auth = signForwardedAuth(secret, claims, request, clock.now().getTime());
+      if (executionRequest.operationType === 'subscription') {
+        // graphql-ws: no headers per operation, and no deduplication either.
+        const requestId = context.requestId ?? randomUUID();
+        auth.requestId = requestId;
+        auth.requestIdSig = signRequestId(secret, requestId, auth.sig);
+      }
+      setExecutionRequest({ ...executionRequest, extensions: { ...executionRequest.extensions, plangraph: auth } });
+    },
+    onFetch({ context, options, setOptions }) {
+      // The call that goes out (a merged call: with the context of the first client request). Only
+      // subgraph calls carry a request id in their context; the body is the signed JSON.
+      const requestId = (context as { requestId?: string } | undefined)?.requestId;
+      if (!requestId || typeof options.body !== 'string') return;
+      setOptions({
+        ...options,
+        headers: {
+          ...(options.headers as Record<string, string> | undefined),
+          [REQUEST_ID_HEADER]: requestId,
+          [REQUEST_ID_SIG_HEADER]: signRequestId(secret, requestId, options.body),
         },
       });
     },
     onResponse({ request, response }) {
       const id = ids.get(request);
-      if (id) response.headers.set('x-request-id', id);
+      if (id) response.headers.set(REQUEST_ID_HEADER, id);
     },
   };
 }
@@ -250,6 +276,9 @@ export function createGateway(
 
   return createGatewayRuntime({
     supergraph: options.supergraph,
+    // Hive Router's query planner (Rust, a native addon) and its plan executor; `javascript` keeps
+    // Hive Gateway's own planner on schema stitching. BENCHMARKS.md has the difference.
+    ...(queryPlannerConfig(env).planner === 'rust' ? { unifiedGraphHandler } : {}),
     batching: limits.batchLimit > 0 ? { limit: limits.batchLimit } : false,
     // CSRF prevention is `useCsrfPrevention` below (GET queries need no header; see there).
     ...(limits.introspection ? {} : { disableIntrospection: { disableIf: () => true } }),
@@ -295,7 +324,7 @@ export function createGateway(
         }) as unknown as GatewayPlugin,
         'UNAUTHENTICATED',
       ),
-      useForwardedIdentity(gatewaySharedSecret(env)),
+      useForwardedIdentity(gatewaySharedSecret(env), options.signingClock ?? gatewayClock),
       useRateLimit(limits, parts.rateLimit),
       useSubscriptionCap(parts.subscriptions),
       useSubscriptionStreams(),

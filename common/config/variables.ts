@@ -285,7 +285,7 @@ export const VARIABLES = {
   GATEWAY_SHARED_SECRET: text({
     default: 'a development secret',
     description:
-      'HMAC key the gateway signs each upstream request with (document, variables, operation name, claims, request id, time); subgraphs refuse altered, forged or stale signatures, and in production unsigned requests too (in development an unsigned caller is anonymous); required in production',
+      'HMAC key the gateway signs each upstream request with (document, variables, operation name, claims, time; the request id beside it with an HMAC of its own); subgraphs refuse altered, forged or stale signatures, and in production unsigned requests too (in development an unsigned caller is anonymous); required in production',
     secret: true,
   }),
   GATEWAY_SIGNATURE_MAX_AGE_SECONDS: integer({
@@ -391,6 +391,12 @@ export const VARIABLES = {
     allowed: 'text without spaces',
     description: 'start of every Redis key the gateway writes, so that several deployments (or test runs) can share one Redis',
   } satisfies Variable<string | undefined>,
+  GATEWAY_QUERY_PLANNER: oneOf(
+    ['rust', 'javascript'],
+    'rust',
+    'how the gateway plans and runs federated queries: `rust`, the query planner of Hive Router (`@graphql-hive/router-runtime`, a native addon shipped for Linux and macOS on x64 and arm64) and its plan executor; `javascript`, Hive Gateway’s own planner on schema stitching (slower: see BENCHMARKS.md)',
+    true,
+  ),
   RESPONSE_CACHE_TTL_SECONDS: integer({
     default: 60,
     min: 0,
