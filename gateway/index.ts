@@ -41,7 +41,7 @@ import { rateLimitWindows } from './shared-rate-limit';
 import { useClientErrors, withErrorCode, withStableCode } from './errors';
 import { hiveLogger } from './logging';
 import { readinessProbe } from './readiness';
-import { withLifetimeCheck, type TokenCheck } from './tokens';
+import { useVerifiedTokenCache, VerifiedTokenCache, withLifetimeCheck, type TokenCheck } from './tokens';
 import { CallerSubscriptions, guardWebSocket, useSubscriptionCap } from './websocket';
 import { createRegistry, isMetricsRequest, serveMetrics, type Registry } from '../common/metrics';
 import { observabilityPlugins } from './observability';
@@ -76,6 +76,8 @@ interface GatewayParts {
   rateLimit: RateLimitWindows;
   /** Running subscriptions per caller, over graphql-ws and HTTP. */
   subscriptions: CallerSubscriptions;
+  /** Bearer tokens already verified, until their expiry (see `VerifiedTokenCache`). */
+  verifiedTokens: VerifiedTokenCache;
 }
 
 export interface RunningGateway {
@@ -166,6 +168,57 @@ function useForwardedIdentity(secret: string, clock: Clock): GatewayPlugin {
   };
 }
 
+/**
+ * What a subgraph call yields, in the shape Hive's JavaScript runtime gave its callers: a call that
+ * fails (the upstream timeout rejects it; a transport error throws) becomes a result with that
+ * error, which the planner's executor puts on the fields the call was for (`path`); errors that
+ * arrive as plain objects (graphql-ws events) become GraphQL errors, so they keep their codes
+ * instead of being masked; a subscription whose events fail ends with an event carrying the
+ * errors. Registered after Hive's own upstream plugins, so it wraps their executors.
+ */
+function useSubgraphResults(): GatewayPlugin {
+  const asError = (error: unknown): GraphQLError => {
+    if (error instanceof GraphQLError) return error;
+    const formatted = error as { message?: unknown; path?: readonly (string | number)[]; extensions?: Record<string, unknown> } | null;
+    return new GraphQLError(typeof formatted?.message === 'string' ? formatted.message : String(error), {
+      ...(error instanceof Error ? { originalError: error } : {}),
+      ...(formatted?.extensions ? { extensions: formatted.extensions } : {}),
+      ...(formatted?.path ? { path: formatted.path } : {}),
+    });
+  };
+  // graphql-ws ends a refused subscription with a list of errors.
+  const failed = (error: unknown) => ({ errors: (Array.isArray(error) ? error : [error]).map(asError) });
+  const normalized = (result: unknown) => {
+    const errors = (result as { errors?: unknown[] } | null)?.errors;
+    return Array.isArray(errors) && errors.some((e) => !(e instanceof GraphQLError))
+      ? { ...(result as object), errors: errors.map(asError) }
+      : result;
+  };
+  async function* events(source: AsyncIterable<unknown>) {
+    try {
+      for await (const event of source) yield normalized(event);
+    } catch (error) {
+      yield failed(error);
+    }
+  }
+  const settle = (result: unknown) =>
+    result && typeof result === 'object' && Symbol.asyncIterator in result ? events(result as AsyncIterable<unknown>) : normalized(result);
+  return {
+    onSubgraphExecute({ executor, setExecutor }) {
+      setExecutor(((request: Parameters<typeof executor>[0]) => {
+        try {
+          const result = executor(request);
+          return result && typeof (result as Promise<unknown>).then === 'function'
+            ? (result as Promise<unknown>).then(settle, failed)
+            : settle(result);
+        } catch (error) {
+          return failed(error);
+        }
+      }) as typeof executor);
+    },
+  };
+}
+
 const UNREACHABLE = /ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENOTFOUND|fetch failed|socket hang up|other side closed/i;
 
 /** The messages and codes along an error's cause chain. */
@@ -249,6 +302,7 @@ function gatewayParts(env: NodeJS.ProcessEnv, log: Logger): GatewayParts {
     },
     rateLimit: rateLimitWindows(limits, rateLimitStoreConfig(env), log),
     subscriptions: new CallerSubscriptions(limits.maxSubscriptionsPerCaller),
+    verifiedTokens: new VerifiedTokenCache(gatewayClock),
   };
 }
 
@@ -306,6 +360,8 @@ export function createGateway(
     maskedErrors: { maskError: (error, message, isDev) => withStableCode(maskUnavailable(error, message, isDev)) },
     plugins: () => [
       useCsrfPrevention(limits.csrfHeaders),
+      // Before the JWT plugin: a token verified before is taken as verified until its expiry.
+      useVerifiedTokenCache(parts.verifiedTokens) as unknown as GatewayPlugin,
       withErrorCode(
         useJWT({
           signingKeyProviders: [signingKeyProvider],
@@ -325,6 +381,7 @@ export function createGateway(
         'UNAUTHENTICATED',
       ),
       useForwardedIdentity(gatewaySharedSecret(env), options.signingClock ?? gatewayClock),
+      useSubgraphResults(),
       useRateLimit(limits, parts.rateLimit),
       useSubscriptionCap(parts.subscriptions),
       useSubscriptionStreams(),
