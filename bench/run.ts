@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,7 +20,7 @@ import { SCENARIOS } from './scenarios';
  */
 const say = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 
-const USAGE = `usage: npm run bench -- [--only <scenario,...>] [--duration <s>] [--load-duration <s>] [--subscriptions <n>] [--load-heap-mib <MiB>] [--cpu-prof <process,...|all>] [--quick]
+const USAGE = `usage: npm run bench -- [--only <scenario,...>] [--duration <s>] [--load-duration <s>] [--subscriptions <n>] [--load-heap-mib <MiB>] [--cpu-prof <process,...|all>] [--production] [--quick]
 scenarios: ${SCENARIOS.map((s) => s.name).join(', ')}`;
 
 export function parseArgs(argv: string[]): { options: BenchOptions; only: string[] | null } {
@@ -29,6 +30,7 @@ export function parseArgs(argv: string[]): { options: BenchOptions; only: string
   let loadHeapMiB: number | null = null;
   let quick = false;
   let cpuProf: string[] = [];
+  let production = false;
   let only: string[] | null = null;
   const number = (flag: string, value: string | undefined, min: number) => {
     const n = Number(value);
@@ -70,6 +72,9 @@ export function parseArgs(argv: string[]): { options: BenchOptions; only: string
           .filter(Boolean);
         break;
       }
+      case '--production':
+        production = true;
+        break;
       case '--quick':
         quick = true;
         break;
@@ -90,6 +95,7 @@ export function parseArgs(argv: string[]): { options: BenchOptions; only: string
       loadHeapMiB,
       quick,
       cpuProf,
+      production,
     },
     only,
   };
@@ -141,7 +147,7 @@ function markdown(report: {
     '# Benchmark results (latest run)',
     '',
     `Run ${report.startedAt} on ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}; commit ${report.commit ?? 'unknown'}${report.dirty ? ' with uncommitted changes' : ''}.`,
-    `Options: ${report.options.durationSeconds} s per autocannon run, load ${report.options.loadSeconds} s${report.options.loadHeapMiB ? ` with a ${report.options.loadHeapMiB} MiB old-space limit` : ''}, ${report.options.subscriptions} subscriptions${report.options.quick ? ', --quick' : ''}.`,
+    `Options: ${report.options.durationSeconds} s per autocannon run, load ${report.options.loadSeconds} s${report.options.loadHeapMiB ? ` with a ${report.options.loadHeapMiB} MiB old-space limit` : ''}, ${report.options.subscriptions} subscriptions${report.options.quick ? ', --quick' : ''}${report.options.production ? ', production mode (NODE_ENV=production)' : ''}.`,
     `Every process runs on this one machine, so figures are noisy (±25 % between runs): compare figures of the same run. Load average (1 min) before the run ${report.loadAverage.atStart}, after ${report.loadAverage.atEnd}.`,
     '',
   ];
@@ -180,6 +186,18 @@ async function main(): Promise<void> {
   const logDir = path.join(runsDir, `${stamp}-logs`);
 
   say(`scenarios: ${scenarios.map((s) => s.name).join(', ')}; process logs in ${path.relative(projectRoot(), logDir)}`);
+  if (options.production) {
+    // Production mode for this process and, through its environment, every platform process (and
+    // the reference gateway): the production code paths (graphql-js without its development
+    // checks, signatures required), with secrets of this run instead of the public development ones.
+    Object.assign(process.env, {
+      NODE_ENV: 'production',
+      JWT_SECRET: randomBytes(32).toString('base64url'),
+      GATEWAY_SHARED_SECRET: randomBytes(32).toString('base64url'),
+      ENCRYPTION_KEYS: `bench:${randomBytes(32).toString('base64')}`,
+    });
+    say('production mode: NODE_ENV=production, secrets made up for this run');
+  }
   const profileDir = path.join(runsDir, `${stamp}-profiles`);
   const platform = await BenchPlatform.start({
     logDir,

@@ -22,6 +22,11 @@ export interface BenchOptions {
    * `all`); empty for none. Summarise a profile with `bench/profile.ts`.
    */
   cpuProf: string[];
+  /**
+   * Every process in production mode (`--production`): `NODE_ENV=production`, as the Dockerfile
+   * and the Kubernetes manifests run them, with secrets made up for the run.
+   */
+  production: boolean;
 }
 
 /** What a scenario gets: the running platform, the seeded data and the options. */
