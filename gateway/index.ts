@@ -174,7 +174,8 @@ function useForwardedIdentity(secret: string, clock: Clock): GatewayPlugin {
  * error, which the planner's executor puts on the fields the call was for (`path`); errors that
  * arrive as plain objects (graphql-ws events) become GraphQL errors, so they keep their codes
  * instead of being masked; a subscription whose events fail ends with an event carrying the
- * errors. Registered after Hive's own upstream plugins, so it wraps their executors.
+ * errors. Registered after Hive's own upstream plugins, so it wraps their executors; only with
+ * the Rust planner (`GATEWAY_QUERY_PLANNER=rust`).
  */
 function useSubgraphResults(): GatewayPlugin {
   const asError = (error: unknown): GraphQLError => {
@@ -194,12 +195,35 @@ function useSubgraphResults(): GatewayPlugin {
       ? { ...(result as object), errors: errors.map(asError) }
       : result;
   };
-  async function* events(source: AsyncIterable<unknown>) {
-    try {
-      for await (const event of source) yield normalized(event);
-    } catch (error) {
-      yield failed(error);
-    }
+  // Not an async generator: its `return()` would wait for the pending `next()`, so a client that
+  // ends its subscription would leave the subgraph's running until the next event.
+  function events(source: AsyncIterable<unknown>): AsyncIterableIterator<unknown> {
+    const iterator = source[Symbol.asyncIterator]();
+    let ended = false;
+    return {
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+      async next() {
+        if (ended) return { done: true, value: undefined };
+        try {
+          const step = await iterator.next();
+          return step.done ? step : { done: false, value: normalized(step.value) };
+        } catch (error) {
+          ended = true;
+          return { done: false, value: failed(error) };
+        }
+      },
+      async return(value?: unknown) {
+        ended = true;
+        return iterator.return ? iterator.return(value) : { done: true, value };
+      },
+      async throw(error?: unknown) {
+        ended = true;
+        if (iterator.throw) return iterator.throw(error);
+        throw error;
+      },
+    };
   }
   const settle = (result: unknown) =>
     result && typeof result === 'object' && Symbol.asyncIterator in result ? events(result as AsyncIterable<unknown>) : normalized(result);
@@ -326,13 +350,14 @@ export function createGateway(
 
   const { limits } = parts;
   const trusted = trustedDocuments(limits);
+  const rustPlanner = queryPlannerConfig(env).planner === 'rust';
   const logging = hiveLogger(log, logLevel(env));
 
   return createGatewayRuntime({
     supergraph: options.supergraph,
-    // Hive Router's query planner (Rust, a native addon) and its plan executor; `javascript` keeps
-    // Hive Gateway's own planner on schema stitching. BENCHMARKS.md has the difference.
-    ...(queryPlannerConfig(env).planner === 'rust' ? { unifiedGraphHandler } : {}),
+    // `rust`: Hive Router's query planner (a native addon) and its plan executor instead of Hive
+    // Gateway's own planner on schema stitching (the default). BENCHMARKS.md has the difference.
+    ...(rustPlanner ? { unifiedGraphHandler } : {}),
     batching: limits.batchLimit > 0 ? { limit: limits.batchLimit } : false,
     // CSRF prevention is `useCsrfPrevention` below (GET queries need no header; see there).
     ...(limits.introspection ? {} : { disableIntrospection: { disableIf: () => true } }),
@@ -381,7 +406,7 @@ export function createGateway(
         'UNAUTHENTICATED',
       ),
       useForwardedIdentity(gatewaySharedSecret(env), options.signingClock ?? gatewayClock),
-      useSubgraphResults(),
+      ...(rustPlanner ? [useSubgraphResults()] : []),
       useRateLimit(limits, parts.rateLimit),
       useSubscriptionCap(parts.subscriptions),
       useSubscriptionStreams(),

@@ -392,9 +392,9 @@ export const VARIABLES = {
     description: 'start of every Redis key the gateway writes, so that several deployments (or test runs) can share one Redis',
   } satisfies Variable<string | undefined>,
   GATEWAY_QUERY_PLANNER: oneOf(
-    ['rust', 'javascript'],
-    'rust',
-    'how the gateway plans and runs federated queries: `rust`, the query planner of Hive Router (`@graphql-hive/router-runtime`, a native addon shipped for Linux and macOS on x64 and arm64) and its plan executor; `javascript`, Hive Gateway’s own planner on schema stitching (slower: see BENCHMARKS.md)',
+    ['javascript', 'rust'],
+    'javascript',
+    'how the gateway plans and runs federated queries: `javascript`, Hive Gateway’s own planner on schema stitching; `rust`, the query planner of Hive Router (`@graphql-hive/router-runtime`, a native addon shipped for Linux and macOS on x64 and arm64) and its plan executor, about a third of the gateway’s CPU per query (BENCHMARKS.md) but not yet the default: subgraph errors about the variables the planner names are not yet renamed to the client’s variables with it',
     true,
   ),
   RESPONSE_CACHE_TTL_SECONDS: integer({
