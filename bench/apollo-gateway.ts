@@ -5,7 +5,7 @@ import { GraphQLError } from 'graphql';
 import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
-import { signForwardedAuth, type Claims } from '../common/auth';
+import { REQUEST_ID_HEADER, REQUEST_ID_SIG_HEADER, signForwardedAuth, signRequestId, type Claims } from '../common/auth';
 import { gatewaySharedSecret, jwtConfig, listenHost, portFor, subgraphUrl, type SubgraphName } from '../common/config';
 import { SUPERGRAPH_FILE } from '../scripts/paths';
 
@@ -46,8 +46,15 @@ class SignedDataSource extends RemoteGraphQLDataSource<PeerContext> {
     const context = options.context as Partial<PeerContext>;
     options.request.extensions = {
       ...options.request.extensions,
-      plangraph: signForwardedAuth(shared, context.claims ?? null, context.requestId ?? randomUUID(), options.request, Date.now()),
+      plangraph: signForwardedAuth(shared, context.claims ?? null, options.request, Date.now()),
     };
+    // The request id beside the body, with its HMAC over the body as RemoteGraphQLDataSource
+    // will send it (`JSON.stringify` of the query first, then the rest without `http`), as our
+    // gateway sends it.
+    const { http, query, ...rest } = options.request;
+    const requestId = context.requestId ?? randomUUID();
+    http?.headers.set(REQUEST_ID_HEADER, requestId);
+    http?.headers.set(REQUEST_ID_SIG_HEADER, signRequestId(shared, requestId, JSON.stringify({ query, ...rest })));
   }
 }
 

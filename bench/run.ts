@@ -14,13 +14,13 @@ import { SCENARIOS } from './scenarios';
 
 /**
  * `npm run bench [-- --only gateway-catalog,n-plus-one] [--duration 10] [--load-duration 60]
- * [--subscriptions 10000] [--load-heap-mib 256] [--quick]`: starts a fresh platform (embedded PostgreSQL in a temporary
+ * [--subscriptions 10000] [--load-heap-mib 256] [--cpu-prof gateway,apollo-gateway] [--quick]`: starts a fresh platform (embedded PostgreSQL in a temporary
  * directory, every subgraph and the gateway as child processes), seeds it through the gateway,
  * runs the scenarios and writes bench/results/latest.{json,md} and bench/results/runs/<time>.json.
  */
 const say = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 
-const USAGE = `usage: npm run bench -- [--only <scenario,...>] [--duration <s>] [--load-duration <s>] [--subscriptions <n>] [--unshared-subscriptions] [--load-heap-mib <MiB>] [--quick]
+const USAGE = `usage: npm run bench -- [--only <scenario,...>] [--duration <s>] [--load-duration <s>] [--subscriptions <n>] [--unshared-subscriptions] [--load-heap-mib <MiB>] [--cpu-prof <process,...|all>] [--development] [--quick]
 scenarios: ${SCENARIOS.map((s) => s.name).join(', ')}`;
 
 export function parseArgs(argv: string[]): { options: BenchOptions; only: string[] | null } {
@@ -30,6 +30,9 @@ export function parseArgs(argv: string[]): { options: BenchOptions; only: string
   let loadHeapMiB: number | null = null;
   let unsharedSubscriptions = false;
   let quick = false;
+  let cpuProf: string[] = [];
+  // As deployed (the Dockerfile, compose file and Kubernetes manifests set NODE_ENV=production); `--development` to compare.
+  let production = true;
   let only: string[] | null = null;
   const number = (flag: string, value: string | undefined, min: number) => {
     const n = Number(value);
@@ -65,6 +68,21 @@ export function parseArgs(argv: string[]): { options: BenchOptions; only: string
       case '--unshared-subscriptions':
         unsharedSubscriptions = true;
         break;
+      case '--cpu-prof': {
+        const value = argv[++i];
+        if (!value) throw new Error(`--cpu-prof needs process names (gateway, apollo-gateway, products, …) or all\n${USAGE}`);
+        cpuProf = value
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
+        break;
+      }
+      case '--production':
+        production = true;
+        break;
+      case '--development':
+        production = false;
+        break;
       case '--quick':
         quick = true;
         break;
@@ -85,6 +103,8 @@ export function parseArgs(argv: string[]): { options: BenchOptions; only: string
       loadHeapMiB,
       unsharedSubscriptions,
       quick,
+      cpuProf,
+      production,
     },
     only,
   };
@@ -136,7 +156,7 @@ function markdown(report: {
     '# Benchmark results (latest run)',
     '',
     `Run ${report.startedAt} on ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}; commit ${report.commit ?? 'unknown'}${report.dirty ? ' with uncommitted changes' : ''}.`,
-    `Options: ${report.options.durationSeconds} s per autocannon run, load ${report.options.loadSeconds} s${report.options.loadHeapMiB ? ` with a ${report.options.loadHeapMiB} MiB old-space limit` : ''}, ${report.options.subscriptions} subscriptions${report.options.unsharedSubscriptions ? ' (unshared)' : ''}${report.options.quick ? ', --quick' : ''}.`,
+    `Options: ${report.options.durationSeconds} s per autocannon run, load ${report.options.loadSeconds} s${report.options.loadHeapMiB ? ` with a ${report.options.loadHeapMiB} MiB old-space limit` : ''}, ${report.options.subscriptions} subscriptions${report.options.unsharedSubscriptions ? ' (unshared)' : ''}${report.options.quick ? ', --quick' : ''}${report.options.production ? ', production mode (NODE_ENV=production)' : ', development mode'}.`,
     `Every process runs on this one machine, so figures are noisy (±25 % between runs): compare figures of the same run. Load average (1 min) before the run ${report.loadAverage.atStart}, after ${report.loadAverage.atEnd}.`,
     '',
   ];
@@ -162,21 +182,7 @@ function markdown(report: {
   return lines.join('\n');
 }
 
-/**
- * The platform runs as in production (`NODE_ENV=production`, as the Dockerfile, compose file and
- * Kubernetes manifests set it): graphql-js then skips its development checks, and the secrets are
- * mandatory, so the run gets fresh ones. Set in this process's environment, which every platform
- * process inherits, so the tokens and gateway signatures the benchmark makes match.
- */
-function productionEnv(): void {
-  process.env.NODE_ENV = 'production';
-  process.env.JWT_SECRET ??= randomBytes(32).toString('base64url');
-  process.env.GATEWAY_SHARED_SECRET ??= randomBytes(32).toString('base64url');
-  process.env.ENCRYPTION_KEYS ??= `bench:${randomBytes(32).toString('base64')}`;
-}
-
 async function main(): Promise<void> {
-  productionEnv();
   const { options, only } = parseArgs(process.argv.slice(2));
   const scenarios = only ? SCENARIOS.filter((s) => only.includes(s.name)) : SCENARIOS;
   const startedAt = new Date().toISOString();
@@ -189,7 +195,24 @@ async function main(): Promise<void> {
   const logDir = path.join(runsDir, `${stamp}-logs`);
 
   say(`scenarios: ${scenarios.map((s) => s.name).join(', ')}; process logs in ${path.relative(projectRoot(), logDir)}`);
-  const platform = await BenchPlatform.start({ logDir, log: say });
+  if (options.production) {
+    // Production mode for this process and, through its environment, every platform process (and
+    // the reference gateway): the production code paths (graphql-js without its development
+    // checks, signatures required), with secrets of this run instead of the public development ones.
+    Object.assign(process.env, {
+      NODE_ENV: 'production',
+      JWT_SECRET: randomBytes(32).toString('base64url'),
+      GATEWAY_SHARED_SECRET: randomBytes(32).toString('base64url'),
+      ENCRYPTION_KEYS: `bench:${randomBytes(32).toString('base64')}`,
+    });
+    say('production mode: NODE_ENV=production, secrets made up for this run');
+  }
+  const profileDir = path.join(runsDir, `${stamp}-profiles`);
+  const platform = await BenchPlatform.start({
+    logDir,
+    log: say,
+    cpuProfiling: options.cpuProf.length ? { names: options.cpuProf, dir: profileDir } : null,
+  });
   let interrupted = false;
   const onSignal = () => {
     if (interrupted) return;
@@ -249,6 +272,10 @@ async function main(): Promise<void> {
   fs.writeFileSync(path.join(resultsDir, 'latest.json'), json);
   fs.writeFileSync(path.join(resultsDir, 'latest.md'), markdown(report));
   say(`wrote bench/results/latest.md, bench/results/latest.json and bench/results/runs/${stamp}.json`);
+  if (options.cpuProf.length)
+    say(
+      `CPU profiles in ${path.relative(projectRoot(), profileDir)}; summarise one with node dist-tools/bench/profile.js <file> --results bench/results/runs/${stamp}.json --runs hive1,hive2`,
+    );
   if (records.some((r) => r.error)) process.exitCode = 1;
 }
 

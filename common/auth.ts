@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { GraphQLError, print, stripIgnoredCharacters, type DocumentNode } from 'graphql';
+import { defaultPrintFn } from '@graphql-tools/executor-common';
+import { GraphQLError, type DocumentNode } from 'graphql';
 import { gatewaySharedSecret, gatewaySignatureMaxAgeSeconds, gatewaySignatureRequired } from './config';
 import type { Clock } from './clock';
 
@@ -16,7 +17,7 @@ export interface Claims {
   [claim: string]: unknown;
 }
 
-/** The parts of a subgraph request the gateway's signature covers besides claims and request id. */
+/** The parts of a subgraph request the gateway's signature covers besides the claims and the time. */
 export interface UpstreamRequest {
   query?: unknown;
   variables?: unknown;
@@ -25,29 +26,51 @@ export interface UpstreamRequest {
 
 /**
  * What the gateway attaches to every subgraph request (HTTP body or graphql-ws `subscribe`
- * payload) under `extensions.plangraph`: the verified claims as a JSON string, the request id, the
- * time of signing (`ts`, Unix seconds) and an HMAC with the gateway's shared secret over those
- * and the whole operation — the document exactly as sent, the variables, the operation name.
- * A captured signature is therefore good for that one operation only, and only for
+ * payload) under `extensions.plangraph`: the verified claims as a JSON string, the time of
+ * signing (`ts`, Unix seconds) and an HMAC with the gateway's shared secret over those and the
+ * whole operation — the document exactly as sent, the variables, the operation name. A captured
+ * signature is therefore good for that one operation of that one caller only, and only for
  * `GATEWAY_SIGNATURE_MAX_AGE_SECONDS` (default 60 s) after `ts`.
+ *
+ * The request id is not part of it: identical queries of the same caller within the same second
+ * then have identical bodies, and the gateway sends them upstream once (Hive's in-flight
+ * deduplication keys on the URL and the body). Calls of different callers never have identical
+ * bodies: the claims are in them. The request id travels beside the body with its own HMAC
+ * (`signRequestId`) that binds it to the signed request, so it cannot be altered or moved to
+ * another request either: over HTTP in the `x-request-id` and `x-plangraph-request-id-sig`
+ * headers, bound to the whole body as sent; over graphql-ws (no headers per operation) here as
+ * `requestId` and `requestIdSig`, bound to `sig`. A merged call carries the id of the first of the
+ * client requests that share it.
  *
  * Why not Hive Gateway's built-in `hmacSignature` (`useHmacUpstreamSignature`): it signs only
  * the document and variables, with no time (so a captured request replays forever) and without
- * our forwarded claims and request id; its checking side (`useHmacSignatureValidation`) is a
- * Yoga plugin (`onParams`) that Apollo Server subgraphs and their graphql-ws server cannot run,
- * so the subgraphs would need their own verifier anyway; and it logs the signature with the
- * signed payload (variables included) at debug level.
- *
- * `ts` has whole seconds so that identical subgraph calls of one client request still have
- * identical bodies (in-flight deduplication; the per-request id already makes calls of different
- * client requests differ).
+ * our forwarded claims; its checking side (`useHmacSignatureValidation`) is a Yoga plugin
+ * (`onParams`) that Apollo Server subgraphs and their graphql-ws server cannot run, so the
+ * subgraphs would need their own verifier anyway; and it logs the signature with the signed
+ * payload (variables included) at debug level.
  */
 export interface ForwardedAuth {
   claims: string | null;
-  requestId: string;
   ts: number;
   sig: string;
+  /** Over graphql-ws only (no headers per operation there): the request id and its `signRequestId` HMAC. */
+  requestId?: string;
+  requestIdSig?: string;
 }
+
+/**
+ * The request id of a subgraph call as it arrived beside the signed request, with its HMAC
+ * (`signRequestId`) and what that HMAC binds it to: the raw HTTP body (over HTTP).
+ */
+export interface ForwardedRequestId {
+  id: string;
+  sig: string | null;
+  body: string | Buffer;
+}
+
+/** The HTTP headers that carry the request id of a subgraph call and its HMAC. */
+export const REQUEST_ID_HEADER = 'x-request-id';
+export const REQUEST_ID_SIG_HEADER = 'x-plangraph-request-id-sig';
 
 /** JSON with object keys sorted, so the gateway and the subgraph serialise variables alike. */
 function canonicalJson(value: unknown): string {
@@ -63,13 +86,12 @@ function canonicalJson(value: unknown): string {
   );
 }
 
-function mac(secret: string, requestId: string, claims: string | null, ts: number, request: UpstreamRequest): string {
+function mac(secret: string, claims: string | null, ts: number, request: UpstreamRequest): string {
   const vars =
     request.variables && typeof request.variables === 'object' && Object.keys(request.variables).length ? request.variables : null;
   const signed = JSON.stringify([
-    'plangraph/2',
+    'plangraph/3',
     ts,
-    requestId,
     claims,
     request.operationName || null,
     canonicalJson(vars),
@@ -80,30 +102,26 @@ function mac(secret: string, requestId: string, claims: string | null, ts: numbe
 
 /**
  * The document as the gateway's transports send it upstream: their default print
- * (`@graphql-tools/executor-common`'s `defaultPrintFn`, `stripIgnoredCharacters(print(document))`,
- * cached per document). Query-plan documents are built by the planner, never parsed from a
- * string, so no other text is cached for them. The signature covers this text.
+ * (`@graphql-tools/executor-common`'s `defaultPrintFn`): the text the document was parsed from
+ * when one is known (the Rust query planner's fetches carry the operation text it planned), else
+ * `stripIgnoredCharacters(print(document))`, cached per document. The signature covers this text.
  */
-const printed = new WeakMap<DocumentNode, string>();
 export function upstreamPrint(document: DocumentNode): string {
-  let text = printed.get(document);
-  if (text === undefined) {
-    text = stripIgnoredCharacters(print(document));
-    printed.set(document, text);
-  }
-  return text;
+  return defaultPrintFn(document);
 }
 
-export function signForwardedAuth(
-  secret: string,
-  claims: Claims | null,
-  requestId: string,
-  request: UpstreamRequest,
-  nowMs: number,
-): ForwardedAuth {
+export function signForwardedAuth(secret: string, claims: Claims | null, request: UpstreamRequest, nowMs: number): ForwardedAuth {
   const json = claims ? JSON.stringify(claims) : null;
   const ts = Math.floor(nowMs / 1000);
-  return { claims: json, requestId, ts, sig: mac(secret, requestId, json, ts, request) };
+  return { claims: json, ts, sig: mac(secret, json, ts, request) };
+}
+
+/**
+ * The HMAC that binds a request id to one signed subgraph request: to its raw HTTP body (which
+ * holds the signature), or over graphql-ws to the signature `sig` itself.
+ */
+export function signRequestId(secret: string, requestId: string, boundTo: string | Buffer): string {
+  return createHmac('sha256', secret).update(`plangraph/request-id\n${requestId}\n`).update(boundTo).digest('base64url');
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -113,6 +131,7 @@ export type SignatureProblem = 'missing' | 'invalid' | 'expired' | 'future';
 
 export interface VerifiedForwardedAuth {
   claims: Claims | null;
+  /** The request id, when one came with a good HMAC; null otherwise (the subgraph makes one up). */
   requestId: string | null;
   trusted: boolean;
   problem: SignatureProblem | null;
@@ -121,36 +140,42 @@ export interface VerifiedForwardedAuth {
 /** A signature may be dated this far ahead of the subgraph's clock (clock skew between hosts). */
 const FUTURE_SKEW_SECONDS = 5;
 
+function sameText(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
 /**
  * Checks the signature against the request it came with and returns the claims; null claims and
  * the `problem` when it is missing, forged, for another operation, older than `maxAgeSeconds`
- * or dated ahead.
+ * or dated ahead. The request id (`requestId` in the value over graphql-ws, else `options.requestId`
+ * from the HTTP headers and body) counts only with its HMAC: without one it is left out (null),
+ * with a wrong one the whole request is refused as `invalid`.
  */
 export function verifyForwardedAuth(
   secret: string,
   value: unknown,
   request: UpstreamRequest,
-  { maxAgeSeconds = 60, nowMs }: { maxAgeSeconds?: number; nowMs: number },
+  { maxAgeSeconds = 60, nowMs, requestId: given = null }: { maxAgeSeconds?: number; nowMs: number; requestId?: ForwardedRequestId | null },
 ): VerifiedForwardedAuth {
   const refused = (problem: SignatureProblem): VerifiedForwardedAuth => ({ claims: null, requestId: null, trusted: false, problem });
   if (!value || typeof value !== 'object') return refused('missing');
-  const { claims, requestId, ts, sig } = value as Partial<ForwardedAuth>;
-  if (
-    typeof requestId !== 'string' ||
-    !REQUEST_ID.test(requestId) ||
-    typeof sig !== 'string' ||
-    typeof ts !== 'number' ||
-    !Number.isInteger(ts)
-  ) {
-    return refused('invalid');
-  }
+  const { claims, ts, sig, requestId: inline, requestIdSig } = value as Partial<ForwardedAuth>;
+  if (typeof sig !== 'string' || typeof ts !== 'number' || !Number.isInteger(ts)) return refused('invalid');
   if (claims !== null && typeof claims !== 'string') return refused('invalid');
-  const expected = Buffer.from(mac(secret, requestId, claims ?? null, ts, request));
-  const given = Buffer.from(sig);
-  if (expected.length !== given.length || !timingSafeEqual(expected, given)) return refused('invalid');
+  if (inline !== undefined && (typeof inline !== 'string' || (requestIdSig !== undefined && typeof requestIdSig !== 'string')))
+    return refused('invalid');
+  if (!sameText(mac(secret, claims ?? null, ts, request), sig)) return refused('invalid');
   const now = Math.floor(nowMs / 1000);
   if (ts > now + FUTURE_SKEW_SECONDS) return refused('future');
   if (now - ts > maxAgeSeconds) return refused('expired');
+  const id: ForwardedRequestId | null = inline !== undefined ? { id: inline, sig: requestIdSig ?? null, body: sig } : given;
+  let requestId: string | null = null;
+  if (id && id.sig !== null) {
+    if (!REQUEST_ID.test(id.id) || !sameText(signRequestId(secret, id.id, id.body), id.sig)) return refused('invalid');
+    requestId = id.id;
+  }
   let parsed: Claims | null = null;
   if (claims) {
     try {
@@ -190,8 +215,13 @@ export function gatewaySignatureCheck(env: NodeJS.ProcessEnv, clock: Clock) {
   const required = gatewaySignatureRequired(env);
   return (
     request: UpstreamRequest & { extensions?: { plangraph?: unknown } | null },
+    requestId: ForwardedRequestId | null = null,
   ): VerifiedForwardedAuth & { refusal: GraphQLError | null } => {
-    const verified = verifyForwardedAuth(secret, request.extensions?.plangraph, request, { maxAgeSeconds, nowMs: clock.now().getTime() });
+    const verified = verifyForwardedAuth(secret, request.extensions?.plangraph, request, {
+      maxAgeSeconds,
+      nowMs: clock.now().getTime(),
+      requestId,
+    });
     const refused = verified.problem !== null && (verified.problem !== 'missing' || required);
     return { ...verified, refusal: refused ? untrustedRequest(verified.problem!) : null };
   };

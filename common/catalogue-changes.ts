@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type express from 'express';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { signForwardedAuth, verifyForwardedAuth } from './auth';
@@ -28,7 +27,7 @@ export async function announceCatalogueChange(runtime: JobRuntime, task: string)
 
 /** The header value a gateway sends to open the stream: signed like its subgraph calls, valid for `GATEWAY_SIGNATURE_MAX_AGE_SECONDS`. */
 export function catalogueChangesAuth(secret: string, nowMs: number): string {
-  return JSON.stringify(signForwardedAuth(secret, null, randomUUID(), STREAM_REQUEST, nowMs));
+  return JSON.stringify(signForwardedAuth(secret, null, STREAM_REQUEST, nowMs));
 }
 
 /**

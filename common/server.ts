@@ -10,7 +10,14 @@ import { useServer } from 'graphql-ws/use/ws';
 import type { GraphQLSchema, ExecutionResult } from 'graphql';
 import type { MikroORM, EntityManager } from '@mikro-orm/postgresql';
 import type { MigrationObject } from '@mikro-orm/core';
-import { Caller, gatewaySignatureCheck, type UpstreamRequest } from './auth';
+import {
+  Caller,
+  gatewaySignatureCheck,
+  REQUEST_ID_HEADER,
+  REQUEST_ID_SIG_HEADER,
+  type ForwardedRequestId,
+  type UpstreamRequest,
+} from './auth';
 import {
   claimsConfig,
   jobConcurrency,
@@ -124,11 +131,13 @@ function contextFactory(orm: MikroORM, pubsub: PgPubSub, log: Logger, env: NodeJ
   const check = gatewaySignatureCheck(env, signatureClock);
   return (
     request: UpstreamRequest & { extensions?: { plangraph?: unknown } | null },
-    fallbackRequestId?: string | null,
+    /** The request id and its HMAC from the HTTP headers (over graphql-ws they are in the payload). */
+    transportRequestId: ForwardedRequestId | null = null,
   ): SubgraphContext => {
-    const verified = check(request);
+    const verified = check(request, transportRequestId);
     if (verified.refusal) throw verified.refusal;
-    const requestId = verified.requestId ?? fallbackRequestId ?? randomUUID();
+    // An unsigned request (allowed outside production) keeps the id it came with, for the logs.
+    const requestId = verified.requestId ?? (verified.trusted ? null : transportRequestId?.id) ?? randomUUID();
     const caller = new Caller(verified.claims, rolesClaim, mfaClaim);
     return {
       em: orm.em.fork({ loggerContext: auditLoggerContext(caller, requestId) }),
@@ -346,11 +355,22 @@ export async function startSubgraph(module: SubgraphModule, options: StartOption
     });
     app.use(
       '/graphql',
-      express.json({ limit: '1mb' }),
+      express.json({
+        limit: '1mb',
+        // The raw body: the HMAC of the gateway's request id (`x-plangraph-request-id-sig`) covers it.
+        verify: (req, _res, buf) => {
+          (req as { rawBody?: Buffer }).rawBody = buf;
+        },
+      }),
       expressMiddleware(apollo, {
         context: async ({ req }) => {
-          const header = req.headers['x-request-id'];
-          return makeContext(req.body ?? {}, typeof header === 'string' ? header.slice(0, 128) : null);
+          const id = req.headers[REQUEST_ID_HEADER];
+          const sig = req.headers[REQUEST_ID_SIG_HEADER];
+          const body = (req as { rawBody?: Buffer }).rawBody ?? '';
+          return makeContext(
+            req.body ?? {},
+            typeof id === 'string' ? { id: id.slice(0, 128), sig: typeof sig === 'string' ? sig : null, body } : null,
+          );
         },
       }),
     );

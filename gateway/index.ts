@@ -7,7 +7,7 @@ import { WebSocketServer } from 'ws';
 import { GraphQLError } from 'graphql';
 import { maskError as defaultMaskError } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
-import { signForwardedAuth, upstreamPrint, type Claims } from '../common/auth';
+import { REQUEST_ID_HEADER, REQUEST_ID_SIG_HEADER, signForwardedAuth, signRequestId, upstreamPrint, type Claims } from '../common/auth';
 import {
   gatewayConfig,
   gatewaySharedSecret,
@@ -15,6 +15,7 @@ import {
   jwtConfig,
   logLevel,
   processEnv,
+  queryPlannerConfig,
   rateLimitStoreConfig,
   responseCacheConfig,
   shutdownGraceSeconds,
@@ -40,7 +41,7 @@ import { rateLimitWindows } from './shared-rate-limit';
 import { useClientErrors, withErrorCode, withStableCode } from './errors';
 import { hiveLogger } from './logging';
 import { readinessProbe } from './readiness';
-import { withLifetimeCheck, type TokenCheck } from './tokens';
+import { useVerifiedTokenCache, VerifiedTokenCache, withLifetimeCheck, type TokenCheck } from './tokens';
 import { CallerSubscriptions, guardWebSocket, useSubscriptionCap } from './websocket';
 import { createRegistry, isMetricsRequest, serveMetrics, type Registry } from '../common/metrics';
 import { observabilityPlugins } from './observability';
@@ -48,6 +49,7 @@ import { responseCachePlugins } from './response-cache';
 import { upstreamSubscriptions } from './upstream-subscriptions';
 import { useSharedSubscriptions } from './shared-subscriptions';
 import httpTransport from '@graphql-mesh/transport-http';
+import { unifiedGraphHandler } from '@graphql-hive/router-runtime';
 
 export interface GatewayOptions {
   /** Composed supergraph SDL (schema/supergraph.graphql). */
@@ -60,6 +62,11 @@ export interface GatewayOptions {
   log?: Logger;
   /** The process's Prometheus registry: the gateway's metrics (docs/OBSERVABILITY.md) go here. */
   metrics?: Registry;
+  /**
+   * The time that dates the signatures of subgraph calls (real time unless a test holds it still,
+   * e.g. to keep calls within one second; subgraphs still refuse it once it is too old).
+   */
+  signingClock?: Clock;
 }
 
 interface GatewayParts {
@@ -70,6 +77,8 @@ interface GatewayParts {
   rateLimit: RateLimitWindows;
   /** Running subscriptions per caller, over graphql-ws and HTTP. */
   subscriptions: CallerSubscriptions;
+  /** Bearer tokens already verified, until their expiry (see `VerifiedTokenCache`). */
+  verifiedTokens: VerifiedTokenCache;
 }
 
 export interface RunningGateway {
@@ -96,16 +105,21 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const gatewayClock: Clock = systemClock;
 
 /**
- * Attaches the verified claims and the request id to every subgraph call, signed with the
- * gateway's shared secret together with the whole operation and the time (HTTP bodies and
- * graphql-ws subscribe messages alike; see `ForwardedAuth` for why not Hive's `hmacSignature`),
- * and echoes the request id to the client.
+ * Attaches the verified claims to every subgraph call, signed with the gateway's shared secret
+ * together with the whole operation and the time (HTTP bodies and graphql-ws subscribe messages
+ * alike; see `ForwardedAuth` for why not Hive's `hmacSignature`), and the request id beside it
+ * with its own HMAC bound to the signed request: over HTTP in the `x-request-id` and
+ * `x-plangraph-request-id-sig` headers (bound to the body), set when the call is actually sent
+ * (`onFetch`, after Hive's in-flight deduplication has looked at the body), and in the payload over
+ * graphql-ws. So identical queries of the same caller that are in flight at the same time go
+ * upstream once, while calls of different callers, whose claims differ, never share an answer.
+ * Echoes the request id to the client.
  */
-function useForwardedIdentity(secret: string): GatewayPlugin {
+function useForwardedIdentity(secret: string, clock: Clock): GatewayPlugin {
   const ids = new WeakMap<object, string>();
   return {
     onRequest({ request }) {
-      const given = request.headers.get('x-request-id');
+      const given = request.headers.get(REQUEST_ID_HEADER);
       ids.set(request, given && REQUEST_ID.test(given) ? given : randomUUID());
     },
     onContextBuilding({ context, extendContext }) {
@@ -116,7 +130,6 @@ function useForwardedIdentity(secret: string): GatewayPlugin {
     onSubgraphExecute({ executionRequest, setExecutionRequest }) {
       const context = (executionRequest.context ?? {}) as { jwt?: { payload?: Claims }; requestId?: string };
       const claims = context.jwt?.payload ?? null;
-      const requestId = context.requestId ?? randomUUID();
       // Signed over exactly what the transport sends: the document as the HTTP and graphql-ws
       // executors print it (`upstreamPrint` = their default print), the variables and the
       // operation name. (Their `print` option cannot be set from here: transport options end up
@@ -126,17 +139,107 @@ function useForwardedIdentity(secret: string): GatewayPlugin {
         variables: executionRequest.variables,
         operationName: executionRequest.operationName,
       };
-      setExecutionRequest({
-        ...executionRequest,
-        extensions: {
-          ...executionRequest.extensions,
-          plangraph: signForwardedAuth(secret, claims, requestId, request, gatewayClock.now().getTime()),
+      const auth = signForwardedAuth(secret, claims, request, clock.now().getTime());
+      if (executionRequest.operationType === 'subscription') {
+        // graphql-ws: no headers per operation, and no deduplication either.
+        const requestId = context.requestId ?? randomUUID();
+        auth.requestId = requestId;
+        auth.requestIdSig = signRequestId(secret, requestId, auth.sig);
+      }
+      setExecutionRequest({ ...executionRequest, extensions: { ...executionRequest.extensions, plangraph: auth } });
+    },
+    onFetch({ context, options, setOptions }) {
+      // The call that goes out (a merged call: with the context of the first client request). Only
+      // subgraph calls carry a request id in their context; the body is the signed JSON.
+      const requestId = (context as { requestId?: string } | undefined)?.requestId;
+      if (!requestId || typeof options.body !== 'string') return;
+      setOptions({
+        ...options,
+        headers: {
+          ...(options.headers as Record<string, string> | undefined),
+          [REQUEST_ID_HEADER]: requestId,
+          [REQUEST_ID_SIG_HEADER]: signRequestId(secret, requestId, options.body),
         },
       });
     },
     onResponse({ request, response }) {
       const id = ids.get(request);
-      if (id) response.headers.set('x-request-id', id);
+      if (id) response.headers.set(REQUEST_ID_HEADER, id);
+    },
+  };
+}
+
+/**
+ * What a subgraph call yields, in the shape Hive's JavaScript runtime gave its callers: a call that
+ * fails (the upstream timeout rejects it; a transport error throws) becomes a result with that
+ * error, which the planner's executor puts on the fields the call was for (`path`); errors that
+ * arrive as plain objects (graphql-ws events) become GraphQL errors, so they keep their codes
+ * instead of being masked; a subscription whose events fail ends with an event carrying the
+ * errors. Registered after Hive's own upstream plugins, so it wraps their executors; only with
+ * the Rust planner (`GATEWAY_QUERY_PLANNER=rust`).
+ */
+function useSubgraphResults(): GatewayPlugin {
+  const asError = (error: unknown): GraphQLError => {
+    if (error instanceof GraphQLError) return error;
+    const formatted = error as { message?: unknown; path?: readonly (string | number)[]; extensions?: Record<string, unknown> } | null;
+    return new GraphQLError(typeof formatted?.message === 'string' ? formatted.message : String(error), {
+      ...(error instanceof Error ? { originalError: error } : {}),
+      ...(formatted?.extensions ? { extensions: formatted.extensions } : {}),
+      ...(formatted?.path ? { path: formatted.path } : {}),
+    });
+  };
+  // graphql-ws ends a refused subscription with a list of errors.
+  const failed = (error: unknown) => ({ errors: (Array.isArray(error) ? error : [error]).map(asError) });
+  const normalized = (result: unknown) => {
+    const errors = (result as { errors?: unknown[] } | null)?.errors;
+    return Array.isArray(errors) && errors.some((e) => !(e instanceof GraphQLError))
+      ? { ...(result as object), errors: errors.map(asError) }
+      : result;
+  };
+  // Not an async generator: its `return()` would wait for the pending `next()`, so a client that
+  // ends its subscription would leave the subgraph's running until the next event.
+  function events(source: AsyncIterable<unknown>): AsyncIterableIterator<unknown> {
+    const iterator = source[Symbol.asyncIterator]();
+    let ended = false;
+    return {
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+      async next() {
+        if (ended) return { done: true, value: undefined };
+        try {
+          const step = await iterator.next();
+          return step.done ? step : { done: false, value: normalized(step.value) };
+        } catch (error) {
+          ended = true;
+          return { done: false, value: failed(error) };
+        }
+      },
+      async return(value?: unknown) {
+        ended = true;
+        return iterator.return ? iterator.return(value) : { done: true, value };
+      },
+      async throw(error?: unknown) {
+        ended = true;
+        if (iterator.throw) return iterator.throw(error);
+        throw error;
+      },
+    };
+  }
+  const settle = (result: unknown) =>
+    result && typeof result === 'object' && Symbol.asyncIterator in result ? events(result as AsyncIterable<unknown>) : normalized(result);
+  return {
+    onSubgraphExecute({ executor, setExecutor }) {
+      setExecutor(((request: Parameters<typeof executor>[0]) => {
+        try {
+          const result = executor(request);
+          return result && typeof (result as Promise<unknown>).then === 'function'
+            ? (result as Promise<unknown>).then(settle, failed)
+            : settle(result);
+        } catch (error) {
+          return failed(error);
+        }
+      }) as typeof executor);
     },
   };
 }
@@ -224,6 +327,7 @@ function gatewayParts(env: NodeJS.ProcessEnv, log: Logger): GatewayParts {
     },
     rateLimit: rateLimitWindows(limits, rateLimitStoreConfig(env), log),
     subscriptions: new CallerSubscriptions(limits.maxSubscriptionsPerCaller),
+    verifiedTokens: new VerifiedTokenCache(gatewayClock),
   };
 }
 
@@ -247,10 +351,14 @@ export function createGateway(
 
   const { limits } = parts;
   const trusted = trustedDocuments(limits);
+  const rustPlanner = queryPlannerConfig(env).planner === 'rust';
   const logging = hiveLogger(log, logLevel(env));
 
   return createGatewayRuntime({
     supergraph: options.supergraph,
+    // `rust`: Hive Router's query planner (a native addon) and its plan executor instead of Hive
+    // Gateway's own planner on schema stitching (the default). BENCHMARKS.md has the difference.
+    ...(rustPlanner ? { unifiedGraphHandler } : {}),
     batching: limits.batchLimit > 0 ? { limit: limits.batchLimit } : false,
     // CSRF prevention is `useCsrfPrevention` below (GET queries need no header; see there).
     ...(limits.introspection ? {} : { disableIntrospection: { disableIf: () => true } }),
@@ -278,6 +386,8 @@ export function createGateway(
     maskedErrors: { maskError: (error, message, isDev) => withStableCode(maskUnavailable(error, message, isDev)) },
     plugins: () => [
       useCsrfPrevention(limits.csrfHeaders),
+      // Before the JWT plugin: a token verified before is taken as verified until its expiry.
+      useVerifiedTokenCache(parts.verifiedTokens) as unknown as GatewayPlugin,
       withErrorCode(
         useJWT({
           signingKeyProviders: [signingKeyProvider],
@@ -296,7 +406,8 @@ export function createGateway(
         }) as unknown as GatewayPlugin,
         'UNAUTHENTICATED',
       ),
-      useForwardedIdentity(gatewaySharedSecret(env)),
+      useForwardedIdentity(gatewaySharedSecret(env), options.signingClock ?? gatewayClock),
+      ...(rustPlanner ? [useSubgraphResults()] : []),
       useRateLimit(limits, parts.rateLimit),
       useSubscriptionCap(parts.subscriptions),
       useSubscriptionStreams(),

@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import jsonwebtoken, { type Algorithm, type JwtPayload } from 'jsonwebtoken';
+import { LRUCache } from 'lru-cache';
 import { GraphQLError } from 'graphql';
 import type { Clock } from '../common/clock';
 
@@ -99,4 +101,90 @@ export async function verifyToken(token: string, check: TokenCheck): Promise<Jwt
   if (!payload.exp) throw new Error('token has no exp (JWT_MAX_AGE)');
   if (tokenLifetimeProblem(payload, check.maxAgeSeconds, epochSeconds(check.clock))) throw new Error('token lifetime exceeds JWT_MAX_AGE');
   return payload;
+}
+
+/** What the JWT plugin puts in the context (`context.jwt`) for a verified token. */
+export interface VerifiedJwt {
+  payload: JwtPayload;
+  token: { value: string; prefix?: string };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+}
+
+/**
+ * Tokens the JWT plugin has verified (signature, algorithm, issuer, audience, `exp`, `nbf` and the
+ * lifetime rule), kept until their `exp` so that a caller's next requests skip the decoding and the
+ * signature check: a bounded LRU keyed by the token's SHA-256, never serving a token at or past its
+ * `exp` (as jsonwebtoken, which refuses it from that second on). Only verified tokens go in:
+ * refused ones are checked again every time. A verified token stays good until its `exp` even if
+ * its signing key leaves the JWKS meanwhile, as it would in any process that had cached the key;
+ * `JWT_MAX_AGE` bounds how long that is.
+ */
+export class VerifiedTokenCache {
+  private readonly entries: LRUCache<string, VerifiedJwt>;
+
+  constructor(
+    private readonly clock: Clock,
+    max = 10_000,
+  ) {
+    this.entries = new LRUCache<string, VerifiedJwt>({ max });
+  }
+
+  private static key(token: string): string {
+    return createHash('sha256').update(token).digest('base64url');
+  }
+
+  get(token: string): VerifiedJwt | null {
+    const key = VerifiedTokenCache.key(token);
+    const entry = this.entries.get(key);
+    if (!entry) return null;
+    if (entry.token.value !== token || !(epochSeconds(this.clock) < (entry.payload.exp as number))) {
+      this.entries.delete(key);
+      return null;
+    }
+    return entry;
+  }
+
+  set(jwt: VerifiedJwt): void {
+    const exp = jwt.payload?.exp;
+    if (typeof exp !== 'number' || !(epochSeconds(this.clock) < exp) || typeof jwt.token?.value !== 'string') return;
+    this.entries.set(VerifiedTokenCache.key(jwt.token.value), deepFreeze({ payload: jwt.payload, token: { ...jwt.token } }));
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
+/** The bearer token of an `Authorization` header, as the JWT plugin's header lookup reads it. */
+function bearerToken(header: string | null): string | null {
+  if (!header) return null;
+  const [prefix, token] = header.split(' ');
+  return prefix === 'Bearer' && token ? token : null;
+}
+
+/**
+ * Serves the `Authorization` bearer tokens of HTTP requests from `cache` when it has them, before
+ * the JWT plugin (which skips its lookup and verification when `context.jwt` is there already),
+ * and keeps the tokens the plugin verified. Goes before the JWT plugin in the plugin list.
+ */
+export function useVerifiedTokenCache(cache: VerifiedTokenCache) {
+  return {
+    onRequestParse({ request, serverContext }: { request: Request; serverContext: Record<string, unknown> }) {
+      const token = bearerToken(request.headers.get('authorization'));
+      const hit = token ? cache.get(token) : null;
+      if (hit) serverContext.jwt = hit;
+    },
+    onContextBuilding({ context }: { context: Record<string, unknown> }) {
+      // Entries of the cache are frozen; a token the plugin has just verified is not yet.
+      const jwt = context.jwt as VerifiedJwt | undefined;
+      if (jwt && !Object.isFrozen(jwt)) cache.set(jwt);
+    },
+  };
 }

@@ -32,6 +32,8 @@ describe('subgraphs trust only gateway-signed requests (production)', () => {
   let viaProxy: string;
   /** Bodies the gateway sent to the products subgraph, as they crossed the wire. */
   const captured: string[] = [];
+  /** The request id headers that came with each captured body. */
+  const capturedIds = new Map<string, { id: string; sig: string }>();
   const clients: Client[] = [];
   const admin = portalAdmin();
   const token = signDevToken({ ...admin }, 600, env);
@@ -44,7 +46,13 @@ describe('subgraphs trust only gateway-signed requests (production)', () => {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const body = Buffer.concat(chunks);
-        if (req.method === 'POST') captured.push(body.toString('utf8'));
+        if (req.method === 'POST') {
+          captured.push(body.toString('utf8'));
+          capturedIds.set(body.toString('utf8'), {
+            id: String(req.headers['x-request-id']),
+            sig: String(req.headers['x-plangraph-request-id-sig']),
+          });
+        }
         const upstream = http.request(
           { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
           (answer) => {
@@ -66,10 +74,10 @@ describe('subgraphs trust only gateway-signed requests (production)', () => {
     await new Promise<void>((resolve) => (proxy ? proxy.close(() => resolve()) : resolve()));
   });
 
-  async function raw(url: string, body: unknown) {
+  async function raw(url: string, body: unknown, headers: Record<string, string> = {}) {
     const response = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...headers },
       body: typeof body === 'string' ? body : JSON.stringify(body),
     });
     return {
@@ -117,13 +125,7 @@ describe('subgraphs trust only gateway-signed requests (production)', () => {
       }
       // Claims in the wrong shape or signed with another secret do not help either.
       const forged = {
-        ...signForwardedAuth(
-          'not-the-secret',
-          { sub: 'mallory', roles: ['portal_admin'] },
-          'r-1',
-          { query: '{ _service { sdl } }' },
-          Date.now(),
-        ),
+        ...signForwardedAuth('not-the-secret', { sub: 'mallory', roles: ['portal_admin'] }, { query: '{ _service { sdl } }' }, Date.now()),
       };
       const r = await raw(url, { query: '{ _service { sdl } }', extensions: { plangraph: forged } });
       expect({ name, status: r.status, reason: r.body.errors?.[0].extensions?.reason, data: r.body.data ?? null }).toEqual({
@@ -158,7 +160,6 @@ describe('subgraphs trust only gateway-signed requests (production)', () => {
     const other = signForwardedAuth(
       env.GATEWAY_SHARED_SECRET!,
       { sub: admin.sub, roles: ['portal_admin'] },
-      'r-2',
       {
         query: '{ __typename }',
         variables,
@@ -181,12 +182,23 @@ describe('subgraphs trust only gateway-signed requests (production)', () => {
     const slug = unique('captured');
     const created = await viaGateway(viaProxy, CREATE, { i: { slug, name: 'Captured' } });
     expect(created.data?.createProduct?.errors).toEqual([]);
-    const body = JSON.parse(
-      await waitFor(() => captured.find((b) => b.includes('createProduct')), { what: 'the captured upstream mutation' }),
-    );
+    const text = await waitFor(() => captured.find((b) => b.includes('createProduct')), { what: 'the captured upstream mutation' });
+    const body = JSON.parse(text);
+    // The request id travels beside the body, with an HMAC over the body: it cannot be changed, nor moved to another body.
+    const ids = capturedIds.get(text)!;
+    expect(ids).toEqual({ id: expect.stringMatching(/^[A-Za-z0-9._:-]+$/), sig: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) });
+    for (const headers of [
+      { 'x-request-id': 'someone-else', 'x-plangraph-request-id-sig': ids.sig },
+      { 'x-request-id': ids.id, 'x-plangraph-request-id-sig': ids.sig.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')) },
+    ]) {
+      const altered = await raw(platform.subgraphs.products!.url, text, headers);
+      expect({ status: altered.status, reason: altered.body.errors?.[0].extensions?.reason }).toEqual({
+        status: 403,
+        reason: 'GATEWAY_SIGNATURE_INVALID',
+      });
+    }
     expect(body.extensions.plangraph).toEqual({
       claims: expect.stringContaining(admin.sub),
-      requestId: expect.any(String),
       ts: expect.any(Number),
       sig: expect.any(String),
     });

@@ -28,7 +28,15 @@ export interface CannonFigures {
   graphqlErrors: number;
   /** CPU milliseconds each platform process used per request during the run. */
   cpuMsPerRequest: Record<string, number>;
+  /**
+   * When the run went on, in microseconds of the monotonic clock: the clock of the timestamps in
+   * a `--cpu-prof` profile, so the samples of this run can be picked out (`bench/profile.ts`).
+   */
+  window: { fromUs: number; toUs: number };
 }
+
+/** Now on the monotonic clock, in microseconds (V8's profile timestamps use the same clock). */
+const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
 
 /** Treats an answer as good when it has data and no `errors`. */
 export function goodGraphQLBody(body: string): boolean {
@@ -46,6 +54,7 @@ export async function cannon(platform: BenchPlatform, target: CannonTarget, seco
     ...(target.extensions ? { extensions: target.extensions } : {}),
   });
   const cpuBefore = platform.cpu();
+  const fromUs = monotonicUs();
   const result = await autocannon({
     url: target.url,
     method: 'POST',
@@ -57,6 +66,7 @@ export async function cannon(platform: BenchPlatform, target: CannonTarget, seco
     title: target.label,
     verifyBody: goodGraphQLBody,
   });
+  const toUs = monotonicUs();
   const cpuAfter = platform.cpu();
   const requests = result.requests.total;
   const cpuMsPerRequest: Record<string, number> = {};
@@ -84,5 +94,6 @@ export async function cannon(platform: BenchPlatform, target: CannonTarget, seco
     non2xx: result.non2xx,
     graphqlErrors: result.mismatches,
     cpuMsPerRequest,
+    window: { fromUs, toUs },
   };
 }

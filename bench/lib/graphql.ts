@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { signForwardedAuth, type Claims } from '../../common/auth';
 import { gatewaySharedSecret } from '../../common/config';
 import { signDevToken } from '../../test/kit/token';
@@ -29,9 +28,8 @@ export function bearer(identity: BenchIdentity): string {
 export function forwardedExtensions(
   identity: BenchIdentity | null,
   request: { query: string; variables?: Record<string, unknown> },
-  requestId = randomUUID(),
 ): Record<string, unknown> {
-  return { plangraph: signForwardedAuth(gatewaySharedSecret(), identity, requestId, request, Date.now()) };
+  return { plangraph: signForwardedAuth(gatewaySharedSecret(), identity, request, Date.now()) };
 }
 
 /** POSTs one GraphQL operation; never throws for GraphQL errors (they are in the result). */

@@ -64,25 +64,18 @@ async function waitUntilReady(
  * (`node dist/scripts/start-one.js <name>`) on free ports, so each process's memory and CPU
  * can be read from /proc.
  */
-/**
- * `--cpu-prof` for the processes named in `BENCH_CPU_PROF` (comma-separated, or `all`), writing
- * into `BENCH_CPU_PROF_DIR` (default `bench/results/profiles`); Node refuses `--cpu-prof` in
- * `NODE_OPTIONS`. A process writes its profile when it exits (the bench stops every process at the end).
- */
-export function profileFlags(name: string): string[] {
-  const wanted = (process.env.BENCH_CPU_PROF ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  if (!wanted.includes(name) && !wanted.includes('all')) return [];
-  const dir = process.env.BENCH_CPU_PROF_DIR ?? path.join(projectRoot(), 'bench', 'results', 'profiles');
-  fs.mkdirSync(dir, { recursive: true });
-  return ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`];
+/** Which platform processes run under `node --cpu-prof` (`--cpu-prof <names>`), and where their profiles go. */
+export interface CpuProfiling {
+  /** Process names (`gateway`, `apollo-gateway`, `products`, …), or `all`. */
+  names: string[];
+  /** Folder for the `.cpuprofile` files, written when each process exits. */
+  dir: string;
 }
 
 export class BenchPlatform {
   readonly processes = new Map<string, PlatformProcess>();
   private stopping = false;
+  private cpuProfiling: CpuProfiling | null = null;
 
   private constructor(
     readonly tempDir: string,
@@ -93,7 +86,11 @@ export class BenchPlatform {
     private readonly say: (message: string) => void,
   ) {}
 
-  static async start(options: { logDir: string; log: (message: string) => void }): Promise<BenchPlatform> {
+  static async start(options: {
+    logDir: string;
+    log: (message: string) => void;
+    cpuProfiling?: CpuProfiling | null;
+  }): Promise<BenchPlatform> {
     const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plangraph-bench-'));
     // As root, PostgreSQL runs as the `postgres` user, which must be able to enter the directory.
     fs.chmodSync(tempDir, 0o755);
@@ -111,6 +108,7 @@ export class BenchPlatform {
     await database.stop();
     database = await startEmbeddedPostgres(dataDir, port, options.log);
     const platform = new BenchPlatform(tempDir, dataDir, database.url, database, options.logDir, options.log);
+    platform.cpuProfiling = options.cpuProfiling ?? null;
     try {
       await platform.startProcesses();
     } catch (error) {
@@ -143,9 +141,17 @@ export class BenchPlatform {
     return env;
   }
 
+  /** Node options that profile process `name` when `--cpu-prof` asked for it (the profile is written when it exits). */
+  private profilerArgs(name: string): string[] {
+    const profiling = this.cpuProfiling;
+    if (!profiling || !(profiling.names.includes('all') || profiling.names.includes(name))) return [];
+    fs.mkdirSync(profiling.dir, { recursive: true });
+    return ['--cpu-prof', `--cpu-prof-dir=${profiling.dir}`, `--cpu-prof-name=${name}.${Date.now()}.cpuprofile`];
+  }
+
   private spawnNode(name: string, script: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
     const log = fs.openSync(path.join(this.logDir, `${name}.log`), 'a');
-    const child = spawn(process.execPath, [...profileFlags(name), script, ...args], { env, stdio: ['ignore', log, log] });
+    const child = spawn(process.execPath, [...this.profilerArgs(name), script, ...args], { env, stdio: ['ignore', log, log] });
     fs.closeSync(log);
     child.once('exit', (code, signal) => {
       if (!this.stopping && this.processes.get(name)?.child === child) {

@@ -19,6 +19,16 @@ export interface BenchOptions {
   loadHeapMiB: number | null;
   /** Short runs and small counts: a smoke test of the harness (`--quick`). */
   quick: boolean;
+  /**
+   * Platform processes to run under `node --cpu-prof` (`--cpu-prof gateway,apollo-gateway`, or
+   * `all`); empty for none. Summarise a profile with `bench/profile.ts`.
+   */
+  cpuProf: string[];
+  /**
+   * Every process in production mode (`--production`): `NODE_ENV=production`, as the Dockerfile
+   * and the Kubernetes manifests run them, with secrets made up for the run.
+   */
+  production: boolean;
 }
 
 /** What a scenario gets: the running platform, the seeded data and the options. */

@@ -32,6 +32,7 @@ import {
   plans,
   Problem,
   provider,
+  queryPlanner,
   rateLimitStore,
   responseCache,
   runtime,
@@ -83,6 +84,7 @@ const GATEWAY_SETTINGS = {
   graphqlLimits,
   rateLimitStore,
   responseCache,
+  queryPlanner,
   subgraphUrls,
   shutdown,
   telemetry,
@@ -357,6 +359,11 @@ export function rateLimitStoreConfig(env: Env = processEnv()): RateLimitStoreCon
 }
 
 export type ResponseCacheConfig = z.output<(typeof responseCache)['schema']>;
+
+/** How the gateway plans and runs federated queries: Hive Router's Rust planner (default) or Hive Gateway's JavaScript one. */
+export function queryPlannerConfig(env: Env = processEnv()): z.output<(typeof queryPlanner)['schema']> {
+  return read(queryPlanner, env);
+}
 
 /** The gateway's response cache: how long an entry lives (0: no cache). */
 export function responseCacheConfig(env: Env = processEnv()): ResponseCacheConfig {

@@ -206,6 +206,11 @@ export const rateLimitStore = part('rate-limit store', ['REDIS_URL', 'REDIS_KEY_
   keyPrefix: v.REDIS_KEY_PREFIX ?? 'plangraph:',
 }));
 
+/** The gateway's query planner and executor (`gateway/index.ts`). */
+export const queryPlanner = part('query planner', ['GATEWAY_QUERY_PLANNER'], (v) => ({
+  planner: v.GATEWAY_QUERY_PLANNER,
+}));
+
 /** The gateway's response cache for anonymous public-catalogue reads (`gateway/response-cache.ts`). */
 export const responseCache = part('response cache', ['RESPONSE_CACHE_TTL_SECONDS'], (v) => ({
   ttlSeconds: v.RESPONSE_CACHE_TTL_SECONDS,

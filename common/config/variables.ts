@@ -322,7 +322,7 @@ export const VARIABLES = {
   GATEWAY_SHARED_SECRET: text({
     default: 'a development secret',
     description:
-      'HMAC key the gateway signs each upstream request with (document, variables, operation name, claims, request id, time); subgraphs refuse altered, forged or stale signatures, and in production unsigned requests too (in development an unsigned caller is anonymous); required in production',
+      'HMAC key the gateway signs each upstream request with (document, variables, operation name, claims, time; the request id beside it with an HMAC of its own); subgraphs refuse altered, forged or stale signatures, and in production unsigned requests too (in development an unsigned caller is anonymous); required in production',
     secret: true,
   }),
   GATEWAY_SIGNATURE_MAX_AGE_SECONDS: integer({
@@ -428,6 +428,12 @@ export const VARIABLES = {
     allowed: 'text without spaces',
     description: 'start of every Redis key the gateway writes, so that several deployments (or test runs) can share one Redis',
   } satisfies Variable<string | undefined>,
+  GATEWAY_QUERY_PLANNER: oneOf(
+    ['javascript', 'rust'],
+    'javascript',
+    'how the gateway plans and runs federated queries: `javascript`, Hive Gateway’s own planner on schema stitching; `rust`, the query planner of Hive Router (`@graphql-hive/router-runtime`, a native addon shipped for Linux and macOS on x64 and arm64) and its plan executor, about a third of the gateway’s CPU per query (BENCHMARKS.md) but not yet the default: subgraph errors about the variables the planner names are not yet renamed to the client’s variables with it',
+    true,
+  ),
   RESPONSE_CACHE_TTL_SECONDS: integer({
     default: 60,
     min: 0,

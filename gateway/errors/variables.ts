@@ -14,6 +14,9 @@ import { inspect } from 'graphql/jsutils/inspect';
 
 const MAX_VARIABLE_ERRORS = 50;
 
+/** Thrown out of `coerceInputValue` at the error limit; made once (an Error per request costs a stack trace). */
+const TOO_MANY = Symbol('too many variable errors');
+
 /** Path inside a value as graphql-js prints it: `.key` for fields, `[i]` for list items. */
 export function printPath(path: readonly (string | number)[]): string {
   return path.map((key) => (typeof key === 'number' ? `[${key}]` : `.${key}`)).join('');
@@ -46,7 +49,6 @@ export function badUserInput(
  */
 export function variableErrors(schema: GraphQLSchema, operation: OperationDefinitionNode, inputs: Record<string, unknown>): GraphQLError[] {
   const errors: GraphQLError[] = [];
-  const full = new Error('too many variable errors');
   try {
     for (const definition of operation.variableDefinitions ?? []) {
       const name = definition.variable.name.value;
@@ -80,11 +82,11 @@ export function variableErrors(schema: GraphQLSchema, operation: OperationDefini
             },
           ),
         );
-        if (errors.length >= MAX_VARIABLE_ERRORS) throw full;
+        if (errors.length >= MAX_VARIABLE_ERRORS) throw TOO_MANY;
       });
     }
   } catch (error) {
-    if (error !== full) throw error;
+    if (error !== TOO_MANY) throw error;
     errors.push(
       new GraphQLError('Too many errors processing variables, error limit reached. Execution aborted.', {
         extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },

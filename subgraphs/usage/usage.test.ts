@@ -161,7 +161,6 @@ describe('usage subgraph', () => {
           plangraph: signForwardedAuth(
             gatewaySharedSecret(),
             (identity ?? null) as Claims | null,
-            randomUUID(),
             {
               query: SUBSCRIPTION,
               variables,

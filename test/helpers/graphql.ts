@@ -54,13 +54,7 @@ export async function subgraphRequest<T = any>(
   variables: Record<string, unknown> = {},
   identity?: Identity | null,
 ): Promise<GraphQLResponse<T>> {
-  const forwarded = signForwardedAuth(
-    gatewaySharedSecret(),
-    (identity ?? null) as Claims | null,
-    randomUUID(),
-    { query, variables },
-    Date.now(),
-  );
+  const forwarded = signForwardedAuth(gatewaySharedSecret(), (identity ?? null) as Claims | null, { query, variables }, Date.now());
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

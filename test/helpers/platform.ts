@@ -1,5 +1,5 @@
 import { startSubgraph, type RunningSubgraph } from '../../common/server';
-import { startGateway, type RunningGateway } from '../../gateway';
+import { startGateway, type GatewayOptions, type RunningGateway } from '../../gateway';
 import type { SubgraphName } from '../../common/config';
 import { compose } from '../../scripts/compose';
 import { SUBGRAPHS } from '../../scripts/subgraphs';
@@ -13,8 +13,12 @@ export interface TestPlatform {
   gateway: RunningGateway;
   /** SQL statements run by each subgraph since the last reset (N+1 checks). */
   queries: Record<string, string[]>;
-  /** Another gateway in front of the same subgraphs, with its own environment (limits, modes). */
-  extraGateway(env: NodeJS.ProcessEnv, subgraphUrlOverrides?: Partial<Record<SubgraphName, string>>): Promise<RunningGateway>;
+  /** Another gateway in front of the same subgraphs, with its own environment (limits, modes) and options (a signing clock). */
+  extraGateway(
+    env: NodeJS.ProcessEnv,
+    subgraphUrlOverrides?: Partial<Record<SubgraphName, string>>,
+    options?: Pick<GatewayOptions, 'signingClock'>,
+  ): Promise<RunningGateway>;
   stop(): Promise<void>;
 }
 
@@ -61,8 +65,9 @@ export async function startPlatform(
       subgraphs,
       gateway,
       queries,
-      async extraGateway(env, overrides = {}) {
+      async extraGateway(env, overrides = {}, gatewayOptions = {}) {
         const extra = await startGateway({
+          ...gatewayOptions,
           supergraph,
           subgraphUrls: { ...subgraphUrls, ...overrides },
           port: 0,

@@ -5,7 +5,6 @@
  * decides with) and builds catalogs, products and plans through their GraphQL APIs as a portal
  * admin, like a portal would.
  */
-import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import { createClient, type Client } from 'graphql-ws';
 import { startSubgraph, type RunningSubgraph } from '../../common/server';
@@ -262,13 +261,7 @@ export function subscribe(
       query,
       variables,
       extensions: {
-        plangraph: signForwardedAuth(
-          gatewaySharedSecret(),
-          (identity ?? null) as Claims | null,
-          randomUUID(),
-          { query, variables },
-          Date.now(),
-        ),
+        plangraph: signForwardedAuth(gatewaySharedSecret(), (identity ?? null) as Claims | null, { query, variables }, Date.now()),
       },
     },
     {

@@ -226,13 +226,7 @@ export function subscribeTo(
       query,
       variables,
       extensions: {
-        plangraph: signForwardedAuth(
-          gatewaySharedSecret(),
-          (identity ?? null) as Claims | null,
-          randomUUID(),
-          { query, variables },
-          Date.now(),
-        ),
+        plangraph: signForwardedAuth(gatewaySharedSecret(), (identity ?? null) as Claims | null, { query, variables }, Date.now()),
       },
     },
     {
