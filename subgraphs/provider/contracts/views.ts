@@ -80,3 +80,17 @@ export async function existingSubjects(em: EntityManager, kind: 'PLAN' | 'PRODUC
   const rows = await query<{ id: string }>(em, `select id::text as id from ${view} where id in (?)`, [[...ids]]);
   return new Set(rows.map((row) => row.id));
 }
+
+/**
+ * Whether `subject` is a member (any role) of the ACTIVE organization, as the developers subgraph
+ * publishes it (`developers.membership_contract`).
+ */
+export async function isOrganizationMember(em: EntityManager, organizationId: string, subject: string): Promise<boolean> {
+  const rows = await query<{ one: number }>(
+    em,
+    `select 1 as one from developers.membership_contract
+      where organization_status = 'ACTIVE' and organization_id = ? and subject = ? limit 1`,
+    [organizationId, subject],
+  );
+  return rows.length > 0;
+}
