@@ -41,7 +41,7 @@ export async function recentRefusals(context: SubgraphContext, credentialId: str
        select r.occurred_at, r.record_id, r.method, r.path, r.api_id, r.response_code, r.plan_id, r.quota_subject_id
          from usage.usage_record r
         where r.credential_id = ?::uuid and r.response_code in (403, 429)
-          and r.occurred_at >= ?::timestamptz and r.occurred_at <= ?::timestamptz
+          and r.occurred_at >= ?::timestamptz
         order by r.occurred_at desc, r.record_id desc
         limit ?
      ),
@@ -74,7 +74,7 @@ export async function recentRefusals(context: SubgraphContext, credentialId: str
             ) as quota_exhausted
        from refusals f
       order by f.occurred_at desc, f.record_id desc`,
-    [credentialId, from.toISOString(), now.toISOString(), first],
+    [credentialId, from.toISOString(), first],
   );
   return rows.map((row) =>
     Object.assign(new Refusal(), {
