@@ -4,6 +4,7 @@ import { unique } from './helpers/db';
 import { Fixtures } from './helpers/fixtures';
 import { waitFor } from './helpers/wait';
 import { TykTestServer, type AnalyticsRow } from './tyk/server';
+import { REFUSALS_SQL } from '../subgraphs/usage/services/refusals';
 
 /**
  * "Why was I limited?" end to end: a plan (3 requests per hour, 4 per minute) synced to the Tyk
@@ -191,6 +192,38 @@ describe('Credential.effectiveLimits and recentRefusals (why was I limited?)', (
       await gql(`query($id: ID!) { credential(id: $id) { recentRefusals(first: 1) { reason } } }`, { id: credentialId }, alice)
     ).credential;
     expect(fewer.recentRefusals).toEqual([{ reason: 'RATE_LIMITED' }]);
+
+    // The read can use the partial index of refusals (seq scans off: the tables are tiny here).
+    const plan = await platform.subgraphs.usage!.orm.em.fork().transactional(async (em) => {
+      await em.getConnection().execute('set local enable_seqscan = off', [], 'run', em.getTransactionContext());
+      const explained = await em
+        .getConnection()
+        .execute<{ 'QUERY PLAN': unknown }[]>(
+          `explain (format json) ${REFUSALS_SQL}`,
+          [credentialId, new Date(Date.now() - 86_400_000).toISOString(), 10],
+          'all',
+          em.getTransactionContext(),
+        );
+      return JSON.stringify(explained);
+    });
+    // (each day partition's copy of `usage_record_refusal_idx` is named after its columns)
+    expect(plan).toMatch(/usage_record_p\d{8}_credential_id_occurred_at_idx/);
+    // The scan for the end of a window's allowance runs once per window, not once per refusal.
+    expect(plan).toContain('"CTE Name":"exhausted"');
+
+    // In a list (the app's credentials) it answers the same.
+    const listed = await gql(
+      `query($id: ID!) { app(id: $id) { credentials(first: 10) { edges { node { id effectiveLimits { consistent counterKey } recentRefusals(first: 2) { reason } } } } } }`,
+      { id: app.app.id },
+      alice,
+    );
+    expect(listed.app.credentials.edges.map((e: { node: unknown }) => e.node)).toEqual([
+      {
+        id: credentialId,
+        effectiveLimits: { consistent: true, counterKey: `credential:${credentialId}` },
+        recentRefusals: [{ reason: 'RATE_LIMITED' }, { reason: 'QUOTA_EXCEEDED' }],
+      },
+    ]);
 
     // Drift: the plan policy is taken off the live key in Tyk (out of band).
     tyk.keys.get(keyHash)!.session.apply_policies = [productPolicy];

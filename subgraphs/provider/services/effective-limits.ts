@@ -12,7 +12,9 @@ import { decryptSecret, keyRingFromEnv } from '../../../common/crypto';
 import { isUuid } from '../../../common/ids';
 import type { SubgraphContext } from '../../../common/server';
 import { QuotaScope } from '../../../common/shared-enums';
-import { isOrganizationMember, readCredential, readPlan, readProducts } from '../contracts/views';
+import { isOrganizationMember, readCredentials, readPlans, readProducts } from '../contracts/views';
+import { byKeys, requestLoader } from '../../../common/loaders';
+import type { CredentialContractRow, ProductContractRow } from '../tyk/bodies';
 import { credentialKeyOf, linkOf } from '../data/loaders';
 import { KeyStatus } from '../entities/credential-key';
 import { LinkKind } from '../entities/policy-link';
@@ -35,6 +37,49 @@ import { keyRulePolicyIds } from './rule-policy-sync';
 
 /** The live key read never waits longer than this (or `PROVIDER_HTTP_TIMEOUT_MS`, if shorter). */
 export const LIVE_READ_TIMEOUT_MS = 3000;
+/** Live key reads one request runs at once (a list of credentials asks the provider this many at a time). */
+export const LIVE_READS_AT_ONCE = 8;
+
+// Batched per request (one SELECT per kind of read, whatever the number of credentials asked for).
+const credentialOf = (context: SubgraphContext, id: string) =>
+  requestLoader<string, CredentialContractRow | null>(context, 'effective:credential', async (ids) =>
+    byKeys(ids, [...(await readCredentials(context.em, ids)).values()], (row) => row.id),
+  ).load(id);
+const planOf = (context: SubgraphContext, id: string) =>
+  requestLoader<string, PlanContractRow | null>(context, 'effective:plan', async (ids) => {
+    const plans = await readPlans(context.em, ids);
+    return ids.map((key) => plans.get(key) ?? null);
+  }).load(id);
+const productOf = (context: SubgraphContext, id: string) =>
+  requestLoader<string, ProductContractRow | null>(context, 'effective:product', async (ids) => {
+    const products = await readProducts(context.em, ids);
+    return ids.map((key) => products.get(key) ?? null);
+  }).load(id);
+const providerOf = (context: SubgraphContext, id: string) =>
+  requestLoader<string, Provider | null>(context, 'effective:provider', async (ids) =>
+    byKeys(ids, await context.em.find(Provider, { id: { $in: [...ids] } }), (row) => row.id),
+  ).load(id);
+const memberOf = (context: SubgraphContext, organizationId: string, subject: string) =>
+  requestLoader<string, boolean>(context, 'effective:member', async (keys) => {
+    const pairs = keys.map((key) => key.split('|') as [string, string]);
+    const members = await isOrganizationMember(context.em, pairs);
+    return keys.map((key) => members.has(key));
+  }).load(`${organizationId}|${subject}`);
+
+/** A per-request gate: at most LIVE_READS_AT_ONCE live reads run at the same time. */
+const gates = new WeakMap<object, { running: number; waiting: (() => void)[] }>();
+async function gated<T>(context: SubgraphContext, work: () => Promise<T>): Promise<T> {
+  let gate = gates.get(context);
+  if (!gate) gates.set(context, (gate = { running: 0, waiting: [] }));
+  if (gate.running >= LIVE_READS_AT_ONCE) await new Promise<void>((resolve) => gate!.waiting.push(resolve));
+  gate.running += 1;
+  try {
+    return await work();
+  } finally {
+    gate.running -= 1;
+    gate.waiting.shift()?.();
+  }
+}
 
 const num = (value: unknown): number => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
 const orUnlimited = (value: number | null): number => (value === null ? -1 : value);
@@ -45,7 +90,7 @@ async function mayRead(context: SubgraphContext, organizationId: string): Promis
   const subject = context.caller.subject;
   if (subject === null) return false;
   if (context.caller.isPortalAdmin) return true;
-  return isOrganizationMember(context.em, organizationId, subject);
+  return memberOf(context, organizationId, subject);
 }
 
 function expectedOf(plan: PlanContractRow): ExpectedLimits {
@@ -149,7 +194,7 @@ async function readLive(context: SubgraphContext, credentialId: string): Promise
   if (row?.status === KeyStatus.REVOKED) return { live: null, reason: LiveKeyUnavailableReason.KEY_REVOKED };
   if (!row || !row.keyHash || row.status !== KeyStatus.ACTIVE) return { live: null, reason: LiveKeyUnavailableReason.KEY_NOT_ISSUED };
   if (!row.providerId) return { live: null, reason: LiveKeyUnavailableReason.NO_PROVIDER };
-  const provider = await context.em.findOne(Provider, { id: row.providerId });
+  const provider = await providerOf(context, row.providerId);
   if (!provider) return { live: null, reason: LiveKeyUnavailableReason.NO_PROVIDER };
   const client = createTykClient({
     kind: provider.kind,
@@ -159,7 +204,8 @@ async function readLive(context: SubgraphContext, credentialId: string): Promise
     onOutcome: healthRecorder(provider.id, () => context.em.fork(), context.clock, context.log),
   });
   try {
-    const session = await client.getKey(row.keyHash);
+    const keyHash = row.keyHash;
+    const session = await gated(context, () => client.getKey(keyHash));
     if (!session) return { live: null, reason: LiveKeyUnavailableReason.KEY_MISSING };
     return { live: liveOf(session), reason: null };
   } catch (error) {
@@ -179,14 +225,15 @@ async function readLive(context: SubgraphContext, credentialId: string): Promise
 export async function effectiveLimitsOf(context: SubgraphContext, credentialId: string): Promise<EffectiveLimits | null> {
   if (!isUuid(credentialId)) return null;
   const id = credentialId.toLowerCase();
-  const credential = await readCredential(context.em, id);
+  const credential = await credentialOf(context, id);
   if (!credential || !(await mayRead(context, credential.organization_id))) return null;
 
-  const [plan, products, planLink] = await Promise.all([
-    readPlan(context.em, credential.plan_id),
-    readProducts(context.em, credential.product_ids),
+  const [plan, productRows, planLink] = await Promise.all([
+    planOf(context, credential.plan_id),
+    Promise.all(credential.product_ids.map((productId) => productOf(context, productId))),
     linkOf(context, LinkKind.PLAN, credential.plan_id),
   ]);
+  const products = new Map(productRows.filter((p): p is ProductContractRow => p !== null).map((p) => [p.id, p]));
   const productLinks = await Promise.all(credential.product_ids.map((productId) => linkOf(context, LinkKind.PRODUCT, productId)));
 
   const policies: AppliedPolicy[] = [];

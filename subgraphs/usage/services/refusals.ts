@@ -12,7 +12,8 @@
  *
  * Cost: the partial index `usage_record_refusal_idx` (credential, time; refusals only) reads the
  * rows returned, within the last `RECENT_REFUSAL_DAYS` days; for each quota window holding a 403,
- * one index range scan of at most the window's limit finds when the limit was reached.
+ * one index range scan of at most the window's limit finds when the limit was reached (once per
+ * window: `exhausted` is materialized, not re-run per refusal).
  */
 import { badInput } from '../../../common/errors';
 import type { SubgraphContext } from '../../../common/server';
@@ -32,12 +33,8 @@ interface RefusalRow {
   quota_exhausted: boolean;
 }
 
-export async function recentRefusals(context: SubgraphContext, credentialId: string, first: number, now: Date): Promise<Refusal[]> {
-  if (!Number.isInteger(first) || first < 1 || first > MAX_REFUSALS) throw badInput('first', `Pass first between 1 and ${MAX_REFUSALS}.`);
-  const from = new Date(now.getTime() - RECENT_REFUSAL_DAYS * 86_400_000);
-  const rows = await query<RefusalRow>(
-    context.em,
-    `with refusals as (
+/** The read: parameters credential id, oldest time, how many. */
+export const REFUSALS_SQL = `with refusals as (
        select r.occurred_at, r.record_id, r.method, r.path, r.api_id, r.response_code, r.plan_id, r.quota_subject_id
          from usage.usage_record r
         where r.credential_id = ?::uuid and r.response_code in (403, 429)
@@ -53,7 +50,7 @@ export async function recentRefusals(context: SubgraphContext, credentialId: str
           and w.window_start <= f.occurred_at and f.occurred_at < w.resets_at
         where f.response_code = 403
      ),
-     exhausted as (
+     exhausted as materialized (
        select w.subject_id, w.plan_id, w.window_start, w.resets_at, last.occurred_at as last_at, last.record_id as last_id
          from windows w
          cross join lateral (
@@ -73,9 +70,12 @@ export async function recentRefusals(context: SubgraphContext, credentialId: str
                  and (f.occurred_at, f.record_id) > (e.last_at, e.last_id)
             ) as quota_exhausted
        from refusals f
-      order by f.occurred_at desc, f.record_id desc`,
-    [credentialId, from.toISOString(), first],
-  );
+      order by f.occurred_at desc, f.record_id desc`;
+
+export async function recentRefusals(context: SubgraphContext, credentialId: string, first: number, now: Date): Promise<Refusal[]> {
+  if (!Number.isInteger(first) || first < 1 || first > MAX_REFUSALS) throw badInput('first', `Pass first between 1 and ${MAX_REFUSALS}.`);
+  const from = new Date(now.getTime() - RECENT_REFUSAL_DAYS * 86_400_000);
+  const rows = await query<RefusalRow>(context.em, REFUSALS_SQL, [credentialId, from.toISOString(), first]);
   return rows.map((row) =>
     Object.assign(new Refusal(), {
       occurredAt: new Date(row.occurred_at),
