@@ -278,6 +278,51 @@ describe('Credential.effectiveLimits and recentRefusals (why was I limited?)', (
       expect(fromUsage.errors).toBeUndefined();
       expect(fromUsage.data._entities[0].recentRefusals).toBeNull();
     }
+    // A plan whose quota is shared by the app: Tyk counts on the app id (rate_limit_pattern).
+    const sharedName = unique('shared');
+    const sharedPlan: string = (
+      await mutate('createPlan', 'CreatePlanInput', 'plan { id }', {
+        name: sharedName,
+        displayName: sharedName,
+        catalogIds: [catalogId],
+        status: 'PUBLISHED',
+        tier: 1,
+        quota: { requests: 50, period: 'DAY' },
+        rateLimit: null,
+        quotaScope: 'APP',
+        autoApprove: true,
+      })
+    ).plan.id;
+    await mutate('assignProvider', 'AssignProviderInput', '__typename', { planId: sharedPlan, providerId });
+    const teamApp = await mutate('createApp', 'CreateAppInput', 'app { id }', { organizationId, name: unique('team-app') }, alice);
+    const shared = await mutate(
+      'requestAccess',
+      'RequestAccessInput',
+      'credential { id }',
+      { appId: teamApp.app.id, planId: sharedPlan, productIds: [productId] },
+      alice,
+    );
+    const sharedLimits = await waitFor(
+      async () => {
+        const data = await gql(`query($id: ID!) { credential(id: $id) { ${LIMITS} } }`, { id: shared.credential.id }, alice);
+        return data.credential.effectiveLimits.live ? data.credential.effectiveLimits : null;
+      },
+      { timeoutMs: 20_000, intervalMs: 200, what: 'the app-scoped key in the Tyk test server' },
+    );
+    expect(sharedLimits).toMatchObject({
+      counterKey: `app:${teamApp.app.id}`,
+      consistent: true,
+      expected: {
+        quotaMax: 50,
+        quotaPeriodSeconds: 86_400,
+        rate: null,
+        perSeconds: null,
+        quotaScope: 'APP',
+        rateLimitPattern: '$tyk_meta.ApplicationID',
+      },
+      live: { quotaMax: 50, rate: -1, rateLimitPattern: '$tyk_meta.ApplicationID' },
+    });
+
     // The same direct call as a member answers (the refusal above is authorisation, not the route).
     const member = await subgraphRequest(platform.subgraphs.provider!.url, entities('effectiveLimits { credentialId }'), reps, alice);
     expect(member.data._entities[0].effectiveLimits).toEqual({ credentialId });
