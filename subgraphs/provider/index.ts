@@ -20,6 +20,7 @@ import { ProductScopeSyncResolver } from './resolvers/scope-sync.resolver';
 import { providerJobs } from './jobs';
 import { providerMetrics } from './metrics';
 import { IdentityProviderResolver } from './resolvers/identity-provider.resolver';
+import { CredentialEffectiveLimitsResolver } from './resolvers/effective-limits.resolver';
 
 /**
  * The provider subgraph: the Tyk Gateways / Dashboards plans (as policies) and approved access
@@ -38,6 +39,7 @@ export const providerSubgraph: SubgraphModule = {
         ProductSyncResolver,
         ProductScopeSyncResolver,
         CredentialSyncResolver,
+        CredentialEffectiveLimitsResolver,
         SyncMutationResolver,
         IdentityProviderResolver,
       ],

@@ -1162,6 +1162,14 @@ export const MATRIX: MatrixRow[] = [
     path: ['credential', 'usage'],
   },
   {
+    operation: 'Credential.recentRefusals',
+    who: "members of the credential's organization, portal admins; null for everyone else",
+    cells: MEMBERS_READ,
+    document: `query($id: ID!) { credential(id: $id) { id recentRefusals(first: 5) { reason } } }`,
+    variables: (w) => ({ id: w.credential }),
+    path: ['credential', 'recentRefusals'],
+  },
+  {
     operation: 'Plan.usage',
     who: 'portal admins; null for everyone else (a PUBLIC plan)',
     cells: cells(N, N, N, N, A, N),
@@ -1255,6 +1263,14 @@ export const MATRIX: MatrixRow[] = [
     path: ['credential', 'sync'],
   },
   {
+    operation: 'Credential.effectiveLimits',
+    who: "members of the credential's organization, portal admins; null for everyone else",
+    cells: MEMBERS_READ,
+    document: `query($id: ID!) { credential(id: $id) { id effectiveLimits { credentialId counterKey } } }`,
+    variables: (w) => ({ id: w.credential }),
+    path: ['credential', 'effectiveLimits'],
+  },
+  {
     operation: 'SyncState.providerId',
     who: 'portal admins; null for everyone else (a credential’s sync state)',
     cells: cells(N, N, N, N, A, N),
@@ -1310,6 +1326,7 @@ export const SENSITIVE_FIELDS = [
   'Product.provider',
   'Product.scopeSync',
   'Credential.sync',
+  'Credential.effectiveLimits',
   'SyncState.providerId',
   'SyncState.externalId',
   'Provider.importedPolicies',
@@ -1322,6 +1339,7 @@ export const SENSITIVE_FIELDS = [
   'App.usage',
   'Credential.quota',
   'Credential.usage',
+  'Credential.recentRefusals',
   'Plan.usage',
 ];
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { startPlatform, type TestPlatform } from '../helpers/platform';
-import { developer, gatewayRequest, portalAdmin, type Identity } from '../helpers/graphql';
+import { developer, gatewayRequest, portalAdmin, tokenFor, type Identity } from '../helpers/graphql';
+import { analytics } from '../kit/usage';
 import { unique } from '../helpers/db';
 import { Fixtures } from '../helpers/fixtures';
 import { waitFor } from '../helpers/wait';
@@ -328,6 +329,19 @@ async function populate(platform: TestPlatform, tyk: TykTestServer): Promise<Wor
     },
     { timeoutMs: 20_000, intervalMs: 200, what: 'the credential to be SYNCED in the Tyk test server' },
   );
+  // One rate-limited request of that key, ingested, so `Credential.recentRefusals` has a row to show.
+  const [key] = await platform.subgraphs
+    .provider!.orm.em.getConnection()
+    .execute<{ key_hash: string }[]>(`select key_hash from provider.credential_key where credential_id = ?`, [credential]);
+  const ingested = await fetch(platform.subgraphs.usage!.url.replace(/\/graphql$/, '/ingest/tyk'), {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      authorization: `Bearer ${tokenFor({ sub: 'tyk-pump-forwarder', roles: ['service'] })}`,
+    },
+    body: JSON.stringify([analytics({ keyHash: key.key_hash, policyIds: [] }, new Date(), { response_code: 429 })]),
+  });
+  if (ingested.status !== 200) throw new Error(`world: ingest answered ${ingested.status}`);
 
   // Plan change requests (separation of duties): one decided, one PENDING of the column's admin.
   const propose = async (by: Identity) =>

@@ -80,3 +80,27 @@ export async function existingSubjects(em: EntityManager, kind: 'PLAN' | 'PRODUC
   const rows = await query<{ id: string }>(em, `select id::text as id from ${view} where id in (?)`, [[...ids]]);
   return new Set(rows.map((row) => row.id));
 }
+
+/**
+ * Which (organization, subject) pairs are memberships (any role) of ACTIVE organizations, as the
+ * developers subgraph publishes them (`developers.membership_contract`): keys `<organization>|<subject>`.
+ */
+export async function isOrganizationMember(em: EntityManager, pairs: readonly [string, string][]): Promise<Set<string>> {
+  if (!pairs.length) return new Set();
+  const rows = await query<{ organization_id: string; subject: string }>(
+    em,
+    `select organization_id::text as organization_id, subject from developers.membership_contract
+      where organization_status = 'ACTIVE' and organization_id in (?) and subject in (?)`,
+    [[...new Set(pairs.map(([org]) => org))], [...new Set(pairs.map(([, subject]) => subject))]],
+  );
+  return new Set(rows.map((row) => `${row.organization_id}|${row.subject}`));
+}
+
+/** Credentials by id (`developers.credential_contract`), in one SELECT. */
+export async function readCredentials(em: EntityManager, ids: readonly string[]): Promise<Map<string, CredentialContractRow>> {
+  if (!ids.length) return new Map();
+  const rows = await query<CredentialContractRow>(em, `select ${CREDENTIAL_COLUMNS} from developers.credential_contract where id in (?)`, [
+    [...ids],
+  ]);
+  return new Map(rows.map((row) => [row.id, row]));
+}

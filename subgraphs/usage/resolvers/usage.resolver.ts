@@ -1,4 +1,4 @@
-import { Arg, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, FieldResolver, Int, Query, Resolver, Root } from 'type-graphql';
 import type { SubgraphContext } from '../../../common/server';
 import { AppRef, CredentialRef, PlanRef } from '../entities/refs';
 import { OrganizationRef } from '../entities/organization-ref';
@@ -7,6 +7,8 @@ import { credentialById, credentialsOf, organizationOfApp } from '../contracts/c
 import { canReadOrganization } from '../services/authorization';
 import { counterOf, latestWindow, quotaStatusOf, requestNow, statusesOf } from '../services/quota-status';
 import { planUsageReport, seriesOf, seriesRange, unmatchedUsage } from '../services/series';
+import { MAX_REFUSALS, RECENT_REFUSAL_DAYS, recentRefusals } from '../services/refusals';
+import { Refusal } from './refusals.types';
 import { PlanUsageReport, QuotaStatus, UnmatchedUsage, UsageGranularity, UsageSeries } from './usage.types';
 
 const FROM = 'Start of the range (inclusive; rounded down to the granularity).';
@@ -47,6 +49,21 @@ export class CredentialUsageResolver {
     const row = await credentialById(context, credential.id);
     if (!row || !(await canReadOrganization(context, row.organization_id))) return null;
     return seriesOf(context, 'CREDENTIAL', row.id, seriesRange(from, to, granularity));
+  }
+
+  @FieldResolver(() => [Refusal], {
+    nullable: true,
+    description: `The credential’s last requests Tyk refused (429 and 403) in the last ${RECENT_REFUSAL_DAYS} days, newest first, with why (RATE_LIMITED, QUOTA_EXCEEDED, FORBIDDEN). Counts once analytics are ingested. ${MEMBERS}`,
+  })
+  async recentRefusals(
+    @Root() credential: CredentialRef,
+    @Ctx() context: SubgraphContext,
+    @Arg('first', () => Int, { defaultValue: 10, description: `How many refusals to return (1–${MAX_REFUSALS}, default 10).` })
+    first: number,
+  ): Promise<Refusal[] | null> {
+    const row = await credentialById(context, credential.id);
+    if (!row || !(await canReadOrganization(context, row.organization_id))) return null;
+    return recentRefusals(context, row.id, first, requestNow(context));
   }
 }
 
