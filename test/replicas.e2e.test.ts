@@ -433,32 +433,36 @@ describe('two replicas of every process on one database', () => {
     };
     const streams = Promise.all([0, 1].map(stream));
 
-    // The rolling restart, as Kubernetes does one (maxSurge 1, maxUnavailable 0), every subgraph
-    // replica, then each gateway: a new replica starts (while the previous old one drains) and
-    // joins the balancer, the old one leaves it and gets SIGTERM; the next old one gets its SIGTERM
-    // once this one has exited.
+    // The rolling restart, as Kubernetes rolls out every Deployment at once, each with maxSurge 1
+    // and maxUnavailable 0: per kind of process, a new replica starts (while the previous old one
+    // drains) and joins the balancer, the old one leaves it and gets SIGTERM; the next old one of
+    // that kind gets its SIGTERM once this one has exited. The kinds roll out side by side.
     const exits: { name: ProcessName; code: number | null; signal: string | null; drainMs: number; output: string }[] = [];
     const count1012 = () => subscribers.reduce((n, s) => n + s.closes.filter((c) => c === CLOSE_SERVICE_RESTART).length, 0);
-    let draining: Promise<void> = Promise.resolve();
-    for (const old of [...SUBGRAPH_NAMES, 'gateway'].flatMap((name) => [...r.processes[name as ProcessName]])) {
-      const balancer = old.name === 'gateway' ? r.gateway : r.subgraphs[old.name];
-      setPhase(`starting a new ${old.name}`);
-      const [fresh] = await Promise.all([r.spawn(old.name), draining]);
-      balancer.setUpstreams([...balancer.ports.filter((port) => port !== old.port), fresh.port]);
-      const list = r.processes[old.name];
-      list[list.indexOf(old)] = fresh;
-      const clientsOnIt = old.name === 'gateway' ? r.gateway.webSockets(old.port) : 0;
-      const closed = count1012();
-      setPhase(`${old.name} on ${old.port} draining`);
-      const signalled = performance.now();
-      old.child.kill('SIGTERM');
-      draining = old.exited.then(({ code, signal }) => {
-        exits.push({ name: old.name, code, signal, drainMs: Math.round(performance.now() - signalled), output: old.output() });
-      });
-      // Every client of a stopping gateway is told to reconnect: 1012.
-      await waitFor(() => count1012() - closed >= clientsOnIt, { what: `1012 for the ${clientsOnIt} clients of the stopping gateway` });
-    }
-    await draining;
+    const rollOut = async (name: ProcessName) => {
+      const balancer = name === 'gateway' ? r.gateway : r.subgraphs[name];
+      let draining: Promise<void> = Promise.resolve();
+      for (const old of [...r.processes[name]]) {
+        setPhase(`starting a new ${name}`);
+        const [fresh] = await Promise.all([r.spawn(name), draining]);
+        balancer.setUpstreams([...balancer.ports.filter((port) => port !== old.port), fresh.port]);
+        const list = r.processes[name];
+        list[list.indexOf(old)] = fresh;
+        const clientsOnIt = name === 'gateway' ? r.gateway.webSockets(old.port) : 0;
+        const closed = count1012();
+        setPhase(`${name} on ${old.port} draining`);
+        const signalled = performance.now();
+        old.child.kill('SIGTERM');
+        draining = old.exited.then(({ code, signal }) => {
+          exits.push({ name, code, signal, drainMs: Math.round(performance.now() - signalled), output: old.output() });
+        });
+        // Every client of a stopping gateway is told to reconnect: 1012.
+        if (name === 'gateway')
+          await waitFor(() => count1012() - closed >= clientsOnIt, { what: `1012 for the ${clientsOnIt} clients of the stopping gateway` });
+      }
+      await draining;
+    };
+    await Promise.all(([...SUBGRAPH_NAMES, 'gateway'] as ProcessName[]).map(rollOut));
     setPhase('done');
     running = false;
     await streams;
