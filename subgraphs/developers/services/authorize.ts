@@ -148,7 +148,10 @@ export async function authorizeTeam(
   return { ...access, team };
 }
 
-/** Loads an app and authorises the caller on its organization. */
+/**
+ * Loads an app and authorises the caller on its organization; a member must also be allowed to
+ * see the app by its visibility (`memberMayUseApp`), else FORBIDDEN as for a missing id.
+ */
 export async function authorizeApp(
   context: Pick<SubgraphContext, 'caller'>,
   em: EntityManager,
@@ -163,6 +166,7 @@ export async function authorizeApp(
     throw notFoundError(field, 'app');
   }
   const access = await authorizeOrganization(context, em, app.organization.id, required, field);
+  if (!context.caller.isPortalAdmin && !(await memberMayUseApp(em, app.id, context.caller.subject!))) throw roleForbidden(required);
   return { ...access, app };
 }
 
@@ -202,7 +206,7 @@ export async function authorizeCredential(
     ? forbidden("Only members of the credential's organization and portal admins may do this.", OrganizationRole.MEMBER)
     : forbidden("Only members of the credential's organization may do this.", OrganizationRole.MEMBER);
   const found = isUuid(id) ? await em.findOne(Credential, { id: id.toLowerCase() }) : null;
-  const member = found ? await isMember(em, found.organizationId, subject) : false;
+  const member = found ? (await isMember(em, found.organizationId, subject)) && (await memberMayUseApp(em, found.appId, subject)) : false;
   if (!member && !(admins && caller.isPortalAdmin)) throw denied;
   if (!found) throw notFoundError('input.id', 'credential');
   const credential = await em.findOneOrFail(Credential, { id: found.id }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
@@ -216,4 +220,28 @@ export async function authorizeCredential(
  */
 export async function isMember(em: EntityManager, organizationId: string, subject: string): Promise<boolean> {
   return (await em.count(OrganizationMember, { organization: organizationId, subject })) > 0;
+}
+
+/**
+ * True when `subject` is a member of the app's organization and the app's visibility lets them
+ * see and use it (ORGANIZATION: every member; TEAM: members of its team; PERSONAL: its creator;
+ * ORG_ADMINs always), read inside the mutation's transaction: the rule of `visibleApps` for
+ * mutations. A member acting on an app hidden from them is refused as if it did not exist
+ * (FORBIDDEN, like an app of another organization).
+ */
+export async function memberMayUseApp(em: EntityManager, appId: string, subject: string): Promise<boolean> {
+  const [row] = await em.getConnection().execute<{ ok: boolean }[]>(
+    `select exists (
+       select 1 from developers.app a
+         join developers.organization_member m on m.organization_id = a.organization_id and m.subject = ?
+        where a.id = ?
+          and (a.visibility = 'ORGANIZATION' or m.role = 'ORG_ADMIN'
+               or (a.visibility = 'PERSONAL' and a.created_by = ?)
+               or (a.visibility = 'TEAM' and exists (select 1 from developers.team_member t where t.team_id = a.team_id and t.subject = ?)))
+     ) as ok`,
+    [subject, appId, subject, subject],
+    'all',
+    em.getTransactionContext(),
+  );
+  return Boolean(row?.ok);
 }
