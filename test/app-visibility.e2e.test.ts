@@ -167,6 +167,19 @@ describe('app visibility through the gateway', () => {
     expect(hidden.accessRequests.edges).toEqual([]);
     expect(hidden.organization.credentials.edges).toEqual([]);
     expect(hidden.organization.accessRequests.edges).toEqual([]);
+    const events = `query($org: ID!) {
+      accessRequestEventsHistory(organizationId: $org, first: 50) { totalCount edges { node { type credential { id } } } }
+      organization(id: $org) { entitlements { credential { id } } } }`;
+    const otherEvents = await gql(events, { org: ids.org }, other);
+    expect(otherEvents.accessRequestEventsHistory).toEqual({ totalCount: 0, edges: [] });
+    expect(otherEvents.organization.entitlements).toEqual([]);
+    const creatorEvents = await gql(events, { org: ids.org }, creator);
+    expect(creatorEvents.accessRequestEventsHistory.totalCount).toBeGreaterThan(0);
+    expect(creatorEvents.accessRequestEventsHistory.edges.map((e: any) => e.node.type)).toEqual(
+      expect.arrayContaining(['REQUESTED', 'CREDENTIAL_ISSUED']),
+    );
+    expect(creatorEvents.organization.entitlements).toEqual([{ credential: { id: ids.credential } }]);
+
     for (const who of [creator, owner]) {
       const seen = await gql(reads, { c: ids.credential, r: ids.request, org: ids.org }, who);
       expect(seen.credential).toEqual({ id: ids.credential });

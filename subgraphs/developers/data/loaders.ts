@@ -255,19 +255,32 @@ export function appVisibleCondition(context: SubgraphContext, column: string): S
   const { caller } = context;
   if (caller.isPortalAdmin) return { key: 'apps:all', sql: 'true', params: [] };
   if (caller.subject === null) return { key: 'apps:none', sql: 'false', params: [] };
-  return {
-    key: 'apps:visible',
-    sql: `(${column} is null or exists (
+  return { key: 'apps:visible', sql: appRuleSql(column), params: [caller.subject, caller.subject, caller.subject] };
+}
+
+/**
+ * The app visibility rule in SQL for the app id in `column` (null passes), with three `?`
+ * parameters, each the caller's subject: the app is one of an organization they belong to and
+ * ORGANIZATION-wide, or they are its ORG_ADMIN, its creator (PERSONAL) or in its team (TEAM).
+ */
+export function appRuleSql(column: string): string {
+  return `(${column} is null or exists (
             select 1 from developers.app va
               join developers.organization_member vm on vm.organization_id = va.organization_id and vm.subject = ?
              where va.id = ${column}
                and (va.visibility = 'ORGANIZATION' or vm.role = 'ORG_ADMIN'
                     or (va.visibility = 'PERSONAL' and va.created_by = ?)
                     or (va.visibility = 'TEAM' and exists (select 1 from developers.team_member vt
-                                                            where vt.team_id = va.team_id and vt.subject = ?)))))`,
-    params: [caller.subject, caller.subject, caller.subject],
-  };
+                                                            where vt.team_id = va.team_id and vt.subject = ?)))))`;
 }
+
+/**
+ * The app an access-request event (`platform.event` row aliased `e`) is about: its credential's
+ * app, else its access request's app (null when neither has one).
+ */
+export const EVENT_APP_SQL = `coalesce(
+  (select ec.app_id from developers.credential ec where ec.id = (e.payload->>'credentialId')::uuid),
+  (select er.app_id from developers.access_request er where er.id = (e.payload->>'accessRequestId')::uuid))`;
 
 /** Both conditions (`childConnection` where-clauses). */
 export function bothConditions(a: SqlCondition | undefined, b: SqlCondition): SqlCondition {

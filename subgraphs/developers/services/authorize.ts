@@ -4,7 +4,7 @@ import type { Caller } from '../../../common/auth';
 import { forbidden, refusal, type UserErrorException } from '../../../common/errors';
 import { isUuid } from '../../../common/ids';
 import type { SubgraphContext } from '../../../common/server';
-import { viewerMembershipLoader } from '../data/loaders';
+import { appRuleSql, EVENT_APP_SQL, viewerMembershipLoader } from '../data/loaders';
 import { Organization, OrganizationStatus } from '../entities/organization';
 import { OrganizationMember, OrganizationRole } from '../entities/organization-member';
 import { Team } from '../entities/team';
@@ -230,18 +230,31 @@ export async function isMember(em: EntityManager, organizationId: string, subjec
  * (FORBIDDEN, like an app of another organization).
  */
 export async function memberMayUseApp(em: EntityManager, appId: string, subject: string): Promise<boolean> {
+  const [row] = await em
+    .getConnection()
+    .execute<{ ok: boolean }[]>(
+      `select exists (select 1 from developers.app a where a.id = ?) and ${appRuleSql('?::uuid')} as ok`,
+      [appId, appId, subject, appId, subject, subject],
+      'all',
+      em.getTransactionContext(),
+    );
+  return Boolean(row?.ok);
+}
+
+/**
+ * True when `subject` may see an access-request event: a member of its organization who may see
+ * the app it is about (`memberMayUseApp`; events about no app pass). Asked for every event.
+ */
+export async function memberMaySeeAccessEvent(
+  em: EntityManager,
+  payload: { organizationId: string; accessRequestId: string | null; credentialId: string | null },
+  subject: string,
+): Promise<boolean> {
   const [row] = await em.getConnection().execute<{ ok: boolean }[]>(
-    `select exists (
-       select 1 from developers.app a
-         join developers.organization_member m on m.organization_id = a.organization_id and m.subject = ?
-        where a.id = ?
-          and (a.visibility = 'ORGANIZATION' or m.role = 'ORG_ADMIN'
-               or (a.visibility = 'PERSONAL' and a.created_by = ?)
-               or (a.visibility = 'TEAM' and exists (select 1 from developers.team_member t where t.team_id = a.team_id and t.subject = ?)))
-     ) as ok`,
-    [subject, appId, subject, subject],
-    'all',
-    em.getTransactionContext(),
+    `select exists (select 1 from developers.organization_member m where m.organization_id = ? and m.subject = ?)
+            and ${appRuleSql(EVENT_APP_SQL)} as ok
+       from (select ?::jsonb as payload) e`,
+    [payload.organizationId, subject, subject, subject, subject, JSON.stringify(payload)],
   );
   return Boolean(row?.ok);
 }
