@@ -1,5 +1,8 @@
+import WebSocket from 'ws';
+import { createClient, type Client } from 'graphql-ws';
 import { startPlatform, type TestPlatform } from './helpers/platform';
-import { developer, gatewayRequest, portalAdmin, type Identity } from './helpers/graphql';
+import { developer, gatewayRequest, portalAdmin, tokenFor, type Identity } from './helpers/graphql';
+import { waitFor } from './helpers/wait';
 import { unique } from './helpers/db';
 import { Seed } from './kit/seed';
 
@@ -18,6 +21,28 @@ describe('app visibility through the gateway', () => {
   const teammate = developer(); // MEMBER, in the team
   const other = developer(); // MEMBER, in no team
   const ids: Record<string, string> = {};
+  const clients: Client[] = [];
+
+  /** Live `accessRequestEvents` of the organization as `identity` receives them. */
+  function subscribe(identity: Identity) {
+    const client = createClient({
+      url: platform.wsUrl,
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      lazy: true,
+      connectionParams: { authorization: `Bearer ${tokenFor(identity)}` },
+    });
+    clients.push(client);
+    const events: any[] = [];
+    client.subscribe(
+      {
+        query: `subscription($org: ID) { accessRequestEvents(organizationId: $org) { type credential { id app { id } } accessRequest { app { id } } } }`,
+        variables: { org: ids.org },
+      },
+      { next: (r) => events.push(r.data?.accessRequestEvents ?? r.errors), error: (e) => events.push(e), complete: () => undefined },
+    );
+    return events;
+  }
 
   const gql = async (query: string, variables: Record<string, unknown>, identity: Identity | null) => {
     const r = await gatewayRequest(platform.gatewayUrl, query, variables, identity);
@@ -86,6 +111,7 @@ describe('app visibility through the gateway', () => {
     ids.plan = await seed.plan({ name: unique('auto'), catalogIds: [ids.catalog], autoApprove: true });
   });
   afterAll(async () => {
+    for (const c of clients) await c.dispose();
     await platform?.stop();
   });
 
@@ -187,6 +213,48 @@ describe('app visibility through the gateway', () => {
       expect(seen.organization.credentials.edges).toEqual([{ node: { id: ids.credential } }]);
       expect(seen.accessRequests.edges).toEqual([{ node: { id: ids.request } }]);
     }
+  });
+
+  it('streams a member only the events of apps they may see', async () => {
+    const otherEvents = subscribe(other);
+    const creatorEvents = subscribe(creator);
+    // Subscriptions are live once an event reaches them: the other member gets access for apps of
+    // their own (a new one each try) until one of those events arrives.
+    const probes: string[] = [];
+    await waitFor(
+      async () => {
+        const probe = await createApp({ visibility: 'PERSONAL' }, other);
+        probes.push(probe.app.id);
+        await mutate(
+          'requestAccess',
+          'RequestAccessInput',
+          { appId: probe.app.id, planId: ids.plan, productIds: [ids.product] },
+          'accessRequest { id }',
+          other,
+        );
+        return otherEvents.length > 0;
+      },
+      { what: "the other member's subscription to be live" },
+    );
+    // An event of the PERSONAL app the other member may not see ...
+    const revoked = await mutate('revokeCredential', 'RevokeCredentialInput', { id: ids.credential }, 'credential { status }', creator);
+    expect(revoked.errors).toEqual([]);
+    await waitFor(() => creatorEvents.some((e) => e.type === 'CREDENTIAL_REVOKED' && e.credential.id === ids.credential), {
+      what: "the creator's CREDENTIAL_REVOKED",
+    });
+    // ... then one of theirs, which marks how far their stream has got.
+    const marker = await mutate('createApp', 'CreateAppInput', { organizationId: ids.org, name: unique('marker') }, 'app { id }', other);
+    await mutate(
+      'requestAccess',
+      'RequestAccessInput',
+      { appId: marker.app.id, planId: ids.plan, productIds: [ids.product] },
+      'accessRequest { id }',
+      other,
+    );
+    await waitFor(() => otherEvents.some((e) => e.credential?.app?.id === marker.app.id), { what: 'the marker event' });
+    expect(otherEvents.some((e) => e.credential?.id === ids.credential)).toBe(false);
+    const appOf = (e: any) => e.credential?.app?.id ?? e.accessRequest?.app?.id;
+    expect(otherEvents.filter((e) => ![...probes, marker.app.id].includes(appOf(e)))).toEqual([]);
   });
 
   it('updateApp changes visibility (TEAM needs the team); widening shows the app to every member', async () => {
