@@ -185,7 +185,7 @@ describe('app visibility through the gateway', () => {
 
     const reads = `query($c: ID!, $r: ID!, $org: ID!) {
       credential(id: $c) { id } accessRequest(id: $r) { id }
-      accessRequests(first: 50, filter: { organizationId: $org }) { edges { node { id } } }
+      accessRequests(first: 50, filter: { organizationId: $org }) { edges { node { id app { id visibility } } } }
       organization(id: $org) { credentials(first: 50) { edges { node { id } } } accessRequests(first: 50) { edges { node { id } } } } }`;
     const hidden = await gql(reads, { c: ids.credential, r: ids.request, org: ids.org }, other);
     expect(hidden.credential).toBeNull();
@@ -211,7 +211,7 @@ describe('app visibility through the gateway', () => {
       expect(seen.credential).toEqual({ id: ids.credential });
       expect(seen.accessRequest).toEqual({ id: ids.request });
       expect(seen.organization.credentials.edges).toEqual([{ node: { id: ids.credential } }]);
-      expect(seen.accessRequests.edges).toEqual([{ node: { id: ids.request } }]);
+      expect(seen.accessRequests.edges).toEqual([{ node: { id: ids.request, app: { id: ids.personal, visibility: 'PERSONAL' } } }]);
     }
   });
 

@@ -19,7 +19,6 @@ import {
   loadVisibleAccessRequest,
   appVisibleCondition,
   bothConditions,
-  visibleApps,
 } from '../data/loaders';
 import { isOrganizationAdmin, requireOrganizationMember } from '../services/authorize';
 import { isUuid } from '../../../common/ids';
@@ -77,7 +76,14 @@ export class AccessRequestResolver {
     if (!context.caller.isPortalAdmin) {
       const memberships = await context.em.find(OrganizationMember, { subject });
       where.push({ organizationId: { $in: memberships.map((m) => m.organization.id) } });
-      const apps = await context.em.find(App, visibleApps(context)!, { fields: ['id'] });
+      // The apps of those organizations the caller may see (`App.visibility`): ids only, no entities.
+      const rule = appVisibleCondition(context, 'a.id');
+      const apps = await context.em
+        .getConnection()
+        .execute<{ id: string }[]>(`select a.id from developers.app a where a.organization_id in (?) and ${rule.sql}`, [
+          memberships.length ? memberships.map((m) => m.organization.id) : [null],
+          ...rule.params,
+        ]);
       where.push({ appId: { $in: apps.map((a) => a.id) } });
     }
     if (filter?.organizationId !== null && filter?.organizationId !== undefined) {
