@@ -463,7 +463,8 @@ export const VARIABLES = {
     min: 0,
     max: Number.MAX_SAFE_INTEGER,
     unit: 'seconds',
-    description: 'how long before `expiresAt` the CREDENTIAL_EXPIRING event is published',
+    description:
+      'how long before `expiresAt` the first CREDENTIAL_EXPIRING event of the countdown is published (later stages: 1 day and 1 hour before, those shorter than this)',
   }),
   WEBHOOK_ALLOWED_CIDRS: cidrList(
     'address ranges webhook endpoints may resolve to although they are private, loopback, link-local or otherwise not public (refused by default: SSRF protection), comma-separated CIDRs such as `10.20.0.0/16,127.0.0.1/32`; for receivers inside your network, and for tests',

@@ -241,6 +241,18 @@ describe('developers: access-request events and jobs', () => {
         [ACCESS_REQUEST_EVENTS_TOPIC, credential.id],
       );
       expect(stored).toEqual([{ n: 1 }]);
+      // A credential that expires within the hour gets only the countdown's last stage (the
+      // 7-day and 1-day ones are skipped, not published late), with the time it had left.
+      const [event] = await sql(
+        h,
+        `select payload->'countdown' as countdown from platform.event where topic = ? and payload->>'type' = 'CREDENTIAL_EXPIRING' and payload->>'credentialId' = ?`,
+        [ACCESS_REQUEST_EVENTS_TOPIC, credential.id],
+      );
+      expect(event.countdown).toMatchObject({ leadSeconds: 3600, expiresAt: new Date(row.expires_at).toISOString() });
+      expect(event.countdown.secondsLeft).toBeGreaterThan(0);
+      expect(event.countdown.secondsLeft).toBeLessThanOrEqual(60);
+      const [warned] = await sql(h, 'select expiry_warned_lead_seconds as lead from developers.credential where id = ?', [credential.id]);
+      expect(warned.lead).toBe(3600);
     });
 
     it('developers.credentialRevoked leaves a credential revoked by hand alone', async () => {

@@ -43,7 +43,18 @@ describe('developers schema', () => {
     const fields = (type: string) => Object.keys((schema.getType(type) as GraphQLObjectType).getFields());
     expect(fields('Plan')).toEqual(expect.arrayContaining(['id', 'name', 'quota', 'rateLimit']));
     expect(fields('Product')).toEqual(expect.arrayContaining(['id', 'name']));
-    expect(fields('AccessRequestEvent')).toEqual(['id', 'cursor', 'type', 'occurredAt', 'organizationId', 'accessRequest', 'credential']);
+    expect(fields('AccessRequestEvent')).toEqual([
+      'id',
+      'cursor',
+      'type',
+      'occurredAt',
+      'organizationId',
+      'expiresAt',
+      'secondsLeft',
+      'leadSeconds',
+      'accessRequest',
+      'credential',
+    ]);
     expect(fields('Subscription')).toEqual(expect.arrayContaining(['accessRequestEvents', 'quotaWarnings']));
   });
 

@@ -152,6 +152,13 @@ export const MATRIX: MatrixRow[] = [
     variables: (w) => ({ id: w.app }),
   },
   {
+    operation: 'Query.app (PERSONAL app of A’s org admin)',
+    who: 'its creator and the ORG_ADMINs of its organization, portal admins; null for other members and everyone else',
+    cells: cells(N, N, A, N, A, N),
+    document: `query($id: ID!) { app(id: $id) { id visibility } }`,
+    variables: (w) => ({ id: w.personalApp }),
+  },
+  {
     operation: 'Query.apps',
     who: 'signed-in callers (their organizations’ apps); portal admins all',
     cells: MEMBERS_LIST,
@@ -423,6 +430,13 @@ export const MATRIX: MatrixRow[] = [
     cells: MEMBERS_WRITE,
     document: mutation('updateApp', 'UpdateAppInput'),
     variables: (w) => ({ i: { id: w.app, name: '' } }),
+  },
+  {
+    operation: 'Mutation.updateApp (PERSONAL app of A’s org admin)',
+    who: 'its creator and the ORG_ADMINs of its organization, portal admins; FORBIDDEN for other members (as for a missing app)',
+    cells: cells(U, F, A, F, A, F),
+    document: mutation('updateApp', 'UpdateAppInput'),
+    variables: (w) => ({ i: { id: w.personalApp, name: '' } }),
   },
   {
     operation: 'Mutation.updateApp (outsider’s app, A’s team)',

@@ -54,6 +54,8 @@ export interface WorldIds {
   disposableTeams: Record<CallerName, string>;
   app: string;
   secondApp: string;
+  /** A PERSONAL app of A created by `orgAdmin`: hidden from the developer (a MEMBER). */
+  personalApp: string;
   /** APPROVED access request of `app` (manual approval). */
   accessRequest: string;
   /** ACTIVE credential of `app`, secret revealed, SYNCED. */
@@ -262,6 +264,15 @@ async function populate(platform: TestPlatform, tyk: TykTestServer): Promise<Wor
     .app.id as string;
   const secondApp = (await mutate('createApp', 'CreateAppInput', { organizationId: orgA, name: unique('app2') }, 'app { id }', dev)).app
     .id as string;
+  const personalApp = (
+    await mutate(
+      'createApp',
+      'CreateAppInput',
+      { organizationId: orgA, name: unique('personal'), visibility: 'PERSONAL' },
+      'app { id }',
+      orgAdmin,
+    )
+  ).app.id as string;
   const accessRequest = (
     await mutate('requestAccess', 'RequestAccessInput', { appId: app, planId: plan, productIds: [product] }, 'accessRequest { id }', dev)
   ).accessRequest.id as string;
@@ -398,6 +409,7 @@ async function populate(platform: TestPlatform, tyk: TykTestServer): Promise<Wor
       disposableTeams,
       app,
       secondApp,
+      personalApp,
       accessRequest,
       credential,
       revokedCredential,

@@ -1,4 +1,5 @@
 import { startSubgraph, type RunningSubgraph } from '../../common/server';
+import type { Clock } from '../../common/clock';
 import { startGateway, type GatewayOptions, type RunningGateway } from '../../gateway';
 import type { SubgraphName } from '../../common/config';
 import { compose } from '../../scripts/compose';
@@ -31,6 +32,8 @@ export async function startPlatform(
     subgraphEnv?: NodeJS.ProcessEnv;
     /** Settings for one subgraph, over `subgraphEnv`. */
     envOf?: Partial<Record<SubgraphName, NodeJS.ProcessEnv>>;
+    /** The clock of one subgraph (default: the system clock); tests pass a `ManualClock` to move time by hand. */
+    clockOf?: Partial<Record<SubgraphName, Clock>>;
     /** The logger of each service (default: JSON on stdout); tests pass one to read the log lines. */
     logger?: (name: string) => Logger;
   } = {},
@@ -51,6 +54,7 @@ export async function startPlatform(
         port: 0,
         log: logger(module.name),
         onQuery: (sql) => queries[module.name].push(sql),
+        ...(options.clockOf?.[module.name] ? { clock: options.clockOf[module.name] } : {}),
         ...(options.subgraphEnv || options.envOf?.[module.name]
           ? { env: { ...process.env, ...options.subgraphEnv, ...options.envOf?.[module.name] } }
           : {}),

@@ -4,7 +4,7 @@ import { isUuid } from '../../../common/ids';
 import { byKeys, groupByKeys, loaderScope, renewLoaderScope, requestLoader } from '../../../common/loaders';
 import type { SubgraphContext } from '../../../common/server';
 import { AccessRequest } from '../entities/access-request';
-import { App } from '../entities/app';
+import { App, AppVisibility } from '../entities/app';
 import { Credential, StoredCredentialStatus } from '../entities/credential';
 import { Developer } from '../entities/developer';
 import { Invitation } from '../entities/invitation';
@@ -12,6 +12,7 @@ import { Organization } from '../entities/organization';
 import { OrganizationMember, OrganizationRole } from '../entities/organization-member';
 import { Team } from '../entities/team';
 import { TeamMember } from '../entities/team-member';
+import type { SqlCondition } from './pagination';
 
 /**
  * The per-request loaders every read resolver shares, and the read rules (who may see what) the
@@ -219,12 +220,72 @@ export function teamMembersLoader(context: SubgraphContext) {
 // ---------------------------------------------------------------------------------------------
 // Apps
 
-/** The filter for apps the caller may see: portal admins all, members their organizations' apps. */
+/**
+ * The filter for apps the caller may see: portal admins all; a member of the app's organization
+ * when the app's visibility lets them (ORGANIZATION: every member; TEAM: members of its team;
+ * PERSONAL: its creator) or when they are an ORG_ADMIN there. `appVisibleCondition` is the same
+ * rule in SQL.
+ */
 export function visibleApps(context: SubgraphContext): FilterQuery<App> | null {
   const { caller } = context;
   if (caller.isPortalAdmin) return {};
   if (caller.subject === null) return null;
-  return { organization: { members: { subject: caller.subject } } };
+  const subject = caller.subject;
+  return {
+    $and: [
+      { organization: { members: { subject } } },
+      {
+        $or: [
+          { visibility: AppVisibility.ORGANIZATION },
+          { organization: { members: { subject, role: OrganizationRole.ORG_ADMIN } } },
+          { visibility: AppVisibility.PERSONAL, createdBy: subject },
+          { visibility: AppVisibility.TEAM, team: { members: { subject } } },
+        ],
+      },
+    ],
+  };
+}
+
+/**
+ * The app visibility rule of `visibleApps` as a SQL condition on the app id in `column` (a
+ * `childConnection` where-clause): true for portal admins; for a signed-in caller, the app is
+ * one they may see (a null column, a request whose app was deleted, passes: other rules hide it).
+ */
+export function appVisibleCondition(context: SubgraphContext, column: string): SqlCondition {
+  const { caller } = context;
+  if (caller.isPortalAdmin) return { key: 'apps:all', sql: 'true', params: [] };
+  if (caller.subject === null) return { key: 'apps:none', sql: 'false', params: [] };
+  return { key: 'apps:visible', sql: appRuleSql(column), params: [caller.subject, caller.subject, caller.subject] };
+}
+
+/**
+ * The app visibility rule in SQL for the app id in `column` (null passes), with three `?`
+ * parameters, each the caller's subject: the app is one of an organization they belong to and
+ * ORGANIZATION-wide, or they are its ORG_ADMIN, its creator (PERSONAL) or in its team (TEAM).
+ */
+export function appRuleSql(column: string): string {
+  return `(${column} is null or exists (
+            select 1 from developers.app va
+              join developers.organization_member vm on vm.organization_id = va.organization_id and vm.subject = ?
+             where va.id = ${column}
+               and (va.visibility = 'ORGANIZATION' or vm.role = 'ORG_ADMIN'
+                    or (va.visibility = 'PERSONAL' and va.created_by = ?)
+                    or (va.visibility = 'TEAM' and exists (select 1 from developers.team_member vt
+                                                            where vt.team_id = va.team_id and vt.subject = ?)))))`;
+}
+
+/**
+ * The app an access-request event (`platform.event` row aliased `e`) is about: its credential's
+ * app, else its access request's app (null when neither has one).
+ */
+export const EVENT_APP_SQL = `coalesce(
+  (select ec.app_id from developers.credential ec where ec.id = (e.payload->>'credentialId')::uuid),
+  (select er.app_id from developers.access_request er where er.id = (e.payload->>'accessRequestId')::uuid))`;
+
+/** Both conditions (`childConnection` where-clauses). */
+export function bothConditions(a: SqlCondition | undefined, b: SqlCondition): SqlCondition {
+  if (!a) return b;
+  return { key: `${a.key}&${b.key}`, sql: `(${a.sql}) and (${b.sql})`, params: [...a.params, ...b.params] };
 }
 
 /** Apps by id, visible to members of their organization and portal admins; null otherwise. */
@@ -294,10 +355,11 @@ export function visibleAccessRequestLoader(context: SubgraphContext) {
   return requestLoader<string, AccessRequest | null>(context, 'developers:visibleAccessRequest', async (ids) => {
     if (context.caller.isAnonymous) return ids.map(() => null);
     const rule = readRule(context, 'r.organization_id');
+    const app = appVisibleCondition(context, 'r.app_id');
     const found = await rows(
       context,
-      `select r.* from developers.access_request r where r.id in (?) and r.app_id is not null and ${rule.sql}`,
-      [[...ids], ...rule.params],
+      `select r.* from developers.access_request r where r.id in (?) and r.app_id is not null and ${rule.sql} and ${app.sql}`,
+      [[...ids], ...rule.params, ...app.params],
     );
     return byKeys(
       ids,
@@ -316,9 +378,11 @@ export function visibleCredentialLoader(context: SubgraphContext) {
   return requestLoader<string, Credential | null>(context, 'developers:visibleCredential', async (ids) => {
     if (context.caller.isAnonymous) return ids.map(() => null);
     const rule = readRule(context, 'c.organization_id');
-    const found = await rows(context, `select c.* from developers.credential c where c.id in (?) and ${rule.sql}`, [
+    const app = appVisibleCondition(context, 'c.app_id');
+    const found = await rows(context, `select c.* from developers.credential c where c.id in (?) and ${rule.sql} and ${app.sql}`, [
       [...ids],
       ...rule.params,
+      ...app.params,
     ]);
     return byKeys(
       ids,

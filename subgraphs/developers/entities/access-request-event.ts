@@ -1,5 +1,5 @@
 /** The access-request event as subscribers get it (a GraphQL object type, not stored as an entity). */
-import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 
 export enum AccessRequestEventType {
   REQUESTED = 'REQUESTED',
@@ -26,7 +26,8 @@ registerEnumType(AccessRequestEventType, {
     },
     CREDENTIAL_REVOKED: { description: 'A credential was revoked, or its rotation grace period ended (`credential` is set).' },
     CREDENTIAL_EXPIRING: {
-      description: 'A credential expires soon (`credential.expiresAt`; lead time set by CREDENTIAL_EXPIRY_WARNING_SECONDS).',
+      description:
+        'A credential expires soon: one event per stage of the countdown (CREDENTIAL_EXPIRY_WARNING_SECONDS before `expiresAt`, then 1 day and 1 hour before), each with `expiresAt`, `secondsLeft` and `leadSeconds`. None after the credential is revoked or rotated.',
     },
   },
 });
@@ -50,6 +51,25 @@ export class AccessRequestEvent {
 
   @Field(() => ID, { description: 'The organization whose access request or credential it is.' })
   organizationId!: string;
+
+  @Field(() => Date, {
+    nullable: true,
+    description: 'CREDENTIAL_EXPIRING: when the credential expires (its `expiresAt` when the event was published); null for other types.',
+  })
+  expiresAt!: Date | null;
+
+  @Field(() => Int, {
+    nullable: true,
+    description: 'CREDENTIAL_EXPIRING: seconds from `occurredAt` to `expiresAt` (whole seconds, rounded down); null for other types.',
+  })
+  secondsLeft!: number | null;
+
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      'CREDENTIAL_EXPIRING: the countdown stage, as its lead time in seconds before `expiresAt` (e.g. 604800, 86400, 3600); null for other types.',
+  })
+  leadSeconds!: number | null;
 
   /** Resolved from the database by `AccessRequestEvent.accessRequest`. */
   accessRequestId!: string | null;

@@ -1,10 +1,31 @@
 import { Entity, ManyToOne, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
-import { Directive, Field, ID, ObjectType } from 'type-graphql';
+import { Directive, Field, ID, ObjectType, registerEnumType } from 'type-graphql';
 import { randomUUID } from 'node:crypto';
 import { Organization } from './organization';
 import { Team } from './team';
 import { TextArrayType } from '../../../common/db-types';
 import { entityNow } from '../../../common/clock';
+
+/**
+ * Who among an organization's members may see and use an app (column `app.visibility`). ORG_ADMINs
+ * of the organization and portal admins always may; the rule is applied by the `visible…` reads of
+ * `../data/loaders.ts` and by `memberMaySeeApp` in `../services/authorize.ts` for mutations.
+ */
+export enum AppVisibility {
+  PERSONAL = 'PERSONAL',
+  TEAM = 'TEAM',
+  ORGANIZATION = 'ORGANIZATION',
+}
+
+registerEnumType(AppVisibility, {
+  name: 'AppVisibility',
+  description: "Which members of the app's organization may see and use the app. Its ORG_ADMINs and portal admins always may.",
+  valuesConfig: {
+    PERSONAL: { description: 'Only the member who created the app (and the ORG_ADMINs).' },
+    TEAM: { description: "Only the members of the app's team (and the ORG_ADMINs); the app must belong to a team." },
+    ORGANIZATION: { description: 'Every member of the organization (the default).' },
+  },
+});
 
 /**
  * An application of an organization (table `app`), optionally owned by one of its teams. Access
@@ -14,7 +35,7 @@ import { entityNow } from '../../../common/clock';
 @Directive('@key(fields: "id")')
 @Entity({ tableName: 'app' })
 export class App {
-  [OptionalProps]?: 'id' | 'team' | 'description' | 'redirectUris' | 'createdAt' | 'updatedAt';
+  [OptionalProps]?: 'id' | 'team' | 'description' | 'redirectUris' | 'visibility' | 'createdAt' | 'updatedAt';
 
   @Field(() => ID, { description: 'Stable identifier (UUID).' })
   @PrimaryKey({ type: 'uuid' })
@@ -46,6 +67,12 @@ export class App {
   })
   @Property({ type: TextArrayType, columnType: 'text[]' })
   redirectUris: string[] = [];
+
+  @Field(() => AppVisibility, {
+    description: 'Which members of the organization may see and use the app (its ORG_ADMINs and portal admins always may).',
+  })
+  @Property({ type: 'text' })
+  visibility: AppVisibility = AppVisibility.ORGANIZATION;
 
   @Field(() => String, { description: 'Token subject of whoever created the app.' })
   @Property({ type: 'text' })

@@ -53,6 +53,7 @@ export class Credential {
     | 'approvedBy'
     | 'accessRequestId'
     | 'expiryWarnedFor'
+    | 'expiryWarnedLeadSeconds'
     | 'kind'
     | 'clientId'
     | 'version';
@@ -167,6 +168,10 @@ export class Credential {
   /** The `expiresAt` a CREDENTIAL_EXPIRING event was published for (the job runs once per expiry). */
   @Property({ type: 'timestamptz', nullable: true })
   expiryWarnedFor: Date | null = null;
+
+  /** The lead time (seconds) of the last CREDENTIAL_EXPIRING stage published for `expiryWarnedFor`. */
+  @Property({ type: 'integer', nullable: true })
+  expiryWarnedLeadSeconds: number | null = null;
 
   @Field(() => Date, { description: 'When the credential was issued.' })
   @Property({ type: 'timestamptz' })

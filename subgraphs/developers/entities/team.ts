@@ -1,7 +1,8 @@
-import { Entity, ManyToOne, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
+import { Collection, Entity, ManyToOne, OneToMany, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
 import { Directive, Field, ID, ObjectType } from 'type-graphql';
 import { randomUUID } from 'node:crypto';
 import { Organization } from './organization';
+import { TeamMember } from './team-member';
 import { entityNow } from '../../../common/clock';
 
 /** A named group of an organization's members (table `team`); apps may belong to one. */
@@ -9,7 +10,7 @@ import { entityNow } from '../../../common/clock';
 @Directive('@key(fields: "id")')
 @Entity({ tableName: 'team' })
 export class Team {
-  [OptionalProps]?: 'id' | 'createdAt' | 'updatedAt';
+  [OptionalProps]?: 'id' | 'createdAt' | 'updatedAt' | 'members';
 
   @Field(() => ID, { description: 'Stable identifier (UUID).' })
   @PrimaryKey({ type: 'uuid' })
@@ -35,4 +36,11 @@ export class Team {
   @Field(() => Date, { description: 'When the team last changed.' })
   @Property({ type: 'timestamptz', onCreate: entityNow, onUpdate: entityNow })
   updatedAt!: Date;
+
+  /**
+   * Membership rows, for filtering (`{ team: { members: { subject } } }`, the TEAM app visibility)
+   * only. The GraphQL field `Team.members` is resolved by a batched loader.
+   */
+  @OneToMany({ entity: () => TeamMember, mappedBy: 'team' })
+  members = new Collection<TeamMember>(this);
 }

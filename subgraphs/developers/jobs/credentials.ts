@@ -10,6 +10,7 @@ import { Credential, CredentialKind, CredentialStatus, effectiveCredentialStatus
 import { openSecret, secretHash } from '../secrets';
 import { AccessRequestEventType } from '../entities/access-request-event';
 import { emitAccessEvent } from '../services/events';
+import { expiryLeadTimes, scheduleExpiryWarning } from '../services/credentials';
 import { JOB_TASKS } from '../../../common/jobs';
 
 interface CredentialPayload {
@@ -54,9 +55,13 @@ export async function keyIssued(runtime: JobRuntime, payload: unknown): Promise<
 }
 
 /**
- * `developers.credentialExpiring { credentialId, expiresAt }`: publishes CREDENTIAL_EXPIRING when
- * the credential is still ACTIVE (not revoked, not rotated out, not expired yet), its `expiresAt`
- * is still the one the job was scheduled for, and no warning went out for that expiry yet.
+ * `developers.credentialExpiring { credentialId, expiresAt }`: one stage of the expiring-credential
+ * countdown (`expiryLeadTimes`: CREDENTIAL_EXPIRY_WARNING_SECONDS, 1 day, 1 hour before
+ * `expiresAt`). When the credential is still ACTIVE (not revoked, not rotated out, not expired
+ * yet) and its `expiresAt` is still the one the job was scheduled for, it publishes
+ * CREDENTIAL_EXPIRING for the latest stage that is due (stages a late run missed are skipped, a
+ * stage goes out once), with `expiresAt`, `secondsLeft` and `leadSeconds`, and schedules the next
+ * stage in the same transaction. A job that runs before any stage is due schedules the first.
  */
 export async function credentialExpiring(runtime: JobRuntime, payload: unknown): Promise<void> {
   const id = credentialIdOf(runtime, JOB_TASKS.credentialExpiring, payload);
@@ -72,16 +77,31 @@ export async function credentialExpiring(runtime: JobRuntime, payload: unknown):
     if (credential.revokesAt !== null) return;
     const now = runtime.clock.now();
     if (effectiveCredentialStatus(credential, now) !== CredentialStatus.ACTIVE) return;
-    if (credential.expiryWarnedFor?.getTime() === expiresAt.getTime()) return;
-    credential.expiryWarnedFor = expiresAt;
-    await em.flush();
-    await emitAccessEvent(runtime.pubsub, em as EntityManager, {
-      type: AccessRequestEventType.CREDENTIAL_EXPIRING,
-      organizationId: credential.organizationId,
-      accessRequestId: credential.accessRequestId,
-      credentialId: credential.id,
-      at: now,
-    });
+    const ops = { em: em as EntityManager, pubsub: runtime.pubsub, now, env: runtime.env };
+    const leads = expiryLeadTimes(runtime.env);
+    const secondsLeft = Math.max(0, Math.floor((expiresAt.getTime() - now.getTime()) / 1000));
+    const due = leads.filter((lead) => lead >= secondsLeft);
+    if (!due.length) {
+      await scheduleExpiryWarning(ops, credential, leads[0]);
+      return;
+    }
+    const stage = due[due.length - 1];
+    const warnedBefore = credential.expiryWarnedFor?.getTime() === expiresAt.getTime() ? credential.expiryWarnedLeadSeconds : null;
+    if (warnedBefore === null || stage < warnedBefore) {
+      credential.expiryWarnedFor = expiresAt;
+      credential.expiryWarnedLeadSeconds = stage;
+      await em.flush();
+      await emitAccessEvent(runtime.pubsub, em as EntityManager, {
+        type: AccessRequestEventType.CREDENTIAL_EXPIRING,
+        organizationId: credential.organizationId,
+        accessRequestId: credential.accessRequestId,
+        credentialId: credential.id,
+        at: now,
+        countdown: { expiresAt: expiresAt.toISOString(), secondsLeft, leadSeconds: stage },
+      });
+    }
+    const next = leads.find((lead) => lead < Math.min(stage, warnedBefore ?? stage));
+    if (next !== undefined) await scheduleExpiryWarning(ops, credential, next);
   });
 }
 

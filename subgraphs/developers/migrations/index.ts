@@ -8,6 +8,8 @@ import { Migration20261205100000 } from './Migration20261205100000';
 import { Migration20261207000000 } from './Migration20261207000000';
 import { Migration20261208120000 } from './Migration20261208120000';
 import { Migration20261209000000 } from './Migration20261209000000';
+import { Migration20261210000000 } from './Migration20261210000000';
+import { Migration20261210010000 } from './Migration20261210010000';
 
 /** Applied in order; append new migrations, never edit applied ones. */
 export const migrations: MigrationObject[] = [
@@ -20,4 +22,6 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261207000000', class: Migration20261207000000 },
   { name: 'Migration20261208120000', class: Migration20261208120000 },
   { name: 'Migration20261209000000', class: Migration20261209000000 },
+  { name: 'Migration20261210000000', class: Migration20261210000000 },
+  { name: 'Migration20261210010000', class: Migration20261210010000 },
 ];

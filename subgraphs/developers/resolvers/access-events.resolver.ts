@@ -5,12 +5,12 @@ import { isUuid } from '../../../common/ids';
 import { parseEventCursor, type StoredEvent } from '../../../common/pubsub';
 import { connectionType, lazy, PageInfo, pageSize, type ConnectionShape } from '../../../common/relay';
 import type { SubgraphContext } from '../../../common/server';
-import { beginEventScope, loadVisibleAccessRequest, loadVisibleCredential } from '../data/loaders';
+import { appVisibleCondition, beginEventScope, EVENT_APP_SQL, loadVisibleAccessRequest, loadVisibleCredential } from '../data/loaders';
 import { AccessRequest } from '../entities/access-request';
 import { AccessRequestEvent } from '../entities/access-request-event';
 import { Credential } from '../entities/credential';
 import { OrganizationRole } from '../entities/organization-member';
-import { isMember } from '../services/authorize';
+import { isMember, memberMaySeeAccessEvent } from '../services/authorize';
 import { ACCESS_REQUEST_EVENTS_TOPIC, eventFromPayload, type AccessRequestEventPayload } from '../services/events';
 
 interface EventsArgs {
@@ -60,7 +60,7 @@ async function subscribeAccessRequestEvents({ args, context }: SubscribeResolver
   const events = context.pubsub.subscribeFrom<AccessRequestEventPayload>(context.em.fork(), ACCESS_REQUEST_EVENTS_TOPIC, after, match);
   return pipe(
     events,
-    filter(async (event: StoredEvent<AccessRequestEventPayload>) => admin || stillMember(context, event.payload.organizationId, subject)),
+    filter(async (event: StoredEvent<AccessRequestEventPayload>) => admin || memberMaySeeAccessEvent(context.em, event.payload, subject)),
   );
 }
 
@@ -69,7 +69,7 @@ export class AccessRequestEventResolver {
   @Subscription(() => AccessRequestEvent, {
     subscribe: subscribeAccessRequestEvents as never,
     description:
-      'Access-request and credential events as they happen (REQUESTED, APPROVED, REJECTED, CANCELLED, CREDENTIAL_ISSUED, CREDENTIAL_ROTATED, CREDENTIAL_REVOKED, CREDENTIAL_EXPIRING). To resume after a disconnect, pass the `cursor` of the last event received as `after`: the events stored since are delivered first, then live ones, each exactly once and in order. Members (any role) of an organization may watch it (`organizationId` required); portal admins may watch one organization or, without `organizationId`, all. Checked when subscribing: anyone else gets a single FORBIDDEN (anonymous: UNAUTHENTICATED) error and no events. The event’s `accessRequest` and `credential` are read when the event is delivered, so their fields (and, through the gateway, plan and product fields) are current.',
+      'Access-request and credential events as they happen (REQUESTED, APPROVED, REJECTED, CANCELLED, CREDENTIAL_ISSUED, CREDENTIAL_ROTATED, CREDENTIAL_REVOKED, CREDENTIAL_EXPIRING). To resume after a disconnect, pass the `cursor` of the last event received as `after`: the events stored since are delivered first, then live ones, each exactly once and in order. Members (any role) of an organization may watch it (`organizationId` required), and get the events of the apps they may see (`App.visibility`); portal admins may watch one organization or, without `organizationId`, all. Checked when subscribing: anyone else gets a single FORBIDDEN (anonymous: UNAUTHENTICATED) error and no events. The event’s `accessRequest` and `credential` are read when the event is delivered, so their fields (and, through the gateway, plan and product fields) are current.',
   })
   // Parameters in reverse of the schema's argument order (type-graphql registers them last-first).
   accessRequestEvents(
@@ -90,7 +90,7 @@ export class AccessRequestEventResolver {
 
   @Query(() => AccessRequestEventConnection, {
     description:
-      'Stored access-request and credential events of an organization, oldest first: what `accessRequestEvents` delivered or would have delivered. Page with `after` (a `cursor` of an event, or `pageInfo.endCursor`) — exact: no event can later appear behind a cursor — or start at a time with `since`. Members (any role) of the organization and portal admins may call it (portal admins may omit `organizationId` for all organizations); anyone else gets FORBIDDEN, anonymous callers UNAUTHENTICATED.',
+      'Stored access-request and credential events of an organization, oldest first: what `accessRequestEvents` delivered or would have delivered. Page with `after` (a `cursor` of an event, or `pageInfo.endCursor`) — exact: no event can later appear behind a cursor — or start at a time with `since`. Members (any role) of the organization (events of the apps they may see, `App.visibility`; a page may then hold fewer than `first`) and portal admins may call it (portal admins may omit `organizationId` for all organizations); anyone else gets FORBIDDEN, anonymous callers UNAUTHENTICATED.',
   })
   // Parameters in reverse of the schema's argument order: organizationId, after, since, first.
   async accessRequestEventsHistory(
@@ -117,22 +117,36 @@ export class AccessRequestEventResolver {
       since,
       match,
     });
-    const edges = rows.slice(0, limit).map((row) => ({ cursor: row.id, node: eventFromPayload(row.payload, row.id) }));
+    // Events about apps the caller may not see (`App.visibility`) are left out: a page may then
+    // hold fewer than `first` events; `hasNextPage` and the cursors still follow every stored event.
+    const page = rows.slice(0, limit);
+    const appRule = appVisibleCondition(context, EVENT_APP_SQL);
+    let shown = page;
+    if (!scope.admin && page.length) {
+      const visible = await context.em
+        .getConnection()
+        .execute<{ id: string }[]>(`select e.id::text as id from platform.event e where e.id in (?) and ${appRule.sql}`, [
+          page.map((row) => row.id),
+          ...appRule.params,
+        ]);
+      const ids = new Set(visible.map((v) => String(v.id)));
+      shown = page.filter((row) => ids.has(String(row.id)));
+    }
+    const edges = shown.map((row) => ({ cursor: row.id, node: eventFromPayload(row.payload, row.id) }));
     return {
       edges,
       pageInfo: Object.assign(new PageInfo(), {
         hasNextPage: rows.length > limit,
         hasPreviousPage: cursor !== null,
-        startCursor: edges[0]?.cursor ?? null,
-        endCursor: edges[edges.length - 1]?.cursor ?? null,
+        startCursor: page[0]?.id ?? null,
+        endCursor: page[page.length - 1]?.id ?? null,
       }),
       totalCount: lazy(async () => {
-        const counted = await context.em
-          .getConnection()
-          .execute<{ n: number }[]>(
-            `select count(*)::int as n from platform.event where topic = ? and created_at >= ? and payload @> ?::jsonb`,
-            [ACCESS_REQUEST_EVENTS_TOPIC, (since ?? new Date(0)).toISOString(), JSON.stringify(match)],
-          );
+        const counted = await context.em.getConnection().execute<{ n: number }[]>(
+          `select count(*)::int as n from platform.event e
+              where e.topic = ? and e.created_at >= ? and e.payload @> ?::jsonb and ${appRule.sql}`,
+          [ACCESS_REQUEST_EVENTS_TOPIC, (since ?? new Date(0)).toISOString(), JSON.stringify(match), ...appRule.params],
+        );
         return Number(counted[0]?.n ?? 0);
       }),
     };

@@ -17,6 +17,8 @@ import {
   appByIdLoader,
   credentialByIdLoader,
   loadVisibleAccessRequest,
+  appVisibleCondition,
+  bothConditions,
 } from '../data/loaders';
 import { isOrganizationAdmin, requireOrganizationMember } from '../services/authorize';
 import { isUuid } from '../../../common/ids';
@@ -61,7 +63,7 @@ export class AccessRequestResolver {
 
   @Query(() => AccessRequestConnection, {
     description:
-      'Access requests the caller may see, oldest first: portal admins see all; a signed-in developer sees those of their organizations. Anonymous callers get UNAUTHENTICATED.',
+      "Access requests the caller may see, oldest first: portal admins see all; a signed-in developer sees those of their organizations' apps they may see (`App.visibility`). Anonymous callers get UNAUTHENTICATED.",
   })
   async accessRequests(
     @Args(() => PageArgs) page: PageArgs,
@@ -74,6 +76,15 @@ export class AccessRequestResolver {
     if (!context.caller.isPortalAdmin) {
       const memberships = await context.em.find(OrganizationMember, { subject });
       where.push({ organizationId: { $in: memberships.map((m) => m.organization.id) } });
+      // The apps of those organizations the caller may see (`App.visibility`): ids only, no entities.
+      const rule = appVisibleCondition(context, 'a.id');
+      const apps = await context.em
+        .getConnection()
+        .execute<{ id: string }[]>(`select a.id from developers.app a where a.organization_id in (?) and ${rule.sql}`, [
+          memberships.length ? memberships.map((m) => m.organization.id) : [null],
+          ...rule.params,
+        ]);
+      where.push({ appId: { $in: apps.map((a) => a.id) } });
     }
     if (filter?.organizationId !== null && filter?.organizationId !== undefined) {
       if (!isUuid(filter.organizationId)) throw badInput('filter.organizationId', 'Pass an organization id (a UUID).');
@@ -215,7 +226,7 @@ export class OrganizationAccessRequestsResolver {
   @FieldResolver(() => AccessRequestConnection, {
     nullable: true,
     description:
-      "The organization's access requests, oldest first. Readable by its members (any role) and portal admins; others get a FORBIDDEN error on this field.",
+      "The organization's access requests, oldest first (those of apps the caller may see). Readable by its members (any role) and portal admins; others get a FORBIDDEN error on this field.",
   })
   async accessRequests(
     @Root() organization: Organization,
@@ -227,7 +238,12 @@ export class OrganizationAccessRequestsResolver {
     await requireOrganizationMember(context, organization.id);
     return childConnection<AccessRequest>(
       context,
-      { entity: AccessRequest, table: 'developers.access_request', parentColumn: 'organization_id', where: accessRequestCondition(status) },
+      {
+        entity: AccessRequest,
+        table: 'developers.access_request',
+        parentColumn: 'organization_id',
+        where: bothConditions(accessRequestCondition(status), appVisibleCondition(context, 't.app_id')),
+      },
       organization.id,
       page,
     );

@@ -29,7 +29,7 @@ export class AppResolver {
   @Query(() => App, {
     nullable: true,
     description:
-      "One app by id. Members of the app's organization and portal admins get it; everyone else gets null, whether or not it exists.",
+      "One app by id. Members of the app's organization whom its `visibility` lets see it (ORG_ADMINs always) and portal admins get it; everyone else gets null, whether or not it exists.",
   })
   app(
     @Arg('id', () => ID, { description: 'App id (a UUID; anything else is BAD_USER_INPUT).' }) id: string,
@@ -40,7 +40,7 @@ export class AppResolver {
 
   @Query(() => AppConnection, {
     description:
-      'Apps the caller may see, oldest first: portal admins see all; a signed-in developer sees the apps of their organizations. Anonymous callers get UNAUTHENTICATED.',
+      'Apps the caller may see, oldest first: portal admins see all; a signed-in developer sees the apps of their organizations that their `visibility` lets them see (ORG_ADMINs: all of the organization). Anonymous callers get UNAUTHENTICATED.',
   })
   async apps(
     @Args(() => PageArgs) page: PageArgs,
@@ -93,7 +93,7 @@ export class AppResolver {
 
   @Mutation(() => UpdateAppPayload, {
     description:
-      "Changes an app's name, description, redirect URIs or team. Members of the app's ACTIVE organization (any role) and portal admins.",
+      "Changes an app's name, description, redirect URIs, team or visibility. Members of the app's ACTIVE organization (any role) who may see the app (FORBIDDEN otherwise, as for a missing id) and portal admins.",
   })
   async updateApp(
     @Arg('input', () => UpdateAppInput, { description: 'The app and its changes.' }) input: UpdateAppInput,

@@ -5,7 +5,7 @@ import { idempotencyKeyDescription } from '../../../common/idempotency';
 import { payloadType } from '../../../common/payloads';
 import { connectionType } from '../../../common/relay';
 import { SEARCH_RULE } from '../../../common/search';
-import { App } from '../entities/app';
+import { App, AppVisibility } from '../entities/app';
 import { Organization } from '../entities/organization';
 
 export const AppConnection = connectionType(App, 'App', 'app');
@@ -42,6 +42,13 @@ export class CreateAppInput {
   })
   redirectUris?: string[] | null;
 
+  @Field(() => AppVisibility, {
+    nullable: true,
+    description:
+      'Which members may see and use the app (default ORGANIZATION). TEAM needs `teamId` (else VISIBILITY_NEEDS_TEAM on `input.teamId`).',
+  })
+  visibility?: AppVisibility | null;
+
   @Field(() => String, { nullable: true, description: idempotencyKeyDescription('the same app, as it is now') })
   idempotencyKey?: string | null;
 }
@@ -65,6 +72,13 @@ export class UpdateAppInput {
     description: "New team (of the app's organization); pass null to take the app out of its team, omit to keep it.",
   })
   teamId?: string | null;
+
+  @Field(() => AppVisibility, {
+    nullable: true,
+    description:
+      'New visibility; omit to keep it. TEAM needs the app to be in a team (VISIBILITY_NEEDS_TEAM otherwise), and a TEAM app cannot be taken out of its team.',
+  })
+  visibility?: AppVisibility | null;
 }
 
 @InputType({ description: 'Which app to delete.' })

@@ -13,6 +13,8 @@ import {
   organizationByIdLoader,
   replacedByLoader,
   requestTime,
+  appVisibleCondition,
+  bothConditions,
 } from '../data/loaders';
 import { credentialStatusCondition } from '../data/credentials';
 import { childConnection } from '../data/pagination';
@@ -150,7 +152,7 @@ export class OrganizationCredentialsResolver {
   @FieldResolver(() => CredentialConnection, {
     nullable: true,
     description:
-      "The credentials of the organization's apps, oldest first. Readable by its members (any role) and portal admins; others get a FORBIDDEN error on this field.",
+      "The credentials of the organization's apps the caller may see (`App.visibility`), oldest first. Readable by its members (any role) and portal admins; others get a FORBIDDEN error on this field.",
   })
   async credentials(
     @Root() organization: Organization,
@@ -160,7 +162,7 @@ export class OrganizationCredentialsResolver {
     @Ctx() context: SubgraphContext,
   ) {
     await requireOrganizationMember(context, organization.id);
-    const where = credentialStatusCondition(status, requestTime(context));
+    const where = bothConditions(credentialStatusCondition(status, requestTime(context)), appVisibleCondition(context, 't.app_id'));
     return childConnection<Credential>(
       context,
       { entity: Credential, table: 'developers.credential', parentColumn: 'organization_id', where },

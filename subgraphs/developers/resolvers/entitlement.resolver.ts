@@ -4,7 +4,7 @@ import { App } from '../entities/app';
 import { Credential, CredentialStatus, effectiveCredentialStatus } from '../entities/credential';
 import { Organization } from '../entities/organization';
 import { PlanRef, planRef, ProductRef, productRefs } from '../entities/refs';
-import { requestTime, appByIdLoader, entitlementCredentialsLoader } from '../data/loaders';
+import { requestTime, appByIdLoader, entitlementCredentialsLoader, visibleAppLoader } from '../data/loaders';
 import { requireOrganizationMember } from '../services/authorize';
 import { Viewer } from './viewer.resolver';
 
@@ -54,16 +54,22 @@ export class EntitlementResolver {
   }
 }
 
+/** The credentials of apps the caller may see (`App.visibility`), in their order (one batched read). */
+async function visibleAppsOnly(context: SubgraphContext, credentials: Credential[]): Promise<Credential[]> {
+  const apps = await Promise.all(credentials.map((c) => visibleAppLoader(context).load(c.appId)));
+  return credentials.filter((_, i) => apps[i] !== null);
+}
+
 @Resolver(() => Organization)
 export class OrganizationEntitlementsResolver {
   @FieldResolver(() => [Entitlement], {
     description:
-      "What the organization's apps may use: one entry per credential that is not revoked (ACTIVE, or EXPIRED with that status), oldest first. Readable by its members (any role) and portal admins; others get a FORBIDDEN error.",
+      "What the organization's apps may use: one entry per credential that is not revoked (ACTIVE, or EXPIRED with that status) of an app the caller may see (`App.visibility`), oldest first. Readable by its members (any role) and portal admins; others get a FORBIDDEN error.",
   })
   async entitlements(@Root() organization: Organization, @Ctx() context: SubgraphContext): Promise<Entitlement[]> {
     await requireOrganizationMember(context, organization.id);
     const now = requestTime(context);
-    const credentials = await entitlementCredentialsLoader(context, now).load(organization.id);
+    const credentials = await visibleAppsOnly(context, await entitlementCredentialsLoader(context, now).load(organization.id));
     return credentials.map((c) => entitlement(c, now));
   }
 }
@@ -84,7 +90,10 @@ export class ViewerEntitlementsResolver {
         order by c.created_at, c.id`,
       [viewer.subject, now],
     );
-    const credentials = rows.map((row) => context.em.map(Credential, row));
+    const credentials = await visibleAppsOnly(
+      context,
+      rows.map((row) => context.em.map(Credential, row)),
+    );
     return credentials.map((c) => entitlement(c, now));
   }
 }

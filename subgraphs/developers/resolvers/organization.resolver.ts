@@ -15,6 +15,7 @@ import {
   requestTime,
   teamsByOrganizationLoader,
   visibleOrganizations,
+  appVisibleCondition,
 } from '../data/loaders';
 import { invitationStatusCondition } from '../data/invitations';
 import { developerMutation } from '../services/profile';
@@ -86,11 +87,16 @@ export class OrganizationResolver {
   @FieldResolver(() => AppConnection, {
     nullable: true,
     description:
-      "The organization's apps, oldest first. Readable by its members (any role) and portal admins; others get a FORBIDDEN error on this field.",
+      "The organization's apps, oldest first: those the caller may see by each app's `visibility` (ORG_ADMINs and portal admins: all). Readable by its members (any role) and portal admins; others get a FORBIDDEN error on this field.",
   })
   async apps(@Root() organization: Organization, @Args(() => PageArgs) page: PageArgs, @Ctx() context: SubgraphContext) {
     await requireOrganizationMember(context, organization.id);
-    return childConnection<App>(context, { entity: App, table: 'developers.app', parentColumn: 'organization_id' }, organization.id, page);
+    return childConnection<App>(
+      context,
+      { entity: App, table: 'developers.app', parentColumn: 'organization_id', where: appVisibleCondition(context, 't.id') },
+      organization.id,
+      page,
+    );
   }
 
   @FieldResolver(() => InvitationConnection, {

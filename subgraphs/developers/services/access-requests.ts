@@ -13,7 +13,7 @@ import { Credential, StoredCredentialStatus } from '../entities/credential';
 import { Organization } from '../entities/organization';
 import { OrganizationRole } from '../entities/organization-member';
 import { isUuid } from '../../../common/ids';
-import { requireActive, isMember } from './authorize';
+import { requireActive, isMember, memberMayUseApp } from './authorize';
 import { approveRequest, isCurrent, sameProducts } from './credentials';
 import type { Ops } from '../../../common/ops';
 import { refusal, forbidden } from '../../../common/errors';
@@ -141,8 +141,11 @@ async function checkAccessRequestLimit(em: EntityManager, organizationId: string
 export async function requestAccess(ops: Ops, requester: Requester, input: RequestAccessCommand): Promise<RequestResult> {
   const { em, now } = ops;
   const app = isUuid(input.appId) ? await em.findOne(App, { id: input.appId.toLowerCase() }) : null;
-  if (!app || !(await isMember(em, app.organization.id, requester.subject))) {
-    throw forbidden("Only members of the app's organization may request access for it.", OrganizationRole.MEMBER);
+  if (!app || !(await memberMayUseApp(em, app.id, requester.subject))) {
+    throw forbidden(
+      "Only members of the app's organization who may see the app (`App.visibility`) may request access for it.",
+      OrganizationRole.MEMBER,
+    );
   }
   const organization = await em.findOneOrFail(Organization, { id: app.organization.id }, { refresh: true });
   const v = new Validation();
@@ -274,8 +277,11 @@ export async function rejectAccessRequest(ops: Ops, decidedBy: string, input: Re
 export async function cancelAccessRequest(ops: Ops, subject: string, input: DecideCommand): Promise<DecisionResult> {
   const { em } = ops;
   const found = isUuid(input.id) ? await em.findOne(AccessRequest, { id: input.id.toLowerCase(), appId: { $ne: null } }) : null;
-  if (!found || !(await isMember(em, found.organizationId, subject))) {
-    throw forbidden('Only members of the organization that made an access request may cancel it.', OrganizationRole.MEMBER);
+  if (!found || !(await isMember(em, found.organizationId, subject)) || !(await memberMayUseApp(em, found.appId!, subject))) {
+    throw forbidden(
+      'Only members of the organization that made an access request, who may see its app, may cancel it.',
+      OrganizationRole.MEMBER,
+    );
   }
   const request = await lockRequest(em, found.id);
   if (alreadyThere(request, AccessRequestStatus.CANCELLED, 'cancelled')) return { accessRequest: request };

@@ -8,7 +8,7 @@ import { refusal, userError, UserErrorException, type UserError } from '../../..
 import { checkIdempotencyKey, firstResultGone, idempotentCall, runIdempotent } from '../../../common/idempotency';
 import { isUuid } from '../../../common/ids';
 import { Validation } from '../../../common/mutation';
-import { App } from '../entities/app';
+import { App, AppVisibility } from '../entities/app';
 import type { Organization } from '../entities/organization';
 import { OrganizationRole } from '../entities/organization-member';
 import { Team } from '../entities/team';
@@ -25,6 +25,8 @@ export interface CreateAppCommand {
   name: string;
   description?: string | null;
   redirectUris?: string[] | null;
+  /** Default ORGANIZATION; TEAM needs `teamId`. */
+  visibility?: AppVisibility | null;
   idempotencyKey?: string | null;
 }
 
@@ -35,6 +37,18 @@ export interface UpdateAppCommand {
   redirectUris?: string[] | null;
   /** null takes the app out of its team; undefined keeps it. */
   teamId?: string | null;
+  /** null or undefined keeps it; TEAM needs the app to be (or be put) in a team. */
+  visibility?: AppVisibility | null;
+}
+
+/** A TEAM app must belong to a team: VISIBILITY_NEEDS_TEAM on `field` otherwise. */
+function checkTeamVisibility(v: Validation, visibility: AppVisibility, hasTeam: boolean, field: string): void {
+  v.check(
+    visibility !== AppVisibility.TEAM || hasTeam,
+    field,
+    'A TEAM app must belong to a team: pass `teamId` (a team of the organization) or choose PERSONAL or ORGANIZATION.',
+    'VISIBILITY_NEEDS_TEAM',
+  );
 }
 
 export const NAME_TAKEN = {
@@ -102,6 +116,8 @@ export async function createApp(ops: Ops, caller: Caller, createdBy: string, inp
     `Keep the description to ${MAX_DESCRIPTION_LENGTH} characters.`,
   );
   const redirectUris = checkRedirectUris(v, input.redirectUris ?? [], 'input.redirectUris');
+  const visibility = input.visibility ?? AppVisibility.ORGANIZATION;
+  checkTeamVisibility(v, visibility, input.teamId !== null && input.teamId !== undefined, 'input.teamId');
   checkIdempotencyKey(v, input.idempotencyKey);
   v.done();
   const idempotency = idempotentCall('developers', createdBy, 'createApp', input.idempotencyKey, {
@@ -110,6 +126,7 @@ export async function createApp(ops: Ops, caller: Caller, createdBy: string, inp
     name,
     description,
     redirectUris,
+    visibility,
   });
   return runIdempotent<AppResult>(em, idempotency, ops.now, {
     replay: async (first) => {
@@ -128,6 +145,7 @@ export async function createApp(ops: Ops, caller: Caller, createdBy: string, inp
         name,
         description,
         redirectUris,
+        visibility,
         createdBy,
         createdAt: at,
         updatedAt: at,
@@ -156,18 +174,22 @@ export async function updateApp(ops: Ops, caller: Caller, input: UpdateAppComman
   }
   const redirectUris =
     input.redirectUris === null || input.redirectUris === undefined ? null : checkRedirectUris(v, input.redirectUris, 'input.redirectUris');
+  const visibility = input.visibility ?? app.visibility;
+  const hasTeam = input.teamId === undefined ? app.team !== null : input.teamId !== null;
+  checkTeamVisibility(v, visibility, hasTeam, input.visibility ? 'input.visibility' : 'input.teamId');
   v.done();
   requireActive(organization);
   if (input.teamId !== undefined) app.team = input.teamId === null ? null : await teamOfOrganization(em, input.teamId, organization);
   if (name !== null) app.name = name;
   if (description !== null) app.description = description;
   if (redirectUris !== null) app.redirectUris = redirectUris;
+  app.visibility = visibility;
   await em.flush();
   await recordWebhookEvent(em, {
     type: 'APP_UPDATED',
     organizationId: organization.id,
     occurredAt: ops.now,
-    data: { appId: app.id, name: app.name },
+    data: { appId: app.id, name: app.name, visibility: app.visibility },
   });
   return { app };
 }

@@ -4,7 +4,7 @@ import type { Caller } from '../../../common/auth';
 import { forbidden, refusal, type UserErrorException } from '../../../common/errors';
 import { isUuid } from '../../../common/ids';
 import type { SubgraphContext } from '../../../common/server';
-import { viewerMembershipLoader } from '../data/loaders';
+import { appRuleSql, EVENT_APP_SQL, viewerMembershipLoader } from '../data/loaders';
 import { Organization, OrganizationStatus } from '../entities/organization';
 import { OrganizationMember, OrganizationRole } from '../entities/organization-member';
 import { Team } from '../entities/team';
@@ -148,7 +148,10 @@ export async function authorizeTeam(
   return { ...access, team };
 }
 
-/** Loads an app and authorises the caller on its organization. */
+/**
+ * Loads an app and authorises the caller on its organization; a member must also be allowed to
+ * see the app by its visibility (`memberMayUseApp`), else FORBIDDEN as for a missing id.
+ */
 export async function authorizeApp(
   context: Pick<SubgraphContext, 'caller'>,
   em: EntityManager,
@@ -163,6 +166,7 @@ export async function authorizeApp(
     throw notFoundError(field, 'app');
   }
   const access = await authorizeOrganization(context, em, app.organization.id, required, field);
+  if (!context.caller.isPortalAdmin && !(await memberMayUseApp(em, app.id, context.caller.subject!))) throw roleForbidden(required);
   return { ...access, app };
 }
 
@@ -202,7 +206,7 @@ export async function authorizeCredential(
     ? forbidden("Only members of the credential's organization and portal admins may do this.", OrganizationRole.MEMBER)
     : forbidden("Only members of the credential's organization may do this.", OrganizationRole.MEMBER);
   const found = isUuid(id) ? await em.findOne(Credential, { id: id.toLowerCase() }) : null;
-  const member = found ? await isMember(em, found.organizationId, subject) : false;
+  const member = found ? (await isMember(em, found.organizationId, subject)) && (await memberMayUseApp(em, found.appId, subject)) : false;
   if (!member && !(admins && caller.isPortalAdmin)) throw denied;
   if (!found) throw notFoundError('input.id', 'credential');
   const credential = await em.findOneOrFail(Credential, { id: found.id }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
@@ -216,4 +220,41 @@ export async function authorizeCredential(
  */
 export async function isMember(em: EntityManager, organizationId: string, subject: string): Promise<boolean> {
   return (await em.count(OrganizationMember, { organization: organizationId, subject })) > 0;
+}
+
+/**
+ * True when `subject` is a member of the app's organization and the app's visibility lets them
+ * see and use it (ORGANIZATION: every member; TEAM: members of its team; PERSONAL: its creator;
+ * ORG_ADMINs always), read inside the mutation's transaction: the rule of `visibleApps` for
+ * mutations. A member acting on an app hidden from them is refused as if it did not exist
+ * (FORBIDDEN, like an app of another organization).
+ */
+export async function memberMayUseApp(em: EntityManager, appId: string, subject: string): Promise<boolean> {
+  const [row] = await em
+    .getConnection()
+    .execute<{ ok: boolean }[]>(
+      `select exists (select 1 from developers.app a where a.id = ?) and ${appRuleSql('?::uuid')} as ok`,
+      [appId, appId, subject, appId, subject, subject],
+      'all',
+      em.getTransactionContext(),
+    );
+  return Boolean(row?.ok);
+}
+
+/**
+ * True when `subject` may see an access-request event: a member of its organization who may see
+ * the app it is about (`memberMayUseApp`; events about no app pass). Asked for every event.
+ */
+export async function memberMaySeeAccessEvent(
+  em: EntityManager,
+  payload: { organizationId: string; accessRequestId: string | null; credentialId: string | null },
+  subject: string,
+): Promise<boolean> {
+  const [row] = await em.getConnection().execute<{ ok: boolean }[]>(
+    `select exists (select 1 from developers.organization_member m where m.organization_id = ? and m.subject = ?)
+            and ${appRuleSql(EVENT_APP_SQL)} as ok
+       from (select ?::jsonb as payload) e`,
+    [payload.organizationId, subject, subject, subject, subject, JSON.stringify(payload)],
+  );
+  return Boolean(row?.ok);
 }

@@ -16,7 +16,7 @@ import { emitAccessEvent } from './events';
 import { openSecret, sealSecret } from '../secrets';
 import { DEFAULT_GRACE_PERIOD_SECONDS, MAX_GRACE_PERIOD_SECONDS, ROTATION_REPLAY_SECRET_MS } from '../settings';
 import { authorizeCredential, requireActive } from './authorize';
-import { issueCredential, runAtFor, type RevealResult } from './credentials';
+import { cancelExpiryWarning, issueCredential, runAtFor, type RevealResult } from './credentials';
 import type { Ops } from '../../../common/ops';
 
 export type RotateResult = RevealResult & { replacedCredential: Credential | null };
@@ -78,6 +78,8 @@ async function rotate(ops: Ops, old: Credential, grace: number, subject: string)
   const runAt = runAtFor(revokesAt, now);
   await enqueueJob(em, JOB_TASKS.revokeKey, { credentialId: old.id }, { jobKey: `revoke:${old.id}`, runAt });
   await enqueueJob(em, JOB_TASKS.credentialRevoked, { credentialId: old.id }, { jobKey: `credential-revoked:${old.id}`, runAt });
+  // The old credential's countdown ends: the new one has its own.
+  await cancelExpiryWarning(em, old.id);
   await emitAccessEvent(ops.pubsub, em, {
     type: AccessRequestEventType.CREDENTIAL_ROTATED,
     organizationId: credential.organizationId,

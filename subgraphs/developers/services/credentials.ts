@@ -60,16 +60,44 @@ export function sameProducts(a: readonly string[], b: readonly string[]): boolea
   return left.every((id, i) => id === right[i]);
 }
 
-/** Schedules CREDENTIAL_EXPIRING for a credential with an expiry (replacing an earlier schedule). */
-export async function scheduleExpiryWarning(ops: Ops, credential: Credential): Promise<void> {
+/**
+ * The stages of the expiring-credential countdown after the first warning
+ * (CREDENTIAL_EXPIRY_WARNING_SECONDS before `expiresAt`, 7 days by default): 1 day and 1 hour
+ * before it. Stages longer than the first warning are left out.
+ */
+export const EXPIRY_COUNTDOWN_SECONDS: readonly number[] = [86_400, 3_600];
+
+/** The countdown's lead times, longest first: the configured first warning, then the later stages. */
+export function expiryLeadTimes(env: NodeJS.ProcessEnv): number[] {
+  const first = credentialExpiryWarningSeconds(env);
+  return [first, ...EXPIRY_COUNTDOWN_SECONDS.filter((lead) => lead < first)];
+}
+
+/** The job key of a credential's countdown: one queued stage at a time, replaced by a new schedule. */
+export function expiryJobKey(credentialId: string): string {
+  return `credential-expiring:${credentialId}`;
+}
+
+/**
+ * Schedules the next CREDENTIAL_EXPIRING stage of a credential with an expiry (replacing an earlier
+ * schedule): `developers.credentialExpiring` at `leadSeconds` before `expiresAt` (now when that
+ * has passed). The job publishes the stage due when it runs and schedules the one after.
+ */
+export async function scheduleExpiryWarning(ops: Ops, credential: Credential, leadSeconds?: number): Promise<void> {
   if (!credential.expiresAt) return;
-  const warnAt = new Date(credential.expiresAt.getTime() - credentialExpiryWarningSeconds(ops.env) * 1000);
+  const lead = leadSeconds ?? expiryLeadTimes(ops.env)[0];
+  const warnAt = new Date(credential.expiresAt.getTime() - lead * 1000);
   await enqueueJob(
     ops.em,
     JOB_TASKS.credentialExpiring,
     { credentialId: credential.id, expiresAt: credential.expiresAt.toISOString() },
-    { jobKey: `credential-expiring:${credential.id}`, runAt: runAtFor(warnAt, ops.now) },
+    { jobKey: expiryJobKey(credential.id), runAt: runAtFor(warnAt, ops.now) },
   );
+}
+
+/** Drops a credential's queued countdown stage (revoked or rotated out: it will never fire). */
+export async function cancelExpiryWarning(em: EntityManager, credentialId: string): Promise<void> {
+  await em.getConnection().execute(`select graphile_worker.remove_job(?)`, [expiryJobKey(credentialId)], 'all', em.getTransactionContext());
 }
 
 export interface IssueCredential {
@@ -262,6 +290,7 @@ export async function revokeNow(ops: Ops, credential: Credential, revokedBy: str
   credential.updatedAt = ops.now;
   await ops.em.flush();
   await enqueueJob(ops.em, JOB_TASKS.revokeKey, { credentialId: credential.id }, { jobKey: `revoke:${credential.id}` });
+  await cancelExpiryWarning(ops.em, credential.id);
   await emitAccessEvent(ops.pubsub, ops.em, {
     type: AccessRequestEventType.CREDENTIAL_REVOKED,
     organizationId: credential.organizationId,

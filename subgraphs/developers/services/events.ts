@@ -20,6 +20,16 @@ export interface AccessRequestEventPayload {
   organizationId: string;
   accessRequestId: string | null;
   credentialId: string | null;
+  /** CREDENTIAL_EXPIRING only (absent from other events). */
+  countdown?: ExpiryCountdown;
+}
+
+/** Where a CREDENTIAL_EXPIRING event stands in the countdown. */
+export interface ExpiryCountdown {
+  /** ISO time the credential expires. */
+  expiresAt: string;
+  secondsLeft: number;
+  leadSeconds: number;
 }
 
 export function eventFromPayload(payload: AccessRequestEventPayload, cursor: string): AccessRequestEvent {
@@ -31,6 +41,9 @@ export function eventFromPayload(payload: AccessRequestEventPayload, cursor: str
     organizationId: payload.organizationId,
     accessRequestId: payload.accessRequestId,
     credentialId: payload.credentialId,
+    expiresAt: payload.countdown ? new Date(payload.countdown.expiresAt) : null,
+    secondsLeft: payload.countdown?.secondsLeft ?? null,
+    leadSeconds: payload.countdown?.leadSeconds ?? null,
   });
 }
 
@@ -53,7 +66,14 @@ const WEBHOOK_TYPES: Record<AccessRequestEventType, WebhookEventType> = {
 export async function emitAccessEvent(
   pubsub: PgPubSub,
   em: EntityManager,
-  event: { type: AccessRequestEventType; organizationId: string; accessRequestId?: string | null; credentialId?: string | null; at: Date },
+  event: {
+    type: AccessRequestEventType;
+    organizationId: string;
+    accessRequestId?: string | null;
+    credentialId?: string | null;
+    at: Date;
+    countdown?: ExpiryCountdown;
+  },
 ): Promise<void> {
   const payload: AccessRequestEventPayload = {
     id: randomUUID(),
@@ -62,12 +82,13 @@ export async function emitAccessEvent(
     organizationId: event.organizationId,
     accessRequestId: event.accessRequestId ?? null,
     credentialId: event.credentialId ?? null,
+    ...(event.countdown ? { countdown: event.countdown } : {}),
   };
   await pubsub.emit(em, ACCESS_REQUEST_EVENTS_TOPIC, payload);
   await recordWebhookEvent(em, {
     type: WEBHOOK_TYPES[event.type],
     organizationId: event.organizationId,
     occurredAt: event.at,
-    data: { accessRequestId: payload.accessRequestId, credentialId: payload.credentialId },
+    data: { accessRequestId: payload.accessRequestId, credentialId: payload.credentialId, ...(event.countdown ?? {}) },
   });
 }

@@ -8,6 +8,7 @@ import { checkIdempotencyKey, firstResultGone, idempotentCall, runIdempotent } f
 import { Validation } from '../../../common/mutation';
 import type { Organization } from '../entities/organization';
 import { OrganizationMember, OrganizationRole } from '../entities/organization-member';
+import { App, AppVisibility } from '../entities/app';
 import { Team } from '../entities/team';
 import { TeamMember } from '../entities/team-member';
 import { checkName, checkSubject } from './validation';
@@ -84,7 +85,7 @@ export async function removeTeamMember(ops: Ops, caller: Caller, input: TeamMemb
   return { team };
 }
 
-/** `deleteTeam`: the team and its memberships; its apps stay in the organization without a team. */
+/** `deleteTeam`: the team and its memberships; its apps stay in the organization without a team (TEAM apps become PERSONAL). */
 export async function deleteTeam(
   ops: Ops,
   caller: Caller,
@@ -93,6 +94,8 @@ export async function deleteTeam(
   const { em } = ops;
   const { team, organization } = await authorizeTeam({ caller }, em, input.id, OrganizationRole.ORG_ADMIN, 'input.id');
   // team_member rows cascade; apps keep their organization and lose the team (on delete set null).
+  // A TEAM app becomes PERSONAL first: no member sees more of it than before.
+  await em.nativeUpdate(App, { team: team.id, visibility: AppVisibility.TEAM }, { visibility: AppVisibility.PERSONAL });
   await em.nativeDelete(Team, { id: team.id });
   return { deletedTeamId: team.id, organization };
 }
