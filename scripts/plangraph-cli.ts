@@ -34,7 +34,7 @@ const SIGN: Record<Change['action'], string> = { create: '+', update: '~', delet
 function describe(change: Change): string {
   const what = `${SIGN[change.action]} ${change.kind} ${change.name}`;
   if (change.action === 'update') return `${what}: ${change.fields.join(', ')}`;
-  if (change.action === 'delete') return `${what} (archived)`;
+  if (change.action === 'delete') return `${what} (${change.kind === 'catalog' ? 'deleted' : 'archived'})`;
   return what;
 }
 
@@ -155,6 +155,7 @@ export async function main(argv: string[], io: Io, env: NodeJS.ProcessEnv = proc
     for (const p of result.proposals)
       io.stdout(`? plan ${p.plan}: ${p.fields.join(', ')} proposed as change request ${p.changeRequestId} (needs a second portal admin)\n`);
     io.stdout(`${dryRun ? 'dry run, nothing written: would have ' : ''}${counts(result.done)}, proposed ${result.proposals.length}\n`);
+    for (const note of result.kept) io.stderr(`note: ${note}\n`);
     if (result.failed) {
       io.stderr(`error: ${describe(result.failed.change)}: ${result.failed.message}\n`);
       io.stderr('the changes listed above are done; fix the cause and apply again (apply continues where it stopped)\n');

@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { main } from '../scripts/plangraph-cli';
+import { canonicalCatalog, canonicalCatalogue, formatCatalogue, parseCatalogue } from '../scripts/catalog/file';
 import { developer, gatewayRequest, portalAdmin, tokenFor, type Identity } from './helpers/graphql';
 import { startPlatform, type TestPlatform } from './helpers/platform';
 import { createSuiteDatabase, suiteDatabaseName } from './helpers/suite-database';
@@ -329,6 +330,43 @@ describe('a catalogue exported from one platform applies to a fresh one', () => 
     expect(after).toContainEqual({ slug: 'made-by-hand', status: 'DRAFT', managedBy: null });
     expect(after).toContainEqual({ slug: 'weather', status: 'ARCHIVED', managedBy: 'plangraph-cli' });
     expect(await cli(b, adminB, 'diff', file)).toEqual({ code: 0, stdout: 'created 0, updated 0, deleted 0\n', stderr: '' });
+  });
+
+  test('a managed catalog left out of the file is deleted; one a plan is still in (its change awaiting approval) is kept for a later apply', async () => {
+    const base = parseCatalogue(fs.readFileSync(file, 'utf8'));
+    // A catalog of the file's own, then gone from the file: deleted.
+    const extra = canonicalCatalog({ key: 'extra', name: 'Extra', visibility: 'PUBLIC', products: ['payments'] });
+    fs.writeFileSync(file, formatCatalogue(canonicalCatalogue({ ...base, catalogs: [...base.catalogs, extra] })));
+    expect((await cli(b, adminB, 'apply', file)).stdout).toBe('+ catalog extra\ncreated 1, updated 0, deleted 0, proposed 0\n');
+    fs.writeFileSync(file, formatCatalogue(base));
+    expect(await cli(b, adminB, 'diff', file)).toEqual({
+      code: 1,
+      stdout: '- catalog extra (deleted)\ncreated 0, updated 0, deleted 1\n',
+      stderr: '',
+    });
+    expect((await cli(b, adminB, 'apply', file)).stdout).toBe('- catalog extra (deleted)\ncreated 0, updated 0, deleted 1, proposed 0\n');
+    const catalogs = async () =>
+      (await gql(b, adminB, `{ catalogs(first: 50) { edges { node { key name } } } }`)).catalogs.edges.map((e: any) => e.node.key);
+    expect(await catalogs()).not.toContain('extra');
+    expect(await cli(b, adminB, 'diff', file)).toEqual({ code: 0, stdout: 'created 0, updated 0, deleted 0\n', stderr: '' });
+
+    // `partners` out of the file: plan gold leaves it only once a second admin approves, so the catalog stays until then.
+    const withoutPartners = canonicalCatalogue({
+      ...base,
+      catalogs: base.catalogs.filter((c) => c.key !== 'partners'),
+      plans: base.plans.map((plan) => ({ ...plan, catalogs: plan.catalogs.filter((key) => key !== 'partners') })),
+    });
+    fs.writeFileSync(file, formatCatalogue(withoutPartners));
+    const run = await cli(b, adminB, 'apply', file);
+    expect(run.code).toBe(0);
+    const request = run.stdout.match(/^\? plan gold: catalogs proposed as change request ([0-9a-f-]{36})/m)?.[1];
+    expect(request).toBeDefined();
+    expect(run.stdout).toContain('created 0, updated 0, deleted 0, proposed 1');
+    expect(run.stderr).toMatch(/note: catalog partners is kept for now: .*CATALOG_IN_USE.*Plans are in this catalog \(`payments-gold`\)/);
+    expect(await catalogs()).toContain('partners');
+    // Back to the file as it was, and the proposal rejected, for the tests that follow.
+    await mutate(b, approver, 'rejectPlanChange', 'RejectPlanChangeInput', { id: request, reason: 'kept' }, 'changeRequest { id }');
+    fs.writeFileSync(file, formatCatalogue(base));
   });
 
   test('a change of a governed setting becomes one change request, proposed once however often apply runs', async () => {

@@ -80,6 +80,7 @@ describe('every catalogue mutation of the supergraph invalidates', () => {
         'createCatalog',
         'createPlan',
         'createProduct',
+        'deleteCatalog',
         'deletePlan',
         'proposePlanChange',
         'publishPlan',
@@ -260,6 +261,24 @@ describe('response cache at the gateway (in process)', () => {
         const name = `renamed-${randomUUID()}`;
         await mutate(gateway, 'updateCatalog', 'UpdateCatalogInput', { id: catalogId, name });
         return (data) => data.catalog.name === name && productOf(data, productId).catalogs[0].name === name;
+      },
+    },
+    {
+      name: 'deleteCatalog',
+      change: async () => {
+        const name = `doomed-${randomUUID()}`;
+        const created = await gatewayRequest(
+          gateway.url,
+          `mutation($i: CreateCatalogInput!) { createCatalog(input: $i) { catalog { id } errors { code } } }`,
+          { i: { name, visibility: 'PUBLIC' } },
+          admin,
+        );
+        const id: string = created.data.createCatalog.catalog.id;
+        // The page with the new catalog, cached, before it is deleted.
+        expect(names((await readPage(gateway, catalogId)).data.catalogs.edges.map((e: any) => e.node))).toContain(name);
+        expect((await readPage(gateway, catalogId)).served).toBe('hit');
+        await mutate(gateway, 'deleteCatalog', 'DeleteCatalogInput', { id });
+        return (data) => !names(data.catalogs.edges.map((e: any) => e.node)).includes(name);
       },
     },
     {

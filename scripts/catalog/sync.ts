@@ -57,7 +57,7 @@ export interface Diff {
   changes: Change[];
   /** What cannot be done (refused before anything is written). */
   problems: Problem[];
-  /** What is left as it is, and why (catalogs cannot be deleted through the API). */
+  /** What is left as it is for now, and why (e.g. a catalog still in a plan whose change awaits approval). */
   notes: string[];
 }
 
@@ -246,6 +246,7 @@ interface Plan_ {
   plans: Matched<ApiPlan, FilePlan>[];
   retiredProducts: ApiProduct[];
   retiredPlans: ApiPlan[];
+  retiredCatalogs: ApiCatalog[];
   names: Names;
 }
 
@@ -370,12 +371,10 @@ async function plan(client: GraphqlClient, wanted: Catalogue): Promise<Plan_> {
   const retiredProducts = state.products.filter((p) => p.managedBy === MANAGED_BY && p.status !== 'ARCHIVED' && !namedProducts.has(p));
   for (const p of retiredProducts) changes.push({ action: 'delete', kind: 'product', name: p.slug, fields: [] });
   const namedCatalogs = named(catalogs);
-  for (const c of state.catalogs.filter((c) => c.managedBy === MANAGED_BY && !namedCatalogs.has(c)))
-    notes.push(
-      `catalog ${c.key ?? c.name} is managed but no longer in the file: the API cannot delete catalogs, so it is left as it is (clear its products and audience in the file to empty it, or label it by hand with managedBy "")`,
-    );
+  const retiredCatalogs = state.catalogs.filter((c) => c.managedBy === MANAGED_BY && !namedCatalogs.has(c));
+  for (const c of retiredCatalogs) changes.push({ action: 'delete', kind: 'catalog', name: c.key ?? c.name, fields: [] });
 
-  return { diff: { changes, problems, notes }, state, products, catalogs, plans, retiredProducts, retiredPlans, names: n };
+  return { diff: { changes, problems, notes }, state, products, catalogs, plans, retiredProducts, retiredPlans, retiredCatalogs, names: n };
 }
 
 export async function diffCatalogue(client: GraphqlClient, wanted: Catalogue): Promise<Diff> {
@@ -398,6 +397,8 @@ export interface ApplyResult extends Diff {
   proposals: Proposal[];
   /** A change the platform refused part-way (the ones before it are done). */
   failed: { change: Change; message: string } | null;
+  /** Deletions left for a later apply, and why (a catalog still in a plan whose change awaits approval). */
+  kept: string[];
 }
 
 const ids = (map: Map<string, string>, values: string[]) => values.map((v) => map.get(v)!);
@@ -455,7 +456,7 @@ const PLAN_SELECTION = 'plan { id version status }';
 
 export async function applyCatalogue(client: GraphqlClient, wanted: Catalogue, options: { dryRun: boolean }): Promise<ApplyResult> {
   const p = await plan(client, wanted);
-  const result: ApplyResult = { ...p.diff, done: [], proposals: [], failed: null };
+  const result: ApplyResult = { ...p.diff, done: [], proposals: [], failed: null, kept: [] };
   if (p.diff.problems.length || options.dryRun) {
     if (options.dryRun && !p.diff.problems.length) result.done = [...p.diff.changes];
     return result;
@@ -568,6 +569,19 @@ export async function applyCatalogue(client: GraphqlClient, wanted: Catalogue, o
       current = { action: 'delete', kind: 'product', name: retired.slug, fields: [] };
       await client.mutate('archiveProduct', 'ArchiveProductInput', { id: retired.id }, 'product { id }');
       result.done.push(current);
+    }
+    // Last: the plans have left the catalogs by now, unless a plan's change awaits a second admin.
+    for (const retired of p.retiredCatalogs) {
+      current = { action: 'delete', kind: 'catalog', name: retired.key ?? retired.name, fields: [] };
+      try {
+        await client.mutate('deleteCatalog', 'DeleteCatalogInput', { id: retired.id }, 'deletedCatalogId');
+        result.done.push(current);
+      } catch (error) {
+        if (!(error instanceof MutationError) || !error.errors.some((e) => e.code === 'CATALOG_IN_USE')) throw error;
+        result.kept.push(
+          `catalog ${current.name} is kept for now: ${error.message} Apply again once the plans' change requests are decided.`,
+        );
+      }
     }
     current = null;
   } catch (error) {

@@ -787,6 +787,14 @@ export const MATRIX: MatrixRow[] = [
     document: mutation('updateCatalog', 'UpdateCatalogInput'),
     variables: (w) => ({ i: { id: w.privateCatalog, name: '' } }),
   },
+  {
+    operation: 'Mutation.deleteCatalog',
+    who: 'portal admins',
+    cells: PORTAL_ADMIN_ONLY,
+    document: mutation('deleteCatalog', 'DeleteCatalogInput'),
+    // The private catalog holds a plan: refused after authorization (CATALOG_IN_USE), nothing deleted.
+    variables: (w) => ({ i: { id: w.privateCatalog } }),
+  },
   ...stepUp({
     operation: 'Mutation.registerProvider',
     who: 'portal admins',

@@ -13,7 +13,7 @@ import {
   requirePortalAdminField,
   visibleCatalogsFilter,
 } from '../data/loaders';
-import { createCatalog, NAME_TAKEN, updateCatalog } from '../services/catalogs';
+import { createCatalog, deleteCatalog, NAME_TAKEN, updateCatalog } from '../services/catalogs';
 import { ProductConnection } from './product.types';
 import { searchPattern } from '../../../common/search';
 import { badInput } from '../../../common/errors';
@@ -23,6 +23,8 @@ import {
   CatalogFilter,
   CreateCatalogInput,
   CreateCatalogPayload,
+  DeleteCatalogInput,
+  DeleteCatalogPayload,
   UpdateCatalogInput,
   UpdateCatalogPayload,
 } from './catalog.types';
@@ -98,6 +100,24 @@ export class CatalogResolver {
       (em) => createCatalog(em, context.clock.now(), subject, input),
       () => ({ catalog: null }),
       { uniqueFields: NAME_TAKEN },
+    );
+    clearLoaders(context);
+    return result;
+  }
+
+  @Mutation(() => DeleteCatalogPayload, {
+    description:
+      'Deletes a catalog that no plan is in (CATALOG_IN_USE on `input.id` otherwise: take it out of the plans’ `catalogIds` first). Its audience goes with it; its products stay and leave it (their provider sync is enqueued). Portal admins only. NOT_FOUND on `input.id` for an unknown catalog.',
+  })
+  async deleteCatalog(
+    @Arg('input', () => DeleteCatalogInput, { description: 'The catalog to delete.' }) input: DeleteCatalogInput,
+    @Ctx() context: SubgraphContext,
+  ): Promise<DeleteCatalogPayload> {
+    context.caller.requirePortalAdmin();
+    const result = await runMutation<{ deletedCatalogId: string | null }>(
+      context,
+      (em) => deleteCatalog(em, input),
+      () => ({ deletedCatalogId: null }),
     );
     clearLoaders(context);
     return result;

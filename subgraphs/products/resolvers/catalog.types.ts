@@ -129,3 +129,18 @@ export class UpdateCatalogPayload {
   @Field(() => [UserError], { description: 'Why nothing was changed; empty on success.' })
   errors!: UserError[];
 }
+
+@InputType({ description: 'The catalog to delete.' })
+export class DeleteCatalogInput {
+  @Field(() => ID, { description: 'Catalog id.' })
+  id!: string;
+}
+
+@ObjectType({ description: 'Result of `deleteCatalog`.' })
+export class DeleteCatalogPayload {
+  @Field(() => ID, { nullable: true, description: 'Id of the deleted catalog; null when `errors` is not empty.' })
+  deletedCatalogId!: string | null;
+
+  @Field(() => [UserError], { description: 'Why nothing was deleted; empty on success.' })
+  errors!: UserError[];
+}

@@ -12,7 +12,7 @@ import { Validation } from '../../../common/mutation';
 import { query } from '../../../common/sql';
 import { Catalog, CatalogAudienceMember, CatalogVisibility } from '../entities/catalog';
 import { addCatalogProducts, removeCatalogProducts, touchProducts } from '../data/catalog-products';
-import type { CatalogAudienceInput, CreateCatalogInput, UpdateCatalogInput } from '../resolvers/catalog.types';
+import type { CatalogAudienceInput, CreateCatalogInput, DeleteCatalogInput, UpdateCatalogInput } from '../resolvers/catalog.types';
 import { enqueueProductSync } from './product-sync';
 import { checkDescription, checkExisting, checkName, idList } from './validation';
 import { checkKey, checkManagedBy } from '../../../common/catalog-labels';
@@ -151,4 +151,52 @@ export async function updateCatalog(em: EntityManager, now: Date, input: UpdateC
   await touchProducts(em, [...added, ...removed]);
   await enqueueProductSync(em, [...added, ...removed]);
   return { catalog };
+}
+
+/** Plans listed in a catalog (any status), read from the plans subgraph's published view; at most `limit`. */
+async function plansInCatalog(em: EntityManager, catalogId: string, limit: number): Promise<string[]> {
+  const rows = await query<{ name: string }>(
+    em,
+    `select name from plans.plan_contract where catalog_ids && array[?::uuid] order by name limit ${limit}`,
+    [catalogId],
+  );
+  return rows.map((row) => row.name);
+}
+
+/**
+ * `deleteCatalog`: deletes a catalog that no plan is in (plans name their catalogs; take the
+ * catalog out of them first). Its audience goes with it and its products leave it (they stay,
+ * with their provider sync enqueued, since what they are offered with changed).
+ */
+export async function deleteCatalog(em: EntityManager, input: DeleteCatalogInput): Promise<{ deletedCatalogId: string | null }> {
+  const catalog = isUuid(input.id)
+    ? await em.findOne(Catalog, { id: input.id.toLowerCase() }, { lockMode: LockMode.PESSIMISTIC_WRITE })
+    : null;
+  if (!catalog) throw new UserErrorException([userError('NOT_FOUND', 'input.id', `No catalog with id \`${input.id}\`: check the id.`)]);
+  const plans = await plansInCatalog(em, catalog.id, 6);
+  if (plans.length) {
+    const named = plans
+      .slice(0, 5)
+      .map((name) => `\`${name}\``)
+      .join(', ');
+    throw new UserErrorException([
+      userError(
+        'CATALOG_IN_USE',
+        'input.id',
+        `Plans are in this catalog (${named}${plans.length > 5 ? ', …' : ''}): take it out of their \`catalogIds\` first (updatePlan), then delete it.`,
+      ),
+    ]);
+  }
+  const productIds = (
+    await query<{ product_id: string }>(em, `select product_id::text as product_id from products.catalog_product where catalog_id = ?`, [
+      catalog.id,
+    ])
+  ).map((row) => row.product_id);
+  await em.nativeDelete(CatalogAudienceMember, { catalogId: catalog.id });
+  await removeCatalogProducts(em, catalog.id, productIds);
+  em.remove(catalog);
+  await em.flush();
+  await touchProducts(em, productIds);
+  await enqueueProductSync(em, productIds);
+  return { deletedCatalogId: catalog.id };
 }
