@@ -5,6 +5,8 @@ import { developer, gatewayRequest, portalAdmin, tokenFor, type Identity } from 
 import { waitFor } from './helpers/wait';
 import { unique } from './helpers/db';
 import { Seed } from './kit/seed';
+import { raiseQuotaWarning } from './kit/quota-warnings';
+import { QuotaWarningKind } from '../subgraphs/usage/entities/quota-warning';
 
 /**
  * App visibility through the gateway: a PERSONAL app is seen and used by its creator and the
@@ -255,6 +257,88 @@ describe('app visibility through the gateway', () => {
     expect(otherEvents.some((e) => e.credential?.id === ids.credential)).toBe(false);
     const appOf = (e: any) => e.credential?.app?.id ?? e.accessRequest?.app?.id;
     expect(otherEvents.filter((e) => ![...probes, marker.app.id].includes(appOf(e)))).toEqual([]);
+  });
+
+  it('shows a member the quota warnings of apps they may see only, in the history and the live stream', async () => {
+    const usage = platform.subgraphs.usage!;
+    let hour = 0;
+    const raise = (appId: string | null) => {
+      hour += 1;
+      return raiseQuotaWarning(usage.orm.em.fork(), usage.pubsub, {
+        organizationId: ids.org,
+        appId,
+        kind: QuotaWarningKind.SOFT,
+        thresholdPercent: 80,
+        used: 8,
+        limit: 10,
+        windowStart: new Date(Date.UTC(2021, 0, 1, hour)),
+        resetsAt: new Date(Date.UTC(2021, 0, 1, hour + 1)),
+      });
+    };
+    const watch = (identity: Identity) => {
+      const client = createClient({
+        url: platform.wsUrl,
+        webSocketImpl: WebSocket,
+        retryAttempts: 0,
+        lazy: true,
+        connectionParams: { authorization: `Bearer ${tokenFor(identity)}` },
+      });
+      clients.push(client);
+      const warnings: { appId: string | null; windowStart: string }[] = [];
+      client.subscribe(
+        { query: `subscription($org: ID!) { quotaWarnings(organizationId: $org) { appId windowStart } }`, variables: { org: ids.org } },
+        {
+          next: (r) => warnings.push((r.data as any)?.quotaWarnings ?? r.errors),
+          error: (e) => warnings.push(e as never),
+          complete: () => undefined,
+        },
+      );
+      return warnings;
+    };
+    const others = watch(other);
+    const creators = watch(creator);
+    // Live once an organization-wide warning raised now reaches both.
+    await waitFor(
+      async () => {
+        if (others.length && creators.length) return true;
+        await raise(null);
+        return false;
+      },
+      { intervalMs: 100, timeoutMs: 15_000, what: 'both streams to be live' },
+    );
+    const personal = await raise(ids.personal);
+    const shared = await raise(ids.shared);
+    const closing = await raise(null);
+    const got = (list: { windowStart: string }[], w: { windowStart: Date } | null) =>
+      list.some((x) => new Date(x.windowStart).getTime() === w!.windowStart.getTime());
+    await waitFor(() => got(others, closing) && got(creators, closing), { timeoutMs: 10_000, what: 'the closing warning on both streams' });
+    expect(got(creators, personal)).toBe(true);
+    expect(got(others, personal)).toBe(false);
+    expect(got(others, shared)).toBe(true);
+    expect(others.every((w) => w.appId !== ids.personal)).toBe(true);
+
+    const history = async (as: Identity) =>
+      (
+        await gql(
+          `query($org: ID!) { quotaWarningsHistory(organizationId: $org, first: 100) { totalCount edges { node { appId } } } }`,
+          { org: ids.org },
+          as,
+        )
+      ).quotaWarningsHistory;
+    const apps = (h: any) => h.edges.map((e: any) => e.node.appId);
+    const [ofOther, ofCreator, ofOwner] = [await history(other), await history(creator), await history(owner)];
+    expect(apps(ofOther)).not.toContain(ids.personal);
+    expect(apps(ofOther)).toContain(ids.shared);
+    expect(apps(ofCreator)).toContain(ids.personal);
+    expect(apps(ofOwner)).toContain(ids.personal);
+    expect(ofOther.totalCount).toBe(ofCreator.totalCount - 1);
+    // Asking for the hidden app by id gives nothing either.
+    const direct = await gql(
+      `query($org: ID!, $app: ID) { quotaWarningsHistory(organizationId: $org, appId: $app, first: 10) { totalCount } }`,
+      { org: ids.org, app: ids.personal },
+      other,
+    );
+    expect(direct.quotaWarningsHistory.totalCount).toBe(0);
   });
 
   it('updateApp changes visibility (TEAM needs the team); widening shows the app to every member', async () => {

@@ -7,7 +7,7 @@ import type { SubgraphContext } from '../../../common/server';
 import { QuotaWarning } from '../entities/quota-warning';
 import { OrganizationRef, organizationRef } from '../entities/organization-ref';
 import { isUuid } from '../../../common/ids';
-import { requireOrganizationReader } from '../services/authorization';
+import { requireOrganizationReader, seesEveryApp, HIDDEN_APPS_SQL } from '../services/authorization';
 import { QUOTA_WARNINGS_TOPIC, quotaWarningFromEvent, type QuotaWarningEvent } from '../services/quota-warnings';
 import { quotaWarningsHistory } from '../services/quota-warning-history';
 import { QuotaWarningConnection } from './quota-warning.types';
@@ -31,7 +31,7 @@ function checkAppId(appId: string | null | undefined): void {
  */
 async function subscribeQuotaWarnings({ args, context }: SubscribeResolverData<unknown, QuotaWarningsArgs, SubgraphContext>) {
   const { organizationId, appId } = args;
-  await requireOrganizationReader(context, organizationId);
+  const role = await requireOrganizationReader(context, organizationId);
   checkAppId(appId);
   const after = parseEventCursor(args.after);
   const organization = organizationId.toLowerCase();
@@ -40,7 +40,42 @@ async function subscribeQuotaWarnings({ args, context }: SubscribeResolverData<u
   // With `after`: the stored warnings after that cursor, then live ones (no gap, no duplicate).
   // The subscription's own EntityManager (its context's) reads that history: no second fork to
   // keep for as long as it runs.
-  return context.pubsub.subscribeFrom<QuotaWarningEvent>(context.em, QUOTA_WARNINGS_TOPIC, after, match);
+  const events = context.pubsub.subscribeFrom<QuotaWarningEvent>(context.em, QUOTA_WARNINGS_TOPIC, after, match);
+  if (seesEveryApp(role)) return events;
+  // A MEMBER gets warnings about apps it may see only (the developers subgraph's app visibility),
+  // each app looked up once per subscription.
+  const subject = context.caller.subject!;
+  const seen = new Map<string, Promise<boolean>>();
+  const visible = (id: string) => {
+    let known = seen.get(id);
+    if (!known) {
+      known = context.em
+        .getConnection()
+        .execute<{ id: string }[]>(`${HIDDEN_APPS_SQL} and a.id = ?`, [organization, subject, subject, id])
+        .then((rows) => rows.length === 0);
+      seen.set(id, known);
+    }
+    return known;
+  };
+  return filterEvents(events, async (event) => !event.payload.appId || (await visible(event.payload.appId)));
+}
+
+/** The events of `source` that pass `keep`, in order; returning ends the source too. */
+function filterEvents<T>(source: AsyncIterableIterator<T>, keep: (event: T) => Promise<boolean>): AsyncIterableIterator<T> {
+  const iterator: AsyncIterableIterator<T> = {
+    async next() {
+      for (;;) {
+        const result = await source.next();
+        if (result.done || (await keep(result.value))) return result;
+      }
+    },
+    return: (value?: unknown) => source.return?.(value) ?? Promise.resolve({ done: true, value: undefined }),
+    throw: (error?: unknown) => source.throw?.(error) ?? Promise.reject(error),
+    [Symbol.asyncIterator]() {
+      return iterator;
+    },
+  };
+  return iterator;
 }
 
 @Resolver(() => QuotaWarning)
@@ -64,9 +99,10 @@ export class QuotaWarningResolver {
     appId: string | null,
     @Arg('organizationId', () => ID, { description: 'Organization whose warnings to list.' }) organizationId: string,
   ): Promise<ConnectionShape<QuotaWarning>> {
-    await requireOrganizationReader(context, organizationId);
+    const role = await requireOrganizationReader(context, organizationId);
     checkAppId(appId);
-    return quotaWarningsHistory(context.em, { organizationId, appId, since, page });
+    const memberSubject = seesEveryApp(role) ? null : context.caller.subject;
+    return quotaWarningsHistory(context.em, { organizationId, appId, since, page, memberSubject });
   }
 
   @Subscription(() => QuotaWarning, {

@@ -2,7 +2,7 @@
 import { badInput, forbidden } from '../../../common/errors';
 import { isUuid } from '../../../common/ids';
 import type { SubgraphContext } from '../../../common/server';
-import { membershipRole } from '../contracts/membership';
+import { membershipRole, type OrganizationRole } from '../contracts/membership';
 
 /** Members (any role) of the ACTIVE organization and portal admins; false for everyone else. */
 export async function canReadOrganization(context: SubgraphContext, organizationId: string | null): Promise<boolean> {
@@ -16,12 +16,32 @@ export async function canReadOrganization(context: SubgraphContext, organization
  * Members (any role) of the ACTIVE organization and portal admins pass; anonymous callers get
  * UNAUTHENTICATED, everyone else FORBIDDEN. A malformed id is BAD_USER_INPUT on `field`.
  */
-export async function requireOrganizationReader(context: SubgraphContext, organizationId: string, field = 'organizationId'): Promise<void> {
+export async function requireOrganizationReader(
+  context: SubgraphContext,
+  organizationId: string,
+  field = 'organizationId',
+): Promise<'PORTAL_ADMIN' | OrganizationRole> {
   const subject = context.caller.requireAuthenticated();
   if (!isUuid(organizationId)) throw badInput(field, 'Pass the organization id (a UUID).');
-  if (context.caller.isPortalAdmin) return;
+  if (context.caller.isPortalAdmin) return 'PORTAL_ADMIN';
   const role = await membershipRole(context.em, organizationId, subject);
   if (!role) throw forbidden('Only members of this organization and portal admins may see its quota data.');
+  return role;
+}
+
+/**
+ * The apps of an organization a MEMBER may not see, as SQL over the developers subgraph's
+ * published `app_contract` (its rule: a member sees ORGANIZATION apps, their own PERSONAL apps and
+ * TEAM apps of their teams); `?` placeholders: organization id, subject, subject. ORG_ADMINs and
+ * portal admins see every app. An app that no longer exists hides nothing.
+ */
+export const HIDDEN_APPS_SQL = `select a.id from developers.app_contract a
+   where a.organization_id = ? and not (a.visibility = 'ORGANIZATION' or a.created_by = ?
+     or (a.visibility = 'TEAM' and a.team_id in (select t.team_id from developers.team_membership_contract t where t.subject = ?)))`;
+
+/** Whether the reader sees every app of the organization (no per-app rule to apply). */
+export function seesEveryApp(role: 'PORTAL_ADMIN' | OrganizationRole): boolean {
+  return role !== 'MEMBER';
 }
 
 /** ORG_ADMINs of the ACTIVE organization and portal admins pass; see `requireOrganizationReader`. */

@@ -8,17 +8,20 @@ import { parseEventCursor } from '../../../common/pubsub';
 import { lazy, PageInfo, pageSize, type ConnectionShape, type PageArgs } from '../../../common/relay';
 import { QuotaWarning } from '../entities/quota-warning';
 import { QUOTA_WARNINGS_TOPIC } from './quota-warnings';
+import { HIDDEN_APPS_SQL } from './authorization';
 
 export interface QuotaWarningsHistoryQuery {
   organizationId: string;
   appId: string | null;
   since: Date | null;
   page: PageArgs;
+  /** A MEMBER's subject: only warnings about the organization or apps the member may see. Null: every app. */
+  memberSubject?: string | null;
 }
 
 export async function quotaWarningsHistory(
   em: EntityManager,
-  { organizationId, appId, since, page }: QuotaWarningsHistoryQuery,
+  { organizationId, appId, since, page, memberSubject = null }: QuotaWarningsHistoryQuery,
 ): Promise<ConnectionShape<QuotaWarning>> {
   const limit = pageSize(page.first);
   const after = parseEventCursor(page.after);
@@ -30,12 +33,14 @@ export async function quotaWarningsHistory(
   // In event order (the stream `quotaWarnings` delivers, ids in commit order: an exact resume
   // point), showing each warning as it is now; warnings retracted since (their quota window was
   // replaced by late usage) are left out.
+  const visible = memberSubject === null ? '' : ` and (w.app_id is null or w.app_id not in (${HIDDEN_APPS_SQL}))`;
+  const visibleParams = memberSubject === null ? [] : [organizationId.toLowerCase(), memberSubject, memberSubject];
   const from = `from platform.event e join usage.quota_warning w on w.id = (e.payload->>'id')::uuid
-    where e.topic = ? and e.payload @> ?::jsonb and w.created_at >= ?`;
+    where e.topic = ? and e.payload @> ?::jsonb and w.created_at >= ?${visible}`;
   const connection = em.getConnection();
   const rows = await connection.execute<Record<string, unknown>[]>(
     `select e.id as event_cursor, w.* ${from} and e.id > ? order by e.id limit ?`,
-    [QUOTA_WARNINGS_TOPIC, match, sinceText, after ?? '0', limit + 1],
+    [QUOTA_WARNINGS_TOPIC, match, sinceText, ...visibleParams, after ?? '0', limit + 1],
   );
   const edges = rows.slice(0, limit).map((row) => {
     const cursor = String(row.event_cursor);
@@ -56,6 +61,7 @@ export async function quotaWarningsHistory(
         QUOTA_WARNINGS_TOPIC,
         match,
         sinceText,
+        ...visibleParams,
       ]);
       return Number(counted[0]?.n ?? 0);
     }),
