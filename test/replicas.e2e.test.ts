@@ -433,10 +433,10 @@ describe('two replicas of every process on one database', () => {
     };
     const streams = Promise.all([0, 1].map(stream));
 
-    // The rolling restart, as Kubernetes rolls out every Deployment at once, each with maxSurge 1
-    // and maxUnavailable 0: per kind of process, a new replica starts (while the previous old one
+    // The rolling restart, as Kubernetes rolls out several Deployments at once, each with maxSurge
+    // 1 and maxUnavailable 0: per kind of process, a new replica starts (while the previous old one
     // drains) and joins the balancer, the old one leaves it and gets SIGTERM; the next old one of
-    // that kind gets its SIGTERM once this one has exited. The kinds roll out side by side.
+    // that kind gets its SIGTERM once this one has exited. The subgraphs roll out side by side.
     const exits: { name: ProcessName; code: number | null; signal: string | null; drainMs: number; output: string }[] = [];
     const count1012 = () => subscribers.reduce((n, s) => n + s.closes.filter((c) => c === CLOSE_SERVICE_RESTART).length, 0);
     const rollOut = async (name: ProcessName) => {
@@ -462,7 +462,10 @@ describe('two replicas of every process on one database', () => {
       }
       await draining;
     };
-    await Promise.all(([...SUBGRAPH_NAMES, 'gateway'] as ProcessName[]).map(rollOut));
+    // The subgraphs first, then the gateways: subscribers then live through a restart of the
+    // developers replica behind them (interrupted, resumed) before their own gateway's (1012).
+    await Promise.all(SUBGRAPH_NAMES.map((name) => rollOut(name)));
+    await rollOut('gateway');
     setPhase('done');
     running = false;
     await streams;
