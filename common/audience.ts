@@ -82,3 +82,14 @@ async function loadHeldGrants(context: SubgraphContext): Promise<HeldGrants> {
   }
   return { planIds, productIds };
 }
+
+/**
+ * The apps of an organization a MEMBER may not see, as SQL over the developers subgraph's
+ * published `app_contract` and `team_membership_contract` (its rule: a member sees ORGANIZATION
+ * apps, their own PERSONAL apps and TEAM apps of their teams); `?` placeholders: organization id,
+ * subject, subject. ORG_ADMINs and portal admins see every app. An app that no longer exists
+ * hides nothing.
+ */
+export const HIDDEN_APPS_SQL = `select a.id from developers.app_contract a
+   where a.organization_id = ? and not (a.visibility = 'ORGANIZATION' or a.created_by = ?
+     or (a.visibility = 'TEAM' and a.team_id in (select t.team_id from developers.team_membership_contract t where t.subject = ?)))`;

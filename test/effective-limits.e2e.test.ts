@@ -1,5 +1,6 @@
 import { startPlatform, type TestPlatform } from './helpers/platform';
-import { developer, gatewayRequest, portalAdmin, subgraphRequest, tokenFor, type Identity } from './helpers/graphql';
+import { developer, gatewayRequest, portalAdmin, subgraphRequest, type Identity } from './helpers/graphql';
+import { postAnalytics } from './kit/usage';
 import { unique } from './helpers/db';
 import { Fixtures } from './helpers/fixtures';
 import { waitFor } from './helpers/wait';
@@ -47,17 +48,9 @@ describe('Credential.effectiveLimits and recentRefusals (why was I limited?)', (
   }
 
   async function feed() {
-    const url = platform.subgraphs.usage!.url.replace(/\/graphql$/, '/ingest/tyk');
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-ndjson',
-        authorization: `Bearer ${tokenFor({ sub: 'tyk-pump-forwarder', roles: ['service'] })}`,
-      },
-      body: rows.map((row) => JSON.stringify(row)).join('\n'),
-    });
-    expect(response.status).toBe(200);
-    expect(await response.json()).toMatchObject({ accepted: rows.length, rejected: [], unmatched: 0 });
+    const { status, body } = await postAnalytics(platform.subgraphs.usage!.url, rows);
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ accepted: rows.length, rejected: [], unmatched: 0 });
   }
 
   const LIMITS = `effectiveLimits {

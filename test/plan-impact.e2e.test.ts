@@ -1,8 +1,8 @@
 import pg from 'pg';
 import { startPlatform, type TestPlatform } from './helpers/platform';
 import { testDatabaseUrl } from './helpers/db';
-import { developer, gatewayRequest, portalAdmin, tokenFor, type Identity } from './helpers/graphql';
-import { analytics, Fixtures, migrateOwners, type FixtureCredential, type FixtureOrg } from './kit/usage';
+import { developer, gatewayRequest, portalAdmin, type Identity } from './helpers/graphql';
+import { analytics, Fixtures, postAnalytics, migrateOwners, type FixtureCredential, type FixtureOrg } from './kit/usage';
 
 /**
  * Plan-change impact preview through the gateway: a plan's recorded traffic replayed against
@@ -24,17 +24,9 @@ describe('plan-change impact preview', () => {
   const base = Date.now() - 3 * 24 * HOUR;
 
   async function ingest(rows: Record<string, unknown>[]) {
-    const url = platform.subgraphs.usage!.url.replace(/\/graphql$/, '/ingest/tyk');
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-ndjson',
-        authorization: `Bearer ${tokenFor({ sub: 'tyk-pump-forwarder', roles: ['service'] })}`,
-      },
-      body: rows.map((row) => JSON.stringify(row)).join('\n'),
-    });
-    expect(response.status).toBe(200);
-    expect(await response.json()).toMatchObject({ accepted: rows.length, rejected: [], unmatched: 0 });
+    const { status, body } = await postAnalytics(platform.subgraphs.usage!.url, rows);
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ accepted: rows.length, rejected: [], unmatched: 0 });
   }
 
   const IMPACT = `from to quotaScope quota { requests periodSeconds } rateLimit { requests perSeconds }

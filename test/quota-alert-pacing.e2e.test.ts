@@ -5,7 +5,7 @@ import { startPlatform, type TestPlatform } from './helpers/platform';
 import { testDatabaseUrl } from './helpers/db';
 import { gatewayRequest, tokenFor, developer, type Identity } from './helpers/graphql';
 import { waitFor } from './helpers/wait';
-import { analytics, Fixtures, migrateOwners, type FixtureCredential, type FixtureOrg } from './kit/usage';
+import { analytics, Fixtures, postAnalytics, migrateOwners, type FixtureCredential, type FixtureOrg } from './kit/usage';
 import { raiseQuotaWarning } from './kit/quota-warnings';
 import { QuotaWarningKind } from '../subgraphs/usage/entities/quota-warning';
 import { verifyWebhook, WebhookReceiver, webhookTestEnv } from './kit/webhooks';
@@ -27,17 +27,9 @@ describe('quota warnings without flapping', () => {
   const base = Date.now() - 12 * HOUR;
 
   async function ingest(rows: Record<string, unknown>[]) {
-    const url = platform.subgraphs.usage!.url.replace(/\/graphql$/, '/ingest/tyk');
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-ndjson',
-        authorization: `Bearer ${tokenFor({ sub: 'tyk-pump-forwarder', roles: ['service'] })}`,
-      },
-      body: rows.map((row) => JSON.stringify(row)).join('\n'),
-    });
-    expect(response.status).toBe(200);
-    expect(await response.json()).toMatchObject({ accepted: rows.length, rejected: [] });
+    const { status, body } = await postAnalytics(platform.subgraphs.usage!.url, rows);
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ accepted: rows.length, rejected: [] });
   }
 
   /** `n` requests of a credential from `at`, a second apart. */

@@ -21,7 +21,7 @@ import { migrations as developersMigrations } from '../../subgraphs/developers/m
 import { migrations as plansMigrations } from '../../subgraphs/plans/migrations';
 import { migrations as productsMigrations } from '../../subgraphs/products/migrations';
 import { migrations as providerMigrations } from '../../subgraphs/provider/migrations';
-import { developer, type Identity } from '../helpers/graphql';
+import { developer, tokenFor, type Identity } from '../helpers/graphql';
 import { unique } from '../helpers/db';
 
 @Entity({ tableName: 'plangraph_usage_migration_anchor' })
@@ -170,6 +170,22 @@ export class Fixtures {
     );
     return { id, appId, organizationId, planId: plan.id, keyHash, productIds, policyIds };
   }
+}
+
+/**
+ * Sends analytics records to the usage subgraph's `POST /ingest/tyk` (NDJSON), with the service
+ * token Tyk Pump's forwarder would use; `usageUrl` is the subgraph's GraphQL URL.
+ */
+export async function postAnalytics(usageUrl: string, rows: readonly object[]): Promise<{ status: number; body: any }> {
+  const response = await fetch(usageUrl.replace(/\/graphql$/, '/ingest/tyk'), {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-ndjson',
+      authorization: `Bearer ${tokenFor({ sub: 'tyk-pump-forwarder', roles: ['service'] })}`,
+    },
+    body: rows.map((row) => JSON.stringify(row)).join('\n'),
+  });
+  return { status: response.status, body: await response.json() };
 }
 
 /** An analytics record of a credential's request, as the gateway writes it (JSON field names). */

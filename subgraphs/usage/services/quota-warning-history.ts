@@ -8,7 +8,7 @@ import { parseEventCursor } from '../../../common/pubsub';
 import { lazy, PageInfo, pageSize, type ConnectionShape, type PageArgs } from '../../../common/relay';
 import { QuotaWarning } from '../entities/quota-warning';
 import { QUOTA_WARNINGS_TOPIC } from './quota-warnings';
-import { HIDDEN_APPS_SQL } from './authorization';
+import { HIDDEN_APPS_SQL } from '../../../common/audience';
 
 export interface QuotaWarningsHistoryQuery {
   organizationId: string;
