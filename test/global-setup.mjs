@@ -93,6 +93,8 @@ export default async function globalSetup(globalConfig, projectConfig) {
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   await admin.end();
+  // Scratch space of this run, shared by its test files (the composed supergraph; removed at teardown).
+  process.env.PLANGRAPH_TEST_RUN_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'plangraph-test-run-'));
   process.env.PLANGRAPH_TEST_ADMIN_URL = adminUrl;
   process.env.PLANGRAPH_TEST_DATABASE_PREFIX = name;
 }

@@ -15,6 +15,7 @@ export default async function globalTeardown() {
     }
     await admin.end();
   }
+  if (process.env.PLANGRAPH_TEST_RUN_DIR) fs.rmSync(process.env.PLANGRAPH_TEST_RUN_DIR, { recursive: true, force: true });
   const embedded = globalThis.__PLANGRAPH_PG__;
   if (embedded) {
     await embedded.server.stop();

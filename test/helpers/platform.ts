@@ -6,6 +6,31 @@ import { compose } from '../../scripts/compose';
 import { SUBGRAPHS } from '../../scripts/subgraphs';
 import { createLogger, type Logger } from '../../common/logger';
 import { testDatabaseUrl } from './db';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+
+/**
+ * The supergraph the code composes, composed once per test run: composition is deterministic and
+ * the code does not change during a run, so the first platform of the run writes it to the run's
+ * scratch directory (`PLANGRAPH_TEST_RUN_DIR`, test/global-setup.mjs) and the others read it
+ * (composing took 1.5–2.5 s of every platform's start on a busy machine).
+ */
+async function supergraphOfThisRun(): Promise<string> {
+  const dir = process.env.PLANGRAPH_TEST_RUN_DIR;
+  const file = dir ? path.join(dir, 'supergraph.graphql') : null;
+  if (file) {
+    const cached = await fs.readFile(file, 'utf8').catch(() => null);
+    if (cached) return cached;
+  }
+  const { supergraph } = await compose();
+  if (file) {
+    // Written whole under another name, then renamed: a reader never sees half a file.
+    const partial = `${file}.${process.pid}.${Date.now()}`;
+    await fs.writeFile(partial, supergraph);
+    await fs.rename(partial, file);
+  }
+  return supergraph;
+}
 
 export interface TestPlatform {
   gatewayUrl: string;
@@ -45,7 +70,7 @@ export async function startPlatform(
   // Composed before any subgraph starts: on a loaded machine composition keeps the event loop busy
   // for many seconds, and a job runner whose first connection waits that long gives up after 10 s
   // (its pool's connect timeout); graphile-worker 0.16 then never fetches a job in that runner.
-  const { supergraph } = await compose();
+  const supergraph = await supergraphOfThisRun();
   try {
     for (const module of Object.values(SUBGRAPHS)) {
       queries[module.name] = [];
