@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { startPlatform, type TestPlatform } from './helpers/platform';
 import { gatewayRequest, portalAdmin, type Identity } from './helpers/graphql';
 import { Seed } from './kit/seed';
+import type { RunningSubgraph } from '../common/server';
 
 /**
  * Search costs about the same whatever the text's length (issue: a 95,000-character `search`
@@ -17,9 +18,7 @@ const HUGE = 'payments '.repeat(95_000 / 9).slice(0, 95_000);
 
 const WORDS = ['payments', 'weather', 'maps', 'billing', 'identity', 'search', 'storage', 'messaging'];
 
-interface Connection {
-  execute<T>(sql: string, params?: unknown[]): Promise<T>;
-}
+type Connection = ReturnType<RunningSubgraph['orm']['em']['getConnection']>;
 
 /**
  * Copies the row `id` of `table` once for each g in [from, to), with a new id and the columns in
@@ -27,7 +26,7 @@ interface Connection {
  */
 async function cloneRows(connection: Connection, table: string, id: string, from: number, to: number, overrides: Record<string, string>) {
   const [schema, name] = table.split('.');
-  const columns = await connection.execute<{ column_name: string }[]>(
+  const columns: { column_name: string }[] = await connection.execute(
     `select column_name from information_schema.columns where table_schema = ? and table_name = ? and is_generated = 'NEVER' order by ordinal_position`,
     [schema, name],
   );
