@@ -1,0 +1,369 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { processConfig } from '../common/config';
+import { projectRoot } from '../scripts/paths';
+import { startPortalServer, type RunningPortal } from '../scripts/portal-server';
+import { startPlatform, type TestPlatform } from './helpers/platform';
+import { developer, gatewayRequest, portalAdmin, type Identity } from './helpers/graphql';
+import { describeWithChromium } from './helpers/services';
+import { unique } from './helpers/db';
+import { waitFor } from './helpers/wait';
+import { Fixtures } from './helpers/fixtures';
+import { postAnalytics } from './kit/usage';
+import { TykTestServer, type AnalyticsRow } from './tyk/server';
+
+/**
+ * The reference portal (portal/) in headless Chromium, against the real platform through the
+ * gateway, the Tyk test server as the provider, and the portal's own server (scripts/portal-server.ts)
+ * serving a fresh Vite build. A developer browses the catalogue, compares plans, signs in with a
+ * development token, registers an app, requests access, copies the key shown once, and watches the
+ * quota meter move as the key's traffic is ingested, until the 80 % warning streams in. A portal
+ * admin sees a new access request arrive in the approvals queue without a reload, approves it, and
+ * edits a plan after previewing the impact. axe-core checks every page (no serious or critical
+ * violation). With UPDATE_SCREENSHOTS=1 the meter's screenshot replaces docs/images/quota-meter.png.
+ */
+describeWithChromium('the reference portal in a browser', (chromiumPath) => {
+  const root = projectRoot();
+  const admin: Identity = { ...portalAdmin(), amr: ['pwd', 'mfa'] };
+  const alice = developer(unique('alice'));
+  const bob = developer(unique('bob'));
+  const rows: AnalyticsRow[] = [];
+  let fed = 0;
+  let platform: TestPlatform;
+  let tyk: TykTestServer;
+  let portal: RunningPortal;
+  let browser: Browser;
+  let distDir: string;
+  let apiId: string;
+  let productId: string;
+  let meteredPlanId: string;
+  let reviewedPlanId: string;
+  let bobOrg: string;
+  const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+  async function gql(query: string, variables: Record<string, unknown>, identity: Identity = admin) {
+    const response = await gatewayRequest(platform.gatewayUrl, query, variables, identity);
+    if (response.errors?.length) throw new Error(JSON.stringify(response.errors));
+    return response.data;
+  }
+
+  async function mutate(name: string, inputType: string, selection: string, input: Record<string, unknown>, identity: Identity = admin) {
+    const data = await gql(
+      `mutation($i: ${inputType}!) { ${name}(input: $i) { ${selection} errors { code field message } } }`,
+      { i: input },
+      identity,
+    );
+    if (data[name].errors.length) throw new Error(`${name}: ${JSON.stringify(data[name].errors)}`);
+    return data[name];
+  }
+
+  /** No serious or critical accessibility violation on the page as it is now. */
+  async function expectAccessible(page: Page, what: string) {
+    await page.addScriptTag({ content: axeSource });
+    const violations = await page.evaluate(async () => {
+      const result = await (window as any).axe.run(document, { resultTypes: ['violations'] });
+      return result.violations.map((v: any) => ({
+        id: v.id,
+        impact: v.impact,
+        nodes: v.nodes.map((n: any) => n.target.join(' ')).slice(0, 3),
+      }));
+    });
+    expect({ page: what, violations: violations.filter((v: any) => v.impact === 'serious' || v.impact === 'critical') }).toEqual({
+      page: what,
+      violations: [],
+    });
+  }
+
+  async function signIn(context: BrowserContext, subject: string, asAdmin: boolean): Promise<Page> {
+    const page = await context.newPage();
+    await page.goto(`${portal.url}sign-in`);
+    await page.getByLabel('Subject').fill(subject);
+    if (asAdmin) await page.getByLabel('Portal admin').check();
+    await expectAccessible(page, 'sign-in');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText(subject, { exact: true }).waitFor();
+    return page;
+  }
+
+  /** The meter's text, e.g. "3 of 10 requests used". */
+  const meterText = (page: Page) => page.getByRole('meter', { name: 'Quota used' }).getAttribute('aria-valuetext');
+
+  beforeAll(async () => {
+    distDir = fs.mkdtempSync(path.join(os.tmpdir(), 'portal-dist-'));
+    // The portal as `npm run build` builds it, into a directory of this run's own.
+    execFileSync(
+      process.execPath,
+      [
+        path.join(root, 'node_modules', 'vite', 'bin', 'vite.js'),
+        'build',
+        '--config',
+        'portal/vite.config.mts',
+        '--outDir',
+        distDir,
+        '--logLevel',
+        'warn',
+      ],
+      { cwd: root, stdio: 'pipe', env: { ...process.env, NODE_ENV: 'production' } },
+    );
+    [platform, tyk, browser] = await Promise.all([
+      startPlatform(),
+      TykTestServer.start({ onAnalytics: (row) => void rows.push(row) }),
+      chromium.launch({ executablePath: chromiumPath, headless: true }),
+    ]);
+    const jwt = processConfig('npm start').jwtKeys;
+    portal = await startPortalServer({
+      host: '127.0.0.1',
+      port: 0,
+      distDir,
+      gatewayUrl: platform.gatewayUrl,
+      oidc: null,
+      devTokens: { secret: jwt.secret!, issuer: jwt.issuer, audience: jwt.audience },
+    });
+
+    // The catalogue: one API in Tyk, a plan that approves at once (10 requests an hour) and one an admin reviews.
+    const seed = new Fixtures(platform.gatewayUrl, admin);
+    const providerId = await seed.provider(tyk);
+    const catalogId = await seed.catalog();
+    apiId = unique('weather');
+    tyk.addApi({ apiId, listenPath: `/${apiId}/` });
+    productId = await seed.product({ slug: unique('weather'), displayName: 'Weather API', tykApiIds: [apiId], catalogIds: [catalogId] });
+    meteredPlanId = await seed.plan({
+      displayName: 'Metered',
+      catalogIds: [catalogId],
+      tier: 1,
+      quota: { requests: 10, period: 'HOUR' },
+      rateLimit: null,
+      autoApprove: true,
+      jwtScopes: ['weather:read'],
+    });
+    reviewedPlanId = await seed.plan({
+      displayName: 'Reviewed',
+      catalogIds: [catalogId],
+      tier: 2,
+      quota: { requests: 1000, period: 'DAY' },
+      rateLimit: { requests: 5, perSeconds: 1 },
+      autoApprove: false,
+      keyExpiresAfterSeconds: 90 * 86_400,
+    });
+    for (const subject of [{ planId: meteredPlanId }, { planId: reviewedPlanId }, { productId }]) {
+      await mutate('assignProvider', 'AssignProviderInput', '__typename', { ...subject, providerId });
+    }
+    await seed.organization(alice.sub, { name: 'Alice Co' });
+    bobOrg = await seed.organization(bob.sub, { name: 'Bob Co' });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await portal?.stop();
+    await platform?.stop();
+    await tyk?.stop();
+    if (distDir) fs.rmSync(distDir, { recursive: true, force: true });
+  });
+
+  it('serves the portal, its settings and development tokens', async () => {
+    const config = await (await fetch(`${portal.url}config.json`)).json();
+    expect(config).toEqual({
+      gatewayUrl: platform.gatewayUrl,
+      gatewayWsUrl: platform.gatewayUrl.replace(/^http/, 'ws'),
+      oidc: null,
+      devSignIn: true,
+    });
+    const deep = await fetch(`${portal.url}apps/some-app`);
+    expect(deep.status).toBe(200);
+    expect(await deep.text()).toContain('<div id="root">');
+    // Bad subjects and roles other than portal_admin are refused.
+    for (const body of [{ subject: 'a b' }, { subject: 'x'.repeat(65) }, { subject: 'eve', roles: ['service'] }]) {
+      const refused = await fetch(`${portal.url}dev-token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      expect(refused.status).toBe(400);
+    }
+  });
+
+  it('developer journey: browse, compare, request, copy the key shown once, watch the meter move and the 80 % warning arrive', async () => {
+    const context = await browser.newContext({ permissions: ['clipboard-read', 'clipboard-write'] });
+    try {
+      // Anonymous: the catalogue and the plan comparison.
+      const page = await context.newPage();
+      await page.goto(portal.url);
+      await page.getByRole('heading', { name: 'API catalogue' }).waitFor();
+      await page.getByRole('link', { name: 'Weather API' }).waitFor();
+      await expectAccessible(page, 'catalogue');
+      await page.getByRole('link', { name: 'Weather API' }).click();
+      const table = page.getByRole('table');
+      await table.getByRole('columnheader', { name: /Metered/ }).waitFor();
+      expect(await table.getByRole('row', { name: /^Quota \d/ }).innerText()).toMatch(/10 requests \/ 1 hour\s+1,000 requests \/ 1 day/);
+      expect(await table.getByRole('row', { name: /^Key lifetime/ }).innerText()).toMatch(/never expires\s+3 months/);
+      expect(await table.getByRole('row', { name: /^Scopes/ }).innerText()).toContain('weather:read');
+      await expectAccessible(page, 'plan comparison');
+      await page.close();
+
+      // Alice signs in, registers an app, and requests the Metered plan from the comparison table.
+      const dev = await signIn(context, alice.sub, false);
+      await dev.getByRole('heading', { name: 'Alice Co' }).waitFor();
+      await dev.getByLabel('App name').fill('Forecast app');
+      await dev.getByRole('button', { name: 'Register app' }).click();
+      await dev.getByRole('link', { name: 'Forecast app' }).waitFor();
+      await expectAccessible(dev, 'apps');
+      await dev.getByRole('link', { name: 'Catalogue' }).click();
+      await dev.getByRole('link', { name: 'Weather API' }).click();
+      await dev.getByRole('link', { name: 'Request Metered' }).click();
+      await dev.getByRole('button', { name: 'Request access' }).click();
+      const keyPanel = dev.getByRole('region', { name: 'Your new API key' });
+      const secret = (await keyPanel.locator('code[data-secret]').innerText()).trim();
+      expect(secret).toMatch(/^pgk_[A-Za-z0-9]{40,}$/);
+      await keyPanel.getByRole('button', { name: 'Copy key' }).click();
+      await dev.getByRole('button', { name: /Copied/ }).waitFor();
+      expect(await dev.evaluate(() => navigator.clipboard.readText())).toBe(secret);
+      await expectAccessible(dev, 'request access with the key shown once');
+
+      // The key's page: the meter before any traffic.
+      await dev.getByRole('link', { name: /Watch this key/ }).click();
+      await dev.getByRole('heading', { name: 'Quota' }).waitFor();
+      await waitFor(async () => (await meterText(dev)) === '0 of 10 requests used', { timeoutMs: 10_000, what: 'the empty meter' });
+
+      // Traffic through the Tyk test server with the key Alice copied; its analytics rows are ingested.
+      const credentialId = new URL(dev.url()).pathname.split('/').pop()!;
+      await waitFor(
+        async () => {
+          const [row] = await platform.subgraphs
+            .usage!.orm.em.getConnection()
+            .execute<{ key_hash: string }[]>(
+              `select key_hash from provider.credential_key_contract where credential_id = ? and status = 'ACTIVE'`,
+              [credentialId],
+            );
+          return row && tyk.keySession(row.key_hash);
+        },
+        { timeoutMs: 20_000, intervalMs: 100, what: 'the key in the Tyk test server' },
+      );
+      const call = async (n: number) => {
+        for (let i = 0; i < n; i++) {
+          const response = await fetch(`${tyk.url}/${apiId}/forecast`, { headers: { authorization: secret } });
+          expect(response.status).toBe(200);
+          await response.arrayBuffer();
+        }
+        const batch = rows.slice(fed);
+        fed = rows.length;
+        const { status, body } = await postAnalytics(platform.subgraphs.usage!.url, batch);
+        expect(status).toBe(200);
+        expect(body).toMatchObject({ accepted: n, rejected: [] });
+        return performance.now();
+      };
+      /** How long after the ingest answered the meter showed `text`. */
+      const meterMoves = async (text: string, since: number) => {
+        await dev.waitForFunction((want) => document.querySelector('[role=meter]')?.getAttribute('aria-valuetext') === want, text, {
+          timeout: 5000,
+          polling: 20,
+        });
+        return performance.now() - since;
+      };
+
+      const moved: number[] = [];
+      moved.push(await meterMoves('3 of 10 requests used', await call(3)));
+      moved.push(await meterMoves('5 of 10 requests used', await call(2)));
+      // 8 of 10: the 80 % warning streams in over quotaWarnings.
+      moved.push(await meterMoves('8 of 10 requests used', await call(3)));
+      for (const ms of moved) expect(ms).toBeLessThan(1000);
+      const warnings = dev.getByRole('log', { name: 'Quota warnings' });
+      await warnings.getByText('80 % of the quota used').waitFor({ timeout: 5000 });
+      const facts = await dev.locator('.meter-facts').innerText();
+      expect(facts).toMatch(/Remaining\s+2/);
+      expect(facts).toMatch(/Resets in\s+(59 min|1 h)/);
+      expect(facts).toMatch(/Burn rate\s+[\d,.]+ \/ hour/);
+      await expectAccessible(dev, 'credential quota meter with a warning');
+
+      const panel = dev.locator('.meter-panel');
+      const shot = await panel.screenshot({ type: 'png' });
+      expect(shot.subarray(1, 4).toString()).toBe('PNG');
+      if (process.env.UPDATE_SCREENSHOTS === '1') fs.writeFileSync(path.join(root, 'docs', 'images', 'quota-meter.png'), shot);
+
+      // The usage chart counts the same requests; entitlements list the key.
+      await dev.getByText('Requests in the last hour: 8').waitFor({ timeout: 5000 });
+      await dev.getByRole('link', { name: 'Entitlements' }).click();
+      await dev.getByRole('cell', { name: 'Forecast app' }).waitFor();
+      await expectAccessible(dev, 'entitlements');
+      await dev.getByRole('link', { name: 'Organizations' }).click();
+      await dev.getByRole('table', { name: 'Members of Alice Co' }).waitFor();
+      await expectAccessible(dev, 'organizations');
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('admin journey: a new request arrives in the approvals queue without a reload, is approved, and a plan is edited after an impact preview', async () => {
+    const context = await browser.newContext();
+    try {
+      const page = await signIn(context, admin.sub, true);
+      await page.getByRole('heading', { name: 'Approvals' }).waitFor();
+      await page.getByText('No access request is waiting.').waitFor();
+      await expectAccessible(page, 'approvals');
+
+      const request = async () => {
+        const app = await mutate(
+          'createApp',
+          'CreateAppInput',
+          'app { id name }',
+          { organizationId: bobOrg, name: unique('bob-app') },
+          bob,
+        );
+        const access = await mutate(
+          'requestAccess',
+          'RequestAccessInput',
+          'accessRequest { id status }',
+          { appId: app.app.id, planId: reviewedPlanId, productIds: [productId] },
+          bob,
+        );
+        expect(access.accessRequest.status).toBe('PENDING');
+        return { appName: app.app.name as string, requestId: access.accessRequest.id as string, at: performance.now() };
+      };
+      // The queue's subscription is live once an event has reached the page (only an event announces a new request).
+      await waitFor(
+        async () => {
+          await request();
+          return page
+            .getByText('A new access request arrived.')
+            .waitFor({ timeout: 1500 })
+            .then(() => true)
+            .catch(() => false);
+        },
+        { timeoutMs: 15_000, intervalMs: 0, what: 'the approvals queue to be live' },
+      );
+
+      const fresh = await request();
+      const card = page.getByRole('listitem', { name: `${fresh.appName} asks for Reviewed` });
+      await card.waitFor({ timeout: 3000 });
+      expect(performance.now() - fresh.at).toBeLessThan(2000);
+      await card.getByRole('button', { name: 'Approve' }).click();
+      await card.waitFor({ state: 'detached', timeout: 5000 });
+      const decided = await gql(`query($id: ID!) { accessRequest(id: $id) { status credential { status } } }`, { id: fresh.requestId });
+      expect(decided.accessRequest).toEqual({ status: 'APPROVED', credential: { status: 'ACTIVE' } });
+
+      // The plan editor: preview the impact of a smaller quota, then save it.
+      await page.getByRole('link', { name: 'Plans', exact: true }).click();
+      await page.getByRole('link', { name: 'Reviewed' }).click();
+      await page.getByRole('heading', { name: 'Edit Reviewed' }).waitFor();
+      await page.getByLabel('Requests per period (blank: keep)').fill('500');
+      await page.getByRole('button', { name: 'Preview impact' }).click();
+      await page.getByRole('status').filter({ hasText: 'counters with traffic would have been limited' }).waitFor({ timeout: 10_000 });
+      await expectAccessible(page, 'plan editor with the impact preview');
+      await page.getByRole('button', { name: 'Save' }).click();
+      await page.getByText('Saved as version 2.').waitFor();
+      const plan = await gql(`query($id: ID!) { plan(id: $id) { version quota { requests period } } }`, { id: reviewedPlanId });
+      expect(plan.plan).toEqual({ version: 2, quota: { requests: 500, period: 'DAY' } });
+
+      await page.getByRole('link', { name: 'Sync', exact: true }).click();
+      await page
+        .getByRole('table', { name: 'Plans' })
+        .getByRole('row', { name: /Reviewed/ })
+        .waitFor();
+      await expectAccessible(page, 'sync status');
+    } finally {
+      await context.close();
+    }
+  });
+});
