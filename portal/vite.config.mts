@@ -19,5 +19,10 @@ export default defineConfig({
     reportCompressedSize: false,
     chunkSizeWarningLimit: 1024,
   },
-  server: { port: 5173 },
+  // `npx vite --config portal/vite.config.mts` beside `npm start`: hot reload, with the settings and
+  // development tokens of the portal server `npm start` runs.
+  server: {
+    port: 5173,
+    proxy: { '/config.json': 'http://127.0.0.1:4006', '/dev-token': 'http://127.0.0.1:4006' },
+  },
 });

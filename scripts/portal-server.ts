@@ -48,15 +48,43 @@ const SUBJECT = /^[A-Za-z0-9._@-]{1,64}$/;
 const DEV_ROLES = new Set(['portal_admin']);
 const DEV_TOKEN_SECONDS = 8 * 3600;
 
+/**
+ * What the portal's pages may load and reach: its own files, the gateway (HTTP and WebSocket) and
+ * the OpenID Connect issuer; inline style attributes (the meter's width) but no inline script.
+ */
+export function contentSecurityPolicy(settings: PortalSettings): string {
+  const gateway = new URL(settings.gatewayUrl);
+  const ws = new URL(settings.gatewayUrl.replace(/^http/, 'ws'));
+  const connect = [
+    "'self'",
+    gateway.origin,
+    `${ws.protocol}//${ws.host}`,
+    ...(settings.oidc ? [new URL(settings.oidc.issuer).origin] : []),
+  ];
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data:",
+    `connect-src ${connect.join(' ')}`,
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+    "object-src 'none'",
+    "form-action 'self'",
+  ].join('; ');
+}
+
 export function portalApp(options: PortalServerOptions): express.Express {
   const distDir = options.distDir ?? path.join(projectRoot(), 'portal', 'dist');
   const index = path.join(distDir, 'index.html');
+  const csp = contentSecurityPolicy(options);
   const app = express();
   app.disable('x-powered-by');
   app.use((_req, res, next) => {
     res.setHeader('x-content-type-options', 'nosniff');
     res.setHeader('referrer-policy', 'no-referrer');
     res.setHeader('x-frame-options', 'DENY');
+    res.setHeader('content-security-policy', csp);
     next();
   });
   app.get('/config.json', (_req, res) => {
@@ -69,12 +97,12 @@ export function portalApp(options: PortalServerOptions): express.Express {
     app.post('/dev-token', express.json({ limit: '2kb' }), (req, res) => {
       const body = (req.body ?? {}) as { subject?: unknown; roles?: unknown; email?: unknown };
       const subject = typeof body.subject === 'string' ? body.subject.trim() : '';
-      const roles = Array.isArray(body.roles) ? body.roles : [];
+      const roles: unknown = body.roles ?? [];
       if (!SUBJECT.test(subject)) {
         res.status(400).json({ error: 'subject must be 1–64 letters, digits, or . _ @ -' });
         return;
       }
-      if (roles.length > 4 || !roles.every((role) => typeof role === 'string' && DEV_ROLES.has(role))) {
+      if (!Array.isArray(roles) || roles.length > 4 || !roles.every((role) => typeof role === 'string' && DEV_ROLES.has(role))) {
         res.status(400).json({ error: `roles may only be ${[...DEV_ROLES].join(', ')}` });
         return;
       }

@@ -62,7 +62,8 @@ describeWithChromium('the reference portal in a browser', (chromiumPath) => {
 
   /** No serious or critical accessibility violation on the page as it is now. */
   async function expectAccessible(page: Page, what: string) {
-    await page.addScriptTag({ content: axeSource });
+    // Evaluated through the DevTools protocol: the portal's content security policy allows no inline script.
+    if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axeSource);
     const violations = await page.evaluate(async () => {
       const result = await (window as any).axe.run(document, { resultTypes: ['violations'] });
       return result.violations.map((v: any) => ({
@@ -289,6 +290,11 @@ describeWithChromium('the reference portal in a browser', (chromiumPath) => {
       await expectAccessible(dev, 'entitlements');
       await dev.getByRole('link', { name: 'Organizations' }).click();
       await dev.getByRole('table', { name: 'Members of Alice Co' }).waitFor();
+      // Asking for a second organization (a portal admin approves it in the admin journey).
+      await dev.getByLabel('Name', { exact: true }).fill('Alice Labs');
+      await dev.getByRole('button', { name: 'Ask for it' }).click();
+      await dev.getByText('Asked for Alice Labs: waiting for a portal admin.').waitFor();
+      await dev.getByRole('heading', { name: /Alice Labs PENDING/ }).waitFor();
       await expectAccessible(dev, 'organizations');
     } finally {
       await context.close();
@@ -342,6 +348,12 @@ describeWithChromium('the reference portal in a browser', (chromiumPath) => {
       await card.waitFor({ state: 'detached', timeout: 5000 });
       const decided = await gql(`query($id: ID!) { accessRequest(id: $id) { status credential { status } } }`, { id: fresh.requestId });
       expect(decided.accessRequest).toEqual({ status: 'APPROVED', credential: { status: 'ACTIVE' } });
+
+      // Alice's organization request (developer journey) waits here too.
+      await page.getByRole('button', { name: 'Approve Alice Labs' }).click();
+      await page.getByRole('button', { name: 'Approve Alice Labs' }).waitFor({ state: 'detached', timeout: 5000 });
+      const orgs = await gql(`query { organizations(filter: { search: "Alice Labs" }, first: 5) { edges { node { status } } } }`, {});
+      expect(orgs.organizations.edges).toEqual([{ node: { status: 'ACTIVE' } }]);
 
       // The plan editor: preview the impact of a smaller quota, then save it.
       await page.getByRole('link', { name: 'Plans', exact: true }).click();
