@@ -21,13 +21,17 @@ import { TykTestServer, type AnalyticsRow } from './tyk/server';
  * serving a fresh Vite build. A developer browses the catalogue, compares plans, signs in with a
  * development token, registers an app, requests access, copies the key shown once, and watches the
  * quota meter move as the key's traffic is ingested, until the 80 % warning streams in. A portal
- * admin sees a new access request arrive in the approvals queue without a reload, approves it, and
- * edits a plan after previewing the impact. axe-core checks every page (no serious or critical
+ * admin sees a new access request arrive in the approvals queue without a reload, approves it and an
+ * organization request, previews the impact of a smaller quota and proposes it (limit changes need a
+ * second admin here: PLAN_CHANGE_APPROVAL=required); the proposer may not approve it, a second
+ * admin does. axe-core checks every page (no serious or critical
  * violation). With UPDATE_SCREENSHOTS=1 the meter's screenshot replaces docs/images/quota-meter.png.
  */
 describeWithChromium('the reference portal in a browser', (chromiumPath) => {
   const root = projectRoot();
   const admin: Identity = { ...portalAdmin(), amr: ['pwd', 'mfa'] };
+  /** Limit changes need a second portal admin (PLAN_CHANGE_APPROVAL=required). */
+  const secondAdmin = portalAdmin();
   const alice = developer(unique('alice'));
   const bob = developer(unique('bob'));
   const rows: AnalyticsRow[] = [];
@@ -78,14 +82,16 @@ describeWithChromium('the reference portal in a browser', (chromiumPath) => {
     });
   }
 
-  async function signIn(context: BrowserContext, subject: string, asAdmin: boolean): Promise<Page> {
+  /** Signs in on a new page (its own tab session), then opens `then` when given. */
+  async function signIn(context: BrowserContext, subject: string, asAdmin: boolean, then?: string): Promise<Page> {
     const page = await context.newPage();
     await page.goto(`${portal.url}sign-in`);
     await page.getByLabel('Subject').fill(subject);
     if (asAdmin) await page.getByLabel('Portal admin').check();
-    await expectAccessible(page, 'sign-in');
+    if (!then) await expectAccessible(page, 'sign-in');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByText(subject, { exact: true }).waitFor();
+    await page.getByRole('banner').getByText(subject, { exact: true }).waitFor();
+    if (then) await page.goto(`${portal.url}${then}`);
     return page;
   }
 
@@ -110,7 +116,7 @@ describeWithChromium('the reference portal in a browser', (chromiumPath) => {
       { cwd: root, stdio: 'pipe', env: { ...process.env, NODE_ENV: 'production' } },
     );
     [platform, tyk, browser] = await Promise.all([
-      startPlatform(),
+      startPlatform({ envOf: { plans: { PLAN_CHANGE_APPROVAL: 'required' } } }),
       TykTestServer.start({ onAnalytics: (row) => void rows.push(row) }),
       chromium.launch({ executablePath: chromiumPath, headless: true }),
     ]);
@@ -124,7 +130,8 @@ describeWithChromium('the reference portal in a browser', (chromiumPath) => {
       devTokens: { secret: jwt.secret!, issuer: jwt.issuer, audience: jwt.audience },
     });
 
-    // The catalogue: one API in Tyk, a plan that approves at once (10 requests an hour) and one an admin reviews.
+    // The catalogue: one API in Tyk, a plan that approves at once (10 requests an hour) and one an admin
+    // reviews, each published by one admin and approved by another.
     const seed = new Fixtures(platform.gatewayUrl, admin);
     const providerId = await seed.provider(tyk);
     const catalogId = await seed.catalog();
@@ -139,6 +146,7 @@ describeWithChromium('the reference portal in a browser', (chromiumPath) => {
       rateLimit: null,
       autoApprove: true,
       jwtScopes: ['weather:read'],
+      status: 'DRAFT',
     });
     reviewedPlanId = await seed.plan({
       displayName: 'Reviewed',
@@ -148,7 +156,16 @@ describeWithChromium('the reference portal in a browser', (chromiumPath) => {
       rateLimit: { requests: 5, perSeconds: 1 },
       autoApprove: false,
       keyExpiresAfterSeconds: 90 * 86_400,
+      status: 'DRAFT',
     });
+    for (const id of [meteredPlanId, reviewedPlanId]) {
+      const proposal = await mutate('proposePlanChange', 'ProposePlanChangeInput', 'changeRequest { id }', {
+        id,
+        changes: { status: 'PUBLISHED' },
+        reason: 'launch',
+      });
+      await mutate('approvePlanChange', 'ApprovePlanChangeInput', 'changeRequest { id }', { id: proposal.changeRequest.id }, secondAdmin);
+    }
     for (const subject of [{ planId: meteredPlanId }, { planId: reviewedPlanId }, { productId }]) {
       await mutate('assignProvider', 'AssignProviderInput', '__typename', { ...subject, providerId });
     }
@@ -301,7 +318,7 @@ describeWithChromium('the reference portal in a browser', (chromiumPath) => {
     }
   });
 
-  it('admin journey: a new request arrives in the approvals queue without a reload, is approved, and a plan is edited after an impact preview', async () => {
+  it('admin journey: a new request arrives in the approvals queue without a reload and is approved; a plan change is previewed, proposed and approved by a second admin', async () => {
     const context = await browser.newContext();
     try {
       const page = await signIn(context, admin.sub, true);
@@ -355,7 +372,7 @@ describeWithChromium('the reference portal in a browser', (chromiumPath) => {
       const orgs = await gql(`query { organizations(filter: { search: "Alice Labs" }, first: 5) { edges { node { status } } } }`, {});
       expect(orgs.organizations.edges).toEqual([{ node: { status: 'ACTIVE' } }]);
 
-      // The plan editor: preview the impact of a smaller quota, then save it.
+      // The plan editor: preview the impact of a smaller quota; saving it needs a second admin's approval.
       await page.getByRole('link', { name: 'Plans', exact: true }).click();
       await page.getByRole('link', { name: 'Reviewed' }).click();
       await page.getByRole('heading', { name: 'Edit Reviewed' }).waitFor();
@@ -364,9 +381,25 @@ describeWithChromium('the reference portal in a browser', (chromiumPath) => {
       await page.getByRole('status').filter({ hasText: 'counters with traffic would have been limited' }).waitFor({ timeout: 10_000 });
       await expectAccessible(page, 'plan editor with the impact preview');
       await page.getByRole('button', { name: 'Save' }).click();
-      await page.getByText('Saved as version 2.').waitFor();
+      await page.getByRole('heading', { name: 'A second admin must approve this change' }).waitFor();
+      await page.getByLabel('Why change it?').fill('Fair use for the reviewed tier');
+      await page.getByRole('button', { name: 'Propose change' }).click();
+      const proposal = page.getByRole('article', { name: `Change proposed by ${admin.sub}` });
+      await proposal.getByText('Fair use for the reviewed tier').waitFor();
+      expect(await proposal.getByRole('listitem').filter({ hasText: 'quota' }).innerText()).toMatch(/"requests":1000.*→.*"requests":500/s);
+      await proposal.getByText(/Impact: \d+ counter\(s\)/).waitFor();
+      // The proposer cannot approve it; the second admin does, from their own session.
+      await proposal.getByRole('button', { name: 'Approve change' }).click();
+      await page.getByText(/SELF_APPROVAL_FORBIDDEN/).waitFor();
+      const unchanged = await gql(`query($id: ID!) { plan(id: $id) { version quota { requests } } }`, { id: reviewedPlanId });
+      expect(unchanged.plan).toEqual({ version: 2, quota: { requests: 1000 } });
+      const second = await signIn(context, secondAdmin.sub, true, `admin/plans/${reviewedPlanId}`);
+      const pending = second.getByRole('article', { name: `Change proposed by ${admin.sub}` });
+      await pending.getByRole('button', { name: 'Approve change' }).click();
+      await pending.waitFor({ state: 'detached', timeout: 5000 });
       const plan = await gql(`query($id: ID!) { plan(id: $id) { version quota { requests period } } }`, { id: reviewedPlanId });
-      expect(plan.plan).toEqual({ version: 2, quota: { requests: 500, period: 'DAY' } });
+      expect(plan.plan).toEqual({ version: 3, quota: { requests: 500, period: 'DAY' } });
+      await second.close();
 
       await page.getByRole('link', { name: 'Sync', exact: true }).click();
       await page
