@@ -342,7 +342,12 @@ describeWithChromium('the reference portal in a browser', (chromiumPath) => {
           bob,
         );
         expect(access.accessRequest.status).toBe('PENDING');
-        return { appName: app.app.name as string, requestId: access.accessRequest.id as string, at: performance.now() };
+        return {
+          appId: app.app.id as string,
+          appName: app.app.name as string,
+          requestId: access.accessRequest.id as string,
+          at: performance.now(),
+        };
       };
       // The queue's subscription is live once an event has reached the page (only an event announces a new request).
       await waitFor(
@@ -366,6 +371,24 @@ describeWithChromium('the reference portal in a browser', (chromiumPath) => {
       const decided = await gql(`query($id: ID!) { accessRequest(id: $id) { status credential { status } } }`, { id: fresh.requestId });
       expect(decided.accessRequest).toEqual({ status: 'APPROVED', credential: { status: 'ACTIVE' } });
 
+      // Bob reveals the approved key once, on his app's page (a context, so a session, of his own).
+      const bobContext = await browser.newContext();
+      try {
+        const bobPage = await signIn(bobContext, bob.sub, false, `apps/${fresh.appId}`);
+        await bobPage.getByRole('heading', { name: fresh.appName }).waitFor();
+        await expectAccessible(bobPage, 'app');
+        await bobPage.getByRole('button', { name: 'Reveal key once' }).click();
+        const revealed = (await bobPage.getByRole('region', { name: 'Your new API key' }).locator('code[data-secret]').innerText()).trim();
+        expect(revealed).toMatch(/^pgk_[A-Za-z0-9]{40,}$/);
+        await bobPage.getByRole('button', { name: 'Reveal key once' }).waitFor({ state: 'detached' });
+        await bobPage.reload();
+        await bobPage.getByRole('heading', { name: 'Credentials' }).waitFor();
+        expect(await bobPage.getByRole('button', { name: 'Reveal key once' }).count()).toBe(0);
+        expect(await bobPage.getByText(revealed).count()).toBe(0);
+      } finally {
+        await bobContext.close();
+      }
+
       // Alice's organization request (developer journey) waits here too.
       await page.getByRole('button', { name: 'Approve Alice Labs' }).click();
       await page.getByRole('button', { name: 'Approve Alice Labs' }).waitFor({ state: 'detached', timeout: 5000 });
@@ -374,6 +397,8 @@ describeWithChromium('the reference portal in a browser', (chromiumPath) => {
 
       // The plan editor: preview the impact of a smaller quota; saving it needs a second admin's approval.
       await page.getByRole('link', { name: 'Plans', exact: true }).click();
+      await page.getByText('proposed change(s) wait for a second admin').waitFor();
+      await expectAccessible(page, 'plans');
       await page.getByRole('link', { name: 'Reviewed' }).click();
       await page.getByRole('heading', { name: 'Edit Reviewed' }).waitFor();
       await page.getByLabel('Requests per period (blank: keep)').fill('500');
