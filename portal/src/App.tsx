@@ -1,4 +1,4 @@
-import { useEffect, useMemo } from 'react';
+import { useEffect, useMemo, useRef } from 'react';
 import { Provider } from 'urql';
 import { createGraphqlClient } from './client';
 import type { PortalConfig } from './config';
@@ -57,15 +57,26 @@ function Routes({ config }: { config: PortalConfig }) {
 export function App({ config }: { config: PortalConfig }) {
   const session = useSession();
   const token = session?.token ?? null;
-  const { client, dispose } = useMemo(() => createGraphqlClient(config, token), [config, token]);
-  useEffect(() => dispose, [dispose]);
+  const graphql = useMemo(() => createGraphqlClient(config, token), [config, token]);
+  const current = useRef(graphql);
+  current.current = graphql;
+  useEffect(
+    () => () => {
+      // Closes the WebSocket of a client that was replaced (a new sign-in), not of one that is only
+      // re-mounted (React's strict mode runs effects twice in development).
+      queueMicrotask(() => {
+        if (current.current !== graphql) graphql.dispose();
+      });
+    },
+    [graphql],
+  );
   const { path } = useLocation();
   useEffect(() => {
     // Moves focus to the new page's heading, so screen readers announce the navigation.
     document.getElementById('page-title')?.focus({ preventScroll: true });
   }, [path]);
   return (
-    <Provider value={client}>
+    <Provider value={graphql.client}>
       <a className="skip" href="#main">
         Skip to content
       </a>

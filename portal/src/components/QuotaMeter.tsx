@@ -1,6 +1,7 @@
 import { useEffect, useRef } from 'react';
 import { useQuery, useSubscription } from 'urql';
 import { graphql } from '../gql';
+import type { PortalQuotaWarningsSubscription } from '../gql/graphql';
 import { QueryError, number, until, useNow, dateTime } from '../ui';
 
 const CredentialQuotaQuery = graphql(`
@@ -24,9 +25,10 @@ const CredentialQuotaQuery = graphql(`
 `);
 
 const QuotaWarningsSubscription = graphql(`
-  subscription PortalQuotaWarnings($organizationId: ID!, $appId: ID) {
-    quotaWarnings(organizationId: $organizationId, appId: $appId) {
+  subscription PortalQuotaWarnings($organizationId: ID!, $appId: ID, $after: String) {
+    quotaWarnings(organizationId: $organizationId, appId: $appId, after: $after) {
       id
+      cursor
       kind
       thresholdPercent
       used
@@ -39,24 +41,7 @@ const QuotaWarningsSubscription = graphql(`
   }
 `);
 
-type Warning = NonNullable<ReturnType<typeof warningOf>>;
-const warningOf = (
-  data:
-    | {
-        quotaWarnings: {
-          id: string;
-          kind: string;
-          thresholdPercent: number;
-          used: number;
-          limit: number;
-          resetsAt: string;
-          credentialId?: string | null;
-          appId?: string | null;
-          createdAt: string;
-        };
-      }
-    | undefined,
-) => data?.quotaWarnings ?? null;
+type Warning = PortalQuotaWarningsSubscription['quotaWarnings'];
 
 /** How often the meter re-reads the quota while its page is visible (the API has no quota stream yet). */
 export const QUOTA_POLL_MS = 500;
@@ -87,9 +72,8 @@ export function QuotaMeter({
   });
   const [{ data: warnings }] = useSubscription(
     { query: QuotaWarningsSubscription, variables: { organizationId, appId } },
-    (previous: Warning[] = [], event) => {
-      const warning = warningOf(event);
-      if (!warning) return previous;
+    (previous: Warning[] = [], event: PortalQuotaWarningsSubscription) => {
+      const warning = event.quotaWarnings;
       if (warning.credentialId && warning.credentialId !== credentialId) return previous;
       return [warning, ...previous.filter((w) => w.id !== warning.id)].slice(0, 20);
     },

@@ -50,9 +50,10 @@ const PendingQuery = graphql(`
 `);
 
 const AccessEventsSubscription = graphql(`
-  subscription PortalAccessRequestEvents {
-    accessRequestEvents {
+  subscription PortalAccessRequestEvents($after: String) {
+    accessRequestEvents(after: $after) {
       id
+      cursor
       type
       occurredAt
       accessRequest {
