@@ -307,6 +307,11 @@ describeWithChromium('the reference portal in a browser', (chromiumPath) => {
       await expectAccessible(dev, 'entitlements');
       await dev.getByRole('link', { name: 'Organizations' }).click();
       await dev.getByRole('table', { name: 'Members of Alice Co' }).waitFor();
+      // Alice administers Alice Co: she invites a colleague.
+      const invite = dev.getByRole('form', { name: 'Invite someone to Alice Co' });
+      await invite.getByLabel('Invite by email').fill('carol@example.test');
+      await invite.getByRole('button', { name: 'Invite' }).click();
+      await invite.getByText(/Invited carol@example.test until/).waitFor();
       // Asking for a second organization (a portal admin approves it in the admin journey).
       await dev.getByLabel('Name', { exact: true }).fill('Alice Labs');
       await dev.getByRole('button', { name: 'Ask for it' }).click();

@@ -65,6 +65,61 @@ const AcceptInvitationMutation = graphql(`
   }
 `);
 
+const InviteMemberMutation = graphql(`
+  mutation PortalInviteMember($input: InviteMemberInput!) {
+    inviteMember(input: $input) {
+      invitation {
+        id
+        email
+        role
+        expiresAt
+      }
+      errors {
+        code
+        field
+        message
+      }
+    }
+  }
+`);
+
+/** An organization admin invites someone by email (the invitation waits 7 days). */
+function InviteMember({ organizationId, name }: { organizationId: string; name: string }) {
+  const [result, invite] = useMutation(InviteMemberMutation);
+  const [email, setEmail] = useState('');
+  const [role, setRole] = useState<'MEMBER' | 'ORG_ADMIN'>('MEMBER');
+  const id = `invite-${organizationId}`;
+  return (
+    <form
+      className="form"
+      aria-label={`Invite someone to ${name}`}
+      onSubmit={async (event) => {
+        event.preventDefault();
+        const done = await invite({ input: { organizationId, email: email.trim(), role, idempotencyKey: crypto.randomUUID() } });
+        if (done.data?.inviteMember.invitation) setEmail('');
+      }}
+    >
+      <label htmlFor={`${id}-email`}>Invite by email</label>
+      <input id={`${id}-email`} type="email" required maxLength={254} value={email} onChange={(e) => setEmail(e.target.value)} />
+      <label htmlFor={`${id}-role`}>Role</label>
+      <select id={`${id}-role`} value={role} onChange={(e) => setRole(e.target.value as 'MEMBER' | 'ORG_ADMIN')}>
+        <option value="MEMBER">member</option>
+        <option value="ORG_ADMIN">organization admin</option>
+      </select>
+      <button type="submit" disabled={result.fetching}>
+        Invite
+      </button>
+      <UserErrors errors={result.data?.inviteMember.errors} />
+      <QueryError error={result.error} />
+      {result.data?.inviteMember.invitation ? (
+        <p role="status">
+          Invited {result.data.inviteMember.invitation.email} until {dateTime(result.data.inviteMember.invitation.expiresAt)}.
+        </p>
+      ) : null}
+    </form>
+  );
+}
+
 const slugify = (name: string) =>
   name
     .toLowerCase()
@@ -146,6 +201,9 @@ export function Organizations() {
                 ))}
               </tbody>
             </table>
+          ) : null}
+          {role === 'ORG_ADMIN' && organization.status === 'ACTIVE' ? (
+            <InviteMember organizationId={organization.id} name={organization.name} />
           ) : null}
         </article>
       ))}
