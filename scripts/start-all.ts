@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { checkAll, ConfigError, gatewayConfig, processConfig, processEnv, SUBGRAPH_NAMES, subgraphConfig } from '../common/config';
 import { projectRoot } from './paths';
+import { startPortalServer } from './portal-server';
 import { SUBGRAPHS } from './subgraphs';
 
 /**
@@ -29,11 +30,13 @@ const root = projectRoot();
 let database: ChildProcess | null = null;
 const children = new Map<string, ChildProcess>();
 let stopping = false;
+let stopPortal: (() => Promise<void>) | null = null;
 
 async function stopAll(code: number): Promise<void> {
   if (stopping) return;
   stopping = true;
   say('stopping…');
+  await stopPortal?.().catch(() => undefined);
   await Promise.all(
     [...children.values()].map(
       (child) =>
@@ -92,7 +95,8 @@ async function main(): Promise<void> {
     () => gatewayConfig(processes),
     ...SUBGRAPH_NAMES.map((name) => () => subgraphConfig(name, processes)),
   ]);
-  const config = processConfig('npm start', processes).startAll;
+  const settings = processConfig('npm start', processes);
+  const config = settings.startAll;
   const { ports } = config;
 
   let databaseUrl = config.databaseUrl;
@@ -139,6 +143,19 @@ async function main(): Promise<void> {
   await waitFor(`http://${local}:${gatewayPort}/healthz`, 60_000, () => gateway.exitCode === null);
   say(`ready: ${started.length} subgraphs and the gateway`);
   say(`GraphiQL: http://localhost:${gatewayPort}/graphql`);
+  const portalSettings = settings.portal;
+  const portal = await startPortalServer({
+    host,
+    port: portalSettings.port,
+    gatewayUrl: portalSettings.gatewayUrl ?? `http://localhost:${gatewayPort}/graphql`,
+    oidc: portalSettings.oidc,
+    devTokens:
+      portalSettings.devSignIn && settings.jwtKeys.secret
+        ? { secret: settings.jwtKeys.secret, issuer: settings.jwtKeys.issuer, audience: settings.jwtKeys.audience }
+        : null,
+  });
+  stopPortal = portal.stop;
+  say(`Portal: http://localhost:${new URL(portal.url).port}/`);
   say('press Ctrl-C to stop');
 }
 

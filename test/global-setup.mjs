@@ -2,8 +2,9 @@
 // server named by TEST_DATABASE_URL. Each test file gets a database of its own there, named with
 // this run's prefix (test/setup-database.ts, test/helpers/suite-database.ts); the tests reach the
 // server as PLANGRAPH_TEST_ADMIN_URL and their own database as PLANGRAPH_TEST_DATABASE_URL.
-// Services some suites need besides (Redis: REDIS_URL) are in test/helpers/service-table.cjs: set, they
-// are checked here and handed to those suites only; unset, this says once which tests are skipped.
+// Services some suites need besides (Redis: REDIS_URL; Chromium: CHROMIUM_PATH or found on the machine) are
+// in test/helpers/service-table.cjs: set or found, they are checked here and handed to those suites only;
+// otherwise this says once which tests are skipped.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -45,7 +46,14 @@ async function testServices(globalConfig, projectConfig) {
   const patterns = globalConfig?.testPathPatterns;
   const inRun = patterns?.isSet?.() ? patterns.toExecutor({ rootDir: globalConfig.rootDir }) : null;
   for (const service of services.TEST_SERVICES) {
-    const url = process.env[service.variable];
+    if (service.locate) {
+      const found = service.locate(process.env);
+      if (found) {
+        process.env[services.testVariable(service)] = found;
+        continue;
+      }
+    }
+    const url = service.locate ? undefined : process.env[service.variable];
     if (url) {
       await services.reachable(service, url);
       process.env[services.testVariable(service)] = url;
@@ -58,8 +66,10 @@ async function testServices(globalConfig, projectConfig) {
     const count = suites.reduce((sum, suite) => sum + suite.tests, 0);
     const names = suites.map((suite) => path.relative(globalConfig?.rootDir ?? process.cwd(), suite.file)).join(', ');
     console.log(
-      `\n${service.variable} is not set: ${count} ${count === 1 ? 'test' : 'tests'} in ${names} need ${service.name} and are skipped; ` +
-        `run them with ${service.variable}=${service.example} npm test\n`,
+      service.locate
+        ? `\n${service.missing}: ${count} ${count === 1 ? 'test' : 'tests'} in ${names} need ${service.name} and are skipped; ${service.remedy}\n`
+        : `\n${service.variable} is not set: ${count} ${count === 1 ? 'test' : 'tests'} in ${names} need ${service.name} and are skipped; ` +
+            `run them with ${service.variable}=${service.example} npm test\n`,
     );
   }
 }

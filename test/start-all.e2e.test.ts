@@ -27,7 +27,8 @@ describe('npm start (dist/scripts/start-all.js)', () => {
     env = { ...process.env, PLANGRAPH_DATA_DIR: path.join(dataDir, 'pg'), EMBEDDED_PG_PORT: String(await freePort()), LOG_LEVEL: 'warn' };
     delete env.DATABASE_URL;
     delete env.PORT;
-    for (const name of [...SUBGRAPH_NAMES, 'gateway']) env[`${name.toUpperCase()}_PORT`] = String(await freePort());
+    for (const name of [...SUBGRAPH_NAMES, 'gateway', 'portal']) env[`${name.toUpperCase()}_PORT`] = String(await freePort());
+    delete env.PORTAL_GATEWAY_URL;
     for (const name of SUBGRAPH_NAMES) delete env[`SUBGRAPH_${name.toUpperCase()}_URL`];
   });
   afterAll(() => {
@@ -100,6 +101,11 @@ describe('npm start (dist/scripts/start-all.js)', () => {
     const r = await gatewayRequest(url, '{ products(first: 1) { pageInfo { hasNextPage } } }', {}, null);
     expect(r.errors).toBeUndefined();
     expect(fs.existsSync(path.join(dataDir, 'unused'))).toBe(false);
+    // The reference portal's server, beside GraphiQL, tells the portal where the gateway is.
+    const portal = await waitFor(() => /Portal: (http:\/\/localhost:\d+\/)/.exec(run.output())?.[1], { what: 'the Portal line' });
+    expect(portal).toBe(`http://localhost:${env.PORTAL_PORT}/`);
+    const config = await (await fetch(`${portal}config.json`)).json();
+    expect(config).toMatchObject({ gatewayUrl: url, gatewayWsUrl: url.replace(/^http/, 'ws'), devSignIn: true });
     expect(await ctrlC(run.child)).toBe(0);
   }, 120_000);
 });

@@ -30,6 +30,7 @@ import {
   Part,
   part,
   plans,
+  portal,
   Problem,
   provider,
   queryPlanner,
@@ -51,6 +52,7 @@ import { Env, Reader, SUBGRAPH_NAMES, SubgraphName, Variable, VARIABLES } from '
 export { type Part, type Problem } from './parts';
 export {
   DEFAULT_CREDENTIAL_EXPIRY_WARNING_SECONDS,
+  DEFAULT_PORTAL_PORT,
   DEFAULT_PORTS,
   SUBGRAPH_NAMES,
   TABLE_NAME,
@@ -96,7 +98,7 @@ export const PROCESSES = {
   ...(Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, { ...SUBGRAPH_SETTINGS[name], listen: LISTEN[name], database }])) as {
     [N in SubgraphName]: (typeof SUBGRAPH_SETTINGS)[N] & { listen: ReturnType<typeof listen>; database: typeof database };
   }),
-  'npm start': { startAll },
+  'npm start': { startAll, portal, runtime, jwtKeys },
   'npm run token': { runtime, jwtKeys },
   'npm run plangraph': { catalogClient },
   'npm test': { tests },

@@ -115,6 +115,29 @@ export const startAll = part(
   }),
 );
 
+/**
+ * The reference developer portal `npm start` serves: its port, the gateway URL its browsers use,
+ * its OpenID Connect client, and whether its development sign-in may mint tokens (outside
+ * production, when tokens are HS256 with `JWT_SECRET`; a JWKS setup's tokens come from the identity
+ * provider).
+ */
+export const portal = part(
+  'portal',
+  ['NODE_ENV', 'PORTAL_PORT', 'PORTAL_GATEWAY_URL', 'PORTAL_OIDC_ISSUER', 'PORTAL_OIDC_CLIENT_ID', 'JWT_JWKS_URL'],
+  (v, checks) => {
+    if (Boolean(v.PORTAL_OIDC_ISSUER) !== Boolean(v.PORTAL_OIDC_CLIENT_ID)) {
+      const missing = v.PORTAL_OIDC_ISSUER ? 'PORTAL_OIDC_CLIENT_ID' : 'PORTAL_OIDC_ISSUER';
+      checks.fail(missing, 'must be set with PORTAL_OIDC_ISSUER and PORTAL_OIDC_CLIENT_ID together (the portal’s OpenID Connect client)');
+    }
+    return {
+      port: v.PORTAL_PORT,
+      gatewayUrl: v.PORTAL_GATEWAY_URL ?? null,
+      oidc: v.PORTAL_OIDC_ISSUER && v.PORTAL_OIDC_CLIENT_ID ? { issuer: v.PORTAL_OIDC_ISSUER, clientId: v.PORTAL_OIDC_CLIENT_ID } : null,
+      devSignIn: v.NODE_ENV !== 'production' && !v.JWT_JWKS_URL,
+    };
+  },
+);
+
 /** How tokens are verified: the gateway, the usage subgraph's service tokens, `npm run token`. */
 export const jwtKeys = part('jwt', ['NODE_ENV', 'JWT_SECRET', 'JWT_JWKS_URL', 'JWT_ISSUER', 'JWT_AUDIENCE'], (v, checks) => {
   const production = v.NODE_ENV === 'production';

@@ -17,6 +17,9 @@ export const DEFAULT_PORTS: Record<SubgraphName | 'gateway', number> = {
   provider: 4005,
 };
 
+/** Default port of the reference developer portal that `npm start` serves (`portal/dist`). */
+export const DEFAULT_PORTAL_PORT = 4006;
+
 /** An environment: `process.env` of a process, or the settings a test starts a process with. */
 export type Env = NodeJS.ProcessEnv;
 
@@ -450,6 +453,26 @@ export const VARIABLES = {
   PLANGRAPH_TOKEN: text({
     description: 'Bearer token of a portal admin for `npm run plangraph`; never printed',
     secret: true,
+  }),
+  PORTAL_PORT: integer({
+    default: DEFAULT_PORTAL_PORT,
+    min: 0,
+    max: 65535,
+    description: 'listening port of the reference developer portal (`portal/`) that `npm start` serves beside the gateway',
+  }),
+  PORTAL_GATEWAY_URL: url({
+    ...HTTP_URL,
+    default: '`http://localhost:<GATEWAY_PORT>/graphql`',
+    description:
+      'the gateway’s GraphQL URL as the portal’s browsers reach it (its `ws(s)://` form serves the subscriptions); handed to the portal in its `/config.json`',
+  }),
+  PORTAL_OIDC_ISSUER: url({
+    ...HTTP_URL,
+    description:
+      'OpenID Connect issuer the portal signs people in with (authorization code with PKCE; its discovery document must be reachable from the browser); with `PORTAL_OIDC_CLIENT_ID`',
+  }),
+  PORTAL_OIDC_CLIENT_ID: text({
+    description: 'the portal’s public client id at `PORTAL_OIDC_ISSUER` (no client secret: the portal is a browser app)',
   }),
   PLAN_CHANGE_APPROVAL: oneOf(
     ['off', 'required'],

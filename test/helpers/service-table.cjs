@@ -9,9 +9,42 @@ const fs = require('node:fs');
 const net = require('node:net');
 const path = require('node:path');
 
-/** Each service: its name, the variable that names it, an example value and its default port, the describe helper of its suites. */
+/**
+ * The browser of the portal suite: CHROMIUM_PATH (which must exist when set), else the
+ * distribution's /usr/bin/chromium, else Playwright's own download (`npx playwright-core install
+ * chromium`); null when there is none.
+ */
+function locateChromium(env) {
+  if (env.CHROMIUM_PATH) {
+    if (!fs.existsSync(env.CHROMIUM_PATH)) throw new Error(`CHROMIUM_PATH is set, but ${env.CHROMIUM_PATH} does not exist`);
+    return env.CHROMIUM_PATH;
+  }
+  if (fs.existsSync('/usr/bin/chromium')) return '/usr/bin/chromium';
+  try {
+    const downloaded = require('playwright-core').chromium.executablePath();
+    if (downloaded && fs.existsSync(downloaded)) return downloaded;
+  } catch {
+    // playwright-core knows no download for this platform
+  }
+  return null;
+}
+
+/**
+ * Each service: its name, the variable that names it, an example value and its default port, the
+ * describe helper of its suites. A service with `locate` is a program found on this machine
+ * (`locate(env)`: its path, or null) rather than a server named by its variable.
+ */
 const TEST_SERVICES = [
   { name: 'Redis', variable: 'REDIS_URL', example: 'redis://127.0.0.1:6379', defaultPort: 6379, helper: 'describeWithRedis' },
+  {
+    name: 'Chromium',
+    variable: 'CHROMIUM_PATH',
+    example: '/usr/bin/chromium',
+    helper: 'describeWithChromium',
+    locate: locateChromium,
+    missing: 'no Chromium was found (CHROMIUM_PATH, /usr/bin/chromium, or Playwright’s download)',
+    remedy: 'install it (`apt-get install chromium`, or `npx playwright-core install chromium`) or set CHROMIUM_PATH',
+  },
 ];
 
 /** Where the tests find a service's URL. */
@@ -102,4 +135,4 @@ function reachable(service, url, timeoutMs = 3000) {
   });
 }
 
-module.exports = { TEST_SERVICES, testVariable, testFiles, testsInside, suitesNeeding, reachable };
+module.exports = { TEST_SERVICES, testVariable, testFiles, testsInside, suitesNeeding, reachable, locateChromium };

@@ -18,3 +18,6 @@ function describeWith(name: string) {
 
 /** A describe block that runs against the Redis named by REDIS_URL, and is skipped without it. */
 export const describeWithRedis = describeWith('Redis');
+
+/** A describe block that drives the Chromium the global setup found (its path), and is skipped when there is none. */
+export const describeWithChromium = describeWith('Chromium');
