@@ -67,6 +67,20 @@ export const WEBHOOK_EVENT_TYPES = {
     description: 'A credential was revoked, or its rotation grace period ended (`data.credentialId`).',
   },
   CREDENTIAL_EXPIRING: { scope: 'ORGANIZATION', description: 'A credential expires soon (`data.credentialId`).' },
+  CREDENTIAL_REVOCATION_SCHEDULED: {
+    scope: 'ORGANIZATION',
+    description:
+      'A credential unused for a while will be revoked unless it is used or kept before then (`data.credentialId`, `data.revokeAt`, `data.reason`, `data.lastUsedAt`).',
+  },
+  CREDENTIAL_REVOCATION_CANCELLED: {
+    scope: 'ORGANIZATION',
+    description: 'A scheduled revocation for want of use was called off (`data.credentialId`, `data.cancelledBecause`: USED or KEPT).',
+  },
+  ACCESS_REVIEW_REPORT: {
+    scope: 'PLATFORM',
+    description:
+      'The daily access review report is ready (`data.accessReviewReportId`, `data.unusedForDays`, `data.credentialCount`, `data.organizationCount`); read it with `accessReviewReports`.',
+  },
   QUOTA_WARNING: {
     scope: 'ORGANIZATION',
     description:
