@@ -52,6 +52,9 @@ export const JOB_TASKS = {
   dispatchWebhooks: 'developers.dispatchWebhooks',
   /** Send one endpoint's waiting deliveries, oldest first. Payload { endpointId }; job key and queue `webhook-endpoint:<endpointId>` (the dispatcher, redeliveries, its own retries). */
   deliverWebhooks: 'developers.deliverWebhooks',
+  // ---- handled by usage
+  /** Evaluate the plans' adaptive rate limits (recurring, every minute). Payload {}; no job key (graphile-worker's crontab). */
+  evaluateAdaptiveLimits: 'usage.evaluateAdaptiveLimits',
   // ---- handled by plans / products (sent by provider's dashboard-first import)
   /** Create or update a bare plan from an imported consumption-limit policy; job key `import:<providerId>:<policyId>`. */
   importPlan: 'plans.importPolicy',

@@ -857,6 +857,19 @@ export const MATRIX: MatrixRow[] = [
     variables: (w) => ({ i: { organizationId: w.orgA, reason: '' } }),
   }),
   {
+    operation: 'Mutation.setAdaptiveRateLimit',
+    who: 'portal admins',
+    cells: PORTAL_ADMIN_ONLY,
+    // A floor of 0: refused after authorization, nothing set.
+    document: mutation('setAdaptiveRateLimit', 'SetAdaptiveRateLimitInput'),
+    variables: (w) => ({
+      i: {
+        planId: w.publicPlan,
+        settings: { floorRequests: 0, errorRateAbovePercent: 20, restoreBelowPercent: 5, windowSeconds: 300, minRequests: 10 },
+      },
+    }),
+  },
+  {
     operation: 'Mutation.revokeUnusedCredentials',
     who: 'portal admins; ORG_ADMINs for credentials of organizations they administer',
     cells: ORG_ADMINS_WRITE,
@@ -1229,6 +1242,14 @@ export const MATRIX: MatrixRow[] = [
     document: `query($id: ID!) { plan(id: $id) { id usage(${USAGE_RANGE}) { spike } } }`,
     variables: (w) => ({ id: w.publicPlan }),
     path: ['plan', 'usage'],
+  },
+  {
+    operation: 'Plan.adaptiveLimit',
+    who: 'portal admins; null for everyone else (a PUBLIC plan)',
+    cells: cells(N, N, N, N, A, N),
+    document: `query($id: ID!) { plan(id: $id) { id adaptiveLimit { state effectiveRate { requests } } } }`,
+    variables: (w) => ({ id: w.publicPlan }),
+    path: ['plan', 'adaptiveLimit'],
   },
   {
     operation: 'PlanChangeRequest.impact',
