@@ -237,6 +237,14 @@ describe('developers: access review', () => {
     ]);
     expect(audit).toEqual([expect.objectContaining({ actor: org.owner.sub })]);
 
+    // A retry an hour later keeps the schedule and notifies nobody twice.
+    clock.advance(3600);
+    const again = (await gql(h, REVOKE, { input: { ...input, credentialIds: [idle] } }, org.owner)).data.revokeUnusedCredentials;
+    expect(again.errors).toEqual([]);
+    expect(again.scheduledCredentials[0].scheduledRevocation.revokeAt).toBe(revokeAt.toISOString());
+    expect((await accessEvents(idle)).filter((e) => e.type === 'CREDENTIAL_REVOCATION_SCHEDULED')).toHaveLength(1);
+    expect(await revocationJobs(idle)).toHaveLength(1);
+
     // The entry shows the schedule; keeping is for ORG_ADMINs (a member is refused), then NOT_SCHEDULED.
     expect((await review(org.owner, 30)).edges.find((e: any) => e.node.credentialId === idle).node.revokeAt).toBe(revokeAt.toISOString());
     expect((await gql(h, KEEP, { input: { credentialId: willBeKept } }, org.member)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');

@@ -91,10 +91,16 @@ export class RevokeUnusedCredentialsInput {
 
 @ObjectType({ description: 'Result of `revokeUnusedCredentials`.' })
 export class RevokeUnusedCredentialsPayload {
-  @Field(() => [Credential], { description: 'The credentials whose revocation is scheduled (empty when `errors` is not empty).' })
+  @Field(() => [Credential], {
+    description:
+      'The credentials, each with its `scheduledRevocation` (one scheduled already keeps its own date and is not announced again); empty when `errors` is not empty.',
+  })
   scheduledCredentials!: Credential[];
 
-  @Field(() => Date, { nullable: true, description: 'When they will be revoked unless used or kept; null when `errors` is not empty.' })
+  @Field(() => Date, {
+    nullable: true,
+    description: 'When the newly scheduled ones will be revoked unless used or kept; null when `errors` is not empty.',
+  })
   revokeAt!: Date | null;
 
   @Field(() => [UserError], { description: 'Why nothing was scheduled; empty on success.' })

@@ -207,7 +207,8 @@ export interface RevokeUnusedResult {
  * now, after checking (in the transaction, rows locked) that the caller administers its
  * organization (portal admins: any), that it is ACTIVE and still unused for `unusedForDays`. Each
  * organization is told at once (CREDENTIAL_REVOCATION_SCHEDULED on `accessRequestEvents` and as a
- * webhook); the revocation is a job due at `revokeAt`. All or nothing.
+ * webhook); the revocation is a job due at `revokeAt`. All or nothing. A credential scheduled already
+ * keeps its schedule (no second notice).
  */
 export async function revokeUnusedCredentials(
   ops: Ops,
@@ -277,7 +278,10 @@ export async function revokeUnusedCredentials(
   v.done();
 
   const revokeAt = new Date(now.getTime() + input.noticeDays * DAY_MS);
-  const scheduled = ids.map((id) => byId.get(id)!);
+  const all = ids.map((id) => byId.get(id)!);
+  // A credential scheduled already keeps its schedule: a retried call neither moves the date nor
+  // notifies the organization twice.
+  const scheduled = all.filter((credential) => credential.unusedRevocationDueAt === null);
   for (const credential of scheduled) {
     credential.unusedRevocationDueAt = revokeAt;
     credential.unusedRevocationScheduledAt = now;
@@ -285,7 +289,7 @@ export async function revokeUnusedCredentials(
     credential.unusedRevocationReason = reason;
     credential.updatedAt = now;
   }
-  await em.flush();
+  if (scheduled.length) await em.flush();
   for (const credential of scheduled) {
     await enqueueJob(
       em,
@@ -321,7 +325,7 @@ export async function revokeUnusedCredentials(
       },
     });
   }
-  return { scheduledCredentials: scheduled, revokeAt };
+  return { scheduledCredentials: all, revokeAt };
 }
 
 /**
