@@ -262,6 +262,20 @@ describe('adaptive rate limits in the usage subgraph', () => {
     ).toBe(1);
   });
 
+  it('tightens on the p95 latency of the window, estimated from the rollups’ histograms', async () => {
+    const planId = await planWithRate(100, 60);
+    await subgraphRequest(usage.url, SET, { input: { planId, settings: SETTINGS } }, admin);
+    clock.advance(60);
+    await traffic(planId, minutesAgo(1), 30, 0, 40);
+    await evaluate();
+    expect((await read(planId)).lastEvaluation).toMatchObject({ requests: 30, errors5xx: 0, decision: 'HEALTHY' });
+    await traffic(planId, minutesAgo(2), 30, 0, 4000);
+    await evaluate();
+    const limit = await read(planId);
+    expect(limit).toMatchObject({ state: 'TIGHTENED', lastEvaluation: { requests: 60, errors5xx: 0, decision: 'LATENCY_ABOVE' } });
+    expect(limit.lastEvaluation.latencyP95Ms).toBeGreaterThan(1000);
+  });
+
   it('restores at once when the setting is removed while tightened', async () => {
     const planId = await planWithRate(50, 1);
     await subgraphRequest(
