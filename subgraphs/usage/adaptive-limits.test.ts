@@ -153,6 +153,11 @@ describe('adaptive rate limits in the usage subgraph', () => {
       'input.settings.restoreBelowPercent',
       'input.settings.windowSeconds',
     ]);
+    // 10 a minute for 60 s cannot show 20 requests: the plan could never be restored.
+    const stuck = await subgraphRequest(usage.url, SET, { input: { planId, settings: { ...SETTINGS, windowSeconds: 60 } } }, admin);
+    expect(stuck.data!.setAdaptiveRateLimit.errors).toEqual([
+      expect.objectContaining({ code: 'VALIDATION_FAILED', field: 'input.settings.minRequests' }),
+    ]);
     const unlimited = await fixtures.plan();
     const noRate = await subgraphRequest(usage.url, SET, { input: { planId: unlimited.id, settings: SETTINGS } }, admin);
     expect(noRate.data!.setAdaptiveRateLimit.errors).toEqual([

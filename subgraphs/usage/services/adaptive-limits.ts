@@ -387,6 +387,15 @@ export async function setAdaptiveRateLimit(
   v.check(integer(s.windowSeconds, 60, 86_400), 'input.settings.windowSeconds', 'Give a window of 60 to 86400 seconds.');
   v.check(integer(s.minRequests, 1, MAX_MIN_REQUESTS), 'input.settings.minRequests', `Give 1 to ${MAX_MIN_REQUESTS} requests.`);
   v.done();
+  // At the floor a window must still be able to see `minRequests` requests, or a tightened plan
+  // could never show it is healthy again.
+  const atFloor = Math.floor((s.floorRequests * s.windowSeconds) / plan.rate_per_seconds!);
+  v.check(
+    atFloor >= s.minRequests,
+    'input.settings.minRequests',
+    `At the floor a window lets at most ${atFloor} requests through: ask for at most that many (or a higher floor or a longer window), or a tightened plan could never be restored.`,
+  );
+  v.done();
 
   await query(
     em,
