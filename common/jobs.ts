@@ -42,12 +42,19 @@ export const JOB_TASKS = {
   credentialExpiring: 'developers.credentialExpiring',
   /** End of a rotation's grace period. Payload { credentialId }; job key `credential-revoked:<credentialId>`. */
   credentialRevoked: 'developers.credentialRevoked',
+  /** A revocation for want of use is due (`revokeUnusedCredentials`). Payload { credentialId, dueAt }; job key `unused-revocation:<credentialId>`. */
+  revokeUnusedCredential: 'developers.revokeUnusedCredential',
+  /** The daily access review report (recurring). Payload {}; no job key (graphile-worker's crontab runs it once per day). */
+  accessReviewReport: 'developers.accessReviewReport',
   /** Erase the sealed secret a rotation's idempotency key keeps for replays. Payload { subject, operation, key, createdAt }; job key `replay-secret:<sha256 of subject, operation, key>`. */
   forgetReplaySecret: 'developers.forgetReplaySecret',
   /** Fan new webhook events (`platform.webhook_event`) out to the endpoints that want them. Payload {}; job key `webhooks:dispatch` (every subgraph, with each webhook event). */
   dispatchWebhooks: 'developers.dispatchWebhooks',
   /** Send one endpoint's waiting deliveries, oldest first. Payload { endpointId }; job key and queue `webhook-endpoint:<endpointId>` (the dispatcher, redeliveries, its own retries). */
   deliverWebhooks: 'developers.deliverWebhooks',
+  // ---- handled by usage
+  /** Evaluate the plans' adaptive rate limits (recurring, every minute). Payload {}; no job key (graphile-worker's crontab). */
+  evaluateAdaptiveLimits: 'usage.evaluateAdaptiveLimits',
   // ---- handled by plans / products (sent by provider's dashboard-first import)
   /** Create or update a bare plan from an imported consumption-limit policy; job key `import:<providerId>:<policyId>`. */
   importPlan: 'plans.importPolicy',

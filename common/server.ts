@@ -91,6 +91,8 @@ export interface SubgraphModule {
    * process of the subgraph runs a worker for exactly these tasks. Handlers must be idempotent.
    */
   jobs?(runtime: JobRuntime): TaskList;
+  /** Recurring jobs (graphile-worker crontab `match`, UTC) among its `jobs`: run once per due time, whichever replica takes them. */
+  recurring?: { task: string; match: string }[];
   /** Extra HTTP routes (e.g. an ingest endpoint), mounted before `/graphql`. */
   routes?(app: express.Express, runtime: JobRuntime): void;
   /** Metrics of its own read at scrape time (e.g. the provider's sync state), added to `runtime.metrics`. */
@@ -260,7 +262,7 @@ export async function startSubgraph(module: SubgraphModule, options: StartOption
         owner: module.name,
         concurrency: jobConcurrency(env),
         lockTimeoutMs: jobLockTimeoutSeconds(env) * 1000,
-        recurring: keepsKeys ? [purgeSchedule(module.name)] : [],
+        recurring: [...(keepsKeys ? [purgeSchedule(module.name)] : []), ...(module.recurring ?? [])],
         onJobRun: jobRunMetrics(metrics),
       });
       await worker.start();

@@ -67,6 +67,20 @@ export const WEBHOOK_EVENT_TYPES = {
     description: 'A credential was revoked, or its rotation grace period ended (`data.credentialId`).',
   },
   CREDENTIAL_EXPIRING: { scope: 'ORGANIZATION', description: 'A credential expires soon (`data.credentialId`).' },
+  CREDENTIAL_REVOCATION_SCHEDULED: {
+    scope: 'ORGANIZATION',
+    description:
+      'A credential unused for a while will be revoked unless it is used or kept before then (`data.credentialId`, `data.revokeAt`, `data.reason`, `data.lastUsedAt`).',
+  },
+  CREDENTIAL_REVOCATION_CANCELLED: {
+    scope: 'ORGANIZATION',
+    description: 'A scheduled revocation for want of use was called off (`data.credentialId`, `data.cancelledBecause`: USED or KEPT).',
+  },
+  ACCESS_REVIEW_REPORT: {
+    scope: 'PLATFORM',
+    description:
+      'The daily access review report is ready (`data.accessReviewReportId`, `data.unusedForDays`, `data.credentialCount`, `data.organizationCount`); read it with `accessReviewReports`.',
+  },
   QUOTA_WARNING: {
     scope: 'ORGANIZATION',
     description:
@@ -107,6 +121,16 @@ export const WEBHOOK_EVENT_TYPES = {
     scope: 'PLATFORM',
     description:
       'A plan, product or credential key could not be written to the provider (Tyk) and will be retried: sent once per run of failures (`data.providerId`, `data.target` PLAN, PRODUCT or CREDENTIAL, `data.targetId`, `data.message`; `organizationId` is the credential’s organization for keys).',
+  },
+  ADAPTIVE_LIMIT_TIGHTENED: {
+    scope: 'PLATFORM',
+    description:
+      'A plan’s adaptive rate limit tightened to its floor because its upstream is unhealthy (`data.planId`, `data.state`, `data.reason`: ERROR_RATE_ABOVE or LATENCY_ABOVE, `data.requests`, `data.errors5xx`, `data.errorRatePercent`, `data.latencyP95Ms`, `data.effectiveRateRequests`, `data.effectivePerSeconds`).',
+  },
+  ADAPTIVE_LIMIT_RESTORED: {
+    scope: 'PLATFORM',
+    description:
+      'A plan’s tightened rate limit was restored (`data.planId`, `data.state`, `data.reason`: RECOVERED, SETTING_REMOVED or PLAN_WITHOUT_RATE_LIMIT, the window’s figures, and the plan’s own rate as `data.effectiveRateRequests` / `data.effectivePerSeconds`).',
   },
   WEBHOOK_ENDPOINT_DISABLED: {
     scope: 'ORGANIZATION',

@@ -317,6 +317,11 @@ export function credentialExpiryWarningSeconds(env: Env = processEnv()): number 
   return read(developers, env).credentialExpiryWarningSeconds;
 }
 
+/** How many days without use put a credential in the daily access review report. */
+export function accessReviewUnusedDays(env: Env = processEnv()): number {
+  return read(developers, env).accessReviewUnusedDays;
+}
+
 /** The webhook delivery settings (`WEBHOOK_*`): allowed private ranges, timeout, retry schedule. */
 export function webhookConfig(env: Env = processEnv()) {
   return read(webhooks, env);

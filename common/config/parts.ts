@@ -268,8 +268,9 @@ export const catalogClient = part('catalog client', ['PLANGRAPH_URL', 'PLANGRAPH
 
 export const plans = part('plans', ['PLAN_CHANGE_APPROVAL'], (v) => ({ planChangeApproval: v.PLAN_CHANGE_APPROVAL }));
 
-export const developers = part('developers', ['CREDENTIAL_EXPIRY_WARNING_SECONDS'], (v) => ({
+export const developers = part('developers', ['CREDENTIAL_EXPIRY_WARNING_SECONDS', 'ACCESS_REVIEW_UNUSED_DAYS'], (v) => ({
   credentialExpiryWarningSeconds: v.CREDENTIAL_EXPIRY_WARNING_SECONDS,
+  accessReviewUnusedDays: v.ACCESS_REVIEW_UNUSED_DAYS,
 }));
 
 /** Webhook delivery (the developers subgraph's dispatcher, docs/WEBHOOKS.md). */

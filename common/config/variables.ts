@@ -489,6 +489,14 @@ export const VARIABLES = {
     description:
       'how long before `expiresAt` the first CREDENTIAL_EXPIRING event of the countdown is published (later stages: 1 day and 1 hour before, those shorter than this)',
   }),
+  ACCESS_REVIEW_UNUSED_DAYS: integer({
+    default: 90,
+    min: 1,
+    max: 730,
+    unit: 'days',
+    description:
+      'the daily access review report (`accessReviewReports`, webhook ACCESS_REVIEW_REPORT) lists ACTIVE credentials unused for at least this many days',
+  }),
   WEBHOOK_ALLOWED_CIDRS: cidrList(
     'address ranges webhook endpoints may resolve to although they are private, loopback, link-local or otherwise not public (refused by default: SSRF protection), comma-separated CIDRs such as `10.20.0.0/16,127.0.0.1/32`; for receivers inside your network, and for tests',
   ),

@@ -28,10 +28,12 @@ import { CredentialFormatResolver } from './resolvers/credential-format.resolver
 import { AccessRequestEventResolver } from './resolvers/access-events.resolver';
 import { EntitlementResolver, OrganizationEntitlementsResolver, ViewerEntitlementsResolver } from './resolvers/entitlement.resolver';
 import { GovernanceResolver } from './resolvers/governance.resolver';
+import { AccessReviewResolver, CredentialRevocationResolver } from './resolvers/access-review.resolver';
 import { WebhookEndpointResolver } from './resolvers/webhook.resolver';
 import { resolveAccessRequestReference } from './access-request.reference';
 import { resolveCredentialReference } from './credential.reference';
 import { developersJobs } from './jobs';
+import { ACCESS_REVIEW_REPORT_SCHEDULE } from './services/access-review';
 import { resolveOrganizationReference } from './organization.reference';
 import { resolveDeveloperReference } from './developer.reference';
 import { resolveTeamReference } from './team.reference';
@@ -85,6 +87,8 @@ export const developersSubgraph: SubgraphModule = {
         OrganizationEntitlementsResolver,
         ViewerEntitlementsResolver,
         GovernanceResolver,
+        AccessReviewResolver,
+        CredentialRevocationResolver,
         WebhookEndpointResolver,
       ],
       references: {
@@ -99,4 +103,5 @@ export const developersSubgraph: SubgraphModule = {
       pubSub: pubsub.forTypeGraphQL(),
     }),
   jobs: (runtime) => developersJobs(runtime),
+  recurring: [ACCESS_REVIEW_REPORT_SCHEDULE],
 };

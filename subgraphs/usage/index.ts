@@ -19,6 +19,8 @@ import { PlanChangeRequestImpactResolver, PlanImpactResolver } from './resolvers
 import { PlanChangeRequestRef } from './resolvers/plan-impact.types';
 import { usageRoutes } from './routes/ingest';
 import { usageJobs } from './jobs';
+import { ADAPTIVE_LIMITS_SCHEDULE } from './jobs/adaptive-limits';
+import { PlanAdaptiveLimitResolver } from './resolvers/adaptive-limits.resolver';
 import { usageMetrics } from './metrics';
 
 /**
@@ -39,6 +41,7 @@ export const usageSubgraph: SubgraphModule = {
         AppUsageResolver,
         OrganizationUsageResolver,
         PlanUsageResolver,
+        PlanAdaptiveLimitResolver,
         UsageReportResolver,
         PlanImpactResolver,
         PlanChangeRequestImpactResolver,
@@ -55,6 +58,7 @@ export const usageSubgraph: SubgraphModule = {
       pubSub: pubsub.forTypeGraphQL(),
     }),
   jobs: usageJobs,
+  recurring: [ADAPTIVE_LIMITS_SCHEDULE],
   routes: usageRoutes,
   metrics: (runtime) => usageMetrics(runtime.metrics),
 };

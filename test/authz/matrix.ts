@@ -374,6 +374,21 @@ export const MATRIX: MatrixRow[] = [
     path: ['auditLog'],
   },
   {
+    operation: 'Query.accessReview',
+    who: 'portal admins (every organization); ORG_ADMINs (organizations they administer)',
+    cells: cells(U, F, A, F, A, F),
+    document: `query($org: ID) { accessReview(unusedForDays: 1, organizationId: $org) { totalCount pageInfo { hasNextPage } } }`,
+    variables: (w) => ({ org: w.orgA }),
+    path: ['accessReview', 'pageInfo'],
+  },
+  {
+    operation: 'Query.accessReviewReports',
+    who: 'portal admins',
+    cells: PORTAL_ADMIN_ONLY,
+    document: `{ accessReviewReports { totalCount pageInfo { hasNextPage } } }`,
+    path: ['accessReviewReports', 'pageInfo'],
+  },
+  {
     operation: 'Query.verifyAuditLog',
     who: 'portal admins',
     cells: PORTAL_ADMIN_ONLY,
@@ -842,6 +857,35 @@ export const MATRIX: MatrixRow[] = [
     variables: (w) => ({ i: { organizationId: w.orgA, reason: '' } }),
   }),
   {
+    operation: 'Mutation.setAdaptiveRateLimit',
+    who: 'portal admins',
+    cells: PORTAL_ADMIN_ONLY,
+    // A floor of 0: refused after authorization, nothing set.
+    document: mutation('setAdaptiveRateLimit', 'SetAdaptiveRateLimitInput'),
+    variables: (w) => ({
+      i: {
+        planId: w.publicPlan,
+        settings: { floorRequests: 0, errorRateAbovePercent: 20, restoreBelowPercent: 5, windowSeconds: 300, minRequests: 10 },
+      },
+    }),
+  },
+  {
+    operation: 'Mutation.revokeUnusedCredentials',
+    who: 'portal admins; ORG_ADMINs for credentials of organizations they administer',
+    cells: ORG_ADMINS_WRITE,
+    // No reason: refused after authorization, nothing scheduled.
+    document: mutation('revokeUnusedCredentials', 'RevokeUnusedCredentialsInput'),
+    variables: (w) => ({ i: { credentialIds: [w.credential], unusedForDays: 1, noticeDays: 1, reason: '' } }),
+  },
+  {
+    operation: 'Mutation.keepCredential',
+    who: "ORG_ADMINs of the credential's organization, portal admins",
+    cells: ORG_ADMINS_WRITE,
+    // Nothing scheduled: NOT_SCHEDULED after authorization.
+    document: mutation('keepCredential', 'KeepCredentialInput'),
+    variables: (w) => ({ i: { credentialId: w.credential } }),
+  },
+  {
     operation: 'Mutation.proposePlanChange',
     who: 'portal admins',
     cells: PORTAL_ADMIN_ONLY,
@@ -1198,6 +1242,14 @@ export const MATRIX: MatrixRow[] = [
     document: `query($id: ID!) { plan(id: $id) { id usage(${USAGE_RANGE}) { spike } } }`,
     variables: (w) => ({ id: w.publicPlan }),
     path: ['plan', 'usage'],
+  },
+  {
+    operation: 'Plan.adaptiveLimit',
+    who: 'portal admins; null for everyone else (a PUBLIC plan)',
+    cells: cells(N, N, N, N, A, N),
+    document: `query($id: ID!) { plan(id: $id) { id adaptiveLimit { state effectiveRate { requests } } } }`,
+    variables: (w) => ({ id: w.publicPlan }),
+    path: ['plan', 'adaptiveLimit'],
   },
   {
     operation: 'PlanChangeRequest.impact',

@@ -10,6 +10,8 @@ export enum AccessRequestEventType {
   CREDENTIAL_ROTATED = 'CREDENTIAL_ROTATED',
   CREDENTIAL_REVOKED = 'CREDENTIAL_REVOKED',
   CREDENTIAL_EXPIRING = 'CREDENTIAL_EXPIRING',
+  CREDENTIAL_REVOCATION_SCHEDULED = 'CREDENTIAL_REVOCATION_SCHEDULED',
+  CREDENTIAL_REVOCATION_CANCELLED = 'CREDENTIAL_REVOCATION_CANCELLED',
 }
 
 registerEnumType(AccessRequestEventType, {
@@ -28,6 +30,14 @@ registerEnumType(AccessRequestEventType, {
     CREDENTIAL_EXPIRING: {
       description:
         'A credential expires soon: one event per stage of the countdown (CREDENTIAL_EXPIRY_WARNING_SECONDS before `expiresAt`, then 1 day and 1 hour before), each with `expiresAt`, `secondsLeft` and `leadSeconds`. None after the credential is revoked or rotated.',
+    },
+    CREDENTIAL_REVOCATION_SCHEDULED: {
+      description:
+        'An access review scheduled the revocation of a credential unused for a while (`revokeUnusedCredentials`): it is revoked at `revokeAt` unless it is used before then or an ORG_ADMIN keeps it (`keepCredential`). `reason` says why.',
+    },
+    CREDENTIAL_REVOCATION_CANCELLED: {
+      description:
+        'A scheduled revocation for want of use was called off: `reason` is USED (the credential was used after the revocation was scheduled) or KEPT (`keepCredential`). The credential stays ACTIVE.',
     },
   },
 });
@@ -70,6 +80,19 @@ export class AccessRequestEvent {
       'CREDENTIAL_EXPIRING: the countdown stage, as its lead time in seconds before `expiresAt` (e.g. 604800, 86400, 3600); null for other types.',
   })
   leadSeconds!: number | null;
+
+  @Field(() => Date, {
+    nullable: true,
+    description: 'CREDENTIAL_REVOCATION_SCHEDULED: when the credential will be revoked unless it is used or kept; null for other types.',
+  })
+  revokeAt!: Date | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'CREDENTIAL_REVOCATION_SCHEDULED: why the revocation was scheduled (the portal admin’s or ORG_ADMIN’s words); CREDENTIAL_REVOCATION_CANCELLED: USED or KEPT; null for other types.',
+  })
+  reason!: string | null;
 
   /** Resolved from the database by `AccessRequestEvent.accessRequest`. */
   accessRequestId!: string | null;

@@ -173,6 +173,22 @@ export class Credential {
   @Property({ type: 'integer', nullable: true })
   expiryWarnedLeadSeconds: number | null = null;
 
+  /** When a revocation for want of use (`revokeUnusedCredentials`) is due; null when none is scheduled. */
+  @Property({ type: 'timestamptz', nullable: true })
+  unusedRevocationDueAt: Date | null = null;
+
+  /** When that revocation was scheduled (use after it cancels the revocation). */
+  @Property({ type: 'timestamptz', nullable: true })
+  unusedRevocationScheduledAt: Date | null = null;
+
+  /** Subject of who scheduled it. */
+  @Property({ type: 'text', nullable: true })
+  unusedRevocationScheduledBy: string | null = null;
+
+  /** Why it was scheduled (shown to the organization). */
+  @Property({ type: 'text', nullable: true })
+  unusedRevocationReason: string | null = null;
+
   @Field(() => Date, { description: 'When the credential was issued.' })
   @Property({ type: 'timestamptz' })
   createdAt!: Date;

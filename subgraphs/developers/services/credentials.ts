@@ -9,6 +9,7 @@ import type { PlanOffer } from '../contracts/offer';
 import { AccessRequest, AccessRequestKind, AccessRequestStatus } from '../entities/access-request';
 import { Credential, CredentialKind, CredentialStatus, effectiveCredentialStatus, StoredCredentialStatus } from '../entities/credential';
 import { AccessRequestEventType } from '../entities/access-request-event';
+import { cancelUnusedRevocationJob, clearUnusedRevocation } from './access-review';
 import { emitAccessEvent } from './events';
 import { generateSecret, openSecret, sealSecret } from '../secrets';
 import { authorizeCredential } from './authorize';
@@ -288,9 +289,12 @@ export async function revokeNow(ops: Ops, credential: Credential, revokedBy: str
   credential.revealSecretEncrypted = null;
   credential.version += 1;
   credential.updatedAt = ops.now;
+  const hadUnusedRevocation = credential.unusedRevocationDueAt !== null;
+  clearUnusedRevocation(credential);
   await ops.em.flush();
   await enqueueJob(ops.em, JOB_TASKS.revokeKey, { credentialId: credential.id }, { jobKey: `revoke:${credential.id}` });
   await cancelExpiryWarning(ops.em, credential.id);
+  if (hadUnusedRevocation) await cancelUnusedRevocationJob(ops.em, credential.id);
   await emitAccessEvent(ops.pubsub, ops.em, {
     type: AccessRequestEventType.CREDENTIAL_REVOKED,
     organizationId: credential.organizationId,

@@ -22,6 +22,17 @@ export interface AccessRequestEventPayload {
   credentialId: string | null;
   /** CREDENTIAL_EXPIRING only (absent from other events). */
   countdown?: ExpiryCountdown;
+  /** CREDENTIAL_REVOCATION_SCHEDULED and CREDENTIAL_REVOCATION_CANCELLED only. */
+  revocation?: RevocationNotice;
+}
+
+/** A scheduled revocation for want of use: when (scheduled only) and why (cancelled: USED or KEPT). */
+export interface RevocationNotice {
+  /** ISO time the credential will be revoked (CREDENTIAL_REVOCATION_SCHEDULED). */
+  revokeAt?: string;
+  reason: string;
+  /** When the credential was last used (ISO, minute precision), null for never; webhook data only. */
+  lastUsedAt?: string | null;
 }
 
 /** Where a CREDENTIAL_EXPIRING event stands in the countdown. */
@@ -44,6 +55,8 @@ export function eventFromPayload(payload: AccessRequestEventPayload, cursor: str
     expiresAt: payload.countdown ? new Date(payload.countdown.expiresAt) : null,
     secondsLeft: payload.countdown?.secondsLeft ?? null,
     leadSeconds: payload.countdown?.leadSeconds ?? null,
+    revokeAt: payload.revocation?.revokeAt ? new Date(payload.revocation.revokeAt) : null,
+    reason: payload.revocation?.reason ?? null,
   });
 }
 
@@ -57,6 +70,8 @@ const WEBHOOK_TYPES: Record<AccessRequestEventType, WebhookEventType> = {
   CREDENTIAL_ROTATED: 'CREDENTIAL_ROTATED',
   CREDENTIAL_REVOKED: 'CREDENTIAL_REVOKED',
   CREDENTIAL_EXPIRING: 'CREDENTIAL_EXPIRING',
+  CREDENTIAL_REVOCATION_SCHEDULED: 'CREDENTIAL_REVOCATION_SCHEDULED',
+  CREDENTIAL_REVOCATION_CANCELLED: 'CREDENTIAL_REVOCATION_CANCELLED',
 };
 
 /**
@@ -73,6 +88,7 @@ export async function emitAccessEvent(
     credentialId?: string | null;
     at: Date;
     countdown?: ExpiryCountdown;
+    revocation?: RevocationNotice;
   },
 ): Promise<void> {
   const payload: AccessRequestEventPayload = {
@@ -83,12 +99,24 @@ export async function emitAccessEvent(
     accessRequestId: event.accessRequestId ?? null,
     credentialId: event.credentialId ?? null,
     ...(event.countdown ? { countdown: event.countdown } : {}),
+    ...(event.revocation ? { revocation: { revokeAt: event.revocation.revokeAt, reason: event.revocation.reason } } : {}),
   };
   await pubsub.emit(em, ACCESS_REQUEST_EVENTS_TOPIC, payload);
   await recordWebhookEvent(em, {
     type: WEBHOOK_TYPES[event.type],
     organizationId: event.organizationId,
     occurredAt: event.at,
-    data: { accessRequestId: payload.accessRequestId, credentialId: payload.credentialId, ...(event.countdown ?? {}) },
+    data: {
+      accessRequestId: payload.accessRequestId,
+      credentialId: payload.credentialId,
+      ...(event.countdown ?? {}),
+      ...(event.revocation ? webhookRevocation(event.type, event.revocation) : {}),
+    },
   });
+}
+
+/** The webhook data of a revocation notice: `revokeAt`, `reason`, `lastUsedAt` when scheduled; `cancelledBecause` when cancelled. */
+function webhookRevocation(type: AccessRequestEventType, notice: RevocationNotice): Record<string, string | null> {
+  if (type === 'CREDENTIAL_REVOCATION_CANCELLED') return { cancelledBecause: notice.reason };
+  return { revokeAt: notice.revokeAt ?? null, reason: notice.reason, lastUsedAt: notice.lastUsedAt ?? null };
 }

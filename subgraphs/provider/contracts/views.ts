@@ -1,7 +1,7 @@
 /**
  * Reads of the other subgraphs' published views (the only surface provider may read):
  * `plans.plan_contract` (through `common/contracts/plans.ts`), `products.product_contract`,
- * `developers.credential_contract`.
+ * `developers.credential_contract`, and `usage.adaptive_limit_contract` (a plan's tightened rate).
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { readPlanContracts } from '../../../common/contracts/plans';
@@ -14,8 +14,40 @@ const CREDENTIAL_COLUMNS = `id::text as id, app_id::text as app_id, organization
   product_ids::text[] as product_ids, status, expires_at, revokes_at, alias, metadata, pending_secret_encrypted,
   replaces_credential_id::text as replaces_credential_id, created_at, version`;
 
+/**
+ * Plans as the provider writes them: `plans.plan_contract`, with the rate of a plan whose adaptive
+ * rate limit is TIGHTENED taken from the usage subgraph's `usage.adaptive_limit_contract` (never
+ * above the plan's own rate). Policy sync and drift repair both read plans here, so the tightened
+ * rate is what is written and what is repaired to.
+ */
 export async function readPlans(em: EntityManager, ids: readonly string[]): Promise<Map<string, PlanContractRow>> {
-  return readPlanContracts(em, ids, PROVIDER_PLAN_COLUMNS);
+  const plans = await readPlanContracts(em, ids, PROVIDER_PLAN_COLUMNS);
+  if (!plans.size) return plans;
+  for (const row of await readTightenedRates(em, [...plans.keys()])) {
+    const plan = plans.get(row.plan_id);
+    if (!plan || plan.rate_requests === null || plan.rate_per_seconds === null) continue;
+    plans.set(row.plan_id, {
+      ...plan,
+      rate_requests: Math.min(row.effective_rate_requests, plan.rate_requests),
+      rate_per_seconds: row.effective_per_seconds,
+    });
+  }
+  return plans;
+}
+
+/** Tightened plans among `ids` (`usage.adaptive_limit_contract`; none while the usage subgraph has not published it yet). */
+async function readTightenedRates(
+  em: EntityManager,
+  ids: readonly string[],
+): Promise<{ plan_id: string; effective_rate_requests: number; effective_per_seconds: number }[]> {
+  const [present] = await query<{ present: boolean }>(em, `select to_regclass('usage.adaptive_limit_contract') is not null as present`);
+  if (!present?.present) return [];
+  return query(
+    em,
+    `select plan_id::text as plan_id, effective_rate_requests, effective_per_seconds from usage.adaptive_limit_contract
+      where plan_id in (?) and effective_rate_requests is not null and effective_per_seconds is not null`,
+    [[...ids]],
+  );
 }
 
 export async function readPlan(em: EntityManager, id: string): Promise<PlanContractRow | null> {

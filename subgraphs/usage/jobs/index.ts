@@ -3,6 +3,8 @@ import { usageConfig } from '../../../common/config';
 import type { JobRuntime } from '../../../common/server';
 import { scheduleTail, TAIL_TASK, tailAnalytics, type TailDeps } from './tail-analytics';
 import { countTail } from '../metrics';
+import { JOB_TASKS } from '../../../common/jobs';
+import { evaluateAdaptiveLimitsJob } from './adaptive-limits';
 
 /** Job handlers of the usage subgraph; schedules the first tail run unless the interval is 0. */
 export function usageJobs(runtime: JobRuntime): TaskList {
@@ -21,6 +23,7 @@ export function usageJobs(runtime: JobRuntime): TaskList {
     );
   }
   return {
+    [JOB_TASKS.evaluateAdaptiveLimits]: () => evaluateAdaptiveLimitsJob(runtime),
     [TAIL_TASK]: async (_payload: unknown, _helpers: JobHelpers) => {
       try {
         const result = await tailAnalytics(deps);
