@@ -11,6 +11,8 @@ import { AccessRequest } from './entities/access-request';
 import { Credential } from './entities/credential';
 import { WebhookEndpoint } from './entities/webhook-endpoint';
 import { WebhookDelivery } from './entities/webhook-delivery';
+import { QuotaBoost } from './entities/quota-boost';
+import { UpgradeOffer } from './entities/upgrade-offer';
 import { migrations } from './migrations';
 // type-graphql registers types in import order and the printed schema follows it: the app
 // types and operations are registered before the organization ones (keep this order).
@@ -29,6 +31,8 @@ import { AccessRequestEventResolver } from './resolvers/access-events.resolver';
 import { EntitlementResolver, OrganizationEntitlementsResolver, ViewerEntitlementsResolver } from './resolvers/entitlement.resolver';
 import { GovernanceResolver } from './resolvers/governance.resolver';
 import { WebhookEndpointResolver } from './resolvers/webhook.resolver';
+import { CredentialQuotaBoostsResolver, QuotaBoostResolver } from './resolvers/quota-boost.resolver';
+import { UpgradeOfferResolver } from './resolvers/upgrade-offer.resolver';
 import { resolveAccessRequestReference } from './access-request.reference';
 import { resolveCredentialReference } from './credential.reference';
 import { developersJobs } from './jobs';
@@ -59,6 +63,8 @@ export const developersSubgraph: SubgraphModule = {
     Credential,
     WebhookEndpoint,
     WebhookDelivery,
+    QuotaBoost,
+    UpgradeOffer,
   ],
   migrations,
   buildSchema: (pubsub) =>
@@ -86,6 +92,9 @@ export const developersSubgraph: SubgraphModule = {
         ViewerEntitlementsResolver,
         GovernanceResolver,
         WebhookEndpointResolver,
+        QuotaBoostResolver,
+        CredentialQuotaBoostsResolver,
+        UpgradeOfferResolver,
       ],
       references: {
         Organization: resolveOrganizationReference as never,

@@ -10,6 +10,10 @@ export enum AccessRequestEventType {
   CREDENTIAL_ROTATED = 'CREDENTIAL_ROTATED',
   CREDENTIAL_REVOKED = 'CREDENTIAL_REVOKED',
   CREDENTIAL_EXPIRING = 'CREDENTIAL_EXPIRING',
+  QUOTA_BOOST_GRANTED = 'QUOTA_BOOST_GRANTED',
+  QUOTA_BOOST_REVOKED = 'QUOTA_BOOST_REVOKED',
+  QUOTA_BOOST_EXPIRED = 'QUOTA_BOOST_EXPIRED',
+  UPGRADE_OFFERED = 'UPGRADE_OFFERED',
 }
 
 registerEnumType(AccessRequestEventType, {
@@ -28,6 +32,15 @@ registerEnumType(AccessRequestEventType, {
     CREDENTIAL_EXPIRING: {
       description:
         'A credential expires soon: one event per stage of the countdown (CREDENTIAL_EXPIRY_WARNING_SECONDS before `expiresAt`, then 1 day and 1 hour before), each with `expiresAt`, `secondsLeft` and `leadSeconds`. None after the credential is revoked or rotated.',
+    },
+    QUOTA_BOOST_GRANTED: { description: 'A temporary quota boost was granted on a credential (`quotaBoost` and `credential` are set).' },
+    QUOTA_BOOST_REVOKED: { description: 'A quota boost was ended early (`quotaBoost` and `credential` are set).' },
+    QUOTA_BOOST_EXPIRED: {
+      description: 'A quota boost reached its `expiresAt`: the key is back to its plan’s limits (`quotaBoost` and `credential` are set).',
+    },
+    UPGRADE_OFFERED: {
+      description:
+        'The organization is offered the next tier for an app whose usage is projected to pass its plan’s quota (`upgradeOffer` and `credential` are set). Nothing changes until it is accepted.',
     },
   },
 });
@@ -76,4 +89,10 @@ export class AccessRequestEvent {
 
   /** Resolved from the database by `AccessRequestEvent.credential`. */
   credentialId!: string | null;
+
+  /** QUOTA_BOOST_* only: resolved by `AccessRequestEvent.quotaBoost`. */
+  quotaBoostId!: string | null;
+
+  /** UPGRADE_OFFERED only: resolved by `AccessRequestEvent.upgradeOffer`. */
+  upgradeOfferId!: string | null;
 }

@@ -3,6 +3,7 @@ import type { JobRuntime } from '../../../common/server';
 import { JOB_TASKS } from '../../../common/jobs';
 import { CLIENT_REGISTERED_TASK, clientRegistered, credentialExpiring, credentialRevoked, keyIssued } from './credentials';
 import { forgetReplaySecret } from './forget-replay-secret';
+import { quotaBoostExpired, upgradeCheck } from './governance';
 import { deliverWebhooks, dispatchWebhooks } from './webhooks';
 
 /**
@@ -20,6 +21,8 @@ export function developersJobs(runtime: JobRuntime): TaskList {
     [JOB_TASKS.credentialRevoked]: (payload) => credentialRevoked(runtime, payload),
     [CLIENT_REGISTERED_TASK]: (payload) => clientRegistered(runtime, payload),
     [JOB_TASKS.forgetReplaySecret]: (payload) => forgetReplaySecret(runtime, payload),
+    [JOB_TASKS.quotaBoostExpired]: (payload) => quotaBoostExpired(runtime, payload),
+    [JOB_TASKS.offerUpgrade]: (payload) => upgradeCheck(runtime, payload),
     [JOB_TASKS.dispatchWebhooks]: () => dispatchWebhooks(runtime),
     [JOB_TASKS.deliverWebhooks]: (payload) => deliverWebhooks(runtime, payload),
   };

@@ -22,6 +22,10 @@ export interface AccessRequestEventPayload {
   credentialId: string | null;
   /** CREDENTIAL_EXPIRING only (absent from other events). */
   countdown?: ExpiryCountdown;
+  /** QUOTA_BOOST_* only. */
+  quotaBoostId?: string;
+  /** UPGRADE_OFFERED only. */
+  upgradeOfferId?: string;
 }
 
 /** Where a CREDENTIAL_EXPIRING event stands in the countdown. */
@@ -44,6 +48,8 @@ export function eventFromPayload(payload: AccessRequestEventPayload, cursor: str
     expiresAt: payload.countdown ? new Date(payload.countdown.expiresAt) : null,
     secondsLeft: payload.countdown?.secondsLeft ?? null,
     leadSeconds: payload.countdown?.leadSeconds ?? null,
+    quotaBoostId: payload.quotaBoostId ?? null,
+    upgradeOfferId: payload.upgradeOfferId ?? null,
   });
 }
 
@@ -57,6 +63,10 @@ const WEBHOOK_TYPES: Record<AccessRequestEventType, WebhookEventType> = {
   CREDENTIAL_ROTATED: 'CREDENTIAL_ROTATED',
   CREDENTIAL_REVOKED: 'CREDENTIAL_REVOKED',
   CREDENTIAL_EXPIRING: 'CREDENTIAL_EXPIRING',
+  QUOTA_BOOST_GRANTED: 'QUOTA_BOOST_GRANTED',
+  QUOTA_BOOST_REVOKED: 'QUOTA_BOOST_REVOKED',
+  QUOTA_BOOST_EXPIRED: 'QUOTA_BOOST_EXPIRED',
+  UPGRADE_OFFERED: 'UPGRADE_OFFERED',
 };
 
 /**
@@ -73,6 +83,10 @@ export async function emitAccessEvent(
     credentialId?: string | null;
     at: Date;
     countdown?: ExpiryCountdown;
+    quotaBoostId?: string;
+    upgradeOfferId?: string;
+    /** Extra webhook `data` (ids and states only). */
+    data?: Record<string, string | number | boolean | null>;
   },
 ): Promise<void> {
   const payload: AccessRequestEventPayload = {
@@ -83,12 +97,21 @@ export async function emitAccessEvent(
     accessRequestId: event.accessRequestId ?? null,
     credentialId: event.credentialId ?? null,
     ...(event.countdown ? { countdown: event.countdown } : {}),
+    ...(event.quotaBoostId ? { quotaBoostId: event.quotaBoostId } : {}),
+    ...(event.upgradeOfferId ? { upgradeOfferId: event.upgradeOfferId } : {}),
   };
   await pubsub.emit(em, ACCESS_REQUEST_EVENTS_TOPIC, payload);
   await recordWebhookEvent(em, {
     type: WEBHOOK_TYPES[event.type],
     organizationId: event.organizationId,
     occurredAt: event.at,
-    data: { accessRequestId: payload.accessRequestId, credentialId: payload.credentialId, ...(event.countdown ?? {}) },
+    data: {
+      accessRequestId: payload.accessRequestId,
+      credentialId: payload.credentialId,
+      ...(event.countdown ?? {}),
+      ...(event.quotaBoostId ? { quotaBoostId: event.quotaBoostId } : {}),
+      ...(event.upgradeOfferId ? { upgradeOfferId: event.upgradeOfferId } : {}),
+      ...(event.data ?? {}),
+    },
   });
 }
