@@ -63,7 +63,10 @@ export class PlanSettings {
   @Field(() => [EndpointRule], { description: 'Premium endpoints: per product, what credentials under the plan may call.' })
   endpointRules!: EndpointRule[];
 
-  @Field(() => BoostAllowance, { nullable: true, description: 'What ORG_ADMINs could grant as quota boosts; null = portal admins only.' })
+  @Field(() => BoostAllowance, {
+    nullable: true,
+    description: 'What ORG_ADMINs could grant as quota boosts; null when only portal admins granted them.',
+  })
   boostAllowance!: BoostAllowance | null;
 }
 
