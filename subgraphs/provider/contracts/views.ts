@@ -116,10 +116,13 @@ export interface QuotaBoostRow {
   expires_at: Date;
 }
 
-/** The ACTIVE quota boosts of these credentials (at most one each), by credential id. */
+/** The ACTIVE quota boosts of these credentials (at most one each), by credential id (none while the view does not exist). */
 export async function readActiveBoosts(em: EntityManager, credentialIds: readonly string[]): Promise<Map<string, QuotaBoostRow[]>> {
   const out = new Map<string, QuotaBoostRow[]>();
   if (!credentialIds.length) return out;
+  // The developers subgraph's migration creates the view; suites that run the provider without it have no boosts.
+  const [view] = await query<{ present: boolean }>(em, `select to_regclass('developers.quota_boost_contract') is not null as present`, []);
+  if (!view?.present) return out;
   const rows = await query<QuotaBoostRow>(
     em,
     `select id::text as id, credential_id::text as credential_id, quota_max, quota_period_seconds, rate_requests, rate_per_seconds, expires_at
