@@ -1,7 +1,7 @@
 /**
  * `Credential.effectiveLimits` ("why was I limited?"): the policies the portal applies to a
- * credential's Tyk key (products, endpoint rules, plan — the order `key-sync.ts` writes them), the
- * limits the plan sets (`plans.plan_contract`), what Tyk counts on (the key, or the app /
+ * credential's Tyk key (products, endpoint rules, plan, an ACTIVE quota boost — the order `key-sync.ts`
+ * writes them), the limits the plan sets (`plans.plan_contract`) raised by the boost, what Tyk counts on (the key, or the app /
  * organization per the plan's quota scope and `rate_limit_pattern`), and the key as the provider
  * holds it now, compared field by field. Reading the live key is one GET with a short timeout
  * (`LIVE_READ_TIMEOUT_MS` at most): an unreachable provider gives `live: null` with a reason, never
