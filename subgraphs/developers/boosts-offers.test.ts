@@ -12,6 +12,10 @@ import {
   type AccessHarness,
   type Identity,
 } from '../../test/kit/access';
+import { startSubgraph } from '../../common/server';
+import { testDatabaseUrl } from '../../test/helpers/db';
+import { waitFor } from '../../test/helpers/wait';
+import { developersSubgraph } from '.';
 import { expireQuotaBoost } from './services/quota-boosts';
 import { offerUpgrade } from './services/upgrade-offers';
 
@@ -179,6 +183,29 @@ describe('developers: quota boosts and upgrade offers', () => {
       [boost.id],
     );
     expect(webhook.data).toMatchObject({ credentialId, quotaBoostId: boost.id });
+  });
+
+  it('ends a boost from the queue in a developers process started after the grant (the schedule survives restarts)', async () => {
+    const { credentialId } = await credentialOn({});
+    const boost = (await grant({ credentialId, extraQuotaRequests: 10, durationSeconds: 60 }, h.admin)).data.grantQuotaBoost.quotaBoost;
+    const keyJobs = async () =>
+      (await sql(h, `select count(*)::int as n from public.plangraph_test_job_log where key = ?`, [`key:${credentialId}`]))[0].n as number;
+    const before = await keyJobs();
+    clock.advance(61);
+    // The queue's clock is the database's: make the job due now, as time passing would.
+    await sql(h, `update graphile_worker._private_jobs set run_at = now() where key = ?`, [`quota-boost-expiry:${boost.id}`]);
+    const restarted = await startSubgraph(developersSubgraph, { databaseUrl: testDatabaseUrl(), port: 0, clock });
+    try {
+      await waitFor(
+        async () => (await sql(h, 'select status from developers.quota_boost where id = ?', [boost.id]))[0].status === 'EXPIRED',
+        { timeoutMs: 20_000, what: 'the boost to expire' },
+      );
+    } finally {
+      await restarted.stop();
+    }
+    expect(await eventsOf(credentialId)).toContain('QUOTA_BOOST_EXPIRED');
+    // The provider is asked again to write the key's policies (without the boost's).
+    expect(await keyJobs()).toBeGreaterThan(before);
   });
 
   it('offers the lowest higher tier the organization may request, once per app and window, and lets ORG_ADMINs accept it as a plan change', async () => {
