@@ -282,6 +282,15 @@ describe('quota boosts and upgrade offers through the gateway', () => {
     const first = events.events.find((e) => e.type === 'QUOTA_BOOST_GRANTED');
     expect(first).toMatchObject({ credential: { id: credentialId }, quotaBoost: { id: boostId, quotaMax: 6 } });
     expect(events.errors).toEqual([]);
+    // Audited: who granted, revoked and ended the boost.
+    const { rows: audited } = await db.query(`select actor, action, change from platform.audit_log where target_id = $1 order by id`, [
+      boostId,
+    ]);
+    expect(audited.map((r) => [r.action, r.change])).toEqual([
+      ['grantQuotaBoost', 'CREATE'],
+      ['QuotaBoost.update', 'UPDATE'],
+    ]);
+    expect(audited[0].actor).toBe(alice.sub);
     await waitFor(async () => (await webhookTypes(ids.org)).length >= 4, { what: 'the boost webhook events' });
     expect(await webhookTypes(ids.org)).toEqual([
       'QUOTA_BOOST_GRANTED',
@@ -392,5 +401,13 @@ describe('quota boosts and upgrade offers through the gateway', () => {
       upgradeOffer: { id: offer.id, toPlan: { id: pro } },
     });
     await waitFor(async () => (await webhookTypes(ids.org)).includes('UPGRADE_OFFERED'), { what: 'the UPGRADE_OFFERED webhook event' });
+    const { rows: audited } = await db.query(`select actor, action, change from platform.audit_log where target_id = $1 order by id`, [
+      offer.id,
+    ]);
+    expect(audited.map((r) => [r.action, r.change])).toEqual([
+      ['UpgradeOffer.create', 'CREATE'],
+      ['acceptUpgradeOffer', 'UPDATE'],
+    ]);
+    expect(audited[1].actor).toBe(alice.sub);
   });
 });
