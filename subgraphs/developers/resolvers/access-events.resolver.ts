@@ -2,6 +2,7 @@ import { filter, pipe } from '@graphql-yoga/subscription';
 import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
 import { badInput, forbidden } from '../../../common/errors';
 import { isUuid } from '../../../common/ids';
+import { byKeys, requestLoader } from '../../../common/loaders';
 import { parseEventCursor, type StoredEvent } from '../../../common/pubsub';
 import { connectionType, lazy, PageInfo, pageSize, type ConnectionShape } from '../../../common/relay';
 import type { SubgraphContext } from '../../../common/server';
@@ -176,7 +177,9 @@ export class AccessRequestEventResolver {
   })
   async quotaBoost(@Root() event: AccessRequestEvent, @Ctx() context: SubgraphContext): Promise<QuotaBoost | null> {
     if (!event.quotaBoostId || !event.credentialId || !(await loadVisibleCredential(context, event.credentialId))) return null;
-    return context.em.findOne(QuotaBoost, { id: event.quotaBoostId });
+    return requestLoader<string, QuotaBoost | null>(context, 'developers:eventQuotaBoost', async (ids) =>
+      byKeys(ids, await context.em.find(QuotaBoost, { id: { $in: [...ids] } }), (b) => b.id),
+    ).load(event.quotaBoostId);
   }
 
   @FieldResolver(() => UpgradeOffer, {
@@ -185,6 +188,8 @@ export class AccessRequestEventResolver {
   })
   async upgradeOffer(@Root() event: AccessRequestEvent, @Ctx() context: SubgraphContext): Promise<UpgradeOffer | null> {
     if (!event.upgradeOfferId || !event.credentialId || !(await loadVisibleCredential(context, event.credentialId))) return null;
-    return context.em.findOne(UpgradeOffer, { id: event.upgradeOfferId });
+    return requestLoader<string, UpgradeOffer | null>(context, 'developers:eventUpgradeOffer', async (ids) =>
+      byKeys(ids, await context.em.find(UpgradeOffer, { id: { $in: [...ids] } }), (o) => o.id),
+    ).load(event.upgradeOfferId);
   }
 }
