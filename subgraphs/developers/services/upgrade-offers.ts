@@ -16,6 +16,7 @@ import type { UpgradeCheckPayload } from '../../../common/job-payloads';
 import type { Ops } from '../../../common/ops';
 import { pgArray, query } from '../../../common/sql';
 import { loadProductOffers, organizationCatalogIds } from '../contracts/offer';
+import { AccessRequest } from '../entities/access-request';
 import { AccessRequestEventType } from '../entities/access-request-event';
 import { App } from '../entities/app';
 import { Credential, StoredCredentialStatus } from '../entities/credential';
@@ -204,7 +205,8 @@ function requireOpen(offer: UpgradeOffer, now: Date): void {
  * `acceptUpgradeOffer` (ORG_ADMINs of the offer's organization only; portal admins cannot consent
  * for an organization): requests the offered plan for the credential's app and products through
  * `requestAccess`, which makes it a PLAN_CHANGE keeping the credential (approved at once under an
- * auto-approve plan, PENDING for a portal admin otherwise). Accepting it again returns it as it is.
+ * auto-approve plan, PENDING for a portal admin otherwise). Accepting it again returns it and its
+ * request as they are (so a retry, with or without `idempotencyKey`, gets the first result).
  */
 export async function acceptUpgradeOffer(ops: Ops, caller: Caller, requester: Requester, input: OfferCommand): Promise<OfferResult> {
   const { em, now } = ops;
@@ -216,7 +218,11 @@ export async function acceptUpgradeOffer(ops: Ops, caller: Caller, requester: Re
     'Only ORG_ADMINs of the organization the offer is made to may accept it (it changes the plan the organization pays for).',
     OrganizationRole.ORG_ADMIN,
   );
-  if (offer.status === UpgradeOfferStatus.ACCEPTED) return { upgradeOffer: offer, accessRequest: null };
+  if (offer.status === UpgradeOfferStatus.ACCEPTED) {
+    // Accepted already (a retry): the same offer and plan-change request.
+    const request = offer.accessRequestId ? await em.findOne(AccessRequest, { id: offer.accessRequestId }) : null;
+    return { upgradeOffer: offer, accessRequest: request };
+  }
   requireOpen(offer, now);
   const credential = await em.findOne(Credential, { id: offer.credentialId });
   if (!credential || !isCurrent(credential, now) || credential.planId !== offer.fromPlanId) {
