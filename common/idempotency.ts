@@ -46,6 +46,8 @@ export const IDEMPOTENT_MUTATIONS = [
   'approveOrganization',
   'rejectOrganization',
   'registerProvider',
+  'grantQuotaBoost',
+  'acceptUpgradeOffer',
 ] as const;
 
 /** 1–128 printable ASCII characters without spaces (e.g. a UUID). */

@@ -31,3 +31,22 @@ export interface ProductImportPayload {
   tykApiIds: string[];
   reason: ImportReason;
 }
+
+/**
+ * `developers.offerUpgrade`: sent by the usage subgraph when a quota window is projected to be
+ * used up before it resets (a PROJECTED quota warning), handled by the developers subgraph, which
+ * offers the next tier for the apps drawing from that counter.
+ */
+export interface UpgradeCheckPayload {
+  organizationId: string;
+  /** The app whose counter it is (CREDENTIAL and APP quota scopes); null for an organization's counter. */
+  appId: string | null;
+  /** The credential whose counter it is (CREDENTIAL scope); null otherwise. */
+  credentialId: string | null;
+  planId: string;
+  /** Requests the window was projected to reach at its pace. */
+  projectedUsed: number;
+  limit: number;
+  /** ISO time the window resets. */
+  resetsAt: string;
+}

@@ -46,6 +46,10 @@ export const JOB_TASKS = {
   revokeUnusedCredential: 'developers.revokeUnusedCredential',
   /** The daily access review report (recurring). Payload {}; no job key (graphile-worker's crontab runs it once per day). */
   accessReviewReport: 'developers.accessReviewReport',
+  /** End a quota boost at its expiry (the provider then takes its policy off the key). Payload { quotaBoostId }; job key `quota-boost-expiry:<quotaBoostId>`, run at the boost's `expiresAt` (developers: grantQuotaBoost). */
+  quotaBoostExpired: 'developers.quotaBoostExpired',
+  /** Offer the next tier to an organization whose app is projected to pass its plan's quota. Payload `UpgradeCheckPayload`; job key `upgrade-check:<scope>:<subjectId>:<planId>` (usage: ingest, with a PROJECTED quota warning). */
+  offerUpgrade: 'developers.offerUpgrade',
   /** Erase the sealed secret a rotation's idempotency key keeps for replays. Payload { subject, operation, key, createdAt }; job key `replay-secret:<sha256 of subject, operation, key>`. */
   forgetReplaySecret: 'developers.forgetReplaySecret',
   /** Fan new webhook events (`platform.webhook_event`) out to the endpoints that want them. Payload {}; job key `webhooks:dispatch` (every subgraph, with each webhook event). */

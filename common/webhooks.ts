@@ -81,6 +81,24 @@ export const WEBHOOK_EVENT_TYPES = {
     description:
       'The daily access review report is ready (`data.accessReviewReportId`, `data.unusedForDays`, `data.credentialCount`, `data.organizationCount`); read it with `accessReviewReports`.',
   },
+  QUOTA_BOOST_GRANTED: {
+    scope: 'ORGANIZATION',
+    description:
+      'A temporary quota boost was granted on a credential (`data.quotaBoostId`, `data.credentialId`, `data.quotaMax`, `data.rateRequests`, `data.expiresAt`).',
+  },
+  QUOTA_BOOST_REVOKED: {
+    scope: 'ORGANIZATION',
+    description: 'A quota boost was ended early (`data.quotaBoostId`, `data.credentialId`).',
+  },
+  QUOTA_BOOST_EXPIRED: {
+    scope: 'ORGANIZATION',
+    description: 'A quota boost ended at its expiry; the key is back to its plan’s limits (`data.quotaBoostId`, `data.credentialId`).',
+  },
+  UPGRADE_OFFERED: {
+    scope: 'ORGANIZATION',
+    description:
+      'The next tier is offered for an app whose usage is projected to pass its plan’s quota (`data.upgradeOfferId`, `data.credentialId`, `data.fromPlanId`, `data.toPlanId`, `data.projectedUsed`, `data.quotaLimit`, `data.expiresAt`).',
+  },
   QUOTA_WARNING: {
     scope: 'ORGANIZATION',
     description:

@@ -185,6 +185,7 @@ beforeAll(async () => {
       tier: 3,
       trialDays: 14,
       endpointRules: [{ productId: payments.product.id, allow: [{ path: '/charges/{id}', methods: ['POST', 'GET'] }] }],
+      boostAllowance: { maxExtraQuotaPercent: 50, maxExtraRatePercent: 0, maxDurationSeconds: 86400, maxBoosts: 2, windowSeconds: 2592000 },
     },
     'plan { id }',
   );
@@ -259,6 +260,12 @@ describe('a catalogue exported from one platform applies to a fresh one', () => 
         '              - POST',
         '        allowedTypes: []',
         '        restrictedTypes: []',
+        '    boostAllowance:',
+        '      maxExtraQuotaPercent: 50',
+        '      maxExtraRatePercent: 0',
+        '      maxDurationSeconds: 86400',
+        '      maxBoosts: 2',
+        '      windowSeconds: 2592000',
       ].join('\n'),
     );
     expect(exported).toContain(

@@ -38,6 +38,17 @@ export interface PlanContractRow {
   version: number;
   credential_kind: 'API_KEY' | 'OAUTH_CLIENT';
   endpoint_rules: EndpointRuleRow[];
+  /** What ORG_ADMINs may grant as quota boosts (camelCase keys); null = portal admins only. */
+  boost_allowance: BoostAllowanceRow | null;
+}
+
+/** `boost_allowance` of `plans.plan_contract`. */
+export interface BoostAllowanceRow {
+  maxExtraQuotaPercent: number;
+  maxExtraRatePercent: number;
+  maxDurationSeconds: number;
+  maxBoosts: number;
+  windowSeconds: number;
 }
 
 export type PlanContractColumn = keyof PlanContractRow;
@@ -64,6 +75,7 @@ const SELECT: Record<PlanContractColumn, string> = {
   version: 'version',
   credential_kind: 'credential_kind',
   endpoint_rules: 'endpoint_rules',
+  boost_allowance: 'boost_allowance',
 };
 
 /** Every column of the view, in the view's order. */

@@ -80,6 +80,16 @@ export interface FilePlan {
   tier: number;
   trialDays: number | null;
   endpointRules: FileEndpointRule[];
+  boostAllowance: BoostAllowance | null;
+}
+
+/** What ORG_ADMINs may grant as temporary quota boosts under a plan. */
+export interface BoostAllowance {
+  maxExtraQuotaPercent: number;
+  maxExtraRatePercent: number;
+  maxDurationSeconds: number;
+  maxBoosts: number;
+  windowSeconds: number;
 }
 
 export interface Catalogue {
@@ -177,6 +187,15 @@ export function canonicalPlan(p: Partial<FilePlan> & { key: string; name: string
     tier: p.tier ?? 0,
     trialDays: p.trialDays ?? null,
     endpointRules: (p.endpointRules ?? []).map(canonicalRule).sort(by((r) => r.product)),
+    boostAllowance: p.boostAllowance
+      ? {
+          maxExtraQuotaPercent: p.boostAllowance.maxExtraQuotaPercent,
+          maxExtraRatePercent: p.boostAllowance.maxExtraRatePercent,
+          maxDurationSeconds: p.boostAllowance.maxDurationSeconds,
+          maxBoosts: p.boostAllowance.maxBoosts,
+          windowSeconds: p.boostAllowance.windowSeconds,
+        }
+      : null,
   };
 }
 

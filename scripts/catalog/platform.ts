@@ -3,7 +3,7 @@
  * (the gateway) with a bearer token: plain `fetch`, one operation per request. Reads are paged
  * (100 per page); every mutation answers with its payload's typed `errors`.
  */
-import type { Documentation, KeyValue, Quota, TypeFields } from './file';
+import type { BoostAllowance, Documentation, KeyValue, Quota, TypeFields } from './file';
 
 export class ApiError extends Error {
   constructor(
@@ -142,6 +142,7 @@ export interface ApiPlan {
   accessRequestLimit: { unlimited: boolean; allowance: number | null; renewalSeconds: number | null };
   tier: number;
   trialDays: number | null;
+  boostAllowance: BoostAllowance | null;
   endpointRules: {
     productId: string;
     allow: { path: string; methods: string[] }[];
@@ -208,6 +209,7 @@ export async function readPlatform(client: GraphqlClient): Promise<PlatformState
         quota { unlimited requests period periodSeconds } rateLimit { unlimited requests perSeconds } quotaScope
         keyExpiresAfterSeconds jwtScopes credentialKind credentialMetadata { key value } autoApprove
         accessRequestLimit { unlimited allowance renewalSeconds } tier trialDays
+        boostAllowance { maxExtraQuotaPercent maxExtraRatePercent maxDurationSeconds maxBoosts windowSeconds }
         endpointRules { productId allow { path methods } allowedTypes { name fields } restrictedTypes { name fields } } } }
       ${PAGE_INFO} } }`,
   );

@@ -164,6 +164,7 @@ function planInFile(p: ApiPlan, key: string, n: Names): FilePlan {
       : { allowance: p.accessRequestLimit.allowance!, renewalSeconds: p.accessRequestLimit.renewalSeconds! },
     tier: p.tier,
     trialDays: p.trialDays,
+    boostAllowance: p.boostAllowance,
     endpointRules: p.endpointRules.map((r) => ({
       product: n.productSlug.get(r.productId) ?? `?${r.productId}`,
       allow: r.allow,
@@ -439,6 +440,7 @@ function planSettings(file: FilePlan, catalogIds: Map<string, string>, productId
     accessRequestLimit: file.accessRequestLimit,
     tier: file.tier,
     trialDays: file.trialDays,
+    boostAllowance: file.boostAllowance,
     endpointRules: file.endpointRules.map((r) => ({
       productId: productIds.get(r.product)!,
       allow: r.allow,

@@ -11,6 +11,8 @@ import { AccessRequest } from './entities/access-request';
 import { Credential } from './entities/credential';
 import { WebhookEndpoint } from './entities/webhook-endpoint';
 import { WebhookDelivery } from './entities/webhook-delivery';
+import { QuotaBoost } from './entities/quota-boost';
+import { UpgradeOffer } from './entities/upgrade-offer';
 import { migrations } from './migrations';
 // type-graphql registers types in import order and the printed schema follows it: the app
 // types and operations are registered before the organization ones (keep this order).
@@ -30,6 +32,8 @@ import { EntitlementResolver, OrganizationEntitlementsResolver, ViewerEntitlemen
 import { GovernanceResolver } from './resolvers/governance.resolver';
 import { AccessReviewResolver, CredentialRevocationResolver } from './resolvers/access-review.resolver';
 import { WebhookEndpointResolver } from './resolvers/webhook.resolver';
+import { CredentialQuotaBoostsResolver, QuotaBoostResolver } from './resolvers/quota-boost.resolver';
+import { UpgradeOfferResolver } from './resolvers/upgrade-offer.resolver';
 import { resolveAccessRequestReference } from './access-request.reference';
 import { resolveCredentialReference } from './credential.reference';
 import { developersJobs } from './jobs';
@@ -61,6 +65,8 @@ export const developersSubgraph: SubgraphModule = {
     Credential,
     WebhookEndpoint,
     WebhookDelivery,
+    QuotaBoost,
+    UpgradeOffer,
   ],
   migrations,
   buildSchema: (pubsub) =>
@@ -90,6 +96,9 @@ export const developersSubgraph: SubgraphModule = {
         AccessReviewResolver,
         CredentialRevocationResolver,
         WebhookEndpointResolver,
+        QuotaBoostResolver,
+        CredentialQuotaBoostsResolver,
+        UpgradeOfferResolver,
       ],
       references: {
         Organization: resolveOrganizationReference as never,

@@ -54,6 +54,8 @@ describe('developers schema', () => {
       'leadSeconds',
       'accessRequest',
       'credential',
+      'quotaBoost',
+      'upgradeOffer',
     ]);
     expect(fields('Subscription')).toEqual(expect.arrayContaining(['accessRequestEvents', 'quotaWarnings']));
   });

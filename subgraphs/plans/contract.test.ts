@@ -46,6 +46,7 @@ describe('plans.plan_contract and its reader', () => {
       autoApprove: true,
       tier: 7,
       trialDays: 14,
+      boostAllowance: { maxExtraQuotaPercent: 50, maxExtraRatePercent: 0, maxDurationSeconds: 3600, maxBoosts: 2, windowSeconds: 86400 },
     };
     const created = await subgraphRequest(plans.url, CREATE, { input }, admin);
     expect(created.data.createPlan.errors).toEqual([]);
@@ -74,6 +75,7 @@ describe('plans.plan_contract and its reader', () => {
       version: 1,
       credential_kind: 'API_KEY',
       endpoint_rules: [],
+      boost_allowance: { maxExtraQuotaPercent: 50, maxExtraRatePercent: 0, maxDurationSeconds: 3600, maxBoosts: 2, windowSeconds: 86400 },
     });
   });
 

@@ -29,7 +29,8 @@ import { plansSubgraph } from '.';
 const PLAN_FIELDS = `id name displayName description descriptionHtml status version tier trialDays autoApprove quotaScope
   keyExpiresAfterSeconds jwtScopes publishedAt archivedAt createdAt updatedAt
   quota { unlimited requests period periodSeconds } rateLimit { unlimited requests perSeconds }
-  accessRequestLimit { unlimited allowance renewalSeconds } credentialMetadata { key value } catalogs { id }`;
+  accessRequestLimit { unlimited allowance renewalSeconds } credentialMetadata { key value } catalogs { id }
+  boostAllowance { maxExtraQuotaPercent maxExtraRatePercent maxDurationSeconds maxBoosts windowSeconds }`;
 
 const ERRORS = 'errors { code field message }';
 
@@ -55,6 +56,7 @@ const VERSIONS = `query($planId: ID!, $first: Int, $after: String) {
         name displayName description quotaScope keyExpiresAfterSeconds jwtScopes autoApprove tier trialDays
         quota { unlimited requests period periodSeconds } rateLimit { unlimited requests perSeconds }
         accessRequestLimit { unlimited allowance renewalSeconds } credentialMetadata { key value } catalogs { id }
+        boostAllowance { maxExtraQuotaPercent maxExtraRatePercent maxDurationSeconds maxBoosts windowSeconds }
       }
     } }
   }
@@ -214,6 +216,13 @@ describe('plans: create, read, update, versions', () => {
       accessRequestLimit: { allowance: 3, renewalSeconds: 86400 },
       tier: 20,
       trialDays: 14,
+      boostAllowance: {
+        maxExtraQuotaPercent: 50,
+        maxExtraRatePercent: 100,
+        maxDurationSeconds: 86400,
+        maxBoosts: 2,
+        windowSeconds: 2592000,
+      },
       status: 'PUBLISHED',
     });
     expect(plan).toMatchObject({
@@ -236,6 +245,13 @@ describe('plans: create, read, update, versions', () => {
       accessRequestLimit: { unlimited: false, allowance: 3, renewalSeconds: 86400 },
       tier: 20,
       trialDays: 14,
+      boostAllowance: {
+        maxExtraQuotaPercent: 50,
+        maxExtraRatePercent: 100,
+        maxDurationSeconds: 86400,
+        maxBoosts: 2,
+        windowSeconds: 2592000,
+      },
       archivedAt: null,
     });
     expect(plan.descriptionHtml).toContain('<strong>Fast</strong>');
@@ -276,6 +292,7 @@ describe('plans: create, read, update, versions', () => {
       'tier',
       'trialDays',
       'endpointRules',
+      'boostAllowance',
       'status',
     ]);
     expect(v1.changes.every((c: any) => c.before === null)).toBe(true);
@@ -317,6 +334,7 @@ describe('plans: create, read, update, versions', () => {
       'version',
       'credential_kind',
       'endpoint_rules',
+      'boost_allowance',
     ]);
     expect(rows[0]).toEqual({
       id: plan.id,
@@ -339,7 +357,49 @@ describe('plans: create, read, update, versions', () => {
       version: 1,
       credential_kind: 'API_KEY',
       endpoint_rules: [],
+      boost_allowance: {
+        maxExtraQuotaPercent: 50,
+        maxExtraRatePercent: 100,
+        maxDurationSeconds: 86400,
+        maxBoosts: 2,
+        windowSeconds: 2592000,
+      },
     });
+  });
+
+  it('refuses a boost allowance out of bounds, and clears it with null', async () => {
+    const created = await createPlan(h);
+    const bad = await gql(h, MUTATIONS.updatePlan, {
+      input: {
+        id: created.id,
+        boostAllowance: { maxExtraQuotaPercent: 0, maxExtraRatePercent: 0, maxDurationSeconds: 10, maxBoosts: 0, windowSeconds: 60 },
+      },
+    });
+    expect(bad.data.updatePlan.errors.map((e: any) => [e.code, e.field])).toEqual([
+      ['VALIDATION_FAILED', 'input.boostAllowance'],
+      ['VALIDATION_FAILED', 'input.boostAllowance.maxDurationSeconds'],
+      ['VALIDATION_FAILED', 'input.boostAllowance.maxBoosts'],
+      ['VALIDATION_FAILED', 'input.boostAllowance.windowSeconds'],
+    ]);
+    const set = await ok(h, 'updatePlan', {
+      id: created.id,
+      boostAllowance: {
+        maxExtraQuotaPercent: 50,
+        maxExtraRatePercent: 100,
+        maxDurationSeconds: 86400,
+        maxBoosts: 2,
+        windowSeconds: 2592000,
+      },
+    });
+    expect(set.boostAllowance).toEqual({
+      maxExtraQuotaPercent: 50,
+      maxExtraRatePercent: 100,
+      maxDurationSeconds: 86400,
+      maxBoosts: 2,
+      windowSeconds: 2592000,
+    });
+    const cleared = await ok(h, 'updatePlan', { id: created.id, boostAllowance: null });
+    expect(cleared.boostAllowance).toBeNull();
   });
 
   it('gives a minimal plan its defaults, and the named periods their seconds', async () => {

@@ -201,6 +201,42 @@ describe('provider sync: keys', () => {
     );
   });
 
+  it('applies an ACTIVE quota boost as a policy of the key (highest limits win), and takes it off and deletes it when the boost ends, keeping the counter', async () => {
+    const plan = await createPlan(h, { quota: { requests: 100, period: 'DAY' }, rateLimit: { requests: 10, perSeconds: 1 } });
+    const product = await createProduct(h);
+    const cred = await credential(plan.id, [product.id]);
+    await enqueue(h, 'provider.issueKey', { credentialId: cred.id }, `key:${cred.id}`);
+    const issued = await waitForKey(cred.id, (r) => r.status === 'ACTIVE');
+    h.tyk.setQuotaUsed(issued.key_hash, 90);
+
+    const boostId = randomUUID();
+    const boostPolicy = `pg-boost-${boostId.replace(/-/g, '')}`;
+    await h.sql(
+      `insert into developers.quota_boost_fixture (id, credential_id, organization_id, app_id, plan_id, status, quota_max, quota_period_seconds)
+         values (?, ?, ?, ?, ?, 'ACTIVE', 150, 86400)`,
+      [boostId, cred.id, cred.organizationId, cred.appId, plan.id],
+    );
+    await enqueue(h, 'provider.updateKeyPolicies', { credentialId: cred.id }, `key:${cred.id}`);
+    const boosted = await waitForKey(cred.id, (r) => r.policy_ids.includes(boostPolicy), 'boosted key');
+    expect(boosted.policy_ids).toEqual([productPolicyIdOf(product.id), planPolicyIdOf(plan.id), boostPolicy]);
+    expect(h.tyk.policy(boostPolicy)).toMatchObject({
+      quota_max: 150,
+      quota_renewal_rate: 86400,
+      partitions: { quota: true, rate_limit: false, acl: false },
+      access_rights: {},
+    });
+    // Tyk merges: the boost's quota, the plan's rate; the counter kept.
+    expect(h.tyk.keySession(issued.key_hash)).toMatchObject({ quota_max: 150, quota_remaining: 60, rate: 10, per: 1 });
+
+    await h.sql(`update developers.quota_boost_fixture set status = 'EXPIRED' where id = ?`, [boostId]);
+    await enqueue(h, 'provider.updateKeyPolicies', { credentialId: cred.id }, `key:${cred.id}`);
+    const reverted = await waitForKey(cred.id, (r) => !r.policy_ids.includes(boostPolicy), 'reverted key');
+    expect(reverted.policy_ids).toEqual([productPolicyIdOf(product.id), planPolicyIdOf(plan.id)]);
+    expect(h.tyk.policy(boostPolicy)).toBeUndefined();
+    expect(h.tyk.quotaUsed(issued.key_hash)).toBe(90);
+    expect(h.tyk.keySession(issued.key_hash)).toMatchObject({ quota_max: 100, quota_remaining: 10 });
+  });
+
   it('keeps the policy of an archived plan while a live key uses it, revokes (deleting the key), then removes the policy', async () => {
     const plan = await createPlan(h);
     const product = await createProduct(h);

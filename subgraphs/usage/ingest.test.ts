@@ -664,6 +664,25 @@ describe('usage ingest, quota and series (database)', () => {
         ['SOFT', 50],
       ]);
       expect(got[0].used).toBeGreaterThanOrEqual(100);
+      // The projection also asks the developers subgraph to offer the next tier (a job in the ingest's
+      // transaction; one queued per counter, with the latest projection).
+      const { rows: offers } = await db.query(
+        `select j.payload from graphile_worker._private_jobs j join graphile_worker._private_tasks t on t.id = j.task_id
+          where t.identifier = 'developers.offerUpgrade' and j.key = $1`,
+        [`upgrade-check:${w.credential.id}:${w.credential.planId}`],
+      );
+      expect(offers.map((r) => r.payload)).toEqual([
+        {
+          organizationId: w.org.id,
+          appId: w.appId,
+          credentialId: w.credential.id,
+          planId: w.credential.planId,
+          projectedUsed: expect.any(Number),
+          limit: 100,
+          resetsAt: new Date(start.getTime() + HOUR).toISOString(),
+        },
+      ]);
+      expect(offers[0].payload.projectedUsed).toBeGreaterThanOrEqual(100);
     });
   });
 

@@ -215,6 +215,13 @@ export const MATRIX: MatrixRow[] = [
     variables: (w) => ({ id: w.credential }),
   },
   {
+    operation: 'Query.upgradeOffers',
+    who: 'members of the organization (offers for the apps they may see), portal admins',
+    cells: MEMBERS_OR_FORBIDDEN,
+    document: `query($org: ID!) { upgradeOffers(organizationId: $org, first: 5) { totalCount edges { node { id } } } }`,
+    variables: (w) => ({ org: w.orgA }),
+  },
+  {
     operation: 'Query.validateCredentialFormat',
     who: 'anyone, signed in or not: an offline check of the text given (format and checksum), reads no data',
     cells: cells(A, A, A, A, A, A),
@@ -722,6 +729,38 @@ export const MATRIX: MatrixRow[] = [
     // Revoked already: revoking it again changes nothing.
     document: mutation('revokeCredential', 'RevokeCredentialInput'),
     variables: (w) => ({ i: { id: w.revokedCredential } }),
+  },
+  {
+    operation: 'Mutation.grantQuotaBoost',
+    who: "ORG_ADMINs of the credential's organization (within the plan's boost allowance), portal admins",
+    cells: ORG_ADMINS_WRITE,
+    // Refused after authorization: a one-second boost is too short.
+    document: mutation('grantQuotaBoost', 'GrantQuotaBoostInput', 'quotaBoost { id }'),
+    variables: (w) => ({ i: { credentialId: w.credential, extraQuotaRequests: 1, durationSeconds: 1, reason: 'matrix' } }),
+  },
+  {
+    operation: 'Mutation.revokeQuotaBoost',
+    who: "ORG_ADMINs of the credential's organization, portal admins",
+    cells: ORG_ADMINS_WRITE,
+    // Revoked already: revoking it again changes nothing.
+    document: mutation('revokeQuotaBoost', 'RevokeQuotaBoostInput', 'quotaBoost { id }'),
+    variables: (w) => ({ i: { id: w.endedBoost } }),
+  },
+  {
+    operation: 'Mutation.acceptUpgradeOffer',
+    who: "ORG_ADMINs of the offer's organization only (not portal admins: consent is the organization's)",
+    cells: cells(U, F, A, F, F, F),
+    // Declined already: refused after authorization (INVALID_TRANSITION).
+    document: mutation('acceptUpgradeOffer', 'AcceptUpgradeOfferInput', 'upgradeOffer { id }'),
+    variables: (w) => ({ i: { id: w.declinedOffer } }),
+  },
+  {
+    operation: 'Mutation.declineUpgradeOffer',
+    who: "members of the offer's organization who may see its app only",
+    cells: MEMBERS_ONLY_WRITE,
+    // Declined already: declining it again changes nothing.
+    document: mutation('declineUpgradeOffer', 'DeclineUpgradeOfferInput', 'upgradeOffer { id }'),
+    variables: (w) => ({ i: { id: w.declinedOffer } }),
   },
   {
     operation: 'Mutation.createPlan',

@@ -94,6 +94,10 @@ export interface WorldIds {
   disposableWebhookEndpoints: Record<CallerName, string>;
   /** A FAILED delivery of `webhookEndpoint` (a redelivery is refused while the endpoint is disabled). */
   webhookDelivery: string;
+  /** A REVOKED quota boost of `credential` (revoking it again changes nothing). */
+  endedBoost: string;
+  /** A DECLINED upgrade offer for `app` (answering it again changes nothing or is refused after authorization). */
+  declinedOffer: string;
   /** Subjects of the callers (for inputs that name members). */
   subjects: Record<CallerName, string | null>;
   /** Email the pending invitation is for (nobody among the callers). */
@@ -392,6 +396,24 @@ async function populate(platform: TestPlatform, tyk: TykTestServer): Promise<Wor
     [webhookDelivery, webhookEndpoint, orgA],
   );
 
+  // A quota boost that ended and an upgrade offer that was declined (written directly: the rows
+  // revoke and answer them again, which changes nothing).
+  const endedBoost = randomUUID();
+  const declinedOffer = randomUUID();
+  const developersSql = platform.subgraphs.developers!.orm.em.getConnection();
+  await developersSql.execute(
+    `insert into developers.quota_boost (id, credential_id, organization_id, app_id, plan_id, extra_quota_requests, quota_max,
+        quota_period_seconds, starts_at, expires_at, status, reason, granted_by, granted_by_portal_admin, ended_at, revoked_by, created_at, updated_at)
+       values (?, ?, ?, ?, ?, 1, 1001, 86400, now() - interval '1 hour', now() + interval '1 hour', 'REVOKED', 'world', 'world', true, now(), 'world', now(), now())`,
+    [endedBoost, credential, orgA, app, plan],
+  );
+  await developersSql.execute(
+    `insert into developers.upgrade_offer (id, organization_id, app_id, credential_id, from_plan_id, to_plan_id, status, projected_used,
+        quota_limit, window_resets_at, expires_at, decided_by, decided_at, created_at, updated_at)
+       values (?, ?, ?, ?, ?, ?, 'DECLINED', 2000, 1000, now() + interval '1 day', now() + interval '7 days', 'world', now(), now(), now())`,
+    [declinedOffer, orgA, app, credential, plan, autoPlan],
+  );
+
   const subjects = Object.fromEntries(CALLERS.map((c) => [c, identities[c]?.sub ?? null])) as Record<CallerName, string | null>;
   return {
     platform,
@@ -413,6 +435,8 @@ async function populate(platform: TestPlatform, tyk: TykTestServer): Promise<Wor
       accessRequest,
       credential,
       revokedCredential,
+      endedBoost,
+      declinedOffer,
       pendingInvitation,
       revokedInvitation,
       privateCatalog,

@@ -327,6 +327,17 @@ export async function credentialContractFixture(sql: Harness['sql']): Promise<vo
       status text not null, expires_at timestamptz, revokes_at timestamptz, alias text not null, metadata jsonb not null,
       pending_secret_encrypted text, replaces_credential_id uuid, created_at timestamptz not null default now(), version integer not null default 1)`);
   await sql(`create view developers.credential_contract as select ${CONTRACT_COLUMNS.join(', ')} from developers.credential_fixture`);
+  // Quota boosts as developers publishes them (`developers.quota_boost_contract`).
+  await sql(`
+    create table developers.quota_boost_fixture (
+      id uuid primary key, credential_id uuid not null, organization_id uuid not null, app_id uuid not null, plan_id uuid not null,
+      status text not null, quota_max integer, quota_period_seconds integer, rate_requests integer, rate_per_seconds integer,
+      starts_at timestamptz not null default now(), expires_at timestamptz not null default now() + interval '1 hour')`);
+  await sql(`
+    create view developers.quota_boost_contract as
+      select id, credential_id, organization_id, app_id, plan_id, status, quota_max, quota_period_seconds, rate_requests, rate_per_seconds,
+             starts_at, expires_at
+        from developers.quota_boost_fixture`);
 }
 
 const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';

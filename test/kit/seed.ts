@@ -41,6 +41,13 @@ export interface PlanOptions {
   accessRequestLimit?: { allowance: number; renewalSeconds: number } | null;
   keyExpiresAfterSeconds?: number | null;
   credentialMetadata?: { key: string; value: string }[];
+  boostAllowance?: {
+    maxExtraQuotaPercent: number;
+    maxExtraRatePercent: number;
+    maxDurationSeconds: number;
+    maxBoosts: number;
+    windowSeconds: number;
+  } | null;
 }
 
 export interface OrganizationOptions {
@@ -149,6 +156,7 @@ export class Seed {
       keyExpiresAfterSeconds: options.keyExpiresAfterSeconds ?? null,
       ...(options.credentialMetadata ? { credentialMetadata: options.credentialMetadata } : {}),
       ...(options.jwtScopes ? { jwtScopes: options.jwtScopes } : {}),
+      ...(options.boostAllowance ? { boostAllowance: options.boostAllowance } : {}),
     });
   }
 

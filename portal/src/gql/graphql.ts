@@ -20,14 +20,26 @@ export type AccessRequestEventType =
   | 'CREDENTIAL_EXPIRING'
   /** A credential was created by an approval (`credential`, and `accessRequest`). */
   | 'CREDENTIAL_ISSUED'
+  /** A scheduled revocation for want of use was called off: `reason` is USED (the credential was used after the revocation was scheduled) or KEPT (`keepCredential`). The credential stays ACTIVE. */
+  | 'CREDENTIAL_REVOCATION_CANCELLED'
+  /** An access review scheduled the revocation of a credential unused for a while (`revokeUnusedCredentials`): it is revoked at `revokeAt` unless it is used before then or an ORG_ADMIN keeps it (`keepCredential`). `reason` says why. */
+  | 'CREDENTIAL_REVOCATION_SCHEDULED'
   /** A credential was revoked, or its rotation grace period ended (`credential` is set). */
   | 'CREDENTIAL_REVOKED'
   /** A credential was rotated: `credential` is the new one, its `replaces` the old one (revoked after the grace period). */
   | 'CREDENTIAL_ROTATED'
+  /** A quota boost reached its `expiresAt`: the key is back to its plan’s limits (`quotaBoost` and `credential` are set). */
+  | 'QUOTA_BOOST_EXPIRED'
+  /** A temporary quota boost was granted on a credential (`quotaBoost` and `credential` are set). */
+  | 'QUOTA_BOOST_GRANTED'
+  /** A quota boost was ended early (`quotaBoost` and `credential` are set). */
+  | 'QUOTA_BOOST_REVOKED'
   /** A portal admin rejected the request (`accessRequest` is set). */
   | 'REJECTED'
   /** A member requested access (`accessRequest` is set). */
-  | 'REQUESTED';
+  | 'REQUESTED'
+  /** The organization is offered the next tier for an app whose usage is projected to pass its plan’s quota (`upgradeOffer` and `credential` are set). Nothing changes until it is accepted. */
+  | 'UPGRADE_OFFERED';
 
 /** What an access request asks for. */
 export type AccessRequestKind =
@@ -68,7 +80,7 @@ export type AppVisibility =
 export type ApproveAccessRequestInput = {
   /** Access request id. */
   id: string | number;
-  /** Makes a retry safe (1–128 printable ASCII characters without spaces, e.g. a UUID you generate per request). Within 24 hours, the same key from the same caller (token subject) with the same input returns the first result — the same access request, as it is now — instead of a conflict or a second effect; with other input it is IDEMPOTENCY_KEY_REUSED. Keys are scoped per caller and mutation. A concurrent retry waits for the first call. A call that failed stored nothing: its retry runs again. Covered mutations: `createOrganization`, `requestOrganization`, `createTeam`, `createApp`, `requestAccess`, `approveAccessRequest`, `rejectAccessRequest`, `rotateCredential`, `createProduct`, `createCatalog`, `createPlan`, `proposePlanChange`, `approvePlanChange`, `rejectPlanChange`, `inviteMember`, `approveOrganization`, `rejectOrganization`, `registerProvider`. */
+  /** Makes a retry safe (1–128 printable ASCII characters without spaces, e.g. a UUID you generate per request). Within 24 hours, the same key from the same caller (token subject) with the same input returns the first result — the same access request, as it is now — instead of a conflict or a second effect; with other input it is IDEMPOTENCY_KEY_REUSED. Keys are scoped per caller and mutation. A concurrent retry waits for the first call. A call that failed stored nothing: its retry runs again. Covered mutations: `createOrganization`, `requestOrganization`, `createTeam`, `createApp`, `requestAccess`, `approveAccessRequest`, `rejectAccessRequest`, `rotateCredential`, `createProduct`, `createCatalog`, `createPlan`, `proposePlanChange`, `approvePlanChange`, `rejectPlanChange`, `inviteMember`, `approveOrganization`, `rejectOrganization`, `registerProvider`, `grantQuotaBoost`, `acceptUpgradeOffer`. */
   idempotencyKey?: string | null | undefined;
 };
 
@@ -76,7 +88,7 @@ export type ApproveAccessRequestInput = {
 export type ApproveOrganizationInput = {
   /** Organization id. */
   id: string | number;
-  /** Makes a retry safe (1–128 printable ASCII characters without spaces, e.g. a UUID you generate per request). Within 24 hours, the same key from the same caller (token subject) with the same input returns the first result — the same organization, as it is now (without a key, approving an ACTIVE organization again also changes nothing) — instead of a conflict or a second effect; with other input it is IDEMPOTENCY_KEY_REUSED. Keys are scoped per caller and mutation. A concurrent retry waits for the first call. A call that failed stored nothing: its retry runs again. Covered mutations: `createOrganization`, `requestOrganization`, `createTeam`, `createApp`, `requestAccess`, `approveAccessRequest`, `rejectAccessRequest`, `rotateCredential`, `createProduct`, `createCatalog`, `createPlan`, `proposePlanChange`, `approvePlanChange`, `rejectPlanChange`, `inviteMember`, `approveOrganization`, `rejectOrganization`, `registerProvider`. */
+  /** Makes a retry safe (1–128 printable ASCII characters without spaces, e.g. a UUID you generate per request). Within 24 hours, the same key from the same caller (token subject) with the same input returns the first result — the same organization, as it is now (without a key, approving an ACTIVE organization again also changes nothing) — instead of a conflict or a second effect; with other input it is IDEMPOTENCY_KEY_REUSED. Keys are scoped per caller and mutation. A concurrent retry waits for the first call. A call that failed stored nothing: its retry runs again. Covered mutations: `createOrganization`, `requestOrganization`, `createTeam`, `createApp`, `requestAccess`, `approveAccessRequest`, `rejectAccessRequest`, `rotateCredential`, `createProduct`, `createCatalog`, `createPlan`, `proposePlanChange`, `approvePlanChange`, `rejectPlanChange`, `inviteMember`, `approveOrganization`, `rejectOrganization`, `registerProvider`, `grantQuotaBoost`, `acceptUpgradeOffer`. */
   idempotencyKey?: string | null | undefined;
 };
 
@@ -84,15 +96,29 @@ export type ApproveOrganizationInput = {
 export type ApprovePlanChangeInput = {
   /** The PENDING change request. */
   id: string | number;
-  /** Makes a retry safe (1–128 printable ASCII characters without spaces, e.g. a UUID you generate per request). Within 24 hours, the same key from the same caller (token subject) with the same input returns the first result — the same change request and plan, as they are now (a SUPERSEDED answer stores no key) — instead of a conflict or a second effect; with other input it is IDEMPOTENCY_KEY_REUSED. Keys are scoped per caller and mutation. A concurrent retry waits for the first call. A call that failed stored nothing: its retry runs again. Covered mutations: `createOrganization`, `requestOrganization`, `createTeam`, `createApp`, `requestAccess`, `approveAccessRequest`, `rejectAccessRequest`, `rotateCredential`, `createProduct`, `createCatalog`, `createPlan`, `proposePlanChange`, `approvePlanChange`, `rejectPlanChange`, `inviteMember`, `approveOrganization`, `rejectOrganization`, `registerProvider`. */
+  /** Makes a retry safe (1–128 printable ASCII characters without spaces, e.g. a UUID you generate per request). Within 24 hours, the same key from the same caller (token subject) with the same input returns the first result — the same change request and plan, as they are now (a SUPERSEDED answer stores no key) — instead of a conflict or a second effect; with other input it is IDEMPOTENCY_KEY_REUSED. Keys are scoped per caller and mutation. A concurrent retry waits for the first call. A call that failed stored nothing: its retry runs again. Covered mutations: `createOrganization`, `requestOrganization`, `createTeam`, `createApp`, `requestAccess`, `approveAccessRequest`, `rejectAccessRequest`, `rotateCredential`, `createProduct`, `createCatalog`, `createPlan`, `proposePlanChange`, `approvePlanChange`, `rejectPlanChange`, `inviteMember`, `approveOrganization`, `rejectOrganization`, `registerProvider`, `grantQuotaBoost`, `acceptUpgradeOffer`. */
   idempotencyKey?: string | null | undefined;
+};
+
+/** What an ORG_ADMIN may grant as a temporary quota boost on a credential under the plan (`grantQuotaBoost`). Set it to null so that only portal admins grant boosts. */
+export type BoostAllowanceInput = {
+  /** Boosts an organization may grant itself per credential within `windowSeconds`, 1–100. */
+  maxBoosts: number;
+  /** Longest boost in seconds, 60–2592000 (30 days). */
+  maxDurationSeconds: number;
+  /** Extra quota a boost may add, in percent of the plan’s quota, 0–1000. */
+  maxExtraQuotaPercent: number;
+  /** Extra rate a boost may add, in percent of the plan’s rate limit, 0–1000 (at least one of the two above 0). */
+  maxExtraRatePercent: number;
+  /** The window `maxBoosts` counts in, 3600–31536000 seconds. */
+  windowSeconds: number;
 };
 
 /** A new app of an organization. */
 export type CreateAppInput = {
   /** What the app does, at most 2000 characters. */
   description?: string | null | undefined;
-  /** Makes a retry safe (1–128 printable ASCII characters without spaces, e.g. a UUID you generate per request). Within 24 hours, the same key from the same caller (token subject) with the same input returns the first result — the same app, as it is now — instead of a conflict or a second effect; with other input it is IDEMPOTENCY_KEY_REUSED. Keys are scoped per caller and mutation. A concurrent retry waits for the first call. A call that failed stored nothing: its retry runs again. Covered mutations: `createOrganization`, `requestOrganization`, `createTeam`, `createApp`, `requestAccess`, `approveAccessRequest`, `rejectAccessRequest`, `rotateCredential`, `createProduct`, `createCatalog`, `createPlan`, `proposePlanChange`, `approvePlanChange`, `rejectPlanChange`, `inviteMember`, `approveOrganization`, `rejectOrganization`, `registerProvider`. */
+  /** Makes a retry safe (1–128 printable ASCII characters without spaces, e.g. a UUID you generate per request). Within 24 hours, the same key from the same caller (token subject) with the same input returns the first result — the same app, as it is now — instead of a conflict or a second effect; with other input it is IDEMPOTENCY_KEY_REUSED. Keys are scoped per caller and mutation. A concurrent retry waits for the first call. A call that failed stored nothing: its retry runs again. Covered mutations: `createOrganization`, `requestOrganization`, `createTeam`, `createApp`, `requestAccess`, `approveAccessRequest`, `rejectAccessRequest`, `rotateCredential`, `createProduct`, `createCatalog`, `createPlan`, `proposePlanChange`, `approvePlanChange`, `rejectPlanChange`, `inviteMember`, `approveOrganization`, `rejectOrganization`, `registerProvider`, `grantQuotaBoost`, `acceptUpgradeOffer`. */
   idempotencyKey?: string | null | undefined;
   /** Name, 1–120 characters, unique (case-insensitively) within the organization. */
   name: string;
@@ -154,7 +180,7 @@ export type GraphqlTypeFieldsInput = {
 export type InviteMemberInput = {
   /** Email address of the invitee; whoever signs in with it may accept (matched case-insensitively). */
   email: string;
-  /** Makes a retry safe (1–128 printable ASCII characters without spaces, e.g. a UUID you generate per request). Within 24 hours, the same key from the same caller (token subject) with the same input returns the first result — the same invitation, as it is now (an invitation carries no token: the invitee accepts it by signing in with the email address; the address is compared case-insensitively) — instead of a conflict or a second effect; with other input it is IDEMPOTENCY_KEY_REUSED. Keys are scoped per caller and mutation. A concurrent retry waits for the first call. A call that failed stored nothing: its retry runs again. Covered mutations: `createOrganization`, `requestOrganization`, `createTeam`, `createApp`, `requestAccess`, `approveAccessRequest`, `rejectAccessRequest`, `rotateCredential`, `createProduct`, `createCatalog`, `createPlan`, `proposePlanChange`, `approvePlanChange`, `rejectPlanChange`, `inviteMember`, `approveOrganization`, `rejectOrganization`, `registerProvider`. */
+  /** Makes a retry safe (1–128 printable ASCII characters without spaces, e.g. a UUID you generate per request). Within 24 hours, the same key from the same caller (token subject) with the same input returns the first result — the same invitation, as it is now (an invitation carries no token: the invitee accepts it by signing in with the email address; the address is compared case-insensitively) — instead of a conflict or a second effect; with other input it is IDEMPOTENCY_KEY_REUSED. Keys are scoped per caller and mutation. A concurrent retry waits for the first call. A call that failed stored nothing: its retry runs again. Covered mutations: `createOrganization`, `requestOrganization`, `createTeam`, `createApp`, `requestAccess`, `approveAccessRequest`, `rejectAccessRequest`, `rotateCredential`, `createProduct`, `createCatalog`, `createPlan`, `proposePlanChange`, `approvePlanChange`, `rejectPlanChange`, `inviteMember`, `approveOrganization`, `rejectOrganization`, `registerProvider`, `grantQuotaBoost`, `acceptUpgradeOffer`. */
   idempotencyKey?: string | null | undefined;
   /** Organization to invite into (must be ACTIVE). */
   organizationId: string | number;
@@ -219,6 +245,8 @@ export type PlanChangesInput = {
   accessRequestLimit?: AccessRequestLimitInput | null | undefined;
   /** Approve access requests under the plan at once. */
   autoApprove?: boolean | null | undefined;
+  /** What ORG_ADMINs may grant themselves as temporary quota boosts; null = only portal admins grant boosts. */
+  boostAllowance?: BoostAllowanceInput | null | undefined;
   /** Ids of the catalogs the plan is offered in (at most 100); a plan is visible only through them, and publishing needs at least one. Replaces the whole list; a PUBLISHED plan keeps at least one. */
   catalogIds?: Array<string | number> | null | undefined;
   /** What approved access receives: API_KEY (default) or OAUTH_CLIENT (OAuth2 client credentials at the provider’s identity provider, with the plan’s `jwtScopes`; a plan with OAUTH_CLIENT needs at least one scope). Credentials issued before a change keep their kind. */
@@ -293,7 +321,7 @@ export type ProposePlanChangeInput = {
   expectedVersion?: number | null | undefined;
   /** The plan to change. */
   id: string | number;
-  /** Makes a retry safe (1–128 printable ASCII characters without spaces, e.g. a UUID you generate per request). Within 24 hours, the same key from the same caller (token subject) with the same input returns the first result — the same change request, as it is now (a setting sent as null, which unsets it, differs from one left out) — instead of a conflict or a second effect; with other input it is IDEMPOTENCY_KEY_REUSED. Keys are scoped per caller and mutation. A concurrent retry waits for the first call. A call that failed stored nothing: its retry runs again. Covered mutations: `createOrganization`, `requestOrganization`, `createTeam`, `createApp`, `requestAccess`, `approveAccessRequest`, `rejectAccessRequest`, `rotateCredential`, `createProduct`, `createCatalog`, `createPlan`, `proposePlanChange`, `approvePlanChange`, `rejectPlanChange`, `inviteMember`, `approveOrganization`, `rejectOrganization`, `registerProvider`. */
+  /** Makes a retry safe (1–128 printable ASCII characters without spaces, e.g. a UUID you generate per request). Within 24 hours, the same key from the same caller (token subject) with the same input returns the first result — the same change request, as it is now (a setting sent as null, which unsets it, differs from one left out) — instead of a conflict or a second effect; with other input it is IDEMPOTENCY_KEY_REUSED. Keys are scoped per caller and mutation. A concurrent retry waits for the first call. A call that failed stored nothing: its retry runs again. Covered mutations: `createOrganization`, `requestOrganization`, `createTeam`, `createApp`, `requestAccess`, `approveAccessRequest`, `rejectAccessRequest`, `rotateCredential`, `createProduct`, `createCatalog`, `createPlan`, `proposePlanChange`, `approvePlanChange`, `rejectPlanChange`, `inviteMember`, `approveOrganization`, `rejectOrganization`, `registerProvider`, `grantQuotaBoost`, `acceptUpgradeOffer`. */
   idempotencyKey?: string | null | undefined;
   /** Why, for the approver: 1–1000 characters. */
   reason: string;
@@ -358,7 +386,7 @@ export type RateLimitInput = {
 export type RejectAccessRequestInput = {
   /** Access request id. */
   id: string | number;
-  /** Makes a retry safe (1–128 printable ASCII characters without spaces, e.g. a UUID you generate per request). Within 24 hours, the same key from the same caller (token subject) with the same input returns the first result — the same access request, as it is now (the reason compared after trimming) — instead of a conflict or a second effect; with other input it is IDEMPOTENCY_KEY_REUSED. Keys are scoped per caller and mutation. A concurrent retry waits for the first call. A call that failed stored nothing: its retry runs again. Covered mutations: `createOrganization`, `requestOrganization`, `createTeam`, `createApp`, `requestAccess`, `approveAccessRequest`, `rejectAccessRequest`, `rotateCredential`, `createProduct`, `createCatalog`, `createPlan`, `proposePlanChange`, `approvePlanChange`, `rejectPlanChange`, `inviteMember`, `approveOrganization`, `rejectOrganization`, `registerProvider`. */
+  /** Makes a retry safe (1–128 printable ASCII characters without spaces, e.g. a UUID you generate per request). Within 24 hours, the same key from the same caller (token subject) with the same input returns the first result — the same access request, as it is now (the reason compared after trimming) — instead of a conflict or a second effect; with other input it is IDEMPOTENCY_KEY_REUSED. Keys are scoped per caller and mutation. A concurrent retry waits for the first call. A call that failed stored nothing: its retry runs again. Covered mutations: `createOrganization`, `requestOrganization`, `createTeam`, `createApp`, `requestAccess`, `approveAccessRequest`, `rejectAccessRequest`, `rotateCredential`, `createProduct`, `createCatalog`, `createPlan`, `proposePlanChange`, `approvePlanChange`, `rejectPlanChange`, `inviteMember`, `approveOrganization`, `rejectOrganization`, `registerProvider`, `grantQuotaBoost`, `acceptUpgradeOffer`. */
   idempotencyKey?: string | null | undefined;
   /** Why it is turned down, 1–1000 characters; shown to the organization's members. */
   reason: string;
@@ -368,7 +396,7 @@ export type RejectAccessRequestInput = {
 export type RejectPlanChangeInput = {
   /** The PENDING change request. */
   id: string | number;
-  /** Makes a retry safe (1–128 printable ASCII characters without spaces, e.g. a UUID you generate per request). Within 24 hours, the same key from the same caller (token subject) with the same input returns the first result — the same change request, as it is now (the reason compared after trimming) — instead of a conflict or a second effect; with other input it is IDEMPOTENCY_KEY_REUSED. Keys are scoped per caller and mutation. A concurrent retry waits for the first call. A call that failed stored nothing: its retry runs again. Covered mutations: `createOrganization`, `requestOrganization`, `createTeam`, `createApp`, `requestAccess`, `approveAccessRequest`, `rejectAccessRequest`, `rotateCredential`, `createProduct`, `createCatalog`, `createPlan`, `proposePlanChange`, `approvePlanChange`, `rejectPlanChange`, `inviteMember`, `approveOrganization`, `rejectOrganization`, `registerProvider`. */
+  /** Makes a retry safe (1–128 printable ASCII characters without spaces, e.g. a UUID you generate per request). Within 24 hours, the same key from the same caller (token subject) with the same input returns the first result — the same change request, as it is now (the reason compared after trimming) — instead of a conflict or a second effect; with other input it is IDEMPOTENCY_KEY_REUSED. Keys are scoped per caller and mutation. A concurrent retry waits for the first call. A call that failed stored nothing: its retry runs again. Covered mutations: `createOrganization`, `requestOrganization`, `createTeam`, `createApp`, `requestAccess`, `approveAccessRequest`, `rejectAccessRequest`, `rotateCredential`, `createProduct`, `createCatalog`, `createPlan`, `proposePlanChange`, `approvePlanChange`, `rejectPlanChange`, `inviteMember`, `approveOrganization`, `rejectOrganization`, `registerProvider`, `grantQuotaBoost`, `acceptUpgradeOffer`. */
   idempotencyKey?: string | null | undefined;
   /** Why it is rejected, for the proposer: 1–1000 characters. */
   reason: string;
@@ -378,7 +406,7 @@ export type RejectPlanChangeInput = {
 export type RequestAccessInput = {
   /** The app that is to use the products (of an ACTIVE organization you belong to). */
   appId: string | number;
-  /** Makes a retry safe (1–128 printable ASCII characters without spaces, e.g. a UUID you generate per request). Within 24 hours, the same key from the same caller (token subject) with the same input returns the first result — the same access request and credential, `secret` null (the same app, plan and products in any order and case are the same input) — instead of a conflict or a second effect; with other input it is IDEMPOTENCY_KEY_REUSED. Keys are scoped per caller and mutation. A concurrent retry waits for the first call. A call that failed stored nothing: its retry runs again. Covered mutations: `createOrganization`, `requestOrganization`, `createTeam`, `createApp`, `requestAccess`, `approveAccessRequest`, `rejectAccessRequest`, `rotateCredential`, `createProduct`, `createCatalog`, `createPlan`, `proposePlanChange`, `approvePlanChange`, `rejectPlanChange`, `inviteMember`, `approveOrganization`, `rejectOrganization`, `registerProvider`. */
+  /** Makes a retry safe (1–128 printable ASCII characters without spaces, e.g. a UUID you generate per request). Within 24 hours, the same key from the same caller (token subject) with the same input returns the first result — the same access request and credential, `secret` null (the same app, plan and products in any order and case are the same input) — instead of a conflict or a second effect; with other input it is IDEMPOTENCY_KEY_REUSED. Keys are scoped per caller and mutation. A concurrent retry waits for the first call. A call that failed stored nothing: its retry runs again. Covered mutations: `createOrganization`, `requestOrganization`, `createTeam`, `createApp`, `requestAccess`, `approveAccessRequest`, `rejectAccessRequest`, `rotateCredential`, `createProduct`, `createCatalog`, `createPlan`, `proposePlanChange`, `approvePlanChange`, `rejectPlanChange`, `inviteMember`, `approveOrganization`, `rejectOrganization`, `registerProvider`, `grantQuotaBoost`, `acceptUpgradeOffer`. */
   idempotencyKey?: string | null | undefined;
   /** The plan: PUBLISHED and offered in a catalog your organization may see. */
   planId: string | number;
@@ -388,7 +416,7 @@ export type RequestAccessInput = {
 
 /** An organization a developer asks for; a portal admin approves or rejects it. */
 export type RequestOrganizationInput = {
-  /** Makes a retry safe (1–128 printable ASCII characters without spaces, e.g. a UUID you generate per request). Within 24 hours, the same key from the same caller (token subject) with the same input returns the first result — the same organization, as it is now — instead of a conflict or a second effect; with other input it is IDEMPOTENCY_KEY_REUSED. Keys are scoped per caller and mutation. A concurrent retry waits for the first call. A call that failed stored nothing: its retry runs again. Covered mutations: `createOrganization`, `requestOrganization`, `createTeam`, `createApp`, `requestAccess`, `approveAccessRequest`, `rejectAccessRequest`, `rotateCredential`, `createProduct`, `createCatalog`, `createPlan`, `proposePlanChange`, `approvePlanChange`, `rejectPlanChange`, `inviteMember`, `approveOrganization`, `rejectOrganization`, `registerProvider`. */
+  /** Makes a retry safe (1–128 printable ASCII characters without spaces, e.g. a UUID you generate per request). Within 24 hours, the same key from the same caller (token subject) with the same input returns the first result — the same organization, as it is now — instead of a conflict or a second effect; with other input it is IDEMPOTENCY_KEY_REUSED. Keys are scoped per caller and mutation. A concurrent retry waits for the first call. A call that failed stored nothing: its retry runs again. Covered mutations: `createOrganization`, `requestOrganization`, `createTeam`, `createApp`, `requestAccess`, `approveAccessRequest`, `rejectAccessRequest`, `rotateCredential`, `createProduct`, `createCatalog`, `createPlan`, `proposePlanChange`, `approvePlanChange`, `rejectPlanChange`, `inviteMember`, `approveOrganization`, `rejectOrganization`, `registerProvider`, `grantQuotaBoost`, `acceptUpgradeOffer`. */
   idempotencyKey?: string | null | undefined;
   /** Display name, 1–120 characters. */
   name: string;
@@ -419,6 +447,8 @@ export type UpdatePlanInput = {
   accessRequestLimit?: AccessRequestLimitInput | null | undefined;
   /** Approve access requests under the plan at once. */
   autoApprove?: boolean | null | undefined;
+  /** What ORG_ADMINs may grant themselves as temporary quota boosts; null = only portal admins grant boosts. */
+  boostAllowance?: BoostAllowanceInput | null | undefined;
   /** Ids of the catalogs the plan is offered in (at most 100); a plan is visible only through them, and publishing needs at least one. Replaces the whole list; a PUBLISHED plan keeps at least one. */
   catalogIds?: Array<string | number> | null | undefined;
   /** What approved access receives: API_KEY (default) or OAUTH_CLIENT (OAuth2 client credentials at the provider’s identity provider, with the plan’s `jwtScopes`; a plan with OAUTH_CLIENT needs at least one scope). Credentials issued before a change keep their kind. */

@@ -12,6 +12,10 @@ export enum AccessRequestEventType {
   CREDENTIAL_EXPIRING = 'CREDENTIAL_EXPIRING',
   CREDENTIAL_REVOCATION_SCHEDULED = 'CREDENTIAL_REVOCATION_SCHEDULED',
   CREDENTIAL_REVOCATION_CANCELLED = 'CREDENTIAL_REVOCATION_CANCELLED',
+  QUOTA_BOOST_GRANTED = 'QUOTA_BOOST_GRANTED',
+  QUOTA_BOOST_REVOKED = 'QUOTA_BOOST_REVOKED',
+  QUOTA_BOOST_EXPIRED = 'QUOTA_BOOST_EXPIRED',
+  UPGRADE_OFFERED = 'UPGRADE_OFFERED',
 }
 
 registerEnumType(AccessRequestEventType, {
@@ -38,6 +42,15 @@ registerEnumType(AccessRequestEventType, {
     CREDENTIAL_REVOCATION_CANCELLED: {
       description:
         'A scheduled revocation for want of use was called off: `reason` is USED (the credential was used after the revocation was scheduled) or KEPT (`keepCredential`). The credential stays ACTIVE.',
+    },
+    QUOTA_BOOST_GRANTED: { description: 'A temporary quota boost was granted on a credential (`quotaBoost` and `credential` are set).' },
+    QUOTA_BOOST_REVOKED: { description: 'A quota boost was ended early (`quotaBoost` and `credential` are set).' },
+    QUOTA_BOOST_EXPIRED: {
+      description: 'A quota boost reached its `expiresAt`: the key is back to its plan’s limits (`quotaBoost` and `credential` are set).',
+    },
+    UPGRADE_OFFERED: {
+      description:
+        'The organization is offered the next tier for an app whose usage is projected to pass its plan’s quota (`upgradeOffer` and `credential` are set). Nothing changes until it is accepted.',
     },
   },
 });
@@ -99,4 +112,10 @@ export class AccessRequestEvent {
 
   /** Resolved from the database by `AccessRequestEvent.credential`. */
   credentialId!: string | null;
+
+  /** QUOTA_BOOST_* only: resolved by `AccessRequestEvent.quotaBoost`. */
+  quotaBoostId!: string | null;
+
+  /** UPGRADE_OFFERED only: resolved by `AccessRequestEvent.upgradeOffer`. */
+  upgradeOfferId!: string | null;
 }

@@ -2,6 +2,7 @@ import { filter, pipe } from '@graphql-yoga/subscription';
 import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
 import { badInput, forbidden } from '../../../common/errors';
 import { isUuid } from '../../../common/ids';
+import { byKeys, requestLoader } from '../../../common/loaders';
 import { parseEventCursor, type StoredEvent } from '../../../common/pubsub';
 import { connectionType, lazy, PageInfo, pageSize, type ConnectionShape } from '../../../common/relay';
 import type { SubgraphContext } from '../../../common/server';
@@ -9,6 +10,8 @@ import { appVisibleCondition, beginEventScope, EVENT_APP_SQL, loadVisibleAccessR
 import { AccessRequest } from '../entities/access-request';
 import { AccessRequestEvent } from '../entities/access-request-event';
 import { Credential } from '../entities/credential';
+import { QuotaBoost } from '../entities/quota-boost';
+import { UpgradeOffer } from '../entities/upgrade-offer';
 import { OrganizationRole } from '../entities/organization-member';
 import { isMember, memberMaySeeAccessEvent } from '../services/authorize';
 import { ACCESS_REQUEST_EVENTS_TOPIC, eventFromPayload, type AccessRequestEventPayload } from '../services/events';
@@ -69,7 +72,7 @@ export class AccessRequestEventResolver {
   @Subscription(() => AccessRequestEvent, {
     subscribe: subscribeAccessRequestEvents as never,
     description:
-      'Access-request and credential events as they happen (REQUESTED, APPROVED, REJECTED, CANCELLED, CREDENTIAL_ISSUED, CREDENTIAL_ROTATED, CREDENTIAL_REVOKED, CREDENTIAL_EXPIRING). To resume after a disconnect, pass the `cursor` of the last event received as `after`: the events stored since are delivered first, then live ones, each exactly once and in order. Members (any role) of an organization may watch it (`organizationId` required), and get the events of the apps they may see (`App.visibility`); portal admins may watch one organization or, without `organizationId`, all. Checked when subscribing: anyone else gets a single FORBIDDEN (anonymous: UNAUTHENTICATED) error and no events. The event’s `accessRequest` and `credential` are read when the event is delivered, so their fields (and, through the gateway, plan and product fields) are current.',
+      'Access-request and credential events as they happen (REQUESTED, APPROVED, REJECTED, CANCELLED, CREDENTIAL_ISSUED, CREDENTIAL_ROTATED, CREDENTIAL_REVOKED, CREDENTIAL_EXPIRING, QUOTA_BOOST_GRANTED, QUOTA_BOOST_REVOKED, QUOTA_BOOST_EXPIRED, UPGRADE_OFFERED). To resume after a disconnect, pass the `cursor` of the last event received as `after`: the events stored since are delivered first, then live ones, each exactly once and in order. Members (any role) of an organization may watch it (`organizationId` required), and get the events of the apps they may see (`App.visibility`); portal admins may watch one organization or, without `organizationId`, all. Checked when subscribing: anyone else gets a single FORBIDDEN (anonymous: UNAUTHENTICATED) error and no events. The event’s `accessRequest` and `credential` are read when the event is delivered, so their fields (and, through the gateway, plan and product fields) are current.',
   })
   // Parameters in reverse of the schema's argument order (type-graphql registers them last-first).
   accessRequestEvents(
@@ -166,5 +169,27 @@ export class AccessRequestEventResolver {
   })
   credential(@Root() event: AccessRequestEvent, @Ctx() context: SubgraphContext): Promise<Credential | null> | null {
     return event.credentialId ? loadVisibleCredential(context, event.credentialId) : null;
+  }
+
+  @FieldResolver(() => QuotaBoost, {
+    nullable: true,
+    description: 'QUOTA_BOOST_* events: the boost, as it is now (null for other types, and when the caller may not see its credential).',
+  })
+  async quotaBoost(@Root() event: AccessRequestEvent, @Ctx() context: SubgraphContext): Promise<QuotaBoost | null> {
+    if (!event.quotaBoostId || !event.credentialId || !(await loadVisibleCredential(context, event.credentialId))) return null;
+    return requestLoader<string, QuotaBoost | null>(context, 'developers:eventQuotaBoost', async (ids) =>
+      byKeys(ids, await context.em.find(QuotaBoost, { id: { $in: [...ids] } }), (b) => b.id),
+    ).load(event.quotaBoostId);
+  }
+
+  @FieldResolver(() => UpgradeOffer, {
+    nullable: true,
+    description: 'UPGRADE_OFFERED events: the offer, as it is now (null for other types, and when the caller may not see its credential).',
+  })
+  async upgradeOffer(@Root() event: AccessRequestEvent, @Ctx() context: SubgraphContext): Promise<UpgradeOffer | null> {
+    if (!event.upgradeOfferId || !event.credentialId || !(await loadVisibleCredential(context, event.credentialId))) return null;
+    return requestLoader<string, UpgradeOffer | null>(context, 'developers:eventUpgradeOffer', async (ids) =>
+      byKeys(ids, await context.em.find(UpgradeOffer, { id: { $in: [...ids] } }), (o) => o.id),
+    ).load(event.upgradeOfferId);
   }
 }

@@ -24,6 +24,10 @@ export interface AccessRequestEventPayload {
   countdown?: ExpiryCountdown;
   /** CREDENTIAL_REVOCATION_SCHEDULED and CREDENTIAL_REVOCATION_CANCELLED only. */
   revocation?: RevocationNotice;
+  /** QUOTA_BOOST_* only. */
+  quotaBoostId?: string;
+  /** UPGRADE_OFFERED only. */
+  upgradeOfferId?: string;
 }
 
 /** A scheduled revocation for want of use: when (scheduled only) and why (cancelled: USED or KEPT). */
@@ -57,6 +61,8 @@ export function eventFromPayload(payload: AccessRequestEventPayload, cursor: str
     leadSeconds: payload.countdown?.leadSeconds ?? null,
     revokeAt: payload.revocation?.revokeAt ? new Date(payload.revocation.revokeAt) : null,
     reason: payload.revocation?.reason ?? null,
+    quotaBoostId: payload.quotaBoostId ?? null,
+    upgradeOfferId: payload.upgradeOfferId ?? null,
   });
 }
 
@@ -72,6 +78,10 @@ const WEBHOOK_TYPES: Record<AccessRequestEventType, WebhookEventType> = {
   CREDENTIAL_EXPIRING: 'CREDENTIAL_EXPIRING',
   CREDENTIAL_REVOCATION_SCHEDULED: 'CREDENTIAL_REVOCATION_SCHEDULED',
   CREDENTIAL_REVOCATION_CANCELLED: 'CREDENTIAL_REVOCATION_CANCELLED',
+  QUOTA_BOOST_GRANTED: 'QUOTA_BOOST_GRANTED',
+  QUOTA_BOOST_REVOKED: 'QUOTA_BOOST_REVOKED',
+  QUOTA_BOOST_EXPIRED: 'QUOTA_BOOST_EXPIRED',
+  UPGRADE_OFFERED: 'UPGRADE_OFFERED',
 };
 
 /**
@@ -89,6 +99,10 @@ export async function emitAccessEvent(
     at: Date;
     countdown?: ExpiryCountdown;
     revocation?: RevocationNotice;
+    quotaBoostId?: string;
+    upgradeOfferId?: string;
+    /** Extra webhook `data` (ids and states only). */
+    data?: Record<string, string | number | boolean | null>;
   },
 ): Promise<void> {
   const payload: AccessRequestEventPayload = {
@@ -100,6 +114,8 @@ export async function emitAccessEvent(
     credentialId: event.credentialId ?? null,
     ...(event.countdown ? { countdown: event.countdown } : {}),
     ...(event.revocation ? { revocation: { revokeAt: event.revocation.revokeAt, reason: event.revocation.reason } } : {}),
+    ...(event.quotaBoostId ? { quotaBoostId: event.quotaBoostId } : {}),
+    ...(event.upgradeOfferId ? { upgradeOfferId: event.upgradeOfferId } : {}),
   };
   await pubsub.emit(em, ACCESS_REQUEST_EVENTS_TOPIC, payload);
   await recordWebhookEvent(em, {
@@ -111,6 +127,9 @@ export async function emitAccessEvent(
       credentialId: payload.credentialId,
       ...(event.countdown ?? {}),
       ...(event.revocation ? webhookRevocation(event.type, event.revocation) : {}),
+      ...(event.quotaBoostId ? { quotaBoostId: event.quotaBoostId } : {}),
+      ...(event.upgradeOfferId ? { upgradeOfferId: event.upgradeOfferId } : {}),
+      ...(event.data ?? {}),
     },
   });
 }

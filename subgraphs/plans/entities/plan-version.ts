@@ -3,7 +3,7 @@ import { Directive, Field, ID, Int, ObjectType } from 'type-graphql';
 import { randomUUID } from 'node:crypto';
 import { KeyValue } from '../../../common/key-value';
 import { CredentialKind, PlanChangeAction, PlanStatus, QuotaScope } from './enums';
-import { AccessRequestLimit, RateLimit, UsageQuota } from './plan';
+import { AccessRequestLimit, BoostAllowance, RateLimit, UsageQuota } from './plan';
 import { EndpointRule } from './endpoint-rule';
 import { entityNow } from '../../../common/clock';
 
@@ -62,6 +62,12 @@ export class PlanSettings {
 
   @Field(() => [EndpointRule], { description: 'Premium endpoints: per product, what credentials under the plan may call.' })
   endpointRules!: EndpointRule[];
+
+  @Field(() => BoostAllowance, {
+    nullable: true,
+    description: 'What ORG_ADMINs could grant as quota boosts; null when only portal admins granted them.',
+  })
+  boostAllowance!: BoostAllowance | null;
 }
 
 @ObjectType({ description: 'One setting that differs from the previous version.' })

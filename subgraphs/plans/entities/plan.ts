@@ -4,7 +4,7 @@ import { Directive, Field, ID, Int, ObjectType } from 'type-graphql';
 import { randomUUID } from 'node:crypto';
 import { CredentialKind, PlanStatus, QuotaPeriod, QuotaScope } from './enums';
 import { ENDPOINT_RULES_DESCRIPTION, EndpointRule } from './endpoint-rule';
-import type { EndpointRuleSetting } from '../services/settings';
+import type { BoostAllowanceSetting, EndpointRuleSetting } from '../services/settings';
 import { entityNow } from '../../../common/clock';
 import { KEY_DESCRIPTION, MANAGED_BY_DESCRIPTION } from '../../../common/catalog-labels';
 
@@ -67,6 +67,29 @@ export class AccessRequestLimit {
   renewalSeconds!: number | null;
 }
 
+@ObjectType({
+  description:
+    'What an ORG_ADMIN of an organization may grant itself as a temporary quota boost on a credential under the plan (`grantQuotaBoost`); portal admins are not bound by it. Has no id: it is a value of its plan (or plan version).',
+})
+export class BoostAllowance {
+  @Field(() => Int, { description: 'Extra quota a boost may add, in percent of the plan’s quota (0–1000; 0 = no extra quota).' })
+  maxExtraQuotaPercent!: number;
+
+  @Field(() => Int, { description: 'Extra rate a boost may add, in percent of the plan’s rate limit (0–1000; 0 = no extra rate).' })
+  maxExtraRatePercent!: number;
+
+  @Field(() => Int, { description: 'Longest boost, in seconds (60–2592000, i.e. up to 30 days).' })
+  maxDurationSeconds!: number;
+
+  @Field(() => Int, {
+    description: 'Boosts one organization may grant itself per credential within `windowSeconds` (1–100; revoked ones count too).',
+  })
+  maxBoosts!: number;
+
+  @Field(() => Int, { description: 'The window `maxBoosts` counts in, in seconds (3600–31536000).' })
+  windowSeconds!: number;
+}
+
 /** One entry of `credential_metadata` (stored as a JSON array to keep the given order). */
 export interface MetadataEntry {
   key: string;
@@ -105,6 +128,7 @@ export class Plan {
     | 'tier'
     | 'trialDays'
     | 'endpointRules'
+    | 'boostAllowance'
     | 'status'
     | 'version'
     | 'publishedAt'
@@ -220,6 +244,10 @@ export class Plan {
   @Field(() => [EndpointRule], { description: `${ENDPOINT_RULES_DESCRIPTION} Shows what each tier gets.` })
   @Property({ type: 'json', columnType: 'jsonb' })
   endpointRules: EndpointRuleSetting[] = [];
+
+  /** What ORG_ADMINs may grant as quota boosts; null = only portal admins grant boosts. GraphQL: `boostAllowance`. */
+  @Property({ type: 'json', columnType: 'jsonb', nullable: true })
+  boostAllowance: BoostAllowanceSetting | null = null;
 
   @Field(() => PlanStatus, { description: 'Lifecycle status (see `PlanStatus` for the allowed transitions).' })
   @Enum({ items: () => PlanStatus })

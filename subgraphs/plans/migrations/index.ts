@@ -6,6 +6,7 @@ import { Migration20261206000000 } from './Migration20261206000000';
 import { Migration20261208120000 } from './Migration20261208120000';
 import { Migration20261212000000 } from './Migration20261212000000';
 import { Migration20261212090000 } from './Migration20261212090000';
+import { Migration20261214000000 } from './Migration20261214000000';
 
 /** Applied in order; append new migrations, never edit applied ones. */
 export const migrations: MigrationObject[] = [
@@ -16,4 +17,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261208120000', class: Migration20261208120000 },
   { name: 'Migration20261212000000', class: Migration20261212000000 },
   { name: 'Migration20261212090000', class: Migration20261212090000 },
+  { name: 'Migration20261214000000', class: Migration20261214000000 },
 ];

@@ -8,7 +8,7 @@ import { PlanSettingChange, PlanSettings, PlanVersion } from '../entities/plan-v
 import { isUuid } from '../../../common/ids';
 import { shownCatalogIds } from '../contracts/products';
 import { normalizeSettings } from '../services/settings';
-import { accessRequestLimit, rateLimit, usageQuota } from './plan.resolver';
+import { accessRequestLimit, boostAllowance, rateLimit, usageQuota } from './plan.resolver';
 
 export const PlanVersionConnection = connectionType(PlanVersion, 'PlanVersion', 'plan version');
 
@@ -63,6 +63,7 @@ export class PlanVersionResolver {
       quota: usageQuota(s.quota),
       rateLimit: rateLimit(s.rateLimit),
       accessRequestLimit: accessRequestLimit(s.accessRequestLimit),
+      boostAllowance: boostAllowance(s.boostAllowance),
       credentialMetadata: s.credentialMetadata.map((e) => keyValue(e.key, e.value)),
     });
   }

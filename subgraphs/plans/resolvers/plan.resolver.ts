@@ -8,12 +8,12 @@ import { PageArgs, paginate } from '../../../common/relay';
 import { searchPattern } from '../../../common/search';
 import type { SubgraphContext } from '../../../common/server';
 import { CatalogRef, catalogRef } from '../entities/catalog-ref';
-import { AccessRequestLimit, Plan, RateLimit, UsageQuota } from '../entities/plan';
+import { AccessRequestLimit, BoostAllowance, Plan, RateLimit, UsageQuota } from '../entities/plan';
 import { isUuid } from '../../../common/ids';
 import { catalogIdsOfProducts, shownCatalogIds } from '../contracts/products';
 import { inCatalogs, visiblePlans } from '../data/plans';
 import { visibleCatalogIds } from '../../../common/audience';
-import type { AccessRequestLimitSetting, QuotaSetting, RateLimitSetting } from '../services/settings';
+import type { AccessRequestLimitSetting, BoostAllowanceSetting, QuotaSetting, RateLimitSetting } from '../services/settings';
 import { PlanConnection, PlanFilter } from './plan.types';
 
 export function usageQuota(quota: QuotaSetting | null): UsageQuota {
@@ -39,6 +39,10 @@ export function accessRequestLimit(limit: AccessRequestLimitSetting | null): Acc
     allowance: limit?.allowance ?? null,
     renewalSeconds: limit?.renewalSeconds ?? null,
   });
+}
+
+export function boostAllowance(a: BoostAllowanceSetting | null): BoostAllowance | null {
+  return a ? Object.assign(new BoostAllowance(), a) : null;
 }
 
 @Resolver(() => Plan)
@@ -115,6 +119,15 @@ export class PlanResolver {
   accessRequestLimit(@Root() plan: Plan): AccessRequestLimit {
     if (plan.accessRequestAllowance === null || plan.accessRequestRenewalSeconds === null) return accessRequestLimit(null);
     return accessRequestLimit({ allowance: plan.accessRequestAllowance, renewalSeconds: plan.accessRequestRenewalSeconds });
+  }
+
+  @FieldResolver(() => BoostAllowance, {
+    nullable: true,
+    description:
+      'What an ORG_ADMIN may grant as a temporary quota boost on a credential under this plan (`grantQuotaBoost`); null when only portal admins grant boosts.',
+  })
+  boostAllowance(@Root() plan: Plan): BoostAllowance | null {
+    return boostAllowance(plan.boostAllowance);
   }
 
   @FieldResolver(() => [KeyValue], {

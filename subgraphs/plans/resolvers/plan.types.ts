@@ -90,6 +90,29 @@ export class AccessRequestLimitInput {
   renewalSeconds!: number;
 }
 
+@InputType({
+  description:
+    'What an ORG_ADMIN may grant as a temporary quota boost on a credential under the plan (`grantQuotaBoost`). Set it to null so that only portal admins grant boosts.',
+})
+export class BoostAllowanceInput {
+  @Field(() => Int, { description: 'Extra quota a boost may add, in percent of the plan’s quota, 0–1000.' })
+  maxExtraQuotaPercent!: number;
+
+  @Field(() => Int, {
+    description: 'Extra rate a boost may add, in percent of the plan’s rate limit, 0–1000 (at least one of the two above 0).',
+  })
+  maxExtraRatePercent!: number;
+
+  @Field(() => Int, { description: 'Longest boost in seconds, 60–2592000 (30 days).' })
+  maxDurationSeconds!: number;
+
+  @Field(() => Int, { description: 'Boosts an organization may grant itself per credential within `windowSeconds`, 1–100.' })
+  maxBoosts!: number;
+
+  @Field(() => Int, { description: `The window \`maxBoosts\` counts in, ${MIN_RENEWAL}–${MAX_RENEWAL} seconds.` })
+  windowSeconds!: number;
+}
+
 export const D = {
   description: 'Markdown description, at most 20,000 characters (null = empty).',
   quota: 'Usage quota; null = unlimited.',
@@ -106,6 +129,7 @@ export const D = {
   tier: `Rank for ordering and upgrade paths, 0–${MAX_TIER} (default 0).`,
   trialDays: `Free trial length in days, 1–${MAX_TRIAL_DAYS}; null = no trial.`,
   endpointRules: `${ENDPOINT_RULES_DESCRIPTION} Products must exist.`,
+  boostAllowance: 'What ORG_ADMINs may grant themselves as temporary quota boosts; null = only portal admins grant boosts.',
 };
 
 @InputType({ description: 'A new plan. Settings left out take their defaults.' })
@@ -157,6 +181,9 @@ export class CreatePlanInput {
 
   @Field(() => [EndpointRuleInput], { nullable: true, description: `${D.endpointRules} Default none.` })
   endpointRules?: EndpointRuleInput[] | null;
+
+  @Field(() => BoostAllowanceInput, { nullable: true, description: `${D.boostAllowance} Default null.` })
+  boostAllowance?: BoostAllowanceInput | null;
 
   @Field(() => PlanStatus, {
     nullable: true,
@@ -233,6 +260,9 @@ export abstract class PlanSettingsChanges {
 
   @Field(() => [EndpointRuleInput], { nullable: true, description: `${D.endpointRules} Replaces the whole list ([] = no restriction).` })
   endpointRules?: EndpointRuleInput[] | null;
+
+  @Field(() => BoostAllowanceInput, { nullable: true, description: D.boostAllowance })
+  boostAllowance?: BoostAllowanceInput | null;
 }
 
 @InputType({

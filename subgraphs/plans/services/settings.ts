@@ -22,6 +22,27 @@ export interface AccessRequestLimitSetting {
   renewalSeconds: number;
 }
 
+/** What ORG_ADMINs may grant themselves as temporary quota boosts under the plan. */
+export interface BoostAllowanceSetting {
+  maxExtraQuotaPercent: number;
+  maxExtraRatePercent: number;
+  maxDurationSeconds: number;
+  maxBoosts: number;
+  windowSeconds: number;
+}
+
+/** A copy in one fixed key order (so encodings compare equal); null stays null. */
+export function copyBoostAllowance(a: BoostAllowanceSetting | null | undefined): BoostAllowanceSetting | null {
+  if (!a) return null;
+  return {
+    maxExtraQuotaPercent: Number(a.maxExtraQuotaPercent),
+    maxExtraRatePercent: Number(a.maxExtraRatePercent),
+    maxDurationSeconds: Number(a.maxDurationSeconds),
+    maxBoosts: Number(a.maxBoosts),
+    windowSeconds: Number(a.windowSeconds),
+  };
+}
+
 /** A path pattern and the HTTP methods allowed on it (Tyk `allowed_urls` entry). */
 export interface EndpointAccessSetting {
   path: string;
@@ -64,6 +85,7 @@ export interface PlanSettingsData {
   tier: number;
   trialDays: number | null;
   endpointRules: EndpointRuleSetting[];
+  boostAllowance: BoostAllowanceSetting | null;
 }
 
 export type SettingKey = keyof PlanSettingsData;
@@ -86,6 +108,7 @@ export const SETTING_FIELDS: readonly { key: SettingKey; field: string }[] = [
   { key: 'tier', field: 'tier' },
   { key: 'trialDays', field: 'trialDays' },
   { key: 'endpointRules', field: 'endpointRules' },
+  { key: 'boostAllowance', field: 'boostAllowance' },
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -116,6 +139,7 @@ export function settingsOf(plan: Plan): PlanSettingsData {
     tier: plan.tier,
     trialDays: plan.trialDays,
     endpointRules: copyRules(plan.endpointRules),
+    boostAllowance: copyBoostAllowance(plan.boostAllowance),
   };
 }
 
@@ -158,6 +182,7 @@ export function applySettings(plan: Plan, settings: Partial<PlanSettingsData>): 
   if (settings.tier !== undefined) plan.tier = settings.tier;
   if (settings.trialDays !== undefined) plan.trialDays = settings.trialDays;
   if (settings.endpointRules !== undefined) plan.endpointRules = copyRules(settings.endpointRules);
+  if (settings.boostAllowance !== undefined) plan.boostAllowance = copyBoostAllowance(settings.boostAllowance);
 }
 
 /**
@@ -188,6 +213,8 @@ export function normalizeSettings(json: unknown): PlanSettingsData {
     tier: Number(s.tier ?? 0),
     trialDays: s.trialDays ?? null,
     endpointRules: copyRules(s.endpointRules as EndpointRuleSetting[] | undefined),
+    // Versions recorded before the setting existed had no boost allowance.
+    boostAllowance: copyBoostAllowance(s.boostAllowance as BoostAllowanceSetting | null | undefined),
   };
 }
 
@@ -241,5 +268,6 @@ export function defaultSettings(name: string, displayName: string): PlanSettings
     tier: 0,
     trialDays: null,
     endpointRules: [],
+    boostAllowance: null,
   };
 }

@@ -40,7 +40,7 @@ import {
   SCOPE_PATTERN,
   SECRET_KEY_PARTS,
 } from './limits';
-import type { EndpointAccessSetting, EndpointRuleSetting, GraphqlTypeSetting, PlanSettingsData } from './settings';
+import type { BoostAllowanceSetting, EndpointAccessSetting, EndpointRuleSetting, GraphqlTypeSetting, PlanSettingsData } from './settings';
 
 /** Regular-expression constructs Go's RE2 (Tyk) does not support: lookarounds and backreferences. */
 const NOT_RE2 = /\(\?[=!<]|\\[1-9]|\\k</;
@@ -66,6 +66,7 @@ export interface SettingsInput {
   tier?: number | null;
   trialDays?: number | null;
   endpointRules?: EndpointRuleInputShape[] | null;
+  boostAllowance?: BoostAllowanceSetting | null;
 }
 
 /** The shape of `EndpointRuleInput`. */
@@ -309,6 +310,37 @@ export function validateSettings(v: Validation, input: SettingsInput, prefix = '
   if (input.endpointRules !== undefined) {
     if (input.endpointRules === null) required('endpointRules', 'The endpoint rule list');
     else out.endpointRules = validateRules(v, input.endpointRules, f('endpointRules'));
+  }
+  if (input.boostAllowance !== undefined) {
+    const a = input.boostAllowance;
+    if (a === null) out.boostAllowance = null;
+    else {
+      v.check(between(a.maxExtraQuotaPercent, 0, 1000), f('boostAllowance.maxExtraQuotaPercent'), 'Give between 0 and 1000 percent.');
+      v.check(between(a.maxExtraRatePercent, 0, 1000), f('boostAllowance.maxExtraRatePercent'), 'Give between 0 and 1000 percent.');
+      v.check(
+        a.maxExtraQuotaPercent > 0 || a.maxExtraRatePercent > 0,
+        f('boostAllowance'),
+        'Allow some extra quota or rate, or set `boostAllowance` to null so that only portal admins grant boosts.',
+      );
+      v.check(
+        between(a.maxDurationSeconds, 60, 2_592_000),
+        f('boostAllowance.maxDurationSeconds'),
+        'Give a longest boost between 60 seconds and 2,592,000 seconds (30 days).',
+      );
+      v.check(between(a.maxBoosts, 1, 100), f('boostAllowance.maxBoosts'), 'Allow between 1 and 100 boosts per window.');
+      v.check(
+        between(a.windowSeconds, MIN_RENEWAL, MAX_RENEWAL),
+        f('boostAllowance.windowSeconds'),
+        `Give a window between ${fmt(MIN_RENEWAL)} seconds (one hour) and ${fmt(MAX_RENEWAL)} seconds (one year).`,
+      );
+      out.boostAllowance = {
+        maxExtraQuotaPercent: a.maxExtraQuotaPercent,
+        maxExtraRatePercent: a.maxExtraRatePercent,
+        maxDurationSeconds: a.maxDurationSeconds,
+        maxBoosts: a.maxBoosts,
+        windowSeconds: a.windowSeconds,
+      };
+    }
   }
   return out;
 }

@@ -136,3 +136,31 @@ export async function readCredentials(em: EntityManager, ids: readonly string[])
   ]);
   return new Map(rows.map((row) => [row.id, row]));
 }
+
+/** An ACTIVE quota boost of a credential, as `developers.quota_boost_contract` publishes it. */
+export interface QuotaBoostRow {
+  id: string;
+  credential_id: string;
+  quota_max: number | null;
+  quota_period_seconds: number | null;
+  rate_requests: number | null;
+  rate_per_seconds: number | null;
+  expires_at: Date;
+}
+
+/** The ACTIVE quota boosts of these credentials (at most one each), by credential id (none while the view does not exist). */
+export async function readActiveBoosts(em: EntityManager, credentialIds: readonly string[]): Promise<Map<string, QuotaBoostRow[]>> {
+  const out = new Map<string, QuotaBoostRow[]>();
+  if (!credentialIds.length) return out;
+  // The developers subgraph's migration creates the view; suites that run the provider without it have no boosts.
+  const [view] = await query<{ present: boolean }>(em, `select to_regclass('developers.quota_boost_contract') is not null as present`, []);
+  if (!view?.present) return out;
+  const rows = await query<QuotaBoostRow>(
+    em,
+    `select id::text as id, credential_id::text as credential_id, quota_max, quota_period_seconds, rate_requests, rate_per_seconds, expires_at
+       from developers.quota_boost_contract where credential_id = any(?::uuid[]) and status = 'ACTIVE' order by starts_at, id`,
+    [`{${[...new Set(credentialIds)].join(',')}}`],
+  );
+  for (const row of rows) out.set(row.credential_id, [...(out.get(row.credential_id) ?? []), row]);
+  return out;
+}

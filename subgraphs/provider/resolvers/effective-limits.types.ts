@@ -6,6 +6,7 @@ export enum AppliedPolicyKind {
   PLAN = 'PLAN',
   PRODUCT = 'PRODUCT',
   RULES = 'RULES',
+  BOOST = 'BOOST',
 }
 
 registerEnumType(AppliedPolicyKind, {
@@ -15,6 +16,10 @@ registerEnumType(AppliedPolicyKind, {
     PLAN: { description: 'The plan’s consumption-limit policy: quota and rate limit (quota and rate_limit partitions).' },
     PRODUCT: { description: 'A product’s access policy: which Tyk APIs the key opens (acl partition).' },
     RULES: { description: 'The plan’s endpoint rules on one product: the paths and GraphQL fields allowed there (acl partition).' },
+    BOOST: {
+      description:
+        'An ACTIVE temporary quota boost (`grantQuotaBoost`): the boosted quota and/or rate (quota / rate_limit partitions); Tyk applies the highest of the key’s policies. Taken off at the boost’s end, counters kept.',
+    },
   },
 });
 
@@ -43,14 +48,14 @@ registerEnumType(LiveKeyUnavailableReason, {
 @ObjectType({ description: 'One Tyk policy the portal applies to the credential’s key, in the order Tyk merges them.' })
 export class AppliedPolicy {
   @Field(() => String, {
-    description: 'The policy id in the provider (`pg-plan-…`, `pg-product-…`, `pg-rules-…`, or an imported policy’s id).',
+    description: 'The policy id in the provider (`pg-plan-…`, `pg-product-…`, `pg-rules-…`, `pg-boost-…`, or an imported policy’s id).',
   })
   policyId!: string;
 
   @Field(() => AppliedPolicyKind, { description: 'What the policy stands for.' })
   kind!: AppliedPolicyKind;
 
-  @Field(() => ID, { description: 'The plan (PLAN, RULES) or product (PRODUCT) the policy belongs to.' })
+  @Field(() => ID, { description: 'The plan (PLAN, RULES), product (PRODUCT) or quota boost (BOOST) the policy belongs to.' })
   subjectId!: string;
 
   @Field(() => ID, { nullable: true, description: 'RULES only: the product the endpoint rules restrict.' })
@@ -66,7 +71,10 @@ export class AppliedPolicy {
   onLiveKey!: boolean | null;
 }
 
-@ObjectType({ description: 'The limits the portal’s model says the key gets: the plan’s quota and rate limit and its quota scope.' })
+@ObjectType({
+  description:
+    'The limits the portal’s model says the key gets: the plan’s quota and rate limit, raised by an ACTIVE quota boost (the highest of the two, as Tyk merges them), and its quota scope.',
+})
 export class ExpectedLimits {
   @Field(() => Int, { nullable: true, description: 'Requests per quota period; null = unlimited.' })
   quotaMax!: number | null;
@@ -151,14 +159,14 @@ export class LimitDifference {
 
 @ObjectType({
   description:
-    'Why a credential is limited the way it is: the policies the portal merges on its Tyk key (plan, products, endpoint rules; temporary boosts do not exist yet, so none are listed), the limits the portal expects, what Tyk counts on, and the key as the provider holds it now, checked against each other.',
+    'Why a credential is limited the way it is: the policies the portal merges on its Tyk key (products, endpoint rules, plan, and an ACTIVE temporary quota boost), the limits the portal expects, what Tyk counts on, and the key as the provider holds it now, checked against each other.',
 })
 export class EffectiveLimits {
   @Field(() => ID, { description: 'The credential.' })
   credentialId!: string;
 
   @Field(() => [AppliedPolicy], {
-    description: 'The policies the portal applies to the key, in the order Tyk merges them (products, endpoint rules, plan).',
+    description: 'The policies the portal applies to the key, in the order Tyk merges them (products, endpoint rules, plan, quota boost).',
   })
   policies!: AppliedPolicy[];
 

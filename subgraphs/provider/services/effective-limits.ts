@@ -1,7 +1,7 @@
 /**
  * `Credential.effectiveLimits` ("why was I limited?"): the policies the portal applies to a
- * credential's Tyk key (products, endpoint rules, plan — the order `key-sync.ts` writes them), the
- * limits the plan sets (`plans.plan_contract`), what Tyk counts on (the key, or the app /
+ * credential's Tyk key (products, endpoint rules, plan, an ACTIVE quota boost — the order `key-sync.ts`
+ * writes them), the limits the plan sets (`plans.plan_contract`) raised by the boost, what Tyk counts on (the key, or the app /
  * organization per the plan's quota scope and `rate_limit_pattern`), and the key as the provider
  * holds it now, compared field by field. Reading the live key is one GET with a short timeout
  * (`LIVE_READ_TIMEOUT_MS` at most): an unreachable provider gives `live: null` with a reason, never
@@ -12,7 +12,7 @@ import { decryptSecret, keyRingFromEnv } from '../../../common/crypto';
 import { isUuid } from '../../../common/ids';
 import type { SubgraphContext } from '../../../common/server';
 import { QuotaScope } from '../../../common/shared-enums';
-import { isOrganizationMember, readCredentials, readPlans, readProducts } from '../contracts/views';
+import { isOrganizationMember, readActiveBoosts, readCredentials, readPlans, readProducts, type QuotaBoostRow } from '../contracts/views';
 import { byKeys, requestLoader } from '../../../common/loaders';
 import type { CredentialContractRow, ProductContractRow } from '../tyk/bodies';
 import { credentialKeyOf, linkOf } from '../data/loaders';
@@ -29,7 +29,7 @@ import {
   LiveKeyUnavailableReason,
 } from '../resolvers/effective-limits.types';
 import { createTykClient } from '../tyk/client';
-import { QUOTA_SCOPE_PATTERNS, planPolicyId, productPolicyId, type PlanContractRow } from '../tyk/bodies';
+import { boostPolicyId, QUOTA_SCOPE_PATTERNS, planPolicyId, productPolicyId, type PlanContractRow } from '../tyk/bodies';
 import { ProviderError } from '../tyk/errors';
 import type { TykSession } from '../tyk/types';
 import { healthRecorder } from './deps';
@@ -59,6 +59,11 @@ const providerOf = (context: SubgraphContext, id: string) =>
   requestLoader<string, Provider | null>(context, 'effective:provider', async (ids) =>
     byKeys(ids, await context.em.find(Provider, { id: { $in: [...ids] } }), (row) => row.id),
   ).load(id);
+const boostsOf = (context: SubgraphContext, credentialId: string) =>
+  requestLoader<string, QuotaBoostRow[]>(context, 'effective:boosts', async (ids) => {
+    const boosts = await readActiveBoosts(context.em, ids);
+    return ids.map((key) => boosts.get(key) ?? []);
+  }).load(credentialId);
 const memberOf = (context: SubgraphContext, organizationId: string, subject: string) =>
   requestLoader<string, boolean>(context, 'effective:member', async (keys) => {
     const pairs = keys.map((key) => key.split('|') as [string, string]);
@@ -93,14 +98,35 @@ async function mayRead(context: SubgraphContext, organizationId: string): Promis
   return memberOf(context, organizationId, subject);
 }
 
-function expectedOf(plan: PlanContractRow): ExpectedLimits {
+/** The plan's limits, raised by ACTIVE boosts as Tyk merges partitioned policies (highest quota; highest rate per second). */
+function expectedOf(plan: PlanContractRow, boosts: readonly QuotaBoostRow[] = []): ExpectedLimits {
   const unlimitedQuota = plan.quota_requests === null || plan.quota_period_seconds === null;
   const unlimitedRate = plan.rate_requests === null || plan.rate_per_seconds === null;
+  let quotaMax = unlimitedQuota ? null : plan.quota_requests;
+  let quotaPeriod = unlimitedQuota ? null : plan.quota_period_seconds;
+  let rate = unlimitedRate ? null : plan.rate_requests;
+  let per = unlimitedRate ? null : plan.rate_per_seconds;
+  for (const boost of boosts) {
+    if (quotaMax !== null && boost.quota_max !== null && boost.quota_period_seconds !== null && boost.quota_max > quotaMax) {
+      quotaMax = boost.quota_max;
+      quotaPeriod = Math.max(quotaPeriod ?? 0, boost.quota_period_seconds);
+    }
+    if (
+      rate !== null &&
+      per !== null &&
+      boost.rate_requests !== null &&
+      boost.rate_per_seconds &&
+      boost.rate_requests / boost.rate_per_seconds > rate / per
+    ) {
+      rate = boost.rate_requests;
+      per = boost.rate_per_seconds;
+    }
+  }
   return Object.assign(new ExpectedLimits(), {
-    quotaMax: unlimitedQuota ? null : plan.quota_requests,
-    quotaPeriodSeconds: unlimitedQuota ? null : plan.quota_period_seconds,
-    rate: unlimitedRate ? null : plan.rate_requests,
-    perSeconds: unlimitedRate ? null : plan.rate_per_seconds,
+    quotaMax,
+    quotaPeriodSeconds: quotaPeriod,
+    rate,
+    perSeconds: per,
     quotaScope: plan.quota_scope as QuotaScope,
     rateLimitPattern: QUOTA_SCOPE_PATTERNS[plan.quota_scope],
   });
@@ -144,7 +170,12 @@ const RESYNC =
   'a sync may still be on its way (see `Credential.sync`); otherwise the key was changed in the provider — a portal admin can re-sync it by changing the credential or rotating it.';
 
 /** How the live key differs from the model (policies, quota, rate, counter pattern, inactivity). */
-export function differencesOf(policies: readonly string[], plan: PlanContractRow | null, live: LiveKeyLimits): LimitDifference[] {
+export function differencesOf(
+  policies: readonly string[],
+  plan: PlanContractRow | null,
+  live: LiveKeyLimits,
+  boosts: readonly QuotaBoostRow[] = [],
+): LimitDifference[] {
   const out: LimitDifference[] = [];
   const missing = policies.filter((id) => !live.appliedPolicies.includes(id));
   const extra = live.appliedPolicies.filter((id) => !policies.includes(id));
@@ -158,7 +189,7 @@ export function differencesOf(policies: readonly string[], plan: PlanContractRow
     out.push(difference('apply_policies', policies.join(','), live.appliedPolicies.join(','), `Policies differ (${parts}): ${RESYNC}`));
   }
   if (plan) {
-    const expected = expectedOf(plan);
+    const expected = expectedOf(plan, boosts);
     const compare = (field: string, want: number, have: number, what: string) => {
       if (want !== have)
         out.push(
@@ -228,10 +259,11 @@ export async function effectiveLimitsOf(context: SubgraphContext, credentialId: 
   const credential = await credentialOf(context, id);
   if (!credential || !(await mayRead(context, credential.organization_id))) return null;
 
-  const [plan, productRows, planLink] = await Promise.all([
+  const [plan, productRows, planLink, boosts] = await Promise.all([
     planOf(context, credential.plan_id),
     Promise.all(credential.product_ids.map((productId) => productOf(context, productId))),
     linkOf(context, LinkKind.PLAN, credential.plan_id),
+    boostsOf(context, id),
   ]);
   const products = new Map(productRows.filter((p): p is ProductContractRow => p !== null).map((p) => [p.id, p]));
   const productLinks = await Promise.all(credential.product_ids.map((productId) => linkOf(context, LinkKind.PRODUCT, productId)));
@@ -271,6 +303,19 @@ export async function effectiveLimitsOf(context: SubgraphContext, credentialId: 
     productId: null,
     sets: planSets(plan),
   });
+  for (const boost of boosts) {
+    const raises = [
+      boost.quota_max !== null ? `quota ${boost.quota_max} requests per ${boost.quota_period_seconds} s` : '',
+      boost.rate_requests !== null ? `rate limit ${boost.rate_requests} requests per ${boost.rate_per_seconds} s` : '',
+    ].filter(Boolean);
+    policy({
+      policyId: boostPolicyId(boost.id),
+      kind: AppliedPolicyKind.BOOST,
+      subjectId: boost.id,
+      productId: null,
+      sets: `${raises.join(', ')} until ${new Date(boost.expires_at).toISOString()} (temporary quota boost)`,
+    });
+  }
 
   const scope = (plan?.quota_scope ?? 'CREDENTIAL') as QuotaScope;
   const counterKey =
@@ -286,6 +331,7 @@ export async function effectiveLimitsOf(context: SubgraphContext, credentialId: 
         policies.map((p) => p.policyId),
         plan,
         read.live,
+        boosts,
       )
     : [];
   if (read.live) for (const p of policies) p.onLiveKey = read.live.appliedPolicies.includes(p.policyId);
@@ -293,7 +339,7 @@ export async function effectiveLimitsOf(context: SubgraphContext, credentialId: 
   return Object.assign(new EffectiveLimits(), {
     credentialId: id,
     policies,
-    expected: plan ? expectedOf(plan) : null,
+    expected: plan ? expectedOf(plan, boosts) : null,
     counterKey,
     live: read.live,
     liveUnavailable: read.reason,

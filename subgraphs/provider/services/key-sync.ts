@@ -18,12 +18,13 @@ import { CredentialKey, KeyStatus } from '../entities/credential-key';
 import { LinkKind } from '../entities/policy-link';
 import { Provider } from '../entities/provider';
 import { SyncStatus } from '../entities/sync-state';
-import { keySession, RULES_POLICY_ID, type CredentialContractRow } from '../tyk/bodies';
+import { BOOST_POLICY_ID, boostPolicy, keySession, policyDifferences, RULES_POLICY_ID, type CredentialContractRow } from '../tyk/bodies';
+import type { TykClient } from '../tyk/client';
 import { appendProviderAudits, type AuditTrail } from '../tyk/audited-client';
 import { clientFor, lock, SyncConflict, targetOf, type SyncDeps } from './deps';
 import { isExpectedFailure, syncPolicy, type PolicySyncResult } from './policy-sync';
 import { keyRulePolicyIds } from './rule-policy-sync';
-import { readCredential, readPlan } from '../contracts/views';
+import { readActiveBoosts, readCredential, readPlan } from '../contracts/views';
 import { recordWebhookEvent } from '../../../common/webhooks';
 
 /** Revocation jobs may run a little before `revokes_at` by the database clock. */
@@ -101,7 +102,12 @@ async function revokeIn(
   try {
     if (row.keyHash && row.providerId) {
       const provider = await tx.findOneOrFail(Provider, { id: row.providerId });
-      await clientFor(provider, deps, audits).deleteKey(row.keyHash);
+      const client = clientFor(provider, deps, audits);
+      await client.deleteKey(row.keyHash);
+      await deleteBoostPolicies(
+        client,
+        row.policyIds.filter((id) => BOOST_POLICY_ID.test(id)),
+      );
     }
   } catch (error) {
     if (!isExpectedFailure(error)) throw error;
@@ -111,6 +117,13 @@ async function revokeIn(
   record(tx, credentialId, row, now, { status: SyncStatus.SYNCED, error: null }, { status: KeyStatus.REVOKED, revokedAt: now });
   await enqueueCleanup(tx, [row.planId], row.productIds);
   return null;
+}
+
+/** Deletes quota-boost policies a key no longer carries ("already gone" counts as success). */
+async function deleteBoostPolicies(client: TykClient, policyIds: readonly string[]): Promise<void> {
+  if (!policyIds.length) return;
+  for (const policyId of policyIds) await client.deletePolicy(policyId);
+  await client.reload();
 }
 
 /** Runs `work` in one transaction holding the credential's lock; rethrows an expected failure after recording it. */
@@ -231,6 +244,24 @@ export async function syncKey(deps: SyncDeps, credentialId: string): Promise<voi
         ...keyRulePolicyIds(await readPlan(tx, credential.plan_id), credential.product_ids),
         plan!.policyId,
       ];
+      // ACTIVE quota boosts: one consumption-limit policy each, applied after the plan's (Tyk
+      // takes the highest quota and rate of the key's policies), written before the key uses it.
+      const boosts = (await readActiveBoosts(tx, [credentialId])).get(credentialId) ?? [];
+      let wroteBoost = false;
+      for (const boost of boosts) {
+        const desired = boostPolicy(boost, targetOf(provider));
+        const current = await client.getPolicy(desired.id);
+        if (current && !policyDifferences(current, desired).length) {
+          policyIds.push(desired.id);
+          continue;
+        }
+        if (current?._id) desired._id = current._id;
+        if (current) await client.updatePolicy(desired);
+        else await client.createPolicy(desired);
+        wroteBoost = true;
+        policyIds.push(desired.id);
+      }
+      if (wroteBoost) await client.reload();
       const patch: KeyPatch = {
         providerId,
         planId: credential.plan_id,
@@ -276,6 +307,11 @@ export async function syncKey(deps: SyncDeps, credentialId: string): Promise<voi
         Object.assign(patch, { keyHash, status: KeyStatus.ACTIVE, issuedAt: now });
         await enqueueJob(tx, JOB_TASKS.keyIssued, { credentialId, version: credential.version }, { jobKey: `key-issued:${credentialId}` });
       }
+      // Boosts that ended: their policies go once the key no longer carries them (its counters stay).
+      await deleteBoostPolicies(
+        client,
+        (row?.policyIds ?? []).filter((id) => BOOST_POLICY_ID.test(id) && !policyIds.includes(id)),
+      );
       const previousPlan = row?.planId ?? null;
       const previousProducts = row?.productIds ?? [];
       // Restriction policies of a dropped endpoint rule stay while a key uses them: this key just let go.

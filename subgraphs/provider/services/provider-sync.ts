@@ -25,6 +25,7 @@ import { LinkKind, LinkOrigin, PolicyLink } from '../entities/policy-link';
 import { Provider } from '../entities/provider';
 import { SyncStatus } from '../entities/sync-state';
 import {
+  BOOST_POLICY_ID,
   carriesTags,
   classifyPolicy,
   planPolicy,
@@ -55,8 +56,8 @@ export interface ProviderSyncCounts {
 export type { PlanImportPayload, ProductImportPayload };
 
 const PLATFORM_METADATA = new Set(['rate_limit_pattern', 'quota_pattern']);
-/** Ids of the policies the portal writes itself (`pg-plan-…`, `pg-product-…`, endpoint-rule `pg-rules-…-…`). */
-const PORTAL_ID_PREFIX = /^pg-(plan|product)-[0-9a-f]{32}$|^pg-rules-[0-9a-f]{32}-[0-9a-f]{32}$/;
+/** Ids of the policies the portal writes itself (`pg-plan-…`, `pg-product-…`, endpoint-rule `pg-rules-…-…`, quota-boost `pg-boost-…`). */
+const PORTAL_ID_PREFIX = /^pg-(plan|product|boost)-[0-9a-f]{32}$|^pg-rules-[0-9a-f]{32}-[0-9a-f]{32}$/;
 
 export function importPayload(
   providerId: string,
@@ -141,6 +142,7 @@ export async function runProviderSync(deps: SyncDeps, providerId: string): Promi
     // ---- 1. import
     const candidates = [...byId.values()].filter((p) => {
       if (!carriesTags(p, provider.policyTags) || classifyPolicy(p) === null || portalPolicyIds.has(p.id)) return false;
+      if (BOOST_POLICY_ID.test(p.id)) return false; // a quota boost's, written and deleted with its key
       if (PORTAL_ID_PREFIX.test(p.id)) {
         // Named like a portal-first policy but linked to nothing here (another installation's?): never imported.
         deps.log.warn({ providerId, policyId: p.id }, 'policy named like a portal-owned one but unknown here: not imported');

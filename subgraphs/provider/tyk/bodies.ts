@@ -104,6 +104,54 @@ export function rulesPolicyId(planId: string, productId: string): string {
 
 export const RULES_POLICY_ID = /^pg-rules-[0-9a-f]{32}-[0-9a-f]{32}$/;
 
+/** The policy of a temporary quota boost: `pg-boost-<boost hex>`. */
+export function boostPolicyId(boostId: string): string {
+  return `pg-boost-${boostId.replace(/-/g, '').toLowerCase()}`;
+}
+
+export const BOOST_POLICY_ID = /^pg-boost-[0-9a-f]{32}$/;
+
+/** A row of `developers.quota_boost_contract` (the limits the key gets while the boost is ACTIVE). */
+export interface BoostRow {
+  id: string;
+  quota_max: number | null;
+  quota_period_seconds: number | null;
+  rate_requests: number | null;
+  rate_per_seconds: number | null;
+}
+
+/**
+ * The policy of a quota boost: a consumption-limit policy partitioned to what the boost raises
+ * (quota and/or rate limit), applied to the key next to the plan's. Tyk merges the partitioned
+ * policies of a key by taking the highest quota and rate (`internal/policy/apply.go`), so while it
+ * is applied the key gets the boosted limits; taking it off (`POST /tyk/keys/policy/{hash}`) does
+ * not reset the key's quota counter.
+ */
+export function boostPolicy(boost: BoostRow, target: PolicyTarget): TykPolicy {
+  const quota = boost.quota_max !== null && boost.quota_period_seconds !== null;
+  const rate = boost.rate_requests !== null && boost.rate_per_seconds !== null;
+  return {
+    id: boostPolicyId(boost.id),
+    name: `Quota boost ${boost.id}`,
+    org_id: target.orgId,
+    rate: rate ? boost.rate_requests! : 0,
+    per: rate ? boost.rate_per_seconds! : 0,
+    quota_max: quota ? boost.quota_max! : 0,
+    quota_renewal_rate: quota ? boost.quota_period_seconds! : 0,
+    throttle_interval: -1,
+    throttle_retry_limit: -1,
+    max_query_depth: -1,
+    access_rights: {},
+    partitions: { quota, rate_limit: rate, acl: false, complexity: false, per_api: false },
+    key_expires_in: 0,
+    meta_data: {},
+    tags: [...target.tags],
+    active: true,
+    is_inactive: false,
+    hmac_enabled: false,
+  };
+}
+
 /** The plan's rule for a product, or null (= the whole product). */
 export function ruleFor(plan: PlanContractRow, productId: string): EndpointRuleRow | null {
   return (plan.endpoint_rules ?? []).find((rule) => rule.productId === productId) ?? null;

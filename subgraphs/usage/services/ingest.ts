@@ -36,6 +36,7 @@ import { parseRecord, type UsageRecord } from './records';
 import { bulk } from '../../../common/sql';
 import { insertQuotaWarnings } from './quota-warnings';
 import { paceWarnings } from '../data/alert-policy';
+import { enqueueUpgradeChecks } from './upgrade-checks';
 
 const INGEST_LOCK = 'plangraph:usage:ingest';
 
@@ -206,6 +207,7 @@ async function writeBatch(
   const warnings = outcomes.warnings.length
     ? await insertQuotaWarnings(tx, deps.pubsub, await paceWarnings(tx, outcomes.warnings, deps.clock.now()), deps.clock.now())
     : [];
+  await enqueueUpgradeChecks(tx, outcomes.warnings);
   await options.afterWrite?.(tx);
   watch.lap('warnings');
   watch.commitIssuedAt = Stopwatch.instant(); // MikroORM commits right after this callback returns

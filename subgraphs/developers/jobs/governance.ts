@@ -1,0 +1,29 @@
+/**
+ * The governance jobs of the developers subgraph: `developers.quotaBoostExpired` (a boost's end,
+ * due at its `expiresAt`) and `developers.offerUpgrade` (from the usage subgraph: a quota window is
+ * projected to be used up before it resets). Each runs in one transaction and is idempotent.
+ */
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { JobRuntime } from '../../../common/server';
+import { isUuid } from '../../../common/ids';
+import { JOB_TASKS } from '../../../common/jobs';
+import { expireQuotaBoost } from '../services/quota-boosts';
+import { offerUpgrade } from '../services/upgrade-offers';
+
+function opsOf(runtime: JobRuntime, em: EntityManager) {
+  return { em, pubsub: runtime.pubsub, now: runtime.clock.now(), env: runtime.env };
+}
+
+export async function quotaBoostExpired(runtime: JobRuntime, payload: unknown): Promise<void> {
+  const id = (payload as { quotaBoostId?: unknown } | null)?.quotaBoostId;
+  if (!isUuid(id)) {
+    runtime.log.warn({ task: JOB_TASKS.quotaBoostExpired, payload }, 'dropped a job without a valid quotaBoostId');
+    return;
+  }
+  await runtime.orm.em.fork().transactional((em) => expireQuotaBoost(opsOf(runtime, em as EntityManager), id.toLowerCase()));
+}
+
+export async function upgradeCheck(runtime: JobRuntime, payload: unknown): Promise<void> {
+  const made = await runtime.orm.em.fork().transactional((em) => offerUpgrade(opsOf(runtime, em as EntityManager), payload));
+  if (made === null) runtime.log.warn({ task: JOB_TASKS.offerUpgrade }, 'dropped a job with a malformed payload');
+}
