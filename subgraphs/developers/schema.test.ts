@@ -52,6 +52,8 @@ describe('developers schema', () => {
       'expiresAt',
       'secondsLeft',
       'leadSeconds',
+      'revokeAt',
+      'reason',
       'accessRequest',
       'credential',
       'quotaBoost',
