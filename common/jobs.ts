@@ -48,6 +48,8 @@ export const JOB_TASKS = {
   dispatchWebhooks: 'developers.dispatchWebhooks',
   /** Send one endpoint's waiting deliveries, oldest first. Payload { endpointId }; job key and queue `webhook-endpoint:<endpointId>` (the dispatcher, redeliveries, its own retries). */
   deliverWebhooks: 'developers.deliverWebhooks',
+  /** Move the pending credentials of a bulk plan migration, a batch per transaction. Payload { planMigrationId }; job key `plan-migration:<planMigrationId>`. */
+  migratePlanSubscribers: 'developers.migratePlanSubscribers',
   // ---- handled by plans / products (sent by provider's dashboard-first import)
   /** Create or update a bare plan from an imported consumption-limit policy; job key `import:<providerId>:<policyId>`. */
   importPlan: 'plans.importPolicy',

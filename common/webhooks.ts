@@ -67,6 +67,11 @@ export const WEBHOOK_EVENT_TYPES = {
     description: 'A credential was revoked, or its rotation grace period ended (`data.credentialId`).',
   },
   CREDENTIAL_EXPIRING: { scope: 'ORGANIZATION', description: 'A credential expires soon (`data.credentialId`).' },
+  PLAN_MIGRATED: {
+    scope: 'ORGANIZATION',
+    description:
+      'A bulk plan migration moved a credential to another plan, keeping its secret and quota counters (`data.credentialId`, `data.planMigrationId`, `data.fromPlanId`, `data.toPlanId`).',
+  },
   QUOTA_WARNING: {
     scope: 'ORGANIZATION',
     description:
@@ -94,6 +99,11 @@ export const WEBHOOK_EVENT_TYPES = {
   PLAN_CHANGE_REJECTED: {
     scope: 'PLATFORM',
     description: 'A plan change was rejected (`data.planChangeRequestId`, `data.planId`, `data.rejectedBy`).',
+  },
+  PLAN_MIGRATION_COMPLETED: {
+    scope: 'PLATFORM',
+    description:
+      'A bulk plan migration finished (`data.planMigrationId`, `data.fromPlanId`, `data.toPlanId`, `data.moved`, `data.failed`).',
   },
   PRODUCT_CREATED: {
     scope: 'PLATFORM',

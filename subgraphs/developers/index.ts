@@ -11,6 +11,7 @@ import { AccessRequest } from './entities/access-request';
 import { Credential } from './entities/credential';
 import { WebhookEndpoint } from './entities/webhook-endpoint';
 import { WebhookDelivery } from './entities/webhook-delivery';
+import { PlanMigration, PlanMigrationItem } from './entities/plan-migration';
 import { migrations } from './migrations';
 // type-graphql registers types in import order and the printed schema follows it: the app
 // types and operations are registered before the organization ones (keep this order).
@@ -29,8 +30,10 @@ import { AccessRequestEventResolver } from './resolvers/access-events.resolver';
 import { EntitlementResolver, OrganizationEntitlementsResolver, ViewerEntitlementsResolver } from './resolvers/entitlement.resolver';
 import { GovernanceResolver } from './resolvers/governance.resolver';
 import { WebhookEndpointResolver } from './resolvers/webhook.resolver';
+import { PlanMigrationResolver } from './resolvers/plan-migration.resolver';
 import { resolveAccessRequestReference } from './access-request.reference';
 import { resolveCredentialReference } from './credential.reference';
+import { resolvePlanMigrationReference } from './plan-migration.reference';
 import { developersJobs } from './jobs';
 import { resolveOrganizationReference } from './organization.reference';
 import { resolveDeveloperReference } from './developer.reference';
@@ -59,6 +62,8 @@ export const developersSubgraph: SubgraphModule = {
     Credential,
     WebhookEndpoint,
     WebhookDelivery,
+    PlanMigration,
+    PlanMigrationItem,
   ],
   migrations,
   buildSchema: (pubsub) =>
@@ -86,6 +91,7 @@ export const developersSubgraph: SubgraphModule = {
         ViewerEntitlementsResolver,
         GovernanceResolver,
         WebhookEndpointResolver,
+        PlanMigrationResolver,
       ],
       references: {
         Organization: resolveOrganizationReference as never,
@@ -95,6 +101,7 @@ export const developersSubgraph: SubgraphModule = {
         Invitation: resolveInvitationReference as never,
         AccessRequest: resolveAccessRequestReference as never,
         Credential: resolveCredentialReference as never,
+        PlanMigration: resolvePlanMigrationReference as never,
       },
       pubSub: pubsub.forTypeGraphQL(),
     }),

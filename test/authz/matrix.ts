@@ -401,6 +401,13 @@ export const MATRIX: MatrixRow[] = [
     variables: (w) => ({ input: { planId: w.plan, quota: { requests: 1, periodSeconds: 60 }, days: 1 } }),
   },
   {
+    operation: 'Query.planMigration',
+    who: 'portal admins',
+    cells: PORTAL_ADMIN_ONLY,
+    document: `query($id: ID!) { planMigration(id: $id) { id status counts { total } } }`,
+    variables: (w) => ({ id: w.planMigration }),
+  },
+  {
     operation: 'Query.unmatchedUsage',
     who: 'portal admins',
     cells: PORTAL_ADMIN_ONLY,
@@ -842,6 +849,22 @@ export const MATRIX: MatrixRow[] = [
     variables: (w) => ({ i: { organizationId: w.orgA, reason: '' } }),
   }),
   {
+    operation: 'Mutation.migratePlanSubscribers (dry run)',
+    who: 'portal admins',
+    cells: PORTAL_ADMIN_ONLY,
+    // No reason: refused after authorization, no preview is stored.
+    document: mutation('migratePlanSubscribers', 'MigratePlanSubscribersInput'),
+    variables: (w) => ({ i: { fromPlanId: w.plan, toPlanId: w.publicPlan, reason: '', dryRun: true } }),
+  },
+  ...stepUp({
+    operation: 'Mutation.migratePlanSubscribers',
+    who: 'portal admins',
+    cells: PORTAL_ADMIN_ONLY,
+    // No reason: refused after authorization, nothing moves.
+    document: mutation('migratePlanSubscribers', 'MigratePlanSubscribersInput'),
+    variables: (w) => ({ i: { fromPlanId: w.plan, toPlanId: w.publicPlan, reason: '' } }),
+  }),
+  {
     operation: 'Mutation.proposePlanChange',
     who: 'portal admins',
     cells: PORTAL_ADMIN_ONLY,
@@ -1207,6 +1230,14 @@ export const MATRIX: MatrixRow[] = [
     variables: (w) => ({ plan: w.plan }),
     path: ['planChangeRequests', 'edges'],
     select: (edges: any[], w) => edges?.find((edge) => edge.node.id === w.decidedChangeRequest)?.node.impact ?? null,
+  },
+  {
+    operation: 'PlanMigration.impact',
+    who: 'portal admins (the migrations themselves are theirs only)',
+    cells: PORTAL_ADMIN_ONLY,
+    document: `query($id: ID!) { planMigration(id: $id) { id impact(days: 1) { countersWithTraffic } } }`,
+    variables: (w) => ({ id: w.planMigration }),
+    path: ['planMigration', 'impact'],
   },
   {
     operation: 'Catalog.audience',

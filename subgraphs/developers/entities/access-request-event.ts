@@ -10,6 +10,7 @@ export enum AccessRequestEventType {
   CREDENTIAL_ROTATED = 'CREDENTIAL_ROTATED',
   CREDENTIAL_REVOKED = 'CREDENTIAL_REVOKED',
   CREDENTIAL_EXPIRING = 'CREDENTIAL_EXPIRING',
+  PLAN_MIGRATED = 'PLAN_MIGRATED',
 }
 
 registerEnumType(AccessRequestEventType, {
@@ -28,6 +29,10 @@ registerEnumType(AccessRequestEventType, {
     CREDENTIAL_EXPIRING: {
       description:
         'A credential expires soon: one event per stage of the countdown (CREDENTIAL_EXPIRY_WARNING_SECONDS before `expiresAt`, then 1 day and 1 hour before), each with `expiresAt`, `secondsLeft` and `leadSeconds`. None after the credential is revoked or rotated.',
+    },
+    PLAN_MIGRATED: {
+      description:
+        'A portal admin’s bulk plan migration moved the credential to another plan (`credential` is set; its `plan` is the new one): same credential, secret and quota counters, new limits.',
     },
   },
 });

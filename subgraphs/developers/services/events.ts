@@ -57,6 +57,7 @@ const WEBHOOK_TYPES: Record<AccessRequestEventType, WebhookEventType> = {
   CREDENTIAL_ROTATED: 'CREDENTIAL_ROTATED',
   CREDENTIAL_REVOKED: 'CREDENTIAL_REVOKED',
   CREDENTIAL_EXPIRING: 'CREDENTIAL_EXPIRING',
+  PLAN_MIGRATED: 'PLAN_MIGRATED',
 };
 
 /**
@@ -73,6 +74,8 @@ export async function emitAccessEvent(
     credentialId?: string | null;
     at: Date;
     countdown?: ExpiryCountdown;
+    /** Extra webhook `data` (ids and states only). */
+    data?: Record<string, string | number | boolean | null>;
   },
 ): Promise<void> {
   const payload: AccessRequestEventPayload = {
@@ -89,6 +92,11 @@ export async function emitAccessEvent(
     type: WEBHOOK_TYPES[event.type],
     organizationId: event.organizationId,
     occurredAt: event.at,
-    data: { accessRequestId: payload.accessRequestId, credentialId: payload.credentialId, ...(event.countdown ?? {}) },
+    data: {
+      accessRequestId: payload.accessRequestId,
+      credentialId: payload.credentialId,
+      ...(event.countdown ?? {}),
+      ...(event.data ?? {}),
+    },
   });
 }

@@ -1,0 +1,238 @@
+/**
+ * Bulk plan migration in the developers subgraph: `migratePlanSubscribers` (portal admins; a run
+ * needs MFA) and `planMigration`: the preview, the run by the job (same credentials moved, their
+ * key's policies swapped, events, webhooks, audit), eligibility, re-checks at move time, typed
+ * refusals and idempotency.
+ */
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { randomUUID } from 'node:crypto';
+import { waitFor } from '../../test/helpers/wait';
+import {
+  archivePlan,
+  developer,
+  errorsOf,
+  gql,
+  loggedJobs,
+  ok,
+  organization,
+  portalAdmin,
+  seedOf,
+  sql,
+  startAccessHarness,
+  type AccessHarness,
+  type Identity,
+} from '../../test/kit/access';
+import { migrateBatch } from './services/plan-migrations';
+
+const mfa = (identity: Identity): Identity => ({ ...identity, amr: ['pwd', 'mfa'] });
+
+const MIGRATION = `id status reason startedBy createdAt completedAt fromPlan { id } toPlan { id }
+  counts { total pending moved failed organizations }
+  items { credential { id plan { id } } organization { id } status errorCode errorMessage movedAt }`;
+const MIGRATE = `mutation($input: MigratePlanSubscribersInput!) { migratePlanSubscribers(input: $input) {
+  planMigration { ${MIGRATION} } errors { code field message } } }`;
+const READ = `query($id: ID!) { planMigration(id: $id) { ${MIGRATION} } }`;
+
+describe('developers: bulk plan migration', () => {
+  let h: AccessHarness;
+  beforeAll(async () => {
+    h = await startAccessHarness();
+  });
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  /**
+   * Plan A offers P1, P2 (catalog C1) and P3 (catalog C2); plan B is in C1 only. Organization X
+   * holds a credential for P1+P2, organization Y one for P1 and one for P3 (which B does not
+   * offer). Plan A is then archived.
+   */
+  async function world() {
+    const seed = seedOf(h);
+    const c1 = await seed.catalog();
+    const c2 = await seed.catalog();
+    const p1 = await seed.product({ catalogIds: [c1] });
+    const p2 = await seed.product({ catalogIds: [c1] });
+    const p3 = await seed.product({ catalogIds: [c2] });
+    const planA = await seed.plan({ catalogIds: [c1, c2], autoApprove: true, tier: 0 });
+    const planB = await seed.plan({ catalogIds: [c1], tier: 0, credentialMetadata: [{ key: 'Tier', value: 'gold' }] });
+    const x = await organization(h);
+    const y = await organization(h);
+    const grant = async (org: typeof x, productIds: string[]) =>
+      (await ok(h, 'requestAccess', { appId: org.app.id, planId: planA, productIds }, org.member)).credential.id as string;
+    const cx = await grant(x, [p1, p2]);
+    const cy = await grant(y, [p1]);
+    const cy3 = await grant(y, [p3]);
+    await archivePlan(h, planA);
+    return { planA, planB, x, y, cx, cy, cy3, p3 };
+  }
+
+  const credentialRow = async (id: string) =>
+    (await sql(h, `select plan_id::text as plan_id, secret_hash, version, metadata from developers.credential where id = ?`, [id]))[0];
+
+  it('refuses everyone but portal admins, and a run without MFA; nothing is stored', async () => {
+    const w = await world();
+    const input = { fromPlanId: w.planA, toPlanId: w.planB, reason: 'Plan A retired' };
+    expect(errorsOf(await gql(h, MIGRATE, { input }, w.x.owner), 'migratePlanSubscribers')).toEqual([{ code: 'FORBIDDEN' }]);
+    expect(errorsOf(await gql(h, MIGRATE, { input }, mfa(w.x.owner)), 'migratePlanSubscribers')).toEqual([{ code: 'FORBIDDEN' }]);
+    expect(errorsOf(await gql(h, MIGRATE, { input }, developer()), 'migratePlanSubscribers')).toEqual([{ code: 'FORBIDDEN' }]);
+    expect(errorsOf(await gql(h, MIGRATE, { input }, null), 'migratePlanSubscribers')).toEqual([{ code: 'UNAUTHENTICATED' }]);
+    expect(errorsOf(await gql(h, MIGRATE, { input }, portalAdmin()), 'migratePlanSubscribers')).toEqual([{ code: 'MFA_REQUIRED' }]);
+    expect(await sql(h, `select id from developers.plan_migration where from_plan_id = ?`, [w.planA])).toEqual([]);
+    expect((await credentialRow(w.cx)).plan_id).toBe(w.planA);
+
+    const preview = await gql(h, MIGRATE, { input: { ...input, dryRun: true } }, portalAdmin());
+    const id = preview.data.migratePlanSubscribers.planMigration.id;
+    expect(errorsOf(await gql(h, READ, { id }, w.x.owner), 'planMigration')).toEqual([{ code: 'FORBIDDEN' }]);
+    expect(errorsOf(await gql(h, READ, { id }, null), 'planMigration')).toEqual([{ code: 'UNAUTHENTICATED' }]);
+    expect((await gql(h, READ, { id: randomUUID() }, portalAdmin())).data.planMigration).toBeNull();
+  });
+
+  it('answers bad input with typed errors', async () => {
+    const w = await world();
+    const admin = mfa(portalAdmin());
+    const call = async (input: Record<string, unknown>) =>
+      errorsOf(
+        await gql(h, MIGRATE, { input: { fromPlanId: w.planA, toPlanId: w.planB, reason: 'Why', ...input } }, admin),
+        'migratePlanSubscribers',
+      );
+    expect(await call({ toPlanId: w.planA })).toEqual([{ code: 'VALIDATION_FAILED', field: 'input.toPlanId' }]);
+    expect(await call({ reason: '   ' })).toEqual([{ code: 'VALIDATION_FAILED', field: 'input.reason' }]);
+    expect(await call({ reason: 'x'.repeat(1001) })).toEqual([{ code: 'VALIDATION_FAILED', field: 'input.reason' }]);
+    expect(await call({ idempotencyKey: 'has space' })).toEqual([{ code: 'VALIDATION_FAILED', field: 'input.idempotencyKey' }]);
+    expect(await call({ fromPlanId: randomUUID() })).toEqual([{ code: 'NOT_FOUND', field: 'input.fromPlanId' }]);
+    expect(await call({ toPlanId: randomUUID() })).toEqual([{ code: 'NOT_FOUND', field: 'input.toPlanId' }]);
+    // An archived plan takes no subscribers.
+    expect(await call({ fromPlanId: w.planB, toPlanId: w.planA })).toEqual([{ code: 'PLAN_NOT_PUBLISHED', field: 'input.toPlanId' }]);
+    const draft = await seedOf(h).plan({ status: 'DRAFT' });
+    expect(await call({ toPlanId: draft })).toEqual([{ code: 'PLAN_NOT_PUBLISHED', field: 'input.toPlanId' }]);
+    const malformed = await gql(h, MIGRATE, { input: { fromPlanId: 'nope', toPlanId: w.planB, reason: 'Why' } }, admin);
+    expect(malformed.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.fromPlanId' });
+    expect(await sql(h, `select id from developers.plan_migration where from_plan_id = ?`, [w.planA])).toEqual([]);
+  });
+
+  it('previews without changing anything: what would move, what would not and why', async () => {
+    const w = await world();
+    const result = await gql(
+      h,
+      MIGRATE,
+      { input: { fromPlanId: w.planA, toPlanId: w.planB, reason: 'Plan A retired', dryRun: true } },
+      portalAdmin(),
+    );
+    expect(result.errors).toBeUndefined();
+    const preview = result.data.migratePlanSubscribers.planMigration;
+    expect(preview).toMatchObject({
+      status: 'PREVIEW',
+      fromPlan: { id: w.planA },
+      toPlan: { id: w.planB },
+      completedAt: null,
+      counts: { total: 3, pending: 2, moved: 0, failed: 1, organizations: 2 },
+    });
+    const failed = preview.items.find((i: any) => i.status === 'FAILED');
+    expect(failed).toMatchObject({ credential: { id: w.cy3 }, organization: { id: w.y.id }, errorCode: 'PRODUCT_NOT_OFFERED' });
+    expect(failed.errorMessage).toContain(w.p3);
+    for (const id of [w.cx, w.cy, w.cy3]) expect((await credentialRow(id)).plan_id).toBe(w.planA);
+    expect(await loggedJobs(h, w.cx)).not.toContainEqual(expect.objectContaining({ task: 'provider.updateKeyPolicies' }));
+    expect(await sql(h, `select 1 from graphile_worker._private_jobs where key = ?`, [`plan-migration:${preview.id}`])).toEqual([]);
+  });
+
+  it('moves every eligible credential, keeping it, with events, webhooks and audit; a retry returns the same migration', async () => {
+    const w = await world();
+    const before = await credentialRow(w.cx);
+    const admin = mfa(portalAdmin());
+    const input = { fromPlanId: w.planA, toPlanId: w.planB, reason: 'Plan A retired', idempotencyKey: randomUUID() };
+    const started = await gql(h, MIGRATE, { input }, admin);
+    expect(started.data.migratePlanSubscribers.errors).toEqual([]);
+    const id = started.data.migratePlanSubscribers.planMigration.id;
+    expect(started.data.migratePlanSubscribers.planMigration).toMatchObject({ status: 'RUNNING', startedBy: admin.sub });
+
+    const done = await waitFor(
+      async () => {
+        const m = (await gql(h, READ, { id }, portalAdmin())).data.planMigration;
+        return m.status === 'COMPLETED' ? m : null;
+      },
+      { what: 'the migration to complete' },
+    );
+    expect(done.counts).toEqual({ total: 3, pending: 0, moved: 2, failed: 1, organizations: 2 });
+    expect(done.completedAt).not.toBeNull();
+    const moved = done.items.filter((i: any) => i.status === 'MOVED');
+    expect(moved.map((i: any) => i.credential.id).sort()).toEqual([w.cx, w.cy].sort());
+    expect(moved.every((i: any) => i.credential.plan.id === w.planB && i.movedAt)).toBe(true);
+
+    // The same credential: same secret, one version more, the new plan's metadata; its key's policies swapped.
+    const after = await credentialRow(w.cx);
+    expect(after).toMatchObject({ plan_id: w.planB, secret_hash: before.secret_hash, version: before.version + 1 });
+    expect(after.metadata).toMatchObject({ Tier: 'gold', ApplicationID: w.x.app.id });
+    expect(await loggedJobs(h, w.cx)).toContainEqual(expect.objectContaining({ task: 'provider.updateKeyPolicies', key: `key:${w.cx}` }));
+    expect((await credentialRow(w.cy3)).plan_id).toBe(w.planA);
+
+    const events = await sql(
+      h,
+      `select payload->>'organizationId' as org, payload->>'credentialId' as credential from platform.event
+        where topic = 'accessRequestEvents' and payload->>'type' = 'PLAN_MIGRATED' and payload->>'credentialId' in (?, ?, ?)`,
+      [w.cx, w.cy, w.cy3],
+    );
+    expect(events.map((e: any) => `${e.org}:${e.credential}`).sort()).toEqual([`${w.x.id}:${w.cx}`, `${w.y.id}:${w.cy}`].sort());
+    const hooks = await sql(
+      h,
+      `select type, organization_id::text as org, data from platform.webhook_event
+        where data->>'planMigrationId' = ? order by id`,
+      [id],
+    );
+    expect(hooks.map((e: any) => e.type)).toEqual(['PLAN_MIGRATED', 'PLAN_MIGRATED', 'PLAN_MIGRATION_COMPLETED']);
+    expect(hooks[2]).toMatchObject({ org: null, data: { fromPlanId: w.planA, toPlanId: w.planB, moved: 2, failed: 1 } });
+
+    const audit = await sql(
+      h,
+      `select actor, action, target_type from platform.audit_log where target_id = ? or target_id = ? order by id`,
+      [id, w.cx],
+    );
+    expect(audit).toContainEqual({ actor: admin.sub, action: 'migratePlanSubscribers', target_type: 'PlanMigration' });
+    expect(audit).toContainEqual({ actor: 'system', action: 'developers.migratePlanSubscribers', target_type: 'Credential' });
+
+    const replay = await gql(h, MIGRATE, { input }, admin);
+    expect(replay.data.migratePlanSubscribers.planMigration.id).toBe(id);
+    const reused = await gql(h, MIGRATE, { input: { ...input, reason: 'Other' } }, admin);
+    expect(errorsOf(reused, 'migratePlanSubscribers')).toEqual([{ code: 'IDEMPOTENCY_KEY_REUSED', field: 'input.idempotencyKey' }]);
+  });
+
+  it('allows one RUNNING migration per plan, and checks each credential again when it moves', async () => {
+    const w = await world();
+    const admin = mfa(portalAdmin());
+    // A preview's items, turned into a run that no job has picked up yet.
+    const preview = await gql(
+      h,
+      MIGRATE,
+      { input: { fromPlanId: w.planA, toPlanId: w.planB, reason: 'Retired', dryRun: true } },
+      portalAdmin(),
+    );
+    const id = preview.data.migratePlanSubscribers.planMigration.id;
+    await sql(h, `update developers.plan_migration set status = 'RUNNING' where id = ?`, [id]);
+    const second = await gql(h, MIGRATE, { input: { fromPlanId: w.planA, toPlanId: w.planB, reason: 'Again' } }, admin);
+    expect(errorsOf(second, 'migratePlanSubscribers')).toEqual([{ code: 'PLAN_MIGRATION_RUNNING', field: 'input.fromPlanId' }]);
+
+    // Meanwhile X revokes its credential: it is not moved.
+    await ok(h, 'revokeCredential', { id: w.cx }, w.x.member);
+    const em = h.subgraph.orm.em.fork() as EntityManager;
+    const ops = (tx: EntityManager) => ({ em: tx, pubsub: h.subgraph.pubsub, now: new Date(), env: process.env });
+    expect(await em.transactional((tx) => migrateBatch(ops(tx as EntityManager), id))).toBe(true);
+    expect(await em.transactional((tx) => migrateBatch(ops(tx as EntityManager), id))).toBe(false);
+    const items = await sql(
+      h,
+      `select credential_id::text as id, status, error_code from developers.plan_migration_item where migration_id = ? order by credential_id`,
+      [id],
+    );
+    expect(items).toEqual(
+      expect.arrayContaining([
+        { id: w.cx, status: 'FAILED', error_code: 'CREDENTIAL_NOT_ACTIVE' },
+        { id: w.cy, status: 'MOVED', error_code: null },
+        { id: w.cy3, status: 'FAILED', error_code: 'PRODUCT_NOT_OFFERED' },
+      ]),
+    );
+    expect((await sql(h, `select status from developers.plan_migration where id = ?`, [id]))[0].status).toBe('COMPLETED');
+    // Once COMPLETED, a batch changes nothing; and a new run may start (nothing left to move but the ineligible one).
+    expect(await em.transactional((tx) => migrateBatch(ops(tx as EntityManager), id))).toBe(false);
+    const third = await gql(h, MIGRATE, { input: { fromPlanId: w.planA, toPlanId: w.planB, reason: 'Again' } }, admin);
+    expect(third.data.migratePlanSubscribers.planMigration.counts).toMatchObject({ total: 1, failed: 1, pending: 0 });
+  });
+});

@@ -1,0 +1,319 @@
+/**
+ * Bulk plan migration (`migratePlanSubscribers`, `planMigration`): every ACTIVE credential of one
+ * plan moved to another, as the plan change of an access request moves one — same credential,
+ * secret and Tyk key, quota counters kept (`moveCredentialToPlan`). The mutation fixes the
+ * credentials it covers (its items) and checks each against the target plan; a dry run stops
+ * there (PREVIEW). A run enqueues `developers.migratePlanSubscribers`, which moves the pending
+ * items a batch per transaction, so progress is visible and a restart resumes where it stopped.
+ */
+import { LockMode } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { refusal } from '../../../common/errors';
+import { checkIdempotencyKey, idempotentCall, runIdempotent } from '../../../common/idempotency';
+import { enqueueJob, JOB_TASKS } from '../../../common/jobs';
+import { Validation } from '../../../common/mutation';
+import type { Ops } from '../../../common/ops';
+import { recordWebhookEvent } from '../../../common/webhooks';
+import { loadPlanOffer, loadProductOffers, organizationCatalogIds, type PlanOffer, type ProductOffer } from '../contracts/offer';
+import { AccessRequestEventType } from '../entities/access-request-event';
+import { Credential, CredentialStatus, effectiveCredentialStatus, StoredCredentialStatus } from '../entities/credential';
+import { PlanMigration, PlanMigrationItem, PlanMigrationItemStatus, PlanMigrationStatus } from '../entities/plan-migration';
+import { moveCredentialToPlan } from './credentials';
+import { emitAccessEvent } from './events';
+import { checkReason } from './validation';
+
+/** The most credentials one migration covers (larger plans: migrate in several runs, e.g. after a first one completed). */
+export const MAX_MIGRATION_CREDENTIALS = 5000;
+/** Credentials moved per transaction by the job. */
+export const MIGRATION_BATCH = 50;
+
+export interface MigratePlanSubscribersCommand {
+  fromPlanId: string;
+  toPlanId: string;
+  reason: string;
+  dryRun?: boolean | null;
+  idempotencyKey?: string | null;
+}
+
+export interface PlanMigrationCounts {
+  total: number;
+  pending: number;
+  moved: number;
+  failed: number;
+  organizations: number;
+}
+
+type Problem = { code: string; message: string };
+
+/**
+ * Whether a credential may move to the target plan: the plan must be offered to the credential's
+ * organization (a catalog it can see, through the member who asked for the credential for
+ * team-private catalogs) together with each of the credential's products — what `requestAccess`
+ * would require for a plan change. Caches the published views' answers for one migration batch.
+ */
+class Eligibility {
+  private readonly catalogs = new Map<string, Set<string>>();
+  private readonly products = new Map<string, ProductOffer | null>();
+
+  constructor(
+    private readonly em: EntityManager,
+    private readonly plan: PlanOffer,
+  ) {}
+
+  async problem(credential: Credential): Promise<Problem | null> {
+    const key = `${credential.organizationId}|${credential.requestedBy}`;
+    let catalogs = this.catalogs.get(key);
+    if (!catalogs) {
+      catalogs = await organizationCatalogIds(this.em, credential.organizationId, credential.requestedBy);
+      this.catalogs.set(key, catalogs);
+    }
+    const visible = this.plan.catalogIds.filter((id) => catalogs.has(id));
+    if (!visible.length) {
+      return {
+        code: 'PLAN_NOT_OFFERED',
+        message: 'The target plan is in no catalog the credential’s organization can see: the credential stays under its plan.',
+      };
+    }
+    const missing = credential.productIds.filter((id) => !this.products.has(id));
+    if (missing.length) {
+      const found = await loadProductOffers(this.em, missing);
+      for (const id of missing) this.products.set(id, found.get(id) ?? null);
+    }
+    for (const id of credential.productIds) {
+      const offer = this.products.get(id);
+      if (!offer || !offer.catalogIds.some((c) => visible.includes(c))) {
+        return {
+          code: 'PRODUCT_NOT_OFFERED',
+          message: `Product ${id} of the credential is not offered with the target plan in a catalog the organization can see: the credential stays under its plan.`,
+        };
+      }
+    }
+    return null;
+  }
+}
+
+function isWorking(credential: Credential, now: Date): boolean {
+  return credential.status === StoredCredentialStatus.ACTIVE && effectiveCredentialStatus(credential, now) === CredentialStatus.ACTIVE;
+}
+
+/**
+ * `migratePlanSubscribers`: portal admins only (checked by the caller: `subject`; a run, not a dry
+ * run, also needs MFA). Creates the migration with its items; a run enqueues the job that moves them.
+ */
+export async function migratePlanSubscribers(
+  ops: Ops,
+  subject: string,
+  input: MigratePlanSubscribersCommand,
+): Promise<{ planMigration: PlanMigration | null }> {
+  const { em, now } = ops;
+  const fromPlanId = input.fromPlanId.trim().toLowerCase();
+  const toPlanId = input.toPlanId.trim().toLowerCase();
+  const reason = input.reason.trim();
+  const dryRun = input.dryRun ?? false;
+  const v = new Validation();
+  v.check(fromPlanId !== toPlanId, 'input.toPlanId', 'Give a target plan other than the plan whose subscribers move.');
+  checkReason(v, reason, 'input.reason');
+  checkIdempotencyKey(v, input.idempotencyKey);
+  v.done();
+  const idempotency = idempotentCall('developers', subject, 'migratePlanSubscribers', input.idempotencyKey, {
+    fromPlanId,
+    toPlanId,
+    reason,
+    dryRun,
+  });
+  return runIdempotent(em, idempotency, now, {
+    replay: async (first) => ({ planMigration: await em.findOneOrFail(PlanMigration, { id: first.resultId }, { refresh: true }) }),
+    resultOf: (result) => ({ id: result.planMigration!.id }),
+    run: async () => {
+      const from = await loadPlanOffer(em, fromPlanId);
+      if (!from) throw refusal('NOT_FOUND', 'input.fromPlanId', 'No plan has this id.');
+      const to = await loadPlanOffer(em, toPlanId);
+      if (!to) throw refusal('NOT_FOUND', 'input.toPlanId', 'No plan has this id.');
+      if (to.status !== 'PUBLISHED') {
+        throw refusal(
+          'PLAN_NOT_PUBLISHED',
+          'input.toPlanId',
+          `The target plan is ${to.status}, not PUBLISHED: subscribers can only be moved to a published plan.`,
+        );
+      }
+      if (!dryRun) {
+        await em
+          .getConnection()
+          .execute(`select pg_advisory_xact_lock(hashtext(?))`, [`plan-migration:${fromPlanId}`], 'all', em.getTransactionContext());
+        const running = await em.findOne(PlanMigration, { fromPlanId, status: PlanMigrationStatus.RUNNING });
+        if (running) {
+          throw refusal(
+            'PLAN_MIGRATION_RUNNING',
+            'input.fromPlanId',
+            `Migration ${running.id} is moving this plan’s subscribers already: wait until it is COMPLETED (\`planMigration\`).`,
+          );
+        }
+      }
+      const credentials = (
+        await em.find(
+          Credential,
+          { planId: fromPlanId, status: StoredCredentialStatus.ACTIVE },
+          { orderBy: { createdAt: 'asc', id: 'asc' }, limit: MAX_MIGRATION_CREDENTIALS + 1 },
+        )
+      ).filter((c) => isWorking(c, now));
+      if (credentials.length > MAX_MIGRATION_CREDENTIALS) {
+        throw refusal(
+          'TOO_MANY_CREDENTIALS',
+          'input.fromPlanId',
+          `The plan has more than ${MAX_MIGRATION_CREDENTIALS} ACTIVE credentials: one migration moves at most ${MAX_MIGRATION_CREDENTIALS}; run another once it has completed.`,
+        );
+      }
+      const migration = em.create(PlanMigration, {
+        fromPlanId,
+        toPlanId,
+        status: dryRun ? PlanMigrationStatus.PREVIEW : PlanMigrationStatus.RUNNING,
+        reason,
+        startedBy: subject,
+        createdAt: now,
+      });
+      // Items point at the migration (foreign key) but are not an ORM relation: the row goes first.
+      await em.flush();
+      const eligibility = new Eligibility(em, to);
+      for (const credential of credentials) {
+        const problem = await eligibility.problem(credential);
+        em.create(PlanMigrationItem, {
+          migrationId: migration.id,
+          credentialId: credential.id,
+          organizationId: credential.organizationId,
+          appId: credential.appId,
+          status: problem ? PlanMigrationItemStatus.FAILED : PlanMigrationItemStatus.PENDING,
+          errorCode: problem?.code ?? null,
+          errorMessage: problem?.message ?? null,
+        });
+      }
+      await em.flush();
+      if (!dryRun) {
+        await enqueueJob(
+          em,
+          JOB_TASKS.migratePlanSubscribers,
+          { planMigrationId: migration.id },
+          { jobKey: `plan-migration:${migration.id}` },
+        );
+      }
+      return { planMigration: migration };
+    },
+  });
+}
+
+/** Counts of a migration's items by status, and the organizations it covers. */
+export async function migrationCounts(em: EntityManager, migrationId: string): Promise<PlanMigrationCounts> {
+  const rows = await em.getConnection().execute<{ status: string; n: string; orgs: string }[]>(
+    `select status, count(*) as n, count(distinct organization_id) as orgs from developers.plan_migration_item
+      where migration_id = ? group by rollup (status)`,
+    [migrationId],
+    'all',
+    em.getTransactionContext(),
+  );
+  const counts: PlanMigrationCounts = { total: 0, pending: 0, moved: 0, failed: 0, organizations: 0 };
+  for (const row of rows) {
+    const n = Number(row.n);
+    if (row.status === null) {
+      counts.total = n;
+      counts.organizations = Number(row.orgs);
+    } else if (row.status === PlanMigrationItemStatus.PENDING) counts.pending = n;
+    else if (row.status === PlanMigrationItemStatus.MOVED) counts.moved = n;
+    else if (row.status === PlanMigrationItemStatus.FAILED) counts.failed = n;
+  }
+  return counts;
+}
+
+/**
+ * One batch of the job: moves up to `MIGRATION_BATCH` pending items of a RUNNING migration in the
+ * transaction of `ops.em`, each checked again (the credential may have been revoked, moved or
+ * changed plan, the target plan archived, since the migration was created). When none is left
+ * the migration is COMPLETED and PLAN_MIGRATION_COMPLETED recorded. Returns whether more remain.
+ */
+export async function migrateBatch(ops: Ops, migrationId: string): Promise<boolean> {
+  const { em, now } = ops;
+  const migration = await em.findOne(PlanMigration, { id: migrationId }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+  if (!migration || migration.status !== PlanMigrationStatus.RUNNING) return false;
+  const items = await em.find(
+    PlanMigrationItem,
+    { migrationId, status: PlanMigrationItemStatus.PENDING },
+    { orderBy: { credentialId: 'asc' }, limit: MIGRATION_BATCH, refresh: true },
+  );
+  if (!items.length) {
+    migration.status = PlanMigrationStatus.COMPLETED;
+    migration.completedAt = now;
+    await em.flush();
+    const counts = await migrationCounts(em, migrationId);
+    await recordWebhookEvent(em, {
+      type: 'PLAN_MIGRATION_COMPLETED',
+      organizationId: null,
+      occurredAt: now,
+      data: {
+        planMigrationId: migration.id,
+        fromPlanId: migration.fromPlanId,
+        toPlanId: migration.toPlanId,
+        moved: counts.moved,
+        failed: counts.failed,
+      },
+    });
+    return false;
+  }
+  const plan = await loadPlanOffer(em, migration.toPlanId);
+  const credentials = new Map(
+    (
+      await em.find(Credential, { id: { $in: items.map((i) => i.credentialId) } }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true })
+    ).map((c) => [c.id, c]),
+  );
+  const eligibility = plan ? new Eligibility(em, plan) : null;
+  const fail = (item: PlanMigrationItem, problem: Problem) => {
+    item.status = PlanMigrationItemStatus.FAILED;
+    item.errorCode = problem.code;
+    item.errorMessage = problem.message;
+  };
+  for (const item of items) {
+    const credential = credentials.get(item.credentialId);
+    if (!plan || plan.status !== 'PUBLISHED' || !eligibility) {
+      fail(item, {
+        code: 'PLAN_NOT_PUBLISHED',
+        message: `The target plan is ${plan?.status ?? 'gone'}, not PUBLISHED, so nothing more is moved to it.`,
+      });
+    } else if (!credential || !isWorking(credential, now)) {
+      fail(item, { code: 'CREDENTIAL_NOT_ACTIVE', message: 'The credential was revoked or expired before it was moved.' });
+    } else if (credential.planId === plan.id) {
+      item.status = PlanMigrationItemStatus.MOVED;
+      item.movedAt = now;
+    } else if (credential.planId !== migration.fromPlanId) {
+      fail(item, { code: 'PLAN_CHANGED', message: 'The credential moved to another plan before the migration reached it.' });
+    } else {
+      const problem = await eligibility.problem(credential);
+      if (problem) fail(item, problem);
+      else {
+        await moveCredentialToPlan(ops, credential, plan);
+        item.status = PlanMigrationItemStatus.MOVED;
+        item.movedAt = now;
+        await emitAccessEvent(ops.pubsub, em, {
+          type: AccessRequestEventType.PLAN_MIGRATED,
+          organizationId: credential.organizationId,
+          credentialId: credential.id,
+          at: now,
+          data: { planMigrationId: migration.id, fromPlanId: migration.fromPlanId, toPlanId: plan.id },
+        });
+      }
+    }
+  }
+  await em.flush();
+  return true;
+}
+
+/** `planMigration(id)`: portal admins only (checked by the caller). Null when there is none. */
+export async function findPlanMigration(em: EntityManager, id: string): Promise<PlanMigration | null> {
+  return em.findOne(PlanMigration, { id: id.toLowerCase() });
+}
+
+/** Items of a migration, optionally of one status, by credential id; at most `limit`. */
+export async function migrationItems(
+  em: EntityManager,
+  migrationId: string,
+  status: PlanMigrationItemStatus | null,
+  limit: number,
+): Promise<PlanMigrationItem[]> {
+  return em.find(PlanMigrationItem, { migrationId, ...(status ? { status } : {}) }, { orderBy: { credentialId: 'asc' }, limit });
+}
