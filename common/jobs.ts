@@ -50,6 +50,8 @@ export const JOB_TASKS = {
   deliverWebhooks: 'developers.deliverWebhooks',
   /** Move the pending credentials of a bulk plan migration, a batch per transaction. Payload { planMigrationId }; job key `plan-migration:<planMigrationId>`. */
   migratePlanSubscribers: 'developers.migratePlanSubscribers',
+  /** Judge the current stage of a staged plan migration once its window has passed: widen, hold or roll back. Payload { planMigrationId }; job key `plan-migration-evaluate:<planMigrationId>`. */
+  evaluatePlanMigration: 'developers.evaluatePlanMigration',
   // ---- handled by plans / products (sent by provider's dashboard-first import)
   /** Create or update a bare plan from an imported consumption-limit policy; job key `import:<providerId>:<policyId>`. */
   importPlan: 'plans.importPolicy',

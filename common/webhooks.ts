@@ -105,6 +105,16 @@ export const WEBHOOK_EVENT_TYPES = {
     description:
       'A bulk plan migration finished (`data.planMigrationId`, `data.fromPlanId`, `data.toPlanId`, `data.moved`, `data.failed`).',
   },
+  PLAN_MIGRATION_STAGE_ADVANCED: {
+    scope: 'PLATFORM',
+    description:
+      'A staged plan migration judged its stage healthy and widened (`data.planMigrationId`, `data.fromPlanId`, `data.toPlanId`, `data.fromPercent`, `data.toPercent`).',
+  },
+  PLAN_MIGRATION_ROLLED_BACK: {
+    scope: 'PLATFORM',
+    description:
+      'A staged plan migration crossed a threshold and moved its credentials back (`data.planMigrationId`, `data.fromPlanId`, `data.toPlanId`, `data.stagePercent`, `data.reason`).',
+  },
   PRODUCT_CREATED: {
     scope: 'PLATFORM',
     description: 'A product was created (`data.productId`, `data.slug`, `data.status`, `data.version`).',

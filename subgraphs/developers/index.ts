@@ -11,7 +11,7 @@ import { AccessRequest } from './entities/access-request';
 import { Credential } from './entities/credential';
 import { WebhookEndpoint } from './entities/webhook-endpoint';
 import { WebhookDelivery } from './entities/webhook-delivery';
-import { PlanMigration, PlanMigrationItem } from './entities/plan-migration';
+import { PlanMigration, PlanMigrationItem, PlanMigrationStep } from './entities/plan-migration';
 import { migrations } from './migrations';
 // type-graphql registers types in import order and the printed schema follows it: the app
 // types and operations are registered before the organization ones (keep this order).
@@ -64,6 +64,7 @@ export const developersSubgraph: SubgraphModule = {
     WebhookDelivery,
     PlanMigration,
     PlanMigrationItem,
+    PlanMigrationStep,
   ],
   migrations,
   buildSchema: (pubsub) =>

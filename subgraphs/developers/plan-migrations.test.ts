@@ -22,7 +22,8 @@ import {
   type AccessHarness,
   type Identity,
 } from '../../test/kit/access';
-import { migrateBatch } from './services/plan-migrations';
+import { ManualClock } from '../../test/kit/clock';
+import { evaluateStage, migrateBatch } from './services/plan-migrations';
 
 const mfa = (identity: Identity): Identity => ({ ...identity, amr: ['pwd', 'mfa'] });
 
@@ -35,8 +36,10 @@ const READ = `query($id: ID!) { planMigration(id: $id) { ${MIGRATION} } }`;
 
 describe('developers: bulk plan migration', () => {
   let h: AccessHarness;
+  // Stays at the start unless a test moves it (staged migrations' windows).
+  const clock = new ManualClock(new Date());
   beforeAll(async () => {
-    h = await startAccessHarness();
+    h = await startAccessHarness({ clock });
   });
   afterAll(async () => {
     await h?.stop();
@@ -234,5 +237,196 @@ describe('developers: bulk plan migration', () => {
     expect(await em.transactional((tx) => migrateBatch(ops(tx as EntityManager), id))).toBe(false);
     const third = await gql(h, MIGRATE, { input: { fromPlanId: w.planA, toPlanId: w.planB, reason: 'Again' } }, admin);
     expect(third.data.migratePlanSubscribers.planMigration.counts).toMatchObject({ total: 1, failed: 1, pending: 0 });
+  });
+
+  describe('staged', () => {
+    const STAGED = `id status rollbackReason completedAt counts { total pending moved failed rolledBack }
+      staging { stages currentStagePercent stageDurationSeconds maxErrorRateDeltaPercent maxLatencyRatioPercent minRequests stageStartedAt nextEvaluationAt }
+      steps { at action stagePercent reason cohortRequests cohortErrorRatePercent cohortAverageLatencyMs restRequests restErrorRatePercent restAverageLatencyMs }
+      items { status credential { id } }`;
+    const read = async (id: string) =>
+      (await gql(h, `query($id: ID!) { planMigration(id: $id) { ${STAGED} } }`, { id }, portalAdmin())).data.planMigration;
+
+    /** Four organizations, each with one credential under plan A (auto-approve); plan B beside it. */
+    async function fourSubscribers() {
+      const seed = seedOf(h);
+      const catalogId = await seed.catalog();
+      const productId = await seed.product({ catalogIds: [catalogId] });
+      const planA = await seed.plan({ catalogIds: [catalogId], autoApprove: true, tier: 0 });
+      const planB = await seed.plan({ catalogIds: [catalogId], tier: 0 });
+      const credentials: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        const org = await organization(h);
+        const granted = await ok(h, 'requestAccess', { appId: org.app.id, planId: planA, productIds: [productId] }, org.member);
+        credentials.push(granted.credential.id);
+      }
+      return { planA, planB, credentials };
+    }
+
+    /** A minute of traffic of each credential in the usage rollups, as the usage ingest writes them. */
+    async function traffic(credentialIds: string[], at: Date, requests: number, errors5xx: number, averageMs: number) {
+      for (const id of credentialIds) {
+        await sql(
+          h,
+          `insert into usage.usage_rollup (scope, scope_id, granularity, bucket, requests, errors_4xx, errors_5xx, rate_limited, quota_exceeded, latency_sum_ms, latency_histogram)
+           values ('CREDENTIAL', ?, 'MINUTE', date_trunc('minute', ?::timestamptz), ?, 0, ?, 0, 0, ?, '{}')
+           on conflict (scope, scope_id, granularity, bucket) do update set requests = usage_rollup.requests + excluded.requests,
+             errors_5xx = usage_rollup.errors_5xx + excluded.errors_5xx, latency_sum_ms = usage_rollup.latency_sum_ms + excluded.latency_sum_ms`,
+          [id, at, requests, errors5xx, requests * averageMs],
+        );
+      }
+    }
+
+    const evaluate = (id: string, now: Date) =>
+      (h.subgraph.orm.em.fork() as EntityManager).transactional((tx) =>
+        evaluateStage({ em: tx as EntityManager, pubsub: h.subgraph.pubsub, now, env: process.env }, id),
+      );
+    const at = (from: string | Date, seconds: number) => new Date(new Date(from).getTime() + seconds * 1000);
+
+    it('refuses bad stages and thresholds with typed errors', async () => {
+      const w = await world();
+      const call = async (staged: Record<string, unknown>) =>
+        errorsOf(
+          await gql(h, MIGRATE, { input: { fromPlanId: w.planA, toPlanId: w.planB, reason: 'Why', dryRun: true, staged } }, portalAdmin()),
+          'migratePlanSubscribers',
+        );
+      expect(await call({ stages: [50, 10, 100], stageDurationSeconds: 600 })).toEqual([
+        { code: 'VALIDATION_FAILED', field: 'input.staged.stages' },
+      ]);
+      expect(await call({ stages: [10, 50], stageDurationSeconds: 600 })).toEqual([
+        { code: 'VALIDATION_FAILED', field: 'input.staged.stages' },
+      ]);
+      expect(await call({ stages: [100], stageDurationSeconds: 5, maxLatencyRatioPercent: 50 })).toEqual([
+        { code: 'VALIDATION_FAILED', field: 'input.staged.stageDurationSeconds' },
+        { code: 'VALIDATION_FAILED', field: 'input.staged.maxLatencyRatioPercent' },
+      ]);
+    });
+
+    it('moves a deterministic share, widens a healthy stage, holds a close one, and rolls everything back over a threshold', async () => {
+      const w = await fourSubscribers();
+      const admin = mfa(portalAdmin());
+      const started = await gql(
+        h,
+        MIGRATE,
+        {
+          input: {
+            fromPlanId: w.planA,
+            toPlanId: w.planB,
+            reason: 'Staged move',
+            staged: { stages: [25, 50, 100], stageDurationSeconds: 120, minRequests: 10 },
+          },
+        },
+        admin,
+      );
+      expect(started.data.migratePlanSubscribers.errors).toEqual([]);
+      const id = started.data.migratePlanSubscribers.planMigration.id;
+
+      // Stage 1 (25 %): exactly one credential of four, the first in the cohort order.
+      const first = await waitFor(async () => {
+        const m = await read(id);
+        return m.staging.stageStartedAt ? m : null;
+      });
+      expect(first.status).toBe('RUNNING');
+      expect(first.counts).toMatchObject({ total: 4, pending: 3, moved: 1 });
+      expect(first.staging).toMatchObject({
+        stages: [25, 50, 100],
+        currentStagePercent: 25,
+        stageDurationSeconds: 120,
+        maxErrorRateDeltaPercent: 2,
+        maxLatencyRatioPercent: 150,
+        minRequests: 10,
+        stageStartedAt: clock.now().toISOString(),
+        nextEvaluationAt: at(clock.now(), 120).toISOString(),
+      });
+      expect(first.steps.map((s: any) => [s.action, s.stagePercent])).toEqual([['STAGE_MOVED', 25]]);
+      const order = (
+        await sql(
+          h,
+          `select credential_id::text as id from developers.plan_migration_item where migration_id = ? order by cohort_bucket, credential_id`,
+          [id],
+        )
+      ).map((r: any) => r.id);
+      expect(first.items.filter((i: any) => i.status === 'MOVED').map((i: any) => i.credential.id)).toEqual([order[0]]);
+
+      // Before the window has passed nothing is decided; after it, healthy figures widen. Traffic of
+      // the minute the stage started in is not counted (it may be from before the move).
+      await traffic(order, clock.now(), 1000, 500, 5000);
+      await evaluate(id, clock.advance(60));
+      expect((await read(id)).steps).toHaveLength(1);
+      await traffic([order[0]], clock.now(), 20, 0, 100);
+      await traffic(order.slice(1), clock.now(), 20, 0, 110);
+      await evaluate(id, clock.advance(61));
+      const second = await waitFor(async () => {
+        const m = await read(id);
+        return m.staging.currentStagePercent === 50 && m.staging.stageStartedAt ? m : null;
+      });
+      expect(second.counts).toMatchObject({ pending: 2, moved: 2 });
+      expect(
+        second.items
+          .filter((i: any) => i.status === 'MOVED')
+          .map((i: any) => i.credential.id)
+          .sort(),
+      ).toEqual(order.slice(0, 2).sort());
+      expect(second.steps.map((s: any) => [s.action, s.stagePercent])).toEqual([
+        ['STAGE_MOVED', 25],
+        ['WIDENED', 25],
+        ['STAGE_MOVED', 50],
+      ]);
+      expect(second.steps[1]).toMatchObject({
+        cohortRequests: 20,
+        cohortErrorRatePercent: 0,
+        cohortAverageLatencyMs: 100,
+        restRequests: 60,
+        restErrorRatePercent: 0,
+        restAverageLatencyMs: 110,
+      });
+      expect(second.steps[1].reason).toContain('Healthy');
+
+      // Stage 2 (50 %): 1.8 points more 5xx than the rest — inside the band below the threshold: held, judged one duration later.
+      await traffic(order.slice(0, 2), clock.advance(60), 500, 9, 100);
+      await traffic(order.slice(2), clock.now(), 1000, 0, 100);
+      await evaluate(id, clock.advance(61));
+      const held = await read(id);
+      expect(held.steps[3]).toMatchObject({
+        action: 'HELD',
+        stagePercent: 50,
+        cohortRequests: 1000,
+        cohortErrorRatePercent: 1.8,
+        restRequests: 2000,
+      });
+      expect(held.steps[3].reason).toContain('Close to a threshold');
+      expect(held.staging.nextEvaluationAt).toBe(at(held.staging.stageStartedAt, 240).toISOString());
+      await evaluate(id, clock.advance(60));
+      expect((await read(id)).steps).toHaveLength(4);
+
+      // Then the moved half gets worse: rolled back, both credentials back under A.
+      await traffic(order.slice(0, 2), clock.now(), 500, 100, 100);
+      await evaluate(id, clock.advance(61));
+      const rolledBack = await read(id);
+      expect(rolledBack.status).toBe('ROLLED_BACK');
+      expect(rolledBack.completedAt).toBe(clock.now().toISOString());
+      expect(rolledBack.staging.nextEvaluationAt).toBeNull();
+      expect(rolledBack.rollbackReason).toContain('5xx share is 10.9 points above');
+      expect(rolledBack.counts).toMatchObject({ total: 4, pending: 2, moved: 0, rolledBack: 2 });
+      expect(rolledBack.steps[4]).toMatchObject({ action: 'ROLLED_BACK', stagePercent: 50, cohortRequests: 2000, restRequests: 2000 });
+      for (const credential of w.credentials) expect((await credentialRow(credential)).plan_id).toBe(w.planA);
+      expect((await loggedJobs(h, order[1])).filter((j) => j.task === 'provider.updateKeyPolicies')).toHaveLength(1);
+
+      const hooks = await sql(h, `select type, data from platform.webhook_event where data->>'planMigrationId' = ? order by id`, [id]);
+      expect(hooks.map((e: any) => e.type)).toEqual([
+        'PLAN_MIGRATED',
+        'PLAN_MIGRATION_STAGE_ADVANCED',
+        'PLAN_MIGRATED',
+        'PLAN_MIGRATED',
+        'PLAN_MIGRATED',
+        'PLAN_MIGRATION_ROLLED_BACK',
+      ]);
+      expect(hooks[1].data).toMatchObject({ fromPercent: 25, toPercent: 50 });
+      expect(hooks[3].data).toMatchObject({ fromPlanId: w.planB, toPlanId: w.planA });
+      expect(hooks[5].data).toMatchObject({ stagePercent: 50, reason: rolledBack.rollbackReason });
+      // A late evaluation changes nothing.
+      await evaluate(id, clock.advance(600));
+      expect((await read(id)).steps).toHaveLength(5);
+    });
   });
 });

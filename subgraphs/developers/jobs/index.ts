@@ -3,7 +3,7 @@ import type { JobRuntime } from '../../../common/server';
 import { JOB_TASKS } from '../../../common/jobs';
 import { CLIENT_REGISTERED_TASK, clientRegistered, credentialExpiring, credentialRevoked, keyIssued } from './credentials';
 import { forgetReplaySecret } from './forget-replay-secret';
-import { migratePlanSubscribers } from './plan-migration';
+import { evaluatePlanMigration, migratePlanSubscribers } from './plan-migration';
 import { deliverWebhooks, dispatchWebhooks } from './webhooks';
 
 /**
@@ -24,5 +24,6 @@ export function developersJobs(runtime: JobRuntime): TaskList {
     [JOB_TASKS.dispatchWebhooks]: () => dispatchWebhooks(runtime),
     [JOB_TASKS.deliverWebhooks]: (payload) => deliverWebhooks(runtime, payload),
     [JOB_TASKS.migratePlanSubscribers]: (payload) => migratePlanSubscribers(runtime, payload),
+    [JOB_TASKS.evaluatePlanMigration]: (payload) => evaluatePlanMigration(runtime, payload),
   };
 }

@@ -11,6 +11,7 @@ import { Migration20261209000000 } from './Migration20261209000000';
 import { Migration20261210000000 } from './Migration20261210000000';
 import { Migration20261210010000 } from './Migration20261210010000';
 import { Migration20261211000000 } from './Migration20261211000000';
+import { Migration20261211010000 } from './Migration20261211010000';
 
 /** Applied in order; append new migrations, never edit applied ones. */
 export const migrations: MigrationObject[] = [
@@ -26,4 +27,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261210000000', class: Migration20261210000000 },
   { name: 'Migration20261210010000', class: Migration20261210010000 },
   { name: 'Migration20261211000000', class: Migration20261211000000 },
+  { name: 'Migration20261211010000', class: Migration20261211010000 },
 ];

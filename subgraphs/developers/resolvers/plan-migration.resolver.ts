@@ -11,13 +11,24 @@ import { Credential } from '../entities/credential';
 import { Organization } from '../entities/organization';
 import { PlanMigration, PlanMigrationItemStatus } from '../entities/plan-migration';
 import { planRef, PlanRef } from '../entities/refs';
-import { findPlanMigration, migratePlanSubscribers, migrationCounts, migrationItems } from '../services/plan-migrations';
+import {
+  findPlanMigration,
+  migratePlanSubscribers,
+  migrationCounts,
+  migrationItems,
+  migrationSteps,
+  nextEvaluationAt,
+  stagePercent,
+} from '../services/plan-migrations';
+import { averageLatency, errorRate } from '../services/staging';
 import { developerMutation } from '../services/profile';
 import {
   MigratePlanSubscribersInput,
   MigratePlanSubscribersPayload,
   PlanMigrationCounts,
   PlanMigrationItemView,
+  PlanMigrationStaging,
+  PlanMigrationStepView,
 } from './plan-migration.types';
 
 const MAX_ITEMS = 100;
@@ -26,7 +37,7 @@ const MAX_ITEMS = 100;
 export class PlanMigrationResolver {
   @Mutation(() => MigratePlanSubscribersPayload, {
     description:
-      'Moves every ACTIVE credential of a plan (for example an ARCHIVED one) to another, PUBLISHED plan, as plan changes that keep each credential: same id, secret and Tyk key, quota counters kept, new limits and metadata. A credential moves only when the target plan is offered to its organization together with its products (else its item is FAILED with why). With `dryRun` it only stores a PREVIEW (what would move, what would not, and `impact`). Otherwise the migration is RUNNING: a job moves the credentials a batch at a time (progress in `planMigration`), publishes PLAN_MIGRATED to each credential’s organization (subscription and webhook) and PLAN_MIGRATION_COMPLETED at the end; one RUNNING migration per source plan (PLAN_MIGRATION_RUNNING). Audited. Portal admins only (FORBIDDEN for anyone else, UNAUTHENTICATED when signed out); a run (not a dry run) needs a token that asserts MFA (MFA_REQUIRED).',
+      'Moves every ACTIVE credential of a plan (for example an ARCHIVED one) to another, PUBLISHED plan, as plan changes that keep each credential: same id, secret and Tyk key, quota counters kept, new limits and metadata. A credential moves only when the target plan is offered to its organization together with its products (else its item is FAILED with why). With `dryRun` it only stores a PREVIEW (what would move, what would not, and `impact`). Otherwise the migration is RUNNING: a job moves the credentials a batch at a time (progress in `planMigration`), publishes PLAN_MIGRATED to each credential’s organization (subscription and webhook) and PLAN_MIGRATION_COMPLETED at the end; one RUNNING migration per source plan (PLAN_MIGRATION_RUNNING). With `staged` it moves a deterministic share of the credentials first and, stage by stage, compares the moved credentials’ 5xx share and average latency with the rest’s (usage figures) before widening, or moves every moved credential back (ROLLED_BACK, with the reason) when a threshold is crossed; every step is in `steps`, with PLAN_MIGRATION_STAGE_ADVANCED and PLAN_MIGRATION_ROLLED_BACK webhooks. Audited. Portal admins only (FORBIDDEN for anyone else, UNAUTHENTICATED when signed out); a run (not a dry run) needs a token that asserts MFA (MFA_REQUIRED).',
   })
   async migratePlanSubscribers(
     @Arg('input', () => MigratePlanSubscribersInput, { description: 'The plans, why, and whether only to preview.' })
@@ -99,5 +110,52 @@ export class PlanMigrationResolver {
         movedAt: item.movedAt,
       }),
     );
+  }
+
+  @FieldResolver(() => PlanMigrationStaging, {
+    nullable: true,
+    description: 'How a staged migration moves and where it stands; null when it moves everything at once.',
+  })
+  staging(@Root() migration: PlanMigration): PlanMigrationStaging | null {
+    if (!migration.stages) return null;
+    return Object.assign(new PlanMigrationStaging(), {
+      stages: migration.stages,
+      currentStagePercent: stagePercent(migration),
+      stageDurationSeconds: migration.stageDurationSeconds,
+      maxErrorRateDeltaPercent: migration.maxErrorRateDeltaPercent,
+      maxLatencyRatioPercent: migration.maxLatencyRatioPercent,
+      minRequests: migration.minRequests,
+      stageStartedAt: migration.stageStartedAt,
+      nextEvaluationAt: nextEvaluationAt(migration),
+    });
+  }
+
+  @FieldResolver(() => [PlanMigrationStepView], {
+    description:
+      'Every step of a staged migration, oldest first: stages moved, evaluations (with their figures) and their decisions. Empty when not staged.',
+  })
+  async steps(@Root() migration: PlanMigration, @Ctx() context: SubgraphContext): Promise<PlanMigrationStepView[]> {
+    const steps = await migrationSteps(context.em, migration.id);
+    return steps.map((step) => {
+      const evaluated = step.cohortRequests !== null && step.restRequests !== null;
+      const cohort = {
+        requests: step.cohortRequests ?? 0,
+        errors5xx: step.cohortErrors5xx ?? 0,
+        latencySumMs: step.cohortLatencySumMs ?? 0,
+      };
+      const rest = { requests: step.restRequests ?? 0, errors5xx: step.restErrors5xx ?? 0, latencySumMs: step.restLatencySumMs ?? 0 };
+      return Object.assign(new PlanMigrationStepView(), {
+        at: step.at,
+        action: step.action,
+        stagePercent: step.stagePercent,
+        reason: step.reason,
+        cohortRequests: evaluated ? cohort.requests : null,
+        cohortErrorRatePercent: evaluated ? errorRate(cohort) : null,
+        cohortAverageLatencyMs: evaluated ? averageLatency(cohort) : null,
+        restRequests: evaluated ? rest.requests : null,
+        restErrorRatePercent: evaluated ? errorRate(rest) : null,
+        restAverageLatencyMs: evaluated ? averageLatency(rest) : null,
+      });
+    });
   }
 }

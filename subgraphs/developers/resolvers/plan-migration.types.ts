@@ -1,10 +1,45 @@
 /** GraphQL types of the bulk plan migration: its input, payload, counts and items. */
-import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { UserError } from '../../../common/errors';
 import { idempotencyKeyDescription } from '../../../common/idempotency';
 import { Credential } from '../entities/credential';
 import { Organization } from '../entities/organization';
-import { PlanMigration, PlanMigrationItemStatus } from '../entities/plan-migration';
+import { PlanMigration, PlanMigrationItemStatus, PlanMigrationStepAction } from '../entities/plan-migration';
+import { MAX_STAGE_SECONDS, MAX_STAGES, MIN_STAGE_SECONDS, STAGING_DEFAULTS } from '../services/staging';
+
+@InputType({
+  description:
+    'Move in stages: each stage moves a larger share of a deterministic cohort (by a hash of the migration and credential ids), then, after `stageDurationSeconds`, compares the moved credentials with the rest (5xx share and average latency, from usage) and widens, holds or rolls everything back.',
+})
+export class PlanMigrationStagingInput {
+  @Field(() => [Int], {
+    description: `Cumulative percentages of the credentials, increasing, the last 100 (1–${MAX_STAGES} stages), e.g. [10, 50, 100].`,
+  })
+  stages!: number[];
+
+  @Field(() => Int, {
+    description: `How long each stage is observed before it is judged: ${MIN_STAGE_SECONDS}–${MAX_STAGE_SECONDS} seconds.`,
+  })
+  stageDurationSeconds!: number;
+
+  @Field(() => Int, {
+    nullable: true,
+    description: `Roll back when the moved credentials’ 5xx share exceeds the rest’s by more than this many percentage points (0–100, default ${STAGING_DEFAULTS.maxErrorRateDeltaPercent}).`,
+  })
+  maxErrorRateDeltaPercent?: number | null;
+
+  @Field(() => Int, {
+    nullable: true,
+    description: `Roll back when the moved credentials’ average latency exceeds this percentage of the rest’s (100–10000, default ${STAGING_DEFAULTS.maxLatencyRatioPercent}).`,
+  })
+  maxLatencyRatioPercent?: number | null;
+
+  @Field(() => Int, {
+    nullable: true,
+    description: `Requests each side needs in a stage’s window before they are compared (1–1000000, default ${STAGING_DEFAULTS.minRequests}); with fewer the stage is held, and widened after 3 holds.`,
+  })
+  minRequests?: number | null;
+}
 
 @InputType({ description: 'Which plan’s subscribers move to which plan, and why.' })
 export class MigratePlanSubscribersInput {
@@ -24,6 +59,12 @@ export class MigratePlanSubscribersInput {
       'True for a preview only: the migration is stored as PREVIEW with what would move and what could not (and `impact`), and nothing changes. Default false.',
   })
   dryRun?: boolean | null;
+
+  @Field(() => PlanMigrationStagingInput, {
+    nullable: true,
+    description: 'Move in stages, judged from usage, instead of all at once (omit to move everything at once).',
+  })
+  staged?: PlanMigrationStagingInput | null;
 
   @Field(() => String, { nullable: true, description: idempotencyKeyDescription('the same migration') })
   idempotencyKey?: string | null;
@@ -52,6 +93,9 @@ export class PlanMigrationCounts {
   @Field(() => Int, { description: 'Not moved, with a reason on each item (for a PREVIEW: would not move).' })
   failed!: number;
 
+  @Field(() => Int, { description: 'Moved, then moved back when the staged migration was rolled back.' })
+  rolledBack!: number;
+
   @Field(() => Int, { description: 'Organizations whose credentials the migration covers.' })
   organizations!: number;
 }
@@ -79,4 +123,73 @@ export class PlanMigrationItemView {
 
   @Field(() => Date, { nullable: true, description: 'When it was moved; null unless MOVED.' })
   movedAt!: Date | null;
+}
+
+@ObjectType({ description: 'How a staged plan migration moves: its stages, thresholds and where it stands.' })
+export class PlanMigrationStaging {
+  @Field(() => [Int], { description: 'Cumulative percentages of the credentials, the last 100.' })
+  stages!: number[];
+
+  @Field(() => Int, { description: 'The percentage the current stage covers (moving, observed, or the last one reached).' })
+  currentStagePercent!: number;
+
+  @Field(() => Int, { description: 'How long each stage is observed before it is judged, in seconds.' })
+  stageDurationSeconds!: number;
+
+  @Field(() => Int, { description: 'Most percentage points the moved credentials’ 5xx share may exceed the rest’s.' })
+  maxErrorRateDeltaPercent!: number;
+
+  @Field(() => Int, { description: 'Highest percentage of the rest’s average latency the moved credentials may have.' })
+  maxLatencyRatioPercent!: number;
+
+  @Field(() => Int, { description: 'Requests each side needs in a window before they are compared.' })
+  minRequests!: number;
+
+  @Field(() => Date, {
+    nullable: true,
+    description: 'When the current stage’s window started (its credentials all moved); null while moving.',
+  })
+  stageStartedAt!: Date | null;
+
+  @Field(() => Date, { nullable: true, description: 'When the current stage is judged next; null unless RUNNING and observed.' })
+  nextEvaluationAt!: Date | null;
+}
+
+@ObjectType('PlanMigrationStep', { description: 'One step of a staged plan migration, with the figures it was judged on.' })
+export class PlanMigrationStepView {
+  @Field(() => Date, { description: 'When it happened.' })
+  at!: Date;
+
+  @Field(() => PlanMigrationStepAction, { description: 'What it did.' })
+  action!: PlanMigrationStepAction;
+
+  @Field(() => Int, { description: 'The stage’s percentage.' })
+  stagePercent!: number;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'Why (the figures compared and the rule applied); null for STAGE_MOVED and COMPLETED.',
+  })
+  reason!: string | null;
+
+  @Field(() => Float, { nullable: true, description: 'Requests of the moved credentials in the window; null unless evaluated.' })
+  cohortRequests!: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'Their 5xx share in percent; null unless evaluated.' })
+  cohortErrorRatePercent!: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'Their average latency in ms; null unless evaluated.' })
+  cohortAverageLatencyMs!: number | null;
+
+  @Field(() => Float, {
+    nullable: true,
+    description: 'Requests of the credentials still under the source plan in the window; null unless evaluated.',
+  })
+  restRequests!: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'Their 5xx share in percent; null unless evaluated.' })
+  restErrorRatePercent!: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'Their average latency in ms; null unless evaluated.' })
+  restAverageLatencyMs!: number | null;
 }

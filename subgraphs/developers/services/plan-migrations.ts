@@ -17,10 +17,18 @@ import { recordWebhookEvent } from '../../../common/webhooks';
 import { loadPlanOffer, loadProductOffers, organizationCatalogIds, type PlanOffer, type ProductOffer } from '../contracts/offer';
 import { AccessRequestEventType } from '../entities/access-request-event';
 import { Credential, CredentialStatus, effectiveCredentialStatus, StoredCredentialStatus } from '../entities/credential';
-import { PlanMigration, PlanMigrationItem, PlanMigrationItemStatus, PlanMigrationStatus } from '../entities/plan-migration';
+import {
+  PlanMigration,
+  PlanMigrationItem,
+  PlanMigrationItemStatus,
+  PlanMigrationStatus,
+  PlanMigrationStep,
+  PlanMigrationStepAction,
+} from '../entities/plan-migration';
 import { moveCredentialToPlan } from './credentials';
 import { emitAccessEvent } from './events';
 import { checkReason } from './validation';
+import { cohortBucket, judgeStage, STAGING_DEFAULTS, stagingProblems, type Figures, type StagingInput } from './staging';
 
 /** The most credentials one migration covers (larger plans: migrate in several runs, e.g. after a first one completed). */
 export const MAX_MIGRATION_CREDENTIALS = 5000;
@@ -32,6 +40,8 @@ export interface MigratePlanSubscribersCommand {
   toPlanId: string;
   reason: string;
   dryRun?: boolean | null;
+  /** Move in stages (a deterministic cohort), judging each from usage before widening. */
+  staged?: StagingInput | null;
   idempotencyKey?: string | null;
 }
 
@@ -40,6 +50,7 @@ export interface PlanMigrationCounts {
   pending: number;
   moved: number;
   failed: number;
+  rolledBack: number;
   organizations: number;
 }
 
@@ -113,13 +124,23 @@ export async function migratePlanSubscribers(
   const v = new Validation();
   v.check(fromPlanId !== toPlanId, 'input.toPlanId', 'Give a target plan other than the plan whose subscribers move.');
   checkReason(v, reason, 'input.reason');
+  const staged = input.staged ?? null;
+  if (staged) for (const problem of stagingProblems(staged)) v.fail(`input.staged.${problem.field}`, problem.message);
   checkIdempotencyKey(v, input.idempotencyKey);
   v.done();
+  const staging = staged && {
+    stages: [...staged.stages],
+    stageDurationSeconds: staged.stageDurationSeconds,
+    maxErrorRateDeltaPercent: staged.maxErrorRateDeltaPercent ?? STAGING_DEFAULTS.maxErrorRateDeltaPercent,
+    maxLatencyRatioPercent: staged.maxLatencyRatioPercent ?? STAGING_DEFAULTS.maxLatencyRatioPercent,
+    minRequests: staged.minRequests ?? STAGING_DEFAULTS.minRequests,
+  };
   const idempotency = idempotentCall('developers', subject, 'migratePlanSubscribers', input.idempotencyKey, {
     fromPlanId,
     toPlanId,
     reason,
     dryRun,
+    staging,
   });
   return runIdempotent(em, idempotency, now, {
     replay: async (first) => ({ planMigration: await em.findOneOrFail(PlanMigration, { id: first.resultId }, { refresh: true }) }),
@@ -170,6 +191,7 @@ export async function migratePlanSubscribers(
         reason,
         startedBy: subject,
         createdAt: now,
+        ...(staging ? { ...staging, stageIndex: 0 } : {}),
       });
       // Items point at the migration (foreign key) but are not an ORM relation: the row goes first.
       await em.flush();
@@ -184,6 +206,7 @@ export async function migratePlanSubscribers(
           status: problem ? PlanMigrationItemStatus.FAILED : PlanMigrationItemStatus.PENDING,
           errorCode: problem?.code ?? null,
           errorMessage: problem?.message ?? null,
+          cohortBucket: cohortBucket(migration.id, credential.id),
         });
       }
       await em.flush();
@@ -209,7 +232,7 @@ export async function migrationCounts(em: EntityManager, migrationId: string): P
     'all',
     em.getTransactionContext(),
   );
-  const counts: PlanMigrationCounts = { total: 0, pending: 0, moved: 0, failed: 0, organizations: 0 };
+  const counts: PlanMigrationCounts = { total: 0, pending: 0, moved: 0, failed: 0, rolledBack: 0, organizations: 0 };
   for (const row of rows) {
     const n = Number(row.n);
     if (row.status === null) {
@@ -218,6 +241,7 @@ export async function migrationCounts(em: EntityManager, migrationId: string): P
     } else if (row.status === PlanMigrationItemStatus.PENDING) counts.pending = n;
     else if (row.status === PlanMigrationItemStatus.MOVED) counts.moved = n;
     else if (row.status === PlanMigrationItemStatus.FAILED) counts.failed = n;
+    else if (row.status === PlanMigrationItemStatus.ROLLED_BACK) counts.rolledBack = n;
   }
   return counts;
 }
@@ -232,14 +256,34 @@ export async function migrateBatch(ops: Ops, migrationId: string): Promise<boole
   const { em, now } = ops;
   const migration = await em.findOne(PlanMigration, { id: migrationId }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
   if (!migration || migration.status !== PlanMigrationStatus.RUNNING) return false;
+  const percent = stagePercent(migration);
+  const inCohort = percent < 100 ? await stageCohort(em, migrationId, percent) : null;
   const items = await em.find(
     PlanMigrationItem,
-    { migrationId, status: PlanMigrationItemStatus.PENDING },
+    {
+      migrationId,
+      status: PlanMigrationItemStatus.PENDING,
+      ...(inCohort ? { credentialId: { $in: inCohort } } : {}),
+    },
     { orderBy: { credentialId: 'asc' }, limit: MIGRATION_BATCH, refresh: true },
   );
+  if (!items.length && percent < 100) {
+    // The stage's cohort has moved: its observation window starts, judged once it has passed.
+    if (migration.stageStartedAt === null) {
+      migration.stageStartedAt = now;
+      migration.holds = 0;
+      em.create(PlanMigrationStep, { migrationId, at: now, action: PlanMigrationStepAction.STAGE_MOVED, stagePercent: percent });
+      await em.flush();
+      await scheduleEvaluation(ops, migration);
+    }
+    return false;
+  }
   if (!items.length) {
     migration.status = PlanMigrationStatus.COMPLETED;
     migration.completedAt = now;
+    if (migration.stages) {
+      em.create(PlanMigrationStep, { migrationId, at: now, action: PlanMigrationStepAction.COMPLETED, stagePercent: 100 });
+    }
     await em.flush();
     const counts = await migrationCounts(em, migrationId);
     await recordWebhookEvent(em, {
@@ -316,4 +360,190 @@ export async function migrationItems(
   limit: number,
 ): Promise<PlanMigrationItem[]> {
   return em.find(PlanMigrationItem, { migrationId, ...(status ? { status } : {}) }, { orderBy: { credentialId: 'asc' }, limit });
+}
+
+/**
+ * The credentials a stage of `percent` % covers: the first ⌈total × percent / 100⌉ items of the
+ * migration in cohort order (`cohortBucket`, then credential id), whatever their status — so a
+ * stage holds exactly its share, also of a small plan, and each stage holds the one before.
+ */
+export async function stageCohort(em: EntityManager, migrationId: string, percent: number): Promise<string[]> {
+  const rows = await em.getConnection().execute<{ credential_id: string }[]>(
+    `select credential_id::text as credential_id from (
+        select credential_id, row_number() over (order by cohort_bucket, credential_id) as rank, count(*) over () as total
+          from developers.plan_migration_item where migration_id = ?) ranked
+      where rank <= ceil(total * ? / 100.0)`,
+    [migrationId, percent],
+    'all',
+    em.getTransactionContext(),
+  );
+  return rows.map((r) => r.credential_id);
+}
+
+/** The percentage of the cohort the current stage covers (100 for a migration that is not staged). */
+export function stagePercent(migration: PlanMigration): number {
+  if (!migration.stages || migration.stageIndex === null) return 100;
+  return migration.stages[Math.min(migration.stageIndex, migration.stages.length - 1)] ?? 100;
+}
+
+/** When the current stage is due for its next evaluation; null while it is moving. */
+export function nextEvaluationAt(migration: PlanMigration): Date | null {
+  if (migration.status !== PlanMigrationStatus.RUNNING || !migration.stageStartedAt || !migration.stageDurationSeconds) return null;
+  return new Date(migration.stageStartedAt.getTime() + (migration.holds + 1) * migration.stageDurationSeconds * 1000);
+}
+
+/** The job key of a migration's evaluation: one queued at a time. */
+export function evaluationJobKey(migrationId: string): string {
+  return `plan-migration-evaluate:${migrationId}`;
+}
+
+async function scheduleEvaluation(ops: Ops, migration: PlanMigration): Promise<void> {
+  const due = nextEvaluationAt(migration);
+  if (!due) return;
+  await enqueueJob(
+    ops.em,
+    JOB_TASKS.evaluatePlanMigration,
+    { planMigrationId: migration.id },
+    { jobKey: evaluationJobKey(migration.id), runAt: due.getTime() > ops.now.getTime() ? due : undefined },
+  );
+}
+
+/**
+ * The traffic of some credentials from the first whole minute after `from` (the rollups count by
+ * minute: the minute a stage's credentials moved in holds traffic of before the move) to `to`, as
+ * the usage subgraph publishes it (`usage.credential_usage_contract`).
+ */
+async function trafficOf(em: EntityManager, credentialIds: string[], from: Date, to: Date): Promise<Figures> {
+  if (!credentialIds.length) return { requests: 0, errors5xx: 0, latencySumMs: 0 };
+  const [row] = await em.getConnection().execute<{ requests: string | null; errors: string | null; latency: string | null }[]>(
+    `select sum(requests) as requests, sum(errors_5xx) as errors, sum(latency_sum_ms) as latency
+       from usage.credential_usage_contract
+      where credential_id = any(?::uuid[])
+        and minute >= date_trunc('minute', ?::timestamptz + interval '1 minute' - interval '1 microsecond') and minute <= ?`,
+    [`{${credentialIds.join(',')}}`, from, to],
+    'all',
+    em.getTransactionContext(),
+  );
+  return { requests: Number(row?.requests ?? 0), errors5xx: Number(row?.errors ?? 0), latencySumMs: Number(row?.latency ?? 0) };
+}
+
+/**
+ * `developers.evaluatePlanMigration`: judges the current stage of a RUNNING staged migration once
+ * its window (one stage duration per evaluation so far, by the subgraph's clock) has passed — early
+ * runs schedule themselves for then. Compares the credentials moved so far with those still under
+ * the source plan over the stage's window (`judgeStage`), stores the step with its figures, then
+ * widens (the next stage's moves are enqueued), holds (evaluated again one duration later) or rolls
+ * back (`rollBack`). Idempotent: a migration not waiting for an evaluation is left as it is.
+ */
+export async function evaluateStage(ops: Ops, migrationId: string): Promise<void> {
+  const { em, now } = ops;
+  const migration = await em.findOne(PlanMigration, { id: migrationId }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+  if (!migration || migration.status !== PlanMigrationStatus.RUNNING || !migration.stages || !migration.stageStartedAt) return;
+  const due = nextEvaluationAt(migration)!;
+  if (due.getTime() > now.getTime()) {
+    await scheduleEvaluation(ops, migration);
+    return;
+  }
+  const items = await em.find(PlanMigrationItem, {
+    migrationId,
+    status: { $in: [PlanMigrationItemStatus.MOVED, PlanMigrationItemStatus.PENDING] },
+  });
+  const ids = (status: PlanMigrationItemStatus) => items.filter((i) => i.status === status).map((i) => i.credentialId);
+  const cohort = await trafficOf(em, ids(PlanMigrationItemStatus.MOVED), migration.stageStartedAt, now);
+  const rest = await trafficOf(em, ids(PlanMigrationItemStatus.PENDING), migration.stageStartedAt, now);
+  const verdict = judgeStage(
+    cohort,
+    rest,
+    {
+      maxErrorRateDeltaPercent: migration.maxErrorRateDeltaPercent ?? STAGING_DEFAULTS.maxErrorRateDeltaPercent,
+      maxLatencyRatioPercent: migration.maxLatencyRatioPercent ?? STAGING_DEFAULTS.maxLatencyRatioPercent,
+      minRequests: migration.minRequests ?? STAGING_DEFAULTS.minRequests,
+    },
+    migration.holds,
+  );
+  const percent = stagePercent(migration);
+  const action = {
+    WIDEN: PlanMigrationStepAction.WIDENED,
+    HOLD: PlanMigrationStepAction.HELD,
+    ROLL_BACK: PlanMigrationStepAction.ROLLED_BACK,
+  }[verdict.action];
+  em.create(PlanMigrationStep, {
+    migrationId,
+    at: now,
+    action,
+    stagePercent: percent,
+    reason: verdict.reason,
+    cohortRequests: cohort.requests,
+    cohortErrors5xx: cohort.errors5xx,
+    cohortLatencySumMs: cohort.latencySumMs,
+    restRequests: rest.requests,
+    restErrors5xx: rest.errors5xx,
+    restLatencySumMs: rest.latencySumMs,
+  });
+  const data = { planMigrationId: migration.id, fromPlanId: migration.fromPlanId, toPlanId: migration.toPlanId };
+  if (verdict.action === 'HOLD') {
+    migration.holds += 1;
+    await em.flush();
+    await scheduleEvaluation(ops, migration);
+    return;
+  }
+  if (verdict.action === 'WIDEN') {
+    migration.stageIndex = (migration.stageIndex ?? 0) + 1;
+    migration.stageStartedAt = null;
+    migration.holds = 0;
+    await em.flush();
+    await recordWebhookEvent(em, {
+      type: 'PLAN_MIGRATION_STAGE_ADVANCED',
+      organizationId: null,
+      occurredAt: now,
+      data: { ...data, fromPercent: percent, toPercent: stagePercent(migration) },
+    });
+    await enqueueJob(em, JOB_TASKS.migratePlanSubscribers, { planMigrationId: migration.id }, { jobKey: `plan-migration:${migration.id}` });
+    return;
+  }
+  await rollBack(ops, migration, verdict.reason);
+  await recordWebhookEvent(em, {
+    type: 'PLAN_MIGRATION_ROLLED_BACK',
+    organizationId: null,
+    occurredAt: now,
+    data: { ...data, stagePercent: percent, reason: verdict.reason },
+  });
+}
+
+/**
+ * Moves every credential the migration moved back to the source plan (same credential, key and
+ * counters, as the move itself), publishing PLAN_MIGRATED for each; the migration ends ROLLED_BACK
+ * with the reason. Credentials that left the target plan meanwhile (revoked, moved) are left alone.
+ */
+async function rollBack(ops: Ops, migration: PlanMigration, reason: string): Promise<void> {
+  const { em, now } = ops;
+  const source = await loadPlanOffer(em, migration.fromPlanId);
+  const moved = await em.find(PlanMigrationItem, { migrationId: migration.id, status: PlanMigrationItemStatus.MOVED });
+  const credentials = new Map(
+    (
+      await em.find(Credential, { id: { $in: moved.map((i) => i.credentialId) } }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true })
+    ).map((c) => [c.id, c]),
+  );
+  for (const item of moved) {
+    const credential = credentials.get(item.credentialId);
+    if (!source || !credential || credential.planId !== migration.toPlanId || !isWorking(credential, now)) continue;
+    await moveCredentialToPlan(ops, credential, source);
+    item.status = PlanMigrationItemStatus.ROLLED_BACK;
+    await emitAccessEvent(ops.pubsub, em, {
+      type: AccessRequestEventType.PLAN_MIGRATED,
+      organizationId: credential.organizationId,
+      credentialId: credential.id,
+      at: now,
+      data: { planMigrationId: migration.id, fromPlanId: migration.toPlanId, toPlanId: migration.fromPlanId },
+    });
+  }
+  migration.status = PlanMigrationStatus.ROLLED_BACK;
+  migration.rollbackReason = reason;
+  migration.completedAt = now;
+  await em.flush();
+}
+
+/** The steps of a staged migration, oldest first. */
+export async function migrationSteps(em: EntityManager, migrationId: string): Promise<PlanMigrationStep[]> {
+  return em.find(PlanMigrationStep, { migrationId }, { orderBy: { id: 'asc' } });
 }

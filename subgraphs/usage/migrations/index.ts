@@ -4,6 +4,7 @@ import { Migration20261125000000 } from './Migration20261125000000';
 import { Migration20261205000000 } from './Migration20261205000000';
 import { Migration20261212000000 } from './Migration20261212000000';
 import { Migration20261213000000 } from './Migration20261213000000';
+import { Migration20261214000000 } from './Migration20261214000000';
 
 /** Applied in order; append new migrations, never edit applied ones. */
 export const migrations: MigrationObject[] = [
@@ -12,4 +13,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261205000000', class: Migration20261205000000 },
   { name: 'Migration20261212000000', class: Migration20261212000000 },
   { name: 'Migration20261213000000', class: Migration20261213000000 },
+  { name: 'Migration20261214000000', class: Migration20261214000000 },
 ];
