@@ -5,7 +5,8 @@ import { developer, gatewayRequest, portalAdmin, tokenFor, type Identity } from 
 import { unique } from './helpers/db';
 import { Fixtures } from './helpers/fixtures';
 import { waitFor } from './helpers/wait';
-import { postAnalytics } from './kit/usage';
+import { analytics, postAnalytics } from './kit/usage';
+import { ManualClock } from './kit/clock';
 import { TykTestServer, type AnalyticsRow } from './tyk/server';
 
 /**
@@ -25,6 +26,8 @@ describe('migratePlanSubscribers through the gateway', () => {
   const alice = developer(); // ORG_ADMIN of the subscriber organization
   const clients: Client[] = [];
   const rows: AnalyticsRow[] = [];
+  /** The developers subgraph's clock: staged migrations' windows pass when the test says so. */
+  const clock = new ManualClock(new Date());
 
   async function call(query: string, variables: Record<string, unknown>, identity: Identity | null) {
     return gatewayRequest(platform.gatewayUrl, query, variables, identity);
@@ -47,7 +50,7 @@ describe('migratePlanSubscribers through the gateway', () => {
   }
 
   beforeAll(async () => {
-    platform = await startPlatform();
+    platform = await startPlatform({ clockOf: { developers: clock } });
     tyk = await TykTestServer.start({ onAnalytics: (row) => void rows.push(row) });
     fixtures = new Fixtures(platform.gatewayUrl, admin);
   });
@@ -240,5 +243,134 @@ describe('migratePlanSubscribers through the gateway', () => {
         [run.planMigration.id],
       );
     expect(completed.data).toMatchObject({ fromPlanId: planA, toPlanId: planB, moved: 1, failed: 0 });
+  });
+
+  it('stages a migration: half the subscribers first, then rolls them back when their 5xx share is worse than the rest’s', async () => {
+    const provider = await mutate('registerProvider', 'RegisterProviderInput', 'provider { id }', {
+      name: unique('tyk'),
+      kind: 'TYK_GATEWAY',
+      baseUrl: tyk.url,
+      secret: tyk.secret,
+      tykOrgId: tyk.orgId,
+      makeDefault: false,
+    });
+    const providerId: string = provider.provider.id;
+    const catalogId = await fixtures.catalog();
+    const apiId = unique('radar');
+    tyk.addApi({ apiId, listenPath: `/${apiId}/` });
+    const productId = await fixtures.product({ slug: unique('radar'), tykApiIds: [apiId], catalogIds: [catalogId] });
+    const planC = await fixtures.plan({ name: unique('v1'), catalogIds: [catalogId], autoApprove: true });
+    const planD = await fixtures.plan({ name: unique('v2'), catalogIds: [catalogId] });
+    for (const subject of [{ planId: planC }, { planId: planD }, { productId }]) {
+      await mutate('assignProvider', 'AssignProviderInput', '__typename', { ...subject, providerId });
+    }
+    const subscribers: { organizationId: string; credentialId: string; keyHash: string }[] = [];
+    for (let i = 0; i < 2; i++) {
+      const owner = developer();
+      const organizationId = await fixtures.organization(owner.sub);
+      const app = await mutate('createApp', 'CreateAppInput', 'app { id }', { organizationId, name: unique('app') }, owner);
+      const access = await mutate(
+        'requestAccess',
+        'RequestAccessInput',
+        'credential { id }',
+        { appId: app.app.id, planId: planC, productIds: [productId] },
+        owner,
+      );
+      const credentialId: string = access.credential.id;
+      const keyHash = await waitFor(
+        async () => {
+          const [row] = await platform.subgraphs
+            .provider!.orm.em.getConnection()
+            .execute<{ key_hash: string }[]>(`select key_hash from provider.credential_key where credential_id = ? and status = 'ACTIVE'`, [
+              credentialId,
+            ]);
+          return row && tyk.keySession(row.key_hash) ? row.key_hash : null;
+        },
+        { timeoutMs: 20_000, intervalMs: 100, what: 'the key in the Tyk test server' },
+      );
+      subscribers.push({ organizationId, credentialId, keyHash });
+    }
+    const policies = (keyHash: string) => (tyk.keySession(keyHash) as { apply_policies: string[] }).apply_policies;
+    const policyOf = (planId: string) => `pg-plan-${planId.replace(/-/g, '')}`;
+
+    const STAGED = `id status rollbackReason counts { total pending moved rolledBack }
+      staging { currentStagePercent stageStartedAt nextEvaluationAt } steps { action stagePercent reason cohortRequests cohortErrorRatePercent restRequests restErrorRatePercent }
+      items { status credential { id plan { id } } }`;
+    const started = (
+      await gql(
+        `mutation($i: MigratePlanSubscribersInput!) { migratePlanSubscribers(input: $i) { planMigration { ${STAGED} } errors { code field message } } }`,
+        {
+          i: {
+            fromPlanId: planC,
+            toPlanId: planD,
+            reason: 'v2 rollout',
+            staged: { stages: [50, 100], stageDurationSeconds: 60, minRequests: 5 },
+          },
+        },
+      )
+    ).migratePlanSubscribers;
+    expect(started.errors).toEqual([]);
+    const id: string = started.planMigration.id;
+    const read = async () => (await gql(`query($id: ID!) { planMigration(id: $id) { ${STAGED} } }`, { id })).planMigration;
+
+    // Half of them (one of two) moves first; its key carries plan D's policy, the other's still C's.
+    const observed = await waitFor(async () => {
+      const m = await read();
+      return m.staging.stageStartedAt ? m : null;
+    });
+    expect(observed.counts).toEqual({ total: 2, pending: 1, moved: 1, rolledBack: 0 });
+    const movedId = observed.items.find((i: { status: string }) => i.status === 'MOVED').credential.id as string;
+    const moved = subscribers.find((s) => s.credentialId === movedId)!;
+    const rest = subscribers.find((s) => s.credentialId !== movedId)!;
+    await waitFor(() => policies(moved.keyHash).includes(policyOf(planD)), { timeoutMs: 15_000, what: 'the moved key on plan D' });
+    expect(policies(rest.keyHash)).toContain(policyOf(planC));
+
+    // Their traffic after the move, as Tyk reports it: the moved key gets 5xx for 4 of 10 requests, the other none.
+    const after = new Date(new Date(observed.staging.stageStartedAt).getTime() + 61_000);
+    const second = (i: number) => new Date(after.getTime() + i * 1000);
+    const traffic = Array.from({ length: 10 }, (_, i) => [
+      analytics({ keyHash: moved.keyHash, policyIds: [] }, second(i), { api_id: apiId, response_code: i < 4 ? 502 : 200 }),
+      analytics({ keyHash: rest.keyHash, policyIds: [] }, second(i), { api_id: apiId }),
+    ]).flat();
+    const fed = await postAnalytics(platform.subgraphs.usage!.url, traffic);
+    expect(fed.body).toMatchObject({ accepted: 20, rejected: [] });
+
+    // The stage's window passes (the developers subgraph's clock) and its evaluation runs now.
+    clock.advance(125);
+    await platform.subgraphs
+      .developers!.orm.em.getConnection()
+      .execute(
+        `select graphile_worker.add_job('developers.evaluatePlanMigration', json_build_object('planMigrationId', ?::text), job_key := ?)`,
+        [id, `plan-migration-evaluate:${id}`],
+      );
+    const rolledBack = await waitFor(async () => {
+      const m = await read();
+      return m.status === 'ROLLED_BACK' ? m : null;
+    });
+    expect(rolledBack.counts).toEqual({ total: 2, pending: 1, moved: 0, rolledBack: 1 });
+    expect(rolledBack.rollbackReason).toContain('5xx share is 40 points above');
+    expect(rolledBack.steps.map((s: { action: string; stagePercent: number }) => [s.action, s.stagePercent])).toEqual([
+      ['STAGE_MOVED', 50],
+      ['ROLLED_BACK', 50],
+    ]);
+    expect(rolledBack.steps[1]).toMatchObject({
+      cohortRequests: 10,
+      cohortErrorRatePercent: 40,
+      restRequests: 10,
+      restErrorRatePercent: 0,
+    });
+    expect(rolledBack.items.every((i: { credential: { plan: { id: string } } }) => i.credential.plan.id === planC)).toBe(true);
+    // The same key is back on plan C's policy.
+    await waitFor(() => policies(moved.keyHash).includes(policyOf(planC)) && !policies(moved.keyHash).includes(policyOf(planD)), {
+      timeoutMs: 15_000,
+      what: 'the key back on plan C',
+    });
+    const [hook] = await platform.subgraphs
+      .developers!.orm.em.getConnection()
+      .execute<{ data: Record<string, unknown> }[]>(
+        `select data from platform.webhook_event where type = 'PLAN_MIGRATION_ROLLED_BACK' and data->>'planMigrationId' = ?`,
+        [id],
+      );
+    expect(hook.data).toMatchObject({ fromPlanId: planC, toPlanId: planD, stagePercent: 50 });
   });
 });
