@@ -23,6 +23,7 @@ import {
   type Identity,
 } from '../../test/kit/access';
 import { ManualClock } from '../../test/kit/clock';
+import { PLAN_MIGRATION_CONTRACT_COLUMNS, readPlanMigrationContract } from '../../common/contracts/plan-migrations';
 import { evaluateStage, migrateBatch } from './services/plan-migrations';
 
 const mfa = (identity: Identity): Identity => ({ ...identity, amr: ['pwd', 'mfa'] });
@@ -137,6 +138,25 @@ describe('developers: bulk plan migration', () => {
     for (const id of [w.cx, w.cy, w.cy3]) expect((await credentialRow(id)).plan_id).toBe(w.planA);
     expect(await loggedJobs(h, w.cx)).not.toContainEqual(expect.objectContaining({ task: 'provider.updateKeyPolicies' }));
     expect(await sql(h, `select 1 from graphile_worker._private_jobs where key = ?`, [`plan-migration:${preview.id}`])).toEqual([]);
+  });
+
+  it('publishes each migration’s plans in developers.plan_migration_contract, as its reader declares', async () => {
+    const columns = await sql(
+      h,
+      `select column_name from information_schema.columns where table_schema = 'developers' and table_name = 'plan_migration_contract' order by ordinal_position`,
+    );
+    expect(columns.map((c: any) => c.column_name)).toEqual(PLAN_MIGRATION_CONTRACT_COLUMNS);
+    const w = await world();
+    const preview = await gql(
+      h,
+      MIGRATE,
+      { input: { fromPlanId: w.planA, toPlanId: w.planB, reason: 'Why', dryRun: true } },
+      portalAdmin(),
+    );
+    const id = preview.data.migratePlanSubscribers.planMigration.id;
+    const em = h.subgraph.orm.em.fork() as EntityManager;
+    expect(await readPlanMigrationContract(em, id)).toEqual({ id, from_plan_id: w.planA, to_plan_id: w.planB, status: 'PREVIEW' });
+    expect(await readPlanMigrationContract(em, randomUUID())).toBeNull();
   });
 
   it('moves every eligible credential, keeping it, with events, webhooks and audit; a retry returns the same migration', async () => {

@@ -14,6 +14,7 @@ import { enqueueJob, JOB_TASKS } from '../../../common/jobs';
 import { Validation } from '../../../common/mutation';
 import type { Ops } from '../../../common/ops';
 import { recordWebhookEvent } from '../../../common/webhooks';
+import { readCredentialTraffic } from '../../../common/contracts/credential-usage';
 import { loadPlanOffer, loadProductOffers, organizationCatalogIds, type PlanOffer, type ProductOffer } from '../contracts/offer';
 import { AccessRequestEventType } from '../entities/access-request-event';
 import { Credential, CredentialStatus, effectiveCredentialStatus, StoredCredentialStatus } from '../entities/credential';
@@ -411,20 +412,11 @@ async function scheduleEvaluation(ops: Ops, migration: PlanMigration): Promise<v
 /**
  * The traffic of some credentials from the first whole minute after `from` (the rollups count by
  * minute: the minute a stage's credentials moved in holds traffic of before the move) to `to`, as
- * the usage subgraph publishes it (`usage.credential_usage_contract`).
+ * the usage subgraph publishes it.
  */
-async function trafficOf(em: EntityManager, credentialIds: string[], from: Date, to: Date): Promise<Figures> {
-  if (!credentialIds.length) return { requests: 0, errors5xx: 0, latencySumMs: 0 };
-  const [row] = await em.getConnection().execute<{ requests: string | null; errors: string | null; latency: string | null }[]>(
-    `select sum(requests) as requests, sum(errors_5xx) as errors, sum(latency_sum_ms) as latency
-       from usage.credential_usage_contract
-      where credential_id = any(?::uuid[])
-        and minute >= date_trunc('minute', ?::timestamptz + interval '1 minute' - interval '1 microsecond') and minute <= ?`,
-    [`{${credentialIds.join(',')}}`, from, to],
-    'all',
-    em.getTransactionContext(),
-  );
-  return { requests: Number(row?.requests ?? 0), errors5xx: Number(row?.errors ?? 0), latencySumMs: Number(row?.latency ?? 0) };
+function trafficOf(em: EntityManager, credentialIds: string[], from: Date, to: Date): Promise<Figures> {
+  const minute = 60_000;
+  return readCredentialTraffic(em, credentialIds, new Date(Math.ceil(from.getTime() / minute) * minute), to);
 }
 
 /**

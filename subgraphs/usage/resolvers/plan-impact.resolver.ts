@@ -4,7 +4,7 @@ import { badInput, notFound } from '../../../common/errors';
 import { isUuid } from '../../../common/ids';
 import { readPlanContracts } from '../../../common/contracts/plans';
 import { readPlanChangeContract } from '../../../common/contracts/plan-changes';
-import { query } from '../../../common/sql';
+import { readPlanMigrationContract } from '../../../common/contracts/plan-migrations';
 import { QuotaScope } from '../../../common/shared-enums';
 import { appRef, credentialRef, planRef } from '../entities/refs';
 import { organizationRef } from '../entities/organization-ref';
@@ -169,12 +169,7 @@ export class PlanMigrationImpactResolver {
     context.caller.requirePortalAdmin();
     const span = checkDays(days, 'days');
     if (!isUuid(migration.id)) return null;
-    // The developers subgraph's published view of its migrations.
-    const [row] = await query<{ from_plan_id: string; to_plan_id: string }>(
-      context.em,
-      `select from_plan_id::text as from_plan_id, to_plan_id::text as to_plan_id from developers.plan_migration_contract where id = ?::uuid`,
-      [migration.id.toLowerCase()],
-    );
+    const row = await readPlanMigrationContract(context.em, migration.id.toLowerCase());
     if (!row) return null;
     const target = (
       await readPlanContracts(
