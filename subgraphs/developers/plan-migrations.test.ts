@@ -90,6 +90,16 @@ describe('developers: bulk plan migration', () => {
     expect(errorsOf(await gql(h, READ, { id }, w.x.owner), 'planMigration')).toEqual([{ code: 'FORBIDDEN' }]);
     expect(errorsOf(await gql(h, READ, { id }, null), 'planMigration')).toEqual([{ code: 'UNAUTHENTICATED' }]);
     expect((await gql(h, READ, { id: randomUUID() }, portalAdmin())).data.planMigration).toBeNull();
+
+    // The list: portal admins only, by plan (from or to it) and status.
+    const LIST = `query($plan: ID, $status: PlanMigrationStatus) { planMigrations(planId: $plan, status: $status, first: 10) { totalCount edges { node { id status } } } }`;
+    expect(errorsOf(await gql(h, LIST, { plan: w.planA }, w.x.owner), 'planMigrations')).toEqual([{ code: 'FORBIDDEN' }]);
+    expect(errorsOf(await gql(h, LIST, { plan: w.planA }, null), 'planMigrations')).toEqual([{ code: 'UNAUTHENTICATED' }]);
+    for (const plan of [w.planA, w.planB]) {
+      const listed = (await gql(h, LIST, { plan }, portalAdmin())).data.planMigrations;
+      expect(listed).toEqual({ totalCount: 1, edges: [{ node: { id, status: 'PREVIEW' } }] });
+    }
+    expect((await gql(h, LIST, { plan: w.planA, status: 'RUNNING' }, portalAdmin())).data.planMigrations.totalCount).toBe(0);
   });
 
   it('answers bad input with typed errors', async () => {

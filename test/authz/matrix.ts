@@ -408,6 +408,13 @@ export const MATRIX: MatrixRow[] = [
     variables: (w) => ({ id: w.planMigration }),
   },
   {
+    operation: 'Query.planMigrations',
+    who: 'portal admins',
+    cells: PORTAL_ADMIN_ONLY,
+    document: `query($plan: ID) { planMigrations(planId: $plan) { totalCount edges { node { id } } } }`,
+    variables: (w) => ({ plan: w.plan }),
+  },
+  {
     operation: 'Query.unmatchedUsage',
     who: 'portal admins',
     cells: PORTAL_ADMIN_ONLY,

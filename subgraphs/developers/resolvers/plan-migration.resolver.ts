@@ -2,7 +2,9 @@
  * Bulk plan migration, served by the developers subgraph (it owns the credentials that move):
  * `migratePlanSubscribers` (portal admins; a run needs MFA) and `planMigration` (portal admins).
  */
-import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { FilterQuery } from '@mikro-orm/core';
+import { paginate, type ConnectionShape } from '../../../common/relay';
 import { badInput } from '../../../common/errors';
 import { isUuid } from '../../../common/ids';
 import { serviceOps } from '../../../common/ops';
@@ -26,7 +28,9 @@ import {
   MigratePlanSubscribersInput,
   MigratePlanSubscribersPayload,
   PlanMigrationCounts,
+  PlanMigrationConnection,
   PlanMigrationItemView,
+  PlanMigrationsArgs,
   PlanMigrationStaging,
   PlanMigrationStepView,
 } from './plan-migration.types';
@@ -64,6 +68,24 @@ export class PlanMigrationResolver {
   ): Promise<PlanMigration | null> {
     context.caller.requirePortalAdmin();
     return isUuid(id) ? findPlanMigration(context.em, id) : null;
+  }
+
+  @Query(() => PlanMigrationConnection, {
+    description:
+      'Bulk plan migrations and their previews, oldest first, optionally of one plan (from or to it) or in one status. Portal admins only (FORBIDDEN for anyone else, UNAUTHENTICATED when signed out).',
+  })
+  async planMigrations(
+    @Args(() => PlanMigrationsArgs) args: PlanMigrationsArgs,
+    @Ctx() context: SubgraphContext,
+  ): Promise<ConnectionShape<PlanMigration>> {
+    context.caller.requirePortalAdmin();
+    const where: FilterQuery<PlanMigration>[] = [];
+    if (args.planId !== undefined && args.planId !== null) {
+      const planId = args.planId.toLowerCase();
+      where.push({ $or: [{ fromPlanId: planId }, { toPlanId: planId }] });
+    }
+    if (args.status) where.push({ status: args.status });
+    return paginate(context.em, PlanMigration, where.length ? { $and: where } : {}, args);
   }
 
   @FieldResolver(() => PlanRef, { description: 'The plan whose credentials move.' })

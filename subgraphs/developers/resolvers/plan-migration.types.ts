@@ -1,10 +1,11 @@
 /** GraphQL types of the bulk plan migration: its input, payload, counts and items. */
-import { Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { ArgsType, Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { connectionType, PageArgs } from '../../../common/relay';
 import { UserError } from '../../../common/errors';
 import { idempotencyKeyDescription } from '../../../common/idempotency';
 import { Credential } from '../entities/credential';
 import { Organization } from '../entities/organization';
-import { PlanMigration, PlanMigrationItemStatus, PlanMigrationStepAction } from '../entities/plan-migration';
+import { PlanMigration, PlanMigrationItemStatus, PlanMigrationStatus, PlanMigrationStepAction } from '../entities/plan-migration';
 import { MAX_STAGE_SECONDS, MAX_STAGES, MIN_STAGE_SECONDS, STAGING_DEFAULTS } from '../services/staging';
 
 @InputType({
@@ -192,4 +193,15 @@ export class PlanMigrationStepView {
 
   @Field(() => Float, { nullable: true, description: 'Their average latency in ms; null unless evaluated.' })
   restAverageLatencyMs!: number | null;
+}
+
+export const PlanMigrationConnection = connectionType(PlanMigration, 'PlanMigration', 'plan migration');
+
+@ArgsType()
+export class PlanMigrationsArgs extends PageArgs {
+  @Field(() => ID, { nullable: true, description: 'Only migrations from or to this plan.' })
+  planId?: string | null;
+
+  @Field(() => PlanMigrationStatus, { nullable: true, description: 'Only migrations in this status (e.g. RUNNING).' })
+  status?: PlanMigrationStatus | null;
 }
