@@ -46,6 +46,7 @@ export const IDEMPOTENT_MUTATIONS = [
   'approveOrganization',
   'rejectOrganization',
   'registerProvider',
+  'migratePlanSubscribers',
 ] as const;
 
 /** 1–128 printable ASCII characters without spaces (e.g. a UUID). */
