@@ -148,6 +148,18 @@ describe('developers: bulk plan migration', () => {
     for (const id of [w.cx, w.cy, w.cy3]) expect((await credentialRow(id)).plan_id).toBe(w.planA);
     expect(await loggedJobs(h, w.cx)).not.toContainEqual(expect.objectContaining({ task: 'provider.updateKeyPolicies' }));
     expect(await sql(h, `select 1 from graphile_worker._private_jobs where key = ?`, [`plan-migration:${preview.id}`])).toEqual([]);
+
+    // A credential that no longer works (expired, or past its rotation's end) is not covered.
+    await sql(h, `update developers.credential set expires_at = ? where id = ?`, [new Date(clock.now().getTime() - 1000), w.cx]);
+    await sql(h, `update developers.credential set revokes_at = ? where id = ?`, [new Date(clock.now().getTime() - 1000), w.cy3]);
+    const again = await gql(
+      h,
+      MIGRATE,
+      { input: { fromPlanId: w.planA, toPlanId: w.planB, reason: 'Again', dryRun: true } },
+      portalAdmin(),
+    );
+    expect(again.data.migratePlanSubscribers.planMigration.counts).toMatchObject({ total: 1, pending: 1, failed: 0 });
+    expect(again.data.migratePlanSubscribers.planMigration.items.map((i: any) => i.credential.id)).toEqual([w.cy]);
   });
 
   it('publishes each migration’s plans in developers.plan_migration_contract, as its reader declares', async () => {

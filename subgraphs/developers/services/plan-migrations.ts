@@ -171,13 +171,16 @@ export async function migratePlanSubscribers(
           );
         }
       }
-      const credentials = (
-        await em.find(
-          Credential,
-          { planId: fromPlanId, status: StoredCredentialStatus.ACTIVE },
-          { orderBy: { createdAt: 'asc', id: 'asc' }, limit: MAX_MIGRATION_CREDENTIALS + 1 },
-        )
-      ).filter((c) => isWorking(c, now));
+      // The working ones: ACTIVE, not expired, not past a rotation's end (what `isWorking` says, in SQL, so the bound is exact).
+      const credentials = await em.find(
+        Credential,
+        {
+          planId: fromPlanId,
+          status: StoredCredentialStatus.ACTIVE,
+          $and: [{ $or: [{ expiresAt: null }, { expiresAt: { $gt: now } }] }, { $or: [{ revokesAt: null }, { revokesAt: { $gt: now } }] }],
+        },
+        { orderBy: { createdAt: 'asc', id: 'asc' }, limit: MAX_MIGRATION_CREDENTIALS + 1 },
+      );
       if (credentials.length > MAX_MIGRATION_CREDENTIALS) {
         throw refusal(
           'TOO_MANY_CREDENTIALS',
