@@ -25,6 +25,7 @@ import {
 import { ManualClock } from '../../test/kit/clock';
 import { PLAN_MIGRATION_CONTRACT_COLUMNS, readPlanMigrationContract } from '../../common/contracts/plan-migrations';
 import { evaluateStage, migrateBatch } from './services/plan-migrations';
+import { MAX_HOLDS } from './services/staging';
 
 const mfa = (identity: Identity): Identity => ({ ...identity, amr: ['pwd', 'mfa'] });
 
@@ -469,6 +470,59 @@ describe('developers: bulk plan migration', () => {
       // A late evaluation changes nothing.
       await evaluate(id, clock.advance(600));
       expect((await read(id)).steps).toHaveLength(5);
+    });
+
+    it('holds a stage without traffic three times, then widens it and completes with the last stage', async () => {
+      const w = await fourSubscribers();
+      const started = await gql(
+        h,
+        MIGRATE,
+        {
+          input: {
+            fromPlanId: w.planA,
+            toPlanId: w.planB,
+            reason: 'Quiet plan',
+            staged: { stages: [50, 100], stageDurationSeconds: 60 },
+          },
+        },
+        mfa(portalAdmin()),
+      );
+      const id = started.data.migratePlanSubscribers.planMigration.id;
+      const first = await waitFor(async () => {
+        const m = await read(id);
+        return m.staging.stageStartedAt ? m : null;
+      });
+      expect(first.counts).toMatchObject({ total: 4, pending: 2, moved: 2 });
+      expect(first.staging).toMatchObject({ maxErrorRateDeltaPercent: 2, maxLatencyRatioPercent: 150, minRequests: 100 });
+      for (let hold = 1; hold <= MAX_HOLDS; hold++) {
+        await evaluate(id, clock.advance(61));
+        const held = await read(id);
+        expect(held.steps.map((s: any) => s.action)).toEqual(['STAGE_MOVED', ...Array(hold).fill('HELD')]);
+        expect(held.staging.nextEvaluationAt).toBe(at(first.staging.stageStartedAt, 60 * (hold + 1)).toISOString());
+      }
+      await evaluate(id, clock.advance(61));
+      const done = await waitFor(async () => {
+        const m = await read(id);
+        return m.status === 'COMPLETED' ? m : null;
+      });
+      expect(done.counts).toMatchObject({ total: 4, pending: 0, moved: 4, rolledBack: 0 });
+      expect(done.steps.map((s: any) => [s.action, s.stagePercent])).toEqual([
+        ['STAGE_MOVED', 50],
+        ['HELD', 50],
+        ['HELD', 50],
+        ['HELD', 50],
+        ['WIDENED', 50],
+        ['COMPLETED', 100],
+      ]);
+      expect(done.steps[4].reason).toContain('Too little traffic to compare after 3 holds');
+      expect(done.staging).toMatchObject({ currentStagePercent: 100, nextEvaluationAt: null });
+      for (const credential of w.credentials) expect((await credentialRow(credential)).plan_id).toBe(w.planB);
+      const hooks = await sql(
+        h,
+        `select type from platform.webhook_event where data->>'planMigrationId' = ? and organization_id is null order by id`,
+        [id],
+      );
+      expect(hooks.map((e: any) => e.type)).toEqual(['PLAN_MIGRATION_STAGE_ADVANCED', 'PLAN_MIGRATION_COMPLETED']);
     });
   });
 });
