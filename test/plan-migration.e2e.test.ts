@@ -17,6 +17,8 @@ import { TykTestServer, type AnalyticsRow } from './tyk/server';
  * the key in Tyk now carries B's policy with its quota counter kept (98 left, not 100); the
  * organization's member sees PLAN_MIGRATED live; progress, audit and the completion webhook event
  * are visible. Members, organization admins, anonymous callers and admins without MFA are refused.
+ * Rolled back on demand, the key is on A's policy again with its 3 requests still counted. A staged
+ * migration moves half the subscribers first and rolls them back when their 5xx share is worse.
  */
 describe('migratePlanSubscribers through the gateway', () => {
   let platform: TestPlatform;
@@ -243,6 +245,27 @@ describe('migratePlanSubscribers through the gateway', () => {
         [run.planMigration.id],
       );
     expect(completed.data).toMatchObject({ fromPlanId: planA, toPlanId: planB, moved: 1, failed: 0 });
+
+    // The rollback plan: the migration undone on demand (MFA), the key back on A's policy, its 3 requests still counted.
+    const ROLL_BACK = `mutation($i: RollBackPlanMigrationInput!) { rollBackPlanMigration(input: $i) { planMigration { status counts { rolledBack } } errors { code } } }`;
+    const refusedRollBack = await call(
+      ROLL_BACK,
+      { i: { id: run.planMigration.id, reason: 'B misbehaves' } },
+      { ...alice, amr: ['pwd', 'mfa'] },
+    );
+    expect(refusedRollBack.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    const rolledBack = (await gql(ROLL_BACK, { i: { id: run.planMigration.id, reason: 'B misbehaves' } })).rollBackPlanMigration;
+    expect(rolledBack).toEqual({ planMigration: { status: 'ROLLED_BACK', counts: { rolledBack: 1 } }, errors: [] });
+    const restored = await waitFor(
+      () => {
+        const s = tyk.keySession(keyHash) as { apply_policies: string[]; quota_max: number; quota_remaining: number } | undefined;
+        return s?.apply_policies.includes(policyOf(planA)) ? s : null;
+      },
+      { timeoutMs: 15_000, intervalMs: 100, what: 'the key back on plan A’s policy' },
+    );
+    expect(restored.apply_policies).not.toContain(policyOf(planB));
+    expect(restored).toMatchObject({ quota_max: 5, quota_remaining: 2 });
+    await waitFor(() => events.filter((e) => e?.type === 'PLAN_MIGRATED').length === 2, { what: 'the second PLAN_MIGRATED' });
   });
 
   it('stages a migration: half the subscribers first, then rolls them back when their 5xx share is worse than the rest’s', async () => {

@@ -242,6 +242,64 @@ describe('developers: bulk plan migration', () => {
     expect(errorsOf(reused, 'migratePlanSubscribers')).toEqual([{ code: 'IDEMPOTENCY_KEY_REUSED', field: 'input.idempotencyKey' }]);
   });
 
+  it('rolls a completed migration back on demand (portal admins with MFA), keeping the credentials', async () => {
+    const w = await world();
+    const admin = mfa(portalAdmin());
+    const ROLL_BACK = `mutation($input: RollBackPlanMigrationInput!) { rollBackPlanMigration(input: $input) {
+      planMigration { id status rollbackReason counts { moved rolledBack failed } steps { action stagePercent reason } } errors { code field message } } }`;
+    const preview = await gql(h, MIGRATE, { input: { fromPlanId: w.planA, toPlanId: w.planB, reason: 'Look', dryRun: true } }, admin);
+    const previewId = preview.data.migratePlanSubscribers.planMigration.id;
+    const started = await gql(h, MIGRATE, { input: { fromPlanId: w.planA, toPlanId: w.planB, reason: 'Retire A' } }, admin);
+    const id = started.data.migratePlanSubscribers.planMigration.id;
+    await waitFor(async () => (await gql(h, READ, { id }, portalAdmin())).data.planMigration.status === 'COMPLETED');
+    const secretBefore = (await credentialRow(w.cx)).secret_hash;
+    expect((await credentialRow(w.cx)).plan_id).toBe(w.planB);
+
+    const input = { id, reason: 'Plan B misbehaves' };
+    const call = (i: Record<string, unknown>, who: Identity | null) => gql(h, ROLL_BACK, { input: i }, who);
+    expect(errorsOf(await call(input, mfa(w.x.owner)), 'rollBackPlanMigration')).toEqual([{ code: 'FORBIDDEN' }]);
+    expect(errorsOf(await call(input, null), 'rollBackPlanMigration')).toEqual([{ code: 'UNAUTHENTICATED' }]);
+    expect(errorsOf(await call(input, portalAdmin()), 'rollBackPlanMigration')).toEqual([{ code: 'MFA_REQUIRED' }]);
+    expect(errorsOf(await call({ ...input, reason: ' ' }, admin), 'rollBackPlanMigration')).toEqual([
+      { code: 'VALIDATION_FAILED', field: 'input.reason' },
+    ]);
+    expect(errorsOf(await call({ ...input, id: randomUUID() }, admin), 'rollBackPlanMigration')).toEqual([
+      { code: 'NOT_FOUND', field: 'input.id' },
+    ]);
+    expect(errorsOf(await call({ ...input, id: previewId }, admin), 'rollBackPlanMigration')).toEqual([
+      { code: 'INVALID_TRANSITION', field: 'input.id' },
+    ]);
+    expect((await credentialRow(w.cx)).plan_id).toBe(w.planB);
+
+    const done = (await call(input, admin)).data.rollBackPlanMigration;
+    expect(done.errors).toEqual([]);
+    expect(done.planMigration).toMatchObject({
+      id,
+      status: 'ROLLED_BACK',
+      rollbackReason: `Rolled back by ${admin.sub}: Plan B misbehaves`,
+      counts: { moved: 0, rolledBack: 2, failed: 1 },
+      steps: [{ action: 'ROLLED_BACK', stagePercent: 100, reason: `Rolled back by ${admin.sub}: Plan B misbehaves` }],
+    });
+    for (const credential of [w.cx, w.cy, w.cy3]) expect((await credentialRow(credential)).plan_id).toBe(w.planA);
+    expect((await credentialRow(w.cx)).secret_hash).toBe(secretBefore);
+    expect((await loggedJobs(h, w.cx)).filter((j) => j.task === 'provider.updateKeyPolicies')).toHaveLength(1);
+    const again = (await call(input, admin)).data.rollBackPlanMigration;
+    expect(again.planMigration.steps).toHaveLength(1);
+    const hooks = await sql(h, `select type from platform.webhook_event where data->>'planMigrationId' = ? order by id`, [id]);
+    expect(hooks.map((e: any) => e.type)).toEqual([
+      'PLAN_MIGRATED',
+      'PLAN_MIGRATED',
+      'PLAN_MIGRATION_COMPLETED',
+      'PLAN_MIGRATED',
+      'PLAN_MIGRATED',
+      'PLAN_MIGRATION_ROLLED_BACK',
+    ]);
+    const audit = await sql(h, `select actor, action from platform.audit_log where target_id = ? and action = 'rollBackPlanMigration'`, [
+      id,
+    ]);
+    expect(audit).toEqual([{ actor: admin.sub, action: 'rollBackPlanMigration' }]);
+  });
+
   it('allows one RUNNING migration per plan, and checks each credential again when it moves', async () => {
     const w = await world();
     const admin = mfa(portalAdmin());

@@ -871,6 +871,14 @@ export const MATRIX: MatrixRow[] = [
     document: mutation('migratePlanSubscribers', 'MigratePlanSubscribersInput'),
     variables: (w) => ({ i: { fromPlanId: w.plan, toPlanId: w.publicPlan, reason: '' } }),
   }),
+  ...stepUp({
+    operation: 'Mutation.rollBackPlanMigration',
+    who: 'portal admins',
+    cells: PORTAL_ADMIN_ONLY,
+    // No reason: refused after authorization, nothing moves back.
+    document: mutation('rollBackPlanMigration', 'RollBackPlanMigrationInput'),
+    variables: (w) => ({ i: { id: w.planMigration, reason: '' } }),
+  }),
   {
     operation: 'Mutation.proposePlanChange',
     who: 'portal admins',

@@ -20,6 +20,7 @@ import {
   migrationItems,
   migrationSteps,
   nextEvaluationAt,
+  rollBackPlanMigration,
   stagePercent,
 } from '../services/plan-migrations';
 import { averageLatency, errorRate } from '../services/staging';
@@ -33,6 +34,8 @@ import {
   PlanMigrationsArgs,
   PlanMigrationStaging,
   PlanMigrationStepView,
+  RollBackPlanMigrationInput,
+  RollBackPlanMigrationPayload,
 } from './plan-migration.types';
 
 const MAX_ITEMS = 100;
@@ -53,6 +56,23 @@ export class PlanMigrationResolver {
     return developerMutation<{ planMigration: PlanMigration | null }>(
       context,
       (em) => migratePlanSubscribers(serviceOps(context, em), subject, input),
+      () => ({ planMigration: null }),
+    );
+  }
+
+  @Mutation(() => RollBackPlanMigrationPayload, {
+    description:
+      'The rollback plan of a bulk plan migration: stops a RUNNING migration (staged or not) or undoes a COMPLETED one — every credential it moved that is still under the target plan goes back to the source plan, keeping its secret, key and quota counters (PLAN_MIGRATED to its organization). The migration ends ROLLED_BACK with the reason (a ROLLED_BACK step; PLAN_MIGRATION_ROLLED_BACK webhook). Rolling back again changes nothing; a PREVIEW is INVALID_TRANSITION. Audited. Portal admins only (FORBIDDEN for anyone else, UNAUTHENTICATED when signed out), with a token that asserts MFA (MFA_REQUIRED).',
+  })
+  async rollBackPlanMigration(
+    @Arg('input', () => RollBackPlanMigrationInput, { description: 'The migration and why.' }) input: RollBackPlanMigrationInput,
+    @Ctx() context: SubgraphContext,
+  ): Promise<RollBackPlanMigrationPayload> {
+    const subject = context.caller.requirePortalAdmin();
+    context.caller.requireMfa('Rolling back a plan migration');
+    return developerMutation<{ planMigration: PlanMigration | null }>(
+      context,
+      (em) => rollBackPlanMigration(serviceOps(context, em), subject, input),
       () => ({ planMigration: null }),
     );
   }

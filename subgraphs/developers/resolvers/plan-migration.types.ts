@@ -205,3 +205,21 @@ export class PlanMigrationsArgs extends PageArgs {
   @Field(() => PlanMigrationStatus, { nullable: true, description: 'Only migrations in this status (e.g. RUNNING).' })
   status?: PlanMigrationStatus | null;
 }
+
+@InputType({ description: 'Which migration to roll back, and why.' })
+export class RollBackPlanMigrationInput {
+  @Field(() => ID, { description: 'Migration id (RUNNING or COMPLETED).' })
+  id!: string;
+
+  @Field(() => String, { description: 'Why (1–1000 characters); stored on the migration’s last step and in the audit log.' })
+  reason!: string;
+}
+
+@ObjectType({ description: 'Result of `rollBackPlanMigration`.' })
+export class RollBackPlanMigrationPayload {
+  @Field(() => PlanMigration, { nullable: true, description: 'The migration, ROLLED_BACK; null when `errors` is not empty.' })
+  planMigration!: PlanMigration | null;
+
+  @Field(() => [UserError], { description: 'Why nothing was rolled back; empty on success.' })
+  errors!: UserError[];
+}

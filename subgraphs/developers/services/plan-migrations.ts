@@ -542,3 +542,60 @@ async function rollBack(ops: Ops, migration: PlanMigration, reason: string): Pro
 export async function migrationSteps(em: EntityManager, migrationId: string): Promise<PlanMigrationStep[]> {
   return em.find(PlanMigrationStep, { migrationId }, { orderBy: { id: 'asc' } });
 }
+
+export interface RollBackPlanMigrationCommand {
+  id: string;
+  reason: string;
+}
+
+/**
+ * `rollBackPlanMigration`: portal admins only, with MFA (checked by the caller: `subject`). Stops a
+ * RUNNING migration, or undoes a COMPLETED one: every credential it moved that is still under the
+ * target plan goes back to the source plan (`rollBack`), with a ROLLED_BACK step giving who and
+ * why, and the PLAN_MIGRATION_ROLLED_BACK webhook. Idempotent: a ROLLED_BACK migration is returned
+ * as it is.
+ */
+export async function rollBackPlanMigration(
+  ops: Ops,
+  subject: string,
+  input: RollBackPlanMigrationCommand,
+): Promise<{ planMigration: PlanMigration | null }> {
+  const { em, now } = ops;
+  const reason = input.reason.trim();
+  const v = new Validation();
+  checkReason(v, reason, 'input.reason');
+  v.done();
+  const migration = await em.findOne(
+    PlanMigration,
+    { id: input.id.toLowerCase() },
+    { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true },
+  );
+  if (!migration) throw refusal('NOT_FOUND', 'input.id', 'No plan migration has this id.');
+  if (migration.status === PlanMigrationStatus.ROLLED_BACK) return { planMigration: migration };
+  if (migration.status === PlanMigrationStatus.PREVIEW) {
+    throw refusal('INVALID_TRANSITION', 'input.id', 'A PREVIEW moved nothing: there is nothing to roll back.');
+  }
+  const percent = stagePercent(migration);
+  const why = `Rolled back by ${subject}: ${reason}`;
+  em.create(PlanMigrationStep, {
+    migrationId: migration.id,
+    at: now,
+    action: PlanMigrationStepAction.ROLLED_BACK,
+    stagePercent: percent,
+    reason: why,
+  });
+  await rollBack(ops, migration, why);
+  await recordWebhookEvent(em, {
+    type: 'PLAN_MIGRATION_ROLLED_BACK',
+    organizationId: null,
+    occurredAt: now,
+    data: {
+      planMigrationId: migration.id,
+      fromPlanId: migration.fromPlanId,
+      toPlanId: migration.toPlanId,
+      stagePercent: percent,
+      reason: why,
+    },
+  });
+  return { planMigration: migration };
+}
