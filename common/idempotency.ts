@@ -48,6 +48,7 @@ export const IDEMPOTENT_MUTATIONS = [
   'registerProvider',
   'grantQuotaBoost',
   'acceptUpgradeOffer',
+  'migratePlanSubscribers',
 ] as const;
 
 /** 1–128 printable ASCII characters without spaces (e.g. a UUID). */

@@ -56,6 +56,10 @@ export const JOB_TASKS = {
   dispatchWebhooks: 'developers.dispatchWebhooks',
   /** Send one endpoint's waiting deliveries, oldest first. Payload { endpointId }; job key and queue `webhook-endpoint:<endpointId>` (the dispatcher, redeliveries, its own retries). */
   deliverWebhooks: 'developers.deliverWebhooks',
+  /** Move the pending credentials of a bulk plan migration, a batch per transaction. Payload { planMigrationId }; job key `plan-migration:<planMigrationId>`. */
+  migratePlanSubscribers: 'developers.migratePlanSubscribers',
+  /** Judge the current stage of a staged plan migration once its window has passed: widen, hold or roll back. Payload { planMigrationId }; job key `plan-migration-evaluate:<planMigrationId>`. */
+  evaluatePlanMigration: 'developers.evaluatePlanMigration',
   // ---- handled by usage
   /** Evaluate the plans' adaptive rate limits (recurring, every minute). Payload {}; no job key (graphile-worker's crontab). */
   evaluateAdaptiveLimits: 'usage.evaluateAdaptiveLimits',

@@ -99,6 +99,11 @@ export const WEBHOOK_EVENT_TYPES = {
     description:
       'The next tier is offered for an app whose usage is projected to pass its plan’s quota (`data.upgradeOfferId`, `data.credentialId`, `data.fromPlanId`, `data.toPlanId`, `data.projectedUsed`, `data.quotaLimit`, `data.expiresAt`).',
   },
+  PLAN_MIGRATED: {
+    scope: 'ORGANIZATION',
+    description:
+      'A bulk plan migration moved a credential to another plan, keeping its secret and quota counters (`data.credentialId`, `data.planMigrationId`, `data.fromPlanId`, `data.toPlanId`).',
+  },
   QUOTA_WARNING: {
     scope: 'ORGANIZATION',
     description:
@@ -126,6 +131,21 @@ export const WEBHOOK_EVENT_TYPES = {
   PLAN_CHANGE_REJECTED: {
     scope: 'PLATFORM',
     description: 'A plan change was rejected (`data.planChangeRequestId`, `data.planId`, `data.rejectedBy`).',
+  },
+  PLAN_MIGRATION_COMPLETED: {
+    scope: 'PLATFORM',
+    description:
+      'A bulk plan migration finished (`data.planMigrationId`, `data.fromPlanId`, `data.toPlanId`, `data.moved`, `data.failed`).',
+  },
+  PLAN_MIGRATION_STAGE_ADVANCED: {
+    scope: 'PLATFORM',
+    description:
+      'A staged plan migration judged its stage healthy and widened (`data.planMigrationId`, `data.fromPlanId`, `data.toPlanId`, `data.fromPercent`, `data.toPercent`).',
+  },
+  PLAN_MIGRATION_ROLLED_BACK: {
+    scope: 'PLATFORM',
+    description:
+      'A staged plan migration crossed a threshold and moved its credentials back (`data.planMigrationId`, `data.fromPlanId`, `data.toPlanId`, `data.stagePercent`, `data.reason`).',
   },
   PRODUCT_CREATED: {
     scope: 'PLATFORM',

@@ -13,6 +13,7 @@ import { WebhookEndpoint } from './entities/webhook-endpoint';
 import { WebhookDelivery } from './entities/webhook-delivery';
 import { QuotaBoost } from './entities/quota-boost';
 import { UpgradeOffer } from './entities/upgrade-offer';
+import { PlanMigration, PlanMigrationItem, PlanMigrationStep } from './entities/plan-migration';
 import { migrations } from './migrations';
 // type-graphql registers types in import order and the printed schema follows it: the app
 // types and operations are registered before the organization ones (keep this order).
@@ -34,8 +35,10 @@ import { AccessReviewResolver, CredentialRevocationResolver } from './resolvers/
 import { WebhookEndpointResolver } from './resolvers/webhook.resolver';
 import { CredentialQuotaBoostsResolver, QuotaBoostResolver } from './resolvers/quota-boost.resolver';
 import { UpgradeOfferResolver } from './resolvers/upgrade-offer.resolver';
+import { PlanMigrationResolver } from './resolvers/plan-migration.resolver';
 import { resolveAccessRequestReference } from './access-request.reference';
 import { resolveCredentialReference } from './credential.reference';
+import { resolvePlanMigrationReference } from './plan-migration.reference';
 import { developersJobs } from './jobs';
 import { ACCESS_REVIEW_REPORT_SCHEDULE } from './services/access-review';
 import { resolveOrganizationReference } from './organization.reference';
@@ -67,6 +70,9 @@ export const developersSubgraph: SubgraphModule = {
     WebhookDelivery,
     QuotaBoost,
     UpgradeOffer,
+    PlanMigration,
+    PlanMigrationItem,
+    PlanMigrationStep,
   ],
   migrations,
   buildSchema: (pubsub) =>
@@ -99,6 +105,7 @@ export const developersSubgraph: SubgraphModule = {
         QuotaBoostResolver,
         CredentialQuotaBoostsResolver,
         UpgradeOfferResolver,
+        PlanMigrationResolver,
       ],
       references: {
         Organization: resolveOrganizationReference as never,
@@ -108,6 +115,7 @@ export const developersSubgraph: SubgraphModule = {
         Invitation: resolveInvitationReference as never,
         AccessRequest: resolveAccessRequestReference as never,
         Credential: resolveCredentialReference as never,
+        PlanMigration: resolvePlanMigrationReference as never,
       },
       pubSub: pubsub.forTypeGraphQL(),
     }),

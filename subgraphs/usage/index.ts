@@ -15,8 +15,8 @@ import {
   UsageReportResolver,
 } from './resolvers/usage.resolver';
 import { resolveQuotaWarningReference } from './quota-warning.reference';
-import { PlanChangeRequestImpactResolver, PlanImpactResolver } from './resolvers/plan-impact.resolver';
-import { PlanChangeRequestRef } from './resolvers/plan-impact.types';
+import { PlanChangeRequestImpactResolver, PlanImpactResolver, PlanMigrationImpactResolver } from './resolvers/plan-impact.resolver';
+import { PlanChangeRequestRef, PlanMigrationRef } from './resolvers/plan-impact.types';
 import { usageRoutes } from './routes/ingest';
 import { usageJobs } from './jobs';
 import { ADAPTIVE_LIMITS_SCHEDULE } from './jobs/adaptive-limits';
@@ -45,8 +45,9 @@ export const usageSubgraph: SubgraphModule = {
         UsageReportResolver,
         PlanImpactResolver,
         PlanChangeRequestImpactResolver,
+        PlanMigrationImpactResolver,
       ],
-      orphanedTypes: [AppRef, CredentialRef, PlanRef, OrganizationRef, PlanChangeRequestRef],
+      orphanedTypes: [AppRef, CredentialRef, PlanRef, OrganizationRef, PlanChangeRequestRef, PlanMigrationRef],
       references: {
         QuotaWarning: resolveQuotaWarningReference as never,
         App: resolveStubReference as never,
@@ -54,6 +55,7 @@ export const usageSubgraph: SubgraphModule = {
         Plan: resolveStubReference as never,
         Organization: resolveStubReference as never,
         PlanChangeRequest: resolveStubReference as never,
+        PlanMigration: resolveStubReference as never,
       },
       pubSub: pubsub.forTypeGraphQL(),
     }),

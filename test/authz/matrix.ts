@@ -423,6 +423,20 @@ export const MATRIX: MatrixRow[] = [
     variables: (w) => ({ input: { planId: w.plan, quota: { requests: 1, periodSeconds: 60 }, days: 1 } }),
   },
   {
+    operation: 'Query.planMigration',
+    who: 'portal admins',
+    cells: PORTAL_ADMIN_ONLY,
+    document: `query($id: ID!) { planMigration(id: $id) { id status counts { total } } }`,
+    variables: (w) => ({ id: w.planMigration }),
+  },
+  {
+    operation: 'Query.planMigrations',
+    who: 'portal admins',
+    cells: PORTAL_ADMIN_ONLY,
+    document: `query($plan: ID) { planMigrations(planId: $plan) { totalCount edges { node { id } } } }`,
+    variables: (w) => ({ plan: w.plan }),
+  },
+  {
     operation: 'Query.unmatchedUsage',
     who: 'portal admins',
     cells: PORTAL_ADMIN_ONLY,
@@ -925,6 +939,30 @@ export const MATRIX: MatrixRow[] = [
     variables: (w) => ({ i: { credentialId: w.credential } }),
   },
   {
+    operation: 'Mutation.migratePlanSubscribers (dry run)',
+    who: 'portal admins',
+    cells: PORTAL_ADMIN_ONLY,
+    // No reason: refused after authorization, no preview is stored.
+    document: mutation('migratePlanSubscribers', 'MigratePlanSubscribersInput'),
+    variables: (w) => ({ i: { fromPlanId: w.plan, toPlanId: w.publicPlan, reason: '', dryRun: true } }),
+  },
+  ...stepUp({
+    operation: 'Mutation.migratePlanSubscribers',
+    who: 'portal admins',
+    cells: PORTAL_ADMIN_ONLY,
+    // No reason: refused after authorization, nothing moves.
+    document: mutation('migratePlanSubscribers', 'MigratePlanSubscribersInput'),
+    variables: (w) => ({ i: { fromPlanId: w.plan, toPlanId: w.publicPlan, reason: '' } }),
+  }),
+  ...stepUp({
+    operation: 'Mutation.rollBackPlanMigration',
+    who: 'portal admins',
+    cells: PORTAL_ADMIN_ONLY,
+    // No reason: refused after authorization, nothing moves back.
+    document: mutation('rollBackPlanMigration', 'RollBackPlanMigrationInput'),
+    variables: (w) => ({ i: { id: w.planMigration, reason: '' } }),
+  }),
+  {
     operation: 'Mutation.proposePlanChange',
     who: 'portal admins',
     cells: PORTAL_ADMIN_ONLY,
@@ -1298,6 +1336,14 @@ export const MATRIX: MatrixRow[] = [
     variables: (w) => ({ plan: w.plan }),
     path: ['planChangeRequests', 'edges'],
     select: (edges: any[], w) => edges?.find((edge) => edge.node.id === w.decidedChangeRequest)?.node.impact ?? null,
+  },
+  {
+    operation: 'PlanMigration.impact',
+    who: 'portal admins (the migrations themselves are theirs only)',
+    cells: PORTAL_ADMIN_ONLY,
+    document: `query($id: ID!) { planMigration(id: $id) { id impact(days: 1) { countersWithTraffic } } }`,
+    variables: (w) => ({ id: w.planMigration }),
+    path: ['planMigration', 'impact'],
   },
   {
     operation: 'Catalog.audience',

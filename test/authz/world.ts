@@ -88,6 +88,8 @@ export interface WorldIds {
   decidedChangeRequest: string;
   /** PENDING plan change request proposed by the portal admin of the column (its own). */
   ownChangeRequest: string;
+  /** PREVIEW of a bulk migration of `plan`'s subscribers to `publicPlan` (nothing moved). */
+  planMigration: string;
   /** Webhook endpoint of A (disabled, at a public address: nothing is ever sent). */
   webhookEndpoint: string;
   /** One webhook endpoint of A per caller, for `deleteWebhookEndpoint`. */
@@ -372,6 +374,15 @@ async function populate(platform: TestPlatform, tyk: TykTestServer): Promise<Wor
   const decidedChangeRequest = await propose(otherAdmin);
   await mutate('rejectPlanChange', 'RejectPlanChangeInput', { id: decidedChangeRequest, reason: 'Not now' }, 'changeRequest { id }', admin);
   const ownChangeRequest = await propose(admin);
+  const planMigration = (
+    await mutate(
+      'migratePlanSubscribers',
+      'MigratePlanSubscribersInput',
+      { fromPlanId: plan, toPlanId: publicPlan, reason: 'Authorization matrix', dryRun: true },
+      'planMigration { id }',
+      admin,
+    )
+  ).planMigration.id as string;
 
   // Webhook endpoints of A: disabled and at a public address, so nothing is ever sent from the world.
   const endpointInput = { organizationId: orgA, url: 'https://93.184.215.14/hooks', eventTypes: ['CREDENTIAL_EXPIRING'], enabled: false };
@@ -460,6 +471,7 @@ async function populate(platform: TestPlatform, tyk: TykTestServer): Promise<Wor
       inviteeEmail,
       decidedChangeRequest,
       ownChangeRequest,
+      planMigration,
     },
     async stop() {
       await platform.stop();

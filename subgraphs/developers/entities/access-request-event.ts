@@ -16,6 +16,7 @@ export enum AccessRequestEventType {
   QUOTA_BOOST_REVOKED = 'QUOTA_BOOST_REVOKED',
   QUOTA_BOOST_EXPIRED = 'QUOTA_BOOST_EXPIRED',
   UPGRADE_OFFERED = 'UPGRADE_OFFERED',
+  PLAN_MIGRATED = 'PLAN_MIGRATED',
 }
 
 registerEnumType(AccessRequestEventType, {
@@ -51,6 +52,10 @@ registerEnumType(AccessRequestEventType, {
     UPGRADE_OFFERED: {
       description:
         'The organization is offered the next tier for an app whose usage is projected to pass its plan’s quota (`upgradeOffer` and `credential` are set). Nothing changes until it is accepted.',
+    },
+    PLAN_MIGRATED: {
+      description:
+        'A portal admin’s bulk plan migration moved the credential to another plan (`credential` is set; its `plan` is the new one): same credential, secret and quota counters, new limits.',
     },
   },
 });

@@ -5,6 +5,7 @@ import { CLIENT_REGISTERED_TASK, clientRegistered, credentialExpiring, credentia
 import { forgetReplaySecret } from './forget-replay-secret';
 import { accessReviewReport, revokeUnusedCredential } from './access-review';
 import { quotaBoostExpired, upgradeCheck } from './governance';
+import { evaluatePlanMigration, migratePlanSubscribers } from './plan-migration';
 import { deliverWebhooks, dispatchWebhooks } from './webhooks';
 
 /**
@@ -28,5 +29,7 @@ export function developersJobs(runtime: JobRuntime): TaskList {
     [JOB_TASKS.offerUpgrade]: (payload) => upgradeCheck(runtime, payload),
     [JOB_TASKS.dispatchWebhooks]: () => dispatchWebhooks(runtime),
     [JOB_TASKS.deliverWebhooks]: (payload) => deliverWebhooks(runtime, payload),
+    [JOB_TASKS.migratePlanSubscribers]: (payload) => migratePlanSubscribers(runtime, payload),
+    [JOB_TASKS.evaluatePlanMigration]: (payload) => evaluatePlanMigration(runtime, payload),
   };
 }

@@ -12,6 +12,8 @@ import { Migration20261210000000 } from './Migration20261210000000';
 import { Migration20261210010000 } from './Migration20261210010000';
 import { Migration20261214000000 } from './Migration20261214000000';
 import { Migration20261215000000 } from './Migration20261215000000';
+import { Migration20261216000000 } from './Migration20261216000000';
+import { Migration20261216010000 } from './Migration20261216010000';
 
 /** Applied in order; append new migrations, never edit applied ones. */
 export const migrations: MigrationObject[] = [
@@ -28,4 +30,6 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261210010000', class: Migration20261210010000 },
   { name: 'Migration20261214000000', class: Migration20261214000000 },
   { name: 'Migration20261215000000', class: Migration20261215000000 },
+  { name: 'Migration20261216000000', class: Migration20261216000000 },
+  { name: 'Migration20261216010000', class: Migration20261216010000 },
 ];

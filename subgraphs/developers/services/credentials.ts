@@ -213,6 +213,26 @@ async function credentialToMove(ops: Ops, request: AccessRequest): Promise<Crede
 }
 
 /**
+ * Moves a (locked) credential to another plan: same id and secret, version + 1, metadata of the
+ * new plan, expiry unchanged. Asks the provider to swap its key's policies without resetting its
+ * quota (an OAuth2 client gets the new plan's scopes at the identity provider instead).
+ */
+export async function moveCredentialToPlan(ops: Ops, credential: Credential, plan: PlanOffer): Promise<void> {
+  credential.planId = plan.id;
+  credential.metadata = credentialMetadata(plan, {
+    developerSubject: credential.requestedBy,
+    appId: credential.appId,
+    organizationId: credential.organizationId,
+  });
+  credential.version += 1;
+  credential.updatedAt = ops.now;
+  await ops.em.flush();
+  // An OAuth2 client gets the new plan's scopes at the identity provider (RFC 7592 update).
+  if (credential.kind === CredentialKind.OAUTH_CLIENT) await enqueueClientRegistration(ops.em, credential.id);
+  else await enqueueJob(ops.em, JOB_TASKS.updateKeyPolicies, { credentialId: credential.id }, { jobKey: `key:${credential.id}` });
+}
+
+/**
  * Approves a PENDING request (the caller has locked it and checked the transition).
  * - NEW_ACCESS: issues a credential. With `approvedBy` (a portal admin) its secret is kept,
  *   encrypted, for a one-time reveal by a member and is NOT returned; for automatic approval
@@ -233,20 +253,7 @@ export async function approveRequest(
   let issued = false;
   if (request.kind === AccessRequestKind.PLAN_CHANGE) {
     credential = await credentialToMove(ops, request);
-    if (credential) {
-      credential.planId = plan.id;
-      credential.metadata = credentialMetadata(plan, {
-        developerSubject: credential.requestedBy,
-        appId: credential.appId,
-        organizationId: credential.organizationId,
-      });
-      credential.version += 1;
-      credential.updatedAt = ops.now;
-      await ops.em.flush();
-      // An OAuth2 client gets the new plan's scopes at the identity provider (RFC 7592 update).
-      if (credential.kind === CredentialKind.OAUTH_CLIENT) await enqueueClientRegistration(ops.em, credential.id);
-      else await enqueueJob(ops.em, JOB_TASKS.updateKeyPolicies, { credentialId: credential.id }, { jobKey: `key:${credential.id}` });
-    }
+    if (credential) await moveCredentialToPlan(ops, credential, plan);
   }
   if (!credential) {
     const result = await issueCredential(ops, {

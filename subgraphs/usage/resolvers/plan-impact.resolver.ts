@@ -4,6 +4,7 @@ import { badInput, notFound } from '../../../common/errors';
 import { isUuid } from '../../../common/ids';
 import { readPlanContracts } from '../../../common/contracts/plans';
 import { readPlanChangeContract } from '../../../common/contracts/plan-changes';
+import { readPlanMigrationContract } from '../../../common/contracts/plan-migrations';
 import { QuotaScope } from '../../../common/shared-enums';
 import { appRef, credentialRef, planRef } from '../entities/refs';
 import { organizationRef } from '../entities/organization-ref';
@@ -16,6 +17,7 @@ import {
   PlanChangeImpactInput,
   PlanChangeImpactSubject,
   PlanChangeRequestRef,
+  PlanMigrationRef,
 } from './plan-impact.types';
 
 const MAX_LISTED = 100;
@@ -145,5 +147,49 @@ export class PlanChangeRequestImpactResolver {
       scope: row.quota_scope as QuotaScope,
     };
     return impactOf(context, row.plan_id, limits, span);
+  }
+}
+
+@Resolver(() => PlanMigrationRef)
+export class PlanMigrationImpactResolver {
+  @FieldResolver(() => PlanChangeImpact, {
+    nullable: true,
+    description:
+      'What the migration would do (or did) to the moved subscribers’ traffic: the source plan’s recorded traffic of the last days replayed against the target plan’s current limits (see `planChangeImpact`). Portal admins only (FORBIDDEN for anyone else); null when the migration or a plan no longer exists.',
+  })
+  async impact(
+    @Root() migration: PlanMigrationRef,
+    @Ctx() context: SubgraphContext,
+    @Arg('days', () => Int, {
+      nullable: true,
+      description: `How many days of traffic to replay, ending now: 1–${MAX_IMPACT_DAYS} (default ${DEFAULT_IMPACT_DAYS}).`,
+    })
+    days: number | null,
+  ): Promise<PlanChangeImpact | null> {
+    context.caller.requirePortalAdmin();
+    const span = checkDays(days, 'days');
+    if (!isUuid(migration.id)) return null;
+    const row = await readPlanMigrationContract(context.em, migration.id.toLowerCase());
+    if (!row) return null;
+    const target = (
+      await readPlanContracts(
+        context.em,
+        [row.to_plan_id],
+        ['quota_requests', 'quota_period_seconds', 'rate_requests', 'rate_per_seconds', 'quota_scope'],
+      )
+    ).get(row.to_plan_id);
+    if (!target) return null;
+    const limits: ImpactLimits = {
+      quota:
+        target.quota_requests !== null && target.quota_period_seconds !== null
+          ? { requests: target.quota_requests, periodSeconds: target.quota_period_seconds }
+          : null,
+      rateLimit:
+        target.rate_requests !== null && target.rate_per_seconds !== null
+          ? { requests: target.rate_requests, perSeconds: target.rate_per_seconds }
+          : null,
+      scope: target.quota_scope as QuotaScope,
+    };
+    return impactOf(context, row.from_plan_id, limits, span);
   }
 }

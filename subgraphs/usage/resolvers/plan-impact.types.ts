@@ -22,6 +22,17 @@ export class PlanChangeRequestRef {
   id!: string;
 }
 
+/** The developers subgraph's `PlanMigration`, as usage sees it: the key, to add `impact`. */
+@ObjectType('PlanMigration', {
+  description:
+    'A bulk plan migration: every ACTIVE credential of one plan moved to another plan, keeping the credential (id, secret, Tyk key, quota counters), or the dry run of one. Portal admins only.',
+})
+@Directive('@key(fields: "id")')
+export class PlanMigrationRef {
+  @Field(() => ID, { description: 'Stable identifier (UUID).' })
+  id!: string;
+}
+
 @InputType({ description: 'A quota to replay past traffic against: requests per period.' })
 export class PlanImpactQuotaInput {
   @Field(() => Int, { description: `Requests allowed per period, 1–${MAX_IMPACT_REQUESTS.toLocaleString('en-US')}.` })
