@@ -542,6 +542,8 @@ describe('usage ingest, quota and series (database)', () => {
           ['ORGANIZATION', orgPlan.id, null, null, 11, 500],
         ].sort(),
       );
+      // Live only: nothing of it is stored.
+      expect((await db.query(`select count(*)::int as n from platform.event where topic = $1`, [QUOTA_STATUS_TOPIC])).rows[0].n).toBe(0);
 
       expect(await quotaOf(a1)).toMatchObject({ scope: 'APP', used: 7, limit: 50, credential: null, app: { id: appA } });
       expect(await quotaOf(a2)).toMatchObject({ scope: 'APP', used: 7 });
