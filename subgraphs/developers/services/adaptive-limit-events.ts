@@ -43,16 +43,18 @@ export async function announceAdaptiveLimitChange(ops: Ops, payload: unknown): P
   const change = parsePayload(payload);
   if (!change) return null;
   const { em, now } = ops;
+  // Organizations told of this change already (a retried job): one look at the topic's events.
   const organizations = await query<{ organization_id: string }>(
     em,
-    `select distinct c.organization_id::text as organization_id
+    `with told as materialized (
+       select e.payload->>'organizationId' as organization_id from platform.event e
+        where e.topic = ? and e.payload @> jsonb_build_object('adaptiveLimit', jsonb_build_object('changeId', ?::text)))
+     select distinct c.organization_id::text as organization_id
        from developers.credential c
       where c.plan_id = ? and c.status = 'ACTIVE' and c.revokes_at is null and (c.expires_at is null or c.expires_at > ?)
-        and not exists (select 1 from platform.event e
-                         where e.topic = ? and e.payload @> jsonb_build_object('organizationId', c.organization_id::text,
-                                                                                 'adaptiveLimit', jsonb_build_object('changeId', ?::text)))
+        and not exists (select 1 from told t where t.organization_id = c.organization_id::text)
       order by 1`,
-    [change.planId, now.toISOString(), ACCESS_REQUEST_EVENTS_TOPIC, change.changeId],
+    [ACCESS_REQUEST_EVENTS_TOPIC, change.changeId, change.planId, now.toISOString()],
   );
   for (const { organization_id: organizationId } of organizations) {
     await emitAccessEvent(ops.pubsub, em, {
