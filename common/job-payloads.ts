@@ -50,3 +50,22 @@ export interface UpgradeCheckPayload {
   /** ISO time the window resets. */
   resetsAt: string;
 }
+
+/**
+ * `developers.adaptiveLimitChanged`: sent by the usage subgraph when a plan's adaptive rate limit
+ * tightens or is restored, handled by the developers subgraph, which tells every organization
+ * holding an ACTIVE credential on the plan (an `accessRequestEvents` event each).
+ */
+export interface AdaptiveLimitChangePayload {
+  /** The change's id in the usage subgraph (`adaptive_limit_change`): one event per organization and change. */
+  changeId: string;
+  planId: string;
+  state: 'TIGHTENED' | 'NORMAL';
+  /** ERROR_RATE_ABOVE, LATENCY_ABOVE, RECOVERED, SETTING_REMOVED or PLAN_WITHOUT_RATE_LIMIT. */
+  reason: string;
+  /** The rate the plan's keys get now (the floor while tightened, the plan's own once restored); null when it has none. */
+  rateRequests: number | null;
+  ratePerSeconds: number | null;
+  /** ISO time of the change. */
+  occurredAt: string;
+}

@@ -50,6 +50,8 @@ export const JOB_TASKS = {
   quotaBoostExpired: 'developers.quotaBoostExpired',
   /** Offer the next tier to an organization whose app is projected to pass its plan's quota. Payload `UpgradeCheckPayload`; job key `upgrade-check:<scope>:<subjectId>:<planId>` (usage: ingest, with a PROJECTED quota warning). */
   offerUpgrade: 'developers.offerUpgrade',
+  /** Tell the organizations holding an ACTIVE credential on a plan that its adaptive rate limit changed (ADAPTIVE_LIMIT_TIGHTENED / RESTORED on `accessRequestEvents`). Payload `AdaptiveLimitChangePayload`; job key `adaptive-limit-change:<changeId>` (usage: each change of a plan's adaptive state). */
+  adaptiveLimitChanged: 'developers.adaptiveLimitChanged',
   /** Erase the sealed secret a rotation's idempotency key keeps for replays. Payload { subject, operation, key, createdAt }; job key `replay-secret:<sha256 of subject, operation, key>`. */
   forgetReplaySecret: 'developers.forgetReplaySecret',
   /** Fan new webhook events (`platform.webhook_event`) out to the endpoints that want them. Payload {}; job key `webhooks:dispatch` (every subgraph, with each webhook event). */

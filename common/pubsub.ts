@@ -36,7 +36,12 @@ export class PgPubSub {
     client.on('notification', (message) => {
       if (message.channel !== EVENT_CHANNEL || !message.payload) return;
       try {
-        const event = JSON.parse(message.payload) as { topic: string; id: string; payload: unknown; createdAt?: string };
+        const event = JSON.parse(message.payload) as { topic: string; id: string; payload: unknown; createdAt?: string; live?: boolean };
+        // A live-only event (`notify`): nothing stored, so no id, and no resumable listener takes it.
+        if (event.live === true) {
+          this.local.publish(event.topic, event.payload);
+          return;
+        }
         // `emit` always sends the stored event's time (the database's); there is no other to stand in for it.
         if (typeof event.createdAt !== 'string') throw new Error('event notification without createdAt');
         this.local.publish(event.topic, event.payload);
@@ -104,6 +109,24 @@ export class PgPubSub {
       em.getTransactionContext(),
     );
     return id;
+  }
+
+  /**
+   * Announces a live-only event within the transaction of `em` (delivered on commit, to every
+   * replica's `subscribe` listeners): not stored in `platform.event`, so it has no id, no history
+   * and no resume. For streams of a current state (each event supersedes the previous one), where
+   * storing every change would only grow the table. Payload under PostgreSQL's NOTIFY limit
+   * (8000 bytes).
+   */
+  async notify(em: EntityManager, topic: string, payload: unknown): Promise<void> {
+    await em
+      .getConnection()
+      .execute(
+        'select pg_notify(?, ?)',
+        [EVENT_CHANNEL, JSON.stringify({ topic, live: true, payload })],
+        'all',
+        em.getTransactionContext(),
+      );
   }
 
   /** Local subscription to a topic: delivers what any replica emitted, after its commit. */

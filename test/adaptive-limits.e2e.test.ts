@@ -1,6 +1,8 @@
 import pg from 'pg';
+import WebSocket from 'ws';
+import { createClient, type Client } from 'graphql-ws';
 import { startPlatform, type TestPlatform } from './helpers/platform';
-import { developer, gatewayRequest, portalAdmin, type Identity } from './helpers/graphql';
+import { developer, gatewayRequest, portalAdmin, tokenFor, type Identity } from './helpers/graphql';
 import { testDatabaseUrl, unique } from './helpers/db';
 import { waitFor } from './helpers/wait';
 import { Seed } from './kit/seed';
@@ -8,6 +10,8 @@ import { ManualClock } from './kit/clock';
 import { analytics, postAnalytics } from './kit/usage';
 import { WebhookReceiver, webhookTestEnv } from './kit/webhooks';
 import { TykTestServer } from './tyk/server';
+import { emitAccessEvent } from '../subgraphs/developers/services/events';
+import { AccessRequestEventType } from '../subgraphs/developers/entities/access-request-event';
 
 /**
  * Adaptive rate limits through the gateway, with the Tyk test server as the provider. A plan
@@ -16,8 +20,9 @@ import { TykTestServer } from './tyk/server';
  * subgraph runs on a manual clock and its evaluation job is made to run after each step. Half the
  * requests fail: the plan's policy in Tyk drops to 10 and platform webhook endpoints get
  * ADAPTIVE_LIMIT_TIGHTENED. 10 % failing (between the thresholds) for a window: nothing changes.
- * Healthy for a window: the policy is back at 100, ADAPTIVE_LIMIT_RESTORED. Members may neither
- * set it nor read it.
+ * Healthy for a window: the policy is back at 100, ADAPTIVE_LIMIT_RESTORED. Both changes also reach
+ * the organization holding a credential on the plan on `accessRequestEvents` (with the plan, the
+ * new rate and the reason), and not another organization. Members may neither set it nor read it.
  */
 describe('adaptive rate limits through the gateway', () => {
   let platform: TestPlatform;
@@ -27,6 +32,35 @@ describe('adaptive rate limits through the gateway', () => {
   const clock = new ManualClock(new Date());
   const admin: Identity = { ...portalAdmin(), amr: ['pwd', 'mfa'] };
   const alice = developer();
+  const bob = developer();
+  const clients: Client[] = [];
+
+  /** `accessRequestEvents` of an organization, as `identity` receives them. */
+  function watchEvents(identity: Identity, organizationId: string) {
+    const client = createClient({
+      url: platform.wsUrl,
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      lazy: true,
+      connectionParams: { authorization: `Bearer ${tokenFor(identity)}` },
+    });
+    clients.push(client);
+    const events: any[] = [];
+    const errors: unknown[] = [];
+    client.subscribe(
+      {
+        query: `subscription($org: ID) { accessRequestEvents(organizationId: $org) {
+          type organizationId reason effectiveRateRequests effectiveRatePerSeconds plan { id } } }`,
+        variables: { org: organizationId },
+      },
+      {
+        next: (result) => (result.errors ? errors.push(...result.errors) : events.push((result.data as any).accessRequestEvents)),
+        error: (error) => errors.push(error),
+        complete: () => undefined,
+      },
+    );
+    return { events, errors, adaptive: () => events.filter((e) => e.type.startsWith('ADAPTIVE_LIMIT_')) };
+  }
 
   async function gql(query: string, variables: Record<string, unknown>, identity: Identity) {
     return gatewayRequest(platform.gatewayUrl, query, variables, identity);
@@ -59,6 +93,7 @@ describe('adaptive rate limits through the gateway', () => {
     db = new pg.Pool({ connectionString: testDatabaseUrl(), max: 2 });
   });
   afterAll(async () => {
+    for (const client of clients) await client.dispose();
     await db?.end();
     await receiver?.stop();
     await platform?.stop();
@@ -91,6 +126,28 @@ describe('adaptive rate limits through the gateway', () => {
         return rows[0] && tyk.keySession(rows[0].key_hash) ? (rows[0].key_hash as string) : null;
       },
       { timeoutMs: 20_000, intervalMs: 100, what: 'the key in the Tyk test server' },
+    );
+    // Alice's organization holds an ACTIVE credential on the plan; Bob's does not.
+    const bobsOrganization = await seed.organization(bob.sub);
+    const mine = watchEvents(alice, organizationId);
+    const theirs = watchEvents(bob, bobsOrganization);
+    // Both subscriptions are live once a probe event of their organization reached them.
+    const developersSubgraph = platform.subgraphs.developers!;
+    await waitFor(
+      async () => {
+        if (mine.events.length && theirs.events.length) return true;
+        await developersSubgraph.orm.em.fork().transactional(async (em) => {
+          for (const id of [organizationId, bobsOrganization]) {
+            await emitAccessEvent(developersSubgraph.pubsub, em as never, {
+              type: AccessRequestEventType.REQUESTED,
+              organizationId: id,
+              at: new Date(),
+            });
+          }
+        });
+        return false;
+      },
+      { timeoutMs: 15_000, intervalMs: 200, what: 'both event subscriptions to be live' },
     );
     const policyRate = () => (tyk.policy(policyId) as { rate?: number } | undefined)?.rate;
     await waitFor(() => policyRate() === 100, { what: 'the plan’s policy at 100 a minute' });
@@ -168,6 +225,18 @@ describe('adaptive rate limits through the gateway', () => {
       errorRatePercent: 50,
       effectiveRateRequests: 10,
     });
+    // Alice's organization (a credential on the plan) hears of it on accessRequestEvents.
+    await waitFor(() => mine.adaptive().length === 1, { what: 'ADAPTIVE_LIMIT_TIGHTENED on accessRequestEvents' });
+    expect(mine.adaptive()).toEqual([
+      {
+        type: 'ADAPTIVE_LIMIT_TIGHTENED',
+        organizationId,
+        reason: 'ERROR_RATE_ABOVE',
+        effectiveRateRequests: 10,
+        effectiveRatePerSeconds: 60,
+        plan: { id: planId },
+      },
+    ]);
 
     // 10 % failing for a whole window (between 5 % and 20 %): no flap, still 10 in Tyk.
     clock.advance(360);
@@ -193,6 +262,40 @@ describe('adaptive rate limits through the gateway', () => {
       what: 'ADAPTIVE_LIMIT_RESTORED',
     });
     expect(receiver.at('/platform').map((r) => r.json.type)).toEqual(['ADAPTIVE_LIMIT_TIGHTENED', 'ADAPTIVE_LIMIT_RESTORED']);
+    await waitFor(() => mine.adaptive().length === 2, { what: 'ADAPTIVE_LIMIT_RESTORED on accessRequestEvents' });
+    expect(mine.adaptive()[1]).toEqual({
+      type: 'ADAPTIVE_LIMIT_RESTORED',
+      organizationId,
+      reason: 'RECOVERED',
+      effectiveRateRequests: 100,
+      effectiveRatePerSeconds: 60,
+      plan: { id: planId },
+    });
+    // Bob's organization holds no credential on the plan: a last probe of his organization
+    // arrives after both changes were published, and nothing adaptive came before it.
+    const seenByBob = theirs.events.length;
+    await developersSubgraph.orm.em.fork().transactional(async (em) => {
+      await emitAccessEvent(developersSubgraph.pubsub, em as never, {
+        type: AccessRequestEventType.REQUESTED,
+        organizationId: bobsOrganization,
+        at: new Date(),
+      });
+    });
+    await waitFor(() => theirs.events.length > seenByBob, { what: 'the last probe of Bob’s organization' });
+    expect(theirs.adaptive()).toEqual([]);
+    expect([...mine.errors, ...theirs.errors]).toEqual([]);
+    // Stored too: the organization's event history has both, once each.
+    const history = await gql(
+      `query($org: ID) { accessRequestEventsHistory(organizationId: $org, first: 100) { edges { node { type reason plan { id } } } } }`,
+      { org: organizationId },
+      alice,
+    );
+    expect(history.data.accessRequestEventsHistory.edges.map((e: any) => e.node).filter((n: any) => n.type.startsWith('ADAPTIVE'))).toEqual(
+      [
+        { type: 'ADAPTIVE_LIMIT_TIGHTENED', reason: 'ERROR_RATE_ABOVE', plan: { id: planId } },
+        { type: 'ADAPTIVE_LIMIT_RESTORED', reason: 'RECOVERED', plan: { id: planId } },
+      ],
+    );
 
     // Audited: the setting and both changes.
     const audit = await gql(

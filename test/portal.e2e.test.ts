@@ -13,6 +13,7 @@ import { unique } from './helpers/db';
 import { waitFor } from './helpers/wait';
 import { Fixtures } from './helpers/fixtures';
 import { postAnalytics } from './kit/usage';
+import { announceQuotaStatus } from './kit/quota-status';
 import { TykTestServer, type AnalyticsRow } from './tyk/server';
 
 /**
@@ -20,7 +21,8 @@ import { TykTestServer, type AnalyticsRow } from './tyk/server';
  * gateway, the Tyk test server as the provider, and the portal's own server (scripts/portal-server.ts)
  * serving a fresh Vite build. A developer browses the catalogue, compares plans, signs in with a
  * development token, registers an app, requests access, copies the key shown once, and watches the
- * quota meter move as the key's traffic is ingested, until the 80 % warning streams in. A portal
+ * quota meter move within a second of each ingest, pushed by `quotaStatusChanged` (no quota query
+ * after the page's first), until the 80 % warning streams in. A portal
  * admin sees a new access request arrive in the approvals queue without a reload, approves it and an
  * organization request, previews the impact of a smaller quota and proposes it (limit changes need a
  * second admin here: PLAN_CHANGE_APPROVAL=required); the proposer may not approve it, a second
@@ -223,6 +225,15 @@ describeWithChromium('the reference portal in a browser', (chromiumPath) => {
 
       // Alice signs in, registers an app, and requests the Metered plan from the comparison table.
       const dev = await signIn(context, alice.sub, false);
+      // What the page asks the API and what its graphql-ws socket receives: the meter reads the
+      // quota once, then only listens (no `Credential.quota` polling).
+      const quotaQueries: number[] = [];
+      dev.on('request', (request) => {
+        if (request.method() === 'POST' && (request.postData() ?? '').includes('PortalCredentialQuota'))
+          quotaQueries.push(performance.now());
+      });
+      const pushes: string[] = [];
+      dev.on('websocket', (socket) => socket.on('framereceived', ({ payload }) => void pushes.push(String(payload))));
       await dev.getByRole('heading', { name: 'Alice Co' }).waitFor();
       await dev.getByLabel('App name').fill('Forecast app');
       await dev.getByRole('button', { name: 'Register app' }).click();
@@ -259,6 +270,25 @@ describeWithChromium('the reference portal in a browser', (chromiumPath) => {
         },
         { timeoutMs: 20_000, intervalMs: 100, what: 'the key in the Tyk test server' },
       );
+      // The meter's subscription is live once a probe reached the page: an announcement of the
+      // counter as it is (0 used, the window not started), which leaves the meter as it was.
+      const usage = platform.subgraphs.usage!;
+      await waitFor(
+        async () => {
+          if (pushes.some((frame) => frame.includes('quotaStatusChanged'))) return true;
+          await announceQuotaStatus(usage.orm.em.fork(), usage.pubsub, credentialId, {
+            used: 0,
+            limit: 10,
+            windowStart: new Date(Date.UTC(2020, 0, 1)),
+            resetsAt: new Date(Date.UTC(2020, 0, 1, 1)),
+          });
+          return false;
+        },
+        { timeoutMs: 15_000, intervalMs: 200, what: 'the meter’s quota subscription to be live' },
+      );
+      expect(await meterText(dev)).toBe('0 of 10 requests used');
+      const queriesBefore = quotaQueries.length;
+      expect(queriesBefore).toBeGreaterThanOrEqual(1);
       const call = async (n: number) => {
         for (let i = 0; i < n; i++) {
           const response = await fetch(`${tyk.url}/${apiId}/forecast`, { headers: { authorization: secret } });
@@ -287,6 +317,8 @@ describeWithChromium('the reference portal in a browser', (chromiumPath) => {
       // 8 of 10: the 80 % warning streams in over quotaWarnings.
       moved.push(await meterMoves('8 of 10 requests used', await call(3)));
       for (const ms of moved) expect(ms).toBeLessThan(1000);
+      // Pushed, not polled: no quota query since the page's first read.
+      expect(quotaQueries.length).toBe(queriesBefore);
       const warnings = dev.getByRole('log', { name: 'Quota warnings' });
       await warnings.getByText('80 % of the quota used').waitFor({ timeout: 5000 });
       const facts = await dev.locator('.meter-facts').innerText();

@@ -7,6 +7,7 @@ import { unique } from './helpers/db';
 import { waitFor } from './helpers/wait';
 import { TykTestServer, type AnalyticsRow } from './tyk/server';
 import { raiseQuotaWarning } from './kit/quota-warnings';
+import { announceQuotaStatus } from './kit/quota-status';
 import { QuotaWarningKind } from '../subgraphs/usage/entities/quota-warning';
 
 /**
@@ -88,6 +89,62 @@ describe('usage metering end to end (Tyk test server → ingest → gateway)', (
       },
     );
     return { events, errors, real: () => events.filter((e) => e.warning.thresholdPercent !== 1).map((e) => e.warning) };
+  }
+
+  /** A `quotaStatusChanged` subscription: the statuses it delivered (with when) and its errors. */
+  function watchQuota(identity: Identity, credentialId: string) {
+    const client = createClient({
+      url: platform.wsUrl,
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      lazy: true,
+      connectionParams: { authorization: `Bearer ${tokenFor(identity)}` },
+    });
+    clients.push(client);
+    const statuses: { status: any; at: number }[] = [];
+    const errors: any[] = [];
+    let ended = false;
+    client.subscribe(
+      {
+        query: `subscription($id: ID!) { quotaStatusChanged(credentialId: $id) {
+          scope limit used remaining percentUsed periodSeconds windowStart resetsAt burnRatePerHour projectedExhaustionAt credential { id } } }`,
+        variables: { id: credentialId },
+      },
+      {
+        next: (result) =>
+          result.errors
+            ? errors.push(...result.errors)
+            : statuses.push({ status: (result.data as any).quotaStatusChanged, at: Date.now() }),
+        error: (error) => {
+          errors.push(error);
+          ended = true;
+        },
+        complete: () => {
+          ended = true;
+        },
+      },
+    );
+    // Probes (below) announce a window of 2020, long over: their status has no open window.
+    const real = () => statuses.filter((s) => s.status.windowStart !== null);
+    return { statuses, errors, real, ended: () => ended };
+  }
+
+  /** Waits until a quota subscription is live: a probe (a window of 2020, long over) arrives. */
+  async function quotaReady(sub: ReturnType<typeof watchQuota>, credentialId: string) {
+    const usage = platform.subgraphs.usage!;
+    await waitFor(
+      async () => {
+        if (sub.statuses.length > 0) return true;
+        await announceQuotaStatus(usage.orm.em.fork(), usage.pubsub, credentialId, {
+          used: 1,
+          limit: 10,
+          windowStart: new Date(Date.UTC(2020, 0, 1)),
+          resetsAt: new Date(Date.UTC(2020, 0, 1, 1)),
+        });
+        return false;
+      },
+      { intervalMs: 100, timeoutMs: 15_000, what: 'the quota subscription to be live' },
+    );
   }
 
   /** Waits until a subscription is live: a probe warning (1 %, in a window of its own, long ago) arrives. */
@@ -192,8 +249,34 @@ describe('usage metering end to end (Tyk test server → ingest → gateway)', (
 
     const mine = subscribe(alice, orgA);
     const theirs = subscribe(bob, orgB);
+    // The credential's live quota: Alice (its organization) watches it; Bob (another
+    // organization) and an anonymous caller are refused before anything is delivered.
+    const meter = watchQuota(alice, credentialId);
+    const outsider = watchQuota(bob, credentialId);
     await ready(mine, orgA);
     await ready(theirs, orgB);
+    await quotaReady(meter, credentialId);
+    await waitFor(() => outsider.ended(), { timeoutMs: 5000, what: 'the outsider’s quota subscription to be refused' });
+    expect(outsider.errors.map((e) => e.extensions?.code ?? e.message)).toEqual(['FORBIDDEN']);
+    expect(outsider.statuses).toEqual([]);
+    const anonymous = await new Promise<string>((resolve) => {
+      const client = createClient({ url: platform.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
+      clients.push(client);
+      client.subscribe(
+        { query: `subscription($id: ID!) { quotaStatusChanged(credentialId: $id) { used } }`, variables: { id: credentialId } },
+        {
+          next: (result) => resolve(String(result.errors?.[0]?.extensions?.code ?? 'DELIVERED')),
+          error: (error) => resolve(String((error as any)?.[0]?.extensions?.code ?? error)),
+          complete: () => resolve('COMPLETED'),
+        },
+      );
+    });
+    expect(anonymous).toBe('UNAUTHENTICATED');
+    /** The quota subscription delivered its `count`-th status within a second of the ingest's answer. */
+    const pushed = async (count: number, since: number) => {
+      await waitFor(() => meter.real().length >= count, { timeoutMs: 5000, what: `quota status ${count}` });
+      return meter.real()[count - 1].at - since;
+    };
 
     const call = async (n: number) => {
       const statuses: number[] = [];
@@ -211,16 +294,21 @@ describe('usage metering end to end (Tyk test server → ingest → gateway)', (
     };
 
     expect(await call(7)).toEqual(Array(7).fill(200));
-    expect((await feed()).body).toMatchObject({ accepted: 7 });
+    const seven = await feed();
+    expect(seven.body).toMatchObject({ accepted: 7 });
+    expect(await pushed(1, seven.at)).toBeLessThan(1000);
     expect(await call(1)).toEqual([200]);
     const eighty = await feed();
     expect(await warned(1, eighty.at)).toBeLessThan(1000);
+    expect(await pushed(2, eighty.at)).toBeLessThan(1000);
     expect(await call(1)).toEqual([200]);
     const ninety = await feed();
     expect(await warned(2, ninety.at)).toBeLessThan(1000);
+    expect(await pushed(3, ninety.at)).toBeLessThan(1000);
     expect(await call(3)).toEqual([200, 403, 403]);
     const hundred = await feed();
     expect(await warned(3, hundred.at)).toBeLessThan(1000);
+    expect(await pushed(4, hundred.at)).toBeLessThan(1000);
 
     // Replaying the whole batch three times changes nothing.
     for (let replay = 0; replay < 3; replay++) {
@@ -265,6 +353,26 @@ describe('usage metering end to end (Tyk test server → ingest → gateway)', (
     ]);
     expect(mine.errors).toEqual([]);
     expect(theirs.real()).toEqual([]);
+    // One status per batch (7 requests in the first), none for the replayed batches; each the
+    // same as `Credential.quota` computes from the stored window.
+    expect(meter.errors).toEqual([]);
+    expect(meter.real().map((s) => [s.status.used, s.status.remaining, s.status.percentUsed])).toEqual([
+      [7, 3, 70],
+      [8, 2, 80],
+      [9, 1, 90],
+      [12, 0, 120],
+    ]);
+    const last = meter.real()[3].status;
+    expect(last).toMatchObject({
+      scope: 'CREDENTIAL',
+      limit: 10,
+      periodSeconds: 3600,
+      windowStart: quota.windowStart,
+      resetsAt: quota.resetsAt,
+      projectedExhaustionAt: null,
+      credential: { id: credentialId },
+    });
+    expect(last.burnRatePerHour).toBeGreaterThan(0);
     const asBob = await gatewayRequest(
       platform.gatewayUrl,
       `query($id: ID!) { credential(id: $id) { quota { used } } }`,

@@ -18,6 +18,7 @@ import { waitFor } from '../../test/helpers/wait';
 import { developersSubgraph } from '.';
 import { expireQuotaBoost } from './services/quota-boosts';
 import { offerUpgrade } from './services/upgrade-offers';
+import { announceAdaptiveLimitChange } from './services/adaptive-limit-events';
 
 /**
  * Quota boosts and upgrade offers in the developers subgraph alone (no provider: the jobs it
@@ -276,5 +277,87 @@ describe('developers: quota boosts and upgrade offers', () => {
     expect((await gql(h, OFFERS, { org: org.id }, org.owner)).data.upgradeOffers.edges.map((e: any) => e.node)).toEqual([
       { id: second.id, status: 'EXPIRED' },
     ]);
+  });
+
+  it('tells each organization holding an ACTIVE credential on a plan of an adaptive limit change, once per change', async () => {
+    const { org, planId, productIds } = await credentialOn({});
+    // A second organization on the plan; a third whose credential on it was revoked; a fourth on another plan.
+    const second = await organization(h);
+    await ok(h, 'requestAccess', { appId: second.app.id, planId, productIds }, second.member);
+    const revoked = await organization(h);
+    const gone = await ok(h, 'requestAccess', { appId: revoked.app.id, planId, productIds }, revoked.member);
+    await ok(h, 'revokeCredential', { id: gone.credential.id }, revoked.member);
+    const elsewhere = await credentialOn({});
+    const change = {
+      changeId: String(Date.now()),
+      planId,
+      state: 'TIGHTENED',
+      reason: 'ERROR_RATE_ABOVE',
+      rateRequests: 10,
+      ratePerSeconds: 60,
+      occurredAt: clock.now().toISOString(),
+    };
+    const adaptiveEvents = async () =>
+      (
+        await sql(
+          h,
+          `select payload->>'organizationId' as organization, payload->>'type' as type, payload->'adaptiveLimit' as notice
+             from platform.event where topic = 'accessRequestEvents' and payload->'adaptiveLimit'->>'planId' in (?, ?) order by id`,
+          [planId, elsewhere.planId],
+        )
+      ).map((r) => [r.organization, r.type, r.notice]);
+
+    expect(await inTx((em) => announceAdaptiveLimitChange(opsOf(em), { ...change, reason: 'BECAUSE' }))).toBeNull();
+    expect(await inTx((em) => announceAdaptiveLimitChange(opsOf(em), { ...change, changeId: 'x' }))).toBeNull();
+    expect(await inTx((em) => announceAdaptiveLimitChange(opsOf(em), { ...change, rateRequests: -1 }))).toBeNull();
+    const told = await inTx((em) => announceAdaptiveLimitChange(opsOf(em), change));
+    expect(told!.sort()).toEqual([org.id, second.id].sort());
+    const notice = { changeId: change.changeId, planId, reason: 'ERROR_RATE_ABOVE', rateRequests: 10, ratePerSeconds: 60 };
+    expect((await adaptiveEvents()).sort()).toEqual(
+      [
+        [org.id, 'ADAPTIVE_LIMIT_TIGHTENED', notice],
+        [second.id, 'ADAPTIVE_LIMIT_TIGHTENED', notice],
+      ].sort(),
+    );
+    // The job run again (a retry) tells nobody twice; the next change is told again.
+    expect(await inTx((em) => announceAdaptiveLimitChange(opsOf(em), change))).toEqual([]);
+    const restored = { ...change, changeId: String(Number(change.changeId) + 1), state: 'NORMAL', reason: 'RECOVERED', rateRequests: 100 };
+    expect((await inTx((em) => announceAdaptiveLimitChange(opsOf(em), restored)))!.sort()).toEqual([org.id, second.id].sort());
+    expect((await adaptiveEvents()).map(([, type]) => type).sort()).toEqual([
+      'ADAPTIVE_LIMIT_RESTORED',
+      'ADAPTIVE_LIMIT_RESTORED',
+      'ADAPTIVE_LIMIT_TIGHTENED',
+      'ADAPTIVE_LIMIT_TIGHTENED',
+    ]);
+    // No webhook event of its own: the usage subgraph records the platform one.
+    const webhooks = await sql(
+      h,
+      `select count(*)::int as n from platform.webhook_event where type like 'ADAPTIVE_LIMIT_%' and organization_id in (?, ?)`,
+      [org.id, second.id],
+    );
+    expect(webhooks[0].n).toBe(0);
+    // Members of a told organization read it back, with the plan and the rate; the revoked one's members see none.
+    const HISTORY = `query($org: ID) { accessRequestEventsHistory(organizationId: $org, first: 100) { edges { node { type reason effectiveRateRequests effectiveRatePerSeconds plan { id } } } } }`;
+    const read = async (organizationId: string, who: Identity) =>
+      (await gql(h, HISTORY, { org: organizationId }, who)).data.accessRequestEventsHistory.edges
+        .map((e: any) => e.node)
+        .filter((n: any) => n.type.startsWith('ADAPTIVE_LIMIT_'));
+    expect(await read(org.id, org.member)).toEqual([
+      {
+        type: 'ADAPTIVE_LIMIT_TIGHTENED',
+        reason: 'ERROR_RATE_ABOVE',
+        effectiveRateRequests: 10,
+        effectiveRatePerSeconds: 60,
+        plan: { id: planId },
+      },
+      {
+        type: 'ADAPTIVE_LIMIT_RESTORED',
+        reason: 'RECOVERED',
+        effectiveRateRequests: 100,
+        effectiveRatePerSeconds: 60,
+        plan: { id: planId },
+      },
+    ]);
+    expect(await read(revoked.id, revoked.member)).toEqual([]);
   });
 });

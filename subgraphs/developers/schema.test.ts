@@ -54,10 +54,13 @@ describe('developers schema', () => {
       'leadSeconds',
       'revokeAt',
       'reason',
+      'effectiveRateRequests',
+      'effectiveRatePerSeconds',
       'accessRequest',
       'credential',
       'quotaBoost',
       'upgradeOffer',
+      'plan',
     ]);
     expect(fields('Subscription')).toEqual(expect.arrayContaining(['accessRequestEvents', 'quotaWarnings']));
   });

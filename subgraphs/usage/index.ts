@@ -7,6 +7,7 @@ import { OrganizationRef } from './entities/organization-ref';
 import { migrations } from './migrations';
 import { QuotaWarningResolver } from './resolvers/quota-warning.resolver';
 import { QuotaAlertRulesResolver } from './resolvers/quota-alert-rules.resolver';
+import { QuotaStatusResolver } from './resolvers/quota-status.resolver';
 import {
   AppUsageResolver,
   CredentialUsageResolver,
@@ -37,6 +38,7 @@ export const usageSubgraph: SubgraphModule = {
       resolvers: [
         QuotaWarningResolver,
         QuotaAlertRulesResolver,
+        QuotaStatusResolver,
         CredentialUsageResolver,
         AppUsageResolver,
         OrganizationUsageResolver,

@@ -19,6 +19,7 @@ import { QuotaWarningKind } from './entities/quota-warning';
 import { bucketOf, emptyHistogram } from './services/histogram';
 import { raiseQuotaWarning } from '../../test/kit/quota-warnings';
 import { closeTailPools, tailAnalytics } from './jobs/tail-analytics';
+import { QUOTA_STATUS_TOPIC, type QuotaStatusEvent } from './services/quota-status-stream';
 import {
   analytics,
   Fixtures,
@@ -527,7 +528,22 @@ describe('usage ingest, quota and series (database)', () => {
       const ob = await fx.credential(org.id, appB, orgPlan, [product]);
       const start = day();
       clock.set(new Date(start.getTime() + 10 * MINUTE));
+      // The quota status stream hears of each shared counter once for the batch (a pubsub
+      // subscription listens from its first `next`).
+      const news = subgraph.pubsub.subscribe(QUOTA_STATUS_TOPIC)[Symbol.asyncIterator]();
+      const first = news.next();
       await ok([...burst(a1, start, 3), ...burst(a2, start, 4), ...burst(b1, start, 2), ...burst(oa, start, 5), ...burst(ob, start, 6)]);
+      const announced = ((await first).value as QuotaStatusEvent).counters;
+      await news.return?.();
+      expect(announced.map((c) => [c.scope, c.planId, c.appId, c.credentialId, c.used, c.limit]).sort()).toEqual(
+        [
+          ['APP', appPlan.id, appA, null, 7, 50],
+          ['APP', appPlan.id, appB, null, 2, 50],
+          ['ORGANIZATION', orgPlan.id, null, null, 11, 500],
+        ].sort(),
+      );
+      // Live only: nothing of it is stored.
+      expect((await db.query(`select count(*)::int as n from platform.event where topic = $1`, [QUOTA_STATUS_TOPIC])).rows[0].n).toBe(0);
 
       expect(await quotaOf(a1)).toMatchObject({ scope: 'APP', used: 7, limit: 50, credential: null, app: { id: appA } });
       expect(await quotaOf(a2)).toMatchObject({ scope: 'APP', used: 7 });

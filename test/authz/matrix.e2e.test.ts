@@ -153,7 +153,8 @@ describe('authorization matrix through the gateway', () => {
         next: (result) => {
           if (result.errors?.length) seen.errors.push(...result.errors);
           const event = (result.data as Record<string, { organizationId?: string }> | undefined)?.[field];
-          if (event) seen.organizations.push(event.organizationId ?? '?');
+          // A quota status names no organization: the rows watch credentials of A only.
+          if (event) seen.organizations.push(event.organizationId ?? (row.trigger === 'quotaStatus' ? world.ids.orgA : '?'));
         },
         error: (error) => {
           seen.errors.push(error);
@@ -183,7 +184,9 @@ describe('authorization matrix through the gateway', () => {
       const trigger = (organization: 'A' | 'B') =>
         row.trigger === 'quotaWarning'
           ? world.raiseQuotaWarning(organization, organization === 'B' && typeof app === 'string' ? app : undefined)
-          : world.emitAccessEvent(organization);
+          : row.trigger === 'quotaStatus'
+            ? world.announceQuotaStatus(String(row.variables!(world.ids, 'developer').id))
+            : world.emitAccessEvent(organization);
       const silentExpected = CALLERS.some((caller) => row.cells[caller] === 'NULL');
       const decided = () =>
         subscriptions.every((s) => s.ended || s.organizations.includes(orgA) || (silentExpected && s.organizations.includes(orgB)));

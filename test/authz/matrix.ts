@@ -73,7 +73,7 @@ export interface MatrixRow {
    */
   outsiderAllowed?: string;
   /** Subscriptions: what makes organization A's stream deliver an event. */
-  trigger?: 'quotaWarning' | 'accessEvent';
+  trigger?: 'quotaWarning' | 'accessEvent' | 'quotaStatus';
   /**
    * A known authorization bug: the cells say what MUST happen; the code does something else
    * today (described here), so this row fails until it is fixed.
@@ -1037,6 +1037,22 @@ export const MATRIX: MatrixRow[] = [
     document: `subscription($org: ID!) { quotaWarnings(organizationId: $org) { organizationId thresholdPercent } }`,
     variables: (w) => ({ org: w.orgA }),
     trigger: 'quotaWarning',
+  },
+  {
+    operation: 'Subscription.quotaStatusChanged',
+    who: 'members of the credential’s organization who may see its app, portal admins',
+    cells: cells(R, A, A, R, A, R),
+    document: `subscription($id: ID!) { quotaStatusChanged(credentialId: $id) { scope used limit credential { id } } }`,
+    variables: (w) => ({ id: w.credential }),
+    trigger: 'quotaStatus',
+  },
+  {
+    operation: 'Subscription.quotaStatusChanged (a member’s hidden app)',
+    who: 'members may not watch the credentials of apps they may not see (`App.visibility`)',
+    cells: cells(R, R, A, R, A, R),
+    document: `subscription($id: ID!) { quotaStatusChanged(credentialId: $id) { scope used limit credential { id } } }`,
+    variables: (w) => ({ id: w.personalCredential }),
+    trigger: 'quotaStatus',
   },
   {
     operation: 'Subscription.accessRequestEvents (resumed with after)',

@@ -7,6 +7,7 @@ import { Fixtures } from '../helpers/fixtures';
 import { waitFor } from '../helpers/wait';
 import { TykTestServer } from '../tyk/server';
 import { raiseQuotaWarning } from '../kit/quota-warnings';
+import { announceQuotaStatus } from '../kit/quota-status';
 import { QuotaWarningKind } from '../../subgraphs/usage/entities/quota-warning';
 import { AccessRequestEventType } from '../../subgraphs/developers/entities/access-request-event';
 import { emitAccessEvent } from '../../subgraphs/developers/services/events';
@@ -40,6 +41,8 @@ export interface World {
   raiseQuotaWarning(organization: 'A' | 'B', appId?: string): Promise<void>;
   /** Publishes an access-request event of organization A or B (as the developers subgraph does). */
   emitAccessEvent(organization: 'A' | 'B'): Promise<void>;
+  /** Announces a change of the quota of a credential of A (as an ingest batch does). */
+  announceQuotaStatus(credentialId: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -60,6 +63,8 @@ export interface WorldIds {
   accessRequest: string;
   /** ACTIVE credential of `app`, secret revealed, SYNCED. */
   credential: string;
+  /** ACTIVE credential of `personalApp` (hidden from the developer). */
+  personalCredential: string;
   /** REVOKED credential of `secondApp`. */
   revokedCredential: string;
   pendingInvitation: string;
@@ -296,6 +301,15 @@ async function populate(platform: TestPlatform, tyk: TykTestServer): Promise<Wor
     )
   ).credential.id as string;
   await mutate('revokeCredential', 'RevokeCredentialInput', { id: revokedCredential }, 'credential { id }', dev);
+  const personalCredential = (
+    await mutate(
+      'requestAccess',
+      'RequestAccessInput',
+      { appId: personalApp, planId: autoPlan, productIds: [product] },
+      'credential { id }',
+      orgAdmin,
+    )
+  ).credential.id as string;
 
   let window = Date.UTC(2020, 0, 1);
   const outsiderApp = (
@@ -318,6 +332,17 @@ async function populate(platform: TestPlatform, tyk: TykTestServer): Promise<Wor
     });
   };
   await raise('A');
+
+  const announce = async (credentialId: string) => {
+    const usage = platform.subgraphs.usage!;
+    const now = Date.now();
+    await announceQuotaStatus(usage.orm.em.fork() as never, usage.pubsub, credentialId, {
+      used: 1,
+      limit: 1000,
+      windowStart: new Date(now - 60_000),
+      resetsAt: new Date(now + 3_600_000),
+    });
+  };
 
   const emit = async (organization: 'A' | 'B') => {
     const developers = platform.subgraphs.developers!;
@@ -433,6 +458,7 @@ async function populate(platform: TestPlatform, tyk: TykTestServer): Promise<Wor
     mfaIdentities,
     raiseQuotaWarning: raise,
     emitAccessEvent: emit,
+    announceQuotaStatus: announce,
     ids: {
       orgA,
       orgASlug,
@@ -443,6 +469,7 @@ async function populate(platform: TestPlatform, tyk: TykTestServer): Promise<Wor
       app,
       secondApp,
       personalApp,
+      personalCredential,
       accessRequest,
       credential,
       revokedCredential,

@@ -1,7 +1,7 @@
 import { useEffect, useRef } from 'react';
 import { useQuery, useSubscription } from 'urql';
 import { graphql } from '../gql';
-import type { PortalQuotaWarningsSubscription } from '../gql/graphql';
+import type { PortalQuotaStatusSubscription, PortalQuotaWarningsSubscription } from '../gql/graphql';
 import { QueryError, number, until, useNow, dateTime } from '../ui';
 
 const CredentialQuotaQuery = graphql(`
@@ -9,17 +9,32 @@ const CredentialQuotaQuery = graphql(`
     credential(id: $id) {
       id
       quota {
-        scope
-        limit
-        used
-        remaining
-        percentUsed
-        periodSeconds
-        windowStart
-        resetsAt
-        burnRatePerHour
-        projectedExhaustionAt
+        ...PortalQuotaStatus
       }
+    }
+  }
+`);
+
+// The fields the meter shows, read once and then pushed (the same type both ways).
+graphql(`
+  fragment PortalQuotaStatus on QuotaStatus {
+    scope
+    limit
+    used
+    remaining
+    percentUsed
+    periodSeconds
+    windowStart
+    resetsAt
+    burnRatePerHour
+    projectedExhaustionAt
+  }
+`);
+
+const QuotaStatusSubscription = graphql(`
+  subscription PortalQuotaStatus($credentialId: ID!) {
+    quotaStatusChanged(credentialId: $credentialId) {
+      ...PortalQuotaStatus
     }
   }
 `);
@@ -43,14 +58,14 @@ const QuotaWarningsSubscription = graphql(`
 
 type Warning = PortalQuotaWarningsSubscription['quotaWarnings'];
 
-/** How often the meter re-reads the quota while its page is visible (the API has no quota stream yet). */
-export const QUOTA_POLL_MS = 500;
+type Status = PortalQuotaStatusSubscription['quotaStatusChanged'];
 
 /**
  * A credential's quota, live: used, remaining, when the window resets, the burn rate and when the
- * quota runs out at that rate. It re-reads `Credential.quota` while the page is visible, and the
- * organization's `quotaWarnings` subscription shows the 80/90/100 % warnings as they are raised
- * (and re-reads at once).
+ * quota runs out at that rate. It reads `Credential.quota` once, then shows what the
+ * `quotaStatusChanged` subscription pushes (once per ingest batch that changes the counter, and
+ * when its window resets): no polling. The organization's `quotaWarnings` subscription shows the
+ * 80/90/100 % warnings as they are raised.
  */
 export function QuotaMeter({
   credentialId,
@@ -65,11 +80,15 @@ export function QuotaMeter({
   onChange?: (used: number) => void;
 }) {
   const now = useNow();
-  const [{ data, error }, refetch] = useQuery({
+  const [{ data, error }] = useQuery({
     query: CredentialQuotaQuery,
     variables: { id: credentialId },
     requestPolicy: 'network-only',
   });
+  const [{ data: pushed }] = useSubscription(
+    { query: QuotaStatusSubscription, variables: { credentialId } },
+    (_previous: Status | undefined, event: PortalQuotaStatusSubscription) => event.quotaStatusChanged,
+  );
   const [{ data: warnings }] = useSubscription(
     { query: QuotaWarningsSubscription, variables: { organizationId, appId } },
     (previous: Warning[] = [], event: PortalQuotaWarningsSubscription) => {
@@ -78,21 +97,9 @@ export function QuotaMeter({
       return [warning, ...previous.filter((w) => w.id !== warning.id)].slice(0, 20);
     },
   );
-  const latestWarning = warnings?.[0]?.id;
-  const refetchRef = useRef(refetch);
-  refetchRef.current = refetch;
 
-  useEffect(() => {
-    const timer = setInterval(() => {
-      if (document.visibilityState === 'visible') refetchRef.current({ requestPolicy: 'network-only' });
-    }, QUOTA_POLL_MS);
-    return () => clearInterval(timer);
-  }, []);
-  useEffect(() => {
-    if (latestWarning) refetchRef.current({ requestPolicy: 'network-only' });
-  }, [latestWarning]);
-
-  const quota = data?.credential?.quota;
+  // The last pushed status supersedes the one read at first (a push is always newer).
+  const quota = data?.credential?.quota ? (pushed ?? data.credential.quota) : data?.credential?.quota;
   const used = quota?.used;
   const onChangeRef = useRef(onChange);
   onChangeRef.current = onChange;

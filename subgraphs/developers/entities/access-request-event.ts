@@ -17,6 +17,8 @@ export enum AccessRequestEventType {
   QUOTA_BOOST_EXPIRED = 'QUOTA_BOOST_EXPIRED',
   UPGRADE_OFFERED = 'UPGRADE_OFFERED',
   PLAN_MIGRATED = 'PLAN_MIGRATED',
+  ADAPTIVE_LIMIT_TIGHTENED = 'ADAPTIVE_LIMIT_TIGHTENED',
+  ADAPTIVE_LIMIT_RESTORED = 'ADAPTIVE_LIMIT_RESTORED',
 }
 
 registerEnumType(AccessRequestEventType, {
@@ -56,6 +58,14 @@ registerEnumType(AccessRequestEventType, {
     PLAN_MIGRATED: {
       description:
         'A portal admin’s bulk plan migration moved the credential to another plan (`credential` is set; its `plan` is the new one): same credential, secret and quota counters, new limits.',
+    },
+    ADAPTIVE_LIMIT_TIGHTENED: {
+      description:
+        'The upstream behind a plan the organization holds an ACTIVE credential on is unhealthy: the plan’s rate limit was tightened to its floor for every key (`plan`, the new rate in `effectiveRateRequests` per `effectiveRatePerSeconds`, and `reason`: ERROR_RATE_ABOVE or LATENCY_ABOVE). Sent to every organization holding such a credential.',
+    },
+    ADAPTIVE_LIMIT_RESTORED: {
+      description:
+        'A plan’s tightened rate limit is back to the plan’s own (`plan`, the rate in `effectiveRateRequests` per `effectiveRatePerSeconds`, and `reason`: RECOVERED, SETTING_REMOVED or PLAN_WITHOUT_RATE_LIMIT). Sent to every organization holding an ACTIVE credential on the plan.',
     },
   },
 });
@@ -108,9 +118,26 @@ export class AccessRequestEvent {
   @Field(() => String, {
     nullable: true,
     description:
-      'CREDENTIAL_REVOCATION_SCHEDULED: why the revocation was scheduled (the portal admin’s or ORG_ADMIN’s words); CREDENTIAL_REVOCATION_CANCELLED: USED or KEPT; null for other types.',
+      'CREDENTIAL_REVOCATION_SCHEDULED: why the revocation was scheduled (the portal admin’s or ORG_ADMIN’s words); CREDENTIAL_REVOCATION_CANCELLED: USED or KEPT; ADAPTIVE_LIMIT_TIGHTENED: ERROR_RATE_ABOVE or LATENCY_ABOVE; ADAPTIVE_LIMIT_RESTORED: RECOVERED, SETTING_REMOVED or PLAN_WITHOUT_RATE_LIMIT; null for other types.',
   })
   reason!: string | null;
+
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      'ADAPTIVE_LIMIT_*: the requests per `effectiveRatePerSeconds` the plan’s keys are allowed from now on (the floor when tightened, the plan’s own rate when restored); null for other types, and when the plan has no rate limit.',
+  })
+  effectiveRateRequests!: number | null;
+
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      'ADAPTIVE_LIMIT_*: the period of `effectiveRateRequests`, in seconds; null for other types, and when the plan has no rate limit.',
+  })
+  effectiveRatePerSeconds!: number | null;
+
+  /** ADAPTIVE_LIMIT_* only: resolved by `AccessRequestEvent.plan`. */
+  planId!: string | null;
 
   /** Resolved from the database by `AccessRequestEvent.accessRequest`. */
   accessRequestId!: string | null;

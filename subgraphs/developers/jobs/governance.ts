@@ -1,7 +1,9 @@
 /**
  * The governance jobs of the developers subgraph: `developers.quotaBoostExpired` (a boost's end,
- * due at its `expiresAt`) and `developers.offerUpgrade` (from the usage subgraph: a quota window is
- * projected to be used up before it resets). Each runs in one transaction and is idempotent.
+ * due at its `expiresAt`), `developers.offerUpgrade` (from the usage subgraph: a quota window is
+ * projected to be used up before it resets) and `developers.adaptiveLimitChanged` (from the usage
+ * subgraph: a plan's adaptive rate limit tightened or was restored). Each runs in one transaction
+ * and is idempotent.
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { JobRuntime } from '../../../common/server';
@@ -9,6 +11,7 @@ import { isUuid } from '../../../common/ids';
 import { JOB_TASKS } from '../../../common/jobs';
 import { expireQuotaBoost } from '../services/quota-boosts';
 import { offerUpgrade } from '../services/upgrade-offers';
+import { announceAdaptiveLimitChange } from '../services/adaptive-limit-events';
 
 function opsOf(runtime: JobRuntime, em: EntityManager) {
   return { em, pubsub: runtime.pubsub, now: runtime.clock.now(), env: runtime.env };
@@ -26,4 +29,9 @@ export async function quotaBoostExpired(runtime: JobRuntime, payload: unknown): 
 export async function upgradeCheck(runtime: JobRuntime, payload: unknown): Promise<void> {
   const made = await runtime.orm.em.fork().transactional((em) => offerUpgrade(opsOf(runtime, em as EntityManager), payload));
   if (made === null) runtime.log.warn({ task: JOB_TASKS.offerUpgrade }, 'dropped a job with a malformed payload');
+}
+
+export async function adaptiveLimitChanged(runtime: JobRuntime, payload: unknown): Promise<void> {
+  const told = await runtime.orm.em.fork().transactional((em) => announceAdaptiveLimitChange(opsOf(runtime, em as EntityManager), payload));
+  if (told === null) runtime.log.warn({ task: JOB_TASKS.adaptiveLimitChanged }, 'dropped a job with a malformed payload');
 }

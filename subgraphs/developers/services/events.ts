@@ -28,6 +28,18 @@ export interface AccessRequestEventPayload {
   quotaBoostId?: string;
   /** UPGRADE_OFFERED only. */
   upgradeOfferId?: string;
+  /** ADAPTIVE_LIMIT_TIGHTENED and ADAPTIVE_LIMIT_RESTORED only. */
+  adaptiveLimit?: AdaptiveLimitNotice;
+}
+
+/** A change of a plan's adaptive rate limit, as the usage subgraph announced it. */
+export interface AdaptiveLimitNotice {
+  /** The change's id in the usage subgraph: one event per organization and change. */
+  changeId: string;
+  planId: string;
+  reason: string;
+  rateRequests: number | null;
+  ratePerSeconds: number | null;
 }
 
 /** A scheduled revocation for want of use: when (scheduled only) and why (cancelled: USED or KEPT). */
@@ -60,14 +72,20 @@ export function eventFromPayload(payload: AccessRequestEventPayload, cursor: str
     secondsLeft: payload.countdown?.secondsLeft ?? null,
     leadSeconds: payload.countdown?.leadSeconds ?? null,
     revokeAt: payload.revocation?.revokeAt ? new Date(payload.revocation.revokeAt) : null,
-    reason: payload.revocation?.reason ?? null,
     quotaBoostId: payload.quotaBoostId ?? null,
     upgradeOfferId: payload.upgradeOfferId ?? null,
+    planId: payload.adaptiveLimit?.planId ?? null,
+    reason: payload.revocation?.reason ?? payload.adaptiveLimit?.reason ?? null,
+    effectiveRateRequests: payload.adaptiveLimit?.rateRequests ?? null,
+    effectiveRatePerSeconds: payload.adaptiveLimit?.ratePerSeconds ?? null,
   });
 }
 
-/** The webhook event type of each access-request event. */
-const WEBHOOK_TYPES: Record<AccessRequestEventType, WebhookEventType> = {
+/**
+ * The webhook event type of each access-request event; null: the webhook event is recorded by the
+ * change's owner (the usage subgraph records ADAPTIVE_LIMIT_* once, for platform endpoints).
+ */
+const WEBHOOK_TYPES: Record<AccessRequestEventType, WebhookEventType | null> = {
   REQUESTED: 'ACCESS_REQUESTED',
   APPROVED: 'ACCESS_APPROVED',
   REJECTED: 'ACCESS_REJECTED',
@@ -83,11 +101,14 @@ const WEBHOOK_TYPES: Record<AccessRequestEventType, WebhookEventType> = {
   QUOTA_BOOST_EXPIRED: 'QUOTA_BOOST_EXPIRED',
   UPGRADE_OFFERED: 'UPGRADE_OFFERED',
   PLAN_MIGRATED: 'PLAN_MIGRATED',
+  ADAPTIVE_LIMIT_TIGHTENED: null,
+  ADAPTIVE_LIMIT_RESTORED: null,
 };
 
 /**
  * Publishes an event inside the transaction of `em` (delivered when it commits), and stores its
- * webhook event (`ACCESS_*`, `CREDENTIAL_*`) in the webhooks' outbox in the same transaction.
+ * webhook event (`ACCESS_*`, `CREDENTIAL_*`, …; not ADAPTIVE_LIMIT_*, see `WEBHOOK_TYPES`) in the
+ * webhooks' outbox in the same transaction.
  */
 export async function emitAccessEvent(
   pubsub: PgPubSub,
@@ -102,6 +123,7 @@ export async function emitAccessEvent(
     revocation?: RevocationNotice;
     quotaBoostId?: string;
     upgradeOfferId?: string;
+    adaptiveLimit?: AdaptiveLimitNotice;
     /** Extra webhook `data` (ids and states only). */
     data?: Record<string, string | number | boolean | null>;
   },
@@ -117,10 +139,13 @@ export async function emitAccessEvent(
     ...(event.revocation ? { revocation: { revokeAt: event.revocation.revokeAt, reason: event.revocation.reason } } : {}),
     ...(event.quotaBoostId ? { quotaBoostId: event.quotaBoostId } : {}),
     ...(event.upgradeOfferId ? { upgradeOfferId: event.upgradeOfferId } : {}),
+    ...(event.adaptiveLimit ? { adaptiveLimit: event.adaptiveLimit } : {}),
   };
   await pubsub.emit(em, ACCESS_REQUEST_EVENTS_TOPIC, payload);
+  const webhookType = WEBHOOK_TYPES[event.type];
+  if (webhookType === null) return;
   await recordWebhookEvent(em, {
-    type: WEBHOOK_TYPES[event.type],
+    type: webhookType,
     organizationId: event.organizationId,
     occurredAt: event.at,
     data: {

@@ -39,9 +39,25 @@ interface CounterKey {
 
 const counterKeyOf = (k: Pick<CounterKey, 'scope' | 'subjectId' | 'planId'>) => `${k.scope}|${k.subjectId}|${k.planId}`;
 
+/** A counter the batch changed and its latest window after the batch (the quota status stream's news). */
+export interface ChangedCounter {
+  scope: QuotaScopeName;
+  planId: string;
+  organizationId: string;
+  appId: string | null;
+  credentialId: string | null;
+  limit: number;
+  periodSeconds: number;
+  windowStart: Date;
+  resetsAt: Date;
+  used: number;
+}
+
 export interface QuotaOutcomes {
   outcome: Map<UsageRecord, Outcome>;
   warnings: RaiseQuotaWarningInput[];
+  /** One entry per counter whose windows the batch changed. */
+  changed: ChangedCounter[];
 }
 
 /** The quota counter a matched record counts against (per the plan's quota scope). */
@@ -160,7 +176,7 @@ export async function applyQuotaWindows(
     group.records.push(record);
   }
   const list = [...groups.values()];
-  if (!list.length) return { outcome, warnings: [] };
+  if (!list.length) return { outcome, warnings: [], changed: [] };
 
   // Each counter's latest window, and the window its earliest new record falls in or after: one SELECT.
   const states = await bulk<CounterStateRow>(
@@ -191,6 +207,7 @@ export async function applyQuotaWindows(
   const warnings: RaiseQuotaWarningInput[] = [];
   const dirty: { entry: CounterEntry; window: QuotaWindowState }[] = [];
   const replayed: Replayed[] = [];
+  const changed: ChangedCounter[] = [];
   for (let i = 0; i < list.length; i++) {
     const { entry, records: mine } = list[i];
     const state = stateOf.get(i)!;
@@ -223,6 +240,22 @@ export async function applyQuotaWindows(
       const from = anchorStart !== null && isoToMicros(state.anchor_resets!) > first ? anchorStart : first;
       windows = await replayCounter(tx, entry, from, mine, outcome);
       replayed.push({ entry, from, windows });
+    }
+    // Records are replayed or appended up to the counter's newest one: its last window is its latest.
+    const last = windows[windows.length - 1];
+    if (last && windows.some((w) => w.dirty)) {
+      changed.push({
+        scope: entry.key.scope,
+        planId: entry.key.planId,
+        organizationId: entry.key.organizationId,
+        appId: entry.key.appId,
+        credentialId: entry.key.credentialId,
+        limit,
+        periodSeconds: entry.plan.quota_period_seconds!,
+        windowStart: microsToDate(last.start),
+        resetsAt: microsToDate(last.resetsAt),
+        used: Math.min(last.used, MAX_INT),
+      });
     }
     const thresholds = thresholdsFor(rules, entry.key);
     for (const window of windows) {
@@ -287,7 +320,7 @@ export async function applyQuotaWindows(
       ],
     );
   }
-  return { outcome, warnings };
+  return { outcome, warnings, changed };
 }
 
 /**

@@ -11,10 +11,12 @@
  *   below the lower `restoreBelowPercent` (and the p95 below `latencyRestoreBelowMs`) over a whole
  *   window that began after it tightened. Between the two thresholds nothing changes, either way.
  *   Windows with fewer than `minRequests` upstream requests change nothing.
- * - A change of state is stored with its figures, audited, announced (webhooks
- *   ADAPTIVE_LIMIT_TIGHTENED / ADAPTIVE_LIMIT_RESTORED) and written to the provider like any plan
- *   change: `provider.syncPlan` is enqueued in the same transaction, and the provider reads the
- *   tightened rate from `usage.adaptive_limit_contract`.
+ * - A change of state is stored with its figures, audited, announced (platform webhooks
+ *   ADAPTIVE_LIMIT_TIGHTENED / ADAPTIVE_LIMIT_RESTORED, and the job `developers.adaptiveLimitChanged`,
+ *   which puts the same event on `accessRequestEvents` for every organization holding an ACTIVE
+ *   credential on the plan) and written to the provider like any plan change: `provider.syncPlan`
+ *   is enqueued in the same transaction, and the provider reads the tightened rate from
+ *   `usage.adaptive_limit_contract`.
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { appendAudit } from '../../../common/audit';
@@ -22,6 +24,7 @@ import { readPlanContracts } from '../../../common/contracts/plans';
 import { refusal } from '../../../common/errors';
 import { isUuid } from '../../../common/ids';
 import { enqueueJob, JOB_TASKS } from '../../../common/jobs';
+import type { AdaptiveLimitChangePayload } from '../../../common/job-payloads';
 import { Validation } from '../../../common/mutation';
 import { query } from '../../../common/sql';
 import { recordWebhookEvent } from '../../../common/webhooks';
@@ -189,8 +192,8 @@ function tightenedRate(settings: AdaptiveSettings, plan: PlanRate): { requests: 
 }
 
 /**
- * Records a change of state: the history row, the provider sync (same transaction), the audit
- * entry and the webhook event.
+ * Records a change of state: the history row, the provider sync and the organizations' notice
+ * (jobs, same transaction), the audit entry and the webhook event.
  */
 async function recordChange(
   em: EntityManager,
@@ -203,11 +206,11 @@ async function recordChange(
   planRate: PlanRate | null,
 ): Promise<void> {
   const errorRate = stats ? errorRatePercent(stats) : null;
-  await query(
+  const [change] = await query<{ id: string }>(
     em,
     `insert into usage.adaptive_limit_change
        (plan_id, occurred_at, state, reason, requests, errors_5xx, error_rate_percent, latency_p95_ms, effective_rate_requests, effective_per_seconds)
-     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning id::text as id`,
     [
       planId,
       now.toISOString(),
@@ -240,6 +243,17 @@ async function recordChange(
     targetId: planId,
     after: data,
   });
+  // The organizations using the plan hear of it on `accessRequestEvents` (developers owns them).
+  const notice: AdaptiveLimitChangePayload = {
+    changeId: change.id,
+    planId,
+    state,
+    reason: decision,
+    rateRequests: data.effectiveRateRequests,
+    ratePerSeconds: data.effectivePerSeconds,
+    occurredAt: now.toISOString(),
+  };
+  await enqueueJob(em, JOB_TASKS.adaptiveLimitChanged, { ...notice }, { jobKey: `adaptive-limit-change:${change.id}` });
   await recordWebhookEvent(em, {
     type: state === 'TIGHTENED' ? 'ADAPTIVE_LIMIT_TIGHTENED' : 'ADAPTIVE_LIMIT_RESTORED',
     organizationId: null,

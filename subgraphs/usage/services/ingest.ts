@@ -14,7 +14,9 @@ import { performance } from 'node:perf_hooks';
  *    SELECT that finds those stored before (`../data/raw-records.ts`); only the new records feed
  *    the rollups and quota windows (idempotent).
  * 4. Rollups (per credential, app, organization, product, plan; minute, hour, day) and quota
- *    windows are upserted, thresholds crossed in this batch raise warnings (`quota-warnings.ts`).
+ *    windows are upserted, thresholds crossed in this batch raise warnings (`quota-warnings.ts`),
+ *    and every counter the batch changed is announced once to the quota status stream
+ *    (`quota-status-stream.ts`).
  *
  * The parts: `../data/partitions.ts` (day partitions), `../contracts/attribution.ts` (step 2),
  * `../data/raw-records.ts` (step 3), `../data/quota-windows.ts` (windows and warnings, whatever
@@ -37,12 +39,13 @@ import { bulk } from '../../../common/sql';
 import { insertQuotaWarnings } from './quota-warnings';
 import { paceWarnings } from '../data/alert-policy';
 import { enqueueUpgradeChecks } from './upgrade-checks';
+import { publishQuotaStatuses } from './quota-status-stream';
 
 const INGEST_LOCK = 'plangraph:usage:ingest';
 
 export interface IngestDeps {
   orm: MikroORM;
-  pubsub: Pick<PgPubSub, 'emit'>;
+  pubsub: Pick<PgPubSub, 'emit' | 'notify'>;
   clock: Clock;
   log: Logger;
 }
@@ -208,6 +211,7 @@ async function writeBatch(
     ? await insertQuotaWarnings(tx, deps.pubsub, await paceWarnings(tx, outcomes.warnings, deps.clock.now()), deps.clock.now())
     : [];
   await enqueueUpgradeChecks(tx, outcomes.warnings);
+  await publishQuotaStatuses(tx, deps.pubsub, outcomes.changed);
   await options.afterWrite?.(tx);
   watch.lap('warnings');
   watch.commitIssuedAt = Stopwatch.instant(); // MikroORM commits right after this callback returns
