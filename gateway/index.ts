@@ -176,7 +176,7 @@ function useForwardedIdentity(secret: string, clock: Clock): GatewayPlugin {
  * arrive as plain objects (graphql-ws events) become GraphQL errors, so they keep their codes
  * instead of being masked; a subscription whose events fail ends with an event carrying the
  * errors. Registered after Hive's own upstream plugins, so it wraps their executors; only with
- * the Rust planner (`GATEWAY_QUERY_PLANNER=rust`).
+ * the Rust planner (`GATEWAY_QUERY_PLANNER=rust`, the default).
  */
 function useSubgraphResults(): GatewayPlugin {
   const asError = (error: unknown): GraphQLError => {
@@ -356,8 +356,8 @@ export function createGateway(
 
   return createGatewayRuntime({
     supergraph: options.supergraph,
-    // `rust`: Hive Router's query planner (a native addon) and its plan executor instead of Hive
-    // Gateway's own planner on schema stitching (the default). BENCHMARKS.md has the difference.
+    // `rust` (the default): Hive Router's query planner (a native addon) and its plan executor
+    // instead of Hive Gateway's own planner on schema stitching. BENCHMARKS.md has the difference.
     ...(rustPlanner ? { unifiedGraphHandler } : {}),
     batching: limits.batchLimit > 0 ? { limit: limits.batchLimit } : false,
     // CSRF prevention is `useCsrfPrevention` below (GET queries need no header; see there).

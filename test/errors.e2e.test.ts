@@ -209,6 +209,29 @@ describe('client errors through the gateway', () => {
         extensions: { code: 'BAD_USER_INPUT', field: 'since' },
       });
     });
+
+    it('reads the same whichever query planner the gateway runs (Rust or JavaScript)', async () => {
+      const planner = process.env.GATEWAY_QUERY_PLANNER === 'javascript' ? 'rust' : 'javascript';
+      const other = await platform.extraGateway({ ...process.env, GATEWAY_QUERY_PLANNER: planner });
+      const cases: [string, Record<string, unknown>][] = [
+        [
+          'query($from: DateTime!, $to: DateTime!) { unmatchedUsage(from: $from, to: $to) { requests } }',
+          { from: 'yesterday', to: RANGE_END },
+        ],
+        ['query($start: DateTime!) { range: unmatchedUsage(from: $start, to: "2026-01-01T00:00:00Z") { requests } }', { start: 'soon' }],
+        ['{ unmatchedUsage(from: "2026-01-01T00:00:00Z", to: "later") { requests } }', {}],
+        ['{ auditLog(filter: { from: "nope" }) { totalCount } }', {}],
+        ['query($f: AuditLogFilter) { auditLog(filter: $f) { totalCount } }', { f: { from: 'nope' } }],
+        ['query($since: DateTime) { auditLog(filter: { from: $since }) { totalCount } }', { since: 'nope' }],
+      ];
+      const seen = (r: GraphQLResponse) =>
+        r.errors?.map((e) => ({ message: e.message, path: e.path, code: e.extensions?.code, field: e.extensions?.field }));
+      for (const [query, variables] of cases) {
+        const [ours, theirs] = await Promise.all([send(query, variables), gatewayRequest(other.url, query, variables, admin)]);
+        expect({ query, errors: seen(theirs) }).toEqual({ query, errors: seen(ours) });
+        expect(seen(ours)).toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field: expect.any(String) })]);
+      }
+    });
   });
 
   describe('requests refused before they run', () => {

@@ -35,8 +35,8 @@ export const ENTITLEMENTS_QUERY = `query Entitlements {
 const APOLLO = 'apollo-gateway';
 /** Our gateway with its response cache off (`RESPONSE_CACHE_TTL_SECONDS=0`), for the anonymous page without the cache. */
 const UNCACHED = 'gateway-uncached';
-/** Our gateway with Hive Router's Rust query planner (`GATEWAY_QUERY_PLANNER=rust`) instead of the default JavaScript one. */
-const RUST_PLANNER = 'gateway-rust-planner';
+/** Our gateway with Hive Gateway's JavaScript query planner (`GATEWAY_QUERY_PLANNER=javascript`) instead of the default Rust one. */
+const JS_PLANNER = 'gateway-js-planner';
 
 async function check(target: CannonTarget, expect: (data: any) => boolean): Promise<void> {
   const result = await post(target.url, target.query, target.variables, { headers: target.headers, extensions: target.extensions });
@@ -84,7 +84,7 @@ export const gatewayCatalog: Scenario = {
     );
     try {
       const uncached = await platform.spawnGateway(UNCACHED, { RESPONSE_CACHE_TTL_SECONDS: '0' });
-      const rustPlanner = await platform.spawnGateway(RUST_PLANNER, { GATEWAY_QUERY_PLANNER: 'rust' });
+      const jsPlanner = await platform.spawnGateway(JS_PLANNER, { GATEWAY_QUERY_PLANNER: 'javascript' });
       const hive = (label: string, query: string, extra: Record<string, string> = {}): CannonTarget => ({
         label,
         url: platform.gatewayUrl,
@@ -104,7 +104,7 @@ export const gatewayCatalog: Scenario = {
       const targets = {
         hive: hive('gateway (ours)', CATALOG_PAGE_QUERY),
         apollo: apollo('@apollo/gateway', CATALOG_PAGE_QUERY),
-        hiveRustPlanner: { ...hive('gateway (ours), Rust planner', CATALOG_PAGE_QUERY), url: rustPlanner.url },
+        hiveJsPlanner: { ...hive('gateway (ours), JavaScript planner', CATALOG_PAGE_QUERY), url: jsPlanner.url },
         hiveProducts: hive('gateway (ours)', CATALOG_PRODUCTS_QUERY),
         apolloProducts: apollo('@apollo/gateway', CATALOG_PRODUCTS_QUERY),
         directProducts: direct('products subgraph alone', 'products', CATALOG_PRODUCTS_QUERY),
@@ -117,7 +117,7 @@ export const gatewayCatalog: Scenario = {
       };
       await check(targets.hive, fullPage);
       await check(targets.apollo, fullPage);
-      await check(targets.hiveRustPlanner, fullPage);
+      await check(targets.hiveJsPlanner, fullPage);
       await check(targets.hiveProducts, productsOnly);
       await check(targets.apolloProducts, productsOnly);
       await check(targets.directProducts, productsOnly);
@@ -142,7 +142,7 @@ export const gatewayCatalog: Scenario = {
       const apollo1 = await run(targets.apollo);
       const apollo2 = await run(targets.apollo);
       const hive2 = await run(targets.hive);
-      const rust1 = await run(targets.hiveRustPlanner);
+      const js1 = await run(targets.hiveJsPlanner);
       const directProducts = await run(targets.directProducts);
       const hiveProducts = await run(targets.hiveProducts);
       const apolloProducts = await run(targets.apolloProducts);
@@ -167,8 +167,8 @@ export const gatewayCatalog: Scenario = {
         gatewayOverheadEntitlements: ratio(directEntitlements.requestsPerSecond, hiveEntitlements.requestsPerSecond),
         apolloOverheadProducts: ratio(directProducts.requestsPerSecond, apolloProducts.requestsPerSecond),
         apolloOverheadEntitlements: ratio(directEntitlements.requestsPerSecond, apolloEntitlements.requestsPerSecond),
-        rustPlannerVsShipped: ratio(rust1.requestsPerSecond, hiveRps),
-        rustPlannerVsApollo: ratio(rust1.requestsPerSecond, apolloRps),
+        jsPlannerVsShipped: ratio(js1.requestsPerSecond, hiveRps),
+        jsPlannerVsApollo: ratio(js1.requestsPerSecond, apolloRps),
         oursVsApolloProducts: ratio(hiveProducts.requestsPerSecond, apolloProducts.requestsPerSecond),
         oursVsApolloEntitlements: ratio(hiveEntitlements.requestsPerSecond, apolloEntitlements.requestsPerSecond),
         anonymousCachedVsUncached: ratio(pooled([anonCached1, anonCached2]), pooled([anonUncached1, anonUncached2])),
@@ -182,7 +182,7 @@ export const gatewayCatalog: Scenario = {
         apollo1,
         apollo2,
         hive2,
-        rust1,
+        js1,
         directProducts,
         hiveProducts,
         apolloProducts,
@@ -201,7 +201,7 @@ export const gatewayCatalog: Scenario = {
       };
       const cpuRatios = {
         catalogPage: ratio(cpuOf([hive1, hive2], 'gateway'), cpuOf([apollo1, apollo2], APOLLO)),
-        rustPlannerVsApollo: ratio(cpuOf([rust1], RUST_PLANNER), cpuOf([apollo1, apollo2], APOLLO)),
+        jsPlannerVsApollo: ratio(cpuOf([js1], JS_PLANNER), cpuOf([apollo1, apollo2], APOLLO)),
         catalogProducts: ratio(cpuOf([hiveProducts], 'gateway'), cpuOf([apolloProducts], APOLLO)),
         entitlements: ratio(cpuOf([hiveEntitlements], 'gateway'), cpuOf([apolloEntitlements], APOLLO)),
         anonymousUncachedVsCached: ratio(cpuOf([anonUncached1, anonUncached2], UNCACHED), cpuOf([anonCached1, anonCached2], 'gateway')),
@@ -219,8 +219,8 @@ export const gatewayCatalog: Scenario = {
             ? (r.cpuMsPerRequest[APOLLO] ?? NaN)
             : r.url === uncached.url
               ? (r.cpuMsPerRequest[UNCACHED] ?? NaN)
-              : r.url === rustPlanner.url
-                ? (r.cpuMsPerRequest[RUST_PLANNER] ?? NaN)
+              : r.url === jsPlanner.url
+                ? (r.cpuMsPerRequest[JS_PLANNER] ?? NaN)
                 : NaN;
       const upstreamCpu = (r: CannonFigures) =>
         round(
@@ -246,7 +246,7 @@ export const gatewayCatalog: Scenario = {
             row('catalog page', apollo1),
             row('catalog page', apollo2),
             row('catalog page', hive2),
-            row('catalog page', rust1),
+            row('catalog page', js1),
             row('catalog products only', directProducts),
             row('catalog products only', hiveProducts),
             row('catalog products only', apolloProducts),
@@ -263,7 +263,7 @@ export const gatewayCatalog: Scenario = {
         `- Catalog page, ours ÷ @apollo/gateway (req/s, both rounds pooled): **${ratios.oursVsApolloCatalog}** (rounds: ${ratios.oursVsApolloCatalogRounds.join(', ')}).`,
         `- Gateway CPU per request, ours ÷ @apollo/gateway: catalog page **${cpuRatios.catalogPage}×**, products-only **${cpuRatios.catalogProducts}×**, entitlements **${cpuRatios.entitlements}×**.`,
         `- Gateway overhead (subgraph alone ÷ through the gateway, same query): products-only catalog **${ratios.gatewayOverheadProducts}×**, entitlements **${ratios.gatewayOverheadEntitlements}×** (@apollo/gateway: ${ratios.apolloOverheadProducts}×, ${ratios.apolloOverheadEntitlements}×).`,
-        `- With the Rust query planner (\`GATEWAY_QUERY_PLANNER=rust\`), catalog page, ÷ @apollo/gateway: **${ratios.rustPlannerVsApollo}×** in req/s, **${cpuRatios.rustPlannerVsApollo}×** in gateway CPU per request (÷ ours as shipped: ${ratios.rustPlannerVsShipped}× in req/s).`,
+        `- With the JavaScript query planner (\`GATEWAY_QUERY_PLANNER=javascript\`), catalog page, ÷ @apollo/gateway: **${ratios.jsPlannerVsApollo}×** in req/s, **${cpuRatios.jsPlannerVsApollo}×** in gateway CPU per request (÷ ours as shipped, Rust planner: ${ratios.jsPlannerVsShipped}× in req/s).`,
         `- Anonymous catalog page, response cache ÷ cache off (req/s, both rounds pooled): **${ratios.anonymousCachedVsUncached}×** (rounds: ${ratios.anonymousCachedVsUncachedRounds.join(', ')}); gateway CPU per request, cache off ÷ cache: **${cpuRatios.anonymousUncachedVsCached}×**.`,
         `- Gateway RSS after these runs: ours ${mib(gatewayMemory.ours)} MiB, @apollo/gateway ${mib(gatewayMemory.apollo)} MiB.`,
       ].join('\n');
@@ -275,7 +275,7 @@ export const gatewayCatalog: Scenario = {
     } finally {
       await platform.stopProcess(APOLLO);
       await platform.stopProcess(UNCACHED);
-      await platform.stopProcess(RUST_PLANNER);
+      await platform.stopProcess(JS_PLANNER);
     }
   },
 };

@@ -433,8 +433,8 @@ export const VARIABLES = {
   } satisfies Variable<string | undefined>,
   GATEWAY_QUERY_PLANNER: oneOf(
     ['javascript', 'rust'],
-    'javascript',
-    'how the gateway plans and runs federated queries: `javascript`, Hive Gateway’s own planner on schema stitching; `rust`, the query planner of Hive Router (`@graphql-hive/router-runtime`, a native addon shipped for Linux and macOS on x64 and arm64) and its plan executor, about a third of the gateway’s CPU per query (BENCHMARKS.md) but not yet the default: subgraph errors about the variables the planner names are not yet renamed to the client’s variables with it',
+    'rust',
+    'how the gateway plans and runs federated queries: `rust`, the query planner of Hive Router (`@graphql-hive/router-runtime`, a native addon shipped for Linux and macOS on x64 and arm64) and its plan executor, a third to a half of the gateway’s CPU per query with `javascript` (BENCHMARKS.md); `javascript`, Hive Gateway’s own planner on schema stitching (for a platform without the addon). Clients see the same errors with either',
     true,
   ),
   RESPONSE_CACHE_TTL_SECONDS: integer({
