@@ -85,10 +85,11 @@ export class PlanChangeRequestRolloutResolver {
 @Resolver(() => Plan)
 export class PlanRolloutsResolver {
   @FieldResolver(() => [PlanRollout], {
-    description: 'The plan’s staged rollouts of changes, newest first (at most 20). Portal admins only (FORBIDDEN for others).',
+    nullable: true,
+    description: 'The plan’s staged rollouts of changes, newest first (at most 20). Portal admins only; null for everyone else.',
   })
-  rollouts(@Root() plan: Plan, @Ctx() context: SubgraphContext): Promise<PlanRollout[]> {
-    context.caller.requirePortalAdmin();
+  async rollouts(@Root() plan: Plan, @Ctx() context: SubgraphContext): Promise<PlanRollout[] | null> {
+    if (!context.caller.isPortalAdmin) return null;
     return context.em.find(PlanRollout, { planId: plan.id }, { orderBy: { createdAt: 'desc', id: 'desc' }, limit: 20 });
   }
 }
