@@ -2,8 +2,9 @@
  * Staged rollouts of plan changes in the plans subgraph: what can be staged and by whom, the
  * deterministic cohort (each stage exactly its share, holding the one before), the evaluation
  * (held without traffic, widened when healthy, rolled back on latency), completion applying the
- * change as a new version, a plan changed meanwhile, and the manual rollback. The developers and
- * usage subgraphs' published views are stood in for by tables of the same shape.
+ * change as a new version, a plan changed meanwhile, and the manual rollback. Credentials and
+ * usage rollups are written as fixtures into the developers and usage tables behind the views the
+ * rollout reads (`developers.credential_contract`, `usage.credential_usage_contract`).
  */
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
@@ -13,6 +14,7 @@ import { testDatabaseUrl, unique } from '../../test/helpers/db';
 import { developer, portalAdmin, subgraphRequest, type Identity } from '../../test/helpers/graphql';
 import { waitFor } from '../../test/helpers/wait';
 import { ManualClock } from '../../test/kit/clock';
+import { Fixtures } from '../../test/kit/usage';
 import { productsSubgraph } from '../products';
 import { plansSubgraph } from '.';
 
@@ -27,21 +29,17 @@ const READ = `query($id: ID!) { planRollout(id: $id) { ${ROLLOUT} } }`;
 describe('staged rollouts of plan changes', () => {
   let products: RunningSubgraph;
   let plans: RunningSubgraph;
-  let db: pg.Pool;
+  let db: pg.Client;
+  let fixtures: Fixtures;
   const clock = new ManualClock(new Date());
   const alice = portalAdmin();
   const bob = portalAdmin();
 
   beforeAll(async () => {
     const databaseUrl = testDatabaseUrl();
-    db = new pg.Pool({ connectionString: databaseUrl, max: 2 });
-    // Stand-ins for `developers.credential_contract` and `usage.credential_usage_contract` (the columns the rollout reads).
-    await db.query(`create schema if not exists developers`);
-    await db.query(`create table if not exists developers.credential_contract (
-      id uuid primary key, plan_id uuid not null, status text not null, expires_at timestamptz, revokes_at timestamptz)`);
-    await db.query(`create schema if not exists usage`);
-    await db.query(`create table if not exists usage.credential_usage_contract (
-      credential_id uuid not null, minute timestamptz not null, requests bigint not null, errors_5xx bigint not null, latency_sum_ms bigint not null)`);
+    db = new pg.Client({ connectionString: databaseUrl });
+    await db.connect();
+    fixtures = new Fixtures(db);
     products = await startSubgraph(productsSubgraph, { databaseUrl, port: 0 });
     plans = await startSubgraph(plansSubgraph, { databaseUrl, port: 0, clock });
   });
@@ -57,7 +55,7 @@ describe('staged rollouts of plan changes', () => {
     return response.data as any;
   }
 
-  /** A DRAFT plan of 100 requests an hour with `credentials` ACTIVE credentials (plus a revoked one, never in a cohort). */
+  /** A DRAFT plan of 100 requests an hour with `credentials` ACTIVE credentials. */
   async function plan(credentials: number): Promise<{ id: string; credentialIds: string[] }> {
     const created = await gql(
       `mutation($input: CreatePlanInput!) { createPlan(input: $input) { plan { id } ${ERRORS} } }`,
@@ -65,11 +63,15 @@ describe('staged rollouts of plan changes', () => {
       alice,
     );
     const id: string = created.createPlan.plan.id;
-    const credentialIds = Array.from({ length: credentials }, () => randomUUID());
-    for (const credentialId of credentialIds) {
-      await db.query(`insert into developers.credential_contract (id, plan_id, status) values ($1, $2, 'ACTIVE')`, [credentialId, id]);
+    const organization = await fixtures.organization();
+    const appId = await fixtures.app(organization.id);
+    const product = { id: randomUUID(), policyId: 'pg-product-fixture' };
+    const credentialIds: string[] = [];
+    for (let i = 0; i < credentials; i++) {
+      credentialIds.push(
+        (await fixtures.credential(organization.id, appId, { id, policyId: `pg-plan-${id.replace(/-/g, '')}` } as never, [product])).id,
+      );
     }
-    await db.query(`insert into developers.credential_contract (id, plan_id, status) values ($1, $2, 'REVOKED')`, [randomUUID(), id]);
     return { id, credentialIds };
   }
 
@@ -99,13 +101,11 @@ describe('staged rollouts of plan changes', () => {
   async function traffic(stageStartedAt: string, ids: string[], requests: number, latencyMs: number, errors = 0) {
     const minute = new Date(Math.ceil((new Date(stageStartedAt).getTime() + 1) / 60_000) * 60_000);
     for (const id of ids) {
-      await db.query(`insert into usage.credential_usage_contract values ($1, $2, $3, $4, $5)`, [
-        id,
-        minute,
-        requests,
-        errors,
-        requests * latencyMs,
-      ]);
+      await db.query(
+        `insert into usage.usage_rollup (scope, scope_id, granularity, bucket, requests, errors_4xx, errors_5xx, rate_limited, quota_exceeded, latency_sum_ms, latency_histogram)
+         values ('CREDENTIAL', $1, 'MINUTE', $2, $3, 0, $4, 0, 0, $5, '{}')`,
+        [id, minute, requests, errors, requests * latencyMs],
+      );
     }
   }
 
@@ -211,10 +211,16 @@ describe('staged rollouts of plan changes', () => {
     // No traffic at all: held three times, one duration apart, then widened; the last stage completes the rollout.
     const quiet = await plan(2);
     const held = (await approve(await propose(quiet.id), { stages: [50, 100], stageDurationSeconds: 60 })).changeRequest.rollout;
-    let current = held;
     for (let holds = 1; holds <= 3; holds++) {
-      current = await evaluate(held.id, 61, (r) => r.steps.filter((s: { action: string }) => s.action === 'HELD').length === holds);
-      expect(new Date(current.nextEvaluationAt).getTime()).toBe(new Date(held.stageStartedAt).getTime() + (holds + 1) * 60_000);
+      // The rollout and its steps are read by separate statements: wait for a read after the evaluation on both.
+      const due = new Date(held.stageStartedAt).getTime() + (holds + 1) * 60_000;
+      const current = await evaluate(
+        held.id,
+        61,
+        (r) =>
+          r.steps.filter((s: { action: string }) => s.action === 'HELD').length === holds && new Date(r.nextEvaluationAt).getTime() === due,
+      );
+      expect(current).toMatchObject({ status: 'RUNNING', currentStagePercent: 50 });
     }
     const done = await evaluate(held.id, 61, (r) => r.status === 'COMPLETED');
     expect(done.steps.find((s: { action: string }) => s.action === 'WIDENED').reason).toContain('Too little traffic');
