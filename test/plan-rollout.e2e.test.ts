@@ -148,6 +148,16 @@ describe('staged rollout of a plan change through the gateway', () => {
     expect(session(cohort.keyHash).quota_max).toBe(200);
     expect(session(rest.keyHash).apply_policies).toContain(policyOf(planId));
     expect(session(rest.keyHash).quota_max).toBe(100);
+    // The cohort's member sees why: the candidate policy in place of the plan's, and the key consistent with it.
+    const limits = (
+      await gql(
+        `query($id: ID!) { credential(id: $id) { effectiveLimits { consistent policies { policyId kind } expected { quotaMax } } } }`,
+        { id: cohort.credentialId },
+        cohort.owner,
+      )
+    ).credential.effectiveLimits;
+    expect(limits).toMatchObject({ consistent: true, expected: { quotaMax: 200 } });
+    expect(limits.policies).toContainEqual({ policyId: candidateOf(rollout.id), kind: 'PLAN' });
     return { rollout, cohort, rest };
   }
 
