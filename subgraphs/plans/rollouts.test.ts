@@ -131,6 +131,8 @@ describe('staged rollouts of plan changes', () => {
     expect((await approve(tierOnly, { stages: [50, 100], stageDurationSeconds: 60 })).errors).toEqual([
       expect.objectContaining({ code: 'NOT_STAGEABLE', field: 'input.rollout' }),
     ]);
+    const mixed = await propose(id, { quota: { requests: 300, period: 'HOUR' }, displayName: 'Renamed too' });
+    expect((await approve(mixed, { stages: [50, 100], stageDurationSeconds: 60 })).errors[0].code).toBe('NOT_STAGEABLE');
     const change = await propose(id);
     const bad = await approve(change, { stages: [0, 100, 100], stageDurationSeconds: 10, minRequests: 0, maxLatencyRatioPercent: 50 });
     expect(bad.errors.map((e: { field: string }) => e.field)).toEqual([

@@ -94,7 +94,7 @@ export class ApprovePlanChangeInput {
   @Field(() => PlanRolloutInput, {
     nullable: true,
     description:
-      'Roll the change out in stages (only changes of quota, rateLimit or quotaScope: NOT_STAGEABLE otherwise; one running rollout per plan: PLAN_ROLLOUT_RUNNING). The request is ROLLING_OUT and the plan keeps its version until the rollout completes. Omit to apply the change now.',
+      'Roll the change out in stages (only changes of nothing but quota, rateLimit and quotaScope: NOT_STAGEABLE otherwise; one running rollout per plan: PLAN_ROLLOUT_RUNNING). The request is ROLLING_OUT and the plan keeps its version until the rollout completes. Omit to apply the change now.',
   })
   rollout?: PlanRolloutInput | null;
 

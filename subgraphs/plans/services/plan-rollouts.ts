@@ -10,7 +10,7 @@
  * the change is applied to the plan as an approval does (new version, APPROVED).
  */
 import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
-import { refusal } from '../../../common/errors';
+import { refusal, UserErrorException } from '../../../common/errors';
 import { enqueueJob, JOB_TASKS } from '../../../common/jobs';
 import { Validation } from '../../../common/mutation';
 import type { Ops } from '../../../common/ops';
@@ -118,7 +118,7 @@ async function joinStage(em: EntityManager, rollout: PlanRollout, percent: numbe
 /**
  * Starts a staged rollout of a PENDING request being approved by `subject` (checked by the
  * caller: another portal admin, the plan locked and still at the request's base version). Only
- * changes of the limits keys enforce (quota, rate limit, quota scope) can be staged.
+ * changes of nothing but the limits keys enforce (quota, rate limit, quota scope) can be staged.
  */
 export async function startRollout(
   ops: Ops,
@@ -130,11 +130,12 @@ export async function startRollout(
   const { em, now } = ops;
   const change = readProposal(request.proposedJson);
   const keys = Object.keys(change.settings);
-  if (!keys.some((key) => (STAGEABLE_SETTINGS as readonly string[]).includes(key))) {
+  const stageable = (key: string) => (STAGEABLE_SETTINGS as readonly string[]).includes(key);
+  if (!keys.length || !keys.every(stageable) || change.status !== null) {
     throw refusal(
       'NOT_STAGEABLE',
       'input.rollout',
-      'This change does not touch the limits keys enforce (quota, rateLimit, quotaScope), so a share of the credentials cannot try it first: approve it without `rollout`.',
+      'Only changes of the limits keys enforce (quota, rateLimit, quotaScope, and nothing else) can be tried on a share of the credentials first: approve this one without `rollout`, or propose the limits separately.',
     );
   }
   const running = await em.findOne(PlanRollout, { planId: plan.id, status: PlanRolloutStatus.RUNNING });
@@ -279,7 +280,8 @@ export async function evaluateRollout(ops: Ops, rolloutId: string): Promise<void
  * The last stage before 100 % was healthy: the change is applied to the plan (new version, the
  * request APPROVED by the admin who approved the rollout), every key goes back to the plan's own
  * policy, which now has the new limits. A plan that changed meanwhile cannot take the change: the
- * rollout is rolled back instead (the request ROLLED_BACK, saying so).
+ * rollout is rolled back instead (the request ROLLED_BACK, saying so), as is one the plan can no
+ * longer take (archived meanwhile).
  */
 async function complete(ops: Ops, rollout: PlanRollout, percent: number): Promise<void> {
   const { em, now } = ops;
@@ -299,7 +301,14 @@ async function complete(ops: Ops, rollout: PlanRollout, percent: number): Promis
     );
     return;
   }
-  await applyChange(ops, request, plan, rollout.startedBy, 'input.id');
+  try {
+    await applyChange(ops, request, plan, rollout.startedBy, 'input.id');
+  } catch (error) {
+    // Refused before anything is written (an archived plan, say): the change cannot be applied any more.
+    if (!(error instanceof UserErrorException)) throw error;
+    await rollBack(ops, rollout, `The change cannot be applied to the plan as it is now: ${error.message}`);
+    return;
+  }
   rollout.status = PlanRolloutStatus.COMPLETED;
   rollout.completedAt = now;
   em.create(PlanRolloutStep, { rolloutId: rollout.id, at: now, action: PlanRolloutStepAction.COMPLETED, stagePercent: 100 });
