@@ -35,6 +35,8 @@ export const JOB_TASKS = {
   revokeKey: 'provider.revokeKey',
   /** Periodic dashboard-first import and drift repair of one provider. Payload { providerId }; job key `provider-sync:<providerId>`. */
   syncProvider: 'provider.syncProvider',
+  /** Put a plan's keys on the candidate policy of its RUNNING staged rollout (members) or its own policy (the others, and all once it ended), then delete candidate policies no key uses. Payload { planId }; job key `plan-rollout:<planId>` (plans: each rollout step; provider: a key that let go of a candidate policy). */
+  syncPlanRollout: 'provider.syncPlanRollout',
   // ---- handled by developers
   /** The provider created the key: drop the pending secret. Payload { credentialId, version }; job key `key-issued:<credentialId>`. */
   keyIssued: 'developers.keyIssued',
@@ -65,6 +67,9 @@ export const JOB_TASKS = {
   // ---- handled by usage
   /** Evaluate the plans' adaptive rate limits (recurring, every minute). Payload {}; no job key (graphile-worker's crontab). */
   evaluateAdaptiveLimits: 'usage.evaluateAdaptiveLimits',
+  // ---- handled by plans
+  /** Judge the current stage of a staged plan-change rollout once its window has passed: widen, hold or roll back. Payload { planRolloutId }; job key `plan-rollout-evaluate:<planRolloutId>`. */
+  evaluatePlanRollout: 'plans.evaluatePlanRollout',
   // ---- handled by plans / products (sent by provider's dashboard-first import)
   /** Create or update a bare plan from an imported consumption-limit policy; job key `import:<providerId>:<policyId>`. */
   importPlan: 'plans.importPolicy',

@@ -147,6 +147,26 @@ export const WEBHOOK_EVENT_TYPES = {
     description:
       'A staged plan migration crossed a threshold and moved its credentials back (`data.planMigrationId`, `data.fromPlanId`, `data.toPlanId`, `data.stagePercent`, `data.reason`).',
   },
+  PLAN_ROLLOUT_STARTED: {
+    scope: 'PLATFORM',
+    description:
+      'A plan change was approved with a staged rollout: its first share of the plan’s credentials got the new limits (`data.planRolloutId`, `data.planChangeRequestId`, `data.planId`, `data.startedBy`, `data.stagePercent`).',
+  },
+  PLAN_ROLLOUT_STAGE_ADVANCED: {
+    scope: 'PLATFORM',
+    description:
+      'A staged plan-change rollout judged its stage healthy and widened (`data.planRolloutId`, `data.planChangeRequestId`, `data.planId`, `data.fromPercent`, `data.toPercent`).',
+  },
+  PLAN_ROLLOUT_COMPLETED: {
+    scope: 'PLATFORM',
+    description:
+      'A staged plan-change rollout passed every stage and the change was applied to the plan (`data.planRolloutId`, `data.planChangeRequestId`, `data.planId`, `data.fromPercent`, `data.version`).',
+  },
+  PLAN_ROLLOUT_ROLLED_BACK: {
+    scope: 'PLATFORM',
+    description:
+      'A staged plan-change rollout crossed a threshold or was rolled back by a portal admin: every key is on the plan’s limits again (`data.planRolloutId`, `data.planChangeRequestId`, `data.planId`, `data.stagePercent`, `data.reason`).',
+  },
   PRODUCT_CREATED: {
     scope: 'PLATFORM',
     description: 'A product was created (`data.productId`, `data.slug`, `data.status`, `data.version`).',

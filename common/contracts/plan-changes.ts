@@ -11,7 +11,7 @@ import { query } from '../sql';
 export interface PlanChangeContractRow {
   id: string;
   plan_id: string;
-  status: 'PENDING' | 'APPROVED' | 'REJECTED' | 'SUPERSEDED';
+  status: 'PENDING' | 'APPROVED' | 'REJECTED' | 'SUPERSEDED' | 'ROLLING_OUT' | 'ROLLED_BACK';
   /** Quota after the change: requests per `quota_period_seconds`; both null when unlimited. */
   quota_requests: number | null;
   quota_period_seconds: number | null;

@@ -25,7 +25,7 @@ import {
 import { ManualClock } from '../../test/kit/clock';
 import { PLAN_MIGRATION_CONTRACT_COLUMNS, readPlanMigrationContract } from '../../common/contracts/plan-migrations';
 import { evaluateStage, migrateBatch } from './services/plan-migrations';
-import { MAX_HOLDS } from './services/staging';
+import { MAX_HOLDS } from '../../common/staging';
 
 const mfa = (identity: Identity): Identity => ({ ...identity, amr: ['pwd', 'mfa'] });
 

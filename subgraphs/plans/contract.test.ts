@@ -6,6 +6,7 @@
  */
 import { PLAN_CONTRACT_COLUMNS, readPlanContracts } from '../../common/contracts/plans';
 import { PLAN_CHANGE_CONTRACT_COLUMNS, readPlanChangeContract } from '../../common/contracts/plan-changes';
+import { PLAN_ROLLOUT_CONTRACT_COLUMNS, PLAN_ROLLOUT_MEMBER_CONTRACT_COLUMNS } from '../../common/contracts/plan-rollouts';
 import { startSubgraph, type RunningSubgraph } from '../../common/server';
 import { testDatabaseUrl, unique } from '../../test/helpers/db';
 import { portalAdmin, subgraphRequest, type Identity } from '../../test/helpers/graphql';
@@ -135,5 +136,19 @@ describe('plans.plan_contract and its reader', () => {
       quota_scope: 'CREDENTIAL',
     });
     expect(await readPlanChangeContract(plans.orm.em.fork(), '00000000-0000-4000-8000-000000000000')).toBeNull();
+  });
+
+  it('publishes staged rollouts (with the candidate limits) and their cohorts with the columns the provider reads', async () => {
+    const columns = async (view: string) =>
+      (
+        await plans.orm.em
+          .getConnection()
+          .execute<{ column_name: string }[]>(
+            `select column_name from information_schema.columns where table_schema = 'plans' and table_name = ? order by ordinal_position`,
+            [view],
+          )
+      ).map((row) => row.column_name);
+    expect(await columns('plan_rollout_contract')).toEqual(PLAN_ROLLOUT_CONTRACT_COLUMNS);
+    expect(await columns('plan_rollout_member_contract')).toEqual([...PLAN_ROLLOUT_MEMBER_CONTRACT_COLUMNS]);
   });
 });

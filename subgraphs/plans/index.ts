@@ -3,6 +3,8 @@ import { buildFederatedSchema } from '../../common/federation';
 import { Plan } from './entities/plan';
 import { PlanVersion } from './entities/plan-version';
 import { PlanChangeRequest } from './entities/plan-change-request';
+import { PlanRollout, PlanRolloutMember, PlanRolloutStep } from './entities/plan-rollout';
+import { PlanChangeRequestRolloutResolver, PlanRolloutResolver, PlanRolloutsResolver } from './resolvers/plan-rollout.resolver';
 import { PlanChangeRequestResolver } from './resolvers/plan-change.resolver';
 import { plansJobs } from './jobs';
 import { migrations } from './migrations';
@@ -26,7 +28,7 @@ import {
  */
 export const plansSubgraph: SubgraphModule = {
   name: 'plans',
-  entities: [Plan, PlanVersion, PlanChangeRequest],
+  entities: [Plan, PlanVersion, PlanChangeRequest, PlanRollout, PlanRolloutMember, PlanRolloutStep],
   migrations,
   buildSchema: () =>
     buildFederatedSchema({
@@ -36,6 +38,9 @@ export const plansSubgraph: SubgraphModule = {
         PlanVersionResolver,
         PlanSettingsResolver,
         PlanChangeRequestResolver,
+        PlanRolloutResolver,
+        PlanChangeRequestRolloutResolver,
+        PlanRolloutsResolver,
         ProductPlansResolver,
         CatalogPlansResolver,
       ],

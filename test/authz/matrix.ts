@@ -430,6 +430,13 @@ export const MATRIX: MatrixRow[] = [
     variables: (w) => ({ id: w.planMigration }),
   },
   {
+    operation: 'Query.planRollout',
+    who: 'portal admins',
+    cells: PORTAL_ADMIN_ONLY,
+    document: `query($id: ID!) { planRollout(id: $id) { id status } }`,
+    variables: (w) => ({ id: w.planRollout }),
+  },
+  {
     operation: 'Query.planMigrations',
     who: 'portal admins',
     cells: PORTAL_ADMIN_ONLY,
@@ -963,6 +970,14 @@ export const MATRIX: MatrixRow[] = [
     variables: (w) => ({ i: { id: w.planMigration, reason: '' } }),
   }),
   {
+    operation: 'Mutation.rollBackPlanRollout',
+    who: 'portal admins',
+    cells: PORTAL_ADMIN_ONLY,
+    // No reason: refused after authorization, nothing is rolled back.
+    document: mutation('rollBackPlanRollout', 'RollBackPlanRolloutInput'),
+    variables: (w) => ({ i: { id: w.planRollout, reason: '' } }),
+  },
+  {
     operation: 'Mutation.proposePlanChange',
     who: 'portal admins',
     cells: PORTAL_ADMIN_ONLY,
@@ -1386,6 +1401,14 @@ export const MATRIX: MatrixRow[] = [
     variables: (w) => ({ id: w.sharedProduct }),
     path: ['product', 'catalogs'],
     select: (catalogs, w) => catalogs?.filter((c: { id: string }) => c.id === w.privateCatalog),
+  },
+  {
+    operation: 'Plan.rollouts',
+    who: 'portal admins; null for everyone else (a PUBLIC plan)',
+    cells: cells(N, N, N, N, A, N),
+    document: `query($id: ID!) { plan(id: $id) { id rollouts { id } } }`,
+    variables: (w) => ({ id: w.publicPlan }),
+    path: ['plan', 'rollouts'],
   },
   {
     operation: 'Plan.sync',

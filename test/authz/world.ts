@@ -93,6 +93,8 @@ export interface WorldIds {
   decidedChangeRequest: string;
   /** PENDING plan change request proposed by the portal admin of the column (its own). */
   ownChangeRequest: string;
+  /** A ROLLED_BACK staged rollout of a quota change of `publicPlan` (rolling it back again changes nothing). */
+  planRollout: string;
   /** PREVIEW of a bulk migration of `plan`'s subscribers to `publicPlan` (nothing moved). */
   planMigration: string;
   /** Webhook endpoint of A (disabled, at a public address: nothing is ever sent). */
@@ -399,6 +401,32 @@ async function populate(platform: TestPlatform, tyk: TykTestServer): Promise<Wor
   const decidedChangeRequest = await propose(otherAdmin);
   await mutate('rejectPlanChange', 'RejectPlanChangeInput', { id: decidedChangeRequest, reason: 'Not now' }, 'changeRequest { id }', admin);
   const ownChangeRequest = await propose(admin);
+  // A staged rollout of a quota change of the public plan, rolled back at once (its keys keep the plan's limits).
+  const stagedChange = (
+    await mutate(
+      'proposePlanChange',
+      'ProposePlanChangeInput',
+      { id: publicPlan, changes: { quota: { requests: 2000, period: 'DAY' } }, reason: 'Authorization matrix' },
+      'changeRequest { id }',
+      otherAdmin,
+    )
+  ).changeRequest.id as string;
+  const planRollout = (
+    await mutate(
+      'approvePlanChange',
+      'ApprovePlanChangeInput',
+      { id: stagedChange, rollout: { stages: [50, 100], stageDurationSeconds: 3600 } },
+      'changeRequest { rollout { id } }',
+      admin,
+    )
+  ).changeRequest.rollout.id as string;
+  await mutate(
+    'rollBackPlanRollout',
+    'RollBackPlanRolloutInput',
+    { id: planRollout, reason: 'Authorization matrix' },
+    'rollout { id }',
+    admin,
+  );
   const planMigration = (
     await mutate(
       'migratePlanSubscribers',
@@ -498,6 +526,7 @@ async function populate(platform: TestPlatform, tyk: TykTestServer): Promise<Wor
       inviteeEmail,
       decidedChangeRequest,
       ownChangeRequest,
+      planRollout,
       planMigration,
     },
     async stop() {

@@ -23,7 +23,7 @@ import {
   rollBackPlanMigration,
   stagePercent,
 } from '../services/plan-migrations';
-import { averageLatency, errorRate } from '../services/staging';
+import { averageLatency, errorRate } from '../../../common/staging';
 import { developerMutation } from '../services/profile';
 import {
   MigratePlanSubscribersInput,

@@ -6,7 +6,7 @@ import { idempotencyKeyDescription } from '../../../common/idempotency';
 import { Credential } from '../entities/credential';
 import { Organization } from '../entities/organization';
 import { PlanMigration, PlanMigrationItemStatus, PlanMigrationStatus, PlanMigrationStepAction } from '../entities/plan-migration';
-import { MAX_STAGE_SECONDS, MAX_STAGES, MIN_STAGE_SECONDS, STAGING_DEFAULTS } from '../services/staging';
+import { MAX_STAGE_SECONDS, MAX_STAGES, MIN_STAGE_SECONDS, STAGING_DEFAULTS } from '../../../common/staging';
 
 @InputType({
   description:

@@ -29,7 +29,7 @@ import {
 import { moveCredentialToPlan } from './credentials';
 import { emitAccessEvent } from './events';
 import { checkReason } from './validation';
-import { cohortBucket, judgeStage, STAGING_DEFAULTS, stagingProblems, type Figures, type StagingInput } from './staging';
+import { cohortBucket, judgeStage, STAGING_DEFAULTS, stagingProblems, type Figures, type StagingInput } from '../../../common/staging';
 
 /** The most credentials one migration covers (larger plans: migrate in several runs, e.g. after a first one completed). */
 export const MAX_MIGRATION_CREDENTIALS = 5000;

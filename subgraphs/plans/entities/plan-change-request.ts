@@ -8,6 +8,8 @@ export enum PlanChangeRequestStatus {
   APPROVED = 'APPROVED',
   REJECTED = 'REJECTED',
   SUPERSEDED = 'SUPERSEDED',
+  ROLLING_OUT = 'ROLLING_OUT',
+  ROLLED_BACK = 'ROLLED_BACK',
 }
 
 registerEnumType(PlanChangeRequestStatus, {
@@ -18,6 +20,13 @@ registerEnumType(PlanChangeRequestStatus, {
     APPROVED: { description: 'Approved and applied as a new plan version (`appliedVersion`).' },
     REJECTED: { description: 'Rejected by another portal admin (`decisionReason` says why); nothing changed.' },
     SUPERSEDED: { description: 'The plan changed (or was deleted) after the proposal, so it can no longer be applied: propose it again.' },
+    ROLLING_OUT: {
+      description:
+        'Approved with a staged rollout (`rollout`): a growing share of the plan’s credentials has the new limits; the plan changes (APPROVED) once every stage was healthy.',
+    },
+    ROLLED_BACK: {
+      description: 'Approved with a staged rollout that was rolled back (`decisionReason` says why); the plan did not change.',
+    },
   },
 });
 
@@ -74,7 +83,7 @@ export class PlanChangeRequest {
   @Property({ type: 'text' })
   reason!: string;
 
-  @Field(() => PlanChangeRequestStatus, { description: 'PENDING, APPROVED, REJECTED or SUPERSEDED.' })
+  @Field(() => PlanChangeRequestStatus, { description: 'PENDING, APPROVED, REJECTED, SUPERSEDED, ROLLING_OUT or ROLLED_BACK.' })
   @Enum({ items: () => PlanChangeRequestStatus })
   status: PlanChangeRequestStatus = PlanChangeRequestStatus.PENDING;
 
@@ -89,7 +98,10 @@ export class PlanChangeRequest {
   @Property({ type: 'timestamptz', nullable: true })
   decidedAt: Date | null = null;
 
-  @Field(() => String, { nullable: true, description: 'Why it was rejected (the approver’s reason) or superseded; null otherwise.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Why it was rejected (the approver’s reason), superseded or rolled back; null otherwise.',
+  })
   @Property({ type: 'text', nullable: true })
   decisionReason: string | null = null;
 

@@ -3,6 +3,7 @@ import { planChangeApproval } from '../../../common/config';
 import { JOB_TASKS } from '../../../common/jobs';
 import type { JobRuntime } from '../../../common/server';
 import { importPlanHandler } from './import-policy';
+import { evaluatePlanRollout } from './rollout';
 
 /** Job handlers of the plans subgraph (graphile-worker). Each is idempotent. */
 export function plansJobs(runtime: JobRuntime): TaskList {
@@ -10,5 +11,6 @@ export function plansJobs(runtime: JobRuntime): TaskList {
   planChangeApproval(runtime.env);
   return {
     [JOB_TASKS.importPlan]: importPlanHandler(runtime),
+    [JOB_TASKS.evaluatePlanRollout]: (payload) => evaluatePlanRollout(runtime, payload),
   };
 }

@@ -7,6 +7,7 @@ import { Migration20261208120000 } from './Migration20261208120000';
 import { Migration20261212000000 } from './Migration20261212000000';
 import { Migration20261212090000 } from './Migration20261212090000';
 import { Migration20261214000000 } from './Migration20261214000000';
+import { Migration20261216000000 } from './Migration20261216000000';
 
 /** Applied in order; append new migrations, never edit applied ones. */
 export const migrations: MigrationObject[] = [
@@ -18,4 +19,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261212000000', class: Migration20261212000000 },
   { name: 'Migration20261212090000', class: Migration20261212090000 },
   { name: 'Migration20261214000000', class: Migration20261214000000 },
+  { name: 'Migration20261216000000', class: Migration20261216000000 },
 ];

@@ -83,7 +83,7 @@ export class PlanChangeRequestResolver {
 
   @Mutation(() => ApprovePlanChangePayload, {
     description:
-      'Applies a PENDING change request as a new plan version (action UPDATED, `changedBy` = the proposer, `approvedBy` = you) and enqueues the provider sync. Only a portal admin other than the proposer (SELF_APPROVAL_FORBIDDEN). When the plan changed since the proposal (or was deleted) nothing is applied: the request becomes SUPERSEDED and the error is VERSION_CONFLICT (NOT_FOUND for a deleted plan). Portal admins only.',
+      'Applies a PENDING change request as a new plan version (action UPDATED, `changedBy` = the proposer, `approvedBy` = you) and enqueues the provider sync. Only a portal admin other than the proposer (SELF_APPROVAL_FORBIDDEN). When the plan changed since the proposal (or was deleted) nothing is applied: the request becomes SUPERSEDED and the error is VERSION_CONFLICT (NOT_FOUND for a deleted plan). With `rollout` a change of limits is not applied yet: the request is ROLLING_OUT and its `rollout` gives the new limits to a growing, deterministic share of the plan’s credentials (their Tyk keys get a candidate policy, counters kept), judges each stage from usage against the rest, and widens until the change is applied as a new version (PLAN_ROLLOUT_COMPLETED) or rolls back automatically (PLAN_ROLLOUT_ROLLED_BACK); audited. Portal admins only.',
   })
   async approvePlanChange(
     @Arg('input', () => ApprovePlanChangeInput, { description: 'The request.' }) input: ApprovePlanChangeInput,

@@ -29,6 +29,8 @@ import { MAX_REASON } from './limits';
 import { applySettings, diffSettings, normalizeSettings, type PlanSettingsData, type SettingChange } from './settings';
 import { validateSettings, type SettingsInput } from './validation';
 import { recordWebhookEvent } from '../../../common/webhooks';
+import { stagingProblems, type StagingInput } from '../../../common/staging';
+import { normalizeRollout, startRollout } from './plan-rollouts';
 
 /** Unique-constraint violations `runMutation` reports for an approval. */
 export const APPROVAL_NAME_TAKEN = {
@@ -47,15 +49,18 @@ export interface ProposePlanChangeCommand {
   idempotencyKey?: string | null;
 }
 
-/** `approvePlanChange`: the request. */
+/** `approvePlanChange`: the request, and optionally a staged rollout instead of applying it at once. */
 export interface ApprovePlanChangeCommand {
   id: string;
+  rollout?: StagingInput | null;
   idempotencyKey?: string | null;
 }
 
 /** `rejectPlanChange`: the request and why. */
-export interface RejectPlanChangeCommand extends ApprovePlanChangeCommand {
+export interface RejectPlanChangeCommand {
+  id: string;
   reason: string;
+  idempotencyKey?: string | null;
 }
 
 /** A proposal as stored, read back in one fixed shape (jsonb reorders object keys). */
@@ -199,9 +204,16 @@ export async function proposePlanChange({ em, now }: Ops, subject: string, input
 }
 
 /** `approvePlanChange`: applies a PENDING request as a new plan version, or supersedes it when the plan moved on. */
-export async function approvePlanChange({ em, now }: Ops, subject: string, input: ApprovePlanChangeCommand): Promise<ApproveResult> {
+export async function approvePlanChange(ops: Ops, subject: string, input: ApprovePlanChangeCommand): Promise<ApproveResult> {
+  const { em, now } = ops;
+  const v = new Validation();
+  if (input.rollout) for (const problem of stagingProblems(input.rollout)) v.fail(`input.rollout.${problem.field}`, problem.message);
+  checkIdempotencyKey(v, input.idempotencyKey);
+  v.done();
+  const rollout = input.rollout ? normalizeRollout(input.rollout) : null;
   const idempotency = idempotentCall('plans', subject, 'approvePlanChange', input.idempotencyKey, {
     id: input.id.trim().toLowerCase(),
+    ...(rollout ? { rollout } : {}),
   });
   return runIdempotent<ApproveResult>(em, idempotency, now, {
     replay: async (first) => {
@@ -231,33 +243,52 @@ export async function approvePlanChange({ em, now }: Ops, subject: string, input
           : userError('NOT_FOUND', 'input.id', 'The plan was deleted since this change was proposed: the request is SUPERSEDED now.');
         return { changeRequest: request, plan: null, errors: [error] };
       }
-      const change = readProposal(request.proposedJson);
-      const { before, after } = await afterChange(em, plan, change, 'input.id');
-      applySettings(plan, change.settings);
-      if (after.status !== plan.status) {
-        if (after.status === PlanStatus.PUBLISHED) {
-          plan.publishedAt = now;
-          plan.archivedAt = null;
-        } else if (after.status === PlanStatus.ARCHIVED) {
-          plan.archivedAt = now;
-        }
-        plan.status = after.status;
+      if (rollout) {
+        await startRollout(ops, subject, request, plan, rollout);
+        return { changeRequest: request, plan };
       }
-      plan.version += 1;
-      request.status = PlanChangeRequestStatus.APPROVED;
-      request.decidedBy = subject;
-      request.decidedAt = now;
-      request.appliedVersion = plan.version;
-      await em.flush();
-      await recordChange(em, plan, PlanChangeAction.UPDATED, before, { changedBy: request.proposedBy, approvedBy: subject });
-      await recordWebhookEvent(em, {
-        type: 'PLAN_CHANGE_APPROVED',
-        organizationId: null,
-        occurredAt: now,
-        data: { planChangeRequestId: request.id, planId: plan.id, approvedBy: subject, version: plan.version },
-      });
+      await applyChange(ops, request, plan, subject, 'input.id');
       return { changeRequest: request, plan };
     },
+  });
+}
+
+/**
+ * Applies a change request to its (locked) plan as a new version approved by `approvedBy`: the
+ * request ends APPROVED, the version is recorded (with the provider sync) and PLAN_CHANGE_APPROVED
+ * recorded. The caller has checked that the plan is still at the request's base version.
+ */
+export async function applyChange(
+  { em, now }: Ops,
+  request: PlanChangeRequest,
+  plan: Plan,
+  approvedBy: string,
+  field: string,
+): Promise<void> {
+  const change = readProposal(request.proposedJson);
+  const { before, after } = await afterChange(em, plan, change, field);
+  applySettings(plan, change.settings);
+  if (after.status !== plan.status) {
+    if (after.status === PlanStatus.PUBLISHED) {
+      plan.publishedAt = now;
+      plan.archivedAt = null;
+    } else if (after.status === PlanStatus.ARCHIVED) {
+      plan.archivedAt = now;
+    }
+    plan.status = after.status;
+  }
+  plan.version += 1;
+  request.status = PlanChangeRequestStatus.APPROVED;
+  request.decidedBy = approvedBy;
+  request.decidedAt = now;
+  request.appliedVersion = plan.version;
+  await em.flush();
+  await recordChange(em, plan, PlanChangeAction.UPDATED, before, { changedBy: request.proposedBy, approvedBy });
+  await recordWebhookEvent(em, {
+    type: 'PLAN_CHANGE_APPROVED',
+    organizationId: null,
+    occurredAt: now,
+    data: { planChangeRequestId: request.id, planId: plan.id, approvedBy, version: plan.version },
   });
 }
 

@@ -13,6 +13,7 @@ import { providerSettings, type SyncDeps } from '../services/deps';
 import { syncKey, revokeKey } from '../services/key-sync';
 import { registerClient, REGISTER_CLIENT_TASK, revokeClient } from '../services/client-registration';
 import { syncPolicy } from '../services/policy-sync';
+import { syncPlanRollout } from '../services/rollout-sync';
 import { runProviderSync } from '../services/provider-sync';
 import { SYNC_API_SCOPES_TASK, syncApiScopes } from '../services/scope-sync';
 import { withJobAttempt } from '../tyk/audited-client';
@@ -43,6 +44,7 @@ export function providerJobs(runtime: JobRuntime): TaskList {
   };
   return {
     [JOB_TASKS.syncPlan]: withId(JOB_TASKS.syncPlan, 'planId', (id) => syncPolicy(deps, LinkKind.PLAN, id)),
+    [JOB_TASKS.syncPlanRollout]: withId(JOB_TASKS.syncPlanRollout, 'planId', (id) => syncPlanRollout(deps, id)),
     [JOB_TASKS.syncProduct]: withId(JOB_TASKS.syncProduct, 'productId', (id) => syncPolicy(deps, LinkKind.PRODUCT, id)),
     [JOB_TASKS.issueKey]: withId(JOB_TASKS.issueKey, 'credentialId', (id) => syncKey(deps, id)),
     [JOB_TASKS.updateKeyPolicies]: withId(JOB_TASKS.updateKeyPolicies, 'credentialId', (id) => syncKey(deps, id)),

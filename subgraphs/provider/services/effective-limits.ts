@@ -29,7 +29,8 @@ import {
   LiveKeyUnavailableReason,
 } from '../resolvers/effective-limits.types';
 import { createTykClient } from '../tyk/client';
-import { boostPolicyId, QUOTA_SCOPE_PATTERNS, planPolicyId, productPolicyId, type PlanContractRow } from '../tyk/bodies';
+import { boostPolicyId, QUOTA_SCOPE_PATTERNS, planPolicyId, productPolicyId, rolloutPolicyId, type PlanContractRow } from '../tyk/bodies';
+import { readCredentialRollout } from '../../../common/contracts/plan-rollouts';
 import { ProviderError } from '../tyk/errors';
 import type { TykSession } from '../tyk/types';
 import { healthRecorder } from './deps';
@@ -259,12 +260,25 @@ export async function effectiveLimitsOf(context: SubgraphContext, credentialId: 
   const credential = await credentialOf(context, id);
   if (!credential || !(await mayRead(context, credential.organization_id))) return null;
 
-  const [plan, productRows, planLink, boosts] = await Promise.all([
+  const [planRow, productRows, planLink, boosts, rollout] = await Promise.all([
     planOf(context, credential.plan_id),
     Promise.all(credential.product_ids.map((productId) => productOf(context, productId))),
     linkOf(context, LinkKind.PLAN, credential.plan_id),
     boostsOf(context, id),
+    readCredentialRollout(context.em, credential.plan_id, id),
   ]);
+  // In the cohort of a RUNNING staged change of the plan: the key has the candidate policy (the change's limits) instead.
+  const plan: PlanContractRow | null =
+    planRow && rollout
+      ? {
+          ...planRow,
+          quota_requests: rollout.quota_requests,
+          quota_period_seconds: rollout.quota_period_seconds,
+          rate_requests: rollout.rate_requests,
+          rate_per_seconds: rollout.rate_per_seconds,
+          quota_scope: rollout.quota_scope,
+        }
+      : planRow;
   const products = new Map(productRows.filter((p): p is ProductContractRow => p !== null).map((p) => [p.id, p]));
   const productLinks = await Promise.all(credential.product_ids.map((productId) => linkOf(context, LinkKind.PRODUCT, productId)));
 
@@ -297,11 +311,13 @@ export async function effectiveLimitsOf(context: SubgraphContext, credentialId: 
     });
   }
   policy({
-    policyId: planLink?.policyId ?? planPolicyId(credential.plan_id),
+    policyId: rollout ? rolloutPolicyId(rollout.rollout_id) : (planLink?.policyId ?? planPolicyId(credential.plan_id)),
     kind: AppliedPolicyKind.PLAN,
     subjectId: credential.plan_id,
     productId: null,
-    sets: planSets(plan),
+    sets: rollout
+      ? `${planSets(plan)} (the candidate limits of staged change ${rollout.change_request_id}, at ${rollout.current_percent} % of the plan’s credentials)`
+      : planSets(plan),
   });
   for (const boost of boosts) {
     const raises = [

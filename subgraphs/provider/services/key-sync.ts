@@ -18,7 +18,17 @@ import { CredentialKey, KeyStatus } from '../entities/credential-key';
 import { LinkKind } from '../entities/policy-link';
 import { Provider } from '../entities/provider';
 import { SyncStatus } from '../entities/sync-state';
-import { BOOST_POLICY_ID, boostPolicy, keySession, policyDifferences, RULES_POLICY_ID, type CredentialContractRow } from '../tyk/bodies';
+import {
+  BOOST_POLICY_ID,
+  boostPolicy,
+  keySession,
+  policyDifferences,
+  ROLLOUT_POLICY_ID,
+  rolloutPolicy,
+  RULES_POLICY_ID,
+  type CredentialContractRow,
+} from '../tyk/bodies';
+import { readCredentialRollout } from '../../../common/contracts/plan-rollouts';
 import type { TykClient } from '../tyk/client';
 import { appendProviderAudits, type AuditTrail } from '../tyk/audited-client';
 import { clientFor, lock, SyncConflict, targetOf, type SyncDeps } from './deps';
@@ -239,11 +249,22 @@ export async function syncKey(deps: SyncDeps, credentialId: string): Promise<voi
       const client = clientFor(provider, deps, audits);
       // Product policies, the plan's endpoint-rule restriction policies for those products (premium
       // endpoints: Tyk merges them into the product's access right), then the plan policy.
-      const policyIds = [
-        ...products.map((p) => p!.policyId),
-        ...keyRulePolicyIds(await readPlan(tx, credential.plan_id), credential.product_ids),
-        plan!.policyId,
-      ];
+      const planRow = await readPlan(tx, credential.plan_id);
+      const policyIds = [...products.map((p) => p!.policyId), ...keyRulePolicyIds(planRow, credential.product_ids), plan!.policyId];
+      // A staged change of the plan whose cohort holds this credential: the candidate policy (the
+      // change's limits) takes the plan policy's place, written before the key uses it.
+      const rollout = planRow ? await readCredentialRollout(tx, credential.plan_id, credentialId) : null;
+      if (rollout && planRow) {
+        const desired = rolloutPolicy(planRow, rollout, targetOf(provider));
+        const current = await client.getPolicy(desired.id);
+        if (!current || policyDifferences(current, desired).length) {
+          if (current?._id) desired._id = current._id;
+          if (current) await client.updatePolicy(desired);
+          else await client.createPolicy(desired);
+          await client.reload();
+        }
+        policyIds[policyIds.lastIndexOf(plan!.policyId)] = desired.id;
+      }
       // ACTIVE quota boosts: one consumption-limit policy each, applied after the plan's (Tyk
       // takes the highest quota and rate of the key's policies), written before the key uses it.
       const boosts = (await readActiveBoosts(tx, [credentialId])).get(credentialId) ?? [];
@@ -316,7 +337,17 @@ export async function syncKey(deps: SyncDeps, credentialId: string): Promise<voi
       const previousProducts = row?.productIds ?? [];
       // Restriction policies of a dropped endpoint rule stay while a key uses them: this key just let go.
       const droppedRules = (row?.policyIds ?? []).some((id) => RULES_POLICY_ID.test(id) && !policyIds.includes(id));
+      // A candidate policy this key let go of: deleted by the plan's rollout sync once no key uses it.
+      const droppedCandidate = (row?.policyIds ?? []).some((id) => ROLLOUT_POLICY_ID.test(id) && !policyIds.includes(id));
       record(tx, credentialId, row, now, { status: SyncStatus.SYNCED, error: null }, patch);
+      if (droppedCandidate) {
+        await enqueueJob(
+          tx,
+          JOB_TASKS.syncPlanRollout,
+          { planId: previousPlan ?? credential.plan_id },
+          { jobKey: `plan-rollout:${previousPlan ?? credential.plan_id}` },
+        );
+      }
       // Policies this key no longer uses may now be deletable (archived plans/products, dropped rules):
       // the plan's or product's sync deletes them once no live key uses them.
       await enqueueCleanup(

@@ -26,6 +26,7 @@ import { Provider } from '../entities/provider';
 import { SyncStatus } from '../entities/sync-state';
 import {
   BOOST_POLICY_ID,
+  ROLLOUT_POLICY_ID,
   carriesTags,
   classifyPolicy,
   planPolicy,
@@ -143,6 +144,7 @@ export async function runProviderSync(deps: SyncDeps, providerId: string): Promi
     const candidates = [...byId.values()].filter((p) => {
       if (!carriesTags(p, provider.policyTags) || classifyPolicy(p) === null || portalPolicyIds.has(p.id)) return false;
       if (BOOST_POLICY_ID.test(p.id)) return false; // a quota boost's, written and deleted with its key
+      if (ROLLOUT_POLICY_ID.test(p.id)) return false; // a staged plan change's, written with its keys, deleted by the rollout sync
       if (PORTAL_ID_PREFIX.test(p.id)) {
         // Named like a portal-first policy but linked to nothing here (another installation's?): never imported.
         deps.log.warn({ providerId, policyId: p.id }, 'policy named like a portal-owned one but unknown here: not imported');

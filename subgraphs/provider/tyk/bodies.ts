@@ -207,6 +207,36 @@ export function productWantsPolicy(product: ProductContractRow | null): product 
   return product !== null && product.status !== 'ARCHIVED';
 }
 
+/** The candidate policy of a staged plan-change rollout: `pg-rollout-<rollout uuid hex>`. */
+export function rolloutPolicyId(rolloutId: string): string {
+  return `pg-rollout-${rolloutId.replace(/-/g, '').toLowerCase()}`;
+}
+
+export const ROLLOUT_POLICY_ID = /^pg-rollout-[0-9a-f]{32}$/;
+
+/** The candidate limits of a rollout (`plans.plan_rollout_contract`). */
+export type RolloutLimits = Pick<
+  PlanContractRow,
+  'quota_requests' | 'quota_period_seconds' | 'rate_requests' | 'rate_per_seconds' | 'quota_scope'
+> & { rollout_id: string };
+
+/**
+ * The candidate policy of a rollout: the plan's policy with the change's limits, under its own id,
+ * for the keys of the rollout's cohort (in place of the plan's policy: counters are kept).
+ */
+export function rolloutPolicy(plan: PlanContractRow, rollout: RolloutLimits, target: PolicyTarget): TykPolicy {
+  const candidate: PlanContractRow = {
+    ...plan,
+    name: `${plan.name} (staged change)`,
+    quota_requests: rollout.quota_requests,
+    quota_period_seconds: rollout.quota_period_seconds,
+    rate_requests: rollout.rate_requests,
+    rate_per_seconds: rollout.rate_per_seconds,
+    quota_scope: rollout.quota_scope,
+  };
+  return planPolicy(candidate, target, rolloutPolicyId(rollout.rollout_id));
+}
+
 /** The consumption-limit policy of a plan. */
 export function planPolicy(plan: PlanContractRow, target: PolicyTarget, policyId = planPolicyId(plan.id)): TykPolicy {
   const metadata: Record<string, unknown> = { ...(plan.credential_metadata ?? {}) };

@@ -1,7 +1,9 @@
 /**
- * The rules of a staged plan migration, free of I/O: who is in which stage (a deterministic
- * cohort) and how a stage is judged from the figures of the credentials moved (the cohort) and of
- * those still under the source plan (the rest), over the stage's observation window.
+ * The rules of a staged change, free of I/O, shared by the developers subgraph's staged plan
+ * migrations and the plans subgraph's staged plan-change rollouts: who is in which stage (a
+ * deterministic cohort) and how a stage is judged from the figures of the credentials the change
+ * reached (the cohort: moved, or on the candidate limits) and of the others (the rest), over the
+ * stage's observation window.
  */
 import { createHash } from 'node:crypto';
 
@@ -59,10 +61,11 @@ export function averageLatency(f: Figures): number {
  * - either figure above `HEALTHY_SHARE` of its margin: HOLD, and after `MAX_HOLDS` holds ROLL_BACK
  *   (a stage that stays close to a threshold is not widened);
  * - otherwise WIDEN.
+ * `cohortName` names the cohort in the reasons ("moved" credentials of a migration).
  */
-export function judgeStage(cohort: Figures, rest: Figures, t: Thresholds, holds: number): Verdict {
+export function judgeStage(cohort: Figures, rest: Figures, t: Thresholds, holds: number, cohortName = 'moved'): Verdict {
   const summary = (): string =>
-    `moved: ${cohort.requests} requests, ${pct(errorRate(cohort))} % 5xx, ${pct(averageLatency(cohort))} ms average; ` +
+    `${cohortName}: ${cohort.requests} requests, ${pct(errorRate(cohort))} % 5xx, ${pct(averageLatency(cohort))} ms average; ` +
     `rest: ${rest.requests} requests, ${pct(errorRate(rest))} % 5xx, ${pct(averageLatency(rest))} ms average`;
   if (cohort.requests < t.minRequests || rest.requests < t.minRequests) {
     if (holds >= MAX_HOLDS) {
@@ -76,13 +79,13 @@ export function judgeStage(cohort: Figures, rest: Figures, t: Thresholds, holds:
   if (delta > t.maxErrorRateDeltaPercent) {
     return {
       action: 'ROLL_BACK',
-      reason: `The moved credentials’ 5xx share is ${pct(delta)} points above the rest’s (at most ${t.maxErrorRateDeltaPercent}; ${summary()}).`,
+      reason: `The ${cohortName} credentials’ 5xx share is ${pct(delta)} points above the rest’s (at most ${t.maxErrorRateDeltaPercent}; ${summary()}).`,
     };
   }
   if (ratio > t.maxLatencyRatioPercent) {
     return {
       action: 'ROLL_BACK',
-      reason: `The moved credentials’ average latency is ${pct(ratio)} % of the rest’s (at most ${t.maxLatencyRatioPercent} %; ${summary()}).`,
+      reason: `The ${cohortName} credentials’ average latency is ${pct(ratio)} % of the rest’s (at most ${t.maxLatencyRatioPercent} %; ${summary()}).`,
     };
   }
   const close = delta > t.maxErrorRateDeltaPercent * HEALTHY_SHARE || ratio - 100 > (t.maxLatencyRatioPercent - 100) * HEALTHY_SHARE;
