@@ -104,6 +104,8 @@ export type ApprovePlanChangeInput = {
   id: string | number;
   /** Makes a retry safe (1–128 printable ASCII characters without spaces, e.g. a UUID you generate per request). Within 24 hours, the same key from the same caller (token subject) with the same input returns the first result — the same change request and plan, as they are now (a SUPERSEDED answer stores no key) — instead of a conflict or a second effect; with other input it is IDEMPOTENCY_KEY_REUSED. Keys are scoped per caller and mutation. A concurrent retry waits for the first call. A call that failed stored nothing: its retry runs again. Covered mutations: `createOrganization`, `requestOrganization`, `createTeam`, `createApp`, `requestAccess`, `approveAccessRequest`, `rejectAccessRequest`, `rotateCredential`, `createProduct`, `createCatalog`, `createPlan`, `proposePlanChange`, `approvePlanChange`, `rejectPlanChange`, `inviteMember`, `approveOrganization`, `rejectOrganization`, `registerProvider`, `grantQuotaBoost`, `acceptUpgradeOffer`, `migratePlanSubscribers`. */
   idempotencyKey?: string | null | undefined;
+  /** Roll the change out in stages (only changes of nothing but quota, rateLimit and quotaScope: NOT_STAGEABLE otherwise; one running rollout per plan: PLAN_ROLLOUT_RUNNING). The request is ROLLING_OUT and the plan keeps its version until the rollout completes. Omit to apply the change now. */
+  rollout?: PlanRolloutInput | null | undefined;
 };
 
 /** What an ORG_ADMIN may grant as a temporary quota boost on a credential under the plan (`grantQuotaBoost`). Set it to null so that only portal admins grant boosts. */
@@ -242,6 +244,10 @@ export type PlanChangeRequestStatus =
   | 'PENDING'
   /** Rejected by another portal admin (`decisionReason` says why); nothing changed. */
   | 'REJECTED'
+  /** Approved with a staged rollout that was rolled back (`decisionReason` says why); the plan did not change. */
+  | 'ROLLED_BACK'
+  /** Approved with a staged rollout (`rollout`): a growing share of the plan’s credentials has the new limits; the plan changes (APPROVED) once every stage was healthy. */
+  | 'ROLLING_OUT'
   /** The plan changed (or was deleted) after the proposal, so it can no longer be applied: propose it again. */
   | 'SUPERSEDED';
 
@@ -299,6 +305,20 @@ export type PlanImpactRateLimitInput = {
   perSeconds: number;
   /** Requests allowed per window, 1–1,000,000,000. */
   requests: number;
+};
+
+/** Roll a change of limits out in stages instead of applying it at once: each stage gives the new limits to a larger, deterministic share of the plan’s credentials (by a hash of the rollout and credential ids), then, after `stageDurationSeconds`, compares them with the rest (5xx share and average latency, from usage) and widens, holds or rolls back. */
+export type PlanRolloutInput = {
+  /** Roll back when the cohort’s 5xx share exceeds the rest’s by more than this many percentage points (0–100, default 2). */
+  maxErrorRateDeltaPercent?: number | null | undefined;
+  /** Roll back when the cohort’s average latency exceeds this percentage of the rest’s (100–10000, default 150). */
+  maxLatencyRatioPercent?: number | null | undefined;
+  /** Requests each side needs in a stage’s window before they are compared (1–1000000, default 100); with fewer the stage is held, and widened after 3 holds. */
+  minRequests?: number | null | undefined;
+  /** How long each stage is observed before it is judged: 60–604800 seconds. */
+  stageDurationSeconds: number;
+  /** Cumulative percentages of the plan’s credentials, increasing, the last 100 (1–10 stages), e.g. [10, 50, 100]. When the stage before 100 is healthy the change is applied to the plan. */
+  stages: Array<number>;
 };
 
 /** Lifecycle of a plan. Only PUBLISHED plans are shown to developers (through the catalogs the plan is in). State machine: DRAFT → PUBLISHED (`publishPlan`, needs at least one catalog); DRAFT → ARCHIVED and PUBLISHED → ARCHIVED (`archivePlan`); ARCHIVED → PUBLISHED (`publishPlan`, re-publishing). Publishing a PUBLISHED plan or archiving an ARCHIVED one is refused with INVALID_TRANSITION, and so is changing the settings of an ARCHIVED plan (`updatePlan`, `rollbackPlan`): re-publish it first. Only plans that were never published may be deleted (`deletePlan`); the others are archived instead (ARCHIVE_INSTEAD). */
