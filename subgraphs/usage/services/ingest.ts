@@ -27,13 +27,13 @@ import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { Clock } from '../../../common/clock';
 import type { Logger } from '../../../common/logger';
 import type { PgPubSub } from '../../../common/pubsub';
-import { attribute } from '../contracts/attribution';
+import { readBatchContext } from '../contracts/attribution';
 import { daysOf, ensurePartitions, forgetKnownPartitions, isMissingPartition } from '../data/partitions';
-import { applyQuotaWindows, countersOf } from '../data/quota-windows';
-import { upsertRollups } from '../data/rollups';
-import { storeRawRecords } from '../data/raw-records';
+import { applyQuotaWindows, countersOf, prefetchCounterStates, type CounterStateRow } from '../data/quota-windows';
+import { rollupWrite } from '../data/rollups';
+import { newestStoredPart, storeRawRecords } from '../data/raw-records';
 import { parseRecord, type UsageRecord } from './records';
-import { bulk } from '../../../common/sql';
+import { bulk, bulkWrites } from '../../../common/sql';
 import { insertQuotaWarnings } from './quota-warnings';
 import { paceWarnings } from '../data/alert-policy';
 import { enqueueUpgradeChecks } from './upgrade-checks';
@@ -184,28 +184,48 @@ async function writeBatch(
   options: IngestOptions,
   watch: Stopwatch,
 ): Promise<Omit<IngestResult, 'commitIssuedAt' | 'committedAt' | 'timingsMs'>> {
-  await bulk(tx, `select pg_advisory_xact_lock(hashtext(?))`, [INGEST_LOCK]);
-  watch.lap('lock');
+  watch.lap('begin');
   if (!records.length) {
+    await bulk(tx, `select pg_advisory_xact_lock(hashtext(?))`, [INGEST_LOCK]);
+    watch.lap('lock');
     await options.afterWrite?.(tx);
     return { accepted: 0, duplicates: 0, unmatched: 0, rejected: [], warnings: 0 };
   }
-  const attribution = await attribute(tx, records);
-  const counters = await countersOf(tx, records, attribution);
+  // 1 statement: the lock, the keys, policy links, products, plans and alert rules of the batch.
+  const context = await readBatchContext(tx, records, INGEST_LOCK);
+  watch.lap('lock');
+  const { attribution } = context;
+  const counters = countersOf(attribution, context.plans);
+  // 1 statement, under the lock: the newest stored record in the batch's span, and the state of
+  // every quota counter the batch touches.
+  const newest = newestStoredPart(records);
+  const prefetch = prefetchCounterStates(records, counters);
+  const [state] = await bulk<{ newest: string | null; counters: CounterStateRow[] | null }>(
+    tx,
+    `select ${newest.sql} as newest, ${prefetch ? prefetch.part.sql : 'null::json'} as counters`,
+    [...newest.params, ...(prefetch?.part.params ?? [])],
+  );
   watch.lap('match');
 
   // Raw rows: only records that were not stored before are written, and only they count below.
-  const accepted = await storeRawRecords(tx, records, attribution, counters, () => watch.lap('check'));
+  const accepted = await storeRawRecords(tx, records, attribution, counters, state.newest, () => watch.lap('check'));
   watch.lap('raw');
   const duplicates = records.length - accepted.length;
   const unmatched = accepted.filter((r) => attribution.get(r)!.credentialId === null).length;
 
-  const outcomes = await applyQuotaWindows(deps, tx, accepted, counters);
+  const windows = await applyQuotaWindows(deps, tx, accepted, counters, context.alertRules, prefetch?.read(state.counters ?? []));
   watch.lap('windows');
-  await upsertRollups(tx, accepted, attribution, outcomes);
+  // 1 statement: the windows' and the rollups' upserts.
+  await bulkWrites(tx, [windows.write, rollupWrite(accepted, attribution, windows)]);
   watch.lap('rollups');
+  const outcomes = windows;
   const warnings = outcomes.warnings.length
-    ? await insertQuotaWarnings(tx, deps.pubsub, await paceWarnings(tx, outcomes.warnings, deps.clock.now()), deps.clock.now())
+    ? await insertQuotaWarnings(
+        tx,
+        deps.pubsub,
+        await paceWarnings(tx, outcomes.warnings, context.alertRules, deps.clock.now()),
+        deps.clock.now(),
+      )
     : [];
   await enqueueUpgradeChecks(tx, outcomes.warnings);
   await options.afterWrite?.(tx);
