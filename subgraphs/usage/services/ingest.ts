@@ -16,6 +16,10 @@ import { performance } from 'node:perf_hooks';
  * 4. Rollups (per credential, app, organization, product, plan; minute, hour, day) and quota
  *    windows are upserted, thresholds crossed in this batch raise warnings (`quota-warnings.ts`).
  *
+ * A batch of new traffic takes seven round trips: BEGIN; the lock with every contract read and the
+ * alert rules (one statement); the newest stored record and the counters' windows (one statement,
+ * after the lock); the COPY (two); the windows' and rollups' upserts (one statement); COMMIT.
+ *
  * The parts: `../data/partitions.ts` (day partitions), `../contracts/attribution.ts` (step 2),
  * `../data/raw-records.ts` (step 3), `../data/quota-windows.ts` (windows and warnings, whatever
  * order records arrive in), `../data/rollups.ts` (step 4).
@@ -66,7 +70,13 @@ export interface IngestResult {
   commitIssuedAt: string | null;
   /** When the commit was acknowledged to this process (ISO-8601, ms). */
   committedAt: string | null;
-  /** Where the time went, in ms: parse, lock (wait for other batches), match, check (records stored before), raw (COPY of the new ones), windows, rollups, warnings, commit. */
+  /**
+   * Where the time went, in ms: parse, partitions, begin (transaction start), lock (waiting for
+   * other batches, and the batch's keys, links, products, plans and alert rules: one statement),
+   * match (attribution, then the newest stored record in the span and the counters' windows: one
+   * statement), check (records stored before), raw (COPY of the new ones), windows (counting),
+   * rollups (the windows' and the rollups' upsert: one statement), warnings, commit.
+   */
   timingsMs: Record<string, number>;
 }
 
