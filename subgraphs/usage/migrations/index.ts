@@ -6,6 +6,7 @@ import { Migration20261212000000 } from './Migration20261212000000';
 import { Migration20261213000000 } from './Migration20261213000000';
 import { Migration20261214000000 } from './Migration20261214000000';
 import { Migration20261214010000 } from './Migration20261214010000';
+import { Migration20261220000000 } from './Migration20261220000000';
 
 /** Applied in order; append new migrations, never edit applied ones. */
 export const migrations: MigrationObject[] = [
@@ -16,4 +17,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261213000000', class: Migration20261213000000 },
   { name: 'Migration20261214000000', class: Migration20261214000000 },
   { name: 'Migration20261214010000', class: Migration20261214010000 },
+  { name: 'Migration20261220000000', class: Migration20261220000000 },
 ];
