@@ -223,12 +223,11 @@ async function writeBatch(
   const duplicates = records.length - accepted.length;
   const unmatched = accepted.filter((r) => attribution.get(r)!.credentialId === null).length;
 
-  const windows = await applyQuotaWindows(deps, tx, accepted, counters, context.alertRules, prefetch?.read(state.counters ?? []));
+  const outcomes = await applyQuotaWindows(deps, tx, accepted, counters, context.alertRules, prefetch?.read(state.counters ?? []));
   watch.lap('windows');
   // 1 statement: the windows' and the rollups' upserts.
-  await bulkWrites(tx, [windows.write, rollupWrite(accepted, attribution, windows)]);
+  await bulkWrites(tx, [outcomes.write, rollupWrite(accepted, attribution, outcomes)]);
   watch.lap('rollups');
-  const outcomes = windows;
   const warnings = outcomes.warnings.length
     ? await insertQuotaWarnings(
         tx,
