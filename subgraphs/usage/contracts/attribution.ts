@@ -3,7 +3,9 @@
  * `provider.credential_key_contract` (then `developers.credential_contract` for app and
  * organization), plans and products by their `pol-<policyId>` tags in
  * `provider.policy_link_contract` (the credential's own plan and products when tags are missing),
- * and the products that serve the record's API in `products.product_contract`.
+ * and the products that serve the record's API in `products.product_contract`. `readBatchContext`
+ * reads all of these, the plans records may count against (`plans.plan_contract`) and the
+ * organizations' alert rules in the statement that takes the ingest lock.
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { policyIdsOf, UNAUTHENTICATED_KEY, type UsageRecord } from '../services/records';
