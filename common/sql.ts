@@ -37,6 +37,31 @@ export async function bulk<T = Record<string, unknown>>(em: EntityManager, sql: 
   return result.rows;
 }
 
+/** A statement, or part of one, with its `?` parameters in order. */
+export interface SqlPart {
+  sql: string;
+  params: unknown[];
+}
+
+/**
+ * Runs data-modifying statements (`insert`, `update`, `delete` without `returning`) as ONE
+ * statement, one round trip: each in a `with` clause of its own. They run on one snapshot, so none
+ * may read or write a row another one writes (different tables, or disjoint rows).
+ */
+export async function bulkWrites(em: EntityManager, parts: readonly (SqlPart | null)[]): Promise<void> {
+  const list = parts.filter((part): part is SqlPart => part !== null);
+  if (!list.length) return;
+  if (list.length === 1) {
+    await bulk(em, list[0].sql, list[0].params);
+    return;
+  }
+  await bulk(
+    em,
+    `with ${list.map((part, i) => `w${i} as (${part.sql})`).join(',\n')}\nselect 1`,
+    list.flatMap((part) => part.params),
+  );
+}
+
 /** Runs SQL in the EntityManager's transaction (if any). */
 export function query<T = Record<string, unknown>>(em: EntityManager, sql: string, params: unknown[] = []): Promise<T[]> {
   return em.getConnection().execute<T[]>(sql, params, 'all', em.getTransactionContext());

@@ -279,7 +279,21 @@ async function postBatch(ctx: BenchContext, records: Record<string, unknown>[]):
   return { ms, body };
 }
 
-const PHASES = ['parse', 'partitions', 'lock', 'match', 'check', 'raw', 'windows', 'rollups', 'warnings', 'commit'];
+const PHASES = [
+  'receive',
+  'json',
+  'parse',
+  'partitions',
+  'begin',
+  'lock',
+  'match',
+  'check',
+  'raw',
+  'windows',
+  'rollups',
+  'warnings',
+  'commit',
+];
 
 const perSecond = (records: number, ms: number) => Math.round((records / ms) * 1000);
 

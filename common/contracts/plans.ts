@@ -81,6 +81,11 @@ const SELECT: Record<PlanContractColumn, string> = {
 /** Every column of the view, in the view's order. */
 export const PLAN_CONTRACT_COLUMNS = Object.keys(SELECT) as PlanContractColumn[];
 
+/** The select list of these columns (and `id`), for statements that read the view among others. */
+export function planContractSelectList(columns: readonly PlanContractColumn[]): string {
+  return [...new Set<PlanContractColumn>(['id', ...columns])].map((column) => SELECT[column]).join(', ');
+}
+
 /** The plans with these ids that exist, by id, with the columns asked for (and `id`). One SELECT. */
 export async function readPlanContracts<K extends PlanContractColumn>(
   em: EntityManager,
@@ -88,7 +93,7 @@ export async function readPlanContracts<K extends PlanContractColumn>(
   columns: readonly K[],
 ): Promise<Map<string, Pick<PlanContractRow, K | 'id'>>> {
   if (!ids.length) return new Map();
-  const list = [...new Set<PlanContractColumn>(['id', ...columns])].map((column) => SELECT[column]).join(', ');
+  const list = planContractSelectList(columns);
   const rows = await query<Pick<PlanContractRow, K | 'id'>>(em, `select ${list} from plans.plan_contract where id = any(?::uuid[])`, [
     pgArray([...new Set(ids)]),
   ]);

@@ -284,6 +284,61 @@ describe('usage ingest, quota and series (database)', () => {
       expect(await ok([...all].reverse())).toMatchObject({ accepted: 0, duplicates: 9 });
     });
 
+    it('a batch whose earliest record was stored before counts its new ones from the window they fall in, late ones too', async () => {
+      // The counter's state is read before the check for stored records, for the batch's earliest
+      // record; when that record turns out to be stored, the state is read again for the new ones.
+      const w = await world({ requests: 10, periodSeconds: 60 });
+      const start = day();
+      clock.set(new Date(start.getTime() + 80_000));
+      const at = (seconds: number) => analytics(w.credential, new Date(start.getTime() + seconds * 1000));
+      expect(await ok([at(0), at(70), at(75)])).toMatchObject({ accepted: 3, duplicates: 0 });
+      // 72 s is late (after the window of 70 s began, before its last record): it belongs to that window.
+      expect(await ok([at(0), at(72)])).toMatchObject({ accepted: 1, duplicates: 1 });
+      const windows = await db.query(
+        `select extract(epoch from window_start - $2::timestamptz)::int as start, used from usage.quota_window
+          where subject_id = $1 order by window_start`,
+        [w.credential.id, start.toISOString()],
+      );
+      expect(windows.rows).toEqual([
+        { start: 0, used: 1 },
+        { start: 70, used: 3 },
+      ]);
+      expect(await quotaOf(w.credential)).toMatchObject({ used: 3, limit: 10 });
+    });
+
+    it('takes five statements and a COPY per batch of new traffic, whatever its size and number of credentials', async () => {
+      const org = await fx.organization();
+      const plan = await fx.plan({ requests: 1_000_000 });
+      const product = await fx.product(['weather']);
+      const credentials: FixtureCredential[] = [];
+      for (let i = 0; i < 5; i++) credentials.push(await fx.credential(org.id, await fx.app(org.id), plan, [product]));
+      const start = day();
+      clock.set(new Date(start.getTime() + HOUR));
+      const knex = subgraph.orm.em.getConnection().getKnex();
+      const statements = async (records: unknown[]) => {
+        const seen: string[] = [];
+        const listener = (query: { sql: string }) => seen.push(query.sql);
+        knex.on('query', listener);
+        try {
+          expect(await ok(records)).toMatchObject({ accepted: records.length, duplicates: 0, rejected: [] });
+        } finally {
+          knex.off('query', listener);
+        }
+        return seen;
+      };
+      const batch = (from: number, n: number) =>
+        Array.from({ length: n }, (_, i) => analytics(credentials[i % credentials.length], new Date(start.getTime() + (from + i) * 10)));
+      await ok(batch(0, 5)); // the day's partition
+      const small = await statements(batch(100, 5));
+      const large = await statements(batch(1000, 500));
+      // BEGIN; lock + keys, links, products, plans, alert rules; newest stored + windows; the
+      // windows' and rollups' upsert; COMMIT (the COPY runs on the same connection, outside knex).
+      expect(small).toHaveLength(5);
+      expect(large.map((sql) => sql.slice(0, 12))).toEqual(small.map((sql) => sql.slice(0, 12)));
+      expect(small[1]).toMatch(/pg_advisory_xact_lock/);
+      expect(small[3]).toMatch(/insert into usage\.quota_window[\s\S]*insert into usage\.usage_rollup/);
+    });
+
     it('counts records with unknown keys as unmatched (and for their plan, when a pol- tag names it)', async () => {
       const w = await world();
       const start = day();

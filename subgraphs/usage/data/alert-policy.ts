@@ -11,19 +11,12 @@ import { NIL_UUID } from '../../../common/ids';
 import { bulk, pgArray } from '../../../common/sql';
 import { channelsOf, DEFAULT_QUOTA_ALERT_POLICY, type QuotaAlertChannel, type QuotaAlertPolicy } from '../services/quota-alert-thresholds';
 import type { RaiseQuotaWarningInput } from '../services/quota-warnings';
+import type { AlertRuleRow } from '../contracts/attribution';
 
 export type SuppressedReason = 'COOL_DOWN' | 'NOT_REARMED';
 
 /** A warning to store, with where it goes and, when held back, why. */
 export type PacedWarning = RaiseQuotaWarningInput & { channels: readonly QuotaAlertChannel[]; suppressedReason: SuppressedReason | null };
-
-interface PolicyRow {
-  organization_id: string;
-  app_id: string | null;
-  cool_down_seconds: number;
-  rearm_margin_percent: number;
-  channels: Record<string, QuotaAlertChannel[]>;
-}
 
 interface PreviousRow {
   g: number;
@@ -46,22 +39,26 @@ function counterOf(w: RaiseQuotaWarningInput): { scope: string; subjectId: strin
   return { scope: 'ORGANIZATION', subjectId: w.organizationId };
 }
 
-export async function paceWarnings(tx: EntityManager, warnings: readonly RaiseQuotaWarningInput[], now: Date): Promise<PacedWarning[]> {
+/**
+ * Pacing and channels of the warnings, under the alert rules of their organizations (`rules`: the
+ * rows the ingest read with its batch context; rows of other organizations are ignored).
+ */
+export async function paceWarnings(
+  tx: EntityManager,
+  warnings: readonly RaiseQuotaWarningInput[],
+  rules: readonly AlertRuleRow[],
+  now: Date,
+): Promise<PacedWarning[]> {
   if (!warnings.length) return [];
-  const organizations = [...new Set(warnings.map((w) => w.organizationId))];
-  const rows = await bulk<PolicyRow>(
-    tx,
-    `select organization_id::text as organization_id, app_id::text as app_id, cool_down_seconds, rearm_margin_percent, channels
-       from usage.quota_alert_rule where organization_id = any(?::uuid[])`,
-    [pgArray(organizations)],
-  );
   const policies = new Map<string, QuotaAlertPolicy>(
-    rows.map((row) => [
+    rules.map((row) => [
       `${row.organization_id}|${row.app_id ?? ''}`,
       {
         coolDownSeconds: row.cool_down_seconds,
         rearmMarginPercent: row.rearm_margin_percent,
-        channels: new Map(Object.entries(row.channels ?? {}).map(([threshold, channels]) => [Number(threshold), channels])),
+        channels: new Map(
+          Object.entries(row.channels ?? {}).map(([threshold, channels]) => [Number(threshold), channels as QuotaAlertChannel[]]),
+        ),
       },
     ]),
   );

@@ -11,21 +11,21 @@
  * that crossed the threshold (`used`), not the size of the batch that carried it.
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { readPlanContracts, type PlanContractRow } from '../../../common/contracts/plans';
 import { QuotaWarningKind } from '../entities/quota-warning';
 import { DEFAULT_QUOTA_ALERT_THRESHOLDS } from '../services/quota-alert-thresholds';
 import { microsToDate, microsToIso, type UsageRecord } from '../services/records';
 import { bulk, pgArray } from '../../../common/sql';
 import type { RaiseQuotaWarningInput } from '../services/quota-warnings';
 import { classify, crossedThresholds, crossingCount, QuotaCounter, type Outcome, type QuotaWindowState } from '../services/windows';
-import type { Attribution } from '../contracts/attribution';
+import type { AlertRuleRow, Attribution, IngestPlanRow } from '../contracts/attribution';
+import type { SqlPart } from '../../../common/sql';
 import type { IngestDeps } from '../services/ingest';
 
 const MAX_INT = 2_147_483_647;
 
 export type QuotaScopeName = 'CREDENTIAL' | 'APP' | 'ORGANIZATION';
 
-type PlanRow = Pick<PlanContractRow, 'id' | 'quota_scope' | 'quota_requests' | 'quota_period_seconds'>;
+type PlanRow = IngestPlanRow;
 
 /** Where a quota counter lives: scope + subject (credential, app or organization) + plan. */
 interface CounterKey {
@@ -100,14 +100,8 @@ export interface Counters {
   counterOf(record: UsageRecord): CounterEntry | null;
 }
 
-/** Plans of the batch (one SELECT) and the counter each record counts against. */
-export async function countersOf(tx: EntityManager, records: UsageRecord[], attribution: Map<UsageRecord, Attribution>): Promise<Counters> {
-  const planIds = [...new Set(records.map((r) => attribution.get(r)!.planId).filter((id): id is string => id !== null))];
-  const plans = new Map<string, PlanRow>();
-  if (planIds.length) {
-    const rows = await readPlanContracts(tx, planIds, ['quota_scope', 'quota_requests', 'quota_period_seconds']);
-    for (const row of rows.values()) plans.set(row.id, row);
-  }
+/** The counter each record counts against, under the batch's plans (`readBatchContext`). */
+export function countersOf(attribution: Map<UsageRecord, Attribution>, plans: ReadonlyMap<string, PlanRow>): Counters {
   const entries = new Map<string, CounterEntry>();
   const entryOf = new Map<Attribution, CounterEntry | null>();
   return {
@@ -134,7 +128,7 @@ export async function countersOf(tx: EntityManager, records: UsageRecord[], attr
 
 const ISO_US = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
-interface CounterStateRow {
+export interface CounterStateRow {
   i: number;
   latest_start: string | null;
   latest_resets: string | null;
@@ -151,37 +145,28 @@ interface Replayed {
   windows: QuotaWindowState[];
 }
 
-/**
- * Counts the records against their quota counters; upserts the windows; collects warnings.
- * Records (time-ordered) not older than their counter's latest counted record are appended to its
- * latest window; otherwise the counter is replayed from the stored records (`replayCounter`).
- */
-export async function applyQuotaWindows(
-  deps: Pick<IngestDeps, 'clock'>,
-  tx: EntityManager,
-  records: UsageRecord[],
-  counters: Counters,
-): Promise<QuotaOutcomes> {
-  const outcome = new Map<UsageRecord, Outcome>();
-  type Group = { entry: CounterEntry; records: UsageRecord[] };
+type Group = { entry: CounterEntry; records: UsageRecord[] };
+
+/** The records (time-ordered) of each counter, in order of first appearance; the others get their plain outcome. */
+function groupByCounter(records: readonly UsageRecord[], counters: Counters, outcome?: Map<UsageRecord, Outcome>): Group[] {
   const groups = new Map<string, Group>();
   for (const record of records) {
     const entry = counters.counterOf(record);
     if (!entry) {
-      outcome.set(record, classifyPlain(record));
+      outcome?.set(record, classifyPlain(record));
       continue;
     }
-    const group = groups.get(entry.id) ?? { entry, records: [] };
-    groups.set(entry.id, group);
+    let group = groups.get(entry.id);
+    if (!group) groups.set(entry.id, (group = { entry, records: [] }));
     group.records.push(record);
   }
-  const list = [...groups.values()];
-  if (!list.length) return { outcome, warnings: [], changed: [] };
+  return [...groups.values()];
+}
 
-  // Each counter's latest window, and the window its earliest new record falls in or after: one SELECT.
-  const states = await bulk<CounterStateRow>(
-    tx,
-    `select k.i::int as i,
+/** Each counter's latest window, and the window its earliest record falls in or after (rows `i` = 1-based position in `list`). */
+function counterStatesQuery(list: readonly Group[]): SqlPart {
+  return {
+    sql: `select k.i::int as i,
             ${ISO_US('l.window_start')} as latest_start, ${ISO_US('l.resets_at')} as latest_resets, l.used as latest_used,
             ${ISO_US('l.last_request_at')} as latest_last,
             ${ISO_US('a.window_start')} as anchor_start, ${ISO_US('a.resets_at')} as anchor_resets
@@ -194,16 +179,83 @@ export async function applyQuotaWindows(
          select w.window_start, w.resets_at from usage.quota_window w
           where w.scope = k.scope and w.subject_id = k.subject_id and w.plan_id = k.plan_id and w.window_start <= k.first_at
           order by w.window_start desc limit 1) a on true`,
-    [
+    params: [
       pgArray(list.map((g) => g.entry.key.scope)),
       pgArray(list.map((g) => g.entry.key.subjectId)),
       pgArray(list.map((g) => g.entry.key.planId)),
       pgArray(list.map((g) => microsToIso(g.records[0].micros))),
     ],
-  );
-  const stateOf = new Map(states.map((row) => [row.i - 1, row]));
+  };
+}
 
-  const rules = await alertRules(tx, [...new Set(list.map((g) => g.entry.key.organizationId))]);
+/** Counter states read ahead, with the time of the first record each was read for. */
+export type PrefetchedStates = Map<string, { first: number; state: CounterStateRow }>;
+
+/**
+ * The counter states the batch's records would need, as one scalar subquery (a JSON array) that
+ * the ingest adds to a statement it runs anyway, and how to read its answer. Read before the check
+ * for records stored before: when that check removes a counter's first record, the state read for
+ * it is not used (`applyQuotaWindows` reads that counter again).
+ */
+export function prefetchCounterStates(
+  records: readonly UsageRecord[],
+  counters: Counters,
+): { part: SqlPart; read(json: CounterStateRow[]): PrefetchedStates } | null {
+  const list = groupByCounter(records, counters);
+  if (!list.length) return null;
+  const query = counterStatesQuery(list);
+  return {
+    part: { sql: `(select coalesce(json_agg(s), '[]') from (${query.sql}) s)`, params: query.params },
+    read(json) {
+      const out: PrefetchedStates = new Map();
+      for (const state of json) {
+        const group = list[state.i - 1];
+        out.set(group.entry.id, { first: group.records[0].micros, state });
+      }
+      return out;
+    },
+  };
+}
+
+/** What the windows of a batch come to: outcomes, warnings, and the window upsert still to run. */
+export interface QuotaWindowsResult extends QuotaOutcomes {
+  /** `insert … on conflict do update` of the windows this batch changed (the ingest runs it with the rollups' upsert). */
+  write: SqlPart | null;
+}
+
+/**
+ * Counts the records against their quota counters; collects warnings and the window upsert.
+ * Records (time-ordered) not older than their counter's latest counted record are appended to its
+ * latest window; otherwise the counter is replayed from the stored records (`replayCounter`) and its
+ * stored windows from the replay's start are dropped here (`replaceWindows`). The upsert of the
+ * windows is returned, not run. States read ahead for the same first record
+ * (`prefetchCounterStates`) are used; the others are read here, in one SELECT.
+ */
+export async function applyQuotaWindows(
+  deps: Pick<IngestDeps, 'clock'>,
+  tx: EntityManager,
+  records: UsageRecord[],
+  counters: Counters,
+  alertRules: readonly AlertRuleRow[],
+  prefetched: PrefetchedStates = new Map(),
+): Promise<QuotaWindowsResult> {
+  const outcome = new Map<UsageRecord, Outcome>();
+  const list = groupByCounter(records, counters, outcome);
+  if (!list.length) return { outcome, warnings: [], changed: [], write: null };
+
+  const stateOf = new Map<number, CounterStateRow>();
+  const missing: number[] = [];
+  list.forEach((group, i) => {
+    const ahead = prefetched.get(group.entry.id);
+    if (ahead && ahead.first === group.records[0].micros) stateOf.set(i, ahead.state);
+    else missing.push(i);
+  });
+  if (missing.length) {
+    const query = counterStatesQuery(missing.map((i) => list[i]));
+    for (const row of await bulk<CounterStateRow>(tx, query.sql, query.params)) stateOf.set(missing[row.i - 1], row);
+  }
+
+  const rules = thresholdRules(alertRules);
   const warnings: RaiseQuotaWarningInput[] = [];
   const dirty: { entry: CounterEntry; window: QuotaWindowState }[] = [];
   const replayed: Replayed[] = [];
@@ -293,10 +345,13 @@ export async function applyQuotaWindows(
   }
 
   if (replayed.length) await replaceWindows(tx, replayed);
-  if (dirty.length) {
-    await bulk(
-      tx,
-      `insert into usage.quota_window as w
+  if (!dirty.length) return { outcome, warnings, changed, write: null };
+  return {
+    outcome,
+    warnings,
+    changed,
+    write: {
+      sql: `insert into usage.quota_window as w
          (scope, subject_id, plan_id, window_start, resets_at, used, quota_limit, organization_id, app_id, credential_id, last_request_at, updated_at)
        select scope, subject_id, plan_id, window_start, resets_at, used, quota_limit, organization_id, app_id, credential_id, last_request_at, ?::timestamptz
          from unnest(?::text[], ?::uuid[], ?::uuid[], ?::timestamptz[], ?::timestamptz[], ?::integer[], ?::integer[], ?::uuid[], ?::uuid[], ?::uuid[], ?::timestamptz[])
@@ -304,7 +359,7 @@ export async function applyQuotaWindows(
        on conflict (scope, subject_id, plan_id, window_start) do update
          set used = excluded.used, resets_at = excluded.resets_at, quota_limit = excluded.quota_limit,
              last_request_at = excluded.last_request_at, updated_at = excluded.updated_at`,
-      [
+      params: [
         deps.clock.now().toISOString(),
         pgArray(dirty.map((d) => d.entry.key.scope)),
         pgArray(dirty.map((d) => d.entry.key.subjectId)),
@@ -318,9 +373,8 @@ export async function applyQuotaWindows(
         pgArray(dirty.map((d) => d.entry.key.credentialId)),
         pgArray(dirty.map((d) => microsToIso(d.window.lastAt))),
       ],
-    );
-  }
-  return { outcome, warnings, changed };
+    },
+  };
 }
 
 /**
@@ -407,20 +461,9 @@ export function classifyPlain(record: UsageRecord): Outcome {
   return 'OK';
 }
 
-interface RuleRow {
-  organization_id: string;
-  app_id: string | null;
-  thresholds: number[];
-}
-
-async function alertRules(tx: EntityManager, organizationIds: string[]): Promise<Map<string, number[]>> {
+/** Thresholds of the batch's alert rules, by `organization|app` (`''` for the organization default). */
+function thresholdRules(rows: readonly AlertRuleRow[]): Map<string, number[]> {
   const out = new Map<string, number[]>();
-  if (!organizationIds.length) return out;
-  const rows = await bulk<RuleRow>(
-    tx,
-    `select organization_id::text as organization_id, app_id::text as app_id, thresholds from usage.quota_alert_rule where organization_id = any(?::uuid[])`,
-    [pgArray(organizationIds)],
-  );
   for (const row of rows) out.set(`${row.organization_id}|${row.app_id ?? ''}`, row.thresholds.map(Number));
   return out;
 }

@@ -21,7 +21,7 @@
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { BinaryCopyWriter, BinaryFields, copyIn } from '../../../common/copy';
-import { bulk, pgArray } from '../../../common/sql';
+import { bulk, pgArray, type SqlPart } from '../../../common/sql';
 import type { Attribution } from '../contracts/attribution';
 import { microsToIso, type UsageRecord } from '../services/records';
 import type { Counters } from './quota-windows';
@@ -66,23 +66,31 @@ function sharedFields(record: UsageRecord, a: Attribution): Shared {
 }
 
 /**
- * Ids of the batch's records stored before. A record newer than every stored record in the batch's
- * time span cannot be stored already, so only records up to the newest stored one are probed
- * (none, for a batch of new traffic; all of a resent batch; the few read again by the tailer).
+ * The newest record stored in the batch's time span (microseconds since the epoch, as text; null:
+ * none), as one scalar subquery for a statement the ingest runs after taking its lock: one backward
+ * step in the primary key `(occurred_at, record_id)` per day partition.
  */
-async function storedBefore(tx: EntityManager, records: readonly UsageRecord[]): Promise<Set<string>> {
+export function newestStoredPart(records: readonly UsageRecord[]): SqlPart {
   let first = records[0].micros;
   let last = first;
   for (const record of records) {
     if (record.micros < first) first = record.micros;
     if (record.micros > last) last = record.micros;
   }
-  const [{ newest }] = await bulk<{ newest: string | null }>(
-    tx,
-    `select (extract(epoch from max(occurred_at)) * 1000000)::bigint::text as newest
-       from usage.usage_record where occurred_at >= ?::timestamptz and occurred_at <= ?::timestamptz`,
-    [microsToIso(first), microsToIso(last)],
-  );
+  return {
+    sql: `(select (extract(epoch from max(occurred_at)) * 1000000)::bigint::text
+             from usage.usage_record where occurred_at >= ?::timestamptz and occurred_at <= ?::timestamptz)`,
+    params: [microsToIso(first), microsToIso(last)],
+  };
+}
+
+/**
+ * Ids of the batch's records stored before, given the newest stored record in the batch's span
+ * (`newestStoredPart`). A record newer than it cannot be stored already, so only records up to it
+ * are probed (none, for a batch of new traffic; all of a resent batch; the few read again by the
+ * tailer).
+ */
+async function storedBefore(tx: EntityManager, records: readonly UsageRecord[], newest: string | null): Promise<Set<string>> {
   if (newest === null) return new Set();
   const candidates = records.filter((record) => record.micros <= Number(newest));
   if (!candidates.length) return new Set();
@@ -103,11 +111,13 @@ export async function storeRawRecords(
   records: readonly UsageRecord[],
   attribution: Map<UsageRecord, Attribution>,
   counters: Counters,
+  /** The newest record stored in the batch's span (`newestStoredPart`, read under the ingest's lock). */
+  newest: string | null,
   /** Called when the check is done (the ingest times the check and the COPY apart). */
   checked?: () => void,
 ): Promise<UsageRecord[]> {
   if (!records.length) return [];
-  const known = await storedBefore(tx, records);
+  const known = await storedBefore(tx, records, newest);
   checked?.();
   const fresh = known.size ? records.filter((r) => !known.has(r.id)) : [...records];
   if (!fresh.length) return fresh;

@@ -1,11 +1,10 @@
 /**
  * Usage rollups (`usage.usage_rollup`): per credential, app, organization, product and plan, per
- * minute, hour and day, added to in one statement per ingest batch.
+ * minute, hour and day, added to in one statement per ingest batch (with the quota windows' upsert).
  */
-import type { EntityManager } from '@mikro-orm/postgresql';
 import { bucketOf, HISTOGRAM_SIZE } from '../services/histogram';
 import type { UsageRecord } from '../services/records';
-import { bulk, pgArray } from '../../../common/sql';
+import { pgArray, type SqlPart } from '../../../common/sql';
 import type { Attribution } from '../contracts/attribution';
 import { classifyPlain, type QuotaOutcomes } from './quota-windows';
 
@@ -38,14 +37,12 @@ const HISTOGRAM_SUM = `array[${Array.from(
   (_, i) => `coalesce(r.latency_histogram[${i + 1}], 0) + coalesce(excluded.latency_histogram[${i + 1}], 0)`,
 ).join(', ')}]`;
 
-/** Adds the records to their rollup cells (5 scopes × 3 granularities) and upserts them in one statement. */
-export async function upsertRollups(
-  tx: EntityManager,
-  records: UsageRecord[],
-  attribution: Map<UsageRecord, Attribution>,
-  outcomes: QuotaOutcomes,
-): Promise<void> {
-  if (!records.length) return;
+/**
+ * Adds the records to their rollup cells (5 scopes × 3 granularities): the upsert of all of them,
+ * one statement (the ingest runs it together with the quota windows' upsert, `bulkWrites`).
+ */
+export function rollupWrite(records: UsageRecord[], attribution: Map<UsageRecord, Attribution>, outcomes: QuotaOutcomes): SqlPart | null {
+  if (!records.length) return null;
   // First per attribution and minute (one small object per group), then per scope and granularity.
   type Tally = Omit<RollupCell, 'scope' | 'scopeId' | 'granularity' | 'bucket'>;
   const newTally = (): Tally => ({
@@ -113,9 +110,8 @@ export async function upsertRollups(
                 ? 1
                 : x.bucket - y.bucket,
   );
-  await bulk(
-    tx,
-    `insert into usage.usage_rollup as r
+  return {
+    sql: `insert into usage.usage_rollup as r
        (scope, scope_id, granularity, bucket, requests, errors_4xx, errors_5xx, rate_limited, quota_exceeded, latency_sum_ms, latency_histogram)
      select scope, scope_id, granularity, bucket, requests, errors_4xx, errors_5xx, rate_limited, quota_exceeded, latency_sum_ms, latency_histogram::integer[]
        from unnest(?::text[], ?::uuid[], ?::text[], ?::timestamptz[], ?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[], ?::text[])
@@ -128,7 +124,7 @@ export async function upsertRollups(
        quota_exceeded = r.quota_exceeded + excluded.quota_exceeded,
        latency_sum_ms = r.latency_sum_ms + excluded.latency_sum_ms,
        latency_histogram = ${HISTOGRAM_SUM}`,
-    [
+    params: [
       pgArray(list.map((c) => c.scope)),
       pgArray(list.map((c) => c.scopeId)),
       pgArray(list.map((c) => c.granularity)),
@@ -141,5 +137,5 @@ export async function upsertRollups(
       pgArray(list.map((c) => c.latencySum)),
       pgArray(list.map((c) => `{${c.histogram.join(',')}}`)),
     ],
-  );
+  };
 }

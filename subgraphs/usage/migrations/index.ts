@@ -7,6 +7,7 @@ import { Migration20261213000000 } from './Migration20261213000000';
 import { Migration20261214000000 } from './Migration20261214000000';
 import { Migration20261214010000 } from './Migration20261214010000';
 import { Migration20261216000000 } from './Migration20261216000000';
+import { Migration20261220000000 } from './Migration20261220000000';
 
 /** Applied in order; append new migrations, never edit applied ones. */
 export const migrations: MigrationObject[] = [
@@ -18,4 +19,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261214000000', class: Migration20261214000000 },
   { name: 'Migration20261214010000', class: Migration20261214010000 },
   { name: 'Migration20261216000000', class: Migration20261216000000 },
+  { name: 'Migration20261220000000', class: Migration20261220000000 },
 ];

@@ -5,7 +5,9 @@
  * - `POST /ingest/tyk`: a batch of Tyk analytics records, as a JSON array or as NDJSON (one
  *   record per line; any content type). Field names as the gateway writes them (`response_code`,
  *   `api_key`, …) or as the SQL pump stores them (`responsecode`, `apikey`, …). Answers
- *   `200 { accepted, duplicates, unmatched, rejected: [{ index, reason }], warnings, commitIssuedAt, committedAt, timingsMs }`:
+ *   `200 { accepted, duplicates, unmatched, rejected: [{ index, reason }], warnings, commitIssuedAt, committedAt, timingsMs }`
+ *   (`timingsMs`: where the request's time went, in ms — `receive` (token check and body read) and `json`
+ *   (body parse) besides the ingest's phases, `IngestResult.timingsMs`):
  *   malformed records are rejected one by one (index = position in the batch, 0-based; for NDJSON
  *   the line among non-empty lines), everything else lands in one transaction. 400 when the body
  *   is not a JSON array or NDJSON at all, 413 above `USAGE_INGEST_MAX_RECORDS` records or 64 MiB.
@@ -13,6 +15,7 @@
  *   a digest of their fields and stored once, so no `Idempotency-Key` header is needed (README.md).
  * - `POST /ingest/tyk/tail`: runs the analytics tailer now and answers what it read.
  */
+import { performance } from 'node:perf_hooks';
 import express from 'express';
 import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../../../common/errors';
 import type { JobRuntime } from '../../../common/server';
@@ -65,9 +68,17 @@ export function usageRoutes(app: express.Express, runtime: JobRuntime): void {
     }, next);
   };
 
-  app.post('/ingest/tyk', authenticate, express.text({ type: () => true, limit: INGEST_BODY_LIMIT }), async (req, res, next) => {
+  // When the request reached the route: `timingsMs.receive` (token check and body read) starts here.
+  const received: express.RequestHandler = (_req, res, next) => {
+    res.locals.receivedAt = performance.now();
+    next();
+  };
+
+  app.post('/ingest/tyk', received, authenticate, express.text({ type: () => true, limit: INGEST_BODY_LIMIT }), async (req, res, next) => {
     try {
+      const bodyRead = performance.now();
       const parsed = parseBody(typeof req.body === 'string' ? req.body : '');
+      const bodyParsed = performance.now();
       if (!Array.isArray(parsed)) {
         res.status(400).json({ error: 'BAD_REQUEST', message: parsed.error });
         return;
@@ -81,7 +92,11 @@ export function usageRoutes(app: express.Express, runtime: JobRuntime): void {
       }
       const result = await ingestAnalytics(deps, parsed);
       countIngest(runtime.metrics, 'http', result);
-      res.json(result);
+      const ms = (from: number, to: number) => Math.round((to - from) * 10) / 10;
+      res.json({
+        ...result,
+        timingsMs: { receive: ms(res.locals.receivedAt as number, bodyRead), json: ms(bodyRead, bodyParsed), ...result.timingsMs },
+      });
     } catch (error) {
       next(error);
     }

@@ -18,6 +18,10 @@ import { performance } from 'node:perf_hooks';
  *    and every counter the batch changed is announced once to the quota status stream
  *    (`quota-status-stream.ts`).
  *
+ * A batch of new traffic takes seven round trips: BEGIN; the lock with every contract read and the
+ * alert rules (one statement); the newest stored record and the counters' windows (one statement,
+ * after the lock); the COPY (two); the windows' and rollups' upserts (one statement); COMMIT.
+ *
  * The parts: `../data/partitions.ts` (day partitions), `../contracts/attribution.ts` (step 2),
  * `../data/raw-records.ts` (step 3), `../data/quota-windows.ts` (windows and warnings, whatever
  * order records arrive in), `../data/rollups.ts` (step 4).
@@ -29,13 +33,13 @@ import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { Clock } from '../../../common/clock';
 import type { Logger } from '../../../common/logger';
 import type { PgPubSub } from '../../../common/pubsub';
-import { attribute } from '../contracts/attribution';
+import { readBatchContext } from '../contracts/attribution';
 import { daysOf, ensurePartitions, forgetKnownPartitions, isMissingPartition } from '../data/partitions';
-import { applyQuotaWindows, countersOf } from '../data/quota-windows';
-import { upsertRollups } from '../data/rollups';
-import { storeRawRecords } from '../data/raw-records';
+import { applyQuotaWindows, countersOf, prefetchCounterStates, type CounterStateRow } from '../data/quota-windows';
+import { rollupWrite } from '../data/rollups';
+import { newestStoredPart, storeRawRecords } from '../data/raw-records';
 import { parseRecord, type UsageRecord } from './records';
-import { bulk } from '../../../common/sql';
+import { bulk, bulkWrites } from '../../../common/sql';
 import { insertQuotaWarnings } from './quota-warnings';
 import { paceWarnings } from '../data/alert-policy';
 import { enqueueUpgradeChecks } from './upgrade-checks';
@@ -69,7 +73,13 @@ export interface IngestResult {
   commitIssuedAt: string | null;
   /** When the commit was acknowledged to this process (ISO-8601, ms). */
   committedAt: string | null;
-  /** Where the time went, in ms: parse, lock (wait for other batches), match, check (records stored before), raw (COPY of the new ones), windows, rollups, warnings, commit. */
+  /**
+   * Where the time went, in ms: parse, partitions, begin (transaction start), lock (waiting for
+   * other batches, and the batch's keys, links, products, plans and alert rules: one statement),
+   * match (attribution, then the newest stored record in the span and the counters' windows: one
+   * statement), check (records stored before), raw (COPY of the new ones), windows (counting),
+   * rollups (the windows' and the rollups' upsert: one statement), warnings, commit.
+   */
   timingsMs: Record<string, number>;
 }
 
@@ -187,28 +197,47 @@ async function writeBatch(
   options: IngestOptions,
   watch: Stopwatch,
 ): Promise<Omit<IngestResult, 'commitIssuedAt' | 'committedAt' | 'timingsMs'>> {
-  await bulk(tx, `select pg_advisory_xact_lock(hashtext(?))`, [INGEST_LOCK]);
-  watch.lap('lock');
+  watch.lap('begin');
   if (!records.length) {
+    await bulk(tx, `select pg_advisory_xact_lock(hashtext(?))`, [INGEST_LOCK]);
+    watch.lap('lock');
     await options.afterWrite?.(tx);
     return { accepted: 0, duplicates: 0, unmatched: 0, rejected: [], warnings: 0 };
   }
-  const attribution = await attribute(tx, records);
-  const counters = await countersOf(tx, records, attribution);
+  // 1 statement: the lock, the keys, policy links, products, plans and alert rules of the batch.
+  const context = await readBatchContext(tx, records, INGEST_LOCK);
+  watch.lap('lock');
+  const { attribution } = context;
+  const counters = countersOf(attribution, context.plans);
+  // 1 statement, under the lock: the newest stored record in the batch's span, and the state of
+  // every quota counter the batch touches.
+  const newest = newestStoredPart(records);
+  const prefetch = prefetchCounterStates(records, counters);
+  const [state] = await bulk<{ newest: string | null; counters: CounterStateRow[] | null }>(
+    tx,
+    `select ${newest.sql} as newest, ${prefetch ? prefetch.part.sql : 'null::json'} as counters`,
+    [...newest.params, ...(prefetch?.part.params ?? [])],
+  );
   watch.lap('match');
 
   // Raw rows: only records that were not stored before are written, and only they count below.
-  const accepted = await storeRawRecords(tx, records, attribution, counters, () => watch.lap('check'));
+  const accepted = await storeRawRecords(tx, records, attribution, counters, state.newest, () => watch.lap('check'));
   watch.lap('raw');
   const duplicates = records.length - accepted.length;
   const unmatched = accepted.filter((r) => attribution.get(r)!.credentialId === null).length;
 
-  const outcomes = await applyQuotaWindows(deps, tx, accepted, counters);
+  const outcomes = await applyQuotaWindows(deps, tx, accepted, counters, context.alertRules, prefetch?.read(state.counters ?? []));
   watch.lap('windows');
-  await upsertRollups(tx, accepted, attribution, outcomes);
+  // 1 statement: the windows' and the rollups' upserts.
+  await bulkWrites(tx, [outcomes.write, rollupWrite(accepted, attribution, outcomes)]);
   watch.lap('rollups');
   const warnings = outcomes.warnings.length
-    ? await insertQuotaWarnings(tx, deps.pubsub, await paceWarnings(tx, outcomes.warnings, deps.clock.now()), deps.clock.now())
+    ? await insertQuotaWarnings(
+        tx,
+        deps.pubsub,
+        await paceWarnings(tx, outcomes.warnings, context.alertRules, deps.clock.now()),
+        deps.clock.now(),
+      )
     : [];
   await enqueueUpgradeChecks(tx, outcomes.warnings);
   await publishQuotaStatuses(tx, deps.pubsub, outcomes.changed);
