@@ -30,7 +30,8 @@ import { startOpenIdProvider, type TestOpenIdProvider } from './oidc/provider';
  * admin sees a new access request arrive in the approvals queue without a reload, approves it and an
  * organization request, previews the impact of a smaller quota and proposes it (limit changes need a
  * second admin here: PLAN_CHANGE_APPROVAL=required); the proposer may not approve it, a second
- * admin does. axe-core checks every page (no serious or critical
+ * admin does. People also sign in with OpenID Connect at a real OpenID provider, through a second
+ * gateway that trusts its keys (see the nested describe). axe-core checks every page (no serious or critical
  * violation). With UPDATE_SCREENSHOTS=1 the meter's screenshot replaces docs/images/quota-meter.png.
  */
 describeWithChromium('the reference portal in a browser', (chromiumPath) => {
@@ -494,6 +495,7 @@ describeWithChromium('the reference portal in a browser', (chromiumPath) => {
     let op: TestOpenIdProvider;
     let oidcPortal: RunningPortal;
     let authorizationEndpoint: string;
+    let oidcGatewayUrl: string;
     let adaToken: string;
 
     beforeAll(async () => {
@@ -515,6 +517,7 @@ describeWithChromium('the reference portal in a browser', (chromiumPath) => {
         JWT_ISSUER: op.issuer,
         JWT_AUDIENCE: resource,
       });
+      oidcGatewayUrl = gateway.url;
       oidcPortal = await startPortalServer({
         host: '127.0.0.1',
         port,
@@ -565,6 +568,17 @@ describeWithChromium('the reference portal in a browser', (chromiumPath) => {
           const url = new URL(request.url());
           if (`${url.origin}${url.pathname}` === authorizationEndpoint) authorizations.push(url);
           if (request.isNavigationRequest() && request.url().startsWith(`${oidcPortal.url}oidc-callback`)) callbacks.push(request.url());
+        });
+        // The portal's settings and content security policy name the issuer, and only its origin.
+        const served = await fetch(`${oidcPortal.url}sign-in`);
+        const gatewayHost = new URL(oidcGatewayUrl).host;
+        expect(served.headers.get('content-security-policy')).toContain(
+          `connect-src 'self' http://${gatewayHost} ws://${gatewayHost} ${op.issuer};`,
+        );
+        expect(await (await fetch(`${oidcPortal.url}config.json`)).json()).toMatchObject({
+          oidc: { issuer: op.issuer, clientId },
+          devSignIn: false,
+          rolesClaim: 'roles',
         });
         await page.goto(`${oidcPortal.url}sign-in`);
         await signInButton(page).waitFor();
