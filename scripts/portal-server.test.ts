@@ -18,7 +18,7 @@ describe('portal server (scripts/portal-server.ts)', () => {
   fs.mkdirSync(path.join(dist, 'assets'));
   fs.writeFileSync(path.join(dist, 'assets', 'app.js'), 'console.log(1)');
 
-  const start = async (devTokens: boolean, oidc: { issuer: string; clientId: string } | null = null) => {
+  const start = async (devTokens: boolean, oidc: { issuer: string; clientId: string } | null = null, rolesClaim?: string) => {
     const server = await startPortalServer({
       host: '127.0.0.1',
       port: 0,
@@ -26,6 +26,7 @@ describe('portal server (scripts/portal-server.ts)', () => {
       gatewayUrl: 'https://api.example.test/graphql',
       oidc,
       devTokens: devTokens ? { secret, issuer: 'plangraph-dev' } : null,
+      rolesClaim,
     });
     servers.push(server);
     return server.url;
@@ -39,7 +40,7 @@ describe('portal server (scripts/portal-server.ts)', () => {
   });
 
   it('serves its settings, the built files and the app on every other path', async () => {
-    const url = await start(false, { issuer: 'https://id.example.test/realms/dev', clientId: 'portal' });
+    const url = await start(false, { issuer: 'https://id.example.test/realms/dev', clientId: 'portal' }, 'groups');
     const config = await fetch(`${url}config.json`);
     expect(config.headers.get('cache-control')).toBe('no-store');
     expect(await config.json()).toEqual({
@@ -47,6 +48,7 @@ describe('portal server (scripts/portal-server.ts)', () => {
       gatewayWsUrl: 'wss://api.example.test/graphql',
       oidc: { issuer: 'https://id.example.test/realms/dev', clientId: 'portal' },
       devSignIn: false,
+      rolesClaim: 'groups',
     });
     expect(await (await fetch(`${url}assets/app.js`)).text()).toBe('console.log(1)');
     const deep = await fetch(`${url}credentials/123`);
@@ -91,7 +93,14 @@ describe('portal server (scripts/portal-server.ts)', () => {
   });
 
   it('offers development sign-in outside production with HS256 tokens only, and checks the OpenID Connect pair', () => {
-    expect(processConfig('npm start', {}).portal).toEqual({ port: 4006, gatewayUrl: null, oidc: null, devSignIn: true });
+    expect(processConfig('npm start', {}).portal).toEqual({
+      port: 4006,
+      gatewayUrl: null,
+      oidc: null,
+      devSignIn: true,
+      rolesClaim: 'roles',
+    });
+    expect(processConfig('npm start', { JWT_ROLES_CLAIM: 'groups' }).portal.rolesClaim).toBe('groups');
     expect(processConfig('npm start', { NODE_ENV: 'production', JWT_SECRET: 'a-production-secret' }).portal.devSignIn).toBe(false);
     expect(processConfig('npm start', { JWT_JWKS_URL: 'https://id.example.test/jwks' }).portal.devSignIn).toBe(false);
     expect(() => processConfig('npm start', { PORTAL_OIDC_ISSUER: 'https://id.example.test' })).toThrow(

@@ -19,6 +19,8 @@ export interface PortalSettings {
   oidc: { issuer: string; clientId: string } | null;
   /** Development sign-in: HS256 tokens signed with this secret (never in production). */
   devTokens: { secret: string; issuer?: string; audience?: string } | null;
+  /** The token claim that lists roles (`JWT_ROLES_CLAIM`, default `roles`). */
+  rolesClaim?: string;
 }
 
 export interface PortalServerOptions extends PortalSettings {
@@ -40,6 +42,7 @@ export function portalRuntimeConfig(settings: PortalSettings) {
     gatewayWsUrl: settings.gatewayUrl.replace(/^http/, 'ws'),
     oidc: settings.oidc,
     devSignIn: settings.devTokens !== null,
+    rolesClaim: settings.rolesClaim ?? 'roles',
   };
 }
 
@@ -50,7 +53,10 @@ const DEV_TOKEN_SECONDS = 8 * 3600;
 
 /**
  * What the portal's pages may load and reach: its own files, the gateway (HTTP and WebSocket) and
- * the OpenID Connect issuer; inline style attributes (the meter's width) but no inline script.
+ * the OpenID Connect issuer's origin (its discovery document and token endpoint, which the sign-in
+ * fetches); inline style attributes (the meter's width) but no inline script. The sign-in and
+ * sign-out leave for the issuer by navigation, which no directive here restricts; no form is
+ * posted there.
  */
 export function contentSecurityPolicy(settings: PortalSettings): string {
   const gateway = new URL(settings.gatewayUrl);

@@ -153,6 +153,7 @@ async function main(): Promise<void> {
       portalSettings.devSignIn && settings.jwtKeys.secret
         ? { secret: settings.jwtKeys.secret, issuer: settings.jwtKeys.issuer, audience: settings.jwtKeys.audience }
         : null,
+    rolesClaim: portalSettings.rolesClaim,
   });
   stopPortal = portal.stop;
   say(`Portal: http://localhost:${new URL(portal.url).port}/`);

@@ -5,6 +5,8 @@ import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { processConfig } from '../common/config';
 import { projectRoot } from '../scripts/paths';
+import { generateKeyPairSync } from 'node:crypto';
+import jwt from 'jsonwebtoken';
 import { startPortalServer, type RunningPortal } from '../scripts/portal-server';
 import { startPlatform, type TestPlatform } from './helpers/platform';
 import { developer, gatewayRequest, portalAdmin, type Identity } from './helpers/graphql';
@@ -15,6 +17,8 @@ import { Fixtures } from './helpers/fixtures';
 import { postAnalytics } from './kit/usage';
 import { announceQuotaStatus } from './kit/quota-status';
 import { TykTestServer, type AnalyticsRow } from './tyk/server';
+import { freePort } from './helpers/ports';
+import { startOpenIdProvider, type TestOpenIdProvider } from './oidc/provider';
 
 /**
  * The reference portal (portal/) in headless Chromium, against the real platform through the
@@ -26,7 +30,8 @@ import { TykTestServer, type AnalyticsRow } from './tyk/server';
  * admin sees a new access request arrive in the approvals queue without a reload, approves it and an
  * organization request, previews the impact of a smaller quota and proposes it (limit changes need a
  * second admin here: PLAN_CHANGE_APPROVAL=required); the proposer may not approve it, a second
- * admin does. axe-core checks every page (no serious or critical
+ * admin does. People also sign in with OpenID Connect at a real OpenID provider, through a second
+ * gateway that trusts its keys (see the nested describe). axe-core checks every page (no serious or critical
  * violation). With UPDATE_SCREENSHOTS=1 the meter's screenshot replaces docs/images/quota-meter.png.
  */
 describeWithChromium('the reference portal in a browser', (chromiumPath) => {
@@ -190,6 +195,7 @@ describeWithChromium('the reference portal in a browser', (chromiumPath) => {
       gatewayWsUrl: platform.gatewayUrl.replace(/^http/, 'ws'),
       oidc: null,
       devSignIn: true,
+      rolesClaim: 'roles',
     });
     const deep = await fetch(`${portal.url}apps/some-app`);
     expect(deep.status).toBe(200);
@@ -472,5 +478,230 @@ describeWithChromium('the reference portal in a browser', (chromiumPath) => {
     } finally {
       await context.close();
     }
+  });
+
+  /**
+   * OpenID Connect sign-in against a real OpenID provider (oidc-provider, test/oidc/server.mjs) that
+   * knows the portal as a public client (authorization code, PKCE required) and signs people in with
+   * its login form. A second gateway in front of the same subgraphs trusts the provider's keys
+   * (JWT_JWKS_URL, its issuer, the API's audience); a second portal server sends people there.
+   */
+  describe('OpenID Connect sign-in', () => {
+    const clientId = 'plangraph-portal';
+    const resource = 'https://api.plangraph.test';
+    const ada = unique('ada');
+    const grace = unique('grace');
+    const orgName = `Ada Labs ${ada.slice(-6)}`;
+    let op: TestOpenIdProvider;
+    let oidcPortal: RunningPortal;
+    let authorizationEndpoint: string;
+    let oidcGatewayUrl: string;
+    let adaToken: string;
+
+    beforeAll(async () => {
+      // The provider must know the portal's redirect URI before the portal, which must know the provider, starts.
+      const port = await freePort();
+      const origin = `http://127.0.0.1:${port}`;
+      op = await startOpenIdProvider({
+        scopes: [],
+        initialAccessToken: unique('iat'),
+        resource,
+        browserClient: { client_id: clientId, redirect_uris: [`${origin}/oidc-callback`], post_logout_redirect_uris: [`${origin}/`] },
+        accountRoles: { [grace]: ['portal_admin'] },
+      });
+      const discovery = await (await fetch(`${op.issuer}/.well-known/openid-configuration`)).json();
+      authorizationEndpoint = discovery.authorization_endpoint;
+      const gateway = await platform.extraGateway({
+        ...process.env,
+        JWT_JWKS_URL: discovery.jwks_uri,
+        JWT_ISSUER: op.issuer,
+        JWT_AUDIENCE: resource,
+      });
+      oidcGatewayUrl = gateway.url;
+      oidcPortal = await startPortalServer({
+        host: '127.0.0.1',
+        port,
+        distDir,
+        gatewayUrl: gateway.url,
+        oidc: { issuer: op.issuer, clientId },
+        devTokens: null,
+      });
+    });
+
+    afterAll(async () => {
+      await oidcPortal?.stop();
+      await op?.stop();
+    });
+
+    /** A browser context that reaches only this machine (the provider's pages import web fonts). */
+    async function localContext(): Promise<BrowserContext> {
+      const context = await browser.newContext();
+      await context.route(
+        (url) => url.hostname !== '127.0.0.1' && url.hostname !== 'localhost',
+        (route) => route.abort(),
+      );
+      return context;
+    }
+
+    const signInButton = (page: Page) => page.getByRole('button', { name: `Sign in with ${new URL(op.issuer).host}` });
+
+    /** Signs in at the provider's login form from the portal's sign-in page; back on the portal's Apps page. */
+    async function oidcSignIn(page: Page, login: string) {
+      await page.goto(`${oidcPortal.url}sign-in`);
+      await signInButton(page).click();
+      await page.getByPlaceholder('Enter any login').fill(login);
+      await page.getByPlaceholder('and password').fill('any password');
+      await page.getByRole('button', { name: 'Sign-in' }).click();
+      await page.waitForURL(`${oidcPortal.url}apps`);
+      await page.getByRole('banner').getByText(login, { exact: true }).waitFor();
+    }
+
+    const storedToken = (page: Page) => page.evaluate(() => sessionStorage.getItem('plangraph.session'));
+
+    it('signs a developer in at the provider (PKCE), the API knows her by that identity, a portal admin by its roles; sign-out ends the provider session too', async () => {
+      const context = await localContext();
+      try {
+        const page = await context.newPage();
+        const authorizations: URL[] = [];
+        const callbacks: string[] = [];
+        page.on('request', (request) => {
+          const url = new URL(request.url());
+          if (`${url.origin}${url.pathname}` === authorizationEndpoint) authorizations.push(url);
+          if (request.isNavigationRequest() && request.url().startsWith(`${oidcPortal.url}oidc-callback`)) callbacks.push(request.url());
+        });
+        // The portal's settings and content security policy name the issuer, and only its origin.
+        const served = await fetch(`${oidcPortal.url}sign-in`);
+        const gatewayHost = new URL(oidcGatewayUrl).host;
+        expect(served.headers.get('content-security-policy')).toContain(
+          `connect-src 'self' http://${gatewayHost} ws://${gatewayHost} ${op.issuer};`,
+        );
+        expect(await (await fetch(`${oidcPortal.url}config.json`)).json()).toMatchObject({
+          oidc: { issuer: op.issuer, clientId },
+          devSignIn: false,
+          rolesClaim: 'roles',
+        });
+        await page.goto(`${oidcPortal.url}sign-in`);
+        await signInButton(page).waitFor();
+        // Development sign-in is not offered beside a JWKS setup.
+        expect(await page.getByLabel('Subject').count()).toBe(0);
+        await expectAccessible(page, 'sign-in with OpenID Connect');
+        await oidcSignIn(page, ada);
+
+        // Authorization code with PKCE (S256) and a state, as a public client.
+        expect(authorizations).toHaveLength(1);
+        const asked = authorizations[0]!.searchParams;
+        expect(
+          Object.fromEntries(['response_type', 'client_id', 'redirect_uri', 'code_challenge_method'].map((k) => [k, asked.get(k)])),
+        ).toEqual({
+          response_type: 'code',
+          client_id: clientId,
+          redirect_uri: `${oidcPortal.url}oidc-callback`,
+          code_challenge_method: 'S256',
+        });
+        expect(asked.get('code_challenge')).toMatch(/^[\w-]{43}$/);
+        expect(asked.get('state')).toMatch(/\w{16,}/);
+        expect(callbacks).toHaveLength(1);
+        // The callback's code and state left the address bar and the history.
+        expect(page.url()).toBe(`${oidcPortal.url}apps`);
+
+        // The token sent to the gateway is the provider's JWT access token for the API.
+        adaToken = (await storedToken(page))!;
+        const claims = jwt.decode(adaToken) as jwt.JwtPayload;
+        expect(claims).toMatchObject({ iss: op.issuer, aud: resource, sub: ada, client_id: clientId, roles: [] });
+
+        // Through the gateway, the API knows her: she asks for an organization, as herself.
+        await page.getByText('Apps belong to an organization').waitFor();
+        await page.getByRole('link', { name: 'Organizations' }).click();
+        await page.getByText('You do not belong to an organization yet').waitFor();
+        await page.getByLabel('Name', { exact: true }).fill(orgName);
+        await page.getByRole('button', { name: 'Ask for it' }).click();
+        await page.getByText(`Asked for ${orgName}: waiting for a portal admin.`).waitFor();
+
+        // Grace is a portal admin by the roles claim of her access token: the menu and the API agree.
+        const admin = await (await localContext()).newPage();
+        try {
+          await oidcSignIn(admin, grace);
+          await admin.getByRole('link', { name: 'Approvals' }).click();
+          await admin.getByRole('button', { name: `Approve ${orgName}` }).click();
+          await admin.getByRole('button', { name: `Approve ${orgName}` }).waitFor({ state: 'detached', timeout: 5000 });
+        } finally {
+          await admin.context().close();
+        }
+        await page.reload();
+        const members = page.getByRole('table', { name: `Members of ${orgName}` });
+        await members.getByRole('row', { name: `${ada} ORG_ADMIN` }).waitFor();
+        await page.getByRole('heading', { name: `${orgName} ACTIVE` }).waitFor();
+
+        // The callback once more (its code and state already used): refused, still signed in.
+        await page.goto(callbacks[0]!);
+        await page
+          .getByRole('alert')
+          .getByText('This sign-in was not started in this tab, or was already used (unknown state): sign in again.')
+          .waitFor();
+        await expectAccessible(page, 'a refused sign-in callback');
+
+        // Signing out leaves the portal and the provider: the provider asks, then sends her back.
+        await page.getByRole('banner').getByRole('button', { name: 'Sign out' }).click();
+        await page.getByRole('button', { name: 'Yes, sign me out' }).click();
+        await page.waitForURL(oidcPortal.url);
+        await page.getByRole('banner').getByRole('link', { name: 'Sign in' }).waitFor();
+        expect(await page.evaluate(() => Object.keys(sessionStorage).filter((key) => key.startsWith('plangraph.')))).toEqual([]);
+        // Signing in again asks for her login: the provider's session ended.
+        await page.goto(`${oidcPortal.url}sign-in`);
+        await signInButton(page).click();
+        await page.getByPlaceholder('Enter any login').waitFor();
+      } finally {
+        await context.close();
+      }
+    });
+
+    it('refuses a cancelled sign-in, a forged callback, an altered token and a token signed by another key, each saying why', async () => {
+      const context = await localContext();
+      try {
+        const page = await context.newPage();
+        // A callback this tab never started.
+        await page.goto(`${oidcPortal.url}oidc-callback?code=forged&state=forged`);
+        await page
+          .getByRole('alert')
+          .getByText('This sign-in was not started in this tab, or was already used (unknown state): sign in again.')
+          .waitFor();
+        expect(await storedToken(page)).toBeNull();
+
+        // Cancelled at the provider: its refusal, in words.
+        await page.goto(`${oidcPortal.url}sign-in`);
+        await signInButton(page).click();
+        await page.getByRole('link', { name: '[ Cancel ]' }).click();
+        await page.getByRole('alert').getByText('The identity provider refused the sign-in: End-User aborted interaction.').waitFor();
+        expect(await storedToken(page)).toBeNull();
+
+        // Ada's token made to say she is someone else, a portal admin; and one signed by a key the
+        // provider does not publish. The gateway refuses both; the portal says so and offers to sign in again.
+        const [header, , signature] = adaToken.split('.');
+        const claims = jwt.decode(adaToken) as jwt.JwtPayload;
+        const altered = [
+          header,
+          Buffer.from(JSON.stringify({ ...claims, sub: grace, roles: ['portal_admin'] })).toString('base64url'),
+          signature,
+        ].join('.');
+        const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+        const foreign = jwt.sign({ ...claims, sub: grace, roles: ['portal_admin'] }, privateKey, {
+          algorithm: 'RS256',
+          keyid: (jwt.decode(adaToken, { complete: true }) as jwt.Jwt).header.kid,
+        });
+        for (const token of [altered, foreign]) {
+          await page.goto(`${oidcPortal.url}sign-in`);
+          await page.evaluate((t) => sessionStorage.setItem('plangraph.session', t), token);
+          await page.goto(`${oidcPortal.url}organizations`);
+          const alert = page.getByRole('alert').filter({ hasText: 'The API did not accept your sign-in (Unauthenticated)' });
+          await alert.waitFor();
+          expect(await page.getByText(orgName).count()).toBe(0);
+          await alert.getByRole('button', { name: 'Sign in again' }).click();
+          await page.waitForURL(`${oidcPortal.url}sign-in`);
+          expect(await storedToken(page)).toBeNull();
+        }
+      } finally {
+        await context.close();
+      }
+    });
   });
 });

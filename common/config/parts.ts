@@ -117,13 +117,13 @@ export const startAll = part(
 
 /**
  * The reference developer portal `npm start` serves: its port, the gateway URL its browsers use,
- * its OpenID Connect client, and whether its development sign-in may mint tokens (outside
+ * its OpenID Connect client, whether its development sign-in may mint tokens (outside
  * production, when tokens are HS256 with `JWT_SECRET`; a JWKS setup's tokens come from the identity
- * provider).
+ * provider), and the claim its menu reads roles from (the subgraphs' `JWT_ROLES_CLAIM`).
  */
 export const portal = part(
   'portal',
-  ['NODE_ENV', 'PORTAL_PORT', 'PORTAL_GATEWAY_URL', 'PORTAL_OIDC_ISSUER', 'PORTAL_OIDC_CLIENT_ID', 'JWT_JWKS_URL'],
+  ['NODE_ENV', 'PORTAL_PORT', 'PORTAL_GATEWAY_URL', 'PORTAL_OIDC_ISSUER', 'PORTAL_OIDC_CLIENT_ID', 'JWT_JWKS_URL', 'JWT_ROLES_CLAIM'],
   (v, checks) => {
     if (Boolean(v.PORTAL_OIDC_ISSUER) !== Boolean(v.PORTAL_OIDC_CLIENT_ID)) {
       const missing = v.PORTAL_OIDC_ISSUER ? 'PORTAL_OIDC_CLIENT_ID' : 'PORTAL_OIDC_ISSUER';
@@ -134,6 +134,7 @@ export const portal = part(
       gatewayUrl: v.PORTAL_GATEWAY_URL ?? null,
       oidc: v.PORTAL_OIDC_ISSUER && v.PORTAL_OIDC_CLIENT_ID ? { issuer: v.PORTAL_OIDC_ISSUER, clientId: v.PORTAL_OIDC_CLIENT_ID } : null,
       devSignIn: v.NODE_ENV !== 'production' && !v.JWT_JWKS_URL,
+      rolesClaim: v.JWT_ROLES_CLAIM ?? 'roles',
     };
   },
 );

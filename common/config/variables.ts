@@ -314,7 +314,8 @@ export const VARIABLES = {
   }),
   JWT_ROLES_CLAIM: text({
     default: '`roles`',
-    description: 'claim that lists platform roles (`portal_admin`, `service`)',
+    description:
+      'claim that lists platform roles (`portal_admin`, `service`): a list, or one string of names separated by spaces or commas; the portal’s menu reads it too',
     allowed: 'a claim name',
   }),
   JWT_MFA_CLAIM: text({

@@ -3,7 +3,8 @@ import { Provider } from 'urql';
 import { createGraphqlClient } from './client';
 import type { PortalConfig } from './config';
 import { Link, match, useLocation } from './router';
-import { isPortalAdmin, signOut, useSession } from './session';
+import { signOutEverywhere } from './oidc';
+import { isPortalAdmin, useSession } from './session';
 import { Page } from './ui';
 import { AppDetail } from './pages/AppDetail';
 import { Apps } from './pages/Apps';
@@ -26,7 +27,7 @@ function Routes({ config }: { config: PortalConfig }) {
   if (path === '/') return <Catalogue />;
   if ((params = match('/products/:slug', path))) return <PlanComparison slug={params.slug!} />;
   if (path === '/sign-in') return <SignIn config={config} />;
-  if (path === '/oidc-callback') return <OidcCallback config={config} query={query} />;
+  if (path === '/oidc-callback') return <OidcCallback config={config} />;
   if (!session)
     return (
       <Page title="Sign in to continue">
@@ -121,7 +122,7 @@ export function App({ config }: { config: PortalConfig }) {
           {session ? (
             <>
               <span>{session.subject}</span>{' '}
-              <button type="button" className="link" onClick={() => signOut()}>
+              <button type="button" className="link" onClick={() => void signOutEverywhere(config)}>
                 Sign out
               </button>
             </>

@@ -4,6 +4,8 @@ export interface PortalConfig {
   gatewayWsUrl: string;
   oidc: { issuer: string; clientId: string } | null;
   devSignIn: boolean;
+  /** The token claim that lists the caller's roles (`JWT_ROLES_CLAIM`): the menu offers what they suggest. */
+  rolesClaim: string;
 }
 
 export async function loadConfig(): Promise<PortalConfig> {

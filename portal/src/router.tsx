@@ -4,9 +4,11 @@ import { useSyncExternalStore, type AnchorHTMLAttributes, type MouseEvent } from
 const listeners = new Set<() => void>();
 window.addEventListener('popstate', () => listeners.forEach((listener) => listener()));
 
-export function navigate(to: string): void {
+/** Goes to `to`; with `replace`, the current page leaves the history (a callback URL, say). */
+export function navigate(to: string, { replace = false }: { replace?: boolean } = {}): void {
   if (to === location.pathname + location.search) return;
-  history.pushState(null, '', to);
+  if (replace) history.replaceState(null, '', to);
+  else history.pushState(null, '', to);
   listeners.forEach((listener) => listener());
   window.scrollTo(0, 0);
 }

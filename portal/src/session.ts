@@ -14,6 +14,8 @@ export interface Session {
 
 const KEY = 'plangraph.session';
 const listeners = new Set<() => void>();
+/** The claim that lists the caller's roles, as the subgraphs read it (`JWT_ROLES_CLAIM`). */
+let rolesClaim = 'roles';
 let current: Session | null = read();
 
 function decodeClaims(token: string): Record<string, unknown> | null {
@@ -32,13 +34,28 @@ function decodeClaims(token: string): Record<string, unknown> | null {
   }
 }
 
-export function sessionFromToken(token: string, rolesClaim = 'roles'): Session | null {
+/** Roles as the subgraphs read them: a list, or one string of names separated by spaces or commas. */
+function rolesOf(value: unknown): string[] {
+  if (Array.isArray(value)) return value.filter((r): r is string => typeof r === 'string');
+  return typeof value === 'string' ? value.split(/[\s,]+/).filter(Boolean) : [];
+}
+
+export function sessionFromToken(token: string, claim = rolesClaim): Session | null {
   const claims = decodeClaims(token);
   if (!claims || typeof claims.sub !== 'string') return null;
-  const roles = Array.isArray(claims[rolesClaim])
-    ? (claims[rolesClaim] as unknown[]).filter((r): r is string => typeof r === 'string')
-    : [];
-  return { token, subject: claims.sub, roles, expiresAt: typeof claims.exp === 'number' ? claims.exp * 1000 : null };
+  return {
+    token,
+    subject: claims.sub,
+    roles: rolesOf(claims[claim]),
+    expiresAt: typeof claims.exp === 'number' ? claims.exp * 1000 : null,
+  };
+}
+
+/** Reads roles from `claim` from now on (the portal's settings name it); the current session is read again. */
+export function setRolesClaim(claim: string): void {
+  rolesClaim = claim;
+  current = read();
+  listeners.forEach((listener) => listener());
 }
 
 function read(): Session | null {

@@ -1,5 +1,7 @@
 import { useEffect, useRef, useState, type ReactNode } from 'react';
 import type { CombinedError } from 'urql';
+import { navigate } from './router';
+import { signOut, useSession } from './session';
 
 /** Shared pieces: loading and error states, mutation errors, formatting. */
 export function Loading({ what = 'Loading' }: { what?: string }) {
@@ -11,8 +13,29 @@ export function Loading({ what = 'Loading' }: { what?: string }) {
 }
 
 export function QueryError({ error }: { error: CombinedError | undefined }) {
+  const session = useSession();
   if (!error) return null;
   const codes = error.graphQLErrors.map((e) => e.extensions?.code).filter(Boolean);
+  const refused = session ? error.graphQLErrors.find((e) => e.extensions?.code === 'UNAUTHENTICATED') : undefined;
+  if (refused)
+    // A token the gateway does not accept (forged, altered, expired, from another issuer): say so.
+    return (
+      <div className="error" role="alert">
+        <p>
+          The API did not accept your sign-in ({refused.message}): the token may have expired or been altered, or come from an issuer the
+          API does not trust.
+        </p>
+        <button
+          type="button"
+          onClick={() => {
+            signOut();
+            navigate('/sign-in');
+          }}
+        >
+          Sign in again
+        </button>
+      </div>
+    );
   return (
     <p className="error" role="alert">
       {codes.includes('UNAUTHENTICATED') ? 'Please sign in first.' : codes.includes('FORBIDDEN') ? 'You may not see this.' : error.message}

@@ -11,10 +11,22 @@ export interface TestOpenIdProvider {
   stop(): Promise<void>;
 }
 
+/** A public browser client (authorization code with PKCE), as test/oidc/server.mjs registers it. */
+export interface BrowserClient {
+  client_id: string;
+  redirect_uris: string[];
+  post_logout_redirect_uris?: string[];
+}
+
 export async function startOpenIdProvider(options: {
   scopes: string[];
   initialAccessToken: string;
   resource?: string;
+  /** A browser client whose people sign in with the provider's development login form. */
+  browserClient?: BrowserClient;
+  /** Roles the access tokens of these logins carry (in `rolesClaim`). */
+  accountRoles?: Record<string, string[]>;
+  rolesClaim?: string;
   timeoutMs?: number;
 }): Promise<TestOpenIdProvider> {
   const child: ChildProcess = spawn(process.execPath, [path.join(__dirname, 'server.mjs')], {
@@ -23,12 +35,15 @@ export async function startOpenIdProvider(options: {
       OIDC_INITIAL_ACCESS_TOKEN: options.initialAccessToken,
       OIDC_SCOPES: options.scopes.join(' '),
       OIDC_RESOURCE: options.resource ?? 'https://api.plangraph.test',
+      OIDC_PORTAL_CLIENT: options.browserClient ? JSON.stringify(options.browserClient) : '',
+      OIDC_ACCOUNT_ROLES: JSON.stringify(options.accountRoles ?? {}),
+      OIDC_ROLES_CLAIM: options.rolesClaim ?? 'roles',
       DEBUG: '',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
-  child.stderr!.on('data', (chunk) => (stderr += String(chunk)).slice(-4000));
+  child.stderr!.on('data', (chunk) => (stderr = (stderr + String(chunk)).slice(-4000)));
   const issuer = await new Promise<string>((resolve, reject) => {
     let buffered = '';
     const timer = setTimeout(() => reject(new Error(`the OpenID provider did not start in time: ${stderr}`)), options.timeoutMs ?? 20_000);

@@ -1,8 +1,8 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import type { PortalConfig } from '../config';
-import { finishOidcSignIn, startOidcSignIn } from '../oidc';
+import { finishOidcSignIn, signOutEverywhere, startOidcSignIn } from '../oidc';
 import { navigate } from '../router';
-import { signIn, signOut, useSession } from '../session';
+import { signIn, useSession } from '../session';
 import { Page } from '../ui';
 
 /**
@@ -42,7 +42,7 @@ export function SignIn({ config }: { config: PortalConfig }) {
       {session ? (
         <p>
           Signed in as <strong>{session.subject}</strong>.{' '}
-          <button type="button" className="secondary" onClick={() => signOut()}>
+          <button type="button" className="secondary" onClick={() => void signOutEverywhere(config)}>
             Sign out
           </button>
         </p>
@@ -89,17 +89,23 @@ export function SignIn({ config }: { config: PortalConfig }) {
   );
 }
 
-export function OidcCallback({ config, query }: { config: PortalConfig; query: URLSearchParams }) {
+export function OidcCallback({ config }: { config: PortalConfig }) {
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     if (!config.oidc) return setError('OpenID Connect is not configured.');
-    finishOidcSignIn(config.oidc, query)
+    let current = true;
+    finishOidcSignIn(config.oidc, location.href)
       .then((token) => {
+        if (!current) return;
         signIn(token);
-        navigate('/apps');
+        // The code and state leave the address bar (and the history) with the callback page.
+        navigate('/apps', { replace: true });
       })
-      .catch((e: Error) => setError(e.message));
-    // Runs once, for the code in the URL it was opened with.
+      .catch((e: Error) => current && setError(e.message));
+    return () => {
+      current = false;
+    };
+    // Runs for the URL the page was opened with (finishOidcSignIn answers once per URL).
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
   return (
