@@ -41,6 +41,11 @@ export async function bulk<T = Record<string, unknown>>(em: EntityManager, sql: 
 export interface SqlPart {
   sql: string;
   params: unknown[];
+  /**
+   * A `select` run for its side effect (`pg_notify`), not a write: `bulkWrites` reads its rows so
+   * that PostgreSQL runs it (a `with` query nobody reads is never run, unless it writes).
+   */
+  effect?: boolean;
 }
 
 /**
@@ -55,9 +60,10 @@ export async function bulkWrites(em: EntityManager, parts: readonly (SqlPart | n
     await bulk(em, list[0].sql, list[0].params);
     return;
   }
+  const effects = list.map((part, i) => (part.effect ? `, (select count(*) from w${i})` : '')).join('');
   await bulk(
     em,
-    `with ${list.map((part, i) => `w${i} as (${part.sql})`).join(',\n')}\nselect 1`,
+    `with ${list.map((part, i) => `w${i} as (${part.sql})`).join(',\n')}\nselect 1${effects}`,
     list.flatMap((part) => part.params),
   );
 }

@@ -43,7 +43,7 @@ import { bulk, bulkWrites } from '../../../common/sql';
 import { insertQuotaWarnings } from './quota-warnings';
 import { paceWarnings } from '../data/alert-policy';
 import { enqueueUpgradeChecks } from './upgrade-checks';
-import { publishQuotaStatuses } from './quota-status-stream';
+import { quotaStatusNotices } from './quota-status-stream';
 
 const INGEST_LOCK = 'plangraph:usage:ingest';
 
@@ -228,8 +228,8 @@ async function writeBatch(
 
   const outcomes = await applyQuotaWindows(deps, tx, accepted, counters, context.alertRules, prefetch?.read(state.counters ?? []));
   watch.lap('windows');
-  // 1 statement: the windows' and the rollups' upserts.
-  await bulkWrites(tx, [outcomes.write, rollupWrite(accepted, attribution, outcomes)]);
+  // 1 statement: the windows' and the rollups' upserts, and the quota status stream's announcements.
+  await bulkWrites(tx, [outcomes.write, rollupWrite(accepted, attribution, outcomes), quotaStatusNotices(outcomes.changed)]);
   watch.lap('rollups');
   const warnings = outcomes.warnings.length
     ? await insertQuotaWarnings(
@@ -240,7 +240,6 @@ async function writeBatch(
       )
     : [];
   await enqueueUpgradeChecks(tx, outcomes.warnings);
-  await publishQuotaStatuses(tx, deps.pubsub, outcomes.changed);
   await options.afterWrite?.(tx);
   watch.lap('warnings');
   watch.commitIssuedAt = Stopwatch.instant(); // MikroORM commits right after this callback returns

@@ -16,7 +16,8 @@
  *   pushes the status of a counter without an open window (used 0, `resetsAt` null).
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { PgPubSub } from '../../../common/pubsub';
+import { PgPubSub } from '../../../common/pubsub';
+import type { SqlPart } from '../../../common/sql';
 import type { Clock } from '../../../common/clock';
 import type { ChangedCounter } from '../data/quota-windows';
 import type { CredentialRow } from '../contracts/credentials';
@@ -49,12 +50,9 @@ export interface QuotaStatusEvent {
   counters: QuotaCounterNews[];
 }
 
-/** Announces the changed counters inside the batch's transaction `tx` (delivered when it commits). */
-export async function publishQuotaStatuses(
-  tx: EntityManager,
-  pubsub: Pick<PgPubSub, 'notify'>,
-  changed: readonly ChangedCounter[],
-): Promise<void> {
+/** The events that announce the changed counters, COUNTERS_PER_EVENT to an event (under NOTIFY's size limit). */
+export function quotaStatusEvents(changed: readonly ChangedCounter[]): QuotaStatusEvent[] {
+  const events: QuotaStatusEvent[] = [];
   for (let i = 0; i < changed.length; i += COUNTERS_PER_EVENT) {
     const counters = changed.slice(i, i + COUNTERS_PER_EVENT).map((c): QuotaCounterNews => ({
       scope: c.scope as QuotaScope,
@@ -68,8 +66,26 @@ export async function publishQuotaStatuses(
       resetsAt: c.resetsAt.toISOString(),
       used: c.used,
     }));
-    await pubsub.notify(tx, QUOTA_STATUS_TOPIC, { counters } satisfies QuotaStatusEvent);
+    events.push({ counters });
   }
+  return events;
+}
+
+/**
+ * The announcement of the changed counters as a part of the batch's write statement (delivered when
+ * the batch's transaction commits); null when no counter changed.
+ */
+export function quotaStatusNotices(changed: readonly ChangedCounter[]): SqlPart | null {
+  return PgPubSub.liveEventsPart(QUOTA_STATUS_TOPIC, quotaStatusEvents(changed));
+}
+
+/** Announces the changed counters inside the transaction `tx`, one statement per event (delivered when it commits). */
+export async function publishQuotaStatuses(
+  tx: EntityManager,
+  pubsub: Pick<PgPubSub, 'notify'>,
+  changed: readonly ChangedCounter[],
+): Promise<void> {
+  for (const event of quotaStatusEvents(changed)) await pubsub.notify(tx, QUOTA_STATUS_TOPIC, event);
 }
 
 /**
