@@ -166,8 +166,7 @@ export class AccessRequestEvent {
 
   @Field(() => ID, {
     nullable: true,
-    description:
-      'PLAN_ROLLOUT_*: the id of the staged rollout (`PlanRollout.id`); null for other types.',
+    description: 'PLAN_ROLLOUT_*: the id of the staged rollout (`PlanRollout.id`); null for other types.',
   })
   planRolloutId!: string | null;
 
