@@ -69,3 +69,32 @@ export interface AdaptiveLimitChangePayload {
   /** ISO time of the change. */
   occurredAt: string;
 }
+
+/** What a step of a staged plan-change rollout did to the credentials it concerns. */
+export const PLAN_ROLLOUT_STEPS = ['JOINED', 'ROLLED_BACK', 'COMPLETED'] as const;
+export type PlanRolloutNoticeStep = (typeof PLAN_ROLLOUT_STEPS)[number];
+
+/**
+ * `developers.planRolloutNotice`: sent by the plans subgraph in the transaction of each step of a
+ * staged rollout, handled by the developers subgraph, which tells the organizations of the
+ * credentials concerned (an `accessRequestEvents` event per credential): JOINED, the credentials
+ * that joined the cohort at `stagePercent` (`plans.plan_rollout_member_contract`), now on the
+ * candidate limits; ROLLED_BACK, every member, back on the plan's limits; COMPLETED, every working
+ * credential on the plan, now on the plan's new limits.
+ */
+export interface PlanRolloutNoticePayload {
+  planRolloutId: string;
+  planId: string;
+  step: PlanRolloutNoticeStep;
+  /** The stage's percentage (JOINED: the members added at it; otherwise the stage the rollout ended at). */
+  stagePercent: number;
+  /** The limits the credentials' keys get from now on; null fields: unlimited. */
+  quotaRequests: number | null;
+  quotaPeriodSeconds: number | null;
+  rateRequests: number | null;
+  ratePerSeconds: number | null;
+  /** ROLLED_BACK: why; null otherwise. */
+  reason: string | null;
+  /** ISO time of the step. */
+  occurredAt: string;
+}

@@ -54,6 +54,8 @@ export const JOB_TASKS = {
   offerUpgrade: 'developers.offerUpgrade',
   /** Tell the organizations holding an ACTIVE credential on a plan that its adaptive rate limit changed (ADAPTIVE_LIMIT_TIGHTENED / RESTORED on `accessRequestEvents`). Payload `AdaptiveLimitChangePayload`; job key `adaptive-limit-change:<changeId>` (usage: each change of a plan's adaptive state). */
   adaptiveLimitChanged: 'developers.adaptiveLimitChanged',
+  /** Tell the organizations concerned by a step of a staged plan-change rollout (PLAN_ROLLOUT_LIMITS_CHANGED / ROLLED_BACK / COMPLETED on `accessRequestEvents`, one per credential). Payload `PlanRolloutNoticePayload`; job key `plan-rollout-notice:<planRolloutId>:<step>:<stagePercent>` (plans: each stage started, the rollback, the completion). */
+  planRolloutNotice: 'developers.planRolloutNotice',
   /** Erase the sealed secret a rotation's idempotency key keeps for replays. Payload { subject, operation, key, createdAt }; job key `replay-secret:<sha256 of subject, operation, key>`. */
   forgetReplaySecret: 'developers.forgetReplaySecret',
   /** Fan new webhook events (`platform.webhook_event`) out to the endpoints that want them. Payload {}; job key `webhooks:dispatch` (every subgraph, with each webhook event). */

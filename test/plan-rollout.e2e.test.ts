@@ -1,11 +1,15 @@
+import WebSocket from 'ws';
+import { createClient, type Client } from 'graphql-ws';
 import { startPlatform, type TestPlatform } from './helpers/platform';
-import { developer, gatewayRequest, portalAdmin, type Identity } from './helpers/graphql';
+import { developer, gatewayRequest, portalAdmin, tokenFor, type Identity } from './helpers/graphql';
 import { unique } from './helpers/db';
 import { Fixtures } from './helpers/fixtures';
 import { waitFor } from './helpers/wait';
 import { analytics, postAnalytics } from './kit/usage';
 import { ManualClock } from './kit/clock';
 import { TykTestServer } from './tyk/server';
+import { emitAccessEvent } from '../subgraphs/developers/services/events';
+import { AccessRequestEventType } from '../subgraphs/developers/entities/access-request-event';
 
 /**
  * Staged rollout of a plan change through the gateway, against the Tyk test server: a plan (100
@@ -15,7 +19,10 @@ import { TykTestServer } from './tyk/server';
  * worse than the rest's, the evaluation rolls back: both keys on the plan's policy, the candidate
  * policy deleted, the request ROLLED_BACK with the figures, a webhook event. Proposed again and
  * healthy, the rollout completes: the plan gets the change as a new version, both keys its policy.
- * Organization admins and developers are refused; the steps are audited.
+ * Organization admins and developers are refused; the steps are audited. The organizations hear
+ * of it on `accessRequestEvents` (graphql-ws through the gateway): the cohort's gets
+ * PLAN_ROLLOUT_LIMITS_CHANGED for its credential, then PLAN_ROLLOUT_ROLLED_BACK; on completion
+ * both get PLAN_ROLLOUT_COMPLETED; an organization not on the plan gets none of them.
  */
 describe('staged rollout of a plan change through the gateway', () => {
   let platform: TestPlatform;
@@ -27,7 +34,63 @@ describe('staged rollout of a plan change through the gateway', () => {
   const clock = new ManualClock(new Date());
   let planId = '';
   let apiId = '';
-  const subscribers: { organizationId: string; credentialId: string; keyHash: string; owner: Identity }[] = [];
+  const subscribers: { organizationId: string; credentialId: string; keyHash: string; owner: Identity; watch: Watch }[] = [];
+  type Watch = { events: any[]; errors: unknown[]; rollout: () => any[] };
+  const clients: Client[] = [];
+  const outsider = developer();
+  let outsiderOrganization = '';
+  let outsiderWatch: Watch;
+
+  /** `accessRequestEvents` of an organization, as `identity` receives them. */
+  function watchEvents(identity: Identity, organizationId: string): Watch {
+    const client = createClient({
+      url: platform.wsUrl,
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      lazy: true,
+      connectionParams: { authorization: `Bearer ${tokenFor(identity)}` },
+    });
+    clients.push(client);
+    const events: any[] = [];
+    const errors: unknown[] = [];
+    client.subscribe(
+      {
+        query: `subscription($org: ID) { accessRequestEvents(organizationId: $org) {
+          type organizationId reason planRolloutId effectiveQuotaRequests effectiveQuotaPeriodSeconds effectiveRateRequests
+          plan { id } credential { id } } }`,
+        variables: { org: organizationId },
+      },
+      {
+        next: (result) => (result.errors ? errors.push(...result.errors) : events.push((result.data as any).accessRequestEvents)),
+        error: (error) => errors.push(error),
+        complete: () => undefined,
+      },
+    );
+    return { events, errors, rollout: () => events.filter((e) => e.type.startsWith('PLAN_ROLLOUT_')) };
+  }
+
+  /** A probe event for each watched organization: once each watcher got its own, the subscriptions are live and everything before it arrived. */
+  async function probe(): Promise<void> {
+    const watches = [...subscribers.map((s) => [s.organizationId, s.watch] as const), [outsiderOrganization, outsiderWatch] as const];
+    const seen = watches.map(([, w]) => w.events.filter((e) => e.type === 'REQUESTED').length);
+    const developersSubgraph = platform.subgraphs.developers!;
+    await waitFor(
+      async () => {
+        if (watches.every(([, w], i) => w.events.filter((e) => e.type === 'REQUESTED').length > seen[i]!)) return true;
+        await developersSubgraph.orm.em.fork().transactional(async (em) => {
+          for (const [organizationId] of watches) {
+            await emitAccessEvent(developersSubgraph.pubsub, em as never, {
+              type: AccessRequestEventType.REQUESTED,
+              organizationId,
+              at: new Date(),
+            });
+          }
+        });
+        return false;
+      },
+      { timeoutMs: 15_000, intervalMs: 200, what: 'a probe event on every subscription' },
+    );
+  }
 
   async function gql(query: string, variables: Record<string, unknown>, identity: Identity | null = approver) {
     const response = await gatewayRequest(platform.gatewayUrl, query, variables, identity);
@@ -105,11 +168,16 @@ describe('staged rollout of a plan change through the gateway', () => {
         },
         { timeoutMs: 20_000, intervalMs: 100, what: 'the key in the Tyk test server' },
       );
-      subscribers.push({ organizationId, credentialId, keyHash, owner });
+      subscribers.push({ organizationId, credentialId, keyHash, owner, watch: null as unknown as Watch });
     }
+    for (const s of subscribers) s.watch = watchEvents(s.owner, s.organizationId);
+    outsiderOrganization = await fixtures.organization(outsider.sub);
+    outsiderWatch = watchEvents(outsider, outsiderOrganization);
+    await probe();
   });
 
   afterAll(async () => {
+    for (const client of clients) await client.dispose();
     await platform?.stop();
     await tyk?.stop();
   });
@@ -238,6 +306,32 @@ describe('staged rollout of a plan change through the gateway', () => {
     );
     expect(session(cohort.keyHash)).toMatchObject({ quota_max: 100 });
     expect(await webhook('PLAN_ROLLOUT_ROLLED_BACK', rollout.id)).toMatchObject({ planId, stagePercent: 50 });
+    // The cohort's organization heard of both steps, for its credential; the others of neither.
+    const common = { planRolloutId: rollout.id, plan: { id: planId }, credential: { id: cohort.credentialId } };
+    await waitFor(() => cohort.watch.rollout().length >= 2, { timeoutMs: 15_000, intervalMs: 100, what: 'the cohort’s rollout events' });
+    expect(cohort.watch.rollout()).toEqual([
+      {
+        type: 'PLAN_ROLLOUT_LIMITS_CHANGED',
+        organizationId: cohort.organizationId,
+        reason: null,
+        effectiveQuotaRequests: 200,
+        effectiveQuotaPeriodSeconds: 3600,
+        effectiveRateRequests: null,
+        ...common,
+      },
+      {
+        type: 'PLAN_ROLLOUT_ROLLED_BACK',
+        organizationId: cohort.organizationId,
+        reason: rolledBack.rollbackReason,
+        effectiveQuotaRequests: 100,
+        effectiveQuotaPeriodSeconds: 3600,
+        effectiveRateRequests: null,
+        ...common,
+      },
+    ]);
+    await probe();
+    expect(rest.watch.rollout()).toEqual([]);
+    expect(outsiderWatch.rollout()).toEqual([]);
     const plan = await gql(`query($id: ID!) { plan(id: $id) { version quota { requests } rollouts { id status } } }`, { id: planId });
     expect(plan.plan).toMatchObject({ quota: { requests: 100 }, rollouts: [{ id: rollout.id, status: 'ROLLED_BACK' }] });
     // Audited: the approval that started it, and the evaluation job's rollback.
@@ -272,6 +366,28 @@ describe('staged rollout of a plan change through the gateway', () => {
       { timeoutMs: 15_000, intervalMs: 100, what: 'every key on the plan policy with the new quota, the candidate deleted' },
     );
     expect(await webhook('PLAN_ROLLOUT_COMPLETED', rollout.id)).toMatchObject({ planId, version: before + 1 });
+    // The cohort heard it joined; once applied, every organization on the plan hears of it, the outsider of nothing.
+    const ofThis = (w: Watch) => w.rollout().filter((e) => e.planRolloutId === rollout.id);
+    await waitFor(() => ofThis(cohort.watch).length >= 2 && ofThis(rest.watch).length >= 1, {
+      timeoutMs: 15_000,
+      intervalMs: 100,
+      what: 'the completion on both subscriptions',
+    });
+    const applied = { type: 'PLAN_ROLLOUT_COMPLETED', reason: null, effectiveQuotaRequests: 200, effectiveQuotaPeriodSeconds: 3600 };
+    expect(ofThis(cohort.watch)).toEqual([
+      expect.objectContaining({
+        type: 'PLAN_ROLLOUT_LIMITS_CHANGED',
+        credential: { id: cohort.credentialId },
+        effectiveQuotaRequests: 200,
+      }),
+      expect.objectContaining({ ...applied, credential: { id: cohort.credentialId }, plan: { id: planId } }),
+    ]);
+    expect(ofThis(rest.watch)).toEqual([
+      expect.objectContaining({ ...applied, credential: { id: rest.credentialId }, organizationId: rest.organizationId }),
+    ]);
+    await probe();
+    expect(outsiderWatch.rollout()).toEqual([]);
+    expect([...subscribers.flatMap((s) => s.watch.errors), ...outsiderWatch.errors]).toEqual([]);
     // The rollback plan no longer applies to a completed rollout.
     const late = (
       await gql(`mutation($i: RollBackPlanRolloutInput!) { rollBackPlanRollout(input: $i) { rollout { status } errors { code } } }`, {

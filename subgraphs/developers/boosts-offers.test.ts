@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ManualClock } from '../../test/kit/clock';
 import {
@@ -19,9 +20,12 @@ import { developersSubgraph } from '.';
 import { expireQuotaBoost } from './services/quota-boosts';
 import { offerUpgrade } from './services/upgrade-offers';
 import { announceAdaptiveLimitChange } from './services/adaptive-limit-events';
+import { announcePlanRolloutStep } from './services/plan-rollout-events';
+import { createApp, join } from '../../test/kit/developers';
+import { developer } from '../../test/helpers/graphql';
 
 /**
- * Quota boosts and upgrade offers in the developers subgraph alone (no provider: the jobs it
+ * Quota boosts, upgrade offers, adaptive-limit and plan-rollout notices in the developers subgraph alone (no provider: the jobs it
  * enqueues are read from the queue), on a manual clock; the job handlers are called directly.
  */
 describe('developers: quota boosts and upgrade offers', () => {
@@ -359,5 +363,79 @@ describe('developers: quota boosts and upgrade offers', () => {
       },
     ]);
     expect(await read(revoked.id, revoked.member)).toEqual([]);
+  });
+  it('tells the organization of each credential a plan rollout step concerns, once per credential and step, within app visibility', async () => {
+    const { org, planId, productIds, credentialId } = await credentialOn({});
+    // A PERSONAL app of the member's in the same organization: a teammate may not see its events.
+    const personalApp = await createApp(h, org.id, org.member, { visibility: 'PERSONAL' });
+    const personal = (await ok(h, 'requestAccess', { appId: personalApp.id, planId, productIds }, org.member)).credential.id as string;
+    const teammate = developer();
+    await join(h, org.id, teammate, 'MEMBER');
+    const second = await organization(h);
+    const secondCredential = (await ok(h, 'requestAccess', { appId: second.app.id, planId, productIds }, second.member)).credential.id;
+    const revoked = await organization(h);
+    const gone = await ok(h, 'requestAccess', { appId: revoked.app.id, planId, productIds }, revoked.member);
+    await ok(h, 'revokeCredential', { id: gone.credential.id }, revoked.member);
+    const elsewhere = await credentialOn({});
+    const rolloutId = randomUUID();
+    const notice = {
+      planRolloutId: rolloutId,
+      planId,
+      step: 'COMPLETED',
+      stagePercent: 50,
+      quotaRequests: 200,
+      quotaPeriodSeconds: 3600,
+      rateRequests: null,
+      ratePerSeconds: null,
+      reason: null,
+      occurredAt: clock.now().toISOString(),
+    };
+    const announce = (payload: unknown) => inTx((em) => announcePlanRolloutStep(opsOf(em), payload));
+
+    expect(await announce({ ...notice, step: 'APPLIED' })).toBeNull();
+    expect(await announce({ ...notice, planId: 'x' })).toBeNull();
+    expect(await announce({ ...notice, quotaRequests: -1 })).toBeNull();
+    expect(await announce({ ...notice, stagePercent: 101 })).toBeNull();
+    // No member of this (unknown) rollout: nobody to tell of joining or of a rollback.
+    expect(await announce({ ...notice, step: 'JOINED' })).toEqual([]);
+    expect(await announce({ ...notice, step: 'ROLLED_BACK', reason: 'slow' })).toEqual([]);
+    const told = await announce(notice);
+    expect(told!.sort()).toEqual([credentialId, personal, secondCredential].sort());
+    // Run again (a retried job): nobody twice.
+    expect(await announce(notice)).toEqual([]);
+    const stored = await sql(
+      h,
+      `select payload->>'credentialId' as credential from platform.event
+        where topic = 'accessRequestEvents' and payload->'planRollout'->>'rolloutId' = ? order by id`,
+      [rolloutId],
+    );
+    expect(stored.map((r) => r.credential).sort()).toEqual([credentialId, personal, secondCredential].sort());
+    expect(stored.some((r) => r.credential === elsewhere.credentialId || r.credential === gone.credential.id)).toBe(false);
+    // No webhook event of its own: the plans subgraph records the platform one.
+    const webhooks = await sql(
+      h,
+      `select count(*)::int as n from platform.webhook_event where type like 'PLAN_ROLLOUT_%' and organization_id = ?`,
+      [org.id],
+    );
+    expect(webhooks[0].n).toBe(0);
+    // Read back: the creator sees both credentials' events, the teammate only the shared app's.
+    const HISTORY = `query($org: ID) { accessRequestEventsHistory(organizationId: $org, first: 100) { edges { node {
+      type planRolloutId effectiveQuotaRequests effectiveQuotaPeriodSeconds plan { id } credential { id } } } } }`;
+    const read = async (who: Identity) =>
+      (await gql(h, HISTORY, { org: org.id }, who)).data.accessRequestEventsHistory.edges
+        .map((e: any) => e.node)
+        .filter((n: any) => n.type.startsWith('PLAN_ROLLOUT_'));
+    const event = (id: string) => ({
+      type: 'PLAN_ROLLOUT_COMPLETED',
+      planRolloutId: rolloutId,
+      effectiveQuotaRequests: 200,
+      effectiveQuotaPeriodSeconds: 3600,
+      plan: { id: planId },
+      credential: { id },
+    });
+    expect((await read(org.member)).sort((a: any, b: any) => (a.credential.id < b.credential.id ? -1 : 1))).toEqual(
+      [credentialId, personal].sort().map(event),
+    );
+    expect(await read(teammate)).toEqual([event(credentialId)]);
   });
 });

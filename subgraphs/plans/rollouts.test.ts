@@ -97,6 +97,16 @@ describe('staged rollouts of plan changes', () => {
     return rows.map((r) => r.credential_id);
   }
 
+  /** The `developers.planRolloutNotice` jobs queued for a rollout (each step's, by job key), oldest first. */
+  async function notices(rolloutId: string): Promise<Record<string, unknown>[]> {
+    const { rows } = await db.query<{ payload: Record<string, unknown> }>(
+      `select p.payload from graphile_worker.jobs j join graphile_worker._private_jobs p on p.id = j.id
+        where j.task_identifier = 'developers.planRolloutNotice' and j.key like $1 order by j.id`,
+      [`plan-rollout-notice:${rolloutId}:%`],
+    );
+    return rows.map((r) => r.payload);
+  }
+
   /** One minute of traffic after the stage started: `requests` each, at these average latencies. */
   async function traffic(stageStartedAt: string, ids: string[], requests: number, latencyMs: number, errors = 0) {
     const minute = new Date(Math.ceil((new Date(stageStartedAt).getTime() + 1) / 60_000) * 60_000);
@@ -207,6 +217,14 @@ describe('staged rollouts of plan changes', () => {
     expect(completed.steps.slice(-2).map((s: { action: string }) => s.action)).toEqual(['WIDENED', 'COMPLETED']);
     const after = await gql(`query($id: ID!) { plan(id: $id) { version quota { requests } rollouts { status } } }`, { id });
     expect(after.plan).toEqual({ version: 2, quota: { requests: 200 }, rollouts: [{ status: 'COMPLETED' }] });
+    // Each step told the developers subgraph whom to tell: the joiners of each stage (candidate limits), then the plan's credentials (its new limits).
+    const limits = (quotaRequests: number) => ({ quotaRequests, quotaPeriodSeconds: 3600, rateRequests: null, ratePerSeconds: null });
+    const common = { planRolloutId: rollout.id, planId: id, reason: null };
+    expect(await notices(rollout.id)).toEqual([
+      { ...common, step: 'JOINED', stagePercent: 20, ...limits(200), occurredAt: rollout.stageStartedAt },
+      { ...common, step: 'JOINED', stagePercent: 60, ...limits(200), occurredAt: widened.stageStartedAt },
+      { ...common, step: 'COMPLETED', stagePercent: 60, ...limits(200), occurredAt: expect.any(String) },
+    ]);
   });
 
   it('holds a stage without traffic (and widens after three holds), rolls back on latency, and never applies to a plan changed meanwhile', async () => {
@@ -244,6 +262,11 @@ describe('staged rollouts of plan changes', () => {
     expect(rolledBack.changeRequest).toMatchObject({ status: 'ROLLED_BACK', appliedVersion: null });
     expect(rolledBack.steps.map((s: { action: string }) => s.action)).toEqual(['STAGE_STARTED', 'ROLLED_BACK']);
     expect((await gql(`query($id: ID!) { plan(id: $id) { version } }`, { id: slow.id })).plan.version).toBe(1);
+    // The cohort is told it is back on the plan's limits, and why.
+    expect((await notices(rollout.id)).map((n) => [n.step, n.stagePercent, n.quotaRequests, n.reason])).toEqual([
+      ['JOINED', 50, 200, null],
+      ['ROLLED_BACK', 50, 100, rolledBack.rollbackReason],
+    ]);
 
     // The plan changes directly during the rollout: the change is not applied over it.
     const moving = await plan(2);

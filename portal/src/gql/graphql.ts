@@ -34,6 +34,12 @@ export type AccessRequestEventType =
   | 'CREDENTIAL_ROTATED'
   /** A portal admin’s bulk plan migration moved the credential to another plan (`credential` is set; its `plan` is the new one): same credential, secret and quota counters, new limits. */
   | 'PLAN_MIGRATED'
+  /** A staged rollout of a change of the credential’s plan completed: the change is applied to the plan and the key has the plan’s new limits (`credential`, `plan`, `planRolloutId`, the limits in the `effective*` fields). Sent for every ACTIVE credential on the plan. */
+  | 'PLAN_ROLLOUT_COMPLETED'
+  /** The credential joined the cohort of a staged rollout of a change of its plan: its key now has the change’s (candidate) limits while the rollout runs (`credential`, `plan`, `planRolloutId`, and the limits in `effectiveQuotaRequests` per `effectiveQuotaPeriodSeconds` and `effectiveRateRequests` per `effectiveRatePerSeconds`; null: unlimited). One event per credential, when it joins. */
+  | 'PLAN_ROLLOUT_LIMITS_CHANGED'
+  /** The staged rollout whose cohort the credential was in was rolled back: its key is back on the plan’s limits (`credential`, `plan`, `planRolloutId`, the plan’s limits in the `effective*` fields, and `reason`: the evaluation’s or the portal admin’s words). */
+  | 'PLAN_ROLLOUT_ROLLED_BACK'
   /** A quota boost reached its `expiresAt`: the key is back to its plan’s limits (`quotaBoost` and `credential` are set). */
   | 'QUOTA_BOOST_EXPIRED'
   /** A temporary quota boost was granted on a credential (`quotaBoost` and `credential` are set). */

@@ -19,6 +19,9 @@ export enum AccessRequestEventType {
   PLAN_MIGRATED = 'PLAN_MIGRATED',
   ADAPTIVE_LIMIT_TIGHTENED = 'ADAPTIVE_LIMIT_TIGHTENED',
   ADAPTIVE_LIMIT_RESTORED = 'ADAPTIVE_LIMIT_RESTORED',
+  PLAN_ROLLOUT_LIMITS_CHANGED = 'PLAN_ROLLOUT_LIMITS_CHANGED',
+  PLAN_ROLLOUT_ROLLED_BACK = 'PLAN_ROLLOUT_ROLLED_BACK',
+  PLAN_ROLLOUT_COMPLETED = 'PLAN_ROLLOUT_COMPLETED',
 }
 
 registerEnumType(AccessRequestEventType, {
@@ -66,6 +69,18 @@ registerEnumType(AccessRequestEventType, {
     ADAPTIVE_LIMIT_RESTORED: {
       description:
         'A plan’s tightened rate limit is back to the plan’s own (`plan`, the rate in `effectiveRateRequests` per `effectiveRatePerSeconds`, and `reason`: RECOVERED, SETTING_REMOVED or PLAN_WITHOUT_RATE_LIMIT). Sent to every organization holding an ACTIVE credential on the plan.',
+    },
+    PLAN_ROLLOUT_LIMITS_CHANGED: {
+      description:
+        'The credential joined the cohort of a staged rollout of a change of its plan: its key now has the change’s (candidate) limits while the rollout runs (`credential`, `plan`, `planRolloutId`, and the limits in `effectiveQuotaRequests` per `effectiveQuotaPeriodSeconds` and `effectiveRateRequests` per `effectiveRatePerSeconds`; null: unlimited). One event per credential, when it joins.',
+    },
+    PLAN_ROLLOUT_ROLLED_BACK: {
+      description:
+        'The staged rollout whose cohort the credential was in was rolled back: its key is back on the plan’s limits (`credential`, `plan`, `planRolloutId`, the plan’s limits in the `effective*` fields, and `reason`: the evaluation’s or the portal admin’s words).',
+    },
+    PLAN_ROLLOUT_COMPLETED: {
+      description:
+        'A staged rollout of a change of the credential’s plan completed: the change is applied to the plan and the key has the plan’s new limits (`credential`, `plan`, `planRolloutId`, the limits in the `effective*` fields). Sent for every ACTIVE credential on the plan.',
     },
   },
 });
@@ -118,25 +133,44 @@ export class AccessRequestEvent {
   @Field(() => String, {
     nullable: true,
     description:
-      'CREDENTIAL_REVOCATION_SCHEDULED: why the revocation was scheduled (the portal admin’s or ORG_ADMIN’s words); CREDENTIAL_REVOCATION_CANCELLED: USED or KEPT; ADAPTIVE_LIMIT_TIGHTENED: ERROR_RATE_ABOVE or LATENCY_ABOVE; ADAPTIVE_LIMIT_RESTORED: RECOVERED, SETTING_REMOVED or PLAN_WITHOUT_RATE_LIMIT; null for other types.',
+      'CREDENTIAL_REVOCATION_SCHEDULED: why the revocation was scheduled (the portal admin’s or ORG_ADMIN’s words); CREDENTIAL_REVOCATION_CANCELLED: USED or KEPT; ADAPTIVE_LIMIT_TIGHTENED: ERROR_RATE_ABOVE or LATENCY_ABOVE; ADAPTIVE_LIMIT_RESTORED: RECOVERED, SETTING_REMOVED or PLAN_WITHOUT_RATE_LIMIT; PLAN_ROLLOUT_ROLLED_BACK: why the rollout was rolled back; null for other types.',
   })
   reason!: string | null;
 
   @Field(() => Int, {
     nullable: true,
     description:
-      'ADAPTIVE_LIMIT_*: the requests per `effectiveRatePerSeconds` the plan’s keys are allowed from now on (the floor when tightened, the plan’s own rate when restored); null for other types, and when the plan has no rate limit.',
+      'ADAPTIVE_LIMIT_*: the requests per `effectiveRatePerSeconds` the plan’s keys are allowed from now on (the floor when tightened, the plan’s own rate when restored); PLAN_ROLLOUT_*: the rate the credential’s key has from now on; null for other types, and when there is no rate limit.',
   })
   effectiveRateRequests!: number | null;
 
   @Field(() => Int, {
     nullable: true,
     description:
-      'ADAPTIVE_LIMIT_*: the period of `effectiveRateRequests`, in seconds; null for other types, and when the plan has no rate limit.',
+      'ADAPTIVE_LIMIT_* and PLAN_ROLLOUT_*: the period of `effectiveRateRequests`, in seconds; null for other types, and when there is no rate limit.',
   })
   effectiveRatePerSeconds!: number | null;
 
-  /** ADAPTIVE_LIMIT_* only: resolved by `AccessRequestEvent.plan`. */
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      'PLAN_ROLLOUT_*: the requests per `effectiveQuotaPeriodSeconds` the credential’s key is allowed from now on; null for other types, and when there is no quota.',
+  })
+  effectiveQuotaRequests!: number | null;
+
+  @Field(() => Int, {
+    nullable: true,
+    description: 'PLAN_ROLLOUT_*: the period of `effectiveQuotaRequests`, in seconds; null for other types, and when there is no quota.',
+  })
+  effectiveQuotaPeriodSeconds!: number | null;
+
+  @Field(() => ID, {
+    nullable: true,
+    description: 'PLAN_ROLLOUT_*: the id of the staged rollout (`PlanRollout.id`); null for other types.',
+  })
+  planRolloutId!: string | null;
+
+  /** ADAPTIVE_LIMIT_* and PLAN_ROLLOUT_* only: resolved by `AccessRequestEvent.plan`. */
   planId!: string | null;
 
   /** Resolved from the database by `AccessRequestEvent.accessRequest`. */

@@ -4,7 +4,7 @@ import { JOB_TASKS } from '../../../common/jobs';
 import { CLIENT_REGISTERED_TASK, clientRegistered, credentialExpiring, credentialRevoked, keyIssued } from './credentials';
 import { forgetReplaySecret } from './forget-replay-secret';
 import { accessReviewReport, revokeUnusedCredential } from './access-review';
-import { adaptiveLimitChanged, quotaBoostExpired, upgradeCheck } from './governance';
+import { adaptiveLimitChanged, planRolloutNotice, quotaBoostExpired, upgradeCheck } from './governance';
 import { evaluatePlanMigration, migratePlanSubscribers } from './plan-migration';
 import { deliverWebhooks, dispatchWebhooks } from './webhooks';
 
@@ -28,6 +28,7 @@ export function developersJobs(runtime: JobRuntime): TaskList {
     [JOB_TASKS.quotaBoostExpired]: (payload) => quotaBoostExpired(runtime, payload),
     [JOB_TASKS.offerUpgrade]: (payload) => upgradeCheck(runtime, payload),
     [JOB_TASKS.adaptiveLimitChanged]: (payload) => adaptiveLimitChanged(runtime, payload),
+    [JOB_TASKS.planRolloutNotice]: (payload) => planRolloutNotice(runtime, payload),
     [JOB_TASKS.dispatchWebhooks]: () => dispatchWebhooks(runtime),
     [JOB_TASKS.deliverWebhooks]: (payload) => deliverWebhooks(runtime, payload),
     [JOB_TASKS.migratePlanSubscribers]: (payload) => migratePlanSubscribers(runtime, payload),

@@ -73,7 +73,7 @@ export class AccessRequestEventResolver {
   @Subscription(() => AccessRequestEvent, {
     subscribe: subscribeAccessRequestEvents as never,
     description:
-      'Access-request and credential events as they happen (REQUESTED, APPROVED, REJECTED, CANCELLED, CREDENTIAL_ISSUED, CREDENTIAL_ROTATED, CREDENTIAL_REVOKED, CREDENTIAL_EXPIRING, CREDENTIAL_REVOCATION_SCHEDULED, CREDENTIAL_REVOCATION_CANCELLED, QUOTA_BOOST_GRANTED, QUOTA_BOOST_REVOKED, QUOTA_BOOST_EXPIRED, UPGRADE_OFFERED, PLAN_MIGRATED, ADAPTIVE_LIMIT_TIGHTENED, ADAPTIVE_LIMIT_RESTORED). To resume after a disconnect, pass the `cursor` of the last event received as `after`: the events stored since are delivered first, then live ones, each exactly once and in order. Members (any role) of an organization may watch it (`organizationId` required), and get the events of the apps they may see (`App.visibility`); portal admins may watch one organization or, without `organizationId`, all. Checked when subscribing: anyone else gets a single FORBIDDEN (anonymous: UNAUTHENTICATED) error and no events. The event’s `accessRequest` and `credential` are read when the event is delivered, so their fields (and, through the gateway, plan and product fields) are current.',
+      'Access-request and credential events as they happen (REQUESTED, APPROVED, REJECTED, CANCELLED, CREDENTIAL_ISSUED, CREDENTIAL_ROTATED, CREDENTIAL_REVOKED, CREDENTIAL_EXPIRING, CREDENTIAL_REVOCATION_SCHEDULED, CREDENTIAL_REVOCATION_CANCELLED, QUOTA_BOOST_GRANTED, QUOTA_BOOST_REVOKED, QUOTA_BOOST_EXPIRED, UPGRADE_OFFERED, PLAN_MIGRATED, ADAPTIVE_LIMIT_TIGHTENED, ADAPTIVE_LIMIT_RESTORED, PLAN_ROLLOUT_LIMITS_CHANGED, PLAN_ROLLOUT_ROLLED_BACK, PLAN_ROLLOUT_COMPLETED). To resume after a disconnect, pass the `cursor` of the last event received as `after`: the events stored since are delivered first, then live ones, each exactly once and in order. Members (any role) of an organization may watch it (`organizationId` required), and get the events of the apps they may see (`App.visibility`); portal admins may watch one organization or, without `organizationId`, all. Checked when subscribing: anyone else gets a single FORBIDDEN (anonymous: UNAUTHENTICATED) error and no events. The event’s `accessRequest` and `credential` are read when the event is delivered, so their fields (and, through the gateway, plan and product fields) are current.',
   })
   // Parameters in reverse of the schema's argument order (type-graphql registers them last-first).
   accessRequestEvents(
@@ -196,7 +196,8 @@ export class AccessRequestEventResolver {
 
   @FieldResolver(() => PlanRef, {
     nullable: true,
-    description: 'ADAPTIVE_LIMIT_* events: the plan whose rate limit changed (null for other types).',
+    description:
+      'ADAPTIVE_LIMIT_* events: the plan whose rate limit changed; PLAN_ROLLOUT_* events: the plan whose change is rolled out (null for other types).',
   })
   plan(@Root() event: AccessRequestEvent): PlanRef | null {
     return event.planId ? planRef(event.planId) : null;

@@ -30,6 +30,21 @@ export interface AccessRequestEventPayload {
   upgradeOfferId?: string;
   /** ADAPTIVE_LIMIT_TIGHTENED and ADAPTIVE_LIMIT_RESTORED only. */
   adaptiveLimit?: AdaptiveLimitNotice;
+  /** PLAN_ROLLOUT_* only. */
+  planRollout?: PlanRolloutNotice;
+}
+
+/** A step of a staged plan-change rollout, as the plans subgraph announced it, for one credential. */
+export interface PlanRolloutNotice {
+  rolloutId: string;
+  planId: string;
+  /** JOINED, ROLLED_BACK or COMPLETED: with the credential id, one event per credential and step. */
+  step: string;
+  quotaRequests: number | null;
+  quotaPeriodSeconds: number | null;
+  rateRequests: number | null;
+  ratePerSeconds: number | null;
+  reason: string | null;
 }
 
 /** A change of a plan's adaptive rate limit, as the usage subgraph announced it. */
@@ -74,16 +89,19 @@ export function eventFromPayload(payload: AccessRequestEventPayload, cursor: str
     revokeAt: payload.revocation?.revokeAt ? new Date(payload.revocation.revokeAt) : null,
     quotaBoostId: payload.quotaBoostId ?? null,
     upgradeOfferId: payload.upgradeOfferId ?? null,
-    planId: payload.adaptiveLimit?.planId ?? null,
-    reason: payload.revocation?.reason ?? payload.adaptiveLimit?.reason ?? null,
-    effectiveRateRequests: payload.adaptiveLimit?.rateRequests ?? null,
-    effectiveRatePerSeconds: payload.adaptiveLimit?.ratePerSeconds ?? null,
+    planId: payload.adaptiveLimit?.planId ?? payload.planRollout?.planId ?? null,
+    reason: payload.revocation?.reason ?? payload.adaptiveLimit?.reason ?? payload.planRollout?.reason ?? null,
+    effectiveRateRequests: payload.adaptiveLimit?.rateRequests ?? payload.planRollout?.rateRequests ?? null,
+    effectiveRatePerSeconds: payload.adaptiveLimit?.ratePerSeconds ?? payload.planRollout?.ratePerSeconds ?? null,
+    effectiveQuotaRequests: payload.planRollout?.quotaRequests ?? null,
+    effectiveQuotaPeriodSeconds: payload.planRollout?.quotaPeriodSeconds ?? null,
+    planRolloutId: payload.planRollout?.rolloutId ?? null,
   });
 }
 
 /**
  * The webhook event type of each access-request event; null: the webhook event is recorded by the
- * change's owner (the usage subgraph records ADAPTIVE_LIMIT_* once, for platform endpoints).
+ * change's owner (the usage subgraph records ADAPTIVE_LIMIT_* once, the plans subgraph PLAN_ROLLOUT_* once, for platform endpoints).
  */
 const WEBHOOK_TYPES: Record<AccessRequestEventType, WebhookEventType | null> = {
   REQUESTED: 'ACCESS_REQUESTED',
@@ -103,11 +121,14 @@ const WEBHOOK_TYPES: Record<AccessRequestEventType, WebhookEventType | null> = {
   PLAN_MIGRATED: 'PLAN_MIGRATED',
   ADAPTIVE_LIMIT_TIGHTENED: null,
   ADAPTIVE_LIMIT_RESTORED: null,
+  PLAN_ROLLOUT_LIMITS_CHANGED: null,
+  PLAN_ROLLOUT_ROLLED_BACK: null,
+  PLAN_ROLLOUT_COMPLETED: null,
 };
 
 /**
  * Publishes an event inside the transaction of `em` (delivered when it commits), and stores its
- * webhook event (`ACCESS_*`, `CREDENTIAL_*`, …; not ADAPTIVE_LIMIT_*, see `WEBHOOK_TYPES`) in the
+ * webhook event (`ACCESS_*`, `CREDENTIAL_*`, …; not ADAPTIVE_LIMIT_* nor PLAN_ROLLOUT_*, see `WEBHOOK_TYPES`) in the
  * webhooks' outbox in the same transaction.
  */
 export async function emitAccessEvent(
@@ -124,6 +145,7 @@ export async function emitAccessEvent(
     quotaBoostId?: string;
     upgradeOfferId?: string;
     adaptiveLimit?: AdaptiveLimitNotice;
+    planRollout?: PlanRolloutNotice;
     /** Extra webhook `data` (ids and states only). */
     data?: Record<string, string | number | boolean | null>;
   },
@@ -140,6 +162,7 @@ export async function emitAccessEvent(
     ...(event.quotaBoostId ? { quotaBoostId: event.quotaBoostId } : {}),
     ...(event.upgradeOfferId ? { upgradeOfferId: event.upgradeOfferId } : {}),
     ...(event.adaptiveLimit ? { adaptiveLimit: event.adaptiveLimit } : {}),
+    ...(event.planRollout ? { planRollout: event.planRollout } : {}),
   };
   await pubsub.emit(em, ACCESS_REQUEST_EVENTS_TOPIC, payload);
   const webhookType = WEBHOOK_TYPES[event.type];

@@ -16,6 +16,7 @@ import { Validation } from '../../../common/mutation';
 import type { Ops } from '../../../common/ops';
 import { query } from '../../../common/sql';
 import { readCredentialTraffic } from '../../../common/contracts/credential-usage';
+import type { PlanRolloutNoticePayload, PlanRolloutNoticeStep } from '../../../common/job-payloads';
 import { cohortBucket, judgeStage, STAGING_DEFAULTS, type Figures, type StagingInput } from '../../../common/staging';
 import { recordWebhookEvent } from '../../../common/webhooks';
 import { Plan } from '../entities/plan';
@@ -65,6 +66,69 @@ export function evaluationJobKey(rolloutId: string): string {
 /** Tells the provider subgraph to put the plan's keys where the rollout says (job key per plan: coalesces). */
 async function syncKeys(em: EntityManager, planId: string): Promise<void> {
   await enqueueJob(em, JOB_TASKS.syncPlanRollout, { planId }, { jobKey: `plan-rollout:${planId}` });
+}
+
+/** The limits a rollout step puts the keys on: the change's (candidate) limits, or the plan's own. */
+interface NoticeLimits {
+  quotaRequests: number | null;
+  quotaPeriodSeconds: number | null;
+  rateRequests: number | null;
+  ratePerSeconds: number | null;
+}
+
+function planLimits(plan: Plan): NoticeLimits {
+  return {
+    quotaRequests: plan.quotaRequests,
+    quotaPeriodSeconds: plan.quotaPeriodSeconds,
+    rateRequests: plan.rateRequests,
+    ratePerSeconds: plan.ratePerSeconds,
+  };
+}
+
+/** The candidate limits of a rollout: the change's quota and rate limit where it sets them, the plan's otherwise. */
+async function candidateLimits(em: EntityManager, rollout: PlanRollout): Promise<NoticeLimits> {
+  const request = await em.findOneOrFail(PlanChangeRequest, { id: rollout.changeRequestId });
+  const plan = await em.findOneOrFail(Plan, { id: rollout.planId });
+  const { settings } = readProposal(request.proposedJson);
+  const limits = planLimits(plan);
+  if (settings.quota !== undefined) {
+    limits.quotaRequests = settings.quota?.requests ?? null;
+    limits.quotaPeriodSeconds = settings.quota?.periodSeconds ?? null;
+  }
+  if (settings.rateLimit !== undefined) {
+    limits.rateRequests = settings.rateLimit?.requests ?? null;
+    limits.ratePerSeconds = settings.rateLimit?.perSeconds ?? null;
+  }
+  return limits;
+}
+
+/**
+ * Tells the developers subgraph, in the step's transaction, to publish the step to the
+ * organizations of the credentials it concerns (`accessRequestEvents`).
+ */
+async function notifyOrganizations(
+  ops: Ops,
+  rollout: PlanRollout,
+  step: PlanRolloutNoticeStep,
+  stagePercent: number,
+  limits: NoticeLimits,
+  reason: string | null = null,
+): Promise<void> {
+  const payload: PlanRolloutNoticePayload = {
+    planRolloutId: rollout.id,
+    planId: rollout.planId,
+    step,
+    stagePercent,
+    ...limits,
+    reason,
+    occurredAt: ops.now.toISOString(),
+  };
+  await enqueueJob(
+    ops.em,
+    JOB_TASKS.planRolloutNotice,
+    { ...payload },
+    { jobKey: `plan-rollout-notice:${rollout.id}:${step}:${stagePercent}` },
+  );
 }
 
 async function scheduleEvaluation(ops: Ops, rollout: PlanRollout): Promise<void> {
@@ -166,6 +230,7 @@ export async function startRollout(
   await em.flush();
   await syncKeys(em, plan.id);
   await scheduleEvaluation(ops, rollout);
+  await notifyOrganizations(ops, rollout, 'JOINED', percent, await candidateLimits(em, rollout));
   await recordWebhookEvent(em, {
     type: 'PLAN_ROLLOUT_STARTED',
     organizationId: null,
@@ -262,6 +327,7 @@ export async function evaluateRollout(ops: Ops, rolloutId: string): Promise<void
   await em.flush();
   await syncKeys(em, rollout.planId);
   await scheduleEvaluation(ops, rollout);
+  await notifyOrganizations(ops, rollout, 'JOINED', toPercent, await candidateLimits(em, rollout));
   await recordWebhookEvent(em, {
     type: 'PLAN_ROLLOUT_STAGE_ADVANCED',
     organizationId: null,
@@ -314,6 +380,7 @@ async function complete(ops: Ops, rollout: PlanRollout, percent: number): Promis
   em.create(PlanRolloutStep, { rolloutId: rollout.id, at: now, action: PlanRolloutStepAction.COMPLETED, stagePercent: 100 });
   await em.flush();
   await syncKeys(em, rollout.planId);
+  await notifyOrganizations(ops, rollout, 'COMPLETED', percent, planLimits(plan));
   await recordWebhookEvent(em, {
     type: 'PLAN_ROLLOUT_COMPLETED',
     organizationId: null,
@@ -354,6 +421,8 @@ async function rollBack(ops: Ops, rollout: PlanRollout, reason: string, recordSt
   }
   await em.flush();
   await syncKeys(em, rollout.planId);
+  const plan = await em.findOne(Plan, { id: rollout.planId });
+  if (plan) await notifyOrganizations(ops, rollout, 'ROLLED_BACK', percent, planLimits(plan), reason);
   await recordWebhookEvent(em, {
     type: 'PLAN_ROLLOUT_ROLLED_BACK',
     organizationId: null,
