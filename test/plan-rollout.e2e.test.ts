@@ -5,6 +5,7 @@ import { developer, gatewayRequest, portalAdmin, tokenFor, type Identity } from 
 import { unique } from './helpers/db';
 import { Fixtures } from './helpers/fixtures';
 import { waitFor } from './helpers/wait';
+import { parseMetrics, valueOf } from './helpers/prometheus';
 import { analytics, postAnalytics } from './kit/usage';
 import { ManualClock } from './kit/clock';
 import { TykTestServer } from './tyk/server';
@@ -345,6 +346,17 @@ describe('staged rollout of a plan change through the gateway', () => {
 
   it('widens a healthy rollout to completion: the plan gets the change as a new version and every key its policy', async () => {
     const before = (await gql(`query($id: ID!) { plan(id: $id) { version } }`, { id: planId })).plan.version as number;
+    // A gateway with the response cache, holding the anonymous view of the plan: the job that
+    // completes the rollout changes public limits, so the cache must drop it (a catalogue change).
+    const cached = await platform.extraGateway({ ...process.env, RESPONSE_CACHE_TTL_SECONDS: '600' });
+    const PUBLIC_QUOTA = `query($id: ID!) { plan(id: $id) { quota { requests } } }`;
+    const publicQuota = async () => (await gatewayRequest(cached.url, PUBLIC_QUOTA, { id: planId }, null)).data?.plan?.quota?.requests;
+    const hits = async () =>
+      valueOf(parseMetrics(await (await fetch(new URL('/metrics', cached.url))).text()), 'gateway_response_cache_total', { result: 'hit' });
+    expect(await publicQuota()).toBe(100);
+    const hitsBefore = await hits();
+    expect(await publicQuota()).toBe(100);
+    expect(await hits()).toBe(hitsBefore + 1);
     const { rollout, cohort, rest } = await startRollout(await propose());
     await judge(rollout, cohort.keyHash, rest.keyHash, 0);
     const completed = await waitFor(async () => {
@@ -359,6 +371,10 @@ describe('staged rollout of a plan change through the gateway', () => {
     expect(completed.changeRequest).toMatchObject({ status: 'APPROVED', appliedVersion: before + 1 });
     const plan = await gql(`query($id: ID!) { plan(id: $id) { version quota { requests } } }`, { id: planId });
     expect(plan.plan).toEqual({ version: before + 1, quota: { requests: 200 } });
+    await waitFor(async () => (await publicQuota()) === 200, {
+      timeoutMs: 10_000,
+      what: 'the cached anonymous view to show the new quota',
+    });
     await waitFor(
       () =>
         subscribers.every((s) => session(s.keyHash).apply_policies.includes(policyOf(planId)) && session(s.keyHash).quota_max === 200) &&

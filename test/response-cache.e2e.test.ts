@@ -85,6 +85,7 @@ describe('every catalogue mutation of the supergraph invalidates', () => {
         'proposePlanChange',
         'publishPlan',
         'rejectPlanChange',
+        'rollBackPlanRollout',
         'rollbackPlan',
         'updateCatalog',
         'updatePlan',
