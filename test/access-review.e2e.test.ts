@@ -1,8 +1,7 @@
-import WebSocket from 'ws';
 import pg from 'pg';
-import { createClient, type Client } from 'graphql-ws';
+import type { Client } from 'graphql-ws';
 import { startPlatform, type TestPlatform } from './helpers/platform';
-import { developer, gatewayRequest, portalAdmin, tokenFor, type Identity } from './helpers/graphql';
+import { developer, gatewayRequest, portalAdmin, type Identity } from './helpers/graphql';
 import { testDatabaseUrl, unique } from './helpers/db';
 import { waitFor } from './helpers/wait';
 import { Seed } from './kit/seed';
@@ -10,6 +9,7 @@ import { ManualClock } from './kit/clock';
 import { analytics, postAnalytics } from './kit/usage';
 import { WebhookReceiver, webhookTestEnv } from './kit/webhooks';
 import { TykTestServer } from './tyk/server';
+import { watchAccessEvents } from './kit/events';
 
 const DAY = 86_400;
 const DAY_MS = DAY * 1000;
@@ -52,23 +52,7 @@ describe('access review through the gateway', () => {
   }
 
   function subscribe(identity: Identity, organizationId: string) {
-    const client = createClient({
-      url: platform.wsUrl,
-      webSocketImpl: WebSocket,
-      retryAttempts: 0,
-      lazy: true,
-      connectionParams: { authorization: `Bearer ${tokenFor(identity)}` },
-    });
-    clients.push(client);
-    const events: any[] = [];
-    client.subscribe(
-      {
-        query: `subscription($org: ID) { accessRequestEvents(organizationId: $org) { type revokeAt reason credential { id status } } }`,
-        variables: { org: organizationId },
-      },
-      { next: (r) => r.data && events.push(r.data.accessRequestEvents), error: () => undefined, complete: () => undefined },
-    );
-    return events;
+    return watchAccessEvents(platform.wsUrl, clients, identity, organizationId, 'type revokeAt reason credential { id status }').events;
   }
 
   beforeAll(async () => {

@@ -1,8 +1,7 @@
 import pg from 'pg';
-import WebSocket from 'ws';
-import { createClient, type Client } from 'graphql-ws';
+import type { Client } from 'graphql-ws';
 import { startPlatform, type TestPlatform } from './helpers/platform';
-import { developer, gatewayRequest, portalAdmin, tokenFor, type Identity } from './helpers/graphql';
+import { developer, gatewayRequest, portalAdmin, type Identity } from './helpers/graphql';
 import { testDatabaseUrl, unique } from './helpers/db';
 import { waitFor } from './helpers/wait';
 import { Seed } from './kit/seed';
@@ -12,6 +11,7 @@ import { WebhookReceiver, webhookTestEnv } from './kit/webhooks';
 import { TykTestServer } from './tyk/server';
 import { emitAccessEvent } from '../subgraphs/developers/services/events';
 import { AccessRequestEventType } from '../subgraphs/developers/entities/access-request-event';
+import { watchAccessEvents } from './kit/events';
 
 /**
  * Adaptive rate limits through the gateway, with the Tyk test server as the provider. A plan
@@ -37,29 +37,14 @@ describe('adaptive rate limits through the gateway', () => {
 
   /** `accessRequestEvents` of an organization, as `identity` receives them. */
   function watchEvents(identity: Identity, organizationId: string) {
-    const client = createClient({
-      url: platform.wsUrl,
-      webSocketImpl: WebSocket,
-      retryAttempts: 0,
-      lazy: true,
-      connectionParams: { authorization: `Bearer ${tokenFor(identity)}` },
-    });
-    clients.push(client);
-    const events: any[] = [];
-    const errors: unknown[] = [];
-    client.subscribe(
-      {
-        query: `subscription($org: ID) { accessRequestEvents(organizationId: $org) {
-          type organizationId reason effectiveRateRequests effectiveRatePerSeconds plan { id } } }`,
-        variables: { org: organizationId },
-      },
-      {
-        next: (result) => (result.errors ? errors.push(...result.errors) : events.push((result.data as any).accessRequestEvents)),
-        error: (error) => errors.push(error),
-        complete: () => undefined,
-      },
+    const watched = watchAccessEvents(
+      platform.wsUrl,
+      clients,
+      identity,
+      organizationId,
+      'type organizationId reason effectiveRateRequests effectiveRatePerSeconds plan { id }',
     );
-    return { events, errors, adaptive: () => events.filter((e) => e.type.startsWith('ADAPTIVE_LIMIT_')) };
+    return { ...watched, adaptive: () => watched.events.filter((e) => e.type.startsWith('ADAPTIVE_LIMIT_')) };
   }
 
   async function gql(query: string, variables: Record<string, unknown>, identity: Identity) {

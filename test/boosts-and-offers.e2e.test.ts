@@ -1,14 +1,14 @@
-import WebSocket from 'ws';
 import pg from 'pg';
-import { createClient, type Client } from 'graphql-ws';
+import type { Client } from 'graphql-ws';
 import { startPlatform, type TestPlatform } from './helpers/platform';
-import { developer, gatewayRequest, portalAdmin, tokenFor, type Identity } from './helpers/graphql';
+import { developer, gatewayRequest, portalAdmin, type Identity } from './helpers/graphql';
 import { testDatabaseUrl, unique } from './helpers/db';
 import { waitFor } from './helpers/wait';
 import { Seed } from './kit/seed';
 import { ManualClock } from './kit/clock';
 import { postAnalytics } from './kit/usage';
 import { TykTestServer, type AnalyticsRow } from './tyk/server';
+import { watchAccessEvents } from './kit/events';
 
 /**
  * Temporary quota boosts and consent-based upgrade offers through the gateway, with the Tyk test
@@ -71,32 +71,13 @@ describe('quota boosts and upgrade offers through the gateway', () => {
   }
 
   function subscribe(identity: Identity, organizationId: string) {
-    const client = createClient({
-      url: platform.wsUrl,
-      webSocketImpl: WebSocket,
-      retryAttempts: 0,
-      lazy: true,
-      connectionParams: { authorization: `Bearer ${tokenFor(identity)}` },
-    });
-    clients.push(client);
-    const events: any[] = [];
-    const errors: any[] = [];
-    client.subscribe(
-      {
-        query: `subscription($org: ID) { accessRequestEvents(organizationId: $org) {
-          type credential { id }
-          quotaBoost { id status quotaMax }
-          upgradeOffer { id status toPlan { id name } }
-        } }`,
-        variables: { org: organizationId },
-      },
-      {
-        next: (r) => (r.errors ? errors.push(...r.errors) : events.push(r.data!.accessRequestEvents)),
-        error: (e) => errors.push(e),
-        complete: () => undefined,
-      },
+    return watchAccessEvents(
+      platform.wsUrl,
+      clients,
+      identity,
+      organizationId,
+      'type credential { id } quotaBoost { id status quotaMax } upgradeOffer { id status toPlan { id name } }',
     );
-    return { events, errors };
   }
 
   async function keyHashOf(credentialId: string): Promise<string> {

@@ -1,7 +1,6 @@
-import WebSocket from 'ws';
-import { createClient, type Client } from 'graphql-ws';
+import type { Client } from 'graphql-ws';
 import { startPlatform, type TestPlatform } from './helpers/platform';
-import { developer, gatewayRequest, portalAdmin, tokenFor, type Identity } from './helpers/graphql';
+import { developer, gatewayRequest, portalAdmin, type Identity } from './helpers/graphql';
 import { unique } from './helpers/db';
 import { Fixtures } from './helpers/fixtures';
 import { waitFor } from './helpers/wait';
@@ -11,6 +10,7 @@ import { ManualClock } from './kit/clock';
 import { TykTestServer } from './tyk/server';
 import { emitAccessEvent } from '../subgraphs/developers/services/events';
 import { AccessRequestEventType } from '../subgraphs/developers/entities/access-request-event';
+import { watchAccessEvents } from './kit/events';
 
 /**
  * Staged rollout of a plan change through the gateway, against the Tyk test server: a plan (100
@@ -44,30 +44,15 @@ describe('staged rollout of a plan change through the gateway', () => {
 
   /** `accessRequestEvents` of an organization, as `identity` receives them. */
   function watchEvents(identity: Identity, organizationId: string): Watch {
-    const client = createClient({
-      url: platform.wsUrl,
-      webSocketImpl: WebSocket,
-      retryAttempts: 0,
-      lazy: true,
-      connectionParams: { authorization: `Bearer ${tokenFor(identity)}` },
-    });
-    clients.push(client);
-    const events: any[] = [];
-    const errors: unknown[] = [];
-    client.subscribe(
-      {
-        query: `subscription($org: ID) { accessRequestEvents(organizationId: $org) {
-          type organizationId reason planRolloutId effectiveQuotaRequests effectiveQuotaPeriodSeconds effectiveRateRequests
-          plan { id } credential { id } } }`,
-        variables: { org: organizationId },
-      },
-      {
-        next: (result) => (result.errors ? errors.push(...result.errors) : events.push((result.data as any).accessRequestEvents)),
-        error: (error) => errors.push(error),
-        complete: () => undefined,
-      },
+    const watched = watchAccessEvents(
+      platform.wsUrl,
+      clients,
+      identity,
+      organizationId,
+      `type organizationId reason planRolloutId effectiveQuotaRequests effectiveQuotaPeriodSeconds effectiveRateRequests
+          plan { id } credential { id }`,
     );
-    return { events, errors, rollout: () => events.filter((e) => e.type.startsWith('PLAN_ROLLOUT_')) };
+    return { ...watched, rollout: () => watched.events.filter((e) => e.type.startsWith('PLAN_ROLLOUT_')) };
   }
 
   /** A probe event for each watched organization: once each watcher got its own, the subscriptions are live and everything before it arrived. */
