@@ -29,6 +29,18 @@ export interface Figures {
   latencySumMs: number;
 }
 
+/** Both sides' figures as a stored step records them (the step entities' columns). */
+export function stepFigures(cohort: Figures, rest: Figures) {
+  return {
+    cohortRequests: cohort.requests,
+    cohortErrors5xx: cohort.errors5xx,
+    cohortLatencySumMs: cohort.latencySumMs,
+    restRequests: rest.requests,
+    restErrors5xx: rest.errors5xx,
+    restLatencySumMs: rest.latencySumMs,
+  };
+}
+
 export interface Thresholds {
   /** The cohort's share of 5xx answers may exceed the rest's by at most this many percentage points. */
   maxErrorRateDeltaPercent: number;

@@ -29,7 +29,15 @@ import {
 import { moveCredentialToPlan } from './credentials';
 import { emitAccessEvent } from './events';
 import { checkReason } from './validation';
-import { cohortBucket, judgeStage, STAGING_DEFAULTS, stagingProblems, type Figures, type StagingInput } from '../../../common/staging';
+import {
+  cohortBucket,
+  judgeStage,
+  STAGING_DEFAULTS,
+  stagingProblems,
+  type Figures,
+  type StagingInput,
+  stepFigures,
+} from '../../../common/staging';
 
 /** The most credentials one migration covers (larger plans: migrate in several runs, e.g. after a first one completed). */
 export const MAX_MIGRATION_CREDENTIALS = 5000;
@@ -468,12 +476,7 @@ export async function evaluateStage(ops: Ops, migrationId: string): Promise<void
     action,
     stagePercent: percent,
     reason: verdict.reason,
-    cohortRequests: cohort.requests,
-    cohortErrors5xx: cohort.errors5xx,
-    cohortLatencySumMs: cohort.latencySumMs,
-    restRequests: rest.requests,
-    restErrors5xx: rest.errors5xx,
-    restLatencySumMs: rest.latencySumMs,
+    ...stepFigures(cohort, rest),
   });
   const data = { planMigrationId: migration.id, fromPlanId: migration.fromPlanId, toPlanId: migration.toPlanId };
   if (verdict.action === 'HOLD') {

@@ -17,7 +17,7 @@ import type { Ops } from '../../../common/ops';
 import { query } from '../../../common/sql';
 import { readCredentialTraffic } from '../../../common/contracts/credential-usage';
 import type { PlanRolloutNoticePayload, PlanRolloutNoticeStep } from '../../../common/job-payloads';
-import { cohortBucket, judgeStage, STAGING_DEFAULTS, type Figures, type StagingInput } from '../../../common/staging';
+import { cohortBucket, judgeStage, STAGING_DEFAULTS, type Figures, type StagingInput, stepFigures } from '../../../common/staging';
 import { recordWebhookEvent } from '../../../common/webhooks';
 import { Plan } from '../entities/plan';
 import { PlanChangeRequest, PlanChangeRequestStatus } from '../entities/plan-change-request';
@@ -295,12 +295,7 @@ export async function evaluateRollout(ops: Ops, rolloutId: string): Promise<void
     action,
     stagePercent: percent,
     reason: verdict.reason,
-    cohortRequests: cohort.requests,
-    cohortErrors5xx: cohort.errors5xx,
-    cohortLatencySumMs: cohort.latencySumMs,
-    restRequests: rest.requests,
-    restErrors5xx: rest.errors5xx,
-    restLatencySumMs: rest.latencySumMs,
+    ...stepFigures(cohort, rest),
   });
   if (verdict.action === 'HOLD') {
     rollout.holds += 1;
