@@ -225,12 +225,7 @@ export async function startRollout(
   });
   await em.flush();
   const percent = currentPercent(rollout);
-  await joinStage(em, rollout, percent, now);
-  em.create(PlanRolloutStep, { rolloutId: rollout.id, at: now, action: PlanRolloutStepAction.STAGE_STARTED, stagePercent: percent });
-  await em.flush();
-  await syncKeys(em, plan.id);
-  await scheduleEvaluation(ops, rollout);
-  await notifyOrganizations(ops, rollout, 'JOINED', percent, await candidateLimits(em, rollout));
+  await enterStage(ops, rollout, percent);
   await recordWebhookEvent(em, {
     type: 'PLAN_ROLLOUT_STARTED',
     organizationId: null,
@@ -248,6 +243,21 @@ function trafficOf(em: EntityManager, credentialIds: string[], from: Date, to: D
 
 async function lockRollout(em: EntityManager, id: string): Promise<PlanRollout | null> {
   return em.findOne(PlanRollout, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+}
+
+/**
+ * The rollout's cohort grows to `percent` of the plan's credentials: the new members stored, the
+ * step recorded, their keys given the candidate policy, the stage's evaluation scheduled, and
+ * their organizations told.
+ */
+async function enterStage(ops: Ops, rollout: PlanRollout, percent: number): Promise<void> {
+  const { em, now } = ops;
+  await joinStage(em, rollout, percent, now);
+  em.create(PlanRolloutStep, { rolloutId: rollout.id, at: now, action: PlanRolloutStepAction.STAGE_STARTED, stagePercent: percent });
+  await em.flush();
+  await syncKeys(em, rollout.planId);
+  await scheduleEvaluation(ops, rollout);
+  await notifyOrganizations(ops, rollout, 'JOINED', percent, await candidateLimits(em, rollout));
 }
 
 /**
@@ -317,12 +327,7 @@ export async function evaluateRollout(ops: Ops, rolloutId: string): Promise<void
   rollout.holds = 0;
   await em.flush();
   const toPercent = currentPercent(rollout);
-  await joinStage(em, rollout, toPercent, now);
-  em.create(PlanRolloutStep, { rolloutId, at: now, action: PlanRolloutStepAction.STAGE_STARTED, stagePercent: toPercent });
-  await em.flush();
-  await syncKeys(em, rollout.planId);
-  await scheduleEvaluation(ops, rollout);
-  await notifyOrganizations(ops, rollout, 'JOINED', toPercent, await candidateLimits(em, rollout));
+  await enterStage(ops, rollout, toPercent);
   await recordWebhookEvent(em, {
     type: 'PLAN_ROLLOUT_STAGE_ADVANCED',
     organizationId: null,
