@@ -100,9 +100,12 @@ describe('provider sync: out-of-band changes in Tyk', () => {
     const editedSync = await waitFor(
       async () => {
         const sync = await planSync(edited.id);
-        return sync.status === 'SYNCED' && sync.repairs === 1 ? sync : null;
+        // The repair is recorded by the periodic run; the policy's own sync job writes Tyk, then
+        // commits its `syncedAt`: Tyk can show the restored policy a moment before that commit.
+        const resynced = sync.syncedAt && sync.lastRepairAt && Date.parse(sync.syncedAt) >= Date.parse(sync.lastRepairAt);
+        return sync.status === 'SYNCED' && sync.repairs === 1 && resynced ? sync : null;
       },
-      { timeoutMs: 30_000, what: 'the edited plan to show its repair' },
+      { timeoutMs: 30_000, what: 'the edited plan to show its repair and its sync after it' },
     );
     expect(editedSync).toMatchObject({ externalId: editedId, lastError: null, pendingSince: null });
     expect(editedSync.lastRepairReason).toBe('Changed in the provider: quota_max.');
