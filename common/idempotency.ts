@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { createHash } from 'node:crypto';
 import { userError, UserErrorException } from './errors';
 import { Validation } from './mutation';
-import { transactionLock } from './sql';
+import { relationExists, transactionLock } from './sql';
 
 /**
  * Idempotency keys for mutations a client may retry after losing a response (a create, an
@@ -260,8 +260,5 @@ export async function purgeExpiredIdempotencyKeys(em: EntityManager, schema: str
 /** Whether `schema` keeps idempotency keys (has the table). */
 export async function hasIdempotencyKeys(em: EntityManager, schema: string): Promise<boolean> {
   if (!SCHEMA.test(schema)) return false;
-  const rows = await em
-    .getConnection()
-    .execute<{ present: boolean }[]>('select to_regclass(?) is not null as present', [`${schema}.idempotency_key`]);
-  return Boolean(rows[0]?.present);
+  return relationExists(em, `${schema}.idempotency_key`);
 }

@@ -74,6 +74,15 @@ export function query<T = Record<string, unknown>>(em: EntityManager, sql: strin
 }
 
 /**
+ * Whether the table or view `name` (`schema.relation`) exists, in the EntityManager's transaction:
+ * for readers of another subgraph's published view, which a suite may run without.
+ */
+export async function relationExists(em: EntityManager, name: string): Promise<boolean> {
+  const [row] = await query<{ present: boolean }>(em, 'select to_regclass(?) is not null as present', [name]);
+  return row?.present === true;
+}
+
+/**
  * Serialises work on one thing across processes until the transaction ends: a transaction-scoped
  * advisory lock on `key` (namespaced by the caller, e.g. `plangraph:provider:…`).
  */

@@ -5,7 +5,7 @@
  * readers, declared once; the owner checks the views' columns (`subgraphs/plans/contract.test.ts`).
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { query } from '../sql';
+import { query, relationExists } from '../sql';
 
 /** A row of `plans.plan_rollout_contract`. */
 export interface PlanRolloutContractRow {
@@ -46,10 +46,7 @@ export const PLAN_ROLLOUT_MEMBER_CONTRACT_COLUMNS = ['rollout_id', 'credential_i
 const COLUMNS = `rollout_id::text as rollout_id, plan_id::text as plan_id, change_request_id::text as change_request_id, status,
   current_percent, quota_requests, quota_period_seconds, rate_requests, rate_per_seconds, quota_scope, created_at, completed_at`;
 
-async function present(em: EntityManager): Promise<boolean> {
-  const [row] = await query<{ present: boolean }>(em, `select to_regclass('plans.plan_rollout_contract') is not null as present`);
-  return Boolean(row?.present);
-}
+const present = (em: EntityManager): Promise<boolean> => relationExists(em, 'plans.plan_rollout_contract');
 
 /** The plan's rollouts, newest first (at most `limit`); none while the view does not exist. */
 export async function readPlanRollouts(em: EntityManager, planId: string, limit = 20): Promise<PlanRolloutContractRow[]> {

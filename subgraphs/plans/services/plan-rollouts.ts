@@ -14,7 +14,7 @@ import { refusal, UserErrorException } from '../../../common/errors';
 import { enqueueJob, JOB_TASKS } from '../../../common/jobs';
 import { Validation } from '../../../common/mutation';
 import type { Ops } from '../../../common/ops';
-import { query } from '../../../common/sql';
+import { query, relationExists } from '../../../common/sql';
 import { readCredentialTraffic } from '../../../common/contracts/credential-usage';
 import type { PlanRolloutNoticePayload, PlanRolloutNoticeStep } from '../../../common/job-payloads';
 import { cohortBucket, judgeStage, STAGING_DEFAULTS, type Figures, type StagingInput, stepFigures } from '../../../common/staging';
@@ -147,8 +147,7 @@ async function scheduleEvaluation(ops: Ops, rollout: PlanRollout): Promise<void>
  * developers subgraph publishes them; none while that view does not exist (plans run alone).
  */
 async function planCredentialIds(em: EntityManager, planId: string, now: Date): Promise<string[]> {
-  const [view] = await query<{ present: boolean }>(em, `select to_regclass('developers.credential_contract') is not null as present`);
-  if (!view?.present) return [];
+  if (!(await relationExists(em, 'developers.credential_contract'))) return [];
   const rows = await query<{ id: string }>(
     em,
     `select id::text as id from developers.credential_contract

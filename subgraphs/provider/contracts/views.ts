@@ -6,7 +6,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { readPlanContracts } from '../../../common/contracts/plans';
 import { PROVIDER_PLAN_COLUMNS, type CredentialContractRow, type PlanContractRow, type ProductContractRow } from '../tyk/bodies';
-import { query } from '../../../common/sql';
+import { query, relationExists } from '../../../common/sql';
 
 const PRODUCT_COLUMNS = 'id::text as id, slug, name, status, tyk_api_ids';
 
@@ -40,8 +40,7 @@ async function readTightenedRates(
   em: EntityManager,
   ids: readonly string[],
 ): Promise<{ plan_id: string; effective_rate_requests: number; effective_per_seconds: number }[]> {
-  const [present] = await query<{ present: boolean }>(em, `select to_regclass('usage.adaptive_limit_contract') is not null as present`);
-  if (!present?.present) return [];
+  if (!(await relationExists(em, 'usage.adaptive_limit_contract'))) return [];
   return query(
     em,
     `select plan_id::text as plan_id, effective_rate_requests, effective_per_seconds from usage.adaptive_limit_contract
@@ -153,8 +152,7 @@ export async function readActiveBoosts(em: EntityManager, credentialIds: readonl
   const out = new Map<string, QuotaBoostRow[]>();
   if (!credentialIds.length) return out;
   // The developers subgraph's migration creates the view; suites that run the provider without it have no boosts.
-  const [view] = await query<{ present: boolean }>(em, `select to_regclass('developers.quota_boost_contract') is not null as present`, []);
-  if (!view?.present) return out;
+  if (!(await relationExists(em, 'developers.quota_boost_contract'))) return out;
   const rows = await query<QuotaBoostRow>(
     em,
     `select id::text as id, credential_id::text as credential_id, quota_max, quota_period_seconds, rate_requests, rate_per_seconds, expires_at

@@ -38,7 +38,7 @@ import {
   type ProductContractRow,
 } from '../tyk/bodies';
 import type { TykPolicy } from '../tyk/types';
-import { query } from '../../../common/sql';
+import { query, relationExists } from '../../../common/sql';
 import { clientFor, lock, type SyncDeps } from './deps';
 import { wantsPolicy } from './policy-sync';
 import { enqueueProviderScopeSyncs } from './scope-sync';
@@ -375,8 +375,7 @@ export async function enqueueOrphanSyncs(em: EntityManager): Promise<void> {
     { view: 'products.product_contract', kind: 'PRODUCT', task: JOB_TASKS.syncProduct, field: 'productId', prefix: 'product' },
   ];
   for (const source of sources) {
-    const [exists] = await query<{ present: boolean }>(em, 'select to_regclass(?) is not null as present', [source.view]);
-    if (!exists?.present) continue;
+    if (!(await relationExists(em, source.view))) continue;
     await query(
       em,
       `select graphile_worker.add_job(?, json_build_object(?::text, s.id), job_key := ? || ':' || s.id::text, job_key_mode := 'replace')

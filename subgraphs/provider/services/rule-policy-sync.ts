@@ -6,7 +6,7 @@
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { enqueueJob, JOB_TASKS } from '../../../common/jobs';
-import { query } from '../../../common/sql';
+import { query, relationExists } from '../../../common/sql';
 import { readProducts } from '../contracts/views';
 import { liveKeysUse } from '../data/credential-keys';
 import type { Provider } from '../entities/provider';
@@ -109,8 +109,7 @@ export async function enqueueKeyPolicyUpdates(tx: EntityManager, plan: PlanContr
 
 /** Enqueues the sync of every plan with an endpoint rule on the product (its Tyk APIs are in their restriction policies). */
 export async function enqueueRulePlanSyncs(tx: EntityManager, productId: string): Promise<void> {
-  const [present] = await query<{ present: boolean }>(tx, `select to_regclass('plans.plan_contract') is not null as present`, []);
-  if (!present?.present) return;
+  if (!(await relationExists(tx, 'plans.plan_contract'))) return;
   const plans = await query<{ id: string }>(
     tx,
     `select id::text as id from plans.plan_contract where endpoint_rules @> jsonb_build_array(jsonb_build_object('productId', ?::text))`,

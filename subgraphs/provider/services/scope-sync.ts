@@ -29,7 +29,7 @@ import { carriesTags, policyDifferences, ruleFor, ruleRights, type PlanContractR
 import type { TykClient } from '../tyk/client';
 import { jwtPolicy, jwtPolicyId, planMapping, readScopeMapping, sameMapping, usesJwt, withScopeMapping } from '../tyk/scopes';
 import type { TykAccessDefinition } from '../tyk/types';
-import { query } from '../../../common/sql';
+import { query, relationExists } from '../../../common/sql';
 import { clientFor, lock, SyncConflict, targetOf, type SyncDeps } from './deps';
 import { isExpectedFailure } from './policy-sync';
 import { readPlans } from '../contracts/views';
@@ -53,8 +53,7 @@ const VIEWS = ['plans.plan_contract', 'products.product_contract', 'developers.c
 
 async function viewsExist(em: EntityManager): Promise<boolean> {
   for (const view of VIEWS) {
-    const [row] = await query<{ present: boolean }>(em, 'select to_regclass(?) is not null as present', [view]);
-    if (!row?.present) return false;
+    if (!(await relationExists(em, view))) return false;
   }
   return true;
 }

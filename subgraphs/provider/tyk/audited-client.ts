@@ -29,6 +29,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { relationExists } from '../../../common/sql';
 import { appendAudit, type AuditEntryInput } from '../../../common/audit';
 import { isUuid } from '../../../common/ids';
 import type { Logger } from '../../../common/logger';
@@ -88,13 +89,7 @@ export async function appendProviderAudits(em: EntityManager, all: AuditTrail, s
   const organizations = new Map<string, string>();
   if (hashes.length) {
     const connection = em.getConnection();
-    const [view] = await connection.execute<{ present: boolean }[]>(
-      `select to_regclass('developers.credential_contract') is not null as present`,
-      [],
-      'all',
-      em.getTransactionContext(),
-    );
-    if (view?.present) {
+    if (await relationExists(em, 'developers.credential_contract')) {
       const rows = await connection.execute<{ key_hash: string; organization_id: string | null }[]>(
         `select k.key_hash, c.organization_id::text as organization_id
            from provider.credential_key k join developers.credential_contract c on c.id = k.credential_id

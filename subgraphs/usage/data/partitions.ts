@@ -3,7 +3,7 @@
  * batch that needs them, in their own short transaction.
  */
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { query, transactionLock } from '../../../common/sql';
+import { query, relationExists, transactionLock } from '../../../common/sql';
 import type { UsageRecord } from '../services/records';
 
 /** Partitions known to exist in this process (`usage_record_pYYYYMMDD`). */
@@ -26,8 +26,7 @@ export async function ensurePartitions(orm: MikroORM, days: Iterable<string>): P
       const name = `usage_record_p${day.replace(/-/g, '')}`;
       const from = `${day}T00:00:00Z`;
       const to = new Date(Date.parse(from) + 86_400_000).toISOString();
-      const [{ present }] = await query<{ present: boolean }>(tx, `select to_regclass(?) is not null as present`, [`usage.${name}`]);
-      if (!present) {
+      if (!(await relationExists(tx, `usage.${name}`))) {
         await query(tx, `create table usage.${name} partition of usage.usage_record for values from ('${from}') to ('${to}')`);
       }
     }
