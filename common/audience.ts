@@ -1,3 +1,4 @@
+import { readRows } from './rows';
 import type { SubgraphContext } from './server';
 
 const memo = new WeakMap<object, Promise<ReadonlySet<string>>>();
@@ -22,21 +23,21 @@ export function visibleCatalogIds(context: SubgraphContext): Promise<ReadonlySet
 
 async function loadVisibleCatalogIds(context: SubgraphContext): Promise<ReadonlySet<string>> {
   const subject = context.caller.subject;
-  const connection = context.em.getConnection();
   const rows = subject
-    ? await connection.execute<{ id: string }[]>(
+    ? await readRows<{ id: string }>(
+        context.em,
         `select c.id from products.catalog_contract c where c.visibility = 'PUBLIC'
          union
          select a.catalog_id from products.catalog_audience_contract a
            join developers.membership_contract m on m.organization_id = a.organization_id
-          where m.subject = ? and m.organization_status = 'ACTIVE'
+          where m.subject = $1 and m.organization_status = 'ACTIVE'
          union
          select a.catalog_id from products.catalog_audience_contract a
            join developers.team_membership_contract t on t.team_id = a.team_id
-          where t.subject = ? and t.organization_status = 'ACTIVE'`,
-        [subject, subject],
+          where t.subject = $1 and t.organization_status = 'ACTIVE'`,
+        [subject],
       )
-    : await connection.execute<{ id: string }[]>(`select c.id from products.catalog_contract c where c.visibility = 'PUBLIC'`);
+    : await readRows<{ id: string }>(context.em, `select c.id from products.catalog_contract c where c.visibility = 'PUBLIC'`);
   return new Set(rows.map((row) => row.id));
 }
 

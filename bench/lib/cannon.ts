@@ -10,6 +10,12 @@ export interface CannonTarget {
   variables?: Record<string, unknown>;
   headers?: Record<string, string>;
   extensions?: Record<string, unknown>;
+  /**
+   * Headers taken in turn, one set per request, on top of `headers`: for example one token per
+   * caller, so that concurrent requests come from different callers (the gateway merges identical
+   * in-flight subgraph calls of one caller, which would hide what one request costs).
+   */
+  headerRotation?: Record<string, string>[];
 }
 
 export interface CannonFigures {
@@ -43,6 +49,15 @@ export function goodGraphQLBody(body: string): boolean {
   return body.includes('"data":{') && !body.includes('"errors":');
 }
 
+/** An autocannon `setupRequest` that gives each request the next set of `rotation` in turn. */
+function rotateHeaders(rotation: Record<string, string>[]) {
+  let next = 0;
+  return (request: { headers?: Record<string, string> }) => {
+    const headers = rotation[next++ % rotation.length];
+    return { ...request, headers: { ...request.headers, ...headers } };
+  };
+}
+
 /**
  * Fires `target` with `connections` concurrent connections for `seconds`, the way
  * `autocannon -c 10 -d 10 -m POST` does, and records CPU per process from /proc meanwhile.
@@ -65,6 +80,7 @@ export async function cannon(platform: BenchPlatform, target: CannonTarget, seco
     timeout: 20,
     title: target.label,
     verifyBody: goodGraphQLBody,
+    ...(target.headerRotation?.length ? { requests: [{ setupRequest: rotateHeaders(target.headerRotation) }] } : {}),
   });
   const toUs = monotonicUs();
   const cpuAfter = platform.cpu();

@@ -9,8 +9,8 @@ import { visibleCatalogIds } from '../../../common/audience';
 import { refuse } from '../../../common/errors';
 import { isUuid } from '../../../common/ids';
 import { requestLoader } from '../../../common/loaders';
+import { asEntities, readRows } from '../../../common/rows';
 import type { SubgraphContext } from '../../../common/server';
-import { catalogIdsOfProducts } from '../contracts/products';
 import { Plan, PlanStatus } from '../entities/plan';
 
 /** Loads the plan and locks its row for the rest of the transaction (concurrent changes wait). */
@@ -71,27 +71,37 @@ export function plansOfCatalog(context: SubgraphContext, catalogId: string): Pro
 /**
  * `Product.availablePlans`: plans that share a catalog with the product, by tier then name.
  * Portal admins: every such plan. Others: PUBLISHED plans sharing a catalog the caller may see.
- * Batched: one statement for the products' catalogs (published view), one for the plans.
+ * Batched: one hand-written statement for all the request's products (their catalogs from the
+ * products subgraph's published view, joined to the plans), plus the caller's visible catalogs
+ * (memoised per request). The rows become unmanaged `Plan`s: a read path that never writes them.
  */
 export function availablePlans(context: SubgraphContext, productId: string): Promise<Plan[]> {
   const key = productId.toLowerCase();
   if (!isUuid(key)) return Promise.resolve([]);
   return requestLoader<string, Plan[]>(context, 'availablePlans', async (productIds) => {
     const admin = context.caller.isPortalAdmin;
-    const catalogsByProduct = await catalogIdsOfProducts(context.em, productIds);
-    const visible = admin ? null : await visibleCatalogIds(context);
-    const all = new Set<string>();
-    for (const [product, ids] of catalogsByProduct) {
-      const shown = visible ? ids.filter((id) => visible.has(id)) : ids;
-      catalogsByProduct.set(product, shown);
-      shown.forEach((id) => all.add(id));
+    const values: unknown[] = [[...productIds]];
+    let shown = '';
+    if (!admin) {
+      const visible = [...(await visibleCatalogIds(context))];
+      if (!visible.length) return productIds.map(() => []);
+      values.push(visible);
+      shown = ' and cp.catalog_id = any($2::uuid[])';
     }
-    if (!all.size) return productIds.map(() => []);
-    const rows = await context.em.find(Plan, { $and: [admin ? {} : { status: PlanStatus.PUBLISHED }, inCatalogs([...all])] });
-    rows.sort(byTierThenName);
-    return productIds.map((product) => {
-      const shared = new Set(catalogsByProduct.get(product));
-      return rows.filter((plan) => plan.catalogIds.some((id) => shared.has(id)));
-    });
+    const rows = await readRows<Record<string, unknown> & { __product_ids: string[] }>(
+      context.em,
+      `with shared as (
+         select cp.product_id, cp.catalog_id from products.catalog_product_contract cp
+          where cp.product_id = any($1::uuid[])${shown}
+       )
+       select p.*, array_agg(distinct s.product_id::text) as __product_ids
+         from plans.plan p join shared s on p.catalog_ids @> array[s.catalog_id]
+        where ${admin ? 'true' : `p.status = 'PUBLISHED'`}
+        group by p.id`,
+      values,
+    );
+    const plans = asEntities(context.em, Plan, rows);
+    const order = plans.map((plan, i) => ({ plan, products: rows[i].__product_ids })).sort((a, b) => byTierThenName(a.plan, b.plan));
+    return productIds.map((product) => order.filter((entry) => entry.products.includes(product)).map((entry) => entry.plan));
   }).load(key);
 }

@@ -5,6 +5,7 @@ import { byKeys, groupByKeys, renewLoaderScope, requestLoader } from '../../../c
 import { decodeCursor, pageSize, toConnection, type ConnectionShape, type PageArgs } from '../../../common/relay';
 import type { SubgraphContext } from '../../../common/server';
 import { query } from '../../../common/sql';
+import { asEntities, readRows } from '../../../common/rows';
 import { isUuid } from '../../../common/ids';
 import { Catalog, CatalogAudienceMember } from '../entities/catalog';
 import { Product, ProductStatus } from '../entities/product';
@@ -74,20 +75,20 @@ export function loadVisibleCatalog(context: SubgraphContext, id: unknown): Promi
 export function productCatalogsLoader(context: SubgraphContext) {
   return requestLoader<string, Catalog[]>(context, 'products:productCatalogs', async (productIds) => {
     const [rows, visible] = await Promise.all([
-      query<Record<string, unknown> & { __product_id: string }>(
+      readRows<Record<string, unknown> & { __product_id: string }>(
         context.em,
         `select c.*, cp.product_id as __product_id
            from products.catalog_product cp
            join products.catalog c on c.id = cp.catalog_id
-          where cp.product_id in (?)
+          where cp.product_id = any($1::uuid[])
           order by c.created_at, c.id`,
         [[...productIds]],
       ),
       context.caller.isPortalAdmin ? Promise.resolve(null) : visibleCatalogIds(context),
     ]);
-    const pairs = rows
-      .filter((row) => visible === null || visible.has(String(row.id)))
-      .map(({ __product_id, ...row }) => ({ productId: __product_id, catalog: context.em.map(Catalog, row) }));
+    const shown = visible === null ? rows : rows.filter((row) => visible.has(String(row.id)));
+    const catalogs = asEntities(context.em, Catalog, shown);
+    const pairs = shown.map((row, i) => ({ productId: row.__product_id, catalog: catalogs[i] }));
     return groupByKeys(productIds, pairs, (pair) => pair.productId).map((group) => group.map((pair) => pair.catalog));
   });
 }

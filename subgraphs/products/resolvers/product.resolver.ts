@@ -1,13 +1,13 @@
-import { type FilterQuery } from '@mikro-orm/core';
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { badInput } from '../../../common/errors';
 import { isUuid } from '../../../common/ids';
 import { renderMarkdown } from '../../../common/markdown';
 import { runMutation } from '../../../common/mutation';
-import { PageArgs, paginate } from '../../../common/relay';
+import { PageArgs } from '../../../common/relay';
 import { searchPattern } from '../../../common/search';
 import type { SubgraphContext } from '../../../common/server';
-import { canSeeCatalog, clearLoaders, loadVisibleProduct, productCatalogsLoader, visibleProductsFilter } from '../data/loaders';
+import { clearLoaders, loadVisibleProduct, productCatalogsLoader, visibleProductsFilter } from '../data/loaders';
+import { productPage, type ProductPageFilter } from '../data/product-page';
 import { Catalog } from '../entities/catalog';
 import { DocumentationFormat, Product } from '../entities/product';
 import { LIMITS } from '../services/validation';
@@ -36,22 +36,18 @@ export class ProductResolver {
     @Arg('filter', () => ProductFilter, { nullable: true, description: 'Narrow the list.' }) filter: ProductFilter | null,
     @Ctx() context: SubgraphContext,
   ) {
-    const where: FilterQuery<Product>[] = [await visibleProductsFilter(context)];
-    if (filter?.status?.length) where.push({ status: { $in: filter.status } });
-    const like = searchPattern(filter?.search);
-    if (like) {
-      where.push({ $or: [{ name: { $ilike: like } }, { displayName: { $ilike: like } }, { slug: { $ilike: like } }] });
-    }
+    const narrow: ProductPageFilter = {};
+    if (filter?.status?.length) narrow.status = filter.status;
+    narrow.like = searchPattern(filter?.search);
     if (given(filter?.catalogId)) {
       const catalogId = filter.catalogId.toLowerCase();
       if (!isUuid(catalogId)) throw badInput('filter.catalogId', 'Give a catalog id (a UUID).');
-      if (!(await canSeeCatalog(context, catalogId))) where.push({ id: { $in: [] } });
-      else where.push({ catalogs: { $some: { id: catalogId } } });
+      narrow.catalogId = catalogId;
     }
     if (given(filter?.tag) && filter.tag.trim().length > LIMITS.tag)
       throw badInput('filter.tag', `Give a tag of at most ${LIMITS.tag} characters.`);
-    if (given(filter?.tag)) where.push({ tags: { $contains: [filter.tag.trim().toLowerCase()] } });
-    return paginate(context.em, Product, { $and: where }, page);
+    if (given(filter?.tag)) narrow.tag = filter.tag.trim().toLowerCase();
+    return productPage(context, narrow, page);
   }
 
   @Query(() => Product, {
