@@ -137,8 +137,10 @@ describe('hand-written reads (readRows, asEntities)', () => {
     expect(second.settings).toBeNull();
     expect(second.size).toBeNull();
     expect(second.tags).toEqual([]);
-    // Not in the identity map: the ORM loads its own instance.
+    // Not in the identity map (the ORM loads its own instance), and no change-tracking helper made.
     expect(em.getUnitOfWork().getById(Thing.name, A)).toBeUndefined();
+    expect(Object.keys(first).sort()).toEqual(['createdAt', 'id', 'name', 'settings', 'size', 'tags']);
+    expect(Object.getOwnPropertyNames(first)).not.toContain('__helper');
   });
 
   it('refuses an entity with a to-one relation (rows hold only its key)', () => {

@@ -64,8 +64,13 @@ function mapperOf<T extends object>(em: EntityManager, meta: EntityMetadata<T>):
     if (prop.kind === ReferenceKind.MANY_TO_MANY || prop.kind === ReferenceKind.ONE_TO_MANY) continue;
     throw new Error(`asEntities: ${meta.className}.${prop.name} is a ${prop.kind} relation, which rows cannot fill`);
   }
+  // The ORM puts setters for tracked properties on the entity's prototype (they create its
+  // change-tracking helper on first use). A prototype in between, with a plain data property for
+  // each column, shadows them: assignments become plain own properties, `instanceof` still holds.
+  const shadow = Object.create(meta.prototype) as object;
+  for (const { prop } of columns) Object.defineProperty(shadow, prop.name, { value: undefined, writable: true, configurable: true });
   mapper = (row) => {
-    const entity = Object.create(meta.prototype) as Record<string, unknown>;
+    const entity = Object.create(shadow) as Record<string, unknown>;
     for (const { prop, field } of columns) {
       const value = row[field];
       if (value === null || value === undefined) entity[prop.name] = null;
