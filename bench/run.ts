@@ -160,6 +160,21 @@ function markdown(report: {
     `Every process runs on this one machine, so figures are noisy (±25 % between runs): compare figures of the same run. Load average (1 min) before the run ${report.loadAverage.atStart}, after ${report.loadAverage.atEnd}.`,
     '',
   ];
+  const targets = report.scenarios.flatMap((s) => (s.result?.targets ?? []).map((t) => ({ scenario: s.name, ...t })));
+  if (targets.length) {
+    const met = targets.filter((t) => t.met).length;
+    lines.push(
+      '## Targets',
+      '',
+      `${met} of ${targets.length} targets met in this run.`,
+      '',
+      table(
+        ['scenario', 'figure', 'target', 'this run', 'met'],
+        targets.map((t) => [t.scenario, t.figure, t.target, t.value, t.met ? 'yes' : '**no**']),
+      ),
+      '',
+    );
+  }
   for (const s of report.scenarios) {
     lines.push(`## ${s.name}`, '', s.description, '');
     if (s.error) lines.push(`**Failed:** ${s.error}`, '');

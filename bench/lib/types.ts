@@ -48,6 +48,29 @@ export interface ScenarioResult {
   markdown: string;
   /** Problems found (errors, N+1 growth, memory growth); empty when the scenario is clean. */
   warnings: string[];
+  /** The performance targets this scenario checks (BENCHMARKS.md, "Targets"), gathered into one table of the run. */
+  targets?: TargetCheck[];
+}
+
+/** One performance target and what this run measured for it. */
+export interface TargetCheck {
+  /** What is measured, e.g. "gateway CPU per catalog page ÷ @apollo/gateway's". */
+  figure: string;
+  /** The target, e.g. "≤ 0.5×". */
+  target: string;
+  /** What this run measured, as shown. */
+  value: string;
+  met: boolean;
+}
+
+/** A target check from a figure and a bound. */
+export function targetCheck(figure: string, value: number, bound: { atMost?: number; atLeast?: number }, unit = '×'): TargetCheck {
+  const target = bound.atMost !== undefined ? `≤ ${bound.atMost}${unit}` : `≥ ${bound.atLeast}${unit}`;
+  const met =
+    Number.isFinite(value) &&
+    (bound.atMost === undefined || value <= bound.atMost) &&
+    (bound.atLeast === undefined || value >= bound.atLeast);
+  return { figure, target, value: `${value}${unit}`, met };
 }
 
 /**

@@ -4,7 +4,7 @@ import { cannon, type CannonFigures, type CannonTarget } from '../lib/cannon';
 import { bearer, developerIdentity, mutateId, post } from '../lib/graphql';
 import { freePort } from '../lib/platform';
 import { mapLimit, round, table } from '../lib/stats';
-import type { BenchContext, Scenario, ScenarioResult } from '../lib/types';
+import { targetCheck, type BenchContext, type Scenario, type ScenarioResult } from '../lib/types';
 import { CATALOG_PAGE_QUERY } from './gateway-catalog';
 
 const RAW = 'raw-sql';
@@ -134,6 +134,11 @@ export const catalogSql: Scenario = {
         figures: { seconds, runs, ratios, cpuMsPerPage: { subgraphsAndPostgres: oursCpu, rawSqlAndPostgres: rawCpu } },
         markdown,
         warnings: failures ? [`${failures} failed requests across the runs`] : [],
+        targets: [
+          targetCheck('subgraphs + PostgreSQL CPU per catalog page ÷ hand-written SQL + PostgreSQL', ratios.subgraphsAndPostgresVsRawSql, {
+            atMost: 3,
+          }),
+        ],
       };
     } finally {
       await platform.stopProcess(RAW);

@@ -5,7 +5,7 @@ import { freePort } from '../lib/platform';
 import { mib } from '../lib/proc';
 import { SEED_PLANS, SEED_PRODUCTS } from '../lib/seed';
 import { round, table } from '../lib/stats';
-import type { BenchContext, Scenario, ScenarioResult } from '../lib/types';
+import { targetCheck, type BenchContext, type Scenario, type ScenarioResult } from '../lib/types';
 
 /** The catalog page: 20 products, their catalogs and the 4 plans each offers with quota and rate limit. */
 export const CATALOG_PAGE_QUERY = `query CatalogPage($catalog: ID!) {
@@ -269,6 +269,12 @@ export const gatewayCatalog: Scenario = {
       ].join('\n');
       return {
         figures: { seconds, connections: 10, runs, ratios, gatewayCpuRatios: cpuRatios, gatewayMemoryBytes: gatewayMemory },
+        targets: [
+          targetCheck("gateway CPU per catalog page (signed in) ÷ @apollo/gateway's", cpuRatios.catalogPage, { atMost: 0.5 }),
+          targetCheck("catalog page req/s (signed in) ÷ @apollo/gateway's", ratios.oursVsApolloCatalog, { atLeast: 2 }),
+          targetCheck('anonymous catalog page req/s, response cache ÷ cache off', ratios.anonymousCachedVsUncached, { atLeast: 10 }),
+          targetCheck('failed requests', failures, { atMost: 0 }, ''),
+        ],
         markdown,
         warnings,
       };

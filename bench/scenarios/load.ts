@@ -4,7 +4,7 @@ import { bearer, post, type GraphQLResult } from '../lib/graphql';
 import { mib, MiB } from '../lib/proc';
 import { median, percentile, round, sleep, table } from '../lib/stats';
 import { SubscriptionPool, type SubscriptionHandle } from '../lib/subscriptions';
-import type { BenchContext, Scenario, ScenarioResult } from '../lib/types';
+import { targetCheck, type BenchContext, type Scenario, type ScenarioResult } from '../lib/types';
 import { WarningRaiser } from '../lib/warnings';
 import { CATALOG_PAGE_QUERY, ENTITLEMENTS_QUERY } from './gateway-catalog';
 import { WARNINGS_SUBSCRIPTION_JOINED } from './subscriptions';
@@ -278,6 +278,10 @@ export const load: Scenario = {
         },
         markdown,
         warnings,
+        targets: [
+          targetCheck('failed requests', failed, { atMost: 0 }, ''),
+          targetCheck('missing subscription events and subscription errors', missingEvents + subscriptionErrors, { atMost: 0 }, ''),
+        ],
       };
     } finally {
       await pool.dispose().catch(() => undefined);

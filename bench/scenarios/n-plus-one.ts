@@ -8,7 +8,7 @@ import { SUBGRAPHS } from '../../scripts/subgraphs';
 import { createNPlusOneData, measureNPlusOne, quotaWarningRaiser, type SqlCounter } from '../n-plus-one/cases';
 import { BENCH_ENV } from '../lib/platform';
 import { table } from '../lib/stats';
-import type { BenchContext, Scenario, ScenarioResult } from '../lib/types';
+import { targetCheck, type BenchContext, type Scenario, type ScenarioResult } from '../lib/types';
 
 /**
  * SQL statements cannot be counted from outside a subgraph process, so this scenario starts a
@@ -77,6 +77,7 @@ export const nPlusOne: Scenario = {
           figures: { size, cases: figures },
           markdown,
           warnings: growing.map((f) => `${f.field} (${f.as}): ${f.at1} statements at 1 item, ${f.atSize} at ${size}`),
+          targets: [targetCheck(`list fields whose SQL statements grow from 1 to ${size} items`, growing.length, { atMost: 0 }, '')],
         };
       } finally {
         await gateway.stop();

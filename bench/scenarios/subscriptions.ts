@@ -3,7 +3,7 @@ import { bearer, developerIdentity, mutateId } from '../lib/graphql';
 import { MiB, mib } from '../lib/proc';
 import { mapLimit, median, percentile, round, sleep, table } from '../lib/stats';
 import { SubscriptionPool, type SubscriptionHandle } from '../lib/subscriptions';
-import type { BenchContext, Scenario, ScenarioResult } from '../lib/types';
+import { targetCheck, type BenchContext, type Scenario, type ScenarioResult } from '../lib/types';
 import { WarningRaiser } from '../lib/warnings';
 
 /** Fields the usage subgraph answers alone. */
@@ -246,6 +246,17 @@ export const subscriptions: Scenario = {
         },
         markdown,
         warnings,
+        targets: [
+          targetCheck('memory per idle subscription, gateway + usage', round(perSubscription / 1024, 1), { atMost: 20 }, ' KiB'),
+          targetCheck('one event to 1,000 subscribers, p99', (fanOut[0] as any).latencyMs.p99, { atMost: 100 }, ' ms'),
+          targetCheck('same, selection joins another subgraph, p99', (fanOut[1] as any).latencyMs.p99, { atMost: 250 }, ' ms'),
+          targetCheck(
+            'same, error results and missing deliveries',
+            (fanOut[1] as any).errorResults + (fanOut[1] as any).missing,
+            { atMost: 0 },
+            '',
+          ),
+        ],
       };
     } finally {
       await pool.dispose().catch(() => undefined);
