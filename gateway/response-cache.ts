@@ -11,7 +11,8 @@ import {
   type DocumentNode,
   type GraphQLSchema,
 } from 'graphql';
-import { createInMemoryCache, defaultBuildResponseCacheKey, useResponseCache, type Cache } from '@envelop/response-cache';
+import { createHash } from 'node:crypto';
+import { createInMemoryCache, useResponseCache, type Cache } from '@envelop/response-cache';
 import type { GatewayPlugin } from '@graphql-hive/gateway-runtime';
 import type { ExecutionResult } from 'graphql';
 import type { RateLimitStoreConfig, ResponseCacheConfig } from '../common/config';
@@ -209,7 +210,14 @@ export class RedisCatalogueStore implements CatalogueStore {
       get: async (id) => {
         try {
           const value = await this.client.get(entryKey(id));
-          return value ? (JSON.parse(value) as ExecutionResult) : null;
+          if (!value) return null;
+          // Sent as it was stored: the text from Redis is the answer's serialisation already.
+          const result = JSON.parse(value) as ExecutionResult;
+          Object.defineProperty(result, 'stringify', {
+            value: (v: unknown) => (v === result ? value : JSON.stringify(v)),
+            enumerable: false,
+          });
+          return result;
         } catch (error) {
           this.unreachable(error instanceof Error ? error.message : String(error));
           return null;
@@ -399,7 +407,7 @@ export function responseCachePlugins(options: {
     get: async (id) => {
       const found = await store.cache.get(id);
       count(found ? 'hit' : 'miss');
-      return found;
+      return found ? serializedOnce(found) : found;
     },
     set: (id, data, entities, ttl) => store.cache.set(id, data, entities, ttl),
     invalidate: (entities) => store.cache.invalidate(entities),
@@ -444,8 +452,46 @@ export function responseCachePlugins(options: {
     includeExtensionMetadata: false,
     // Never an answer with errors (the library's default, without its console warning per answer).
     shouldCacheResult: ({ result }) => !result.errors?.length,
-    buildResponseCacheKey: async (params) =>
-      `${generations.get(params.context as object) ?? 'none'}:${await defaultBuildResponseCacheKey(params)}`,
+    buildResponseCacheKey: (params) =>
+      `${generations.get(params.context as object) ?? 'none'}:${entryKey(params.documentString, params.operationName, params.variableValues)}`,
   });
   return [decide, cache as unknown as GatewayPlugin];
+}
+
+/** JSON with object keys in sorted order, so that the same variables give the same key whatever their order. */
+function stableJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  const object = value as Record<string, unknown>;
+  const keys = Object.keys(object)
+    .filter((key) => object[key] !== undefined)
+    .sort();
+  return `{${keys.map((key) => `${JSON.stringify(key)}:${stableJson(object[key])}`).join(',')}}`;
+}
+
+/**
+ * The key of an entry (before its generation): SHA-256 of the document, the operation name and the
+ * variables. Computed with node:crypto at once: the library's default goes through WebCrypto's
+ * asynchronous digest, 7.5 % of a cache hit's CPU in the benchmark's profile.
+ */
+export function entryKey(documentString: string, operationName: string | null | undefined, variables: unknown): string {
+  return createHash('sha256')
+    .update(`${documentString}|${operationName ?? ''}|${stableJson(variables ?? {})}`)
+    .digest('hex');
+}
+
+/**
+ * A stored answer serialised once: GraphQL Yoga writes a result with its own `stringify` when it
+ * has one, so every later hit on the same entry sends the same string instead of serialising the
+ * whole page again (9 % of a hit's CPU). Only for this very object: a copy (another plugin adding
+ * to the answer) is serialised as usual.
+ */
+function serializedOnce(result: ExecutionResult): ExecutionResult {
+  if (Object.prototype.hasOwnProperty.call(result, 'stringify')) return result;
+  let text: string | undefined;
+  Object.defineProperty(result, 'stringify', {
+    value: (value: unknown) => (value === result ? (text ??= JSON.stringify(result)) : JSON.stringify(value)),
+    enumerable: false,
+  });
+  return result;
 }

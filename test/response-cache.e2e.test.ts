@@ -135,6 +135,34 @@ describe('response cache at the gateway (in process)', () => {
     expect(fresh.data).toEqual(second.data);
   });
 
+  it('keys entries by document and variables, whatever the order of the variables, and sends a hit as stored', async () => {
+    const TWO = `query Two($c: ID!, $n: Int) { products(first: $n, filter: { catalogId: $c }) { totalCount edges { node { id name } } } }`;
+    const ask = async (variables: Record<string, unknown>) => {
+      const before = await cacheCounts(gateway);
+      const response = await fetch(gateway.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: TWO, variables }),
+      });
+      const text = await response.text();
+      const after = await cacheCounts(gateway);
+      return { text, hit: after.hit > before.hit, miss: after.miss > before.miss };
+    };
+    const first = await ask({ c: catalogId, n: 7 });
+    expect(first.miss).toBe(true);
+    expect(JSON.parse(first.text).data.products.edges.map((e: any) => e.node.id)).toContain(productId);
+    const reordered = await ask({ n: 7, c: catalogId });
+    expect(reordered.hit).toBe(true);
+    expect(reordered.text).toBe(first.text);
+    const again = await ask({ c: catalogId, n: 7 });
+    expect(again.hit).toBe(true);
+    expect(again.text).toBe(first.text);
+    // Other variables are another entry.
+    const other = await ask({ c: catalogId, n: 6 });
+    expect(other.miss).toBe(true);
+    expect(JSON.parse(other.text).data).toEqual(JSON.parse(first.text).data);
+  });
+
   it('never serves a signed-in caller from the cache, nor stores their view', async () => {
     await readPage(gateway, catalogId);
     const member = await readPage(gateway, catalogId, developer());
