@@ -28,6 +28,7 @@ import { systemClock, type Clock } from '../common/clock';
 import { closeWebSockets, drainDeadline, HttpDrain, type StopOptions } from '../common/drain';
 import {
   armorPlugins,
+  callerKey,
   hardeningConfig,
   limitBodySize,
   trustedDocuments,
@@ -424,6 +425,7 @@ export function createGateway(
         secret: gatewaySharedSecret(env),
         log,
         metrics: options.metrics,
+        countAnonymous: (req) => parts.rateLimit.operations.hit(callerKey({ req })),
       }),
       ...(options.metrics ? observabilityPlugins(options.metrics, logging) : []),
     ],

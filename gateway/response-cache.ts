@@ -12,6 +12,8 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import { createHash } from 'node:crypto';
+import type http from 'node:http';
+import { LRUCache } from 'lru-cache';
 import { createInMemoryCache, useResponseCache, type Cache } from '@envelop/response-cache';
 import type { GatewayPlugin } from '@graphql-hive/gateway-runtime';
 import type { ExecutionResult } from 'graphql';
@@ -52,6 +54,8 @@ const CATALOGUE_GRAPHS = new Set(['PRODUCTS', 'PLANS']);
 const PLAIN_DIRECTIVES = new Set(['include', 'skip']);
 /** Entries the in-process cache keeps at most (least recently used dropped first). */
 const IN_PROCESS_ENTRIES = 500;
+/** Query texts remembered as catalogue reads (for the early hit), at most. */
+const KNOWN_READS = 1_000;
 /** Answers larger than this (JSON characters) are not stored in Redis. */
 const MAX_REDIS_VALUE_CHARS = 1_000_000;
 
@@ -361,6 +365,14 @@ export class CatalogueFollower {
 interface CacheContext {
   jwt?: { payload?: unknown };
   request?: { headers?: { get(name: string): string | null } };
+  /** The request's GraphQL parameters (GraphQL Yoga puts them in every operation's context). */
+  params?: { query?: unknown };
+}
+
+/** The query text the client sent, when the context has it. */
+function queryText(context: CacheContext): string | null {
+  const query = context.params?.query;
+  return typeof query === 'string' ? query : null;
 }
 
 /** Anonymous: no verified token and no `Authorization` header at all. */
@@ -383,6 +395,12 @@ export function responseCachePlugins(options: {
   secret: string;
   log: Logger;
   metrics?: Registry;
+  /**
+   * Counts one operation of an anonymous caller (by client address) in the gateway's rate limit
+   * (`useRateLimit`'s window); the seconds to wait when that went over the limit, else null. A hit
+   * served early (see `onParams` below) skips the execution hooks, where that count is made.
+   */
+  countAnonymous?: (req: http.IncomingMessage | undefined) => number | null | Promise<number | null>;
 }): GatewayPlugin[] {
   const { ttlSeconds } = options.config;
   if (ttlSeconds <= 0) return [];
@@ -413,9 +431,41 @@ export function responseCachePlugins(options: {
     invalidate: (entities) => store.cache.invalidate(entities),
   };
 
+  /**
+   * Query texts (with their operation names) classified as catalogue reads since the schema last
+   * changed: an anonymous request with one of them can be answered from the cache before it is
+   * parsed, validated or given a context. Bounded; least recently used forgotten first.
+   */
+  const knownReads = new LRUCache<string, true>({ max: KNOWN_READS });
+  const textKey = (query: string, operationName: string | null | undefined) => `${operationName ?? ''}\n${query}`;
+
   const decide: GatewayPlugin = {
     onSchemaChange({ schema: next }) {
       schema = next;
+      knownReads.clear();
+    },
+    /**
+     * The early hit: an anonymous request (no `Authorization` header) whose query text was seen
+     * before as a catalogue read, while the cache is usable, found in the cache under the key the
+     * execution would use, is answered here. It was refused or let through by the CSRF, body and
+     * depth/cost rules when its text was first run (the same text gets the same verdict against
+     * the same schema), and it still counts in the caller's rate limit; a caller over the limit
+     * goes the usual way (and is refused there). Anything else, a miss included, goes on as usual.
+     */
+    async onParams({ params, request, setResult, context: serverContext }) {
+      const query = params.query;
+      if (typeof query !== 'string' || request.headers.get('authorization') !== null) return;
+      if (!knownReads.get(textKey(query, params.operationName)) || !follower.live) return;
+      const generation = await store.generation();
+      if (generation === null) return;
+      const found = await store.cache.get(`${generation}:${entryKey(query, params.operationName, params.variables)}`);
+      if (!found) return;
+      if (options.countAnonymous) {
+        const retryAfter = await options.countAnonymous((serverContext as { req?: http.IncomingMessage } | undefined)?.req);
+        if (retryAfter !== null) return;
+      }
+      count('hit');
+      setResult(serializedOnce(found));
     },
     async onExecute({ args }) {
       const context = args.contextValue as CacheContext & object;
@@ -427,6 +477,8 @@ export function responseCachePlugins(options: {
         };
       }
       if (kind === 'catalogue-query' && anonymous(context)) {
+        const query = queryText(context);
+        if (query !== null) knownReads.set(textKey(query, args.operationName), true);
         const generation = follower.live ? await store.generation() : null;
         if (generation !== null) {
           generations.set(context, generation);
@@ -452,8 +504,13 @@ export function responseCachePlugins(options: {
     includeExtensionMetadata: false,
     // Never an answer with errors (the library's default, without its console warning per answer).
     shouldCacheResult: ({ result }) => !result.errors?.length,
+    // Keyed by the query text as sent (the early hit has nothing else), else the printed document.
     buildResponseCacheKey: (params) =>
-      `${generations.get(params.context as object) ?? 'none'}:${entryKey(params.documentString, params.operationName, params.variableValues)}`,
+      `${generations.get(params.context as object) ?? 'none'}:${entryKey(
+        queryText(params.context as CacheContext) ?? params.documentString,
+        params.operationName,
+        params.variableValues,
+      )}`,
   });
   return [decide, cache as unknown as GatewayPlugin];
 }

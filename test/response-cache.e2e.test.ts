@@ -163,6 +163,40 @@ describe('response cache at the gateway (in process)', () => {
     expect(JSON.parse(other.text).data).toEqual(JSON.parse(first.text).data);
   });
 
+  it("answers a known anonymous read from the cache, still within the caller's rate limit", async () => {
+    const limited = await platform.extraGateway({
+      ...process.env,
+      RESPONSE_CACHE_TTL_SECONDS: '600',
+      REDIS_URL: '',
+      PLATFORM_RATE_LIMIT: '3/60',
+    });
+    const read = () =>
+      fetch(limited.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: PAGE, variables: { c: catalogId } }),
+      });
+    const hits = async () =>
+      valueOf(parseMetrics(await (await fetch(new URL('/metrics', limited.url))).text()), 'gateway_response_cache_total', {
+        result: 'hit',
+      });
+    const first = await read();
+    expect(first.status).toBe(200);
+    const body = await first.text();
+    expect(JSON.parse(body).data.catalog.id).toBe(catalogId);
+    for (let i = 0; i < 2; i++) {
+      const again = await read();
+      expect(again.status).toBe(200);
+      expect(await again.text()).toBe(body);
+    }
+    expect(await hits()).toBe(2);
+    // The fourth operation of this address in the window is refused, cached or not.
+    const fourth = await read();
+    expect(fourth.status).toBe(429);
+    expect((await fourth.json()).errors[0].extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfter: expect.any(Number) });
+    expect(await hits()).toBe(2);
+  });
+
   it('never serves a signed-in caller from the cache, nor stores their view', async () => {
     await readPage(gateway, catalogId);
     const member = await readPage(gateway, catalogId, developer());
