@@ -454,7 +454,8 @@ export function responseCachePlugins(options: {
      */
     async onParams({ params, request, setResult, context: serverContext }) {
       const query = params.query;
-      if (typeof query !== 'string' || request.headers.get('authorization') !== null) return;
+      // Over graphql-ws there is no HTTP request here (and only subscriptions are sent that way).
+      if (typeof query !== 'string' || !request || request.headers.get('authorization') !== null) return;
       if (!knownReads.get(textKey(query, params.operationName)) || !follower.live) return;
       const generation = await store.generation();
       if (generation === null) return;
