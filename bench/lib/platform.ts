@@ -289,7 +289,9 @@ export class BenchPlatform {
     const out: Record<string, number | null> = {};
     for (const [name, p] of this.processes) out[name] = cpuMs(p.pid);
     const postmaster = this.postgresPid();
-    if (postmaster) out.postgres = [postmaster, ...childPids(postmaster)].reduce((sum, pid) => sum + (cpuMs(pid) ?? 0), 0);
+    // The live backends, plus the postmaster with every backend it has reaped: connections that
+    // closed during a run (idle pool connections time out) keep counting.
+    if (postmaster) out.postgres = childPids(postmaster).reduce((sum, pid) => sum + (cpuMs(pid) ?? 0), cpuMs(postmaster, true) ?? 0);
     return out;
   }
 

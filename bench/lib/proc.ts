@@ -28,15 +28,21 @@ export function pssBytes(pid: number): number | null {
 
 const CLOCK_TICKS = 100; // USER_HZ on Linux
 
-/** CPU time (user + system) a process has used so far, in milliseconds; null when it is gone. */
-export function cpuMs(pid: number): number | null {
+/**
+ * CPU time (user + system) a process has used so far, in milliseconds; null when it is gone.
+ * `reapedChildren`: plus the CPU of its children that have exited and been waited for
+ * (`cutime` + `cstime`), so that a parent whose children come and go (PostgreSQL's postmaster and
+ * its backends) gives a total that never goes down when one of them exits.
+ */
+export function cpuMs(pid: number, reapedChildren = false): number | null {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may contain spaces: split after its closing parenthesis.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const utime = Number(fields[11]);
     const stime = Number(fields[12]);
-    return ((utime + stime) * 1000) / CLOCK_TICKS;
+    const children = reapedChildren ? Number(fields[13]) + Number(fields[14]) : 0;
+    return ((utime + stime + children) * 1000) / CLOCK_TICKS;
   } catch {
     return null;
   }
