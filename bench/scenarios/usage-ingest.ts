@@ -9,7 +9,7 @@ import { usageSubgraph } from '../../subgraphs/usage';
 import { ingestAnalytics } from '../../subgraphs/usage/services/ingest';
 import { bearer, developerIdentity, must, mutateId, type BenchIdentity } from '../lib/graphql';
 import { mapLimit, median, round, table } from '../lib/stats';
-import type { BenchContext, Scenario, ScenarioResult } from '../lib/types';
+import { targetCheck, type BenchContext, type Scenario, type ScenarioResult } from '../lib/types';
 
 /** The usage subgraph's ingest endpoint (`POST /ingest/tyk`) of the benchmark platform. */
 export function ingestUrl(ctx: BenchContext): string {
@@ -459,6 +459,10 @@ export const usageIngest: Scenario = {
       `Median of several runs per size, every run with fresh records (timestamps a microsecond apart) of ${credentials.length} credentials (95 % 2xx, 2 % 404, 1 % 500, 1 % 429); HTTP times include JSON encoding and the round trip, COPY times include building the COPY text. ` +
         'Each ingested record is stored once (partitioned raw table, unique on its identity hash) and counted in 15 rollup rows (credential, app, organization, product, plan × minute, hour, day) and its quota window, in one transaction per batch. COPY is `COPY … FROM STDIN` in text format over node-postgres’ protocol messages, the whole batch in one CopyData message (the ingest itself writes its raw rows with a binary COPY through pg-copy-streams).',
     ].join('\n');
-    return { figures, markdown, warnings };
+    const targets = [
+      targetCheck('usage ingest over HTTP ÷ raw COPY of the same rows, batches of 1,000', one.httpVsCopy, { atLeast: 0.5 }),
+      targetCheck('same, batches of 10,000', ten.httpVsCopy, { atLeast: 0.5 }),
+    ];
+    return { figures, markdown, warnings, targets };
   },
 };
