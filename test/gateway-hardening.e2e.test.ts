@@ -196,7 +196,9 @@ describe('gateway hardening', () => {
     await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', () => resolve()));
     try {
       const url = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/graphql`;
-      const slow = (await platform.extraGateway({ ...process.env, ...secrets(), GRAPHQL_UPSTREAM_TIMEOUT_MS: '300' }, { provider: url }))
+      // Long enough for the developers subgraph to answer `viewer` on a busy machine (the hanging
+      // provider never answers, so its call always takes the whole timeout).
+      const slow = (await platform.extraGateway({ ...process.env, ...secrets(), GRAPHQL_UPSTREAM_TIMEOUT_MS: '2000' }, { provider: url }))
         .url;
       const started = Date.now();
       const r = await post(slow, { query: '{ viewer { subject } provider(id: "00000000-0000-4000-8000-000000000000") { id } }' });
