@@ -358,6 +358,15 @@ export class JobRunner {
     current = runner;
     this.runner = runner;
     this.fetchFailingSince = null;
+    // The runner's promise rejects when a part of it fails for good, for example the cron loop of
+    // the recurring jobs reaching the database during an outage: replace the runner, as for a
+    // dead worker, instead of leaving the rejection unhandled (it would end the process).
+    runner.promise.catch((error: unknown) => {
+      if (this.closing || this.runner !== runner) return;
+      this.lastFailure = (error as Error)?.message ?? String(error);
+      log.warn({ err: { message: this.lastFailure } }, 'job runner failed; restarting it');
+      this.restart(runner);
+    });
   }
 
   /** Replaces a runner whose worker died: stop it (bounded), then start a new one with back-off. */
