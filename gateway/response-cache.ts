@@ -209,11 +209,11 @@ export class RedisCatalogueStore implements CatalogueStore {
         })
         .catch((error: Error) => this.unreachable(error.message));
     });
-    const entryKey = (id: string) => `${this.prefix}cache:catalogue:${id}`;
+    const redisKey = (id: string) => `${this.prefix}cache:catalogue:${id}`;
     this.cache = {
       get: async (id) => {
         try {
-          const value = await this.client.get(entryKey(id));
+          const value = await this.client.get(redisKey(id));
           if (!value) return null;
           // Sent as it was stored: the text from Redis is the answer's serialisation already.
           const result = JSON.parse(value) as ExecutionResult;
@@ -231,7 +231,7 @@ export class RedisCatalogueStore implements CatalogueStore {
         const value = JSON.stringify(data);
         if (value.length > MAX_REDIS_VALUE_CHARS || !Number.isFinite(ttl) || ttl <= 0) return;
         try {
-          await this.client.set(entryKey(id), value, 'PX', Math.ceil(ttl));
+          await this.client.set(redisKey(id), value, 'PX', Math.ceil(ttl));
         } catch (error) {
           this.unreachable(error instanceof Error ? error.message : String(error));
         }
@@ -459,7 +459,7 @@ export function responseCachePlugins(options: {
       if (!knownReads.get(textKey(query, params.operationName)) || !follower.live) return;
       const generation = await store.generation();
       if (generation === null) return;
-      const found = await store.cache.get(`${generation}:${entryKey(query, params.operationName, params.variables)}`);
+      const found = await store.cache.get(cacheKey(generation, query, params.operationName, params.variables));
       if (!found) return;
       if (options.countAnonymous) {
         const retryAfter = await options.countAnonymous((serverContext as { req?: http.IncomingMessage } | undefined)?.req);
@@ -507,11 +507,12 @@ export function responseCachePlugins(options: {
     shouldCacheResult: ({ result }) => !result.errors?.length,
     // Keyed by the query text as sent (the early hit has nothing else), else the printed document.
     buildResponseCacheKey: (params) =>
-      `${generations.get(params.context as object) ?? 'none'}:${entryKey(
+      cacheKey(
+        generations.get(params.context as object) ?? 'none',
         queryText(params.context as CacheContext) ?? params.documentString,
         params.operationName,
         params.variableValues,
-      )}`,
+      ),
   });
   return [decide, cache as unknown as GatewayPlugin];
 }
@@ -552,4 +553,9 @@ function serializedOnce(result: ExecutionResult): ExecutionResult {
     enumerable: false,
   });
   return result;
+}
+
+/** The key of an entry: its catalogue generation, then `entryKey`. */
+function cacheKey(generation: string, documentString: string, operationName: string | null | undefined, variables: unknown): string {
+  return `${generation}:${entryKey(documentString, operationName, variables)}`;
 }
