@@ -17,7 +17,7 @@ describe('job runner', () => {
   });
 
   it('fetches jobs again after its first look-up of task ids failed', async () => {
-    // When a runner starts, graphile-worker 0.16 looks up its task ids once (an insert into
+    // When a runner starts, graphile-worker (0.16 and 0.17) looks up its task ids once (an insert into
     // _private_tasks) and keeps a failed look-up, rethrowing it on every later poll: the runner
     // then never fetches a job, though its heartbeats go on. Under load that failure was a pool
     // connect timeout while the test process's event loop was busy; here a trigger fails the
@@ -52,6 +52,51 @@ describe('job runner', () => {
     } finally {
       await runner.stop();
       await db.query('drop trigger test_fail_first_lookup on graphile_worker._private_tasks');
+    }
+  });
+
+  it('keeps scheduling its recurring jobs after their cron loop failed to reach the database', async () => {
+    // The cron loop of the recurring jobs registers them in `_private_known_crontabs` when the
+    // runner starts and writes there again at every minute's tick. During a database outage that
+    // write fails; here a trigger fails the first one. The loop must come back by itself, without
+    // an unhandled rejection (which ends a Node process) and without leaving the recurring jobs
+    // unscheduled.
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    await db.query(`
+      create sequence test_cron_attempts;
+      create function test_fail_first_cron_write() returns trigger language plpgsql as $$
+      begin
+        if nextval('test_cron_attempts') = 1 then raise exception 'the cron loop cannot reach the database'; end if;
+        return null;
+      end $$;
+      create trigger test_fail_first_cron_write before insert on graphile_worker._private_known_crontabs
+        for each statement execute function test_fail_first_cron_write();
+    `);
+    const runner = new JobRunner({
+      databaseUrl: testDatabaseUrl(),
+      taskList: { 'test.tick': async () => undefined },
+      log: createLogger('jobs-test', 'fatal'),
+      owner: 'jobs-test',
+      lockTimeoutMs: 2_000,
+      pollIntervalMs: 100,
+      recurring: [{ task: 'test.tick', match: '* * * * *' }],
+    });
+    await runner.start();
+    try {
+      const registered = async () =>
+        (await db.query(`select 1 from graphile_worker._private_known_crontabs where identifier = 'test.tick'`)).rowCount === 1;
+      await waitFor(registered, { timeoutMs: 30_000, what: 'the recurring job to be registered after the failed write' });
+      expect(Number((await db.query(`select last_value from test_cron_attempts`)).rows[0].last_value)).toBeGreaterThanOrEqual(2);
+      // Unhandled rejections are reported on a later turn of the event loop.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+      expect(runner.health()).toEqual({ ok: true });
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      await runner.stop();
+      await db.query('drop trigger test_fail_first_cron_write on graphile_worker._private_known_crontabs');
     }
   });
 

@@ -183,17 +183,17 @@ export interface JobRunnerHealth {
 const RESTART_BACKOFF_MS = [500, 1000, 2000, 5000, 10_000, 30_000];
 
 /**
- * graphile-worker, supervised. graphile-worker 0.16 has two gaps that would silently stop
- * background work: a worker that cannot release its job (the database went away mid-job) exits
- * for good and is never replaced, and a job locked by a process that died stays locked for four
- * hours. This runner closes both:
+ * graphile-worker, supervised. graphile-worker 0.17 has two gaps that would silently stop
+ * background work: a worker pool that cannot release a job (the database stayed away past its
+ * retries) shuts down for good and is never replaced, and a job locked by a process that died
+ * stays locked for four hours. This runner closes both:
  *
- * - **Restart**: when any worker exits on a fatal error, the whole runner is replaced, retrying
- *   with back-off until the database answers again; the jobs its dead workers held are unlocked
- *   at once. While it cannot run, `health()` says so (after a grace period), so `/readyz` fails
- *   and an orchestrator restarts the process.
- * - **Heartbeats and sweeping**: every live worker's id is written to `platform.job_worker` every
- *   fifth of `lockTimeoutMs`. Every runner sweeps: jobs locked for longer than `lockTimeoutMs` by a
+ * - **Restart**: when the pool fails (or the runner's promise rejects), the whole runner is
+ *   replaced, retrying with back-off until the database answers again; the jobs its lost pools
+ *   held are unlocked at once. While it cannot run, `health()` says so (after a grace period), so
+ *   `/readyz` fails and an orchestrator restarts the process.
+ * - **Heartbeats and sweeping**: every live worker pool's id (what graphile-worker writes to
+ *   `locked_by`) is written to `platform.job_worker` every fifth of `lockTimeoutMs`. Every runner sweeps: jobs locked for longer than `lockTimeoutMs` by a
  *   worker whose heartbeat is older than that are unlocked (graphile-worker's
  *   `force_unlock_workers`) and run again elsewhere. A worker that is alive keeps beating while its
  *   job runs, however long, so its job is never taken from it. A runner sweeps only after its own
@@ -237,6 +237,10 @@ export class JobRunner {
     });
     // An idle client whose server went away emits here; the pool replaces it on next use.
     this.pool.on('error', (error) => options.log.debug({ err: { message: error.message } }, 'job pool connection lost'));
+    // A checked-out client whose server went away emits here; its query fails and is retried.
+    this.pool.on('connect', (client) =>
+      client.on('error', (error) => options.log.debug({ err: { message: error.message } }, 'job connection lost while in use')),
+    );
   }
 
   get heartbeatMs(): number {
@@ -313,21 +317,24 @@ export class JobRunner {
     const { log } = this.options;
     const events: WorkerEvents = new EventEmitter() as WorkerEvents;
     let current: Runner | null = null;
-    // Workers of a runner being replaced keep beating until they stop: they may still be
-    // finishing a job, which must not be taken from them.
-    events.on('worker:create', ({ worker }) => this.workers.add(worker.workerId));
-    events.on('worker:stop', ({ worker }) => this.workers.delete(worker.workerId));
-    events.on('worker:fatalError', ({ worker, error }) => {
-      this.workers.delete(worker.workerId);
-      this.deadWorkers.add(worker.workerId);
+    // graphile-worker locks a job with its worker pool's id (`locked_by`): that is the id that
+    // beats. A pool of a runner being replaced keeps beating until it is released: its workers may
+    // still be finishing a job, which must not be taken from them.
+    events.on('pool:create', ({ workerPool }) => this.workers.add(workerPool.id));
+    events.on('pool:release', ({ workerPool }) => this.workers.delete(workerPool.id));
+    const lost = (poolId: string, error: unknown) => {
+      this.workers.delete(poolId);
+      this.deadWorkers.add(poolId);
       if (current === null || current !== this.runner) return; // its runner is already being replaced
       this.lastFailure = (error as Error)?.message ?? String(error);
       log.warn(
-        { workerId: worker.workerId, err: { message: this.lastFailure } },
+        { workerId: poolId, err: { message: this.lastFailure } },
         'a job worker lost its database connection; restarting the job runner',
       );
       this.restart(current);
-    });
+    };
+    events.on('worker:fatalError', ({ worker, error }) => lost(worker.workerPool.id, error));
+    events.on('pool:fatalError', ({ workerPool, error }) => lost(workerPool.id, error));
     // A worker that keeps failing to fetch jobs while the database answers our heartbeats is stuck
     // (e.g. a failure cached at start-up): `tick` replaces the runner.
     events.on('worker:getJob:error', ({ error }) => {
@@ -354,6 +361,11 @@ export class JobRunner {
       ...(this.options.recurring?.length ? { parsedCronItems: parseCronItems(this.options.recurring) } : {}),
       logger: workerLogger(log),
       events,
+      // A job's completion (or failure) goes through graphile-worker's batcher even unbatched
+      // (delay 0): the pool's release then waits for it and retries it through a short outage.
+      // Without it a completion still in flight when the runner stops is dropped, and the job
+      // stays locked by a pool that no longer beats (run again after the lock timeout).
+      preset: { worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0 } },
     });
     current = runner;
     this.runner = runner;

@@ -69,7 +69,7 @@ export async function startPlatform(
   const subgraphs: Partial<Record<SubgraphName, RunningSubgraph>> = {};
   // Composed before any subgraph starts: on a loaded machine composition keeps the event loop busy
   // for many seconds, and a job runner whose first connection waits that long gives up after 10 s
-  // (its pool's connect timeout); graphile-worker 0.16 then never fetches a job in that runner.
+  // (its pool's connect timeout); graphile-worker then never fetches a job in that runner.
   const supergraph = await supergraphOfThisRun();
   try {
     for (const module of Object.values(SUBGRAPHS)) {
