@@ -2,7 +2,7 @@ import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
-import { closeWebSockets, CLOSE_SERVICE_RESTART, drainDeadline, HttpDrain } from './drain';
+import { closeWebSockets, CLOSE_SERVICE_RESTART, drainDeadline, HttpDrain, keepIdleConnectionsLonger } from './drain';
 import { waitFor } from '../test/helpers/wait';
 
 /** A server whose `/slow` requests wait until the test lets them go. */
@@ -136,6 +136,33 @@ describe('HttpDrain', () => {
     expect(drainDeadline(25_000)).toBe(23_000);
     expect(drainDeadline(5000)).toBe(4000);
     expect(drainDeadline(0)).toBe(0);
+  });
+});
+
+describe('keep-alive timeouts', () => {
+  it('has the client close an idle connection before the server would (no request sent on a closing connection)', async () => {
+    // Node's HTTP agent, the gateway's upstream, keeps an idle connection for its own timeout or
+    // the server's Keep-Alive hint, whichever is shorter; the server must wait longer than that.
+    const server = http.createServer((_req, res) => res.end('ok'));
+    keepIdleConnectionsLonger(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const agent = new http.Agent((http.globalAgent as http.Agent & { options: http.AgentOptions }).options);
+    let closedAt = 0;
+    server.on('connection', (socket) => socket.on('close', () => (closedAt = performance.now())));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const started = performance.now();
+      expect((await get(port, '/', agent)).status).toBe(200);
+      const idle = Object.values(agent.freeSockets).flat()[0]!;
+      expect(idle.timeout).toBeGreaterThan(0);
+      expect(idle.timeout).toBeLessThan(server.keepAliveTimeout);
+      // The connection goes when the client's timeout ends, not the server's.
+      await waitFor(() => closedAt > 0, { timeoutMs: server.keepAliveTimeout + 5000, what: 'the idle connection to close' });
+      expect(closedAt - started).toBeLessThan(server.keepAliveTimeout);
+    } finally {
+      agent.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
 

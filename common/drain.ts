@@ -3,6 +3,22 @@ import net from 'node:net';
 import type { WebSocketServer } from 'ws';
 
 /**
+ * How long a server keeps an idle keep-alive connection open: longer than its clients do. Node's
+ * HTTP agent (the gateway's upstream fetch) closes an idle connection after 5 s, Node's server
+ * after 5 s too: at equal timeouts a busy machine let the gateway send a request on a connection
+ * the subgraph was closing that moment (ECONNRESET, a SUBREQUEST_HTTP_ERROR for the caller). With
+ * the server's the longer, the client always closes first. (The server's `Keep-Alive: timeout=10`
+ * hint does not lengthen the agent's own 5 s.)
+ */
+export const KEEP_ALIVE_TIMEOUT_MS = 10_000;
+
+/** Applies `KEEP_ALIVE_TIMEOUT_MS` to a server (its header timeout stays above it). */
+export function keepIdleConnectionsLonger(server: http.Server): void {
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  if (server.headersTimeout <= KEEP_ALIVE_TIMEOUT_MS) server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1000;
+}
+
+/**
  * WebSocket close code 1012, "Service Restart": the server is going away and will be back (or
  * another replica will answer). graphql-ws clients treat it as retryable: with `retryAttempts`
  * above 0 they reconnect and send their running subscriptions again.

@@ -41,7 +41,7 @@ import { documentCache } from './document-cache';
 import { systemClock, type Clock } from './clock';
 import { createRegistry, jobQueueMetrics, jobRunMetrics, serveMetrics, type Registry, type TaskQueueRow } from './metrics';
 import { SubgraphObservability } from './observability';
-import { closeWebSockets, drainDeadline, HttpDrain, type StopOptions } from './drain';
+import { closeWebSockets, drainDeadline, HttpDrain, keepIdleConnectionsLonger, type StopOptions } from './drain';
 
 /**
  * The clock gateway signatures are aged by: real time, as the gateway dates them. Their freshness
@@ -274,6 +274,7 @@ export async function startSubgraph(module: SubgraphModule, options: StartOption
     const app = express();
     app.disable('x-powered-by');
     const httpServer = http.createServer(app);
+    keepIdleConnectionsLonger(httpServer);
     // Server-sent event streams (the gateways' `/catalogue-changes`) never end by themselves: cut them
     // when the drain starts; their clients reconnect to another replica.
     const drain = new HttpDrain(httpServer, {

@@ -25,7 +25,7 @@ import {
 } from '../common/config';
 import { createLogger, type Logger } from '../common/logger';
 import { systemClock, type Clock } from '../common/clock';
-import { closeWebSockets, drainDeadline, HttpDrain, type StopOptions } from '../common/drain';
+import { closeWebSockets, drainDeadline, HttpDrain, keepIdleConnectionsLonger, type StopOptions } from '../common/drain';
 import {
   armorPlugins,
   callerKey,
@@ -472,6 +472,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     } else if (isMetricsRequest(req)) void serveMetrics(metrics, res, log);
     else serveGraphql(req, res);
   });
+  keepIdleConnectionsLonger(server);
   const drain = new HttpDrain(server, { streams: (res) => subscriptionStreams.has(res) });
   const wss = new WebSocketServer({ server, path: gateway.graphqlEndpoint });
   const ws = useServer(
