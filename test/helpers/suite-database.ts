@@ -112,6 +112,12 @@ async function ensureTemplate(adminUrl: string, prefix: string): Promise<string>
 export async function createSuiteDatabase(name: string): Promise<string> {
   const { adminUrl, prefix } = testDatabaseNames();
   const template = await ensureTemplate(adminUrl, prefix);
-  await withAdmin(adminUrl, (admin) => admin.query(`create database ${name} template ${template}`));
+  // FILE_COPY copies the template's files (a checkpoint, cheap with fsync off) instead of writing
+  // every page through the WAL (PostgreSQL 15's default): 40 ms instead of 70–180 ms per test file.
+  // Servers before 15 have no STRATEGY and always copy files.
+  await withAdmin(adminUrl, async (admin) => {
+    const major = Number((await admin.query<{ v: string }>('show server_version_num')).rows[0]!.v) / 10_000;
+    await admin.query(`create database ${name} template ${template}${major >= 15 ? ' strategy file_copy' : ''}`);
+  });
   return databaseUrl(adminUrl, name);
 }
