@@ -179,6 +179,10 @@ describe('adaptive rate limits through the gateway', () => {
       expect(body).toMatchObject({ accepted: total, unmatched: 0 });
     }
     async function evaluate(): Promise<any> {
+      // The recurring evaluation (every real minute) also runs on this clock: one that ran between
+      // the last `clock.advance` and `feed` carries that time without the fed records. A second
+      // later, this evaluation's time is its own (or a recurring one's that saw the same records).
+      clock.advance(1);
       const at = clock.now().toISOString();
       await db.query(`select graphile_worker.add_job('usage.evaluateAdaptiveLimits', '{}'::json)`);
       return waitFor(
