@@ -3,19 +3,27 @@ import net from 'node:net';
 import type { WebSocketServer } from 'ws';
 
 /**
- * How long a server keeps an idle keep-alive connection open: longer than its clients do. Node's
- * HTTP agent (the gateway's upstream fetch) closes an idle connection after 5 s, Node's server
- * after 5 s too: at equal timeouts a busy machine let the gateway send a request on a connection
- * the subgraph was closing that moment (ECONNRESET, a SUBREQUEST_HTTP_ERROR for the caller). With
- * the server's the longer, the client always closes first. (The server's `Keep-Alive: timeout=10`
- * hint does not lengthen the agent's own 5 s.)
+ * How long a server keeps an idle keep-alive connection open, and how long it tells its clients it
+ * does: the clients must always close an idle connection first, or a client may send a request on
+ * a connection the server is closing that moment (ECONNRESET: seen as SUBREQUEST_HTTP_ERROR from
+ * the gateway, and as "fetch failed" in tests, on a busy machine). Node's HTTP agent (the
+ * gateway's upstream fetch) closes an idle connection after 5 s or the server's `Keep-Alive:
+ * timeout` hint, whichever is shorter; undici (Node's fetch) after the hint less 1 s. Node's
+ * server defaults to 5 s and advertises exactly that: the gateway's agent and the server then
+ * timed out together, and undici had 1 s of margin, less than a loaded event loop's lag. Here the
+ * server advertises 5 s and keeps the connection 10 s: 5–6 s of margin for either client.
  */
+export const KEEP_ALIVE_ADVERTISED_SECONDS = 5;
 export const KEEP_ALIVE_TIMEOUT_MS = 10_000;
 
-/** Applies `KEEP_ALIVE_TIMEOUT_MS` to a server (its header timeout stays above it). */
+/** Applies the keep-alive timeouts above to a server (its header timeout stays above them). */
 export function keepIdleConnectionsLonger(server: http.Server): void {
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   if (server.headersTimeout <= KEEP_ALIVE_TIMEOUT_MS) server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1000;
+  // Node writes its own hint (the real timeout) only when the response has none.
+  server.prependListener('request', (_req: http.IncomingMessage, res: http.ServerResponse) =>
+    res.setHeader('keep-alive', `timeout=${KEEP_ALIVE_ADVERTISED_SECONDS}`),
+  );
 }
 
 /**
