@@ -81,13 +81,15 @@ describe('provider sync: plans and products (portal-first)', () => {
       active: true,
       is_inactive: false,
     });
-    // Written, then reloaded (group signal and blocking reload): only then is it loaded at all.
-    const calls = h.tyk.requests
-      .filter((r) => r.path.startsWith('/tyk/'))
-      .map((r) => `${r.method} ${r.path}${r.query.block ? '?block' : ''}`);
-    const write = calls.indexOf('POST /tyk/policies');
+    // Written, then reloaded (group signal and blocking reload): only then is it loaded at all. The
+    // group reload may already show it loaded while the blocking one is still on its way.
+    const calls = () =>
+      h.tyk.requests.filter((r) => r.path.startsWith('/tyk/')).map((r) => `${r.method} ${r.path}${r.query.block ? '?block' : ''}`);
+    const afterWrite = () => calls().slice(calls().indexOf('POST /tyk/policies') + 1);
+    await waitFor(() => afterWrite().includes('GET /tyk/reload?block'), { what: 'the blocking reload after the write' });
+    const write = calls().indexOf('POST /tyk/policies');
     expect(write).toBeGreaterThanOrEqual(0);
-    expect(calls.slice(write + 1)).toEqual(expect.arrayContaining(['GET /tyk/reload/group', 'GET /tyk/reload?block']));
+    expect(calls().slice(write + 1)).toEqual(expect.arrayContaining(['GET /tyk/reload/group', 'GET /tyk/reload?block']));
 
     const link = await waitForLink(h, 'PLAN', plan.id, (row) => row.status === 'SYNCED');
     expect(link).toMatchObject({
