@@ -16,6 +16,27 @@ describe('job runner', () => {
     await db?.end();
   });
 
+  /**
+   * Makes the first insert into a graphile-worker table fail (a statement trigger raising
+   * `message`); later ones go through. `attempts` counts the inserts tried, `remove` drops it.
+   */
+  async function failFirstInsert(name: string, table: string, message: string) {
+    await db.query(`
+      create sequence ${name}_attempts;
+      create function ${name}() returns trigger language plpgsql as $$
+      begin
+        if nextval('${name}_attempts') = 1 then raise exception '${message}'; end if;
+        return null;
+      end $$;
+      create trigger ${name} before insert on graphile_worker.${table}
+        for each statement execute function ${name}();
+    `);
+    return {
+      attempts: async () => Number((await db.query(`select last_value from ${name}_attempts`)).rows[0].last_value),
+      remove: () => db.query(`drop trigger ${name} on graphile_worker.${table}`),
+    };
+  }
+
   it('fetches jobs again after its first look-up of task ids failed', async () => {
     // When a runner starts, graphile-worker (0.16 and 0.17) looks up its task ids once (an insert into
     // _private_tasks) and keeps a failed look-up, rethrowing it on every later poll: the runner
@@ -24,16 +45,7 @@ describe('job runner', () => {
     // first look-up. The queued job must still run, in a replaced runner.
     const done: string[] = [];
     await db.query(`select graphile_worker.add_job('test.lookup', '{"n": 1}'::json)`);
-    await db.query(`
-      create sequence test_lookup_attempts;
-      create function test_fail_first_lookup() returns trigger language plpgsql as $$
-      begin
-        if nextval('test_lookup_attempts') = 1 then raise exception 'the first look-up of task ids fails'; end if;
-        return null;
-      end $$;
-      create trigger test_fail_first_lookup before insert on graphile_worker._private_tasks
-        for each statement execute function test_fail_first_lookup();
-    `);
+    const failing = await failFirstInsert('test_fail_first_lookup', '_private_tasks', 'the first look-up of task ids fails');
     const runner = new JobRunner({
       databaseUrl: testDatabaseUrl(),
       taskList: { 'test.lookup': async (payload) => void done.push(JSON.stringify(payload)) },
@@ -51,7 +63,7 @@ describe('job runner', () => {
       expect(runner.restarts).toBe(1);
     } finally {
       await runner.stop();
-      await db.query('drop trigger test_fail_first_lookup on graphile_worker._private_tasks');
+      await failing.remove();
     }
   });
 
@@ -64,16 +76,11 @@ describe('job runner', () => {
     const unhandled: unknown[] = [];
     const onUnhandled = (reason: unknown) => void unhandled.push(reason);
     process.on('unhandledRejection', onUnhandled);
-    await db.query(`
-      create sequence test_cron_attempts;
-      create function test_fail_first_cron_write() returns trigger language plpgsql as $$
-      begin
-        if nextval('test_cron_attempts') = 1 then raise exception 'the cron loop cannot reach the database'; end if;
-        return null;
-      end $$;
-      create trigger test_fail_first_cron_write before insert on graphile_worker._private_known_crontabs
-        for each statement execute function test_fail_first_cron_write();
-    `);
+    const failing = await failFirstInsert(
+      'test_fail_first_cron_write',
+      '_private_known_crontabs',
+      'the cron loop cannot reach the database',
+    );
     const runner = new JobRunner({
       databaseUrl: testDatabaseUrl(),
       taskList: { 'test.tick': async () => undefined },
@@ -88,7 +95,7 @@ describe('job runner', () => {
       const registered = async () =>
         (await db.query(`select 1 from graphile_worker._private_known_crontabs where identifier = 'test.tick'`)).rowCount === 1;
       await waitFor(registered, { timeoutMs: 30_000, what: 'the recurring job to be registered after the failed write' });
-      expect(Number((await db.query(`select last_value from test_cron_attempts`)).rows[0].last_value)).toBeGreaterThanOrEqual(2);
+      expect(await failing.attempts()).toBeGreaterThanOrEqual(2);
       // Unhandled rejections are reported on a later turn of the event loop.
       await new Promise((resolve) => setImmediate(resolve));
       expect(unhandled).toEqual([]);
@@ -96,7 +103,7 @@ describe('job runner', () => {
     } finally {
       process.off('unhandledRejection', onUnhandled);
       await runner.stop();
-      await db.query('drop trigger test_fail_first_cron_write on graphile_worker._private_known_crontabs');
+      await failing.remove();
     }
   });
 
