@@ -5,7 +5,7 @@ import { projectRoot } from '../../scripts/paths';
 import { waitFor } from './wait';
 
 /**
- * Builds `dist/` (tsc, incremental) for suites that run the platform as real child processes.
+ * Builds `dist/` (tsc, incremental, without type checking) for suites that run the platform as real child processes.
  * Suites run in parallel workers: a lock directory makes one build at a time, and the
  * incremental build makes the second one nearly free; once it has succeeded in a run, the other
  * suites of the run skip it (the sources do not change during a run; a marker in the run's scratch
@@ -34,10 +34,16 @@ export async function buildDist(): Promise<string> {
   );
   try {
     if (built && fs.existsSync(built)) return dist;
-    execFileSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], {
-      cwd: root,
-      stdio: 'pipe',
-    });
+    // `--noCheck`: emit only. `npm test` type-checks the whole project before Jest starts, and the
+    // emitted files are the same (a type-checked build took 2.6 times the CPU: 26 s against 10 s).
+    execFileSync(
+      process.execPath,
+      [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json', '--noCheck'],
+      {
+        cwd: root,
+        stdio: 'pipe',
+      },
+    );
     if (built) fs.writeFileSync(built, '');
   } catch (error) {
     const output = error as { stdout?: Buffer; stderr?: Buffer };
