@@ -46,7 +46,7 @@ import { useVerifiedTokenCache, VerifiedTokenCache, withLifetimeCheck, type Toke
 import { CallerSubscriptions, guardWebSocket, useSubscriptionCap } from './websocket';
 import { createRegistry, isMetricsRequest, serveMetrics, type Registry } from '../common/metrics';
 import { observabilityPlugins } from './observability';
-import { responseCachePlugins } from './response-cache';
+import { responseCachePlugins, type EarlyHits } from './response-cache';
 import { upstreamSubscriptions } from './upstream-subscriptions';
 import { useSharedSubscriptions } from './shared-subscriptions';
 import httpTransport from '@graphql-mesh/transport-http';
@@ -80,6 +80,8 @@ interface GatewayParts {
   subscriptions: CallerSubscriptions;
   /** Bearer tokens already verified, until their expiry (see `VerifiedTokenCache`). */
   verifiedTokens: VerifiedTokenCache;
+  /** The response cache's answerer of hits below Yoga, once the cache is set up (none when it is off). */
+  earlyHits: { current: EarlyHits | null };
 }
 
 export interface RunningGateway {
@@ -318,6 +320,7 @@ function gatewayParts(env: NodeJS.ProcessEnv, log: Logger): GatewayParts {
     : () => secretKey;
   return {
     limits,
+    earlyHits: { current: null },
     tokens: {
       signingKey: signingKey as TokenCheck['signingKey'],
       algorithms: jwt.jwksUrl ? ['RS256', 'ES256', 'PS256'] : ['HS256'],
@@ -426,6 +429,15 @@ export function createGateway(
         log,
         metrics: options.metrics,
         countAnonymous: (req) => parts.rateLimit.operations.hit(callerKey({ req })),
+        // Not with trusted documents: a query text sent as is must reach their check (in Yoga).
+        early: trusted
+          ? undefined
+          : {
+              endpoint: '/graphql',
+              // As `useForwardedIdentity` does for the requests Yoga answers.
+              requestId: (given) => (given && REQUEST_ID.test(given) ? given : randomUUID()),
+              ready: (hits) => (parts.earlyHits.current = hits),
+            },
       }),
       ...(options.metrics ? observabilityPlugins(options.metrics, logging) : []),
     ],
@@ -461,7 +473,18 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     subgraphUrls: Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, options.subgraphUrls?.[name] ?? subgraphUrl(name, env)])),
     schemaLoaded: async () => gateway.getSchema(),
   });
-  const serveGraphql = limitBodySize(gateway, hardeningConfig(env).maxBodyBytes);
+  // A known anonymous catalogue read found in the response cache is answered before Yoga; anything else goes to Yoga.
+  const answer: http.RequestListener = (req, res) => {
+    const early = parts.earlyHits.current;
+    if (!early) return void gateway(req, res);
+    early.serve(req, res).then(
+      (served) => {
+        if (!served) void gateway(req, res);
+      },
+      () => void gateway(req, res),
+    );
+  };
+  const serveGraphql = limitBodySize(answer, hardeningConfig(env).maxBodyBytes);
   const server = http.createServer((req, res) => {
     if (req.method === 'GET' && req.url?.split('?')[0] === '/readyz') {
       // A stopping gateway is not ready from the first moment, so a load balancer stops sending it traffic.

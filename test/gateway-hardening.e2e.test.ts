@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { startPlatform, type TestPlatform } from './helpers/platform';
 import { developer, type Identity } from './helpers/graphql';
 import { signDevToken } from './kit/token';
+import { parseMetrics, valueOf } from './helpers/prometheus';
 
 /**
  * Every gateway limit at its boundary: N accepted, N+1 refused with a clear error.
@@ -168,6 +169,35 @@ describe('gateway hardening', () => {
     expect(ok(known)).toBe(true);
     const arbitrary = await post(trusted, { query: document });
     expect(ok(arbitrary)).toBe(false);
+  });
+
+  it('refuses a trusted catalogue read sent as text even once the response cache holds it', async () => {
+    const catalogue = '{ catalogs(first: 1) { totalCount } }';
+    const hash = createHash('sha256').update(catalogue).digest('hex');
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'plangraph-trusted-')), 'documents.json');
+    fs.writeFileSync(file, JSON.stringify({ [hash]: catalogue }));
+    const env = { ...process.env, ...secrets(), TRUSTED_DOCUMENTS_FILE: file, RESPONSE_CACHE_TTL_SECONDS: '600', REDIS_URL: '' };
+    const trusted = (await platform.extraGateway(env)).url;
+    const anonymous = async (body: unknown) => {
+      const response = await fetch(trusted, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      return { status: response.status, body: (await response.json()) as any };
+    };
+    const hits = async () =>
+      valueOf(parseMetrics(await (await fetch(new URL('/metrics', trusted))).text()), 'gateway_response_cache_total', { result: 'hit' });
+    // By its id: run, stored, then answered from the cache.
+    for (let i = 0; i < 3; i++) {
+      const byId = await anonymous({ extensions: { persistedQuery: { version: 1, sha256Hash: hash } } });
+      expect(byId.body.data.catalogs.totalCount).toEqual(expect.any(Number));
+    }
+    expect(await hits()).toBeGreaterThanOrEqual(1);
+    // The same text sent as is: still refused, cached or not.
+    const asText = await anonymous({ query: catalogue });
+    expect(asText.body.data).toBeUndefined();
+    expect(asText.body.errors?.length).toBeGreaterThan(0);
   });
 
   it('ends a request that runs past the request deadline with REQUEST_TIMEOUT', async () => {

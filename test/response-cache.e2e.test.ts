@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { parse } from 'graphql';
 import { startPlatform, type TestPlatform } from './helpers/platform';
-import { developer, gatewayRequest, portalAdmin, type Identity } from './helpers/graphql';
+import { developer, gatewayRequest, portalAdmin, tokenFor, type Identity } from './helpers/graphql';
 import { parseMetrics, valueOf } from './helpers/prometheus';
 import { describeWithRedis } from './helpers/services';
 import { testDatabaseUrl } from './helpers/db';
@@ -161,6 +161,56 @@ describe('response cache at the gateway (in process)', () => {
     const other = await ask({ c: catalogId, n: 6 });
     expect(other.miss).toBe(true);
     expect(JSON.parse(other.text).data).toEqual(JSON.parse(first.text).data);
+  });
+
+  it('answers a hit before Yoga with the bytes, content type and request id Yoga gives a hit', async () => {
+    const BELOW = `query Below($c: ID!) { catalog(id: $c) { id name } products(first: 5, filter: { catalogId: $c }) { totalCount } }`;
+    const early = async () =>
+      valueOf(parseMetrics(await (await fetch(new URL('/metrics', gateway.url))).text()), 'gateway_response_cache_early_hits_total', {});
+    const read = async (headers: Record<string, string> = {}) => {
+      const before = await early();
+      const response = await fetch(gateway.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ query: BELOW, variables: { c: catalogId } }),
+      });
+      const answer = {
+        status: response.status,
+        type: response.headers.get('content-type'),
+        id: response.headers.get('x-request-id'),
+        cors: response.headers.get('access-control-allow-origin'),
+        body: await response.text(),
+      };
+      return { ...answer, early: (await early()) > before };
+    };
+    const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+    const first = await read({ accept: 'application/graphql-response+json' });
+    expect(JSON.parse(first.body).data.catalog.id).toBe(catalogId);
+    for (const accept of ['application/graphql-response+json', 'application/json']) {
+      // The first hit for this Accept goes through Yoga, which shows the content type to answer with.
+      const throughYoga = await read({ accept });
+      expect(throughYoga.early).toBe(false);
+      const below = await read({ accept });
+      expect(below.early).toBe(true);
+      expect(below).toMatchObject({ status: 200, type: throughYoga.type, body: first.body, cors: null });
+      expect(below.id).toMatch(UUID);
+      expect(below.id).not.toBe(throughYoga.id);
+      // A client's own request id is echoed, as Yoga does; one that is not acceptable is replaced.
+      expect(await read({ accept, 'x-request-id': 'portal-req-42' })).toMatchObject({ early: true, id: 'portal-req-42', body: first.body });
+      const replaced = await read({ accept, 'x-request-id': 'not an id' });
+      expect(replaced.early).toBe(true);
+      expect(replaced.id).toMatch(UUID);
+    }
+    expect((await read({ accept: 'application/json' })).type).toMatch(/^application\/json/);
+    expect((await read({ accept: 'application/graphql-response+json' })).type).toMatch(/^application\/graphql-response\+json/);
+    // Cross-origin reads get Yoga's CORS headers; an Accept Yoga has not answered a hit for goes to Yoga first.
+    const crossOrigin = await read({ accept: 'application/json', origin: 'http://portal.example' });
+    expect(crossOrigin).toMatchObject({ early: false, cors: 'http://portal.example', body: first.body });
+    expect((await read({ accept: 'application/json;q=0.9' })).early).toBe(false);
+    // A signed-in caller never gets the anonymous answer, above or below Yoga.
+    const signedIn = await gatewayRequest(gateway.url, BELOW, { c: catalogId }, developer());
+    expect(signedIn.errors).toBeUndefined();
+    expect((await read({ accept: 'application/json', authorization: `Bearer ${tokenFor(developer())}` })).early).toBe(false);
   });
 
   it("answers a known anonymous read from the cache, still within the caller's rate limit", async () => {
