@@ -107,6 +107,11 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  */
 const gatewayClock: Clock = systemClock;
 
+/** The request id of a client request: the client's `x-request-id` when acceptable, else a new one. */
+function requestIdOf(given: string | null | undefined): string {
+  return given && REQUEST_ID.test(given) ? given : randomUUID();
+}
+
 /**
  * Attaches the verified claims to every subgraph call, signed with the gateway's shared secret
  * together with the whole operation and the time (HTTP bodies and graphql-ws subscribe messages
@@ -122,8 +127,7 @@ function useForwardedIdentity(secret: string, clock: Clock): GatewayPlugin {
   const ids = new WeakMap<object, string>();
   return {
     onRequest({ request }) {
-      const given = request.headers.get(REQUEST_ID_HEADER);
-      ids.set(request, given && REQUEST_ID.test(given) ? given : randomUUID());
+      ids.set(request, requestIdOf(request.headers.get(REQUEST_ID_HEADER)));
     },
     onContextBuilding({ context, extendContext }) {
       const request = (context as { request?: object }).request;
@@ -434,8 +438,7 @@ export function createGateway(
           ? undefined
           : {
               endpoint: '/graphql',
-              // As `useForwardedIdentity` does for the requests Yoga answers.
-              requestId: (given) => (given && REQUEST_ID.test(given) ? given : randomUUID()),
+              requestId: requestIdOf,
               ready: (hits) => (parts.earlyHits.current = hits),
             },
       }),

@@ -463,6 +463,26 @@ export function responseCachePlugins(options: {
    */
   const knownReads = new LRUCache<string, true>({ max: KNOWN_READS });
   const textKey = (query: string, operationName: string | null | undefined) => `${operationName ?? ''}\n${query}`;
+  /**
+   * The early hit's lookup, for `onParams` and the answerer below Yoga alike: the stored answer of a
+   * remembered catalogue text (counted as a hit and in the caller's rate limit), `limited` when the
+   * caller is over that limit (counted), else null.
+   */
+  const knownHit = async (
+    query: string,
+    operationName: string | null | undefined,
+    variables: unknown,
+    req: http.IncomingMessage | undefined,
+  ): Promise<ExecutionResult | 'limited' | null> => {
+    if (!knownReads.get(textKey(query, operationName)) || !follower.live) return null;
+    const generation = await store.generation();
+    if (generation === null) return null;
+    const found = await store.cache.get(cacheKey(generation, query, operationName, variables));
+    if (!found) return null;
+    if (options.countAnonymous && (await options.countAnonymous(req)) !== null) return 'limited';
+    count('hit');
+    return found;
+  };
   /** Requests Yoga answered with an early hit (their answer's content type is learnt in `onResponse`). */
   const yogaHits = new WeakSet<object>();
   /** Requests the answerer below Yoga found over the rate limit: counted once already, Yoga refuses them. */
@@ -492,16 +512,8 @@ export function responseCachePlugins(options: {
       if (typeof query !== 'string' || !request || request.headers.get('authorization') !== null) return;
       const req = (serverContext as { req?: http.IncomingMessage } | undefined)?.req;
       if (req && limitedBelow.has(req)) return;
-      if (!knownReads.get(textKey(query, params.operationName)) || !follower.live) return;
-      const generation = await store.generation();
-      if (generation === null) return;
-      const found = await store.cache.get(cacheKey(generation, query, params.operationName, params.variables));
-      if (!found) return;
-      if (options.countAnonymous) {
-        const retryAfter = await options.countAnonymous(req);
-        if (retryAfter !== null) return;
-      }
-      count('hit');
+      const found = await knownHit(query, params.operationName, params.variables, req);
+      if (!found || found === 'limited') return;
       yogaHits.add(request);
       setResult(serializedOnce(found));
     },
@@ -546,26 +558,17 @@ export function responseCachePlugins(options: {
       // Cross-origin requests get their CORS headers from Yoga.
       if (headers.origin !== undefined || !/^application\/json\b/i.test(headers['content-type'] ?? '')) return false;
       const contentType = hitContentTypes.get(headers.accept ?? '');
-      if (!contentType || !follower.live) return false;
+      if (!contentType) return false;
       const params = plainParams(req.body);
-      if (!params || !knownReads.get(textKey(params.query, params.operationName))) return false;
-      let found: ExecutionResult | null | undefined;
+      if (!params) return false;
+      let found: ExecutionResult | 'limited' | null;
       try {
-        const generation = await store.generation();
-        if (generation === null) return false;
-        found = await store.cache.get(cacheKey(generation, params.query, params.operationName, params.variables));
+        found = await knownHit(params.query, params.operationName, params.variables, req);
       } catch {
         return false; // Yoga's way decides (the cache is bypassed while its store fails)
       }
-      if (!found) return false;
-      if (options.countAnonymous) {
-        const retryAfter = await options.countAnonymous(req);
-        if (retryAfter !== null) {
-          limitedBelow.add(req);
-          return false;
-        }
-      }
-      count('hit');
+      if (found === 'limited') limitedBelow.add(req);
+      if (!found || found === 'limited') return false;
       earlyAnswers?.inc();
       const body = bodyOf(found);
       res.writeHead(200, {
